@@ -1,0 +1,115 @@
+//! Who is calling: the sandbox's known credentials and the principals behind them, and how each
+//! principal appears in STS answers and CloudTrail records.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value as J};
+
+/// A principal that can sign requests.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "type")]
+pub enum Principal {
+    IamUser { name: String, user_id: String },
+    AssumedRole { role_name: String, role_id: String, session_name: String, created: String },
+}
+
+/// One access key the sandbox accepts.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Credential {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    #[serde(default)]
+    pub session_token: Option<String>,
+    pub account: String,
+    pub principal: Principal,
+}
+
+// Hand-written so secrets never reach a log line.
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential")
+            .field("access_key_id", &self.access_key_id)
+            .field("account", &self.account)
+            .field("principal", &self.principal)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The resolved caller of one request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub access_key_id: String,
+    pub account: String,
+    pub principal: Principal,
+}
+
+impl Caller {
+    pub fn arn(&self) -> String {
+        match &self.principal {
+            Principal::IamUser { name, .. } => format!("arn:aws:iam::{}:user/{name}", self.account),
+            Principal::AssumedRole { role_name, session_name, .. } => {
+                format!("arn:aws:sts::{}:assumed-role/{role_name}/{session_name}", self.account)
+            }
+        }
+    }
+
+    /// STS's `UserId`.
+    pub fn user_id(&self) -> String {
+        match &self.principal {
+            Principal::IamUser { user_id, .. } => user_id.clone(),
+            Principal::AssumedRole { role_id, session_name, .. } => format!("{role_id}:{session_name}"),
+        }
+    }
+
+    /// The name CloudTrail's event history shows and filters on as "User name": the IAM user's
+    /// name, or a role session's name (for the workshop's instance role, the instance id).
+    pub fn username(&self) -> String {
+        match &self.principal {
+            Principal::IamUser { name, .. } => name.clone(),
+            Principal::AssumedRole { session_name, .. } => session_name.clone(),
+        }
+    }
+
+    /// The record's `userIdentity` block.
+    pub fn user_identity(&self) -> J {
+        match &self.principal {
+            Principal::IamUser { name, user_id } => json!({
+                "type": "IAMUser",
+                "principalId": user_id,
+                "arn": self.arn(),
+                "accountId": self.account,
+                "accessKeyId": self.access_key_id,
+                "userName": name,
+            }),
+            Principal::AssumedRole { role_name, role_id, session_name, created } => {
+                let mut v = json!({
+                    "type": "AssumedRole",
+                    "principalId": format!("{role_id}:{session_name}"),
+                    "arn": self.arn(),
+                    "accountId": self.account,
+                    "accessKeyId": self.access_key_id,
+                    "sessionContext": {
+                        "sessionIssuer": {
+                            "type": "Role",
+                            "principalId": role_id,
+                            "arn": format!("arn:aws:iam::{}:role/{role_name}", self.account),
+                            "accountId": self.account,
+                            "userName": role_name,
+                        },
+                        "attributes": { "creationDate": created, "mfaAuthenticated": "false" },
+                    },
+                });
+                // Credentials delivered by the EC2 instance metadata service say so.
+                if session_name.starts_with("i-") {
+                    v["sessionContext"]["ec2RoleDelivery"] = json!("2.0");
+                }
+                v
+            }
+        }
+    }
+}
+
+impl From<&Credential> for Caller {
+    fn from(c: &Credential) -> Self {
+        Caller { access_key_id: c.access_key_id.clone(), account: c.account.clone(), principal: c.principal.clone() }
+    }
+}

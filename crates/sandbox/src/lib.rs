@@ -1,0 +1,236 @@
+//! An offline AWS endpoint for the KMS workshop.
+//!
+//! The sandbox speaks the real AWS wire protocols (awsJson 1.0/1.1, awsQuery, ec2Query, RPC v2
+//! CBOR, REST-XML) on 127.0.0.1, verifies SigV4 signatures, performs real KMS cryptography
+//! (AES-256-GCM envelopes bound to the encryption context, RSA-OAEP key import), records every
+//! call as a CloudTrail management event that `LookupEvents` finds, and persists its state
+//! crash-safely. The AWS SDKs and the `aws` CLI use it unchanged through `endpoint_url`.
+//!
+//! Layout: [`protocol`] (one module per wire protocol over one request/response/error model),
+//! [`auth`] and [`identity`] (who is calling), [`services`] (one module per AWS service),
+//! [`store`] and [`world`] (state and its persistence), [`server`] (HTTP), [`seed`] (the
+//! workshop's starting state).
+
+pub mod auth;
+pub mod clock;
+pub mod identity;
+pub mod protocol;
+pub mod seed;
+pub mod server;
+pub mod services;
+pub mod store;
+pub mod util;
+pub mod world;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use time::Duration;
+
+pub use seed::Seed;
+pub use server::{serve, Running};
+
+use crate::clock::Clock;
+use crate::identity::Credential;
+use crate::protocol::AwsError;
+use crate::services::cloudtrail::events::EventStore;
+use crate::store::{Store, StoreError};
+use crate::world::{RegionalState, World};
+
+/// How a sandbox is set up.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where state is persisted; `None` keeps it in memory only.
+    pub state_dir: Option<PathBuf>,
+    /// What a new state starts with.
+    pub seed: Seed,
+    /// How long after a call its CloudTrail event becomes visible (AWS: about 5 minutes).
+    pub cloudtrail_delay: Duration,
+    /// Skip SigV4 verification and accept any access key (LocalStack-style `test`/`test`).
+    pub accept_any_credentials: bool,
+    /// Enforce CloudTrail's 2 LookupEvents requests per second per account and region.
+    pub lookup_rate_limit: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            state_dir: None,
+            seed: Seed::Workshop,
+            cloudtrail_delay: Duration::ZERO,
+            accept_any_credentials: false,
+            lookup_rate_limit: false,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("state in {dir} cannot be read by this version: {why}")]
+    Incompatible { dir: String, why: String },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+}
+
+/// The sandbox: state, clock, CloudTrail history and persistence, shared by all requests.
+pub struct Sandbox {
+    pub config: Config,
+    pub clock: Clock,
+    pub events: EventStore,
+    pub(crate) lookup_limiter: services::cloudtrail::events::RateLimiter,
+    world: Mutex<World>,
+    store: Store,
+    services: Vec<Box<dyn services::Service>>,
+}
+
+impl Sandbox {
+    /// Open the state directory (or memory), seeding a new state.
+    pub fn open(config: Config) -> Result<Arc<Sandbox>, SandboxError> {
+        let (store, loaded) = match &config.state_dir {
+            Some(dir) => {
+                let (s, l) = Store::open(dir)?;
+                (s, Some(l))
+            }
+            None => (Store::memory(), None),
+        };
+        let (world, events, fresh) = match loaded {
+            Some(store::Loaded { world: Some(w), events }) => {
+                let world: World = serde_json::from_value(w).map_err(|e| SandboxError::Incompatible {
+                    dir: config.state_dir.as_ref().map(|d| d.display().to_string()).unwrap_or_default(),
+                    why: e.to_string(),
+                })?;
+                (world, events, false)
+            }
+            Some(store::Loaded { world: None, events }) => (World::default(), events, true),
+            None => (World::default(), Vec::new(), true),
+        };
+        let clock = Clock::new(Duration::milliseconds(world.clock_offset_ms));
+        let event_store = EventStore::default();
+        for e in events {
+            event_store.load_line(e);
+        }
+        let sandbox = Arc::new(Sandbox {
+            clock,
+            events: event_store,
+            lookup_limiter: Default::default(),
+            world: Mutex::new(world),
+            store,
+            services: services::registry(),
+            config,
+        });
+        if fresh {
+            seed::apply(&sandbox, sandbox.config.seed).map_err(|e| SandboxError::Incompatible {
+                dir: String::new(),
+                why: e.to_string(),
+            })?;
+            let snapshot = serde_json::to_value(&*sandbox.world.lock()).unwrap_or_default();
+            sandbox.store.snapshot(snapshot)?;
+        }
+        Ok(sandbox)
+    }
+
+    pub fn service(&self, signing_name: &str) -> Option<&dyn services::Service> {
+        self.services.iter().find(|s| s.signing_name() == signing_name).map(|s| s.as_ref())
+    }
+
+    pub fn credential(&self, access_key_id: &str) -> Option<Credential> {
+        self.world.lock().credentials.get(access_key_id).cloned()
+    }
+
+    /// All known credentials (for `sandbox env` and the admin view).
+    pub fn credentials(&self) -> Vec<Credential> {
+        self.world.lock().credentials.values().cloned().collect()
+    }
+
+    pub fn add_credential(&self, cred: Credential) -> Result<(), AwsError> {
+        let mut w = self.world.lock();
+        let value = serde_json::to_value(&cred).map_err(|e| AwsError::internal(e.to_string()))?;
+        self.persist(&mut w, &["credentials", &cred.access_key_id], value)?;
+        w.credentials.insert(cred.access_key_id.clone(), cred);
+        Ok(())
+    }
+
+    pub fn seed_name(&self) -> String {
+        self.world.lock().seed.clone()
+    }
+
+    pub fn set_seed_name(&self, seed: &str) -> Result<(), AwsError> {
+        let mut w = self.world.lock();
+        w.seed = seed.to_string();
+        self.persist(&mut w, &["seed"], serde_json::Value::String(seed.to_string()))
+    }
+
+    /// Move the sandbox clock forward (persisted).
+    pub fn advance_clock(&self, by: Duration) -> Result<Duration, AwsError> {
+        let offset = self.clock.advance(by);
+        let mut w = self.world.lock();
+        w.clock_offset_ms = offset.whole_milliseconds() as i64;
+        let v = serde_json::Value::from(w.clock_offset_ms);
+        self.persist(&mut w, &["clock_offset_ms"], v)?;
+        Ok(offset)
+    }
+
+    /// Every (account, region) that has state.
+    pub fn account_regions(&self) -> Vec<(String, String)> {
+        let w = self.world.lock();
+        w.accounts.iter().flat_map(|(a, acc)| acc.regions.keys().map(move |r| (a.clone(), r.clone()))).collect()
+    }
+
+    /// Read a service's state in one account and region.
+    pub fn read<S: RegionalState, R>(&self, account: &str, region: &str, f: impl FnOnce(&S) -> R) -> R {
+        let w = self.world.lock();
+        match w.region(account, region) {
+            Some(r) => f(S::of(r)),
+            None => f(&S::default()),
+        }
+    }
+
+    /// Change a service's state in one account and region; the state is persisted before this
+    /// returns, whatever `f` answers, so memory and disk never disagree.
+    pub fn write<S: RegionalState, R>(
+        &self,
+        account: &str,
+        region: &str,
+        f: impl FnOnce(&mut S) -> Result<R, AwsError>,
+    ) -> Result<R, AwsError> {
+        let mut w = self.world.lock();
+        let state = S::of_mut(w.region_mut(account, region));
+        let out = f(state);
+        let value = serde_json::to_value(&*state).map_err(|e| AwsError::internal(e.to_string()))?;
+        self.persist(&mut w, &["accounts", account, "regions", region, S::NAME], value)?;
+        out
+    }
+
+    fn persist(&self, w: &mut World, path: &[&str], value: serde_json::Value) -> Result<(), AwsError> {
+        let compact = self.store.put(path, value).map_err(|e| {
+            tracing::error!(error = %e, "cannot persist sandbox state");
+            AwsError::internal(format!("The sandbox could not persist its state: {e}"))
+        })?;
+        if compact {
+            let snapshot = serde_json::to_value(&*w).map_err(|e| AwsError::internal(e.to_string()))?;
+            if let Err(e) = self.store.snapshot(snapshot) {
+                tracing::error!(error = %e, "cannot write sandbox snapshot");
+            }
+        }
+        Ok(())
+    }
+
+    /// Append a CloudTrail history record to disk.
+    pub(crate) fn persist_event(&self, line: &serde_json::Value) {
+        if let Err(e) = self.store.append_event(line) {
+            tracing::error!(error = %e, "cannot persist a CloudTrail event");
+        }
+    }
+
+    /// Flush written state to the disk.
+    pub fn sync(&self) {
+        self.store.sync();
+    }
+
+    pub fn state_dir(&self) -> Option<PathBuf> {
+        self.store.dir()
+    }
+}

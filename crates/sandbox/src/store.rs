@@ -1,0 +1,388 @@
+//! Crash-safe persistence for the sandbox's state.
+//!
+//! A state directory holds a marker (`sandbox.json`, so a foreign or newer directory is refused
+//! rather than overwritten), a snapshot (`state.json`, replaced atomically: temp file, fsync,
+//! rename), a write-ahead log (`state.log`) of whole-object writes made since the snapshot, and the
+//! CloudTrail history (`events.log`, append-only). Every log line is `<crc32> <json>`; a write is
+//! handed to the kernel before the request that made it is answered, so `kill -9` loses nothing
+//! acknowledged. A torn last line (power loss mid-write) is dropped; damage anywhere else is an
+//! error that names the file and line, never a silent wipe.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use serde_json::Value as J;
+
+pub const FORMAT: &str = "kms-workshop-sandbox";
+pub const VERSION: u32 = 1;
+const MARKER: &str = "sandbox.json";
+const SNAPSHOT: &str = "state.json";
+const LOG: &str = "state.log";
+pub const EVENTS: &str = "events.log";
+/// Past this many bytes of log, the next write folds the log into a new snapshot.
+const COMPACT_AT: u64 = 32 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{0} is not a kms-workshop sandbox state directory (it is not empty and has no {MARKER}); choose an empty or new directory with --state-dir")]
+    Foreign(PathBuf),
+    #[error("{path} was written by a newer kms-workshop (state format {found}, this build reads up to {VERSION}); upgrade, or use another --state-dir")]
+    TooNew { path: PathBuf, found: u32 },
+    #[error("{path} is corrupt{}: {why}. Nothing was changed; move the directory aside to start fresh, or restore it from a backup", line.map(|l| format!(" at line {l}")).unwrap_or_default())]
+    Corrupt { path: PathBuf, line: Option<usize>, why: String },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io { path: path.to_path_buf(), source }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Marker {
+    format: String,
+    version: u32,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Snapshot {
+    seq: u64,
+    world: J,
+}
+
+#[derive(Serialize, Deserialize)]
+struct LogRecord {
+    seq: u64,
+    /// Path of the object in the world's JSON form.
+    p: Vec<String>,
+    /// The whole new value (`null` removes it).
+    v: J,
+}
+
+/// What [`Store::open`] found on disk.
+pub struct Loaded {
+    /// The world as JSON (snapshot with the log replayed), `None` for a new directory.
+    pub world: Option<J>,
+    /// Every CloudTrail history line, oldest first.
+    pub events: Vec<J>,
+}
+
+struct Files {
+    dir: PathBuf,
+    log: File,
+    log_len: u64,
+    events: File,
+    seq: u64,
+}
+
+/// The persistence handle; `None` directory means memory only.
+pub struct Store {
+    files: Option<Mutex<Files>>,
+}
+
+fn frame(json: &[u8]) -> Vec<u8> {
+    let crc = crc32fast::hash(json);
+    let mut line = Vec::with_capacity(json.len() + 10);
+    line.extend_from_slice(format!("{crc:08x} ").as_bytes());
+    line.extend_from_slice(json);
+    line.push(b'\n');
+    line
+}
+
+/// Read a framed log; a damaged final line without its newline is a torn write and is dropped.
+fn read_framed(path: &Path) -> Result<Vec<J>, StoreError> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(path)(e)),
+    };
+    let mut reader = BufReader::new(file);
+    let mut out = Vec::new();
+    let mut buf = Vec::new();
+    let mut lineno = 0;
+    loop {
+        buf.clear();
+        let n = reader.read_until(b'\n', &mut buf).map_err(io(path))?;
+        if n == 0 {
+            break;
+        }
+        lineno += 1;
+        let complete = buf.last() == Some(&b'\n');
+        let parsed = parse_frame(if complete { &buf[..buf.len() - 1] } else { &buf });
+        match parsed {
+            Ok(v) => out.push(v),
+            Err(_) if !complete => {
+                tracing::warn!(file = %path.display(), line = lineno, "dropping a torn final record");
+                break;
+            }
+            Err(why) => return Err(StoreError::Corrupt { path: path.to_path_buf(), line: Some(lineno), why }),
+        }
+    }
+    Ok(out)
+}
+
+fn parse_frame(line: &[u8]) -> Result<J, String> {
+    if line.len() < 10 || line[8] != b' ' {
+        return Err("not a framed record".into());
+    }
+    let crc = std::str::from_utf8(&line[..8])
+        .ok()
+        .and_then(|s| u32::from_str_radix(s, 16).ok())
+        .ok_or("bad checksum field")?;
+    let body = &line[9..];
+    if crc32fast::hash(body) != crc {
+        return Err("checksum mismatch".into());
+    }
+    serde_json::from_slice(body).map_err(|e| format!("bad JSON: {e}"))
+}
+
+fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StoreError> {
+    let path = dir.join(name);
+    let tmp = dir.join(format!(".{name}.tmp"));
+    {
+        let mut f = File::create(&tmp).map_err(io(&tmp))?;
+        f.write_all(bytes).map_err(io(&tmp))?;
+        f.sync_all().map_err(io(&tmp))?;
+    }
+    fs::rename(&tmp, &path).map_err(io(&path))?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+fn open_append(path: &Path) -> Result<File, StoreError> {
+    OpenOptions::new().create(true).append(true).open(path).map_err(io(path))
+}
+
+impl Store {
+    pub fn memory() -> Self {
+        Store { files: None }
+    }
+
+    /// Open (or create) a state directory.
+    pub fn open(dir: &Path) -> Result<(Store, Loaded), StoreError> {
+        fs::create_dir_all(dir).map_err(io(dir))?;
+        let marker_path = dir.join(MARKER);
+        if marker_path.exists() {
+            let raw = fs::read(&marker_path).map_err(io(&marker_path))?;
+            let m: Marker = serde_json::from_slice(&raw).map_err(|e| StoreError::Corrupt {
+                path: marker_path.clone(),
+                line: None,
+                why: e.to_string(),
+            })?;
+            if m.format != FORMAT {
+                return Err(StoreError::Foreign(dir.to_path_buf()));
+            }
+            if m.version > VERSION {
+                return Err(StoreError::TooNew { path: marker_path, found: m.version });
+            }
+        } else {
+            let non_empty = fs::read_dir(dir).map_err(io(dir))?.next().is_some();
+            if non_empty {
+                return Err(StoreError::Foreign(dir.to_path_buf()));
+            }
+            let m = serde_json::to_vec_pretty(&Marker { format: FORMAT.into(), version: VERSION })
+                .map_err(|e| StoreError::Corrupt { path: marker_path.clone(), line: None, why: e.to_string() })?;
+            write_atomic(dir, MARKER, &m)?;
+        }
+
+        let snap_path = dir.join(SNAPSHOT);
+        let (mut world, mut seq) = match fs::read(&snap_path) {
+            Ok(raw) => {
+                let s: Snapshot = serde_json::from_slice(&raw).map_err(|e| StoreError::Corrupt {
+                    path: snap_path.clone(),
+                    line: None,
+                    why: e.to_string(),
+                })?;
+                (Some(s.world), s.seq)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (None, 0),
+            Err(e) => return Err(io(&snap_path)(e)),
+        };
+        let log_path = dir.join(LOG);
+        let snapshot_seq = seq;
+        for (i, rec) in read_framed(&log_path)?.into_iter().enumerate() {
+            let rec: LogRecord = serde_json::from_value(rec).map_err(|e| StoreError::Corrupt {
+                path: log_path.clone(),
+                line: Some(i + 1),
+                why: e.to_string(),
+            })?;
+            // Records already folded into the snapshot (a crash between rename and truncate).
+            if rec.seq <= snapshot_seq {
+                continue;
+            }
+            seq = seq.max(rec.seq);
+            apply(world.get_or_insert_with(|| J::Object(Default::default())), &rec.p, rec.v);
+        }
+        let events_path = dir.join(EVENTS);
+        let events = read_framed(&events_path)?;
+        // Re-write the logs without any torn tail before appending to them.
+        let log_len = fs::metadata(&log_path).map(|m| m.len()).unwrap_or(0);
+        let files = Files {
+            dir: dir.to_path_buf(),
+            log: open_append(&log_path)?,
+            log_len,
+            events: open_append(&events_path)?,
+            seq,
+        };
+        let store = Store { files: Some(Mutex::new(files)) };
+        store.drop_torn_tail(&log_path)?;
+        store.drop_torn_tail(&events_path)?;
+        Ok((store, Loaded { world, events }))
+    }
+
+    /// Truncate a file to its last complete line so appends never follow a torn record.
+    fn drop_torn_tail(&self, path: &Path) -> Result<(), StoreError> {
+        let raw = match fs::read(path) {
+            Ok(r) => r,
+            Err(_) => return Ok(()),
+        };
+        if raw.is_empty() || raw.last() == Some(&b'\n') {
+            return Ok(());
+        }
+        let keep = raw.iter().rposition(|b| *b == b'\n').map(|p| p + 1).unwrap_or(0);
+        let f = OpenOptions::new().write(true).open(path).map_err(io(path))?;
+        f.set_len(keep as u64).map_err(io(path))?;
+        f.sync_all().map_err(io(path))?;
+        Ok(())
+    }
+
+    pub fn dir(&self) -> Option<PathBuf> {
+        self.files.as_ref().map(|f| f.lock().dir.clone())
+    }
+
+    /// Record a whole object at `path` in the world's JSON form. Returns whether the log has
+    /// grown enough that the caller should [`Store::snapshot`].
+    pub fn put(&self, path: &[&str], value: J) -> Result<bool, StoreError> {
+        let Some(files) = &self.files else { return Ok(false) };
+        let mut f = files.lock();
+        f.seq += 1;
+        let rec = LogRecord { seq: f.seq, p: path.iter().map(|s| s.to_string()).collect(), v: value };
+        let json = serde_json::to_vec(&rec).map_err(|e| StoreError::Corrupt {
+            path: f.dir.join(LOG),
+            line: None,
+            why: e.to_string(),
+        })?;
+        let line = frame(&json);
+        let log_path = f.dir.join(LOG);
+        f.log.write_all(&line).map_err(io(&log_path))?;
+        f.log_len += line.len() as u64;
+        Ok(f.log_len > COMPACT_AT)
+    }
+
+    /// Append one CloudTrail history record.
+    pub fn append_event(&self, event: &J) -> Result<(), StoreError> {
+        let Some(files) = &self.files else { return Ok(()) };
+        let mut f = files.lock();
+        let json = serde_json::to_vec(event).map_err(|e| StoreError::Corrupt {
+            path: f.dir.join(EVENTS),
+            line: None,
+            why: e.to_string(),
+        })?;
+        let path = f.dir.join(EVENTS);
+        f.events.write_all(&frame(&json)).map_err(io(&path))
+    }
+
+    /// Fold the log into a new snapshot of `world`.
+    pub fn snapshot(&self, world: J) -> Result<(), StoreError> {
+        let Some(files) = &self.files else { return Ok(()) };
+        let mut f = files.lock();
+        let snap = Snapshot { seq: f.seq, world };
+        let bytes = serde_json::to_vec(&snap).map_err(|e| StoreError::Corrupt {
+            path: f.dir.join(SNAPSHOT),
+            line: None,
+            why: e.to_string(),
+        })?;
+        write_atomic(&f.dir, SNAPSHOT, &bytes)?;
+        let log_path = f.dir.join(LOG);
+        f.log.set_len(0).map_err(io(&log_path))?;
+        f.log.sync_all().map_err(io(&log_path))?;
+        f.log_len = 0;
+        Ok(())
+    }
+
+    /// Push written data to the disk (power-loss durability; `kill -9` needs no sync).
+    pub fn sync(&self) {
+        if let Some(files) = &self.files {
+            let f = files.lock();
+            let _ = f.log.sync_data();
+            let _ = f.events.sync_data();
+        }
+    }
+}
+
+fn apply(root: &mut J, path: &[String], value: J) {
+    let mut cur = root;
+    for (i, seg) in path.iter().enumerate() {
+        if !cur.is_object() {
+            *cur = J::Object(Default::default());
+        }
+        let Some(obj) = cur.as_object_mut() else { return };
+        if i + 1 == path.len() {
+            if value.is_null() {
+                obj.remove(seg);
+            } else {
+                obj.insert(seg.clone(), value);
+            }
+            return;
+        }
+        cur = obj.entry(seg.clone()).or_insert_with(|| J::Object(Default::default()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn put_reopen_snapshot_and_torn_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let (s, loaded) = Store::open(dir.path()).unwrap();
+        assert!(loaded.world.is_none());
+        s.put(&["accounts", "1", "kms"], json!({"k": 1})).unwrap();
+        s.put(&["accounts", "1", "kms"], json!({"k": 2})).unwrap();
+        s.append_event(&json!({"e": 1})).unwrap();
+        drop(s);
+        let (s, loaded) = Store::open(dir.path()).unwrap();
+        assert_eq!(loaded.world.unwrap()["accounts"]["1"]["kms"]["k"], 2);
+        assert_eq!(loaded.events.len(), 1);
+        s.snapshot(json!({"accounts": {"1": {"kms": {"k": 3}}}})).unwrap();
+        s.put(&["accounts", "2"], json!({"x": true})).unwrap();
+        drop(s);
+        // A torn final line is dropped, not fatal.
+        let mut f = OpenOptions::new().append(true).open(dir.path().join(LOG)).unwrap();
+        f.write_all(b"0000").unwrap();
+        let (_s, loaded) = Store::open(dir.path()).unwrap();
+        let w = loaded.world.unwrap();
+        assert_eq!(w["accounts"]["1"]["kms"]["k"], 3);
+        assert_eq!(w["accounts"]["2"]["x"], true);
+    }
+
+    #[test]
+    fn corrupt_and_foreign_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("notes.txt"), "mine").unwrap();
+        assert!(matches!(Store::open(dir.path()), Err(StoreError::Foreign(_))));
+
+        let dir = tempfile::tempdir().unwrap();
+        let (s, _) = Store::open(dir.path()).unwrap();
+        s.put(&["a"], json!(1)).unwrap();
+        s.put(&["b"], json!(2)).unwrap();
+        drop(s);
+        let log = dir.path().join(LOG);
+        let raw = fs::read_to_string(&log).unwrap();
+        fs::write(&log, raw.replacen("\"a\"", "\"x\"", 1)).unwrap();
+        let err = Store::open(dir.path()).err().unwrap();
+        assert!(matches!(err, StoreError::Corrupt { line: Some(1), .. }), "{err}");
+        assert!(err.to_string().contains("state.log"));
+
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(MARKER), r#"{"format":"kms-workshop-sandbox","version":99}"#).unwrap();
+        assert!(matches!(Store::open(dir.path()), Err(StoreError::TooNew { .. })));
+    }
+}

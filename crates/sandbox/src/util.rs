@@ -1,0 +1,93 @@
+//! Small helpers shared by every module: base64, timestamps, ids.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use rand::Rng;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+pub fn b64(bytes: &[u8]) -> String {
+    STANDARD.encode(bytes)
+}
+
+pub fn unb64(s: &str) -> Option<Vec<u8>> {
+    STANDARD.decode(s.trim()).ok()
+}
+
+pub fn from_epoch_secs(secs: f64) -> Option<OffsetDateTime> {
+    if !secs.is_finite() {
+        return None;
+    }
+    OffsetDateTime::from_unix_timestamp_nanos((secs * 1e9) as i128).ok()
+}
+
+/// Accepts RFC 3339 / ISO-8601 (`2026-11-28T17:00:00Z`, with or without fraction) or epoch seconds.
+pub fn parse_time(s: &str) -> Option<OffsetDateTime> {
+    let s = s.trim();
+    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
+        return Some(t);
+    }
+    if let Ok(secs) = s.parse::<f64>() {
+        return from_epoch_secs(secs);
+    }
+    // `2026-11-28T17:00:00` without an offset, as some clients send: UTC.
+    let with_z = format!("{s}Z");
+    OffsetDateTime::parse(&with_z, &Rfc3339).ok()
+}
+
+/// `2026-11-28T17:00:00.123Z`, the form AWS uses in XML answers.
+pub fn iso8601(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+/// `2026-11-28T17:00:00Z`, the form CloudTrail records use.
+pub fn iso8601_secs(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+pub fn uuid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// A random string over `alphabet` (resource ids such as `AROA…`).
+pub fn random_id(alphabet: &[u8], len: usize) -> String {
+    let mut rng = rand::thread_rng();
+    (0..len).map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char).collect()
+}
+
+pub const UPPER_ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times() {
+        let t = parse_time("2026-11-28T17:00:00Z").unwrap();
+        assert_eq!(iso8601(t), "2026-11-28T17:00:00.000Z");
+        assert_eq!(iso8601_secs(t), "2026-11-28T17:00:00Z");
+        assert_eq!(parse_time("2026-11-28T17:00:00").unwrap(), t);
+        assert_eq!(parse_time(&t.unix_timestamp().to_string()).unwrap(), t);
+        assert!(parse_time("yesterday").is_none());
+        assert!(from_epoch_secs(f64::NAN).is_none());
+    }
+}

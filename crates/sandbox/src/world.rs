@@ -1,0 +1,61 @@
+//! The sandbox's whole state, as it is persisted: credentials, the clock offset, and per account
+//! and region one state struct per service. Each service's regional state is written to the
+//! store as one object after every change (see [`RegionalState`]).
+
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::identity::Credential;
+use crate::services::{cloudtrail::TrailState, kms::KmsState};
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct World {
+    /// The seed this state was created from (`workshop` or `empty`).
+    #[serde(default)]
+    pub seed: String,
+    #[serde(default)]
+    pub clock_offset_ms: i64,
+    #[serde(default)]
+    pub credentials: BTreeMap<String, Credential>,
+    #[serde(default)]
+    pub accounts: BTreeMap<String, Account>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Account {
+    #[serde(default)]
+    pub regions: BTreeMap<String, Region>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Region {
+    #[serde(default)]
+    pub kms: KmsState,
+    #[serde(default)]
+    pub cloudtrail: TrailState,
+}
+
+/// A service's state within one account and region.
+pub trait RegionalState: Serialize + DeserializeOwned + Default + Send + 'static {
+    /// The member name under `Region` (and in the store's paths).
+    const NAME: &'static str;
+    fn of(region: &Region) -> &Self;
+    fn of_mut(region: &mut Region) -> &mut Self;
+}
+
+impl World {
+    pub fn region(&self, account: &str, region: &str) -> Option<&Region> {
+        self.accounts.get(account)?.regions.get(region)
+    }
+
+    pub fn region_mut(&mut self, account: &str, region: &str) -> &mut Region {
+        self.accounts
+            .entry(account.to_string())
+            .or_default()
+            .regions
+            .entry(region.to_string())
+            .or_default()
+    }
+}
