@@ -1,0 +1,194 @@
+//! Shared helpers for the end-to-end tests: start the `kms-workshop` binary's sandbox (or
+//! `moto_server`) on a free loopback port, and run the real `aws` CLI against it.
+//!
+//! The Python tools come from the virtual environment that `scripts/test` creates
+//! (`.venv/` at the workspace root), or from `KMS_WORKSHOP_AWS` / `KMS_WORKSHOP_MOTO_SERVER`.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const ACCOUNT: &str = "111122223333";
+pub const REGION: &str = "us-east-1";
+pub const LEARNER_ACCESS_KEY: &str = "AKIAWORKSHOPLEARNER1";
+pub const LEARNER_SECRET_KEY: &str = "kmsworkshop/sandbox/learner/secret/key/000";
+pub const INSTANCE_ACCESS_KEY: &str = "ASIAWORKSHOPINSTANCE";
+pub const INSTANCE_SECRET_KEY: &str = "kmsworkshop/sandbox/instance/secret/key/00";
+pub const INSTANCE_SESSION_TOKEN: &str = "IQoJb3JpZ2luX2VjEKMSWorkshopSandboxInstanceRoleSessionToken";
+pub const INSTANCE_ID: &str = "i-0a1b2c3d4e5f60718";
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+}
+
+/// A tool from the test virtualenv; fails with instructions when it is missing.
+pub fn venv_tool(name: &str, env_var: &str) -> PathBuf {
+    if let Ok(p) = std::env::var(env_var) {
+        return PathBuf::from(p);
+    }
+    let p = workspace_root().join(".venv/bin").join(name);
+    assert!(
+        p.exists(),
+        "{} not found: run the tests with ./scripts/test, which installs the pinned awscli and moto[server] into .venv (or set {env_var})",
+        p.display()
+    );
+    p
+}
+
+pub fn aws_bin() -> PathBuf {
+    venv_tool("aws", "KMS_WORKSHOP_AWS")
+}
+
+pub fn moto_bin() -> PathBuf {
+    venv_tool("moto_server", "KMS_WORKSHOP_MOTO_SERVER")
+}
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_kms-workshop"))
+}
+
+/// A sandbox started as `kms-workshop sandbox serve --port 0 …`; killed on drop.
+pub struct SandboxProc {
+    pub child: Child,
+    pub endpoint: String,
+}
+
+impl SandboxProc {
+    pub fn start(extra: &[&str]) -> SandboxProc {
+        let mut child = Command::new(bin())
+            .args(["sandbox", "serve", "--port", "0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start kms-workshop sandbox serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let first = lines.next().expect("sandbox printed nothing").expect("read stdout");
+        let endpoint = first
+            .rsplit(' ')
+            .next()
+            .filter(|e| e.starts_with("http://"))
+            .unwrap_or_else(|| panic!("unexpected first line from sandbox: {first}"))
+            .to_string();
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        SandboxProc { child, endpoint }
+    }
+
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Stop with SIGTERM (graceful) and wait.
+    pub fn stop(&mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.kill9();
+    }
+}
+
+impl Drop for SandboxProc {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// `moto_server` on a free port; killed on drop.
+pub struct MotoProc {
+    pub child: Child,
+    pub endpoint: String,
+}
+
+impl MotoProc {
+    pub fn start() -> MotoProc {
+        let port = free_port();
+        let child = Command::new(moto_bin())
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto_server did not start within 60 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        MotoProc { child, endpoint }
+    }
+}
+
+impl Drop for MotoProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// The `aws` CLI pointed at `endpoint` with explicit credentials and no user config.
+pub fn aws_with(endpoint: &str, access_key: &str, secret: &str, token: Option<&str>) -> Command {
+    let mut c = Command::new(aws_bin());
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", access_key)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .env("AWS_DEFAULT_REGION", REGION)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .args(["--output", "json"]);
+    if let Some(t) = token {
+        c.env("AWS_SESSION_TOKEN", t);
+    }
+    c
+}
+
+/// The `aws` CLI as the seeded learner.
+pub fn aws(endpoint: &str) -> Command {
+    aws_with(endpoint, LEARNER_ACCESS_KEY, LEARNER_SECRET_KEY, None)
+}
+
+/// Run, expect success, parse stdout as JSON (empty stdout → null).
+pub fn run_json(cmd: &mut Command) -> serde_json::Value {
+    let out = cmd.output().expect("run command");
+    assert!(
+        out.status.success(),
+        "command failed: {:?}\nstdout: {}\nstderr: {}",
+        cmd,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.stdout.iter().all(u8::is_ascii_whitespace) {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_slice(&out.stdout).expect("JSON output")
+    }
+}
+
+/// Run, expect failure; returns the output (stderr holds the AWS error code).
+pub fn run_fail(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("run command");
+    assert!(!out.status.success(), "command unexpectedly succeeded: {:?}\n{}", cmd, String::from_utf8_lossy(&out.stdout));
+    out
+}
+
+pub fn stderr_of(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
