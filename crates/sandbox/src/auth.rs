@@ -133,7 +133,9 @@ pub fn verify(
     // Sign exactly what the client said it signed: nothing excluded, nothing added.
     settings.excluded_headers = Some(Vec::new());
     settings.payload_checksum_kind = PayloadChecksumKind::NoHeader;
-    settings.session_token_mode = SessionTokenMode::Exclude;
+    // `Include` adds nothing (the identity below has no token) and, unlike `Exclude`, keeps an
+    // `x-amz-security-token` the client signed among the signed headers.
+    settings.session_token_mode = SessionTokenMode::Include;
     if is_s3 {
         settings.percent_encoding_mode = PercentEncodingMode::Single;
         settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
