@@ -18,7 +18,9 @@ pub fn from_epoch_secs(secs: f64) -> Option<OffsetDateTime> {
     if !secs.is_finite() {
         return None;
     }
-    OffsetDateTime::from_unix_timestamp_nanos((secs * 1e9) as i128).ok()
+    // Epoch seconds carry at most millisecond precision on the wire; round to it, since
+    // `1795000000.123` is not exact in binary and truncating would lose that millisecond.
+    OffsetDateTime::from_unix_timestamp_nanos((secs * 1e3).round() as i128 * 1_000_000).ok()
 }
 
 /// Accepts RFC 3339 / ISO-8601 (`2026-11-28T17:00:00Z`, with or without fraction) or epoch seconds.
@@ -89,5 +91,7 @@ mod tests {
         assert_eq!(parse_time(&t.unix_timestamp().to_string()).unwrap(), t);
         assert!(parse_time("yesterday").is_none());
         assert!(from_epoch_secs(f64::NAN).is_none());
+        // 1795000000.123 is 1795000000.12299990… as a double: still millisecond 123.
+        assert_eq!(from_epoch_secs(1_795_000_000.123).unwrap().millisecond(), 123);
     }
 }
