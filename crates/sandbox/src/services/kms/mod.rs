@@ -328,7 +328,19 @@ impl Service for Kms {
             .any(|p| op.starts_with(p))
     }
     fn request_parameters(&self, _op: &str, input: &Input) -> J {
-        camel_case_keys(&input.to_json(), &["Plaintext", "CiphertextBlob", "EncryptedKeyMaterial", "ImportToken"])
+        let raw = input.to_json();
+        let mut out = camel_case_keys(&raw, &["Plaintext", "CiphertextBlob", "EncryptedKeyMaterial", "ImportToken"]);
+        // An encryption context is a map of the caller's own keys: CloudTrail logs it verbatim.
+        for (member, logged) in [
+            ("EncryptionContext", "encryptionContext"),
+            ("SourceEncryptionContext", "sourceEncryptionContext"),
+            ("DestinationEncryptionContext", "destinationEncryptionContext"),
+        ] {
+            if let (Some(v), J::Object(m)) = (raw.get(member), &mut out) {
+                m.insert(logged.to_string(), v.clone());
+            }
+        }
+        out
     }
 
     fn call(&self, cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError> {
