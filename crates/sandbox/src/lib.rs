@@ -23,7 +23,8 @@ pub mod util;
 pub mod world;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
 use time::Duration;
@@ -83,6 +84,10 @@ pub struct Sandbox {
     pub(crate) lookup_limiter: services::cloudtrail::events::RateLimiter,
     world: Mutex<World>,
     store: Store,
+    /// The URL clients reach this sandbox at (for links in SNS messages), once serving.
+    endpoint: Mutex<Option<String>>,
+    outbox_seq: AtomicU64,
+    me: Weak<Sandbox>,
     services: Vec<Box<dyn services::Service>>,
 }
 
@@ -112,7 +117,14 @@ impl Sandbox {
         for e in events {
             event_store.load_line(e);
         }
-        let sandbox = Arc::new(Sandbox {
+        let last_seq = world
+            .accounts
+            .values()
+            .flat_map(|a| a.regions.values())
+            .flat_map(|r| r.outbox.messages.values().map(|m| m.seq))
+            .max()
+            .unwrap_or(0);
+        let sandbox = Arc::new_cyclic(|me| Sandbox {
             clock,
             events: event_store,
             lookup_limiter: Default::default(),
@@ -120,6 +132,9 @@ impl Sandbox {
             store,
             services: services::registry(),
             config,
+            endpoint: Mutex::new(None),
+            outbox_seq: AtomicU64::new(last_seq),
+            me: me.clone(),
         });
         if fresh {
             seed::apply(&sandbox, sandbox.config.seed).map_err(|e| SandboxError::Incompatible {
@@ -171,6 +186,62 @@ impl Sandbox {
         let v = serde_json::Value::from(w.clock_offset_ms);
         self.persist(&mut w, &["clock_offset_ms"], v)?;
         Ok(offset)
+    }
+
+    pub(crate) fn self_ref(&self) -> Option<Weak<Sandbox>> {
+        Some(self.me.clone())
+    }
+
+    /// The URL clients reach this sandbox at, once it serves.
+    pub fn endpoint(&self) -> Option<String> {
+        self.endpoint.lock().clone()
+    }
+
+    pub(crate) fn set_endpoint(&self, url: String) {
+        *self.endpoint.lock() = Some(url);
+    }
+
+    /// Add a message to the outbox of `account`/`region`, persisting just that entry; returns
+    /// its key.
+    pub fn append_outbox(
+        &self,
+        account: &str,
+        region: &str,
+        mut msg: services::sns::OutboxMessage,
+    ) -> Result<String, AwsError> {
+        let mut w = self.world.lock();
+        msg.seq = self.outbox_seq.fetch_add(1, Ordering::SeqCst) + 1;
+        let key = format!("{:012}", msg.seq);
+        let value = serde_json::to_value(&msg).map_err(|e| AwsError::internal(e.to_string()))?;
+        self.persist(&mut w, &["accounts", account, "regions", region, "outbox", "messages", &key], value)?;
+        w.region_mut(account, region).outbox.messages.insert(key.clone(), msg);
+        Ok(key)
+    }
+
+    /// Note how an http delivery went.
+    pub fn set_outbox_delivery(&self, account: &str, region: &str, key: &str, outcome: &str) {
+        let mut w = self.world.lock();
+        let Some(msg) = w.region_mut(account, region).outbox.messages.get_mut(key) else { return };
+        msg.delivery = Some(outcome.to_string());
+        let value = serde_json::to_value(&*msg).unwrap_or_default();
+        if let Err(e) = self.persist(&mut w, &["accounts", account, "regions", region, "outbox", "messages", key], value) {
+            tracing::error!(error = %e, "cannot persist a delivery outcome");
+        }
+    }
+
+    /// Every outbox message with a sequence number above `after`, oldest first.
+    pub fn outbox(&self, after: u64) -> Vec<services::sns::OutboxMessage> {
+        let w = self.world.lock();
+        let mut out: Vec<_> = w
+            .accounts
+            .values()
+            .flat_map(|a| a.regions.values())
+            .flat_map(|r| r.outbox.messages.values())
+            .filter(|m| m.seq > after)
+            .cloned()
+            .collect();
+        out.sort_by_key(|m| m.seq);
+        out
     }
 
     /// Every (account, region) that has state.

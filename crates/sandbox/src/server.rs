@@ -62,6 +62,7 @@ pub async fn serve(sandbox: Arc<Sandbox>, addr: SocketAddr) -> Result<Running, S
     let addr = listener
         .local_addr()
         .map_err(|source| SandboxError::Bind { addr: addr.to_string(), source })?;
+    sandbox.set_endpoint(format!("http://{addr}"));
     let app = Router::new().fallback(handle).with_state(sandbox.clone());
     let (tx, rx) = oneshot::channel::<()>();
     let ticker = sandbox.clone();
@@ -181,6 +182,21 @@ async fn handle(
     }
     let request_id = crate::util::uuid();
     let guess = guess_protocol(&parts.headers, &path);
+
+    // Links in SNS emails are followed without signing, as a browser does.
+    if parts.method == Method::GET && !parts.headers.contains_key(http::header::AUTHORIZATION) {
+        let params = protocol::query::form_params(parts.uri.query(), &Bytes::new());
+        if matches!(params.get("Action").map(String::as_str), Some("ConfirmSubscription" | "Unsubscribe")) {
+            let sb2 = sb.clone();
+            let result = tokio::task::spawn_blocking(move || crate::services::sns::follow_link(&sb2, &params)).await;
+            let xmlns = "http://sns.amazonaws.com/doc/2010-03-31/";
+            return respond(match result {
+                Ok(Ok((op, v))) => Protocol::AwsQuery.encode_ok(xmlns, &op, &v, &request_id),
+                Ok(Err(e)) => Protocol::AwsQuery.encode_err(&e, &request_id),
+                Err(_) => Protocol::AwsQuery.encode_err(&AwsError::internal("link handling failed"), &request_id),
+            });
+        }
+    }
 
     // Which service: the credential scope says; without it, answer in the guessed protocol.
     let auth = match auth::parse_authorization(&parts.headers) {
@@ -302,6 +318,14 @@ async fn admin(sb: Arc<Sandbox>, method: &Method, path: &str, query: Option<&str
                 Err(e) => json_response(StatusCode::INTERNAL_SERVER_ERROR, json!({"error": e.message})),
             }
         }
+        ("GET", "/_sandbox/outbox") => {
+            let after = params.get("after").and_then(|a| a.parse::<u64>().ok()).unwrap_or(0);
+            json_response(StatusCode::OK, json!({ "messages": sb.outbox(after) }))
+        }
+        ("GET", "/_sandbox/sns/signing-key.pem") => match crate::services::sns::signing_public_pem() {
+            Some(pem) => (StatusCode::OK, [(http::header::CONTENT_TYPE, "application/x-pem-file")], pem).into_response(),
+            None => json_response(StatusCode::INTERNAL_SERVER_ERROR, json!({"error": "no signing key"})),
+        },
         ("GET", "/_sandbox/credentials") => {
             let creds: Vec<_> = sb
                 .credentials()
@@ -322,7 +346,7 @@ async fn admin(sb: Arc<Sandbox>, method: &Method, path: &str, query: Option<&str
         }
         _ => json_response(
             StatusCode::NOT_FOUND,
-            json!({"error": format!("no sandbox admin endpoint {method} {path}"), "endpoints": ["GET /_sandbox/health", "GET /_sandbox/clock", "POST /_sandbox/clock/advance?seconds=N", "GET /_sandbox/credentials"]}),
+            json!({"error": format!("no sandbox admin endpoint {method} {path}"), "endpoints": ["GET /_sandbox/health", "GET /_sandbox/clock", "POST /_sandbox/clock/advance?seconds=N", "GET /_sandbox/credentials", "GET /_sandbox/outbox?after=SEQ", "GET /_sandbox/sns/signing-key.pem"]}),
         ),
     }
 }

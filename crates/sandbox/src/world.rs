@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::identity::Credential;
+use crate::services::sns::{Outbox, SnsState};
 use crate::services::{cloudtrail::TrailState, kms::KmsState};
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -35,6 +36,11 @@ pub struct Region {
     pub kms: KmsState,
     #[serde(default)]
     pub cloudtrail: TrailState,
+    #[serde(default)]
+    pub sns: SnsState,
+    /// Messages SNS "sent" (emails; records of http deliveries), persisted one by one.
+    #[serde(default)]
+    pub outbox: Outbox,
 }
 
 /// A service's state within one account and region.

@@ -257,6 +257,28 @@ impl Input {
         }
     }
 
+    /// A map whose values are structures, with the key and value member names the model gives
+    /// them (e.g. SNS `MessageAttributes.entry.N.Name` / `.Value.DataType`).
+    pub fn entries(&self, name: &str, key: &str, value: &str) -> Result<Vec<(String, Input)>, AwsError> {
+        match self {
+            Input::Json(_) => match self.json_member(name) {
+                None => Ok(Vec::new()),
+                Some(J::Object(m)) => Ok(m.iter().map(|(k, v)| (k.clone(), Input::Json(v.clone()))).collect()),
+                Some(_) => Err(serialization(format!("Expected a map for member {name}"))),
+            },
+            Input::Form { params, path, style } => {
+                let base = format!("{}.entry", Self::join(path, name));
+                let mut out = Vec::new();
+                for i in 1.. {
+                    let Some(k) = params.get(&format!("{base}.{i}.{key}")) else { break };
+                    let p = format!("{base}.{i}.{value}");
+                    out.push((k.clone(), Input::Form { params: params.clone(), path: p, style: *style }));
+                }
+                Ok(out)
+            }
+        }
+    }
+
     /// The JSON view of the whole input (what CloudTrail logs as request parameters).
     pub fn to_json(&self) -> J {
         match self {

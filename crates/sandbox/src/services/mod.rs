@@ -5,6 +5,7 @@
 
 pub mod cloudtrail;
 pub mod kms;
+pub mod sns;
 pub mod sts;
 
 use http::HeaderMap;
@@ -98,5 +99,5 @@ pub fn camel_case_keys(v: &J, redact: &[&str]) -> J {
 
 /// Every service the sandbox serves.
 pub fn registry() -> Vec<Box<dyn Service>> {
-    vec![Box::new(kms::Kms), Box::new(sts::Sts), Box::new(cloudtrail::CloudTrail)]
+    vec![Box::new(kms::Kms), Box::new(sts::Sts), Box::new(cloudtrail::CloudTrail), Box::new(sns::Sns)]
 }
