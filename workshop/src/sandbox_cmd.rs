@@ -91,7 +91,13 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
 }
 
 pub fn exit_code(e: &anyhow::Error) -> u8 {
-    if e.chain().any(|c| c.downcast_ref::<kms_workshop_sandbox::store::StoreError>().is_some()) {
+    // `SandboxError::Store` is `#[error(transparent)]`, so the `StoreError` inside it never shows
+    // up in the chain on its own: look for the wrapper too.
+    let store = |c: &(dyn std::error::Error + 'static)| {
+        c.downcast_ref::<kms_workshop_sandbox::store::StoreError>().is_some()
+            || matches!(c.downcast_ref::<kms_workshop_sandbox::SandboxError>(), Some(kms_workshop_sandbox::SandboxError::Store(_)))
+    };
+    if e.chain().any(store) {
         2
     } else {
         1
