@@ -85,6 +85,7 @@ pub fn apply(sb: &Sandbox, seed: Seed) -> Result<(), AwsError> {
     sb.add_credential(instance_credential(ACCOUNT, &crate::util::iso8601_secs(now - Duration::hours(2))))?;
     if seed == Seed::Workshop {
         crate::services::kms::seed_workshop(sb, ACCOUNT, REGION, now)?;
+        crate::services::iam::seed_workshop(sb, ACCOUNT)?;
     }
     sb.set_seed_name(seed.name())
 }
