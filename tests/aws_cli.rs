@@ -251,6 +251,56 @@ fn workshop_generate_data_key_then_decrypt_with_and_without_context() {
         ]),
         "InvalidCiphertextException",
     );
+    // Naming the key: by ARN, by alias ARN, and a key that did not encrypt it.
+    let by_alias_arn = run_json(aws(ep).args([
+        "kms",
+        "generate-data-key",
+        "--key-id",
+        &format!("arn:aws:kms:{REGION}:{ACCOUNT}:alias/ImportedCMK"),
+        "--number-of-bytes",
+        "64",
+    ]));
+    assert_eq!(b64d(&by_alias_arn["Plaintext"]).len(), 64);
+    assert_eq!(by_alias_arn["KeyId"], k3_arn);
+    let d = run_json(aws(ep).args([
+        "kms",
+        "decrypt",
+        "--ciphertext-blob",
+        &blob_arg,
+        "--encryption-context",
+        "project=workshop",
+        "--key-id",
+        k3_arn,
+    ]));
+    assert_eq!(b64d(&d["Plaintext"]), plaintext);
+    expect_error(
+        aws(ep).args([
+            "kms",
+            "decrypt",
+            "--ciphertext-blob",
+            &blob_arg,
+            "--encryption-context",
+            "project=workshop",
+            "--key-id",
+            "alias/FirstCMK",
+        ]),
+        "IncorrectKeyException",
+    );
+    // Keys live in their region: the alias does not exist in another one.
+    expect_error(
+        aws(ep).args(["--region", "eu-west-1", "kms", "describe-key", "--key-id", "alias/ImportedCMK"]),
+        "NotFoundException",
+    );
+    expect_error(
+        aws(ep).args([
+            "kms",
+            "describe-key",
+            "--key-id",
+            &k3_arn.replace(":us-east-1:", ":eu-west-1:"),
+        ]),
+        "NotFoundException",
+    );
+
     // The instance role can decrypt it too (same account and key).
     let d = run_json(
         aws_with(
@@ -521,6 +571,29 @@ fn import_key_material_rsa2048_sha256_full_flow_and_expiry() {
         ]),
         "KMSInvalidStateException",
     );
+    let dk_blob = write(d, "dk.enc", &b64d(&dk["CiphertextBlob"]));
+    expect_error(
+        aws(ep).args(["kms", "decrypt", "--ciphertext-blob", &fileb(&dk_blob)]),
+        "KMSInvalidStateException",
+    );
+
+    // Importing the same material again (with new parameters) brings the key and its old
+    // ciphertexts back; other material is still refused.
+    let w4 = wrap_for_import(ep, d, &key_id, "RSAES_OAEP_SHA_256", "RSA_4096", &other, "fourth");
+    let later = sandbox_now(ep);
+    expect_error(
+        &mut import_cmd(ep, &key_id, &w4, &iso(later + time::Duration::days(30))),
+        "IncorrectKeyMaterialException",
+    );
+    let w5 = wrap_for_import(ep, d, &key_id, "RSAES_OAEP_SHA_256", "RSA_2048", &material, "fifth");
+    expect_error(
+        &mut import_cmd(ep, &key_id, &w5, &iso(later - time::Duration::days(1))),
+        "ValidationException",
+    );
+    run_json(&mut import_cmd(ep, &key_id, &w5, &iso(later + time::Duration::days(30))));
+    assert_eq!(describe_key(ep, &key_id)["KeyState"], "Enabled");
+    let again = run_json(aws(ep).args(["kms", "decrypt", "--ciphertext-blob", &fileb(&dk_blob)]));
+    assert_eq!(again["Plaintext"], dk["Plaintext"], "the old data key decrypts again");
 }
 
 #[test]
@@ -1162,6 +1235,60 @@ fn lookup_events_pages_newest_first_without_duplicates() {
     assert_eq!(
         ids(rest["Events"].as_array().unwrap()),
         paged_ids[3..].to_vec()
+    );
+
+    // Events that arrive while a client is paging do not shift the pages it has yet to read.
+    let page1 = run_json(aws(ep).args([
+        "cloudtrail",
+        "lookup-events",
+        "--lookup-attributes",
+        attr,
+        "--max-results",
+        "4",
+        "--no-paginate",
+    ]));
+    let token = str_of(&page1["NextToken"], "NextToken").to_string();
+    run_json(aws(ep).args(WORKSHOP_GDK));
+    run_json(aws(ep).args(WORKSHOP_GDK));
+    let page2 = run_json(aws(ep).args([
+        "cloudtrail",
+        "lookup-events",
+        "--lookup-attributes",
+        attr,
+        "--max-results",
+        "4",
+        "--next-token",
+        &token,
+        "--no-paginate",
+    ]));
+    let mut seen = ids(page1["Events"].as_array().unwrap());
+    seen.extend(ids(page2["Events"].as_array().unwrap()));
+    assert_eq!(seen, paged_ids, "the pages read during new activity are the old listing");
+    assert!(page2.get("NextToken").is_none_or(Value::is_null));
+    let now_all = lookup(ep, "EventName", "GenerateDataKey");
+    assert_eq!(now_all.len(), CALLS + 2);
+    assert_eq!(ids(&now_all)[2..].to_vec(), paged_ids, "the new events come first");
+}
+
+#[test]
+fn cloudtrail_delay_hides_events_until_the_sandbox_clock_passes_it() {
+    let sb = SandboxProc::start(&["--cloudtrail-delay", "5m"]);
+    let ep = &sb.endpoint;
+    run_json(aws(ep).args(WORKSHOP_GDK));
+    assert!(
+        lookup(ep, "EventName", "GenerateDataKey").is_empty(),
+        "not delivered yet"
+    );
+    advance_clock(ep, "4m");
+    assert!(lookup(ep, "EventName", "GenerateDataKey").is_empty());
+    advance_clock(ep, "61s");
+    let events = lookup(ep, "EventName", "GenerateDataKey");
+    assert_eq!(events.len(), 1, "delivered once the delay has passed");
+    // The event keeps the time of the call, not the time it became visible.
+    let at = timestamp(&events[0]["EventTime"]);
+    assert!(
+        sandbox_now(ep) - at >= time::Duration::minutes(5),
+        "EventTime {at} is the time of the call"
     );
 }
 

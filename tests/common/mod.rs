@@ -16,11 +16,15 @@ pub const LEARNER_ACCESS_KEY: &str = "AKIAWORKSHOPLEARNER1";
 pub const LEARNER_SECRET_KEY: &str = "kmsworkshop/sandbox/learner/secret/key/000";
 pub const INSTANCE_ACCESS_KEY: &str = "ASIAWORKSHOPINSTANCE";
 pub const INSTANCE_SECRET_KEY: &str = "kmsworkshop/sandbox/instance/secret/key/00";
-pub const INSTANCE_SESSION_TOKEN: &str = "IQoJb3JpZ2luX2VjEKMSWorkshopSandboxInstanceRoleSessionToken";
+pub const INSTANCE_SESSION_TOKEN: &str =
+    "IQoJb3JpZ2luX2VjEKMSWorkshopSandboxInstanceRoleSessionToken";
 pub const INSTANCE_ID: &str = "i-0a1b2c3d4e5f60718";
 
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
 }
 
 /// A tool from the test virtualenv; fails with instructions when it is missing.
@@ -66,7 +70,10 @@ impl SandboxProc {
             .expect("start kms-workshop sandbox serve");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
-        let first = lines.next().expect("sandbox printed nothing").expect("read stdout");
+        let first = lines
+            .next()
+            .expect("sandbox printed nothing")
+            .expect("read stdout");
         let endpoint = first
             .rsplit(' ')
             .next()
@@ -85,7 +92,10 @@ impl SandboxProc {
 
     /// Stop with SIGTERM (graceful) and wait.
     pub fn stop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -121,7 +131,10 @@ impl MotoProc {
         let endpoint = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(60);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not start within 60 s");
+            assert!(
+                Instant::now() < deadline,
+                "moto_server did not start within 60 s"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         MotoProc { child, endpoint }
@@ -136,7 +149,11 @@ impl Drop for MotoProc {
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// The `aws` CLI pointed at `endpoint` with explicit credentials and no user config.
@@ -185,7 +202,12 @@ pub fn run_json(cmd: &mut Command) -> serde_json::Value {
 /// Run, expect failure; returns the output (stderr holds the AWS error code).
 pub fn run_fail(cmd: &mut Command) -> Output {
     let out = cmd.output().expect("run command");
-    assert!(!out.status.success(), "command unexpectedly succeeded: {:?}\n{}", cmd, String::from_utf8_lossy(&out.stdout));
+    assert!(
+        !out.status.success(),
+        "command unexpectedly succeeded: {:?}\n{}",
+        cmd,
+        String::from_utf8_lossy(&out.stdout)
+    );
     out
 }
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::{Subcommand, ValueEnum};
-use kms_workshop_sandbox::{seed, Config, Sandbox, Seed};
+use kms_workshop_sandbox::{seed, Config, LatencyProfile, Sandbox, Seed};
 
 /// Default port of `sandbox serve` (and of `--endpoint`).
 pub const DEFAULT_PORT: u16 = 4599;
@@ -37,6 +37,13 @@ pub enum SandboxCommand {
         /// Enforce CloudTrail's limit of 2 LookupEvents requests per second.
         #[arg(long)]
         lookup_rate_limit: bool,
+        /// How long lifecycles take (instance termination and start, volume creation and
+        /// attachment): at once, or about as long as on AWS.
+        #[arg(long, value_enum, default_value_t = LatencyArg::Instant)]
+        latency: LatencyArg,
+        /// Divide realistic lifecycle durations by N (e.g. 10: a 60 s termination takes 6 s).
+        #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = parse_time_scale)]
+        time_scale: f64,
     },
     /// Print `export` lines that point the aws CLI and SDKs at a running sandbox:
     /// eval "$(kms-workshop sandbox env)".
@@ -48,6 +55,29 @@ pub enum SandboxCommand {
         identity: IdentityArg,
         #[arg(long, default_value = seed::REGION)]
         region: String,
+    },
+    /// Show the messages the sandbox's SNS delivered (emails and http deliveries).
+    Inbox {
+        #[arg(long, env = "KMS_WORKSHOP_ENDPOINT", default_value = "http://127.0.0.1:4599")]
+        endpoint: String,
+        /// One JSON object per line, with the full SNS document.
+        #[arg(long)]
+        json: bool,
+        /// Keep watching for new messages until interrupted.
+        #[arg(long)]
+        follow: bool,
+        /// Only messages to this recipient (email address or URL).
+        #[arg(long, value_name = "RECIPIENT")]
+        to: Option<String>,
+    },
+    /// Confirm pending SNS subscriptions by following their confirmation links, as a person
+    /// clicking "Confirm subscription" in the email would.
+    Confirm {
+        #[arg(long, env = "KMS_WORKSHOP_ENDPOINT", default_value = "http://127.0.0.1:4599")]
+        endpoint: String,
+        /// A subscription ARN or recipient; without it, every subscription that was sent a
+        /// confirmation is confirmed.
+        subscription: Option<String>,
     },
     /// Show or move the sandbox clock.
     Clock {
@@ -80,6 +110,21 @@ pub enum SeedArg {
     Empty,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LatencyArg {
+    /// Transitions complete at once (tests).
+    Instant,
+    /// Transitions take about as long as on AWS (demos).
+    Realistic,
+}
+
+fn parse_time_scale(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 => Ok(n),
+        _ => Err(format!("'{s}' is not a time scale: give a number greater than 0, e.g. 1 or 10")),
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum IdentityArg {
     Learner,
@@ -106,7 +151,17 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
 
 pub async fn run(cmd: SandboxCommand) -> Result<()> {
     match cmd {
-        SandboxCommand::Serve { port, bind, state_dir, seed, cloudtrail_delay, accept_any_credentials, lookup_rate_limit } => {
+        SandboxCommand::Serve {
+            port,
+            bind,
+            state_dir,
+            seed,
+            cloudtrail_delay,
+            accept_any_credentials,
+            lookup_rate_limit,
+            latency,
+            time_scale,
+        } => {
             let config = Config {
                 state_dir: state_dir.clone(),
                 seed: match seed {
@@ -116,10 +171,17 @@ pub async fn run(cmd: SandboxCommand) -> Result<()> {
                 cloudtrail_delay: time::Duration::try_from(cloudtrail_delay).context("--cloudtrail-delay is too long")?,
                 accept_any_credentials,
                 lookup_rate_limit,
+                latency: match latency {
+                    LatencyArg::Instant => LatencyProfile::Instant,
+                    LatencyArg::Realistic => LatencyProfile::Realistic,
+                },
+                time_scale,
             };
             serve(config, SocketAddr::new(bind, port)).await
         }
         SandboxCommand::Env { endpoint, identity, region } => env(&endpoint, identity, &region).await,
+        SandboxCommand::Inbox { endpoint, json, follow, to } => inbox(&endpoint, json, follow, to.as_deref()).await,
+        SandboxCommand::Confirm { endpoint, subscription } => confirm(&endpoint, subscription.as_deref()).await,
         SandboxCommand::Clock { command } => match command {
             ClockCommand::Advance { duration, endpoint } => {
                 let url = format!("{}/_sandbox/clock/advance?seconds={}", base(&endpoint), duration.as_secs_f64());
@@ -210,5 +272,104 @@ async fn env(endpoint: &str, identity: IdentityArg, region: &str) -> Result<()> 
     println!("export AWS_REGION={}", q(region));
     println!("export AWS_DEFAULT_REGION={}", q(region));
     println!("unset AWS_PROFILE");
+    Ok(())
+}
+
+async fn fetch_outbox(endpoint: &str, after: u64) -> Result<Vec<serde_json::Value>> {
+    let url = format!("{}/_sandbox/outbox?after={after}", base(endpoint));
+    let v = admin(reqwest::Client::new().get(url), endpoint).await?;
+    Ok(v["messages"].as_array().cloned().unwrap_or_default())
+}
+
+fn print_message(m: &serde_json::Value, json: bool) {
+    if json {
+        println!("{m}");
+        return;
+    }
+    let s = |k: &str| m[k].as_str().unwrap_or("").to_string();
+    println!("── #{} {} {} ({})", m["seq"], s("time"), s("kind"), s("protocol"));
+    println!("From:    {}", s("from"));
+    println!("To:      {}", s("recipient"));
+    println!("Subject: {}", s("subject"));
+    if let Some(d) = m["delivery"].as_str() {
+        println!("HTTP:    {d}");
+    }
+    println!();
+    println!("{}", s("body").trim_end());
+    println!();
+}
+
+async fn inbox(endpoint: &str, json: bool, follow: bool, to: Option<&str>) -> Result<()> {
+    let mut last = 0u64;
+    let mut shown = 0usize;
+    loop {
+        for m in fetch_outbox(endpoint, last).await? {
+            last = last.max(m["seq"].as_u64().unwrap_or(last));
+            if to.is_some_and(|t| m["recipient"].as_str() != Some(t)) {
+                continue;
+            }
+            print_message(&m, json);
+            shown += 1;
+        }
+        if !follow {
+            if shown == 0 && !json {
+                println!("(no messages yet)");
+            }
+            return Ok(());
+        }
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+        }
+    }
+}
+
+/// The text of `<tag>…</tag>` in a small XML answer.
+fn xml_text<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
+    let start = xml.find(&format!("<{tag}>"))? + tag.len() + 2;
+    let end = xml[start..].find(&format!("</{tag}>"))? + start;
+    Some(&xml[start..end])
+}
+
+async fn confirm(endpoint: &str, which: Option<&str>) -> Result<()> {
+    let messages = fetch_outbox(endpoint, 0).await?;
+    // The latest confirmation sent for each subscription.
+    let mut latest: std::collections::BTreeMap<String, serde_json::Value> = Default::default();
+    for m in messages.into_iter().filter(|m| m["kind"] == "SubscriptionConfirmation") {
+        let arn = m["subscription_arn"].as_str().unwrap_or_default().to_string();
+        let wanted = which.is_none_or(|w| w == arn || m["recipient"].as_str() == Some(w));
+        if wanted {
+            latest.insert(arn, m);
+        }
+    }
+    if latest.is_empty() {
+        match which {
+            Some(w) => bail!("no confirmation message for {w} in the sandbox outbox (see `kms-workshop sandbox inbox`)"),
+            None => bail!("no confirmation messages in the sandbox outbox: subscribe an endpoint first"),
+        }
+    }
+    let client = reqwest::Client::new();
+    let mut failures = 0;
+    for (arn, m) in latest {
+        let url = m["document"]["SubscribeURL"].as_str().unwrap_or_default();
+        let resp = client.get(url).send().await.with_context(|| format!("cannot follow the confirmation link {url}"))?;
+        let ok = resp.status().is_success();
+        let body = resp.text().await.unwrap_or_default();
+        if ok {
+            println!("confirmed {} ({})", xml_text(&body, "SubscriptionArn").unwrap_or(&arn), m["recipient"].as_str().unwrap_or(""));
+        } else {
+            failures += 1;
+            eprintln!(
+                "could not confirm {arn}: {} {}",
+                xml_text(&body, "Code").unwrap_or("error"),
+                xml_text(&body, "Message").unwrap_or("")
+            );
+        }
+    }
+    if failures > 0 {
+        bail!("{failures} subscription(s) could not be confirmed");
+    }
     Ok(())
 }

@@ -119,6 +119,7 @@ fn sandbox_config() -> Config {
         cloudtrail_delay: time::Duration::ZERO,
         accept_any_credentials: false,
         lookup_rate_limit: false,
+        ..Config::default()
     }
 }
 

@@ -52,6 +52,51 @@ pub struct Config {
     pub accept_any_credentials: bool,
     /// Enforce CloudTrail's 2 LookupEvents requests per second per account and region.
     pub lookup_rate_limit: bool,
+    /// How long lifecycles take (instance launch, stop, start and termination; volume creation,
+    /// attachment and detachment; instance profile associations).
+    pub latency: LatencyProfile,
+    /// Divides the durations of [`LatencyProfile::Realistic`] (10 = ten times faster).
+    pub time_scale: f64,
+}
+
+/// How long resource lifecycles take on the sandbox clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LatencyProfile {
+    /// Transitions complete at the next tick or call (tests).
+    #[default]
+    Instant,
+    /// About as long as on AWS: termination 30–60 s, start 15–30 s, volume creation and
+    /// attachment a few seconds (demos).
+    Realistic,
+}
+
+impl std::str::FromStr for LatencyProfile {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "instant" => Ok(LatencyProfile::Instant),
+            "realistic" => Ok(LatencyProfile::Realistic),
+            other => Err(format!("unknown latency profile '{other}': expected instant or realistic")),
+        }
+    }
+}
+
+impl Config {
+    /// How long a transition that takes `lo_secs`–`hi_secs` on AWS takes in this sandbox: zero
+    /// when instant, else a random duration in that range divided by the time scale.
+    pub fn lifecycle_delay(&self, lo_secs: f64, hi_secs: f64) -> Duration {
+        match self.latency {
+            LatencyProfile::Instant => Duration::ZERO,
+            LatencyProfile::Realistic => {
+                use rand::Rng;
+                let scale = if self.time_scale.is_finite() && self.time_scale > 0.0 { self.time_scale } else { 1.0 };
+                let lo = if lo_secs.is_finite() { lo_secs.max(0.0) } else { 0.0 };
+                let hi = if hi_secs.is_finite() { hi_secs.max(lo) } else { lo };
+                let secs = if hi > lo { rand::thread_rng().gen_range(lo..=hi) } else { lo };
+                Duration::seconds_f64((secs / scale).min(1e9))
+            }
+        }
+    }
 }
 
 impl Default for Config {
@@ -62,6 +107,8 @@ impl Default for Config {
             cloudtrail_delay: Duration::ZERO,
             accept_any_credentials: false,
             lookup_rate_limit: false,
+            latency: LatencyProfile::Instant,
+            time_scale: 1.0,
         }
     }
 }
@@ -87,6 +134,8 @@ pub struct Sandbox {
     /// The URL clients reach this sandbox at (for links in SNS messages), once serving.
     endpoint: Mutex<Option<String>>,
     outbox_seq: AtomicU64,
+    /// CloudTrail events waiting for their delivery delay before EventBridge sees them.
+    pending_events: Mutex<Vec<services::events::PendingEvent>>,
     me: Weak<Sandbox>,
     services: Vec<Box<dyn services::Service>>,
 }
@@ -134,6 +183,7 @@ impl Sandbox {
             config,
             endpoint: Mutex::new(None),
             outbox_seq: AtomicU64::new(last_seq),
+            pending_events: Mutex::new(Vec::new()),
             me: me.clone(),
         });
         if fresh {
@@ -242,6 +292,38 @@ impl Sandbox {
             .collect();
         out.sort_by_key(|m| m.seq);
         out
+    }
+
+    /// Queue a CloudTrail event for EventBridge, or route it now when its time has come.
+    pub(crate) fn schedule_event(&self, pending: services::events::PendingEvent) {
+        let now_ms = (self.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
+        if pending.due_ms <= now_ms {
+            self.route_event(&pending.account, &pending.region, &pending.event, Some(pending.read_only));
+        } else {
+            self.pending_events.lock().push(pending);
+        }
+    }
+
+    /// Every rule with its delivery counters, per account and region (admin view).
+    pub fn rules_view(&self) -> serde_json::Value {
+        let w = self.world.lock();
+        let mut out = Vec::new();
+        for (a, acc) in &w.accounts {
+            for (r, reg) in &acc.regions {
+                for rule in reg.events.rules.values() {
+                    out.push(serde_json::json!({
+                        "account": a, "region": r, "name": rule.name, "arn": rule.arn, "state": rule.state,
+                        "event_pattern": rule.event_pattern,
+                        "targets": rule.targets.iter().map(|t| t.arn.clone()).collect::<Vec<_>>(),
+                        "MatchedEvents": rule.metrics.matched_events,
+                        "Invocations": rule.metrics.invocations,
+                        "FailedInvocations": rule.metrics.failed_invocations,
+                        "last_failure": rule.metrics.last_failure,
+                    }));
+                }
+            }
+        }
+        serde_json::json!({ "rules": out })
     }
 
     /// Every (account, region) that has state.

@@ -93,6 +93,8 @@ impl Sandbox {
     /// Apply what the passing of sandbox time does (imported material expiring).
     pub fn tick(&self) {
         crate::services::kms::expire_due(self);
+        crate::services::ec2::settle_due(self);
+        self.deliver_due_events();
     }
 }
 
@@ -318,6 +320,7 @@ async fn admin(sb: Arc<Sandbox>, method: &Method, path: &str, query: Option<&str
                 Err(e) => json_response(StatusCode::INTERNAL_SERVER_ERROR, json!({"error": e.message})),
             }
         }
+        ("GET", "/_sandbox/rules") => json_response(StatusCode::OK, sb.rules_view()),
         ("GET", "/_sandbox/outbox") => {
             let after = params.get("after").and_then(|a| a.parse::<u64>().ok()).unwrap_or(0);
             json_response(StatusCode::OK, json!({ "messages": sb.outbox(after) }))
@@ -346,7 +349,7 @@ async fn admin(sb: Arc<Sandbox>, method: &Method, path: &str, query: Option<&str
         }
         _ => json_response(
             StatusCode::NOT_FOUND,
-            json!({"error": format!("no sandbox admin endpoint {method} {path}"), "endpoints": ["GET /_sandbox/health", "GET /_sandbox/clock", "POST /_sandbox/clock/advance?seconds=N", "GET /_sandbox/credentials", "GET /_sandbox/outbox?after=SEQ", "GET /_sandbox/sns/signing-key.pem"]}),
+            json!({"error": format!("no sandbox admin endpoint {method} {path}"), "endpoints": ["GET /_sandbox/health", "GET /_sandbox/clock", "POST /_sandbox/clock/advance?seconds=N", "GET /_sandbox/credentials", "GET /_sandbox/outbox?after=SEQ", "GET /_sandbox/rules", "GET /_sandbox/sns/signing-key.pem"]}),
         ),
     }
 }

@@ -35,6 +35,8 @@ pub enum StoreError {
     TooNew { path: PathBuf, found: u32 },
     #[error("{path} is corrupt{}: {why}. Nothing was changed; move the directory aside to start fresh, or restore it from a backup", line.map(|l| format!(" at line {l}")).unwrap_or_default())]
     Corrupt { path: PathBuf, line: Option<usize>, why: String },
+    #[error("{0} is in use by another running sandbox (a state directory serves one sandbox at a time); stop that one, or choose another --state-dir")]
+    InUse(PathBuf),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -72,6 +74,9 @@ pub struct Loaded {
 
 struct Files {
     dir: PathBuf,
+    /// The marker, locked exclusively while this store is open (the kernel drops the lock when
+    /// the process ends, even on `kill -9`).
+    _lock: File,
     log: File,
     log_len: u64,
     events: File,
@@ -190,6 +195,14 @@ impl Store {
             write_atomic(dir, MARKER, &m)?;
         }
 
+        // Two sandboxes appending to one log would silently drop each other's writes.
+        let lock = File::open(&marker_path).map_err(io(&marker_path))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => return Err(StoreError::InUse(dir.to_path_buf())),
+            Err(fs::TryLockError::Error(e)) => return Err(io(&marker_path)(e)),
+        }
+
         let snap_path = dir.join(SNAPSHOT);
         let (mut world, mut seq) = match fs::read(&snap_path) {
             Ok(raw) => {
@@ -224,6 +237,7 @@ impl Store {
         let log_len = fs::metadata(&log_path).map(|m| m.len()).unwrap_or(0);
         let files = Files {
             dir: dir.to_path_buf(),
+            _lock: lock,
             log: open_append(&log_path)?,
             log_len,
             events: open_append(&events_path)?,
@@ -361,6 +375,15 @@ mod tests {
         let w = loaded.world.unwrap();
         assert_eq!(w["accounts"]["1"]["kms"]["k"], 3);
         assert_eq!(w["accounts"]["2"]["x"], true);
+    }
+
+    #[test]
+    fn one_store_per_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, _) = Store::open(dir.path()).unwrap();
+        assert!(matches!(Store::open(dir.path()), Err(StoreError::InUse(_))));
+        drop(first);
+        Store::open(dir.path()).unwrap();
     }
 
     #[test]

@@ -8,6 +8,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::identity::Credential;
+use crate::services::ec2::Ec2State;
+use crate::services::events::EventsState;
+use crate::services::iam::IamState;
 use crate::services::sns::{Outbox, SnsState};
 use crate::services::{cloudtrail::TrailState, kms::KmsState};
 
@@ -38,6 +41,13 @@ pub struct Region {
     pub cloudtrail: TrailState,
     #[serde(default)]
     pub sns: SnsState,
+    #[serde(default)]
+    pub events: EventsState,
+    /// IAM is global: an account's IAM state lives under its `us-east-1` region.
+    #[serde(default)]
+    pub iam: IamState,
+    #[serde(default)]
+    pub ec2: Ec2State,
     /// Messages SNS "sent" (emails; records of http deliveries), persisted one by one.
     #[serde(default)]
     pub outbox: Outbox,

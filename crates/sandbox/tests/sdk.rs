@@ -56,6 +56,7 @@ fn config() -> Config {
         cloudtrail_delay: time::Duration::ZERO,
         accept_any_credentials: false,
         lookup_rate_limit: false,
+        ..Config::default()
     }
 }
 

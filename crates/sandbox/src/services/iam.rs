@@ -1934,7 +1934,16 @@ fn handle(cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError>
                     })
                     .map(|p| {
                         (
-                            format!("{}\u{1}{}", p.name.to_lowercase(), p.arn),
+                            // A customer policy may share an AWS-managed policy's name.
+                            format!(
+                                "{}\u{1}{}",
+                                p.name.to_lowercase(),
+                                if p.arn.starts_with("arn:aws:iam::aws:") {
+                                    "a"
+                                } else {
+                                    "l"
+                                }
+                            ),
                             policy_value(p, st, PolicyView::List),
                         )
                     })

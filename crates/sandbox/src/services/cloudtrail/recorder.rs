@@ -59,6 +59,7 @@ pub fn record(
         resources: cx.resources.iter().map(|r| (r.resource_type.clone(), r.arn.clone())).collect(),
     };
     let delay_ms = sb.config.cloudtrail_delay.whole_milliseconds() as i64;
+    let mut rendered: Option<(J, String)> = None;
     let render = |time_ms: i64| {
         let time = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(time_ms) * 1_000_000).unwrap_or(cx.now);
         let mut r = Map::new();
@@ -91,7 +92,10 @@ pub fn record(
         r.insert("managementEvent".into(), json!(true));
         r.insert("recipientAccountId".into(), json!(account));
         r.insert("eventCategory".into(), json!("Management"));
-        J::Object(r).to_string()
+        let record = J::Object(r);
+        let text = record.to_string();
+        rendered = Some((record, text.clone()));
+        text
     };
     let stamp = || {
         let t = sb.clock.now();
@@ -99,4 +103,18 @@ pub fn record(
         (ms, ms + delay_ms)
     };
     sb.events.append(&account, &cx.region, new, stamp, render, |line| sb.persist_event(line));
+
+    // CloudTrail hands management events to EventBridge only while a trail is logging.
+    if let Some((record, _)) = rendered {
+        if super::logging_in(sb, &account, &cx.region) {
+            let now_ms = (sb.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
+            sb.schedule_event(crate::services::events::PendingEvent {
+                due_ms: now_ms + delay_ms,
+                account: account.clone(),
+                region: cx.region.clone(),
+                event: crate::services::events::cloudtrail_envelope(&record, &account, &cx.region),
+                read_only,
+            });
+        }
+    }
 }
