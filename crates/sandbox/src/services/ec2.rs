@@ -894,9 +894,12 @@ fn instance_filter_values(st: &Ec2State, i: &Instance, name: &str) -> Option<Vec
     }
 }
 
+/// A page key and the instance it sorts.
+type Keyed<'s> = Vec<(String, &'s Instance)>;
+
 /// Instances sorted as EC2 lists them (launch time, reservation, launch index), with a paging key.
-fn sorted_instances<'s>(st: &'s Ec2State, now: OffsetDateTime) -> Vec<(String, &'s Instance)> {
-    let mut v: Vec<(String, &Instance)> = st
+fn sorted_instances(st: &Ec2State, now: OffsetDateTime) -> Keyed<'_> {
+    let mut v: Keyed<'_> = st
         .instances
         .values()
         .filter(|i| i.visible(now))
@@ -909,16 +912,18 @@ fn sorted_instances<'s>(st: &'s Ec2State, now: OffsetDateTime) -> Vec<(String, &
     v
 }
 
-/// Instances named in `InstanceId.N` (all must exist) or all visible ones, then filtered.
+/// Instances named in `InstanceId.N` (all must exist) or all visible ones that `keep` keeps,
+/// then filtered with the operation's filter `values`.
 fn selected_instances<'s>(
     st: &'s Ec2State,
     input: &Input,
     now: OffsetDateTime,
-    page_min: i64,
-) -> Result<(Vec<(String, &'s Instance)>, Page), AwsError> {
+    keep: impl Fn(&Instance) -> bool,
+    values: impl Fn(&Instance, &str) -> Option<Vec<String>>,
+) -> Result<(Keyed<'s>, Page), AwsError> {
     let ids: Vec<String> = input.str_list("InstanceId")?.into_iter().filter(|s| !s.is_empty()).collect();
     check_instance_ids(&ids)?;
-    let page = page_params(input, page_min, 1000)?;
+    let page = page_params(input, 5, 1000)?;
     if !ids.is_empty() && page.max.is_some() {
         return Err(err(
             "InvalidParameterCombination",
@@ -933,10 +938,10 @@ fn selected_instances<'s>(
     let fs = filters(input)?;
     let mut out = Vec::new();
     for (k, i) in all {
-        if !ids.is_empty() && !ids.contains(&i.id) {
+        if (!ids.is_empty() && !ids.contains(&i.id)) || !keep(i) {
             continue;
         }
-        if passes(&fs, |n| instance_filter_values(st, i, n))? {
+        if passes(&fs, |n| values(i, n))? {
             out.push((k, i));
         }
     }
@@ -944,7 +949,7 @@ fn selected_instances<'s>(
 }
 
 fn describe_instances(cx: &mut Call<'_>, st: &Ec2State, input: &Input) -> Result<Value, AwsError> {
-    let (items, page) = selected_instances(st, input, cx.now, 5)?;
+    let (items, page) = selected_instances(st, input, cx.now, |_| true, |i, n| instance_filter_values(st, i, n))?;
     let (list, next) = paginate(items, &page);
     Ok(Value::obj().with("reservationSet", reservations(st, list, &cx.region)).with("nextToken", next))
 }
@@ -952,47 +957,22 @@ fn describe_instances(cx: &mut Call<'_>, st: &Ec2State, input: &Input) -> Result
 fn describe_instance_status(cx: &mut Call<'_>, st: &Ec2State, input: &Input) -> Result<Value, AwsError> {
     let include_all = bool_param(input, "IncludeAllInstances")?.unwrap_or(false);
     let now = cx.now;
-    let fs = filters(input)?;
-    let (items, page) = {
-        // The status filters apply here; instance filters are not DescribeInstanceStatus's.
-        let ids: Vec<String> = input.str_list("InstanceId")?.into_iter().filter(|s| !s.is_empty()).collect();
-        check_instance_ids(&ids)?;
-        let page = page_params(input, 5, 1000)?;
-        if !ids.is_empty() && page.max.is_some() {
-            return Err(err(
-                "InvalidParameterCombination",
-                "The parameter instancesSet cannot be used with the parameter maxResults",
-            ));
+    let status_values = |i: &Instance, n: &str| {
+        let checks = i.checks_status(now);
+        match n {
+            "instance-state-name" => one(&i.state),
+            "instance-state-code" => one(state_code(&i.state).to_string()),
+            "availability-zone" => one(&i.availability_zone),
+            "instance-status.status" | "system-status.status" => one(checks),
+            "instance-status.reachability" | "system-status.reachability" => one(match checks {
+                "ok" => "passed",
+                "initializing" => "initializing",
+                _ => "insufficient-data",
+            }),
+            _ => None,
         }
-        let all = sorted_instances(st, now);
-        let unknown: Vec<&String> = ids.iter().filter(|id| !all.iter().any(|(_, i)| &i.id == *id)).collect();
-        if !unknown.is_empty() {
-            return Err(instances_not_found(&unknown));
-        }
-        let mut out = Vec::new();
-        for (k, i) in all {
-            if (!ids.is_empty() && !ids.contains(&i.id)) || (!include_all && i.state != "running") {
-                continue;
-            }
-            let checks = i.checks_status(now);
-            let ok = passes(&fs, |n| match n {
-                "instance-state-name" => one(&i.state),
-                "instance-state-code" => one(state_code(&i.state).to_string()),
-                "availability-zone" => one(&i.availability_zone),
-                "instance-status.status" | "system-status.status" => one(checks),
-                "instance-status.reachability" | "system-status.reachability" => one(match checks {
-                    "ok" => "passed",
-                    "initializing" => "initializing",
-                    _ => "insufficient-data",
-                }),
-                _ => None,
-            })?;
-            if ok {
-                out.push((k, i));
-            }
-        }
-        (out, page)
     };
+    let (items, page) = selected_instances(st, input, now, |i| include_all || i.state == "running", status_values)?;
     let (list, next) = paginate(items, &page);
     let statuses = list
         .into_iter()
