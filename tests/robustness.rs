@@ -35,7 +35,9 @@ fn start_with_state(dir: &Path) -> SandboxProc {
 
 /// Stop with SIGTERM and check the process ended cleanly.
 fn stop_gracefully(sb: &mut SandboxProc) {
+    let t = Instant::now();
     sb.stop();
+    eprintln!("sandbox stopped in {:?}", t.elapsed());
     let status = sb.child.try_wait().unwrap().expect("sandbox stopped");
     assert!(
         status.success(),
@@ -242,7 +244,12 @@ fn restart_keeps_keys_aliases_events_and_clock() {
         .output()
         .unwrap();
     assert!(advanced.status.success());
+    // An SDK client holding an idle keep-alive connection must not hold up the shutdown.
+    let rt = runtime();
+    let client = kms_client(&ep);
+    rt.block_on(async { client.list_keys().send().await.expect("ListKeys") });
     stop_gracefully(&mut sb);
+    drop(client);
 
     let sb = start_with_state(&state);
     let ep = sb.endpoint.clone();
@@ -336,8 +343,10 @@ fn kill_9_during_a_stream_of_writes_loses_nothing_acknowledged() {
     let mut acked_keys: BTreeSet<String> = BTreeSet::new();
     let mut acked_aliases: BTreeMap<String, String> = BTreeMap::new();
 
-    // Two rounds: the second one reopens a state that was killed mid-write and is killed again.
-    for round in 0..2 {
+    // Round 0 is killed mid-write; round 1 reopens that state and is killed again; round 2 is
+    // stopped with SIGTERM while the writers are busy, which must end cleanly and keep
+    // everything too.
+    for round in 0..3 {
         let mut sb = start_with_state(&state);
         let ep = sb.endpoint.clone();
         let keys = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -413,7 +422,11 @@ fn kill_9_during_a_stream_of_writes_loses_nothing_acknowledged() {
             std::thread::sleep(Duration::from_millis(20));
         }
         killed.store(true, Ordering::SeqCst);
-        sb.kill9();
+        if round < 2 {
+            sb.kill9();
+        } else {
+            stop_gracefully(&mut sb);
+        }
         for w in writers {
             w.join().expect("writer thread");
         }
@@ -423,7 +436,7 @@ fn kill_9_during_a_stream_of_writes_loses_nothing_acknowledged() {
             early_errors.lock().unwrap()
         );
         eprintln!(
-            "round {round}: killed after {} keys and {} aliases were acknowledged",
+            "round {round}: stopped after {} keys and {} aliases were acknowledged",
             keys.lock().unwrap().len(),
             aliases.lock().unwrap().len()
         );
@@ -474,6 +487,43 @@ fn kill_9_during_a_stream_of_writes_loses_nothing_acknowledged() {
             .await
             .expect("CreateKey after recovery");
     });
+}
+
+#[test]
+fn a_state_directory_serves_one_sandbox_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let mut first = start_with_state(&state);
+    let created =
+        run_json(aws(&first.endpoint).args(["kms", "create-key", "--description", "first"]));
+    let key_id = created["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let keys_before = run_json(aws(&first.endpoint).args(["kms", "list-keys"]));
+
+    // A second sandbox on the same directory would append to the same log and each would
+    // overwrite the other's writes: it must refuse to start.
+    let before = snapshot_dir(&state);
+    let out = serve_expecting_refusal(&state_args(&state));
+    assert_refused(&out, &[&state.display().to_string(), "in use"]);
+    assert_eq!(
+        snapshot_dir(&state),
+        before,
+        "the refused sandbox wrote nothing"
+    );
+    run_json(aws(&first.endpoint).args(["kms", "list-keys"]));
+
+    // The lock dies with its process, even on kill -9.
+    first.kill9();
+    let second = start_with_state(&state);
+    let keys = run_json(aws(&second.endpoint).args(["kms", "list-keys"]));
+    assert_eq!(keys["Keys"], keys_before["Keys"]);
+    assert!(keys["Keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|k| k["KeyId"] == key_id.as_str()));
 }
 
 // ---------------------------------------------------------------------------------------------
