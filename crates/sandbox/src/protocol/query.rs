@@ -35,7 +35,9 @@ pub fn decode(query: Option<&str>, body: &Bytes) -> Result<Decoded, AwsError> {
 pub fn encode_ok(xmlns: &str, operation: &str, v: &Value, request_id: &str) -> Encoded {
     let mut out = String::with_capacity(256);
     out.push_str(&format!("<{operation}Response xmlns=\"{xmlns}\">"));
-    if matches!(v, Value::Struct(f) if !f.is_empty()) {
+    // An operation with an output shape answers `<OpResult>` even when the shape has no
+    // members (SNS TagResource): botocore fails without it. `Value::Null`: no output shape.
+    if matches!(v, Value::Struct(_)) {
         xml::element(&mut out, &format!("{operation}Result"), v, ListItems::Member);
     }
     out.push_str("<ResponseMetadata><RequestId>");
@@ -73,6 +75,10 @@ mod tests {
         let e = encode_ok("https://sts.amazonaws.com/doc/2011-06-15/", "GetCallerIdentity", &Value::obj().with("Account", "1"), "r1");
         let s = String::from_utf8(e.body.to_vec()).unwrap();
         assert!(s.contains("<GetCallerIdentityResult><Account>1</Account></GetCallerIdentityResult>"), "{s}");
+        let s = String::from_utf8(encode_ok("x", "TagResource", &Value::obj(), "r1").body.to_vec()).unwrap();
+        assert!(s.contains("<TagResourceResult></TagResourceResult>") || s.contains("<TagResourceResult/>"), "{s}");
+        let s = String::from_utf8(encode_ok("x", "SetTopicAttributes", &Value::Null, "r1").body.to_vec()).unwrap();
+        assert!(!s.contains("SetTopicAttributesResult"), "{s}");
         let e = encode_err(&AwsError::new(403, "InvalidClientTokenId", "bad <token>"), "r2");
         let s = String::from_utf8(e.body.to_vec()).unwrap();
         assert!(s.contains("<Code>InvalidClientTokenId</Code><Message>bad &lt;token&gt;</Message>"), "{s}");

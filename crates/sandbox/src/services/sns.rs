@@ -879,13 +879,14 @@ impl Service for Sns {
                             if t.tags.len() > 50 {
                                 return Err(AwsError::new(400, "TagLimitExceeded", "Could not complete request: tag quota of per resource exceeded"));
                             }
-                            Ok(Value::Null)
+                            // An empty output shape: `<TagResourceResult/>`, as AWS answers.
+                            Ok(Value::obj())
                         }
                         "UntagResource" => {
                             for k in &keys {
                                 t.tags.remove(k);
                             }
-                            Ok(Value::Null)
+                            Ok(Value::obj())
                         }
                         _ => Ok(Value::obj().with(
                             "Tags",
