@@ -87,6 +87,7 @@ pub fn apply(sb: &Sandbox, seed: Seed) -> Result<(), AwsError> {
         crate::services::kms::seed_workshop(sb, ACCOUNT, REGION, now)?;
         crate::services::iam::seed_workshop(sb, ACCOUNT)?;
         crate::services::ec2::seed_workshop(sb, ACCOUNT, REGION)?;
+        crate::services::s3::seed_workshop(sb, ACCOUNT, REGION)?;
     }
     sb.set_seed_name(seed.name())
 }

@@ -246,6 +246,22 @@ async fn handle(
     if let Err(e) = content_type_ok(protocol, &parts.method, &parts.headers) {
         return respond(protocol.encode_err(&e, &request_id));
     }
+    if protocol == Protocol::RestXml {
+        // REST services (S3) answer with complete HTTP answers (bytes, headers, empty bodies).
+        let req = match protocol::restxml::decode(&parts.method, &path, parts.uri.query(), &parts.headers, &body) {
+            Ok(r) => r,
+            Err(e) => return respond(protocol.encode_err(&e, &request_id)),
+        };
+        let user_agent = parts.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let region = if service.global() { "us-east-1".to_string() } else { auth.region.clone() };
+        let (sb2, rid, svc) = (sb.clone(), request_id.clone(), auth.service.clone());
+        let result = tokio::task::spawn_blocking(move || {
+            let service = sb2.service(&svc).expect("service looked up above");
+            crate::services::call_rest_recorded(&sb2, service, caller, region, &rid, &req, &peer.ip().to_string(), &user_agent)
+        })
+        .await;
+        return respond(result.unwrap_or_else(|_| protocol.encode_err(&AwsError::internal("The sandbox failed while handling this request."), &request_id)));
+    }
     let decoded = match protocol {
         Protocol::AwsJson11 | Protocol::AwsJson10 { .. } => protocol::json::decode(&parts.headers, &body),
         Protocol::AwsQuery => protocol::query::decode(parts.uri.query(), &body),

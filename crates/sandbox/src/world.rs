@@ -11,6 +11,7 @@ use crate::identity::Credential;
 use crate::services::ec2::Ec2State;
 use crate::services::events::EventsState;
 use crate::services::iam::IamState;
+use crate::services::s3::S3State;
 use crate::services::sns::{Outbox, SnsState};
 use crate::services::{cloudtrail::TrailState, kms::KmsState};
 
@@ -48,6 +49,8 @@ pub struct Region {
     pub iam: IamState,
     #[serde(default)]
     pub ec2: Ec2State,
+    #[serde(default)]
+    pub s3: S3State,
     /// Messages SNS "sent" (emails; records of http deliveries), persisted one by one.
     #[serde(default)]
     pub outbox: Outbox,

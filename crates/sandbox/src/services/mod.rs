@@ -8,6 +8,7 @@ pub mod ec2;
 pub mod events;
 pub mod iam;
 pub mod kms;
+pub mod s3;
 pub mod sns;
 pub mod sts;
 
@@ -16,7 +17,8 @@ use serde_json::Value as J;
 use time::OffsetDateTime;
 
 use crate::identity::Caller;
-use crate::protocol::{AwsError, Input, Protocol, Value};
+use crate::protocol::restxml::RestRequest;
+use crate::protocol::{AwsError, Encoded, Input, Protocol, Value};
 use crate::Sandbox;
 
 /// A resource a call touched, as CloudTrail lists it.
@@ -76,6 +78,82 @@ pub trait Service: Send + Sync + 'static {
     fn request_parameters(&self, _op: &str, input: &Input) -> J {
         camel_case_keys(&input.to_json(), &[])
     }
+    /// REST services (S3): the operation a request names, from method, path and query
+    /// (`None`: not served).
+    fn rest_operation(&self, _req: &RestRequest) -> Option<&'static str> {
+        None
+    }
+    /// REST services answer with a complete HTTP answer (S3's GetObject returns the bytes with
+    /// headers; HEAD answers have no body).
+    fn call_rest(&self, cx: &mut Call<'_>, op: &str, _req: &RestRequest) -> Result<Encoded, AwsError> {
+        Err(cx.unknown(op))
+    }
+    /// `requestParameters` of a REST call.
+    fn rest_request_parameters(&self, _op: &str, _req: &RestRequest) -> J {
+        J::Null
+    }
+    /// Whether CloudTrail's event history shows the operation (data events, such as S3's
+    /// object-level calls, are only ever delivered to trails that select them).
+    fn management_event(&self, _op: &str) -> bool {
+        true
+    }
+}
+
+/// Serve one REST request (S3) on the blocking pool: route, call, record management events in
+/// CloudTrail, encode errors.
+#[allow(clippy::too_many_arguments)]
+pub fn call_rest_recorded(
+    sb: &Sandbox,
+    service: &dyn Service,
+    caller: Caller,
+    region: String,
+    request_id: &str,
+    req: &RestRequest,
+    source_ip: &str,
+    user_agent: &str,
+) -> Encoded {
+    let protocol = Protocol::RestXml;
+    let Some(op) = service.rest_operation(req) else {
+        let e = AwsError::new(501, "NotImplemented", "A header you provided implies functionality that is not implemented");
+        return protocol.encode_err(&e, request_id);
+    };
+    let mut cx = Call {
+        sandbox: sb,
+        caller,
+        region,
+        request_id: request_id.to_string(),
+        now: sb.clock.now(),
+        protocol,
+        resources: Vec::new(),
+        response_elements: Some(J::Null),
+    };
+    let out = service.call_rest(&mut cx, op, req);
+    if service.management_event(op) {
+        let input = Input::Json(service.rest_request_parameters(op, req));
+        let result = match &out {
+            Ok(_) => Ok(Value::Null),
+            Err(e) => Err(e.clone()),
+        };
+        cloudtrail::recorder::record(&cx, service, op, &input, &result, source_ip, user_agent);
+    }
+    let mut enc = match out {
+        Ok(enc) => enc,
+        Err(e) => {
+            tracing::debug!(code = %e.code, message = %e.message, "request failed");
+            let mut enc = protocol.encode_err(&e, request_id);
+            if req.method == http::Method::HEAD {
+                enc.body = bytes::Bytes::new();
+            }
+            enc
+        }
+    };
+    for name in ["x-amz-request-id", "x-amzn-requestid"] {
+        if let Ok(v) = http::HeaderValue::from_str(request_id) {
+            enc.headers.insert(name, v);
+        }
+    }
+    enc.headers.insert("x-amz-id-2", http::HeaderValue::from_static("c2FuZGJveC1zMw=="));
+    enc
 }
 
 /// Lower-case the first letter of every object key, dropping members named in `redact`
@@ -102,5 +180,5 @@ pub fn camel_case_keys(v: &J, redact: &[&str]) -> J {
 
 /// Every service the sandbox serves.
 pub fn registry() -> Vec<Box<dyn Service>> {
-    vec![Box::new(kms::Kms), Box::new(sts::Sts), Box::new(cloudtrail::CloudTrail), Box::new(sns::Sns), Box::new(events::Events), Box::new(iam::Iam), Box::new(ec2::Ec2)]
+    vec![Box::new(kms::Kms), Box::new(sts::Sts), Box::new(cloudtrail::CloudTrail), Box::new(sns::Sns), Box::new(events::Events), Box::new(iam::Iam), Box::new(ec2::Ec2), Box::new(s3::S3)]
 }
