@@ -181,7 +181,9 @@ fn state_code(state: &str) -> i64 {
 }
 
 fn state_value(state: &str) -> Value {
-    Value::obj().with("code", state_code(state)).with("name", state)
+    Value::obj()
+        .with("code", state_code(state))
+        .with("name", state)
 }
 
 impl Instance {
@@ -193,7 +195,9 @@ impl Instance {
     fn checks_status(&self, now: OffsetDateTime) -> &'static str {
         if self.state != "running" {
             "not-applicable"
-        } else if self.state_since + Duration::seconds_f64(self.checks_secs.clamp(0.0, 1e9)) > now {
+        } else if self.checks_secs.is_finite()
+            && self.state_since + Duration::seconds_f64(self.checks_secs.clamp(0.0, 1e9)) > now
+        {
             "initializing"
         } else {
             "ok"
@@ -223,7 +227,11 @@ impl Ec2State {
                 i.state_until
             }
         });
-        let vols = self.volumes.values().flat_map(|v| [v.ready_at, v.attachment.as_ref().and_then(|a| a.until)]).flatten();
+        let vols = self
+            .volumes
+            .values()
+            .flat_map(|v| [v.ready_at, v.attachment.as_ref().and_then(|a| a.until)])
+            .flatten();
         let assoc = self.associations.values().filter_map(|a| a.until);
         inst.chain(vols).chain(assoc).min()
     }
@@ -249,10 +257,18 @@ impl Ec2State {
         let due_instance = self
             .instances
             .values()
-            .find(|i| if i.state == "terminated" { i.state_since + TERMINATED_VISIBLE <= t } else { i.state_until.is_some_and(|u| u <= t) })
+            .find(|i| {
+                if i.state == "terminated" {
+                    i.state_since + TERMINATED_VISIBLE <= t
+                } else {
+                    i.state_until.is_some_and(|u| u <= t)
+                }
+            })
             .map(|i| i.id.clone());
         if let Some(id) = due_instance {
-            let Some(inst) = self.instances.get_mut(&id) else { return };
+            let Some(inst) = self.instances.get_mut(&id) else {
+                return;
+            };
             if inst.state == "terminated" {
                 self.instances.remove(&id);
                 return;
@@ -272,7 +288,9 @@ impl Ec2State {
             }
             if next == "terminated" {
                 self.volumes.retain(|_, v| {
-                    !v.attachment.as_ref().is_some_and(|a| a.instance_id == id && a.delete_on_termination)
+                    !v.attachment
+                        .as_ref()
+                        .is_some_and(|a| a.instance_id == id && a.delete_on_termination)
                 });
                 for v in self.volumes.values_mut() {
                     if v.attachment.as_ref().is_some_and(|a| a.instance_id == id) {
@@ -286,10 +304,18 @@ impl Ec2State {
         let due_volume = self
             .volumes
             .values()
-            .find(|v| v.ready_at.is_some_and(|r| r <= t) || v.attachment.as_ref().and_then(|a| a.until).is_some_and(|u| u <= t))
+            .find(|v| {
+                v.ready_at.is_some_and(|r| r <= t)
+                    || v.attachment
+                        .as_ref()
+                        .and_then(|a| a.until)
+                        .is_some_and(|u| u <= t)
+            })
             .map(|v| v.id.clone());
         if let Some(id) = due_volume {
-            let Some(v) = self.volumes.get_mut(&id) else { return };
+            let Some(v) = self.volumes.get_mut(&id) else {
+                return;
+            };
             if v.ready_at.is_some_and(|r| r <= t) {
                 if v.creation_fails {
                     self.volumes.remove(&id);
@@ -309,9 +335,15 @@ impl Ec2State {
             }
             return;
         }
-        let due_assoc = self.associations.values().find(|a| a.until.is_some_and(|u| u <= t)).map(|a| a.id.clone());
+        let due_assoc = self
+            .associations
+            .values()
+            .find(|a| a.until.is_some_and(|u| u <= t))
+            .map(|a| a.id.clone());
         if let Some(id) = due_assoc {
-            let Some(a) = self.associations.get_mut(&id) else { return };
+            let Some(a) = self.associations.get_mut(&id) else {
+                return;
+            };
             if a.state == "disassociating" {
                 self.associations.remove(&id);
             } else {
@@ -322,7 +354,9 @@ impl Ec2State {
     }
 
     fn association_of(&self, instance_id: &str) -> Option<&Association> {
-        self.associations.values().find(|a| a.instance_id == instance_id)
+        self.associations
+            .values()
+            .find(|a| a.instance_id == instance_id)
     }
 }
 
@@ -354,11 +388,17 @@ fn err(code: &str, message: impl Into<String>) -> AwsError {
 }
 
 fn missing(name: &str) -> AwsError {
-    err("MissingParameter", format!("The request must contain the parameter {name}"))
+    err(
+        "MissingParameter",
+        format!("The request must contain the parameter {name}"),
+    )
 }
 
 fn invalid_value(name: &str, value: &str) -> AwsError {
-    err("InvalidParameterValue", format!("Value ({value}) for parameter {name} is invalid."))
+    err(
+        "InvalidParameterValue",
+        format!("Value ({value}) for parameter {name} is invalid."),
+    )
 }
 
 fn opt_str(input: &Input, name: &str) -> Result<Option<String>, AwsError> {
@@ -373,7 +413,10 @@ fn int_param(input: &Input, name: &str) -> Result<Option<i64>, AwsError> {
     match opt_str(input, name)? {
         None => Ok(None),
         Some(s) => s.trim().parse::<i64>().map(Some).map_err(|_| {
-            err("InvalidParameterValue", format!("Invalid value '{s}' for {name}. It must be an integer."))
+            err(
+                "InvalidParameterValue",
+                format!("Invalid value '{s}' for {name}. It must be an integer."),
+            )
         }),
     }
 }
@@ -384,14 +427,21 @@ fn bool_param(input: &Input, name: &str) -> Result<Option<bool>, AwsError> {
         Some(s) => match s.to_ascii_lowercase().as_str() {
             "true" => Ok(Some(true)),
             "false" => Ok(Some(false)),
-            _ => Err(err("InvalidParameterValue", format!("Invalid value '{s}' for {name}. It must be true or false."))),
+            _ => Err(err(
+                "InvalidParameterValue",
+                format!("Invalid value '{s}' for {name}. It must be true or false."),
+            )),
         },
     }
 }
 
 fn dry_run(input: &Input) -> Result<(), AwsError> {
     if bool_param(input, "DryRun")? == Some(true) {
-        return Err(AwsError::new(412, "DryRunOperation", "Request would have succeeded, but DryRun flag is set."));
+        return Err(AwsError::new(
+            412,
+            "DryRunOperation",
+            "Request would have succeeded, but DryRun flag is set.",
+        ));
     }
     Ok(())
 }
@@ -414,11 +464,18 @@ fn derived_hex(seed: &str, n: usize) -> String {
 fn well_formed(id: &str, prefix: &str) -> bool {
     id.strip_prefix(prefix)
         .and_then(|r| r.strip_prefix('-'))
-        .is_some_and(|h| (h.len() == 8 || h.len() == 17) && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+        .is_some_and(|h| {
+            (h.len() == 8 || h.len() == 17)
+                && h.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        })
 }
 
 fn malformed(code: &str, id: &str, prefix: &str) -> AwsError {
-    err(code, format!("Invalid id: \"{id}\" (expecting \"{prefix}-...\")"))
+    err(
+        code,
+        format!("Invalid id: \"{id}\" (expecting \"{prefix}-...\")"),
+    )
 }
 
 fn check_instance_ids(ids: &[String]) -> Result<(), AwsError> {
@@ -430,24 +487,40 @@ fn check_instance_ids(ids: &[String]) -> Result<(), AwsError> {
 
 fn instances_not_found(ids: &[&String]) -> AwsError {
     if ids.len() == 1 {
-        err("InvalidInstanceID.NotFound", format!("The instance ID '{}' does not exist", ids[0]))
+        err(
+            "InvalidInstanceID.NotFound",
+            format!("The instance ID '{}' does not exist", ids[0]),
+        )
     } else {
         let list: Vec<&str> = ids.iter().map(|s| s.as_str()).collect();
-        err("InvalidInstanceID.NotFound", format!("The instance IDs '{}' do not exist", list.join(", ")))
+        err(
+            "InvalidInstanceID.NotFound",
+            format!("The instance IDs '{}' do not exist", list.join(", ")),
+        )
     }
 }
 
 fn volume_not_found(id: &str) -> AwsError {
-    err("InvalidVolume.NotFound", format!("The volume '{id}' does not exist."))
+    err(
+        "InvalidVolume.NotFound",
+        format!("The volume '{id}' does not exist."),
+    )
 }
 
 fn association_not_found(id: &str) -> AwsError {
-    err("InvalidAssociationID.NotFound", format!("An invalid association-id of '{id}' was given"))
+    err(
+        "InvalidAssociationID.NotFound",
+        format!("An invalid association-id of '{id}' was given"),
+    )
 }
 
 /// The instance ids of a request (`InstanceId.N`), checked: at least one, well formed.
 fn instance_ids(input: &Input) -> Result<Vec<String>, AwsError> {
-    let ids: Vec<String> = input.str_list("InstanceId")?.into_iter().filter(|s| !s.is_empty()).collect();
+    let ids: Vec<String> = input
+        .str_list("InstanceId")?
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect();
     if ids.is_empty() {
         return Err(missing("InstanceId"));
     }
@@ -459,7 +532,10 @@ fn instance<'s>(st: &'s Ec2State, id: &str, now: OffsetDateTime) -> Result<&'s I
     if !well_formed(id, "i") {
         return Err(malformed("InvalidInstanceID.Malformed", id, "i"));
     }
-    st.instances.get(id).filter(|i| i.visible(now)).ok_or_else(|| instances_not_found(&[&id.to_string()]))
+    st.instances
+        .get(id)
+        .filter(|i| i.visible(now))
+        .ok_or_else(|| instances_not_found(&[&id.to_string()]))
 }
 
 fn volume_id(input: &Input) -> Result<String, AwsError> {
@@ -481,38 +557,85 @@ struct Filter {
 fn filters(input: &Input) -> Result<Vec<Filter>, AwsError> {
     let mut out = Vec::new();
     for f in input.list("Filter")? {
-        let name = f.str("Name")?.filter(|n| !n.is_empty()).ok_or_else(|| missing("Filter.Name"))?;
-        out.push(Filter { name, values: f.str_list("Value")? });
+        let name = f
+            .str("Name")?
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| missing("Filter.Name"))?;
+        out.push(Filter {
+            name,
+            values: f.str_list("Value")?,
+        });
     }
     Ok(out)
 }
 
 /// EC2's filter wildcards: `*` any run of characters, `?` one character, `\` escapes.
 fn wildcard(pattern: &str, value: &str) -> bool {
-    fn go(p: &[char], v: &[char]) -> bool {
-        match p.first() {
-            None => v.is_empty(),
-            Some('*') => go(&p[1..], v) || (!v.is_empty() && go(p, &v[1..])),
-            Some('?') => !v.is_empty() && go(&p[1..], &v[1..]),
-            Some('\\') if p.len() > 1 => v.first() == Some(&p[1]) && go(&p[2..], &v[1..]),
-            Some(c) => v.first() == Some(c) && go(&p[1..], &v[1..]),
+    #[derive(Clone, Copy, PartialEq)]
+    enum Tok {
+        Star,
+        One,
+        Lit(char),
+    }
+    let mut toks = Vec::new();
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        toks.push(match c {
+            '*' => Tok::Star,
+            '?' => Tok::One,
+            '\\' => Tok::Lit(chars.next().unwrap_or('\\')),
+            c => Tok::Lit(c),
+        });
+    }
+    let v: Vec<char> = value.chars().collect();
+    // Greedy matching with backtracking to the last star: O(pattern × value), no recursion.
+    let (mut p, mut i) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while i < v.len() {
+        match toks.get(p) {
+            Some(Tok::Star) => {
+                star = Some((p, i));
+                p += 1;
+            }
+            Some(Tok::One) => {
+                p += 1;
+                i += 1;
+            }
+            Some(Tok::Lit(c)) if *c == v[i] => {
+                p += 1;
+                i += 1;
+            }
+            _ => match star {
+                Some((sp, si)) => {
+                    p = sp + 1;
+                    i = si + 1;
+                    star = Some((sp, si + 1));
+                }
+                None => return false,
+            },
         }
     }
-    let p: Vec<char> = pattern.chars().collect();
-    let v: Vec<char> = value.chars().collect();
-    // Patterns are short; cap pathological ones so matching stays cheap.
-    if p.iter().filter(|c| **c == '*').count() > 16 {
-        return pattern == value;
-    }
-    go(&p, &v)
+    toks[p.min(toks.len())..].iter().all(|t| *t == Tok::Star)
 }
 
 /// Whether a resource passes every filter; `values(name)` gives the resource's values for a
 /// filter name, or `None` when EC2 has no such filter for this resource.
-fn passes(filters: &[Filter], values: impl Fn(&str) -> Option<Vec<String>>) -> Result<bool, AwsError> {
+fn passes(
+    filters: &[Filter],
+    values: impl Fn(&str) -> Option<Vec<String>>,
+) -> Result<bool, AwsError> {
     for f in filters {
-        let have = values(&f.name).ok_or_else(|| err("InvalidParameterValue", format!("The filter '{}' is invalid", f.name)))?;
-        if !f.values.iter().any(|want| have.iter().any(|h| wildcard(want, h))) {
+        let have = values(&f.name).ok_or_else(|| {
+            err(
+                "InvalidParameterValue",
+                format!("The filter '{}' is invalid", f.name),
+            )
+        })?;
+        if !f
+            .values
+            .iter()
+            .any(|want| have.iter().any(|h| wildcard(want, h)))
+        {
             return Ok(false);
         }
     }
@@ -557,10 +680,18 @@ fn page_params(input: &Input, min: i64, max: i64) -> Result<Page, AwsError> {
             crate::util::unb64(&t)
                 .and_then(|b| String::from_utf8(b).ok())
                 .and_then(|s| s.strip_prefix("ec2:").map(str::to_string))
-                .ok_or_else(|| err("InvalidPaginationToken", "The specified pagination token is not valid or is expired."))?,
+                .ok_or_else(|| {
+                    err(
+                        "InvalidPaginationToken",
+                        "The specified pagination token is not valid or is expired.",
+                    )
+                })?,
         ),
     };
-    Ok(Page { max: max_results, after })
+    Ok(Page {
+        max: max_results,
+        after,
+    })
 }
 
 /// One page of `items` (sorted by their keys) and the token of the next one.
@@ -572,7 +703,8 @@ fn paginate<T>(items: Vec<(String, T)>, page: &Page) -> (Vec<T>, Option<String>)
     let next = match page.max {
         Some(max) if rest.len() > max => {
             rest.truncate(max);
-            rest.last().map(|(k, _)| crate::util::b64(format!("ec2:{k}").as_bytes()))
+            rest.last()
+                .map(|(k, _)| crate::util::b64(format!("ec2:{k}").as_bytes()))
         }
         _ => None,
     };
@@ -583,7 +715,11 @@ fn paginate<T>(items: Vec<(String, T)>, page: &Page) -> (Vec<T>, Option<String>)
 // Answers.
 
 fn tag_set(tags: &BTreeMap<String, String>) -> Value {
-    Value::List(tags.iter().map(|(k, v)| Value::obj().with("key", k).with("value", v)).collect())
+    Value::List(
+        tags.iter()
+            .map(|(k, v)| Value::obj().with("key", k).with("value", v))
+            .collect(),
+    )
 }
 
 fn with_tags(v: Value, tags: &BTreeMap<String, String>) -> Value {
@@ -595,7 +731,9 @@ fn with_tags(v: Value, tags: &BTreeMap<String, String>) -> Value {
 }
 
 fn profile_value(a: &Association) -> Value {
-    Value::obj().with("arn", a.profile_arn.clone()).with("id", a.profile_id.clone())
+    Value::obj()
+        .with("arn", a.profile_arn.clone())
+        .with("id", a.profile_id.clone())
 }
 
 fn association_value(a: &Association) -> Value {
@@ -628,7 +766,12 @@ fn block_devices(st: &Ec2State, instance_id: &str) -> Vec<Value> {
     let mut vols: Vec<(&String, &Volume, &Attachment)> = st
         .volumes
         .values()
-        .filter_map(|v| v.attachment.as_ref().filter(|a| a.instance_id == instance_id).map(|a| (&a.device, v, a)))
+        .filter_map(|v| {
+            v.attachment
+                .as_ref()
+                .filter(|a| a.instance_id == instance_id)
+                .map(|a| (&a.device, v, a))
+        })
         .collect();
     vols.sort_by(|a, b| a.0.cmp(b.0));
     vols.into_iter()
@@ -646,14 +789,27 @@ fn block_devices(st: &Ec2State, instance_id: &str) -> Vec<Value> {
 }
 
 fn instance_value(st: &Ec2State, i: &Instance, region: &str) -> Value {
-    let private_dns = format!("ip-{}.{}", i.private_ip.replace('.', "-"), dns_suffix(region));
+    let private_dns = format!(
+        "ip-{}.{}",
+        i.private_ip.replace('.', "-"),
+        dns_suffix(region)
+    );
     let live = !matches!(i.state.as_str(), "terminated");
     let mut v = Value::obj()
         .with("instanceId", i.id.clone())
         .with("imageId", i.image_id.clone())
         .with("instanceState", state_value(&i.state))
-        .with("privateDnsName", if live { private_dns } else { String::new() })
-        .with("dnsName", i.public_ip.as_deref().map(|ip| public_dns(ip, region)).unwrap_or_default())
+        .with(
+            "privateDnsName",
+            if live { private_dns } else { String::new() },
+        )
+        .with(
+            "dnsName",
+            i.public_ip
+                .as_deref()
+                .map(|ip| public_dns(ip, region))
+                .unwrap_or_default(),
+        )
         .with("reason", i.transition_reason.clone())
         .with("keyName", i.key_name.clone())
         .with("amiLaunchIndex", i.launch_index)
@@ -662,7 +818,10 @@ fn instance_value(st: &Ec2State, i: &Instance, region: &str) -> Value {
         .with("launchTime", i.launch_time)
         .with(
             "placement",
-            Value::obj().with("availabilityZone", i.availability_zone.clone()).with("groupName", "").with("tenancy", "default"),
+            Value::obj()
+                .with("availabilityZone", i.availability_zone.clone())
+                .with("groupName", "")
+                .with("tenancy", "default"),
         )
         .with("monitoring", Value::obj().with("state", "disabled"));
     if live {
@@ -674,13 +833,20 @@ fn instance_value(st: &Ec2State, i: &Instance, region: &str) -> Value {
             .with("sourceDestCheck", true)
             .with(
                 "groupSet",
-                Value::List(vec![Value::obj().with("groupId", i.security_group_id.clone()).with("groupName", "default")]),
+                Value::List(vec![Value::obj()
+                    .with("groupId", i.security_group_id.clone())
+                    .with("groupName", "default")]),
             );
     } else {
         v = v.with("groupSet", Value::List(Vec::new()));
     }
     if let Some((code, message)) = &i.state_reason {
-        v = v.with("stateReason", Value::obj().with("code", code.clone()).with("message", message.clone()));
+        v = v.with(
+            "stateReason",
+            Value::obj()
+                .with("code", code.clone())
+                .with("message", message.clone()),
+        );
     }
     v = v
         .with("architecture", "x86_64")
@@ -696,7 +862,12 @@ fn instance_value(st: &Ec2State, i: &Instance, region: &str) -> Value {
     }
     v.with("ebsOptimized", false)
         .with("enaSupport", true)
-        .with("cpuOptions", Value::obj().with("coreCount", 1i64).with("threadsPerCore", 1i64))
+        .with(
+            "cpuOptions",
+            Value::obj()
+                .with("coreCount", 1i64)
+                .with("threadsPerCore", 1i64),
+        )
         .with("hibernationOptions", Value::obj().with("configured", false))
         .with(
             "metadataOptions",
@@ -712,7 +883,10 @@ fn instance_value(st: &Ec2State, i: &Instance, region: &str) -> Value {
         .with("platformDetails", "Linux/UNIX")
         .with("usageOperation", "RunInstances")
         .with("usageOperationUpdateTime", i.launch_time)
-        .with("maintenanceOptions", Value::obj().with("autoRecovery", "default"))
+        .with(
+            "maintenanceOptions",
+            Value::obj().with("autoRecovery", "default"),
+        )
         .with("currentInstanceBootMode", "legacy-bios")
 }
 
@@ -765,7 +939,9 @@ fn volume_value(v: &Volume) -> Value {
         .with("iops", v.iops)
         .with("encrypted", v.encrypted)
         .with("kmsKeyId", v.kms_key_id.clone());
-    with_tags(out, &v.tags).with("multiAttachEnabled", false).with("throughput", v.throughput)
+    with_tags(out, &v.tags)
+        .with("multiAttachEnabled", false)
+        .with("throughput", v.throughput)
 }
 
 fn state_change(id: &str, previous: &str, current: &str) -> Value {
@@ -798,21 +974,32 @@ impl Service for Ec2 {
         let now = cx.now;
         settle_in(sb, &account, &region, now);
         match op {
-            "DescribeInstances" | "DescribeInstanceStatus" | "DescribeIamInstanceProfileAssociations"
-            | "DescribeInstanceAttribute" | "DescribeVolumes" | "DescribeTags" => {
+            "DescribeInstances"
+            | "DescribeInstanceStatus"
+            | "DescribeIamInstanceProfileAssociations"
+            | "DescribeInstanceAttribute"
+            | "DescribeVolumes"
+            | "DescribeTags" => {
                 dry_run(input)?;
                 sb.read::<Ec2State, _>(&account, &region, |st| read_op(cx, st, op, input))
             }
             "RunInstances" => run_instances(cx, input),
             "CreateVolume" => create_volume(cx, input),
-            "TerminateInstances" | "StopInstances" | "StartInstances" | "AssociateIamInstanceProfile"
-            | "DisassociateIamInstanceProfile" | "ReplaceIamInstanceProfileAssociation" | "ModifyInstanceAttribute"
-            | "AttachVolume" | "DetachVolume" | "DeleteVolume" | "CreateTags" | "DeleteTags" => {
-                sb.write::<Ec2State, _>(&account, &region, |st| {
-                    st.settle(now);
-                    write_op(cx, st, op, input)
-                })
-            }
+            "TerminateInstances"
+            | "StopInstances"
+            | "StartInstances"
+            | "AssociateIamInstanceProfile"
+            | "DisassociateIamInstanceProfile"
+            | "ReplaceIamInstanceProfileAssociation"
+            | "ModifyInstanceAttribute"
+            | "AttachVolume"
+            | "DetachVolume"
+            | "DeleteVolume"
+            | "CreateTags"
+            | "DeleteTags" => sb.write::<Ec2State, _>(&account, &region, |st| {
+                st.settle(now);
+                write_op(cx, st, op, input)
+            }),
             _ => Err(cx.unknown(op)),
         }
     }
@@ -830,7 +1017,12 @@ fn read_op(cx: &mut Call<'_>, st: &Ec2State, op: &str, input: &Input) -> Result<
     }
 }
 
-fn write_op(cx: &mut Call<'_>, st: &mut Ec2State, op: &str, input: &Input) -> Result<Value, AwsError> {
+fn write_op(
+    cx: &mut Call<'_>,
+    st: &mut Ec2State,
+    op: &str,
+    input: &Input,
+) -> Result<Value, AwsError> {
     match op {
         "TerminateInstances" => terminate_instances(cx, st, input),
         "StopInstances" => stop_instances(cx, st, input),
@@ -849,11 +1041,17 @@ fn write_op(cx: &mut Call<'_>, st: &mut Ec2State, op: &str, input: &Input) -> Re
 }
 
 fn note_instance(cx: &mut Call<'_>, id: &str) {
-    cx.resources.push(TrailResource { arn: id.to_string(), resource_type: "AWS::EC2::Instance".into() });
+    cx.resources.push(TrailResource {
+        arn: id.to_string(),
+        resource_type: "AWS::EC2::Instance".into(),
+    });
 }
 
 fn note_volume(cx: &mut Call<'_>, id: &str) {
-    cx.resources.push(TrailResource { arn: id.to_string(), resource_type: "AWS::EC2::Volume".into() });
+    cx.resources.push(TrailResource {
+        arn: id.to_string(),
+        resource_type: "AWS::EC2::Volume".into(),
+    });
 }
 
 // --- Instances --------------------------------------------------------------------------------
@@ -879,8 +1077,18 @@ fn instance_filter_values(st: &Ec2State, i: &Instance, name: &str) -> Option<Vec
         "architecture" => one("x86_64"),
         "root-device-type" => one("ebs"),
         "root-device-name" => one(&i.root_device_name),
-        "iam-instance-profile.arn" => Some(st.association_of(&i.id).map(|a| a.profile_arn.clone()).into_iter().collect()),
-        "iam-instance-profile.id" => Some(st.association_of(&i.id).map(|a| a.profile_id.clone()).into_iter().collect()),
+        "iam-instance-profile.arn" => Some(
+            st.association_of(&i.id)
+                .map(|a| a.profile_arn.clone())
+                .into_iter()
+                .collect(),
+        ),
+        "iam-instance-profile.id" => Some(
+            st.association_of(&i.id)
+                .map(|a| a.profile_id.clone())
+                .into_iter()
+                .collect(),
+        ),
         "block-device-mapping.volume-id" => Some(
             st.volumes
                 .values()
@@ -905,7 +1113,13 @@ fn sorted_instances(st: &Ec2State, now: OffsetDateTime) -> Keyed<'_> {
         .filter(|i| i.visible(now))
         .map(|i| {
             let ms = i.launch_time.unix_timestamp_nanos() / 1_000_000;
-            (format!("{ms:016}/{}/{:04}/{}", i.reservation_id, i.launch_index, i.id), i)
+            (
+                format!(
+                    "{ms:016}/{}/{:04}/{}",
+                    i.reservation_id, i.launch_index, i.id
+                ),
+                i,
+            )
         })
         .collect();
     v.sort_by(|a, b| a.0.cmp(&b.0));
@@ -921,7 +1135,11 @@ fn selected_instances<'s>(
     keep: impl Fn(&Instance) -> bool,
     values: impl Fn(&Instance, &str) -> Option<Vec<String>>,
 ) -> Result<(Keyed<'s>, Page), AwsError> {
-    let ids: Vec<String> = input.str_list("InstanceId")?.into_iter().filter(|s| !s.is_empty()).collect();
+    let ids: Vec<String> = input
+        .str_list("InstanceId")?
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect();
     check_instance_ids(&ids)?;
     let page = page_params(input, 5, 1000)?;
     if !ids.is_empty() && page.max.is_some() {
@@ -931,7 +1149,10 @@ fn selected_instances<'s>(
         ));
     }
     let all = sorted_instances(st, now);
-    let unknown: Vec<&String> = ids.iter().filter(|id| !all.iter().any(|(_, i)| &i.id == *id)).collect();
+    let unknown: Vec<&String> = ids
+        .iter()
+        .filter(|id| !all.iter().any(|(_, i)| &i.id == *id))
+        .collect();
     if !unknown.is_empty() {
         return Err(instances_not_found(&unknown));
     }
@@ -949,12 +1170,24 @@ fn selected_instances<'s>(
 }
 
 fn describe_instances(cx: &mut Call<'_>, st: &Ec2State, input: &Input) -> Result<Value, AwsError> {
-    let (items, page) = selected_instances(st, input, cx.now, |_| true, |i, n| instance_filter_values(st, i, n))?;
+    let (items, page) = selected_instances(
+        st,
+        input,
+        cx.now,
+        |_| true,
+        |i, n| instance_filter_values(st, i, n),
+    )?;
     let (list, next) = paginate(items, &page);
-    Ok(Value::obj().with("reservationSet", reservations(st, list, &cx.region)).with("nextToken", next))
+    Ok(Value::obj()
+        .with("reservationSet", reservations(st, list, &cx.region))
+        .with("nextToken", next))
 }
 
-fn describe_instance_status(cx: &mut Call<'_>, st: &Ec2State, input: &Input) -> Result<Value, AwsError> {
+fn describe_instance_status(
+    cx: &mut Call<'_>,
+    st: &Ec2State,
+    input: &Input,
+) -> Result<Value, AwsError> {
     let include_all = bool_param(input, "IncludeAllInstances")?.unwrap_or(false);
     let now = cx.now;
     let status_values = |i: &Instance, n: &str| {
@@ -972,7 +1205,13 @@ fn describe_instance_status(cx: &mut Call<'_>, st: &Ec2State, input: &Input) -> 
             _ => None,
         }
     };
-    let (items, page) = selected_instances(st, input, now, |i| include_all || i.state == "running", status_values)?;
+    let (items, page) = selected_instances(
+        st,
+        input,
+        now,
+        |i| include_all || i.state == "running",
+        status_values,
+    )?;
     let (list, next) = paginate(items, &page);
     let statuses = list
         .into_iter()
@@ -981,9 +1220,18 @@ fn describe_instance_status(cx: &mut Call<'_>, st: &Ec2State, input: &Input) -> 
             let summary = |status: &str| {
                 let mut s = Value::obj().with("status", status.to_string());
                 if status != "not-applicable" {
-                    let detail = if status == "ok" { "passed" } else { "initializing" };
+                    let detail = if status == "ok" {
+                        "passed"
+                    } else {
+                        "initializing"
+                    };
                     s = Value::obj()
-                        .with("details", Value::List(vec![Value::obj().with("name", "reachability").with("status", detail)]))
+                        .with(
+                            "details",
+                            Value::List(vec![Value::obj()
+                                .with("name", "reachability")
+                                .with("status", detail)]),
+                        )
                         .with("status", status.to_string());
                 }
                 s
@@ -996,20 +1244,29 @@ fn describe_instance_status(cx: &mut Call<'_>, st: &Ec2State, input: &Input) -> 
                 .with("systemStatus", summary(checks))
         })
         .collect();
-    Ok(Value::obj().with("instanceStatusSet", Value::List(statuses)).with("nextToken", next))
+    Ok(Value::obj()
+        .with("instanceStatusSet", Value::List(statuses))
+        .with("nextToken", next))
 }
 
 fn valid_instance_type(t: &str) -> bool {
-    let Some((family, size)) = t.split_once('.') else { return false };
+    let Some((family, size)) = t.split_once('.') else {
+        return false;
+    };
     !family.is_empty()
         && !size.is_empty()
         && t.len() <= 32
-        && family.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && size.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && family
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && size
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 fn valid_az(az: &str, region: &str) -> bool {
-    az.strip_prefix(region).is_some_and(|s| s.len() == 1 && matches!(s.as_bytes()[0], b'a'..=b'f'))
+    az.strip_prefix(region)
+        .is_some_and(|s| s.len() == 1 && matches!(s.as_bytes()[0], b'a'..=b'f'))
 }
 
 /// The ARN and id of an instance profile given by `IamInstanceProfile.Arn` or `.Name`.
@@ -1052,16 +1309,26 @@ fn profile_spec(spec: &Input, account: &str) -> Result<(String, String), AwsErro
 }
 
 /// `TagSpecification.N` for the resource types an operation creates.
-fn tag_specs(input: &Input, allowed: &[&str]) -> Result<BTreeMap<String, BTreeMap<String, String>>, AwsError> {
+fn tag_specs(
+    input: &Input,
+    allowed: &[&str],
+) -> Result<BTreeMap<String, BTreeMap<String, String>>, AwsError> {
     let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for spec in input.list("TagSpecification")? {
-        let rt = opt_str(&spec, "ResourceType")?.ok_or_else(|| missing("TagSpecification.ResourceType"))?;
+        let rt = opt_str(&spec, "ResourceType")?
+            .ok_or_else(|| missing("TagSpecification.ResourceType"))?;
         if !allowed.contains(&rt.as_str()) {
-            return Err(err("InvalidParameterValue", format!("'{rt}' is not a valid taggable resource type for this operation.")));
+            return Err(err(
+                "InvalidParameterValue",
+                format!("'{rt}' is not a valid taggable resource type for this operation."),
+            ));
         }
         let tags = parse_tags(&spec, "Tag")?;
         if tags.is_empty() {
-            return Err(err("InvalidParameterValue", "Tag specification must have at least one tag"));
+            return Err(err(
+                "InvalidParameterValue",
+                "Tag specification must have at least one tag",
+            ));
         }
         out.entry(rt).or_default().extend(tags);
     }
@@ -1081,16 +1348,28 @@ fn parse_tags(input: &Input, member: &str) -> Result<Vec<(String, String)>, AwsE
 
 fn check_tag(key: &str, value: &str) -> Result<(), AwsError> {
     if key.is_empty() {
-        return Err(err("InvalidParameterValue", "Tag key cannot be null or empty."));
+        return Err(err(
+            "InvalidParameterValue",
+            "Tag key cannot be null or empty.",
+        ));
     }
     if key.chars().count() > 128 {
-        return Err(err("InvalidParameterValue", format!("Tag key exceeds the maximum length of 128 characters: '{key}'")));
+        return Err(err(
+            "InvalidParameterValue",
+            format!("Tag key exceeds the maximum length of 128 characters: '{key}'"),
+        ));
     }
     if value.chars().count() > 256 {
-        return Err(err("InvalidParameterValue", format!("Tag value exceeds the maximum length of 256 characters: '{value}'")));
+        return Err(err(
+            "InvalidParameterValue",
+            format!("Tag value exceeds the maximum length of 256 characters: '{value}'"),
+        ));
     }
     if key.to_ascii_lowercase().starts_with("aws:") {
-        return Err(err("InvalidParameterValue", "Tag keys starting with 'aws:' are reserved for internal use"));
+        return Err(err(
+            "InvalidParameterValue",
+            "Tag keys starting with 'aws:' are reserved for internal use",
+        ));
     }
     Ok(())
 }
@@ -1098,8 +1377,14 @@ fn check_tag(key: &str, value: &str) -> Result<(), AwsError> {
 /// Network placement derived from the account and region: the default VPC, one default subnet
 /// per availability zone, the default security group.
 fn default_network(account: &str, region: &str, az: &str) -> (String, String, String) {
-    let vpc = format!("vpc-{}", derived_hex(&format!("vpc/{account}/{region}"), 17));
-    let subnet = format!("subnet-{}", derived_hex(&format!("subnet/{account}/{az}"), 17));
+    let vpc = format!(
+        "vpc-{}",
+        derived_hex(&format!("vpc/{account}/{region}"), 17)
+    );
+    let subnet = format!(
+        "subnet-{}",
+        derived_hex(&format!("subnet/{account}/{az}"), 17)
+    );
     let sg = format!("sg-{}", derived_hex(&format!("sg/{account}/{region}"), 17));
     (vpc, subnet, sg)
 }
@@ -1111,7 +1396,13 @@ fn random_private_ip() -> String {
 
 fn random_public_ip() -> String {
     let mut r = rand::thread_rng();
-    format!("{}.{}.{}.{}", [3, 18, 34, 44, 52, 54][r.gen_range(0..6)], r.gen_range(0..256), r.gen_range(0..256), r.gen_range(1..255))
+    format!(
+        "{}.{}.{}.{}",
+        [3, 18, 34, 44, 52, 54][r.gen_range(0..6)],
+        r.gen_range(0..256),
+        r.gen_range(0..256),
+        r.gen_range(1..255)
+    )
 }
 
 /// What RunInstances needs besides the state: everything validated up front.
@@ -1137,12 +1428,18 @@ fn launch_params(cx: &Call<'_>, input: &Input) -> Result<Launch, AwsError> {
     }
     let instance_type = opt_str(input, "InstanceType")?.unwrap_or_else(|| "m1.small".into());
     if !valid_instance_type(&instance_type) {
-        return Err(err("InvalidParameterValue", format!("Invalid value '{instance_type}' for InstanceType.")));
+        return Err(err(
+            "InvalidParameterValue",
+            format!("Invalid value '{instance_type}' for InstanceType."),
+        ));
     }
     let min = int_param(input, "MinCount")?.ok_or_else(|| missing("MinCount"))?;
     let max = int_param(input, "MaxCount")?.ok_or_else(|| missing("MaxCount"))?;
     if min < 1 {
-        return Err(err("InvalidParameterValue", format!("Invalid value '{min}' for minCount. Must be greater than 0.")));
+        return Err(err(
+            "InvalidParameterValue",
+            format!("Invalid value '{min}' for minCount. Must be greater than 0."),
+        ));
     }
     if max < min {
         return Err(err(
@@ -1162,16 +1459,23 @@ fn launch_params(cx: &Call<'_>, input: &Input) -> Result<Launch, AwsError> {
     };
     if let Some(az) = &az {
         if !valid_az(az, &cx.region) {
-            return Err(err("InvalidParameterValue", format!("Invalid availability zone: [{az}]")));
+            return Err(err(
+                "InvalidParameterValue",
+                format!("Invalid availability zone: [{az}]"),
+            ));
         }
     }
     let profile = match input.child("IamInstanceProfile") {
         Some(p) => Some(profile_spec(&p, cx.account())?),
         None => None,
     };
-    let shutdown_behavior = opt_str(input, "InstanceInitiatedShutdownBehavior")?.unwrap_or_else(|| "stop".into());
+    let shutdown_behavior =
+        opt_str(input, "InstanceInitiatedShutdownBehavior")?.unwrap_or_else(|| "stop".into());
     if shutdown_behavior != "stop" && shutdown_behavior != "terminate" {
-        return Err(invalid_value("InstanceInitiatedShutdownBehavior", &shutdown_behavior));
+        return Err(invalid_value(
+            "InstanceInitiatedShutdownBehavior",
+            &shutdown_behavior,
+        ));
     }
     Ok(Launch {
         image_id,
@@ -1261,7 +1565,13 @@ fn new_instance(
     id
 }
 
-fn new_association(st: &mut Ec2State, instance_id: &str, profile: &(String, String), now: OffsetDateTime, until: OffsetDateTime) -> Association {
+fn new_association(
+    st: &mut Ec2State,
+    instance_id: &str,
+    profile: &(String, String),
+    now: OffsetDateTime,
+    until: OffsetDateTime,
+) -> Association {
     let a = Association {
         id: new_id("iip-assoc"),
         instance_id: instance_id.to_string(),
@@ -1321,14 +1631,24 @@ fn run_instances(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
 }
 
 /// The instances named in the request, all of which must exist.
-fn named_instances(st: &Ec2State, input: &Input, now: OffsetDateTime) -> Result<Vec<String>, AwsError> {
+fn named_instances(
+    st: &Ec2State,
+    input: &Input,
+    now: OffsetDateTime,
+) -> Result<Vec<String>, AwsError> {
     let ids = instance_ids(input)?;
-    let unknown: Vec<&String> = ids.iter().filter(|id| !st.instances.get(*id).is_some_and(|i| i.visible(now))).collect();
+    let unknown: Vec<&String> = ids
+        .iter()
+        .filter(|id| !st.instances.get(*id).is_some_and(|i| i.visible(now)))
+        .collect();
     if !unknown.is_empty() {
         return Err(instances_not_found(&unknown));
     }
     let mut seen = BTreeSet::new();
-    Ok(ids.into_iter().filter(|id| seen.insert(id.clone())).collect())
+    Ok(ids
+        .into_iter()
+        .filter(|id| seen.insert(id.clone()))
+        .collect())
 }
 
 fn user_initiated(now: OffsetDateTime) -> String {
@@ -1344,10 +1664,18 @@ fn user_initiated(now: OffsetDateTime) -> String {
     )
 }
 
-fn terminate_instances(cx: &mut Call<'_>, st: &mut Ec2State, input: &Input) -> Result<Value, AwsError> {
+fn terminate_instances(
+    cx: &mut Call<'_>,
+    st: &mut Ec2State,
+    input: &Input,
+) -> Result<Value, AwsError> {
     let now = cx.now;
     let ids = named_instances(st, input, now)?;
-    if let Some(id) = ids.iter().find(|id| st.instances.get(*id).is_some_and(|i| i.disable_api_termination)) {
+    if let Some(id) = ids.iter().find(|id| {
+        st.instances
+            .get(*id)
+            .is_some_and(|i| i.disable_api_termination)
+    }) {
         return Err(err(
             "OperationNotPermitted",
             format!("The instance '{id}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again."),
@@ -1357,13 +1685,18 @@ fn terminate_instances(cx: &mut Call<'_>, st: &mut Ec2State, input: &Input) -> R
     let delay = cx.sandbox.config.lifecycle_delay(30.0, 60.0);
     let mut changes = Vec::new();
     for id in &ids {
-        let Some(i) = st.instances.get_mut(id) else { continue };
+        let Some(i) = st.instances.get_mut(id) else {
+            continue;
+        };
         let previous = i.state.clone();
         if previous != "terminated" && previous != "shutting-down" {
             i.state = "shutting-down".into();
             i.state_since = now;
             i.state_until = Some(now + delay);
-            i.state_reason = Some(("Client.UserInitiatedShutdown".into(), "Client.UserInitiatedShutdown: User initiated shutdown".into()));
+            i.state_reason = Some((
+                "Client.UserInitiatedShutdown".into(),
+                "Client.UserInitiatedShutdown: User initiated shutdown".into(),
+            ));
             i.transition_reason = user_initiated(now);
         }
         changes.push(state_change(id, &previous, &i.state));
@@ -1380,20 +1713,28 @@ fn stop_instances(cx: &mut Call<'_>, st: &mut Ec2State, input: &Input) -> Result
     for id in &ids {
         let state = st.instances.get(id).map(|i| i.state.as_str()).unwrap_or("");
         if !matches!(state, "running" | "stopping" | "stopped") {
-            return Err(err("IncorrectInstanceState", format!("The instance '{id}' is not in a state from which it can be stopped.")));
+            return Err(err(
+                "IncorrectInstanceState",
+                format!("The instance '{id}' is not in a state from which it can be stopped."),
+            ));
         }
     }
     dry_run(input)?;
     let delay = cx.sandbox.config.lifecycle_delay(15.0, 45.0);
     let mut changes = Vec::new();
     for id in &ids {
-        let Some(i) = st.instances.get_mut(id) else { continue };
+        let Some(i) = st.instances.get_mut(id) else {
+            continue;
+        };
         let previous = i.state.clone();
         if previous == "running" {
             i.state = "stopping".into();
             i.state_since = now;
             i.state_until = Some(now + delay);
-            i.state_reason = Some(("Client.UserInitiatedShutdown".into(), "Client.UserInitiatedShutdown: User initiated shutdown".into()));
+            i.state_reason = Some((
+                "Client.UserInitiatedShutdown".into(),
+                "Client.UserInitiatedShutdown: User initiated shutdown".into(),
+            ));
             i.transition_reason = user_initiated(now);
         }
         changes.push(state_change(id, &previous, &i.state));
@@ -1410,15 +1751,24 @@ fn start_instances(cx: &mut Call<'_>, st: &mut Ec2State, input: &Input) -> Resul
     for id in &ids {
         let state = st.instances.get(id).map(|i| i.state.as_str()).unwrap_or("");
         if !matches!(state, "pending" | "running" | "stopped") {
-            return Err(err("IncorrectInstanceState", format!("The instance '{id}' is not in a state from which it can be started.")));
+            return Err(err(
+                "IncorrectInstanceState",
+                format!("The instance '{id}' is not in a state from which it can be started."),
+            ));
         }
     }
     dry_run(input)?;
     let delay = cx.sandbox.config.lifecycle_delay(15.0, 30.0);
-    let checks = cx.sandbox.config.lifecycle_delay(120.0, 240.0).as_seconds_f64();
+    let checks = cx
+        .sandbox
+        .config
+        .lifecycle_delay(120.0, 240.0)
+        .as_seconds_f64();
     let mut changes = Vec::new();
     for id in &ids {
-        let Some(i) = st.instances.get_mut(id) else { continue };
+        let Some(i) = st.instances.get_mut(id) else {
+            continue;
+        };
         let previous = i.state.clone();
         if previous == "stopped" {
             i.state = "pending".into();
@@ -1437,7 +1787,11 @@ fn start_instances(cx: &mut Call<'_>, st: &mut Ec2State, input: &Input) -> Resul
     Ok(Value::obj().with("instancesSet", Value::List(changes)))
 }
 
-fn describe_instance_attribute(cx: &mut Call<'_>, st: &Ec2State, input: &Input) -> Result<Value, AwsError> {
+fn describe_instance_attribute(
+    cx: &mut Call<'_>,
+    st: &Ec2State,
+    input: &Input,
+) -> Result<Value, AwsError> {
     let id = req_str(input, "InstanceId")?;
     let attribute = req_str(input, "Attribute")?;
     let i = instance(st, &id, cx.now)?;
@@ -1446,17 +1800,26 @@ fn describe_instance_attribute(cx: &mut Call<'_>, st: &Ec2State, input: &Input) 
     let out = Value::obj().with("instanceId", id.clone());
     Ok(match attribute.as_str() {
         "instanceType" => out.with("instanceType", string(&i.instance_type)),
-        "disableApiTermination" => out.with("disableApiTermination", boolean(i.disable_api_termination)),
+        "disableApiTermination" => {
+            out.with("disableApiTermination", boolean(i.disable_api_termination))
+        }
         "disableApiStop" => out.with("disableApiStop", boolean(false)),
-        "instanceInitiatedShutdownBehavior" => out.with("instanceInitiatedShutdownBehavior", string(&i.shutdown_behavior)),
+        "instanceInitiatedShutdownBehavior" => out.with(
+            "instanceInitiatedShutdownBehavior",
+            string(&i.shutdown_behavior),
+        ),
         "rootDeviceName" => out.with("rootDeviceName", string(&i.root_device_name)),
-        "blockDeviceMapping" => out.with("blockDeviceMapping", Value::List(block_devices(st, &i.id))),
+        "blockDeviceMapping" => {
+            out.with("blockDeviceMapping", Value::List(block_devices(st, &i.id)))
+        }
         "sourceDestCheck" => out.with("sourceDestCheck", boolean(true)),
         "ebsOptimized" => out.with("ebsOptimized", boolean(false)),
         "enaSupport" => out.with("enaSupport", boolean(true)),
         "groupSet" => out.with(
             "groupSet",
-            Value::List(vec![Value::obj().with("groupId", i.security_group_id.clone()).with("groupName", "default")]),
+            Value::List(vec![Value::obj()
+                .with("groupId", i.security_group_id.clone())
+                .with("groupName", "default")]),
         ),
         "productCodes" => out.with("productCodes", Value::List(Vec::new())),
         "userData" | "kernel" | "ramdisk" | "sriovNetSupport" => {
@@ -1470,12 +1833,19 @@ fn describe_instance_attribute(cx: &mut Call<'_>, st: &Ec2State, input: &Input) 
         }
         "enclaveOptions" => out.with("enclaveOptions", Value::obj().with("enabled", false)),
         other => {
-            return Err(err("InvalidParameterValue", format!("Value ({other}) for parameter attribute is invalid. Unknown attribute.")))
+            return Err(err(
+                "InvalidParameterValue",
+                format!("Value ({other}) for parameter attribute is invalid. Unknown attribute."),
+            ))
         }
     })
 }
 
-fn modify_instance_attribute(cx: &mut Call<'_>, st: &mut Ec2State, input: &Input) -> Result<Value, AwsError> {
+fn modify_instance_attribute(
+    cx: &mut Call<'_>,
+    st: &mut Ec2State,
+    input: &Input,
+) -> Result<Value, AwsError> {
     let now = cx.now;
     let id = req_str(input, "InstanceId")?;
     instance(st, &id, now)?;
@@ -1506,7 +1876,12 @@ fn modify_instance_attribute(cx: &mut Call<'_>, st: &mut Ec2State, input: &Input
     match changes.len() {
         0 => return Err(missing("Attribute")),
         1 => {}
-        _ => return Err(err("InvalidParameterCombination", "Fields for multiple attribute types specified")),
+        _ => {
+            return Err(err(
+                "InvalidParameterCombination",
+                "Fields for multiple attribute types specified",
+            ))
+        }
     }
     let (attribute, value) = changes.swap_remove(0);
     let parse_bool = |v: &str| match v.to_ascii_lowercase().as_str() {
@@ -1514,9 +1889,16 @@ fn modify_instance_attribute(cx: &mut Call<'_>, st: &mut Ec2State, input: &Input
         "false" => Ok(false),
         _ => Err(invalid_value(&attribute, v)),
     };
-    let state = st.instances.get(&id).map(|i| i.state.clone()).unwrap_or_default();
+    let state = st
+        .instances
+        .get(&id)
+        .map(|i| i.state.clone())
+        .unwrap_or_default();
     if state == "terminated" || state == "shutting-down" {
-        return Err(err("IncorrectInstanceState", format!("The instance '{id}' is not in a state from which it can be modified.")));
+        return Err(err(
+            "IncorrectInstanceState",
+            format!("The instance '{id}' is not in a state from which it can be modified."),
+        ));
     }
     match attribute.as_str() {
         "disableApiTermination" => {
@@ -1572,7 +1954,11 @@ fn modify_instance_attribute(cx: &mut Call<'_>, st: &mut Ec2State, input: &Input
 // --- Instance profile associations ------------------------------------------------------------
 
 fn describe_associations(st: &Ec2State, input: &Input) -> Result<Value, AwsError> {
-    let ids: Vec<String> = input.str_list("AssociationId")?.into_iter().filter(|s| !s.is_empty()).collect();
+    let ids: Vec<String> = input
+        .str_list("AssociationId")?
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect();
     if let Some(unknown) = ids.iter().find(|id| !st.associations.contains_key(*id)) {
         return Err(association_not_found(unknown));
     }
@@ -1593,20 +1979,34 @@ fn describe_associations(st: &Ec2State, input: &Input) -> Result<Value, AwsError
         }
     }
     let (list, next) = paginate(items, &page);
-    Ok(Value::obj().with("iamInstanceProfileAssociationSet", Value::List(list)).with("nextToken", next))
+    Ok(Value::obj()
+        .with("iamInstanceProfileAssociationSet", Value::List(list))
+        .with("nextToken", next))
 }
 
-fn associate_profile(cx: &mut Call<'_>, st: &mut Ec2State, input: &Input) -> Result<Value, AwsError> {
+fn associate_profile(
+    cx: &mut Call<'_>,
+    st: &mut Ec2State,
+    input: &Input,
+) -> Result<Value, AwsError> {
     let now = cx.now;
     let id = req_str(input, "InstanceId")?;
-    let spec = input.child("IamInstanceProfile").ok_or_else(|| missing("IamInstanceProfile"))?;
+    let spec = input
+        .child("IamInstanceProfile")
+        .ok_or_else(|| missing("IamInstanceProfile"))?;
     let profile = profile_spec(&spec, cx.account())?;
     let i = instance(st, &id, now)?;
     if matches!(i.state.as_str(), "shutting-down" | "terminated") {
-        return Err(err("IncorrectInstanceState", format!("The instance '{id}' is not in a valid state for this operation.")));
+        return Err(err(
+            "IncorrectInstanceState",
+            format!("The instance '{id}' is not in a valid state for this operation."),
+        ));
     }
     if st.association_of(&id).is_some() {
-        return Err(err("IncorrectState", format!("There is an existing association for instance {id}")));
+        return Err(err(
+            "IncorrectState",
+            format!("There is an existing association for instance {id}"),
+        ));
     }
     dry_run(input)?;
     let delay = cx.sandbox.config.lifecycle_delay(2.0, 5.0);
@@ -1615,11 +2015,18 @@ fn associate_profile(cx: &mut Call<'_>, st: &mut Ec2State, input: &Input) -> Res
     Ok(Value::obj().with("iamInstanceProfileAssociation", association_value(&a)))
 }
 
-fn disassociate_profile(cx: &mut Call<'_>, st: &mut Ec2State, input: &Input) -> Result<Value, AwsError> {
+fn disassociate_profile(
+    cx: &mut Call<'_>,
+    st: &mut Ec2State,
+    input: &Input,
+) -> Result<Value, AwsError> {
     let now = cx.now;
     let id = req_str(input, "AssociationId")?;
     let delay = cx.sandbox.config.lifecycle_delay(2.0, 5.0);
-    let a = st.associations.get_mut(&id).ok_or_else(|| association_not_found(&id))?;
+    let a = st
+        .associations
+        .get_mut(&id)
+        .ok_or_else(|| association_not_found(&id))?;
     if a.state != "disassociating" {
         a.state = "disassociating".into();
         a.until = Some(now + delay);
@@ -1630,14 +2037,26 @@ fn disassociate_profile(cx: &mut Call<'_>, st: &mut Ec2State, input: &Input) -> 
     Ok(Value::obj().with("iamInstanceProfileAssociation", out))
 }
 
-fn replace_association(cx: &mut Call<'_>, st: &mut Ec2State, input: &Input) -> Result<Value, AwsError> {
+fn replace_association(
+    cx: &mut Call<'_>,
+    st: &mut Ec2State,
+    input: &Input,
+) -> Result<Value, AwsError> {
     let now = cx.now;
     let id = req_str(input, "AssociationId")?;
-    let spec = input.child("IamInstanceProfile").ok_or_else(|| missing("IamInstanceProfile"))?;
+    let spec = input
+        .child("IamInstanceProfile")
+        .ok_or_else(|| missing("IamInstanceProfile"))?;
     let profile = profile_spec(&spec, cx.account())?;
-    let old = st.associations.get(&id).ok_or_else(|| association_not_found(&id))?;
+    let old = st
+        .associations
+        .get(&id)
+        .ok_or_else(|| association_not_found(&id))?;
     if old.state == "disassociating" {
-        return Err(err("IncorrectState", format!("The association {id} is not in the 'associated' state.")));
+        return Err(err(
+            "IncorrectState",
+            format!("The association {id} is not in the 'associated' state."),
+        ));
     }
     let instance_id = old.instance_id.clone();
     dry_run(input)?;
@@ -1668,14 +2087,26 @@ fn volume_filter_values(v: &Volume, name: &str) -> Option<Vec<String>> {
         "attachment.instance-id" => Some(att.map(|a| a.instance_id.clone()).into_iter().collect()),
         "attachment.device" => Some(att.map(|a| a.device.clone()).into_iter().collect()),
         "attachment.status" => Some(att.map(|a| a.state.clone()).into_iter().collect()),
-        "attachment.attach-time" => Some(att.map(|a| crate::util::iso8601(a.attach_time)).into_iter().collect()),
-        "attachment.delete-on-termination" => Some(att.map(|a| a.delete_on_termination.to_string()).into_iter().collect()),
+        "attachment.attach-time" => Some(
+            att.map(|a| crate::util::iso8601(a.attach_time))
+                .into_iter()
+                .collect(),
+        ),
+        "attachment.delete-on-termination" => Some(
+            att.map(|a| a.delete_on_termination.to_string())
+                .into_iter()
+                .collect(),
+        ),
         _ => None,
     }
 }
 
 fn describe_volumes(st: &Ec2State, input: &Input) -> Result<Value, AwsError> {
-    let ids: Vec<String> = input.str_list("VolumeId")?.into_iter().filter(|s| !s.is_empty()).collect();
+    let ids: Vec<String> = input
+        .str_list("VolumeId")?
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect();
     if let Some(bad) = ids.iter().find(|id| !well_formed(id, "vol")) {
         return Err(malformed("InvalidVolumeID.Malformed", bad, "vol"));
     }
@@ -1684,7 +2115,10 @@ fn describe_volumes(st: &Ec2State, input: &Input) -> Result<Value, AwsError> {
     }
     let page = page_params(input, 5, 500)?;
     if !ids.is_empty() && page.max.is_some() {
-        return Err(err("InvalidParameterCombination", "The parameter volumeSet cannot be used with the parameter maxResults"));
+        return Err(err(
+            "InvalidParameterCombination",
+            "The parameter volumeSet cannot be used with the parameter maxResults",
+        ));
     }
     let fs = filters(input)?;
     let mut items = Vec::new();
@@ -1697,7 +2131,9 @@ fn describe_volumes(st: &Ec2State, input: &Input) -> Result<Value, AwsError> {
         }
     }
     let (list, next) = paginate(items, &page);
-    Ok(Value::obj().with("volumeSet", Value::List(list)).with("nextToken", next))
+    Ok(Value::obj()
+        .with("volumeSet", Value::List(list))
+        .with("nextToken", next))
 }
 
 /// Size limits (GiB) and default IOPS/throughput of each volume type.
@@ -1713,21 +2149,37 @@ fn volume_type_limits(t: &str) -> Option<(i64, i64)> {
 
 /// The ARN of the KMS key a volume uses, resolved from any of the forms EC2 accepts (key id,
 /// key ARN, alias name, alias ARN); `None` when the key does not exist or cannot be used.
-fn resolve_kms_key(sb: &Sandbox, account: &str, region: &str, key: &str, now: OffsetDateTime) -> Option<String> {
+fn resolve_kms_key(
+    sb: &Sandbox,
+    account: &str,
+    region: &str,
+    key: &str,
+    now: OffsetDateTime,
+) -> Option<String> {
     let key = key.trim();
-    let local = key.strip_prefix(&format!("arn:aws:kms:{region}:{account}:")).unwrap_or(key);
+    let local = key
+        .strip_prefix(&format!("arn:aws:kms:{region}:{account}:"))
+        .unwrap_or(key);
     sb.read::<KmsState, _>(account, region, |st| {
         let id = if local.starts_with("alias/") {
             st.aliases.get(local).map(|a| a.target.clone())?
         } else {
             local.strip_prefix("key/").unwrap_or(local).to_string()
         };
-        st.keys.get(&id).filter(|k| k.state(now) == "Enabled").map(|k| k.arn.clone())
+        st.keys
+            .get(&id)
+            .filter(|k| k.state(now) == "Enabled")
+            .map(|k| k.arn.clone())
     })
 }
 
 /// The account's AWS-managed EBS key (`alias/aws/ebs`), created on first use as AWS does.
-fn default_ebs_key(sb: &Sandbox, account: &str, region: &str, now: OffsetDateTime) -> Result<String, AwsError> {
+fn default_ebs_key(
+    sb: &Sandbox,
+    account: &str,
+    region: &str,
+    now: OffsetDateTime,
+) -> Result<String, AwsError> {
     if let Some(arn) = resolve_kms_key(sb, account, region, "alias/aws/ebs", now) {
         return Ok(arn);
     }
@@ -1766,7 +2218,10 @@ fn create_volume(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
     let (account, region, now) = (cx.account().to_string(), cx.region.clone(), cx.now);
     let az = opt_str(input, "AvailabilityZone")?.ok_or_else(|| missing("AvailabilityZone"))?;
     if !valid_az(&az, &region) {
-        return Err(err("InvalidZone.NotFound", format!("The zone '{az}' does not exist.")));
+        return Err(err(
+            "InvalidZone.NotFound",
+            format!("The zone '{az}' does not exist."),
+        ));
     }
     let volume_type = opt_str(input, "VolumeType")?.unwrap_or_else(|| "gp2".into());
     let (min, max) = volume_type_limits(&volume_type).ok_or_else(|| {
@@ -1774,7 +2229,10 @@ fn create_volume(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
     })?;
     let snapshot_id = opt_str(input, "SnapshotId")?;
     if snapshot_id.is_some() {
-        return Err(err("UnsupportedOperation", "The sandbox does not model snapshots: create volumes with a Size."));
+        return Err(err(
+            "UnsupportedOperation",
+            "The sandbox does not model snapshots: create volumes with a Size.",
+        ));
     }
     let size = int_param(input, "Size")?.ok_or_else(|| missing("size/snapshot"))?;
     if size < min || size > max {
@@ -1787,7 +2245,10 @@ fn create_volume(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
     let iops = match volume_type.as_str() {
         "gp2" => {
             if iops.is_some() {
-                return Err(err("InvalidParameterCombination", "The parameter iops is not supported for gp2 volumes."));
+                return Err(err(
+                    "InvalidParameterCombination",
+                    "The parameter iops is not supported for gp2 volumes.",
+                ));
             }
             Some((size * 3).clamp(100, 16000))
         }
@@ -1796,15 +2257,24 @@ fn create_volume(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
         _ => None,
     };
     let throughput = match volume_type.as_str() {
-        "gp3" => Some(int_param(input, "Throughput")?.unwrap_or(125).clamp(125, 1000)),
+        "gp3" => Some(
+            int_param(input, "Throughput")?
+                .unwrap_or(125)
+                .clamp(125, 1000),
+        ),
         _ => None,
     };
     let encrypted = bool_param(input, "Encrypted")?.unwrap_or(false);
     let kms_key = opt_str(input, "KmsKeyId")?;
     if kms_key.is_some() && !encrypted {
-        return Err(err("InvalidParameterDependency", "The parameter KmsKeyId requires the parameter Encrypted to be set."));
+        return Err(err(
+            "InvalidParameterDependency",
+            "The parameter KmsKeyId requires the parameter Encrypted to be set.",
+        ));
     }
-    let tags = tag_specs(input, &["volume"])?.remove("volume").unwrap_or_default();
+    let tags = tag_specs(input, &["volume"])?
+        .remove("volume")
+        .unwrap_or_default();
     dry_run(input)?;
     // EC2 checks the key asynchronously: a key that cannot be used fails the creation later.
     let (kms_key_id, creation_fails) = match (&kms_key, encrypted) {
@@ -1844,11 +2314,16 @@ fn create_volume(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
 }
 
 fn valid_device(d: &str) -> bool {
-    let tail = d.strip_prefix("/dev/sd").or_else(|| d.strip_prefix("/dev/xvd"));
+    let tail = d
+        .strip_prefix("/dev/sd")
+        .or_else(|| d.strip_prefix("/dev/xvd"));
     match tail {
         Some(t) => {
             let b = t.as_bytes();
-            (b.len() == 1 && b[0].is_ascii_lowercase()) || (b.len() == 2 && b[0].is_ascii_lowercase() && (b[1].is_ascii_lowercase() || b[1].is_ascii_digit()))
+            (b.len() == 1 && b[0].is_ascii_lowercase())
+                || (b.len() == 2
+                    && b[0].is_ascii_lowercase()
+                    && (b[1].is_ascii_lowercase() || b[1].is_ascii_digit()))
         }
         None => false,
     }
@@ -1864,15 +2339,24 @@ fn attach_volume(cx: &mut Call<'_>, st: &mut Ec2State, input: &Input) -> Result<
     }
     let i = instance(st, &instance_id, now)?;
     if matches!(i.state.as_str(), "shutting-down" | "terminated") {
-        return Err(err("IncorrectState", format!("Instance '{instance_id}' is not 'running'.")));
+        return Err(err(
+            "IncorrectState",
+            format!("Instance '{instance_id}' is not 'running'."),
+        ));
     }
     let az = i.availability_zone.clone();
     let v = st.volumes.get(&vol).ok_or_else(|| volume_not_found(&vol))?;
     if v.attachment.is_some() {
-        return Err(err("VolumeInUse", format!("{vol} is already attached to an instance")));
+        return Err(err(
+            "VolumeInUse",
+            format!("{vol} is already attached to an instance"),
+        ));
     }
     if v.ready_at.is_some() {
-        return Err(err("IncorrectState", format!("The volume '{vol}' is not 'available'.")));
+        return Err(err(
+            "IncorrectState",
+            format!("The volume '{vol}' is not 'available'."),
+        ));
     }
     if v.availability_zone != az {
         return Err(err(
@@ -1881,10 +2365,15 @@ fn attach_volume(cx: &mut Call<'_>, st: &mut Ec2State, input: &Input) -> Result<
         ));
     }
     let taken = st.volumes.values().any(|o| {
-        o.attachment.as_ref().is_some_and(|a| a.instance_id == instance_id && (a.device == device || same_device(&a.device, &device)))
+        o.attachment.as_ref().is_some_and(|a| {
+            a.instance_id == instance_id && (a.device == device || same_device(&a.device, &device))
+        })
     });
     if taken {
-        return Err(err("InvalidParameterValue", format!("Attachment point {device} is already in use")));
+        return Err(err(
+            "InvalidParameterValue",
+            format!("Attachment point {device} is already in use"),
+        ));
     }
     dry_run(input)?;
     let delay = cx.sandbox.config.lifecycle_delay(2.0, 6.0);
@@ -1911,7 +2400,11 @@ fn attach_volume(cx: &mut Call<'_>, st: &mut Ec2State, input: &Input) -> Result<
 
 /// `/dev/sdf` and `/dev/xvdf` name the same attachment point.
 fn same_device(a: &str, b: &str) -> bool {
-    let norm = |d: &str| d.strip_prefix("/dev/sd").or_else(|| d.strip_prefix("/dev/xvd")).map(str::to_string);
+    let norm = |d: &str| {
+        d.strip_prefix("/dev/sd")
+            .or_else(|| d.strip_prefix("/dev/xvd"))
+            .map(str::to_string)
+    };
     norm(a).is_some() && norm(a) == norm(b)
 }
 
@@ -1922,9 +2415,14 @@ fn detach_volume(cx: &mut Call<'_>, st: &mut Ec2State, input: &Input) -> Result<
     let want_device = opt_str(input, "Device")?;
     let v = st.volumes.get(&vol).ok_or_else(|| volume_not_found(&vol))?;
     let Some(a) = v.attachment.clone() else {
-        return Err(err("IncorrectState", format!("Volume '{vol}' is in the '{}' state.", v.status())));
+        return Err(err(
+            "IncorrectState",
+            format!("Volume '{vol}' is in the '{}' state.", v.status()),
+        ));
     };
-    if want_instance.as_ref().is_some_and(|i| *i != a.instance_id) || want_device.as_ref().is_some_and(|d| *d != a.device) {
+    if want_instance.as_ref().is_some_and(|i| *i != a.instance_id)
+        || want_device.as_ref().is_some_and(|d| *d != a.device)
+    {
         return Err(err(
             "InvalidAttachment.NotFound",
             format!(
@@ -1934,9 +2432,18 @@ fn detach_volume(cx: &mut Call<'_>, st: &mut Ec2State, input: &Input) -> Result<
             ),
         ));
     }
-    let root = st.instances.get(&a.instance_id).is_some_and(|i| i.root_device_name == a.device && i.state != "stopped");
+    let root = st
+        .instances
+        .get(&a.instance_id)
+        .is_some_and(|i| i.root_device_name == a.device && i.state != "stopped");
     if root && bool_param(input, "Force")? != Some(true) {
-        return Err(err("OperationNotPermitted", format!("Unable to detach root volume '{vol}' from instance '{}'", a.instance_id)));
+        return Err(err(
+            "OperationNotPermitted",
+            format!(
+                "Unable to detach root volume '{vol}' from instance '{}'",
+                a.instance_id
+            ),
+        ));
     }
     dry_run(input)?;
     let delay = cx.sandbox.config.lifecycle_delay(2.0, 6.0);
@@ -1960,7 +2467,10 @@ fn delete_volume(cx: &mut Call<'_>, st: &mut Ec2State, input: &Input) -> Result<
     let vol = volume_id(input)?;
     let v = st.volumes.get(&vol).ok_or_else(|| volume_not_found(&vol))?;
     if let Some(a) = &v.attachment {
-        return Err(err("VolumeInUse", format!("Volume {vol} is currently attached to {}", a.instance_id)));
+        return Err(err(
+            "VolumeInUse",
+            format!("Volume {vol} is currently attached to {}", a.instance_id),
+        ));
     }
     dry_run(input)?;
     st.volumes.remove(&vol);
@@ -2011,7 +2521,10 @@ fn create_tags(cx: &mut Call<'_>, st: &mut Ec2State, input: &Input) -> Result<Va
         let current = tags_mut(st, id).cloned().unwrap_or_default();
         let keys: BTreeSet<&String> = current.keys().chain(tags.iter().map(|(k, _)| k)).collect();
         if keys.len() > TAG_LIMIT {
-            return Err(err("TagLimitExceeded", "The maximum number of Tags for a resource has been reached."));
+            return Err(err(
+                "TagLimitExceeded",
+                "The maximum number of Tags for a resource has been reached.",
+            ));
         }
     }
     dry_run(input)?;
@@ -2041,7 +2554,10 @@ fn delete_tags(cx: &mut Call<'_>, st: &mut Ec2State, input: &Input) -> Result<Va
     for t in input.list("Tag")? {
         let key = t.str("Key")?.unwrap_or_default();
         if key.is_empty() {
-            return Err(err("InvalidParameterValue", "Tag key cannot be null or empty."));
+            return Err(err(
+                "InvalidParameterValue",
+                "Tag key cannot be null or empty.",
+            ));
         }
         wanted.push((key, t.str("Value")?));
     }
@@ -2078,18 +2594,29 @@ fn describe_tags(st: &Ec2State, input: &Input) -> Result<Value, AwsError> {
                 "resource-type" => one(kind),
                 "key" => one(k),
                 "value" => one(v),
-                other => other.strip_prefix("tag:").map(|want| if want == k { vec![v.clone()] } else { Vec::new() }),
+                other => other.strip_prefix("tag:").map(|want| {
+                    if want == k {
+                        vec![v.clone()]
+                    } else {
+                        Vec::new()
+                    }
+                }),
             })?;
             if ok {
-                let value =
-                    Value::obj().with("resourceId", id.clone()).with("resourceType", kind).with("key", k.clone()).with("value", v.clone());
+                let value = Value::obj()
+                    .with("resourceId", id.clone())
+                    .with("resourceType", kind)
+                    .with("key", k.clone())
+                    .with("value", v.clone());
                 items.push((format!("{kind}/{id}/{k}"), value));
             }
         }
     }
     items.sort_by(|a, b| a.0.cmp(&b.0));
     let (list, next) = paginate(items, &page);
-    Ok(Value::obj().with("tagSet", Value::List(list)).with("nextToken", next))
+    Ok(Value::obj()
+        .with("tagSet", Value::List(list))
+        .with("nextToken", next))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2105,7 +2632,10 @@ pub const WORKSHOP_AMI: &str = "ami-0c02fb55956c7d316";
 pub fn seed_workshop(sb: &Sandbox, account: &str, region: &str) -> Result<(), AwsError> {
     let now = sb.clock.now();
     let imported_cmk = resolve_kms_key(sb, account, region, "alias/ImportedCMK", now);
-    let profile_arn = format!("arn:aws:iam::{account}:instance-profile/{}", crate::seed::INSTANCE_ROLE);
+    let profile_arn = format!(
+        "arn:aws:iam::{account}:instance-profile/{}",
+        crate::seed::INSTANCE_ROLE
+    );
     let profile_id = format!("AIPA{}", derived_hex(&profile_arn, 17).to_ascii_uppercase());
     sb.write::<Ec2State, _>(account, region, |st| {
         let launch = |tags: &[(&str, &str)], instance_type: &str| Launch {
@@ -2119,7 +2649,9 @@ pub fn seed_workshop(sb: &Sandbox, account: &str, region: &str) -> Result<(), Aw
             profile: None,
             tags: BTreeMap::from([(
                 "instance".to_string(),
-                tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>(),
+                tags.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect::<BTreeMap<_, _>>(),
             )]),
             disable_api_termination: false,
             shutdown_behavior: "stop".into(),
@@ -2187,7 +2719,10 @@ pub fn seed_workshop(sb: &Sandbox, account: &str, region: &str) -> Result<(), Aw
         let batch_launched = now - Duration::days(9);
         new_instance(
             st,
-            &launch(&[("Name", "billing-batch"), ("team", "billing")], "t3.medium"),
+            &launch(
+                &[("Name", "billing-batch"), ("team", "billing")],
+                "t3.medium",
+            ),
             account,
             region,
             &new_id("r"),
@@ -2218,18 +2753,30 @@ mod tests {
         assert!(wildcard("?-*", "i-123"));
         assert!(!wildcard("KMS", "KMSWorkshop"));
         assert!(wildcard("a\\*b", "a*b") && !wildcard("a\\*b", "axb"));
-        assert!(!wildcard(&"*".repeat(40), "x"));
+        assert!(wildcard(&"*".repeat(40), "x"));
+        assert!(!wildcard(
+            &format!("{}b", "*a".repeat(30)),
+            &"a".repeat(5000)
+        ));
+        assert!(wildcard("", "") && !wildcard("", "x") && wildcard("*", ""));
+        assert!(wildcard("a*c?e", "abbbcde") && !wildcard("a*c?e", "abbbce"));
     }
 
     #[test]
     fn paging_round_trip() {
         let items: Vec<(String, u32)> = (0..12).map(|i| (format!("{i:03}"), i)).collect();
-        let page = Page { max: Some(5), after: None };
+        let page = Page {
+            max: Some(5),
+            after: None,
+        };
         let (first, next) = paginate(items.clone(), &page);
         assert_eq!(first, vec![0, 1, 2, 3, 4]);
         let token = next.unwrap();
         let decoded = String::from_utf8(crate::util::unb64(&token).unwrap()).unwrap();
-        let page = Page { max: Some(5), after: decoded.strip_prefix("ec2:").map(str::to_string) };
+        let page = Page {
+            max: Some(5),
+            after: decoded.strip_prefix("ec2:").map(str::to_string),
+        };
         let (second, next) = paginate(items, &page);
         assert_eq!(second, vec![5, 6, 7, 8, 9]);
         assert!(next.is_some());
@@ -2253,7 +2800,17 @@ mod tests {
             shutdown_behavior: "stop".into(),
             client_token: None,
         };
-        let id = new_instance(&mut st, &l, "111122223333", "us-east-1", "r-1", 0, now, now + Duration::seconds(10), 0.0);
+        let id = new_instance(
+            &mut st,
+            &l,
+            "111122223333",
+            "us-east-1",
+            "r-1",
+            0,
+            now,
+            now + Duration::seconds(10),
+            0.0,
+        );
         new_association(&mut st, &id, &("arn".into(), "AIPA".into()), now, now);
         st.settle(now + Duration::seconds(5));
         assert_eq!(st.instances[&id].state, "pending");
@@ -2266,9 +2823,15 @@ mod tests {
         assert!(!st.due(now + Duration::seconds(39)));
         st.settle(now + Duration::seconds(41));
         assert_eq!(st.instances[&id].state, "terminated");
-        assert!(st.volumes.is_empty(), "the root volume goes with the instance");
+        assert!(
+            st.volumes.is_empty(),
+            "the root volume goes with the instance"
+        );
         assert!(st.associations.is_empty());
         st.settle(now + Duration::hours(2));
-        assert!(st.instances.is_empty(), "terminated instances disappear after a while");
+        assert!(
+            st.instances.is_empty(),
+            "terminated instances disappear after a while"
+        );
     }
 }
