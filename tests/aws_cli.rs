@@ -1312,8 +1312,6 @@ fn lookup_events_pages_newest_first_without_duplicates() {
 /// 1795890043.0) and StartTime/EndTime are inclusive, so a range of exactly an event's second
 /// finds it; the aws CLI sends whole seconds.
 #[test]
-#[ignore = "sandbox bug: events are timed to the millisecond, so a whole-second EndTime misses \
-            events later in that second (crates/sandbox/tests/sdk.rs relies on ms resolution)"]
 fn lookup_events_time_range_is_inclusive_at_second_resolution() {
     let sb = SandboxProc::start(&[]);
     let ep = &sb.endpoint;

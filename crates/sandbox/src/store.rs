@@ -27,8 +27,9 @@ const COMPACT_AT: u64 = 32 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    // The I/O error is part of the message, not a `source`, so it is not printed twice.
+    #[error("{}: {error}", path.display())]
+    Io { path: PathBuf, error: std::io::Error },
     #[error("{0} is not a kms-workshop sandbox state directory (it is not empty and has no {MARKER}); choose an empty or new directory with --state-dir")]
     Foreign(PathBuf),
     #[error("{path} was written by a newer kms-workshop (state format {found}, this build reads up to {VERSION}); upgrade, or use another --state-dir")]
@@ -40,7 +41,7 @@ pub enum StoreError {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-    move |source| StoreError::Io { path: path.to_path_buf(), source }
+    move |error| StoreError::Io { path: path.to_path_buf(), error }
 }
 
 #[derive(Serialize, Deserialize)]

@@ -1184,14 +1184,16 @@ async fn lookup_events_paging_and_time_range() {
     for _ in 0..5 {
         encrypt().await.unwrap();
     }
-    // The clock has millisecond resolution: step past the last event before taking a bound.
-    let pause = || tokio::time::sleep(std::time::Duration::from_millis(3));
+    // CloudTrail times events to the second: step into a new second before taking a bound, and
+    // take bounds as whole seconds.
+    let pause = || tokio::time::sleep(std::time::Duration::from_millis(1100));
+    let whole_second = |t: time::OffsetDateTime| t.replace_nanosecond(0).unwrap();
     pause().await;
-    let t0 = env.sb.clock.now();
+    let t0 = whole_second(env.sb.clock.now());
     for _ in 0..23 {
         encrypt().await.unwrap();
     }
-    let t1 = env.sb.clock.now();
+    let t1 = whole_second(env.sb.clock.now());
     pause().await;
     for _ in 0..4 {
         encrypt().await.unwrap();

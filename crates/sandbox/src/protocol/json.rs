@@ -10,7 +10,7 @@ pub fn decode(headers: &HeaderMap, body: &Bytes) -> Result<Decoded, AwsError> {
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| AwsError::new(400, "MissingTarget", "The X-Amz-Target header is required."))?;
+        .ok_or_else(|| AwsError::new(400, "UnknownOperationException", "The X-Amz-Target header is missing: it names the operation."))?;
     let operation = target.rsplit('.').next().unwrap_or(target).to_string();
     let input = parse_body(body)?;
     Ok(Decoded { operation, input: Input::Json(input) })
@@ -67,7 +67,7 @@ mod tests {
         assert_eq!(d.input.str("KeyId").unwrap().as_deref(), Some("alias/x"));
         assert_eq!(decode(&h, &Bytes::from_static(b"[1]")).unwrap_err().code, "SerializationException");
         assert_eq!(decode(&h, &Bytes::from_static(b"{")).unwrap_err().code, "SerializationException");
-        assert_eq!(decode(&HeaderMap::new(), &Bytes::new()).unwrap_err().code, "MissingTarget");
+        assert_eq!(decode(&HeaderMap::new(), &Bytes::new()).unwrap_err().code, "UnknownOperationException");
     }
 
     #[test]

@@ -100,6 +100,8 @@ pub fn record(
     let stamp = || {
         let t = sb.clock.now();
         let ms = (t.unix_timestamp_nanos() / 1_000_000) as i64;
+        // CloudTrail times events to the second (eventTime and LookupEvents' EventTime agree).
+        let ms = ms - ms.rem_euclid(1000);
         (ms, ms + delay_ms)
     };
     sb.events.append(&account, &cx.region, new, stamp, render, |line| sb.persist_event(line));
