@@ -93,6 +93,7 @@ impl Sandbox {
     /// Apply what the passing of sandbox time does (imported material expiring).
     pub fn tick(&self) {
         crate::services::kms::expire_due(self);
+        crate::services::cloudwatch::tick(self);
         crate::services::ec2::settle_due(self);
         self.deliver_due_events();
     }

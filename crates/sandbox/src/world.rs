@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::identity::Credential;
+use crate::services::cloudwatch::CloudWatchState;
 use crate::services::ec2::Ec2State;
 use crate::services::events::EventsState;
 use crate::services::iam::IamState;
@@ -49,6 +50,8 @@ pub struct Region {
     pub iam: IamState,
     #[serde(default)]
     pub ec2: Ec2State,
+    #[serde(default)]
+    pub cloudwatch: CloudWatchState,
     #[serde(default)]
     pub s3: S3State,
     /// Messages SNS "sent" (emails; records of http deliveries), persisted one by one.

@@ -4,6 +4,7 @@
 //! and the CloudTrail recorder logs the call.
 
 pub mod cloudtrail;
+pub mod cloudwatch;
 pub mod ec2;
 pub mod events;
 pub mod iam;
@@ -180,5 +181,5 @@ pub fn camel_case_keys(v: &J, redact: &[&str]) -> J {
 
 /// Every service the sandbox serves.
 pub fn registry() -> Vec<Box<dyn Service>> {
-    vec![Box::new(kms::Kms), Box::new(sts::Sts), Box::new(cloudtrail::CloudTrail), Box::new(sns::Sns), Box::new(events::Events), Box::new(iam::Iam), Box::new(ec2::Ec2), Box::new(s3::S3)]
+    vec![Box::new(kms::Kms), Box::new(sts::Sts), Box::new(cloudtrail::CloudTrail), Box::new(cloudwatch::CloudWatch), Box::new(sns::Sns), Box::new(events::Events), Box::new(iam::Iam), Box::new(ec2::Ec2), Box::new(s3::S3)]
 }

@@ -72,6 +72,12 @@ pub struct Key {
     pub valid_to: Option<OffsetDateTime>,
     #[serde(default)]
     pub expiration_model: Option<String>,
+    /// When the current imported material was imported (CloudWatch's `SecondsUntilKeyMaterialExpiration` starts then).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub material_imported_at: Option<OffsetDateTime>,
+    /// When imported material was last deleted with DeleteImportedKeyMaterial (the metric stops then).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub material_deleted_at: Option<OffsetDateTime>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
     #[serde(default)]
@@ -595,6 +601,8 @@ fn write_op(cx: &mut Call<'_>, st: &mut KmsState, op: &str, input: &Input) -> Re
                 imported_fingerprint: None,
                 valid_to: None,
                 expiration_model: None,
+            material_imported_at: None,
+            material_deleted_at: None,
                 tags: tags.into_iter().collect(),
                 rotation_period_days: None,
                 policy,
@@ -692,6 +700,9 @@ fn write_op(cx: &mut Call<'_>, st: &mut KmsState, op: &str, input: &Input) -> Re
             }
             if k.deletion_date.is_some() {
                 return Err(invalid_state(&k.arn, "pending deletion"));
+            }
+            if !k.materials.is_empty() {
+                k.material_deleted_at = Some(cx.now);
             }
             k.materials.clear();
             k.valid_to = None;
@@ -857,6 +868,7 @@ fn import_key_material(cx: &mut Call<'_>, st: &mut KmsState, input: &Input) -> R
     k.imported_fingerprint = Some(fp.clone());
     k.valid_to = valid_to;
     k.expiration_model = Some(model);
+    k.material_imported_at = Some(now);
     Ok(Value::obj().with("KeyId", k.arn.clone()).with("KeyMaterialId", fp))
 }
 
@@ -916,6 +928,8 @@ pub fn seed_workshop(sb: &Sandbox, account: &str, region: &str, now: OffsetDateT
             imported_fingerprint: None,
             valid_to: None,
             expiration_model: None,
+            material_imported_at: None,
+            material_deleted_at: None,
             tags: BTreeMap::new(),
             rotation_period_days: None,
             policy: default_policy(account),
@@ -938,6 +952,7 @@ pub fn seed_workshop(sb: &Sandbox, account: &str, region: &str, now: OffsetDateT
     k3.materials = vec![b64(&material)];
     k3.imported_fingerprint = Some(crypto::fingerprint(&material));
     k3.valid_to = Some(now + day * 20);
+    k3.material_imported_at = Some(now - day * 2);
     k3.expiration_model = Some("KEY_MATERIAL_EXPIRES".into());
     k3.tags.insert("project".into(), "kmsworkshop".into());
     let ebs = new_key("AWS_KMS", "AWS", "Default key that protects my EBS volumes when no other key is defined", now - day * 30);
