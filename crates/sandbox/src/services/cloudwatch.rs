@@ -202,9 +202,13 @@ fn segments(recorded: &[KmsSegment], keys: &[KeyView], now: OffsetDateTime) -> V
         let end = if live {
             None
         } else {
+            // Deleted (or replaced by a re-import) after this segment began; else noticed now.
             let gone = key
-                .and_then(|k| k.deleted_at)
-                .filter(|d| *d >= rec.start)
+                .into_iter()
+                .flat_map(|k| [k.deleted_at, k.imported_at])
+                .flatten()
+                .filter(|d| *d > rec.start)
+                .min()
                 .unwrap_or(now);
             Some(gone.min(rec.valid_to))
         };
@@ -243,7 +247,7 @@ fn ceil_minute(t: OffsetDateTime) -> OffsetDateTime {
     if floor_t == t {
         t
     } else {
-        floor_t + Duration::minutes(1)
+        floor_t.checked_add(Duration::minutes(1)).unwrap_or(t)
     }
 }
 
@@ -261,7 +265,7 @@ fn kms_samples(
         let first = ceil_minute(s.start.max(from));
         let mut t = first;
         let mut n = 0;
-        while t <= end && t < to && n < MAX_GENERATED {
+        while (t < end || (s.end.is_none() && t == end)) && t < to && n < MAX_GENERATED {
             let v = ((s.valid_to - t).whole_seconds().max(0)) as f64;
             out.push(Sample {
                 t,
@@ -271,7 +275,10 @@ fn kms_samples(
                 max: v,
                 unit: Some("Seconds".into()),
             });
-            t += Duration::minutes(1);
+            match t.checked_add(Duration::minutes(1)) {
+                Some(next) => t = next,
+                None => break,
+            }
             n += 1;
         }
     }
@@ -2160,7 +2167,46 @@ mod tests {
         assert!(kms_samples(&closed, "k", t(901), t(5_000), t(5_000)).is_empty());
         assert_eq!(
             kms_samples(&closed, "k", t(0), t(5_000), t(5_000)).len(),
-            15
+            14
+        );
+    }
+
+    #[test]
+    fn a_reimport_closes_the_previous_segment_where_the_new_one_starts() {
+        let key = KeyView {
+            id: "k".into(),
+            created: t(0),
+            has_material: true,
+            valid_to: Some(t(86_400)),
+            imported_at: Some(t(0)),
+            deleted_at: None,
+        };
+        let first = segments(&[], std::slice::from_ref(&key), t(600));
+        let again = KeyView {
+            valid_to: Some(t(172_800)),
+            imported_at: Some(t(1_200)),
+            ..key
+        };
+        let both = segments(&first, &[again], t(3_000));
+        assert_eq!(both.len(), 2);
+        assert_eq!(both[0].end, Some(t(1_200)));
+        assert_eq!(both[1].end, None);
+        let pts = kms_samples(&both, "k", t(0), t(3_000), t(3_000));
+        let mut times: Vec<_> = pts.iter().map(|p| p.t).collect();
+        times.dedup();
+        // One datapoint a minute, the new segment's from the re-import on.
+        assert_eq!(pts.len(), times.len());
+        assert_eq!(
+            pts.iter().find(|p| p.t == t(1_200)).map(|p| p.min),
+            Some(172_800.0 - 1_200.0)
+        );
+        assert_eq!(
+            ceil_minute(OffsetDateTime::new_utc(
+                time::Date::MAX,
+                time::Time::from_hms(23, 59, 30).unwrap_or(time::Time::MIDNIGHT)
+            ))
+            .year(),
+            9999
         );
     }
 
