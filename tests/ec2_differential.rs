@@ -594,10 +594,6 @@ fn prefixed(prefix: &str, members: &[&str]) -> Vec<String> {
     members.iter().map(|m| format!("{prefix}{m}")).collect()
 }
 
-fn owned(members: &[&str]) -> Vec<String> {
-    members.iter().map(|m| m.to_string()).collect()
-}
-
 fn refs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
