@@ -144,14 +144,15 @@ fn seeded_role_profile_and_policies() {
 
     assert_eq!(
         attached(ep, ROLE),
+        // Listed by policy name.
         vec![
-            aws_arn("AmazonS3FullAccess"),
             aws_arn("AWSCloudTrailReadOnlyAccess"),
-            aws_arn("AmazonEC2FullAccess"),
             aws_arn("AWSKeyManagementServicePowerUser"),
+            aws_arn("AmazonEC2FullAccess"),
+            aws_arn("AmazonS3FullAccess"),
             local_arn("KMS-Workshop-ImportMaterialPermissions"),
-            local_arn("KMSWorkshop-RotationDisableOps"),
             local_arn("KMSWorkshop-AdditionalPermissions"),
+            local_arn("KMSWorkshop-RotationDisableOps"),
         ]
     );
     assert!(
@@ -659,7 +660,8 @@ fn role_lifecycle_inline_policies_and_tags() {
     let tags = ok(ep, &["list-role-tags", "--role-name", "app-role"]);
     assert_eq!(
         tags["Tags"],
-        json!([{"Key": "team", "Value": "a"}, {"Key": "env", "Value": "prod"}, {"Key": "owner", "Value": "me"}])
+        // Listed by key.
+        json!([{"Key": "env", "Value": "prod"}, {"Key": "owner", "Value": "me"}, {"Key": "team", "Value": "a"}])
     );
     ok(
         ep,

@@ -143,14 +143,15 @@ async fn seeded_workshop_iam() {
         .collect();
     assert_eq!(
         attached,
+        // Listed by policy name.
         [
-            "AmazonS3FullAccess",
             "AWSCloudTrailReadOnlyAccess",
-            "AmazonEC2FullAccess",
             "AWSKeyManagementServicePowerUser",
+            "AmazonEC2FullAccess",
+            "AmazonS3FullAccess",
             "KMS-Workshop-ImportMaterialPermissions",
-            "KMSWorkshop-RotationDisableOps",
             "KMSWorkshop-AdditionalPermissions",
+            "KMSWorkshop-RotationDisableOps",
         ]
     );
 
@@ -332,7 +333,7 @@ async fn roles_policies_and_versions() {
         .unwrap();
     assert_eq!(
         tags.tags().iter().map(|t| t.key()).collect::<Vec<_>>(),
-        ["team", "env"]
+        ["env", "team"]
     );
     iam.untag_role()
         .role_name("sdk-role")

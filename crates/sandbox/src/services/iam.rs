@@ -889,11 +889,34 @@ const SNS_FULL: &str = r#"{
     "Version": "2012-10-17",
     "Statement": [
         {
-            "Action": [
-                "sns:*"
-            ],
+            "Sid": "SNSFullAccess",
             "Effect": "Allow",
+            "Action": "sns:*",
             "Resource": "*"
+        },
+        {
+            "Sid": "SMSAccessViaSNS",
+            "Effect": "Allow",
+            "Action": [
+                "sms-voice:DescribeVerifiedDestinationNumbers",
+                "sms-voice:CreateVerifiedDestinationNumber",
+                "sms-voice:SendDestinationNumberVerificationCode",
+                "sms-voice:SendTextMessage",
+                "sms-voice:DeleteVerifiedDestinationNumber",
+                "sms-voice:VerifyDestinationNumber",
+                "sms-voice:DescribeAccountAttributes",
+                "sms-voice:DescribeSpendLimits",
+                "sms-voice:DescribePhoneNumbers",
+                "sms-voice:SetTextMessageSpendLimitOverride",
+                "sms-voice:DescribeOptedOutNumbers",
+                "sms-voice:DeleteOptedOutNumber"
+            ],
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {
+                    "aws:CalledViaLast": "sns.amazonaws.com"
+                }
+            }
         }
     ]
 }"#;
@@ -974,14 +997,14 @@ const AWS_POLICIES: &[AwsPolicyDef] = &[
         id: "ANPAJWEKLCXXUNT2SOLSG",
         description: "Provides full access to Amazon SNS via the AWS Management Console.",
         created: "2015-02-06T18:41:05Z",
-        versions: &[("v1", "2015-02-06T18:41:05Z", SNS_FULL)],
+        versions: &[("v2", "2024-09-24T22:32:05Z", SNS_FULL)],
     },
     AwsPolicyDef {
         name: "AmazonSSMManagedInstanceCore",
         id: "ANPAIXSHM2BNB2D3AXXRU",
         description: "The policy for Amazon EC2 Role to enable AWS Systems Manager service core functionality.",
         created: "2019-03-15T17:22:12Z",
-        versions: &[("v3", "2023-03-17T18:36:45Z", SSM_CORE)],
+        versions: &[("v2", "2019-05-23T16:54:21Z", SSM_CORE)],
     },
     // The workshop's name for CloudTrail read-only access; AWS has since replaced it with
     // AWSCloudTrail_ReadOnlyAccess (below). Both exist.
@@ -996,8 +1019,8 @@ const AWS_POLICIES: &[AwsPolicyDef] = &[
         name: "AWSCloudTrail_ReadOnlyAccess",
         id: "ANPAZKAPJZG4IV6FHD2UE",
         description: "Provides read only access to AWS CloudTrail.",
-        created: "2022-03-02T19:44:52Z",
-        versions: &[("v1", "2022-03-02T19:44:52Z", CLOUDTRAIL_READ_ONLY)],
+        created: "2022-06-14T17:19:05Z",
+        versions: &[("v1", "2022-06-14T17:19:05Z", CLOUDTRAIL_READ_ONLY)],
     },
     AwsPolicyDef {
         name: "AWSKeyManagementServicePowerUser",
@@ -1010,7 +1033,7 @@ const AWS_POLICIES: &[AwsPolicyDef] = &[
         name: "IAMReadOnlyAccess",
         id: "ANPAJKSO7NDY4T57MWDSQ",
         description: "Provides read only access to IAM via the AWS Management Console.",
-        created: "2015-02-06T18:40:59Z",
+        created: "2015-02-06T18:40:39Z",
         versions: &[("v4", "2018-01-25T19:11:27Z", IAM_READ_ONLY)],
     },
 ];
@@ -1591,12 +1614,13 @@ fn handle(cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError>
                         st.policy(&account, a)
                             .is_none_or(|(p, _)| p.path.starts_with(&prefix))
                     })
-                    .enumerate()
-                    .map(|(i, a)| {
+                    // By policy name (then ARN: a customer policy may share an AWS name).
+                    .map(|a| {
+                        let name = st.policy_name_of(&account, a);
                         (
-                            ordinal(i),
+                            format!("{name}\u{1}{a}"),
                             Value::obj()
-                                .with("PolicyName", st.policy_name_of(&account, a))
+                                .with("PolicyName", name)
                                 .with("PolicyArn", a.as_str()),
                         )
                     })
@@ -1801,13 +1825,13 @@ fn handle(cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError>
             let name = name_param(input, "RoleName", 64)?;
             let (items, arn) = sb.read::<IamState, _>(&account, HOME_REGION, |st| {
                 let r = st.role(&name)?;
+                // By key.
                 let items: Vec<(String, Value)> = r
                     .tags
                     .iter()
-                    .enumerate()
-                    .map(|(i, (k, v))| {
+                    .map(|(k, v)| {
                         (
-                            ordinal(i),
+                            k.clone(),
                             Value::obj()
                                 .with("Key", k.as_str())
                                 .with("Value", v.as_str()),
