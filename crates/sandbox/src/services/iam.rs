@@ -1401,7 +1401,9 @@ fn unflatten(flat: &Map<String, J>) -> J {
             .as_str()
             .map(str::to_string)
             .unwrap_or_else(|| v.to_string());
-        let path: Vec<&str> = k.split('.').collect();
+        // IAM's deepest parameters have four parts (`Tags.member.1.Key`); a bounded split keeps
+        // the recursion shallow whatever a client sends.
+        let path: Vec<&str> = k.splitn(8, '.').collect();
         insert_param(&mut tree, &path, &value);
     }
     J::Object(
@@ -2041,7 +2043,7 @@ fn handle(cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError>
                     document: doc.clone(),
                     created: now,
                 };
-                p.next_version += 1;
+                p.next_version = p.next_version.saturating_add(1);
                 p.updated = now;
                 if set_default {
                     p.default_version = ver.id.clone();
@@ -2816,6 +2818,154 @@ mod tests {
             j,
             json!({"maxSessionDuration": 7200, "roleName": "r", "tags": [{"key": "a", "value": "1"}, {"key": "b", "value": "2"}]})
         );
+    }
+
+    #[test]
+    fn deeply_dotted_parameters_do_not_recurse_deeply() {
+        let key = vec!["a"; 200_000].join(".");
+        let i = Input::form(
+            [(key, "v".to_string())].into_iter().collect(),
+            crate::protocol::input::FormStyle::Query,
+        );
+        assert!(Iam.request_parameters("CreateRole", &i).is_object());
+    }
+
+    /// Every operation, with missing, malformed, huge and hostile members: answers, never a panic.
+    #[test]
+    fn hostile_inputs_get_answers_not_panics() {
+        let sb = Sandbox::open(crate::Config::default()).unwrap();
+        let cred = crate::seed::learner_credential(crate::seed::ACCOUNT);
+        let ops = [
+            "GetRole",
+            "CreateRole",
+            "DeleteRole",
+            "ListRoles",
+            "ListAttachedRolePolicies",
+            "ListAttachedUserPolicies",
+            "AttachRolePolicy",
+            "AttachUserPolicy",
+            "DetachRolePolicy",
+            "DetachUserPolicy",
+            "ListRolePolicies",
+            "PutRolePolicy",
+            "GetRolePolicy",
+            "DeleteRolePolicy",
+            "TagRole",
+            "UntagRole",
+            "ListRoleTags",
+            "CreatePolicy",
+            "GetPolicy",
+            "DeletePolicy",
+            "ListPolicies",
+            "GetPolicyVersion",
+            "ListPolicyVersions",
+            "CreatePolicyVersion",
+            "DeletePolicyVersion",
+            "SetDefaultPolicyVersion",
+            "ListEntitiesForPolicy",
+            "CreateInstanceProfile",
+            "GetInstanceProfile",
+            "DeleteInstanceProfile",
+            "ListInstanceProfiles",
+            "AddRoleToInstanceProfile",
+            "RemoveRoleFromInstanceProfile",
+            "ListInstanceProfilesForRole",
+            "GetUser",
+            "CreateUser",
+            "DeleteUser",
+            "ListUsers",
+            "CreateAccessKey",
+            "ListAccessKeys",
+            "DeleteAccessKey",
+            "NoSuchOperation",
+        ];
+        let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+        let long = "x".repeat(3000);
+        let role = "KMSWorkshop-InstanceInitRole".to_string();
+        let variants: Vec<Vec<(&str, String)>> = vec![
+            vec![],
+            vec![
+                ("RoleName", role.clone()),
+                ("UserName", "workshop-learner".into()),
+                ("InstanceProfileName", role.clone()),
+            ],
+            vec![
+                ("RoleName", "ü".into()),
+                ("PolicyArn", "arn:aws:iam::aws:policy/".into()),
+                ("VersionId", "v".into()),
+            ],
+            vec![
+                ("RoleName", long.clone()),
+                ("PolicyArn", "arn:::::".into()),
+                ("Path", "/\u{0}/".into()),
+            ],
+            vec![
+                (
+                    "PolicyArn",
+                    format!("arn:aws:iam::111122223333:policy/{long}"),
+                ),
+                ("VersionId", "v99999999999999999999".into()),
+            ],
+            vec![
+                ("MaxItems", "-1".into()),
+                ("Marker", "".into()),
+                ("PathPrefix", "".into()),
+                ("Scope", "".into()),
+            ],
+            vec![
+                ("MaxItems", "99999999999999999999".into()),
+                ("Marker", "%%%".into()),
+                ("OnlyAttached", "maybe".into()),
+            ],
+            vec![
+                ("Marker", crate::util::b64(&[0xff, 0xfe])),
+                ("MaxItems", "1".into()),
+                ("EntityFilter", "Role".into()),
+            ],
+            vec![
+                ("Tags.member.1.Value", "v".into()),
+                ("TagKeys.member.1", "".into()),
+                ("RoleName", role.clone()),
+            ],
+            vec![
+                ("RoleName", "r".into()),
+                ("PolicyName", "p".into()),
+                ("AssumeRolePolicyDocument", deep.clone()),
+                ("PolicyDocument", deep.clone()),
+                ("MaxSessionDuration", "1e9".into()),
+            ],
+            vec![
+                ("PolicyName", "p".into()),
+                (
+                    "PolicyDocument",
+                    r#"{"Statement":[{"Effect":"Allow","Action":[],"Resource":[]}]}"#.into(),
+                ),
+                ("SetAsDefault", "true".into()),
+            ],
+            vec![("AccessKeyId", long.clone()), ("UserName", "nobody".into())],
+        ];
+        for op in ops {
+            for v in &variants {
+                let mut params: BTreeMap<String, String> =
+                    v.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+                params.insert("Action".into(), op.into());
+                let input = Input::form(params, crate::protocol::input::FormStyle::Query);
+                let mut cx = Call {
+                    sandbox: &sb,
+                    caller: crate::identity::Caller::from(&cred),
+                    region: HOME_REGION.into(),
+                    request_id: "r".into(),
+                    now: sb.clock.now(),
+                    protocol: Protocol::AwsQuery,
+                    resources: Vec::new(),
+                    response_elements: None,
+                };
+                if let Err(e) = Iam.call(&mut cx, op, &input) {
+                    assert!((400..500).contains(&e.status), "{op} {v:?}: {e}");
+                }
+                let _ = Iam.request_parameters(op, &input);
+            }
+        }
     }
 
     #[test]
