@@ -29,24 +29,63 @@ fn seeded_buckets_and_objects() {
     let stack = format!("kmsworkshop-{ACCOUNT}");
     let archive = format!("kmsworkshop-archive-{ACCOUNT}");
     let out = s3api(ep, &["list-buckets"]);
-    let names: Vec<&str> = out["Buckets"].as_array().expect("Buckets").iter().map(|b| b["Name"].as_str().expect("Name")).collect();
+    let names: Vec<&str> = out["Buckets"]
+        .as_array()
+        .expect("Buckets")
+        .iter()
+        .map(|b| b["Name"].as_str().expect("Name"))
+        .collect();
     assert_eq!(names, [stack.as_str(), archive.as_str()]);
     assert!(out["Buckets"][0]["CreationDate"].is_string());
     assert!(out["Owner"]["ID"].as_str().is_some_and(|id| id.len() == 64));
 
     let listed = s3api(ep, &["list-objects-v2", "--bucket", &stack]);
-    let keys: Vec<&str> = listed["Contents"].as_array().expect("Contents").iter().map(|o| o["Key"].as_str().expect("Key")).collect();
+    let keys: Vec<&str> = listed["Contents"]
+        .as_array()
+        .expect("Contents")
+        .iter()
+        .map(|o| o["Key"].as_str().expect("Key"))
+        .collect();
     assert_eq!(keys, ["SampleFile-KMS-encrypted.txt", "SampleFile-KMS.txt"]);
 
     let dir = tempfile::tempdir().expect("tempdir");
     let dest = dir.path().join("sample.txt");
-    let got = s3api(ep, &["get-object", "--bucket", &stack, "--key", "SampleFile-KMS.txt", dest.to_str().expect("path")]);
-    assert_eq!(got["ContentLength"], J::from(std::fs::metadata(&dest).expect("downloaded").len()));
-    assert!(std::fs::read_to_string(&dest).expect("read").contains("KMS workshop"));
+    let got = s3api(
+        ep,
+        &[
+            "get-object",
+            "--bucket",
+            &stack,
+            "--key",
+            "SampleFile-KMS.txt",
+            dest.to_str().expect("path"),
+        ],
+    );
+    assert_eq!(
+        got["ContentLength"],
+        J::from(std::fs::metadata(&dest).expect("downloaded").len())
+    );
+    assert!(std::fs::read_to_string(&dest)
+        .expect("read")
+        .contains("KMS workshop"));
 
-    let head = s3api(ep, &["head-object", "--bucket", &stack, "--key", "SampleFile-KMS-encrypted.txt"]);
+    let head = s3api(
+        ep,
+        &[
+            "head-object",
+            "--bucket",
+            &stack,
+            "--key",
+            "SampleFile-KMS-encrypted.txt",
+        ],
+    );
     assert_eq!(head["ServerSideEncryption"], "aws:kms");
-    assert!(head["SSEKMSKeyId"].as_str().is_some_and(|k| k.starts_with(&format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/"))), "{head}");
+    assert!(
+        head["SSEKMSKeyId"]
+            .as_str()
+            .is_some_and(|k| k.starts_with(&format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/"))),
+        "{head}"
+    );
 
     let arch = s3api(ep, &["list-objects-v2", "--bucket", &archive]);
     assert_eq!(arch["Contents"].as_array().map(Vec::len), Some(1));
@@ -54,7 +93,10 @@ fn seeded_buckets_and_objects() {
     // The stack cannot be deleted with its bucket full: the error clean-up must handle.
     let e = s3api_err(ep, &["delete-bucket", "--bucket", &stack]);
     assert!(e.contains("BucketNotEmpty"), "{e}");
-    assert_eq!(s3api(ep, &["get-bucket-location", "--bucket", &stack])["LocationConstraint"], J::Null);
+    assert_eq!(
+        s3api(ep, &["get-bucket-location", "--bucket", &stack])["LocationConstraint"],
+        J::Null
+    );
 }
 
 #[test]
@@ -72,20 +114,60 @@ fn buckets_objects_versions() {
     // us-east-1 answers 200 for a bucket you already own there.
     s3api(ep, &["create-bucket", "--bucket", "s3cli-one"]);
     let eu = aws(ep)
-        .args(["--region", "eu-west-1", "s3api", "create-bucket", "--bucket", "s3cli-eu"])
-        .args(["--create-bucket-configuration", "LocationConstraint=eu-west-1"])
+        .args([
+            "--region",
+            "eu-west-1",
+            "s3api",
+            "create-bucket",
+            "--bucket",
+            "s3cli-eu",
+        ])
+        .args([
+            "--create-bucket-configuration",
+            "LocationConstraint=eu-west-1",
+        ])
         .output()
         .expect("run");
-    assert!(eu.status.success(), "{}", String::from_utf8_lossy(&eu.stderr));
+    assert!(
+        eu.status.success(),
+        "{}",
+        String::from_utf8_lossy(&eu.stderr)
+    );
     let again = run_fail(
         aws(ep)
-            .args(["--region", "eu-west-1", "s3api", "create-bucket", "--bucket", "s3cli-eu"])
-            .args(["--create-bucket-configuration", "LocationConstraint=eu-west-1"]),
+            .args([
+                "--region",
+                "eu-west-1",
+                "s3api",
+                "create-bucket",
+                "--bucket",
+                "s3cli-eu",
+            ])
+            .args([
+                "--create-bucket-configuration",
+                "LocationConstraint=eu-west-1",
+            ]),
     );
-    assert!(stderr_of(&again).contains("BucketAlreadyOwnedByYou"), "{}", stderr_of(&again));
-    let e = s3api_err(ep, &["create-bucket", "--bucket", "s3cli-x", "--create-bucket-configuration", "LocationConstraint=eu-west-1"]);
+    assert!(
+        stderr_of(&again).contains("BucketAlreadyOwnedByYou"),
+        "{}",
+        stderr_of(&again)
+    );
+    let e = s3api_err(
+        ep,
+        &[
+            "create-bucket",
+            "--bucket",
+            "s3cli-x",
+            "--create-bucket-configuration",
+            "LocationConstraint=eu-west-1",
+        ],
+    );
     assert!(e.contains("IllegalLocationConstraintException"), "{e}");
-    assert_eq!(s3api(ep, &["get-bucket-location", "--bucket", "s3cli-eu"])["LocationConstraint"], "eu-west-1");
+    assert_eq!(
+        s3api(ep, &["get-bucket-location", "--bucket", "s3cli-eu"])["LocationConstraint"],
+        "eu-west-1"
+    );
     let head = s3api(ep, &["head-bucket", "--bucket", "s3cli-eu"]);
     assert_eq!(head["BucketRegion"], "eu-west-1");
     let e = s3api_err(ep, &["head-bucket", "--bucket", "s3cli-missing"]);
@@ -96,76 +178,304 @@ fn buckets_objects_versions() {
     // Objects: metadata, content type, encryption echo.
     let put = s3api(
         ep,
-        &["put-object", "--bucket", "s3cli-one", "--key", "docs/a.txt", "--body", &file, "--content-type", "text/plain", "--metadata", "project=kmsworkshop", "--server-side-encryption", "AES256"],
+        &[
+            "put-object",
+            "--bucket",
+            "s3cli-one",
+            "--key",
+            "docs/a.txt",
+            "--body",
+            &file,
+            "--content-type",
+            "text/plain",
+            "--metadata",
+            "project=kmsworkshop",
+            "--server-side-encryption",
+            "AES256",
+        ],
     );
     // MD5 of the body, in quotes.
     assert_eq!(put["ETag"], "\"3c7c2a2aef17a12281f58c6b7ed7674b\"");
     assert_eq!(put["ServerSideEncryption"], "AES256");
-    let head = s3api(ep, &["head-object", "--bucket", "s3cli-one", "--key", "docs/a.txt"]);
+    let head = s3api(
+        ep,
+        &[
+            "head-object",
+            "--bucket",
+            "s3cli-one",
+            "--key",
+            "docs/a.txt",
+        ],
+    );
     assert_eq!(head["ContentLength"], 14);
     assert_eq!(head["ContentType"], "text/plain");
     assert_eq!(head["Metadata"]["project"], "kmsworkshop");
     assert!(head["LastModified"].is_string());
     let out = dir.path().join("out.txt");
-    let got = s3api(ep, &["get-object", "--bucket", "s3cli-one", "--key", "docs/a.txt", out.to_str().expect("path")]);
+    let got = s3api(
+        ep,
+        &[
+            "get-object",
+            "--bucket",
+            "s3cli-one",
+            "--key",
+            "docs/a.txt",
+            out.to_str().expect("path"),
+        ],
+    );
     assert_eq!(got["ETag"], put["ETag"]);
-    assert_eq!(std::fs::read_to_string(&out).expect("read"), "hello sandbox\n");
-    let e = s3api_err(ep, &["get-object", "--bucket", "s3cli-one", "--key", "nope", out.to_str().expect("path")]);
+    assert_eq!(
+        std::fs::read_to_string(&out).expect("read"),
+        "hello sandbox\n"
+    );
+    let e = s3api_err(
+        ep,
+        &[
+            "get-object",
+            "--bucket",
+            "s3cli-one",
+            "--key",
+            "nope",
+            out.to_str().expect("path"),
+        ],
+    );
     assert!(e.contains("NoSuchKey"), "{e}");
-    let e = s3api_err(ep, &["head-object", "--bucket", "s3cli-one", "--key", "nope"]);
+    let e = s3api_err(
+        ep,
+        &["head-object", "--bucket", "s3cli-one", "--key", "nope"],
+    );
     assert!(e.contains("404"), "{e}");
 
     // Listings: prefix, delimiter, pages, keys that need URL encoding.
     for k in ["docs/b.txt", "docs/sub/c.txt", "top.txt", "odd key+%.txt"] {
-        s3api(ep, &["put-object", "--bucket", "s3cli-one", "--key", k, "--body", &file]);
+        s3api(
+            ep,
+            &[
+                "put-object",
+                "--bucket",
+                "s3cli-one",
+                "--key",
+                k,
+                "--body",
+                &file,
+            ],
+        );
     }
-    let l = s3api(ep, &["list-objects-v2", "--bucket", "s3cli-one", "--delimiter", "/", "--no-paginate"]);
-    let keys: Vec<&str> = l["Contents"].as_array().expect("Contents").iter().map(|o| o["Key"].as_str().expect("Key")).collect();
+    let l = s3api(
+        ep,
+        &[
+            "list-objects-v2",
+            "--bucket",
+            "s3cli-one",
+            "--delimiter",
+            "/",
+            "--no-paginate",
+        ],
+    );
+    let keys: Vec<&str> = l["Contents"]
+        .as_array()
+        .expect("Contents")
+        .iter()
+        .map(|o| o["Key"].as_str().expect("Key"))
+        .collect();
     assert_eq!(keys, ["odd key+%.txt", "top.txt"]);
     assert_eq!(l["CommonPrefixes"][0]["Prefix"], "docs/");
     assert_eq!(l["KeyCount"], 3);
     assert_eq!(l["IsTruncated"], false);
-    let l = s3api(ep, &["list-objects-v2", "--bucket", "s3cli-one", "--prefix", "docs/", "--delimiter", "/", "--no-paginate"]);
+    let l = s3api(
+        ep,
+        &[
+            "list-objects-v2",
+            "--bucket",
+            "s3cli-one",
+            "--prefix",
+            "docs/",
+            "--delimiter",
+            "/",
+            "--no-paginate",
+        ],
+    );
     assert_eq!(l["Contents"].as_array().map(Vec::len), Some(2));
     assert_eq!(l["CommonPrefixes"][0]["Prefix"], "docs/sub/");
-    let p1 = s3api(ep, &["list-objects-v2", "--bucket", "s3cli-one", "--max-keys", "2", "--no-paginate"]);
+    let p1 = s3api(
+        ep,
+        &[
+            "list-objects-v2",
+            "--bucket",
+            "s3cli-one",
+            "--max-keys",
+            "2",
+            "--no-paginate",
+        ],
+    );
     assert_eq!(p1["IsTruncated"], true);
     assert_eq!(p1["KeyCount"], 2);
-    let token = p1["NextContinuationToken"].as_str().expect("NextContinuationToken");
-    let p2 = s3api(ep, &["list-objects-v2", "--bucket", "s3cli-one", "--max-keys", "10", "--continuation-token", token, "--no-paginate"]);
+    let token = p1["NextContinuationToken"]
+        .as_str()
+        .expect("NextContinuationToken");
+    let p2 = s3api(
+        ep,
+        &[
+            "list-objects-v2",
+            "--bucket",
+            "s3cli-one",
+            "--max-keys",
+            "10",
+            "--continuation-token",
+            token,
+            "--no-paginate",
+        ],
+    );
     assert_eq!(p2["KeyCount"], 3);
     assert_eq!(p2["IsTruncated"], false);
     // The paginating CLI walks all pages.
-    let all = s3api(ep, &["list-objects-v2", "--bucket", "s3cli-one", "--page-size", "1"]);
+    let all = s3api(
+        ep,
+        &[
+            "list-objects-v2",
+            "--bucket",
+            "s3cli-one",
+            "--page-size",
+            "1",
+        ],
+    );
     assert_eq!(all["Contents"].as_array().map(Vec::len), Some(5));
-    let v1 = s3api(ep, &["list-objects", "--bucket", "s3cli-one", "--prefix", "docs/"]);
+    let v1 = s3api(
+        ep,
+        &["list-objects", "--bucket", "s3cli-one", "--prefix", "docs/"],
+    );
     assert_eq!(v1["Contents"].as_array().map(Vec::len), Some(3));
 
     // Delete without versioning, then DeleteObjects (verbose and quiet).
-    s3api(ep, &["delete-object", "--bucket", "s3cli-one", "--key", "top.txt"]);
-    let d = s3api(ep, &["delete-objects", "--bucket", "s3cli-one", "--delete", r#"{"Objects":[{"Key":"docs/a.txt"},{"Key":"docs/b.txt"}]}"#]);
-    let deleted: Vec<&str> = d["Deleted"].as_array().expect("Deleted").iter().map(|o| o["Key"].as_str().expect("Key")).collect();
+    s3api(
+        ep,
+        &["delete-object", "--bucket", "s3cli-one", "--key", "top.txt"],
+    );
+    let d = s3api(
+        ep,
+        &[
+            "delete-objects",
+            "--bucket",
+            "s3cli-one",
+            "--delete",
+            r#"{"Objects":[{"Key":"docs/a.txt"},{"Key":"docs/b.txt"}]}"#,
+        ],
+    );
+    let deleted: Vec<&str> = d["Deleted"]
+        .as_array()
+        .expect("Deleted")
+        .iter()
+        .map(|o| o["Key"].as_str().expect("Key"))
+        .collect();
     assert_eq!(deleted, ["docs/a.txt", "docs/b.txt"]);
-    let d = s3api(ep, &["delete-objects", "--bucket", "s3cli-one", "--delete", r#"{"Objects":[{"Key":"docs/sub/c.txt"}],"Quiet":true}"#]);
+    let d = s3api(
+        ep,
+        &[
+            "delete-objects",
+            "--bucket",
+            "s3cli-one",
+            "--delete",
+            r#"{"Objects":[{"Key":"docs/sub/c.txt"}],"Quiet":true}"#,
+        ],
+    );
     assert!(d.get("Deleted").is_none(), "{d}");
 
     // Versioning.
-    assert!(s3api(ep, &["get-bucket-versioning", "--bucket", "s3cli-one"]).get("Status").is_none());
-    s3api(ep, &["put-bucket-versioning", "--bucket", "s3cli-one", "--versioning-configuration", "Status=Enabled"]);
-    assert_eq!(s3api(ep, &["get-bucket-versioning", "--bucket", "s3cli-one"])["Status"], "Enabled");
-    let v1 = s3api(ep, &["put-object", "--bucket", "s3cli-one", "--key", "v.txt", "--body", &file]);
-    let v2 = s3api(ep, &["put-object", "--bucket", "s3cli-one", "--key", "v.txt", "--body", &file]);
-    let (id1, id2) = (v1["VersionId"].as_str().expect("VersionId"), v2["VersionId"].as_str().expect("VersionId"));
+    assert!(
+        s3api(ep, &["get-bucket-versioning", "--bucket", "s3cli-one"])
+            .get("Status")
+            .is_none()
+    );
+    s3api(
+        ep,
+        &[
+            "put-bucket-versioning",
+            "--bucket",
+            "s3cli-one",
+            "--versioning-configuration",
+            "Status=Enabled",
+        ],
+    );
+    assert_eq!(
+        s3api(ep, &["get-bucket-versioning", "--bucket", "s3cli-one"])["Status"],
+        "Enabled"
+    );
+    let v1 = s3api(
+        ep,
+        &[
+            "put-object",
+            "--bucket",
+            "s3cli-one",
+            "--key",
+            "v.txt",
+            "--body",
+            &file,
+        ],
+    );
+    let v2 = s3api(
+        ep,
+        &[
+            "put-object",
+            "--bucket",
+            "s3cli-one",
+            "--key",
+            "v.txt",
+            "--body",
+            &file,
+        ],
+    );
+    let (id1, id2) = (
+        v1["VersionId"].as_str().expect("VersionId"),
+        v2["VersionId"].as_str().expect("VersionId"),
+    );
     assert_ne!(id1, id2);
-    let del = s3api(ep, &["delete-object", "--bucket", "s3cli-one", "--key", "v.txt"]);
+    let del = s3api(
+        ep,
+        &["delete-object", "--bucket", "s3cli-one", "--key", "v.txt"],
+    );
     assert_eq!(del["DeleteMarker"], true);
-    let e = s3api_err(ep, &["get-object", "--bucket", "s3cli-one", "--key", "v.txt", out.to_str().expect("path")]);
+    let e = s3api_err(
+        ep,
+        &[
+            "get-object",
+            "--bucket",
+            "s3cli-one",
+            "--key",
+            "v.txt",
+            out.to_str().expect("path"),
+        ],
+    );
     assert!(e.contains("NoSuchKey"), "{e}");
-    let old = s3api(ep, &["get-object", "--bucket", "s3cli-one", "--key", "v.txt", "--version-id", id1, out.to_str().expect("path")]);
+    let old = s3api(
+        ep,
+        &[
+            "get-object",
+            "--bucket",
+            "s3cli-one",
+            "--key",
+            "v.txt",
+            "--version-id",
+            id1,
+            out.to_str().expect("path"),
+        ],
+    );
     assert_eq!(old["VersionId"], id1);
-    let vs = s3api(ep, &["list-object-versions", "--bucket", "s3cli-one", "--prefix", "v.txt"]);
+    let vs = s3api(
+        ep,
+        &[
+            "list-object-versions",
+            "--bucket",
+            "s3cli-one",
+            "--prefix",
+            "v.txt",
+        ],
+    );
     assert_eq!(vs["Versions"].as_array().map(Vec::len), Some(2), "{vs}");
-    assert_eq!(vs["DeleteMarkers"].as_array().map(Vec::len), Some(1), "{vs}");
+    assert_eq!(
+        vs["DeleteMarkers"].as_array().map(Vec::len),
+        Some(1),
+        "{vs}"
+    );
     assert_eq!(vs["DeleteMarkers"][0]["IsLatest"], true);
     assert_eq!(vs["Versions"][0]["VersionId"], id2);
 
@@ -175,29 +485,86 @@ fn buckets_objects_versions() {
     // Deleting by key alone would only add delete markers: delete every version by id.
     let vs = s3api(ep, &["list-object-versions", "--bucket", "s3cli-one"]);
     let mut objects = Vec::new();
-    for v in vs["Versions"].as_array().into_iter().flatten().chain(vs["DeleteMarkers"].as_array().into_iter().flatten()) {
+    for v in vs["Versions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(vs["DeleteMarkers"].as_array().into_iter().flatten())
+    {
         objects.push(serde_json::json!({"Key": v["Key"], "VersionId": v["VersionId"]}));
     }
-    let d = s3api(ep, &["delete-objects", "--bucket", "s3cli-one", "--delete", &serde_json::json!({"Objects": objects}).to_string()]);
+    let d = s3api(
+        ep,
+        &[
+            "delete-objects",
+            "--bucket",
+            "s3cli-one",
+            "--delete",
+            &serde_json::json!({"Objects": objects}).to_string(),
+        ],
+    );
     assert_eq!(d["Deleted"].as_array().map(Vec::len), Some(4), "{d}");
     let left = s3api(ep, &["list-object-versions", "--bucket", "s3cli-one"]);
-    assert!(left.get("Versions").is_none() && left.get("DeleteMarkers").is_none(), "{left}");
+    assert!(
+        left.get("Versions").is_none() && left.get("DeleteMarkers").is_none(),
+        "{left}"
+    );
     s3api(ep, &["delete-bucket", "--bucket", "s3cli-one"]);
     let e = s3api_err(ep, &["delete-bucket", "--bucket", "s3cli-one"]);
     assert!(e.contains("NoSuchBucket"), "{e}");
 
     // Malformed bodies are refused, not crashed on.
-    let e = s3api_err(ep, &["delete-objects", "--bucket", "s3cli-eu", "--delete", r#"{"Objects":[]}"#]);
-    assert!(e.contains("MalformedXML") || e.contains("Invalid length"), "{e}");
+    let e = s3api_err(
+        ep,
+        &[
+            "delete-objects",
+            "--bucket",
+            "s3cli-eu",
+            "--delete",
+            r#"{"Objects":[]}"#,
+        ],
+    );
+    assert!(
+        e.contains("MalformedXML") || e.contains("Invalid length"),
+        "{e}"
+    );
 
     // CloudTrail's event history has the bucket-level calls, not the object-level ones.
-    let ev = run_json(aws(ep).args(["cloudtrail", "lookup-events", "--lookup-attributes", "AttributeKey=EventSource,AttributeValue=s3.amazonaws.com"]));
-    let names: Vec<&str> = ev["Events"].as_array().expect("Events").iter().map(|e| e["EventName"].as_str().expect("EventName")).collect();
-    for want in ["CreateBucket", "DeleteBucket", "HeadBucket", "GetBucketLocation", "PutBucketVersioning", "GetBucketVersioning"] {
+    let ev = run_json(aws(ep).args([
+        "cloudtrail",
+        "lookup-events",
+        "--lookup-attributes",
+        "AttributeKey=EventSource,AttributeValue=s3.amazonaws.com",
+    ]));
+    let names: Vec<&str> = ev["Events"]
+        .as_array()
+        .expect("Events")
+        .iter()
+        .map(|e| e["EventName"].as_str().expect("EventName"))
+        .collect();
+    for want in [
+        "CreateBucket",
+        "DeleteBucket",
+        "HeadBucket",
+        "GetBucketLocation",
+        "PutBucketVersioning",
+        "GetBucketVersioning",
+    ] {
         assert!(names.contains(&want), "{want} missing from {names:?}");
     }
-    for data in ["PutObject", "GetObject", "HeadObject", "DeleteObject", "DeleteObjects", "ListObjectsV2", "ListObjectVersions"] {
-        assert!(!names.contains(&data), "data event {data} in the event history: {names:?}");
+    for data in [
+        "PutObject",
+        "GetObject",
+        "HeadObject",
+        "DeleteObject",
+        "DeleteObjects",
+        "ListObjectsV2",
+        "ListObjectVersions",
+    ] {
+        assert!(
+            !names.contains(&data),
+            "data event {data} in the event history: {names:?}"
+        );
     }
 }
 
@@ -206,39 +573,102 @@ fn high_level_s3_commands() {
     let sb = SandboxProc::start(&["--seed", "empty"]);
     let ep = &sb.endpoint;
     let dir = tempfile::tempdir().expect("tempdir");
-    let file = tmp_file(dir.path(), "SampleFile-KMS.txt", "sample text for the workshop\n");
+    let file = tmp_file(
+        dir.path(),
+        "SampleFile-KMS.txt",
+        "sample text for the workshop\n",
+    );
     let big = "0123456789abcdef".repeat(4096);
     let big_file = tmp_file(dir.path(), "big.bin", &big);
 
-    let mb = aws(ep).args(["s3", "mb", "s3://s3cli-high"]).output().expect("run");
-    assert!(mb.status.success(), "{}", String::from_utf8_lossy(&mb.stderr));
-    for (src, dst) in [(&file, "s3://s3cli-high/SampleFile-KMS.txt"), (&big_file, "s3://s3cli-high/data/big.bin")] {
+    let mb = aws(ep)
+        .args(["s3", "mb", "s3://s3cli-high"])
+        .output()
+        .expect("run");
+    assert!(
+        mb.status.success(),
+        "{}",
+        String::from_utf8_lossy(&mb.stderr)
+    );
+    for (src, dst) in [
+        (&file, "s3://s3cli-high/SampleFile-KMS.txt"),
+        (&big_file, "s3://s3cli-high/data/big.bin"),
+    ] {
         let o = aws(ep).args(["s3", "cp", src, dst]).output().expect("run");
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
-    let o = aws(ep).args(["s3", "cp", &file, "s3://s3cli-high/enc.txt", "--sse", "aws:kms"]).output().expect("run");
+    let o = aws(ep)
+        .args([
+            "s3",
+            "cp",
+            &file,
+            "s3://s3cli-high/enc.txt",
+            "--sse",
+            "aws:kms",
+        ])
+        .output()
+        .expect("run");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let ls = aws(ep).args(["s3", "ls", "s3://s3cli-high/"]).output().expect("run");
+    let ls = aws(ep)
+        .args(["s3", "ls", "s3://s3cli-high/"])
+        .output()
+        .expect("run");
     let text = String::from_utf8_lossy(&ls.stdout);
-    assert!(text.contains("SampleFile-KMS.txt") && text.contains("PRE data/") && text.contains("enc.txt"), "{text}");
-    let ls = aws(ep).args(["s3", "ls", "s3://s3cli-high/", "--recursive"]).output().expect("run");
+    assert!(
+        text.contains("SampleFile-KMS.txt")
+            && text.contains("PRE data/")
+            && text.contains("enc.txt"),
+        "{text}"
+    );
+    let ls = aws(ep)
+        .args(["s3", "ls", "s3://s3cli-high/", "--recursive"])
+        .output()
+        .expect("run");
     let text = String::from_utf8_lossy(&ls.stdout);
-    assert!(text.contains("data/big.bin") && text.contains("65536"), "{text}");
+    assert!(
+        text.contains("data/big.bin") && text.contains("65536"),
+        "{text}"
+    );
     let ls = aws(ep).args(["s3", "ls"]).output().expect("run");
     assert!(String::from_utf8_lossy(&ls.stdout).contains("s3cli-high"));
 
     let back = dir.path().join("back.bin");
-    let o = aws(ep).args(["s3", "cp", "s3://s3cli-high/data/big.bin", back.to_str().expect("path")]).output().expect("run");
+    let o = aws(ep)
+        .args([
+            "s3",
+            "cp",
+            "s3://s3cli-high/data/big.bin",
+            back.to_str().expect("path"),
+        ])
+        .output()
+        .expect("run");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(std::fs::read_to_string(&back).expect("read"), big);
 
-    let o = aws(ep).args(["s3", "rm", "s3://s3cli-high/enc.txt"]).output().expect("run");
+    let o = aws(ep)
+        .args(["s3", "rm", "s3://s3cli-high/enc.txt"])
+        .output()
+        .expect("run");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let rb = aws(ep).args(["s3", "rb", "s3://s3cli-high"]).output().expect("run");
+    let rb = aws(ep)
+        .args(["s3", "rb", "s3://s3cli-high"])
+        .output()
+        .expect("run");
     assert!(!rb.status.success());
-    assert!(String::from_utf8_lossy(&rb.stderr).contains("BucketNotEmpty"), "{}", String::from_utf8_lossy(&rb.stderr));
-    let rb = aws(ep).args(["s3", "rb", "s3://s3cli-high", "--force"]).output().expect("run");
-    assert!(rb.status.success(), "{}", String::from_utf8_lossy(&rb.stderr));
+    assert!(
+        String::from_utf8_lossy(&rb.stderr).contains("BucketNotEmpty"),
+        "{}",
+        String::from_utf8_lossy(&rb.stderr)
+    );
+    let rb = aws(ep)
+        .args(["s3", "rb", "s3://s3cli-high", "--force"])
+        .output()
+        .expect("run");
+    assert!(
+        rb.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rb.stderr)
+    );
     let e = s3api_err(ep, &["head-bucket", "--bucket", "s3cli-high"]);
     assert!(e.contains("404"), "{e}");
 }

@@ -11,8 +11,8 @@ use aws_config::{BehaviorVersion, Region};
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, BucketVersioningStatus, ChecksumAlgorithm, CreateBucketConfiguration, Delete,
-    ObjectIdentifier, ServerSideEncryption, VersioningConfiguration,
+    BucketLocationConstraint, BucketVersioningStatus, ChecksumAlgorithm, CreateBucketConfiguration,
+    Delete, ObjectIdentifier, ServerSideEncryption, VersioningConfiguration,
 };
 use kms_workshop_sandbox::identity::{Credential, Principal};
 use kms_workshop_sandbox::{seed, Config, Running, Sandbox, Seed};
@@ -56,10 +56,15 @@ async fn start() -> Env {
         secret_access_key: OTHER_SECRET.into(),
         session_token: None,
         account: OTHER_ACCOUNT.into(),
-        principal: Principal::IamUser { name: "other".into(), user_id: "AIDAOTHERACCOUNTUSER1".into() },
+        principal: Principal::IamUser {
+            name: "other".into(),
+            user_id: "AIDAOTHERACCOUNTUSER1".into(),
+        },
     })
     .unwrap();
-    let running = kms_workshop_sandbox::serve(sb.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let running = kms_workshop_sandbox::serve(sb.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
     Env { _sb: sb, running }
 }
 
@@ -67,16 +72,32 @@ async fn client(endpoint: &str, key: &str, secret: &str, region: &str) -> aws_sd
     let sdk = aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(Region::new(region.to_string()))
-        .credentials_provider(aws_credential_types::Credentials::new(key, secret, None, None, "s3-sdk-test"))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            key,
+            secret,
+            None,
+            None,
+            "s3-sdk-test",
+        ))
         .retry_config(RetryConfig::disabled())
         .load()
         .await;
-    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build())
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    )
 }
 
 impl Env {
     async fn s3(&self) -> aws_sdk_s3::Client {
-        client(&self.running.endpoint(), seed::LEARNER_ACCESS_KEY, seed::LEARNER_SECRET_KEY, seed::REGION).await
+        client(
+            &self.running.endpoint(),
+            seed::LEARNER_ACCESS_KEY,
+            seed::LEARNER_SECRET_KEY,
+            seed::REGION,
+        )
+        .await
     }
 }
 
@@ -88,18 +109,52 @@ async fn body_of(out: aws_sdk_s3::operation::get_object::GetObjectOutput) -> Vec
 async fn seeded_workshop_buckets() {
     let env = start().await;
     let s3 = env.s3().await;
-    let names: Vec<String> =
-        s3.list_buckets().send().await.unwrap().buckets().iter().filter_map(|b| b.name().map(str::to_string)).collect();
+    let names: Vec<String> = s3
+        .list_buckets()
+        .send()
+        .await
+        .unwrap()
+        .buckets()
+        .iter()
+        .filter_map(|b| b.name().map(str::to_string))
+        .collect();
     let stack = format!("kmsworkshop-{}", seed::ACCOUNT);
-    assert_eq!(names, [stack.clone(), format!("kmsworkshop-archive-{}", seed::ACCOUNT)]);
-    let got = s3.get_object().bucket(&stack).key("SampleFile-KMS.txt").send().await.unwrap();
-    assert_eq!(got.server_side_encryption(), Some(&ServerSideEncryption::Aes256));
+    assert_eq!(
+        names,
+        [
+            stack.clone(),
+            format!("kmsworkshop-archive-{}", seed::ACCOUNT)
+        ]
+    );
+    let got = s3
+        .get_object()
+        .bucket(&stack)
+        .key("SampleFile-KMS.txt")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        got.server_side_encryption(),
+        Some(&ServerSideEncryption::Aes256)
+    );
     let text = String::from_utf8(body_of(got).await).unwrap();
     assert!(text.contains("KMS workshop"), "{text}");
-    let head = s3.head_object().bucket(&stack).key("SampleFile-KMS-encrypted.txt").send().await.unwrap();
-    assert_eq!(head.server_side_encryption(), Some(&ServerSideEncryption::AwsKms));
+    let head = s3
+        .head_object()
+        .bucket(&stack)
+        .key("SampleFile-KMS-encrypted.txt")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        head.server_side_encryption(),
+        Some(&ServerSideEncryption::AwsKms)
+    );
     assert!(head.ssekms_key_id().unwrap().contains(":key/"));
-    assert_eq!(code!(s3.delete_bucket().bucket(&stack).send().await), "BucketNotEmpty");
+    assert_eq!(
+        code!(s3.delete_bucket().bucket(&stack).send().await),
+        "BucketNotEmpty"
+    );
     env.running.shutdown().await;
 }
 
@@ -108,7 +163,10 @@ async fn objects_uploads_and_listings() {
     let env = start().await;
     let s3 = env.s3().await;
     let b = "sdk-objects";
-    assert_eq!(code!(s3.create_bucket().bucket("UPPER").send().await), "InvalidBucketName");
+    assert_eq!(
+        code!(s3.create_bucket().bucket("UPPER").send().await),
+        "InvalidBucketName"
+    );
     s3.create_bucket().bucket(b).send().await.unwrap();
     s3.head_bucket().bucket(b).send().await.unwrap();
 
@@ -146,53 +204,148 @@ async fn objects_uploads_and_listings() {
         .send()
         .await
         .unwrap();
-    s3.put_object().bucket(b).key("top.txt").body(ByteStream::from_static(b"top")).send().await.unwrap();
+    s3.put_object()
+        .bucket(b)
+        .key("top.txt")
+        .body(ByteStream::from_static(b"top"))
+        .send()
+        .await
+        .unwrap();
 
-    let got = s3.get_object().bucket(b).key("b/streamed.bin").send().await.unwrap();
+    let got = s3
+        .get_object()
+        .bucket(b)
+        .key("b/streamed.bin")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got.content_length(), Some(200_000));
-    assert_eq!(got.server_side_encryption(), Some(&ServerSideEncryption::AwsKms));
+    assert_eq!(
+        got.server_side_encryption(),
+        Some(&ServerSideEncryption::AwsKms)
+    );
     assert_eq!(body_of(got).await, streamed);
-    let got = s3.get_object().bucket(b).key("a/one.txt").send().await.unwrap();
+    let got = s3
+        .get_object()
+        .bucket(b)
+        .key("a/one.txt")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got.content_type(), Some("text/plain"));
-    assert_eq!(got.metadata().unwrap().get("project").map(String::as_str), Some("kmsworkshop"));
+    assert_eq!(
+        got.metadata().unwrap().get("project").map(String::as_str),
+        Some("kmsworkshop")
+    );
     assert!(got.last_modified().is_some());
     assert_eq!(body_of(got).await, b"first object");
-    let ranged = s3.get_object().bucket(b).key("a/one.txt").range("bytes=0-4").send().await.unwrap();
+    let ranged = s3
+        .get_object()
+        .bucket(b)
+        .key("a/one.txt")
+        .range("bytes=0-4")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(body_of(ranged).await, b"first");
-    let head = s3.head_object().bucket(b).key("a/two.txt").send().await.unwrap();
+    let head = s3
+        .head_object()
+        .bucket(b)
+        .key("a/two.txt")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(head.content_length(), Some(6));
-    assert_eq!(code!(s3.get_object().bucket(b).key("missing").send().await), "NoSuchKey");
-    assert_eq!(code!(s3.get_object().bucket("sdk-no-such-bucket").key("k").send().await), "NoSuchBucket");
+    assert_eq!(
+        code!(s3.get_object().bucket(b).key("missing").send().await),
+        "NoSuchKey"
+    );
+    assert_eq!(
+        code!(
+            s3.get_object()
+                .bucket("sdk-no-such-bucket")
+                .key("k")
+                .send()
+                .await
+        ),
+        "NoSuchBucket"
+    );
 
     // Listings.
-    let l = s3.list_objects_v2().bucket(b).delimiter("/").send().await.unwrap();
+    let l = s3
+        .list_objects_v2()
+        .bucket(b)
+        .delimiter("/")
+        .send()
+        .await
+        .unwrap();
     let keys: Vec<&str> = l.contents().iter().filter_map(|o| o.key()).collect();
     assert_eq!(keys, ["top.txt"]);
-    let prefixes: Vec<&str> = l.common_prefixes().iter().filter_map(|p| p.prefix()).collect();
+    let prefixes: Vec<&str> = l
+        .common_prefixes()
+        .iter()
+        .filter_map(|p| p.prefix())
+        .collect();
     assert_eq!(prefixes, ["a/", "b/"]);
     assert_eq!(l.key_count(), Some(3));
-    let l = s3.list_objects_v2().bucket(b).prefix("a/").send().await.unwrap();
+    let l = s3
+        .list_objects_v2()
+        .bucket(b)
+        .prefix("a/")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(l.contents().len(), 2);
     assert_eq!(l.contents()[0].size(), Some(12));
     let mut token: Option<String> = None;
     let mut seen = Vec::new();
     loop {
-        let page = s3.list_objects_v2().bucket(b).max_keys(1).set_continuation_token(token.clone()).send().await.unwrap();
-        seen.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_string)));
+        let page = s3
+            .list_objects_v2()
+            .bucket(b)
+            .max_keys(1)
+            .set_continuation_token(token.clone())
+            .send()
+            .await
+            .unwrap();
+        seen.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_string)),
+        );
         if page.is_truncated() != Some(true) {
             break;
         }
         token = page.next_continuation_token().map(str::to_string);
         assert!(token.is_some());
     }
-    assert_eq!(seen, ["a/one.txt", "a/two.txt", "b/streamed.bin", "top.txt"]);
+    assert_eq!(
+        seen,
+        ["a/one.txt", "a/two.txt", "b/streamed.bin", "top.txt"]
+    );
 
     // Delete one, then the rest in one request.
-    s3.delete_object().bucket(b).key("top.txt").send().await.unwrap();
-    assert_eq!(code!(s3.delete_bucket().bucket(b).send().await), "BucketNotEmpty");
-    let ids: Vec<ObjectIdentifier> =
-        ["a/one.txt", "a/two.txt", "b/streamed.bin"].iter().map(|k| ObjectIdentifier::builder().key(*k).build().unwrap()).collect();
-    let del = s3.delete_objects().bucket(b).delete(Delete::builder().set_objects(Some(ids)).build().unwrap()).send().await.unwrap();
+    s3.delete_object()
+        .bucket(b)
+        .key("top.txt")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        code!(s3.delete_bucket().bucket(b).send().await),
+        "BucketNotEmpty"
+    );
+    let ids: Vec<ObjectIdentifier> = ["a/one.txt", "a/two.txt", "b/streamed.bin"]
+        .iter()
+        .map(|k| ObjectIdentifier::builder().key(*k).build().unwrap())
+        .collect();
+    let del = s3
+        .delete_objects()
+        .bucket(b)
+        .delete(Delete::builder().set_objects(Some(ids)).build().unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(del.deleted().len(), 3);
     assert!(del.errors().is_empty());
     s3.delete_bucket().bucket(b).send().await.unwrap();
@@ -206,51 +359,132 @@ async fn versioning_and_delete_markers() {
     let s3 = env.s3().await;
     let b = "sdk-versions";
     s3.create_bucket().bucket(b).send().await.unwrap();
-    assert!(s3.get_bucket_versioning().bucket(b).send().await.unwrap().status().is_none());
+    assert!(s3
+        .get_bucket_versioning()
+        .bucket(b)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .is_none());
     s3.put_bucket_versioning()
         .bucket(b)
-        .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build())
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build(),
+        )
         .send()
         .await
         .unwrap();
-    assert_eq!(s3.get_bucket_versioning().bucket(b).send().await.unwrap().status(), Some(&BucketVersioningStatus::Enabled));
-    let v1 = s3.put_object().bucket(b).key("k").body(ByteStream::from_static(b"one")).send().await.unwrap();
-    let v2 = s3.put_object().bucket(b).key("k").body(ByteStream::from_static(b"two")).send().await.unwrap();
-    let (id1, id2) = (v1.version_id().unwrap().to_string(), v2.version_id().unwrap().to_string());
+    assert_eq!(
+        s3.get_bucket_versioning()
+            .bucket(b)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        Some(&BucketVersioningStatus::Enabled)
+    );
+    let v1 = s3
+        .put_object()
+        .bucket(b)
+        .key("k")
+        .body(ByteStream::from_static(b"one"))
+        .send()
+        .await
+        .unwrap();
+    let v2 = s3
+        .put_object()
+        .bucket(b)
+        .key("k")
+        .body(ByteStream::from_static(b"two"))
+        .send()
+        .await
+        .unwrap();
+    let (id1, id2) = (
+        v1.version_id().unwrap().to_string(),
+        v2.version_id().unwrap().to_string(),
+    );
     assert_ne!(id1, id2);
     let d = s3.delete_object().bucket(b).key("k").send().await.unwrap();
     assert_eq!(d.delete_marker(), Some(true));
     let marker = d.version_id().unwrap().to_string();
-    assert_eq!(code!(s3.get_object().bucket(b).key("k").send().await), "NoSuchKey");
-    let old = s3.get_object().bucket(b).key("k").version_id(&id1).send().await.unwrap();
+    assert_eq!(
+        code!(s3.get_object().bucket(b).key("k").send().await),
+        "NoSuchKey"
+    );
+    let old = s3
+        .get_object()
+        .bucket(b)
+        .key("k")
+        .version_id(&id1)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(body_of(old).await, b"one");
 
     let vs = s3.list_object_versions().bucket(b).send().await.unwrap();
-    let versions: Vec<(&str, bool)> =
-        vs.versions().iter().map(|v| (v.version_id().unwrap(), v.is_latest().unwrap())).collect();
+    let versions: Vec<(&str, bool)> = vs
+        .versions()
+        .iter()
+        .map(|v| (v.version_id().unwrap(), v.is_latest().unwrap()))
+        .collect();
     assert_eq!(versions, [(id2.as_str(), false), (id1.as_str(), false)]);
     assert_eq!(vs.delete_markers().len(), 1);
     assert_eq!(vs.delete_markers()[0].version_id(), Some(marker.as_str()));
     assert_eq!(vs.delete_markers()[0].is_latest(), Some(true));
 
     // Removing the marker brings the object back.
-    let d = s3.delete_object().bucket(b).key("k").version_id(&marker).send().await.unwrap();
+    let d = s3
+        .delete_object()
+        .bucket(b)
+        .key("k")
+        .version_id(&marker)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(d.delete_marker(), Some(true));
     let cur = s3.get_object().bucket(b).key("k").send().await.unwrap();
     assert_eq!(cur.version_id(), Some(id2.as_str()));
     assert_eq!(body_of(cur).await, b"two");
 
-    assert_eq!(code!(s3.delete_bucket().bucket(b).send().await), "BucketNotEmpty");
-    let ids = [id1, id2].iter().map(|v| ObjectIdentifier::builder().key("k").version_id(v).build().unwrap()).collect();
+    assert_eq!(
+        code!(s3.delete_bucket().bucket(b).send().await),
+        "BucketNotEmpty"
+    );
+    let ids = [id1, id2]
+        .iter()
+        .map(|v| {
+            ObjectIdentifier::builder()
+                .key("k")
+                .version_id(v)
+                .build()
+                .unwrap()
+        })
+        .collect();
     let del = s3
         .delete_objects()
         .bucket(b)
-        .delete(Delete::builder().set_objects(Some(ids)).quiet(true).build().unwrap())
+        .delete(
+            Delete::builder()
+                .set_objects(Some(ids))
+                .quiet(true)
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap();
     assert!(del.deleted().is_empty(), "quiet mode lists no successes");
-    assert!(s3.list_object_versions().bucket(b).send().await.unwrap().versions().is_empty());
+    assert!(s3
+        .list_object_versions()
+        .bucket(b)
+        .send()
+        .await
+        .unwrap()
+        .versions()
+        .is_empty());
     s3.delete_bucket().bucket(b).send().await.unwrap();
     env.running.shutdown().await;
 }
@@ -260,30 +494,109 @@ async fn bucket_names_are_global_and_regions_matter() {
     let env = start().await;
     let endpoint = env.running.endpoint();
     let s3 = env.s3().await;
-    let eu = client(&endpoint, seed::LEARNER_ACCESS_KEY, seed::LEARNER_SECRET_KEY, "eu-west-1").await;
+    let eu = client(
+        &endpoint,
+        seed::LEARNER_ACCESS_KEY,
+        seed::LEARNER_SECRET_KEY,
+        "eu-west-1",
+    )
+    .await;
     let other = client(&endpoint, OTHER_KEY, OTHER_SECRET, seed::REGION).await;
 
-    s3.create_bucket().bucket("sdk-shared-name").send().await.unwrap();
+    s3.create_bucket()
+        .bucket("sdk-shared-name")
+        .send()
+        .await
+        .unwrap();
     // us-east-1 answers 200 for your own bucket again; another account gets BucketAlreadyExists.
-    s3.create_bucket().bucket("sdk-shared-name").send().await.unwrap();
-    assert_eq!(code!(other.create_bucket().bucket("sdk-shared-name").send().await), "BucketAlreadyExists");
+    s3.create_bucket()
+        .bucket("sdk-shared-name")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        code!(other.create_bucket().bucket("sdk-shared-name").send().await),
+        "BucketAlreadyExists"
+    );
     // HEAD answers carry no body: the status is all there is.
     match other.head_bucket().bucket("sdk-shared-name").send().await {
         Ok(v) => panic!("expected 403, got {v:?}"),
         Err(e) => assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(403)),
     }
-    assert_eq!(code!(other.list_objects_v2().bucket("sdk-shared-name").send().await), "AccessDenied");
-    assert!(other.list_buckets().send().await.unwrap().buckets().is_empty());
+    assert_eq!(
+        code!(
+            other
+                .list_objects_v2()
+                .bucket("sdk-shared-name")
+                .send()
+                .await
+        ),
+        "AccessDenied"
+    );
+    assert!(other
+        .list_buckets()
+        .send()
+        .await
+        .unwrap()
+        .buckets()
+        .is_empty());
 
-    let cfg = CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::EuWest1).build();
-    eu.create_bucket().bucket("sdk-eu-bucket").create_bucket_configuration(cfg.clone()).send().await.unwrap();
-    assert_eq!(code!(eu.create_bucket().bucket("sdk-eu-bucket").create_bucket_configuration(cfg.clone()).send().await), "BucketAlreadyOwnedByYou");
-    assert_eq!(code!(s3.create_bucket().bucket("sdk-eu-other").create_bucket_configuration(cfg).send().await), "IllegalLocationConstraintException");
-    let loc = s3.get_bucket_location().bucket("sdk-eu-bucket").send().await.unwrap();
-    assert_eq!(loc.location_constraint(), Some(&BucketLocationConstraint::EuWest1));
-    let loc = s3.get_bucket_location().bucket("sdk-shared-name").send().await.unwrap();
-    assert!(loc.location_constraint().is_none_or(|c| c.as_str().is_empty()), "{loc:?}");
-    let head = s3.head_bucket().bucket("sdk-eu-bucket").send().await.unwrap();
+    let cfg = CreateBucketConfiguration::builder()
+        .location_constraint(BucketLocationConstraint::EuWest1)
+        .build();
+    eu.create_bucket()
+        .bucket("sdk-eu-bucket")
+        .create_bucket_configuration(cfg.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        code!(
+            eu.create_bucket()
+                .bucket("sdk-eu-bucket")
+                .create_bucket_configuration(cfg.clone())
+                .send()
+                .await
+        ),
+        "BucketAlreadyOwnedByYou"
+    );
+    assert_eq!(
+        code!(
+            s3.create_bucket()
+                .bucket("sdk-eu-other")
+                .create_bucket_configuration(cfg)
+                .send()
+                .await
+        ),
+        "IllegalLocationConstraintException"
+    );
+    let loc = s3
+        .get_bucket_location()
+        .bucket("sdk-eu-bucket")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        loc.location_constraint(),
+        Some(&BucketLocationConstraint::EuWest1)
+    );
+    let loc = s3
+        .get_bucket_location()
+        .bucket("sdk-shared-name")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        loc.location_constraint()
+            .is_none_or(|c| c.as_str().is_empty()),
+        "{loc:?}"
+    );
+    let head = s3
+        .head_bucket()
+        .bucket("sdk-eu-bucket")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(head.bucket_region(), Some("eu-west-1"));
     let regions: Vec<(String, Option<String>)> = s3
         .list_buckets()
@@ -292,12 +605,20 @@ async fn bucket_names_are_global_and_regions_matter() {
         .unwrap()
         .buckets()
         .iter()
-        .map(|b| (b.name().unwrap().to_string(), b.bucket_region().map(str::to_string)))
+        .map(|b| {
+            (
+                b.name().unwrap().to_string(),
+                b.bucket_region().map(str::to_string),
+            )
+        })
         .filter(|(n, _)| n.starts_with("sdk-"))
         .collect();
     assert_eq!(
         regions,
-        [("sdk-eu-bucket".to_string(), Some("eu-west-1".to_string())), ("sdk-shared-name".to_string(), Some("us-east-1".to_string()))]
+        [
+            ("sdk-eu-bucket".to_string(), Some("eu-west-1".to_string())),
+            ("sdk-shared-name".to_string(), Some("us-east-1".to_string()))
+        ]
     );
     env.running.shutdown().await;
 }

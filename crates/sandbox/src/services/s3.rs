@@ -83,6 +83,10 @@ pub struct ObjectVersion {
     pub sse: Option<String>,
     #[serde(default)]
     pub kms_key_id: Option<String>,
+    /// The checksum the uploader sent (`CRC32`, `CRC32C`, `CRC64NVME`, `SHA1`, `SHA256`) and its
+    /// base64 value; S3 keeps it and returns it to readers that ask (`x-amz-checksum-mode`).
+    #[serde(default)]
+    pub checksum: Option<(String, String)>,
 }
 
 fn err(status: u16, code: &str, msg: &str) -> AwsError {
@@ -102,18 +106,29 @@ fn access_denied() -> AwsError {
 }
 
 fn malformed_xml() -> AwsError {
-    err(400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
+    err(
+        400,
+        "MalformedXML",
+        "The XML you provided was not well-formed or did not validate against our published schema",
+    )
 }
 
 fn not_implemented() -> AwsError {
-    err(501, "NotImplemented", "A header you provided implies functionality that is not implemented")
+    err(
+        501,
+        "NotImplemented",
+        "A header you provided implies functionality that is not implemented",
+    )
 }
 
 /// The canonical user id S3 shows as the owner of an account's buckets.
 pub fn canonical_id(account: &str) -> String {
     use sha2::Sha256;
     let mut h = Sha256::new();
-    sha2::Digest::update(&mut h, format!("kms-workshop-canonical-user/{account}").as_bytes());
+    sha2::Digest::update(
+        &mut h,
+        format!("kms-workshop-canonical-user/{account}").as_bytes(),
+    );
     hex::encode(sha2::Digest::finalize(h))
 }
 
@@ -123,9 +138,14 @@ pub fn valid_bucket_name(name: &str) -> bool {
     if !(3..=63).contains(&b.len()) {
         return false;
     }
-    let ok_chars = b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'.' || *c == b'-');
+    let ok_chars = b
+        .iter()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'.' || *c == b'-');
     let ends_ok = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
-    let is_ip = name.split('.').count() == 4 && name.split('.').all(|p| !p.is_empty() && p.parse::<u8>().is_ok());
+    let is_ip = name.split('.').count() == 4
+        && name
+            .split('.')
+            .all(|p| !p.is_empty() && p.parse::<u8>().is_ok());
     ok_chars
         && ends_ok(b[0])
         && ends_ok(b[b.len() - 1])
@@ -163,11 +183,16 @@ fn http_date(t: OffsetDateTime) -> String {
     let fmt = time::macros::format_description!(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
     );
-    t.to_offset(time::UtcOffset::UTC).format(&fmt).unwrap_or_default()
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&fmt)
+        .unwrap_or_default()
 }
 
 fn new_version_id() -> String {
-    crate::util::random_id(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._", 32)
+    crate::util::random_id(
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._",
+        32,
+    )
 }
 
 /// An answer without a body.
@@ -193,18 +218,41 @@ fn hdr(mut e: Encoded, name: &'static str, value: &str) -> Encoded {
 // ---------------------------------------------------------------------------------------------
 // Request bodies: aws-chunked decoding and checksums.
 
+/// Checksum algorithms S3 accepts, by the suffix of their `x-amz-checksum-…` header.
+const CHECKSUMS: &[(&str, &str)] = &[
+    ("crc32", "CRC32"),
+    ("crc32c", "CRC32C"),
+    ("crc64nvme", "CRC64NVME"),
+    ("sha1", "SHA1"),
+    ("sha256", "SHA256"),
+];
+
 /// The payload of a request, with `aws-chunked` framing removed and checksums checked.
 pub fn payload(req: &RestRequest) -> Result<Vec<u8>, AwsError> {
+    payload_checked(req).map(|(data, _)| data)
+}
+
+/// The payload and the checksum it came with (algorithm, base64 value). CRC32, SHA-1 and
+/// SHA-256 are verified; CRC32C and CRC64NVME are kept as sent.
+/// A checksum as sent: (algorithm, base64 value).
+type Checksum = Option<(String, String)>;
+
+fn payload_checked(req: &RestRequest) -> Result<(Vec<u8>, Checksum), AwsError> {
     let sha = header(&req.headers, "x-amz-content-sha256").unwrap_or("");
     let chunked = sha.starts_with("STREAMING-")
-        || header(&req.headers, "content-encoding").is_some_and(|c| c.split(',').any(|p| p.trim() == "aws-chunked"));
+        || header(&req.headers, "content-encoding")
+            .is_some_and(|c| c.split(',').any(|p| p.trim() == "aws-chunked"));
     let mut trailers: Trailers = Vec::new();
     let data = if chunked {
         let (data, t) = decode_aws_chunked(&req.body)?;
         trailers = t;
         if let Some(n) = header(&req.headers, "x-amz-decoded-content-length") {
             if n.trim().parse::<usize>().ok() != Some(data.len()) {
-                return Err(err(400, "IncompleteBody", "The request body terminated unexpectedly"));
+                return Err(err(
+                    400,
+                    "IncompleteBody",
+                    "The request body terminated unexpectedly",
+                ));
             }
         }
         data
@@ -212,26 +260,57 @@ pub fn payload(req: &RestRequest) -> Result<Vec<u8>, AwsError> {
         req.body.to_vec()
     };
     if let Some(md5) = header(&req.headers, "content-md5") {
-        let want = base64::engine::general_purpose::STANDARD.decode(md5.trim()).ok();
+        let want = base64::engine::general_purpose::STANDARD
+            .decode(md5.trim())
+            .ok();
         let got = Md5::digest(&data);
         match want {
-            None => return Err(err(400, "InvalidDigest", "The Content-MD5 you specified was invalid.")),
+            None => {
+                return Err(err(
+                    400,
+                    "InvalidDigest",
+                    "The Content-MD5 you specified was invalid.",
+                ))
+            }
             Some(w) if w.as_slice() != got.as_slice() => {
-                return Err(err(400, "BadDigest", "The Content-MD5 you specified did not match what we received."))
+                return Err(err(
+                    400,
+                    "BadDigest",
+                    "The Content-MD5 you specified did not match what we received.",
+                ))
             }
             _ => {}
         }
     }
-    let crc = header(&req.headers, "x-amz-checksum-crc32").map(str::to_string).or_else(|| {
-        trailers.iter().find(|(k, _)| k.eq_ignore_ascii_case("x-amz-checksum-crc32")).map(|(_, v)| v.clone())
-    });
-    if let Some(want) = crc {
-        let got = base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(&data).to_be_bytes());
-        if got != want.trim() {
-            return Err(err(400, "BadDigest", "The CRC32 you specified did not match the calculated checksum."));
+    let mut checksum: Checksum = None;
+    for (suffix, alg) in CHECKSUMS {
+        let name = format!("x-amz-checksum-{suffix}");
+        let sent = header(&req.headers, &name).map(str::to_string).or_else(|| {
+            trailers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(&name))
+                .map(|(_, v)| v.clone())
+        });
+        let Some(want) = sent else { continue };
+        let want = want.trim().to_string();
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        let got = match *alg {
+            "CRC32" => Some(b64(&crc32fast::hash(&data).to_be_bytes())),
+            "SHA1" => Some(b64(&sha1::Sha1::digest(&data))),
+            "SHA256" => Some(b64(&sha2::Sha256::digest(&data))),
+            _ => None,
+        };
+        if got.is_some_and(|g| g != want) {
+            return Err(err(
+                400,
+                "BadDigest",
+                &format!("The {alg} you specified did not match the calculated checksum."),
+            ));
         }
+        checksum = Some((alg.to_string(), want));
+        break;
     }
-    Ok(data)
+    Ok((data, checksum))
 }
 
 /// `hex-size[;chunk-signature=…]\r\n data \r\n … 0\r\n trailer: value\r\n \r\n`.
@@ -239,7 +318,13 @@ pub fn payload(req: &RestRequest) -> Result<Vec<u8>, AwsError> {
 type Trailers = Vec<(String, String)>;
 
 fn decode_aws_chunked(body: &[u8]) -> Result<(Vec<u8>, Trailers), AwsError> {
-    let bad = || err(400, "IncompleteBody", "The request body is not valid aws-chunked encoding");
+    let bad = || {
+        err(
+            400,
+            "IncompleteBody",
+            "The request body is not valid aws-chunked encoding",
+        )
+    };
     let mut out = Vec::with_capacity(body.len());
     let mut pos = 0usize;
     let line = |pos: usize| -> Option<(usize, usize)> {
@@ -256,7 +341,9 @@ fn decode_aws_chunked(body: &[u8]) -> Result<(Vec<u8>, Trailers), AwsError> {
         if size == 0 {
             break;
         }
-        let chunk = body.get(pos..pos.checked_add(size).ok_or_else(bad)?).ok_or_else(bad)?;
+        let chunk = body
+            .get(pos..pos.checked_add(size).ok_or_else(bad)?)
+            .ok_or_else(bad)?;
         out.extend_from_slice(chunk);
         pos += size;
         if body.get(pos..pos + 2) != Some(b"\r\n") {
@@ -315,10 +402,16 @@ fn parse_xml(body: &[u8]) -> Result<Node, AwsError> {
                 if stack.len() > 32 {
                     return Err(malformed_xml());
                 }
-                stack.push(Node { name: local(e.name().as_ref()), ..Node::default() });
+                stack.push(Node {
+                    name: local(e.name().as_ref()),
+                    ..Node::default()
+                });
             }
             Event::Empty(e) => {
-                let n = Node { name: local(e.name().as_ref()), ..Node::default() };
+                let n = Node {
+                    name: local(e.name().as_ref()),
+                    ..Node::default()
+                };
                 match stack.last_mut() {
                     Some(p) => p.children.push(n),
                     None if root.is_none() => root = Some(n),
@@ -376,10 +469,34 @@ fn parse_xml(body: &[u8]) -> Result<Node, AwsError> {
 
 /// Sub-resources this sandbox does not serve (answered 501 NotImplemented).
 const UNSUPPORTED: &[&str] = &[
-    "acl", "policy", "policyStatus", "cors", "lifecycle", "encryption", "tagging", "website", "logging",
-    "notification", "replication", "ownershipControls", "publicAccessBlock", "accelerate", "requestPayment",
-    "object-lock", "analytics", "metrics", "inventory", "intelligent-tiering", "uploads", "uploadId",
-    "retention", "legal-hold", "attributes", "restore", "select", "torrent",
+    "acl",
+    "policy",
+    "policyStatus",
+    "cors",
+    "lifecycle",
+    "encryption",
+    "tagging",
+    "website",
+    "logging",
+    "notification",
+    "replication",
+    "ownershipControls",
+    "publicAccessBlock",
+    "accelerate",
+    "requestPayment",
+    "object-lock",
+    "analytics",
+    "metrics",
+    "inventory",
+    "intelligent-tiering",
+    "uploads",
+    "uploadId",
+    "retention",
+    "legal-hold",
+    "attributes",
+    "restore",
+    "select",
+    "torrent",
 ];
 
 fn operation(req: &RestRequest) -> Option<&'static str> {
@@ -399,7 +516,9 @@ fn operation(req: &RestRequest) -> Option<&'static str> {
             Method::GET if q.contains_key("location") => Some("GetBucketLocation"),
             Method::GET if q.contains_key("versioning") => Some("GetBucketVersioning"),
             Method::GET if q.contains_key("versions") => Some("ListObjectVersions"),
-            Method::GET if q.get("list-type").map(String::as_str) == Some("2") => Some("ListObjectsV2"),
+            Method::GET if q.get("list-type").map(String::as_str) == Some("2") => {
+                Some("ListObjectsV2")
+            }
             Method::GET => Some("ListObjects"),
             Method::POST if q.contains_key("delete") => Some("DeleteObjects"),
             _ => None,
@@ -417,8 +536,15 @@ fn operation(req: &RestRequest) -> Option<&'static str> {
 
 /// Operations CloudTrail logs as data events (not in the event history).
 const DATA_EVENTS: &[&str] = &[
-    "PutObject", "GetObject", "HeadObject", "DeleteObject", "DeleteObjects", "CopyObject", "ListObjects",
-    "ListObjectsV2", "ListObjectVersions",
+    "PutObject",
+    "GetObject",
+    "HeadObject",
+    "DeleteObject",
+    "DeleteObjects",
+    "CopyObject",
+    "ListObjects",
+    "ListObjectsV2",
+    "ListObjectVersions",
 ];
 
 impl Service for S3 {
@@ -451,16 +577,27 @@ impl Service for S3 {
         if let Some(b) = &req.bucket {
             m.insert("bucketName".into(), json!(b));
         }
-        m.insert("Host".into(), json!(header(&req.headers, "host").unwrap_or("s3.amazonaws.com")));
+        m.insert(
+            "Host".into(),
+            json!(header(&req.headers, "host").unwrap_or("s3.amazonaws.com")),
+        );
         for (k, v) in &req.query {
             m.insert(k.clone(), json!(v));
         }
         J::Object(m)
     }
-    fn call_rest(&self, cx: &mut Call<'_>, op: &str, req: &RestRequest) -> Result<Encoded, AwsError> {
+    fn call_rest(
+        &self,
+        cx: &mut Call<'_>,
+        op: &str,
+        req: &RestRequest,
+    ) -> Result<Encoded, AwsError> {
         let bucket = req.bucket.clone().unwrap_or_default();
         if !bucket.is_empty() {
-            cx.resources.push(TrailResource { arn: format!("arn:aws:s3:::{bucket}"), resource_type: "AWS::S3::Bucket".into() });
+            cx.resources.push(TrailResource {
+                arn: format!("arn:aws:s3:::{bucket}"),
+                resource_type: "AWS::S3::Bucket".into(),
+            });
         }
         let key = req.key.clone().unwrap_or_default();
         match op {
@@ -470,7 +607,11 @@ impl Service for S3 {
             "DeleteBucket" => delete_bucket(cx, &bucket),
             "GetBucketLocation" => {
                 let region = own_bucket(cx, &bucket)?;
-                let lc = if region == "us-east-1" { String::new() } else { region };
+                let lc = if region == "us-east-1" {
+                    String::new()
+                } else {
+                    region
+                };
                 Ok(xml_ok("LocationConstraint", Value::Str(lc)))
             }
             "GetBucketVersioning" => {
@@ -478,7 +619,10 @@ impl Service for S3 {
                 let status = cx.sandbox.read::<S3State, _>(cx.account(), &region, |st| {
                     st.buckets.get(&bucket).and_then(|b| b.versioning.clone())
                 });
-                Ok(xml_ok("VersioningConfiguration", Value::obj().with("Status", status)))
+                Ok(xml_ok(
+                    "VersioningConfiguration",
+                    Value::obj().with("Status", status),
+                ))
             }
             "PutBucketVersioning" => put_bucket_versioning(cx, &bucket, req),
             "PutObject" => put_object(cx, &bucket, &key, req),
@@ -515,7 +659,12 @@ fn list_buckets(cx: &mut Call<'_>) -> Result<Encoded, AwsError> {
     all.sort();
     let buckets: Vec<Value> = all
         .into_iter()
-        .map(|(name, created, region)| Value::obj().with("Name", name).with("CreationDate", created).with("BucketRegion", region))
+        .map(|(name, created, region)| {
+            Value::obj()
+                .with("Name", name)
+                .with("CreationDate", created)
+                .with("BucketRegion", region)
+        })
         .collect();
     Ok(xml_ok(
         "ListAllMyBucketsResult",
@@ -527,7 +676,11 @@ fn list_buckets(cx: &mut Call<'_>) -> Result<Encoded, AwsError> {
 
 fn create_bucket(cx: &mut Call<'_>, name: &str, req: &RestRequest) -> Result<Encoded, AwsError> {
     if !valid_bucket_name(name) {
-        return Err(err(400, "InvalidBucketName", "The specified bucket is not valid."));
+        return Err(err(
+            400,
+            "InvalidBucketName",
+            "The specified bucket is not valid.",
+        ));
     }
     let constraint = if req.body.iter().all(u8::is_ascii_whitespace) {
         None
@@ -583,7 +736,12 @@ fn create_bucket(cx: &mut Call<'_>, name: &str, req: &RestRequest) -> Result<Enc
     cx.sandbox.write::<S3State, _>(&account, &region, |st| {
         st.buckets.insert(
             name.to_string(),
-            Bucket { name: name.to_string(), created: now, versioning: None, objects: BTreeMap::new() },
+            Bucket {
+                name: name.to_string(),
+                created: now,
+                versioning: None,
+                objects: BTreeMap::new(),
+            },
         );
         Ok(())
     })?;
@@ -592,7 +750,11 @@ fn create_bucket(cx: &mut Call<'_>, name: &str, req: &RestRequest) -> Result<Enc
 
 fn head_bucket(cx: &mut Call<'_>, name: &str) -> Result<Encoded, AwsError> {
     let region = own_bucket(cx, name)?;
-    Ok(hdr(hdr(empty(200), "x-amz-bucket-region", &region), "x-amz-access-point-alias", "false"))
+    Ok(hdr(
+        hdr(empty(200), "x-amz-bucket-region", &region),
+        "x-amz-access-point-alias",
+        "false",
+    ))
 }
 
 fn delete_bucket(cx: &mut Call<'_>, name: &str) -> Result<Encoded, AwsError> {
@@ -601,7 +763,11 @@ fn delete_bucket(cx: &mut Call<'_>, name: &str) -> Result<Encoded, AwsError> {
     cx.sandbox.write::<S3State, _>(&account, &region, |st| {
         let b = st.buckets.get(name).ok_or_else(no_such_bucket)?;
         if b.objects.values().any(|v| !v.is_empty()) {
-            return Err(err(409, "BucketNotEmpty", "The bucket you tried to delete is not empty"));
+            return Err(err(
+                409,
+                "BucketNotEmpty",
+                "The bucket you tried to delete is not empty",
+            ));
         }
         st.buckets.remove(name);
         Ok(())
@@ -609,7 +775,11 @@ fn delete_bucket(cx: &mut Call<'_>, name: &str) -> Result<Encoded, AwsError> {
     Ok(empty(204))
 }
 
-fn put_bucket_versioning(cx: &mut Call<'_>, name: &str, req: &RestRequest) -> Result<Encoded, AwsError> {
+fn put_bucket_versioning(
+    cx: &mut Call<'_>,
+    name: &str,
+    req: &RestRequest,
+) -> Result<Encoded, AwsError> {
     let region = own_bucket(cx, name)?;
     let body = payload(req)?;
     let doc = parse_xml(&body)?;
@@ -656,7 +826,11 @@ fn object_headers(mut e: Encoded, o: &ObjectVersion, versioned: bool) -> Encoded
     e = hdr(e, "etag", &o.etag);
     e = hdr(e, "last-modified", &http_date(o.last_modified));
     e = hdr(e, "accept-ranges", "bytes");
-    e = hdr(e, "content-type", o.content_type.as_deref().unwrap_or("binary/octet-stream"));
+    e = hdr(
+        e,
+        "content-type",
+        o.content_type.as_deref().unwrap_or("binary/octet-stream"),
+    );
     if versioned {
         e = hdr(e, "x-amz-version-id", &o.version_id);
     }
@@ -667,7 +841,10 @@ fn object_headers(mut e: Encoded, o: &ObjectVersion, versioned: bool) -> Encoded
         e = hdr(e, "x-amz-server-side-encryption-aws-kms-key-id", k);
     }
     for (k, v) in &o.metadata {
-        if let (Ok(n), Ok(val)) = (http::HeaderName::from_bytes(format!("x-amz-meta-{k}").as_bytes()), HeaderValue::from_str(v)) {
+        if let (Ok(n), Ok(val)) = (
+            http::HeaderName::from_bytes(format!("x-amz-meta-{k}").as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
             e.headers.insert(n, val);
         }
     }
@@ -675,37 +852,61 @@ fn object_headers(mut e: Encoded, o: &ObjectVersion, versioned: bool) -> Encoded
 }
 
 /// The SSE settings a PutObject asks for, with KMS key ids resolved to ARNs.
-fn sse_of(cx: &Call<'_>, req: &RestRequest, region: &str) -> Result<(Option<String>, Option<String>), AwsError> {
+fn sse_of(
+    cx: &Call<'_>,
+    req: &RestRequest,
+    region: &str,
+) -> Result<(Option<String>, Option<String>), AwsError> {
     let sse = header(&req.headers, "x-amz-server-side-encryption").map(str::to_string);
     match sse.as_deref() {
         None => Ok((Some("AES256".into()), None)),
         Some("AES256") => Ok((sse, None)),
         Some("aws:kms" | "aws:kms:dsse") => {
-            let key = header(&req.headers, "x-amz-server-side-encryption-aws-kms-key-id").map(str::to_string);
+            let key = header(&req.headers, "x-amz-server-side-encryption-aws-kms-key-id")
+                .map(str::to_string);
             let account = cx.account().to_string();
             let arn = match key {
                 None => format!("arn:aws:kms:{region}:{account}:alias/aws/s3"),
                 Some(k) if k.starts_with("arn:") => k,
                 Some(k) => {
-                    let resolved = cx.sandbox.read::<crate::services::kms::KmsState, _>(&account, region, |st| {
-                        let id = if k.starts_with("alias/") { st.aliases.get(&k).map(|a| a.target.clone()) } else { Some(k.clone()) };
-                        id.and_then(|id| st.keys.get(&id).map(|key| key.arn.clone()))
-                    });
-                    resolved.ok_or_else(|| err(400, "KMS.NotFoundException", &format!("Invalid keyId {k}")))?
+                    let resolved = cx.sandbox.read::<crate::services::kms::KmsState, _>(
+                        &account,
+                        region,
+                        |st| {
+                            let id = if k.starts_with("alias/") {
+                                st.aliases.get(&k).map(|a| a.target.clone())
+                            } else {
+                                Some(k.clone())
+                            };
+                            id.and_then(|id| st.keys.get(&id).map(|key| key.arn.clone()))
+                        },
+                    );
+                    resolved.ok_or_else(|| {
+                        err(400, "KMS.NotFoundException", &format!("Invalid keyId {k}"))
+                    })?
                 }
             };
             Ok((sse, Some(arn)))
         }
-        Some(_) => Err(err(400, "InvalidArgument", "The encryption method specified is not supported")),
+        Some(_) => Err(err(
+            400,
+            "InvalidArgument",
+            "The encryption method specified is not supported",
+        )),
     }
 }
 
-fn put_object(cx: &mut Call<'_>, bucket: &str, key: &str, req: &RestRequest) -> Result<Encoded, AwsError> {
+fn put_object(
+    cx: &mut Call<'_>,
+    bucket: &str,
+    key: &str,
+    req: &RestRequest,
+) -> Result<Encoded, AwsError> {
     let region = own_bucket(cx, bucket)?;
     if key.len() > 1024 {
         return Err(err(400, "KeyTooLongError", "Your key is too long"));
     }
-    let data = payload(req)?;
+    let (data, checksum) = payload_checked(req)?;
     let (sse, kms_key_id) = sse_of(cx, req, &region)?;
     let metadata: BTreeMap<String, String> = req
         .headers
@@ -727,6 +928,7 @@ fn put_object(cx: &mut Call<'_>, bucket: &str, key: &str, req: &RestRequest) -> 
         metadata,
         sse: sse.clone(),
         kms_key_id: kms_key_id.clone(),
+        checksum: checksum.clone(),
     };
     let account = cx.account().to_string();
     let (id, versioned) = cx.sandbox.write::<S3State, _>(&account, &region, |st| {
@@ -744,7 +946,31 @@ fn put_object(cx: &mut Call<'_>, bucket: &str, key: &str, req: &RestRequest) -> 
     if let Some(k) = &kms_key_id {
         e = hdr(e, "x-amz-server-side-encryption-aws-kms-key-id", k);
     }
-    Ok(e)
+    Ok(checksum_headers(e, &checksum))
+}
+
+fn checksum_headers(mut e: Encoded, checksum: &Option<(String, String)>) -> Encoded {
+    if let Some((alg, value)) = checksum {
+        if let Ok(n) = http::HeaderName::from_bytes(
+            format!("x-amz-checksum-{}", alg.to_ascii_lowercase()).as_bytes(),
+        ) {
+            if let Ok(v) = HeaderValue::from_str(value) {
+                e.headers.insert(n, v);
+            }
+        }
+        e = hdr(e, "x-amz-checksum-type", "FULL_OBJECT");
+    }
+    e
+}
+
+/// `ChecksumAlgorithm` (a flattened list) and `ChecksumType` of a listing entry.
+fn with_checksum(v: Value, o: &ObjectVersion) -> Value {
+    match &o.checksum {
+        Some((alg, _)) => v
+            .with("ChecksumAlgorithm", Value::List(vec![alg.clone().into()]))
+            .with("ChecksumType", "FULL_OBJECT"),
+        None => v,
+    }
 }
 
 /// The version a GET/HEAD names (the current one without `versionId`).
@@ -760,23 +986,43 @@ fn find_version(
         let versioned = b.versioning.is_some();
         let versions = b.objects.get(key);
         match version {
-            None => versions.and_then(|v| v.last()).cloned().map(|v| (v, versioned)).ok_or_else(no_such_key),
+            None => versions
+                .and_then(|v| v.last())
+                .cloned()
+                .map(|v| (v, versioned))
+                .ok_or_else(no_such_key),
             Some(id) => versions
                 .and_then(|v| v.iter().find(|x| x.version_id == id))
                 .cloned()
                 .map(|v| (v, versioned))
-                .ok_or_else(|| err(404, "NoSuchVersion", "The specified version does not exist.")),
+                .ok_or_else(|| {
+                    err(
+                        404,
+                        "NoSuchVersion",
+                        "The specified version does not exist.",
+                    )
+                }),
         }
     })
 }
 
-fn get_object(cx: &mut Call<'_>, bucket: &str, key: &str, req: &RestRequest, head: bool) -> Result<Encoded, AwsError> {
+fn get_object(
+    cx: &mut Call<'_>,
+    bucket: &str,
+    key: &str,
+    req: &RestRequest,
+    head: bool,
+) -> Result<Encoded, AwsError> {
     let version = req.query.get("versionId").map(String::as_str);
     let (o, versioned) = find_version(cx, bucket, key, version)?;
     if o.delete_marker {
         // A delete marker: 404 without versionId, 405 when asked for by id.
         let mut e = if version.is_some() {
-            err(405, "MethodNotAllowed", "The specified method is not allowed against this resource.")
+            err(
+                405,
+                "MethodNotAllowed",
+                "The specified method is not allowed against this resource.",
+            )
         } else {
             no_such_key()
         };
@@ -786,23 +1032,39 @@ fn get_object(cx: &mut Call<'_>, bucket: &str, key: &str, req: &RestRequest, hea
         return Err(e);
     }
     if let Some(inm) = header(&req.headers, "if-none-match") {
-        if inm.split(',').any(|t| t.trim() == o.etag || t.trim() == "*") {
+        if inm
+            .split(',')
+            .any(|t| t.trim() == o.etag || t.trim() == "*")
+        {
             return Ok(hdr(empty(304), "etag", &o.etag));
         }
     }
     if let Some(im) = header(&req.headers, "if-match") {
         if !im.split(',').any(|t| t.trim() == o.etag || t.trim() == "*") {
-            return Err(err(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold"));
+            return Err(err(
+                412,
+                "PreconditionFailed",
+                "At least one of the pre-conditions you specified did not hold",
+            ));
         }
     }
     let data = crate::util::unb64(&o.data).unwrap_or_default();
-    let (status, body, range) = match header(&req.headers, "range").and_then(|r| parse_range(r, data.len())) {
-        Some(Ok((a, b))) => (206, data[a..=b].to_vec(), Some(format!("bytes {a}-{b}/{}", data.len()))),
-        Some(Err(())) => {
-            return Err(err(416, "InvalidRange", "The requested range is not satisfiable"));
-        }
-        None => (200, data, None),
-    };
+    let (status, body, range) =
+        match header(&req.headers, "range").and_then(|r| parse_range(r, data.len())) {
+            Some(Ok((a, b))) => (
+                206,
+                data[a..=b].to_vec(),
+                Some(format!("bytes {a}-{b}/{}", data.len())),
+            ),
+            Some(Err(())) => {
+                return Err(err(
+                    416,
+                    "InvalidRange",
+                    "The requested range is not satisfiable",
+                ));
+            }
+            None => (200, data, None),
+        };
     let len = body.len();
     let mut e = empty(status);
     if !head {
@@ -810,8 +1072,15 @@ fn get_object(cx: &mut Call<'_>, bucket: &str, key: &str, req: &RestRequest, hea
     }
     e = object_headers(e, &o, versioned);
     e = hdr(e, "content-length", &len.to_string());
+    let whole = range.is_none();
     if let Some(r) = range {
         e = hdr(e, "content-range", &r);
+    }
+    if whole
+        && header(&req.headers, "x-amz-checksum-mode")
+            .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"))
+    {
+        e = checksum_headers(e, &o.checksum);
     }
     Ok(e)
 }
@@ -836,23 +1105,40 @@ fn parse_range(r: &str, len: usize) -> Option<Result<(usize, usize), ()>> {
     if a >= len {
         return Some(Err(()));
     }
-    let b = if b.is_empty() { len - 1 } else { b.parse::<usize>().ok()?.min(len - 1) };
+    let b = if b.is_empty() {
+        len - 1
+    } else {
+        b.parse::<usize>().ok()?.min(len - 1)
+    };
     if b < a {
         return None;
     }
     Some(Ok((a, b)))
 }
 
-fn copy_object(cx: &mut Call<'_>, bucket: &str, key: &str, req: &RestRequest) -> Result<Encoded, AwsError> {
+fn copy_object(
+    cx: &mut Call<'_>,
+    bucket: &str,
+    key: &str,
+    req: &RestRequest,
+) -> Result<Encoded, AwsError> {
     let region = own_bucket(cx, bucket)?;
     let src = header(&req.headers, "x-amz-copy-source").unwrap_or("");
-    let src = percent_encoding::percent_decode_str(src).decode_utf8_lossy().into_owned();
+    let src = percent_encoding::percent_decode_str(src)
+        .decode_utf8_lossy()
+        .into_owned();
     let src = src.trim_start_matches('/');
     let (src, src_version) = match src.split_once("?versionId=") {
         Some((s, v)) => (s, Some(v.to_string())),
         None => (src, None),
     };
-    let (sb, sk) = src.split_once('/').ok_or_else(|| err(400, "InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey"))?;
+    let (sb, sk) = src.split_once('/').ok_or_else(|| {
+        err(
+            400,
+            "InvalidArgument",
+            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+        )
+    })?;
     let (o, _) = find_version(cx, sb, sk, src_version.as_deref())?;
     if o.delete_marker {
         return Err(no_such_key());
@@ -868,7 +1154,12 @@ fn copy_object(cx: &mut Call<'_>, bucket: &str, key: &str, req: &RestRequest) ->
         v.metadata = req
             .headers
             .iter()
-            .filter_map(|(k, val)| Some((k.as_str().strip_prefix("x-amz-meta-")?.to_string(), val.to_str().ok()?.to_string())))
+            .filter_map(|(k, val)| {
+                Some((
+                    k.as_str().strip_prefix("x-amz-meta-")?.to_string(),
+                    val.to_str().ok()?.to_string(),
+                ))
+            })
             .collect();
     } else if sb == bucket && sk == key && src_version.is_none() {
         return Err(err(400, "InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."));
@@ -881,7 +1172,10 @@ fn copy_object(cx: &mut Call<'_>, bucket: &str, key: &str, req: &RestRequest) ->
         let versioned = b.versioning.is_some();
         Ok((add_version(b, key, v), versioned))
     })?;
-    let mut e = xml_ok("CopyObjectResult", Value::obj().with("ETag", etag).with("LastModified", now));
+    let mut e = xml_ok(
+        "CopyObjectResult",
+        Value::obj().with("ETag", etag).with("LastModified", now),
+    );
     if versioned {
         e = hdr(e, "x-amz-version-id", &id);
     }
@@ -889,13 +1183,21 @@ fn copy_object(cx: &mut Call<'_>, bucket: &str, key: &str, req: &RestRequest) ->
 }
 
 /// Delete `key` (or one version of it); answers (version id, whether it is a delete marker).
-fn delete_in(b: &mut Bucket, key: &str, version: Option<&str>, now: OffsetDateTime) -> (Option<String>, bool) {
+fn delete_in(
+    b: &mut Bucket,
+    key: &str,
+    version: Option<&str>,
+    now: OffsetDateTime,
+) -> (Option<String>, bool) {
     match version {
         Some(id) => {
             let Some(versions) = b.objects.get_mut(key) else {
                 return (Some(id.to_string()), false);
             };
-            let marker = versions.iter().find(|x| x.version_id == id).is_some_and(|x| x.delete_marker);
+            let marker = versions
+                .iter()
+                .find(|x| x.version_id == id)
+                .is_some_and(|x| x.delete_marker);
             versions.retain(|x| x.version_id != id);
             if versions.is_empty() {
                 b.objects.remove(key);
@@ -920,6 +1222,7 @@ fn delete_in(b: &mut Bucket, key: &str, version: Option<&str>, now: OffsetDateTi
                     metadata: BTreeMap::new(),
                     sse: None,
                     kms_key_id: None,
+                    checksum: None,
                 };
                 let id = add_version(b, key, marker);
                 (Some(id), true)
@@ -928,7 +1231,12 @@ fn delete_in(b: &mut Bucket, key: &str, version: Option<&str>, now: OffsetDateTi
     }
 }
 
-fn delete_object(cx: &mut Call<'_>, bucket: &str, key: &str, req: &RestRequest) -> Result<Encoded, AwsError> {
+fn delete_object(
+    cx: &mut Call<'_>,
+    bucket: &str,
+    key: &str,
+    req: &RestRequest,
+) -> Result<Encoded, AwsError> {
     let region = own_bucket(cx, bucket)?;
     let version = req.query.get("versionId").cloned();
     let account = cx.account().to_string();
@@ -954,10 +1262,15 @@ fn delete_objects(cx: &mut Call<'_>, bucket: &str, req: &RestRequest) -> Result<
     if doc.name != "Delete" {
         return Err(malformed_xml());
     }
-    let quiet = doc.text_of("Quiet").is_some_and(|q| q.eq_ignore_ascii_case("true"));
+    let quiet = doc
+        .text_of("Quiet")
+        .is_some_and(|q| q.eq_ignore_ascii_case("true"));
     let mut targets: Vec<(String, Option<String>)> = Vec::new();
     for o in doc.children("Object") {
-        let key = o.child("Key").map(|k| k.text.clone()).ok_or_else(malformed_xml)?;
+        let key = o
+            .child("Key")
+            .map(|k| k.text.clone())
+            .ok_or_else(malformed_xml)?;
         targets.push((key, o.text_of("VersionId").filter(|v| !v.is_empty())));
     }
     if targets.is_empty() || targets.len() > 1000 {
@@ -967,7 +1280,10 @@ fn delete_objects(cx: &mut Call<'_>, bucket: &str, req: &RestRequest) -> Result<
     let now = cx.now;
     let results = cx.sandbox.write::<S3State, _>(&account, &region, |st| {
         let b = st.buckets.get_mut(bucket).ok_or_else(no_such_bucket)?;
-        Ok(targets.iter().map(|(k, v)| (k.clone(), v.clone(), delete_in(b, k, v.as_deref(), now))).collect::<Vec<_>>())
+        Ok(targets
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone(), delete_in(b, k, v.as_deref(), now)))
+            .collect::<Vec<_>>())
     })?;
     let mut fields: Vec<(String, Value)> = Vec::new();
     if !quiet {
@@ -979,7 +1295,9 @@ fn delete_objects(cx: &mut Call<'_>, bucket: &str, req: &RestRequest) -> Result<
                     d = d.with("DeleteMarker", true);
                 }
             } else if marker {
-                d = d.with("DeleteMarker", true).with("DeleteMarkerVersionId", id);
+                d = d
+                    .with("DeleteMarker", true)
+                    .with("DeleteMarkerVersionId", id);
             }
             fields.push(("Deleted".into(), d));
         }
@@ -1015,17 +1333,33 @@ fn list_params(req: &RestRequest) -> Result<ListParams, AwsError> {
             .parse::<i64>()
             .ok()
             .filter(|n| *n >= 0)
-            .ok_or_else(|| err(400, "InvalidArgument", "Provided max-keys not an integer or within integer range"))?
+            .ok_or_else(|| {
+                err(
+                    400,
+                    "InvalidArgument",
+                    "Provided max-keys not an integer or within integer range",
+                )
+            })?
             .min(1000) as usize,
     };
     let encode = match req.query.get("encoding-type").map(String::as_str) {
         None => false,
         Some("url") => true,
-        Some(_) => return Err(err(400, "InvalidArgument", "Invalid Encoding Method specified in Request")),
+        Some(_) => {
+            return Err(err(
+                400,
+                "InvalidArgument",
+                "Invalid Encoding Method specified in Request",
+            ))
+        }
     };
     Ok(ListParams {
         prefix: req.query.get("prefix").cloned().unwrap_or_default(),
-        delimiter: req.query.get("delimiter").cloned().filter(|d| !d.is_empty()),
+        delimiter: req
+            .query
+            .get("delimiter")
+            .cloned()
+            .filter(|d| !d.is_empty()),
         max_keys,
         encode,
     })
@@ -1033,7 +1367,7 @@ fn list_params(req: &RestRequest) -> Result<ListParams, AwsError> {
 
 /// One listing entry: an object key (with its current version) or a common prefix.
 enum Entry {
-    Key(String, ObjectVersion),
+    Key(String, Box<ObjectVersion>),
     Prefix(String),
 }
 
@@ -1054,9 +1388,14 @@ fn page<'a>(
         if start_after.is_some_and(|s| k.as_str() <= s) {
             continue;
         }
-        let cp = p.delimiter.as_ref().and_then(|d| k[p.prefix.len()..].find(d.as_str()).map(|i| k[..p.prefix.len() + i + d.len()].to_string()));
+        let cp = p.delimiter.as_ref().and_then(|d| {
+            k[p.prefix.len()..]
+                .find(d.as_str())
+                .map(|i| k[..p.prefix.len() + i + d.len()].to_string())
+        });
         if let Some(cp) = &cp {
-            if seen_prefixes.contains(cp) || start_after.is_some_and(|s| s.starts_with(cp.as_str())) {
+            if seen_prefixes.contains(cp) || start_after.is_some_and(|s| s.starts_with(cp.as_str()))
+            {
                 continue;
             }
         }
@@ -1071,14 +1410,19 @@ fn page<'a>(
             }
             None => {
                 last = Some(k.clone());
-                out.push(Entry::Key(k.clone(), v.clone()));
+                out.push(Entry::Key(k.clone(), Box::new(v.clone())));
             }
         }
     }
     (out, None)
 }
 
-fn list_objects(cx: &mut Call<'_>, bucket: &str, req: &RestRequest, v2: bool) -> Result<Encoded, AwsError> {
+fn list_objects(
+    cx: &mut Call<'_>,
+    bucket: &str,
+    req: &RestRequest,
+    v2: bool,
+) -> Result<Encoded, AwsError> {
     let region = own_bucket(cx, bucket)?;
     let p = list_params(req)?;
     let token = req.query.get("continuation-token").cloned();
@@ -1087,7 +1431,13 @@ fn list_objects(cx: &mut Call<'_>, bucket: &str, req: &RestRequest, v2: bool) ->
             Some(t) => Some(
                 crate::util::unb64(t)
                     .and_then(|b| String::from_utf8(b).ok())
-                    .ok_or_else(|| err(400, "InvalidArgument", "The continuation token provided is incorrect"))?,
+                    .ok_or_else(|| {
+                        err(
+                            400,
+                            "InvalidArgument",
+                            "The continuation token provided is incorrect",
+                        )
+                    })?,
             ),
             None => req.query.get("start-after").cloned(),
         }
@@ -1098,10 +1448,19 @@ fn list_objects(cx: &mut Call<'_>, bucket: &str, req: &RestRequest, v2: bool) ->
     let fetch_owner = !v2 || req.query.get("fetch-owner").map(String::as_str) == Some("true");
     let (entries, next) = cx.sandbox.read::<S3State, _>(cx.account(), &region, |st| {
         let b = st.buckets.get(bucket).ok_or_else(no_such_bucket)?;
-        let current = b.objects.iter().filter_map(|(k, vs)| vs.last().filter(|v| !v.delete_marker).map(|v| (k, v)));
+        let current = b
+            .objects
+            .iter()
+            .filter_map(|(k, vs)| vs.last().filter(|v| !v.delete_marker).map(|v| (k, v)));
         Ok::<_, AwsError>(page(current, &p, start.as_deref()))
     })?;
-    let enc = |s: &str| if p.encode { url_encode(s) } else { s.to_string() };
+    let enc = |s: &str| {
+        if p.encode {
+            url_encode(s)
+        } else {
+            s.to_string()
+        }
+    };
     let mut contents = Vec::new();
     let mut prefixes = Vec::new();
     for e in &entries {
@@ -1113,6 +1472,7 @@ fn list_objects(cx: &mut Call<'_>, bucket: &str, req: &RestRequest, v2: bool) ->
                     .with("ETag", v.etag.clone())
                     .with("Size", v.size as i64)
                     .with("StorageClass", "STANDARD");
+                c = with_checksum(c, v);
                 if fetch_owner {
                     c = c.with("Owner", Value::obj().with("ID", owner.clone()));
                 }
@@ -1122,15 +1482,24 @@ fn list_objects(cx: &mut Call<'_>, bucket: &str, req: &RestRequest, v2: bool) ->
         }
     }
     let truncated = next.is_some();
-    let mut r = Value::obj().with("IsTruncated", truncated).with("Name", bucket).with("Prefix", enc(&p.prefix));
+    let mut r = Value::obj()
+        .with("IsTruncated", truncated)
+        .with("Name", bucket)
+        .with("Prefix", enc(&p.prefix));
     if v2 {
         r = r
             .with("ContinuationToken", token)
-            .with("NextContinuationToken", next.map(|n| crate::util::b64(n.as_bytes())))
+            .with(
+                "NextContinuationToken",
+                next.map(|n| crate::util::b64(n.as_bytes())),
+            )
             .with("StartAfter", req.query.get("start-after").map(|s| enc(s)))
             .with("KeyCount", entries.len() as i64);
     } else {
-        r = r.with("Marker", enc(req.query.get("marker").map(String::as_str).unwrap_or("")));
+        r = r.with(
+            "Marker",
+            enc(req.query.get("marker").map(String::as_str).unwrap_or("")),
+        );
         if p.delimiter.is_some() {
             r = r.with("NextMarker", next.map(|n| enc(&n)));
         }
@@ -1144,13 +1513,31 @@ fn list_objects(cx: &mut Call<'_>, bucket: &str, req: &RestRequest, v2: bool) ->
     Ok(xml_ok("ListBucketResult", r))
 }
 
-fn list_object_versions(cx: &mut Call<'_>, bucket: &str, req: &RestRequest) -> Result<Encoded, AwsError> {
+fn list_object_versions(
+    cx: &mut Call<'_>,
+    bucket: &str,
+    req: &RestRequest,
+) -> Result<Encoded, AwsError> {
     let region = own_bucket(cx, bucket)?;
     let p = list_params(req)?;
-    let key_marker = req.query.get("key-marker").cloned().filter(|k| !k.is_empty());
-    let version_marker = req.query.get("version-id-marker").cloned().filter(|k| !k.is_empty());
+    let key_marker = req
+        .query
+        .get("key-marker")
+        .cloned()
+        .filter(|k| !k.is_empty());
+    let version_marker = req
+        .query
+        .get("version-id-marker")
+        .cloned()
+        .filter(|k| !k.is_empty());
     let owner = Value::obj().with("ID", canonical_id(cx.account()));
-    let enc = |s: &str| if p.encode { url_encode(s) } else { s.to_string() };
+    let enc = |s: &str| {
+        if p.encode {
+            url_encode(s)
+        } else {
+            s.to_string()
+        }
+    };
     let (items, prefixes, next) = cx.sandbox.read::<S3State, _>(cx.account(), &region, |st| {
         let b = st.buckets.get(bucket).ok_or_else(no_such_bucket)?;
         let mut items: Vec<(String, Value)> = Vec::new();
@@ -1170,7 +1557,11 @@ fn list_object_versions(cx: &mut Call<'_>, bucket: &str, req: &RestRequest) -> R
             if let Some(d) = &p.delimiter {
                 if let Some(i) = k[p.prefix.len()..].find(d.as_str()) {
                     let cp = k[..p.prefix.len() + i + d.len()].to_string();
-                    if prefixes.contains(&cp) || key_marker.as_deref().is_some_and(|m| m.starts_with(cp.as_str()) && m != k) {
+                    if prefixes.contains(&cp)
+                        || key_marker
+                            .as_deref()
+                            .is_some_and(|m| m.starts_with(cp.as_str()) && m != k)
+                    {
                         continue;
                     }
                     if count >= p.max_keys {
@@ -1211,8 +1602,7 @@ fn list_object_versions(cx: &mut Call<'_>, bucket: &str, req: &RestRequest) -> R
                 } else {
                     (
                         "Version".to_string(),
-                        Value::obj()
-                            .with("ETag", v.etag.clone())
+                        with_checksum(Value::obj().with("ETag", v.etag.clone()), v)
                             .with("Size", v.size as i64)
                             .with("StorageClass", "STANDARD")
                             .with("Key", enc(k))
@@ -1228,9 +1618,16 @@ fn list_object_versions(cx: &mut Call<'_>, bucket: &str, req: &RestRequest) -> R
         }
         Ok::<_, AwsError>((items, prefixes, if truncated { last } else { None }))
     })?;
-    let mut fields: Vec<(String, Value)> = vec![("IsTruncated".into(), Value::Bool(next.is_some()))];
-    fields.push(("KeyMarker".into(), Value::Str(enc(key_marker.as_deref().unwrap_or("")))));
-    fields.push(("VersionIdMarker".into(), Value::Str(version_marker.clone().unwrap_or_default())));
+    let mut fields: Vec<(String, Value)> =
+        vec![("IsTruncated".into(), Value::Bool(next.is_some()))];
+    fields.push((
+        "KeyMarker".into(),
+        Value::Str(enc(key_marker.as_deref().unwrap_or(""))),
+    ));
+    fields.push((
+        "VersionIdMarker".into(),
+        Value::Str(version_marker.clone().unwrap_or_default()),
+    ));
     if let Some((k, v)) = &next {
         fields.push(("NextKeyMarker".into(), Value::Str(enc(k))));
         if let Some(v) = v {
@@ -1245,7 +1642,10 @@ fn list_object_versions(cx: &mut Call<'_>, bucket: &str, req: &RestRequest) -> R
     }
     fields.push(("MaxKeys".into(), Value::Int(p.max_keys as i64)));
     for cp in prefixes {
-        fields.push(("CommonPrefixes".into(), Value::obj().with("Prefix", enc(&cp))));
+        fields.push((
+            "CommonPrefixes".into(),
+            Value::obj().with("Prefix", enc(&cp)),
+        ));
     }
     if p.encode {
         fields.push(("EncodingType".into(), Value::Str("url".into())));
@@ -1265,38 +1665,68 @@ pub const SAMPLE_TEXT: &str = "This is a sample file for the AWS KMS workshop.\n
 pub fn seed_workshop(sb: &Sandbox, account: &str, region: &str) -> Result<(), AwsError> {
     let now = sb.clock.now();
     let first_cmk = sb.read::<crate::services::kms::KmsState, _>(account, region, |st| {
-        st.aliases.get("alias/FirstCMK").and_then(|a| st.keys.get(&a.target)).map(|k| k.arn.clone())
+        st.aliases
+            .get("alias/FirstCMK")
+            .and_then(|a| st.keys.get(&a.target))
+            .map(|k| k.arn.clone())
     });
-    let object = |data: &[u8], sse: &str, kms: Option<String>, at: OffsetDateTime, ct: &str| ObjectVersion {
-        version_id: "null".into(),
-        delete_marker: false,
-        last_modified: at,
-        data: crate::util::b64(data),
-        size: data.len() as u64,
-        etag: format!("\"{}\"", hex::encode(Md5::digest(data))),
-        content_type: Some(ct.into()),
-        metadata: BTreeMap::new(),
-        sse: Some(sse.into()),
-        kms_key_id: kms,
-    };
+    let object =
+        |data: &[u8], sse: &str, kms: Option<String>, at: OffsetDateTime, ct: &str| ObjectVersion {
+            version_id: "null".into(),
+            delete_marker: false,
+            last_modified: at,
+            data: crate::util::b64(data),
+            size: data.len() as u64,
+            etag: format!("\"{}\"", hex::encode(Md5::digest(data))),
+            content_type: Some(ct.into()),
+            metadata: BTreeMap::new(),
+            sse: Some(sse.into()),
+            kms_key_id: kms,
+            checksum: None,
+        };
     let day = time::Duration::days(1);
     let stack_bucket = format!("kmsworkshop-{account}");
     let archive = format!("kmsworkshop-archive-{account}");
     sb.write::<S3State, _>(account, region, |st| {
-        let mut b = Bucket { name: stack_bucket.clone(), created: now - day * 4, versioning: None, objects: BTreeMap::new() };
+        let mut b = Bucket {
+            name: stack_bucket.clone(),
+            created: now - day * 4,
+            versioning: None,
+            objects: BTreeMap::new(),
+        };
         b.objects.insert(
             SAMPLE_FILE.into(),
-            vec![object(SAMPLE_TEXT.as_bytes(), "AES256", None, now - day * 3, "text/plain")],
+            vec![object(
+                SAMPLE_TEXT.as_bytes(),
+                "AES256",
+                None,
+                now - day * 3,
+                "text/plain",
+            )],
         );
         // The copy uploaded with SSE-KMS under alias/FirstCMK (section II).
         b.objects.insert(
             "SampleFile-KMS-encrypted.txt".into(),
-            vec![object(SAMPLE_TEXT.as_bytes(), "aws:kms", first_cmk.clone(), now - day * 3, "text/plain")],
+            vec![object(
+                SAMPLE_TEXT.as_bytes(),
+                "aws:kms",
+                first_cmk.clone(),
+                now - day * 3,
+                "text/plain",
+            )],
         );
         st.buckets.insert(stack_bucket.clone(), b);
-        let mut a = Bucket { name: archive.clone(), created: now - day * 40, versioning: None, objects: BTreeMap::new() };
+        let mut a = Bucket {
+            name: archive.clone(),
+            created: now - day * 40,
+            versioning: None,
+            objects: BTreeMap::new(),
+        };
         let text = b"Archived records: not part of the workshop. Do not delete.\n";
-        a.objects.insert("records/2025-archive.txt".into(), vec![object(text, "AES256", None, now - day * 40, "text/plain")]);
+        a.objects.insert(
+            "records/2025-archive.txt".into(),
+            vec![object(text, "AES256", None, now - day * 40, "text/plain")],
+        );
         st.buckets.insert(archive.clone(), a);
         Ok(())
     })
@@ -1311,7 +1741,18 @@ mod tests {
         for ok in ["abc", "kmsworkshop-111122223333", "a.b-c", "my.bucket.1"] {
             assert!(valid_bucket_name(ok), "{ok}");
         }
-        for bad in ["ab", "ABC", "-abc", "abc-", "a..b", "192.168.1.1", "xn--abc", "a_b", "a.-b", &"a".repeat(64)] {
+        for bad in [
+            "ab",
+            "ABC",
+            "-abc",
+            "abc-",
+            "a..b",
+            "192.168.1.1",
+            "xn--abc",
+            "a_b",
+            "a.-b",
+            &"a".repeat(64),
+        ] {
             assert!(!valid_bucket_name(bad), "{bad}");
         }
     }
@@ -1321,8 +1762,16 @@ mod tests {
         let body = b"5\r\nhello\r\n6;chunk-signature=abc\r\n world\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n";
         let (data, trailers) = decode_aws_chunked(body).unwrap();
         assert_eq!(data, b"hello world");
-        assert_eq!(trailers, vec![("x-amz-checksum-crc32".to_string(), "DUoRhQ==".to_string())]);
-        for bad in [&b"5\r\nhel"[..], b"zz\r\n", b"5\r\nhelloXX0\r\n", b"ffffffffffffffff\r\nx"] {
+        assert_eq!(
+            trailers,
+            vec![("x-amz-checksum-crc32".to_string(), "DUoRhQ==".to_string())]
+        );
+        for bad in [
+            &b"5\r\nhel"[..],
+            b"zz\r\n",
+            b"5\r\nhelloXX0\r\n",
+            b"ffffffffffffffff\r\nx",
+        ] {
             assert!(decode_aws_chunked(bad).is_err());
         }
     }
@@ -1331,7 +1780,10 @@ mod tests {
     fn xml_bodies() {
         let d = parse_xml(b"<?xml version=\"1.0\"?><Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Object><Key>a&amp;b</Key></Object><Object><Key>c</Key><VersionId>v</VersionId></Object><Quiet>true</Quiet></Delete>").unwrap();
         assert_eq!(d.name, "Delete");
-        let keys: Vec<_> = d.children("Object").map(|o| o.text_of("Key").unwrap()).collect();
+        let keys: Vec<_> = d
+            .children("Object")
+            .map(|o| o.text_of("Key").unwrap())
+            .collect();
         assert_eq!(keys, ["a&b", "c"]);
         for bad in [&b"<a>"[..], b"<a></b>", b"", b"text", b"<a/><b/>", b"\xff"] {
             assert!(parse_xml(bad).is_err(), "{:?}", bad);
