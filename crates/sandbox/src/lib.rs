@@ -218,6 +218,15 @@ impl Sandbox {
         Ok(())
     }
 
+    /// Forget an access key (IAM DeleteAccessKey).
+    pub fn remove_credential(&self, access_key_id: &str) -> Result<(), AwsError> {
+        let mut w = self.world.lock();
+        if w.credentials.remove(access_key_id).is_some() {
+            self.persist(&mut w, &["credentials", access_key_id], serde_json::Value::Null)?;
+        }
+        Ok(())
+    }
+
     pub fn seed_name(&self) -> String {
         self.world.lock().seed.clone()
     }

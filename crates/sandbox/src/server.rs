@@ -222,7 +222,11 @@ async fn handle(
 
     // Who is calling.
     let caller = if sb.config.accept_any_credentials {
-        let base = sb.credential(&auth.access_key_id).or_else(|| sb.credentials().into_iter().next());
+        // An unknown key acts as the seeded learner.
+        let base = sb
+            .credential(&auth.access_key_id)
+            .or_else(|| sb.credential(crate::seed::LEARNER_ACCESS_KEY))
+            .or_else(|| sb.credentials().into_iter().next());
         match base {
             Some(c) => Caller { access_key_id: auth.access_key_id.clone(), ..Caller::from(&c) },
             None => return respond(protocol.encode_err(&auth_error(protocol, &AuthError::Mismatch, true), &request_id)),

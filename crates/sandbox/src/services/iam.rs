@@ -2542,19 +2542,9 @@ fn handle(cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError>
     }
 }
 
-/// Make a deleted access key unusable. The sandbox keeps credentials in one map that only grows
-/// (`Sandbox::add_credential`); the key is replaced by one bound to a session token nobody
-/// has, so a request signed with it is refused as AWS refuses a deleted key
-/// (`InvalidClientTokenId`, "The security token included in the request is invalid.").
+/// A deleted access key stops signing at once (`InvalidClientTokenId`, as on AWS).
 fn revoke_credential(sb: &Sandbox, key_id: &str) -> Result<(), AwsError> {
-    let Some(mut cred) = sb.credential(key_id) else {
-        return Ok(());
-    };
-    cred.session_token = Some(format!(
-        "revoked-{}",
-        hex::encode(crate::services::kms::crypto::random_bytes(32).as_slice())
-    ));
-    sb.add_credential(cred)
+    sb.remove_credential(key_id)
 }
 
 // ---------------------------------------------------------------------------------------------
