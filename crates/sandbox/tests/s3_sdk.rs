@@ -622,3 +622,157 @@ async fn bucket_names_are_global_and_regions_matter() {
     );
     env.running.shutdown().await;
 }
+
+/// Raw requests (a sandbox that accepts any signature): bodies no SDK would send must get S3's
+/// error codes, never a crash; hand-made aws-chunked uploads with checksum trailers work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_bodies_malformed_and_chunked() {
+    let cfg = Config {
+        state_dir: None,
+        seed: Seed::Workshop,
+        cloudtrail_delay: time::Duration::ZERO,
+        accept_any_credentials: true,
+        lookup_rate_limit: false,
+        ..Config::default()
+    };
+    let sb = Sandbox::open(cfg).unwrap();
+    let running = kms_workshop_sandbox::serve(sb.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let ep = running.endpoint();
+    let http = reqwest::Client::new();
+    let auth = format!(
+        "AWS4-HMAC-SHA256 Credential={}/20261128/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00",
+        seed::LEARNER_ACCESS_KEY
+    );
+    let send = |method: reqwest::Method, path: &str, headers: &[(&str, &str)], body: Vec<u8>| {
+        let mut r = http
+            .request(method, format!("{ep}{path}"))
+            .header("authorization", &auth)
+            .body(body);
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        async move {
+            let resp = r.send().await.unwrap();
+            let status = resp.status().as_u16();
+            let text = resp.text().await.unwrap();
+            (status, text)
+        }
+    };
+    use reqwest::Method as M;
+    let (st, _) = send(M::PUT, "/raw-bucket", &[], Vec::new()).await;
+    assert_eq!(st, 200);
+    for (method, path, body) in [
+        (
+            M::POST,
+            "/raw-bucket?delete",
+            &b"<Delete><Object><Key>a</Key></Object>"[..],
+        ),
+        (M::POST, "/raw-bucket?delete", b"not xml at all"),
+        (M::POST, "/raw-bucket?delete", b"<Delete></Delete>"),
+        (M::POST, "/raw-bucket?delete", b"<Other/>"),
+        (M::POST, "/raw-bucket?delete", b"\xff\xfe<Delete>"),
+        (
+            M::PUT,
+            "/raw-bucket?versioning",
+            b"<VersioningConfiguration><Status>Maybe</Status></VersioningConfiguration>",
+        ),
+        (
+            M::PUT,
+            "/raw-bucket?versioning",
+            b"<VersioningConfiguration><Status>",
+        ),
+        (
+            M::PUT,
+            "/raw-new-bucket",
+            b"<CreateBucketConfiguration><LocationConstraint>",
+        ),
+        (M::PUT, "/raw-new-bucket", b"<Nope/>"),
+    ] {
+        let (st, text) = send(method.clone(), path, &[], body.to_vec()).await;
+        assert_eq!(st, 400, "{method} {path} {body:?}: {text}");
+        assert!(text.contains("<Code>MalformedXML</Code>"), "{text}");
+    }
+    // Sub-resources the sandbox does not serve, and bad ranges / listing arguments.
+    let (st, text) = send(M::GET, "/raw-bucket?policy", &[], Vec::new()).await;
+    assert_eq!((st, text.contains("NotImplemented")), (501, true), "{text}");
+    let (st, text) = send(
+        M::GET,
+        "/raw-bucket?list-type=2&max-keys=-1",
+        &[],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(
+        (st, text.contains("InvalidArgument")),
+        (400, true),
+        "{text}"
+    );
+    let (st, text) = send(
+        M::GET,
+        "/raw-bucket?list-type=2&continuation-token=%%%",
+        &[],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(st, 400, "{text}");
+
+    // aws-chunked with an unsigned trailer, as botocore sends over TLS.
+    let crc = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .encode(crc32fast::hash(b"hello chunked world").to_be_bytes())
+    };
+    let chunked =
+        format!("d\r\nhello chunked\r\n6\r\n world\r\n0\r\nx-amz-checksum-crc32:{crc}\r\n\r\n");
+    let hdrs = [
+        ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+        ("content-encoding", "aws-chunked"),
+        ("x-amz-decoded-content-length", "19"),
+        ("x-amz-trailer", "x-amz-checksum-crc32"),
+    ];
+    let (st, text) = send(
+        M::PUT,
+        "/raw-bucket/chunked.txt",
+        &hdrs,
+        chunked.clone().into_bytes(),
+    )
+    .await;
+    assert_eq!(st, 200, "{text}");
+    let (st, text) = send(M::GET, "/raw-bucket/chunked.txt", &[], Vec::new()).await;
+    assert_eq!((st, text.as_str()), (200, "hello chunked world"));
+    // A wrong checksum, a wrong decoded length, broken framing.
+    let bad_crc = chunked.replace(&crc, "AAAAAA==");
+    let (st, text) = send(M::PUT, "/raw-bucket/bad.txt", &hdrs, bad_crc.into_bytes()).await;
+    assert_eq!((st, text.contains("BadDigest")), (400, true), "{text}");
+    let mut wrong_len = hdrs;
+    wrong_len[2] = ("x-amz-decoded-content-length", "20");
+    let (st, _) = send(
+        M::PUT,
+        "/raw-bucket/bad.txt",
+        &wrong_len,
+        chunked.clone().into_bytes(),
+    )
+    .await;
+    assert_eq!(st, 400);
+    let (st, _) = send(M::PUT, "/raw-bucket/bad.txt", &hdrs, b"zz\r\nnope".to_vec()).await;
+    assert_eq!(st, 400);
+    let (st, text) = send(
+        M::PUT,
+        "/raw-bucket/md5.txt",
+        &[("content-md5", "AAAAAAAAAAAAAAAAAAAAAA==")],
+        b"x".to_vec(),
+    )
+    .await;
+    assert_eq!((st, text.contains("BadDigest")), (400, true), "{text}");
+    let (st, _) = send(
+        M::GET,
+        "/raw-bucket/chunked.txt",
+        &[("range", "bytes=100-")],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(st, 416);
+    running.shutdown().await;
+}
