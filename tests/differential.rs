@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_kms::config::interceptors::AfterDeserializationInterceptorContextRef;
 use aws_sdk_kms::config::http::HttpResponse;
+use aws_sdk_kms::config::interceptors::AfterDeserializationInterceptorContextRef;
 use aws_sdk_kms::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::primitives::Blob;
@@ -77,20 +77,37 @@ impl Side {
             .await;
         let capture = Capture::default();
         let kms = aws_sdk_kms::Client::from_conf(
-            aws_sdk_kms::config::Builder::from(&sdk).interceptor(capture.clone()).build(),
+            aws_sdk_kms::config::Builder::from(&sdk)
+                .interceptor(capture.clone())
+                .build(),
         );
         let sts = aws_sdk_sts::Client::from_conf(
-            aws_sdk_sts::config::Builder::from(&sdk).interceptor(capture.clone()).build(),
+            aws_sdk_sts::config::Builder::from(&sdk)
+                .interceptor(capture.clone())
+                .build(),
         );
-        Side { name, kms, sts, capture, keys: BTreeMap::new(), ciphertext: None }
+        Side {
+            name,
+            kms,
+            sts,
+            capture,
+            keys: BTreeMap::new(),
+            ciphertext: None,
+        }
     }
 
     fn key(&self, role: &str) -> String {
-        self.keys.get(role).cloned().unwrap_or_else(|| panic!("{}: no key '{role}'", self.name))
+        self.keys
+            .get(role)
+            .cloned()
+            .unwrap_or_else(|| panic!("{}: no key '{role}'", self.name))
     }
 
     /// Turn an SDK result into an outcome: the raw JSON (or STS XML as JSON) body, or the code.
-    fn outcome<T, E: ProvideErrorMetadata + std::fmt::Debug>(&self, r: &Result<T, SdkError<E, HttpResponse>>) -> Outcome {
+    fn outcome<T, E: ProvideErrorMetadata + std::fmt::Debug>(
+        &self,
+        r: &Result<T, SdkError<E, HttpResponse>>,
+    ) -> Outcome {
         match r {
             Ok(_) => {
                 let body = self.capture.0.lock().unwrap().take().unwrap_or_default();
@@ -98,7 +115,9 @@ impl Side {
             }
             Err(e) => Outcome::Err(match (e.code(), e.raw_response()) {
                 (Some(code), _) => code.to_string(),
-                (None, Some(raw)) => format!("HTTP {} without an error code", raw.status().as_u16()),
+                (None, Some(raw)) => {
+                    format!("HTTP {} without an error code", raw.status().as_u16())
+                }
                 (None, None) => format!("no answer ({e:?})"),
             }),
         }
@@ -130,7 +149,9 @@ fn parse_body(body: &[u8]) -> J {
             }
             let value_start = &after[close + 1..];
             let end_tag = format!("</{name}>");
-            let Some(end) = value_start.find(&end_tag) else { break };
+            let Some(end) = value_start.find(&end_tag) else {
+                break;
+            };
             out.insert(name.to_string(), J::String(value_start[..end].to_string()));
             rest = &value_start[end + end_tag.len()..];
         }
@@ -155,7 +176,11 @@ fn shape(v: &J) -> BTreeMap<String, &'static str> {
     fn walk(prefix: &str, v: &J, out: &mut BTreeMap<String, &'static str>, depth: usize) {
         if let J::Object(m) = v {
             for (k, child) in m {
-                let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 out.insert(path.clone(), type_name(child));
                 if depth < 2 {
                     match child {
@@ -195,7 +220,12 @@ struct Check<'a> {
 
 impl<'a> Check<'a> {
     fn new(op: &'a str) -> Self {
-        Check { op, ignore: &[], values: &[], moto_differs: None }
+        Check {
+            op,
+            ignore: &[],
+            values: &[],
+            moto_differs: None,
+        }
     }
     fn ignore(mut self, paths: &'a [&'a str]) -> Self {
         self.ignore = paths;
@@ -222,7 +252,12 @@ impl<'a> Check<'a> {
 /// moto writes unset attributes as `null`; AWS leaves absent members out. Drop them.
 fn without_nulls(v: &J) -> J {
     match v {
-        J::Object(m) => J::Object(m.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), without_nulls(v))).collect()),
+        J::Object(m) => J::Object(
+            m.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
         J::Array(a) => J::Array(a.iter().map(without_nulls).collect()),
         other => other.clone(),
     }
@@ -259,8 +294,15 @@ for svc in ("kms", "sts"):
         out["kms:KeyMetadata"] = list(shapes["KeyMetadata"]["members"])
 print(json.dumps(out))
 "#;
-    let out = std::process::Command::new(python).args(["-c", script]).output().expect("run the virtualenv's python");
-    assert!(out.status.success(), "reading botocore's models failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = std::process::Command::new(python)
+        .args(["-c", script])
+        .output()
+        .expect("run the virtualenv's python");
+    assert!(
+        out.status.success(),
+        "reading botocore's models failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("model members as JSON")
 }
 
@@ -276,19 +318,40 @@ impl Report {
     fn check_model(&mut self, c: &Check<'_>, sandbox: &J) {
         let (svc, op) = c.api();
         if has_null(sandbox) {
-            self.failures.push(format!("{}: the sandbox answered with a null member: {sandbox}", c.op));
+            self.failures.push(format!(
+                "{}: the sandbox answered with a null member: {sandbox}",
+                c.op
+            ));
         }
         let Some(allowed) = self.model.get(&format!("{svc}:{op}")) else {
-            self.failures.push(format!("{}: no operation {svc}:{op} in botocore's model", c.op));
+            self.failures.push(format!(
+                "{}: no operation {svc}:{op} in botocore's model",
+                c.op
+            ));
             return;
         };
-        let mut unknown: Vec<String> =
-            sandbox.as_object().into_iter().flatten().map(|(k, _)| k.clone()).filter(|k| !allowed.contains(k)).collect();
-        if let (Some(md), Some(km)) = (sandbox.get("KeyMetadata").and_then(J::as_object), self.model.get("kms:KeyMetadata")) {
-            unknown.extend(md.keys().filter(|k| !km.contains(*k)).map(|k| format!("KeyMetadata.{k}")));
+        let mut unknown: Vec<String> = sandbox
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k.clone())
+            .filter(|k| !allowed.contains(k))
+            .collect();
+        if let (Some(md), Some(km)) = (
+            sandbox.get("KeyMetadata").and_then(J::as_object),
+            self.model.get("kms:KeyMetadata"),
+        ) {
+            unknown.extend(
+                md.keys()
+                    .filter(|k| !km.contains(*k))
+                    .map(|k| format!("KeyMetadata.{k}")),
+            );
         }
         if !unknown.is_empty() {
-            self.failures.push(format!("{}: members not in botocore's model: {unknown:?}", c.op));
+            self.failures.push(format!(
+                "{}: members not in botocore's model: {unknown:?}",
+                c.op
+            ));
         }
     }
 
@@ -302,50 +365,80 @@ impl Report {
                 Outcome::Err(code) => code.clone(),
             };
             if got != expect {
-                self.failures.push(format!("{}: the sandbox answered {got}, AWS answers {expect}", c.op));
+                self.failures.push(format!(
+                    "{}: the sandbox answered {got}, AWS answers {expect}",
+                    c.op
+                ));
             }
             let moto_got = match moto {
                 Outcome::Ok(_) => "ok".to_string(),
                 Outcome::Err(code) => code.clone(),
             };
-            self.rows.push((c.op.to_string(), format!("sandbox {got}; moto {moto_got}"), format!("not compared: {why}")));
+            self.rows.push((
+                c.op.to_string(),
+                format!("sandbox {got}; moto {moto_got}"),
+                format!("not compared: {why}"),
+            ));
             return;
         }
         match (moto, sandbox) {
             (Outcome::Err(a), Outcome::Err(b)) => {
                 if a != b {
-                    self.failures.push(format!("{}: moto answered {a}, the sandbox {b}", c.op));
+                    self.failures
+                        .push(format!("{}: moto answered {a}, the sandbox {b}", c.op));
                 }
-                self.rows.push((c.op.to_string(), format!("error {b}"), "error code".to_string()));
+                self.rows.push((
+                    c.op.to_string(),
+                    format!("error {b}"),
+                    "error code".to_string(),
+                ));
             }
             (Outcome::Ok(a), Outcome::Ok(b)) => {
                 let a = without_nulls(a);
-                let ignored = |p: &String| c.ignore.iter().any(|i| p == i || p.starts_with(&format!("{i}.")) || p.starts_with(&format!("{i}[]")));
-                let sa: BTreeMap<_, _> = shape(&a).into_iter().filter(|(p, _)| !ignored(p)).collect();
-                let sb: BTreeMap<_, _> = shape(b).into_iter().filter(|(p, _)| !ignored(p)).collect();
+                let ignored = |p: &String| {
+                    c.ignore.iter().any(|i| {
+                        p == i
+                            || p.starts_with(&format!("{i}."))
+                            || p.starts_with(&format!("{i}[]"))
+                    })
+                };
+                let sa: BTreeMap<_, _> =
+                    shape(&a).into_iter().filter(|(p, _)| !ignored(p)).collect();
+                let sb: BTreeMap<_, _> =
+                    shape(b).into_iter().filter(|(p, _)| !ignored(p)).collect();
                 let keys: BTreeSet<&String> = sa.keys().chain(sb.keys()).collect();
                 for k in &keys {
                     match (sa.get(*k), sb.get(*k)) {
-                        (Some(x), Some(y)) if x != y => {
-                            self.failures.push(format!("{}: {k} is a {x} from moto but a {y} from the sandbox", c.op))
-                        }
-                        (Some(_), None) => self.failures.push(format!("{}: {k} only in moto's answer", c.op)),
-                        (None, Some(_)) => self.failures.push(format!("{}: {k} only in the sandbox's answer", c.op)),
+                        (Some(x), Some(y)) if x != y => self.failures.push(format!(
+                            "{}: {k} is a {x} from moto but a {y} from the sandbox",
+                            c.op
+                        )),
+                        (Some(_), None) => self
+                            .failures
+                            .push(format!("{}: {k} only in moto's answer", c.op)),
+                        (None, Some(_)) => self
+                            .failures
+                            .push(format!("{}: {k} only in the sandbox's answer", c.op)),
                         _ => {}
                     }
                 }
                 for p in c.values {
                     let (x, y) = (value_at(&a, p), value_at(b, p));
                     if x != y {
-                        self.failures.push(format!("{}: {p} is {x:?} from moto but {y:?} from the sandbox", c.op));
+                        self.failures.push(format!(
+                            "{}: {p} is {x:?} from moto but {y:?} from the sandbox",
+                            c.op
+                        ));
                     }
                 }
                 let detail = format!("{} members, {} values", keys.len(), c.values.len());
                 self.rows.push((c.op.to_string(), "ok".to_string(), detail));
             }
             (a, b) => {
-                self.failures.push(format!("{}: moto answered {a:?}, the sandbox {b:?}", c.op));
-                self.rows.push((c.op.to_string(), "MISMATCH".to_string(), String::new()));
+                self.failures
+                    .push(format!("{}: moto answered {a:?}, the sandbox {b:?}", c.op));
+                self.rows
+                    .push((c.op.to_string(), "MISMATCH".to_string(), String::new()));
             }
         }
     }
@@ -401,15 +494,25 @@ const EXTERNAL_KEY_METADATA: &[&str] = &[
     "KeyMetadata.KeyState",
     "KeyMetadata.Enabled",
 ];
-const EXTERNAL_KEY_ENUMS: &[&str] =
-    &["KeyMetadata.Origin", "KeyMetadata.KeyManager", "KeyMetadata.KeySpec", "KeyMetadata.EncryptionAlgorithms"];
+const EXTERNAL_KEY_ENUMS: &[&str] = &[
+    "KeyMetadata.Origin",
+    "KeyMetadata.KeyManager",
+    "KeyMetadata.KeySpec",
+    "KeyMetadata.EncryptionAlgorithms",
+];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kms_and_sts_answers_match_moto() {
     let moto_proc = common::MotoProc::start();
     let sandbox_proc = common::SandboxProc::start(&["--seed", "empty"]);
-    let mut sides = [Side::new("moto", &moto_proc.endpoint).await, Side::new("sandbox", &sandbox_proc.endpoint).await];
-    let mut report = Report { model: botocore_members(), ..Report::default() };
+    let mut sides = [
+        Side::new("moto", &moto_proc.endpoint).await,
+        Side::new("sandbox", &sandbox_proc.endpoint).await,
+    ];
+    let mut report = Report {
+        model: botocore_members(),
+        ..Report::default()
+    };
     let tag = |k: &str, v: &str| Tag::builder().tag_key(k).tag_value(v).build().unwrap();
 
     // STS: who am I (the identity differs, the shape must not).
@@ -418,37 +521,86 @@ async fn kms_and_sts_answers_match_moto() {
 
     // CreateKey, AWS_KMS and EXTERNAL.
     let (m, s) = both!(sides, |side| {
-        let r = side.kms.create_key().description("differential").send().await;
+        let r = side
+            .kms
+            .create_key()
+            .description("differential")
+            .send()
+            .await;
         if let Ok(o) = &r {
-            side.keys.insert("main", o.key_metadata().unwrap().key_id().to_string());
-        }
-        r
-    });
-    report.compare(Check::new("CreateKey").ignore(MOTO_KEY_METADATA_GAPS).values(KEY_METADATA_ENUMS), &m, &s);
-    let (m, s) = both!(sides, |side| {
-        let r = side.kms.create_key().origin(OriginType::External).description("differential").send().await;
-        if let Ok(o) = &r {
-            side.keys.insert("external", o.key_metadata().unwrap().key_id().to_string());
+            side.keys
+                .insert("main", o.key_metadata().unwrap().key_id().to_string());
         }
         r
     });
     report.compare(
-        Check::new("CreateKey (Origin=EXTERNAL)").ignore(EXTERNAL_KEY_METADATA).values(EXTERNAL_KEY_ENUMS),
+        Check::new("CreateKey")
+            .ignore(MOTO_KEY_METADATA_GAPS)
+            .values(KEY_METADATA_ENUMS),
+        &m,
+        &s,
+    );
+    let (m, s) = both!(sides, |side| {
+        let r = side
+            .kms
+            .create_key()
+            .origin(OriginType::External)
+            .description("differential")
+            .send()
+            .await;
+        if let Ok(o) = &r {
+            side.keys
+                .insert("external", o.key_metadata().unwrap().key_id().to_string());
+        }
+        r
+    });
+    report.compare(
+        Check::new("CreateKey (Origin=EXTERNAL)")
+            .ignore(EXTERNAL_KEY_METADATA)
+            .values(EXTERNAL_KEY_ENUMS),
         &m,
         &s,
     );
 
-    let (m, s) = both!(sides, |side| side.kms.describe_key().key_id(side.key("main")).send().await);
-    report.compare(Check::new("DescribeKey").ignore(MOTO_KEY_METADATA_GAPS).values(KEY_METADATA_ENUMS), &m, &s);
-    let (m, s) = both!(sides, |side| side.kms.describe_key().key_id(side.key("external")).send().await);
+    let (m, s) = both!(sides, |side| side
+        .kms
+        .describe_key()
+        .key_id(side.key("main"))
+        .send()
+        .await);
     report.compare(
-        Check::new("DescribeKey (EXTERNAL)").ignore(EXTERNAL_KEY_METADATA).values(EXTERNAL_KEY_ENUMS),
+        Check::new("DescribeKey")
+            .ignore(MOTO_KEY_METADATA_GAPS)
+            .values(KEY_METADATA_ENUMS),
         &m,
         &s,
     );
-    let (m, s) = both!(sides, |side| side.kms.describe_key().key_id("1234abcd-12ab-34cd-56ef-1234567890ab").send().await);
+    let (m, s) = both!(sides, |side| side
+        .kms
+        .describe_key()
+        .key_id(side.key("external"))
+        .send()
+        .await);
+    report.compare(
+        Check::new("DescribeKey (EXTERNAL)")
+            .ignore(EXTERNAL_KEY_METADATA)
+            .values(EXTERNAL_KEY_ENUMS),
+        &m,
+        &s,
+    );
+    let (m, s) = both!(sides, |side| side
+        .kms
+        .describe_key()
+        .key_id("1234abcd-12ab-34cd-56ef-1234567890ab")
+        .send()
+        .await);
     report.compare(Check::new("DescribeKey (missing key)"), &m, &s);
-    let (m, s) = both!(sides, |side| side.kms.describe_key().key_id("alias/does-not-exist").send().await);
+    let (m, s) = both!(sides, |side| side
+        .kms
+        .describe_key()
+        .key_id("alias/does-not-exist")
+        .send()
+        .await);
     report.compare(Check::new("DescribeKey (missing alias)"), &m, &s);
 
     let (m, s) = both!(sides, |side| side.kms.list_keys().send().await);
@@ -458,14 +610,29 @@ async fn kms_and_sts_answers_match_moto() {
     // returned them since 2020; moto's code says "TODO"), and lists AWS-managed aliases that
     // an empty account does not have yet.
     let (m, s) = both!(sides, |side| {
-        side.kms.create_alias().alias_name("alias/differential").target_key_id(side.key("main")).send().await
+        side.kms
+            .create_alias()
+            .alias_name("alias/differential")
+            .target_key_id(side.key("main"))
+            .send()
+            .await
     });
     report.compare(Check::new("CreateAlias"), &m, &s);
     let (m, s) = both!(sides, |side| {
-        side.kms.create_alias().alias_name("alias/differential").target_key_id(side.key("main")).send().await
+        side.kms
+            .create_alias()
+            .alias_name("alias/differential")
+            .target_key_id(side.key("main"))
+            .send()
+            .await
     });
     report.compare(Check::new("CreateAlias (duplicate)"), &m, &s);
-    let (m, s) = both!(sides, |side| side.kms.list_aliases().key_id(side.key("main")).send().await);
+    let (m, s) = both!(sides, |side| side
+        .kms
+        .list_aliases()
+        .key_id(side.key("main"))
+        .send()
+        .await);
     report.compare(
         Check::new("ListAliases (KeyId)")
             .ignore(&["Aliases[].CreationDate", "Aliases[].LastUpdatedDate"])
@@ -475,7 +642,9 @@ async fn kms_and_sts_answers_match_moto() {
     );
     let (m, s) = both!(sides, |side| side.kms.list_aliases().send().await);
     report.compare(
-        Check::new("ListAliases").ignore(&["Aliases[].CreationDate", "Aliases[].LastUpdatedDate"]).values(&["Truncated"]),
+        Check::new("ListAliases")
+            .ignore(&["Aliases[].CreationDate", "Aliases[].LastUpdatedDate"])
+            .values(&["Truncated"]),
         &m,
         &s,
     );
@@ -496,7 +665,11 @@ async fn kms_and_sts_answers_match_moto() {
         }
         r
     });
-    report.compare(Check::new("Encrypt").ignore(&["EncryptionAlgorithm"]), &m, &s);
+    report.compare(
+        Check::new("Encrypt").ignore(&["EncryptionAlgorithm"]),
+        &m,
+        &s,
+    );
     let (m, s) = both!(sides, |side| {
         side.kms
             .decrypt()
@@ -505,7 +678,11 @@ async fn kms_and_sts_answers_match_moto() {
             .send()
             .await
     });
-    report.compare(Check::new("Decrypt").ignore(&["EncryptionAlgorithm"]), &m, &s);
+    report.compare(
+        Check::new("Decrypt").ignore(&["EncryptionAlgorithm"]),
+        &m,
+        &s,
+    );
     let (m, s) = both!(sides, |side| {
         side.kms
             .decrypt()
@@ -527,7 +704,13 @@ async fn kms_and_sts_answers_match_moto() {
             .await
     });
     report.compare(Check::new("GenerateDataKey"), &m, &s);
-    let (m, s) = both!(sides, |side| side.kms.generate_data_key().key_id(side.key("main")).number_of_bytes(64).send().await);
+    let (m, s) = both!(sides, |side| side
+        .kms
+        .generate_data_key()
+        .key_id(side.key("main"))
+        .number_of_bytes(64)
+        .send()
+        .await);
     report.compare(Check::new("GenerateDataKey (NumberOfBytes)"), &m, &s);
     let (m, s) = both!(sides, |side| {
         side.kms
@@ -540,45 +723,126 @@ async fn kms_and_sts_answers_match_moto() {
     report.compare(Check::new("GenerateDataKeyWithoutPlaintext"), &m, &s);
 
     // Enable / disable.
-    let (m, s) = both!(sides, |side| side.kms.disable_key().key_id(side.key("main")).send().await);
+    let (m, s) = both!(sides, |side| side
+        .kms
+        .disable_key()
+        .key_id(side.key("main"))
+        .send()
+        .await);
     report.compare(Check::new("DisableKey"), &m, &s);
-    let (m, s) = both!(sides, |side| side.kms.describe_key().key_id(side.key("main")).send().await);
+    let (m, s) = both!(sides, |side| side
+        .kms
+        .describe_key()
+        .key_id(side.key("main"))
+        .send()
+        .await);
     report.compare(
-        Check::new("DescribeKey (disabled)").ignore(MOTO_KEY_METADATA_GAPS).values(KEY_METADATA_ENUMS),
+        Check::new("DescribeKey (disabled)")
+            .ignore(MOTO_KEY_METADATA_GAPS)
+            .values(KEY_METADATA_ENUMS),
         &m,
         &s,
     );
-    let (m, s) = both!(sides, |side| side.kms.enable_key().key_id(side.key("main")).send().await);
+    let (m, s) = both!(sides, |side| side
+        .kms
+        .enable_key()
+        .key_id(side.key("main"))
+        .send()
+        .await);
     report.compare(Check::new("EnableKey"), &m, &s);
 
     // Tags.
     let (m, s) = both!(sides, |side| {
-        side.kms.tag_resource().key_id(side.key("main")).tags(tag("project", "kmsworkshop")).tags(tag("team", "a")).send().await
+        side.kms
+            .tag_resource()
+            .key_id(side.key("main"))
+            .tags(tag("project", "kmsworkshop"))
+            .tags(tag("team", "a"))
+            .send()
+            .await
     });
     report.compare(Check::new("TagResource"), &m, &s);
-    let (m, s) = both!(sides, |side| side.kms.list_resource_tags().key_id(side.key("main")).send().await);
-    report.compare(Check::new("ListResourceTags").values(&["Tags", "Truncated"]), &m, &s);
-    let (m, s) = both!(sides, |side| side.kms.untag_resource().key_id(side.key("main")).tag_keys("team").send().await);
-    report.compare(Check::new("UntagResource"), &m, &s);
-    let (m, s) = both!(sides, |side| side.kms.list_resource_tags().key_id(side.key("main")).send().await);
-    report.compare(Check::new("ListResourceTags (after untag)").values(&["Tags", "Truncated"]), &m, &s);
-
-    // Policy and rotation. AWS answers GetKeyPolicy with PolicyName, and GetKeyRotationStatus
-    // with KeyId, RotationPeriodInDays and NextRotationDate (2024); moto 5.2 has neither.
-    let (m, s) = both!(sides, |side| side.kms.get_key_policy().key_id(side.key("main")).policy_name("default").send().await);
-    report.compare(Check::new("GetKeyPolicy").ignore(&["PolicyName"]), &m, &s);
-    let rotation_gaps: &[&str] = &["KeyId", "RotationPeriodInDays", "NextRotationDate"];
-    let (m, s) = both!(sides, |side| side.kms.get_key_rotation_status().key_id(side.key("main")).send().await);
-    report.compare(Check::new("GetKeyRotationStatus").ignore(rotation_gaps).values(&["KeyRotationEnabled"]), &m, &s);
-    let (m, s) = both!(sides, |side| side.kms.enable_key_rotation().key_id(side.key("main")).send().await);
-    report.compare(Check::new("EnableKeyRotation"), &m, &s);
-    let (m, s) = both!(sides, |side| side.kms.get_key_rotation_status().key_id(side.key("main")).send().await);
+    let (m, s) = both!(sides, |side| side
+        .kms
+        .list_resource_tags()
+        .key_id(side.key("main"))
+        .send()
+        .await);
     report.compare(
-        Check::new("GetKeyRotationStatus (enabled)").ignore(rotation_gaps).values(&["KeyRotationEnabled"]),
+        Check::new("ListResourceTags").values(&["Tags", "Truncated"]),
         &m,
         &s,
     );
-    let (m, s) = both!(sides, |side| side.kms.enable_key_rotation().key_id(side.key("external")).send().await);
+    let (m, s) = both!(sides, |side| side
+        .kms
+        .untag_resource()
+        .key_id(side.key("main"))
+        .tag_keys("team")
+        .send()
+        .await);
+    report.compare(Check::new("UntagResource"), &m, &s);
+    let (m, s) = both!(sides, |side| side
+        .kms
+        .list_resource_tags()
+        .key_id(side.key("main"))
+        .send()
+        .await);
+    report.compare(
+        Check::new("ListResourceTags (after untag)").values(&["Tags", "Truncated"]),
+        &m,
+        &s,
+    );
+
+    // Policy and rotation. AWS answers GetKeyPolicy with PolicyName, and GetKeyRotationStatus
+    // with KeyId, RotationPeriodInDays and NextRotationDate (2024); moto 5.2 has neither.
+    let (m, s) = both!(sides, |side| side
+        .kms
+        .get_key_policy()
+        .key_id(side.key("main"))
+        .policy_name("default")
+        .send()
+        .await);
+    report.compare(Check::new("GetKeyPolicy").ignore(&["PolicyName"]), &m, &s);
+    let rotation_gaps: &[&str] = &["KeyId", "RotationPeriodInDays", "NextRotationDate"];
+    let (m, s) = both!(sides, |side| side
+        .kms
+        .get_key_rotation_status()
+        .key_id(side.key("main"))
+        .send()
+        .await);
+    report.compare(
+        Check::new("GetKeyRotationStatus")
+            .ignore(rotation_gaps)
+            .values(&["KeyRotationEnabled"]),
+        &m,
+        &s,
+    );
+    let (m, s) = both!(sides, |side| side
+        .kms
+        .enable_key_rotation()
+        .key_id(side.key("main"))
+        .send()
+        .await);
+    report.compare(Check::new("EnableKeyRotation"), &m, &s);
+    let (m, s) = both!(sides, |side| side
+        .kms
+        .get_key_rotation_status()
+        .key_id(side.key("main"))
+        .send()
+        .await);
+    report.compare(
+        Check::new("GetKeyRotationStatus (enabled)")
+            .ignore(rotation_gaps)
+            .values(&["KeyRotationEnabled"]),
+        &m,
+        &s,
+    );
+    let (m, s) = both!(sides, |side| side
+        .kms
+        .enable_key_rotation()
+        .key_id(side.key("external"))
+        .send()
+        .await);
     report.compare(
         Check::new("EnableKeyRotation (EXTERNAL)").moto_differs(
             "moto enables rotation of keys with imported material; AWS refuses",
@@ -599,22 +863,47 @@ async fn kms_and_sts_answers_match_moto() {
             .send()
             .await
     });
-    report.compare(Check::new("GetParametersForImport").moto_differs("not implemented by moto 5.2", "ok"), &m, &s);
+    report.compare(
+        Check::new("GetParametersForImport").moto_differs("not implemented by moto 5.2", "ok"),
+        &m,
+        &s,
+    );
 
     // Deletion window. AWS answers ScheduleKeyDeletion with KeyState and PendingWindowInDays
     // too; moto 5.2 with KeyId and DeletionDate only, and it accepts any window (AWS: 7–30).
     let (m, s) = both!(sides, |side| {
-        side.kms.schedule_key_deletion().key_id(side.key("main")).pending_window_in_days(7).send().await
+        side.kms
+            .schedule_key_deletion()
+            .key_id(side.key("main"))
+            .pending_window_in_days(7)
+            .send()
+            .await
     });
-    report.compare(Check::new("ScheduleKeyDeletion").ignore(&["KeyState", "PendingWindowInDays"]), &m, &s);
-    let (m, s) = both!(sides, |side| side.kms.describe_key().key_id(side.key("main")).send().await);
     report.compare(
-        Check::new("DescribeKey (pending deletion)").ignore(MOTO_KEY_METADATA_GAPS).values(KEY_METADATA_ENUMS),
+        Check::new("ScheduleKeyDeletion").ignore(&["KeyState", "PendingWindowInDays"]),
+        &m,
+        &s,
+    );
+    let (m, s) = both!(sides, |side| side
+        .kms
+        .describe_key()
+        .key_id(side.key("main"))
+        .send()
+        .await);
+    report.compare(
+        Check::new("DescribeKey (pending deletion)")
+            .ignore(MOTO_KEY_METADATA_GAPS)
+            .values(KEY_METADATA_ENUMS),
         &m,
         &s,
     );
     let (m, s) = both!(sides, |side| {
-        side.kms.schedule_key_deletion().key_id(side.key("main")).pending_window_in_days(7).send().await
+        side.kms
+            .schedule_key_deletion()
+            .key_id(side.key("main"))
+            .pending_window_in_days(7)
+            .send()
+            .await
     });
     report.compare(
         Check::new("ScheduleKeyDeletion (again)").moto_differs(
@@ -624,20 +913,39 @@ async fn kms_and_sts_answers_match_moto() {
         &m,
         &s,
     );
-    let (m, s) = both!(sides, |side| side.kms.cancel_key_deletion().key_id(side.key("main")).send().await);
+    let (m, s) = both!(sides, |side| side
+        .kms
+        .cancel_key_deletion()
+        .key_id(side.key("main"))
+        .send()
+        .await);
     report.compare(Check::new("CancelKeyDeletion"), &m, &s);
-    let (m, s) = both!(sides, |side| side.kms.describe_key().key_id(side.key("main")).send().await);
+    let (m, s) = both!(sides, |side| side
+        .kms
+        .describe_key()
+        .key_id(side.key("main"))
+        .send()
+        .await);
     report.compare(
-        Check::new("DescribeKey (deletion cancelled)").ignore(MOTO_KEY_METADATA_GAPS).values(KEY_METADATA_ENUMS),
+        Check::new("DescribeKey (deletion cancelled)")
+            .ignore(MOTO_KEY_METADATA_GAPS)
+            .values(KEY_METADATA_ENUMS),
         &m,
         &s,
     );
     let (m, s) = both!(sides, |side| {
-        side.kms.schedule_key_deletion().key_id(side.key("main")).pending_window_in_days(3).send().await
+        side.kms
+            .schedule_key_deletion()
+            .key_id(side.key("main"))
+            .pending_window_in_days(3)
+            .send()
+            .await
     });
     report.compare(
-        Check::new("ScheduleKeyDeletion (window 3)")
-            .moto_differs("moto accepts any window; AWS requires 7-30 days", "ValidationException"),
+        Check::new("ScheduleKeyDeletion (window 3)").moto_differs(
+            "moto accepts any window; AWS requires 7-30 days",
+            "ValidationException",
+        ),
         &m,
         &s,
     );
@@ -647,7 +955,11 @@ async fn kms_and_sts_answers_match_moto() {
     for (op, outcome, detail) in &report.rows {
         println!("{op:<36} {outcome:<48} {detail}");
     }
-    let skipped = report.rows.iter().filter(|r| r.2.starts_with("not compared")).count();
+    let skipped = report
+        .rows
+        .iter()
+        .filter(|r| r.2.starts_with("not compared"))
+        .count();
     println!(
         "{} operations: {} compared with moto, {} checked against AWS's documented answer only; {} differences",
         report.rows.len(),
@@ -655,5 +967,9 @@ async fn kms_and_sts_answers_match_moto() {
         skipped,
         report.failures.len()
     );
-    assert!(report.failures.is_empty(), "moto and the sandbox differ:\n  {}", report.failures.join("\n  "));
+    assert!(
+        report.failures.is_empty(),
+        "moto and the sandbox differ:\n  {}",
+        report.failures.join("\n  ")
+    );
 }

@@ -91,16 +91,29 @@ impl Side {
             .await;
         let capture = Capture::default();
         let sns = aws_sdk_sns::Client::from_conf(
-            aws_sdk_sns::config::Builder::from(&sdk).interceptor(capture.clone()).build(),
+            aws_sdk_sns::config::Builder::from(&sdk)
+                .interceptor(capture.clone())
+                .build(),
         );
         let events = aws_sdk_eventbridge::Client::from_conf(
-            aws_sdk_eventbridge::config::Builder::from(&sdk).interceptor(capture.clone()).build(),
+            aws_sdk_eventbridge::config::Builder::from(&sdk)
+                .interceptor(capture.clone())
+                .build(),
         );
-        Side { name, sns, events, capture, ids: BTreeMap::new() }
+        Side {
+            name,
+            sns,
+            events,
+            capture,
+            ids: BTreeMap::new(),
+        }
     }
 
     fn id(&self, role: &str) -> String {
-        self.ids.get(role).cloned().unwrap_or_else(|| panic!("{}: nothing recorded as '{role}'", self.name))
+        self.ids
+            .get(role)
+            .cloned()
+            .unwrap_or_else(|| panic!("{}: nothing recorded as '{role}'", self.name))
     }
 
     /// Turn an SDK result into an outcome: the raw body as JSON, or the error code.
@@ -153,7 +166,9 @@ fn unescape(s: &str) -> String {
             "gt" => Some('>'),
             "quot" => Some('"'),
             "apos" => Some('\''),
-            e if e.starts_with("#x") => u32::from_str_radix(&e[2..], 16).ok().and_then(char::from_u32),
+            e if e.starts_with("#x") => u32::from_str_radix(&e[2..], 16)
+                .ok()
+                .and_then(char::from_u32),
             e if e.starts_with('#') => e[1..].parse::<u32>().ok().and_then(char::from_u32),
             _ => None,
         };
@@ -194,8 +209,15 @@ fn parse_xml(text: &str) -> Option<Node> {
         }
         let self_closing = tag.ends_with('/');
         let tag = tag.trim_end_matches('/');
-        let name = tag.split_whitespace().next().unwrap_or_default().to_string();
-        let node = Node { name, ..Node::default() };
+        let name = tag
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let node = Node {
+            name,
+            ..Node::default()
+        };
         if self_closing {
             stack.last_mut()?.children.push(node);
         } else {
@@ -221,13 +243,28 @@ fn node_json(n: &Node) -> J {
     if n.children.iter().all(|c| c.name == "entry") {
         let mut m = serde_json::Map::new();
         for e in &n.children {
-            let key = e.children.iter().find(|c| c.name == "key").map(|k| k.text.clone()).unwrap_or_default();
-            let value = e.children.iter().find(|c| c.name == "value").map(node_json).unwrap_or(J::Null);
+            let key = e
+                .children
+                .iter()
+                .find(|c| c.name == "key")
+                .map(|k| k.text.clone())
+                .unwrap_or_default();
+            let value = e
+                .children
+                .iter()
+                .find(|c| c.name == "value")
+                .map(node_json)
+                .unwrap_or(J::Null);
             m.insert(key, value);
         }
         return J::Object(m);
     }
-    J::Object(n.children.iter().map(|c| (c.name.clone(), node_json(c))).collect())
+    J::Object(
+        n.children
+            .iter()
+            .map(|c| (c.name.clone(), node_json(c)))
+            .collect(),
+    )
 }
 
 /// JSON bodies as they are; an awsQuery answer as its `…Result` element, plus whether that
@@ -271,7 +308,11 @@ fn shape(v: &J) -> BTreeMap<String, &'static str> {
     fn walk(prefix: &str, v: &J, out: &mut BTreeMap<String, &'static str>, depth: usize) {
         if let J::Object(m) = v {
             for (k, child) in m {
-                let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 out.insert(path.clone(), type_name(child));
                 if depth < 2 {
                     match child {
@@ -321,9 +362,12 @@ fn values_at<'a>(v: &'a J, path: &str) -> Vec<&'a J> {
 /// moto writes unset members as `null`; AWS leaves absent members out. Drop them.
 fn without_nulls(v: &J) -> J {
     match v {
-        J::Object(m) => {
-            J::Object(m.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), without_nulls(v))).collect())
-        }
+        J::Object(m) => J::Object(
+            m.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
         J::Array(a) => J::Array(a.iter().map(without_nulls).collect()),
         other => other.clone(),
     }
@@ -343,7 +387,11 @@ fn has_null(v: &J) -> bool {
 fn with_sandbox_account(v: &J) -> J {
     match v {
         J::String(s) => J::String(s.replace(MOTO_ACCOUNT, common::ACCOUNT)),
-        J::Object(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), with_sandbox_account(v))).collect()),
+        J::Object(m) => J::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), with_sandbox_account(v)))
+                .collect(),
+        ),
         J::Array(a) => J::Array(a.iter().map(with_sandbox_account).collect()),
         other => other.clone(),
     }
@@ -354,7 +402,8 @@ const MOTO_ACCOUNT: &str = "123456789012";
 /// A string member holding JSON (a policy, an event pattern) as parsed JSON, so that moto's
 /// re-serialisation (spaces, key order) does not count as a difference.
 fn as_json_text(v: Option<&J>) -> Option<J> {
-    v.and_then(J::as_str).and_then(|s| serde_json::from_str::<J>(s).ok())
+    v.and_then(J::as_str)
+        .and_then(|s| serde_json::from_str::<J>(s).ok())
 }
 
 /// Operation outputs in botocore's service models, the authority on shapes (DESIGN.md
@@ -383,11 +432,20 @@ for svc in ("sns", "events"):
                 out[svc + ":" + name + ":" + member + suffix] = [True, list(shape.get("members", {}))]
 print(json.dumps(out))
 "#;
-    let out = std::process::Command::new(python).args(["-c", script]).output().expect("run the virtualenv's python");
-    assert!(out.status.success(), "reading botocore's models failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = std::process::Command::new(python)
+        .args(["-c", script])
+        .output()
+        .expect("run the virtualenv's python");
+    assert!(
+        out.status.success(),
+        "reading botocore's models failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let raw: BTreeMap<String, (bool, Vec<String>)> =
         serde_json::from_slice(&out.stdout).expect("model outputs as JSON");
-    raw.into_iter().map(|(k, (has, m))| (k, (has, m.into_iter().collect()))).collect()
+    raw.into_iter()
+        .map(|(k, (has, m))| (k, (has, m.into_iter().collect())))
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -413,7 +471,14 @@ struct Check<'a> {
 
 impl<'a> Check<'a> {
     fn new(op: &'a str) -> Self {
-        Check { op, ignore: &[], values: &[], json_values: &[], aws_values: Vec::new(), moto_differs: None }
+        Check {
+            op,
+            ignore: &[],
+            values: &[],
+            json_values: &[],
+            aws_values: Vec::new(),
+            moto_differs: None,
+        }
     }
     fn ignore(mut self, paths: &'a [&'a str]) -> Self {
         self.ignore = paths;
@@ -456,10 +521,16 @@ impl Report {
     fn check_model(&mut self, c: &Check<'_>, sandbox: &J, result_element: Option<bool>) {
         let (svc, op) = c.api();
         if has_null(sandbox) {
-            self.failures.push(format!("{}: the sandbox answered with a null member: {sandbox}", c.op));
+            self.failures.push(format!(
+                "{}: the sandbox answered with a null member: {sandbox}",
+                c.op
+            ));
         }
         let Some((has_output, allowed)) = self.model.get(&format!("{svc}:{op}")) else {
-            self.failures.push(format!("{}: no operation {svc}:{op} in botocore's model", c.op));
+            self.failures.push(format!(
+                "{}: no operation {svc}:{op} in botocore's model",
+                c.op
+            ));
             return;
         };
         if result_element == Some(false) && *has_output {
@@ -481,16 +552,26 @@ impl Report {
                 J::Array(a) => (format!("{svc}:{op}:{member}[]"), a.iter().collect()),
                 other => (format!("{svc}:{op}:{member}"), vec![other]),
             };
-            let Some((_, nested)) = self.model.get(&key) else { continue };
+            let Some((_, nested)) = self.model.get(&key) else {
+                continue;
+            };
             for item in items {
-                let extra = item.as_object().into_iter().flatten().map(|(k, _)| k).filter(|k| !nested.contains(*k));
+                let extra = item
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, _)| k)
+                    .filter(|k| !nested.contains(*k));
                 unknown.extend(extra.map(|k| format!("{member}.{k}")));
             }
         }
         unknown.sort();
         unknown.dedup();
         if !unknown.is_empty() {
-            self.failures.push(format!("{}: members not in botocore's model: {unknown:?}", c.op));
+            self.failures.push(format!(
+                "{}: members not in botocore's model: {unknown:?}",
+                c.op
+            ));
         }
     }
 
@@ -499,7 +580,10 @@ impl Report {
         for (path, want) in &c.aws_values {
             let got = values_at(sandbox, path);
             if got.is_empty() || got.iter().any(|g| *g != want) {
-                self.failures.push(format!("{}: {path} is {got:?} from the sandbox; AWS answers {want}", c.op));
+                self.failures.push(format!(
+                    "{}: {path} is {got:?} from the sandbox; AWS answers {want}",
+                    c.op
+                ));
             }
         }
         c.aws_values.len()
@@ -514,7 +598,10 @@ impl Report {
         if let Some((why, expect)) = c.moto_differs {
             let got = sandbox.label();
             if got != expect {
-                self.failures.push(format!("{}: the sandbox answered {got}, AWS answers {expect}", c.op));
+                self.failures.push(format!(
+                    "{}: the sandbox answered {got}, AWS answers {expect}",
+                    c.op
+                ));
             }
             self.aws_only += 1;
             self.rows.push((
@@ -527,34 +614,51 @@ impl Report {
         match (moto, sandbox) {
             (Outcome::Err(a), Outcome::Err(b)) => {
                 if a != b {
-                    self.failures.push(format!("{}: moto answered {a}, the sandbox {b}", c.op));
+                    self.failures
+                        .push(format!("{}: moto answered {a}, the sandbox {b}", c.op));
                 }
-                self.rows.push((c.op.to_string(), format!("error {b}"), "error code".to_string()));
+                self.rows.push((
+                    c.op.to_string(),
+                    format!("error {b}"),
+                    "error code".to_string(),
+                ));
             }
             (Outcome::Ok(a, _), Outcome::Ok(b, _)) => {
                 let a = with_sandbox_account(&without_nulls(a));
                 let ignored = |p: &String| {
-                    c.ignore
-                        .iter()
-                        .any(|i| p == i || p.starts_with(&format!("{i}.")) || p.starts_with(&format!("{i}[]")))
+                    c.ignore.iter().any(|i| {
+                        p == i
+                            || p.starts_with(&format!("{i}."))
+                            || p.starts_with(&format!("{i}[]"))
+                    })
                 };
-                let sa: BTreeMap<_, _> = shape(&a).into_iter().filter(|(p, _)| !ignored(p)).collect();
-                let sb: BTreeMap<_, _> = shape(b).into_iter().filter(|(p, _)| !ignored(p)).collect();
+                let sa: BTreeMap<_, _> =
+                    shape(&a).into_iter().filter(|(p, _)| !ignored(p)).collect();
+                let sb: BTreeMap<_, _> =
+                    shape(b).into_iter().filter(|(p, _)| !ignored(p)).collect();
                 let keys: BTreeSet<&String> = sa.keys().chain(sb.keys()).collect();
                 for k in &keys {
                     match (sa.get(*k), sb.get(*k)) {
-                        (Some(x), Some(y)) if x != y => {
-                            self.failures.push(format!("{}: {k} is a {x} from moto but a {y} from the sandbox", c.op))
-                        }
-                        (Some(_), None) => self.failures.push(format!("{}: {k} only in moto's answer", c.op)),
-                        (None, Some(_)) => self.failures.push(format!("{}: {k} only in the sandbox's answer", c.op)),
+                        (Some(x), Some(y)) if x != y => self.failures.push(format!(
+                            "{}: {k} is a {x} from moto but a {y} from the sandbox",
+                            c.op
+                        )),
+                        (Some(_), None) => self
+                            .failures
+                            .push(format!("{}: {k} only in moto's answer", c.op)),
+                        (None, Some(_)) => self
+                            .failures
+                            .push(format!("{}: {k} only in the sandbox's answer", c.op)),
                         _ => {}
                     }
                 }
                 for p in c.values {
                     let (x, y) = (values_at(&a, p), values_at(b, p));
                     if x != y {
-                        self.failures.push(format!("{}: {p} is {x:?} from moto but {y:?} from the sandbox", c.op));
+                        self.failures.push(format!(
+                            "{}: {p} is {x:?} from moto but {y:?} from the sandbox",
+                            c.op
+                        ));
                     }
                 }
                 for p in c.json_values {
@@ -563,19 +667,27 @@ impl Report {
                         as_json_text(values_at(b, p).first().copied()),
                     );
                     if x.is_none() || x != y {
-                        self.failures
-                            .push(format!("{}: {p} (JSON) is {x:?} from moto but {y:?} from the sandbox", c.op));
+                        self.failures.push(format!(
+                            "{}: {p} (JSON) is {x:?} from moto but {y:?} from the sandbox",
+                            c.op
+                        ));
                     }
                 }
-                let mut detail = format!("{} members, {} values", keys.len(), c.values.len() + c.json_values.len());
+                let mut detail = format!(
+                    "{} members, {} values",
+                    keys.len(),
+                    c.values.len() + c.json_values.len()
+                );
                 if aws_checked > 0 {
                     detail.push_str(&format!("; {aws_checked} checked against AWS"));
                 }
                 self.rows.push((c.op.to_string(), "ok".to_string(), detail));
             }
             (a, b) => {
-                self.failures.push(format!("{}: moto answered {a:?}, the sandbox {b:?}", c.op));
-                self.rows.push((c.op.to_string(), "MISMATCH".to_string(), String::new()));
+                self.failures
+                    .push(format!("{}: moto answered {a:?}, the sandbox {b:?}", c.op));
+                self.rows
+                    .push((c.op.to_string(), "MISMATCH".to_string(), String::new()));
             }
         }
     }
@@ -644,24 +756,47 @@ fn kms_event(event_name: &str) -> String {
 async fn sns_operations(sides: &mut [Side; 2], report: &mut Report) {
     // CreateTopic with a DisplayName; the same request again returns the same topic.
     let (m, s) = both!(sides, |side| {
-        let r = side.sns.create_topic().name("differential").attributes("DisplayName", "Differential").send().await;
+        let r = side
+            .sns
+            .create_topic()
+            .name("differential")
+            .attributes("DisplayName", "Differential")
+            .send()
+            .await;
         if let Ok(o) = &r {
-            side.ids.insert("topic", o.topic_arn().unwrap_or_default().to_string());
+            side.ids
+                .insert("topic", o.topic_arn().unwrap_or_default().to_string());
         }
         r
     });
     report.compare(Check::new("sns:CreateTopic"), &m, &s);
     let (m, s) = both!(sides, |side| {
-        let r = side.sns.create_topic().name("differential").attributes("DisplayName", "Differential").send().await;
+        let r = side
+            .sns
+            .create_topic()
+            .name("differential")
+            .attributes("DisplayName", "Differential")
+            .send()
+            .await;
         if let Ok(o) = &r {
-            side.ids.insert("topic again", o.topic_arn().unwrap_or_default().to_string());
+            side.ids
+                .insert("topic again", o.topic_arn().unwrap_or_default().to_string());
         }
         r
     });
-    report.compare(Check::new("sns:CreateTopic (again, same attributes)"), &m, &s);
+    report.compare(
+        Check::new("sns:CreateTopic (again, same attributes)"),
+        &m,
+        &s,
+    );
     for side in sides.iter() {
         let (a, b) = (side.id("topic"), side.id("topic again"));
-        report.expect("sns:CreateTopic (again)", side.name, a == b, format!("a second topic {b} (first {a})"));
+        report.expect(
+            "sns:CreateTopic (again)",
+            side.name,
+            a == b,
+            format!("a second topic {b} (first {a})"),
+        );
     }
 
     let (m, s) = both!(sides, |side| side.sns.list_topics().send().await);
@@ -670,7 +805,12 @@ async fn sns_operations(sides: &mut [Side; 2], report: &mut Report) {
     // Attributes: the same keys on both sides, except that moto 5.2 lists an empty
     // DeliveryPolicy, which AWS leaves out until a delivery policy is set.
     const TOPIC_ATTR_GAPS: &[&str] = &["Attributes.DeliveryPolicy"];
-    let (m, s) = both!(sides, |side| side.sns.get_topic_attributes().topic_arn(side.id("topic")).send().await);
+    let (m, s) = both!(sides, |side| side
+        .sns
+        .get_topic_attributes()
+        .topic_arn(side.id("topic"))
+        .send()
+        .await);
     report.compare(
         Check::new("sns:GetTopicAttributes")
             .ignore(TOPIC_ATTR_GAPS)
@@ -706,7 +846,12 @@ async fn sns_operations(sides: &mut [Side; 2], report: &mut Report) {
             .await
     });
     report.compare(Check::new("sns:SetTopicAttributes (Policy)"), &m, &s);
-    let (m, s) = both!(sides, |side| side.sns.get_topic_attributes().topic_arn(side.id("topic")).send().await);
+    let (m, s) = both!(sides, |side| side
+        .sns
+        .get_topic_attributes()
+        .topic_arn(side.id("topic"))
+        .send()
+        .await);
     report.compare(
         Check::new("sns:GetTopicAttributes (after set)")
             .ignore(TOPIC_ATTR_GAPS)
@@ -736,9 +881,19 @@ async fn sns_operations(sides: &mut [Side; 2], report: &mut Report) {
     // "pending confirmation" unless ReturnSubscriptionArn is set, and the listings show
     // "PendingConfirmation" in place of the ARN.
     let (m, s) = both!(sides, |side| {
-        side.sns.subscribe().topic_arn(side.id("topic")).protocol("email").endpoint("learner@example.com").send().await
+        side.sns
+            .subscribe()
+            .topic_arn(side.id("topic"))
+            .protocol("email")
+            .endpoint("learner@example.com")
+            .send()
+            .await
     });
-    report.compare(Check::new("sns:Subscribe (email)").aws("SubscriptionArn", json!("pending confirmation")), &m, &s);
+    report.compare(
+        Check::new("sns:Subscribe (email)").aws("SubscriptionArn", json!("pending confirmation")),
+        &m,
+        &s,
+    );
     let (m, s) = both!(sides, |side| {
         let r = side
             .sns
@@ -750,17 +905,25 @@ async fn sns_operations(sides: &mut [Side; 2], report: &mut Report) {
             .send()
             .await;
         if let Ok(o) = &r {
-            side.ids.insert("subscription", o.subscription_arn().unwrap_or_default().to_string());
+            side.ids.insert(
+                "subscription",
+                o.subscription_arn().unwrap_or_default().to_string(),
+            );
         }
         r
     });
-    report.compare(Check::new("sns:Subscribe (email, ReturnSubscriptionArn)"), &m, &s);
+    report.compare(
+        Check::new("sns:Subscribe (email, ReturnSubscriptionArn)"),
+        &m,
+        &s,
+    );
     for side in sides.iter() {
         let (topic, sub) = (side.id("topic"), side.id("subscription"));
         report.expect(
             "sns:Subscribe (ReturnSubscriptionArn)",
             side.name,
-            sub.strip_prefix(&format!("{topic}:")).is_some_and(|id| id.len() == 36),
+            sub.strip_prefix(&format!("{topic}:"))
+                .is_some_and(|id| id.len() == 36),
             format!("{sub} is not <topic ARN>:<uuid>"),
         );
     }
@@ -769,30 +932,54 @@ async fn sns_operations(sides: &mut [Side; 2], report: &mut Report) {
     report.compare(
         Check::new("sns:ListSubscriptions")
             .values(&["Subscriptions[].Protocol"])
-            .aws("Subscriptions[].SubscriptionArn", json!("PendingConfirmation")),
+            .aws(
+                "Subscriptions[].SubscriptionArn",
+                json!("PendingConfirmation"),
+            ),
         &m,
         &s,
     );
-    let (m, s) = both!(sides, |side| side.sns.list_subscriptions_by_topic().topic_arn(side.id("topic")).send().await);
+    let (m, s) = both!(sides, |side| side
+        .sns
+        .list_subscriptions_by_topic()
+        .topic_arn(side.id("topic"))
+        .send()
+        .await);
     report.compare(
         Check::new("sns:ListSubscriptionsByTopic")
             .values(&["Subscriptions[].Protocol"])
-            .aws("Subscriptions[].SubscriptionArn", json!("PendingConfirmation")),
+            .aws(
+                "Subscriptions[].SubscriptionArn",
+                json!("PendingConfirmation"),
+            ),
         &m,
         &s,
     );
     let (m, s) = both!(sides, |side| {
-        side.sns.get_subscription_attributes().subscription_arn(side.id("subscription")).send().await
+        side.sns
+            .get_subscription_attributes()
+            .subscription_arn(side.id("subscription"))
+            .send()
+            .await
     });
     report.compare(
         Check::new("sns:GetSubscriptionAttributes (pending)")
-            .values(&["Attributes.Protocol", "Attributes.Endpoint", "Attributes.RawMessageDelivery"])
+            .values(&[
+                "Attributes.Protocol",
+                "Attributes.Endpoint",
+                "Attributes.RawMessageDelivery",
+            ])
             .aws("Attributes.PendingConfirmation", json!("true"))
             .aws("Attributes.ConfirmationWasAuthenticated", json!("false")),
         &m,
         &s,
     );
-    let (m, s) = both!(sides, |side| side.sns.get_topic_attributes().topic_arn(side.id("topic")).send().await);
+    let (m, s) = both!(sides, |side| side
+        .sns
+        .get_topic_attributes()
+        .topic_arn(side.id("topic"))
+        .send()
+        .await);
     report.compare(
         Check::new("sns:GetTopicAttributes (two pending)")
             .ignore(TOPIC_ATTR_GAPS)
@@ -824,17 +1011,45 @@ async fn sns_operations(sides: &mut [Side; 2], report: &mut Report) {
             .await
     });
     report.compare(Check::new("sns:TagResource"), &m, &s);
-    let (m, s) = both!(sides, |side| side.sns.list_tags_for_resource().resource_arn(side.id("topic")).send().await);
-    report.compare(Check::new("sns:ListTagsForResource").values(&["Tags"]), &m, &s);
-    let (m, s) =
-        both!(sides, |side| { side.sns.untag_resource().resource_arn(side.id("topic")).tag_keys("team").send().await });
+    let (m, s) = both!(sides, |side| side
+        .sns
+        .list_tags_for_resource()
+        .resource_arn(side.id("topic"))
+        .send()
+        .await);
+    report.compare(
+        Check::new("sns:ListTagsForResource").values(&["Tags"]),
+        &m,
+        &s,
+    );
+    let (m, s) = both!(sides, |side| {
+        side.sns
+            .untag_resource()
+            .resource_arn(side.id("topic"))
+            .tag_keys("team")
+            .send()
+            .await
+    });
     report.compare(Check::new("sns:UntagResource"), &m, &s);
-    let (m, s) = both!(sides, |side| side.sns.list_tags_for_resource().resource_arn(side.id("topic")).send().await);
-    report.compare(Check::new("sns:ListTagsForResource (after untag)").values(&["Tags"]), &m, &s);
+    let (m, s) = both!(sides, |side| side
+        .sns
+        .list_tags_for_resource()
+        .resource_arn(side.id("topic"))
+        .send()
+        .await);
+    report.compare(
+        Check::new("sns:ListTagsForResource (after untag)").values(&["Tags"]),
+        &m,
+        &s,
+    );
 
     // Errors.
     let (m, s) = both!(sides, |side| {
-        side.sns.get_topic_attributes().topic_arn(format!("{}-missing", side.id("topic"))).send().await
+        side.sns
+            .get_topic_attributes()
+            .topic_arn(format!("{}-missing", side.id("topic")))
+            .send()
+            .await
     });
     report.compare(Check::new("sns:GetTopicAttributes (missing topic)"), &m, &s);
     let (m, s) = both!(sides, |side| {
@@ -847,38 +1062,76 @@ async fn sns_operations(sides: &mut [Side; 2], report: &mut Report) {
             .await
     });
     report.compare(
-        Check::new("sns:Subscribe (invalid protocol)")
-            .moto_differs("moto 5.2 accepts any protocol string; AWS refuses it", "InvalidParameter"),
+        Check::new("sns:Subscribe (invalid protocol)").moto_differs(
+            "moto 5.2 accepts any protocol string; AWS refuses it",
+            "InvalidParameter",
+        ),
         &m,
         &s,
     );
     let (m, s) = both!(sides, |side| {
-        side.sns.subscribe().topic_arn(side.id("topic")).protocol("email").endpoint("not an email").send().await
+        side.sns
+            .subscribe()
+            .topic_arn(side.id("topic"))
+            .protocol("email")
+            .endpoint("not an email")
+            .send()
+            .await
     });
     report.compare(
-        Check::new("sns:Subscribe (invalid email)")
-            .moto_differs("moto 5.2 does not validate email endpoints; AWS refuses them", "InvalidParameter"),
+        Check::new("sns:Subscribe (invalid email)").moto_differs(
+            "moto 5.2 does not validate email endpoints; AWS refuses them",
+            "InvalidParameter",
+        ),
         &m,
         &s,
     );
 
     // Unsubscribe and delete.
-    let (m, s) = both!(sides, |side| side.sns.unsubscribe().subscription_arn(side.id("subscription")).send().await);
+    let (m, s) = both!(sides, |side| side
+        .sns
+        .unsubscribe()
+        .subscription_arn(side.id("subscription"))
+        .send()
+        .await);
     report.compare(Check::new("sns:Unsubscribe"), &m, &s);
-    let (m, s) = both!(sides, |side| side.sns.list_subscriptions_by_topic().topic_arn(side.id("topic")).send().await);
+    let (m, s) = both!(sides, |side| side
+        .sns
+        .list_subscriptions_by_topic()
+        .topic_arn(side.id("topic"))
+        .send()
+        .await);
     report.compare(
         Check::new("sns:ListSubscriptionsByTopic (after unsubscribe)")
             // moto also kept the subscriptions with an invalid protocol and email it accepted.
             .aws("Subscriptions[].Endpoint", json!("learner@example.com"))
-            .aws("Subscriptions[].SubscriptionArn", json!("PendingConfirmation")),
+            .aws(
+                "Subscriptions[].SubscriptionArn",
+                json!("PendingConfirmation"),
+            ),
         &m,
         &s,
     );
-    let (m, s) = both!(sides, |side| side.sns.delete_topic().topic_arn(side.id("topic")).send().await);
+    let (m, s) = both!(sides, |side| side
+        .sns
+        .delete_topic()
+        .topic_arn(side.id("topic"))
+        .send()
+        .await);
     report.compare(Check::new("sns:DeleteTopic"), &m, &s);
-    let (m, s) = both!(sides, |side| side.sns.delete_topic().topic_arn(side.id("topic")).send().await);
+    let (m, s) = both!(sides, |side| side
+        .sns
+        .delete_topic()
+        .topic_arn(side.id("topic"))
+        .send()
+        .await);
     report.compare(Check::new("sns:DeleteTopic (already deleted)"), &m, &s);
-    let (m, s) = both!(sides, |side| side.sns.get_topic_attributes().topic_arn(side.id("topic")).send().await);
+    let (m, s) = both!(sides, |side| side
+        .sns
+        .get_topic_attributes()
+        .topic_arn(side.id("topic"))
+        .send()
+        .await);
     report.compare(Check::new("sns:GetTopicAttributes (deleted topic)"), &m, &s);
     let (m, s) = both!(sides, |side| side.sns.list_topics().send().await);
     report.compare(Check::new("sns:ListTopics (after delete)"), &m, &s);
@@ -887,8 +1140,16 @@ async fn sns_operations(sides: &mut [Side; 2], report: &mut Report) {
 async fn eventbridge_operations(sides: &mut [Side; 2], report: &mut Report) {
     // A topic to point targets at.
     for side in sides.iter_mut() {
-        let arn =
-            side.sns.create_topic().name("differential-target").send().await.unwrap().topic_arn().unwrap().to_string();
+        let arn = side
+            .sns
+            .create_topic()
+            .name("differential-target")
+            .send()
+            .await
+            .unwrap()
+            .topic_arn()
+            .unwrap()
+            .to_string();
         side.ids.insert("target topic", arn);
     }
 
@@ -905,7 +1166,8 @@ async fn eventbridge_operations(sides: &mut [Side; 2], report: &mut Report) {
             .send()
             .await;
         if let Ok(o) = &r {
-            side.ids.insert("rule", o.rule_arn().unwrap_or_default().to_string());
+            side.ids
+                .insert("rule", o.rule_arn().unwrap_or_default().to_string());
         }
         r
     });
@@ -919,46 +1181,104 @@ async fn eventbridge_operations(sides: &mut [Side; 2], report: &mut Report) {
             .send()
             .await
     });
-    report.compare(Check::new("events:PutRule (ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS)"), &m, &s);
+    report.compare(
+        Check::new("events:PutRule (ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS)"),
+        &m,
+        &s,
+    );
 
     const RULE_VALUES: &[&str] = &["Name", "State", "Description", "EventBusName", "CreatedBy"];
     // moto 5.2 lists each rule with CreatedBy, which botocore's `Rule` shape (ListRules) lacks.
     const MOTO_RULE_GAPS: &[&str] = &["Rules[].CreatedBy"];
-    let (m, s) = both!(sides, |side| side.events.describe_rule().name("differential-kms").send().await);
-    report.compare(Check::new("events:DescribeRule").values(RULE_VALUES).json_values(&["EventPattern"]), &m, &s);
-    let (m, s) = both!(sides, |side| side.events.describe_rule().name("differential-management").send().await);
+    let (m, s) = both!(sides, |side| side
+        .events
+        .describe_rule()
+        .name("differential-kms")
+        .send()
+        .await);
     report.compare(
-        Check::new("events:DescribeRule (all management events)").values(RULE_VALUES).json_values(&["EventPattern"]),
+        Check::new("events:DescribeRule")
+            .values(RULE_VALUES)
+            .json_values(&["EventPattern"]),
         &m,
         &s,
     );
-    let (m, s) = both!(sides, |side| side.events.list_rules().name_prefix("differential-").send().await);
+    let (m, s) = both!(sides, |side| side
+        .events
+        .describe_rule()
+        .name("differential-management")
+        .send()
+        .await);
     report.compare(
-        Check::new("events:ListRules (NamePrefix)").ignore(MOTO_RULE_GAPS).values(&[
-            "Rules[].Name",
-            "Rules[].State",
-            "Rules[].EventBusName",
-        ]),
+        Check::new("events:DescribeRule (all management events)")
+            .values(RULE_VALUES)
+            .json_values(&["EventPattern"]),
         &m,
         &s,
     );
-    let (m, s) = both!(sides, |side| side.events.list_rules().name_prefix("nothing-").send().await);
-    report.compare(Check::new("events:ListRules (NamePrefix, no match)").values(&["Rules"]), &m, &s);
+    let (m, s) = both!(sides, |side| side
+        .events
+        .list_rules()
+        .name_prefix("differential-")
+        .send()
+        .await);
+    report.compare(
+        Check::new("events:ListRules (NamePrefix)")
+            .ignore(MOTO_RULE_GAPS)
+            .values(&["Rules[].Name", "Rules[].State", "Rules[].EventBusName"]),
+        &m,
+        &s,
+    );
+    let (m, s) = both!(sides, |side| side
+        .events
+        .list_rules()
+        .name_prefix("nothing-")
+        .send()
+        .await);
+    report.compare(
+        Check::new("events:ListRules (NamePrefix, no match)").values(&["Rules"]),
+        &m,
+        &s,
+    );
 
     // Disable and enable.
-    let (m, s) = both!(sides, |side| side.events.disable_rule().name("differential-kms").send().await);
+    let (m, s) = both!(sides, |side| side
+        .events
+        .disable_rule()
+        .name("differential-kms")
+        .send()
+        .await);
     report.compare(Check::new("events:DisableRule"), &m, &s);
-    let (m, s) = both!(sides, |side| side.events.describe_rule().name("differential-kms").send().await);
+    let (m, s) = both!(sides, |side| side
+        .events
+        .describe_rule()
+        .name("differential-kms")
+        .send()
+        .await);
     report.compare(
-        Check::new("events:DescribeRule (disabled)").values(RULE_VALUES).aws("State", json!("DISABLED")),
+        Check::new("events:DescribeRule (disabled)")
+            .values(RULE_VALUES)
+            .aws("State", json!("DISABLED")),
         &m,
         &s,
     );
-    let (m, s) = both!(sides, |side| side.events.enable_rule().name("differential-kms").send().await);
+    let (m, s) = both!(sides, |side| side
+        .events
+        .enable_rule()
+        .name("differential-kms")
+        .send()
+        .await);
     report.compare(Check::new("events:EnableRule"), &m, &s);
-    let (m, s) = both!(sides, |side| side.events.describe_rule().name("differential-kms").send().await);
+    let (m, s) = both!(sides, |side| side
+        .events
+        .describe_rule()
+        .name("differential-kms")
+        .send()
+        .await);
     report.compare(
-        Check::new("events:DescribeRule (enabled)").values(RULE_VALUES).aws("State", json!("ENABLED")),
+        Check::new("events:DescribeRule (enabled)")
+            .values(RULE_VALUES)
+            .aws("State", json!("ENABLED")),
         &m,
         &s,
     );
@@ -968,7 +1288,13 @@ async fn eventbridge_operations(sides: &mut [Side; 2], report: &mut Report) {
         side.events
             .put_targets()
             .rule("differential-kms")
-            .targets(Target::builder().id("kms-alerts").arn(side.id("target topic")).build().unwrap())
+            .targets(
+                Target::builder()
+                    .id("kms-alerts")
+                    .arn(side.id("target topic"))
+                    .build()
+                    .unwrap(),
+            )
             .targets(
                 Target::builder()
                     .id("fixed-input")
@@ -980,21 +1306,61 @@ async fn eventbridge_operations(sides: &mut [Side; 2], report: &mut Report) {
             .send()
             .await
     });
-    report.compare(Check::new("events:PutTargets").values(&["FailedEntryCount", "FailedEntries"]), &m, &s);
-    let (m, s) = both!(sides, |side| side.events.list_targets_by_rule().rule("differential-kms").send().await);
-    report.compare(Check::new("events:ListTargetsByRule").values(&["Targets[].Id", "Targets[].Input"]), &m, &s);
-    let (m, s) =
-        both!(sides, |side| side.events.list_rule_names_by_target().target_arn(side.id("target topic")).send().await);
-    report.compare(Check::new("events:ListRuleNamesByTarget").values(&["RuleNames"]), &m, &s);
-    let (m, s) = both!(sides, |side| side.events.delete_rule().name("differential-kms").send().await);
+    report.compare(
+        Check::new("events:PutTargets").values(&["FailedEntryCount", "FailedEntries"]),
+        &m,
+        &s,
+    );
+    let (m, s) = both!(sides, |side| side
+        .events
+        .list_targets_by_rule()
+        .rule("differential-kms")
+        .send()
+        .await);
+    report.compare(
+        Check::new("events:ListTargetsByRule").values(&["Targets[].Id", "Targets[].Input"]),
+        &m,
+        &s,
+    );
+    let (m, s) = both!(sides, |side| side
+        .events
+        .list_rule_names_by_target()
+        .target_arn(side.id("target topic"))
+        .send()
+        .await);
+    report.compare(
+        Check::new("events:ListRuleNamesByTarget").values(&["RuleNames"]),
+        &m,
+        &s,
+    );
+    let (m, s) = both!(sides, |side| side
+        .events
+        .delete_rule()
+        .name("differential-kms")
+        .send()
+        .await);
     report.compare(Check::new("events:DeleteRule (with targets)"), &m, &s);
-    let (m, s) = both!(sides, |side| side.events.list_targets_by_rule().rule("differential-missing").send().await);
-    report.compare(Check::new("events:ListTargetsByRule (missing rule)"), &m, &s);
+    let (m, s) = both!(sides, |side| side
+        .events
+        .list_targets_by_rule()
+        .rule("differential-missing")
+        .send()
+        .await);
+    report.compare(
+        Check::new("events:ListTargetsByRule (missing rule)"),
+        &m,
+        &s,
+    );
 
     // Patterns and events. moto 5.2 does not implement TestEventPattern (it answers 200 with an
     // empty body), so the sandbox is checked against AWS's answers only.
     let (m, s) = both!(sides, |side| {
-        side.events.test_event_pattern().event_pattern(KMS_PATTERN).event(kms_event("GenerateDataKey")).send().await
+        side.events
+            .test_event_pattern()
+            .event_pattern(KMS_PATTERN)
+            .event(kms_event("GenerateDataKey"))
+            .send()
+            .await
     });
     report.compare(
         Check::new("events:TestEventPattern (match)")
@@ -1004,7 +1370,12 @@ async fn eventbridge_operations(sides: &mut [Side; 2], report: &mut Report) {
         &s,
     );
     let (m, s) = both!(sides, |side| {
-        side.events.test_event_pattern().event_pattern(KMS_PATTERN).event(kms_event("Encrypt")).send().await
+        side.events
+            .test_event_pattern()
+            .event_pattern(KMS_PATTERN)
+            .event(kms_event("Encrypt"))
+            .send()
+            .await
     });
     report.compare(
         Check::new("events:TestEventPattern (no match)")
@@ -1022,8 +1393,10 @@ async fn eventbridge_operations(sides: &mut [Side; 2], report: &mut Report) {
             .await
     });
     report.compare(
-        Check::new("events:TestEventPattern (invalid pattern)")
-            .moto_differs("not implemented by moto 5.2 (empty answer)", "InvalidEventPatternException"),
+        Check::new("events:TestEventPattern (invalid pattern)").moto_differs(
+            "not implemented by moto 5.2 (empty answer)",
+            "InvalidEventPatternException",
+        ),
         &m,
         &s,
     );
@@ -1043,73 +1416,197 @@ async fn eventbridge_operations(sides: &mut [Side; 2], report: &mut Report) {
             .send()
             .await
     });
-    report.compare(Check::new("events:PutEvents").values(&["FailedEntryCount"]), &m, &s);
+    report.compare(
+        Check::new("events:PutEvents").values(&["FailedEntryCount"]),
+        &m,
+        &s,
+    );
     let (m, s) = both!(sides, |side| {
         side.events
             .put_events()
             .entries(
-                PutEventsRequestEntry::builder().source("aws.kms").detail_type("Differential").detail("{}").build(),
+                PutEventsRequestEntry::builder()
+                    .source("aws.kms")
+                    .detail_type("Differential")
+                    .detail("{}")
+                    .build(),
             )
             .send()
             .await
     });
     report.compare(
         Check::new("events:PutEvents (aws.* source)")
-            .moto_differs("moto 5.2 accepts any source; AWS refuses aws.* sources entry by entry", "ok")
+            .moto_differs(
+                "moto 5.2 accepts any source; AWS refuses aws.* sources entry by entry",
+                "ok",
+            )
             .aws("FailedEntryCount", json!(1))
-            .aws("Entries[].ErrorCode", json!("NotAuthorizedForSourceException")),
+            .aws(
+                "Entries[].ErrorCode",
+                json!("NotAuthorizedForSourceException"),
+            ),
         &m,
         &s,
     );
 
     // Tags.
-    let (m, s) = both!(sides, |side| side.events.list_tags_for_resource().resource_arn(side.id("rule")).send().await);
-    report.compare(Check::new("events:ListTagsForResource (tags from PutRule)").values(&["Tags"]), &m, &s);
+    let (m, s) = both!(sides, |side| side
+        .events
+        .list_tags_for_resource()
+        .resource_arn(side.id("rule"))
+        .send()
+        .await);
+    report.compare(
+        Check::new("events:ListTagsForResource (tags from PutRule)").values(&["Tags"]),
+        &m,
+        &s,
+    );
     let (m, s) = both!(sides, |side| {
-        side.events.tag_resource().resource_arn(side.id("rule")).tags(eb_tag("team", "a")).send().await
+        side.events
+            .tag_resource()
+            .resource_arn(side.id("rule"))
+            .tags(eb_tag("team", "a"))
+            .send()
+            .await
     });
     report.compare(Check::new("events:TagResource"), &m, &s);
-    let (m, s) = both!(sides, |side| side.events.list_tags_for_resource().resource_arn(side.id("rule")).send().await);
-    report.compare(Check::new("events:ListTagsForResource").values(&["Tags"]), &m, &s);
+    let (m, s) = both!(sides, |side| side
+        .events
+        .list_tags_for_resource()
+        .resource_arn(side.id("rule"))
+        .send()
+        .await);
+    report.compare(
+        Check::new("events:ListTagsForResource").values(&["Tags"]),
+        &m,
+        &s,
+    );
     let (m, s) = both!(sides, |side| {
-        side.events.untag_resource().resource_arn(side.id("rule")).tag_keys("project").send().await
+        side.events
+            .untag_resource()
+            .resource_arn(side.id("rule"))
+            .tag_keys("project")
+            .send()
+            .await
     });
     report.compare(Check::new("events:UntagResource"), &m, &s);
-    let (m, s) = both!(sides, |side| side.events.list_tags_for_resource().resource_arn(side.id("rule")).send().await);
-    report.compare(Check::new("events:ListTagsForResource (after untag)").values(&["Tags"]), &m, &s);
+    let (m, s) = both!(sides, |side| side
+        .events
+        .list_tags_for_resource()
+        .resource_arn(side.id("rule"))
+        .send()
+        .await);
+    report.compare(
+        Check::new("events:ListTagsForResource (after untag)").values(&["Tags"]),
+        &m,
+        &s,
+    );
 
     // Errors.
-    let (m, s) = both!(sides, |side| side.events.describe_rule().name("differential-missing").send().await);
+    let (m, s) = both!(sides, |side| side
+        .events
+        .describe_rule()
+        .name("differential-missing")
+        .send()
+        .await);
     report.compare(Check::new("events:DescribeRule (missing rule)"), &m, &s);
-    let (m, s) = both!(sides, |side| side.events.enable_rule().name("differential-missing").send().await);
+    let (m, s) = both!(sides, |side| side
+        .events
+        .enable_rule()
+        .name("differential-missing")
+        .send()
+        .await);
     report.compare(Check::new("events:EnableRule (missing rule)"), &m, &s);
     let (m, s) = both!(sides, |side| {
-        side.events.put_rule().name("differential-bad").event_pattern(r#"{"source":"aws.kms"}"#).send().await
+        side.events
+            .put_rule()
+            .name("differential-bad")
+            .event_pattern(r#"{"source":"aws.kms"}"#)
+            .send()
+            .await
     });
-    report.compare(Check::new("events:PutRule (pattern leaf not an array)"), &m, &s);
-    let (m, s) =
-        both!(sides, |side| side.events.put_rule().name("differential-bad").event_pattern("not json").send().await);
+    report.compare(
+        Check::new("events:PutRule (pattern leaf not an array)"),
+        &m,
+        &s,
+    );
+    let (m, s) = both!(sides, |side| side
+        .events
+        .put_rule()
+        .name("differential-bad")
+        .event_pattern("not json")
+        .send()
+        .await);
     report.compare(Check::new("events:PutRule (pattern not JSON)"), &m, &s);
 
     // Remove the targets, then the rules.
     let (m, s) = both!(sides, |side| {
-        side.events.remove_targets().rule("differential-kms").ids("kms-alerts").ids("fixed-input").send().await
+        side.events
+            .remove_targets()
+            .rule("differential-kms")
+            .ids("kms-alerts")
+            .ids("fixed-input")
+            .send()
+            .await
     });
-    report.compare(Check::new("events:RemoveTargets").values(&["FailedEntryCount", "FailedEntries"]), &m, &s);
-    let (m, s) = both!(sides, |side| side.events.list_targets_by_rule().rule("differential-kms").send().await);
-    report.compare(Check::new("events:ListTargetsByRule (after remove)").values(&["Targets"]), &m, &s);
-    let (m, s) =
-        both!(sides, |side| side.events.list_rule_names_by_target().target_arn(side.id("target topic")).send().await);
-    report.compare(Check::new("events:ListRuleNamesByTarget (after remove)").values(&["RuleNames"]), &m, &s);
-    let (m, s) = both!(sides, |side| side.events.delete_rule().name("differential-kms").send().await);
-    report.compare(Check::new("events:DeleteRule"), &m, &s);
-    let (m, s) = both!(sides, |side| side.events.delete_rule().name("differential-kms").send().await);
-    report.compare(Check::new("events:DeleteRule (already deleted)"), &m, &s);
-    let (m, s) = both!(sides, |side| side.events.describe_rule().name("differential-kms").send().await);
-    report.compare(Check::new("events:DescribeRule (deleted rule)"), &m, &s);
-    let (m, s) = both!(sides, |side| side.events.list_rules().name_prefix("differential-").send().await);
     report.compare(
-        Check::new("events:ListRules (after delete)").ignore(MOTO_RULE_GAPS).values(&["Rules[].Name"]),
+        Check::new("events:RemoveTargets").values(&["FailedEntryCount", "FailedEntries"]),
+        &m,
+        &s,
+    );
+    let (m, s) = both!(sides, |side| side
+        .events
+        .list_targets_by_rule()
+        .rule("differential-kms")
+        .send()
+        .await);
+    report.compare(
+        Check::new("events:ListTargetsByRule (after remove)").values(&["Targets"]),
+        &m,
+        &s,
+    );
+    let (m, s) = both!(sides, |side| side
+        .events
+        .list_rule_names_by_target()
+        .target_arn(side.id("target topic"))
+        .send()
+        .await);
+    report.compare(
+        Check::new("events:ListRuleNamesByTarget (after remove)").values(&["RuleNames"]),
+        &m,
+        &s,
+    );
+    let (m, s) = both!(sides, |side| side
+        .events
+        .delete_rule()
+        .name("differential-kms")
+        .send()
+        .await);
+    report.compare(Check::new("events:DeleteRule"), &m, &s);
+    let (m, s) = both!(sides, |side| side
+        .events
+        .delete_rule()
+        .name("differential-kms")
+        .send()
+        .await);
+    report.compare(Check::new("events:DeleteRule (already deleted)"), &m, &s);
+    let (m, s) = both!(sides, |side| side
+        .events
+        .describe_rule()
+        .name("differential-kms")
+        .send()
+        .await);
+    report.compare(Check::new("events:DescribeRule (deleted rule)"), &m, &s);
+    let (m, s) = both!(sides, |side| side
+        .events
+        .list_rules()
+        .name_prefix("differential-")
+        .send()
+        .await);
+    report.compare(
+        Check::new("events:ListRules (after delete)")
+            .ignore(MOTO_RULE_GAPS)
+            .values(&["Rules[].Name"]),
         &m,
         &s,
     );
@@ -1119,13 +1616,21 @@ async fn eventbridge_operations(sides: &mut [Side; 2], report: &mut Report) {
 async fn sns_and_eventbridge_answers_match_moto() {
     let moto_proc = common::MotoProc::start();
     let sandbox_proc = common::SandboxProc::start(&["--seed", "empty"]);
-    let mut sides = [Side::new("moto", &moto_proc.endpoint).await, Side::new("sandbox", &sandbox_proc.endpoint).await];
-    let mut report = Report { model: botocore_outputs(), ..Report::default() };
+    let mut sides = [
+        Side::new("moto", &moto_proc.endpoint).await,
+        Side::new("sandbox", &sandbox_proc.endpoint).await,
+    ];
+    let mut report = Report {
+        model: botocore_outputs(),
+        ..Report::default()
+    };
 
     sns_operations(&mut sides, &mut report).await;
     eventbridge_operations(&mut sides, &mut report).await;
 
-    println!("\ndifferential: moto_server vs the sandbox, SNS and EventBridge (Rust SDK, same requests)");
+    println!(
+        "\ndifferential: moto_server vs the sandbox, SNS and EventBridge (Rust SDK, same requests)"
+    );
     println!("{:<64} {:<44} compared", "operation", "outcome");
     for (op, outcome, detail) in &report.rows {
         println!("{op:<64} {outcome:<44} {detail}");
@@ -1137,5 +1642,9 @@ async fn sns_and_eventbridge_answers_match_moto() {
         report.aws_only,
         report.failures.len()
     );
-    assert!(report.failures.is_empty(), "moto and the sandbox (or AWS) differ:\n  {}", report.failures.join("\n  "));
+    assert!(
+        report.failures.is_empty(),
+        "moto and the sandbox (or AWS) differ:\n  {}",
+        report.failures.join("\n  ")
+    );
 }

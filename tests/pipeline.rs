@@ -20,20 +20,38 @@ const CONSOLE_PATTERN: &str = r#"{"source":["aws.cloudtrail"],"detail-type":["AW
 const EMAIL: &str = "learner@example.com";
 
 fn inbox(endpoint: &str) -> Vec<J> {
-    let out = Command::new(bin()).args(["sandbox", "inbox", "--json", "--endpoint", endpoint]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    let out = Command::new(bin())
+        .args(["sandbox", "inbox", "--json", "--endpoint", endpoint])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 fn notifications(endpoint: &str) -> Vec<J> {
-    inbox(endpoint).into_iter().filter(|m| m["kind"] == "Notification").collect()
+    inbox(endpoint)
+        .into_iter()
+        .filter(|m| m["kind"] == "Notification")
+        .collect()
 }
 
 fn get_json(url: &str) -> J {
     let u = url.strip_prefix("http://").unwrap();
     let (host, path) = u.split_once('/').unwrap();
     let mut s = std::net::TcpStream::connect(host).unwrap();
-    write!(s, "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut raw = String::new();
     s.read_to_string(&mut raw).unwrap();
     let body = raw.split_once("\r\n\r\n").unwrap().1;
@@ -59,28 +77,84 @@ const GOOD: Setup = Setup {
 /// The workshop's steps 3–4 as a learner types them, with one thing possibly wrong.
 fn build(sb: &SandboxProc, s: &Setup) -> String {
     let ep = &sb.endpoint;
-    let topic = run_json(aws(ep).args(["sns", "create-topic", "--name", "snsworkshop", "--attributes", "DisplayName=snsworkshp"]))["TopicArn"]
+    let topic = run_json(aws(ep).args([
+        "sns",
+        "create-topic",
+        "--name",
+        "snsworkshop",
+        "--attributes",
+        "DisplayName=snsworkshp",
+    ]))["TopicArn"]
         .as_str()
         .unwrap()
         .to_string();
-    let sub = run_json(aws(ep).args(["sns", "subscribe", "--topic-arn", &topic, "--protocol", "email", "--notification-endpoint", EMAIL]));
+    let sub = run_json(aws(ep).args([
+        "sns",
+        "subscribe",
+        "--topic-arn",
+        &topic,
+        "--protocol",
+        "email",
+        "--notification-endpoint",
+        EMAIL,
+    ]));
     assert_eq!(sub["SubscriptionArn"], "pending confirmation");
-    let subs = run_json(aws(ep).args(["sns", "list-subscriptions-by-topic", "--topic-arn", &topic]));
-    assert_eq!(subs["Subscriptions"][0]["SubscriptionArn"], "PendingConfirmation");
+    let subs =
+        run_json(aws(ep).args(["sns", "list-subscriptions-by-topic", "--topic-arn", &topic]));
+    assert_eq!(
+        subs["Subscriptions"][0]["SubscriptionArn"],
+        "PendingConfirmation"
+    );
     if s.confirm {
         // Confirm with the token from the confirmation email, through the API.
-        let mail = inbox(ep).into_iter().find(|m| m["kind"] == "SubscriptionConfirmation").expect("confirmation email");
+        let mail = inbox(ep)
+            .into_iter()
+            .find(|m| m["kind"] == "SubscriptionConfirmation")
+            .expect("confirmation email");
         assert_eq!(mail["recipient"], EMAIL);
         let token = mail["document"]["Token"].as_str().unwrap();
-        let confirmed = run_json(aws(ep).args(["sns", "confirm-subscription", "--topic-arn", &topic, "--token", token]));
-        assert!(confirmed["SubscriptionArn"].as_str().unwrap().starts_with(&topic));
+        let confirmed = run_json(aws(ep).args([
+            "sns",
+            "confirm-subscription",
+            "--topic-arn",
+            &topic,
+            "--token",
+            token,
+        ]));
+        assert!(confirmed["SubscriptionArn"]
+            .as_str()
+            .unwrap()
+            .starts_with(&topic));
     }
     if s.trail {
-        run_json(aws(ep).args(["cloudtrail", "create-trail", "--name", "workshop-trail", "--s3-bucket-name", "kmsworkshop-111122223333"]));
+        run_json(aws(ep).args([
+            "cloudtrail",
+            "create-trail",
+            "--name",
+            "workshop-trail",
+            "--s3-bucket-name",
+            "kmsworkshop-111122223333",
+        ]));
         run_json(aws(ep).args(["cloudtrail", "start-logging", "--name", "workshop-trail"]));
     }
-    run_json(aws(ep).args(["events", "put-rule", "--name", "kms-generate-data-key", "--event-pattern", s.pattern, "--state", s.state]));
-    let targets = run_json(aws(ep).args(["events", "put-targets", "--rule", "kms-generate-data-key", "--targets", &format!("Id=snsworkshop,Arn={topic}")]));
+    run_json(aws(ep).args([
+        "events",
+        "put-rule",
+        "--name",
+        "kms-generate-data-key",
+        "--event-pattern",
+        s.pattern,
+        "--state",
+        s.state,
+    ]));
+    let targets = run_json(aws(ep).args([
+        "events",
+        "put-targets",
+        "--rule",
+        "kms-generate-data-key",
+        "--targets",
+        &format!("Id=snsworkshop,Arn={topic}"),
+    ]));
     assert_eq!(targets["FailedEntryCount"], 0);
     if s.topic_policy {
         let policy = json!({"Version": "2012-10-17", "Statement": [{
@@ -88,16 +162,36 @@ fn build(sb: &SandboxProc, s: &Setup) -> String {
             "Action": "sns:Publish", "Resource": topic}]});
         // Keep the default statement too, as the console does.
         let attrs = run_json(aws(ep).args(["sns", "get-topic-attributes", "--topic-arn", &topic]));
-        let mut existing: J = serde_json::from_str(attrs["Attributes"]["Policy"].as_str().unwrap()).unwrap();
-        existing["Statement"].as_array_mut().unwrap().push(policy["Statement"][0].clone());
-        run_json(aws(ep).args(["sns", "set-topic-attributes", "--topic-arn", &topic, "--attribute-name", "Policy", "--attribute-value", &existing.to_string()]));
+        let mut existing: J =
+            serde_json::from_str(attrs["Attributes"]["Policy"].as_str().unwrap()).unwrap();
+        existing["Statement"]
+            .as_array_mut()
+            .unwrap()
+            .push(policy["Statement"][0].clone());
+        run_json(aws(ep).args([
+            "sns",
+            "set-topic-attributes",
+            "--topic-arn",
+            &topic,
+            "--attribute-name",
+            "Policy",
+            "--attribute-value",
+            &existing.to_string(),
+        ]));
     }
     topic
 }
 
 fn generate_data_key(ep: &str) -> J {
     run_json(aws(ep).args([
-        "kms", "generate-data-key", "--key-id", "alias/ImportedCMK", "--key-spec", "AES_256", "--encryption-context", "project=workshop",
+        "kms",
+        "generate-data-key",
+        "--key-id",
+        "alias/ImportedCMK",
+        "--key-spec",
+        "AES_256",
+        "--encryption-context",
+        "project=workshop",
     ]))
 }
 
@@ -114,7 +208,14 @@ fn generate_data_key_reaches_the_inbox() {
     assert!(n["from"].as_str().unwrap().starts_with("snsworkshp"));
     assert_eq!(n["document"]["Type"], "Notification");
     assert_eq!(n["document"]["TopicArn"], topic);
-    for field in ["MessageId", "Timestamp", "SignatureVersion", "Signature", "SigningCertURL", "UnsubscribeURL"] {
+    for field in [
+        "MessageId",
+        "Timestamp",
+        "SignatureVersion",
+        "Signature",
+        "SigningCertURL",
+        "UnsubscribeURL",
+    ] {
         assert!(n["document"][field].is_string(), "missing {field}");
     }
     let event: J = serde_json::from_str(n["document"]["Message"].as_str().unwrap()).unwrap();
@@ -122,7 +223,10 @@ fn generate_data_key_reaches_the_inbox() {
     assert_eq!(event["detail-type"], "AWS API Call via CloudTrail");
     assert_eq!(event["account"], ACCOUNT);
     assert_eq!(event["detail"]["eventName"], "GenerateDataKey");
-    assert_eq!(event["detail"]["requestParameters"]["encryptionContext"]["project"], "workshop");
+    assert_eq!(
+        event["detail"]["requestParameters"]["encryptionContext"]["project"],
+        "workshop"
+    );
     assert_eq!(event["detail"]["resources"][0]["ARN"], gdk["KeyId"]);
     // The email the learner reads carries the same event, and an unsubscribe link.
     assert!(n["body"].as_str().unwrap().contains("GenerateDataKey"));
@@ -138,43 +242,99 @@ fn assert_nothing_delivered(setup: Setup, why: &str) -> SandboxProc {
     let sb = SandboxProc::start(&[]);
     build(&sb, &setup);
     generate_data_key(&sb.endpoint);
-    assert!(notifications(&sb.endpoint).is_empty(), "delivered although {why}");
+    assert!(
+        notifications(&sb.endpoint).is_empty(),
+        "delivered although {why}"
+    );
     sb
 }
 
 #[test]
 fn no_topic_policy_delivers_nothing_and_counts_a_failed_invocation() {
-    let sb = assert_nothing_delivered(Setup { topic_policy: false, ..GOOD }, "the topic policy does not admit EventBridge");
+    let sb = assert_nothing_delivered(
+        Setup {
+            topic_policy: false,
+            ..GOOD
+        },
+        "the topic policy does not admit EventBridge",
+    );
     let rules = get_json(&format!("{}/_sandbox/rules", sb.endpoint));
     assert_eq!(rules["rules"][0]["MatchedEvents"], 1);
     assert_eq!(rules["rules"][0]["FailedInvocations"], 1);
-    assert!(rules["rules"][0]["last_failure"].as_str().unwrap().contains("events.amazonaws.com"));
+    assert!(rules["rules"][0]["last_failure"]
+        .as_str()
+        .unwrap()
+        .contains("events.amazonaws.com"));
 }
 
 #[test]
 fn console_cloudtrail_pattern_delivers_nothing() {
-    assert_nothing_delivered(Setup { pattern: CONSOLE_PATTERN, ..GOOD }, "the pattern is the console's aws.cloudtrail one");
+    assert_nothing_delivered(
+        Setup {
+            pattern: CONSOLE_PATTERN,
+            ..GOOD
+        },
+        "the pattern is the console's aws.cloudtrail one",
+    );
 }
 
 #[test]
 fn rule_state_enabled_misses_read_only_events() {
-    let sb = assert_nothing_delivered(Setup { state: "ENABLED", ..GOOD }, "GenerateDataKey is read-only and the rule is only ENABLED");
+    let sb = assert_nothing_delivered(
+        Setup {
+            state: "ENABLED",
+            ..GOOD
+        },
+        "GenerateDataKey is read-only and the rule is only ENABLED",
+    );
     // A write event (DisableKey) does reach an ENABLED rule with a matching pattern.
     let write_pattern = r#"{"source":["aws.kms"],"detail":{"eventName":["DisableKey"]}}"#;
-    run_json(aws(&sb.endpoint).args(["events", "put-rule", "--name", "kms-generate-data-key", "--event-pattern", write_pattern, "--state", "ENABLED"]));
-    let k2 = run_json(aws(&sb.endpoint).args(["kms", "describe-key", "--key-id", "alias/FirstCMK"]))["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
+    run_json(aws(&sb.endpoint).args([
+        "events",
+        "put-rule",
+        "--name",
+        "kms-generate-data-key",
+        "--event-pattern",
+        write_pattern,
+        "--state",
+        "ENABLED",
+    ]));
+    let k2 =
+        run_json(aws(&sb.endpoint).args(["kms", "describe-key", "--key-id", "alias/FirstCMK"]))
+            ["KeyMetadata"]["KeyId"]
+            .as_str()
+            .unwrap()
+            .to_string();
     run_json(aws(&sb.endpoint).args(["kms", "disable-key", "--key-id", &k2]));
     assert_eq!(notifications(&sb.endpoint).len(), 1);
 }
 
 #[test]
 fn no_logging_trail_delivers_nothing() {
-    let sb = assert_nothing_delivered(Setup { trail: false, ..GOOD }, "no trail is logging");
+    let sb = assert_nothing_delivered(
+        Setup {
+            trail: false,
+            ..GOOD
+        },
+        "no trail is logging",
+    );
     // Event history has the call all the same: it needs no trail.
-    let found = run_json(aws(&sb.endpoint).args(["cloudtrail", "lookup-events", "--lookup-attributes", "AttributeKey=EventName,AttributeValue=GenerateDataKey"]));
+    let found = run_json(aws(&sb.endpoint).args([
+        "cloudtrail",
+        "lookup-events",
+        "--lookup-attributes",
+        "AttributeKey=EventName,AttributeValue=GenerateDataKey",
+    ]));
     assert_eq!(found["Events"].as_array().unwrap().len(), 1);
     // A trail that was logging and stopped delivers nothing either.
-    run_json(aws(&sb.endpoint).args(["cloudtrail", "create-trail", "--name", "trail-one", "--s3-bucket-name", "kmsworkshop-111122223333"]));
+    run_json(aws(&sb.endpoint).args([
+        "cloudtrail",
+        "create-trail",
+        "--name",
+        "trail-one",
+        "--s3-bucket-name",
+        "kmsworkshop-111122223333",
+    ]));
     run_json(aws(&sb.endpoint).args(["cloudtrail", "start-logging", "--name", "trail-one"]));
     run_json(aws(&sb.endpoint).args(["cloudtrail", "stop-logging", "--name", "trail-one"]));
     generate_data_key(&sb.endpoint);
@@ -183,11 +343,25 @@ fn no_logging_trail_delivers_nothing() {
 
 #[test]
 fn unconfirmed_subscription_delivers_nothing_until_confirmed() {
-    let sb = assert_nothing_delivered(Setup { confirm: false, ..GOOD }, "the subscription is pending confirmation");
+    let sb = assert_nothing_delivered(
+        Setup {
+            confirm: false,
+            ..GOOD
+        },
+        "the subscription is pending confirmation",
+    );
     // Following the link in the email (what `sandbox confirm` does) activates it.
-    let out = Command::new(bin()).args(["sandbox", "confirm", "--endpoint", &sb.endpoint]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("confirmed arn:aws:sns:us-east-1:111122223333:snsworkshop:"));
+    let out = Command::new(bin())
+        .args(["sandbox", "confirm", "--endpoint", &sb.endpoint])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("confirmed arn:aws:sns:us-east-1:111122223333:snsworkshop:"));
     generate_data_key(&sb.endpoint);
     assert_eq!(notifications(&sb.endpoint).len(), 1);
 }
@@ -197,8 +371,21 @@ fn delayed_delivery_waits_for_the_sandbox_clock() {
     let sb = SandboxProc::start(&["--cloudtrail-delay", "5m"]);
     build(&sb, &GOOD);
     generate_data_key(&sb.endpoint);
-    assert!(notifications(&sb.endpoint).is_empty(), "delivered before the CloudTrail delay passed");
-    let out = Command::new(bin()).args(["sandbox", "clock", "advance", "6m", "--endpoint", &sb.endpoint]).output().unwrap();
+    assert!(
+        notifications(&sb.endpoint).is_empty(),
+        "delivered before the CloudTrail delay passed"
+    );
+    let out = Command::new(bin())
+        .args([
+            "sandbox",
+            "clock",
+            "advance",
+            "6m",
+            "--endpoint",
+            &sb.endpoint,
+        ])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert_eq!(notifications(&sb.endpoint).len(), 1);
 }
@@ -224,22 +411,48 @@ fn test_event_pattern_agrees_with_the_pattern_engine() {
         r#"{"$or":[{"source":["aws.s3"]},{"detail":{"readOnly":[true]}}]}"#,
     ];
     for p in patterns {
-        let answer = run_json(aws(&sb.endpoint).args(["events", "test-event-pattern", "--event-pattern", p, "--event", &event.to_string()]));
-        let local = kms_workshop_patterns::Pattern::parse(p).unwrap().matches(&event);
+        let answer = run_json(aws(&sb.endpoint).args([
+            "events",
+            "test-event-pattern",
+            "--event-pattern",
+            p,
+            "--event",
+            &event.to_string(),
+        ]));
+        let local = kms_workshop_patterns::Pattern::parse(p)
+            .unwrap()
+            .matches(&event);
         assert_eq!(answer["Result"].as_bool(), Some(local), "pattern {p}");
     }
     // An invalid pattern is refused with AWS's exception.
-    let bad = run_fail(aws(&sb.endpoint).args(["events", "test-event-pattern", "--event-pattern", r#"{"source":"aws.kms"}"#, "--event", &event.to_string()]));
-    assert!(stderr_of(&bad).contains("InvalidEventPatternException"), "{}", stderr_of(&bad));
+    let bad = run_fail(aws(&sb.endpoint).args([
+        "events",
+        "test-event-pattern",
+        "--event-pattern",
+        r#"{"source":"aws.kms"}"#,
+        "--event",
+        &event.to_string(),
+    ]));
+    assert!(
+        stderr_of(&bad).contains("InvalidEventPatternException"),
+        "{}",
+        stderr_of(&bad)
+    );
     // PutEvents refuses aws.* sources.
     let put = run_json(aws(&sb.endpoint).args(["events", "put-events", "--entries", r#"[{"Source":"aws.kms","DetailType":"x","Detail":"{}"},{"Source":"workshop.app","DetailType":"x","Detail":"{}"}]"#]));
     assert_eq!(put["FailedEntryCount"], 1);
-    assert_eq!(put["Entries"][0]["ErrorCode"], "NotAuthorizedForSourceException");
+    assert_eq!(
+        put["Entries"][0]["ErrorCode"],
+        "NotAuthorizedForSourceException"
+    );
     assert!(put["Entries"][1]["EventId"].is_string());
 }
 
 /// A one-connection-at-a-time HTTP listener on loopback that records what SNS POSTs.
-fn listener() -> (String, mpsc::Receiver<(Vec<(String, String)>, String)>) {
+/// What the listener saw of one POST: its headers (lower-cased names) and body.
+type Posted = (Vec<(String, String)>, String);
+
+fn listener() -> (String, mpsc::Receiver<Posted>) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/sns", l.local_addr().unwrap());
     let (tx, rx) = mpsc::channel();
@@ -261,11 +474,20 @@ fn listener() -> (String, mpsc::Receiver<(Vec<(String, String)>, String)>) {
                     headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
                 }
             }
-            let len: usize = headers.iter().find(|(k, _)| k == "content-length").map(|(_, v)| v.parse().unwrap()).unwrap_or(0);
+            let len: usize = headers
+                .iter()
+                .find(|(k, _)| k == "content-length")
+                .map(|(_, v)| v.parse().unwrap())
+                .unwrap_or(0);
             let mut body = vec![0; len];
             reader.read_exact(&mut body).unwrap();
-            stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
-            if tx.send((headers, String::from_utf8(body).unwrap())).is_err() {
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            if tx
+                .send((headers, String::from_utf8(body).unwrap()))
+                .is_err()
+            {
                 return;
             }
         }
@@ -274,7 +496,10 @@ fn listener() -> (String, mpsc::Receiver<(Vec<(String, String)>, String)>) {
 }
 
 fn header<'a>(h: &'a [(String, String)], name: &str) -> &'a str {
-    h.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+    h.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
 }
 
 #[test]
@@ -282,11 +507,29 @@ fn http_subscription_gets_the_confirmation_and_notifications() {
     let sb = SandboxProc::start(&["--seed", "empty"]);
     let ep = &sb.endpoint;
     let (url, rx) = listener();
-    let topic = run_json(aws(ep).args(["sns", "create-topic", "--name", "snsworkshop"]))["TopicArn"].as_str().unwrap().to_string();
-    run_json(aws(ep).args(["sns", "subscribe", "--topic-arn", &topic, "--protocol", "http", "--notification-endpoint", &url]));
+    let topic = run_json(aws(ep).args(["sns", "create-topic", "--name", "snsworkshop"]))
+        ["TopicArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    run_json(aws(ep).args([
+        "sns",
+        "subscribe",
+        "--topic-arn",
+        &topic,
+        "--protocol",
+        "http",
+        "--notification-endpoint",
+        &url,
+    ]));
     let wait = Duration::from_secs(30);
-    let (h, body) = rx.recv_timeout(wait).expect("SubscriptionConfirmation POST");
-    assert_eq!(header(&h, "x-amz-sns-message-type"), "SubscriptionConfirmation");
+    let (h, body) = rx
+        .recv_timeout(wait)
+        .expect("SubscriptionConfirmation POST");
+    assert_eq!(
+        header(&h, "x-amz-sns-message-type"),
+        "SubscriptionConfirmation"
+    );
     assert_eq!(header(&h, "x-amz-sns-topic-arn"), topic);
     assert!(header(&h, "content-type").starts_with("text/plain"));
     let doc: J = serde_json::from_str(&body).unwrap();
@@ -296,12 +539,25 @@ fn http_subscription_gets_the_confirmation_and_notifications() {
     let u = subscribe_url.strip_prefix("http://").unwrap();
     let (host, path) = u.split_once('/').unwrap();
     let mut s = std::net::TcpStream::connect(host).unwrap();
-    write!(s, "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut raw = String::new();
     s.read_to_string(&mut raw).unwrap();
     assert!(raw.starts_with("HTTP/1.1 200"), "{raw}");
     assert!(raw.contains("<SubscriptionArn>"), "{raw}");
-    run_json(aws(ep).args(["sns", "publish", "--topic-arn", &topic, "--subject", "Hello", "--message", "from the workshop"]));
+    run_json(aws(ep).args([
+        "sns",
+        "publish",
+        "--topic-arn",
+        &topic,
+        "--subject",
+        "Hello",
+        "--message",
+        "from the workshop",
+    ]));
     let (h, body) = rx.recv_timeout(wait).expect("Notification POST");
     assert_eq!(header(&h, "x-amz-sns-message-type"), "Notification");
     assert!(header(&h, "x-amz-sns-subscription-arn").starts_with(&topic));

@@ -48,7 +48,11 @@ pub enum SandboxCommand {
     /// Print `export` lines that point the aws CLI and SDKs at a running sandbox:
     /// eval "$(kms-workshop sandbox env)".
     Env {
-        #[arg(long, env = "KMS_WORKSHOP_ENDPOINT", default_value = "http://127.0.0.1:4599")]
+        #[arg(
+            long,
+            env = "KMS_WORKSHOP_ENDPOINT",
+            default_value = "http://127.0.0.1:4599"
+        )]
         endpoint: String,
         /// Whose credentials: the learner's IAM user, or the workshop instance's role session.
         #[arg(long, value_enum, default_value_t = IdentityArg::Learner)]
@@ -58,7 +62,11 @@ pub enum SandboxCommand {
     },
     /// Show the messages the sandbox's SNS delivered (emails and http deliveries).
     Inbox {
-        #[arg(long, env = "KMS_WORKSHOP_ENDPOINT", default_value = "http://127.0.0.1:4599")]
+        #[arg(
+            long,
+            env = "KMS_WORKSHOP_ENDPOINT",
+            default_value = "http://127.0.0.1:4599"
+        )]
         endpoint: String,
         /// One JSON object per line, with the full SNS document.
         #[arg(long)]
@@ -73,7 +81,11 @@ pub enum SandboxCommand {
     /// Confirm pending SNS subscriptions by following their confirmation links, as a person
     /// clicking "Confirm subscription" in the email would.
     Confirm {
-        #[arg(long, env = "KMS_WORKSHOP_ENDPOINT", default_value = "http://127.0.0.1:4599")]
+        #[arg(
+            long,
+            env = "KMS_WORKSHOP_ENDPOINT",
+            default_value = "http://127.0.0.1:4599"
+        )]
         endpoint: String,
         /// A subscription ARN or recipient; without it, every subscription that was sent a
         /// confirmation is confirmed.
@@ -92,12 +104,20 @@ pub enum ClockCommand {
     Advance {
         #[arg(value_parser = parse_duration)]
         duration: std::time::Duration,
-        #[arg(long, env = "KMS_WORKSHOP_ENDPOINT", default_value = "http://127.0.0.1:4599")]
+        #[arg(
+            long,
+            env = "KMS_WORKSHOP_ENDPOINT",
+            default_value = "http://127.0.0.1:4599"
+        )]
         endpoint: String,
     },
     /// Print the sandbox's current time.
     Show {
-        #[arg(long, env = "KMS_WORKSHOP_ENDPOINT", default_value = "http://127.0.0.1:4599")]
+        #[arg(
+            long,
+            env = "KMS_WORKSHOP_ENDPOINT",
+            default_value = "http://127.0.0.1:4599"
+        )]
         endpoint: String,
     },
 }
@@ -121,7 +141,9 @@ pub enum LatencyArg {
 fn parse_time_scale(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(n) if n.is_finite() && n > 0.0 => Ok(n),
-        _ => Err(format!("'{s}' is not a time scale: give a number greater than 0, e.g. 1 or 10")),
+        _ => Err(format!(
+            "'{s}' is not a time scale: give a number greater than 0, e.g. 1 or 10"
+        )),
     }
 }
 
@@ -132,15 +154,20 @@ pub enum IdentityArg {
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    humantime::parse_duration(s).map_err(|e| format!("'{s}' is not a duration ({e}); examples: 0s, 300ms, 5m, 15d"))
+    humantime::parse_duration(s)
+        .map_err(|e| format!("'{s}' is not a duration ({e}); examples: 0s, 300ms, 5m, 15d"))
 }
 
 pub fn exit_code(e: &anyhow::Error) -> u8 {
     // `SandboxError::Store` is `#[error(transparent)]`, so the `StoreError` inside it never shows
     // up in the chain on its own: look for the wrapper too.
     let store = |c: &(dyn std::error::Error + 'static)| {
-        c.downcast_ref::<kms_workshop_sandbox::store::StoreError>().is_some()
-            || matches!(c.downcast_ref::<kms_workshop_sandbox::SandboxError>(), Some(kms_workshop_sandbox::SandboxError::Store(_)))
+        c.downcast_ref::<kms_workshop_sandbox::store::StoreError>()
+            .is_some()
+            || matches!(
+                c.downcast_ref::<kms_workshop_sandbox::SandboxError>(),
+                Some(kms_workshop_sandbox::SandboxError::Store(_))
+            )
     };
     if e.chain().any(store) {
         2
@@ -168,7 +195,8 @@ pub async fn run(cmd: SandboxCommand) -> Result<()> {
                     SeedArg::Workshop => Seed::Workshop,
                     SeedArg::Empty => Seed::Empty,
                 },
-                cloudtrail_delay: time::Duration::try_from(cloudtrail_delay).context("--cloudtrail-delay is too long")?,
+                cloudtrail_delay: time::Duration::try_from(cloudtrail_delay)
+                    .context("--cloudtrail-delay is too long")?,
                 accept_any_credentials,
                 lookup_rate_limit,
                 latency: match latency {
@@ -179,18 +207,42 @@ pub async fn run(cmd: SandboxCommand) -> Result<()> {
             };
             serve(config, SocketAddr::new(bind, port)).await
         }
-        SandboxCommand::Env { endpoint, identity, region } => env(&endpoint, identity, &region).await,
-        SandboxCommand::Inbox { endpoint, json, follow, to } => inbox(&endpoint, json, follow, to.as_deref()).await,
-        SandboxCommand::Confirm { endpoint, subscription } => confirm(&endpoint, subscription.as_deref()).await,
+        SandboxCommand::Env {
+            endpoint,
+            identity,
+            region,
+        } => env(&endpoint, identity, &region).await,
+        SandboxCommand::Inbox {
+            endpoint,
+            json,
+            follow,
+            to,
+        } => inbox(&endpoint, json, follow, to.as_deref()).await,
+        SandboxCommand::Confirm {
+            endpoint,
+            subscription,
+        } => confirm(&endpoint, subscription.as_deref()).await,
         SandboxCommand::Clock { command } => match command {
             ClockCommand::Advance { duration, endpoint } => {
-                let url = format!("{}/_sandbox/clock/advance?seconds={}", base(&endpoint), duration.as_secs_f64());
+                let url = format!(
+                    "{}/_sandbox/clock/advance?seconds={}",
+                    base(&endpoint),
+                    duration.as_secs_f64()
+                );
                 let v = admin(reqwest::Client::new().post(&url), &endpoint).await?;
-                println!("sandbox clock is now {} ({} s ahead of real time)", v["now"].as_str().unwrap_or("?"), v["offset_seconds"]);
+                println!(
+                    "sandbox clock is now {} ({} s ahead of real time)",
+                    v["now"].as_str().unwrap_or("?"),
+                    v["offset_seconds"]
+                );
                 Ok(())
             }
             ClockCommand::Show { endpoint } => {
-                let v = admin(reqwest::Client::new().get(format!("{}/_sandbox/clock", base(&endpoint))), &endpoint).await?;
+                let v = admin(
+                    reqwest::Client::new().get(format!("{}/_sandbox/clock", base(&endpoint))),
+                    &endpoint,
+                )
+                .await?;
                 println!("{}", v["now"].as_str().unwrap_or("?"));
                 Ok(())
             }
@@ -208,9 +260,15 @@ async fn admin(req: reqwest::RequestBuilder, endpoint: &str) -> Result<serde_jso
         .await
         .with_context(|| format!("cannot reach the sandbox at {endpoint}: is `kms-workshop sandbox serve` running there?"))?;
     let status = resp.status();
-    let v: serde_json::Value = resp.json().await.with_context(|| format!("{endpoint} did not answer like a kms-workshop sandbox"))?;
+    let v: serde_json::Value = resp
+        .json()
+        .await
+        .with_context(|| format!("{endpoint} did not answer like a kms-workshop sandbox"))?;
     if !status.is_success() {
-        bail!("the sandbox at {endpoint} refused: {}", v["error"].as_str().unwrap_or("unknown error"));
+        bail!(
+            "the sandbox at {endpoint} refused: {}",
+            v["error"].as_str().unwrap_or("unknown error")
+        );
     }
     Ok(v)
 }
@@ -230,7 +288,9 @@ async fn serve(config: Config, addr: SocketAddr) -> Result<()> {
     println!("kms-workshop sandbox listening on {endpoint}");
     match &state {
         Some(dir) => println!("  state: {} (seed {})", dir.display(), sandbox.seed_name()),
-        None => println!("  state: in memory, lost on exit (seed {seed_name}); keep it with --state-dir DIR"),
+        None => println!(
+            "  state: in memory, lost on exit (seed {seed_name}); keep it with --state-dir DIR"
+        ),
     }
     println!("  account {}  region {}", seed::ACCOUNT, seed::REGION);
     println!("  use it from another shell:");
@@ -240,7 +300,8 @@ async fn serve(config: Config, addr: SocketAddr) -> Result<()> {
     use std::io::Write;
     let _ = std::io::stdout().flush();
 
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).context("cannot watch for SIGTERM")?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("cannot watch for SIGTERM")?;
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
@@ -251,7 +312,11 @@ async fn serve(config: Config, addr: SocketAddr) -> Result<()> {
 }
 
 async fn env(endpoint: &str, identity: IdentityArg, region: &str) -> Result<()> {
-    let v = admin(reqwest::Client::new().get(format!("{}/_sandbox/credentials", base(endpoint))), endpoint).await?;
+    let v = admin(
+        reqwest::Client::new().get(format!("{}/_sandbox/credentials", base(endpoint))),
+        endpoint,
+    )
+    .await?;
     let creds = v["credentials"].as_array().cloned().unwrap_or_default();
     let wanted = match identity {
         IdentityArg::Learner => seed::LEARNER_ACCESS_KEY,
@@ -260,11 +325,19 @@ async fn env(endpoint: &str, identity: IdentityArg, region: &str) -> Result<()> 
     let c = creds
         .iter()
         .find(|c| c["access_key_id"] == wanted)
-        .with_context(|| format!("the sandbox at {endpoint} has no credentials for that identity"))?;
+        .with_context(|| {
+            format!("the sandbox at {endpoint} has no credentials for that identity")
+        })?;
     let q = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
     println!("export AWS_ENDPOINT_URL={}", q(base(endpoint)));
-    println!("export AWS_ACCESS_KEY_ID={}", q(c["access_key_id"].as_str().unwrap_or_default()));
-    println!("export AWS_SECRET_ACCESS_KEY={}", q(c["secret_access_key"].as_str().unwrap_or_default()));
+    println!(
+        "export AWS_ACCESS_KEY_ID={}",
+        q(c["access_key_id"].as_str().unwrap_or_default())
+    );
+    println!(
+        "export AWS_SECRET_ACCESS_KEY={}",
+        q(c["secret_access_key"].as_str().unwrap_or_default())
+    );
     match c["session_token"].as_str() {
         Some(t) => println!("export AWS_SESSION_TOKEN={}", q(t)),
         None => println!("unset AWS_SESSION_TOKEN"),
@@ -287,7 +360,13 @@ fn print_message(m: &serde_json::Value, json: bool) {
         return;
     }
     let s = |k: &str| m[k].as_str().unwrap_or("").to_string();
-    println!("── #{} {} {} ({})", m["seq"], s("time"), s("kind"), s("protocol"));
+    println!(
+        "── #{} {} {} ({})",
+        m["seq"],
+        s("time"),
+        s("kind"),
+        s("protocol")
+    );
     println!("From:    {}", s("from"));
     println!("To:      {}", s("recipient"));
     println!("Subject: {}", s("subject"));
@@ -337,8 +416,14 @@ async fn confirm(endpoint: &str, which: Option<&str>) -> Result<()> {
     let messages = fetch_outbox(endpoint, 0).await?;
     // The latest confirmation sent for each subscription.
     let mut latest: std::collections::BTreeMap<String, serde_json::Value> = Default::default();
-    for m in messages.into_iter().filter(|m| m["kind"] == "SubscriptionConfirmation") {
-        let arn = m["subscription_arn"].as_str().unwrap_or_default().to_string();
+    for m in messages
+        .into_iter()
+        .filter(|m| m["kind"] == "SubscriptionConfirmation")
+    {
+        let arn = m["subscription_arn"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let wanted = which.is_none_or(|w| w == arn || m["recipient"].as_str() == Some(w));
         if wanted {
             latest.insert(arn, m);
@@ -354,11 +439,19 @@ async fn confirm(endpoint: &str, which: Option<&str>) -> Result<()> {
     let mut failures = 0;
     for (arn, m) in latest {
         let url = m["document"]["SubscribeURL"].as_str().unwrap_or_default();
-        let resp = client.get(url).send().await.with_context(|| format!("cannot follow the confirmation link {url}"))?;
+        let resp = client
+            .get(url)
+            .send()
+            .await
+            .with_context(|| format!("cannot follow the confirmation link {url}"))?;
         let ok = resp.status().is_success();
         let body = resp.text().await.unwrap_or_default();
         if ok {
-            println!("confirmed {} ({})", xml_text(&body, "SubscriptionArn").unwrap_or(&arn), m["recipient"].as_str().unwrap_or(""));
+            println!(
+                "confirmed {} ({})",
+                xml_text(&body, "SubscriptionArn").unwrap_or(&arn),
+                m["recipient"].as_str().unwrap_or("")
+            );
         } else {
             failures += 1;
             eprintln!(

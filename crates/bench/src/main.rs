@@ -91,7 +91,10 @@ enum Worker {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap_or_else(|_| PathBuf::from("."))
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap_or_else(|_| PathBuf::from("."))
 }
 
 async fn sdk_config(endpoint: &str) -> SdkConfig {
@@ -107,7 +110,11 @@ async fn sdk_config(endpoint: &str) -> SdkConfig {
         ))
         // Every request counts once: a failure is reported, not retried.
         .retry_config(RetryConfig::disabled())
-        .timeout_config(TimeoutConfig::builder().operation_timeout(Duration::from_secs(60)).build())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_timeout(Duration::from_secs(60))
+                .build(),
+        )
         .load()
         .await
 }
@@ -172,7 +179,13 @@ enum Stop {
     Count(u64),
 }
 
-async fn run_cell(target: &str, client: &aws_sdk_kms::Client, key_id: &str, concurrency: usize, stop: Stop) -> Cell {
+async fn run_cell(
+    target: &str,
+    client: &aws_sdk_kms::Client,
+    key_id: &str,
+    concurrency: usize,
+    stop: Stop,
+) -> Cell {
     let issued = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -193,14 +206,20 @@ async fn run_cell(target: &str, client: &aws_sdk_kms::Client, key_id: &str, conc
                     break;
                 }
                 let t = Instant::now();
-                let r = client.generate_data_key().key_id(&key_id).key_spec(DataKeySpec::Aes256).send().await;
+                let r = client
+                    .generate_data_key()
+                    .key_id(&key_id)
+                    .key_spec(DataKeySpec::Aes256)
+                    .send()
+                    .await;
                 let ms = t.elapsed().as_secs_f64() * 1000.0;
                 match r {
                     Ok(_) => latencies.push(ms),
                     Err(e) => {
                         errors += 1;
                         if first_error.is_none() {
-                            first_error = Some(format!("{}", aws_sdk_kms::error::DisplayErrorContext(&e)));
+                            first_error =
+                                Some(format!("{}", aws_sdk_kms::error::DisplayErrorContext(&e)));
                         }
                     }
                 }
@@ -242,14 +261,19 @@ struct Moto {
 
 impl Moto {
     fn start(bin: &Path) -> Result<Moto> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
         let child = Command::new(bin)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .with_context(|| format!("starting {}", bin.display()))?;
-        let mut moto = Moto { child, endpoint: format!("http://127.0.0.1:{port}") };
+        let mut moto = Moto {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
         let deadline = Instant::now() + Duration::from_secs(60);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             if let Ok(Some(status)) = moto.child.try_wait() {
@@ -273,8 +297,13 @@ impl Drop for Moto {
 
 fn moto_version(moto_server: &Path) -> Option<String> {
     let python = moto_server.parent()?.join("python");
-    let out = Command::new(python).args(["-c", "import moto; print(moto.__version__)"]).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    let out = Command::new(python)
+        .args(["-c", "import moto; print(moto.__version__)"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 async fn measure_target(
@@ -290,9 +319,19 @@ async fn measure_target(
         .send()
         .await
         .with_context(|| format!("CreateKey on {target}"))?;
-    let key_id = key.key_metadata().map(|m| m.key_id().to_string()).context("CreateKey answered no KeyMetadata")?;
+    let key_id = key
+        .key_metadata()
+        .map(|m| m.key_id().to_string())
+        .context("CreateKey answered no KeyMetadata")?;
     // Warm-up: connections, caches, the first-request costs of both sides.
-    run_cell(target, &client, &key_id, concurrency.iter().copied().max().unwrap_or(1), Stop::Count(50)).await;
+    run_cell(
+        target,
+        &client,
+        &key_id,
+        concurrency.iter().copied().max().unwrap_or(1),
+        Stop::Count(50),
+    )
+    .await;
     let mut cells = Vec::new();
     for &c in concurrency {
         let cell = run_cell(target, &client, &key_id, c, stop).await;
@@ -375,11 +414,23 @@ struct User {
 
 fn users() -> Vec<User> {
     let mut u = vec![
-        User { name: seed::LEARNER_USER.into(), access_key: seed::LEARNER_ACCESS_KEY.into(), role: false },
-        User { name: seed::INSTANCE_ID.into(), access_key: seed::INSTANCE_ACCESS_KEY.into(), role: true },
+        User {
+            name: seed::LEARNER_USER.into(),
+            access_key: seed::LEARNER_ACCESS_KEY.into(),
+            role: false,
+        },
+        User {
+            name: seed::INSTANCE_ID.into(),
+            access_key: seed::INSTANCE_ACCESS_KEY.into(),
+            role: true,
+        },
     ];
     for i in 0..10 {
-        u.push(User { name: format!("learner-{i:02}"), access_key: format!("AKIABENCHLEARNER{i:04}"), role: false });
+        u.push(User {
+            name: format!("learner-{i:02}"),
+            access_key: format!("AKIABENCHLEARNER{i:04}"),
+            role: false,
+        });
     }
     u
 }
@@ -468,8 +519,16 @@ fn record(
 fn load(sb: &Sandbox, n: usize) -> (usize, usize) {
     let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
     let users = users();
-    let keys: Vec<String> =
-        (0..4).map(|_| format!("arn:aws:kms:{}:{}:key/{}", seed::REGION, seed::ACCOUNT, rng.uuid())).collect();
+    let keys: Vec<String> = (0..4)
+        .map(|_| {
+            format!(
+                "arn:aws:kms:{}:{}:key/{}",
+                seed::REGION,
+                seed::ACCOUNT,
+                rng.uuid()
+            )
+        })
+        .collect();
     let now_ms = (sb.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
     let span_ms: i64 = 89 * 86_400_000;
     let start_ms = now_ms - span_ms;
@@ -495,8 +554,11 @@ fn load(sb: &Sandbox, n: usize) -> (usize, usize) {
         let rec = record(&mut rng, name, source, read_only, user, key, t, &event_id);
         bytes += rec.len();
         matching += usize::from(name == "GenerateDataKey");
-        let resources =
-            if source == "kms.amazonaws.com" { vec![("AWS::KMS::Key".to_string(), key.clone())] } else { Vec::new() };
+        let resources = if source == "kms.amazonaws.com" {
+            vec![("AWS::KMS::Key".to_string(), key.clone())]
+        } else {
+            Vec::new()
+        };
         let new = NewEvent {
             event_id,
             event_name: name.to_string(),
@@ -506,7 +568,8 @@ fn load(sb: &Sandbox, n: usize) -> (usize, usize) {
             read_only,
             resources,
         };
-        sb.events.append(seed::ACCOUNT, seed::REGION, new, || (t, t), |_| rec, |_| {});
+        sb.events
+            .append(seed::ACCOUNT, seed::REGION, new, || (t, t), |_| rec, |_| {});
     }
     (matching, bytes / n.max(1))
 }
@@ -521,13 +584,24 @@ async fn lookup_worker(events: usize, runs: usize) -> Result<LookupResult> {
 
     let running = kms_workshop_sandbox::serve(sb.clone(), "127.0.0.1:0".parse()?).await?;
     let client = aws_sdk_cloudtrail::Client::new(&sdk_config(&running.endpoint()).await);
-    let attribute =
-        LookupAttribute::builder().attribute_key(LookupAttributeKey::EventName).attribute_value("GenerateDataKey").build()?;
-    let page = || client.lookup_events().lookup_attributes(attribute.clone()).max_results(50).send();
+    let attribute = LookupAttribute::builder()
+        .attribute_key(LookupAttributeKey::EventName)
+        .attribute_value("GenerateDataKey")
+        .build()?;
+    let page = || {
+        client
+            .lookup_events()
+            .lookup_attributes(attribute.clone())
+            .max_results(50)
+            .send()
+    };
     // Warm-up (connection, first-use costs), and a check that the page is full.
     let first = page().await.context("LookupEvents")?;
     if events >= 1000 && first.events().len() != 50 {
-        bail!("LookupEvents returned {} events, expected a full page of 50", first.events().len());
+        bail!(
+            "LookupEvents returned {} events, expected a full page of 50",
+            first.events().len()
+        );
     }
     let mut sdk_ms = Vec::new();
     for _ in 0..runs {
@@ -572,12 +646,21 @@ async fn lookup_worker(events: usize, runs: usize) -> Result<LookupResult> {
 fn lookup_in_child(events: usize, runs: usize) -> Result<LookupResult> {
     let exe = std::env::current_exe().context("finding this program")?;
     let out = Command::new(exe)
-        .args(["lookup-worker", "--events", &events.to_string(), "--runs", &runs.to_string()])
+        .args([
+            "lookup-worker",
+            "--events",
+            &events.to_string(),
+            "--runs",
+            &runs.to_string(),
+        ])
         .stderr(Stdio::inherit())
         .output()
         .context("running the LookupEvents worker")?;
     if !out.status.success() {
-        bail!("the LookupEvents worker for {events} events failed ({})", out.status);
+        bail!(
+            "the LookupEvents worker for {events} events failed ({})",
+            out.status
+        );
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text.lines().last().context("the worker printed nothing")?;
@@ -592,11 +675,20 @@ fn print_generate(cells: &[Cell], stop: Stop) {
         Stop::Count(n) => format!("{n} requests per cell"),
     };
     println!("\n(a) GenerateDataKey (AES_256) through aws-sdk-kms, {how}");
-    println!("{:<10} {:>11} {:>10} {:>10} {:>9} {:>9} {:>7}", "target", "concurrency", "requests", "req/s", "p50 ms", "p99 ms", "errors");
+    println!(
+        "{:<10} {:>11} {:>10} {:>10} {:>9} {:>9} {:>7}",
+        "target", "concurrency", "requests", "req/s", "p50 ms", "p99 ms", "errors"
+    );
     for c in cells {
         println!(
             "{:<10} {:>11} {:>10} {:>10.0} {:>9.2} {:>9.2} {:>7}",
-            c.target, c.concurrency, c.requests, c.requests_per_second, c.p50_ms, c.p99_ms, c.errors
+            c.target,
+            c.concurrency,
+            c.requests,
+            c.requests_per_second,
+            c.p50_ms,
+            c.p99_ms,
+            c.errors
         );
     }
 }
@@ -604,7 +696,10 @@ fn print_generate(cells: &[Cell], stop: Stop) {
 fn ratios(cells: &[Cell]) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
     for s in cells.iter().filter(|c| c.target == "sandbox") {
-        if let Some(m) = cells.iter().find(|c| c.target == "moto" && c.concurrency == s.concurrency) {
+        if let Some(m) = cells
+            .iter()
+            .find(|c| c.target == "moto" && c.concurrency == s.concurrency)
+        {
             out.push(json!({
                 "concurrency": s.concurrency,
                 "throughput_sandbox_over_moto": s.requests_per_second / m.requests_per_second,
@@ -618,10 +713,15 @@ fn ratios(cells: &[Cell]) -> Vec<serde_json::Value> {
 
 async fn bench(cli: Cli) -> Result<()> {
     let root = workspace_root();
-    let output = cli.output.clone().unwrap_or_else(|| root.join("target/bench/results.json"));
+    let output = cli
+        .output
+        .clone()
+        .unwrap_or_else(|| root.join("target/bench/results.json"));
     let stop = match cli.requests {
         Some(n) => Stop::Count(n),
-        None if cli.seconds > 0.0 && cli.seconds.is_finite() => Stop::After(Duration::from_secs_f64(cli.seconds)),
+        None if cli.seconds > 0.0 && cli.seconds.is_finite() => {
+            Stop::After(Duration::from_secs_f64(cli.seconds))
+        }
         None => bail!("--seconds must be a positive number"),
     };
     if cli.concurrency.contains(&0) {
@@ -630,8 +730,13 @@ async fn bench(cli: Cli) -> Result<()> {
     if cli.runs == 0 {
         bail!("--runs must be at least 1");
     }
-    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let moto_bin = cli.moto_server.clone().unwrap_or_else(|| root.join(".venv/bin/moto_server"));
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let moto_bin = cli
+        .moto_server
+        .clone()
+        .unwrap_or_else(|| root.join(".venv/bin/moto_server"));
     let use_moto = !cli.no_moto && !cli.skip_generate;
     if use_moto && !moto_bin.exists() {
         bail!(
@@ -650,7 +755,8 @@ async fn bench(cli: Cli) -> Result<()> {
         eprintln!("(a) GenerateDataKey …");
         let sb = Sandbox::open(sandbox_config()).context("opening a sandbox")?;
         let running = kms_workshop_sandbox::serve(sb, "127.0.0.1:0".parse()?).await?;
-        let sandbox_cells = measure_target("sandbox", &running.endpoint(), &cli.concurrency, stop).await?;
+        let sandbox_cells =
+            measure_target("sandbox", &running.endpoint(), &cli.concurrency, stop).await?;
         running.shutdown().await;
         let moto_cells = if use_moto {
             moto_ver = moto_version(&moto_bin);
@@ -717,7 +823,10 @@ async fn bench(cli: Cli) -> Result<()> {
                 r.in_process_ms_median
             );
         }
-        println!("(RSS: VmRSS of a fresh process after loading; {:.0} MB before loading)", lookups[0].rss_before_mb);
+        println!(
+            "(RSS: VmRSS of a fresh process after loading; {:.0} MB before loading)",
+            lookups[0].rss_before_mb
+        );
     }
 
     let results = json!({
@@ -747,7 +856,9 @@ async fn bench(cli: Cli) -> Result<()> {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     match cli.worker {
         Some(Worker::LookupWorker { events, runs }) => {
             let r = rt.block_on(lookup_worker(events, runs))?;

@@ -5,8 +5,8 @@
 use std::time::{Duration, SystemTime};
 
 use aws_sigv4::http_request::{
-    sign, PayloadChecksumKind, PercentEncodingMode, SessionTokenMode, SignableBody, SignableRequest,
-    SigningSettings, UriPathNormalizationMode,
+    sign, PayloadChecksumKind, PercentEncodingMode, SessionTokenMode, SignableBody,
+    SignableRequest, SigningSettings, UriPathNormalizationMode,
 };
 use aws_sigv4::sign::v4;
 use http::HeaderMap;
@@ -73,7 +73,9 @@ pub fn parse_authorization_value(raw: &str) -> Result<AuthHeader, AuthError> {
         .map(|h| h.trim().to_ascii_lowercase())
         .filter(|h| !h.is_empty())
         .collect();
-    let signature = sig.ok_or_else(|| AuthError::Malformed("missing Signature".into()))?.to_string();
+    let signature = sig
+        .ok_or_else(|| AuthError::Malformed("missing Signature".into()))?
+        .to_string();
     Ok(AuthHeader {
         access_key_id: scope[0].to_string(),
         date: scope[1].to_string(),
@@ -103,17 +105,27 @@ pub fn verify(
         .get("x-amz-date")
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| AuthError::Malformed("missing X-Amz-Date".into()))?;
-    let time = parse_amz_date(amz_date).ok_or_else(|| AuthError::Malformed(format!("bad X-Amz-Date {amz_date}")))?;
+    let time = parse_amz_date(amz_date)
+        .ok_or_else(|| AuthError::Malformed(format!("bad X-Amz-Date {amz_date}")))?;
     if !amz_date.starts_with(&auth.date) {
-        return Err(AuthError::Malformed("credential scope date does not match X-Amz-Date".into()));
+        return Err(AuthError::Malformed(
+            "credential scope date does not match X-Amz-Date".into(),
+        ));
     }
     let now = SystemTime::now();
-    let skew = now.duration_since(time).or_else(|e| Ok::<_, ()>(e.duration())).unwrap_or_default();
+    let skew = now
+        .duration_since(time)
+        .or_else(|e| Ok::<_, ()>(e.duration()))
+        .unwrap_or_default();
     if skew > Duration::from_secs(15 * 60) {
-        return Err(AuthError::Expired(format!("request time {amz_date} is more than 15 minutes from the server's time")));
+        return Err(AuthError::Expired(format!(
+            "request time {amz_date} is more than 15 minutes from the server's time"
+        )));
     }
     if !auth.signed_headers.iter().any(|h| h == "host") || headers.get("host").is_none() {
-        return Err(AuthError::Malformed("the host header must be signed".into()));
+        return Err(AuthError::Malformed(
+            "the host header must be signed".into(),
+        ));
     }
 
     let mut signed: Vec<(&str, &str)> = Vec::new();
@@ -124,7 +136,9 @@ pub fn verify(
         }
     }
     let is_s3 = auth.service == "s3";
-    let content_sha = headers.get("x-amz-content-sha256").and_then(|v| v.to_str().ok());
+    let content_sha = headers
+        .get("x-amz-content-sha256")
+        .and_then(|v| v.to_str().ok());
     let body = match content_sha {
         Some(h) if is_s3 || h == "UNSIGNED-PAYLOAD" => SignableBody::Precomputed(h.to_string()),
         _ => SignableBody::Bytes(body),
@@ -182,14 +196,18 @@ mod tests {
             secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
             session_token: None,
             account: "123456789012".into(),
-            principal: Principal::IamUser { name: "u".into(), user_id: "AIDA".into() },
+            principal: Principal::IamUser {
+                name: "u".into(),
+                user_id: "AIDA".into(),
+            },
         }
     }
 
     /// Sign a request the way an SDK does, then verify it.
     fn signed_request(body: &[u8], secret: &str) -> (HeaderMap, AuthHeader) {
         let now = SystemTime::now();
-        let identity = aws_credential_types::Credentials::new("AKIDEXAMPLE", secret, None, None, "t").into();
+        let identity =
+            aws_credential_types::Credentials::new("AKIDEXAMPLE", secret, None, None, "t").into();
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region("us-east-1")
@@ -209,7 +227,9 @@ mod tests {
         let signable = SignableRequest::new(
             "POST",
             "http://127.0.0.1:4599/",
-            req.headers().iter().map(|(k, v)| (k.as_str(), v.to_str().unwrap())),
+            req.headers()
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.to_str().unwrap())),
             SignableBody::Bytes(body),
         )
         .unwrap();
@@ -224,18 +244,32 @@ mod tests {
         let (h, a) = signed_request(b"{}", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
         assert_eq!(a.service, "kms");
         verify("POST", "/", &h, b"{}", &a, &cred()).unwrap();
-        assert_eq!(verify("POST", "/", &h, b"{ }", &a, &cred()), Err(AuthError::Mismatch));
+        assert_eq!(
+            verify("POST", "/", &h, b"{ }", &a, &cred()),
+            Err(AuthError::Mismatch)
+        );
         let (h, a) = signed_request(b"{}", "wrong");
-        assert_eq!(verify("POST", "/", &h, b"{}", &a, &cred()), Err(AuthError::Mismatch));
+        assert_eq!(
+            verify("POST", "/", &h, b"{}", &a, &cred()),
+            Err(AuthError::Mismatch)
+        );
     }
 
     #[test]
     fn malformed_headers() {
-        assert!(matches!(parse_authorization_value("Basic x"), Err(AuthError::Malformed(_))));
         assert!(matches!(
-            parse_authorization_value("AWS4-HMAC-SHA256 Credential=AK/2026/us-east-1, SignedHeaders=host, Signature=x"),
+            parse_authorization_value("Basic x"),
             Err(AuthError::Malformed(_))
         ));
-        assert_eq!(parse_authorization(&HeaderMap::new()), Err(AuthError::Missing));
+        assert!(matches!(
+            parse_authorization_value(
+                "AWS4-HMAC-SHA256 Credential=AK/2026/us-east-1, SignedHeaders=host, Signature=x"
+            ),
+            Err(AuthError::Malformed(_))
+        ));
+        assert_eq!(
+            parse_authorization(&HeaderMap::new()),
+            Err(AuthError::Missing)
+        );
     }
 }

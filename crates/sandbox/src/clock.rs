@@ -18,14 +18,21 @@ struct ClockState {
 
 impl Clock {
     pub fn new(offset: Duration) -> Self {
-        Clock { inner: Mutex::new(ClockState { offset, last: OffsetDateTime::UNIX_EPOCH }) }
+        Clock {
+            inner: Mutex::new(ClockState {
+                offset,
+                last: OffsetDateTime::UNIX_EPOCH,
+            }),
+        }
     }
 
     /// The current sandbox time, millisecond precision, monotonic.
     pub fn now(&self) -> OffsetDateTime {
         let mut s = self.inner.lock();
         let real = OffsetDateTime::now_utc() + s.offset;
-        let real = real.replace_nanosecond((real.nanosecond() / 1_000_000) * 1_000_000).unwrap_or(real);
+        let real = real
+            .replace_nanosecond((real.nanosecond() / 1_000_000) * 1_000_000)
+            .unwrap_or(real);
         if real > s.last {
             s.last = real;
         }

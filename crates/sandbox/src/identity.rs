@@ -8,8 +8,16 @@ use serde_json::{json, Value as J};
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "type")]
 pub enum Principal {
-    IamUser { name: String, user_id: String },
-    AssumedRole { role_name: String, role_id: String, session_name: String, created: String },
+    IamUser {
+        name: String,
+        user_id: String,
+    },
+    AssumedRole {
+        role_name: String,
+        role_id: String,
+        session_name: String,
+        created: String,
+    },
 }
 
 /// One access key the sandbox accepts.
@@ -46,8 +54,15 @@ impl Caller {
     pub fn arn(&self) -> String {
         match &self.principal {
             Principal::IamUser { name, .. } => format!("arn:aws:iam::{}:user/{name}", self.account),
-            Principal::AssumedRole { role_name, session_name, .. } => {
-                format!("arn:aws:sts::{}:assumed-role/{role_name}/{session_name}", self.account)
+            Principal::AssumedRole {
+                role_name,
+                session_name,
+                ..
+            } => {
+                format!(
+                    "arn:aws:sts::{}:assumed-role/{role_name}/{session_name}",
+                    self.account
+                )
             }
         }
     }
@@ -56,7 +71,11 @@ impl Caller {
     pub fn user_id(&self) -> String {
         match &self.principal {
             Principal::IamUser { user_id, .. } => user_id.clone(),
-            Principal::AssumedRole { role_id, session_name, .. } => format!("{role_id}:{session_name}"),
+            Principal::AssumedRole {
+                role_id,
+                session_name,
+                ..
+            } => format!("{role_id}:{session_name}"),
         }
     }
 
@@ -80,7 +99,12 @@ impl Caller {
                 "accessKeyId": self.access_key_id,
                 "userName": name,
             }),
-            Principal::AssumedRole { role_name, role_id, session_name, created } => {
+            Principal::AssumedRole {
+                role_name,
+                role_id,
+                session_name,
+                created,
+            } => {
                 let mut v = json!({
                     "type": "AssumedRole",
                     "principalId": format!("{role_id}:{session_name}"),
@@ -110,6 +134,10 @@ impl Caller {
 
 impl From<&Credential> for Caller {
     fn from(c: &Credential) -> Self {
-        Caller { access_key_id: c.access_key_id.clone(), account: c.account.clone(), principal: c.principal.clone() }
+        Caller {
+            access_key_id: c.access_key_id.clone(),
+            account: c.account.clone(),
+            principal: c.principal.clone(),
+        }
     }
 }

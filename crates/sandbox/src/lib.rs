@@ -76,7 +76,9 @@ impl std::str::FromStr for LatencyProfile {
         match s {
             "instant" => Ok(LatencyProfile::Instant),
             "realistic" => Ok(LatencyProfile::Realistic),
-            other => Err(format!("unknown latency profile '{other}': expected instant or realistic")),
+            other => Err(format!(
+                "unknown latency profile '{other}': expected instant or realistic"
+            )),
         }
     }
 }
@@ -89,10 +91,26 @@ impl Config {
             LatencyProfile::Instant => Duration::ZERO,
             LatencyProfile::Realistic => {
                 use rand::Rng;
-                let scale = if self.time_scale.is_finite() && self.time_scale > 0.0 { self.time_scale } else { 1.0 };
-                let lo = if lo_secs.is_finite() { lo_secs.max(0.0) } else { 0.0 };
-                let hi = if hi_secs.is_finite() { hi_secs.max(lo) } else { lo };
-                let secs = if hi > lo { rand::thread_rng().gen_range(lo..=hi) } else { lo };
+                let scale = if self.time_scale.is_finite() && self.time_scale > 0.0 {
+                    self.time_scale
+                } else {
+                    1.0
+                };
+                let lo = if lo_secs.is_finite() {
+                    lo_secs.max(0.0)
+                } else {
+                    0.0
+                };
+                let hi = if hi_secs.is_finite() {
+                    hi_secs.max(lo)
+                } else {
+                    lo
+                };
+                let secs = if hi > lo {
+                    rand::thread_rng().gen_range(lo..=hi)
+                } else {
+                    lo
+                };
                 Duration::seconds_f64((secs / scale).min(1e9))
             }
         }
@@ -120,7 +138,10 @@ pub enum SandboxError {
     #[error("state in {dir} cannot be read by this version: {why}")]
     Incompatible { dir: String, why: String },
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
 }
 
 /// The sandbox: state, clock, CloudTrail history and persistence, shared by all requests.
@@ -151,14 +172,25 @@ impl Sandbox {
             None => (Store::memory(), None),
         };
         let (world, events, fresh) = match loaded {
-            Some(store::Loaded { world: Some(w), events }) => {
-                let world: World = serde_json::from_value(w).map_err(|e| SandboxError::Incompatible {
-                    dir: config.state_dir.as_ref().map(|d| d.display().to_string()).unwrap_or_default(),
-                    why: e.to_string(),
-                })?;
+            Some(store::Loaded {
+                world: Some(w),
+                events,
+            }) => {
+                let world: World =
+                    serde_json::from_value(w).map_err(|e| SandboxError::Incompatible {
+                        dir: config
+                            .state_dir
+                            .as_ref()
+                            .map(|d| d.display().to_string())
+                            .unwrap_or_default(),
+                        why: e.to_string(),
+                    })?;
                 (world, events, false)
             }
-            Some(store::Loaded { world: None, events }) => (World::default(), events, true),
+            Some(store::Loaded {
+                world: None,
+                events,
+            }) => (World::default(), events, true),
             None => (World::default(), Vec::new(), true),
         };
         let clock = Clock::new(Duration::milliseconds(world.clock_offset_ms));
@@ -198,7 +230,10 @@ impl Sandbox {
     }
 
     pub fn service(&self, signing_name: &str) -> Option<&dyn services::Service> {
-        self.services.iter().find(|s| s.signing_name() == signing_name).map(|s| s.as_ref())
+        self.services
+            .iter()
+            .find(|s| s.signing_name() == signing_name)
+            .map(|s| s.as_ref())
     }
 
     pub fn credential(&self, access_key_id: &str) -> Option<Credential> {
@@ -222,7 +257,11 @@ impl Sandbox {
     pub fn remove_credential(&self, access_key_id: &str) -> Result<(), AwsError> {
         let mut w = self.world.lock();
         if w.credentials.remove(access_key_id).is_some() {
-            self.persist(&mut w, &["credentials", access_key_id], serde_json::Value::Null)?;
+            self.persist(
+                &mut w,
+                &["credentials", access_key_id],
+                serde_json::Value::Null,
+            )?;
         }
         Ok(())
     }
@@ -234,7 +273,11 @@ impl Sandbox {
     pub fn set_seed_name(&self, seed: &str) -> Result<(), AwsError> {
         let mut w = self.world.lock();
         w.seed = seed.to_string();
-        self.persist(&mut w, &["seed"], serde_json::Value::String(seed.to_string()))
+        self.persist(
+            &mut w,
+            &["seed"],
+            serde_json::Value::String(seed.to_string()),
+        )
     }
 
     /// Move the sandbox clock forward (persisted).
@@ -272,18 +315,35 @@ impl Sandbox {
         msg.seq = self.outbox_seq.fetch_add(1, Ordering::SeqCst) + 1;
         let key = format!("{:012}", msg.seq);
         let value = serde_json::to_value(&msg).map_err(|e| AwsError::internal(e.to_string()))?;
-        self.persist(&mut w, &["accounts", account, "regions", region, "outbox", "messages", &key], value)?;
-        w.region_mut(account, region).outbox.messages.insert(key.clone(), msg);
+        self.persist(
+            &mut w,
+            &[
+                "accounts", account, "regions", region, "outbox", "messages", &key,
+            ],
+            value,
+        )?;
+        w.region_mut(account, region)
+            .outbox
+            .messages
+            .insert(key.clone(), msg);
         Ok(key)
     }
 
     /// Note how an http delivery went.
     pub fn set_outbox_delivery(&self, account: &str, region: &str, key: &str, outcome: &str) {
         let mut w = self.world.lock();
-        let Some(msg) = w.region_mut(account, region).outbox.messages.get_mut(key) else { return };
+        let Some(msg) = w.region_mut(account, region).outbox.messages.get_mut(key) else {
+            return;
+        };
         msg.delivery = Some(outcome.to_string());
         let value = serde_json::to_value(&*msg).unwrap_or_default();
-        if let Err(e) = self.persist(&mut w, &["accounts", account, "regions", region, "outbox", "messages", key], value) {
+        if let Err(e) = self.persist(
+            &mut w,
+            &[
+                "accounts", account, "regions", region, "outbox", "messages", key,
+            ],
+            value,
+        ) {
             tracing::error!(error = %e, "cannot persist a delivery outcome");
         }
     }
@@ -307,7 +367,12 @@ impl Sandbox {
     pub(crate) fn schedule_event(&self, pending: services::events::PendingEvent) {
         let now_ms = (self.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
         if pending.due_ms <= now_ms {
-            self.route_event(&pending.account, &pending.region, &pending.event, Some(pending.read_only));
+            self.route_event(
+                &pending.account,
+                &pending.region,
+                &pending.event,
+                Some(pending.read_only),
+            );
         } else {
             self.pending_events.lock().push(pending);
         }
@@ -338,11 +403,19 @@ impl Sandbox {
     /// Every (account, region) that has state.
     pub fn account_regions(&self) -> Vec<(String, String)> {
         let w = self.world.lock();
-        w.accounts.iter().flat_map(|(a, acc)| acc.regions.keys().map(move |r| (a.clone(), r.clone()))).collect()
+        w.accounts
+            .iter()
+            .flat_map(|(a, acc)| acc.regions.keys().map(move |r| (a.clone(), r.clone())))
+            .collect()
     }
 
     /// Read a service's state in one account and region.
-    pub fn read<S: RegionalState, R>(&self, account: &str, region: &str, f: impl FnOnce(&S) -> R) -> R {
+    pub fn read<S: RegionalState, R>(
+        &self,
+        account: &str,
+        region: &str,
+        f: impl FnOnce(&S) -> R,
+    ) -> R {
         let w = self.world.lock();
         match w.region(account, region) {
             Some(r) => f(S::of(r)),
@@ -362,17 +435,27 @@ impl Sandbox {
         let state = S::of_mut(w.region_mut(account, region));
         let out = f(state);
         let value = serde_json::to_value(&*state).map_err(|e| AwsError::internal(e.to_string()))?;
-        self.persist(&mut w, &["accounts", account, "regions", region, S::NAME], value)?;
+        self.persist(
+            &mut w,
+            &["accounts", account, "regions", region, S::NAME],
+            value,
+        )?;
         out
     }
 
-    fn persist(&self, w: &mut World, path: &[&str], value: serde_json::Value) -> Result<(), AwsError> {
+    fn persist(
+        &self,
+        w: &mut World,
+        path: &[&str],
+        value: serde_json::Value,
+    ) -> Result<(), AwsError> {
         let compact = self.store.put(path, value).map_err(|e| {
             tracing::error!(error = %e, "cannot persist sandbox state");
             AwsError::internal(format!("The sandbox could not persist its state: {e}"))
         })?;
         if compact {
-            let snapshot = serde_json::to_value(&*w).map_err(|e| AwsError::internal(e.to_string()))?;
+            let snapshot =
+                serde_json::to_value(&*w).map_err(|e| AwsError::internal(e.to_string()))?;
             if let Err(e) = self.store.snapshot(snapshot) {
                 tracing::error!(error = %e, "cannot write sandbox snapshot");
             }

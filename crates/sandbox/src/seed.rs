@@ -25,7 +25,8 @@ pub const INSTANCE_ID: &str = "i-0a1b2c3d4e5f60718";
 pub const INSTANCE_ROLE: &str = "KMSWorkshop-InstanceInitRole";
 pub const INSTANCE_ACCESS_KEY: &str = "ASIAWORKSHOPINSTANCE";
 pub const INSTANCE_SECRET_KEY: &str = "kmsworkshop/sandbox/instance/secret/key/00";
-pub const INSTANCE_SESSION_TOKEN: &str = "IQoJb3JpZ2luX2VjEKMSWorkshopSandboxInstanceRoleSessionToken";
+pub const INSTANCE_SESSION_TOKEN: &str =
+    "IQoJb3JpZ2luX2VjEKMSWorkshopSandboxInstanceRoleSessionToken";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Seed {
@@ -48,7 +49,9 @@ impl FromStr for Seed {
         match s {
             "workshop" => Ok(Seed::Workshop),
             "empty" => Ok(Seed::Empty),
-            other => Err(format!("unknown seed '{other}': expected one of workshop, empty")),
+            other => Err(format!(
+                "unknown seed '{other}': expected one of workshop, empty"
+            )),
         }
     }
 }
@@ -59,7 +62,10 @@ pub fn learner_credential(account: &str) -> Credential {
         secret_access_key: LEARNER_SECRET_KEY.into(),
         session_token: None,
         account: account.into(),
-        principal: Principal::IamUser { name: LEARNER_USER.into(), user_id: "AIDAWORKSHOPLEARNER01".into() },
+        principal: Principal::IamUser {
+            name: LEARNER_USER.into(),
+            user_id: "AIDAWORKSHOPLEARNER01".into(),
+        },
     }
 }
 
@@ -82,7 +88,10 @@ pub fn instance_credential(account: &str, created: &str) -> Credential {
 pub fn apply(sb: &Sandbox, seed: Seed) -> Result<(), AwsError> {
     let now = sb.clock.now();
     sb.add_credential(learner_credential(ACCOUNT))?;
-    sb.add_credential(instance_credential(ACCOUNT, &crate::util::iso8601_secs(now - Duration::hours(2))))?;
+    sb.add_credential(instance_credential(
+        ACCOUNT,
+        &crate::util::iso8601_secs(now - Duration::hours(2)),
+    ))?;
     if seed == Seed::Workshop {
         crate::services::kms::seed_workshop(sb, ACCOUNT, REGION, now)?;
         crate::services::iam::seed_workshop(sb, ACCOUNT)?;

@@ -58,10 +58,14 @@ impl Running {
 pub async fn serve(sandbox: Arc<Sandbox>, addr: SocketAddr) -> Result<Running, SandboxError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|source| SandboxError::Bind { addr: addr.to_string(), source })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|source| SandboxError::Bind { addr: addr.to_string(), source })?;
+        .map_err(|source| SandboxError::Bind {
+            addr: addr.to_string(),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| SandboxError::Bind {
+        addr: addr.to_string(),
+        source,
+    })?;
     sandbox.set_endpoint(format!("http://{addr}"));
     let app = Router::new().fallback(handle).with_state(sandbox.clone());
     let (tx, rx) = oneshot::channel::<()>();
@@ -76,17 +80,25 @@ pub async fn serve(sandbox: Arc<Sandbox>, addr: SocketAddr) -> Result<Running, S
                 ticker.sync();
             }
         });
-        let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = rx.await;
-            });
+        let server = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = rx.await;
+        });
         if let Err(e) = server.await {
             tracing::error!(error = %e, "sandbox server stopped");
         }
         tick.abort();
     });
     tracing::info!(endpoint = %format!("http://{addr}"), "sandbox listening");
-    Ok(Running { addr, sandbox, shutdown: Some(tx), join })
+    Ok(Running {
+        addr,
+        sandbox,
+        shutdown: Some(tx),
+        join,
+    })
 }
 
 impl Sandbox {
@@ -108,11 +120,16 @@ fn respond(enc: Encoded) -> Response {
 
 /// The protocol a request looks like before we know its service (for early errors).
 fn guess_protocol(headers: &HeaderMap, path: &str) -> Protocol {
-    let ct = headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ct = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if headers.contains_key("smithy-protocol") || path.starts_with("/service/") {
         Protocol::RpcV2Cbor
     } else if ct.starts_with("application/x-amz-json-1.0") {
-        Protocol::AwsJson10 { query_compatible: false }
+        Protocol::AwsJson10 {
+            query_compatible: false,
+        }
     } else if headers.contains_key("x-amz-target") || ct.starts_with("application/x-amz-json") {
         Protocol::AwsJson11
     } else if ct.starts_with("application/x-www-form-urlencoded") {
@@ -123,18 +140,48 @@ fn guess_protocol(headers: &HeaderMap, path: &str) -> Protocol {
 }
 
 fn auth_error(protocol: Protocol, e: &AuthError, unknown_key: bool) -> AwsError {
-    let json = matches!(protocol, Protocol::AwsJson11 | Protocol::AwsJson10 { query_compatible: false });
+    let json = matches!(
+        protocol,
+        Protocol::AwsJson11
+            | Protocol::AwsJson10 {
+                query_compatible: false
+            }
+    );
     match (e, unknown_key) {
         (_, true) => match protocol {
-            _ if json => AwsError::new(400, "UnrecognizedClientException", "The security token included in the request is invalid."),
-            Protocol::Ec2Query => AwsError::new(401, "AuthFailure", "AWS was not able to validate the provided access credentials"),
-            Protocol::RestXml => AwsError::new(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."),
-            _ => AwsError::new(403, "InvalidClientTokenId", "The security token included in the request is invalid."),
+            _ if json => AwsError::new(
+                400,
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            ),
+            Protocol::Ec2Query => AwsError::new(
+                401,
+                "AuthFailure",
+                "AWS was not able to validate the provided access credentials",
+            ),
+            Protocol::RestXml => AwsError::new(
+                403,
+                "InvalidAccessKeyId",
+                "The AWS Access Key Id you provided does not exist in our records.",
+            ),
+            _ => AwsError::new(
+                403,
+                "InvalidClientTokenId",
+                "The security token included in the request is invalid.",
+            ),
         },
         (AuthError::Missing, _) => match protocol {
-            _ if json => AwsError::new(400, "MissingAuthenticationTokenException", "Missing Authentication Token"),
+            _ if json => AwsError::new(
+                400,
+                "MissingAuthenticationTokenException",
+                "Missing Authentication Token",
+            ),
             Protocol::RestXml => AwsError::new(403, "AccessDenied", "Access Denied"),
-            _ => AwsError::new(403, "MissingAuthenticationToken", "Request is missing Authentication Token"),
+            _ => AwsError::new(
+                403,
+                "MissingAuthenticationToken",
+                "Request is missing Authentication Token",
+            ),
         },
         (AuthError::Malformed(m), _) => match protocol {
             _ if json => AwsError::new(400, "IncompleteSignatureException", m.clone()),
@@ -149,10 +196,19 @@ fn auth_error(protocol: Protocol, e: &AuthError, unknown_key: bool) -> AwsError 
     }
 }
 
-fn content_type_ok(protocol: Protocol, method: &Method, headers: &HeaderMap) -> Result<(), AwsError> {
-    let ct = headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+fn content_type_ok(
+    protocol: Protocol,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<(), AwsError> {
+    let ct = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let ok = match protocol {
-        Protocol::AwsJson11 | Protocol::AwsJson10 { .. } => ct.starts_with("application/x-amz-json-1."),
+        Protocol::AwsJson11 | Protocol::AwsJson10 { .. } => {
+            ct.starts_with("application/x-amz-json-1.")
+        }
         Protocol::AwsQuery | Protocol::Ec2Query => {
             *method == Method::GET || ct.starts_with("application/x-www-form-urlencoded")
         }
@@ -169,7 +225,11 @@ fn content_type_ok(protocol: Protocol, method: &Method, headers: &HeaderMap) -> 
             _ => "application/x-www-form-urlencoded",
         };
         let shown = if ct.is_empty() { "(none)" } else { ct };
-        Err(AwsError::new(415, "UnsupportedMediaTypeException", format!("Unsupported Content-Type {shown}; this operation expects {expected}")))
+        Err(AwsError::new(
+            415,
+            "UnsupportedMediaTypeException",
+            format!("Unsupported Content-Type {shown}; this operation expects {expected}"),
+        ))
     }
 }
 
@@ -189,14 +249,21 @@ async fn handle(
     // Links in SNS emails are followed without signing, as a browser does.
     if parts.method == Method::GET && !parts.headers.contains_key(http::header::AUTHORIZATION) {
         let params = protocol::query::form_params(parts.uri.query(), &Bytes::new());
-        if matches!(params.get("Action").map(String::as_str), Some("ConfirmSubscription" | "Unsubscribe")) {
+        if matches!(
+            params.get("Action").map(String::as_str),
+            Some("ConfirmSubscription" | "Unsubscribe")
+        ) {
             let sb2 = sb.clone();
-            let result = tokio::task::spawn_blocking(move || crate::services::sns::follow_link(&sb2, &params)).await;
+            let result = tokio::task::spawn_blocking(move || {
+                crate::services::sns::follow_link(&sb2, &params)
+            })
+            .await;
             let xmlns = "http://sns.amazonaws.com/doc/2010-03-31/";
             return respond(match result {
                 Ok(Ok((op, v))) => Protocol::AwsQuery.encode_ok(xmlns, &op, &v, &request_id),
                 Ok(Err(e)) => Protocol::AwsQuery.encode_err(&e, &request_id),
-                Err(_) => Protocol::AwsQuery.encode_err(&AwsError::internal("link handling failed"), &request_id),
+                Err(_) => Protocol::AwsQuery
+                    .encode_err(&AwsError::internal("link handling failed"), &request_id),
             });
         }
     }
@@ -207,15 +274,30 @@ async fn handle(
         Err(e) => return respond(guess.encode_err(&auth_error(guess, &e, false), &request_id)),
     };
     let Some(service) = sb.service(&auth.service) else {
-        let err = AwsError::new(400, "UnknownServiceException", format!("The sandbox does not serve '{}' (the service in the credential scope).", auth.service));
+        let err = AwsError::new(
+            400,
+            "UnknownServiceException",
+            format!(
+                "The sandbox does not serve '{}' (the service in the credential scope).",
+                auth.service
+            ),
+        );
         return respond(guess.encode_err(&err, &request_id));
     };
     let protocol = service.protocol(&parts.headers, &path);
-    let limit = if protocol == Protocol::RestXml { MAX_S3_BODY } else { MAX_BODY };
+    let limit = if protocol == Protocol::RestXml {
+        MAX_S3_BODY
+    } else {
+        MAX_BODY
+    };
     let body: Bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
         Err(_) => {
-            let err = AwsError::new(413, "RequestEntityTooLargeException", format!("Request body is larger than the {limit} bytes this service accepts."));
+            let err = AwsError::new(
+                413,
+                "RequestEntityTooLargeException",
+                format!("Request body is larger than the {limit} bytes this service accepts."),
+            );
             return respond(protocol.encode_err(&err, &request_id));
         }
     };
@@ -228,21 +310,49 @@ async fn handle(
             .or_else(|| sb.credential(crate::seed::LEARNER_ACCESS_KEY))
             .or_else(|| sb.credentials().into_iter().next());
         match base {
-            Some(c) => Caller { access_key_id: auth.access_key_id.clone(), ..Caller::from(&c) },
-            None => return respond(protocol.encode_err(&auth_error(protocol, &AuthError::Mismatch, true), &request_id)),
+            Some(c) => Caller {
+                access_key_id: auth.access_key_id.clone(),
+                ..Caller::from(&c)
+            },
+            None => {
+                return respond(protocol.encode_err(
+                    &auth_error(protocol, &AuthError::Mismatch, true),
+                    &request_id,
+                ))
+            }
         }
     } else {
         let Some(cred) = sb.credential(&auth.access_key_id) else {
-            return respond(protocol.encode_err(&auth_error(protocol, &AuthError::Mismatch, true), &request_id));
+            return respond(protocol.encode_err(
+                &auth_error(protocol, &AuthError::Mismatch, true),
+                &request_id,
+            ));
         };
-        let uri = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        if let Err(e) = auth::verify(parts.method.as_str(), uri, &parts.headers, &body, &auth, &cred) {
+        let uri = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
+        if let Err(e) = auth::verify(
+            parts.method.as_str(),
+            uri,
+            &parts.headers,
+            &body,
+            &auth,
+            &cred,
+        ) {
             return respond(protocol.encode_err(&auth_error(protocol, &e, false), &request_id));
         }
         if let Some(token) = &cred.session_token {
-            let sent = parts.headers.get("x-amz-security-token").and_then(|v| v.to_str().ok());
+            let sent = parts
+                .headers
+                .get("x-amz-security-token")
+                .and_then(|v| v.to_str().ok());
             if sent != Some(token.as_str()) {
-                return respond(protocol.encode_err(&auth_error(protocol, &AuthError::Mismatch, true), &request_id));
+                return respond(protocol.encode_err(
+                    &auth_error(protocol, &AuthError::Mismatch, true),
+                    &request_id,
+                ));
             }
         }
         Caller::from(&cred)
@@ -253,34 +363,78 @@ async fn handle(
     }
     if protocol == Protocol::RestXml {
         // REST services (S3) answer with complete HTTP answers (bytes, headers, empty bodies).
-        let req = match protocol::restxml::decode(&parts.method, &path, parts.uri.query(), &parts.headers, &body) {
+        let req = match protocol::restxml::decode(
+            &parts.method,
+            &path,
+            parts.uri.query(),
+            &parts.headers,
+            &body,
+        ) {
             Ok(r) => r,
             Err(e) => return respond(protocol.encode_err(&e, &request_id)),
         };
-        let user_agent = parts.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-        let region = if service.global() { "us-east-1".to_string() } else { auth.region.clone() };
+        let user_agent = parts
+            .headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let region = if service.global() {
+            "us-east-1".to_string()
+        } else {
+            auth.region.clone()
+        };
         let (sb2, rid, svc) = (sb.clone(), request_id.clone(), auth.service.clone());
         let result = tokio::task::spawn_blocking(move || {
             let service = sb2.service(&svc).expect("service looked up above");
-            crate::services::call_rest_recorded(&sb2, service, caller, region, &rid, &req, &peer.ip().to_string(), &user_agent)
+            crate::services::call_rest_recorded(
+                &sb2,
+                service,
+                caller,
+                region,
+                &rid,
+                &req,
+                &peer.ip().to_string(),
+                &user_agent,
+            )
         })
         .await;
-        return respond(result.unwrap_or_else(|_| protocol.encode_err(&AwsError::internal("The sandbox failed while handling this request."), &request_id)));
+        return respond(result.unwrap_or_else(|_| {
+            protocol.encode_err(
+                &AwsError::internal("The sandbox failed while handling this request."),
+                &request_id,
+            )
+        }));
     }
     let decoded = match protocol {
-        Protocol::AwsJson11 | Protocol::AwsJson10 { .. } => protocol::json::decode(&parts.headers, &body),
+        Protocol::AwsJson11 | Protocol::AwsJson10 { .. } => {
+            protocol::json::decode(&parts.headers, &body)
+        }
         Protocol::AwsQuery => protocol::query::decode(parts.uri.query(), &body),
         Protocol::Ec2Query => protocol::ec2::decode(parts.uri.query(), &body),
         Protocol::RpcV2Cbor => protocol::cbor::decode(&path, &body),
-        Protocol::RestXml => Err(AwsError::new(501, "NotImplemented", "REST-XML services are not served by this sandbox yet.")),
+        Protocol::RestXml => Err(AwsError::new(
+            501,
+            "NotImplemented",
+            "REST-XML services are not served by this sandbox yet.",
+        )),
     };
     let decoded = match decoded {
         Ok(d) => d,
         Err(e) => return respond(protocol.encode_err(&e, &request_id)),
     };
 
-    let region = if service.global() { "us-east-1".to_string() } else { auth.region.clone() };
-    let user_agent = parts.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let region = if service.global() {
+        "us-east-1".to_string()
+    } else {
+        auth.region.clone()
+    };
+    let user_agent = parts
+        .headers
+        .get(http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     let operation = decoded.operation.clone();
     let sb2 = sb.clone();
     let rid = request_id.clone();
@@ -297,59 +451,114 @@ async fn handle(
             response_elements: None,
         };
         let out = service.call(&mut cx, &decoded.operation, &decoded.input);
-        recorder::record(&cx, service, &decoded.operation, &decoded.input, &out, &peer.ip().to_string(), &user_agent);
+        recorder::record(
+            &cx,
+            service,
+            &decoded.operation,
+            &decoded.input,
+            &out,
+            &peer.ip().to_string(),
+            &user_agent,
+        );
         out.map(|v| (v, service.xmlns()))
     })
     .await;
     match result {
-        Ok(Ok((value, xmlns))) => respond(protocol.encode_ok(xmlns, &operation, &value, &request_id)),
+        Ok(Ok((value, xmlns))) => {
+            respond(protocol.encode_ok(xmlns, &operation, &value, &request_id))
+        }
         Ok(Err(e)) => {
             tracing::debug!(code = %e.code, message = %e.message, "request failed");
             respond(protocol.encode_err(&e, &request_id))
         }
         Err(join) => {
             tracing::error!(error = %join, "handler panicked");
-            respond(protocol.encode_err(&AwsError::internal("The sandbox failed while handling this request."), &request_id))
+            respond(protocol.encode_err(
+                &AwsError::internal("The sandbox failed while handling this request."),
+                &request_id,
+            ))
         }
     }
 }
 
 fn json_response(status: StatusCode, v: serde_json::Value) -> Response {
-    (status, [(http::header::CONTENT_TYPE, "application/json")], v.to_string()).into_response()
+    (
+        status,
+        [(http::header::CONTENT_TYPE, "application/json")],
+        v.to_string(),
+    )
+        .into_response()
 }
 
 /// `/_sandbox/…`: sandbox administration (not an AWS API).
-async fn admin(sb: Arc<Sandbox>, method: &Method, path: &str, query: Option<&str>, body: Body) -> Response {
-    let body = axum::body::to_bytes(body, MAX_BODY).await.unwrap_or_default();
+async fn admin(
+    sb: Arc<Sandbox>,
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    body: Body,
+) -> Response {
+    let body = axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .unwrap_or_default();
     let params: std::collections::BTreeMap<String, String> =
-        form_urlencoded::parse(query.unwrap_or("").as_bytes()).into_owned().collect();
+        form_urlencoded::parse(query.unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
     match (method.as_str(), path) {
-        ("GET", "/_sandbox/health") => json_response(StatusCode::OK, json!({"status": "ok", "seed": sb.seed_name()})),
+        ("GET", "/_sandbox/health") => json_response(
+            StatusCode::OK,
+            json!({"status": "ok", "seed": sb.seed_name()}),
+        ),
         ("GET", "/_sandbox/clock") => clock_view(&sb),
         ("POST", "/_sandbox/clock/advance") => {
             let by = params.get("seconds").cloned().or_else(|| {
-                serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| v.get("seconds").map(|s| s.to_string()))
+                serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v.get("seconds").map(|s| s.to_string()))
             });
-            let Some(secs) = by.and_then(|s| s.parse::<f64>().ok()).filter(|s| s.is_finite() && *s >= 0.0) else {
-                return json_response(StatusCode::BAD_REQUEST, json!({"error": "give the number of seconds to advance as ?seconds=N (N >= 0)"}));
+            let Some(secs) = by
+                .and_then(|s| s.parse::<f64>().ok())
+                .filter(|s| s.is_finite() && *s >= 0.0)
+            else {
+                return json_response(
+                    StatusCode::BAD_REQUEST,
+                    json!({"error": "give the number of seconds to advance as ?seconds=N (N >= 0)"}),
+                );
             };
             match sb.advance_clock(time::Duration::seconds_f64(secs)) {
                 Ok(_) => {
                     sb.tick();
                     clock_view(&sb)
                 }
-                Err(e) => json_response(StatusCode::INTERNAL_SERVER_ERROR, json!({"error": e.message})),
+                Err(e) => json_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    json!({"error": e.message}),
+                ),
             }
         }
         ("GET", "/_sandbox/rules") => json_response(StatusCode::OK, sb.rules_view()),
         ("GET", "/_sandbox/outbox") => {
-            let after = params.get("after").and_then(|a| a.parse::<u64>().ok()).unwrap_or(0);
+            let after = params
+                .get("after")
+                .and_then(|a| a.parse::<u64>().ok())
+                .unwrap_or(0);
             json_response(StatusCode::OK, json!({ "messages": sb.outbox(after) }))
         }
-        ("GET", "/_sandbox/sns/signing-key.pem") => match crate::services::sns::signing_public_pem() {
-            Some(pem) => (StatusCode::OK, [(http::header::CONTENT_TYPE, "application/x-pem-file")], pem).into_response(),
-            None => json_response(StatusCode::INTERNAL_SERVER_ERROR, json!({"error": "no signing key"})),
-        },
+        ("GET", "/_sandbox/sns/signing-key.pem") => {
+            match crate::services::sns::signing_public_pem() {
+                Some(pem) => (
+                    StatusCode::OK,
+                    [(http::header::CONTENT_TYPE, "application/x-pem-file")],
+                    pem,
+                )
+                    .into_response(),
+                None => json_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    json!({"error": "no signing key"}),
+                ),
+            }
+        }
         ("GET", "/_sandbox/credentials") => {
             let creds: Vec<_> = sb
                 .credentials()

@@ -29,19 +29,29 @@ const COMPACT_AT: u64 = 32 * 1024 * 1024;
 pub enum StoreError {
     // The I/O error is part of the message, not a `source`, so it is not printed twice.
     #[error("{}: {error}", path.display())]
-    Io { path: PathBuf, error: std::io::Error },
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     #[error("{0} is not a kms-workshop sandbox state directory (it is not empty and has no {MARKER}); choose an empty or new directory with --state-dir")]
     Foreign(PathBuf),
     #[error("{path} was written by a newer kms-workshop (state format {found}, this build reads up to {VERSION}); upgrade, or use another --state-dir")]
     TooNew { path: PathBuf, found: u32 },
     #[error("{path} is corrupt{}: {why}. Nothing was changed; move the directory aside to start fresh, or restore it from a backup", line.map(|l| format!(" at line {l}")).unwrap_or_default())]
-    Corrupt { path: PathBuf, line: Option<usize>, why: String },
+    Corrupt {
+        path: PathBuf,
+        line: Option<usize>,
+        why: String,
+    },
     #[error("{0} is in use by another running sandbox (a state directory serves one sandbox at a time); stop that one, or choose another --state-dir")]
     InUse(PathBuf),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-    move |error| StoreError::Io { path: path.to_path_buf(), error }
+    move |error| StoreError::Io {
+        path: path.to_path_buf(),
+        error,
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -117,14 +127,24 @@ fn read_framed(path: &Path) -> Result<Vec<J>, StoreError> {
         }
         lineno += 1;
         let complete = buf.last() == Some(&b'\n');
-        let parsed = parse_frame(if complete { &buf[..buf.len() - 1] } else { &buf });
+        let parsed = parse_frame(if complete {
+            &buf[..buf.len() - 1]
+        } else {
+            &buf
+        });
         match parsed {
             Ok(v) => out.push(v),
             Err(_) if !complete => {
                 tracing::warn!(file = %path.display(), line = lineno, "dropping a torn final record");
                 break;
             }
-            Err(why) => return Err(StoreError::Corrupt { path: path.to_path_buf(), line: Some(lineno), why }),
+            Err(why) => {
+                return Err(StoreError::Corrupt {
+                    path: path.to_path_buf(),
+                    line: Some(lineno),
+                    why,
+                })
+            }
         }
     }
     Ok(out)
@@ -161,7 +181,11 @@ fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StoreError> 
 }
 
 fn open_append(path: &Path) -> Result<File, StoreError> {
-    OpenOptions::new().create(true).append(true).open(path).map_err(io(path))
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(io(path))
 }
 
 impl Store {
@@ -184,15 +208,25 @@ impl Store {
                 return Err(StoreError::Foreign(dir.to_path_buf()));
             }
             if m.version > VERSION {
-                return Err(StoreError::TooNew { path: marker_path, found: m.version });
+                return Err(StoreError::TooNew {
+                    path: marker_path,
+                    found: m.version,
+                });
             }
         } else {
             let non_empty = fs::read_dir(dir).map_err(io(dir))?.next().is_some();
             if non_empty {
                 return Err(StoreError::Foreign(dir.to_path_buf()));
             }
-            let m = serde_json::to_vec_pretty(&Marker { format: FORMAT.into(), version: VERSION })
-                .map_err(|e| StoreError::Corrupt { path: marker_path.clone(), line: None, why: e.to_string() })?;
+            let m = serde_json::to_vec_pretty(&Marker {
+                format: FORMAT.into(),
+                version: VERSION,
+            })
+            .map_err(|e| StoreError::Corrupt {
+                path: marker_path.clone(),
+                line: None,
+                why: e.to_string(),
+            })?;
             write_atomic(dir, MARKER, &m)?;
         }
 
@@ -207,11 +241,12 @@ impl Store {
         let snap_path = dir.join(SNAPSHOT);
         let (mut world, mut seq) = match fs::read(&snap_path) {
             Ok(raw) => {
-                let s: Snapshot = serde_json::from_slice(&raw).map_err(|e| StoreError::Corrupt {
-                    path: snap_path.clone(),
-                    line: None,
-                    why: e.to_string(),
-                })?;
+                let s: Snapshot =
+                    serde_json::from_slice(&raw).map_err(|e| StoreError::Corrupt {
+                        path: snap_path.clone(),
+                        line: None,
+                        why: e.to_string(),
+                    })?;
                 (Some(s.world), s.seq)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (None, 0),
@@ -230,7 +265,11 @@ impl Store {
                 continue;
             }
             seq = seq.max(rec.seq);
-            apply(world.get_or_insert_with(|| J::Object(Default::default())), &rec.p, rec.v);
+            apply(
+                world.get_or_insert_with(|| J::Object(Default::default())),
+                &rec.p,
+                rec.v,
+            );
         }
         let events_path = dir.join(EVENTS);
         let events = read_framed(&events_path)?;
@@ -244,7 +283,9 @@ impl Store {
             events: open_append(&events_path)?,
             seq,
         };
-        let store = Store { files: Some(Mutex::new(files)) };
+        let store = Store {
+            files: Some(Mutex::new(files)),
+        };
         store.drop_torn_tail(&log_path)?;
         store.drop_torn_tail(&events_path)?;
         Ok((store, Loaded { world, events }))
@@ -259,8 +300,15 @@ impl Store {
         if raw.is_empty() || raw.last() == Some(&b'\n') {
             return Ok(());
         }
-        let keep = raw.iter().rposition(|b| *b == b'\n').map(|p| p + 1).unwrap_or(0);
-        let f = OpenOptions::new().write(true).open(path).map_err(io(path))?;
+        let keep = raw
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map(|p| p + 1)
+            .unwrap_or(0);
+        let f = OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(io(path))?;
         f.set_len(keep as u64).map_err(io(path))?;
         f.sync_all().map_err(io(path))?;
         Ok(())
@@ -273,10 +321,16 @@ impl Store {
     /// Record a whole object at `path` in the world's JSON form. Returns whether the log has
     /// grown enough that the caller should [`Store::snapshot`].
     pub fn put(&self, path: &[&str], value: J) -> Result<bool, StoreError> {
-        let Some(files) = &self.files else { return Ok(false) };
+        let Some(files) = &self.files else {
+            return Ok(false);
+        };
         let mut f = files.lock();
         f.seq += 1;
-        let rec = LogRecord { seq: f.seq, p: path.iter().map(|s| s.to_string()).collect(), v: value };
+        let rec = LogRecord {
+            seq: f.seq,
+            p: path.iter().map(|s| s.to_string()).collect(),
+            v: value,
+        };
         let json = serde_json::to_vec(&rec).map_err(|e| StoreError::Corrupt {
             path: f.dir.join(LOG),
             line: None,
@@ -291,7 +345,9 @@ impl Store {
 
     /// Append one CloudTrail history record.
     pub fn append_event(&self, event: &J) -> Result<(), StoreError> {
-        let Some(files) = &self.files else { return Ok(()) };
+        let Some(files) = &self.files else {
+            return Ok(());
+        };
         let mut f = files.lock();
         let json = serde_json::to_vec(event).map_err(|e| StoreError::Corrupt {
             path: f.dir.join(EVENTS),
@@ -304,7 +360,9 @@ impl Store {
 
     /// Fold the log into a new snapshot of `world`.
     pub fn snapshot(&self, world: J) -> Result<(), StoreError> {
-        let Some(files) = &self.files else { return Ok(()) };
+        let Some(files) = &self.files else {
+            return Ok(());
+        };
         let mut f = files.lock();
         let snap = Snapshot { seq: f.seq, world };
         let bytes = serde_json::to_vec(&snap).map_err(|e| StoreError::Corrupt {
@@ -336,7 +394,9 @@ fn apply(root: &mut J, path: &[String], value: J) {
         if !cur.is_object() {
             *cur = J::Object(Default::default());
         }
-        let Some(obj) = cur.as_object_mut() else { return };
+        let Some(obj) = cur.as_object_mut() else {
+            return;
+        };
         if i + 1 == path.len() {
             if value.is_null() {
                 obj.remove(seg);
@@ -345,7 +405,9 @@ fn apply(root: &mut J, path: &[String], value: J) {
             }
             return;
         }
-        cur = obj.entry(seg.clone()).or_insert_with(|| J::Object(Default::default()));
+        cur = obj
+            .entry(seg.clone())
+            .or_insert_with(|| J::Object(Default::default()));
     }
 }
 
@@ -366,11 +428,15 @@ mod tests {
         let (s, loaded) = Store::open(dir.path()).unwrap();
         assert_eq!(loaded.world.unwrap()["accounts"]["1"]["kms"]["k"], 2);
         assert_eq!(loaded.events.len(), 1);
-        s.snapshot(json!({"accounts": {"1": {"kms": {"k": 3}}}})).unwrap();
+        s.snapshot(json!({"accounts": {"1": {"kms": {"k": 3}}}}))
+            .unwrap();
         s.put(&["accounts", "2"], json!({"x": true})).unwrap();
         drop(s);
         // A torn final line is dropped, not fatal.
-        let mut f = OpenOptions::new().append(true).open(dir.path().join(LOG)).unwrap();
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(dir.path().join(LOG))
+            .unwrap();
         f.write_all(b"0000").unwrap();
         let (_s, loaded) = Store::open(dir.path()).unwrap();
         let w = loaded.world.unwrap();
@@ -391,7 +457,10 @@ mod tests {
     fn corrupt_and_foreign_are_errors() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("notes.txt"), "mine").unwrap();
-        assert!(matches!(Store::open(dir.path()), Err(StoreError::Foreign(_))));
+        assert!(matches!(
+            Store::open(dir.path()),
+            Err(StoreError::Foreign(_))
+        ));
 
         let dir = tempfile::tempdir().unwrap();
         let (s, _) = Store::open(dir.path()).unwrap();
@@ -402,11 +471,21 @@ mod tests {
         let raw = fs::read_to_string(&log).unwrap();
         fs::write(&log, raw.replacen("\"a\"", "\"x\"", 1)).unwrap();
         let err = Store::open(dir.path()).err().unwrap();
-        assert!(matches!(err, StoreError::Corrupt { line: Some(1), .. }), "{err}");
+        assert!(
+            matches!(err, StoreError::Corrupt { line: Some(1), .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("state.log"));
 
         let dir = tempfile::tempdir().unwrap();
-        fs::write(dir.path().join(MARKER), r#"{"format":"kms-workshop-sandbox","version":99}"#).unwrap();
-        assert!(matches!(Store::open(dir.path()), Err(StoreError::TooNew { .. })));
+        fs::write(
+            dir.path().join(MARKER),
+            r#"{"format":"kms-workshop-sandbox","version":99}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            Store::open(dir.path()),
+            Err(StoreError::TooNew { .. })
+        ));
     }
 }

@@ -73,7 +73,9 @@ pub fn uuid() -> String {
 /// A random string over `alphabet` (resource ids such as `AROA…`).
 pub fn random_id(alphabet: &[u8], len: usize) -> String {
     let mut rng = rand::thread_rng();
-    (0..len).map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char).collect()
+    (0..len)
+        .map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char)
+        .collect()
 }
 
 pub const UPPER_ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -92,6 +94,9 @@ mod tests {
         assert!(parse_time("yesterday").is_none());
         assert!(from_epoch_secs(f64::NAN).is_none());
         // 1795000000.123 is 1795000000.12299990… as a double: still millisecond 123.
-        assert_eq!(from_epoch_secs(1_795_000_000.123).unwrap().millisecond(), 123);
+        assert_eq!(
+            from_epoch_secs(1_795_000_000.123).unwrap().millisecond(),
+            123
+        );
     }
 }

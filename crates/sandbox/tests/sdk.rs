@@ -12,7 +12,8 @@ use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use aws_sdk_kms::error::ProvideErrorMetadata;
 use aws_sdk_kms::primitives::{Blob, DateTime};
 use aws_sdk_kms::types::{
-    AlgorithmSpec, DataKeySpec, ExpirationModelType, KeyManagerType, KeyState, OriginType, Tag, WrappingKeySpec,
+    AlgorithmSpec, DataKeySpec, ExpirationModelType, KeyManagerType, KeyState, OriginType, Tag,
+    WrappingKeySpec,
 };
 use kms_workshop_sandbox::{seed, Config, Running, Sandbox, Seed};
 use serde_json::Value as J;
@@ -60,7 +61,12 @@ fn config() -> Config {
     }
 }
 
-async fn sdk_config(endpoint: &str, access_key: &str, secret: &str, token: Option<&str>) -> SdkConfig {
+async fn sdk_config(
+    endpoint: &str,
+    access_key: &str,
+    secret: &str,
+    token: Option<&str>,
+) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(Region::new(seed::REGION))
@@ -78,9 +84,17 @@ async fn sdk_config(endpoint: &str, access_key: &str, secret: &str, token: Optio
 
 async fn start_with(cfg: Config) -> Env {
     let sb = Sandbox::open(cfg).unwrap();
-    let running = kms_workshop_sandbox::serve(sb.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let running = kms_workshop_sandbox::serve(sb.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
     let endpoint = running.endpoint();
-    let learner = sdk_config(&endpoint, seed::LEARNER_ACCESS_KEY, seed::LEARNER_SECRET_KEY, None).await;
+    let learner = sdk_config(
+        &endpoint,
+        seed::LEARNER_ACCESS_KEY,
+        seed::LEARNER_SECRET_KEY,
+        None,
+    )
+    .await;
     let instance = sdk_config(
         &endpoint,
         seed::INSTANCE_ACCESS_KEY,
@@ -88,7 +102,12 @@ async fn start_with(cfg: Config) -> Env {
         Some(seed::INSTANCE_SESSION_TOKEN),
     )
     .await;
-    Env { sb, running, learner, instance }
+    Env {
+        sb,
+        running,
+        learner,
+        instance,
+    }
 }
 
 async fn start() -> Env {
@@ -105,7 +124,14 @@ struct Seeded {
 
 async fn seeded(kms: &aws_sdk_kms::Client) -> Seeded {
     let alias_target = |name: &'static str| async move {
-        kms.describe_key().key_id(name).send().await.unwrap().key_metadata.unwrap().key_id
+        kms.describe_key()
+            .key_id(name)
+            .send()
+            .await
+            .unwrap()
+            .key_metadata
+            .unwrap()
+            .key_id
     };
     let k2 = alias_target("alias/FirstCMK").await;
     let k3 = alias_target("alias/ImportedCMK").await;
@@ -113,12 +139,24 @@ async fn seeded(kms: &aws_sdk_kms::Client) -> Seeded {
     let mut k1 = None;
     for k in kms.list_keys().send().await.unwrap().keys() {
         let id = k.key_id().unwrap();
-        let md = kms.describe_key().key_id(id).send().await.unwrap().key_metadata.unwrap();
+        let md = kms
+            .describe_key()
+            .key_id(id)
+            .send()
+            .await
+            .unwrap()
+            .key_metadata
+            .unwrap();
         if md.key_state() == Some(&KeyState::PendingDeletion) {
             k1 = Some(id.to_string());
         }
     }
-    Seeded { k1: k1.expect("a seeded key pending deletion"), k2, k3, ebs }
+    Seeded {
+        k1: k1.expect("a seeded key pending deletion"),
+        k2,
+        k3,
+        ebs,
+    }
 }
 
 fn key_arn(id: &str) -> String {
@@ -146,38 +184,91 @@ async fn seeded_keys_look_like_the_workshop() {
     let env = start().await;
     let kms = env.kms();
     let s = seeded(&kms).await;
-    let k3 = kms.describe_key().key_id("alias/ImportedCMK").send().await.unwrap().key_metadata.unwrap();
+    let k3 = kms
+        .describe_key()
+        .key_id("alias/ImportedCMK")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
     assert_eq!(k3.key_id(), s.k3);
     assert_eq!(k3.arn(), Some(key_arn(&s.k3).as_str()));
     assert_eq!(k3.origin(), Some(&OriginType::External));
     assert_eq!(k3.key_state(), Some(&KeyState::Enabled));
     assert_eq!(k3.key_manager(), Some(&KeyManagerType::Customer));
-    assert_eq!(k3.expiration_model(), Some(&ExpirationModelType::KeyMaterialExpires));
+    assert_eq!(
+        k3.expiration_model(),
+        Some(&ExpirationModelType::KeyMaterialExpires)
+    );
     let valid = secs_from_now(k3.valid_to().unwrap());
-    assert!((19 * 86_400..=20 * 86_400 + 60).contains(&valid), "K3 material expires in ~20 days, not {valid} s");
+    assert!(
+        (19 * 86_400..=20 * 86_400 + 60).contains(&valid),
+        "K3 material expires in ~20 days, not {valid} s"
+    );
     assert_eq!(k3.aws_account_id(), Some(seed::ACCOUNT));
     assert!(k3.enabled());
 
-    let k1 = kms.describe_key().key_id(&s.k1).send().await.unwrap().key_metadata.unwrap();
+    let k1 = kms
+        .describe_key()
+        .key_id(&s.k1)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
     assert_eq!(k1.origin(), Some(&OriginType::AwsKms));
     assert!(!k1.enabled());
     assert!(k1.deletion_date().is_some());
     assert_eq!(k1.pending_deletion_window_in_days(), Some(7));
 
-    let k2 = kms.describe_key().key_id(key_arn(&s.k2)).send().await.unwrap().key_metadata.unwrap();
+    let k2 = kms
+        .describe_key()
+        .key_id(key_arn(&s.k2))
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
     assert_eq!(k2.key_state(), Some(&KeyState::Enabled));
     assert!(k2.valid_to().is_none());
     // An alias ARN works where aliases are accepted.
-    let by_alias_arn = format!("arn:aws:kms:{}:{}:alias/FirstCMK", seed::REGION, seed::ACCOUNT);
-    let k2b = kms.describe_key().key_id(by_alias_arn).send().await.unwrap().key_metadata.unwrap();
+    let by_alias_arn = format!(
+        "arn:aws:kms:{}:{}:alias/FirstCMK",
+        seed::REGION,
+        seed::ACCOUNT
+    );
+    let k2b = kms
+        .describe_key()
+        .key_id(by_alias_arn)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
     assert_eq!(k2b.key_id(), s.k2);
 
-    let ebs = kms.describe_key().key_id(&s.ebs).send().await.unwrap().key_metadata.unwrap();
+    let ebs = kms
+        .describe_key()
+        .key_id(&s.ebs)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
     assert_eq!(ebs.key_manager(), Some(&KeyManagerType::Aws));
 
-    assert_eq!(code!(kms.describe_key().key_id("alias/Nope").send().await), "NotFoundException");
     assert_eq!(
-        code!(kms.describe_key().key_id("0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0").send().await),
+        code!(kms.describe_key().key_id("alias/Nope").send().await),
+        "NotFoundException"
+    );
+    assert_eq!(
+        code!(
+            kms.describe_key()
+                .key_id("0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0")
+                .send()
+                .await
+        ),
         "NotFoundException"
     );
     env.running.shutdown().await;
@@ -212,19 +303,29 @@ async fn generate_data_key_bound_to_encryption_context() {
     assert_eq!(dec.key_id(), Some(key_arn(&s.k3).as_str()));
 
     // The context is part of the authenticated data: without it, or with another, nothing.
-    assert_eq!(code!(kms.decrypt().ciphertext_blob(blob.clone()).send().await), "InvalidCiphertextException");
     assert_eq!(
-        code!(kms.decrypt().ciphertext_blob(blob.clone()).encryption_context("project", "other").send().await),
+        code!(kms.decrypt().ciphertext_blob(blob.clone()).send().await),
         "InvalidCiphertextException"
     );
     assert_eq!(
-        code!(kms
-            .decrypt()
-            .ciphertext_blob(blob.clone())
-            .encryption_context("project", "workshop")
-            .encryption_context("extra", "x")
-            .send()
-            .await),
+        code!(
+            kms.decrypt()
+                .ciphertext_blob(blob.clone())
+                .encryption_context("project", "other")
+                .send()
+                .await
+        ),
+        "InvalidCiphertextException"
+    );
+    assert_eq!(
+        code!(
+            kms.decrypt()
+                .ciphertext_blob(blob.clone())
+                .encryption_context("project", "workshop")
+                .encryption_context("extra", "x")
+                .send()
+                .await
+        ),
         "InvalidCiphertextException"
     );
     // Naming the right key is fine; naming another one is IncorrectKeyException.
@@ -238,24 +339,36 @@ async fn generate_data_key_bound_to_encryption_context() {
         .unwrap();
     assert_eq!(named.plaintext().unwrap().as_ref(), plaintext.as_slice());
     assert_eq!(
-        code!(kms
-            .decrypt()
-            .key_id("alias/FirstCMK")
-            .ciphertext_blob(blob.clone())
-            .encryption_context("project", "workshop")
-            .send()
-            .await),
+        code!(
+            kms.decrypt()
+                .key_id("alias/FirstCMK")
+                .ciphertext_blob(blob.clone())
+                .encryption_context("project", "workshop")
+                .send()
+                .await
+        ),
         "IncorrectKeyException"
     );
     let mut tampered = blob.as_ref().to_vec();
     let last = tampered.len() - 1;
     tampered[last] ^= 0x40;
     assert_eq!(
-        code!(kms.decrypt().ciphertext_blob(Blob::new(tampered)).encryption_context("project", "workshop").send().await),
+        code!(
+            kms.decrypt()
+                .ciphertext_blob(Blob::new(tampered))
+                .encryption_context("project", "workshop")
+                .send()
+                .await
+        ),
         "InvalidCiphertextException"
     );
     assert_eq!(
-        code!(kms.decrypt().ciphertext_blob(Blob::new(b"not a kms ciphertext".to_vec())).send().await),
+        code!(
+            kms.decrypt()
+                .ciphertext_blob(Blob::new(b"not a kms ciphertext".to_vec()))
+                .send()
+                .await
+        ),
         "InvalidCiphertextException"
     );
 
@@ -305,14 +418,43 @@ async fn generate_data_key_length_is_number_of_bytes_xor_key_spec() {
     assert_eq!(max.plaintext().unwrap().as_ref().len(), 1024);
     let a128 = gdk().key_spec(DataKeySpec::Aes128).send().await.unwrap();
     assert_eq!(a128.plaintext().unwrap().as_ref().len(), 16);
-    assert_eq!(code!(gdk().number_of_bytes(32).key_spec(DataKeySpec::Aes256).send().await), "ValidationException");
+    assert_eq!(
+        code!(
+            gdk()
+                .number_of_bytes(32)
+                .key_spec(DataKeySpec::Aes256)
+                .send()
+                .await
+        ),
+        "ValidationException"
+    );
     assert_eq!(code!(gdk().send().await), "ValidationException");
-    assert_eq!(code!(gdk().number_of_bytes(0).send().await), "ValidationException");
-    assert_eq!(code!(gdk().number_of_bytes(1025).send().await), "ValidationException");
-    assert_eq!(code!(gdk().key_spec(DataKeySpec::from("AES_512")).send().await), "ValidationException");
-    let wp = || kms.generate_data_key_without_plaintext().key_id("alias/FirstCMK");
+    assert_eq!(
+        code!(gdk().number_of_bytes(0).send().await),
+        "ValidationException"
+    );
+    assert_eq!(
+        code!(gdk().number_of_bytes(1025).send().await),
+        "ValidationException"
+    );
+    assert_eq!(
+        code!(gdk().key_spec(DataKeySpec::from("AES_512")).send().await),
+        "ValidationException"
+    );
+    let wp = || {
+        kms.generate_data_key_without_plaintext()
+            .key_id("alias/FirstCMK")
+    };
     assert_eq!(code!(wp().send().await), "ValidationException");
-    assert_eq!(code!(wp().number_of_bytes(16).key_spec(DataKeySpec::Aes128).send().await), "ValidationException");
+    assert_eq!(
+        code!(
+            wp().number_of_bytes(16)
+                .key_spec(DataKeySpec::Aes128)
+                .send()
+                .await
+        ),
+        "ValidationException"
+    );
     env.running.shutdown().await;
 }
 
@@ -329,50 +471,119 @@ async fn encrypt_decrypt_and_key_states() {
         .await
         .unwrap();
     assert_eq!(enc.key_id(), Some(key_arn(&s.k2).as_str()));
-    assert_eq!(enc.encryption_algorithm().map(|a| a.as_str()), Some("SYMMETRIC_DEFAULT"));
+    assert_eq!(
+        enc.encryption_algorithm().map(|a| a.as_str()),
+        Some("SYMMETRIC_DEFAULT")
+    );
     let blob = enc.ciphertext_blob().unwrap().clone();
-    assert!(!blob.as_ref().windows(7).any(|w| w == b"Sample"), "ciphertext must not contain the plaintext");
-    let dec = kms.decrypt().ciphertext_blob(blob.clone()).send().await.unwrap();
-    assert_eq!(dec.plaintext().unwrap().as_ref(), b"SampleFile-KMS contents");
+    assert!(
+        !blob.as_ref().windows(7).any(|w| w == b"Sample"),
+        "ciphertext must not contain the plaintext"
+    );
+    let dec = kms
+        .decrypt()
+        .ciphertext_blob(blob.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        dec.plaintext().unwrap().as_ref(),
+        b"SampleFile-KMS contents"
+    );
     assert_eq!(dec.key_id(), Some(key_arn(&s.k2).as_str()));
-    let dec = kms.decrypt().key_id(key_arn(&s.k2)).ciphertext_blob(blob.clone()).send().await.unwrap();
-    assert_eq!(dec.plaintext().unwrap().as_ref(), b"SampleFile-KMS contents");
+    let dec = kms
+        .decrypt()
+        .key_id(key_arn(&s.k2))
+        .ciphertext_blob(blob.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        dec.plaintext().unwrap().as_ref(),
+        b"SampleFile-KMS contents"
+    );
 
     // Plaintext limits: 1..=4096 bytes.
-    assert!(kms.encrypt().key_id(&s.k2).plaintext(Blob::new(vec![7u8; 4096])).send().await.is_ok());
+    assert!(kms
+        .encrypt()
+        .key_id(&s.k2)
+        .plaintext(Blob::new(vec![7u8; 4096]))
+        .send()
+        .await
+        .is_ok());
     assert_eq!(
-        code!(kms.encrypt().key_id(&s.k2).plaintext(Blob::new(vec![7u8; 4097])).send().await),
+        code!(
+            kms.encrypt()
+                .key_id(&s.k2)
+                .plaintext(Blob::new(vec![7u8; 4097]))
+                .send()
+                .await
+        ),
         "ValidationException"
     );
 
     // K1 is pending deletion: no cryptography.
     assert_eq!(
-        code!(kms.encrypt().key_id(&s.k1).plaintext(Blob::new(b"x".to_vec())).send().await),
+        code!(
+            kms.encrypt()
+                .key_id(&s.k1)
+                .plaintext(Blob::new(b"x".to_vec()))
+                .send()
+                .await
+        ),
         "KMSInvalidStateException"
     );
     // Disabled keys refuse both directions; enabling them again restores both.
     kms.disable_key().key_id(&s.k2).send().await.unwrap();
-    let md = kms.describe_key().key_id(&s.k2).send().await.unwrap().key_metadata.unwrap();
+    let md = kms
+        .describe_key()
+        .key_id(&s.k2)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
     assert_eq!(md.key_state(), Some(&KeyState::Disabled));
     assert!(!md.enabled());
     assert_eq!(
-        code!(kms.encrypt().key_id(&s.k2).plaintext(Blob::new(b"x".to_vec())).send().await),
+        code!(
+            kms.encrypt()
+                .key_id(&s.k2)
+                .plaintext(Blob::new(b"x".to_vec()))
+                .send()
+                .await
+        ),
         "DisabledException"
     );
-    assert_eq!(code!(kms.decrypt().ciphertext_blob(blob.clone()).send().await), "DisabledException");
+    assert_eq!(
+        code!(kms.decrypt().ciphertext_blob(blob.clone()).send().await),
+        "DisabledException"
+    );
     kms.enable_key().key_id(&s.k2).send().await.unwrap();
     assert!(kms.decrypt().ciphertext_blob(blob).send().await.is_ok());
     // Key-management operations take key ids or ARNs, not aliases.
-    assert_eq!(code!(kms.disable_key().key_id("alias/FirstCMK").send().await), "NotFoundException");
-    assert_eq!(code!(kms.enable_key().key_id(&s.k1).send().await), "KMSInvalidStateException");
+    assert_eq!(
+        code!(kms.disable_key().key_id("alias/FirstCMK").send().await),
+        "NotFoundException"
+    );
+    assert_eq!(
+        code!(kms.enable_key().key_id(&s.k1).send().await),
+        "KMSInvalidStateException"
+    );
     env.running.shutdown().await;
 }
 
 fn wrap(public_der: &[u8], material: &[u8], sha256: bool) -> Vec<u8> {
     use rsa::pkcs8::DecodePublicKey;
     let public = rsa::RsaPublicKey::from_public_key_der(public_der).unwrap();
-    let padding = if sha256 { rsa::Oaep::new::<sha2::Sha256>() } else { rsa::Oaep::new::<sha1::Sha1>() };
-    public.encrypt(&mut rand::thread_rng(), padding, material).unwrap()
+    let padding = if sha256 {
+        rsa::Oaep::new::<sha2::Sha256>()
+    } else {
+        rsa::Oaep::new::<sha1::Sha1>()
+    };
+    public
+        .encrypt(&mut rand::thread_rng(), padding, material)
+        .unwrap()
 }
 
 struct ImportParams {
@@ -380,7 +591,11 @@ struct ImportParams {
     public_key: Vec<u8>,
 }
 
-async fn import_params(kms: &aws_sdk_kms::Client, key_id: &str, algorithm: AlgorithmSpec) -> ImportParams {
+async fn import_params(
+    kms: &aws_sdk_kms::Client,
+    key_id: &str,
+    algorithm: AlgorithmSpec,
+) -> ImportParams {
     let p = kms
         .get_parameters_for_import()
         .key_id(key_id)
@@ -391,8 +606,14 @@ async fn import_params(kms: &aws_sdk_kms::Client, key_id: &str, algorithm: Algor
         .unwrap();
     assert_eq!(p.key_id(), Some(key_arn(key_id).as_str()));
     let valid = secs_from_now(p.parameters_valid_to().unwrap());
-    assert!((23 * 3600..=24 * 3600 + 60).contains(&valid), "import parameters are valid for 24 h, not {valid} s");
-    ImportParams { token: p.import_token().unwrap().clone(), public_key: p.public_key().unwrap().as_ref().to_vec() }
+    assert!(
+        (23 * 3600..=24 * 3600 + 60).contains(&valid),
+        "import parameters are valid for 24 h, not {valid} s"
+    );
+    ImportParams {
+        token: p.import_token().unwrap().clone(),
+        public_key: p.public_key().unwrap().as_ref().to_vec(),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -414,7 +635,13 @@ async fn import_key_material_flow() {
     assert_eq!(created.origin(), Some(&OriginType::External));
     assert!(!created.enabled());
     assert_eq!(
-        code!(kms.encrypt().key_id(&id).plaintext(Blob::new(b"x".to_vec())).send().await),
+        code!(
+            kms.encrypt()
+                .key_id(&id)
+                .plaintext(Blob::new(b"x".to_vec()))
+                .send()
+                .await
+        ),
         "KMSInvalidStateException"
     );
 
@@ -433,32 +660,79 @@ async fn import_key_material_flow() {
             .send()
     };
     let wrapped = wrap(&p.public_key, &material, true);
-    assert_eq!(code!(import(&p.token, wrapped.clone(), days_from_now(-1)).await), "ValidationException");
-    assert_eq!(code!(import(&p.token, wrapped.clone(), days_from_now(366)).await), "ValidationException");
+    assert_eq!(
+        code!(import(&p.token, wrapped.clone(), days_from_now(-1)).await),
+        "ValidationException"
+    );
+    assert_eq!(
+        code!(import(&p.token, wrapped.clone(), days_from_now(366)).await),
+        "ValidationException"
+    );
     // Wrapped with the wrong OAEP hash: the sandbox cannot unwrap it.
     assert_eq!(
-        code!(import(&p.token, wrap(&p.public_key, &material, false), days_from_now(30)).await),
+        code!(
+            import(
+                &p.token,
+                wrap(&p.public_key, &material, false),
+                days_from_now(30)
+            )
+            .await
+        ),
         "InvalidCiphertextException"
     );
     // 16 bytes is not a SYMMETRIC_DEFAULT key.
     assert_eq!(
-        code!(import(&p.token, wrap(&p.public_key, &material[..16], true), days_from_now(30)).await),
+        code!(
+            import(
+                &p.token,
+                wrap(&p.public_key, &material[..16], true),
+                days_from_now(30)
+            )
+            .await
+        ),
         "IncorrectKeyMaterialException"
     );
     // A token for another key is refused.
-    let other = kms.create_key().origin(OriginType::External).send().await.unwrap().key_metadata.unwrap();
+    let other = kms
+        .create_key()
+        .origin(OriginType::External)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
     let other_p = import_params(&kms, other.key_id(), AlgorithmSpec::RsaesOaepSha256).await;
     assert_eq!(
-        code!(import(&other_p.token, wrap(&other_p.public_key, &material, true), days_from_now(30)).await),
+        code!(
+            import(
+                &other_p.token,
+                wrap(&other_p.public_key, &material, true),
+                days_from_now(30)
+            )
+            .await
+        ),
         "InvalidImportTokenException"
     );
 
     import(&p.token, wrapped, days_from_now(30)).await.unwrap();
-    let md = kms.describe_key().key_id(&id).send().await.unwrap().key_metadata.unwrap();
+    let md = kms
+        .describe_key()
+        .key_id(&id)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
     assert_eq!(md.key_state(), Some(&KeyState::Enabled));
-    assert_eq!(md.expiration_model(), Some(&ExpirationModelType::KeyMaterialExpires));
+    assert_eq!(
+        md.expiration_model(),
+        Some(&ExpirationModelType::KeyMaterialExpires)
+    );
     let valid = secs_from_now(md.valid_to().unwrap());
-    assert!((30 * 86_400 - 120..=30 * 86_400 + 60).contains(&valid), "ValidTo ~30 days ahead, not {valid} s");
+    assert!(
+        (30 * 86_400 - 120..=30 * 86_400 + 60).contains(&valid),
+        "ValidTo ~30 days ahead, not {valid} s"
+    );
 
     // Use it.
     let ct = kms
@@ -471,26 +745,63 @@ async fn import_key_material_flow() {
         .unwrap()
         .ciphertext_blob
         .unwrap();
-    let dec = kms.decrypt().ciphertext_blob(ct.clone()).encryption_context("project", "workshop").send().await.unwrap();
+    let dec = kms
+        .decrypt()
+        .ciphertext_blob(ct.clone())
+        .encryption_context("project", "workshop")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(dec.plaintext().unwrap().as_ref(), b"imported");
-    let dk = kms.generate_data_key().key_id(&id).key_spec(DataKeySpec::Aes256).send().await.unwrap();
+    let dk = kms
+        .generate_data_key()
+        .key_id(&id)
+        .key_spec(DataKeySpec::Aes256)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(dk.plaintext().unwrap().as_ref().len(), 32);
 
     // Different material can never be imported into this key.
     let p2 = import_params(&kms, &id, AlgorithmSpec::RsaesOaepSha1).await;
     assert_eq!(
-        code!(import(&p2.token, wrap(&p2.public_key, &[9u8; 32], false), days_from_now(30)).await),
+        code!(
+            import(
+                &p2.token,
+                wrap(&p2.public_key, &[9u8; 32], false),
+                days_from_now(30)
+            )
+            .await
+        ),
         "IncorrectKeyMaterialException"
     );
 
     // Delete the material: PendingImport, no cryptography, old ciphertexts unreadable.
-    let del = kms.delete_imported_key_material().key_id(&id).send().await.unwrap();
+    let del = kms
+        .delete_imported_key_material()
+        .key_id(&id)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(del.key_id(), Some(key_arn(&id).as_str()));
-    let md = kms.describe_key().key_id(&id).send().await.unwrap().key_metadata.unwrap();
+    let md = kms
+        .describe_key()
+        .key_id(&id)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
     assert_eq!(md.key_state(), Some(&KeyState::PendingImport));
     assert!(md.valid_to().is_none());
     assert_eq!(
-        code!(kms.decrypt().ciphertext_blob(ct.clone()).encryption_context("project", "workshop").send().await),
+        code!(
+            kms.decrypt()
+                .ciphertext_blob(ct.clone())
+                .encryption_context("project", "workshop")
+                .send()
+                .await
+        ),
         "KMSInvalidStateException"
     );
 
@@ -504,10 +815,26 @@ async fn import_key_material_flow() {
         .send()
         .await
         .unwrap();
-    let md = kms.describe_key().key_id(&id).send().await.unwrap().key_metadata.unwrap();
+    let md = kms
+        .describe_key()
+        .key_id(&id)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
     assert_eq!(md.key_state(), Some(&KeyState::Enabled));
-    assert_eq!(md.expiration_model(), Some(&ExpirationModelType::KeyMaterialDoesNotExpire));
-    let dec = kms.decrypt().ciphertext_blob(ct).encryption_context("project", "workshop").send().await.unwrap();
+    assert_eq!(
+        md.expiration_model(),
+        Some(&ExpirationModelType::KeyMaterialDoesNotExpire)
+    );
+    let dec = kms
+        .decrypt()
+        .ciphertext_blob(ct)
+        .encryption_context("project", "workshop")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(dec.plaintext().unwrap().as_ref(), b"imported");
 
     // Import operations are for EXTERNAL keys only.
@@ -515,17 +842,23 @@ async fn import_key_material_flow() {
     assert_eq!(aws_kms.origin(), Some(&OriginType::AwsKms));
     assert_eq!(aws_kms.key_state(), Some(&KeyState::Enabled));
     assert_eq!(
-        code!(kms
-            .get_parameters_for_import()
-            .key_id(aws_kms.key_id())
-            .wrapping_key_spec(WrappingKeySpec::Rsa2048)
-            .wrapping_algorithm(AlgorithmSpec::RsaesOaepSha256)
-            .send()
-            .await),
+        code!(
+            kms.get_parameters_for_import()
+                .key_id(aws_kms.key_id())
+                .wrapping_key_spec(WrappingKeySpec::Rsa2048)
+                .wrapping_algorithm(AlgorithmSpec::RsaesOaepSha256)
+                .send()
+                .await
+        ),
         "UnsupportedOperationException"
     );
     assert_eq!(
-        code!(kms.delete_imported_key_material().key_id(aws_kms.key_id()).send().await),
+        code!(
+            kms.delete_imported_key_material()
+                .key_id(aws_kms.key_id())
+                .send()
+                .await
+        ),
         "UnsupportedOperationException"
     );
     env.running.shutdown().await;
@@ -546,37 +879,69 @@ async fn imported_material_expires_when_the_clock_passes_valid_to() {
         .unwrap();
     env.sb.advance_clock(time::Duration::days(21)).unwrap();
     // The state follows the clock at once; the tick deletes the material.
-    let md = kms.describe_key().key_id("alias/ImportedCMK").send().await.unwrap().key_metadata.unwrap();
+    let md = kms
+        .describe_key()
+        .key_id("alias/ImportedCMK")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
     assert_eq!(md.key_state(), Some(&KeyState::PendingImport));
     env.sb.tick();
-    let md = kms.describe_key().key_id("alias/ImportedCMK").send().await.unwrap().key_metadata.unwrap();
+    let md = kms
+        .describe_key()
+        .key_id("alias/ImportedCMK")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
     assert_eq!(md.key_state(), Some(&KeyState::PendingImport));
     assert!(md.valid_to().is_none());
     assert!(md.expiration_model().is_none());
     assert_eq!(
-        code!(kms
-            .generate_data_key()
-            .key_id("alias/ImportedCMK")
-            .key_spec(DataKeySpec::Aes256)
-            .encryption_context("project", "workshop")
-            .send()
-            .await),
+        code!(
+            kms.generate_data_key()
+                .key_id("alias/ImportedCMK")
+                .key_spec(DataKeySpec::Aes256)
+                .encryption_context("project", "workshop")
+                .send()
+                .await
+        ),
         "KMSInvalidStateException"
     );
     assert_eq!(
-        code!(kms
-            .decrypt()
-            .ciphertext_blob(dk.ciphertext_blob().unwrap().clone())
-            .encryption_context("project", "workshop")
-            .send()
-            .await),
+        code!(
+            kms.decrypt()
+                .ciphertext_blob(dk.ciphertext_blob().unwrap().clone())
+                .encryption_context("project", "workshop")
+                .send()
+                .await
+        ),
         "KMSInvalidStateException"
     );
     // The other keys are unaffected; K1's 7-day waiting period is over, so it is gone.
-    assert!(kms.encrypt().key_id("alias/FirstCMK").plaintext(Blob::new(b"x".to_vec())).send().await.is_ok());
-    assert_eq!(code!(kms.describe_key().key_id(&s.k1).send().await), "NotFoundException");
-    let ids: Vec<String> =
-        kms.list_keys().send().await.unwrap().keys().iter().map(|k| k.key_id().unwrap().to_string()).collect();
+    assert!(kms
+        .encrypt()
+        .key_id("alias/FirstCMK")
+        .plaintext(Blob::new(b"x".to_vec()))
+        .send()
+        .await
+        .is_ok());
+    assert_eq!(
+        code!(kms.describe_key().key_id(&s.k1).send().await),
+        "NotFoundException"
+    );
+    let ids: Vec<String> = kms
+        .list_keys()
+        .send()
+        .await
+        .unwrap()
+        .keys()
+        .iter()
+        .map(|k| k.key_id().unwrap().to_string())
+        .collect();
     assert!(!ids.contains(&s.k1));
     assert!(ids.contains(&s.k3));
     env.running.shutdown().await;
@@ -589,33 +954,73 @@ async fn schedule_and_cancel_key_deletion() {
     let s = seeded(&kms).await;
     // K1 is already pending deletion.
     assert_eq!(
-        code!(kms.schedule_key_deletion().key_id(&s.k1).pending_window_in_days(7).send().await),
+        code!(
+            kms.schedule_key_deletion()
+                .key_id(&s.k1)
+                .pending_window_in_days(7)
+                .send()
+                .await
+        ),
         "KMSInvalidStateException"
     );
     // The window is 7–30 days.
     for bad in [0, 6, 31, 365] {
         assert_eq!(
-            code!(kms.schedule_key_deletion().key_id(&s.k2).pending_window_in_days(bad).send().await),
+            code!(
+                kms.schedule_key_deletion()
+                    .key_id(&s.k2)
+                    .pending_window_in_days(bad)
+                    .send()
+                    .await
+            ),
             "ValidationException",
             "window {bad}"
         );
     }
     // Aliases are refused.
     assert_eq!(
-        code!(kms.schedule_key_deletion().key_id("alias/FirstCMK").pending_window_in_days(7).send().await),
+        code!(
+            kms.schedule_key_deletion()
+                .key_id("alias/FirstCMK")
+                .pending_window_in_days(7)
+                .send()
+                .await
+        ),
         "NotFoundException"
     );
-    let sched = kms.schedule_key_deletion().key_id(&s.k2).pending_window_in_days(7).send().await.unwrap();
+    let sched = kms
+        .schedule_key_deletion()
+        .key_id(&s.k2)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(sched.key_id(), Some(key_arn(&s.k2).as_str()));
     assert_eq!(sched.key_state(), Some(&KeyState::PendingDeletion));
     assert_eq!(sched.pending_window_in_days(), Some(7));
     let in_secs = secs_from_now(sched.deletion_date().unwrap());
-    assert!((7 * 86_400 - 60..=7 * 86_400 + 60).contains(&in_secs), "deletion in 7 days, not {in_secs} s");
-    let md = kms.describe_key().key_id("alias/FirstCMK").send().await.unwrap().key_metadata.unwrap();
+    assert!(
+        (7 * 86_400 - 60..=7 * 86_400 + 60).contains(&in_secs),
+        "deletion in 7 days, not {in_secs} s"
+    );
+    let md = kms
+        .describe_key()
+        .key_id("alias/FirstCMK")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
     assert_eq!(md.key_state(), Some(&KeyState::PendingDeletion));
     assert_eq!(md.pending_deletion_window_in_days(), Some(7));
     assert_eq!(
-        code!(kms.encrypt().key_id("alias/FirstCMK").plaintext(Blob::new(b"x".to_vec())).send().await),
+        code!(
+            kms.encrypt()
+                .key_id("alias/FirstCMK")
+                .plaintext(Blob::new(b"x".to_vec()))
+                .send()
+                .await
+        ),
         "KMSInvalidStateException"
     );
     assert_eq!(
@@ -623,30 +1028,81 @@ async fn schedule_and_cancel_key_deletion() {
         "KMSInvalidStateException"
     );
 
-    let cancel = kms.cancel_key_deletion().key_id(&s.k2).send().await.unwrap();
+    let cancel = kms
+        .cancel_key_deletion()
+        .key_id(&s.k2)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(cancel.key_id(), Some(key_arn(&s.k2).as_str()));
     // A key whose deletion was cancelled is Disabled.
-    let md = kms.describe_key().key_id(&s.k2).send().await.unwrap().key_metadata.unwrap();
+    let md = kms
+        .describe_key()
+        .key_id(&s.k2)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
     assert_eq!(md.key_state(), Some(&KeyState::Disabled));
     assert!(md.deletion_date().is_none());
     assert!(md.pending_deletion_window_in_days().is_none());
     kms.enable_key().key_id(&s.k2).send().await.unwrap();
-    assert_eq!(code!(kms.cancel_key_deletion().key_id(&s.k2).send().await), "KMSInvalidStateException");
-    assert_eq!(code!(kms.cancel_key_deletion().key_id("alias/FirstCMK").send().await), "NotFoundException");
+    assert_eq!(
+        code!(kms.cancel_key_deletion().key_id(&s.k2).send().await),
+        "KMSInvalidStateException"
+    );
+    assert_eq!(
+        code!(
+            kms.cancel_key_deletion()
+                .key_id("alias/FirstCMK")
+                .send()
+                .await
+        ),
+        "NotFoundException"
+    );
 
     // Default window: 30 days. The seeded K1 can be cancelled too.
-    let d = kms.schedule_key_deletion().key_id(&s.k3).send().await.unwrap();
+    let d = kms
+        .schedule_key_deletion()
+        .key_id(&s.k3)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(d.pending_window_in_days(), Some(30));
-    kms.cancel_key_deletion().key_id(&s.k1).send().await.unwrap();
+    kms.cancel_key_deletion()
+        .key_id(&s.k1)
+        .send()
+        .await
+        .unwrap();
     // AWS managed keys cannot be scheduled for deletion.
-    assert!(kms.schedule_key_deletion().key_id(&s.ebs).pending_window_in_days(7).send().await.is_err());
+    assert!(kms
+        .schedule_key_deletion()
+        .key_id(&s.ebs)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .is_err());
     // Passing the deletion date deletes the key and its aliases.
     env.sb.advance_clock(time::Duration::days(31)).unwrap();
     env.sb.tick();
-    assert_eq!(code!(kms.describe_key().key_id(&s.k3).send().await), "NotFoundException");
-    assert_eq!(code!(kms.describe_key().key_id("alias/ImportedCMK").send().await), "NotFoundException");
-    let names: Vec<String> =
-        kms.list_aliases().send().await.unwrap().aliases().iter().filter_map(|a| a.alias_name().map(str::to_string)).collect();
+    assert_eq!(
+        code!(kms.describe_key().key_id(&s.k3).send().await),
+        "NotFoundException"
+    );
+    assert_eq!(
+        code!(kms.describe_key().key_id("alias/ImportedCMK").send().await),
+        "NotFoundException"
+    );
+    let names: Vec<String> = kms
+        .list_aliases()
+        .send()
+        .await
+        .unwrap()
+        .aliases()
+        .iter()
+        .filter_map(|a| a.alias_name().map(str::to_string))
+        .collect();
     assert!(!names.contains(&"alias/ImportedCMK".to_string()));
     assert!(names.contains(&"alias/FirstCMK".to_string()));
     env.running.shutdown().await;
@@ -658,70 +1114,173 @@ async fn aliases() {
     let kms = env.kms();
     let s = seeded(&kms).await;
     let all = kms.list_aliases().send().await.unwrap();
-    let names: Vec<&str> = all.aliases().iter().filter_map(|a| a.alias_name()).collect();
+    let names: Vec<&str> = all
+        .aliases()
+        .iter()
+        .filter_map(|a| a.alias_name())
+        .collect();
     for n in ["alias/FirstCMK", "alias/ImportedCMK", "alias/aws/ebs"] {
         assert!(names.contains(&n), "{n} in {names:?}");
     }
-    let first = all.aliases().iter().find(|a| a.alias_name() == Some("alias/FirstCMK")).unwrap();
+    let first = all
+        .aliases()
+        .iter()
+        .find(|a| a.alias_name() == Some("alias/FirstCMK"))
+        .unwrap();
     assert_eq!(first.target_key_id(), Some(s.k2.as_str()));
     assert_eq!(
         first.alias_arn(),
-        Some(format!("arn:aws:kms:{}:{}:alias/FirstCMK", seed::REGION, seed::ACCOUNT).as_str())
+        Some(
+            format!(
+                "arn:aws:kms:{}:{}:alias/FirstCMK",
+                seed::REGION,
+                seed::ACCOUNT
+            )
+            .as_str()
+        )
     );
     assert!(first.creation_date().is_some());
 
-    kms.create_alias().alias_name("alias/SdkTest").target_key_id(&s.k2).send().await.unwrap();
+    kms.create_alias()
+        .alias_name("alias/SdkTest")
+        .target_key_id(&s.k2)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
-        code!(kms.create_alias().alias_name("alias/SdkTest").target_key_id(&s.k3).send().await),
+        code!(
+            kms.create_alias()
+                .alias_name("alias/SdkTest")
+                .target_key_id(&s.k3)
+                .send()
+                .await
+        ),
         "AlreadyExistsException"
     );
     assert_eq!(
-        code!(kms.create_alias().alias_name("alias/aws/mine").target_key_id(&s.k2).send().await),
+        code!(
+            kms.create_alias()
+                .alias_name("alias/aws/mine")
+                .target_key_id(&s.k2)
+                .send()
+                .await
+        ),
         "InvalidAliasNameException"
     );
     assert_eq!(
-        code!(kms.create_alias().alias_name("NoPrefix").target_key_id(&s.k2).send().await),
+        code!(
+            kms.create_alias()
+                .alias_name("NoPrefix")
+                .target_key_id(&s.k2)
+                .send()
+                .await
+        ),
         "InvalidAliasNameException"
     );
     assert_eq!(
-        code!(kms.create_alias().alias_name("alias/bad name").target_key_id(&s.k2).send().await),
+        code!(
+            kms.create_alias()
+                .alias_name("alias/bad name")
+                .target_key_id(&s.k2)
+                .send()
+                .await
+        ),
         "InvalidAliasNameException"
     );
     // An alias cannot point at another alias, nor at a key pending deletion.
     assert_eq!(
-        code!(kms.create_alias().alias_name("alias/Chained").target_key_id("alias/FirstCMK").send().await),
+        code!(
+            kms.create_alias()
+                .alias_name("alias/Chained")
+                .target_key_id("alias/FirstCMK")
+                .send()
+                .await
+        ),
         "NotFoundException"
     );
     assert_eq!(
-        code!(kms.create_alias().alias_name("alias/ToK1").target_key_id(&s.k1).send().await),
+        code!(
+            kms.create_alias()
+                .alias_name("alias/ToK1")
+                .target_key_id(&s.k1)
+                .send()
+                .await
+        ),
         "KMSInvalidStateException"
     );
     let for_k2 = kms.list_aliases().key_id(&s.k2).send().await.unwrap();
-    let mut names: Vec<&str> = for_k2.aliases().iter().filter_map(|a| a.alias_name()).collect();
+    let mut names: Vec<&str> = for_k2
+        .aliases()
+        .iter()
+        .filter_map(|a| a.alias_name())
+        .collect();
     names.sort_unstable();
     assert_eq!(names, ["alias/FirstCMK", "alias/SdkTest"]);
 
-    kms.update_alias().alias_name("alias/SdkTest").target_key_id(&s.k3).send().await.unwrap();
-    let md = kms.describe_key().key_id("alias/SdkTest").send().await.unwrap().key_metadata.unwrap();
+    kms.update_alias()
+        .alias_name("alias/SdkTest")
+        .target_key_id(&s.k3)
+        .send()
+        .await
+        .unwrap();
+    let md = kms
+        .describe_key()
+        .key_id("alias/SdkTest")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
     assert_eq!(md.key_id(), s.k3);
     assert_eq!(
-        code!(kms.update_alias().alias_name("alias/Missing").target_key_id(&s.k3).send().await),
+        code!(
+            kms.update_alias()
+                .alias_name("alias/Missing")
+                .target_key_id(&s.k3)
+                .send()
+                .await
+        ),
         "NotFoundException"
     );
-    kms.delete_alias().alias_name("alias/SdkTest").send().await.unwrap();
-    assert_eq!(code!(kms.delete_alias().alias_name("alias/SdkTest").send().await), "NotFoundException");
-    assert_eq!(code!(kms.describe_key().key_id("alias/SdkTest").send().await), "NotFoundException");
+    kms.delete_alias()
+        .alias_name("alias/SdkTest")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        code!(kms.delete_alias().alias_name("alias/SdkTest").send().await),
+        "NotFoundException"
+    );
+    assert_eq!(
+        code!(kms.describe_key().key_id("alias/SdkTest").send().await),
+        "NotFoundException"
+    );
 
     // Paging.
     for i in 0..5 {
-        kms.create_alias().alias_name(format!("alias/page-{i}")).target_key_id(&s.k2).send().await.unwrap();
+        kms.create_alias()
+            .alias_name(format!("alias/page-{i}"))
+            .target_key_id(&s.k2)
+            .send()
+            .await
+            .unwrap();
     }
     let mut seen = Vec::new();
     let mut marker = None;
     loop {
-        let page = kms.list_aliases().limit(2).set_marker(marker).send().await.unwrap();
+        let page = kms
+            .list_aliases()
+            .limit(2)
+            .set_marker(marker)
+            .send()
+            .await
+            .unwrap();
         assert!(page.aliases().len() <= 2);
-        seen.extend(page.aliases().iter().filter_map(|a| a.alias_name().map(str::to_string)));
+        seen.extend(
+            page.aliases()
+                .iter()
+                .filter_map(|a| a.alias_name().map(str::to_string)),
+        );
         if !page.truncated() {
             assert!(page.next_marker().is_none());
             break;
@@ -746,25 +1305,90 @@ async fn tags() {
     assert_eq!(t.tags()[0].tag_value(), "kmsworkshop");
     assert!(!t.truncated());
 
-    kms.tag_resource().key_id(&s.k2).tags(tag("team", "a")).tags(tag("env", "lab")).send().await.unwrap();
-    kms.tag_resource().key_id(key_arn(&s.k2)).tags(tag("team", "b")).send().await.unwrap();
+    kms.tag_resource()
+        .key_id(&s.k2)
+        .tags(tag("team", "a"))
+        .tags(tag("env", "lab"))
+        .send()
+        .await
+        .unwrap();
+    kms.tag_resource()
+        .key_id(key_arn(&s.k2))
+        .tags(tag("team", "b"))
+        .send()
+        .await
+        .unwrap();
     let t = kms.list_resource_tags().key_id(&s.k2).send().await.unwrap();
-    let mut got: Vec<(String, String)> =
-        t.tags().iter().map(|t| (t.tag_key().to_string(), t.tag_value().to_string())).collect();
+    let mut got: Vec<(String, String)> = t
+        .tags()
+        .iter()
+        .map(|t| (t.tag_key().to_string(), t.tag_value().to_string()))
+        .collect();
     got.sort();
-    assert_eq!(got, [("env".to_string(), "lab".to_string()), ("team".to_string(), "b".to_string())]);
-    kms.untag_resource().key_id(&s.k2).tag_keys("team").tag_keys("absent").send().await.unwrap();
+    assert_eq!(
+        got,
+        [
+            ("env".to_string(), "lab".to_string()),
+            ("team".to_string(), "b".to_string())
+        ]
+    );
+    kms.untag_resource()
+        .key_id(&s.k2)
+        .tag_keys("team")
+        .tag_keys("absent")
+        .send()
+        .await
+        .unwrap();
     let t = kms.list_resource_tags().key_id(&s.k2).send().await.unwrap();
     assert_eq!(t.tags().len(), 1);
     assert_eq!(t.tags()[0].tag_key(), "env");
 
-    assert_eq!(code!(kms.tag_resource().key_id(&s.k2).tags(tag("aws:x", "y")).send().await), "TagException");
-    assert_eq!(code!(kms.tag_resource().key_id("alias/FirstCMK").tags(tag("a", "b")).send().await), "NotFoundException");
-    assert_eq!(code!(kms.tag_resource().key_id(&s.k1).tags(tag("a", "b")).send().await), "KMSInvalidStateException");
+    assert_eq!(
+        code!(
+            kms.tag_resource()
+                .key_id(&s.k2)
+                .tags(tag("aws:x", "y"))
+                .send()
+                .await
+        ),
+        "TagException"
+    );
+    assert_eq!(
+        code!(
+            kms.tag_resource()
+                .key_id("alias/FirstCMK")
+                .tags(tag("a", "b"))
+                .send()
+                .await
+        ),
+        "NotFoundException"
+    );
+    assert_eq!(
+        code!(
+            kms.tag_resource()
+                .key_id(&s.k1)
+                .tags(tag("a", "b"))
+                .send()
+                .await
+        ),
+        "KMSInvalidStateException"
+    );
 
     // Tags given at creation.
-    let k = kms.create_key().tags(tag("project", "sdk")).send().await.unwrap().key_metadata.unwrap();
-    let t = kms.list_resource_tags().key_id(k.key_id()).send().await.unwrap();
+    let k = kms
+        .create_key()
+        .tags(tag("project", "sdk"))
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    let t = kms
+        .list_resource_tags()
+        .key_id(k.key_id())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(t.tags().len(), 1);
     assert_eq!(t.tags()[0].tag_value(), "sdk");
     env.running.shutdown().await;
@@ -775,28 +1399,88 @@ async fn rotation() {
     let env = start().await;
     let kms = env.kms();
     let s = seeded(&kms).await;
-    let st = kms.get_key_rotation_status().key_id(&s.k2).send().await.unwrap();
+    let st = kms
+        .get_key_rotation_status()
+        .key_id(&s.k2)
+        .send()
+        .await
+        .unwrap();
     assert!(!st.key_rotation_enabled());
-    kms.enable_key_rotation().key_id(&s.k2).send().await.unwrap();
-    let st = kms.get_key_rotation_status().key_id(&s.k2).send().await.unwrap();
+    kms.enable_key_rotation()
+        .key_id(&s.k2)
+        .send()
+        .await
+        .unwrap();
+    let st = kms
+        .get_key_rotation_status()
+        .key_id(&s.k2)
+        .send()
+        .await
+        .unwrap();
     assert!(st.key_rotation_enabled());
     assert_eq!(st.rotation_period_in_days(), Some(365));
     assert!(st.next_rotation_date().is_some());
-    kms.enable_key_rotation().key_id(&s.k2).rotation_period_in_days(90).send().await.unwrap();
-    let st = kms.get_key_rotation_status().key_id(&s.k2).send().await.unwrap();
+    kms.enable_key_rotation()
+        .key_id(&s.k2)
+        .rotation_period_in_days(90)
+        .send()
+        .await
+        .unwrap();
+    let st = kms
+        .get_key_rotation_status()
+        .key_id(&s.k2)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(st.rotation_period_in_days(), Some(90));
     assert_eq!(
-        code!(kms.enable_key_rotation().key_id(&s.k2).rotation_period_in_days(89).send().await),
+        code!(
+            kms.enable_key_rotation()
+                .key_id(&s.k2)
+                .rotation_period_in_days(89)
+                .send()
+                .await
+        ),
         "ValidationException"
     );
-    kms.disable_key_rotation().key_id(&s.k2).send().await.unwrap();
-    assert!(!kms.get_key_rotation_status().key_id(&s.k2).send().await.unwrap().key_rotation_enabled());
+    kms.disable_key_rotation()
+        .key_id(&s.k2)
+        .send()
+        .await
+        .unwrap();
+    assert!(!kms
+        .get_key_rotation_status()
+        .key_id(&s.k2)
+        .send()
+        .await
+        .unwrap()
+        .key_rotation_enabled());
 
     // Keys with imported material cannot rotate automatically.
-    assert_eq!(code!(kms.enable_key_rotation().key_id(&s.k3).send().await), "UnsupportedOperationException");
-    assert!(!kms.get_key_rotation_status().key_id(&s.k3).send().await.unwrap().key_rotation_enabled());
-    assert_eq!(code!(kms.enable_key_rotation().key_id(&s.k1).send().await), "KMSInvalidStateException");
-    assert_eq!(code!(kms.enable_key_rotation().key_id("alias/FirstCMK").send().await), "NotFoundException");
+    assert_eq!(
+        code!(kms.enable_key_rotation().key_id(&s.k3).send().await),
+        "UnsupportedOperationException"
+    );
+    assert!(!kms
+        .get_key_rotation_status()
+        .key_id(&s.k3)
+        .send()
+        .await
+        .unwrap()
+        .key_rotation_enabled());
+    assert_eq!(
+        code!(kms.enable_key_rotation().key_id(&s.k1).send().await),
+        "KMSInvalidStateException"
+    );
+    assert_eq!(
+        code!(
+            kms.enable_key_rotation()
+                .key_id("alias/FirstCMK")
+                .send()
+                .await
+        ),
+        "NotFoundException"
+    );
     env.running.shutdown().await;
 }
 
@@ -808,26 +1492,63 @@ async fn key_policies() {
     let names = kms.list_key_policies().key_id(&s.k2).send().await.unwrap();
     assert_eq!(names.policy_names(), ["default"]);
     assert!(!names.truncated());
-    let p = kms.get_key_policy().key_id(&s.k2).policy_name("default").send().await.unwrap();
+    let p = kms
+        .get_key_policy()
+        .key_id(&s.k2)
+        .policy_name("default")
+        .send()
+        .await
+        .unwrap();
     let doc: J = serde_json::from_str(p.policy().unwrap()).unwrap();
     assert_eq!(doc["Version"], "2012-10-17");
-    assert_eq!(doc["Statement"][0]["Principal"]["AWS"], format!("arn:aws:iam::{}:root", seed::ACCOUNT));
+    assert_eq!(
+        doc["Statement"][0]["Principal"]["AWS"],
+        format!("arn:aws:iam::{}:root", seed::ACCOUNT)
+    );
     assert_eq!(doc["Statement"][0]["Action"], "kms:*");
     // PolicyName is optional in current KMS.
     let p2 = kms.get_key_policy().key_id(&s.k2).send().await.unwrap();
     assert_eq!(p2.policy(), p.policy());
-    assert_eq!(code!(kms.get_key_policy().key_id(&s.k2).policy_name("other").send().await), "NotFoundException");
+    assert_eq!(
+        code!(
+            kms.get_key_policy()
+                .key_id(&s.k2)
+                .policy_name("other")
+                .send()
+                .await
+        ),
+        "NotFoundException"
+    );
 
     let new_policy = serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [{"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{}:root", seed::ACCOUNT)}, "Action": "kms:*", "Resource": "*"}]
     })
     .to_string();
-    kms.put_key_policy().key_id(&s.k2).policy_name("default").policy(&new_policy).send().await.unwrap();
-    let p3 = kms.get_key_policy().key_id(&s.k2).policy_name("default").send().await.unwrap();
+    kms.put_key_policy()
+        .key_id(&s.k2)
+        .policy_name("default")
+        .policy(&new_policy)
+        .send()
+        .await
+        .unwrap();
+    let p3 = kms
+        .get_key_policy()
+        .key_id(&s.k2)
+        .policy_name("default")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(p3.policy(), Some(new_policy.as_str()));
     assert_eq!(
-        code!(kms.put_key_policy().key_id(&s.k2).policy_name("default").policy("{not json").send().await),
+        code!(
+            kms.put_key_policy()
+                .key_id(&s.k2)
+                .policy_name("default")
+                .policy("{not json")
+                .send()
+                .await
+        ),
         "MalformedPolicyDocumentException"
     );
     env.running.shutdown().await;
@@ -843,7 +1564,11 @@ async fn list_keys_paging() {
     let all = kms.list_keys().limit(1000).send().await.unwrap();
     assert!(!all.truncated());
     assert!(all.next_marker().is_none());
-    let all: Vec<String> = all.keys().iter().map(|k| k.key_id().unwrap().to_string()).collect();
+    let all: Vec<String> = all
+        .keys()
+        .iter()
+        .map(|k| k.key_id().unwrap().to_string())
+        .collect();
     assert_eq!(all.len(), 9, "4 seeded keys + 5 new ones");
     for k in kms.list_keys().send().await.unwrap().keys() {
         assert_eq!(k.key_arn(), Some(key_arn(k.key_id().unwrap()).as_str()));
@@ -853,17 +1578,30 @@ async fn list_keys_paging() {
     let mut marker = None;
     let mut pages = 0;
     loop {
-        let page = kms.list_keys().limit(2).set_marker(marker).send().await.unwrap();
+        let page = kms
+            .list_keys()
+            .limit(2)
+            .set_marker(marker)
+            .send()
+            .await
+            .unwrap();
         pages += 1;
         assert!(page.keys().len() <= 2);
         paged.extend(page.keys().iter().map(|k| k.key_id().unwrap().to_string()));
         if !page.truncated() {
             break;
         }
-        marker = Some(page.next_marker().expect("a truncated page has a marker").to_string());
+        marker = Some(
+            page.next_marker()
+                .expect("a truncated page has a marker")
+                .to_string(),
+        );
     }
     assert_eq!(pages, 5);
-    assert_eq!(paged, all, "paging returns every key once, in the same order");
+    assert_eq!(
+        paged, all,
+        "paging returns every key once, in the same order"
+    );
 
     // The SDK paginator agrees.
     let via_paginator: Vec<String> = kms
@@ -879,9 +1617,18 @@ async fn list_keys_paging() {
         .collect();
     assert_eq!(via_paginator, all);
 
-    assert_eq!(code!(kms.list_keys().limit(0).send().await), "ValidationException");
-    assert_eq!(code!(kms.list_keys().limit(1001).send().await), "ValidationException");
-    assert_eq!(code!(kms.list_keys().marker("not-a-marker").send().await), "InvalidMarkerException");
+    assert_eq!(
+        code!(kms.list_keys().limit(0).send().await),
+        "ValidationException"
+    );
+    assert_eq!(
+        code!(kms.list_keys().limit(1001).send().await),
+        "ValidationException"
+    );
+    assert_eq!(
+        code!(kms.list_keys().marker("not-a-marker").send().await),
+        "InvalidMarkerException"
+    );
     env.running.shutdown().await;
 }
 
@@ -892,42 +1639,91 @@ async fn list_keys_paging() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn caller_identity_of_both_identities() {
     let env = start().await;
-    let me = aws_sdk_sts::Client::new(&env.learner).get_caller_identity().send().await.unwrap();
+    let me = aws_sdk_sts::Client::new(&env.learner)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.account(), Some(seed::ACCOUNT));
-    assert_eq!(me.arn(), Some(format!("arn:aws:iam::{}:user/{}", seed::ACCOUNT, seed::LEARNER_USER).as_str()));
+    assert_eq!(
+        me.arn(),
+        Some(format!("arn:aws:iam::{}:user/{}", seed::ACCOUNT, seed::LEARNER_USER).as_str())
+    );
     assert!(me.user_id().unwrap().starts_with("AIDA"));
 
-    let inst = aws_sdk_sts::Client::new(&env.instance).get_caller_identity().send().await.unwrap();
+    let inst = aws_sdk_sts::Client::new(&env.instance)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
     assert_eq!(inst.account(), Some(seed::ACCOUNT));
     assert_eq!(
         inst.arn(),
-        Some(format!("arn:aws:sts::{}:assumed-role/{}/{}", seed::ACCOUNT, seed::INSTANCE_ROLE, seed::INSTANCE_ID).as_str())
+        Some(
+            format!(
+                "arn:aws:sts::{}:assumed-role/{}/{}",
+                seed::ACCOUNT,
+                seed::INSTANCE_ROLE,
+                seed::INSTANCE_ID
+            )
+            .as_str()
+        )
     );
     let uid = inst.user_id().unwrap();
-    assert!(uid.starts_with("AROA") && uid.ends_with(&format!(":{}", seed::INSTANCE_ID)), "{uid}");
+    assert!(
+        uid.starts_with("AROA") && uid.ends_with(&format!(":{}", seed::INSTANCE_ID)),
+        "{uid}"
+    );
 
     // Bad credentials.
     let endpoint = env.running.endpoint();
     let wrong_secret = sdk_config(&endpoint, seed::LEARNER_ACCESS_KEY, "wrong", None).await;
     assert_eq!(
-        code!(aws_sdk_sts::Client::new(&wrong_secret).get_caller_identity().send().await),
+        code!(
+            aws_sdk_sts::Client::new(&wrong_secret)
+                .get_caller_identity()
+                .send()
+                .await
+        ),
         "SignatureDoesNotMatch"
     );
     let unknown = sdk_config(&endpoint, "AKIAUNKNOWNUNKNOWN00", "x", None).await;
     assert_eq!(
-        code!(aws_sdk_sts::Client::new(&unknown).get_caller_identity().send().await),
+        code!(
+            aws_sdk_sts::Client::new(&unknown)
+                .get_caller_identity()
+                .send()
+                .await
+        ),
         "InvalidClientTokenId"
     );
-    let no_token = sdk_config(&endpoint, seed::INSTANCE_ACCESS_KEY, seed::INSTANCE_SECRET_KEY, None).await;
+    let no_token = sdk_config(
+        &endpoint,
+        seed::INSTANCE_ACCESS_KEY,
+        seed::INSTANCE_SECRET_KEY,
+        None,
+    )
+    .await;
     assert_eq!(
-        code!(aws_sdk_sts::Client::new(&no_token).get_caller_identity().send().await),
+        code!(
+            aws_sdk_sts::Client::new(&no_token)
+                .get_caller_identity()
+                .send()
+                .await
+        ),
         "InvalidClientTokenId"
     );
     // The JSON services answer in their own protocol.
     let unknown_kms = aws_sdk_kms::Client::new(&unknown);
-    assert_eq!(code!(unknown_kms.list_keys().send().await), "UnrecognizedClientException");
+    assert_eq!(
+        code!(unknown_kms.list_keys().send().await),
+        "UnrecognizedClientException"
+    );
     let wrong_kms = aws_sdk_kms::Client::new(&wrong_secret);
-    assert_eq!(code!(wrong_kms.list_keys().send().await), "InvalidSignatureException");
+    assert_eq!(
+        code!(wrong_kms.list_keys().send().await),
+        "InvalidSignatureException"
+    );
     env.running.shutdown().await;
 }
 
@@ -936,7 +1732,11 @@ async fn caller_identity_of_both_identities() {
 // ---------------------------------------------------------------------------------------------
 
 fn attr(key: LookupAttributeKey, value: &str) -> LookupAttribute {
-    LookupAttribute::builder().attribute_key(key).attribute_value(value).build().unwrap()
+    LookupAttribute::builder()
+        .attribute_key(key)
+        .attribute_value(value)
+        .build()
+        .unwrap()
 }
 
 /// Every event of a lookup, following NextToken; asserts newest first and no duplicates.
@@ -966,12 +1766,18 @@ async fn lookup_all(
     let ids: HashSet<&str> = out.iter().map(|e| e.event_id().unwrap()).collect();
     assert_eq!(ids.len(), out.len(), "no event twice");
     for w in out.windows(2) {
-        assert!(w[0].event_time().unwrap() >= w[1].event_time().unwrap(), "newest first");
+        assert!(
+            w[0].event_time().unwrap() >= w[1].event_time().unwrap(),
+            "newest first"
+        );
     }
     out
 }
 
-async fn lookup(trail: &aws_sdk_cloudtrail::Client, a: LookupAttribute) -> Vec<aws_sdk_cloudtrail::types::Event> {
+async fn lookup(
+    trail: &aws_sdk_cloudtrail::Client,
+    a: LookupAttribute,
+) -> Vec<aws_sdk_cloudtrail::types::Event> {
     lookup_all(trail, Some(a), 50).await
 }
 
@@ -992,11 +1798,29 @@ async fn lookup_events_by_each_attribute() {
         .send()
         .await
         .unwrap();
-    kms.encrypt().key_id("alias/FirstCMK").plaintext(Blob::new(b"x".to_vec())).send().await.unwrap();
-    kms.create_alias().alias_name("alias/Lookup").target_key_id(&s.k2).send().await.unwrap();
-    aws_sdk_sts::Client::new(&env.learner).get_caller_identity().send().await.unwrap();
+    kms.encrypt()
+        .key_id("alias/FirstCMK")
+        .plaintext(Blob::new(b"x".to_vec()))
+        .send()
+        .await
+        .unwrap();
+    kms.create_alias()
+        .alias_name("alias/Lookup")
+        .target_key_id(&s.k2)
+        .send()
+        .await
+        .unwrap();
+    aws_sdk_sts::Client::new(&env.learner)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
 
-    let gdk = lookup(&trail, attr(LookupAttributeKey::EventName, "GenerateDataKey")).await;
+    let gdk = lookup(
+        &trail,
+        attr(LookupAttributeKey::EventName, "GenerateDataKey"),
+    )
+    .await;
     assert_eq!(gdk.len(), 1);
     let ev = &gdk[0];
     assert_eq!(ev.event_name(), Some("GenerateDataKey"));
@@ -1006,12 +1830,22 @@ async fn lookup_events_by_each_attribute() {
     assert_eq!(ev.read_only(), Some("true"));
     let event_id = ev.event_id().unwrap().to_string();
 
-    let by_user = lookup(&trail, attr(LookupAttributeKey::Username, seed::INSTANCE_ID)).await;
+    let by_user = lookup(
+        &trail,
+        attr(LookupAttributeKey::Username, seed::INSTANCE_ID),
+    )
+    .await;
     assert_eq!(by_user.len(), 1, "the instance made one call");
     assert_eq!(by_user[0].event_id(), Some(event_id.as_str()));
-    let learner = lookup(&trail, attr(LookupAttributeKey::Username, seed::LEARNER_USER)).await;
+    let learner = lookup(
+        &trail,
+        attr(LookupAttributeKey::Username, seed::LEARNER_USER),
+    )
+    .await;
     assert!(learner.len() >= 4);
-    assert!(learner.iter().all(|e| e.username() == Some(seed::LEARNER_USER)));
+    assert!(learner
+        .iter()
+        .all(|e| e.username() == Some(seed::LEARNER_USER)));
 
     let by_id = lookup(&trail, attr(LookupAttributeKey::EventId, &event_id)).await;
     assert_eq!(by_id.len(), 1);
@@ -1024,63 +1858,123 @@ async fn lookup_events_by_each_attribute() {
     let reads = lookup(&trail, attr(LookupAttributeKey::ReadOnly, "true")).await;
     assert!(reads.iter().all(|e| e.read_only() == Some("true")));
     assert!(reads.iter().any(|e| e.event_name() == Some("Encrypt")));
-    assert!(reads.iter().any(|e| e.event_name() == Some("GenerateDataKey")));
+    assert!(reads
+        .iter()
+        .any(|e| e.event_name() == Some("GenerateDataKey")));
 
-    let keys = lookup(&trail, attr(LookupAttributeKey::ResourceType, "AWS::KMS::Key")).await;
-    assert!(keys.iter().all(|e| e.resources().iter().any(|r| r.resource_type() == Some("AWS::KMS::Key"))));
+    let keys = lookup(
+        &trail,
+        attr(LookupAttributeKey::ResourceType, "AWS::KMS::Key"),
+    )
+    .await;
+    assert!(keys.iter().all(|e| e
+        .resources()
+        .iter()
+        .any(|r| r.resource_type() == Some("AWS::KMS::Key"))));
     assert!(keys.iter().any(|e| e.event_id() == Some(event_id.as_str())));
-    assert!(!keys.iter().any(|e| e.event_name() == Some("GetCallerIdentity")));
+    assert!(!keys
+        .iter()
+        .any(|e| e.event_name() == Some("GetCallerIdentity")));
 
     let k3_arn = key_arn(&s.k3);
     let k3 = lookup(&trail, attr(LookupAttributeKey::ResourceName, &k3_arn)).await;
     assert!(k3.iter().any(|e| e.event_id() == Some(event_id.as_str())));
-    assert!(k3.iter().all(|e| e.resources().iter().any(|r| r.resource_name() == Some(k3_arn.as_str()))));
-    assert!(!k3.iter().any(|e| e.event_name() == Some("Encrypt")), "the Encrypt call used K2");
+    assert!(k3.iter().all(|e| e
+        .resources()
+        .iter()
+        .any(|r| r.resource_name() == Some(k3_arn.as_str()))));
+    assert!(
+        !k3.iter().any(|e| e.event_name() == Some("Encrypt")),
+        "the Encrypt call used K2"
+    );
 
-    let kms_events = lookup(&trail, attr(LookupAttributeKey::EventSource, "kms.amazonaws.com")).await;
-    assert!(kms_events.iter().all(|e| e.event_source() == Some("kms.amazonaws.com")));
+    let kms_events = lookup(
+        &trail,
+        attr(LookupAttributeKey::EventSource, "kms.amazonaws.com"),
+    )
+    .await;
+    assert!(kms_events
+        .iter()
+        .all(|e| e.event_source() == Some("kms.amazonaws.com")));
     assert!(kms_events.len() >= 3);
-    let sts_events = lookup(&trail, attr(LookupAttributeKey::EventSource, "sts.amazonaws.com")).await;
+    let sts_events = lookup(
+        &trail,
+        attr(LookupAttributeKey::EventSource, "sts.amazonaws.com"),
+    )
+    .await;
     assert_eq!(sts_events.len(), 1);
     assert_eq!(sts_events[0].event_name(), Some("GetCallerIdentity"));
     // LookupEvents itself is recorded too.
-    let ct_events = lookup(&trail, attr(LookupAttributeKey::EventSource, "cloudtrail.amazonaws.com")).await;
-    assert!(ct_events.iter().all(|e| e.event_name() == Some("LookupEvents")));
+    let ct_events = lookup(
+        &trail,
+        attr(LookupAttributeKey::EventSource, "cloudtrail.amazonaws.com"),
+    )
+    .await;
+    assert!(ct_events
+        .iter()
+        .all(|e| e.event_name() == Some("LookupEvents")));
     assert!(!ct_events.is_empty());
 
-    let by_key = lookup(&trail, attr(LookupAttributeKey::AccessKeyId, seed::INSTANCE_ACCESS_KEY)).await;
+    let by_key = lookup(
+        &trail,
+        attr(LookupAttributeKey::AccessKeyId, seed::INSTANCE_ACCESS_KEY),
+    )
+    .await;
     assert_eq!(by_key.len(), 1);
     assert_eq!(by_key[0].event_id(), Some(event_id.as_str()));
 
-    assert!(lookup(&trail, attr(LookupAttributeKey::EventName, "NoSuchEvent")).await.is_empty());
+    assert!(
+        lookup(&trail, attr(LookupAttributeKey::EventName, "NoSuchEvent"))
+            .await
+            .is_empty()
+    );
 
     // Errors.
     assert_eq!(
-        code!(trail
-            .lookup_events()
-            .lookup_attributes(attr(LookupAttributeKey::EventName, "Encrypt"))
-            .lookup_attributes(attr(LookupAttributeKey::Username, seed::LEARNER_USER))
-            .send()
-            .await),
+        code!(
+            trail
+                .lookup_events()
+                .lookup_attributes(attr(LookupAttributeKey::EventName, "Encrypt"))
+                .lookup_attributes(attr(LookupAttributeKey::Username, seed::LEARNER_USER))
+                .send()
+                .await
+        ),
         "InvalidLookupAttributesException"
     );
     assert_eq!(
-        code!(trail.lookup_events().lookup_attributes(attr(LookupAttributeKey::from("Region"), "x")).send().await),
+        code!(
+            trail
+                .lookup_events()
+                .lookup_attributes(attr(LookupAttributeKey::from("Region"), "x"))
+                .send()
+                .await
+        ),
         "InvalidLookupAttributesException"
     );
-    assert_eq!(code!(trail.lookup_events().max_results(51).send().await), "InvalidMaxResultsException");
-    assert_eq!(code!(trail.lookup_events().max_results(0).send().await), "InvalidMaxResultsException");
+    assert_eq!(
+        code!(trail.lookup_events().max_results(51).send().await),
+        "InvalidMaxResultsException"
+    );
+    assert_eq!(
+        code!(trail.lookup_events().max_results(0).send().await),
+        "InvalidMaxResultsException"
+    );
     let now = env.sb.clock.now();
     assert_eq!(
-        code!(trail
-            .lookup_events()
-            .start_time(sdk_time(now))
-            .end_time(sdk_time(now - time::Duration::hours(1)))
-            .send()
-            .await),
+        code!(
+            trail
+                .lookup_events()
+                .start_time(sdk_time(now))
+                .end_time(sdk_time(now - time::Duration::hours(1)))
+                .send()
+                .await
+        ),
         "InvalidTimeRangeException"
     );
-    assert_eq!(code!(trail.lookup_events().next_token("garbage").send().await), "InvalidNextTokenException");
+    assert_eq!(
+        code!(trail.lookup_events().next_token("garbage").send().await),
+        "InvalidNextTokenException"
+    );
     env.running.shutdown().await;
 }
 
@@ -1100,7 +1994,12 @@ async fn lookup_events_record_fields() {
         .send()
         .await
         .unwrap();
-    let ev = lookup(&trail, attr(LookupAttributeKey::EventName, "GenerateDataKey")).await.remove(0);
+    let ev = lookup(
+        &trail,
+        attr(LookupAttributeKey::EventName, "GenerateDataKey"),
+    )
+    .await
+    .remove(0);
     let k3_arn = key_arn(&s.k3);
     assert_eq!(ev.resources().len(), 1);
     assert_eq!(ev.resources()[0].resource_type(), Some("AWS::KMS::Key"));
@@ -1114,30 +2013,58 @@ async fn lookup_events_record_fields() {
     assert_eq!(ui["type"], "AssumedRole");
     assert_eq!(
         ui["arn"],
-        format!("arn:aws:sts::{}:assumed-role/{}/{}", seed::ACCOUNT, seed::INSTANCE_ROLE, seed::INSTANCE_ID)
+        format!(
+            "arn:aws:sts::{}:assumed-role/{}/{}",
+            seed::ACCOUNT,
+            seed::INSTANCE_ROLE,
+            seed::INSTANCE_ID
+        )
     );
     assert_eq!(ui["accountId"], seed::ACCOUNT);
     assert_eq!(ui["accessKeyId"], seed::INSTANCE_ACCESS_KEY);
-    assert!(ui["principalId"].as_str().unwrap().ends_with(seed::INSTANCE_ID));
+    assert!(ui["principalId"]
+        .as_str()
+        .unwrap()
+        .ends_with(seed::INSTANCE_ID));
     assert_eq!(ui["sessionContext"]["sessionIssuer"]["type"], "Role");
-    assert_eq!(ui["sessionContext"]["sessionIssuer"]["userName"], seed::INSTANCE_ROLE);
+    assert_eq!(
+        ui["sessionContext"]["sessionIssuer"]["userName"],
+        seed::INSTANCE_ROLE
+    );
     assert_eq!(
         ui["sessionContext"]["sessionIssuer"]["arn"],
-        format!("arn:aws:iam::{}:role/{}", seed::ACCOUNT, seed::INSTANCE_ROLE)
+        format!(
+            "arn:aws:iam::{}:role/{}",
+            seed::ACCOUNT,
+            seed::INSTANCE_ROLE
+        )
     );
     assert!(ui["sessionContext"]["attributes"]["creationDate"].is_string());
     let event_time = r["eventTime"].as_str().unwrap();
-    assert!(event_time.ends_with('Z') && event_time.len() == 20, "{event_time}");
+    assert!(
+        event_time.ends_with('Z') && event_time.len() == 20,
+        "{event_time}"
+    );
     assert_eq!(r["eventSource"], "kms.amazonaws.com");
     assert_eq!(r["eventName"], "GenerateDataKey");
     assert_eq!(r["awsRegion"], seed::REGION);
     assert_eq!(r["sourceIPAddress"], "127.0.0.1");
-    assert!(r["userAgent"].as_str().unwrap().contains("aws-sdk-rust"), "{}", r["userAgent"]);
+    assert!(
+        r["userAgent"].as_str().unwrap().contains("aws-sdk-rust"),
+        "{}",
+        r["userAgent"]
+    );
     let rp = &r["requestParameters"];
-    assert_eq!(rp["keyId"], "alias/ImportedCMK", "the key id as the caller passed it");
+    assert_eq!(
+        rp["keyId"], "alias/ImportedCMK",
+        "the key id as the caller passed it"
+    );
     assert_eq!(rp["keySpec"], "AES_256");
     // Encryption-context keys are logged as given (not camel-cased like member names).
-    assert_eq!(rp["encryptionContext"], serde_json::json!({"project": "workshop", "Department": "IT"}));
+    assert_eq!(
+        rp["encryptionContext"],
+        serde_json::json!({"project": "workshop", "Department": "IT"})
+    );
     assert!(r["responseElements"].is_null());
     assert!(r["requestID"].is_string());
     assert_eq!(r["eventID"], ev.event_id().unwrap());
@@ -1151,22 +2078,51 @@ async fn lookup_events_record_fields() {
     assert_eq!(r["recipientAccountId"], seed::ACCOUNT);
     assert_eq!(r["eventCategory"], "Management");
     let text = ev.cloud_trail_event().unwrap();
-    assert!(!text.contains("plaintext") && !text.contains("ciphertextBlob"), "no key material logged: {text}");
+    assert!(
+        !text.contains("plaintext") && !text.contains("ciphertextBlob"),
+        "no key material logged: {text}"
+    );
 
     // The learner's record, and a failed call's error code.
-    let blob = kms.encrypt().key_id("alias/FirstCMK").plaintext(Blob::new(b"x".to_vec())).send().await.unwrap();
-    let _ = kms.decrypt().ciphertext_blob(blob.ciphertext_blob.unwrap()).encryption_context("a", "b").send().await;
-    let dec = lookup(&trail, attr(LookupAttributeKey::EventName, "Decrypt")).await.remove(0);
+    let blob = kms
+        .encrypt()
+        .key_id("alias/FirstCMK")
+        .plaintext(Blob::new(b"x".to_vec()))
+        .send()
+        .await
+        .unwrap();
+    let _ = kms
+        .decrypt()
+        .ciphertext_blob(blob.ciphertext_blob.unwrap())
+        .encryption_context("a", "b")
+        .send()
+        .await;
+    let dec = lookup(&trail, attr(LookupAttributeKey::EventName, "Decrypt"))
+        .await
+        .remove(0);
     let r: J = serde_json::from_str(dec.cloud_trail_event().unwrap()).unwrap();
     assert_eq!(r["userIdentity"]["type"], "IAMUser");
     assert_eq!(r["userIdentity"]["userName"], seed::LEARNER_USER);
-    assert_eq!(r["userIdentity"]["arn"], format!("arn:aws:iam::{}:user/{}", seed::ACCOUNT, seed::LEARNER_USER));
+    assert_eq!(
+        r["userIdentity"]["arn"],
+        format!("arn:aws:iam::{}:user/{}", seed::ACCOUNT, seed::LEARNER_USER)
+    );
     assert_eq!(r["errorCode"], "InvalidCiphertextException");
     assert_eq!(dec.username(), Some(seed::LEARNER_USER));
 
     // A write logs its response elements.
-    kms.schedule_key_deletion().key_id(&s.k2).pending_window_in_days(7).send().await.unwrap();
-    let sched = lookup(&trail, attr(LookupAttributeKey::EventName, "ScheduleKeyDeletion")).await.remove(0);
+    kms.schedule_key_deletion()
+        .key_id(&s.k2)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    let sched = lookup(
+        &trail,
+        attr(LookupAttributeKey::EventName, "ScheduleKeyDeletion"),
+    )
+    .await
+    .remove(0);
     let r: J = serde_json::from_str(sched.cloud_trail_event().unwrap()).unwrap();
     assert_eq!(r["readOnly"], false);
     assert_eq!(r["requestParameters"]["pendingWindowInDays"], 7);
@@ -1180,7 +2136,12 @@ async fn lookup_events_paging_and_time_range() {
     let env = start().await;
     let kms = env.kms();
     let trail = env.trail();
-    let encrypt = || kms.encrypt().key_id("alias/FirstCMK").plaintext(Blob::new(b"x".to_vec())).send();
+    let encrypt = || {
+        kms.encrypt()
+            .key_id("alias/FirstCMK")
+            .plaintext(Blob::new(b"x".to_vec()))
+            .send()
+    };
     for _ in 0..5 {
         encrypt().await.unwrap();
     }
@@ -1199,10 +2160,20 @@ async fn lookup_events_paging_and_time_range() {
         encrypt().await.unwrap();
     }
 
-    let one_page = lookup_all(&trail, Some(attr(LookupAttributeKey::EventName, "Encrypt")), 50).await;
+    let one_page = lookup_all(
+        &trail,
+        Some(attr(LookupAttributeKey::EventName, "Encrypt")),
+        50,
+    )
+    .await;
     assert_eq!(one_page.len(), 32);
     for size in [1, 7, 16, 32] {
-        let paged = lookup_all(&trail, Some(attr(LookupAttributeKey::EventName, "Encrypt")), size).await;
+        let paged = lookup_all(
+            &trail,
+            Some(attr(LookupAttributeKey::EventName, "Encrypt")),
+            size,
+        )
+        .await;
         let a: Vec<_> = paged.iter().map(|e| e.event_id().unwrap()).collect();
         let b: Vec<_> = one_page.iter().map(|e| e.event_id().unwrap()).collect();
         assert_eq!(a, b, "page size {size}");
@@ -1210,7 +2181,13 @@ async fn lookup_events_paging_and_time_range() {
     // Without an attribute, everything (including the LookupEvents calls themselves).
     let everything = lookup_all(&trail, None, 50).await;
     assert!(everything.len() > 50);
-    assert!(everything.iter().filter(|e| e.event_name() == Some("Encrypt")).count() == 32);
+    assert!(
+        everything
+            .iter()
+            .filter(|e| e.event_name() == Some("Encrypt"))
+            .count()
+            == 32
+    );
 
     // The SDK's paginator walks the same pages.
     let via_paginator: Vec<String> = trail
@@ -1222,7 +2199,13 @@ async fn lookup_events_paging_and_time_range() {
         .collect::<Vec<_>>()
         .await
         .into_iter()
-        .flat_map(|p| p.unwrap().events().iter().map(|e| e.event_id().unwrap().to_string()).collect::<Vec<_>>())
+        .flat_map(|p| {
+            p.unwrap()
+                .events()
+                .iter()
+                .map(|e| e.event_id().unwrap().to_string())
+                .collect::<Vec<_>>()
+        })
         .collect();
     assert_eq!(via_paginator.len(), 32);
 
@@ -1236,13 +2219,15 @@ async fn lookup_events_paging_and_time_range() {
         .unwrap();
     let token = first.next_token().unwrap().to_string();
     assert_eq!(
-        code!(trail
-            .lookup_events()
-            .lookup_attributes(attr(LookupAttributeKey::Username, seed::LEARNER_USER))
-            .max_results(5)
-            .next_token(&token)
-            .send()
-            .await),
+        code!(
+            trail
+                .lookup_events()
+                .lookup_attributes(attr(LookupAttributeKey::Username, seed::LEARNER_USER))
+                .max_results(5)
+                .next_token(&token)
+                .send()
+                .await
+        ),
         "InvalidNextTokenException"
     );
 
@@ -1267,7 +2252,10 @@ async fn lookup_events_paging_and_time_range() {
         .await
         .unwrap();
     assert!(
-        exact.events().iter().any(|e| e.event_id() == middle.event_id()),
+        exact
+            .events()
+            .iter()
+            .any(|e| e.event_id() == middle.event_id()),
         "StartTime = EndTime = an event's time includes that event"
     );
     let until_t0 = trail
@@ -1309,13 +2297,21 @@ async fn lookup_events_paging_and_time_range() {
     assert_eq!(n, 23);
     // Events older than 90 days are out of reach.
     env.sb.advance_clock(time::Duration::days(91)).unwrap();
-    assert!(lookup(&trail, attr(LookupAttributeKey::EventName, "Encrypt")).await.is_empty());
+    assert!(
+        lookup(&trail, attr(LookupAttributeKey::EventName, "Encrypt"))
+            .await
+            .is_empty()
+    );
     env.running.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lookup_events_is_rate_limited_to_two_per_second() {
-    let env = start_with(Config { lookup_rate_limit: true, ..config() }).await;
+    let env = start_with(Config {
+        lookup_rate_limit: true,
+        ..config()
+    })
+    .await;
     let trail = env.trail();
     // Three requests sent back to back: the third exceeds 2 per second. (If the machine is so
     // slow that the three took a second or more, the window moved on; try again.)
@@ -1343,19 +2339,39 @@ async fn lookup_events_is_rate_limited_to_two_per_second() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cloudtrail_delivery_delay_follows_the_sandbox_clock() {
-    let env = start_with(Config { cloudtrail_delay: time::Duration::minutes(5), ..config() }).await;
+    let env = start_with(Config {
+        cloudtrail_delay: time::Duration::minutes(5),
+        ..config()
+    })
+    .await;
     let kms = env.kms();
     let trail = env.trail();
-    kms.encrypt().key_id("alias/FirstCMK").plaintext(Blob::new(b"x".to_vec())).send().await.unwrap();
-    assert!(lookup(&trail, attr(LookupAttributeKey::EventName, "Encrypt")).await.is_empty());
+    kms.encrypt()
+        .key_id("alias/FirstCMK")
+        .plaintext(Blob::new(b"x".to_vec()))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        lookup(&trail, attr(LookupAttributeKey::EventName, "Encrypt"))
+            .await
+            .is_empty()
+    );
     env.sb.advance_clock(time::Duration::minutes(4)).unwrap();
-    assert!(lookup(&trail, attr(LookupAttributeKey::EventName, "Encrypt")).await.is_empty());
+    assert!(
+        lookup(&trail, attr(LookupAttributeKey::EventName, "Encrypt"))
+            .await
+            .is_empty()
+    );
     env.sb.advance_clock(time::Duration::minutes(2)).unwrap();
     let found = lookup(&trail, attr(LookupAttributeKey::EventName, "Encrypt")).await;
     assert_eq!(found.len(), 1);
     // The event keeps the time of the call, not of its delivery.
     let age = -secs_from_now(found[0].event_time().unwrap());
-    assert!(age < 120, "event time is when the call was made ({age} s ago in real time)");
+    assert!(
+        age < 120,
+        "event time is when the call was made ({age} s ago in real time)"
+    );
     env.running.shutdown().await;
 }
 
@@ -1364,23 +2380,57 @@ async fn trails_lifecycle() {
     let env = start().await;
     let trail = env.trail();
     let bucket = format!("kmsworkshop-{}", seed::ACCOUNT);
-    let created = trail.create_trail().name("workshop-trail").s3_bucket_name(&bucket).send().await.unwrap();
-    let arn = format!("arn:aws:cloudtrail:{}:{}:trail/workshop-trail", seed::REGION, seed::ACCOUNT);
+    let created = trail
+        .create_trail()
+        .name("workshop-trail")
+        .s3_bucket_name(&bucket)
+        .send()
+        .await
+        .unwrap();
+    let arn = format!(
+        "arn:aws:cloudtrail:{}:{}:trail/workshop-trail",
+        seed::REGION,
+        seed::ACCOUNT
+    );
     assert_eq!(created.name(), Some("workshop-trail"));
     assert_eq!(created.trail_arn(), Some(arn.as_str()));
     assert_eq!(created.s3_bucket_name(), Some(bucket.as_str()));
     assert_eq!(
-        code!(trail.create_trail().name("workshop-trail").s3_bucket_name(&bucket).send().await),
+        code!(
+            trail
+                .create_trail()
+                .name("workshop-trail")
+                .s3_bucket_name(&bucket)
+                .send()
+                .await
+        ),
         "TrailAlreadyExistsException"
     );
     assert_eq!(
-        code!(trail.create_trail().name("-bad").s3_bucket_name(&bucket).send().await),
+        code!(
+            trail
+                .create_trail()
+                .name("-bad")
+                .s3_bucket_name(&bucket)
+                .send()
+                .await
+        ),
         "InvalidTrailNameException"
     );
 
-    let st = trail.get_trail_status().name("workshop-trail").send().await.unwrap();
+    let st = trail
+        .get_trail_status()
+        .name("workshop-trail")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(st.is_logging(), Some(false));
-    trail.start_logging().name("workshop-trail").send().await.unwrap();
+    trail
+        .start_logging()
+        .name("workshop-trail")
+        .send()
+        .await
+        .unwrap();
     let st = trail.get_trail_status().name(&arn).send().await.unwrap();
     assert_eq!(st.is_logging(), Some(true));
     assert!(st.start_logging_time().is_some());
@@ -1392,30 +2442,84 @@ async fn trails_lifecycle() {
     assert_eq!(t.trail_arn(), Some(arn.as_str()));
     assert_eq!(t.home_region(), Some(seed::REGION));
     assert_eq!(t.s3_bucket_name(), Some(bucket.as_str()));
-    let named = trail.describe_trails().trail_name_list("workshop-trail").send().await.unwrap();
+    let named = trail
+        .describe_trails()
+        .trail_name_list("workshop-trail")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(named.trail_list().len(), 1);
-    let none = trail.describe_trails().trail_name_list("other").send().await.unwrap();
+    let none = trail
+        .describe_trails()
+        .trail_name_list("other")
+        .send()
+        .await
+        .unwrap();
     assert!(none.trail_list().is_empty());
-    let got = trail.get_trail().name("workshop-trail").send().await.unwrap();
+    let got = trail
+        .get_trail()
+        .name("workshop-trail")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got.trail().unwrap().trail_arn(), Some(arn.as_str()));
 
-    trail.stop_logging().name("workshop-trail").send().await.unwrap();
-    let st = trail.get_trail_status().name("workshop-trail").send().await.unwrap();
+    trail
+        .stop_logging()
+        .name("workshop-trail")
+        .send()
+        .await
+        .unwrap();
+    let st = trail
+        .get_trail_status()
+        .name("workshop-trail")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(st.is_logging(), Some(false));
     assert!(st.stop_logging_time().is_some());
 
     trail.delete_trail().name(&arn).send().await.unwrap();
-    assert_eq!(code!(trail.get_trail_status().name("workshop-trail").send().await), "TrailNotFoundException");
-    assert_eq!(code!(trail.delete_trail().name("workshop-trail").send().await), "TrailNotFoundException");
-    assert_eq!(code!(trail.start_logging().name("workshop-trail").send().await), "TrailNotFoundException");
-    assert_eq!(code!(trail.stop_logging().name("missing-trail").send().await), "TrailNotFoundException");
-    assert!(trail.describe_trails().send().await.unwrap().trail_list().is_empty());
+    assert_eq!(
+        code!(trail.get_trail_status().name("workshop-trail").send().await),
+        "TrailNotFoundException"
+    );
+    assert_eq!(
+        code!(trail.delete_trail().name("workshop-trail").send().await),
+        "TrailNotFoundException"
+    );
+    assert_eq!(
+        code!(trail.start_logging().name("workshop-trail").send().await),
+        "TrailNotFoundException"
+    );
+    assert_eq!(
+        code!(trail.stop_logging().name("missing-trail").send().await),
+        "TrailNotFoundException"
+    );
+    assert!(trail
+        .describe_trails()
+        .send()
+        .await
+        .unwrap()
+        .trail_list()
+        .is_empty());
     // The trail calls are in the event history.
-    let ct = lookup(&trail, attr(LookupAttributeKey::EventSource, "cloudtrail.amazonaws.com")).await;
+    let ct = lookup(
+        &trail,
+        attr(LookupAttributeKey::EventSource, "cloudtrail.amazonaws.com"),
+    )
+    .await;
     for op in ["CreateTrail", "StartLogging", "StopLogging", "DeleteTrail"] {
-        assert!(ct.iter().any(|e| e.event_name() == Some(op)), "{op} recorded");
+        assert!(
+            ct.iter().any(|e| e.event_name() == Some(op)),
+            "{op} recorded"
+        );
     }
-    let ct = lookup(&trail, attr(LookupAttributeKey::ResourceType, "AWS::CloudTrail::Trail")).await;
+    let ct = lookup(
+        &trail,
+        attr(LookupAttributeKey::ResourceType, "AWS::CloudTrail::Trail"),
+    )
+    .await;
     assert!(ct.iter().any(|e| e.event_name() == Some("StartLogging")));
     env.running.shutdown().await;
 }

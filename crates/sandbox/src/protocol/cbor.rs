@@ -15,20 +15,38 @@ pub fn operation_from_path(path: &str) -> Option<(&str, &str)> {
 }
 
 pub fn decode(path: &str, body: &Bytes) -> Result<Decoded, AwsError> {
-    let (_, op) = operation_from_path(path)
-        .ok_or_else(|| AwsError::new(404, "UnknownOperationException", format!("No operation at {path}")))?;
+    let (_, op) = operation_from_path(path).ok_or_else(|| {
+        AwsError::new(
+            404,
+            "UnknownOperationException",
+            format!("No operation at {path}"),
+        )
+    })?;
     let input = if body.is_empty() {
         serde_json::Value::Object(Default::default())
     } else {
         let v: C = ciborium::de::from_reader(body.as_ref()).map_err(|e| {
-            AwsError::new(400, "SerializationException", format!("The request body is not valid CBOR: {e}"))
+            AwsError::new(
+                400,
+                "SerializationException",
+                format!("The request body is not valid CBOR: {e}"),
+            )
         })?;
         match to_json(v) {
             j @ serde_json::Value::Object(_) => j,
-            _ => return Err(AwsError::new(400, "SerializationException", "Expected a CBOR map as the request body.")),
+            _ => {
+                return Err(AwsError::new(
+                    400,
+                    "SerializationException",
+                    "Expected a CBOR map as the request body.",
+                ))
+            }
         }
     };
-    Ok(Decoded { operation: op.to_string(), input: Input::Json(input) })
+    Ok(Decoded {
+        operation: op.to_string(),
+        input: Input::Json(input),
+    })
 }
 
 fn to_json(v: C) -> serde_json::Value {
@@ -38,9 +56,13 @@ fn to_json(v: C) -> serde_json::Value {
         C::Bool(b) => J::Bool(b),
         C::Integer(i) => {
             let i: i128 = i.into();
-            i64::try_from(i).map(J::from).unwrap_or_else(|_| J::from(i as f64))
+            i64::try_from(i)
+                .map(J::from)
+                .unwrap_or_else(|_| J::from(i as f64))
         }
-        C::Float(f) => serde_json::Number::from_f64(f).map(J::Number).unwrap_or(J::Null),
+        C::Float(f) => serde_json::Number::from_f64(f)
+            .map(J::Number)
+            .unwrap_or(J::Null),
         C::Text(s) => J::String(s),
         C::Bytes(b) => J::String(crate::util::b64(&b)),
         C::Tag(1, inner) => to_json(*inner),
@@ -67,10 +89,15 @@ fn to_cbor(v: &Value) -> C {
         Value::Str(s) => C::Text(s.clone()),
         Value::Blob(b) => C::Bytes(b.clone()),
         Value::Time(t) => C::Tag(1, Box::new(C::Float(t.unix_timestamp_nanos() as f64 / 1e9))),
-        Value::List(l) | Value::NamedList(_, l) | Value::FlatList(l) => C::Array(l.iter().map(to_cbor).collect()),
-        Value::Struct(f) | Value::Map(f) => {
-            C::Map(f.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (C::Text(k.clone()), to_cbor(v))).collect())
+        Value::List(l) | Value::NamedList(_, l) | Value::FlatList(l) => {
+            C::Array(l.iter().map(to_cbor).collect())
         }
+        Value::Struct(f) | Value::Map(f) => C::Map(
+            f.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (C::Text(k.clone()), to_cbor(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -94,8 +121,7 @@ pub fn encode_err(err: &AwsError) -> Encoded {
         (C::Text("__type".into()), C::Text(err.code.clone())),
         (C::Text("message".into()), C::Text(err.message.clone())),
     ]);
-    encode(err.status, &v)
-        .with_header("x-amzn-query-error", &super::json::query_error_header(err))
+    encode(err.status, &v).with_header("x-amzn-query-error", &super::json::query_error_header(err))
 }
 
 #[cfg(test)]
@@ -107,21 +133,39 @@ mod tests {
         let body = C::Map(vec![
             (C::Text("Name".into()), C::Text("a".into())),
             (C::Text("Blob".into()), C::Bytes(vec![1, 2, 3])),
-            (C::Text("At".into()), C::Tag(1, Box::new(C::Float(1_700_000_000.5)))),
+            (
+                C::Text("At".into()),
+                C::Tag(1, Box::new(C::Float(1_700_000_000.5))),
+            ),
         ]);
         let mut buf = Vec::new();
         ciborium::ser::into_writer(&body, &mut buf).unwrap();
-        let d = decode("/service/GraniteServiceVersion20100801/operation/PutMetricData", &Bytes::from(buf)).unwrap();
+        let d = decode(
+            "/service/GraniteServiceVersion20100801/operation/PutMetricData",
+            &Bytes::from(buf),
+        )
+        .unwrap();
         assert_eq!(d.operation, "PutMetricData");
         assert_eq!(d.input.blob("Blob").unwrap(), Some(vec![1, 2, 3]));
-        assert_eq!(d.input.time("At").unwrap().unwrap().unix_timestamp(), 1_700_000_000);
-        assert!(decode("/service/x/operation/Op", &Bytes::from_static(&[0xff, 0x00])).is_err());
+        assert_eq!(
+            d.input.time("At").unwrap().unwrap().unix_timestamp(),
+            1_700_000_000
+        );
+        assert!(decode(
+            "/service/x/operation/Op",
+            &Bytes::from_static(&[0xff, 0x00])
+        )
+        .is_err());
         assert!(decode("/nope", &Bytes::new()).is_err());
     }
 
     #[test]
     fn encode_roundtrip() {
-        let enc = encode_ok(&Value::obj().with("T", Value::Time(time::OffsetDateTime::UNIX_EPOCH)).with("B", Value::Blob(vec![9])));
+        let enc = encode_ok(
+            &Value::obj()
+                .with("T", Value::Time(time::OffsetDateTime::UNIX_EPOCH))
+                .with("B", Value::Blob(vec![9])),
+        );
         let v: C = ciborium::de::from_reader(enc.body.as_ref()).unwrap();
         let m = v.as_map().unwrap();
         assert!(matches!(&m[0].1, C::Tag(1, _)));

@@ -37,12 +37,31 @@ mod tests {
 
     #[test]
     fn shapes() {
-        let d = decode(None, &Bytes::from_static(b"Action=DescribeInstances&InstanceId.1=i-1")).unwrap();
+        let d = decode(
+            None,
+            &Bytes::from_static(b"Action=DescribeInstances&InstanceId.1=i-1"),
+        )
+        .unwrap();
         assert_eq!(d.input.str_list("InstanceId").unwrap(), vec!["i-1"]);
-        let v = Value::obj().with("instancesSet", Value::List(vec![Value::obj().with("instanceId", "i-1")]));
-        let s = String::from_utf8(encode_ok("x", "DescribeInstances", &v, "r").body.to_vec()).unwrap();
-        assert!(s.contains("<instancesSet><item><instanceId>i-1</instanceId></item></instancesSet>"), "{s}");
-        let s = String::from_utf8(encode_err(&AwsError::new(400, "InvalidInstanceID.NotFound", "x"), "r").body.to_vec()).unwrap();
-        assert!(s.starts_with("<Response><Errors><Error><Code>InvalidInstanceID.NotFound</Code>"), "{s}");
+        let v = Value::obj().with(
+            "instancesSet",
+            Value::List(vec![Value::obj().with("instanceId", "i-1")]),
+        );
+        let s =
+            String::from_utf8(encode_ok("x", "DescribeInstances", &v, "r").body.to_vec()).unwrap();
+        assert!(
+            s.contains("<instancesSet><item><instanceId>i-1</instanceId></item></instancesSet>"),
+            "{s}"
+        );
+        let s = String::from_utf8(
+            encode_err(&AwsError::new(400, "InvalidInstanceID.NotFound", "x"), "r")
+                .body
+                .to_vec(),
+        )
+        .unwrap();
+        assert!(
+            s.starts_with("<Response><Errors><Error><Code>InvalidInstanceID.NotFound</Code>"),
+            "{s}"
+        );
     }
 }

@@ -20,8 +20,17 @@ pub struct AwsError {
 
 impl AwsError {
     pub fn new(status: u16, code: impl Into<String>, message: impl Into<String>) -> Self {
-        let fault = if status >= 500 { Fault::Receiver } else { Fault::Sender };
-        AwsError { status, code: code.into(), message: message.into(), fault }
+        let fault = if status >= 500 {
+            Fault::Receiver
+        } else {
+            Fault::Sender
+        };
+        AwsError {
+            status,
+            code: code.into(),
+            message: message.into(),
+            fault,
+        }
     }
 
     /// 400 `ValidationException`: the name most services use for a malformed member.

@@ -23,7 +23,11 @@ pub enum FormStyle {
 #[derive(Debug, Clone)]
 pub enum Input {
     Json(J),
-    Form { params: Arc<BTreeMap<String, String>>, path: String, style: FormStyle },
+    Form {
+        params: Arc<BTreeMap<String, String>>,
+        path: String,
+        style: FormStyle,
+    },
 }
 
 fn serialization(msg: String) -> AwsError {
@@ -36,7 +40,11 @@ impl Input {
     }
 
     pub fn form(params: BTreeMap<String, String>, style: FormStyle) -> Self {
-        Input::Form { params: Arc::new(params), path: String::new(), style }
+        Input::Form {
+            params: Arc::new(params),
+            path: String::new(),
+            style,
+        }
     }
 
     fn join(path: &str, name: &str) -> String {
@@ -59,14 +67,19 @@ impl Input {
             return true;
         }
         let dotted = format!("{key}.");
-        params.range(dotted.clone()..).next().is_some_and(|(k, _)| k.starts_with(&dotted))
+        params
+            .range(dotted.clone()..)
+            .next()
+            .is_some_and(|(k, _)| k.starts_with(&dotted))
     }
 
     /// Whether the member is present at all.
     pub fn has(&self, name: &str) -> bool {
         match self {
             Input::Json(_) => self.json_member(name).is_some(),
-            Input::Form { params, path, .. } => Self::form_has_prefix(params, &Self::join(path, name)),
+            Input::Form { params, path, .. } => {
+                Self::form_has_prefix(params, &Self::join(path, name))
+            }
         }
     }
 
@@ -87,7 +100,9 @@ impl Input {
             Input::Json(_) => match self.json_member(name) {
                 None => Ok(None),
                 Some(J::String(s)) => Ok(Some(s.clone())),
-                Some(_) => Err(serialization(format!("Expected a string for member {name}"))),
+                Some(_) => Err(serialization(format!(
+                    "Expected a string for member {name}"
+                ))),
             },
             Input::Form { params, path, .. } => Ok(params.get(&Self::join(path, name)).cloned()),
         }
@@ -106,13 +121,17 @@ impl Input {
                     .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
                     .map(Some)
                     .ok_or_else(|| serialization(format!("Expected an integer for member {name}"))),
-                Some(_) => Err(serialization(format!("Expected an integer for member {name}"))),
+                Some(_) => Err(serialization(format!(
+                    "Expected an integer for member {name}"
+                ))),
             },
             Input::Form { .. } => match self.str(name)? {
                 None => Ok(None),
-                Some(s) => s.trim().parse::<i64>().map(Some).map_err(|_| {
-                    AwsError::bad_value(name, &s, "Member must be an integer")
-                }),
+                Some(s) => s
+                    .trim()
+                    .parse::<i64>()
+                    .map(Some)
+                    .map_err(|_| AwsError::bad_value(name, &s, "Member must be an integer")),
             },
         }
     }
@@ -122,13 +141,17 @@ impl Input {
             Input::Json(_) => match self.json_member(name) {
                 None => Ok(None),
                 Some(J::Number(n)) => Ok(n.as_f64()),
-                Some(_) => Err(serialization(format!("Expected a number for member {name}"))),
+                Some(_) => Err(serialization(format!(
+                    "Expected a number for member {name}"
+                ))),
             },
             Input::Form { .. } => match self.str(name)? {
                 None => Ok(None),
-                Some(s) => s.trim().parse::<f64>().map(Some).map_err(|_| {
-                    AwsError::bad_value(name, &s, "Member must be a number")
-                }),
+                Some(s) => s
+                    .trim()
+                    .parse::<f64>()
+                    .map(Some)
+                    .map_err(|_| AwsError::bad_value(name, &s, "Member must be a number")),
             },
         }
     }
@@ -138,13 +161,19 @@ impl Input {
             Input::Json(_) => match self.json_member(name) {
                 None => Ok(None),
                 Some(J::Bool(b)) => Ok(Some(*b)),
-                Some(_) => Err(serialization(format!("Expected a boolean for member {name}"))),
+                Some(_) => Err(serialization(format!(
+                    "Expected a boolean for member {name}"
+                ))),
             },
             Input::Form { .. } => match self.str(name)?.as_deref() {
                 None => Ok(None),
                 Some("true") | Some("True") => Ok(Some(true)),
                 Some("false") | Some("False") => Ok(Some(false)),
-                Some(other) => Err(AwsError::bad_value(name, other, "Member must be true or false")),
+                Some(other) => Err(AwsError::bad_value(
+                    name,
+                    other,
+                    "Member must be true or false",
+                )),
             },
         }
     }
@@ -183,7 +212,11 @@ impl Input {
     pub fn child(&self, name: &str) -> Option<Input> {
         match self {
             Input::Json(_) => self.json_member(name).map(|v| Input::Json(v.clone())),
-            Input::Form { params, path, style } => {
+            Input::Form {
+                params,
+                path,
+                style,
+            } => {
                 let p = Self::join(path, name);
                 Self::form_has_prefix(params, &p).then(|| Input::Form {
                     params: params.clone(),
@@ -202,7 +235,11 @@ impl Input {
                 Some(J::Array(items)) => Ok(items.iter().cloned().map(Input::Json).collect()),
                 Some(_) => Err(serialization(format!("Expected a list for member {name}"))),
             },
-            Input::Form { params, path, style } => {
+            Input::Form {
+                params,
+                path,
+                style,
+            } => {
                 let base = match style {
                     FormStyle::Query => format!("{}.member", Self::join(path, name)),
                     FormStyle::Ec2 => Self::join(path, name),
@@ -213,7 +250,11 @@ impl Input {
                     if !Self::form_has_prefix(params, &p) {
                         break;
                     }
-                    out.push(Input::Form { params: params.clone(), path: p, style: *style });
+                    out.push(Input::Form {
+                        params: params.clone(),
+                        path: p,
+                        style: *style,
+                    });
                 }
                 Ok(out)
             }
@@ -223,7 +264,10 @@ impl Input {
     pub fn str_list(&self, name: &str) -> Result<Vec<String>, AwsError> {
         self.list(name)?
             .into_iter()
-            .map(|i| i.as_str().ok_or_else(|| serialization(format!("Expected strings in list {name}"))))
+            .map(|i| {
+                i.as_str()
+                    .ok_or_else(|| serialization(format!("Expected strings in list {name}")))
+            })
             .collect()
     }
 
@@ -236,7 +280,9 @@ impl Input {
                     .iter()
                     .map(|(k, v)| match v {
                         J::String(s) => Ok((k.clone(), s.clone())),
-                        _ => Err(serialization(format!("Expected string values in map {name}"))),
+                        _ => Err(serialization(format!(
+                            "Expected string values in map {name}"
+                        ))),
                     })
                     .collect(),
                 Some(_) => Err(serialization(format!("Expected a map for member {name}"))),
@@ -259,20 +305,41 @@ impl Input {
 
     /// A map whose values are structures, with the key and value member names the model gives
     /// them (e.g. SNS `MessageAttributes.entry.N.Name` / `.Value.DataType`).
-    pub fn entries(&self, name: &str, key: &str, value: &str) -> Result<Vec<(String, Input)>, AwsError> {
+    pub fn entries(
+        &self,
+        name: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<Vec<(String, Input)>, AwsError> {
         match self {
             Input::Json(_) => match self.json_member(name) {
                 None => Ok(Vec::new()),
-                Some(J::Object(m)) => Ok(m.iter().map(|(k, v)| (k.clone(), Input::Json(v.clone()))).collect()),
+                Some(J::Object(m)) => Ok(m
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Input::Json(v.clone())))
+                    .collect()),
                 Some(_) => Err(serialization(format!("Expected a map for member {name}"))),
             },
-            Input::Form { params, path, style } => {
+            Input::Form {
+                params,
+                path,
+                style,
+            } => {
                 let base = format!("{}.entry", Self::join(path, name));
                 let mut out = Vec::new();
                 for i in 1.. {
-                    let Some(k) = params.get(&format!("{base}.{i}.{key}")) else { break };
+                    let Some(k) = params.get(&format!("{base}.{i}.{key}")) else {
+                        break;
+                    };
                     let p = format!("{base}.{i}.{value}");
-                    out.push((k.clone(), Input::Form { params: params.clone(), path: p, style: *style }));
+                    out.push((
+                        k.clone(),
+                        Input::Form {
+                            params: params.clone(),
+                            path: p,
+                            style: *style,
+                        },
+                    ));
                 }
                 Ok(out)
             }
@@ -285,7 +352,11 @@ impl Input {
             Input::Json(v) => v.clone(),
             Input::Form { params, path, .. } => {
                 let mut obj = serde_json::Map::new();
-                let prefix = if path.is_empty() { String::new() } else { format!("{path}.") };
+                let prefix = if path.is_empty() {
+                    String::new()
+                } else {
+                    format!("{path}.")
+                };
                 for (k, v) in params.iter() {
                     if let Some(rest) = k.strip_prefix(&prefix) {
                         if rest == "Action" || rest == "Version" {
@@ -305,7 +376,13 @@ mod tests {
     use super::*;
 
     fn form(pairs: &[(&str, &str)], style: FormStyle) -> Input {
-        Input::form(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), style)
+        Input::form(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            style,
+        )
     }
 
     #[test]
@@ -326,14 +403,24 @@ mod tests {
         assert_eq!(tags.len(), 2);
         assert_eq!(tags[0].str("Key").unwrap().as_deref(), Some("a"));
         assert_eq!(tags[1].str("Value").unwrap(), None);
-        assert_eq!(i.str_map("Attributes").unwrap(), vec![("DisplayName".into(), "ws".into())]);
+        assert_eq!(
+            i.str_map("Attributes").unwrap(),
+            vec![("DisplayName".into(), "ws".into())]
+        );
         assert_eq!(i.str_list("Names").unwrap(), vec!["x", "y"]);
         assert!(i.has("Tags") && !i.has("Tag"));
     }
 
     #[test]
     fn ec2_lists() {
-        let i = form(&[("InstanceId.1", "i-1"), ("InstanceId.2", "i-2"), ("Filter.1.Value.1", "v")], FormStyle::Ec2);
+        let i = form(
+            &[
+                ("InstanceId.1", "i-1"),
+                ("InstanceId.2", "i-2"),
+                ("Filter.1.Value.1", "v"),
+            ],
+            FormStyle::Ec2,
+        );
         assert_eq!(i.str_list("InstanceId").unwrap(), vec!["i-1", "i-2"]);
         let f = i.list("Filter").unwrap();
         assert_eq!(f[0].str_list("Value").unwrap(), vec!["v"]);
@@ -345,6 +432,9 @@ mod tests {
         assert_eq!(i.str("KeyId").unwrap_err().code, "SerializationException");
         assert_eq!(i.int("N").unwrap_err().code, "SerializationException");
         assert_eq!(i.list("L").unwrap_err().code, "SerializationException");
-        assert_eq!(i.req_str("Missing").unwrap_err().code, "ValidationException");
+        assert_eq!(
+            i.req_str("Missing").unwrap_err().code,
+            "ValidationException"
+        );
     }
 }

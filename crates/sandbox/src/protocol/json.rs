@@ -10,10 +10,19 @@ pub fn decode(headers: &HeaderMap, body: &Bytes) -> Result<Decoded, AwsError> {
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| AwsError::new(400, "UnknownOperationException", "The X-Amz-Target header is missing: it names the operation."))?;
+        .ok_or_else(|| {
+            AwsError::new(
+                400,
+                "UnknownOperationException",
+                "The X-Amz-Target header is missing: it names the operation.",
+            )
+        })?;
     let operation = target.rsplit('.').next().unwrap_or(target).to_string();
     let input = parse_body(body)?;
-    Ok(Decoded { operation, input: Input::Json(input) })
+    Ok(Decoded {
+        operation,
+        input: Input::Json(input),
+    })
 }
 
 pub fn parse_body(body: &Bytes) -> Result<serde_json::Value, AwsError> {
@@ -22,8 +31,16 @@ pub fn parse_body(body: &Bytes) -> Result<serde_json::Value, AwsError> {
     }
     match serde_json::from_slice::<serde_json::Value>(body) {
         Ok(v @ serde_json::Value::Object(_)) => Ok(v),
-        Ok(_) => Err(AwsError::new(400, "SerializationException", "Start of structure or map found where not expected.")),
-        Err(e) => Err(AwsError::new(400, "SerializationException", format!("The request body is not valid JSON: {e}"))),
+        Ok(_) => Err(AwsError::new(
+            400,
+            "SerializationException",
+            "Start of structure or map found where not expected.",
+        )),
+        Err(e) => Err(AwsError::new(
+            400,
+            "SerializationException",
+            format!("The request body is not valid JSON: {e}"),
+        )),
     }
 }
 
@@ -61,18 +78,34 @@ mod tests {
     #[test]
     fn decode_target_and_body() {
         let mut h = HeaderMap::new();
-        h.insert("x-amz-target", "TrentService.GenerateDataKey".parse().unwrap());
+        h.insert(
+            "x-amz-target",
+            "TrentService.GenerateDataKey".parse().unwrap(),
+        );
         let d = decode(&h, &Bytes::from_static(br#"{"KeyId":"alias/x"}"#)).unwrap();
         assert_eq!(d.operation, "GenerateDataKey");
         assert_eq!(d.input.str("KeyId").unwrap().as_deref(), Some("alias/x"));
-        assert_eq!(decode(&h, &Bytes::from_static(b"[1]")).unwrap_err().code, "SerializationException");
-        assert_eq!(decode(&h, &Bytes::from_static(b"{")).unwrap_err().code, "SerializationException");
-        assert_eq!(decode(&HeaderMap::new(), &Bytes::new()).unwrap_err().code, "UnknownOperationException");
+        assert_eq!(
+            decode(&h, &Bytes::from_static(b"[1]")).unwrap_err().code,
+            "SerializationException"
+        );
+        assert_eq!(
+            decode(&h, &Bytes::from_static(b"{")).unwrap_err().code,
+            "SerializationException"
+        );
+        assert_eq!(
+            decode(&HeaderMap::new(), &Bytes::new()).unwrap_err().code,
+            "UnknownOperationException"
+        );
     }
 
     #[test]
     fn error_shape() {
-        let e = encode_err(&AwsError::new(400, "NotFoundException", "nope"), "application/x-amz-json-1.1", true);
+        let e = encode_err(
+            &AwsError::new(400, "NotFoundException", "nope"),
+            "application/x-amz-json-1.1",
+            true,
+        );
         let v: serde_json::Value = serde_json::from_slice(&e.body).unwrap();
         assert_eq!(v["__type"], "NotFoundException");
         assert_eq!(e.headers["x-amzn-query-error"], "NotFoundException;Sender");

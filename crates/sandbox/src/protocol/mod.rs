@@ -48,7 +48,10 @@ pub struct Encoded {
 impl Encoded {
     pub fn new(status: u16, content_type: &'static str, body: impl Into<Bytes>) -> Self {
         let mut headers = HeaderMap::new();
-        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static(content_type),
+        );
         Encoded {
             status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
             headers,
@@ -110,7 +113,11 @@ impl Protocol {
     pub fn unknown_operation(self, operation: &str) -> AwsError {
         match self {
             Protocol::AwsJson11 | Protocol::AwsJson10 { .. } | Protocol::RpcV2Cbor => {
-                AwsError::new(400, "UnknownOperationException", format!("Operation {operation} is not supported."))
+                AwsError::new(
+                    400,
+                    "UnknownOperationException",
+                    format!("Operation {operation} is not supported."),
+                )
             }
             Protocol::AwsQuery => AwsError::new(
                 400,

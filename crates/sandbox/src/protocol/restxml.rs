@@ -21,7 +21,13 @@ pub struct RestRequest {
     pub body: Bytes,
 }
 
-pub fn decode(method: &Method, path: &str, query: Option<&str>, headers: &HeaderMap, body: &Bytes) -> Result<RestRequest, AwsError> {
+pub fn decode(
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<RestRequest, AwsError> {
     let decoded = percent_encoding::percent_decode_str(path)
         .decode_utf8()
         .map_err(|_| AwsError::new(400, "InvalidURI", "Couldn't parse the specified URI."))?;
@@ -32,8 +38,17 @@ pub fn decode(method: &Method, path: &str, query: Option<&str>, headers: &Header
         None if trimmed.is_empty() => (None, None),
         None => (Some(trimmed.to_string()), None),
     };
-    let query = form_urlencoded::parse(query.unwrap_or("").as_bytes()).into_owned().collect();
-    Ok(RestRequest { method: method.clone(), bucket, key, query, headers: headers.clone(), body: body.clone() })
+    let query = form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .into_owned()
+        .collect();
+    Ok(RestRequest {
+        method: method.clone(),
+        bucket,
+        key,
+        query,
+        headers: headers.clone(),
+        body: body.clone(),
+    })
 }
 
 /// `v` must be a structure with exactly one member: the root element.
@@ -71,16 +86,38 @@ mod tests {
     #[test]
     fn path_style_split() {
         let h = HeaderMap::new();
-        let r = decode(&Method::GET, "/kmsworkshop-1/dir/Sample%20File.txt", Some("versionId=3"), &h, &Bytes::new()).unwrap();
+        let r = decode(
+            &Method::GET,
+            "/kmsworkshop-1/dir/Sample%20File.txt",
+            Some("versionId=3"),
+            &h,
+            &Bytes::new(),
+        )
+        .unwrap();
         assert_eq!(r.bucket.as_deref(), Some("kmsworkshop-1"));
         assert_eq!(r.key.as_deref(), Some("dir/Sample File.txt"));
         assert_eq!(r.query["versionId"], "3");
         let r = decode(&Method::GET, "/", None, &h, &Bytes::new()).unwrap();
         assert!(r.bucket.is_none());
-        let e = encode_err(&AwsError::new(404, "NoSuchBucket", "The specified bucket does not exist"), "r");
+        let e = encode_err(
+            &AwsError::new(404, "NoSuchBucket", "The specified bucket does not exist"),
+            "r",
+        );
         assert_eq!(e.status, 404);
-        let ok = encode_ok("ListBuckets", &Value::obj().with("ListAllMyBucketsResult", Value::obj().with("Buckets", Value::NamedList("Bucket", vec![Value::obj().with("Name", "b")]))));
+        let ok = encode_ok(
+            "ListBuckets",
+            &Value::obj().with(
+                "ListAllMyBucketsResult",
+                Value::obj().with(
+                    "Buckets",
+                    Value::NamedList("Bucket", vec![Value::obj().with("Name", "b")]),
+                ),
+            ),
+        );
         let s = String::from_utf8(ok.body.to_vec()).unwrap();
-        assert!(s.contains("<Buckets><Bucket><Name>b</Name></Bucket></Buckets>"), "{s}");
+        assert!(
+            s.contains("<Buckets><Bucket><Name>b</Name></Bucket></Buckets>"),
+            "{s}"
+        );
     }
 }

@@ -48,7 +48,11 @@ impl Value {
     }
 
     pub fn str_map<'a>(it: impl IntoIterator<Item = (&'a String, &'a String)>) -> Self {
-        Value::Map(it.into_iter().map(|(k, v)| (k.clone(), Value::Str(v.clone()))).collect())
+        Value::Map(
+            it.into_iter()
+                .map(|(k, v)| (k.clone(), Value::Str(v.clone())))
+                .collect(),
+        )
     }
 
     /// The JSON form (as the JSON protocols put it on the wire): epoch-second timestamps,
@@ -59,21 +63,28 @@ impl Value {
             Value::Null => J::Null,
             Value::Bool(b) => J::Bool(*b),
             Value::Int(i) => J::from(*i),
-            Value::Float(f) => serde_json::Number::from_f64(*f).map(J::Number).unwrap_or(J::Null),
+            Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map(J::Number)
+                .unwrap_or(J::Null),
             Value::Str(s) => J::String(s.clone()),
             Value::Blob(b) => J::String(crate::util::b64(b)),
             Value::Time(t) => {
                 let secs = t.unix_timestamp_nanos() as f64 / 1e9;
                 // Millisecond precision, like AWS.
                 let secs = (secs * 1000.0).round() / 1000.0;
-                serde_json::Number::from_f64(secs).map(J::Number).unwrap_or(J::Null)
+                serde_json::Number::from_f64(secs)
+                    .map(J::Number)
+                    .unwrap_or(J::Null)
             }
             Value::List(items) | Value::NamedList(_, items) | Value::FlatList(items) => {
                 J::Array(items.iter().map(Value::to_json).collect())
             }
-            Value::Struct(fields) | Value::Map(fields) => {
-                J::Object(fields.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
-            }
+            Value::Struct(fields) | Value::Map(fields) => J::Object(
+                fields
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ),
         }
     }
 }

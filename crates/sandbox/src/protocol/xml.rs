@@ -108,10 +108,18 @@ mod tests {
             "<Names><member>a&lt;b</member><member>c</member></Names><Attrs><entry><key>k</key><value>v&amp;</value></entry></Attrs><Flag>true</Flag>"
         );
         let mut s = String::new();
-        content(&mut s, &Value::obj().with("Ids", Value::List(vec!["i-1".into()])), ListItems::Item);
+        content(
+            &mut s,
+            &Value::obj().with("Ids", Value::List(vec!["i-1".into()])),
+            ListItems::Item,
+        );
         assert_eq!(s, "<Ids><item>i-1</item></Ids>");
         let mut s = String::new();
-        content(&mut s, &Value::obj().with("Contents", Value::List(vec!["x".into(), "y".into()])), ListItems::Flat);
+        content(
+            &mut s,
+            &Value::obj().with("Contents", Value::List(vec!["x".into(), "y".into()])),
+            ListItems::Flat,
+        );
         assert_eq!(s, "<Contents>x</Contents><Contents>y</Contents>");
     }
 }

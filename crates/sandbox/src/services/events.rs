@@ -92,7 +92,9 @@ impl Target {
         if let Some((paths, template)) = &self.input_transformer {
             v = v.with(
                 "InputTransformer",
-                Value::obj().with("InputPathsMap", Value::str_map(paths.iter())).with("InputTemplate", template.clone()),
+                Value::obj()
+                    .with("InputPathsMap", Value::str_map(paths.iter()))
+                    .with("InputTemplate", template.clone()),
             );
         }
         v
@@ -100,11 +102,19 @@ impl Target {
 }
 
 fn name_ok(name: &str, max: usize) -> bool {
-    !name.is_empty() && name.len() <= max && name.chars().all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c))
+    !name.is_empty()
+        && name.len() <= max
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c))
 }
 
 fn rule_not_found(name: &str) -> AwsError {
-    AwsError::new(400, "ResourceNotFoundException", format!("Rule {name} does not exist on EventBus default."))
+    AwsError::new(
+        400,
+        "ResourceNotFoundException",
+        format!("Rule {name} does not exist on EventBus default."),
+    )
 }
 
 fn check_bus(input: &Input) -> Result<(), AwsError> {
@@ -114,7 +124,9 @@ fn check_bus(input: &Input) -> Result<(), AwsError> {
         Some(other) => Err(AwsError::new(
             400,
             "ResourceNotFoundException",
-            format!("Event bus {other} does not exist. (The sandbox has the default event bus only.)"),
+            format!(
+                "Event bus {other} does not exist. (The sandbox has the default event bus only.)"
+            ),
         )),
     }
 }
@@ -122,9 +134,17 @@ fn check_bus(input: &Input) -> Result<(), AwsError> {
 fn schedule_ok(s: &str) -> bool {
     if let Some(inner) = s.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')) {
         let mut parts = inner.split_whitespace();
-        let (Some(n), Some(unit), None) = (parts.next(), parts.next(), parts.next()) else { return false };
-        let Ok(n) = n.parse::<u64>() else { return false };
-        let unit_ok = if n == 1 { ["minute", "hour", "day"].contains(&unit) } else { ["minutes", "hours", "days"].contains(&unit) };
+        let (Some(n), Some(unit), None) = (parts.next(), parts.next(), parts.next()) else {
+            return false;
+        };
+        let Ok(n) = n.parse::<u64>() else {
+            return false;
+        };
+        let unit_ok = if n == 1 {
+            ["minute", "hour", "day"].contains(&unit)
+        } else {
+            ["minutes", "hours", "days"].contains(&unit)
+        };
         return n > 0 && unit_ok;
     }
     if let Some(inner) = s.strip_prefix("cron(").and_then(|r| r.strip_suffix(')')) {
@@ -134,7 +154,8 @@ fn schedule_ok(s: &str) -> bool {
 }
 
 fn parse_pattern(text: &str) -> Result<Pattern, AwsError> {
-    Pattern::parse(text).map_err(|e| AwsError::new(400, "InvalidEventPatternException", e.to_string()))
+    Pattern::parse(text)
+        .map_err(|e| AwsError::new(400, "InvalidEventPatternException", e.to_string()))
 }
 
 /// A JSONPath of the simple form EventBridge accepts (`$`, `$.a.b`, `$.a[0]`, `$['a']`).
@@ -167,7 +188,9 @@ fn transform(target: &Target, rule: &Rule, event: &J) -> String {
         return input.clone();
     }
     if let Some(path) = &target.input_path {
-        return json_path(event, path).map(J::to_string).unwrap_or_else(|| "null".into());
+        return json_path(event, path)
+            .map(J::to_string)
+            .unwrap_or_else(|| "null".into());
     }
     if let Some((paths, template)) = &target.input_transformer {
         let mut out = template.clone();
@@ -218,16 +241,27 @@ impl Sandbox {
     /// Offer an event to the rules of the default bus. `read_only_cloudtrail` is `Some(true)`
     /// for a read-only CloudTrail management event, which only rules in
     /// `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS` receive.
-    pub fn route_event(&self, account: &str, region: &str, event: &J, read_only_cloudtrail: Option<bool>) {
-        let rules: Vec<Rule> = self.read::<EventsState, _>(account, region, |st| st.rules.values().cloned().collect());
+    pub fn route_event(
+        &self,
+        account: &str,
+        region: &str,
+        event: &J,
+        read_only_cloudtrail: Option<bool>,
+    ) {
+        let rules: Vec<Rule> =
+            self.read::<EventsState, _>(account, region, |st| st.rules.values().cloned().collect());
         for rule in rules {
             let receives = match rule.state.as_str() {
                 ALL_MANAGEMENT => true,
                 "ENABLED" => read_only_cloudtrail != Some(true),
                 _ => false,
             };
-            let Some(pattern_text) = rule.event_pattern.as_deref().filter(|_| receives) else { continue };
-            let Ok(pattern) = Pattern::parse(pattern_text) else { continue };
+            let Some(pattern_text) = rule.event_pattern.as_deref().filter(|_| receives) else {
+                continue;
+            };
+            let Ok(pattern) = Pattern::parse(pattern_text) else {
+                continue;
+            };
             if !pattern.matches(event) {
                 continue;
             }
@@ -255,23 +289,41 @@ impl Sandbox {
         }
     }
 
-    fn invoke_target(&self, account: &str, region: &str, rule: &Rule, target: &Target, event: &J) -> Result<(), String> {
+    fn invoke_target(
+        &self,
+        account: &str,
+        region: &str,
+        rule: &Rule,
+        target: &Target,
+        event: &J,
+    ) -> Result<(), String> {
         let fail = |why: String| {
             tracing::warn!(rule = %rule.arn, target = %target.arn, %why, "EventBridge target invocation failed");
             Err(why)
         };
         let parts: Vec<&str> = target.arn.splitn(6, ':').collect();
         let ["arn", _, "sns", t_region, t_account, _] = parts.as_slice() else {
-            return fail(format!("target {} is not an SNS topic; the sandbox delivers to SNS topics only", target.arn));
+            return fail(format!(
+                "target {} is not an SNS topic; the sandbox delivers to SNS topics only",
+                target.arn
+            ));
         };
         let (t_account, t_region) = (t_account.to_string(), t_region.to_string());
         let policy = self.read::<SnsState, _>(&t_account, &t_region, |st| {
-            st.topics.get(&target.arn).map(|t| t.attributes.get("Policy").cloned().unwrap_or_default())
+            st.topics
+                .get(&target.arn)
+                .map(|t| t.attributes.get("Policy").cloned().unwrap_or_default())
         });
         let Some(policy) = policy else {
             return fail(format!("topic {} does not exist", target.arn));
         };
-        if !service_may_publish(&policy, &target.arn, "events.amazonaws.com", &rule.arn, account) {
+        if !service_may_publish(
+            &policy,
+            &target.arn,
+            "events.amazonaws.com",
+            &rule.arn,
+            account,
+        ) {
             return fail(format!(
                 "the access policy of topic {} does not allow events.amazonaws.com to sns:Publish (add a statement for it)",
                 target.arn
@@ -281,7 +333,16 @@ impl Sandbox {
         let mut messages = BTreeMap::new();
         messages.insert("default".to_string(), message);
         let _ = region;
-        match self.publish_to_topic(&t_account, &t_region, &target.arn, &Publication { subject: None, messages, attributes: Vec::new() }) {
+        match self.publish_to_topic(
+            &t_account,
+            &t_region,
+            &target.arn,
+            &Publication {
+                subject: None,
+                messages,
+                attributes: Vec::new(),
+            },
+        ) {
             Ok(_) => Ok(()),
             Err(e) => fail(e.message),
         }
@@ -312,7 +373,11 @@ pub struct PendingEvent {
 }
 
 fn tags_of(input: &Input) -> Result<Vec<(String, String)>, AwsError> {
-    input.list("Tags")?.iter().map(|t| Ok((t.req_str("Key")?, t.str("Value")?.unwrap_or_default()))).collect()
+    input
+        .list("Tags")?
+        .iter()
+        .map(|t| Ok((t.req_str("Key")?, t.str("Value")?.unwrap_or_default())))
+        .collect()
 }
 
 fn rule_value(r: &Rule, full: bool) -> Value {
@@ -326,7 +391,10 @@ fn rule_value(r: &Rule, full: bool) -> Value {
         .with("RoleArn", r.role_arn.clone())
         .with("EventBusName", "default");
     if full {
-        v = v.with("CreatedBy", r.arn.split(':').nth(4).unwrap_or_default().to_string());
+        v = v.with(
+            "CreatedBy",
+            r.arn.split(':').nth(4).unwrap_or_default().to_string(),
+        );
     }
     v
 }
@@ -334,7 +402,11 @@ fn rule_value(r: &Rule, full: bool) -> Value {
 fn page<T: Clone>(input: &Input, items: Vec<T>) -> Result<(Vec<T>, Option<String>), AwsError> {
     let limit = input.int("Limit")?.unwrap_or(100);
     if !(1..=100).contains(&limit) {
-        return Err(AwsError::bad_value("Limit", &limit.to_string(), "Member must have value between 1 and 100"));
+        return Err(AwsError::bad_value(
+            "Limit",
+            &limit.to_string(),
+            "Member must have value between 1 and 100",
+        ));
     }
     let start = match input.str("NextToken")? {
         None => 0,
@@ -345,7 +417,10 @@ fn page<T: Clone>(input: &Input, items: Vec<T>) -> Result<(Vec<T>, Option<String
             .ok_or_else(|| AwsError::validation("The NextToken is not valid."))?,
     };
     let end = (start + limit as usize).min(items.len());
-    Ok((items[start..end].to_vec(), (end < items.len()).then(|| end.to_string())))
+    Ok((
+        items[start..end].to_vec(),
+        (end < items.len()).then(|| end.to_string()),
+    ))
 }
 
 impl Service for Events {
@@ -359,7 +434,9 @@ impl Service for Events {
         Protocol::AwsJson11
     }
     fn read_only(&self, op: &str) -> bool {
-        ["Describe", "List", "Test"].iter().any(|p| op.starts_with(p))
+        ["Describe", "List", "Test"]
+            .iter()
+            .any(|p| op.starts_with(p))
     }
 
     fn call(&self, cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError> {
@@ -376,14 +453,18 @@ impl Service for Events {
                 let pattern = input.str("EventPattern")?;
                 let schedule = input.str("ScheduleExpression")?;
                 if pattern.is_none() && schedule.is_none() {
-                    return Err(AwsError::validation("Parameter(s) EventPattern or ScheduleExpression must be specified."));
+                    return Err(AwsError::validation(
+                        "Parameter(s) EventPattern or ScheduleExpression must be specified.",
+                    ));
                 }
                 if let Some(p) = &pattern {
                     parse_pattern(p)?;
                 }
                 if let Some(s) = &schedule {
                     if !schedule_ok(s) {
-                        return Err(AwsError::validation("Parameter ScheduleExpression is not valid."));
+                        return Err(AwsError::validation(
+                            "Parameter ScheduleExpression is not valid.",
+                        ));
                     }
                 }
                 let state = input.str("State")?.unwrap_or_else(|| "ENABLED".into());
@@ -396,7 +477,10 @@ impl Service for Events {
                 }
                 let tags = tags_of(input)?;
                 let arn = format!("arn:aws:events:{region}:{account}:rule/{name}");
-                cx.resources.push(TrailResource { arn: arn.clone(), resource_type: "AWS::Events::Rule".into() });
+                cx.resources.push(TrailResource {
+                    arn: arn.clone(),
+                    resource_type: "AWS::Events::Rule".into(),
+                });
                 let description = input.str("Description")?;
                 let role_arn = input.str("RoleArn")?;
                 sb.write::<EventsState, _>(&account, &region, |st| {
@@ -425,39 +509,58 @@ impl Service for Events {
                 check_bus(input)?;
                 let name = input.req_str("Name")?;
                 sb.read::<EventsState, _>(&account, &region, |st| {
-                    st.rules.get(&name).map(|r| rule_value(r, true)).ok_or_else(|| rule_not_found(&name))
+                    st.rules
+                        .get(&name)
+                        .map(|r| rule_value(r, true))
+                        .ok_or_else(|| rule_not_found(&name))
                 })
             }
             "ListRules" => {
                 check_bus(input)?;
                 let prefix = input.str("NamePrefix")?.unwrap_or_default();
                 let rules: Vec<Value> = sb.read::<EventsState, _>(&account, &region, |st| {
-                    st.rules.values().filter(|r| r.name.starts_with(&prefix)).map(|r| rule_value(r, false)).collect()
+                    st.rules
+                        .values()
+                        .filter(|r| r.name.starts_with(&prefix))
+                        .map(|r| rule_value(r, false))
+                        .collect()
                 });
                 let (items, next) = page(input, rules)?;
-                Ok(Value::obj().with("Rules", Value::List(items)).with("NextToken", next))
+                Ok(Value::obj()
+                    .with("Rules", Value::List(items))
+                    .with("NextToken", next))
             }
             "EnableRule" | "DisableRule" => {
                 check_bus(input)?;
                 let name = input.req_str("Name")?;
                 sb.write::<EventsState, _>(&account, &region, |st| {
-                    let r = st.rules.get_mut(&name).ok_or_else(|| rule_not_found(&name))?;
-                    cx.resources.push(TrailResource { arn: r.arn.clone(), resource_type: "AWS::Events::Rule".into() });
-                    r.state = if op == "EnableRule" { "ENABLED".into() } else { "DISABLED".into() };
+                    let r = st
+                        .rules
+                        .get_mut(&name)
+                        .ok_or_else(|| rule_not_found(&name))?;
+                    cx.resources.push(TrailResource {
+                        arn: r.arn.clone(),
+                        resource_type: "AWS::Events::Rule".into(),
+                    });
+                    r.state = if op == "EnableRule" {
+                        "ENABLED".into()
+                    } else {
+                        "DISABLED".into()
+                    };
                     Ok(Value::Null)
                 })
             }
             "DeleteRule" => {
                 check_bus(input)?;
                 let name = input.req_str("Name")?;
-                sb.write::<EventsState, _>(&account, &region, |st| {
-                    match st.rules.get(&name) {
-                        None => Ok(Value::Null),
-                        Some(r) if !r.targets.is_empty() => Err(AwsError::validation("Rule can't be deleted since it has targets.")),
-                        Some(_) => {
-                            st.rules.remove(&name);
-                            Ok(Value::Null)
-                        }
+                sb.write::<EventsState, _>(&account, &region, |st| match st.rules.get(&name) {
+                    None => Ok(Value::Null),
+                    Some(r) if !r.targets.is_empty() => Err(AwsError::validation(
+                        "Rule can't be deleted since it has targets.",
+                    )),
+                    Some(_) => {
+                        st.rules.remove(&name);
+                        Ok(Value::Null)
                     }
                 })
             }
@@ -468,25 +571,49 @@ impl Service for Events {
                 for t in input.list("Targets")? {
                     let id = t.req_str("Id")?;
                     if !name_ok(&id, 64) {
-                        return Err(AwsError::bad_value("Id", &id, "Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+"));
+                        return Err(AwsError::bad_value(
+                            "Id",
+                            &id,
+                            "Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+",
+                        ));
                     }
                     let arn = t.req_str("Arn")?;
                     let input_text = t.str("Input")?;
                     if let Some(i) = &input_text {
-                        serde_json::from_str::<J>(i).map_err(|_| AwsError::validation(format!("Input for target {id} is not valid JSON.")))?;
+                        serde_json::from_str::<J>(i).map_err(|_| {
+                            AwsError::validation(format!(
+                                "Input for target {id} is not valid JSON."
+                            ))
+                        })?;
                     }
                     let input_path = t.str("InputPath")?;
                     let transformer = match t.child("InputTransformer") {
-                        Some(tr) => Some((tr.str_map("InputPathsMap")?.into_iter().collect(), tr.req_str("InputTemplate")?)),
+                        Some(tr) => Some((
+                            tr.str_map("InputPathsMap")?.into_iter().collect(),
+                            tr.req_str("InputTemplate")?,
+                        )),
                         None => None,
                     };
-                    let given = [input_text.is_some(), input_path.is_some(), transformer.is_some()].iter().filter(|b| **b).count();
+                    let given = [
+                        input_text.is_some(),
+                        input_path.is_some(),
+                        transformer.is_some(),
+                    ]
+                    .iter()
+                    .filter(|b| **b)
+                    .count();
                     if given > 1 {
                         return Err(AwsError::validation(format!(
                             "Target {id}: only one of Input, InputPath and InputTransformer may be given."
                         )));
                     }
-                    targets.push(Target { id, arn, input: input_text, input_path, input_transformer: transformer });
+                    targets.push(Target {
+                        id,
+                        arn,
+                        input: input_text,
+                        input_path,
+                        input_transformer: transformer,
+                    });
                 }
                 if targets.is_empty() {
                     return Err(AwsError::missing("Targets"));
@@ -513,36 +640,55 @@ impl Service for Events {
                 let name = input.req_str("Rule")?;
                 let ids = input.str_list("Ids")?;
                 sb.write::<EventsState, _>(&account, &region, |st| {
-                    let r = st.rules.get_mut(&name).ok_or_else(|| rule_not_found(&name))?;
+                    let r = st
+                        .rules
+                        .get_mut(&name)
+                        .ok_or_else(|| rule_not_found(&name))?;
                     r.targets.retain(|t| !ids.contains(&t.id));
-                    Ok(Value::obj().with("FailedEntryCount", 0i64).with("FailedEntries", Value::List(Vec::new())))
+                    Ok(Value::obj()
+                        .with("FailedEntryCount", 0i64)
+                        .with("FailedEntries", Value::List(Vec::new())))
                 })
             }
             "ListTargetsByRule" => {
                 check_bus(input)?;
                 let name = input.req_str("Rule")?;
                 let targets = sb.read::<EventsState, _>(&account, &region, |st| {
-                    st.rules.get(&name).map(|r| r.targets.iter().map(Target::describe).collect::<Vec<_>>()).ok_or_else(|| rule_not_found(&name))
+                    st.rules
+                        .get(&name)
+                        .map(|r| r.targets.iter().map(Target::describe).collect::<Vec<_>>())
+                        .ok_or_else(|| rule_not_found(&name))
                 })?;
                 let (items, next) = page(input, targets)?;
-                Ok(Value::obj().with("Targets", Value::List(items)).with("NextToken", next))
+                Ok(Value::obj()
+                    .with("Targets", Value::List(items))
+                    .with("NextToken", next))
             }
             "ListRuleNamesByTarget" => {
                 check_bus(input)?;
                 let arn = input.req_str("TargetArn")?;
                 let names: Vec<Value> = sb.read::<EventsState, _>(&account, &region, |st| {
-                    st.rules.values().filter(|r| r.targets.iter().any(|t| t.arn == arn)).map(|r| Value::from(r.name.clone())).collect()
+                    st.rules
+                        .values()
+                        .filter(|r| r.targets.iter().any(|t| t.arn == arn))
+                        .map(|r| Value::from(r.name.clone()))
+                        .collect()
                 });
                 let (items, next) = page(input, names)?;
-                Ok(Value::obj().with("RuleNames", Value::List(items)).with("NextToken", next))
+                Ok(Value::obj()
+                    .with("RuleNames", Value::List(items))
+                    .with("NextToken", next))
             }
             "TestEventPattern" => {
                 let pattern = parse_pattern(&input.req_str("EventPattern")?)?;
                 let event_text = input.req_str("Event")?;
-                let event: J = serde_json::from_str(&event_text).map_err(|_| AwsError::validation("Parameter Event is not valid."))?;
+                let event: J = serde_json::from_str(&event_text)
+                    .map_err(|_| AwsError::validation("Parameter Event is not valid."))?;
                 for field in ["id", "account", "source", "time", "region", "detail-type"] {
                     if event.get(field).is_none() {
-                        return Err(AwsError::validation(format!("Parameter Event is not valid: the event has no '{field}'.")));
+                        return Err(AwsError::validation(format!(
+                            "Parameter Event is not valid: the event has no '{field}'."
+                        )));
                     }
                 }
                 Ok(Value::obj().with("Result", pattern.matches(&event)))
@@ -560,7 +706,10 @@ impl Service for Events {
                     let detail_type = e.str("DetailType")?;
                     let detail = e.str("Detail")?;
                     let outcome = match (source, detail_type, detail) {
-                        (Some(s), _, _) if s.starts_with("aws.") => Err(("NotAuthorizedForSourceException", "Not authorized for the source.")),
+                        (Some(s), _, _) if s.starts_with("aws.") => Err((
+                            "NotAuthorizedForSourceException",
+                            "Not authorized for the source.",
+                        )),
                         (Some(s), Some(dt), Some(d)) => match serde_json::from_str::<J>(&d) {
                             Ok(detail @ J::Object(_)) => {
                                 let id = crate::util::uuid();
@@ -574,38 +723,76 @@ impl Service for Events {
                             }
                             _ => Err(("MalformedDetail", "Detail is malformed.")),
                         },
-                        _ => Err(("InvalidArgument", "Parameters Source, DetailType and Detail are required.")),
+                        _ => Err((
+                            "InvalidArgument",
+                            "Parameters Source, DetailType and Detail are required.",
+                        )),
                     };
                     match outcome {
                         Ok(id) => results.push(Value::obj().with("EventId", id)),
                         Err((code, msg)) => {
                             failed += 1;
-                            results.push(Value::obj().with("ErrorCode", code).with("ErrorMessage", msg));
+                            results.push(
+                                Value::obj()
+                                    .with("ErrorCode", code)
+                                    .with("ErrorMessage", msg),
+                            );
                         }
                     }
                 }
                 for ev in &accepted {
                     sb.route_event(&account, &region, ev, None);
                 }
-                Ok(Value::obj().with("FailedEntryCount", failed).with("Entries", Value::List(results)))
+                Ok(Value::obj()
+                    .with("FailedEntryCount", failed)
+                    .with("Entries", Value::List(results)))
             }
             "TagResource" | "UntagResource" | "ListTagsForResource" => {
                 let arn = input.req_str("ResourceARN")?;
                 let name = arn.rsplit('/').next().unwrap_or_default().to_string();
-                let missing = || AwsError::new(400, "ResourceNotFoundException", format!("Resource {arn} does not exist."));
+                let missing = || {
+                    AwsError::new(
+                        400,
+                        "ResourceNotFoundException",
+                        format!("Resource {arn} does not exist."),
+                    )
+                };
                 if op == "ListTagsForResource" {
                     return sb.read::<EventsState, _>(&account, &region, |st| {
-                        let r = st.rules.get(&name).filter(|r| r.arn == arn).ok_or_else(missing)?;
+                        let r = st
+                            .rules
+                            .get(&name)
+                            .filter(|r| r.arn == arn)
+                            .ok_or_else(missing)?;
                         Ok(Value::obj().with(
                             "Tags",
-                            Value::List(r.tags.iter().map(|(k, v)| Value::obj().with("Key", k.clone()).with("Value", v.clone())).collect()),
+                            Value::List(
+                                r.tags
+                                    .iter()
+                                    .map(|(k, v)| {
+                                        Value::obj().with("Key", k.clone()).with("Value", v.clone())
+                                    })
+                                    .collect(),
+                            ),
                         ))
                     });
                 }
-                let tags = if op == "TagResource" { tags_of(input)? } else { Vec::new() };
-                let keys = if op == "UntagResource" { input.str_list("TagKeys")? } else { Vec::new() };
+                let tags = if op == "TagResource" {
+                    tags_of(input)?
+                } else {
+                    Vec::new()
+                };
+                let keys = if op == "UntagResource" {
+                    input.str_list("TagKeys")?
+                } else {
+                    Vec::new()
+                };
                 sb.write::<EventsState, _>(&account, &region, |st| {
-                    let r = st.rules.get_mut(&name).filter(|r| r.arn == arn).ok_or_else(missing)?;
+                    let r = st
+                        .rules
+                        .get_mut(&name)
+                        .filter(|r| r.arn == arn)
+                        .ok_or_else(missing)?;
                     r.tags.extend(tags);
                     for k in &keys {
                         r.tags.remove(k);
@@ -625,9 +812,15 @@ mod tests {
     #[test]
     fn json_paths() {
         let v = json!({"detail": {"eventName": "GenerateDataKey", "list": [1, {"a": "b"}]}});
-        assert_eq!(json_path(&v, "$.detail.eventName"), Some(&json!("GenerateDataKey")));
+        assert_eq!(
+            json_path(&v, "$.detail.eventName"),
+            Some(&json!("GenerateDataKey"))
+        );
         assert_eq!(json_path(&v, "$.detail.list[1].a"), Some(&json!("b")));
-        assert_eq!(json_path(&v, "$['detail']['eventName']"), Some(&json!("GenerateDataKey")));
+        assert_eq!(
+            json_path(&v, "$['detail']['eventName']"),
+            Some(&json!("GenerateDataKey"))
+        );
         assert_eq!(json_path(&v, "$"), Some(&v));
         assert_eq!(json_path(&v, "$.nope"), None);
         assert_eq!(json_path(&v, "detail"), None);

@@ -73,7 +73,9 @@ pub trait Service: Send + Sync + 'static {
     fn call(&self, cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError>;
     /// Whether CloudTrail marks the operation `readOnly`.
     fn read_only(&self, op: &str) -> bool {
-        ["Describe", "Get", "List", "Lookup"].iter().any(|p| op.starts_with(p))
+        ["Describe", "Get", "List", "Lookup"]
+            .iter()
+            .any(|p| op.starts_with(p))
     }
     /// `requestParameters` as AWS logs them; the default is the input with camel-cased names.
     fn request_parameters(&self, _op: &str, input: &Input) -> J {
@@ -86,7 +88,12 @@ pub trait Service: Send + Sync + 'static {
     }
     /// REST services answer with a complete HTTP answer (S3's GetObject returns the bytes with
     /// headers; HEAD answers have no body).
-    fn call_rest(&self, cx: &mut Call<'_>, op: &str, _req: &RestRequest) -> Result<Encoded, AwsError> {
+    fn call_rest(
+        &self,
+        cx: &mut Call<'_>,
+        op: &str,
+        _req: &RestRequest,
+    ) -> Result<Encoded, AwsError> {
         Err(cx.unknown(op))
     }
     /// `requestParameters` of a REST call.
@@ -115,7 +122,11 @@ pub fn call_rest_recorded(
 ) -> Encoded {
     let protocol = Protocol::RestXml;
     let Some(op) = service.rest_operation(req) else {
-        let e = AwsError::new(501, "NotImplemented", "A header you provided implies functionality that is not implemented");
+        let e = AwsError::new(
+            501,
+            "NotImplemented",
+            "A header you provided implies functionality that is not implemented",
+        );
         return protocol.encode_err(&e, request_id);
     };
     let mut cx = Call {
@@ -153,7 +164,10 @@ pub fn call_rest_recorded(
             enc.headers.insert(name, v);
         }
     }
-    enc.headers.insert("x-amz-id-2", http::HeaderValue::from_static("c2FuZGJveC1zMw=="));
+    enc.headers.insert(
+        "x-amz-id-2",
+        http::HeaderValue::from_static("c2FuZGJveC1zMw=="),
+    );
     enc
 }
 
@@ -181,5 +195,15 @@ pub fn camel_case_keys(v: &J, redact: &[&str]) -> J {
 
 /// Every service the sandbox serves.
 pub fn registry() -> Vec<Box<dyn Service>> {
-    vec![Box::new(kms::Kms), Box::new(sts::Sts), Box::new(cloudtrail::CloudTrail), Box::new(cloudwatch::CloudWatch), Box::new(sns::Sns), Box::new(events::Events), Box::new(iam::Iam), Box::new(ec2::Ec2), Box::new(s3::S3)]
+    vec![
+        Box::new(kms::Kms),
+        Box::new(sts::Sts),
+        Box::new(cloudtrail::CloudTrail),
+        Box::new(cloudwatch::CloudWatch),
+        Box::new(sns::Sns),
+        Box::new(events::Events),
+        Box::new(iam::Iam),
+        Box::new(ec2::Ec2),
+        Box::new(s3::S3),
+    ]
 }

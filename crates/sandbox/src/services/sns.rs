@@ -106,7 +106,11 @@ fn not_found(what: &str) -> AwsError {
 }
 
 fn invalid(msg: impl Into<String>) -> AwsError {
-    AwsError::new(400, "InvalidParameter", format!("Invalid parameter: {}", msg.into()))
+    AwsError::new(
+        400,
+        "InvalidParameter",
+        format!("Invalid parameter: {}", msg.into()),
+    )
 }
 
 /// AWS's default topic policy: only the owner account may use the topic. EventBridge is not
@@ -145,7 +149,10 @@ fn wildcard_eq(pattern: &str, value: &str) -> bool {
 fn as_list(v: Option<&J>) -> Vec<String> {
     match v {
         Some(J::String(s)) => vec![s.clone()],
-        Some(J::Array(a)) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+        Some(J::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -154,8 +161,16 @@ fn as_list(v: Option<&J>) -> Vec<String> {
 /// for a request coming from `source_arn` in `source_account`. Deny wins; conditions on
 /// `aws:SourceArn`/`aws:SourceAccount` are evaluated, any other condition does not hold for
 /// a service principal (so AWS's default policy does not let EventBridge in).
-pub fn service_may_publish(policy: &str, topic_arn: &str, service: &str, source_arn: &str, source_account: &str) -> bool {
-    let Ok(doc) = serde_json::from_str::<J>(policy) else { return false };
+pub fn service_may_publish(
+    policy: &str,
+    topic_arn: &str,
+    service: &str,
+    source_arn: &str,
+    source_account: &str,
+) -> bool {
+    let Ok(doc) = serde_json::from_str::<J>(policy) else {
+        return false;
+    };
     let statements = match doc.get("Statement") {
         Some(J::Array(a)) => a.clone(),
         Some(s @ J::Object(_)) => vec![s.clone()],
@@ -166,12 +181,17 @@ pub fn service_may_publish(policy: &str, topic_arn: &str, service: &str, source_
         let principal_ok = match st.get("Principal") {
             Some(J::String(s)) => s == "*",
             Some(J::Object(p)) => {
-                as_list(p.get("Service")).iter().any(|s| s == service) || as_list(p.get("AWS")).iter().any(|s| s == "*")
+                as_list(p.get("Service")).iter().any(|s| s == service)
+                    || as_list(p.get("AWS")).iter().any(|s| s == "*")
             }
             _ => false,
         };
-        let action_ok = as_list(st.get("Action")).iter().any(|a| wildcard_eq(&a.to_ascii_lowercase(), "sns:publish"));
-        let resource_ok = as_list(st.get("Resource")).iter().any(|r| wildcard_eq(r, topic_arn));
+        let action_ok = as_list(st.get("Action"))
+            .iter()
+            .any(|a| wildcard_eq(&a.to_ascii_lowercase(), "sns:publish"));
+        let resource_ok = as_list(st.get("Resource"))
+            .iter()
+            .any(|r| wildcard_eq(r, topic_arn));
         let condition_ok = match st.get("Condition") {
             None => true,
             Some(J::Object(ops)) => ops.iter().all(|(op, kv)| {
@@ -205,7 +225,9 @@ pub fn service_may_publish(policy: &str, topic_arn: &str, service: &str, source_
 }
 
 fn valid_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else { return false };
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && domain.contains('.')
         && !domain.starts_with('.')
@@ -215,28 +237,51 @@ fn valid_email(s: &str) -> bool {
 
 fn topic_name_ok(name: &str) -> bool {
     let base = name.strip_suffix(".fifo").unwrap_or(name);
-    !base.is_empty() && name.len() <= 256 && base.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    !base.is_empty()
+        && name.len() <= 256
+        && base
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// The sandbox's SNS signing key (generated once per process: signing is for realism, the
 /// public half is served at the `SigningCertURL`).
 fn signing_key() -> Option<&'static rsa::RsaPrivateKey> {
     static KEY: OnceLock<Option<rsa::RsaPrivateKey>> = OnceLock::new();
-    KEY.get_or_init(|| rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).ok()).as_ref()
+    KEY.get_or_init(|| rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).ok())
+        .as_ref()
 }
 
 /// The PEM of the public key notifications are signed with.
 pub fn signing_public_pem() -> Option<String> {
     use rsa::pkcs8::{EncodePublicKey, LineEnding};
-    signing_key()?.to_public_key().to_public_key_pem(LineEnding::LF).ok()
+    signing_key()?
+        .to_public_key()
+        .to_public_key_pem(LineEnding::LF)
+        .ok()
 }
 
 /// SignatureVersion 1: RSA-SHA1 over AWS's canonical "Key\nValue\n" string.
 fn sign(doc: &Map<String, J>) -> String {
     let keys: &[&str] = if doc.get("Type").and_then(J::as_str) == Some("Notification") {
-        &["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
+        &[
+            "Message",
+            "MessageId",
+            "Subject",
+            "Timestamp",
+            "TopicArn",
+            "Type",
+        ]
     } else {
-        &["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"]
+        &[
+            "Message",
+            "MessageId",
+            "SubscribeURL",
+            "Timestamp",
+            "Token",
+            "TopicArn",
+            "Type",
+        ]
     };
     let mut canonical = String::new();
     for k in keys {
@@ -275,16 +320,27 @@ pub struct Publication {
 
 impl Sandbox {
     fn base_url(&self) -> String {
-        self.endpoint().unwrap_or_else(|| "http://127.0.0.1:4599".into())
+        self.endpoint()
+            .unwrap_or_else(|| "http://127.0.0.1:4599".into())
     }
 
     /// Deliver `p` to every confirmed subscription of `topic_arn`; returns the message id.
-    pub fn publish_to_topic(&self, account: &str, region: &str, topic_arn: &str, p: &Publication) -> Result<String, AwsError> {
+    pub fn publish_to_topic(
+        &self,
+        account: &str,
+        region: &str,
+        topic_arn: &str,
+        p: &Publication,
+    ) -> Result<String, AwsError> {
         let now = self.clock.now();
         let (topic, subs) = self.read::<SnsState, _>(account, region, |st| {
             let t = st.topics.get(topic_arn).cloned();
-            let subs: Vec<Subscription> =
-                st.subscriptions.values().filter(|s| s.topic_arn == topic_arn && s.confirmed).cloned().collect();
+            let subs: Vec<Subscription> = st
+                .subscriptions
+                .values()
+                .filter(|s| s.topic_arn == topic_arn && s.confirmed)
+                .cloned()
+                .collect();
             (t, subs)
         });
         let topic = topic.ok_or_else(|| not_found("Topic"))?;
@@ -292,7 +348,12 @@ impl Sandbox {
         let base = self.base_url();
         let mut jobs = Vec::new();
         for sub in subs {
-            let body = p.messages.get(&sub.protocol).or_else(|| p.messages.get("default")).cloned().unwrap_or_default();
+            let body = p
+                .messages
+                .get(&sub.protocol)
+                .or_else(|| p.messages.get("default"))
+                .cloned()
+                .unwrap_or_default();
             let mut doc = Map::new();
             doc.insert("Type".into(), json!("Notification"));
             doc.insert("MessageId".into(), json!(message_id));
@@ -305,18 +366,32 @@ impl Sandbox {
             doc.insert("SignatureVersion".into(), json!("1"));
             let sig = sign(&doc);
             doc.insert("Signature".into(), json!(sig));
-            doc.insert("SigningCertURL".into(), json!(format!("{base}/_sandbox/sns/signing-key.pem")));
+            doc.insert(
+                "SigningCertURL".into(),
+                json!(format!("{base}/_sandbox/sns/signing-key.pem")),
+            );
             doc.insert(
                 "UnsubscribeURL".into(),
-                json!(format!("{base}/?Action=Unsubscribe&SubscriptionArn={}", urlencode(&sub.arn))),
+                json!(format!(
+                    "{base}/?Action=Unsubscribe&SubscriptionArn={}",
+                    urlencode(&sub.arn)
+                )),
             );
             if !p.attributes.is_empty() {
-                let attrs: Map<String, J> =
-                    p.attributes.iter().map(|(n, t, v)| (n.clone(), json!({"Type": t, "Value": v}))).collect();
+                let attrs: Map<String, J> = p
+                    .attributes
+                    .iter()
+                    .map(|(n, t, v)| (n.clone(), json!({"Type": t, "Value": v})))
+                    .collect();
                 doc.insert("MessageAttributes".into(), J::Object(attrs));
             }
             let document = J::Object(doc);
-            let display = topic.attributes.get("DisplayName").filter(|d| !d.is_empty()).cloned().unwrap_or_else(|| topic.name.clone());
+            let display = topic
+                .attributes
+                .get("DisplayName")
+                .filter(|d| !d.is_empty())
+                .cloned()
+                .unwrap_or_else(|| topic.name.clone());
             let (subject, text) = match sub.protocol.as_str() {
                 "email" => (
                     p.subject.clone().unwrap_or_else(|| "AWS Notification Message".into()),
@@ -327,22 +402,26 @@ impl Sandbox {
                 ),
                 _ => (p.subject.clone().unwrap_or_else(|| "AWS Notification Message".into()), document.to_string()),
             };
-            let key = self.append_outbox(account, region, OutboxMessage {
-                seq: 0,
-                time: now,
-                account: account.to_string(),
-                region: region.to_string(),
-                kind: "Notification".into(),
-                protocol: sub.protocol.clone(),
-                recipient: sub.endpoint.clone(),
-                from: format!("{display} <no-reply@sns.amazonaws.com>"),
-                subject,
-                body: text,
-                document: document.clone(),
-                topic_arn: topic_arn.to_string(),
-                subscription_arn: sub.arn.clone(),
-                delivery: None,
-            })?;
+            let key = self.append_outbox(
+                account,
+                region,
+                OutboxMessage {
+                    seq: 0,
+                    time: now,
+                    account: account.to_string(),
+                    region: region.to_string(),
+                    kind: "Notification".into(),
+                    protocol: sub.protocol.clone(),
+                    recipient: sub.endpoint.clone(),
+                    from: format!("{display} <no-reply@sns.amazonaws.com>"),
+                    subject,
+                    body: text,
+                    document: document.clone(),
+                    topic_arn: topic_arn.to_string(),
+                    subscription_arn: sub.arn.clone(),
+                    delivery: None,
+                },
+            )?;
             if sub.protocol.starts_with("http") {
                 jobs.push(HttpJob {
                     url: sub.endpoint.clone(),
@@ -362,7 +441,13 @@ impl Sandbox {
     }
 
     /// Send a SubscriptionConfirmation for a pending subscription.
-    fn send_confirmation(&self, account: &str, region: &str, sub: &Subscription, display: &str) -> Result<(), AwsError> {
+    fn send_confirmation(
+        &self,
+        account: &str,
+        region: &str,
+        sub: &Subscription,
+        display: &str,
+    ) -> Result<(), AwsError> {
         let now = self.clock.now();
         let base = self.base_url();
         let url = format!(
@@ -388,7 +473,10 @@ impl Sandbox {
         doc.insert("SignatureVersion".into(), json!("1"));
         let sig = sign(&doc);
         doc.insert("Signature".into(), json!(sig));
-        doc.insert("SigningCertURL".into(), json!(format!("{base}/_sandbox/sns/signing-key.pem")));
+        doc.insert(
+            "SigningCertURL".into(),
+            json!(format!("{base}/_sandbox/sns/signing-key.pem")),
+        );
         let document = J::Object(doc);
         let body = if sub.protocol == "email" {
             format!(
@@ -398,22 +486,26 @@ impl Sandbox {
         } else {
             document.to_string()
         };
-        let key = self.append_outbox(account, region, OutboxMessage {
-            seq: 0,
-            time: now,
-            account: account.to_string(),
-            region: region.to_string(),
-            kind: "SubscriptionConfirmation".into(),
-            protocol: sub.protocol.clone(),
-            recipient: sub.endpoint.clone(),
-            from: format!("{display} <no-reply@sns.amazonaws.com>"),
-            subject: "AWS Notification - Subscription Confirmation".into(),
-            body,
-            document: document.clone(),
-            topic_arn: sub.topic_arn.clone(),
-            subscription_arn: sub.arn.clone(),
-            delivery: None,
-        })?;
+        let key = self.append_outbox(
+            account,
+            region,
+            OutboxMessage {
+                seq: 0,
+                time: now,
+                account: account.to_string(),
+                region: region.to_string(),
+                kind: "SubscriptionConfirmation".into(),
+                protocol: sub.protocol.clone(),
+                recipient: sub.endpoint.clone(),
+                from: format!("{display} <no-reply@sns.amazonaws.com>"),
+                subject: "AWS Notification - Subscription Confirmation".into(),
+                body,
+                document: document.clone(),
+                topic_arn: sub.topic_arn.clone(),
+                subscription_arn: sub.arn.clone(),
+                delivery: None,
+            },
+        )?;
         if sub.protocol.starts_with("http") {
             self.post_all(vec![HttpJob {
                 url: sub.endpoint.clone(),
@@ -440,7 +532,9 @@ impl Sandbox {
         };
         let sb = self.self_ref();
         handle.spawn(async move {
-            let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(15)).build();
+            let client = reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(15))
+                .build();
             let Ok(client) = client else { return };
             for job in jobs {
                 let outcome = match reqwest::Url::parse(&job.url) {
@@ -453,12 +547,16 @@ impl Sandbox {
                             req = req.header(*k, v);
                         }
                         match req.body(job.body.clone()).send().await {
-                            Ok(r) if r.status().is_success() => format!("delivered ({})", r.status().as_u16()),
+                            Ok(r) if r.status().is_success() => {
+                                format!("delivered ({})", r.status().as_u16())
+                            }
                             Ok(r) => format!("failed: HTTP {}", r.status().as_u16()),
                             Err(e) => format!("failed: {e}"),
                         }
                     }
-                    Ok(_) => "not delivered: the sandbox only delivers to loopback addresses".to_string(),
+                    Ok(_) => {
+                        "not delivered: the sandbox only delivers to loopback addresses".to_string()
+                    }
                     Err(e) => format!("not delivered: bad URL ({e})"),
                 };
                 tracing::info!(url = %job.url, %outcome, "sns http delivery");
@@ -485,7 +583,11 @@ pub fn urlencode(s: &str) -> String {
 }
 
 fn topic_attributes(t: &Topic, st: &SnsState) -> Value {
-    let subs: Vec<&Subscription> = st.subscriptions.values().filter(|s| s.topic_arn == t.arn).collect();
+    let subs: Vec<&Subscription> = st
+        .subscriptions
+        .values()
+        .filter(|s| s.topic_arn == t.arn)
+        .collect();
     let mut m: Vec<(String, Value)> = vec![
         ("TopicArn".into(), t.arn.clone().into()),
         ("Owner".into(), t.owner.clone().into()),
@@ -508,7 +610,14 @@ fn topic_attributes(t: &Topic, st: &SnsState) -> Value {
 
 fn sub_list_entry(s: &Subscription) -> Value {
     Value::obj()
-        .with("SubscriptionArn", if s.confirmed { s.arn.clone() } else { "PendingConfirmation".into() })
+        .with(
+            "SubscriptionArn",
+            if s.confirmed {
+                s.arn.clone()
+            } else {
+                "PendingConfirmation".into()
+            },
+        )
         .with("Owner", s.owner.clone())
         .with("Protocol", s.protocol.clone())
         .with("Endpoint", s.endpoint.clone())
@@ -516,10 +625,18 @@ fn sub_list_entry(s: &Subscription) -> Value {
 }
 
 /// Page a list 100 at a time with an opaque numeric NextToken.
-fn page(input: &Input, items: Vec<Value>, per_page: usize) -> Result<(Vec<Value>, Option<String>), AwsError> {
+fn page(
+    input: &Input,
+    items: Vec<Value>,
+    per_page: usize,
+) -> Result<(Vec<Value>, Option<String>), AwsError> {
     let start = match input.str("NextToken")? {
         None => 0,
-        Some(t) => t.parse::<usize>().ok().filter(|s| *s <= items.len()).ok_or_else(|| invalid("NextToken"))?,
+        Some(t) => t
+            .parse::<usize>()
+            .ok()
+            .filter(|s| *s <= items.len())
+            .ok_or_else(|| invalid("NextToken"))?,
     };
     let end = (start + per_page).min(items.len());
     let next = (end < items.len()).then(|| end.to_string());
@@ -534,16 +651,23 @@ fn check_topic_attribute(name: &str, value: &str) -> Result<(), AwsError> {
             }
         }
         "Policy" => {
-            let v: J = serde_json::from_str(value).map_err(|e| invalid(format!("Policy Error: not valid JSON ({e})")))?;
+            let v: J = serde_json::from_str(value)
+                .map_err(|e| invalid(format!("Policy Error: not valid JSON ({e})")))?;
             if v.get("Statement").is_none() {
                 return Err(invalid("Policy Error: null statement"));
             }
         }
         "DeliveryPolicy" => {
-            serde_json::from_str::<J>(value).map_err(|e| invalid(format!("DeliveryPolicy: not valid JSON ({e})")))?;
+            serde_json::from_str::<J>(value)
+                .map_err(|e| invalid(format!("DeliveryPolicy: not valid JSON ({e})")))?;
         }
-        "KmsMasterKeyId" | "SignatureVersion" | "TracingConfig" | "ContentBasedDeduplication" | "FifoTopic"
-        | "ArchivePolicy" | "DataProtectionPolicy" => {}
+        "KmsMasterKeyId"
+        | "SignatureVersion"
+        | "TracingConfig"
+        | "ContentBasedDeduplication"
+        | "FifoTopic"
+        | "ArchivePolicy"
+        | "DataProtectionPolicy" => {}
         other if other.ends_with("FeedbackRoleArn") || other.ends_with("FeedbackSampleRate") => {}
         other => return Err(invalid(format!("AttributeName: unknown attribute {other}"))),
     }
@@ -551,10 +675,19 @@ fn check_topic_attribute(name: &str, value: &str) -> Result<(), AwsError> {
 }
 
 fn parse_tags(input: &Input) -> Result<Vec<(String, String)>, AwsError> {
-    input.list("Tags")?.iter().map(|t| Ok((t.req_str("Key")?, t.str("Value")?.unwrap_or_default()))).collect()
+    input
+        .list("Tags")?
+        .iter()
+        .map(|t| Ok((t.req_str("Key")?, t.str("Value")?.unwrap_or_default())))
+        .collect()
 }
 
-fn confirm(st: &mut SnsState, topic_arn: &str, token: &str, now: OffsetDateTime) -> Result<String, AwsError> {
+fn confirm(
+    st: &mut SnsState,
+    topic_arn: &str,
+    token: &str,
+    now: OffsetDateTime,
+) -> Result<String, AwsError> {
     if !st.topics.contains_key(topic_arn) {
         return Err(not_found("Topic"));
     }
@@ -564,14 +697,19 @@ fn confirm(st: &mut SnsState, topic_arn: &str, token: &str, now: OffsetDateTime)
         .find(|s| s.topic_arn == topic_arn && s.token == token)
         .ok_or_else(|| invalid("Token"))?;
     if !s.confirmed && s.token_expires <= now {
-        return Err(invalid("Token (it expired: confirmation links are valid for 2 days)"));
+        return Err(invalid(
+            "Token (it expired: confirmation links are valid for 2 days)",
+        ));
     }
     s.confirmed = true;
     Ok(s.arn.clone())
 }
 
 fn unsubscribe(st: &mut SnsState, arn: &str) -> Result<(), AwsError> {
-    let s = st.subscriptions.remove(arn).ok_or_else(|| not_found("Subscription"))?;
+    let s = st
+        .subscriptions
+        .remove(arn)
+        .ok_or_else(|| not_found("Subscription"))?;
     if let Some(t) = st.topics.get_mut(&s.topic_arn) {
         t.deleted_subscriptions += 1;
     }
@@ -589,16 +727,29 @@ fn arn_scope(arn: &str) -> Option<(String, String)> {
 
 /// Follow a SubscribeURL or UnsubscribeURL (unsigned GET, as a person clicking the link in
 /// the email does). Returns the operation and its result.
-pub fn follow_link(sb: &Sandbox, params: &BTreeMap<String, String>) -> Result<(String, Value), AwsError> {
+pub fn follow_link(
+    sb: &Sandbox,
+    params: &BTreeMap<String, String>,
+) -> Result<(String, Value), AwsError> {
     let now = sb.clock.now();
-    let get = |k: &str| params.get(k).cloned().ok_or_else(|| AwsError::missing(k).with_code("InvalidParameter"));
+    let get = |k: &str| {
+        params
+            .get(k)
+            .cloned()
+            .ok_or_else(|| AwsError::missing(k).with_code("InvalidParameter"))
+    };
     match params.get("Action").map(String::as_str) {
         Some("ConfirmSubscription") => {
             let topic_arn = get("TopicArn")?;
             let token = get("Token")?;
             let (account, region) = arn_scope(&topic_arn).ok_or_else(|| invalid("TopicArn"))?;
-            let arn = sb.write::<SnsState, _>(&account, &region, |st| confirm(st, &topic_arn, &token, now))?;
-            Ok(("ConfirmSubscription".into(), Value::obj().with("SubscriptionArn", arn)))
+            let arn = sb.write::<SnsState, _>(&account, &region, |st| {
+                confirm(st, &topic_arn, &token, now)
+            })?;
+            Ok((
+                "ConfirmSubscription".into(),
+                Value::obj().with("SubscriptionArn", arn),
+            ))
         }
         Some("Unsubscribe") => {
             let arn = get("SubscriptionArn")?;
@@ -606,7 +757,11 @@ pub fn follow_link(sb: &Sandbox, params: &BTreeMap<String, String>) -> Result<(S
             sb.write::<SnsState, _>(&account, &region, |st| unsubscribe(st, &arn))?;
             Ok(("Unsubscribe".into(), Value::Null))
         }
-        _ => Err(AwsError::new(403, "MissingAuthenticationToken", "Request is missing Authentication Token")),
+        _ => Err(AwsError::new(
+            403,
+            "MissingAuthenticationToken",
+            "Request is missing Authentication Token",
+        )),
     }
 }
 
@@ -641,32 +796,45 @@ impl Service for Sns {
                     check_topic_attribute(k, v)?;
                 }
                 let tags = parse_tags(input)?;
-                cx.resources.push(TrailResource { arn: arn.clone(), resource_type: "AWS::SNS::Topic".into() });
+                cx.resources.push(TrailResource {
+                    arn: arn.clone(),
+                    resource_type: "AWS::SNS::Topic".into(),
+                });
                 sb.write::<SnsState, _>(&account, &region, |st| {
                     if let Some(existing) = st.topics.get(&arn) {
                         // Idempotent, unless the attributes differ.
-                        let differs = attrs.iter().any(|(k, v)| existing.attributes.get(k) != Some(v));
+                        let differs = attrs
+                            .iter()
+                            .any(|(k, v)| existing.attributes.get(k) != Some(v));
                         if differs {
                             return Err(invalid("Topic already exists with different attributes"));
                         }
                         return Ok(Value::obj().with("TopicArn", arn.clone()));
                     }
                     let mut attributes: BTreeMap<String, String> = attrs.into_iter().collect();
-                    attributes.entry("Policy".into()).or_insert_with(|| default_policy(&arn, &account));
-                    st.topics.insert(arn.clone(), Topic {
-                        name,
-                        arn: arn.clone(),
-                        owner: account.clone(),
-                        attributes,
-                        tags: tags.into_iter().collect(),
-                        deleted_subscriptions: 0,
-                    });
+                    attributes
+                        .entry("Policy".into())
+                        .or_insert_with(|| default_policy(&arn, &account));
+                    st.topics.insert(
+                        arn.clone(),
+                        Topic {
+                            name,
+                            arn: arn.clone(),
+                            owner: account.clone(),
+                            attributes,
+                            tags: tags.into_iter().collect(),
+                            deleted_subscriptions: 0,
+                        },
+                    );
                     Ok(Value::obj().with("TopicArn", arn.clone()))
                 })
             }
             "DeleteTopic" => {
                 let arn = input.req_str("TopicArn")?;
-                cx.resources.push(TrailResource { arn: arn.clone(), resource_type: "AWS::SNS::Topic".into() });
+                cx.resources.push(TrailResource {
+                    arn: arn.clone(),
+                    resource_type: "AWS::SNS::Topic".into(),
+                });
                 sb.write::<SnsState, _>(&account, &region, |st| {
                     // AWS answers success for a topic that is already gone.
                     st.topics.remove(&arn);
@@ -675,14 +843,23 @@ impl Service for Sns {
                 })
             }
             "ListTopics" => {
-                let topics: Vec<Value> =
-                    sb.read::<SnsState, _>(&account, &region, |st| st.topics.keys().map(|a| Value::obj().with("TopicArn", a.clone())).collect());
+                let topics: Vec<Value> = sb.read::<SnsState, _>(&account, &region, |st| {
+                    st.topics
+                        .keys()
+                        .map(|a| Value::obj().with("TopicArn", a.clone()))
+                        .collect()
+                });
                 let (items, next) = page(input, topics, 100)?;
-                Ok(Value::obj().with("Topics", Value::List(items)).with("NextToken", next))
+                Ok(Value::obj()
+                    .with("Topics", Value::List(items))
+                    .with("NextToken", next))
             }
             "GetTopicAttributes" => {
                 let arn = input.req_str("TopicArn")?;
-                cx.resources.push(TrailResource { arn: arn.clone(), resource_type: "AWS::SNS::Topic".into() });
+                cx.resources.push(TrailResource {
+                    arn: arn.clone(),
+                    resource_type: "AWS::SNS::Topic".into(),
+                });
                 sb.read::<SnsState, _>(&account, &region, |st| {
                     let t = st.topics.get(&arn).ok_or_else(|| not_found("Topic"))?;
                     Ok(Value::obj().with("Attributes", topic_attributes(t, st)))
@@ -693,7 +870,10 @@ impl Service for Sns {
                 let name = input.req_str("AttributeName")?;
                 let value = input.str("AttributeValue")?.unwrap_or_default();
                 check_topic_attribute(&name, &value)?;
-                cx.resources.push(TrailResource { arn: arn.clone(), resource_type: "AWS::SNS::Topic".into() });
+                cx.resources.push(TrailResource {
+                    arn: arn.clone(),
+                    resource_type: "AWS::SNS::Topic".into(),
+                });
                 sb.write::<SnsState, _>(&account, &region, |st| {
                     let t = st.topics.get_mut(&arn).ok_or_else(|| not_found("Topic"))?;
                     t.attributes.insert(name, value);
@@ -716,22 +896,32 @@ impl Service for Sns {
                 }
                 let return_arn = input.bool("ReturnSubscriptionArn")?.unwrap_or(false);
                 let attrs = input.str_map("Attributes")?;
-                cx.resources.push(TrailResource { arn: topic_arn.clone(), resource_type: "AWS::SNS::Topic".into() });
+                cx.resources.push(TrailResource {
+                    arn: topic_arn.clone(),
+                    resource_type: "AWS::SNS::Topic".into(),
+                });
                 let (sub, display, fresh) = sb.write::<SnsState, _>(&account, &region, |st| {
-                    let t = st.topics.get(&topic_arn).ok_or_else(|| not_found("Topic"))?;
-                    let display = t.attributes.get("DisplayName").filter(|d| !d.is_empty()).cloned().unwrap_or_else(|| t.name.clone());
-                    if let Some(existing) = st
-                        .subscriptions
-                        .values_mut()
-                        .find(|s| s.topic_arn == topic_arn && s.protocol == protocol && s.endpoint == endpoint)
-                    {
+                    let t = st
+                        .topics
+                        .get(&topic_arn)
+                        .ok_or_else(|| not_found("Topic"))?;
+                    let display = t
+                        .attributes
+                        .get("DisplayName")
+                        .filter(|d| !d.is_empty())
+                        .cloned()
+                        .unwrap_or_else(|| t.name.clone());
+                    if let Some(existing) = st.subscriptions.values_mut().find(|s| {
+                        s.topic_arn == topic_arn && s.protocol == protocol && s.endpoint == endpoint
+                    }) {
                         // Subscribing again re-sends the confirmation of a pending subscription.
                         if !existing.confirmed {
                             existing.token_expires = now + Duration::days(2);
                         }
                         return Ok((existing.clone(), display, !existing.confirmed));
                     }
-                    let token = hex::encode(crate::services::kms::crypto::random_bytes(64).as_slice());
+                    let token =
+                        hex::encode(crate::services::kms::crypto::random_bytes(64).as_slice());
                     let sub = Subscription {
                         arn: format!("{topic_arn}:{}", crate::util::uuid()),
                         topic_arn: topic_arn.clone(),
@@ -749,14 +939,23 @@ impl Service for Sns {
                 if fresh {
                     sb.send_confirmation(&account, &region, &sub, &display)?;
                 }
-                let shown = if sub.confirmed || return_arn { sub.arn.clone() } else { "pending confirmation".into() };
+                let shown = if sub.confirmed || return_arn {
+                    sub.arn.clone()
+                } else {
+                    "pending confirmation".into()
+                };
                 Ok(Value::obj().with("SubscriptionArn", shown))
             }
             "ConfirmSubscription" => {
                 let topic_arn = input.req_str("TopicArn")?;
                 let token = input.req_str("Token")?;
-                cx.resources.push(TrailResource { arn: topic_arn.clone(), resource_type: "AWS::SNS::Topic".into() });
-                let arn = sb.write::<SnsState, _>(&account, &region, |st| confirm(st, &topic_arn, &token, now))?;
+                cx.resources.push(TrailResource {
+                    arn: topic_arn.clone(),
+                    resource_type: "AWS::SNS::Topic".into(),
+                });
+                let arn = sb.write::<SnsState, _>(&account, &region, |st| {
+                    confirm(st, &topic_arn, &token, now)
+                })?;
                 Ok(Value::obj().with("SubscriptionArn", arn))
             }
             "Unsubscribe" => {
@@ -765,7 +964,11 @@ impl Service for Sns {
                 Ok(Value::Null)
             }
             "ListSubscriptions" | "ListSubscriptionsByTopic" => {
-                let topic = if op == "ListSubscriptionsByTopic" { Some(input.req_str("TopicArn")?) } else { None };
+                let topic = if op == "ListSubscriptionsByTopic" {
+                    Some(input.req_str("TopicArn")?)
+                } else {
+                    None
+                };
                 let subs = sb.read::<SnsState, _>(&account, &region, |st| {
                     if let Some(t) = &topic {
                         if !st.topics.contains_key(t) {
@@ -780,21 +983,36 @@ impl Service for Sns {
                         .collect::<Vec<_>>())
                 })?;
                 let (items, next) = page(input, subs, 100)?;
-                Ok(Value::obj().with("Subscriptions", Value::List(items)).with("NextToken", next))
+                Ok(Value::obj()
+                    .with("Subscriptions", Value::List(items))
+                    .with("NextToken", next))
             }
             "GetSubscriptionAttributes" => {
                 let arn = input.req_str("SubscriptionArn")?;
                 sb.read::<SnsState, _>(&account, &region, |st| {
-                    let s = st.subscriptions.get(&arn).ok_or_else(|| not_found("Subscription"))?;
+                    let s = st
+                        .subscriptions
+                        .get(&arn)
+                        .ok_or_else(|| not_found("Subscription"))?;
                     let mut m: Vec<(String, Value)> = vec![
                         ("SubscriptionArn".into(), s.arn.clone().into()),
                         ("TopicArn".into(), s.topic_arn.clone().into()),
                         ("Owner".into(), s.owner.clone().into()),
                         ("Protocol".into(), s.protocol.clone().into()),
                         ("Endpoint".into(), s.endpoint.clone().into()),
-                        ("PendingConfirmation".into(), (!s.confirmed).to_string().into()),
+                        (
+                            "PendingConfirmation".into(),
+                            (!s.confirmed).to_string().into(),
+                        ),
                         ("ConfirmationWasAuthenticated".into(), "false".into()),
-                        ("RawMessageDelivery".into(), s.attributes.get("RawMessageDelivery").cloned().unwrap_or_else(|| "false".into()).into()),
+                        (
+                            "RawMessageDelivery".into(),
+                            s.attributes
+                                .get("RawMessageDelivery")
+                                .cloned()
+                                .unwrap_or_else(|| "false".into())
+                                .into(),
+                        ),
                     ];
                     for (k, v) in &s.attributes {
                         if k != "RawMessageDelivery" {
@@ -808,11 +1026,22 @@ impl Service for Sns {
                 let arn = input.req_str("SubscriptionArn")?;
                 let name = input.req_str("AttributeName")?;
                 let value = input.str("AttributeValue")?.unwrap_or_default();
-                if !["RawMessageDelivery", "FilterPolicy", "FilterPolicyScope", "DeliveryPolicy", "RedrivePolicy"].contains(&name.as_str()) {
+                if ![
+                    "RawMessageDelivery",
+                    "FilterPolicy",
+                    "FilterPolicyScope",
+                    "DeliveryPolicy",
+                    "RedrivePolicy",
+                ]
+                .contains(&name.as_str())
+                {
                     return Err(invalid(format!("AttributeName: unknown attribute {name}")));
                 }
                 sb.write::<SnsState, _>(&account, &region, |st| {
-                    let s = st.subscriptions.get_mut(&arn).ok_or_else(|| not_found("Subscription"))?;
+                    let s = st
+                        .subscriptions
+                        .get_mut(&arn)
+                        .ok_or_else(|| not_found("Subscription"))?;
                     s.attributes.insert(name, value);
                     Ok(Value::Null)
                 })
@@ -822,7 +1051,9 @@ impl Service for Sns {
                     (Some(t), _) | (None, Some(t)) => t,
                     (None, None) => {
                         if input.has("PhoneNumber") {
-                            return Err(invalid("PhoneNumber: SMS is not available in the sandbox"));
+                            return Err(invalid(
+                                "PhoneNumber: SMS is not available in the sandbox",
+                            ));
                         }
                         return Err(AwsError::missing("TopicArn").with_code("InvalidParameter"));
                     }
@@ -842,13 +1073,26 @@ impl Service for Sns {
                 }
                 let mut messages = BTreeMap::new();
                 if input.str("MessageStructure")?.as_deref() == Some("json") {
-                    let v: J = serde_json::from_str(&message).map_err(|_| invalid("Message Structure - JSON message body failed to parse"))?;
-                    let J::Object(m) = v else { return Err(invalid("Message Structure - JSON message body failed to parse")) };
+                    let v: J = serde_json::from_str(&message).map_err(|_| {
+                        invalid("Message Structure - JSON message body failed to parse")
+                    })?;
+                    let J::Object(m) = v else {
+                        return Err(invalid(
+                            "Message Structure - JSON message body failed to parse",
+                        ));
+                    };
                     if !m.contains_key("default") {
-                        return Err(invalid("Message Structure - No default entry in JSON message body"));
+                        return Err(invalid(
+                            "Message Structure - No default entry in JSON message body",
+                        ));
                     }
                     for (k, v) in m {
-                        messages.insert(k, v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+                        messages.insert(
+                            k,
+                            v.as_str()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| v.to_string()),
+                        );
                     }
                 } else {
                     messages.insert("default".into(), message);
@@ -862,14 +1106,34 @@ impl Service for Sns {
                     };
                     attributes.push((name, t, val));
                 }
-                cx.resources.push(TrailResource { arn: arn.clone(), resource_type: "AWS::SNS::Topic".into() });
-                let id = sb.publish_to_topic(&account, &region, &arn, &Publication { subject, messages, attributes })?;
+                cx.resources.push(TrailResource {
+                    arn: arn.clone(),
+                    resource_type: "AWS::SNS::Topic".into(),
+                });
+                let id = sb.publish_to_topic(
+                    &account,
+                    &region,
+                    &arn,
+                    &Publication {
+                        subject,
+                        messages,
+                        attributes,
+                    },
+                )?;
                 Ok(Value::obj().with("MessageId", id))
             }
             "TagResource" | "UntagResource" | "ListTagsForResource" => {
                 let arn = input.req_str("ResourceArn")?;
-                let tags = if op == "TagResource" { parse_tags(input)? } else { Vec::new() };
-                let keys = if op == "UntagResource" { input.str_list("TagKeys")? } else { Vec::new() };
+                let tags = if op == "TagResource" {
+                    parse_tags(input)?
+                } else {
+                    Vec::new()
+                };
+                let keys = if op == "UntagResource" {
+                    input.str_list("TagKeys")?
+                } else {
+                    Vec::new()
+                };
                 let missing = || AwsError::new(404, "ResourceNotFound", "Resource does not exist");
                 let f = |st: &mut SnsState| -> Result<Value, AwsError> {
                     let t = st.topics.get_mut(&arn).ok_or_else(missing)?;
@@ -890,7 +1154,14 @@ impl Service for Sns {
                         }
                         _ => Ok(Value::obj().with(
                             "Tags",
-                            Value::List(t.tags.iter().map(|(k, v)| Value::obj().with("Key", k.clone()).with("Value", v.clone())).collect()),
+                            Value::List(
+                                t.tags
+                                    .iter()
+                                    .map(|(k, v)| {
+                                        Value::obj().with("Key", k.clone()).with("Value", v.clone())
+                                    })
+                                    .collect(),
+                            ),
                         )),
                     }
                 };
@@ -899,7 +1170,14 @@ impl Service for Sns {
                         let t = st.topics.get(&arn).ok_or_else(missing)?;
                         Ok(Value::obj().with(
                             "Tags",
-                            Value::List(t.tags.iter().map(|(k, v)| Value::obj().with("Key", k.clone()).with("Value", v.clone())).collect()),
+                            Value::List(
+                                t.tags
+                                    .iter()
+                                    .map(|(k, v)| {
+                                        Value::obj().with("Key", k.clone()).with("Value", v.clone())
+                                    })
+                                    .collect(),
+                            ),
                         ))
                     })
                 } else {
@@ -919,24 +1197,48 @@ mod tests {
     fn default_policy_does_not_admit_eventbridge() {
         let arn = "arn:aws:sns:us-east-1:111122223333:snsworkshop";
         let rule = "arn:aws:events:us-east-1:111122223333:rule/r";
-        assert!(!service_may_publish(&default_policy(arn, "111122223333"), arn, "events.amazonaws.com", rule, "111122223333"));
+        assert!(!service_may_publish(
+            &default_policy(arn, "111122223333"),
+            arn,
+            "events.amazonaws.com",
+            rule,
+            "111122223333"
+        ));
         let with_events = json!({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sns:Publish", "Resource": arn}
         ]})
         .to_string();
-        assert!(service_may_publish(&with_events, arn, "events.amazonaws.com", rule, "111122223333"));
+        assert!(service_may_publish(
+            &with_events,
+            arn,
+            "events.amazonaws.com",
+            rule,
+            "111122223333"
+        ));
         let conditioned = json!({"Statement": [
             {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "SNS:*", "Resource": "arn:aws:sns:*",
              "Condition": {"ArnEquals": {"aws:SourceArn": "arn:aws:events:us-east-1:111122223333:rule/other"}}}
         ]})
         .to_string();
-        assert!(!service_may_publish(&conditioned, arn, "events.amazonaws.com", rule, "111122223333"));
+        assert!(!service_may_publish(
+            &conditioned,
+            arn,
+            "events.amazonaws.com",
+            rule,
+            "111122223333"
+        ));
         let denied = json!({"Statement": [
             {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"},
             {"Effect": "Deny", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sns:Publish", "Resource": arn}
         ]})
         .to_string();
-        assert!(!service_may_publish(&denied, arn, "events.amazonaws.com", rule, "111122223333"));
+        assert!(!service_may_publish(
+            &denied,
+            arn,
+            "events.amazonaws.com",
+            rule,
+            "111122223333"
+        ));
     }
 
     #[test]

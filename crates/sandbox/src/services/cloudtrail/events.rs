@@ -12,8 +12,16 @@ use parking_lot::RwLock;
 use serde_json::{json, Value as J};
 
 /// The eight lookup attributes, in AWS's spelling.
-pub const ATTRIBUTES: [&str; 8] =
-    ["EventId", "EventName", "ReadOnly", "Username", "ResourceType", "ResourceName", "EventSource", "AccessKeyId"];
+pub const ATTRIBUTES: [&str; 8] = [
+    "EventId",
+    "EventName",
+    "ReadOnly",
+    "Username",
+    "ResourceType",
+    "ResourceName",
+    "EventSource",
+    "AccessKeyId",
+];
 
 pub fn attribute_index(name: &str) -> Option<u8> {
     ATTRIBUTES.iter().position(|a| *a == name).map(|i| i as u8)
@@ -116,7 +124,9 @@ impl EventStore {
         persist: impl FnOnce(&J),
     ) {
         let mut parts = self.partitions.write();
-        let p = parts.entry((account.to_string(), region.to_string())).or_default();
+        let p = parts
+            .entry((account.to_string(), region.to_string()))
+            .or_default();
         let (time_ms, visible_ms) = stamp();
         let time_ms = time_ms.max(p.events.last().map(|e| e.time_ms).unwrap_or(i64::MIN));
         let record = render(time_ms);
@@ -134,7 +144,11 @@ impl EventStore {
             username: p.intern(&new.username),
             access_key_id: p.intern(&new.access_key_id),
             read_only: new.read_only,
-            resources: new.resources.iter().map(|(t, n)| (p.intern(t), Box::from(n.as_str()))).collect(),
+            resources: new
+                .resources
+                .iter()
+                .map(|(t, n)| (p.intern(t), Box::from(n.as_str())))
+                .collect(),
             record: record.into(),
         };
         // Persisted under the lock, so the file keeps the in-memory order.
@@ -146,11 +160,15 @@ impl EventStore {
     /// the framing checksum already vouched for them, so this only happens across versions.
     pub fn load_line(&self, line: J) {
         let s = |k: &str| line.get(k).and_then(J::as_str).unwrap_or("").to_string();
-        let (Some(t), Some(v)) = (line.get("t").and_then(J::as_i64), line.get("v").and_then(J::as_i64)) else {
+        let (Some(t), Some(v)) = (
+            line.get("t").and_then(J::as_i64),
+            line.get("v").and_then(J::as_i64),
+        ) else {
             tracing::warn!("skipping a CloudTrail history line without times");
             return;
         };
-        let resources: Vec<(String, String)> = serde_json::from_value(line.get("res").cloned().unwrap_or(J::Null)).unwrap_or_default();
+        let resources: Vec<(String, String)> =
+            serde_json::from_value(line.get("res").cloned().unwrap_or(J::Null)).unwrap_or_default();
         let new = NewEvent {
             event_id: s("id"),
             event_name: s("n"),
@@ -165,7 +183,10 @@ impl EventStore {
     }
 
     pub fn len(&self, account: &str, region: &str) -> usize {
-        self.partitions.read().get(&(account.to_string(), region.to_string())).map_or(0, |p| p.events.len())
+        self.partitions
+            .read()
+            .get(&(account.to_string(), region.to_string()))
+            .map_or(0, |p| p.events.len())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -173,7 +194,12 @@ impl EventStore {
     }
 
     /// Run a query: matching events newest first, and the bound for the next page if any.
-    pub fn lookup(&self, account: &str, region: &str, q: &Query) -> (Vec<StoredEvent>, Option<u32>) {
+    pub fn lookup(
+        &self,
+        account: &str,
+        region: &str,
+        q: &Query,
+    ) -> (Vec<StoredEvent>, Option<u32>) {
         let parts = self.partitions.read();
         let Some(p) = parts.get(&(account.to_string(), region.to_string())) else {
             return (Vec::new(), None);
@@ -199,7 +225,11 @@ impl EventStore {
     }
 }
 
-fn walk(p: &Partition, positions: impl Iterator<Item = u32>, q: &Query) -> (Vec<StoredEvent>, Option<u32>) {
+fn walk(
+    p: &Partition,
+    positions: impl Iterator<Item = u32>,
+    q: &Query,
+) -> (Vec<StoredEvent>, Option<u32>) {
     let mut out = Vec::with_capacity(q.max.min(50));
     let mut last = None;
     for pos in positions {
@@ -234,23 +264,52 @@ mod tests {
             read_only: true,
             resources: vec![("AWS::KMS::Key".into(), "arn:k".into())],
         };
-        store.append("1", "r", new, || (t, t), |t| format!("{{\"t\":{t}}}"), |_| {});
+        store.append(
+            "1",
+            "r",
+            new,
+            || (t, t),
+            |t| format!("{{\"t\":{t}}}"),
+            |_| {},
+        );
     }
 
     fn q(attr: Option<(u8, &str)>, max: usize, before: Option<u32>) -> Query {
-        Query { attribute: attr.map(|(k, v)| (k, v.to_string())), start_ms: 0, end_ms: i64::MAX, now_ms: 1000, max, before }
+        Query {
+            attribute: attr.map(|(k, v)| (k, v.to_string())),
+            start_ms: 0,
+            end_ms: i64::MAX,
+            now_ms: 1000,
+            max,
+            before,
+        }
     }
 
     #[test]
     fn newest_first_paging_and_filters() {
         let s = EventStore::default();
         for t in 1..=10 {
-            add(&s, t * 10, if t % 2 == 0 { "GenerateDataKey" } else { "Decrypt" }, "u");
+            add(
+                &s,
+                t * 10,
+                if t % 2 == 0 {
+                    "GenerateDataKey"
+                } else {
+                    "Decrypt"
+                },
+                "u",
+            );
         }
         let (page1, next) = s.lookup("1", "r", &q(Some((1, "GenerateDataKey")), 3, None));
-        assert_eq!(page1.iter().map(|e| e.time_ms).collect::<Vec<_>>(), vec![100, 80, 60]);
+        assert_eq!(
+            page1.iter().map(|e| e.time_ms).collect::<Vec<_>>(),
+            vec![100, 80, 60]
+        );
         let (page2, next2) = s.lookup("1", "r", &q(Some((1, "GenerateDataKey")), 3, next));
-        assert_eq!(page2.iter().map(|e| e.time_ms).collect::<Vec<_>>(), vec![40, 20]);
+        assert_eq!(
+            page2.iter().map(|e| e.time_ms).collect::<Vec<_>>(),
+            vec![40, 20]
+        );
         assert!(next2.is_none());
         let (all, next) = s.lookup("1", "r", &q(None, 50, None));
         assert_eq!(all.len(), 10);
@@ -266,7 +325,10 @@ mod tests {
         let mut early = q(None, 50, None);
         early.now_ms = 45;
         assert_eq!(s.lookup("1", "r", &early).0.len(), 4);
-        assert_eq!(s.lookup("1", "r", &q(Some((5, "arn:k")), 50, None)).0.len(), 10);
+        assert_eq!(
+            s.lookup("1", "r", &q(Some((5, "arn:k")), 50, None)).0.len(),
+            10
+        );
         assert!(s.lookup("2", "r", &q(None, 50, None)).0.is_empty());
     }
 }
@@ -275,15 +337,22 @@ mod tests {
 /// account and region (real time: it protects the service, not the sandbox clock).
 #[derive(Default)]
 pub struct RateLimiter {
-    windows: parking_lot::Mutex<HashMap<(String, String), std::collections::VecDeque<std::time::Instant>>>,
+    windows: parking_lot::Mutex<
+        HashMap<(String, String), std::collections::VecDeque<std::time::Instant>>,
+    >,
 }
 
 impl RateLimiter {
     pub fn admit(&self, account: &str, region: &str, per_second: usize) -> bool {
         let now = std::time::Instant::now();
         let mut w = self.windows.lock();
-        let q = w.entry((account.to_string(), region.to_string())).or_default();
-        while q.front().is_some_and(|t| now.duration_since(*t) >= std::time::Duration::from_secs(1)) {
+        let q = w
+            .entry((account.to_string(), region.to_string()))
+            .or_default();
+        while q
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= std::time::Duration::from_secs(1))
+        {
             q.pop_front();
         }
         if q.len() >= per_second {

@@ -83,20 +83,28 @@ impl Trail {
 /// Whether some trail logs this account's management events in `region` (a multi-region trail
 /// from any home region counts). CloudTrail events reach EventBridge only while this holds.
 pub fn logging_in(sb: &Sandbox, account: &str, region: &str) -> bool {
-    sb.account_regions().into_iter().filter(|(a, _)| a == account).any(|(_, home)| {
-        sb.read::<TrailState, _>(account, &home, |st| {
-            st.trails.values().any(|t| t.logging && (t.home_region == region || t.multi_region))
+    sb.account_regions()
+        .into_iter()
+        .filter(|(a, _)| a == account)
+        .any(|(_, home)| {
+            sb.read::<TrailState, _>(account, &home, |st| {
+                st.trails
+                    .values()
+                    .any(|t| t.logging && (t.home_region == region || t.multi_region))
+            })
         })
-    })
 }
 
 fn valid_trail_name(name: &str) -> bool {
     let b = name.as_bytes();
     (3..=128).contains(&b.len())
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || b"._-".contains(c))
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"._-".contains(c))
         && b[0].is_ascii_alphanumeric()
         && b[b.len() - 1].is_ascii_alphanumeric()
-        && !b.windows(2).any(|w| b"._-".contains(&w[0]) && b"._-".contains(&w[1]))
+        && !b
+            .windows(2)
+            .any(|w| b"._-".contains(&w[0]) && b"._-".contains(&w[1]))
         && !name.split('.').all(|p| p.parse::<u8>().is_ok())
 }
 
@@ -104,9 +112,17 @@ fn trail_not_found(cx: &Call<'_>, name: &str) -> AwsError {
     let arn = if name.starts_with("arn:") {
         name.to_string()
     } else {
-        format!("arn:aws:cloudtrail:{}:{}:trail/{name}", cx.region, cx.account())
+        format!(
+            "arn:aws:cloudtrail:{}:{}:trail/{name}",
+            cx.region,
+            cx.account()
+        )
     };
-    AwsError::new(400, "TrailNotFoundException", format!("Unknown trail: {arn} for the user: {}", cx.account()))
+    AwsError::new(
+        400,
+        "TrailNotFoundException",
+        format!("Unknown trail: {arn} for the user: {}", cx.account()),
+    )
 }
 
 /// A trail's key in its home region's state, from a name or ARN.
@@ -114,12 +130,22 @@ fn trail_key(cx: &Call<'_>, raw: &str) -> Result<(String, String), AwsError> {
     if let Some(rest) = raw.strip_prefix("arn:aws:cloudtrail:") {
         let parts: Vec<&str> = rest.splitn(3, ':').collect();
         match parts.as_slice() {
-            [region, account, res] if *account == cx.account() => match res.strip_prefix("trail/") {
-                Some(name) => Ok((region.to_string(), name.to_string())),
-                None => Err(AwsError::new(400, "InvalidTrailNameException", format!("Invalid trail ARN {raw}"))),
-            },
+            [region, account, res] if *account == cx.account() => {
+                match res.strip_prefix("trail/") {
+                    Some(name) => Ok((region.to_string(), name.to_string())),
+                    None => Err(AwsError::new(
+                        400,
+                        "InvalidTrailNameException",
+                        format!("Invalid trail ARN {raw}"),
+                    )),
+                }
+            }
             [_, _, _] => Err(trail_not_found(cx, raw)),
-            _ => Err(AwsError::new(400, "InvalidTrailNameException", format!("Invalid trail ARN {raw}"))),
+            _ => Err(AwsError::new(
+                400,
+                "InvalidTrailNameException",
+                format!("Invalid trail ARN {raw}"),
+            )),
         }
     } else {
         Ok((cx.region.clone(), raw.to_string()))
@@ -138,7 +164,9 @@ fn encode_token(hash: u64, before: u32) -> String {
 }
 
 fn decode_token(token: &str, hash: u64) -> Result<u32, AwsError> {
-    let bad = || AwsError::new(400, "InvalidNextTokenException", "Invalid NextToken: it is malformed or was issued for a query with different parameters.");
+    let bad = || {
+        AwsError::new(400, "InvalidNextTokenException", "Invalid NextToken: it is malformed or was issued for a query with different parameters.")
+    };
     let raw = crate::util::unb64(token).ok_or_else(bad)?;
     let s = String::from_utf8(raw).map_err(|_| bad())?;
     let parts: Vec<&str> = s.split(':').collect();
@@ -155,7 +183,11 @@ fn lookup_events(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
     }
     let attrs = input.list("LookupAttributes")?;
     if attrs.len() > 1 {
-        return Err(AwsError::new(400, "InvalidLookupAttributesException", "You can specify only one lookup attribute per request."));
+        return Err(AwsError::new(
+            400,
+            "InvalidLookupAttributesException",
+            "You can specify only one lookup attribute per request.",
+        ));
     }
     let attribute = match attrs.first() {
         None => None,
@@ -165,16 +197,30 @@ fn lookup_events(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
                 AwsError::new(
                     400,
                     "InvalidLookupAttributesException",
-                    format!("Invalid AttributeKey '{key}'. Valid keys: {}", ATTRIBUTES.join(", ")),
+                    format!(
+                        "Invalid AttributeKey '{key}'. Valid keys: {}",
+                        ATTRIBUTES.join(", ")
+                    ),
                 )
             })?;
             let value = a.str("AttributeValue")?.ok_or_else(|| {
-                AwsError::new(400, "InvalidLookupAttributesException", format!("AttributeValue is required for AttributeKey {key}."))
+                AwsError::new(
+                    400,
+                    "InvalidLookupAttributesException",
+                    format!("AttributeValue is required for AttributeKey {key}."),
+                )
             })?;
             // AWS counts '_', ' ', ',' and '\n' twice towards the 2000-character limit.
-            let weight: usize = value.chars().map(|c| if "_ ,\n".contains(c) { 2 } else { 1 }).sum();
+            let weight: usize = value
+                .chars()
+                .map(|c| if "_ ,\n".contains(c) { 2 } else { 1 })
+                .sum();
             if value.is_empty() || weight > 2000 {
-                return Err(AwsError::new(400, "InvalidLookupAttributesException", "AttributeValue must be 1 to 2000 characters long."));
+                return Err(AwsError::new(
+                    400,
+                    "InvalidLookupAttributesException",
+                    "AttributeValue must be 1 to 2000 characters long.",
+                ));
             }
             Some((idx, value))
         }
@@ -185,7 +231,11 @@ fn lookup_events(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
     let end = input.time("EndTime")?;
     if let (Some(s), Some(e)) = (start, end) {
         if s > e {
-            return Err(AwsError::new(400, "InvalidTimeRangeException", "StartTime must be before or equal to EndTime."));
+            return Err(AwsError::new(
+                400,
+                "InvalidTimeRangeException",
+                "StartTime must be before or equal to EndTime.",
+            ));
         }
     }
     let floor = now - Duration::days(90);
@@ -193,14 +243,22 @@ fn lookup_events(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
     let end_ms = end.map_or(i64::MAX, to_ms);
     let max = input.int("MaxResults")?.unwrap_or(50);
     if !(1..=50).contains(&max) {
-        return Err(AwsError::new(400, "InvalidMaxResultsException", format!("MaxResults must be between 1 and 50; got {max}.")));
+        return Err(AwsError::new(
+            400,
+            "InvalidMaxResultsException",
+            format!("MaxResults must be between 1 and 50; got {max}."),
+        ));
     }
     match input.str("EventCategory")?.as_deref() {
         None => {}
         // The sandbox has no Insights events.
         Some("insight") => return Ok(Value::obj().with("Events", Value::List(Vec::new()))),
         Some(other) => {
-            return Err(AwsError::new(400, "InvalidEventCategoryException", format!("Invalid EventCategory '{other}'; the only valid value is insight.")))
+            return Err(AwsError::new(
+                400,
+                "InvalidEventCategoryException",
+                format!("Invalid EventCategory '{other}'; the only valid value is insight."),
+            ))
         }
     }
     let hash = query_hash(&attribute, start.map_or(0, to_ms), end.map(to_ms));
@@ -208,7 +266,14 @@ fn lookup_events(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
         Some(t) => Some(decode_token(&t, hash)?),
         None => None,
     };
-    let q = Query { attribute, start_ms, end_ms, now_ms: to_ms(now), max: max as usize, before };
+    let q = Query {
+        attribute,
+        start_ms,
+        end_ms,
+        now_ms: to_ms(now),
+        max: max as usize,
+        before,
+    };
     let (found, next) = sb.events.lookup(cx.account(), &cx.region, &q);
     let events = found
         .iter()
@@ -216,21 +281,31 @@ fn lookup_events(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
             let resources = e
                 .resources
                 .iter()
-                .map(|(t, n)| Value::obj().with("ResourceType", &**t).with("ResourceName", &**n))
+                .map(|(t, n)| {
+                    Value::obj()
+                        .with("ResourceType", &**t)
+                        .with("ResourceName", &**n)
+                })
                 .collect();
             Value::obj()
                 .with("EventId", &*e.event_id)
                 .with("EventName", &*e.event_name)
                 .with("ReadOnly", if e.read_only { "true" } else { "false" })
                 .with("AccessKeyId", &*e.access_key_id)
-                .with("EventTime", OffsetDateTime::from_unix_timestamp_nanos(i128::from(e.time_ms) * 1_000_000).unwrap_or(now))
+                .with(
+                    "EventTime",
+                    OffsetDateTime::from_unix_timestamp_nanos(i128::from(e.time_ms) * 1_000_000)
+                        .unwrap_or(now),
+                )
                 .with("EventSource", &*e.event_source)
                 .with("Username", &*e.username)
                 .with("Resources", Value::List(resources))
                 .with("CloudTrailEvent", &*e.record)
         })
         .collect();
-    Ok(Value::obj().with("Events", Value::List(events)).with("NextToken", next.map(|b| encode_token(hash, b))))
+    Ok(Value::obj()
+        .with("Events", Value::List(events))
+        .with("NextToken", next.map(|b| encode_token(hash, b))))
 }
 
 impl Service for CloudTrail {
@@ -280,7 +355,10 @@ impl Service for CloudTrail {
                     stop_logging: None,
                     tags,
                 };
-                cx.resources.push(TrailResource { arn: trail.arn.clone(), resource_type: "AWS::CloudTrail::Trail".into() });
+                cx.resources.push(TrailResource {
+                    arn: trail.arn.clone(),
+                    resource_type: "AWS::CloudTrail::Trail".into(),
+                });
                 let region = cx.region.clone();
                 sb.write::<TrailState, _>(&account, &region, |st| {
                     if st.trails.contains_key(&name) {
@@ -297,7 +375,8 @@ impl Service for CloudTrail {
             }
             "DescribeTrails" | "ListTrails" => {
                 let names = input.str_list("trailNameList")?;
-                let shadows = input.bool("includeShadowTrails")?.unwrap_or(true) || op == "ListTrails";
+                let shadows =
+                    input.bool("includeShadowTrails")?.unwrap_or(true) || op == "ListTrails";
                 let mut out = Vec::new();
                 for (a, home) in sb.account_regions() {
                     if a != account {
@@ -307,7 +386,8 @@ impl Service for CloudTrail {
                     sb.read::<TrailState, _>(&account, &home, |st| {
                         for t in st.trails.values() {
                             let visible = here || (shadows && t.multi_region);
-                            let named = names.is_empty() || names.iter().any(|n| n == &t.name || n == &t.arn);
+                            let named = names.is_empty()
+                                || names.iter().any(|n| n == &t.name || n == &t.arn);
                             if visible && named {
                                 out.push(if op == "ListTrails" {
                                     Value::obj()
@@ -321,7 +401,11 @@ impl Service for CloudTrail {
                         }
                     });
                 }
-                let member = if op == "ListTrails" { "Trails" } else { "trailList" };
+                let member = if op == "ListTrails" {
+                    "Trails"
+                } else {
+                    "trailList"
+                };
                 Ok(Value::obj().with(member, Value::List(out)))
             }
             "GetTrail" | "GetTrailStatus" | "StartLogging" | "StopLogging" | "DeleteTrail" => {
@@ -335,7 +419,10 @@ impl Service for CloudTrail {
                         .ok_or_else(|| trail_not_found(cx, &raw))
                 } else {
                     sb.write::<TrailState, _>(&account, &home, |st| {
-                        let t = st.trails.get_mut(&name).ok_or_else(|| trail_not_found(cx, &raw))?;
+                        let t = st
+                            .trails
+                            .get_mut(&name)
+                            .ok_or_else(|| trail_not_found(cx, &raw))?;
                         match op {
                             "StartLogging" => {
                                 t.logging = true;
@@ -355,7 +442,10 @@ impl Service for CloudTrail {
                     })
                 };
                 let (t, _) = result?;
-                cx.resources.push(TrailResource { arn: t.arn.clone(), resource_type: "AWS::CloudTrail::Trail".into() });
+                cx.resources.push(TrailResource {
+                    arn: t.arn.clone(),
+                    resource_type: "AWS::CloudTrail::Trail".into(),
+                });
                 match op {
                     "GetTrail" => Ok(Value::obj().with("Trail", t.describe())),
                     "GetTrailStatus" => {
@@ -395,7 +485,10 @@ mod tests {
         let t = encode_token(h, 42);
         assert_eq!(decode_token(&t, h).unwrap(), 42);
         let other = query_hash(&Some((3, "alice".into())), 0, None);
-        assert_eq!(decode_token(&t, other).unwrap_err().code, "InvalidNextTokenException");
+        assert_eq!(
+            decode_token(&t, other).unwrap_err().code,
+            "InvalidNextTokenException"
+        );
         assert!(decode_token("!!!", h).is_err());
     }
 }

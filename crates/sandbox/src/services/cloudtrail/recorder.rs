@@ -15,9 +15,13 @@ fn response_elements(v: &Value) -> J {
         match v {
             Value::Blob(_) => None,
             Value::Struct(f) | Value::Map(f) => Some(J::Object(
-                f.iter().filter_map(|(k, v)| strip(v).map(|j| (k.clone(), j))).collect(),
+                f.iter()
+                    .filter_map(|(k, v)| strip(v).map(|j| (k.clone(), j)))
+                    .collect(),
             )),
-            Value::List(l) | Value::NamedList(_, l) | Value::FlatList(l) => Some(J::Array(l.iter().filter_map(strip).collect())),
+            Value::List(l) | Value::NamedList(_, l) | Value::FlatList(l) => {
+                Some(J::Array(l.iter().filter_map(strip).collect()))
+            }
             other => Some(other.to_json()),
         }
     }
@@ -45,7 +49,10 @@ pub fn record(
         other => other,
     };
     let response = match (result, read_only) {
-        (Ok(v), false) => cx.response_elements.clone().unwrap_or_else(|| response_elements(v)),
+        (Ok(v), false) => cx
+            .response_elements
+            .clone()
+            .unwrap_or_else(|| response_elements(v)),
         _ => J::Null,
     };
     let account = cx.account().to_string();
@@ -56,12 +63,17 @@ pub fn record(
         username: cx.caller.username(),
         access_key_id: cx.caller.access_key_id.clone(),
         read_only,
-        resources: cx.resources.iter().map(|r| (r.resource_type.clone(), r.arn.clone())).collect(),
+        resources: cx
+            .resources
+            .iter()
+            .map(|r| (r.resource_type.clone(), r.arn.clone()))
+            .collect(),
     };
     let delay_ms = sb.config.cloudtrail_delay.whole_milliseconds() as i64;
     let mut rendered: Option<(J, String)> = None;
     let render = |time_ms: i64| {
-        let time = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(time_ms) * 1_000_000).unwrap_or(cx.now);
+        let time = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(time_ms) * 1_000_000)
+            .unwrap_or(cx.now);
         let mut r = Map::new();
         r.insert("eventVersion".into(), json!("1.11"));
         r.insert("userIdentity".into(), cx.caller.user_identity());
@@ -104,7 +116,10 @@ pub fn record(
         let ms = ms - ms.rem_euclid(1000);
         (ms, ms + delay_ms)
     };
-    sb.events.append(&account, &cx.region, new, stamp, render, |line| sb.persist_event(line));
+    sb.events
+        .append(&account, &cx.region, new, stamp, render, |line| {
+            sb.persist_event(line)
+        });
 
     // CloudTrail hands management events to EventBridge only while a trail is logging.
     if let Some((record, _)) = rendered {

@@ -31,7 +31,13 @@ fn context_aad(key_id: &str, context: &[(String, String)]) -> Vec<u8> {
 }
 
 /// Encrypt `plaintext` under `material` (a 256-bit key) for key `key_id`.
-pub fn seal(key_id: &str, version: u8, material: &[u8], plaintext: &[u8], context: &[(String, String)]) -> Option<Vec<u8>> {
+pub fn seal(
+    key_id: &str,
+    version: u8,
+    material: &[u8],
+    plaintext: &[u8],
+    context: &[(String, String)],
+) -> Option<Vec<u8>> {
     if key_id.len() != KEY_ID_LEN {
         return None;
     }
@@ -39,7 +45,15 @@ pub fn seal(key_id: &str, version: u8, material: &[u8], plaintext: &[u8], contex
     let mut nonce = [0u8; NONCE_LEN];
     rand::thread_rng().fill_bytes(&mut nonce);
     let aad = context_aad(key_id, context);
-    let ct = cipher.encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: &aad }).ok()?;
+    let ct = cipher
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: plaintext,
+                aad: &aad,
+            },
+        )
+        .ok()?;
     let mut out = Vec::with_capacity(4 + KEY_ID_LEN + 1 + NONCE_LEN + ct.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(key_id.as_bytes());
@@ -54,17 +68,27 @@ pub fn blob_key(blob: &[u8]) -> Option<(String, u8)> {
     if blob.len() < 4 + KEY_ID_LEN + 1 + NONCE_LEN + 16 || &blob[..4] != MAGIC {
         return None;
     }
-    let id = std::str::from_utf8(&blob[4..4 + KEY_ID_LEN]).ok()?.to_string();
+    let id = std::str::from_utf8(&blob[4..4 + KEY_ID_LEN])
+        .ok()?
+        .to_string();
     Some((id, blob[4 + KEY_ID_LEN]))
 }
 
-pub fn open(key_id: &str, material: &[u8], blob: &[u8], context: &[(String, String)]) -> Option<Zeroizing<Vec<u8>>> {
+pub fn open(
+    key_id: &str,
+    material: &[u8],
+    blob: &[u8],
+    context: &[(String, String)],
+) -> Option<Zeroizing<Vec<u8>>> {
     let start = 4 + KEY_ID_LEN + 1;
     let nonce = blob.get(start..start + NONCE_LEN)?;
     let ct = blob.get(start + NONCE_LEN..)?;
     let cipher = Aes256Gcm::new_from_slice(material).ok()?;
     let aad = context_aad(key_id, context);
-    cipher.decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: &aad }).ok().map(Zeroizing::new)
+    cipher
+        .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: &aad })
+        .ok()
+        .map(Zeroizing::new)
 }
 
 pub fn random_bytes(n: usize) -> Zeroizing<Vec<u8>> {
@@ -82,8 +106,14 @@ pub fn fingerprint(material: &[u8]) -> String {
 pub fn wrapping_key(bits: usize) -> Result<(Zeroizing<Vec<u8>>, Vec<u8>), String> {
     let key = RsaPrivateKey::new(&mut rand::thread_rng(), bits).map_err(|e| e.to_string())?;
     let private = key.to_pkcs8_der().map_err(|e| e.to_string())?;
-    let public = key.to_public_key().to_public_key_der().map_err(|e| e.to_string())?;
-    Ok((Zeroizing::new(private.as_bytes().to_vec()), public.as_bytes().to_vec()))
+    let public = key
+        .to_public_key()
+        .to_public_key_der()
+        .map_err(|e| e.to_string())?;
+    Ok((
+        Zeroizing::new(private.as_bytes().to_vec()),
+        public.as_bytes().to_vec(),
+    ))
 }
 
 /// Unwrap imported key material with the wrapping key's private half.
@@ -125,8 +155,19 @@ mod tests {
         let (private, public) = wrapping_key(2048).unwrap();
         let public = rsa::RsaPublicKey::from_public_key_der(&public).unwrap();
         let material = [7u8; 32];
-        let wrapped = public.encrypt(&mut rand::thread_rng(), Oaep::new::<sha2::Sha256>(), &material).unwrap();
-        assert_eq!(unwrap(&private, "RSAES_OAEP_SHA_256", &wrapped).unwrap().as_slice(), &material);
+        let wrapped = public
+            .encrypt(
+                &mut rand::thread_rng(),
+                Oaep::new::<sha2::Sha256>(),
+                &material,
+            )
+            .unwrap();
+        assert_eq!(
+            unwrap(&private, "RSAES_OAEP_SHA_256", &wrapped)
+                .unwrap()
+                .as_slice(),
+            &material
+        );
         assert!(unwrap(&private, "RSAES_OAEP_SHA_1", &wrapped).is_none());
     }
 }

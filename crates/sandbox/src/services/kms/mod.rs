@@ -143,13 +143,18 @@ impl Key {
             .with("DeletionDate", self.deletion_date)
             .with("PendingDeletionWindowInDays", self.pending_window_days);
         if self.origin == "EXTERNAL" && self.material(now).is_some() {
-            v = v.with("ValidTo", self.valid_to).with("ExpirationModel", self.expiration_model.clone());
+            v = v
+                .with("ValidTo", self.valid_to)
+                .with("ExpirationModel", self.expiration_model.clone());
         }
         v.with("Origin", self.origin.clone())
             .with("KeyManager", self.manager.clone())
             .with("CustomerMasterKeySpec", "SYMMETRIC_DEFAULT")
             .with("KeySpec", "SYMMETRIC_DEFAULT")
-            .with("EncryptionAlgorithms", Value::List(vec!["SYMMETRIC_DEFAULT".into()]))
+            .with(
+                "EncryptionAlgorithms",
+                Value::List(vec!["SYMMETRIC_DEFAULT".into()]),
+            )
             .with("MultiRegion", false)
             .with("CurrentKeyMaterialId", self.imported_fingerprint.clone())
     }
@@ -157,7 +162,11 @@ impl Key {
     fn not_usable(&self, now: OffsetDateTime) -> Option<AwsError> {
         match self.state(now) {
             "Enabled" => None,
-            "Disabled" => Some(AwsError::new(400, "DisabledException", format!("{} is disabled.", self.arn))),
+            "Disabled" => Some(AwsError::new(
+                400,
+                "DisabledException",
+                format!("{} is disabled.", self.arn),
+            )),
             "PendingDeletion" => Some(invalid_state(&self.arn, "pending deletion")),
             _ => Some(invalid_state(&self.arn, "pending import")),
         }
@@ -169,7 +178,11 @@ fn invalid_state(arn: &str, what: &str) -> AwsError {
 }
 
 fn not_found_key(arn: &str) -> AwsError {
-    AwsError::new(400, "NotFoundException", format!("Key '{arn}' does not exist"))
+    AwsError::new(
+        400,
+        "NotFoundException",
+        format!("Key '{arn}' does not exist"),
+    )
 }
 
 fn unsupported(message: String) -> AwsError {
@@ -189,7 +202,12 @@ fn alias_arn(cx: &Call<'_>, name: &str) -> String {
 fn accepts_alias(op: &str) -> bool {
     matches!(
         op,
-        "DescribeKey" | "Encrypt" | "Decrypt" | "GenerateDataKey" | "GenerateDataKeyWithoutPlaintext" | "ReEncrypt"
+        "DescribeKey"
+            | "Encrypt"
+            | "Decrypt"
+            | "GenerateDataKey"
+            | "GenerateDataKeyWithoutPlaintext"
+            | "ReEncrypt"
     )
 }
 
@@ -199,11 +217,19 @@ fn resolve(cx: &Call<'_>, st: &KmsState, raw: &str, allow_alias: bool) -> Result
     let (resource, arn_form) = if let Some(rest) = raw.strip_prefix("arn:") {
         let parts: Vec<&str> = rest.splitn(5, ':').collect();
         if parts.len() != 5 || parts[1] != "kms" {
-            return Err(AwsError::new(400, "InvalidArnException", format!("Invalid arn {raw}")));
+            return Err(AwsError::new(
+                400,
+                "InvalidArnException",
+                format!("Invalid arn {raw}"),
+            ));
         }
         if parts[2] != cx.region || parts[3] != cx.account() {
             return Err(if parts[4].starts_with("alias/") {
-                AwsError::new(400, "NotFoundException", format!("Alias {raw} is not found."))
+                AwsError::new(
+                    400,
+                    "NotFoundException",
+                    format!("Alias {raw} is not found."),
+                )
             } else {
                 not_found_key(raw)
             });
@@ -216,13 +242,19 @@ fn resolve(cx: &Call<'_>, st: &KmsState, raw: &str, allow_alias: bool) -> Result
         if !allow_alias {
             return Err(invalid());
         }
-        let alias = st
-            .aliases
-            .get(&resource)
-            .ok_or_else(|| AwsError::new(400, "NotFoundException", format!("Alias {} is not found.", alias_arn(cx, &resource))))?;
+        let alias = st.aliases.get(&resource).ok_or_else(|| {
+            AwsError::new(
+                400,
+                "NotFoundException",
+                format!("Alias {} is not found.", alias_arn(cx, &resource)),
+            )
+        })?;
         return Ok(alias.target.clone());
     }
-    let id = resource.strip_prefix("key/").filter(|_| arn_form).unwrap_or(&resource);
+    let id = resource
+        .strip_prefix("key/")
+        .filter(|_| arn_form)
+        .unwrap_or(&resource);
     if st.keys.contains_key(id) {
         Ok(id.to_string())
     } else {
@@ -231,17 +263,35 @@ fn resolve(cx: &Call<'_>, st: &KmsState, raw: &str, allow_alias: bool) -> Result
 }
 
 /// Find the key a request names, recording it as the call's CloudTrail resource.
-fn key<'s>(cx: &mut Call<'_>, st: &'s KmsState, op: &str, input: &Input) -> Result<&'s Key, AwsError> {
+fn key<'s>(
+    cx: &mut Call<'_>,
+    st: &'s KmsState,
+    op: &str,
+    input: &Input,
+) -> Result<&'s Key, AwsError> {
     let raw = input.req_str("KeyId")?;
     let id = resolve(cx, st, &raw, accepts_alias(op))?;
-    let key = st.keys.get(&id).ok_or_else(|| not_found_key(&key_arn(cx, &id)))?;
-    cx.resources.push(TrailResource { arn: key.arn.clone(), resource_type: "AWS::KMS::Key".into() });
+    let key = st
+        .keys
+        .get(&id)
+        .ok_or_else(|| not_found_key(&key_arn(cx, &id)))?;
+    cx.resources.push(TrailResource {
+        arn: key.arn.clone(),
+        resource_type: "AWS::KMS::Key".into(),
+    });
     Ok(key)
 }
 
-fn key_mut<'s>(cx: &mut Call<'_>, st: &'s mut KmsState, op: &str, input: &Input) -> Result<&'s mut Key, AwsError> {
+fn key_mut<'s>(
+    cx: &mut Call<'_>,
+    st: &'s mut KmsState,
+    op: &str,
+    input: &Input,
+) -> Result<&'s mut Key, AwsError> {
     let id = key(cx, st, op, input)?.id.clone();
-    st.keys.get_mut(&id).ok_or_else(|| AwsError::internal("key vanished"))
+    st.keys
+        .get_mut(&id)
+        .ok_or_else(|| AwsError::internal("key vanished"))
 }
 
 fn context(input: &Input) -> Result<Vec<(String, String)>, AwsError> {
@@ -275,7 +325,15 @@ fn default_policy(account: &str) -> String {
 }
 
 fn tags_value(tags: &BTreeMap<String, String>) -> Value {
-    Value::List(tags.iter().map(|(k, v)| Value::obj().with("TagKey", k.clone()).with("TagValue", v.clone())).collect())
+    Value::List(
+        tags.iter()
+            .map(|(k, v)| {
+                Value::obj()
+                    .with("TagKey", k.clone())
+                    .with("TagValue", v.clone())
+            })
+            .collect(),
+    )
 }
 
 fn parse_tags(input: &Input) -> Result<Vec<(String, String)>, AwsError> {
@@ -284,10 +342,18 @@ fn parse_tags(input: &Input) -> Result<Vec<(String, String)>, AwsError> {
         let k = t.req_str("TagKey")?;
         let v = t.str("TagValue")?.unwrap_or_default();
         if k.is_empty() || k.len() > 128 || v.len() > 256 {
-            return Err(AwsError::new(400, "TagException", format!("Tag key must be 1-128 and value 0-256 characters: '{k}'")));
+            return Err(AwsError::new(
+                400,
+                "TagException",
+                format!("Tag key must be 1-128 and value 0-256 characters: '{k}'"),
+            ));
         }
         if k.starts_with("aws:") {
-            return Err(AwsError::new(400, "TagException", "Tags beginning with aws: are reserved"));
+            return Err(AwsError::new(
+                400,
+                "TagException",
+                "Tags beginning with aws: are reserved",
+            ));
         }
         out.push((k, v));
     }
@@ -298,7 +364,11 @@ fn parse_tags(input: &Input) -> Result<Vec<(String, String)>, AwsError> {
 fn page<T: Clone>(input: &Input, items: &[T]) -> Result<(Vec<T>, Option<String>), AwsError> {
     let limit = input.int("Limit")?.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
-        return Err(AwsError::bad_value("Limit", &limit.to_string(), "Member must have value between 1 and 1000"));
+        return Err(AwsError::bad_value(
+            "Limit",
+            &limit.to_string(),
+            "Member must have value between 1 and 1000",
+        ));
     }
     let start = match input.str("Marker")? {
         None => 0,
@@ -329,18 +399,38 @@ impl Service for Kms {
         Protocol::AwsJson11
     }
     fn read_only(&self, op: &str) -> bool {
-        ["Describe", "Get", "List", "Encrypt", "Decrypt", "GenerateDataKey", "GenerateRandom", "ReEncrypt"]
-            .iter()
-            .any(|p| op.starts_with(p))
+        [
+            "Describe",
+            "Get",
+            "List",
+            "Encrypt",
+            "Decrypt",
+            "GenerateDataKey",
+            "GenerateRandom",
+            "ReEncrypt",
+        ]
+        .iter()
+        .any(|p| op.starts_with(p))
     }
     fn request_parameters(&self, _op: &str, input: &Input) -> J {
         let raw = input.to_json();
-        let mut out = camel_case_keys(&raw, &["Plaintext", "CiphertextBlob", "EncryptedKeyMaterial", "ImportToken"]);
+        let mut out = camel_case_keys(
+            &raw,
+            &[
+                "Plaintext",
+                "CiphertextBlob",
+                "EncryptedKeyMaterial",
+                "ImportToken",
+            ],
+        );
         // An encryption context is a map of the caller's own keys: CloudTrail logs it verbatim.
         for (member, logged) in [
             ("EncryptionContext", "encryptionContext"),
             ("SourceEncryptionContext", "sourceEncryptionContext"),
-            ("DestinationEncryptionContext", "destinationEncryptionContext"),
+            (
+                "DestinationEncryptionContext",
+                "destinationEncryptionContext",
+            ),
         ] {
             if let (Some(v), J::Object(m)) = (raw.get(member), &mut out) {
                 m.insert(logged.to_string(), v.clone());
@@ -355,14 +445,37 @@ impl Service for Kms {
         let region = cx.region.clone();
         match op {
             "GetParametersForImport" => get_parameters_for_import(cx, input),
-            "CreateKey" | "CreateAlias" | "UpdateAlias" | "DeleteAlias" | "EnableKey" | "DisableKey"
-            | "ScheduleKeyDeletion" | "CancelKeyDeletion" | "ImportKeyMaterial" | "DeleteImportedKeyMaterial"
-            | "TagResource" | "UntagResource" | "EnableKeyRotation" | "DisableKeyRotation" | "PutKeyPolicy" => {
+            "CreateKey"
+            | "CreateAlias"
+            | "UpdateAlias"
+            | "DeleteAlias"
+            | "EnableKey"
+            | "DisableKey"
+            | "ScheduleKeyDeletion"
+            | "CancelKeyDeletion"
+            | "ImportKeyMaterial"
+            | "DeleteImportedKeyMaterial"
+            | "TagResource"
+            | "UntagResource"
+            | "EnableKeyRotation"
+            | "DisableKeyRotation"
+            | "PutKeyPolicy" => {
                 sb.write::<KmsState, _>(&account, &region, |st| write_op(cx, st, op, input))
             }
-            "DescribeKey" | "ListKeys" | "ListAliases" | "Encrypt" | "Decrypt" | "GenerateDataKey"
-            | "GenerateDataKeyWithoutPlaintext" | "GenerateRandom" | "ListResourceTags" | "GetKeyRotationStatus"
-            | "GetKeyPolicy" | "ListKeyPolicies" => sb.read::<KmsState, _>(&account, &region, |st| read_op(cx, st, op, input)),
+            "DescribeKey"
+            | "ListKeys"
+            | "ListAliases"
+            | "Encrypt"
+            | "Decrypt"
+            | "GenerateDataKey"
+            | "GenerateDataKeyWithoutPlaintext"
+            | "GenerateRandom"
+            | "ListResourceTags"
+            | "GetKeyRotationStatus"
+            | "GetKeyPolicy"
+            | "ListKeyPolicies" => {
+                sb.read::<KmsState, _>(&account, &region, |st| read_op(cx, st, op, input))
+            }
             _ => Err(cx.unknown(op)),
         }
     }
@@ -379,15 +492,29 @@ fn read_op(cx: &mut Call<'_>, st: &KmsState, op: &str, input: &Input) -> Result<
             let mut keys: Vec<&Key> = st.keys.values().collect();
             keys.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
             let (items, next) = page(input, &keys)?;
-            let list = items.iter().map(|k| Value::obj().with("KeyId", k.id.clone()).with("KeyArn", k.arn.clone())).collect();
-            Ok(with_page(Value::obj().with("Keys", Value::List(list)), next))
+            let list = items
+                .iter()
+                .map(|k| {
+                    Value::obj()
+                        .with("KeyId", k.id.clone())
+                        .with("KeyArn", k.arn.clone())
+                })
+                .collect();
+            Ok(with_page(
+                Value::obj().with("Keys", Value::List(list)),
+                next,
+            ))
         }
         "ListAliases" => {
             let filter = match input.str("KeyId")? {
                 Some(raw) => Some(resolve(cx, st, &raw, false)?),
                 None => None,
             };
-            let aliases: Vec<&Alias> = st.aliases.values().filter(|a| filter.as_ref().is_none_or(|f| &a.target == f)).collect();
+            let aliases: Vec<&Alias> = st
+                .aliases
+                .values()
+                .filter(|a| filter.as_ref().is_none_or(|f| &a.target == f))
+                .collect();
             let (items, next) = page(input, &aliases)?;
             let list = items
                 .iter()
@@ -400,12 +527,17 @@ fn read_op(cx: &mut Call<'_>, st: &KmsState, op: &str, input: &Input) -> Result<
                         .with("LastUpdatedDate", a.updated)
                 })
                 .collect();
-            Ok(with_page(Value::obj().with("Aliases", Value::List(list)), next))
+            Ok(with_page(
+                Value::obj().with("Aliases", Value::List(list)),
+                next,
+            ))
         }
         "Encrypt" => {
             check_algorithm(input)?;
             let k = key(cx, st, op, input)?;
-            let plaintext = input.blob("Plaintext")?.ok_or_else(|| AwsError::missing("Plaintext"))?;
+            let plaintext = input
+                .blob("Plaintext")?
+                .ok_or_else(|| AwsError::missing("Plaintext"))?;
             if plaintext.is_empty() || plaintext.len() > 4096 {
                 return Err(AwsError::validation(
                     "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length between 1 and 4096",
@@ -430,7 +562,9 @@ fn read_op(cx: &mut Call<'_>, st: &KmsState, op: &str, input: &Input) -> Result<
         }
         "Decrypt" => {
             check_algorithm(input)?;
-            let blob = input.blob("CiphertextBlob")?.ok_or_else(|| AwsError::missing("CiphertextBlob"))?;
+            let blob = input
+                .blob("CiphertextBlob")?
+                .ok_or_else(|| AwsError::missing("CiphertextBlob"))?;
             let bad = || AwsError::new(400, "InvalidCiphertextException", "");
             let (id, version) = crypto::blob_key(&blob).ok_or_else(bad)?;
             if let Some(raw) = input.str("KeyId")? {
@@ -444,7 +578,10 @@ fn read_op(cx: &mut Call<'_>, st: &KmsState, op: &str, input: &Input) -> Result<
                 }
             }
             let k = st.keys.get(&id).ok_or_else(bad)?;
-            cx.resources.push(TrailResource { arn: k.arn.clone(), resource_type: "AWS::KMS::Key".into() });
+            cx.resources.push(TrailResource {
+                arn: k.arn.clone(),
+                resource_type: "AWS::KMS::Key".into(),
+            });
             if let Some(e) = k.not_usable(now) {
                 return Err(e);
             }
@@ -454,7 +591,8 @@ fn read_op(cx: &mut Call<'_>, st: &KmsState, op: &str, input: &Input) -> Result<
                 k.materials.get(usize::from(version)).and_then(|m| unb64(m))
             }
             .ok_or_else(bad)?;
-            let plaintext = crypto::open(&id, &material, &blob, &context(input)?).ok_or_else(bad)?;
+            let plaintext =
+                crypto::open(&id, &material, &blob, &context(input)?).ok_or_else(bad)?;
             Ok(Value::obj()
                 .with("KeyId", k.arn.clone())
                 .with("Plaintext", Value::Blob(plaintext.to_vec()))
@@ -463,20 +601,33 @@ fn read_op(cx: &mut Call<'_>, st: &KmsState, op: &str, input: &Input) -> Result<
         "GenerateRandom" => {
             let n = input.int("NumberOfBytes")?.unwrap_or(32);
             if !(1..=1024).contains(&n) {
-                return Err(AwsError::bad_value("NumberOfBytes", &n.to_string(), "Member must have value between 1 and 1024"));
+                return Err(AwsError::bad_value(
+                    "NumberOfBytes",
+                    &n.to_string(),
+                    "Member must have value between 1 and 1024",
+                ));
             }
-            Ok(Value::obj().with("Plaintext", Value::Blob(crypto::random_bytes(n as usize).to_vec())))
+            Ok(Value::obj().with(
+                "Plaintext",
+                Value::Blob(crypto::random_bytes(n as usize).to_vec()),
+            ))
         }
         "ListResourceTags" => {
             let k = key(cx, st, op, input)?;
-            Ok(Value::obj().with("Tags", tags_value(&k.tags)).with("Truncated", false))
+            Ok(Value::obj()
+                .with("Tags", tags_value(&k.tags))
+                .with("Truncated", false))
         }
         "GetKeyRotationStatus" => {
             let k = key(cx, st, op, input)?;
             let enabled = k.rotation_period_days.is_some();
-            let mut v = Value::obj().with("KeyRotationEnabled", enabled).with("KeyId", k.arn.clone());
+            let mut v = Value::obj()
+                .with("KeyRotationEnabled", enabled)
+                .with("KeyId", k.arn.clone());
             if let Some(days) = k.rotation_period_days {
-                v = v.with("RotationPeriodInDays", days).with("NextRotationDate", now + Duration::days(days));
+                v = v
+                    .with("RotationPeriodInDays", days)
+                    .with("NextRotationDate", now + Duration::days(days));
             }
             Ok(v)
         }
@@ -484,13 +635,21 @@ fn read_op(cx: &mut Call<'_>, st: &KmsState, op: &str, input: &Input) -> Result<
             let k = key(cx, st, op, input)?;
             let name = input.str("PolicyName")?.unwrap_or_else(|| "default".into());
             if name != "default" {
-                return Err(AwsError::new(400, "NotFoundException", format!("Policy {name} does not exist on key {}", k.arn)));
+                return Err(AwsError::new(
+                    400,
+                    "NotFoundException",
+                    format!("Policy {name} does not exist on key {}", k.arn),
+                ));
             }
-            Ok(Value::obj().with("Policy", k.policy.clone()).with("PolicyName", "default"))
+            Ok(Value::obj()
+                .with("Policy", k.policy.clone())
+                .with("PolicyName", "default"))
         }
         "ListKeyPolicies" => {
             key(cx, st, op, input)?;
-            Ok(Value::obj().with("PolicyNames", Value::List(vec!["default".into()])).with("Truncated", false))
+            Ok(Value::obj()
+                .with("PolicyNames", Value::List(vec!["default".into()]))
+                .with("Truncated", false))
         }
         _ => Err(cx.unknown(op)),
     }
@@ -498,30 +657,57 @@ fn read_op(cx: &mut Call<'_>, st: &KmsState, op: &str, input: &Input) -> Result<
 
 fn data_key_len(input: &Input) -> Result<usize, AwsError> {
     match (input.str("KeySpec")?, input.int("NumberOfBytes")?) {
-        (Some(_), Some(_)) => Err(AwsError::validation("Please specify either number of bytes or key spec, not both.")),
-        (None, None) => Err(AwsError::validation("Please specify either number of bytes or key spec.")),
+        (Some(_), Some(_)) => Err(AwsError::validation(
+            "Please specify either number of bytes or key spec, not both.",
+        )),
+        (None, None) => Err(AwsError::validation(
+            "Please specify either number of bytes or key spec.",
+        )),
         (Some(spec), None) => match spec.as_str() {
             "AES_256" => Ok(32),
             "AES_128" => Ok(16),
-            other => Err(AwsError::bad_value("KeySpec", other, "Member must satisfy enum value set: [AES_256, AES_128]")),
+            other => Err(AwsError::bad_value(
+                "KeySpec",
+                other,
+                "Member must satisfy enum value set: [AES_256, AES_128]",
+            )),
         },
         (None, Some(n)) if (1..=1024).contains(&n) => Ok(n as usize),
-        (None, Some(n)) => Err(AwsError::bad_value("NumberOfBytes", &n.to_string(), "Member must have value between 1 and 1024")),
+        (None, Some(n)) => Err(AwsError::bad_value(
+            "NumberOfBytes",
+            &n.to_string(),
+            "Member must have value between 1 and 1024",
+        )),
     }
 }
 
-fn seal_with(k: &Key, now: OffsetDateTime, plaintext: &[u8], ctx: &[(String, String)]) -> Result<Vec<u8>, AwsError> {
+fn seal_with(
+    k: &Key,
+    now: OffsetDateTime,
+    plaintext: &[u8],
+    ctx: &[(String, String)],
+) -> Result<Vec<u8>, AwsError> {
     if let Some(e) = k.not_usable(now) {
         return Err(e);
     }
-    let material = k.material(now).ok_or_else(|| invalid_state(&k.arn, "pending import"))?;
-    let version = if k.origin == "EXTERNAL" { 0 } else { k.materials.len().saturating_sub(1) };
-    let version = u8::try_from(version).map_err(|_| AwsError::internal("too many key material versions"))?;
-    crypto::seal(&k.id, version, &material, plaintext, ctx).ok_or_else(|| AwsError::internal("encryption failed"))
+    let material = k
+        .material(now)
+        .ok_or_else(|| invalid_state(&k.arn, "pending import"))?;
+    let version = if k.origin == "EXTERNAL" {
+        0
+    } else {
+        k.materials.len().saturating_sub(1)
+    };
+    let version =
+        u8::try_from(version).map_err(|_| AwsError::internal("too many key material versions"))?;
+    crypto::seal(&k.id, version, &material, plaintext, ctx)
+        .ok_or_else(|| AwsError::internal("encryption failed"))
 }
 
 fn check_alias_name(name: &str) -> Result<(), AwsError> {
-    let valid_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c));
+    let valid_chars = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c));
     if !name.starts_with("alias/") || name.len() <= 6 || name.len() > 256 || !valid_chars {
         return Err(AwsError::new(
             400,
@@ -530,20 +716,38 @@ fn check_alias_name(name: &str) -> Result<(), AwsError> {
         ));
     }
     if name.starts_with("alias/aws/") {
-        return Err(AwsError::new(400, "InvalidAliasNameException", "Alias names beginning with 'alias/aws/' are reserved for AWS managed keys."));
+        return Err(AwsError::new(
+            400,
+            "InvalidAliasNameException",
+            "Alias names beginning with 'alias/aws/' are reserved for AWS managed keys.",
+        ));
     }
     Ok(())
 }
 
-fn customer_key<'s>(cx: &mut Call<'_>, st: &'s mut KmsState, op: &str, input: &Input) -> Result<&'s mut Key, AwsError> {
+fn customer_key<'s>(
+    cx: &mut Call<'_>,
+    st: &'s mut KmsState,
+    op: &str,
+    input: &Input,
+) -> Result<&'s mut Key, AwsError> {
     let k = key_mut(cx, st, op, input)?;
     if k.manager == "AWS" {
-        return Err(AwsError::new(400, "AccessDeniedException", format!("{op} is not allowed on AWS managed key {}.", k.arn)));
+        return Err(AwsError::new(
+            400,
+            "AccessDeniedException",
+            format!("{op} is not allowed on AWS managed key {}.", k.arn),
+        ));
     }
     Ok(k)
 }
 
-fn write_op(cx: &mut Call<'_>, st: &mut KmsState, op: &str, input: &Input) -> Result<Value, AwsError> {
+fn write_op(
+    cx: &mut Call<'_>,
+    st: &mut KmsState,
+    op: &str,
+    input: &Input,
+) -> Result<Value, AwsError> {
     let now = cx.now;
     match op {
         "CreateKey" => {
@@ -560,7 +764,9 @@ fn write_op(cx: &mut Call<'_>, st: &mut KmsState, op: &str, input: &Input) -> Re
             for member in ["KeySpec", "CustomerMasterKeySpec"] {
                 if let Some(spec) = input.str(member)? {
                     if spec != "SYMMETRIC_DEFAULT" {
-                        return Err(unsupported(format!("{member} {spec}: the sandbox supports SYMMETRIC_DEFAULT keys only.")));
+                        return Err(unsupported(format!(
+                            "{member} {spec}: the sandbox supports SYMMETRIC_DEFAULT keys only."
+                        )));
                     }
                 }
             }
@@ -570,7 +776,9 @@ fn write_op(cx: &mut Call<'_>, st: &mut KmsState, op: &str, input: &Input) -> Re
                 }
             }
             if input.bool("MultiRegion")? == Some(true) {
-                return Err(unsupported("Multi-Region keys are not supported by the sandbox.".into()));
+                return Err(unsupported(
+                    "Multi-Region keys are not supported by the sandbox.".into(),
+                ));
             }
             let description = input.str("Description")?.unwrap_or_default();
             if description.len() > 8192 {
@@ -578,14 +786,24 @@ fn write_op(cx: &mut Call<'_>, st: &mut KmsState, op: &str, input: &Input) -> Re
             }
             let policy = match input.str("Policy")? {
                 Some(p) => {
-                    serde_json::from_str::<J>(&p).map_err(|_| AwsError::new(400, "MalformedPolicyDocumentException", "The new key policy is not valid JSON."))?;
+                    serde_json::from_str::<J>(&p).map_err(|_| {
+                        AwsError::new(
+                            400,
+                            "MalformedPolicyDocumentException",
+                            "The new key policy is not valid JSON.",
+                        )
+                    })?;
                     p
                 }
                 None => default_policy(cx.account()),
             };
             let tags = parse_tags(input)?;
             let id = crate::util::uuid();
-            let materials = if origin == "AWS_KMS" { vec![b64(&crypto::random_bytes(32))] } else { Vec::new() };
+            let materials = if origin == "AWS_KMS" {
+                vec![b64(&crypto::random_bytes(32))]
+            } else {
+                Vec::new()
+            };
             let key = Key {
                 arn: key_arn(cx, &id),
                 id: id.clone(),
@@ -601,13 +819,16 @@ fn write_op(cx: &mut Call<'_>, st: &mut KmsState, op: &str, input: &Input) -> Re
                 imported_fingerprint: None,
                 valid_to: None,
                 expiration_model: None,
-            material_imported_at: None,
-            material_deleted_at: None,
+                material_imported_at: None,
+                material_deleted_at: None,
                 tags: tags.into_iter().collect(),
                 rotation_period_days: None,
                 policy,
             };
-            cx.resources.push(TrailResource { arn: key.arn.clone(), resource_type: "AWS::KMS::Key".into() });
+            cx.resources.push(TrailResource {
+                arn: key.arn.clone(),
+                resource_type: "AWS::KMS::Key".into(),
+            });
             let md = key.metadata(now);
             st.keys.insert(id, key);
             Ok(Value::obj().with("KeyMetadata", md))
@@ -618,17 +839,31 @@ fn write_op(cx: &mut Call<'_>, st: &mut KmsState, op: &str, input: &Input) -> Re
             let target_raw = input.req_str("TargetKeyId")?;
             let target = resolve(cx, st, &target_raw, false)?;
             let k = &st.keys[&target];
-            cx.resources.push(TrailResource { arn: k.arn.clone(), resource_type: "AWS::KMS::Key".into() });
+            cx.resources.push(TrailResource {
+                arn: k.arn.clone(),
+                resource_type: "AWS::KMS::Key".into(),
+            });
             if k.deletion_date.is_some() {
                 return Err(invalid_state(&k.arn, "pending deletion"));
             }
             let arn = alias_arn(cx, &name);
             match (op, st.aliases.get_mut(&name)) {
-                ("CreateAlias", Some(_)) => {
-                    Err(AwsError::new(400, "AlreadyExistsException", format!("An alias with the name {arn} already exists")))
-                }
+                ("CreateAlias", Some(_)) => Err(AwsError::new(
+                    400,
+                    "AlreadyExistsException",
+                    format!("An alias with the name {arn} already exists"),
+                )),
                 ("CreateAlias", None) => {
-                    st.aliases.insert(name.clone(), Alias { name, arn, target, created: now, updated: now });
+                    st.aliases.insert(
+                        name.clone(),
+                        Alias {
+                            name,
+                            arn,
+                            target,
+                            created: now,
+                            updated: now,
+                        },
+                    );
                     Ok(Value::Null)
                 }
                 (_, Some(a)) => {
@@ -636,7 +871,11 @@ fn write_op(cx: &mut Call<'_>, st: &mut KmsState, op: &str, input: &Input) -> Re
                     a.updated = now;
                     Ok(Value::Null)
                 }
-                (_, None) => Err(AwsError::new(400, "NotFoundException", format!("Alias {arn} is not found."))),
+                (_, None) => Err(AwsError::new(
+                    400,
+                    "NotFoundException",
+                    format!("Alias {arn} is not found."),
+                )),
             }
         }
         "DeleteAlias" => {
@@ -644,11 +883,18 @@ fn write_op(cx: &mut Call<'_>, st: &mut KmsState, op: &str, input: &Input) -> Re
             match st.aliases.remove(&name) {
                 Some(a) => {
                     if let Some(k) = st.keys.get(&a.target) {
-                        cx.resources.push(TrailResource { arn: k.arn.clone(), resource_type: "AWS::KMS::Key".into() });
+                        cx.resources.push(TrailResource {
+                            arn: k.arn.clone(),
+                            resource_type: "AWS::KMS::Key".into(),
+                        });
                     }
                     Ok(Value::Null)
                 }
-                None => Err(AwsError::new(400, "NotFoundException", format!("Alias {} is not found.", alias_arn(cx, &name)))),
+                None => Err(AwsError::new(
+                    400,
+                    "NotFoundException",
+                    format!("Alias {} is not found.", alias_arn(cx, &name)),
+                )),
             }
         }
         "EnableKey" | "DisableKey" => {
@@ -684,7 +930,11 @@ fn write_op(cx: &mut Call<'_>, st: &mut KmsState, op: &str, input: &Input) -> Re
         "CancelKeyDeletion" => {
             let k = customer_key(cx, st, op, input)?;
             if k.deletion_date.is_none() {
-                return Err(AwsError::new(400, "KMSInvalidStateException", format!("{} is not pending deletion.", k.arn)));
+                return Err(AwsError::new(
+                    400,
+                    "KMSInvalidStateException",
+                    format!("{} is not pending deletion.", k.arn),
+                ));
             }
             k.deletion_date = None;
             k.pending_window_days = None;
@@ -696,7 +946,10 @@ fn write_op(cx: &mut Call<'_>, st: &mut KmsState, op: &str, input: &Input) -> Re
         "DeleteImportedKeyMaterial" => {
             let k = customer_key(cx, st, op, input)?;
             if k.origin != "EXTERNAL" {
-                return Err(unsupported(format!("{} origin is {} which is not valid for this operation.", k.arn, k.origin)));
+                return Err(unsupported(format!(
+                    "{} origin is {} which is not valid for this operation.",
+                    k.arn, k.origin
+                )));
             }
             if k.deletion_date.is_some() {
                 return Err(invalid_state(&k.arn, "pending deletion"));
@@ -707,7 +960,9 @@ fn write_op(cx: &mut Call<'_>, st: &mut KmsState, op: &str, input: &Input) -> Re
             k.materials.clear();
             k.valid_to = None;
             k.expiration_model = None;
-            Ok(Value::obj().with("KeyId", k.arn.clone()).with("KeyMaterialId", k.imported_fingerprint.clone()))
+            Ok(Value::obj()
+                .with("KeyId", k.arn.clone())
+                .with("KeyMaterialId", k.imported_fingerprint.clone()))
         }
         "TagResource" => {
             let tags = parse_tags(input)?;
@@ -717,7 +972,11 @@ fn write_op(cx: &mut Call<'_>, st: &mut KmsState, op: &str, input: &Input) -> Re
             }
             k.tags.extend(tags);
             if k.tags.len() > 50 {
-                return Err(AwsError::new(400, "LimitExceededException", "A key can have at most 50 tags."));
+                return Err(AwsError::new(
+                    400,
+                    "LimitExceededException",
+                    "A key can have at most 50 tags.",
+                ));
             }
             Ok(Value::Null)
         }
@@ -733,12 +992,19 @@ fn write_op(cx: &mut Call<'_>, st: &mut KmsState, op: &str, input: &Input) -> Re
             let period = input.int("RotationPeriodInDays")?;
             if let Some(p) = period {
                 if !(90..=2560).contains(&p) {
-                    return Err(AwsError::bad_value("RotationPeriodInDays", &p.to_string(), "Member must have value between 90 and 2560"));
+                    return Err(AwsError::bad_value(
+                        "RotationPeriodInDays",
+                        &p.to_string(),
+                        "Member must have value between 90 and 2560",
+                    ));
                 }
             }
             let k = customer_key(cx, st, op, input)?;
             if k.origin == "EXTERNAL" {
-                return Err(unsupported(format!("{} origin is EXTERNAL which is not valid for this operation.", k.arn)));
+                return Err(unsupported(format!(
+                    "{} origin is EXTERNAL which is not valid for this operation.",
+                    k.arn
+                )));
             }
             if let Some(e) = k.not_usable(now) {
                 return Err(e);
@@ -748,8 +1014,13 @@ fn write_op(cx: &mut Call<'_>, st: &mut KmsState, op: &str, input: &Input) -> Re
         }
         "PutKeyPolicy" => {
             let policy = input.req_str("Policy")?;
-            serde_json::from_str::<J>(&policy)
-                .map_err(|_| AwsError::new(400, "MalformedPolicyDocumentException", "The new key policy is not valid JSON."))?;
+            serde_json::from_str::<J>(&policy).map_err(|_| {
+                AwsError::new(
+                    400,
+                    "MalformedPolicyDocumentException",
+                    "The new key policy is not valid JSON.",
+                )
+            })?;
             let k = customer_key(cx, st, op, input)?;
             k.policy = policy;
             Ok(Value::Null)
@@ -760,7 +1031,10 @@ fn write_op(cx: &mut Call<'_>, st: &mut KmsState, op: &str, input: &Input) -> Re
 
 fn get_parameters_for_import(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
     let algorithm = input.req_str("WrappingAlgorithm")?;
-    if !matches!(algorithm.as_str(), "RSAES_OAEP_SHA_1" | "RSAES_OAEP_SHA_256") {
+    if !matches!(
+        algorithm.as_str(),
+        "RSAES_OAEP_SHA_1" | "RSAES_OAEP_SHA_256"
+    ) {
         return Err(AwsError::bad_value(
             "WrappingAlgorithm",
             &algorithm,
@@ -773,21 +1047,30 @@ fn get_parameters_for_import(cx: &mut Call<'_>, input: &Input) -> Result<Value, 
         "RSA_3072" => 3072,
         "RSA_4096" => 4096,
         other => {
-            return Err(AwsError::bad_value("WrappingKeySpec", other, "Member must satisfy enum value set: [RSA_2048, RSA_3072, RSA_4096]"))
+            return Err(AwsError::bad_value(
+                "WrappingKeySpec",
+                other,
+                "Member must satisfy enum value set: [RSA_2048, RSA_3072, RSA_4096]",
+            ))
         }
     };
     let (account, region) = (cx.account().to_string(), cx.region.clone());
     // Check the key before spending time on an RSA key pair.
-    let arn = cx.sandbox.read::<KmsState, _>(&account, &region, |st| -> Result<String, AwsError> {
-        let k = key(cx, st, "GetParametersForImport", input)?;
-        if k.origin != "EXTERNAL" {
-            return Err(unsupported(format!("{} origin is {} which is not valid for this operation.", k.arn, k.origin)));
-        }
-        if k.deletion_date.is_some() {
-            return Err(invalid_state(&k.arn, "pending deletion"));
-        }
-        Ok(k.arn.clone())
-    })?;
+    let arn =
+        cx.sandbox
+            .read::<KmsState, _>(&account, &region, |st| -> Result<String, AwsError> {
+                let k = key(cx, st, "GetParametersForImport", input)?;
+                if k.origin != "EXTERNAL" {
+                    return Err(unsupported(format!(
+                        "{} origin is {} which is not valid for this operation.",
+                        k.arn, k.origin
+                    )));
+                }
+                if k.deletion_date.is_some() {
+                    return Err(invalid_state(&k.arn, "pending deletion"));
+                }
+                Ok(k.arn.clone())
+            })?;
     let (private, public) = crypto::wrapping_key(bits).map_err(AwsError::internal)?;
     let mut token = b"KWSIMPORT".to_vec();
     token.extend_from_slice(&crypto::random_bytes(48));
@@ -795,8 +1078,17 @@ fn get_parameters_for_import(cx: &mut Call<'_>, input: &Input) -> Result<Value, 
     let key_id = arn.rsplit('/').next().unwrap_or_default().to_string();
     let now = cx.now;
     cx.sandbox.write::<KmsState, _>(&account, &region, |st| {
-        st.imports.retain(|_, p| p.valid_to > now && st.keys.contains_key(&p.key_id));
-        st.imports.insert(b64(&token), ImportParams { key_id, algorithm, private_key: b64(&private), valid_to });
+        st.imports
+            .retain(|_, p| p.valid_to > now && st.keys.contains_key(&p.key_id));
+        st.imports.insert(
+            b64(&token),
+            ImportParams {
+                key_id,
+                algorithm,
+                private_key: b64(&private),
+                valid_to,
+            },
+        );
         Ok(())
     })?;
     Ok(Value::obj()
@@ -806,11 +1098,21 @@ fn get_parameters_for_import(cx: &mut Call<'_>, input: &Input) -> Result<Value, 
         .with("ParametersValidTo", valid_to))
 }
 
-fn import_key_material(cx: &mut Call<'_>, st: &mut KmsState, input: &Input) -> Result<Value, AwsError> {
+fn import_key_material(
+    cx: &mut Call<'_>,
+    st: &mut KmsState,
+    input: &Input,
+) -> Result<Value, AwsError> {
     let now = cx.now;
-    let token = input.blob("ImportToken")?.ok_or_else(|| AwsError::missing("ImportToken"))?;
-    let wrapped = input.blob("EncryptedKeyMaterial")?.ok_or_else(|| AwsError::missing("EncryptedKeyMaterial"))?;
-    let model = input.str("ExpirationModel")?.unwrap_or_else(|| "KEY_MATERIAL_EXPIRES".into());
+    let token = input
+        .blob("ImportToken")?
+        .ok_or_else(|| AwsError::missing("ImportToken"))?;
+    let wrapped = input
+        .blob("EncryptedKeyMaterial")?
+        .ok_or_else(|| AwsError::missing("EncryptedKeyMaterial"))?;
+    let model = input
+        .str("ExpirationModel")?
+        .unwrap_or_else(|| "KEY_MATERIAL_EXPIRES".into());
     let valid_to = input.time("ValidTo")?;
     match (model.as_str(), valid_to) {
         ("KEY_MATERIAL_EXPIRES", None) => {
@@ -842,34 +1144,69 @@ fn import_key_material(cx: &mut Call<'_>, st: &mut KmsState, input: &Input) -> R
     let params = st.imports.get(&b64(&token)).cloned();
     let k = customer_key(cx, st, "ImportKeyMaterial", input)?;
     if k.origin != "EXTERNAL" {
-        return Err(unsupported(format!("{} origin is {} which is not valid for this operation.", k.arn, k.origin)));
+        return Err(unsupported(format!(
+            "{} origin is {} which is not valid for this operation.",
+            k.arn, k.origin
+        )));
     }
     if k.deletion_date.is_some() {
         return Err(invalid_state(&k.arn, "pending deletion"));
     }
-    let params = params
-        .filter(|p| p.key_id == k.id)
-        .ok_or_else(|| AwsError::new(400, "InvalidImportTokenException", "The import token is not valid for this key."))?;
+    let params = params.filter(|p| p.key_id == k.id).ok_or_else(|| {
+        AwsError::new(
+            400,
+            "InvalidImportTokenException",
+            "The import token is not valid for this key.",
+        )
+    })?;
     if params.valid_to <= now {
-        return Err(AwsError::new(400, "ExpiredImportTokenException", "The import token has expired; call GetParametersForImport again."));
+        return Err(AwsError::new(
+            400,
+            "ExpiredImportTokenException",
+            "The import token has expired; call GetParametersForImport again.",
+        ));
     }
-    let private = unb64(&params.private_key).ok_or_else(|| AwsError::internal("stored wrapping key is damaged"))?;
+    let private = unb64(&params.private_key)
+        .ok_or_else(|| AwsError::internal("stored wrapping key is damaged"))?;
     let material = crypto::unwrap(&private, &params.algorithm, &wrapped).ok_or_else(|| {
-        AwsError::new(400, "InvalidCiphertextException", format!("The key material could not be unwrapped with the {} wrapping key.", params.algorithm))
+        AwsError::new(
+            400,
+            "InvalidCiphertextException",
+            format!(
+                "The key material could not be unwrapped with the {} wrapping key.",
+                params.algorithm
+            ),
+        )
     })?;
     if material.len() != 32 {
-        return Err(AwsError::new(400, "IncorrectKeyMaterialException", format!("SYMMETRIC_DEFAULT keys need 256-bit (32-byte) key material; got {} bytes.", material.len())));
+        return Err(AwsError::new(
+            400,
+            "IncorrectKeyMaterialException",
+            format!(
+                "SYMMETRIC_DEFAULT keys need 256-bit (32-byte) key material; got {} bytes.",
+                material.len()
+            ),
+        ));
     }
     let fp = crypto::fingerprint(&material);
-    if k.imported_fingerprint.as_ref().is_some_and(|prev| prev != &fp) {
-        return Err(AwsError::new(400, "IncorrectKeyMaterialException", "The key material does not match the key material previously imported into this key."));
+    if k.imported_fingerprint
+        .as_ref()
+        .is_some_and(|prev| prev != &fp)
+    {
+        return Err(AwsError::new(
+            400,
+            "IncorrectKeyMaterialException",
+            "The key material does not match the key material previously imported into this key.",
+        ));
     }
     k.materials = vec![b64(&material)];
     k.imported_fingerprint = Some(fp.clone());
     k.valid_to = valid_to;
     k.expiration_model = Some(model);
     k.material_imported_at = Some(now);
-    Ok(Value::obj().with("KeyId", k.arn.clone()).with("KeyMaterialId", fp))
+    Ok(Value::obj()
+        .with("KeyId", k.arn.clone())
+        .with("KeyMaterialId", fp))
 }
 
 /// Apply the passing of sandbox time: expired imported material is deleted (the key goes to
@@ -879,7 +1216,8 @@ pub fn expire_due(sb: &Sandbox) {
     for (account, region) in sb.account_regions() {
         let due = sb.read::<KmsState, _>(&account, &region, |st| {
             st.keys.values().any(|k| {
-                (k.valid_to.is_some_and(|v| v <= now) && !k.materials.is_empty()) || k.deletion_date.is_some_and(|d| d <= now)
+                (k.valid_to.is_some_and(|v| v <= now) && !k.materials.is_empty())
+                    || k.deletion_date.is_some_and(|d| d <= now)
             })
         });
         if !due {
@@ -894,8 +1232,12 @@ pub fn expire_due(sb: &Sandbox) {
                     k.expiration_model = None;
                 }
             }
-            let gone: Vec<String> =
-                st.keys.values().filter(|k| k.deletion_date.is_some_and(|d| d <= now)).map(|k| k.id.clone()).collect();
+            let gone: Vec<String> = st
+                .keys
+                .values()
+                .filter(|k| k.deletion_date.is_some_and(|d| d <= now))
+                .map(|k| k.id.clone())
+                .collect();
             for id in &gone {
                 tracing::info!(key = %id, "key deleted at the end of its waiting period");
                 st.keys.remove(id);
@@ -910,7 +1252,12 @@ pub fn expire_due(sb: &Sandbox) {
 }
 
 /// The workshop's keys at the start of the monitoring chapter (DESIGN.md section 2).
-pub fn seed_workshop(sb: &Sandbox, account: &str, region: &str, now: OffsetDateTime) -> Result<(), AwsError> {
+pub fn seed_workshop(
+    sb: &Sandbox,
+    account: &str,
+    region: &str,
+    now: OffsetDateTime,
+) -> Result<(), AwsError> {
     let new_key = |origin: &str, manager: &str, description: &str, created: OffsetDateTime| {
         let id = crate::util::uuid();
         Key {
@@ -924,7 +1271,11 @@ pub fn seed_workshop(sb: &Sandbox, account: &str, region: &str, now: OffsetDateT
             disabled: false,
             deletion_date: None,
             pending_window_days: None,
-            materials: if origin == "AWS_KMS" { vec![b64(&crypto::random_bytes(32))] } else { Vec::new() },
+            materials: if origin == "AWS_KMS" {
+                vec![b64(&crypto::random_bytes(32))]
+            } else {
+                Vec::new()
+            },
             imported_fingerprint: None,
             valid_to: None,
             expiration_model: None,
@@ -943,11 +1294,21 @@ pub fn seed_workshop(sb: &Sandbox, account: &str, region: &str, now: OffsetDateT
         updated: at,
     };
     let day = Duration::days(1);
-    let mut k1 = new_key("AWS_KMS", "CUSTOMER", "KMS Workshop first CMK", now - day * 3);
+    let mut k1 = new_key(
+        "AWS_KMS",
+        "CUSTOMER",
+        "KMS Workshop first CMK",
+        now - day * 3,
+    );
     k1.deletion_date = Some(now + day * 6);
     k1.pending_window_days = Some(7);
     let k2 = new_key("AWS_KMS", "CUSTOMER", "KMS Workshop CMK", now - day * 3);
-    let mut k3 = new_key("EXTERNAL", "CUSTOMER", "KMS Workshop CMK with imported key material", now - day * 2);
+    let mut k3 = new_key(
+        "EXTERNAL",
+        "CUSTOMER",
+        "KMS Workshop CMK with imported key material",
+        now - day * 2,
+    );
     let material = crypto::random_bytes(32);
     k3.materials = vec![b64(&material)];
     k3.imported_fingerprint = Some(crypto::fingerprint(&material));
@@ -955,11 +1316,25 @@ pub fn seed_workshop(sb: &Sandbox, account: &str, region: &str, now: OffsetDateT
     k3.material_imported_at = Some(now - day * 2);
     k3.expiration_model = Some("KEY_MATERIAL_EXPIRES".into());
     k3.tags.insert("project".into(), "kmsworkshop".into());
-    let ebs = new_key("AWS_KMS", "AWS", "Default key that protects my EBS volumes when no other key is defined", now - day * 30);
+    let ebs = new_key(
+        "AWS_KMS",
+        "AWS",
+        "Default key that protects my EBS volumes when no other key is defined",
+        now - day * 30,
+    );
     sb.write::<KmsState, _>(account, region, |st| {
-        st.aliases.insert("alias/FirstCMK".into(), alias("alias/FirstCMK", &k2.id, now - day * 3));
-        st.aliases.insert("alias/ImportedCMK".into(), alias("alias/ImportedCMK", &k3.id, now - day * 2));
-        st.aliases.insert("alias/aws/ebs".into(), alias("alias/aws/ebs", &ebs.id, now - day * 30));
+        st.aliases.insert(
+            "alias/FirstCMK".into(),
+            alias("alias/FirstCMK", &k2.id, now - day * 3),
+        );
+        st.aliases.insert(
+            "alias/ImportedCMK".into(),
+            alias("alias/ImportedCMK", &k3.id, now - day * 2),
+        );
+        st.aliases.insert(
+            "alias/aws/ebs".into(),
+            alias("alias/aws/ebs", &ebs.id, now - day * 30),
+        );
         for k in [k1, k2, k3, ebs] {
             st.keys.insert(k.id.clone(), k);
         }
