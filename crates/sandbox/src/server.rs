@@ -111,6 +111,33 @@ impl Sandbox {
     }
 }
 
+/// Read a request body of at most `limit` bytes. A larger one is read on (and discarded) up to
+/// a hard cap before the refusal, so the client finishes sending and reads the 413 instead of
+/// finding the connection closed under it.
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, ()> {
+    use http_body_util::BodyExt;
+    const DRAIN_CAP: usize = 128 * 1024 * 1024;
+    let mut body = body;
+    let mut buf = bytes::BytesMut::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else { return Err(()) };
+        if let Ok(data) = frame.into_data() {
+            seen += data.len();
+            if seen <= limit {
+                buf.extend_from_slice(&data);
+            } else if seen > DRAIN_CAP {
+                return Err(());
+            }
+        }
+    }
+    if seen > limit {
+        Err(())
+    } else {
+        Ok(buf.freeze())
+    }
+}
+
 fn respond(enc: Encoded) -> Response {
     let mut resp = Response::new(Body::from(enc.body));
     *resp.status_mut() = enc.status;
@@ -290,9 +317,9 @@ async fn handle(
     } else {
         MAX_BODY
     };
-    let body: Bytes = match axum::body::to_bytes(body, limit).await {
+    let body: Bytes = match read_body(body, limit).await {
         Ok(b) => b,
-        Err(_) => {
+        Err(()) => {
             let err = AwsError::new(
                 413,
                 "RequestEntityTooLargeException",
