@@ -10,38 +10,13 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
 
-use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_kms::config::http::HttpResponse;
-use aws_sdk_kms::config::interceptors::AfterDeserializationInterceptorContextRef;
-use aws_sdk_kms::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{AlgorithmSpec, DataKeySpec, OriginType, Tag, WrappingKeySpec};
+use common::differential::{self, both, has_null, shape, without_nulls, Capture};
 use serde_json::Value as J;
-
-/// Keeps the raw body of the last response, so answers are compared as they came off the
-/// wire rather than as the SDK's structs (which hide which members were present).
-#[derive(Debug, Clone, Default)]
-struct Capture(Arc<Mutex<Option<Vec<u8>>>>);
-
-impl Intercept for Capture {
-    fn name(&self) -> &'static str {
-        "capture-response-body"
-    }
-    fn read_after_deserialization(
-        &self,
-        context: &AfterDeserializationInterceptorContextRef<'_>,
-        _rc: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        let body = context.response().body().bytes().map(<[u8]>::to_vec);
-        *self.0.lock().unwrap() = body;
-        Ok(())
-    }
-}
 
 /// What one side answered.
 #[derive(Debug, Clone)]
@@ -62,19 +37,7 @@ struct Side {
 
 impl Side {
     async fn new(name: &'static str, endpoint: &str) -> Side {
-        let sdk: SdkConfig = aws_config::defaults(BehaviorVersion::latest())
-            .endpoint_url(endpoint)
-            .region(Region::new(common::REGION))
-            .credentials_provider(aws_sdk_kms::config::Credentials::new(
-                common::LEARNER_ACCESS_KEY,
-                common::LEARNER_SECRET_KEY,
-                None,
-                None,
-                "differential",
-            ))
-            .retry_config(RetryConfig::disabled())
-            .load()
-            .await;
+        let sdk = differential::sdk_config(endpoint, "differential").await;
         let capture = Capture::default();
         let kms = aws_sdk_kms::Client::from_conf(
             aws_sdk_kms::config::Builder::from(&sdk)
@@ -108,18 +71,9 @@ impl Side {
         &self,
         r: &Result<T, SdkError<E, HttpResponse>>,
     ) -> Outcome {
-        match r {
-            Ok(_) => {
-                let body = self.capture.0.lock().unwrap().take().unwrap_or_default();
-                Outcome::Ok(parse_body(&body))
-            }
-            Err(e) => Outcome::Err(match (e.code(), e.raw_response()) {
-                (Some(code), _) => code.to_string(),
-                (None, Some(raw)) => {
-                    format!("HTTP {} without an error code", raw.status().as_u16())
-                }
-                (None, None) => format!("no answer ({e:?})"),
-            }),
+        match differential::raw_outcome(&self.capture, r) {
+            Ok(body) => Outcome::Ok(parse_body(&body)),
+            Err(code) => Outcome::Err(code),
         }
     }
 }
@@ -157,48 +111,6 @@ fn parse_body(body: &[u8]) -> J {
         }
     }
     J::Object(out)
-}
-
-fn type_name(v: &J) -> &'static str {
-    match v {
-        J::Null => "null",
-        J::Bool(_) => "boolean",
-        J::Number(_) => "number",
-        J::String(_) => "string",
-        J::Array(_) => "list",
-        J::Object(_) => "structure",
-    }
-}
-
-/// `member path → JSON type`: top-level members, the members of nested structures (like
-/// `KeyMetadata.KeyState`) and of list elements (`Keys[].KeyId`).
-fn shape(v: &J) -> BTreeMap<String, &'static str> {
-    fn walk(prefix: &str, v: &J, out: &mut BTreeMap<String, &'static str>, depth: usize) {
-        if let J::Object(m) = v {
-            for (k, child) in m {
-                let path = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                out.insert(path.clone(), type_name(child));
-                if depth < 2 {
-                    match child {
-                        J::Object(_) => walk(&path, child, out, depth + 1),
-                        J::Array(items) => {
-                            for it in items {
-                                walk(&format!("{path}[]"), it, out, depth + 1);
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk("", v, &mut out, 0);
-    out
 }
 
 fn value_at<'a>(v: &'a J, path: &str) -> Option<&'a J> {
@@ -246,29 +158,6 @@ impl<'a> Check<'a> {
             Some(op) => ("sts", op),
             None => ("kms", first),
         }
-    }
-}
-
-/// moto writes unset attributes as `null`; AWS leaves absent members out. Drop them.
-fn without_nulls(v: &J) -> J {
-    match v {
-        J::Object(m) => J::Object(
-            m.iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), without_nulls(v)))
-                .collect(),
-        ),
-        J::Array(a) => J::Array(a.iter().map(without_nulls).collect()),
-        other => other.clone(),
-    }
-}
-
-fn has_null(v: &J) -> bool {
-    match v {
-        J::Null => true,
-        J::Object(m) => m.values().any(has_null),
-        J::Array(a) => a.iter().any(has_null),
-        _ => false,
     }
 }
 
@@ -442,20 +331,6 @@ impl Report {
             }
         }
     }
-}
-
-/// Run the same request on both sides: `$call` is an expression over `side` (a `&mut Side`).
-macro_rules! both {
-    ($sides:expr, |$side:ident| $call:expr) => {{
-        let mut outs = Vec::new();
-        for $side in $sides.iter_mut() {
-            let r = $call;
-            outs.push($side.outcome(&r));
-        }
-        let sandbox = outs.pop().unwrap();
-        let moto = outs.pop().unwrap();
-        (moto, sandbox)
-    }};
 }
 
 const KEY_METADATA_ENUMS: &[&str] = &[
@@ -950,22 +825,17 @@ async fn kms_and_sts_answers_match_moto() {
         &s,
     );
 
-    println!("\ndifferential: moto_server vs the sandbox (Rust SDK, same requests)");
-    println!("{:<36} {:<48} compared", "operation", "outcome");
-    for (op, outcome, detail) in &report.rows {
-        println!("{op:<36} {outcome:<48} {detail}");
-    }
     let skipped = report
         .rows
         .iter()
         .filter(|r| r.2.starts_with("not compared"))
         .count();
-    println!(
-        "{} operations: {} compared with moto, {} checked against AWS's documented answer only; {} differences",
-        report.rows.len(),
-        report.rows.len() - skipped,
+    differential::print_summary(
+        "differential: moto_server vs the sandbox (Rust SDK, same requests)",
+        (36, 48),
+        &report.rows,
         skipped,
-        report.failures.len()
+        report.failures.len(),
     );
     assert!(
         report.failures.is_empty(),

@@ -15,44 +15,19 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
 
-use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_ec2::config::http::HttpResponse;
-use aws_sdk_ec2::config::interceptors::AfterDeserializationInterceptorContextRef;
-use aws_sdk_ec2::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, AttributeValue, Filter, IamInstanceProfileSpecification,
     InstanceAttributeName, InstanceType, ResourceType, Tag, TagSpecification, VolumeType,
 };
+use common::differential::{self, both, shape_to_depth as shape, Capture, Node};
 use serde_json::{json, Value as J};
 
 const AMI: &str = "ami-0c02fb55956c7d316";
 const PROFILE: &str = "DifferentialProfile";
 const OTHER_PROFILE: &str = "DifferentialOther";
-
-/// Keeps the raw body of the last response, so answers are compared as they came off the
-/// wire rather than as the SDK's structs (which hide which members were present).
-#[derive(Debug, Clone, Default)]
-struct Capture(Arc<Mutex<Option<Vec<u8>>>>);
-
-impl Intercept for Capture {
-    fn name(&self) -> &'static str {
-        "capture-response-body"
-    }
-    fn read_after_deserialization(
-        &self,
-        context: &AfterDeserializationInterceptorContextRef<'_>,
-        _rc: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        let body = context.response().body().bytes().map(<[u8]>::to_vec);
-        *self.0.lock().unwrap() = body;
-        Ok(())
-    }
-}
 
 /// What one side answered.
 #[derive(Debug, Clone)]
@@ -82,19 +57,7 @@ struct Side {
 
 impl Side {
     async fn new(name: &'static str, endpoint: &str) -> Side {
-        let sdk: SdkConfig = aws_config::defaults(BehaviorVersion::latest())
-            .endpoint_url(endpoint)
-            .region(Region::new(common::REGION))
-            .credentials_provider(aws_sdk_ec2::config::Credentials::new(
-                common::LEARNER_ACCESS_KEY,
-                common::LEARNER_SECRET_KEY,
-                None,
-                None,
-                "ec2-differential",
-            ))
-            .retry_config(RetryConfig::disabled())
-            .load()
-            .await;
+        let sdk = differential::sdk_config(endpoint, "ec2-differential").await;
         let capture = Capture::default();
         let ec2 = aws_sdk_ec2::Client::from_conf(
             aws_sdk_ec2::config::Builder::from(&sdk)
@@ -123,32 +86,15 @@ impl Side {
         &self,
         r: &Result<T, SdkError<E, HttpResponse>>,
     ) -> Outcome {
-        match r {
-            Ok(_) => {
-                let body = self.capture.0.lock().unwrap().take().unwrap_or_default();
-                Outcome::Ok(parse_body(&body))
-            }
-            Err(e) => Outcome::Err(match (e.code(), e.raw_response()) {
-                (Some(code), _) => code.to_string(),
-                (None, Some(raw)) => {
-                    format!("HTTP {} without an error code", raw.status().as_u16())
-                }
-                (None, None) => format!("no answer ({e:?})"),
-            }),
+        match differential::raw_outcome(&self.capture, r) {
+            Ok(body) => Outcome::Ok(parse_body(&body)),
+            Err(code) => Outcome::Err(code),
         }
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Bodies as JSON
-
-/// An XML element: name, child elements, text.
-#[derive(Debug, Default)]
-struct Node {
-    name: String,
-    children: Vec<Node>,
-    text: String,
-}
 
 fn unescape(s: &str) -> String {
     s.replace("&lt;", "<")
@@ -241,54 +187,6 @@ fn parse_body(body: &[u8]) -> J {
 
 // ---------------------------------------------------------------------------------------------
 // Shapes
-
-fn type_name(v: &J) -> &'static str {
-    match v {
-        J::Null => "null",
-        J::Bool(_) => "boolean",
-        J::Number(_) => "number",
-        J::String(_) => "string",
-        J::Array(_) => "list",
-        J::Object(_) => "structure",
-    }
-}
-
-/// `member path → JSON type`, nested through structures and list items
-/// (`reservationSet[].instancesSet[].instanceState.name`), up to `max_depth` levels.
-fn shape(v: &J, max_depth: usize) -> BTreeMap<String, &'static str> {
-    fn walk(
-        prefix: &str,
-        v: &J,
-        out: &mut BTreeMap<String, &'static str>,
-        depth: usize,
-        max: usize,
-    ) {
-        if let J::Object(m) = v {
-            for (k, child) in m {
-                let path = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                out.insert(path.clone(), type_name(child));
-                if depth < max {
-                    match child {
-                        J::Object(_) => walk(&path, child, out, depth + 1, max),
-                        J::Array(items) => {
-                            for it in items {
-                                walk(&format!("{path}[]"), it, out, depth + 1, max);
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk("", v, &mut out, 0, max_depth);
-    out
-}
 
 /// The values at a path; `[]` after a member means "each element of that list".
 fn values_at<'a>(v: &'a J, path: &str) -> Vec<&'a J> {
@@ -537,20 +435,6 @@ impl Report {
             }
         }
     }
-}
-
-/// Run the same request on both sides: `$call` is an expression over `side` (a `&mut Side`).
-macro_rules! both {
-    ($sides:expr, |$side:ident| $call:expr) => {{
-        let mut outs = Vec::new();
-        for $side in $sides.iter_mut() {
-            let r = $call;
-            outs.push($side.outcome(&r));
-        }
-        let sandbox = outs.pop().unwrap();
-        let moto = outs.pop().unwrap();
-        (moto, sandbox)
-    }};
 }
 
 fn filter(name: &str, value: &str) -> Filter {
@@ -1262,17 +1146,12 @@ async fn ec2_answers_match_moto() {
         &s,
     );
 
-    println!("\ndifferential: moto_server vs the sandbox, EC2 (Rust SDK, same requests)");
-    println!("{:<52} {:<48} compared", "operation", "outcome");
-    for (op, outcome, detail) in &report.rows {
-        println!("{op:<52} {outcome:<48} {detail}");
-    }
-    println!(
-        "{} operations: {} compared with moto, {} checked against AWS's documented answer only; {} differences",
-        report.rows.len(),
-        report.rows.len() - report.aws_only,
+    differential::print_summary(
+        "differential: moto_server vs the sandbox, EC2 (Rust SDK, same requests)",
+        (52, 48),
+        &report.rows,
         report.aws_only,
-        report.failures.len()
+        report.failures.len(),
     );
     assert!(
         report.failures.is_empty(),

@@ -5,6 +5,8 @@
 //! (`.venv/` at the workspace root), or from `KMS_WORKSHOP_AWS` / `KMS_WORKSHOP_MOTO_SERVER`.
 #![allow(dead_code)]
 
+pub mod differential;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

@@ -3,10 +3,11 @@
 //! DeleteAlarms, errors, and the alarm firing to SNS after the sandbox clock is advanced.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::sync::Arc;
 
-use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::SdkConfig;
 use aws_sdk_cloudwatch::error::ProvideErrorMetadata;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{
@@ -36,27 +37,12 @@ impl Env {
 }
 
 async fn start() -> Env {
-    let sb = Sandbox::open(Config {
+    let (sb, running) = common::start_sandbox(Config {
         seed: Seed::Workshop,
         ..Config::default()
     })
-    .unwrap();
-    let running = kms_workshop_sandbox::serve(sb.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let cfg = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(running.endpoint())
-        .region(Region::new(seed::REGION))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            seed::LEARNER_ACCESS_KEY,
-            seed::LEARNER_SECRET_KEY,
-            None,
-            None,
-            "sdk-test",
-        ))
-        .retry_config(RetryConfig::disabled())
-        .load()
-        .await;
+    .await;
+    let cfg = common::learner_config(&running.endpoint(), "sdk-test").await;
     Env {
         sb,
         _running: running,

@@ -5,10 +5,10 @@
 //! completed by advancing the sandbox clock.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::Arc;
 
-use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{
@@ -17,23 +17,8 @@ use aws_sdk_ec2::types::{
     InstanceType, ResourceType, Tag, TagSpecification, VolumeAttachmentState, VolumeState,
     VolumeType,
 };
+use common::code;
 use kms_workshop_sandbox::{seed, Config, LatencyProfile, Running, Sandbox, Seed};
-
-/// The code of a failed SDK call's service error; panics when the call succeeded.
-macro_rules! code {
-    ($call:expr) => {
-        match $call {
-            Ok(v) => panic!("expected an error, got {v:?}"),
-            Err(e) => {
-                let se = e.into_service_error();
-                match se.code() {
-                    Some(c) => c.to_string(),
-                    None => panic!("error without a code: {se:?}"),
-                }
-            }
-        }
-    };
-}
 
 struct Env {
     sb: Arc<Sandbox>,
@@ -43,23 +28,8 @@ struct Env {
 }
 
 async fn start_with(cfg: Config) -> Env {
-    let sb = Sandbox::open(cfg).unwrap();
-    let running = kms_workshop_sandbox::serve(sb.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let sdk: SdkConfig = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(running.endpoint())
-        .region(Region::new(seed::REGION))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            seed::LEARNER_ACCESS_KEY,
-            seed::LEARNER_SECRET_KEY,
-            None,
-            None,
-            "ec2-sdk-test",
-        ))
-        .retry_config(RetryConfig::disabled())
-        .load()
-        .await;
+    let (sb, running) = common::start_sandbox(cfg).await;
+    let sdk = common::learner_config(&running.endpoint(), "ec2-sdk-test").await;
     Env {
         sb,
         _running: running,

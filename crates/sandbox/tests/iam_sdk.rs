@@ -3,30 +3,16 @@
 //! keys that sign requests, and the typed errors the SDK maps AWS's codes to.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::Arc;
 
-use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::SdkConfig;
 use aws_sdk_iam::error::ProvideErrorMetadata;
 use aws_sdk_iam::types::{PolicyScopeType, Tag};
+use common::code;
 use kms_workshop_sandbox::{seed, Config, Running, Sandbox, Seed};
 use serde_json::{json, Value as J};
-
-/// The code of a failed SDK call's service error; panics when the call succeeded.
-macro_rules! code {
-    ($call:expr) => {
-        match $call {
-            Ok(v) => panic!("expected an error, got {v:?}"),
-            Err(e) => {
-                let se = e.into_service_error();
-                match se.code() {
-                    Some(c) => c.to_string(),
-                    None => panic!("error without a code: {se:?}"),
-                }
-            }
-        }
-    };
-}
 
 const ROLE: &str = "KMSWorkshop-InstanceInitRole";
 const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
@@ -49,19 +35,15 @@ async fn sdk_config(
     secret: &str,
     token: Option<&str>,
 ) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new(seed::REGION))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            access_key,
-            secret,
-            token.map(str::to_string),
-            None,
-            "iam-sdk-test",
-        ))
-        .retry_config(RetryConfig::disabled())
-        .load()
-        .await
+    common::sdk_config(
+        endpoint,
+        seed::REGION,
+        access_key,
+        secret,
+        token,
+        "iam-sdk-test",
+    )
+    .await
 }
 
 async fn start(seed: Seed) -> Env {
@@ -69,10 +51,7 @@ async fn start(seed: Seed) -> Env {
         seed,
         ..Config::default()
     };
-    let sb = Sandbox::open(cfg).unwrap();
-    let running = kms_workshop_sandbox::serve(sb.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let (sb, running) = common::start_sandbox(cfg).await;
     let learner = sdk_config(
         &running.endpoint(),
         seed::LEARNER_ACCESS_KEY,

@@ -4,10 +4,10 @@
 //! shared by name across accounts, and the errors clients switch on.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::sync::Arc;
 
-use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region};
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
@@ -62,26 +62,12 @@ async fn start() -> Env {
         },
     })
     .unwrap();
-    let running = kms_workshop_sandbox::serve(sb.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let running = common::serve(&sb).await;
     Env { _sb: sb, running }
 }
 
 async fn client(endpoint: &str, key: &str, secret: &str, region: &str) -> aws_sdk_s3::Client {
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new(region.to_string()))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            key,
-            secret,
-            None,
-            None,
-            "s3-sdk-test",
-        ))
-        .retry_config(RetryConfig::disabled())
-        .load()
-        .await;
+    let sdk = common::sdk_config(endpoint, region, key, secret, None, "s3-sdk-test").await;
     aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&sdk)
             .force_path_style(true)
@@ -635,10 +621,7 @@ async fn raw_bodies_malformed_and_chunked() {
         lookup_rate_limit: false,
         ..Config::default()
     };
-    let sb = Sandbox::open(cfg).unwrap();
-    let running = kms_workshop_sandbox::serve(sb.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let (_sb, running) = common::start_sandbox(cfg).await;
     let ep = running.endpoint();
     let http = reqwest::Client::new();
     let auth = format!(

@@ -3,11 +3,12 @@
 //! flow with real RSA-OAEP wrapping, the sandbox clock, and CloudTrail event history.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use aws_sdk_kms::error::ProvideErrorMetadata;
 use aws_sdk_kms::primitives::{Blob, DateTime};
@@ -15,24 +16,9 @@ use aws_sdk_kms::types::{
     AlgorithmSpec, DataKeySpec, ExpirationModelType, KeyManagerType, KeyState, OriginType, Tag,
     WrappingKeySpec,
 };
+use common::code;
 use kms_workshop_sandbox::{seed, Config, Running, Sandbox, Seed};
 use serde_json::Value as J;
-
-/// The code of a failed SDK call's service error; panics when the call succeeded.
-macro_rules! code {
-    ($call:expr) => {
-        match $call {
-            Ok(v) => panic!("expected an error, got {v:?}"),
-            Err(e) => {
-                let se = e.into_service_error();
-                match se.code() {
-                    Some(c) => c.to_string(),
-                    None => panic!("error without a code: {se:?}"),
-                }
-            }
-        }
-    };
-}
 
 struct Env {
     sb: Arc<Sandbox>,
@@ -67,26 +53,19 @@ async fn sdk_config(
     secret: &str,
     token: Option<&str>,
 ) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new(seed::REGION))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            access_key,
-            secret,
-            token.map(str::to_string),
-            None,
-            "sdk-test",
-        ))
-        .retry_config(RetryConfig::disabled())
-        .load()
-        .await
+    common::sdk_config(
+        endpoint,
+        seed::REGION,
+        access_key,
+        secret,
+        token,
+        "sdk-test",
+    )
+    .await
 }
 
 async fn start_with(cfg: Config) -> Env {
-    let sb = Sandbox::open(cfg).unwrap();
-    let running = kms_workshop_sandbox::serve(sb.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let (sb, running) = common::start_sandbox(cfg).await;
     let endpoint = running.endpoint();
     let learner = sdk_config(
         &endpoint,
