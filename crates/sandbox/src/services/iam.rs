@@ -1567,16 +1567,7 @@ fn handle(cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError>
                         "Cannot delete entity, must remove roles from instance profile first.",
                     ));
                 }
-                if !r.attached.is_empty() {
-                    return Err(delete_conflict(
-                        "Cannot delete entity, must detach all policies first.",
-                    ));
-                }
-                if !r.inline.is_empty() {
-                    return Err(delete_conflict(
-                        "Cannot delete entity, must delete policies first.",
-                    ));
-                }
+                ensure_no_policies(!r.attached.is_empty(), !r.inline.is_empty())?;
                 let arn = r.arn.clone();
                 st.roles.remove(&key);
                 Ok(Value::Str(arn))
@@ -2379,16 +2370,7 @@ fn handle(cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError>
                         "Cannot delete entity, must delete access keys first.",
                     ));
                 }
-                if !u.attached.is_empty() {
-                    return Err(delete_conflict(
-                        "Cannot delete entity, must detach all policies first.",
-                    ));
-                }
-                if !u.inline.is_empty() {
-                    return Err(delete_conflict(
-                        "Cannot delete entity, must delete policies first.",
-                    ));
-                }
+                ensure_no_policies(!u.attached.is_empty(), !u.inline.is_empty())?;
                 let arn = u.arn.clone();
                 st.users.remove(&key);
                 Ok(Value::Str(arn))
@@ -2540,6 +2522,21 @@ fn handle(cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError>
         }
         _ => Err(cx.unknown(op)),
     }
+}
+
+/// IAM refuses to delete a role or user that still has managed or inline policies.
+fn ensure_no_policies(has_attached: bool, has_inline: bool) -> Result<(), AwsError> {
+    if has_attached {
+        return Err(delete_conflict(
+            "Cannot delete entity, must detach all policies first.",
+        ));
+    }
+    if has_inline {
+        return Err(delete_conflict(
+            "Cannot delete entity, must delete policies first.",
+        ));
+    }
+    Ok(())
 }
 
 /// A deleted access key stops signing at once (`InvalidClientTokenId`, as on AWS).
