@@ -30,7 +30,7 @@ impl Intercept for Capture {
         _cfg: &mut ConfigBag,
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         let body = context.response().body().bytes().map(<[u8]>::to_vec);
-        *self.0.lock().unwrap() = body;
+        *self.0.lock().expect("capture lock") = body;
         Ok(())
     }
 }
@@ -38,7 +38,11 @@ impl Intercept for Capture {
 impl Capture {
     /// The body of the last response (empty when none was kept), clearing it.
     pub fn take_body(&self) -> Vec<u8> {
-        self.0.lock().unwrap().take().unwrap_or_default()
+        self.0
+            .lock()
+            .expect("capture lock")
+            .take()
+            .unwrap_or_default()
     }
 }
 
