@@ -60,13 +60,7 @@ impl Side {
         &self,
         r: &Result<T, SdkError<E, HttpResponse>>,
     ) -> Outcome {
-        match differential::raw_outcome(&self.capture, r) {
-            Ok(body) => {
-                let (j, result_element) = parse_body(&body);
-                Outcome::Ok(j, result_element)
-            }
-            Err(code) => Outcome::Err(code),
-        }
+        differential::query_outcome(&self.capture, r)
     }
 }
 

@@ -253,6 +253,21 @@ pub fn node_json(n: &Node) -> J {
 }
 
 /// JSON bodies as they are; an awsQuery answer as its `…Result` element, plus whether that
+/// An awsQuery SDK result as an [`Outcome`]: the raw XML body as JSON (and whether it had its
+/// `<OpResult>` element), or the error code.
+pub fn query_outcome<T, E: ProvideErrorMetadata + std::fmt::Debug>(
+    capture: &Capture,
+    r: &Result<T, SdkError<E, HttpResponse>>,
+) -> Outcome {
+    match raw_outcome(capture, r) {
+        Ok(body) => {
+            let (j, result_element) = parse_body(&body);
+            Outcome::Ok(j, result_element)
+        }
+        Err(code) => Outcome::Err(code),
+    }
+}
+
 /// element was present.
 pub fn parse_body(body: &[u8]) -> (J, Option<bool>) {
     let text = String::from_utf8_lossy(body);

@@ -70,7 +70,7 @@ pub fn record(
             .collect(),
     };
     let delay_ms = sb.config.cloudtrail_delay.whole_milliseconds() as i64;
-    let mut rendered: Option<(J, String)> = None;
+    let mut rendered: Option<J> = None;
     let render = |time_ms: i64| {
         let time = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(time_ms) * 1_000_000)
             .unwrap_or(cx.now);
@@ -106,7 +106,7 @@ pub fn record(
         r.insert("eventCategory".into(), json!("Management"));
         let record = J::Object(r);
         let text = record.to_string();
-        rendered = Some((record, text.clone()));
+        rendered = Some(record);
         text
     };
     let stamp = || {
@@ -122,7 +122,7 @@ pub fn record(
         });
 
     // CloudTrail hands management events to EventBridge only while a trail is logging.
-    if let Some((record, _)) = rendered {
+    if let Some(record) = rendered {
         if super::logging_in(sb, &account, &cx.region) {
             let now_ms = (sb.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
             sb.schedule_event(crate::services::events::PendingEvent {
