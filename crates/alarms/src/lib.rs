@@ -1,0 +1,1 @@
+//! kms-workshop alarms.
