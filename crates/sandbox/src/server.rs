@@ -107,6 +107,7 @@ impl Sandbox {
         crate::services::kms::expire_due(self);
         crate::services::cloudwatch::tick(self);
         crate::services::ec2::settle_due(self);
+        crate::services::cloudformation::settle_due(self);
         self.deliver_due_events();
     }
 }
@@ -164,6 +165,22 @@ fn guess_protocol(headers: &HeaderMap, path: &str) -> Protocol {
     } else {
         Protocol::RestXml
     }
+}
+
+/// Temporary credentials past their expiry, in the code each protocol's services use.
+fn expired_token(protocol: Protocol) -> AwsError {
+    let code = match protocol {
+        Protocol::AwsJson11 | Protocol::RpcV2Cbor => "ExpiredTokenException",
+        Protocol::AwsJson10 {
+            query_compatible: false,
+        } => "ExpiredTokenException",
+        _ => "ExpiredToken",
+    };
+    AwsError::new(
+        400,
+        code,
+        "The security token included in the request is expired",
+    )
 }
 
 fn auth_error(protocol: Protocol, e: &AuthError, unknown_key: bool) -> AwsError {
@@ -382,10 +399,19 @@ async fn handle(
                 ));
             }
         }
+        if let Some(expires) = cred.expires_ms {
+            let now_ms = (sb.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
+            if now_ms >= expires {
+                return respond(protocol.encode_err(&expired_token(protocol), &request_id));
+            }
+        }
         Caller::from(&cred)
     };
 
     if let Err(e) = content_type_ok(protocol, &parts.method, &parts.headers) {
+        return respond(protocol.encode_err(&e, &request_id));
+    }
+    if let Some(e) = faults::draw(&sb, &auth.service) {
         return respond(protocol.encode_err(&e, &request_id));
     }
     if protocol == Protocol::RestXml {
@@ -564,13 +590,47 @@ async fn admin(
                 ),
             }
         }
+        ("POST", "/_sandbox/faults") => match faults::set(&sb, &params) {
+            Ok(v) => json_response(StatusCode::OK, v),
+            Err(e) => json_response(StatusCode::BAD_REQUEST, json!({ "error": e })),
+        },
+        ("DELETE", "/_sandbox/faults") => json_response(StatusCode::OK, faults::clear(&sb)),
+        ("GET", "/_sandbox/faults") => json_response(StatusCode::OK, faults::view(&sb)),
         ("GET", "/_sandbox/rules") => json_response(StatusCode::OK, sb.rules_view()),
         ("GET", "/_sandbox/outbox") => {
             let after = params
                 .get("after")
                 .and_then(|a| a.parse::<u64>().ok())
                 .unwrap_or(0);
-            json_response(StatusCode::OK, json!({ "messages": sb.outbox(after) }))
+            let mut messages = sb.outbox(after);
+            if let Some(account) = params.get("account") {
+                messages.retain(|m| &m.account == account);
+            }
+            json_response(StatusCode::OK, json!({ "messages": messages }))
+        }
+        ("GET", "/_sandbox/learners") => learners_view(&sb),
+        ("POST", "/_sandbox/learners/reset") => {
+            let Some(k) = params.get("learner").and_then(|k| k.parse::<u32>().ok()) else {
+                return json_response(
+                    StatusCode::BAD_REQUEST,
+                    json!({"error": "name the learner to reset as ?learner=K (a number from 1)"}),
+                );
+            };
+            let sb2 = sb.clone();
+            match tokio::task::spawn_blocking(move || sb2.reset_learner(k)).await {
+                Ok(Ok(account)) => json_response(
+                    StatusCode::OK,
+                    json!({"learner": k, "account": account, "reset": true}),
+                ),
+                Ok(Err(e)) => json_response(
+                    StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                    json!({"error": e.message}),
+                ),
+                Err(e) => json_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    json!({"error": format!("reset failed: {e}")}),
+                ),
+            }
         }
         ("GET", "/_sandbox/sns/signing-key.pem") => {
             match crate::services::sns::signing_public_pem() {
@@ -606,9 +666,41 @@ async fn admin(
         }
         _ => json_response(
             StatusCode::NOT_FOUND,
-            json!({"error": format!("no sandbox admin endpoint {method} {path}"), "endpoints": ["GET /_sandbox/health", "GET /_sandbox/clock", "POST /_sandbox/clock/advance?seconds=N", "GET /_sandbox/credentials", "GET /_sandbox/outbox?after=SEQ", "GET /_sandbox/rules", "GET /_sandbox/sns/signing-key.pem"]}),
+            json!({"error": format!("no sandbox admin endpoint {method} {path}"), "endpoints": ["GET /_sandbox/health", "GET /_sandbox/clock", "POST /_sandbox/clock/advance?seconds=N", "GET /_sandbox/credentials", "GET /_sandbox/outbox?after=SEQ&account=ID", "GET /_sandbox/learners", "POST /_sandbox/learners/reset?learner=K", "GET /_sandbox/rules", "GET /_sandbox/sns/signing-key.pem", "POST /_sandbox/faults?throttle=P&error5xx=P", "DELETE /_sandbox/faults"]}),
         ),
     }
+}
+
+/// Every learner's account and keys (the keys are the sandbox's published ones).
+fn learners_view(sb: &Sandbox) -> Response {
+    let learners: Vec<_> = sb
+        .learners()
+        .into_iter()
+        .map(|(k, account)| {
+            let l = crate::seed::learner(k);
+            json!({
+                "number": k,
+                "account": account,
+                "access_key_id": l.access_key_id,
+                "secret_access_key": l.secret_access_key,
+                "instance_access_key_id": l.instance_access_key_id,
+                "instance_secret_access_key": l.instance_secret_access_key,
+                "instance_session_token": l.instance_session_token,
+            })
+        })
+        .collect();
+    let instructor = sb.credential(crate::seed::INSTRUCTOR_ACCESS_KEY).map(|c| {
+        json!({
+            "account": c.account,
+            "access_key_id": c.access_key_id,
+            "secret_access_key": c.secret_access_key,
+            "role": crate::seed::CLASSROOM_ROLE,
+        })
+    });
+    json_response(
+        StatusCode::OK,
+        json!({ "learners": learners, "instructor": instructor }),
+    )
 }
 
 fn clock_view(sb: &Sandbox) -> Response {
@@ -617,4 +709,113 @@ fn clock_view(sb: &Sandbox) -> Response {
         StatusCode::OK,
         json!({"now": crate::util::iso8601(now), "offset_seconds": sb.clock.offset().as_seconds_f64()}),
     )
+}
+
+/// Fault injection for resilience tests (`POST /_sandbox/faults?throttle=0.2&error5xx=0.1`,
+/// `DELETE /_sandbox/faults`): a fraction of AWS calls is refused before the service sees them,
+/// the way each service's protocol reports throttling and internal failures, so clients'
+/// retries are exercised without any state change behind the refusal. Admin calls are exempt.
+mod faults {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+
+    use rand::Rng;
+    use serde_json::json;
+
+    use crate::protocol::AwsError;
+    use crate::Sandbox;
+
+    #[derive(Clone, Copy, Default)]
+    struct Rates {
+        throttle: f64,
+        error5xx: f64,
+    }
+
+    /// Keyed by the sandbox's address: tests run several sandboxes in one process.
+    fn table() -> &'static Mutex<HashMap<usize, Rates>> {
+        static T: OnceLock<Mutex<HashMap<usize, Rates>>> = OnceLock::new();
+        T.get_or_init(Default::default)
+    }
+
+    fn key(sb: &Arc<Sandbox>) -> usize {
+        Arc::as_ptr(sb) as usize
+    }
+
+    fn rates(sb: &Arc<Sandbox>) -> Rates {
+        table()
+            .lock()
+            .map(|t| t.get(&key(sb)).copied().unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    fn show(r: Rates) -> serde_json::Value {
+        json!({ "throttle": r.throttle, "error5xx": r.error5xx })
+    }
+
+    pub fn view(sb: &Arc<Sandbox>) -> serde_json::Value {
+        show(rates(sb))
+    }
+
+    pub fn set(
+        sb: &Arc<Sandbox>,
+        params: &std::collections::BTreeMap<String, String>,
+    ) -> Result<serde_json::Value, String> {
+        let mut r = rates(sb);
+        for (name, slot) in [("throttle", &mut r.throttle), ("error5xx", &mut r.error5xx)] {
+            if let Some(v) = params.get(name) {
+                *slot = v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|p| (0.0..=1.0).contains(p))
+                    .ok_or_else(|| {
+                        format!("{name} must be a fraction between 0 and 1, not '{v}'")
+                    })?;
+            }
+        }
+        if r.throttle + r.error5xx > 1.0 {
+            return Err("throttle + error5xx must not exceed 1".into());
+        }
+        if let Ok(mut t) = table().lock() {
+            t.insert(key(sb), r);
+        }
+        Ok(show(r))
+    }
+
+    pub fn clear(sb: &Arc<Sandbox>) -> serde_json::Value {
+        if let Ok(mut t) = table().lock() {
+            t.remove(&key(sb));
+        }
+        show(Rates::default())
+    }
+
+    /// The injected failure for this call of `service` (the SigV4 signing name), if any.
+    pub fn draw(sb: &Arc<Sandbox>, service: &str) -> Option<AwsError> {
+        let r = rates(sb);
+        if r.throttle <= 0.0 && r.error5xx <= 0.0 {
+            return None;
+        }
+        let x: f64 = rand::thread_rng().gen();
+        if x < r.throttle {
+            Some(match service {
+                "ec2" => AwsError::new(503, "RequestLimitExceeded", "Request limit exceeded."),
+                "s3" => AwsError::new(503, "SlowDown", "Please reduce your request rate."),
+                "kms" | "cloudtrail" | "events" => {
+                    AwsError::new(400, "ThrottlingException", "Rate exceeded")
+                }
+                _ => AwsError::new(400, "Throttling", "Rate exceeded"),
+            })
+        } else if x < r.throttle + r.error5xx {
+            Some(match service {
+                "s3" => AwsError::new(
+                    500,
+                    "InternalError",
+                    "We encountered an internal error. Please try again.",
+                ),
+                "ec2" => AwsError::new(500, "InternalError", "An internal error has occurred."),
+                _ => AwsError::internal("An internal failure occurred (injected by the sandbox)."),
+            })
+        } else {
+            None
+        }
+    }
 }

@@ -1,0 +1,100 @@
+//! The service clients one run uses: regional ones per region, IAM and S3 once. The SDK's own
+//! retries are turned off so the executor's pacing (limits, backoff, journal) owns every retry.
+
+use std::collections::BTreeMap;
+
+use aws_config::SdkConfig;
+use aws_smithy_types::retry::RetryConfig;
+
+/// Clients for one region.
+#[derive(Clone, Debug)]
+pub struct Regional {
+    pub region: String,
+    pub kms: aws_sdk_kms::Client,
+    pub ec2: aws_sdk_ec2::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub events: aws_sdk_eventbridge::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub cloudformation: aws_sdk_cloudformation::Client,
+}
+
+/// Every client a run needs in one account.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub account: String,
+    /// The first region: IAM, S3 and STS calls go there.
+    pub home: String,
+    pub regions: BTreeMap<String, Regional>,
+    pub iam: aws_sdk_iam::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub sts: aws_sdk_sts::Client,
+}
+
+impl Clients {
+    /// Clients for `regions` (the first is home) from `config`. `path_style` is for endpoints
+    /// that serve S3 path-style only (the sandbox).
+    pub fn new(config: &SdkConfig, account: &str, regions: &[String], path_style: bool) -> Clients {
+        let no_retry = RetryConfig::disabled();
+        let region_cfg = |r: &str| {
+            config
+                .to_builder()
+                .region(aws_config::Region::new(r.to_string()))
+                .retry_config(no_retry.clone())
+                .build()
+        };
+        let home = regions
+            .first()
+            .cloned()
+            .or_else(|| config.region().map(|r| r.to_string()))
+            .unwrap_or_else(|| "us-east-1".to_string());
+        let mut all = regions.to_vec();
+        if all.is_empty() {
+            all.push(home.clone());
+        }
+        let regional = all
+            .iter()
+            .map(|r| {
+                let c = region_cfg(r);
+                (
+                    r.clone(),
+                    Regional {
+                        region: r.clone(),
+                        kms: aws_sdk_kms::Client::new(&c),
+                        ec2: aws_sdk_ec2::Client::new(&c),
+                        sns: aws_sdk_sns::Client::new(&c),
+                        events: aws_sdk_eventbridge::Client::new(&c),
+                        cloudwatch: aws_sdk_cloudwatch::Client::new(&c),
+                        cloudformation: aws_sdk_cloudformation::Client::new(&c),
+                    },
+                )
+            })
+            .collect();
+        let h = region_cfg(&home);
+        let s3_conf = aws_sdk_s3::config::Builder::from(&h)
+            .force_path_style(path_style)
+            .build();
+        Clients {
+            account: account.to_string(),
+            home,
+            regions: regional,
+            iam: aws_sdk_iam::Client::new(&h),
+            s3: aws_sdk_s3::Client::from_conf(s3_conf),
+            sts: aws_sdk_sts::Client::new(&h),
+        }
+    }
+
+    pub fn region(&self, r: &str) -> Option<&Regional> {
+        self.regions.get(r)
+    }
+}
+
+/// The account of the credentials in `config` (STS GetCallerIdentity).
+pub async fn caller_account(config: &SdkConfig) -> Result<String, crate::AwsFailure> {
+    let sts = aws_sdk_sts::Client::new(config);
+    let out = sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| crate::AwsFailure::from_sdk("GetCallerIdentity", e))?;
+    Ok(out.account().unwrap_or_default().to_string())
+}

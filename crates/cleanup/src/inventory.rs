@@ -1,0 +1,167 @@
+//! The record of resources a guided run created, written by the runner and read by the
+//! clean-up: an item in it is the workshop's by construction.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::CleanupError;
+
+/// The kinds of resource the workshop creates, named by their CloudFormation types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ResourceKind {
+    #[serde(rename = "AWS::KMS::Key")]
+    KmsKey,
+    #[serde(rename = "AWS::KMS::Alias")]
+    KmsAlias,
+    #[serde(rename = "AWS::IAM::Role")]
+    IamRole,
+    #[serde(rename = "AWS::IAM::InstanceProfile")]
+    IamInstanceProfile,
+    #[serde(rename = "AWS::IAM::ManagedPolicy")]
+    IamPolicy,
+    #[serde(rename = "AWS::EC2::Instance")]
+    Ec2Instance,
+    #[serde(rename = "AWS::EC2::Volume")]
+    Ec2Volume,
+    #[serde(rename = "AWS::S3::Bucket")]
+    S3Bucket,
+    #[serde(rename = "AWS::SNS::Topic")]
+    SnsTopic,
+    #[serde(rename = "AWS::SNS::Subscription")]
+    SnsSubscription,
+    #[serde(rename = "AWS::Events::Rule")]
+    EventsRule,
+    #[serde(rename = "AWS::CloudWatch::Alarm")]
+    CloudWatchAlarm,
+    #[serde(rename = "AWS::CloudFormation::Stack")]
+    CloudFormationStack,
+}
+
+impl ResourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::KmsKey => "AWS::KMS::Key",
+            ResourceKind::KmsAlias => "AWS::KMS::Alias",
+            ResourceKind::IamRole => "AWS::IAM::Role",
+            ResourceKind::IamInstanceProfile => "AWS::IAM::InstanceProfile",
+            ResourceKind::IamPolicy => "AWS::IAM::ManagedPolicy",
+            ResourceKind::Ec2Instance => "AWS::EC2::Instance",
+            ResourceKind::Ec2Volume => "AWS::EC2::Volume",
+            ResourceKind::S3Bucket => "AWS::S3::Bucket",
+            ResourceKind::SnsTopic => "AWS::SNS::Topic",
+            ResourceKind::SnsSubscription => "AWS::SNS::Subscription",
+            ResourceKind::EventsRule => "AWS::Events::Rule",
+            ResourceKind::CloudWatchAlarm => "AWS::CloudWatch::Alarm",
+            ResourceKind::CloudFormationStack => "AWS::CloudFormation::Stack",
+        }
+    }
+}
+
+/// One resource a run created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryItem {
+    /// The resource's ARN (for EC2 instances and volumes, `arn:aws:ec2:…:instance/i-…`).
+    pub arn: String,
+    pub kind: ResourceKind,
+    pub region: String,
+    pub account: String,
+    /// The workshop step that created it (e.g. `IV.3`).
+    #[serde(default)]
+    pub step: Option<String>,
+}
+
+impl InventoryItem {
+    /// The last path element of the ARN: key id, role name, instance id, topic name, rule name…
+    pub fn short_id(&self) -> &str {
+        let tail = self.arn.rsplit(':').next().unwrap_or(&self.arn);
+        tail.rsplit('/').next().unwrap_or(tail)
+    }
+}
+
+/// Every resource a run recorded, in the order it created them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inventory {
+    #[serde(default)]
+    pub items: Vec<InventoryItem>,
+}
+
+impl Inventory {
+    /// Read an inventory file (JSON). A missing file is an empty inventory.
+    pub fn load(path: &Path) -> Result<Inventory, CleanupError> {
+        match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| CleanupError::Inventory {
+                path: path.to_path_buf(),
+                message: format!("not a kms-workshop inventory ({e})"),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Inventory::default()),
+            Err(e) => Err(CleanupError::Inventory {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    /// Items of `kind` in `account`/`region` (IAM and S3 items match any region).
+    pub fn of<'a>(
+        &'a self,
+        kind: ResourceKind,
+        account: &'a str,
+        region: &'a str,
+    ) -> impl Iterator<Item = &'a InventoryItem> + 'a {
+        let global = matches!(
+            kind,
+            ResourceKind::IamRole
+                | ResourceKind::IamInstanceProfile
+                | ResourceKind::IamPolicy
+                | ResourceKind::S3Bucket
+        );
+        self.items.iter().filter(move |i| {
+            i.kind == kind && i.account == account && (global || i.region == region)
+        })
+    }
+
+    pub fn contains(&self, kind: ResourceKind, arn_or_id: &str) -> bool {
+        self.items
+            .iter()
+            .any(|i| i.kind == kind && (i.arn == arn_or_id || i.short_id() == arn_or_id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_short_ids() {
+        let inv = Inventory {
+            items: vec![InventoryItem {
+                arn: "arn:aws:sns:us-east-1:111122223333:snsworkshop".into(),
+                kind: ResourceKind::SnsTopic,
+                region: "us-east-1".into(),
+                account: "111122223333".into(),
+                step: Some("IV.3".into()),
+            }],
+        };
+        let text = serde_json::to_string(&inv).expect("serialises");
+        assert!(text.contains("\"AWS::SNS::Topic\""));
+        let back: Inventory = serde_json::from_str(&text).expect("parses");
+        assert_eq!(back, inv);
+        assert_eq!(back.items[0].short_id(), "snsworkshop");
+        assert!(back.contains(ResourceKind::SnsTopic, "snsworkshop"));
+        assert!(!back.contains(ResourceKind::SnsTopic, "snsworkshop-billing"));
+    }
+
+    #[test]
+    fn corrupt_file_is_an_error_a_person_can_act_on() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("inv.json");
+        std::fs::write(&p, b"{not json").expect("write");
+        let e = Inventory::load(&p).expect_err("corrupt");
+        assert!(e.to_string().contains("not a kms-workshop inventory"), "{e}");
+        assert!(Inventory::load(&dir.path().join("none.json"))
+            .expect("missing is empty")
+            .items
+            .is_empty());
+    }
+}
