@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::identity::Credential;
+use crate::services::cloudformation::CfnState;
 use crate::services::cloudwatch::CloudWatchState;
 use crate::services::ec2::Ec2State;
 use crate::services::events::EventsState;
@@ -54,6 +55,8 @@ pub struct Region {
     pub cloudwatch: CloudWatchState,
     #[serde(default)]
     pub s3: S3State,
+    #[serde(default)]
+    pub cloudformation: CfnState,
     /// Messages SNS "sent" (emails; records of http deliveries), persisted one by one.
     #[serde(default)]
     pub outbox: Outbox,

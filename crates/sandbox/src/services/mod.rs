@@ -3,6 +3,7 @@
 //! returns a [`Value`] or an [`AwsError`]; the server encodes either in the client's protocol
 //! and the CloudTrail recorder logs the call.
 
+pub mod cloudformation;
 pub mod cloudtrail;
 pub mod cloudwatch;
 pub mod ec2;
@@ -205,5 +206,6 @@ pub fn registry() -> Vec<Box<dyn Service>> {
         Box::new(iam::Iam),
         Box::new(ec2::Ec2),
         Box::new(s3::S3),
+        Box::new(cloudformation::CloudFormation),
     ]
 }
