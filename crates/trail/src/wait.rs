@@ -1,0 +1,222 @@
+//! Wait for the CloudTrail event of one call: poll `LookupEvents` filtered by event name from
+//! just before the call, until the record with the call's request id appears or a deadline
+//! passes.
+//!
+//! CloudTrail delivers management events in about 5 minutes on average, with no guarantee, and
+//! allows 2 `LookupEvents` per second per account and region. So the polls are paced (see
+//! [`Pacer`]), their interval grows (capped), a `ThrottlingException` slows the polling down
+//! instead of failing it, and the caller sees every attempt through a progress callback.
+
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio::time::Instant;
+
+use crate::lookup::{one_page, LookupQuery};
+use crate::{Attribute, Pacer, TrailError, TrailEvent};
+
+/// What to wait for and how patiently.
+#[derive(Debug, Clone)]
+pub struct WaitFor {
+    /// AWS's request id of the call (the SDK's `request_id()`; CloudTrail's `requestID`).
+    pub request_id: String,
+    /// The call's event name, e.g. `GenerateDataKey` (the lookup filter).
+    pub event_name: String,
+    /// When the call was made, on the service's clock.
+    pub start: OffsetDateTime,
+    /// Give up this long after the wait begins.
+    pub deadline: Duration,
+    /// Pause after the first unsuccessful poll.
+    pub first_interval: Duration,
+    /// Longest pause between polls.
+    pub max_interval: Duration,
+    /// Each pause is the previous one times this (at least 1).
+    pub growth: f64,
+    /// `StartTime` is `start` minus this: event times are whole seconds, and the local clock
+    /// and AWS's may disagree a little.
+    pub start_margin: Duration,
+    /// Paces every request of the wait; share it with other lookups of the same account.
+    pub pacer: Pacer,
+}
+
+impl WaitFor {
+    /// Wait up to 15 minutes, polling after 5 s, then growing by half up to every 30 s.
+    pub fn new(
+        request_id: impl Into<String>,
+        event_name: impl Into<String>,
+        start: OffsetDateTime,
+    ) -> Self {
+        WaitFor {
+            request_id: request_id.into(),
+            event_name: event_name.into(),
+            start,
+            deadline: Duration::from_secs(15 * 60),
+            first_interval: Duration::from_secs(5),
+            max_interval: Duration::from_secs(30),
+            growth: 1.5,
+            start_margin: Duration::from_secs(5),
+            pacer: Pacer::default(),
+        }
+    }
+
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Poll first after `first`, growing to at most `max`.
+    pub fn intervals(mut self, first: Duration, max: Duration) -> Self {
+        self.first_interval = first;
+        self.max_interval = max.max(first);
+        self
+    }
+
+    pub fn pacer(mut self, pacer: Pacer) -> Self {
+        self.pacer = pacer;
+        self
+    }
+}
+
+/// One unsuccessful poll, as reported to the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitProgress {
+    /// 1 for the first poll.
+    pub attempt: u32,
+    /// Since the wait began.
+    pub elapsed: Duration,
+    /// When the next poll goes; `None` when this was the last one.
+    pub next_poll: Option<Duration>,
+    /// CloudTrail answered `ThrottlingException`: the polling slows down.
+    pub throttled: bool,
+    /// Events with this name seen since `start` (none of them the call's).
+    pub events_seen: usize,
+}
+
+/// The call's event, found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub event: TrailEvent,
+    /// Polls made, including the one that found it.
+    pub attempts: u32,
+    pub elapsed: Duration,
+}
+
+enum Poll {
+    Found(Box<TrailEvent>),
+    Missing { seen: usize },
+    Throttled,
+}
+
+/// Poll until the event of `wait.request_id` appears (→ [`Found`]) or `wait.deadline` passes
+/// (→ [`TrailError::Timeout`]). `progress` hears of every unsuccessful poll. Errors other than
+/// throttling end the wait at once.
+pub async fn wait_for_event(
+    client: &aws_sdk_cloudtrail::Client,
+    wait: &WaitFor,
+    mut progress: impl FnMut(WaitProgress),
+) -> Result<Found, TrailError> {
+    if wait.request_id.trim().is_empty() {
+        return Err(TrailError::InvalidInput {
+            field: "request_id",
+            reason: "empty: pass the request id the call returned".into(),
+        });
+    }
+    if wait.event_name.trim().is_empty() {
+        return Err(TrailError::InvalidInput {
+            field: "event_name",
+            reason: "empty: pass the call's API name, e.g. GenerateDataKey".into(),
+        });
+    }
+    let margin = time::Duration::try_from(wait.start_margin).unwrap_or(time::Duration::ZERO);
+    let query =
+        LookupQuery::by(Attribute::EventName, wait.event_name.clone()).since(wait.start - margin);
+    let growth = if wait.growth.is_finite() {
+        wait.growth.max(1.0)
+    } else {
+        1.0
+    };
+    let began = Instant::now();
+    let mut interval = wait.first_interval.min(wait.max_interval);
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        let (throttled, events_seen) =
+            match poll(client, &query, &wait.request_id, &wait.pacer).await? {
+                Poll::Found(event) => {
+                    return Ok(Found {
+                        event: *event,
+                        attempts: attempt,
+                        elapsed: began.elapsed(),
+                    })
+                }
+                Poll::Missing { seen } => (false, seen),
+                Poll::Throttled => {
+                    // Slow down at once: at least a second, double the current pause.
+                    interval = (interval * 2)
+                        .max(Duration::from_secs(1))
+                        .min(wait.max_interval.max(Duration::from_secs(1)));
+                    (true, 0)
+                }
+            };
+        let elapsed = began.elapsed();
+        let remaining = wait.deadline.saturating_sub(elapsed);
+        if remaining.is_zero() {
+            progress(WaitProgress {
+                attempt,
+                elapsed,
+                next_poll: None,
+                throttled,
+                events_seen,
+            });
+            return Err(TrailError::Timeout {
+                request_id: wait.request_id.clone(),
+                event_name: wait.event_name.clone(),
+                attempts: attempt,
+                waited: elapsed,
+            });
+        }
+        let pause = interval.min(remaining);
+        progress(WaitProgress {
+            attempt,
+            elapsed,
+            next_poll: Some(pause),
+            throttled,
+            events_seen,
+        });
+        tokio::time::sleep(pause).await;
+        interval = interval.mul_f64(growth).min(wait.max_interval);
+    }
+}
+
+/// One poll: every page of the event name since `start`, until the request id turns up.
+async fn poll(
+    client: &aws_sdk_cloudtrail::Client,
+    query: &LookupQuery,
+    request_id: &str,
+    pacer: &Pacer,
+) -> Result<Poll, TrailError> {
+    let mut token = None;
+    let mut seen = 0;
+    loop {
+        pacer.ready().await;
+        let page = match one_page(client, query, token, 50).await {
+            Ok(p) => p,
+            Err(e) if e.is_throttling() => {
+                tracing::debug!("LookupEvents throttled while waiting; slowing down");
+                return Ok(Poll::Throttled);
+            }
+            Err(e) => return Err(e),
+        };
+        for e in page.events() {
+            let event = TrailEvent::from_sdk(e);
+            if event.request_id() == Some(request_id) {
+                return Ok(Poll::Found(Box::new(event)));
+            }
+            seen += 1;
+        }
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(Poll::Missing { seen });
+        }
+    }
+}
