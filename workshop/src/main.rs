@@ -1,6 +1,7 @@
 //! `kms-workshop`: runs the monitoring chapter of the AWS KMS workshop against a real account
 //! or against the built-in offline sandbox, and hosts that sandbox for the `aws` CLI and SDKs.
 
+mod cleanup_cmd;
 mod sandbox_cmd;
 
 use std::process::ExitCode;
@@ -25,6 +26,8 @@ enum Command {
         #[command(subcommand)]
         command: sandbox_cmd::SandboxCommand,
     },
+    /// Remove everything the workshop created, in dependency order, safely and resumably.
+    Cleanup(cleanup_cmd::CleanupArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,11 +52,15 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Sandbox { command } => sandbox_cmd::run(command).await,
+            Command::Cleanup(args) => cleanup_cmd::run(args).await,
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            if let Some(code) = cleanup_cmd::exit_code(&e) {
+                return ExitCode::from(code);
+            }
             eprintln!("error: {e:#}");
             ExitCode::from(sandbox_cmd::exit_code(&e))
         }
