@@ -856,7 +856,7 @@ fn schedule_key_deletion_rules() {
 
 #[test]
 fn lookup_events_by_each_of_the_eight_attributes() {
-    let sb = SandboxProc::start(&[]);
+    let sb = SandboxProc::start(&["--empty-history"]);
     let ep = &sb.endpoint;
     let k3_arn = str_of(&describe_key(ep, "alias/ImportedCMK")["Arn"], "Arn").to_string();
     let k2_arn = str_of(&describe_key(ep, "alias/FirstCMK")["Arn"], "Arn").to_string();
@@ -951,7 +951,7 @@ fn lookup_events_by_each_of_the_eight_attributes() {
 
 #[test]
 fn lookup_events_shows_the_instance_role_as_the_instance_id() {
-    let sb = SandboxProc::start(&[]);
+    let sb = SandboxProc::start(&["--empty-history"]);
     let ep = &sb.endpoint;
     let instance = || {
         aws_with(
@@ -1006,7 +1006,7 @@ fn lookup_events_shows_the_instance_role_as_the_instance_id() {
 
 #[test]
 fn lookup_events_validation_errors() {
-    let sb = SandboxProc::start(&[]);
+    let sb = SandboxProc::start(&["--empty-history"]);
     let ep = &sb.endpoint;
     run_json(aws(ep).args(WORKSHOP_GDK));
     run_json(aws(ep).args(WORKSHOP_GDK));
@@ -1156,7 +1156,7 @@ fn lookup_events_validation_errors() {
 
 #[test]
 fn lookup_events_pages_newest_first_without_duplicates() {
-    let sb = SandboxProc::start(&[]);
+    let sb = SandboxProc::start(&["--empty-history"]);
     let ep = &sb.endpoint;
     const CALLS: usize = 7;
     for _ in 0..CALLS {
@@ -1313,7 +1313,7 @@ fn lookup_events_pages_newest_first_without_duplicates() {
 /// finds it; the aws CLI sends whole seconds.
 #[test]
 fn lookup_events_time_range_is_inclusive_at_second_resolution() {
-    let sb = SandboxProc::start(&[]);
+    let sb = SandboxProc::start(&["--empty-history"]);
     let ep = &sb.endpoint;
     run_json(aws(ep).args(WORKSHOP_GDK));
     let events = lookup(ep, "EventName", "GenerateDataKey");
@@ -1341,7 +1341,7 @@ fn lookup_events_time_range_is_inclusive_at_second_resolution() {
 
 #[test]
 fn cloudtrail_delay_hides_events_until_the_sandbox_clock_passes_it() {
-    let sb = SandboxProc::start(&["--cloudtrail-delay", "5m"]);
+    let sb = SandboxProc::start(&["--empty-history", "--cloudtrail-delay", "5m"]);
     let ep = &sb.endpoint;
     run_json(aws(ep).args(WORKSHOP_GDK));
     assert!(
@@ -1363,7 +1363,7 @@ fn cloudtrail_delay_hides_events_until_the_sandbox_clock_passes_it() {
 
 #[test]
 fn cloudtrail_record_has_the_documented_fields() {
-    let sb = SandboxProc::start(&[]);
+    let sb = SandboxProc::start(&["--empty-history"]);
     let ep = &sb.endpoint;
     let k3_arn = str_of(&describe_key(ep, "alias/ImportedCMK")["Arn"], "Arn").to_string();
     run_json(aws(ep).args(WORKSHOP_GDK));
@@ -1528,7 +1528,7 @@ fn get_caller_identity_for_the_learner_and_the_instance_role() {
 
 #[test]
 fn unknown_keys_and_wrong_secrets_are_refused() {
-    let sb = SandboxProc::start(&[]);
+    let sb = SandboxProc::start(&["--empty-history"]);
     let ep = &sb.endpoint;
     let unknown = || {
         aws_with(
@@ -1755,4 +1755,44 @@ fn trail_lifecycle() {
     let writes = lookup(ep, "ReadOnly", "false");
     assert!(writes.iter().any(|e| e["EventName"] == "StartLogging"));
     assert!(!writes.iter().any(|e| e["EventName"] == "GetTrailStatus"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The seeded account's history
+
+#[test]
+fn seeded_history_tells_the_earlier_sections() {
+    let sb = SandboxProc::start(&[]);
+    let ep = &sb.endpoint;
+    let k1 = run_json(aws(ep).args(["kms", "list-keys"]))["Keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| describe_key(ep, str_of(&k["KeyId"], "KeyId")))
+        .find(|md| md["KeyState"] == "PendingDeletion")
+        .expect("K1");
+    // K1's deletion was scheduled by the instance, with a 7-day window, the day before.
+    let scheduled = lookup(ep, "EventName", "ScheduleKeyDeletion");
+    assert_eq!(scheduled.len(), 1, "{scheduled:?}");
+    assert_eq!(scheduled[0]["Username"], INSTANCE_ID);
+    let rec = record(&scheduled[0]);
+    assert_eq!(rec["requestParameters"]["pendingWindowInDays"], 7);
+    assert_eq!(rec["resources"][0]["ARN"], k1["Arn"]);
+    // The three keys were created, K3 with imported material.
+    let created = lookup(ep, "EventName", "CreateKey");
+    assert_eq!(created.len(), 3);
+    let imported = lookup(ep, "EventName", "ImportKeyMaterial");
+    let k3 = describe_key(ep, "alias/ImportedCMK");
+    assert_eq!(
+        imported[0]["Resources"][0]["ResourceName"], k3["Arn"],
+        "{imported:?}"
+    );
+    // The failed Decrypt is there with its error code.
+    let decrypts = lookup(ep, "EventName", "Decrypt");
+    assert!(decrypts
+        .iter()
+        .any(|e| record(e)["errorCode"] == "InvalidCiphertextException"));
+    // `--empty-history` starts without any of it.
+    let empty = SandboxProc::start(&["--empty-history"]);
+    assert!(lookup(&empty.endpoint, "EventName", "CreateKey").is_empty());
 }

@@ -44,6 +44,14 @@ pub enum SandboxCommand {
         /// Divide realistic lifecycle durations by N (e.g. 10: a 60 s termination takes 6 s).
         #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = parse_time_scale)]
         time_scale: f64,
+        /// Classroom mode: seed N learners, each with an account, keys and CloudTrail history
+        /// of their own (1 to 500); an instructor identity can assume a role in every one.
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=500))]
+        learners: u32,
+        /// Start with an empty CloudTrail event history instead of the calls of the workshop's
+        /// earlier sections (only calls made to this sandbox show up).
+        #[arg(long)]
+        empty_history: bool,
     },
     /// Print `export` lines that point the aws CLI and SDKs at a running sandbox:
     /// eval "$(kms-workshop sandbox env)".
@@ -54,11 +62,37 @@ pub enum SandboxCommand {
             default_value = "http://127.0.0.1:4599"
         )]
         endpoint: String,
-        /// Whose credentials: the learner's IAM user, or the workshop instance's role session.
+        /// Whose credentials: the learner's IAM user, the workshop instance's role session, or
+        /// (classroom mode) the instructor.
         #[arg(long, value_enum, default_value_t = IdentityArg::Learner)]
         identity: IdentityArg,
+        /// Which learner (classroom mode: `sandbox serve --learners N`).
+        #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        learner: u32,
         #[arg(long, default_value = seed::REGION)]
         region: String,
+    },
+    /// Re-seed one learner's account: everything in it (keys, roles, instances, topics, event
+    /// history, messages) is replaced by the starting state.
+    Reset {
+        /// The learner whose account to reset.
+        #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
+        learner: u32,
+        #[arg(
+            long,
+            env = "KMS_WORKSHOP_ENDPOINT",
+            default_value = "http://127.0.0.1:4599"
+        )]
+        endpoint: String,
+    },
+    /// List the learners (accounts and access keys) of a running sandbox.
+    Learners {
+        #[arg(
+            long,
+            env = "KMS_WORKSHOP_ENDPOINT",
+            default_value = "http://127.0.0.1:4599"
+        )]
+        endpoint: String,
     },
     /// Show the messages the sandbox's SNS delivered (emails and http deliveries).
     Inbox {
@@ -77,6 +111,9 @@ pub enum SandboxCommand {
         /// Only messages to this recipient (email address or URL).
         #[arg(long, value_name = "RECIPIENT")]
         to: Option<String>,
+        /// Only messages sent in this learner's account (classroom mode).
+        #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
+        learner: Option<u32>,
     },
     /// Confirm pending SNS subscriptions by following their confirmation links, as a person
     /// clicking "Confirm subscription" in the email would.
@@ -151,6 +188,7 @@ fn parse_time_scale(s: &str) -> Result<f64, String> {
 pub enum IdentityArg {
     Learner,
     Instance,
+    Instructor,
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
@@ -188,6 +226,8 @@ pub async fn run(cmd: SandboxCommand) -> Result<()> {
             lookup_rate_limit,
             latency,
             time_scale,
+            learners,
+            empty_history,
         } => {
             let config = Config {
                 state_dir: state_dir.clone(),
@@ -204,20 +244,67 @@ pub async fn run(cmd: SandboxCommand) -> Result<()> {
                     LatencyArg::Realistic => LatencyProfile::Realistic,
                 },
                 time_scale,
+                learners,
+                seed_history: !empty_history,
             };
             serve(config, SocketAddr::new(bind, port)).await
         }
         SandboxCommand::Env {
             endpoint,
             identity,
+            learner,
             region,
-        } => env(&endpoint, identity, &region).await,
+        } => env(&endpoint, identity, learner, &region).await,
+        SandboxCommand::Reset { learner, endpoint } => {
+            let url = format!(
+                "{}/_sandbox/learners/reset?learner={learner}",
+                base(&endpoint)
+            );
+            let v = admin(reqwest::Client::new().post(&url), &endpoint).await?;
+            println!(
+                "learner {learner}'s account {} is back at its starting state",
+                v["account"].as_str().unwrap_or("?")
+            );
+            Ok(())
+        }
+        SandboxCommand::Learners { endpoint } => {
+            let v = fetch_learners(&endpoint).await?;
+            println!(
+                "{:>7}  {:<12}  {:<24}  secret access key",
+                "learner", "account", "access key id"
+            );
+            for l in v["learners"].as_array().cloned().unwrap_or_default() {
+                println!(
+                    "{:>7}  {:<12}  {:<24}  {}",
+                    l["number"],
+                    l["account"].as_str().unwrap_or(""),
+                    l["access_key_id"].as_str().unwrap_or(""),
+                    l["secret_access_key"].as_str().unwrap_or("")
+                );
+            }
+            if let Some(i) = v["instructor"].as_object() {
+                println!(
+                    "instructor: account {} key {} (assume arn:aws:iam::<learner account>:role/{})",
+                    i["account"].as_str().unwrap_or(""),
+                    i["access_key_id"].as_str().unwrap_or(""),
+                    i["role"].as_str().unwrap_or("")
+                );
+            }
+            Ok(())
+        }
         SandboxCommand::Inbox {
             endpoint,
             json,
             follow,
             to,
-        } => inbox(&endpoint, json, follow, to.as_deref()).await,
+            learner,
+        } => {
+            let account = match learner {
+                Some(k) => Some(learner_account(&endpoint, k).await?),
+                None => None,
+            };
+            inbox(&endpoint, json, follow, to.as_deref(), account.as_deref()).await
+        }
         SandboxCommand::Confirm {
             endpoint,
             subscription,
@@ -292,7 +379,22 @@ async fn serve(config: Config, addr: SocketAddr) -> Result<()> {
             "  state: in memory, lost on exit (seed {seed_name}); keep it with --state-dir DIR"
         ),
     }
-    println!("  account {}  region {}", seed::ACCOUNT, seed::REGION);
+    let learners = sandbox.learners();
+    if learners.len() > 1 {
+        println!(
+            "  classroom: {} learners, accounts {}–{}, region {}",
+            learners.len(),
+            learners.first().map(|l| l.1.as_str()).unwrap_or(""),
+            learners.last().map(|l| l.1.as_str()).unwrap_or(""),
+            seed::REGION
+        );
+        println!(
+            "    learner K: eval \"$(kms-workshop sandbox env --endpoint {endpoint} --learner K)\""
+        );
+        println!("    instructor: eval \"$(kms-workshop sandbox env --endpoint {endpoint} --identity instructor)\", then assume arn:aws:iam::<account>:role/{}", seed::CLASSROOM_ROLE);
+    } else {
+        println!("  account {}  region {}", seed::ACCOUNT, seed::REGION);
+    }
     println!("  use it from another shell:");
     println!("    eval \"$(kms-workshop sandbox env --endpoint {endpoint})\"");
     println!("    aws kms generate-data-key --key-id alias/ImportedCMK --key-spec AES_256 --encryption-context project=workshop");
@@ -311,7 +413,37 @@ async fn serve(config: Config, addr: SocketAddr) -> Result<()> {
     Ok(())
 }
 
-async fn env(endpoint: &str, identity: IdentityArg, region: &str) -> Result<()> {
+async fn fetch_learners(endpoint: &str) -> Result<serde_json::Value> {
+    admin(
+        reqwest::Client::new().get(format!("{}/_sandbox/learners", base(endpoint))),
+        endpoint,
+    )
+    .await
+}
+
+/// Learner `k`'s entry, or an error listing the learners there are.
+async fn learner_entry(endpoint: &str, k: u32) -> Result<serde_json::Value> {
+    let v = fetch_learners(endpoint).await?;
+    let all = v["learners"].as_array().cloned().unwrap_or_default();
+    all.iter()
+        .find(|l| l["number"].as_u64() == Some(u64::from(k)))
+        .cloned()
+        .with_context(|| {
+            format!(
+                "the sandbox at {endpoint} has no learner {k}: it has learners 1 to {} (start it with --learners N for more)",
+                all.len()
+            )
+        })
+}
+
+async fn learner_account(endpoint: &str, k: u32) -> Result<String> {
+    Ok(learner_entry(endpoint, k).await?["account"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string())
+}
+
+async fn env(endpoint: &str, identity: IdentityArg, learner: u32, region: &str) -> Result<()> {
     let v = admin(
         reqwest::Client::new().get(format!("{}/_sandbox/credentials", base(endpoint))),
         endpoint,
@@ -319,14 +451,25 @@ async fn env(endpoint: &str, identity: IdentityArg, region: &str) -> Result<()> 
     .await?;
     let creds = v["credentials"].as_array().cloned().unwrap_or_default();
     let wanted = match identity {
-        IdentityArg::Learner => seed::LEARNER_ACCESS_KEY,
-        IdentityArg::Instance => seed::INSTANCE_ACCESS_KEY,
+        IdentityArg::Instructor => seed::INSTRUCTOR_ACCESS_KEY.to_string(),
+        _ => {
+            let l = learner_entry(endpoint, learner).await?;
+            let field = if identity == IdentityArg::Learner {
+                "access_key_id"
+            } else {
+                "instance_access_key_id"
+            };
+            l[field].as_str().unwrap_or_default().to_string()
+        }
     };
     let c = creds
         .iter()
-        .find(|c| c["access_key_id"] == wanted)
-        .with_context(|| {
-            format!("the sandbox at {endpoint} has no credentials for that identity")
+        .find(|c| c["access_key_id"] == wanted.as_str())
+        .with_context(|| match identity {
+            IdentityArg::Instructor => format!(
+                "the sandbox at {endpoint} has no instructor: start it in classroom mode (--learners 2 or more)"
+            ),
+            _ => format!("the sandbox at {endpoint} has no credentials for that identity"),
         })?;
     let q = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
     println!("export AWS_ENDPOINT_URL={}", q(base(endpoint)));
@@ -378,13 +521,21 @@ fn print_message(m: &serde_json::Value, json: bool) {
     println!();
 }
 
-async fn inbox(endpoint: &str, json: bool, follow: bool, to: Option<&str>) -> Result<()> {
+async fn inbox(
+    endpoint: &str,
+    json: bool,
+    follow: bool,
+    to: Option<&str>,
+    account: Option<&str>,
+) -> Result<()> {
     let mut last = 0u64;
     let mut shown = 0usize;
     loop {
         for m in fetch_outbox(endpoint, last).await? {
             last = last.max(m["seq"].as_u64().unwrap_or(last));
-            if to.is_some_and(|t| m["recipient"].as_str() != Some(t)) {
+            if to.is_some_and(|t| m["recipient"].as_str() != Some(t))
+                || account.is_some_and(|a| m["account"].as_str() != Some(a))
+            {
                 continue;
             }
             print_message(&m, json);

@@ -200,6 +200,7 @@ mod tests {
                 name: "u".into(),
                 user_id: "AIDA".into(),
             },
+            expires_ms: None,
         }
     }
 

@@ -29,6 +29,9 @@ pub struct Credential {
     pub session_token: Option<String>,
     pub account: String,
     pub principal: Principal,
+    /// When temporary credentials (STS AssumeRole) stop working, in sandbox-clock milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_ms: Option<i64>,
 }
 
 // Hand-written so secrets never reach a log line.

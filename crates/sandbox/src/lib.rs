@@ -57,6 +57,12 @@ pub struct Config {
     pub latency: LatencyProfile,
     /// Divides the durations of [`LatencyProfile::Realistic`] (10 = ten times faster).
     pub time_scale: f64,
+    /// How many learners, each with an account of their own (classroom mode when above 1;
+    /// at most [`seed::MAX_LEARNERS`]).
+    pub learners: u32,
+    /// Whether the `workshop` seed writes the earlier sections' calls into CloudTrail event
+    /// history (off: history starts empty, showing only calls made to this sandbox).
+    pub seed_history: bool,
 }
 
 /// How long resource lifecycles take on the sandbox clock.
@@ -127,6 +133,8 @@ impl Default for Config {
             lookup_rate_limit: false,
             latency: LatencyProfile::Instant,
             time_scale: 1.0,
+            learners: 1,
+            seed_history: true,
         }
     }
 }
@@ -225,6 +233,22 @@ impl Sandbox {
             })?;
             let snapshot = serde_json::to_value(&*sandbox.world.lock()).unwrap_or_default();
             sandbox.store.snapshot(snapshot)?;
+        } else {
+            // A state made with fewer learners than asked for now: seed the ones it lacks.
+            let have = sandbox.learners().len() as u32;
+            let want = sandbox.config.learners.min(seed::MAX_LEARNERS);
+            if want > have {
+                let seed: Seed = sandbox.seed_name().parse().unwrap_or(Seed::Workshop);
+                tracing::info!(have, want, "seeding the learners this state lacks");
+                for k in have + 1..=want {
+                    seed::apply_learner(&sandbox, seed, k).map_err(|e| {
+                        SandboxError::Incompatible {
+                            dir: String::new(),
+                            why: e.to_string(),
+                        }
+                    })?;
+                }
+            }
         }
         Ok(sandbox)
     }
@@ -264,6 +288,66 @@ impl Sandbox {
             )?;
         }
         Ok(())
+    }
+
+    /// Learner number → account, in order (learner 1 alone for states made before classroom
+    /// mode existed).
+    pub fn learners(&self) -> Vec<(u32, String)> {
+        let w = self.world.lock();
+        if w.learners.is_empty() {
+            return vec![(1, seed::ACCOUNT.to_string())];
+        }
+        w.learners.iter().map(|(k, a)| (*k, a.clone())).collect()
+    }
+
+    pub(crate) fn add_learner(&self, number: u32, account: &str) -> Result<(), AwsError> {
+        let mut w = self.world.lock();
+        self.persist(
+            &mut w,
+            &["learners", &number.to_string()],
+            serde_json::Value::String(account.to_string()),
+        )?;
+        w.learners.insert(number, account.to_string());
+        Ok(())
+    }
+
+    /// Empty learner `number`'s account (every service's state, its credentials, its CloudTrail
+    /// history, its messages) and seed it again as the sandbox was seeded.
+    pub fn reset_learner(&self, number: u32) -> Result<String, AwsError> {
+        let Some(account) = self
+            .learners()
+            .into_iter()
+            .find(|(k, _)| *k == number)
+            .map(|(_, a)| a)
+        else {
+            let known = self.learners().len();
+            return Err(AwsError::new(
+                404,
+                "NoSuchLearner",
+                format!("There is no learner {number}: this sandbox has learners 1 to {known}."),
+            ));
+        };
+        {
+            let mut w = self.world.lock();
+            let keys: Vec<String> = w
+                .credentials
+                .values()
+                .filter(|c| c.account == account)
+                .map(|c| c.access_key_id.clone())
+                .collect();
+            for k in keys {
+                self.persist(&mut w, &["credentials", &k], serde_json::Value::Null)?;
+                w.credentials.remove(&k);
+            }
+            self.persist(&mut w, &["accounts", &account], serde_json::Value::Null)?;
+            w.accounts.remove(&account);
+        }
+        self.pending_events.lock().retain(|p| p.account != account);
+        self.events.clear_account(&account);
+        self.persist_event(&serde_json::json!({ "reset": account }));
+        let seed: Seed = self.seed_name().parse().unwrap_or(Seed::Workshop);
+        seed::apply_learner(self, seed, number)?;
+        Ok(account)
     }
 
     pub fn seed_name(&self) -> String {

@@ -108,7 +108,6 @@ impl Sandbox {
         crate::services::cloudwatch::tick(self);
         crate::services::ec2::settle_due(self);
         crate::services::cloudformation::settle_due(self);
-        crate::services::cloudformation::settle_due(self);
         self.deliver_due_events();
     }
 }

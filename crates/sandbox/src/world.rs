@@ -28,6 +28,10 @@ pub struct World {
     pub credentials: BTreeMap<String, Credential>,
     #[serde(default)]
     pub accounts: BTreeMap<String, Account>,
+    /// Learner number → account (classroom mode has several; older states have none, which
+    /// means learner 1 only).
+    #[serde(default)]
+    pub learners: BTreeMap<u32, String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]

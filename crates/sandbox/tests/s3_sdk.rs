@@ -60,6 +60,7 @@ async fn start() -> Env {
             name: "other".into(),
             user_id: "AIDAOTHERACCOUNTUSER1".into(),
         },
+        expires_ms: None,
     })
     .unwrap();
     let running = common::serve(&sb).await;

@@ -2433,6 +2433,7 @@ fn handle(cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError>
                     name: user.name.clone(),
                     user_id: user.id.clone(),
                 },
+                expires_ms: None,
             })?;
             cx.resources.push(user_resource(&user.arn));
             cx.resources.push(TrailResource {
@@ -2563,8 +2564,10 @@ fn customer_policy_doc(actions: &[&str]) -> String {
     serde_json::to_string_pretty(&doc).unwrap_or_else(|_| doc.to_string())
 }
 
-/// The role, instance profile, policies and user a learner has in IAM at the start of the
-/// monitoring chapter, plus lookalikes that no clean-up may touch.
+/// The policies and user a learner has in IAM at the start of the monitoring chapter, the
+/// policies they attached by hand to the workshop stack's role (which, with its instance
+/// profile, the stack created: `cloudformation::seed_workshop` runs first), plus lookalikes that
+/// no clean-up may touch.
 pub fn seed_workshop(sb: &Sandbox, account: &str) -> Result<(), AwsError> {
     let now = sb.clock.now();
     let day = Duration::days(1);
@@ -2666,34 +2669,20 @@ pub fn seed_workshop(sb: &Sandbox, account: &str) -> Result<(), AwsError> {
         ],
     );
 
-    let mut instance_role = role(crate::seed::INSTANCE_ROLE, role_id, now - day * 3);
-    instance_role.attached = vec![
-        aws("AmazonS3FullAccess"),
-        aws("AWSCloudTrailReadOnlyAccess"),
-        aws("AmazonEC2FullAccess"),
+    // The role and its instance profile come from the workshop stack (created before this
+    // seed); the learner then attached these by hand.
+    let by_hand = [
         aws("AWSKeyManagementServicePowerUser"),
         import.arn.clone(),
         rotation.arn.clone(),
         additional.arn.clone(),
     ];
-    instance_role.last_used = Some(now - Duration::minutes(20));
-    instance_role.last_used_region = Some(HOME_REGION.to_string());
 
     let prod_name = format!("{}-prod", crate::seed::INSTANCE_ROLE);
     let mut prod_role = role(&prod_name, new_id("AROA"), now - day * 40);
     prod_role.description = Some("Production application instances".into());
     prod_role.tags = vec![("environment".into(), "prod".into())];
     prod_role.attached = vec![prod_policy.arn.clone()];
-
-    let profile = InstanceProfile {
-        name: crate::seed::INSTANCE_ROLE.to_string(),
-        id: new_id("AIPA"),
-        path: "/".into(),
-        arn: iam_arn(account, "instance-profile", "/", crate::seed::INSTANCE_ROLE),
-        created: now - day * 3,
-        roles: vec![crate::seed::INSTANCE_ROLE.to_lowercase()],
-        tags: Vec::new(),
-    };
 
     let learner = User {
         arn: iam_arn(account, "user", "/", &learner_name),
@@ -2716,13 +2705,59 @@ pub fn seed_workshop(sb: &Sandbox, account: &str) -> Result<(), AwsError> {
         for p in [import, rotation, additional, prod_policy, prod_rotation] {
             st.policies.insert(p.name.to_lowercase(), p);
         }
-        for r in [instance_role, prod_role] {
-            st.roles.insert(r.name.to_lowercase(), r);
-        }
-        st.instance_profiles
-            .insert(profile.name.to_lowercase(), profile);
+        let instance_role = st
+            .roles
+            .get_mut(&crate::seed::INSTANCE_ROLE.to_lowercase())
+            .ok_or_else(|| {
+                AwsError::internal("the workshop stack's role is missing from the seed")
+            })?;
+        // The instance's role-session credential (seed::instance_credential) names this id.
+        instance_role.id = role_id;
+        instance_role.attached.extend(by_hand);
+        instance_role.last_used = Some(now - Duration::minutes(20));
+        instance_role.last_used_region = Some(HOME_REGION.to_string());
+        st.roles.insert(prod_role.name.to_lowercase(), prod_role);
         st.users.insert(learner.name.to_lowercase(), learner);
         st.access_keys.insert(learner_key.id.clone(), learner_key);
+        Ok(())
+    })
+}
+
+/// Classroom mode: the role an instructor in `instructor_account` assumes to administer (and
+/// clean up) a learner's account, with the trust policy AWS Organizations gives it.
+pub fn seed_classroom_role(
+    sb: &Sandbox,
+    account: &str,
+    instructor_account: &str,
+) -> Result<(), AwsError> {
+    let name = crate::seed::CLASSROOM_ROLE;
+    let trust = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{instructor_account}:root")},
+            "Action": "sts:AssumeRole",
+        }],
+    })
+    .to_string();
+    let role = Role {
+        name: name.to_string(),
+        id: new_id("AROA"),
+        path: "/".into(),
+        arn: iam_arn(account, "role", "/", name),
+        created: sb.clock.now() - Duration::days(30),
+        assume_role_policy: trust,
+        description: Some("Administrator access for the classroom's instructor".into()),
+        max_session_duration: 3600,
+        permissions_boundary: None,
+        tags: Vec::new(),
+        attached: vec!["arn:aws:iam::aws:policy/AdministratorAccess".into()],
+        inline: BTreeMap::new(),
+        last_used: None,
+        last_used_region: None,
+    };
+    sb.write::<IamState, _>(account, HOME_REGION, |st| {
+        st.roles.insert(name.to_lowercase(), role);
         Ok(())
     })
 }

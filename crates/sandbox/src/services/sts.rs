@@ -1,8 +1,14 @@
-//! STS (awsQuery): `GetCallerIdentity`, which tells learners and the runner who they are.
+//! STS (awsQuery): `GetCallerIdentity`, which tells learners and the runner who they are, and
+//! `AssumeRole`, with which a classroom's instructor (or any principal a role's trust policy
+//! names) works in another account on temporary credentials.
 
 use http::HeaderMap;
+use serde_json::Value as J;
+use time::Duration;
 
-use super::{Call, Service};
+use super::iam::{IamState, HOME_REGION};
+use super::{Call, Service, TrailResource};
+use crate::identity::{Credential, Principal};
 use crate::protocol::{AwsError, Input, Protocol, Value};
 
 pub struct Sts;
@@ -23,13 +29,212 @@ impl Service for Sts {
     fn global(&self) -> bool {
         true
     }
-    fn call(&self, cx: &mut Call<'_>, op: &str, _input: &Input) -> Result<Value, AwsError> {
+    fn read_only(&self, op: &str) -> bool {
+        op == "GetCallerIdentity"
+    }
+    fn call(&self, cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError> {
         match op {
             "GetCallerIdentity" => Ok(Value::obj()
                 .with("UserId", cx.caller.user_id())
                 .with("Account", cx.caller.account.clone())
                 .with("Arn", cx.caller.arn())),
+            "AssumeRole" => assume_role(cx, input),
             _ => Err(cx.unknown(op)),
         }
+    }
+}
+
+fn validation(msg: impl Into<String>) -> AwsError {
+    AwsError::new(400, "ValidationError", msg)
+}
+
+fn assume_role(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
+    let role_arn = input.req_str("RoleArn")?;
+    let session = input.req_str("RoleSessionName")?;
+    if !(2..=64).contains(&session.len())
+        || !session
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+    {
+        return Err(validation(format!(
+            "1 validation error detected: Value '{session}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]* and have length between 2 and 64"
+        )));
+    }
+    if role_arn.len() < 20 {
+        return Err(validation(format!(
+            "1 validation error detected: Value '{role_arn}' at 'roleArn' failed to satisfy constraint: Member must have length greater than or equal to 20"
+        )));
+    }
+    let external_id = input.str("ExternalId")?;
+    let denied = || {
+        AwsError::new(
+            403,
+            "AccessDenied",
+            format!(
+                "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+                cx.caller.arn()
+            ),
+        )
+    };
+    // arn:aws:iam::<account>:role/<path/><name>
+    let Some((account, name)) = role_arn
+        .strip_prefix("arn:aws:iam::")
+        .and_then(|r| r.split_once(":role/"))
+        .map(|(a, p)| (a.to_string(), p.rsplit('/').next().unwrap_or(p).to_string()))
+    else {
+        return Err(validation(format!("{role_arn} is invalid")));
+    };
+    let role = cx
+        .sandbox
+        .read::<IamState, _>(&account, HOME_REGION, |st| {
+            st.roles.get(&name.to_lowercase()).cloned()
+        })
+        .ok_or_else(denied)?;
+    if !trusts(
+        &role.assume_role_policy,
+        &cx.caller.account,
+        &cx.caller.arn(),
+        external_id.as_deref(),
+    ) {
+        return Err(denied());
+    }
+    let duration = input.int("DurationSeconds")?.unwrap_or(3600);
+    if duration < 900 {
+        return Err(validation(format!(
+            "1 validation error detected: Value '{duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"
+        )));
+    }
+    if duration > role.max_session_duration.max(3600) {
+        return Err(validation(
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        ));
+    }
+    let expires = cx.now + Duration::seconds(duration);
+    let key = format!(
+        "ASIA{}",
+        crate::util::random_id(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+    );
+    let secret = crate::util::random_id(
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        40,
+    );
+    let token = format!(
+        "FwoGZXIvYXdzE{}",
+        crate::util::random_id(
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+            120
+        )
+    );
+    let created = crate::util::iso8601_secs(cx.now);
+    cx.sandbox.add_credential(Credential {
+        access_key_id: key.clone(),
+        secret_access_key: secret.clone(),
+        session_token: Some(token.clone()),
+        account: account.clone(),
+        principal: Principal::AssumedRole {
+            role_name: role.name.clone(),
+            role_id: role.id.clone(),
+            session_name: session.clone(),
+            created,
+        },
+        expires_ms: Some((expires.unix_timestamp_nanos() / 1_000_000) as i64),
+    })?;
+    cx.resources.push(TrailResource {
+        arn: role.arn.clone(),
+        resource_type: "AWS::IAM::Role".into(),
+    });
+    let assumed_arn = format!(
+        "arn:aws:sts::{account}:assumed-role/{}/{session}",
+        role.name
+    );
+    Ok(Value::obj()
+        .with(
+            "Credentials",
+            Value::obj()
+                .with("AccessKeyId", key)
+                .with("SecretAccessKey", secret)
+                .with("SessionToken", token)
+                .with("Expiration", Value::Time(expires)),
+        )
+        .with(
+            "AssumedRoleUser",
+            Value::obj()
+                .with("AssumedRoleId", format!("{}:{session}", role.id))
+                .with("Arn", assumed_arn),
+        ))
+}
+
+/// Whether a trust policy lets `caller_arn` (of `caller_account`) assume the role: an Allow
+/// statement for `sts:AssumeRole` whose `Principal.AWS` names the account (id or root ARN), the
+/// caller, or `*`, and whose `sts:ExternalId` condition (if any) matches.
+fn trusts(policy: &str, caller_account: &str, caller_arn: &str, external_id: Option<&str>) -> bool {
+    let Ok(doc) = serde_json::from_str::<J>(policy) else {
+        return false;
+    };
+    let list = |v: &J| -> Vec<String> {
+        match v {
+            J::String(s) => vec![s.clone()],
+            J::Array(a) => a
+                .iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let statements = match &doc["Statement"] {
+        J::Array(a) => a.clone(),
+        J::Object(_) => vec![doc["Statement"].clone()],
+        _ => Vec::new(),
+    };
+    let root = format!("arn:aws:iam::{caller_account}:root");
+    statements.iter().any(|st| {
+        st["Effect"] == "Allow"
+            && list(&st["Action"])
+                .iter()
+                .any(|a| a == "sts:AssumeRole" || a == "sts:*" || a == "*")
+            && {
+                let principal = &st["Principal"];
+                let names = if principal == "*" {
+                    vec!["*".to_string()]
+                } else {
+                    list(&principal["AWS"])
+                };
+                names
+                    .iter()
+                    .any(|p| p == "*" || p == caller_account || *p == root || p == caller_arn)
+            }
+            && match st["Condition"]["StringEquals"]["sts:ExternalId"].as_str() {
+                Some(want) => external_id == Some(want),
+                None => true,
+            }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trusts;
+
+    #[test]
+    fn trust_policies() {
+        let p = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999988887777:root"},"Action":"sts:AssumeRole"}]}"#;
+        assert!(trusts(
+            p,
+            "999988887777",
+            "arn:aws:iam::999988887777:user/i",
+            None
+        ));
+        assert!(!trusts(
+            p,
+            "111122223333",
+            "arn:aws:iam::111122223333:user/i",
+            None
+        ));
+        let ext = r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":["999988887777"]},"Action":["sts:AssumeRole"],"Condition":{"StringEquals":{"sts:ExternalId":"x1"}}}}"#;
+        assert!(trusts(ext, "999988887777", "a", Some("x1")));
+        assert!(!trusts(ext, "999988887777", "a", Some("x2")));
+        assert!(!trusts(ext, "999988887777", "a", None));
+        let ec2 = r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+        assert!(!trusts(ec2, "111122223333", "a", None));
+        assert!(!trusts("not json", "1", "a", None));
     }
 }

@@ -159,6 +159,11 @@ impl EventStore {
     /// Re-load one persisted line (at start-up). Malformed lines are skipped with a warning:
     /// the framing checksum already vouched for them, so this only happens across versions.
     pub fn load_line(&self, line: J) {
+        // A classroom learner's account was reset: its history before this line is gone.
+        if let Some(account) = line.get("reset").and_then(J::as_str) {
+            self.clear_account(account);
+            return;
+        }
         let s = |k: &str| line.get(k).and_then(J::as_str).unwrap_or("").to_string();
         let (Some(t), Some(v)) = (
             line.get("t").and_then(J::as_i64),
@@ -180,6 +185,11 @@ impl EventStore {
         };
         let record = s("rec");
         self.append(&s("a"), &s("r"), new, || (t, v), |_| record, |_| {});
+    }
+
+    /// Forget every event of `account`, in every region.
+    pub fn clear_account(&self, account: &str) {
+        self.partitions.write().retain(|(a, _), _| a != account);
     }
 
     pub fn len(&self, account: &str, region: &str) -> usize {

@@ -3,6 +3,7 @@
 //! and trails (`CreateTrail`, `StartLogging`, …), which decide whether events reach EventBridge.
 
 pub mod events;
+pub mod history;
 pub mod recorder;
 
 use std::collections::BTreeMap;

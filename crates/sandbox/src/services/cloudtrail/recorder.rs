@@ -4,9 +4,85 @@
 use serde_json::{json, Map, Value as J};
 
 use super::events::NewEvent;
+use crate::identity::Caller;
 use crate::protocol::{AwsError, Input, Value};
-use crate::services::{Call, Service};
+use crate::services::{Call, Service, TrailResource};
 use crate::util::iso8601_secs;
+
+/// Everything a CloudTrail record says, but its time.
+pub(crate) struct RecordParts<'a> {
+    pub caller: &'a Caller,
+    pub region: &'a str,
+    pub event_source: &'a str,
+    pub op: &'a str,
+    pub source_ip: &'a str,
+    pub user_agent: &'a str,
+    /// (errorCode, errorMessage) of a failed call.
+    pub error: Option<(&'a str, &'a str)>,
+    pub request_parameters: J,
+    pub response: J,
+    pub request_id: &'a str,
+    pub event_id: &'a str,
+    pub read_only: bool,
+    pub resources: &'a [TrailResource],
+}
+
+impl RecordParts<'_> {
+    /// The record as CloudTrail delivers it (DESIGN.md section 5), at `time_ms`.
+    pub(crate) fn render(&self, time_ms: i64) -> J {
+        let time = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(time_ms) * 1_000_000)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        let account = &self.caller.account;
+        let mut r = Map::new();
+        r.insert("eventVersion".into(), json!("1.11"));
+        r.insert("userIdentity".into(), self.caller.user_identity());
+        r.insert("eventTime".into(), json!(iso8601_secs(time)));
+        r.insert("eventSource".into(), json!(self.event_source));
+        r.insert("eventName".into(), json!(self.op));
+        r.insert("awsRegion".into(), json!(self.region));
+        r.insert("sourceIPAddress".into(), json!(self.source_ip));
+        r.insert("userAgent".into(), json!(self.user_agent));
+        if let Some((code, message)) = self.error {
+            r.insert("errorCode".into(), json!(code));
+            r.insert("errorMessage".into(), json!(message));
+        }
+        r.insert("requestParameters".into(), self.request_parameters.clone());
+        r.insert("responseElements".into(), self.response.clone());
+        r.insert("requestID".into(), json!(self.request_id));
+        r.insert("eventID".into(), json!(self.event_id));
+        r.insert("readOnly".into(), json!(self.read_only));
+        if !self.resources.is_empty() {
+            let res: Vec<J> = self
+                .resources
+                .iter()
+                .map(|x| json!({"accountId": account, "type": x.resource_type, "ARN": x.arn}))
+                .collect();
+            r.insert("resources".into(), J::Array(res));
+        }
+        r.insert("eventType".into(), json!("AwsApiCall"));
+        r.insert("managementEvent".into(), json!(true));
+        r.insert("recipientAccountId".into(), json!(account));
+        r.insert("eventCategory".into(), json!("Management"));
+        J::Object(r)
+    }
+
+    /// What the history indexes the record by.
+    pub(crate) fn new_event(&self) -> NewEvent {
+        NewEvent {
+            event_id: self.event_id.to_string(),
+            event_name: self.op.to_string(),
+            event_source: self.event_source.to_string(),
+            username: self.caller.username(),
+            access_key_id: self.caller.access_key_id.clone(),
+            read_only: self.read_only,
+            resources: self
+                .resources
+                .iter()
+                .map(|r| (r.resource_type.clone(), r.arn.clone()))
+                .collect(),
+        }
+    }
+}
 
 /// The output as CloudTrail logs it in `responseElements`: camel-cased, without binary members
 /// (plaintext keys, ciphertexts, public keys and tokens are never logged).
@@ -56,55 +132,28 @@ pub fn record(
         _ => J::Null,
     };
     let account = cx.account().to_string();
-    let new = NewEvent {
-        event_id: event_id.clone(),
-        event_name: op.to_string(),
-        event_source: service.event_source().to_string(),
-        username: cx.caller.username(),
-        access_key_id: cx.caller.access_key_id.clone(),
-        read_only,
-        resources: cx
-            .resources
-            .iter()
-            .map(|r| (r.resource_type.clone(), r.arn.clone()))
-            .collect(),
-    };
     let delay_ms = sb.config.cloudtrail_delay.whole_milliseconds() as i64;
     let mut rendered: Option<J> = None;
+    let parts = RecordParts {
+        caller: &cx.caller,
+        region: &cx.region,
+        event_source: service.event_source(),
+        op,
+        source_ip,
+        user_agent,
+        error: result
+            .as_ref()
+            .err()
+            .map(|e| (e.code.as_str(), e.message.as_str())),
+        request_parameters,
+        response,
+        request_id: &cx.request_id,
+        event_id: &event_id,
+        read_only,
+        resources: &cx.resources,
+    };
     let render = |time_ms: i64| {
-        let time = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(time_ms) * 1_000_000)
-            .unwrap_or(cx.now);
-        let mut r = Map::new();
-        r.insert("eventVersion".into(), json!("1.11"));
-        r.insert("userIdentity".into(), cx.caller.user_identity());
-        r.insert("eventTime".into(), json!(iso8601_secs(time)));
-        r.insert("eventSource".into(), json!(service.event_source()));
-        r.insert("eventName".into(), json!(op));
-        r.insert("awsRegion".into(), json!(cx.region));
-        r.insert("sourceIPAddress".into(), json!(source_ip));
-        r.insert("userAgent".into(), json!(user_agent));
-        if let Err(e) = result {
-            r.insert("errorCode".into(), json!(e.code));
-            r.insert("errorMessage".into(), json!(e.message));
-        }
-        r.insert("requestParameters".into(), request_parameters);
-        r.insert("responseElements".into(), response);
-        r.insert("requestID".into(), json!(cx.request_id));
-        r.insert("eventID".into(), json!(event_id));
-        r.insert("readOnly".into(), json!(read_only));
-        if !cx.resources.is_empty() {
-            let res: Vec<J> = cx
-                .resources
-                .iter()
-                .map(|x| json!({"accountId": account, "type": x.resource_type, "ARN": x.arn}))
-                .collect();
-            r.insert("resources".into(), J::Array(res));
-        }
-        r.insert("eventType".into(), json!("AwsApiCall"));
-        r.insert("managementEvent".into(), json!(true));
-        r.insert("recipientAccountId".into(), json!(account));
-        r.insert("eventCategory".into(), json!("Management"));
-        let record = J::Object(r);
+        let record = parts.render(time_ms);
         let text = record.to_string();
         rendered = Some(record);
         text
@@ -116,6 +165,7 @@ pub fn record(
         let ms = ms - ms.rem_euclid(1000);
         (ms, ms + delay_ms)
     };
+    let new = parts.new_event();
     sb.events
         .append(&account, &cx.region, new, stamp, render, |line| {
             sb.persist_event(line)

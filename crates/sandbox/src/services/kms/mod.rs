@@ -1322,7 +1322,20 @@ pub fn seed_workshop(
         "Default key that protects my EBS volumes when no other key is defined",
         now - day * 30,
     );
+    // A lookalike: another project's key in the same account, which no clean-up may touch.
+    let mut payments = new_key(
+        "AWS_KMS",
+        "CUSTOMER",
+        "Payments service data key",
+        now - day * 60,
+    );
+    payments.tags.insert("project".into(), "payments".into());
     sb.write::<KmsState, _>(account, region, |st| {
+        st.aliases.insert(
+            "alias/payments-data".into(),
+            alias("alias/payments-data", &payments.id, now - day * 60),
+        );
+        st.keys.insert(payments.id.clone(), payments);
         st.aliases.insert(
             "alias/FirstCMK".into(),
             alias("alias/FirstCMK", &k2.id, now - day * 3),
