@@ -1,0 +1,182 @@
+//! Classroom mode through the binary and the aws CLI: `sandbox serve --learners N`, each
+//! learner's exports from `sandbox env --learner K`, the instructor's role into every account,
+//! `sandbox reset --learner K`, and clear refusals of bad learner numbers.
+
+mod common;
+
+use std::collections::HashMap;
+use std::process::Command;
+
+use common::*;
+
+/// The variables `kms-workshop sandbox env …` exports.
+fn exports(endpoint: &str, args: &[&str]) -> HashMap<String, String> {
+    let out = Command::new(bin())
+        .args(["sandbox", "env", "--endpoint", endpoint])
+        .args(args)
+        .output()
+        .expect("run sandbox env");
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("export "))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.trim_matches('\'').to_string()))
+        .collect()
+}
+
+fn aws_as(endpoint: &str, env: &HashMap<String, String>) -> Command {
+    aws_with(
+        endpoint,
+        &env["AWS_ACCESS_KEY_ID"],
+        &env["AWS_SECRET_ACCESS_KEY"],
+        env.get("AWS_SESSION_TOKEN").map(String::as_str),
+    )
+}
+
+fn sandbox_cmd(endpoint: &str, args: &[&str]) -> std::process::Output {
+    Command::new(bin())
+        .arg("sandbox")
+        .args(args)
+        .args(["--endpoint", endpoint])
+        .output()
+        .expect("run kms-workshop")
+}
+
+#[test]
+fn each_learner_has_an_account_and_the_instructor_reaches_all() {
+    let sb = SandboxProc::start(&["--learners", "3"]);
+    let ep = &sb.endpoint;
+    let mut accounts = Vec::new();
+    for k in ["1", "2", "3"] {
+        let env = exports(ep, &["--learner", k]);
+        let who = run_json(aws_as(ep, &env).args(["sts", "get-caller-identity"]));
+        accounts.push(who["Account"].as_str().expect("Account").to_string());
+        // The instance role's session too.
+        let inst = exports(ep, &["--learner", k, "--identity", "instance"]);
+        let who = run_json(aws_as(ep, &inst).args(["sts", "get-caller-identity"]));
+        assert_eq!(who["Account"].as_str(), accounts.last().map(String::as_str));
+        assert!(who["Arn"]
+            .as_str()
+            .is_some_and(|a| a.contains(":assumed-role/KMSWorkshop-InstanceInitRole/")));
+    }
+    assert_eq!(accounts[0], ACCOUNT);
+    assert_eq!(
+        accounts
+            .iter()
+            .collect::<std::collections::HashSet<_>>()
+            .len(),
+        3
+    );
+
+    // Learner 2's topic is not learner 3's.
+    let two = exports(ep, &["--learner", "2"]);
+    let three = exports(ep, &["--learner", "3"]);
+    let topic = run_json(aws_as(ep, &two).args(["sns", "create-topic", "--name", "snsworkshop"]));
+    let arn = topic["TopicArn"].as_str().expect("TopicArn").to_string();
+    assert!(arn.contains(&accounts[1]));
+    let listed = run_json(aws_as(ep, &three).args(["sns", "list-topics"]));
+    assert!(!listed.to_string().contains(&accounts[1]), "{listed}");
+
+    // The instructor assumes the classroom role in learner 3's account.
+    let instructor = exports(ep, &["--identity", "instructor"]);
+    let role = format!(
+        "arn:aws:iam::{}:role/OrganizationAccountAccessRole",
+        accounts[2]
+    );
+    let assumed = run_json(aws_as(ep, &instructor).args([
+        "sts",
+        "assume-role",
+        "--role-arn",
+        &role,
+        "--role-session-name",
+        "instructor-cleanup",
+    ]));
+    let c = &assumed["Credentials"];
+    let as_role = HashMap::from([
+        (
+            "AWS_ACCESS_KEY_ID".to_string(),
+            c["AccessKeyId"].as_str().unwrap_or_default().to_string(),
+        ),
+        (
+            "AWS_SECRET_ACCESS_KEY".to_string(),
+            c["SecretAccessKey"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        ),
+        (
+            "AWS_SESSION_TOKEN".to_string(),
+            c["SessionToken"].as_str().unwrap_or_default().to_string(),
+        ),
+    ]);
+    let who = run_json(aws_as(ep, &as_role).args(["sts", "get-caller-identity"]));
+    assert_eq!(who["Account"].as_str(), Some(accounts[2].as_str()));
+
+    // Reset learner 2: the topic is gone; learner 3's account is as it was.
+    let out = sandbox_cmd(ep, &["reset", "--learner", "2"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let listed = run_json(aws_as(ep, &two).args(["sns", "list-topics"]));
+    assert!(!listed.to_string().contains(":snsworkshop\""), "{listed}");
+
+    // The learners table lists all three.
+    let out = sandbox_cmd(ep, &["learners"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for a in &accounts {
+        assert!(text.contains(a.as_str()), "{text}");
+    }
+}
+
+#[test]
+fn bad_learner_numbers_are_refused_clearly() {
+    let sb = SandboxProc::start(&["--learners", "2"]);
+    let ep = &sb.endpoint;
+    let out = Command::new(bin())
+        .args(["sandbox", "env", "--endpoint", ep, "--learner", "5"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("no learner 5") && err.contains("1 to 2"),
+        "{err}"
+    );
+    let out = sandbox_cmd(ep, &["reset", "--learner", "3"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr_of(&out).contains("There is no learner 3"),
+        "{}",
+        stderr_of(&out)
+    );
+    for bad in ["0", "501", "many"] {
+        let out = Command::new(bin())
+            .args(["sandbox", "serve", "--port", "0", "--learners", bad])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "--learners {bad}");
+        assert!(
+            stderr_of(&out).contains("--learners"),
+            "{}",
+            stderr_of(&out)
+        );
+    }
+    // Without classroom mode there is no instructor, and the message says how to get one.
+    let single = SandboxProc::start(&[]);
+    let out = Command::new(bin())
+        .args([
+            "sandbox",
+            "env",
+            "--endpoint",
+            &single.endpoint,
+            "--identity",
+            "instructor",
+        ])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(
+        stderr_of(&out).contains("--learners"),
+        "{}",
+        stderr_of(&out)
+    );
+}
