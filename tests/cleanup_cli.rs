@@ -528,7 +528,8 @@ fn done_records(journal: &Path) -> Vec<Value> {
         .collect()
 }
 
-/// Successful calls of `event_name` in the sandbox's CloudTrail event history.
+/// Successful calls of `event_name` the learner made (the clean-up's identity here), from the
+/// sandbox's CloudTrail event history; the seed's own history is someone else's.
 fn successful_events(endpoint: &str, event_name: &str) -> Vec<Value> {
     let v = aws_json(
         endpoint,
@@ -546,6 +547,7 @@ fn successful_events(endpoint: &str, event_name: &str) -> Vec<Value> {
         .into_iter()
         .filter_map(|e| serde_json::from_str::<Value>(e["CloudTrailEvent"].as_str()?).ok())
         .filter(|r| r.get("errorCode").is_none())
+        .filter(|r| r["userIdentity"]["accessKeyId"] == LEARNER_ACCESS_KEY)
         .collect()
 }
 

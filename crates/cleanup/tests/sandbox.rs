@@ -1,0 +1,168 @@
+//! Discovery and execution against the in-process sandbox's workshop seed: the lookalikes are
+//! never in the plan, a run leaves nothing of the workshop's, and a journal makes a second
+//! attempt of a finished plan a no-op.
+
+use std::sync::Arc;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use kms_workshop_cleanup::{
+    discover, Clients, ExecOptions, Executor, Inventory, InventoryItem, Journal, Outcome, Pace,
+    Plan, ResourceKind,
+};
+use kms_workshop_sandbox::{seed, Config, Running, Sandbox};
+
+async fn start() -> (Arc<Sandbox>, Running, SdkConfig) {
+    let sb = Sandbox::open(Config::default()).expect("open sandbox");
+    let running = kms_workshop_sandbox::serve(sb.clone(), "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("serve");
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(running.endpoint())
+        .region(Region::new(seed::REGION))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            seed::LEARNER_ACCESS_KEY,
+            seed::LEARNER_SECRET_KEY,
+            None,
+            None,
+            "sandbox",
+        ))
+        .load()
+        .await;
+    (sb, running, config)
+}
+
+fn clients(config: &SdkConfig) -> Clients {
+    Clients::new(config, seed::ACCOUNT, &[seed::REGION.to_string()], true)
+}
+
+#[tokio::test]
+async fn lookalikes_are_never_in_the_plan() {
+    let (_sb, running, config) = start().await;
+    let c = clients(&config);
+    let pace = Pace::new(8, 1000.0, 1000.0);
+    // Even an inventory cannot bring in what it does not name exactly.
+    let found = discover(&c, &pace, &Inventory::default())
+        .await
+        .expect("discover");
+    let plan = Plan::build(&found, 7);
+    let text = serde_json::to_string(&plan).expect("serialises");
+    for lookalike in [
+        "KMSWorkshop-InstanceInitRole-prod",
+        "-prod",
+        "kmsworkshop-archive",
+        "billing",
+        "alias/aws/",
+    ] {
+        assert!(!text.contains(lookalike), "{lookalike} in {text}");
+    }
+    assert!(text.contains("alias/FirstCMK") && text.contains("alias/ImportedCMK"));
+    assert!(found.regions[0].stack.is_some(), "the stack is found");
+    assert!(
+        found
+            .skipped
+            .iter()
+            .any(|s| s.why.contains("already scheduled for deletion")),
+        "K1 is reported as already scheduled: {:?}",
+        found.skipped
+    );
+    assert_eq!(found.regions[0].keys.len(), 2, "K2 and K3 only");
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn inventory_items_are_the_workshops_and_others_are_not() {
+    let (_sb, running, config) = start().await;
+    let c = clients(&config);
+    let pace = Pace::new(8, 1000.0, 1000.0);
+    let kms = aws_sdk_kms::Client::new(&config);
+    let recorded = kms
+        .create_key()
+        .description("created by a guided run")
+        .send()
+        .await
+        .expect("create key");
+    let recorded_arn = recorded
+        .key_metadata()
+        .map(|m| m.arn().unwrap_or_default().to_string())
+        .expect("metadata");
+    let stranger = kms
+        .create_key()
+        .description("somebody else's")
+        .send()
+        .await
+        .expect("create key");
+    let stranger_id = stranger
+        .key_metadata()
+        .map(|m| m.key_id().to_string())
+        .expect("metadata");
+    let inventory = Inventory {
+        items: vec![InventoryItem {
+            arn: recorded_arn.clone(),
+            kind: ResourceKind::KmsKey,
+            region: seed::REGION.into(),
+            account: seed::ACCOUNT.into(),
+            step: Some("IV.1".into()),
+        }],
+    };
+    let found = discover(&c, &pace, &inventory).await.expect("discover");
+    let keys: Vec<&str> = found.regions[0].keys.iter().map(|k| k.arn.as_str()).collect();
+    assert!(keys.contains(&recorded_arn.as_str()), "{keys:?}");
+    assert!(!keys.iter().any(|k| k.ends_with(&stranger_id)), "{keys:?}");
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_run_leaves_nothing_and_a_journalled_rerun_repeats_nothing() {
+    let (_sb, running, config) = start().await;
+    let c = clients(&config);
+    let pace = Pace::new(8, 1000.0, 1000.0);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = Journal::open(dir.path(), seed::ACCOUNT).expect("journal");
+    let exec = Executor::new(c.clone(), pace.clone(), ExecOptions::default(), None);
+    let (plan, report) = exec
+        .run(&Inventory::default(), Some(&journal), 7, false)
+        .await
+        .expect("run");
+    assert!(!plan.is_empty());
+    assert!(report.is_clean(), "{}", report.render_text());
+    assert!(report.remaining.is_empty());
+    assert_eq!(report.count(Outcome::Changed), plan.nodes.len());
+
+    // Executing the same plan again with the journal's record: nothing is attempted.
+    let done: Vec<(String, String)> = plan
+        .nodes
+        .iter()
+        .map(|n| (n.id.clone(), "changed".to_string()))
+        .collect();
+    let again = exec
+        .execute(&plan, None, "replay", &done)
+        .await
+        .expect("execute");
+    assert!(again.iter().all(|a| a.outcome == Outcome::DoneEarlier));
+
+    // And a fresh run finds nothing to do.
+    let (plan2, report2) = exec
+        .run(&Inventory::default(), Some(&journal), 7, false)
+        .await
+        .expect("second run");
+    assert!(plan2.is_empty(), "{}", plan2.render_tree());
+    assert!(report2.is_clean());
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_key_window_is_checked() {
+    let (_sb, running, config) = start().await;
+    let exec = Executor::new(
+        clients(&config),
+        Pace::new(1, 10.0, 1.0),
+        ExecOptions::default(),
+        None,
+    );
+    let err = exec
+        .run(&Inventory::default(), None, 6, true)
+        .await
+        .expect_err("6 days is too short");
+    assert!(err.to_string().contains("7 to 30"), "{err}");
+    running.shutdown().await;
+}
