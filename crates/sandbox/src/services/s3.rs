@@ -1688,12 +1688,11 @@ pub fn seed_workshop(sb: &Sandbox, account: &str, region: &str) -> Result<(), Aw
     let stack_bucket = format!("kmsworkshop-{account}");
     let archive = format!("kmsworkshop-archive-{account}");
     sb.write::<S3State, _>(account, region, |st| {
-        let mut b = Bucket {
-            name: stack_bucket.clone(),
-            created: now - day * 4,
-            versioning: None,
-            objects: BTreeMap::new(),
-        };
+        // The workshop stack created the bucket (`cloudformation::seed_workshop` runs first);
+        // the learner uploaded these in sections I and II.
+        let b = st.buckets.get_mut(&stack_bucket).ok_or_else(|| {
+            AwsError::internal("the workshop stack's bucket is missing from the seed")
+        })?;
         b.objects.insert(
             SAMPLE_FILE.into(),
             vec![object(
@@ -1715,7 +1714,6 @@ pub fn seed_workshop(sb: &Sandbox, account: &str, region: &str) -> Result<(), Aw
                 "text/plain",
             )],
         );
-        st.buckets.insert(stack_bucket.clone(), b);
         let mut a = Bucket {
             name: archive.clone(),
             created: now - day * 40,

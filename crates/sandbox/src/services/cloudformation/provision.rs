@@ -614,15 +614,33 @@ fn create_instance(env: &Env<'_>, logical_id: &str, props: &J) -> Result<Made, F
         };
         p.push((key.to_string(), profile));
     }
-    let tags = env.tags(logical_id, props.get("Tags").unwrap_or(&J::Null));
-    p.push(("TagSpecification.1.ResourceType".into(), "instance".into()));
-    p.extend(tag_params("TagSpecification.1.Tag", &tags));
+    // EC2 refuses `aws:` keys from callers; CloudFormation's own tags are added as AWS adds
+    // them, from the inside, once the instance exists.
+    let (system, tags): (Vec<_>, Vec<_>) = env
+        .tags(logical_id, props.get("Tags").unwrap_or(&J::Null))
+        .into_iter()
+        .partition(|(k, _)| k.starts_with("aws:"));
+    if !tags.is_empty() {
+        p.push(("TagSpecification.1.ResourceType".into(), "instance".into()));
+        p.extend(tag_params("TagSpecification.1.Tag", &tags));
+    }
     let out = env.query("ec2", "RunInstances", p).map_err(failed(None))?;
     let inst = items(member(&out, "instancesSet"))
         .first()
         .cloned()
         .unwrap_or(Value::Null);
     let id = text(member(&inst, "instanceId")).unwrap_or_default();
+    env.sb
+        .write::<crate::services::ec2::Ec2State, _>(&env.caller.account, &env.region, |st| {
+            if let Some(i) = st.instances.get_mut(&id) {
+                i.tags.extend(system);
+            }
+            Ok(())
+        })
+        .map_err(|e| Failed {
+            physical_id: Some(id.clone()),
+            reason: e.message,
+        })?;
     let mut attrs = BTreeMap::new();
     for (attr, m) in [
         ("PrivateIp", "privateIpAddress"),
