@@ -1,0 +1,331 @@
+//! Is a trail logging management events? CloudTrail hands events to EventBridge only while a
+//! trail is logging (the event history itself needs none), so without one the workshop's rule
+//! never fires. And, when the caller has the learner's consent, create one: an S3 bucket with
+//! the bucket policy CloudTrail requires, the trail, and `StartLogging`.
+
+use aws_sdk_cloudtrail::Client as CloudTrail;
+use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+use aws_sdk_s3::Client as S3;
+use kms_workshop_aws_errors::{AwsFailure, ErrorClass};
+use serde_json::{json, Value};
+
+use crate::NotifyError;
+
+/// Which management events a trail records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManagementEvents {
+    /// Read and write (the default of a new trail).
+    All,
+    ReadOnly,
+    WriteOnly,
+    /// The selectors exclude management events.
+    None,
+    /// `GetEventSelectors` failed (AWS's answer kept): the selectors are not known.
+    Unknown(AwsFailure),
+}
+
+impl ManagementEvents {
+    /// Whether read-only events (GenerateDataKey) are recorded; `None` when unknown.
+    pub fn includes_read(&self) -> Option<bool> {
+        match self {
+            ManagementEvents::All | ManagementEvents::ReadOnly => Some(true),
+            ManagementEvents::WriteOnly | ManagementEvents::None => Some(false),
+            ManagementEvents::Unknown(_) => None,
+        }
+    }
+}
+
+/// One trail visible in the client's region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailInfo {
+    pub name: String,
+    pub arn: String,
+    pub home_region: Option<String>,
+    pub multi_region: bool,
+    pub bucket: Option<String>,
+    pub is_logging: bool,
+    pub management: ManagementEvents,
+}
+
+impl TrailInfo {
+    /// Logging, and known to record read-only management events.
+    pub fn delivers_read_management_events(&self) -> bool {
+        self.is_logging && self.management.includes_read() == Some(true)
+    }
+}
+
+/// Every trail and what it records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailCheck {
+    pub trails: Vec<TrailInfo>,
+}
+
+impl TrailCheck {
+    /// A trail that logs read-only management events, if there is one.
+    pub fn ready(&self) -> Option<&TrailInfo> {
+        self.trails
+            .iter()
+            .find(|t| t.delivers_read_management_events())
+    }
+
+    /// Trails that log but whose selectors could not be read: probably fine, not verified.
+    pub fn unverified(&self) -> impl Iterator<Item = &TrailInfo> {
+        self.trails
+            .iter()
+            .filter(|t| t.is_logging && t.management.includes_read().is_none())
+    }
+}
+
+/// Every trail visible in the region (multi-region trails of other home regions included),
+/// whether it is logging, and its management-event selectors.
+pub async fn trail_check(client: &CloudTrail) -> Result<TrailCheck, NotifyError> {
+    let out = client
+        .describe_trails()
+        .include_shadow_trails(true)
+        .send()
+        .await
+        .map_err(|e| AwsFailure::from_sdk("DescribeTrails", e))?;
+    let mut trails = Vec::new();
+    for t in out.trail_list() {
+        let (Some(name), Some(arn)) = (t.name(), t.trail_arn()) else {
+            continue;
+        };
+        trails.push(
+            describe(
+                client,
+                name,
+                arn,
+                t.home_region(),
+                t.is_multi_region_trail(),
+                t.s3_bucket_name(),
+            )
+            .await?,
+        );
+    }
+    Ok(TrailCheck { trails })
+}
+
+async fn describe(
+    client: &CloudTrail,
+    name: &str,
+    arn: &str,
+    home_region: Option<&str>,
+    multi_region: Option<bool>,
+    bucket: Option<&str>,
+) -> Result<TrailInfo, NotifyError> {
+    let status = client
+        .get_trail_status()
+        .name(arn)
+        .send()
+        .await
+        .map_err(|e| AwsFailure::from_sdk("GetTrailStatus", e))?;
+    let management = match client.get_event_selectors().trail_name(arn).send().await {
+        Ok(sel) => classify_selectors(&sel),
+        Err(e) => {
+            let f = AwsFailure::from_sdk("GetEventSelectors", e);
+            // Throttling, network and credential failures say nothing about the trail.
+            if matches!(
+                f.class,
+                ErrorClass::Throttling
+                    | ErrorClass::Network
+                    | ErrorClass::Credentials
+                    | ErrorClass::Transient
+            ) {
+                return Err(f.into());
+            }
+            tracing::warn!(trail = arn, error = %f, "event selectors unknown");
+            ManagementEvents::Unknown(f)
+        }
+    };
+    Ok(TrailInfo {
+        name: name.to_string(),
+        arn: arn.to_string(),
+        home_region: home_region.map(str::to_string),
+        multi_region: multi_region.unwrap_or(false),
+        bucket: bucket.map(str::to_string),
+        is_logging: status.is_logging().unwrap_or(false),
+        management,
+    })
+}
+
+fn classify_selectors(
+    sel: &aws_sdk_cloudtrail::operation::get_event_selectors::GetEventSelectorsOutput,
+) -> ManagementEvents {
+    let (mut read, mut write) = (false, false);
+    for s in sel.event_selectors() {
+        if s.include_management_events() == Some(false) {
+            continue;
+        }
+        match s.read_write_type().map(|r| r.as_str()) {
+            Some("ReadOnly") => read = true,
+            Some("WriteOnly") => write = true,
+            // `All` is also the default when the member is absent.
+            _ => {
+                read = true;
+                write = true;
+            }
+        }
+    }
+    for a in sel.advanced_event_selectors() {
+        let fields = a.field_selectors();
+        let management = fields
+            .iter()
+            .any(|f| f.field() == "eventCategory" && f.equals().iter().any(|v| v == "Management"));
+        if !management {
+            continue;
+        }
+        let only = fields
+            .iter()
+            .find(|f| f.field() == "readOnly")
+            .map(|f| f.equals().to_vec());
+        match only.as_deref() {
+            Some([v]) if v == "true" => read = true,
+            Some([v]) if v == "false" => write = true,
+            _ => {
+                read = true;
+                write = true;
+            }
+        }
+    }
+    match (read, write) {
+        (true, true) => ManagementEvents::All,
+        (true, false) => ManagementEvents::ReadOnly,
+        (false, true) => ManagementEvents::WriteOnly,
+        (false, false) => ManagementEvents::None,
+    }
+}
+
+/// What a new trail needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailSetup {
+    pub trail_name: String,
+    /// The S3 bucket the trail writes log files to (created if missing).
+    pub bucket: String,
+    pub account_id: String,
+    pub region: String,
+}
+
+impl TrailSetup {
+    fn trail_arn(&self) -> String {
+        format!(
+            "arn:aws:cloudtrail:{}:{}:trail/{}",
+            self.region, self.account_id, self.trail_name
+        )
+    }
+}
+
+/// The bucket policy CloudTrail requires to write log files (AWS's documented policy: ACL check
+/// and PutObject under `AWSLogs/<account>/`, both bound to this trail by `aws:SourceArn`).
+pub fn cloudtrail_bucket_policy(setup: &TrailSetup) -> Value {
+    let source = setup.trail_arn();
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AWSCloudTrailAclCheck",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:GetBucketAcl",
+                "Resource": format!("arn:aws:s3:::{}", setup.bucket),
+                "Condition": {"StringEquals": {"aws:SourceArn": source}}
+            },
+            {
+                "Sid": "AWSCloudTrailWrite",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": format!("arn:aws:s3:::{}/AWSLogs/{}/*", setup.bucket, setup.account_id),
+                "Condition": {"StringEquals": {
+                    "s3:x-amz-acl": "bucket-owner-full-control",
+                    "aws:SourceArn": source
+                }}
+            }
+        ]
+    })
+}
+
+/// Create the trail's bucket (kept if this account already owns it) and put the CloudTrail
+/// bucket policy on it.
+pub async fn create_trail_bucket(s3: &S3, setup: &TrailSetup) -> Result<(), NotifyError> {
+    let mut req = s3.create_bucket().bucket(&setup.bucket);
+    if setup.region != "us-east-1" {
+        req = req.create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(setup.region.as_str()))
+                .build(),
+        );
+    }
+    if let Err(e) = req.send().await {
+        let f = AwsFailure::from_sdk("CreateBucket", e);
+        if f.code != "BucketAlreadyOwnedByYou" {
+            return Err(f.into());
+        }
+    }
+    s3.put_bucket_policy()
+        .bucket(&setup.bucket)
+        .policy(cloudtrail_bucket_policy(setup).to_string())
+        .send()
+        .await
+        .map_err(|e| AwsFailure::from_sdk("PutBucketPolicy", e))?;
+    Ok(())
+}
+
+/// Create the trail on an existing bucket (or take the existing trail of that name) and start
+/// logging.
+pub async fn create_logging_trail(
+    client: &CloudTrail,
+    setup: &TrailSetup,
+) -> Result<TrailInfo, NotifyError> {
+    if let Err(e) = client
+        .create_trail()
+        .name(&setup.trail_name)
+        .s3_bucket_name(&setup.bucket)
+        .send()
+        .await
+    {
+        let f = AwsFailure::from_sdk("CreateTrail", e);
+        if f.code != "TrailAlreadyExistsException" {
+            return Err(f.into());
+        }
+    }
+    client
+        .start_logging()
+        .name(&setup.trail_name)
+        .send()
+        .await
+        .map_err(|e| AwsFailure::from_sdk("StartLogging", e))?;
+    let t = client
+        .get_trail()
+        .name(&setup.trail_name)
+        .send()
+        .await
+        .map_err(|e| AwsFailure::from_sdk("GetTrail", e))?;
+    let trail = t.trail().ok_or(NotifyError::IncompleteAnswer {
+        operation: "GetTrail",
+        member: "Trail",
+    })?;
+    let arn = trail
+        .trail_arn()
+        .map(str::to_string)
+        .unwrap_or_else(|| setup.trail_arn());
+    describe(
+        client,
+        &setup.trail_name,
+        &arn,
+        trail.home_region(),
+        trail.is_multi_region_trail(),
+        trail.s3_bucket_name(),
+    )
+    .await
+}
+
+/// [`create_trail_bucket`] then [`create_logging_trail`]: what to do, with consent, when
+/// [`trail_check`] finds no trail that logs management events.
+pub async fn ensure_management_trail(
+    s3: &S3,
+    client: &CloudTrail,
+    setup: &TrailSetup,
+) -> Result<TrailInfo, NotifyError> {
+    create_trail_bucket(s3, setup).await?;
+    create_logging_trail(client, setup).await
+}
