@@ -121,8 +121,10 @@ fn add_monitoring(endpoint: &str) -> Added {
             &format!("Id=sns,Arn={topic}"),
         ],
     );
-    let k3 = aws_json(endpoint, &["kms", "describe-key", "--key-id", "alias/ImportedCMK"])
-        ["KeyMetadata"]["KeyId"]
+    let k3 = aws_json(
+        endpoint,
+        &["kms", "describe-key", "--key-id", "alias/ImportedCMK"],
+    )["KeyMetadata"]["KeyId"]
         .as_str()
         .expect("KeyId")
         .to_string();
@@ -215,17 +217,26 @@ fn snapshot(endpoint: &str) -> BTreeMap<String, Value> {
         "ec2 instances",
         aws_json(endpoint, &["ec2", "describe-instances"]),
     );
-    put("ec2 volumes", aws_json(endpoint, &["ec2", "describe-volumes"]));
+    put(
+        "ec2 volumes",
+        aws_json(endpoint, &["ec2", "describe-volumes"]),
+    );
     put(
         "ec2 associations",
-        aws_json(endpoint, &["ec2", "describe-iam-instance-profile-associations"]),
+        aws_json(
+            endpoint,
+            &["ec2", "describe-iam-instance-profile-associations"],
+        ),
     );
     let buckets = aws_json(endpoint, &["s3api", "list-buckets"]);
     for b in buckets["Buckets"].as_array().cloned().unwrap_or_default() {
         let name = b["Name"].as_str().unwrap_or_default().to_string();
         put(
             &format!("s3 {name} objects"),
-            aws_json(endpoint, &["s3api", "list-object-versions", "--bucket", &name]),
+            aws_json(
+                endpoint,
+                &["s3api", "list-object-versions", "--bucket", &name],
+            ),
         );
     }
     put("s3 buckets", buckets);
@@ -239,7 +250,10 @@ fn snapshot(endpoint: &str) -> BTreeMap<String, Value> {
         let name = r["Name"].as_str().unwrap_or_default().to_string();
         put(
             &format!("events rule {name} targets"),
-            aws_json(endpoint, &["events", "list-targets-by-rule", "--rule", &name]),
+            aws_json(
+                endpoint,
+                &["events", "list-targets-by-rule", "--rule", &name],
+            ),
         );
     }
     put("events rules", rules);
@@ -286,7 +300,12 @@ fn workshop_keys(endpoint: &str) -> (String, String) {
 fn assert_lookalikes_untouched(endpoint: &str, added: &Added) {
     aws_json(
         endpoint,
-        &["iam", "get-role", "--role-name", "KMSWorkshop-InstanceInitRole-prod"],
+        &[
+            "iam",
+            "get-role",
+            "--role-name",
+            "KMSWorkshop-InstanceInitRole-prod",
+        ],
     );
     let attached = aws_json(
         endpoint,
@@ -325,7 +344,11 @@ fn assert_lookalikes_untouched(endpoint: &str, added: &Added) {
             &format!("kmsworkshop-archive-{ACCOUNT}"),
         ],
     );
-    assert_eq!(objects["Contents"].as_array().map(Vec::len), Some(1), "{objects}");
+    assert_eq!(
+        objects["Contents"].as_array().map(Vec::len),
+        Some(1),
+        "{objects}"
+    );
     let batch = aws_json(
         endpoint,
         &[
@@ -353,7 +376,12 @@ fn assert_workshop_gone(endpoint: &str, added: &Added, keys: &(String, String)) 
     let aliases = aws_json(endpoint, &["kms", "list-aliases"]).to_string();
     assert!(!aliases.contains("alias/FirstCMK") && !aliases.contains("alias/ImportedCMK"));
     fails_with(
-        aws(endpoint).args(["iam", "get-role", "--role-name", "KMSWorkshop-InstanceInitRole"]),
+        aws(endpoint).args([
+            "iam",
+            "get-role",
+            "--role-name",
+            "KMSWorkshop-InstanceInitRole",
+        ]),
         "NoSuchEntity",
     );
     fails_with(
@@ -408,7 +436,10 @@ fn assert_workshop_gone(endpoint: &str, added: &Added, keys: &(String, String)) 
         "404",
     );
     let topics = aws_json(endpoint, &["sns", "list-topics"]).to_string();
-    assert!(!topics.contains(&format!("\"{}\"", added.topic)), "{topics}");
+    assert!(
+        !topics.contains(&format!("\"{}\"", added.topic)),
+        "{topics}"
+    );
     let subs = aws_json(endpoint, &["sns", "list-subscriptions"]).to_string();
     assert!(!subs.contains("learner@example.com"), "{subs}");
     fails_with(
@@ -417,7 +448,12 @@ fn assert_workshop_gone(endpoint: &str, added: &Added, keys: &(String, String)) 
     );
     let alarms = aws_json(
         endpoint,
-        &["cloudwatch", "describe-alarms", "--alarm-names", &added.alarm],
+        &[
+            "cloudwatch",
+            "describe-alarms",
+            "--alarm-names",
+            &added.alarm,
+        ],
     );
     assert_eq!(
         alarms["MetricAlarms"].as_array().map(Vec::len),
@@ -425,14 +461,23 @@ fn assert_workshop_gone(endpoint: &str, added: &Added, keys: &(String, String)) 
         "{alarms}"
     );
     let stacks = aws(endpoint)
-        .args(["cloudformation", "describe-stacks", "--stack-name", "KMSWorkshop-Stack"])
+        .args([
+            "cloudformation",
+            "describe-stacks",
+            "--stack-name",
+            "KMSWorkshop-Stack",
+        ])
         .output()
         .expect("describe-stacks");
     if stacks.status.success() {
         let v: Value = serde_json::from_slice(&stacks.stdout).expect("JSON");
         assert_eq!(v["Stacks"][0]["StackStatus"], "DELETE_COMPLETE", "{v}");
     } else {
-        assert!(stderr_of(&stacks).contains("does not exist"), "{}", stderr_of(&stacks));
+        assert!(
+            stderr_of(&stacks).contains("does not exist"),
+            "{}",
+            stderr_of(&stacks)
+        );
     }
 }
 
@@ -444,10 +489,22 @@ fn dry_run_changes_nothing_and_plans_no_lookalike() {
     let out = run(&mut cleanup(&sb.endpoint, &["--dry-run"]));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("clean-up plan for account 111122223333"), "{stdout}");
-    assert!(stdout.contains("delete stack KMSWorkshop-Stack"), "{stdout}");
-    assert!(stdout.contains("already scheduled for deletion"), "{stdout}");
-    let json = run(&mut cleanup(&sb.endpoint, &["--dry-run", "--output", "json"]));
+    assert!(
+        stdout.contains("clean-up plan for account 111122223333"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("delete stack KMSWorkshop-Stack"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("already scheduled for deletion"),
+        "{stdout}"
+    );
+    let json = run(&mut cleanup(
+        &sb.endpoint,
+        &["--dry-run", "--output", "json"],
+    ));
     assert_eq!(json.status.code(), Some(0), "{}", text(&json));
     let v: Value = serde_json::from_slice(&json.stdout).expect("JSON report");
     let plan = v["plan"].to_string();
@@ -479,7 +536,10 @@ fn dry_run_changes_nothing_and_plans_no_lookalike() {
         assert!(ops.contains(&op), "{op} missing from {ops:?}");
     }
     let after = snapshot(&sb.endpoint);
-    assert_eq!(before.keys().collect::<Vec<_>>(), after.keys().collect::<Vec<_>>());
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
     for (k, v) in &before {
         assert_eq!(Some(v), after.get(k), "{k} changed by a dry run");
     }
@@ -500,7 +560,11 @@ fn cleanup_removes_the_workshop_and_nothing_else_then_has_nothing_to_do() {
     let again = run(&mut cleanup(&sb.endpoint, &["--yes", "--output", "json"]));
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
     let v: Value = serde_json::from_slice(&again.stdout).expect("JSON report");
-    assert_eq!(v["report"]["actions"].as_array().map(Vec::len), Some(0), "{v}");
+    assert_eq!(
+        v["report"]["actions"].as_array().map(Vec::len),
+        Some(0),
+        "{v}"
+    );
     assert_eq!(v["clean"], true);
     assert_lookalikes_untouched(&sb.endpoint, &added);
 }
@@ -510,7 +574,11 @@ fn throttling_and_server_errors_are_ridden_out() {
     let sb = SandboxProc::start(&[]);
     let added = add_monitoring(&sb.endpoint);
     let keys = workshop_keys(&sb.endpoint);
-    admin(&sb.endpoint, "POST", "/_sandbox/faults?throttle=0.2&error5xx=0.1");
+    admin(
+        &sb.endpoint,
+        "POST",
+        "/_sandbox/faults?throttle=0.2&error5xx=0.1",
+    );
     let out = run(&mut cleanup(&sb.endpoint, &["--yes", "--time-scale", "50"]));
     admin(&sb.endpoint, "DELETE", "/_sandbox/faults");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -644,15 +712,24 @@ fn bad_flags_and_a_wrong_account_are_usage_errors() {
     let out = run(&mut cleanup(&sb.endpoint, &["--output", "yaml"]));
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("text, json"), "{}", text(&out));
-    let out = run(&mut cleanup(&sb.endpoint, &["--yes", "--account-id", "999999999999"]));
+    let out = run(&mut cleanup(
+        &sb.endpoint,
+        &["--yes", "--account-id", "999999999999"],
+    ));
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("does not match"), "{}", text(&out));
     // Nothing was touched.
     aws_json(
         &sb.endpoint,
-        &["iam", "get-role", "--role-name", "KMSWorkshop-InstanceInitRole"],
+        &[
+            "iam",
+            "get-role",
+            "--role-name",
+            "KMSWorkshop-InstanceInitRole",
+        ],
     );
     // Unknown credentials: exit 3.
-    let out = run(cleanup(&sb.endpoint, &["--dry-run"]).env("AWS_ACCESS_KEY_ID", "AKIANOBODY0000000000"));
+    let out =
+        run(cleanup(&sb.endpoint, &["--dry-run"]).env("AWS_ACCESS_KEY_ID", "AKIANOBODY0000000000"));
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
 }

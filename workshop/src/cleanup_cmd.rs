@@ -90,7 +90,9 @@ pub fn exit_code(e: &anyhow::Error) -> Option<u8> {
 fn parse_window(s: &str) -> Result<i32, String> {
     match s.parse::<i32>() {
         Ok(n) if (7..=30).contains(&n) => Ok(n),
-        _ => Err(format!("'{s}' is not a key deletion window: give a number of days from 7 to 30")),
+        _ => Err(format!(
+            "'{s}' is not a key deletion window: give a number of days from 7 to 30"
+        )),
     }
 }
 
@@ -98,14 +100,18 @@ fn parse_account(s: &str) -> Result<String, String> {
     if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
         Ok(s.to_string())
     } else {
-        Err(format!("'{s}' is not an AWS account id: give the 12 digits"))
+        Err(format!(
+            "'{s}' is not an AWS account id: give the 12 digits"
+        ))
     }
 }
 
 fn parse_scale(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(n) if n.is_finite() && n > 0.0 => Ok(n),
-        _ => Err(format!("'{s}' is not a time scale: give a number greater than 0")),
+        _ => Err(format!(
+            "'{s}' is not a time scale: give a number greater than 0"
+        )),
     }
 }
 
@@ -139,9 +145,10 @@ pub async fn run(args: CleanupArgs) -> Result<()> {
         };
         let sb = kms_workshop_sandbox::Sandbox::open(config)
             .map_err(|e| fail(2, format!("cannot open the sandbox state: {e}")))?;
-        let running = kms_workshop_sandbox::serve(sb, "127.0.0.1:0".parse().context("loopback address")?)
-            .await
-            .map_err(|e| fail(2, format!("cannot start the sandbox: {e}")))?;
+        let running =
+            kms_workshop_sandbox::serve(sb, "127.0.0.1:0".parse().context("loopback address")?)
+                .await
+                .map_err(|e| fail(2, format!("cannot start the sandbox: {e}")))?;
         let url = running.endpoint();
         hosted = Some(running);
         loader = loader.credentials_provider(aws_credential_types::Credentials::new(
@@ -160,13 +167,19 @@ pub async fn run(args: CleanupArgs) -> Result<()> {
     };
     if let Some(url) = &endpoint {
         if url::Url::parse(url).is_err() {
-            return Err(fail(2, format!("--endpoint '{url}' is not a URL (e.g. http://127.0.0.1:4599)")));
+            return Err(fail(
+                2,
+                format!("--endpoint '{url}' is not a URL (e.g. http://127.0.0.1:4599)"),
+            ));
         }
         loader = loader.endpoint_url(url);
     }
     let config = loader.load().await;
     let Some(home) = config.region().map(|r| r.to_string()) else {
-        return Err(fail(2, "no region: give --region R (or set AWS_REGION / a profile's region)"));
+        return Err(fail(
+            2,
+            "no region: give --region R (or set AWS_REGION / a profile's region)",
+        ));
     };
     let mut regions = args.regions.clone();
     if regions.is_empty() {
@@ -195,16 +208,24 @@ pub async fn run(args: CleanupArgs) -> Result<()> {
         eprintln!("AWS account {account}, region(s) {}", regions.join(", "));
         if args.yes {
             if args.account_id.is_none() {
-                return Err(fail(2, format!("--yes against AWS needs --account-id {account} as well")));
+                return Err(fail(
+                    2,
+                    format!("--yes against AWS needs --account-id {account} as well"),
+                ));
             }
         } else {
             if !std::io::stdin().is_terminal() {
-                return Err(fail(2, "no terminal to confirm on: pass --yes --account-id ID"));
+                return Err(fail(
+                    2,
+                    "no terminal to confirm on: pass --yes --account-id ID",
+                ));
             }
             eprint!("Type the account id to delete the workshop's resources in it: ");
             let _ = std::io::stderr().flush();
             let mut line = String::new();
-            std::io::stdin().read_line(&mut line).context("reading the confirmation")?;
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("reading the confirmation")?;
             if line.trim() != account {
                 return Err(fail(2, "the account id typed does not match: nothing done"));
             }
@@ -225,7 +246,8 @@ pub async fn run(args: CleanupArgs) -> Result<()> {
         ..ExecOptions::default()
     };
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let view = (!args.dry_run).then(|| tokio::spawn(live_view(rx, std::io::stderr().is_terminal())));
+    let view =
+        (!args.dry_run).then(|| tokio::spawn(live_view(rx, std::io::stderr().is_terminal())));
     let executor = Executor::new(clients, pace, opts, Some(tx));
     let result = executor
         .run(&inventory, journal.as_ref(), args.key_window, args.dry_run)
@@ -243,7 +265,10 @@ pub async fn run(args: CleanupArgs) -> Result<()> {
     };
     if json {
         let v = serde_json::json!({ "plan": plan, "report": report, "clean": report.is_clean() });
-        println!("{}", serde_json::to_string_pretty(&v).context("rendering the report")?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&v).context("rendering the report")?
+        );
     } else {
         if args.dry_run {
             print!("{}", plan.render_tree());
@@ -255,7 +280,11 @@ pub async fn run(args: CleanupArgs) -> Result<()> {
     if args.dry_run || report.is_clean() {
         return Ok(());
     }
-    Err(anyhow::Error::new(Exit(if report.access_problem { 3 } else { 1 })))
+    Err(anyhow::Error::new(Exit(if report.access_problem {
+        3
+    } else {
+        1
+    })))
 }
 
 fn default_sandbox_state() -> Option<PathBuf> {
@@ -274,10 +303,18 @@ async fn live_view(mut rx: tokio::sync::mpsc::UnboundedReceiver<Event>, tty: boo
             let t = start.elapsed().as_secs_f64();
             match e {
                 Event::Started { branch, action } => eprintln!("[{t:6.1}s] {branch}: {action}"),
-                Event::Retrying { branch, action, reason } => {
+                Event::Retrying {
+                    branch,
+                    action,
+                    reason,
+                } => {
                     eprintln!("[{t:6.1}s] {branch}: {action}: retrying ({reason})")
                 }
-                Event::Finished { branch, action, outcome } => {
+                Event::Finished {
+                    branch,
+                    action,
+                    outcome,
+                } => {
                     eprintln!("[{t:6.1}s] {branch}: {action}: {}", outcome_word(outcome))
                 }
             }
@@ -285,8 +322,9 @@ async fn live_view(mut rx: tokio::sync::mpsc::UnboundedReceiver<Event>, tty: boo
         return;
     }
     let multi = indicatif::MultiProgress::new();
-    let style = indicatif::ProgressStyle::with_template("{spinner} {prefix:>10} [{elapsed:>4}] {wide_msg}")
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+    let style =
+        indicatif::ProgressStyle::with_template("{spinner} {prefix:>10} [{elapsed:>4}] {wide_msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
     let mut bars: BTreeMap<&'static str, (indicatif::ProgressBar, usize)> = BTreeMap::new();
     loop {
         let e = tokio::select! {
@@ -298,7 +336,9 @@ async fn live_view(mut rx: tokio::sync::mpsc::UnboundedReceiver<Event>, tty: boo
         };
         let Some(e) = e else { break };
         let branch = match &e {
-            Event::Started { branch, .. } | Event::Retrying { branch, .. } | Event::Finished { branch, .. } => *branch,
+            Event::Started { branch, .. }
+            | Event::Retrying { branch, .. }
+            | Event::Finished { branch, .. } => *branch,
         };
         let (bar, running) = bars.entry(branch).or_insert_with(|| {
             let b = multi.add(indicatif::ProgressBar::new_spinner());
@@ -311,8 +351,12 @@ async fn live_view(mut rx: tokio::sync::mpsc::UnboundedReceiver<Event>, tty: boo
                 *running += 1;
                 bar.set_message(action);
             }
-            Event::Retrying { action, reason, .. } => bar.set_message(format!("{action}: retrying ({reason})")),
-            Event::Finished { action, outcome, .. } => {
+            Event::Retrying { action, reason, .. } => {
+                bar.set_message(format!("{action}: retrying ({reason})"))
+            }
+            Event::Finished {
+                action, outcome, ..
+            } => {
                 *running = running.saturating_sub(1);
                 bar.set_message(format!("{action}: {}", outcome_word(outcome)));
             }

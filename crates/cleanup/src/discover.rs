@@ -205,7 +205,15 @@ pub async fn discover(
             ..RegionFound::default()
         };
         discover_stack(rc, pace, &mut rf).await?;
-        discover_keys(rc, pace, inventory, &clients.account, &mut rf, &mut found.skipped).await?;
+        discover_keys(
+            rc,
+            pace,
+            inventory,
+            &clients.account,
+            &mut rf,
+            &mut found.skipped,
+        )
+        .await?;
         discover_instances(rc, pace, inventory, &clients.account, &mut rf).await?;
         let key_ids = rf_key_ids(&rf);
         discover_notifications(rc, pace, inventory, &clients.account, &mut rf, &key_ids).await?;
@@ -231,7 +239,11 @@ fn stack_physical<'a>(found: &'a Found, kind: &str) -> impl Iterator<Item = &'a 
         .map(|r| r.physical_id.as_str())
 }
 
-async fn discover_stack(rc: &Regional, pace: &Pace, rf: &mut RegionFound) -> Result<(), AwsFailure> {
+async fn discover_stack(
+    rc: &Regional,
+    pace: &Pace,
+    rf: &mut RegionFound,
+) -> Result<(), AwsFailure> {
     let cfn = &rc.cloudformation;
     let described = pace
         .call("DescribeStacks", || async {
@@ -342,7 +354,11 @@ async fn discover_keys(
                     .map_err(|e| AwsFailure::from_sdk("ListKeys", e))
             })
             .await?;
-        key_ids.extend(page.keys().iter().filter_map(|k| k.key_id().map(str::to_string)));
+        key_ids.extend(
+            page.keys()
+                .iter()
+                .filter_map(|k| k.key_id().map(str::to_string)),
+        );
         marker = page.next_marker().map(str::to_string);
         if !page.truncated() || marker.is_none() {
             break;
@@ -383,10 +399,15 @@ async fn discover_keys(
         {
             why.push("workshop alias");
         }
-        if inventory.contains(ResourceKind::KmsKey, &arn) || inventory.contains(ResourceKind::KmsKey, &id) {
+        if inventory.contains(ResourceKind::KmsKey, &arn)
+            || inventory.contains(ResourceKind::KmsKey, &id)
+        {
             why.push("inventory");
         }
-        let state = meta.key_state().map(|s| s.as_str().to_string()).unwrap_or_default();
+        let state = meta
+            .key_state()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default();
         if why.is_empty() && state != "PendingDeletion" {
             let tags = pace
                 .call("ListResourceTags", || async {
@@ -399,8 +420,7 @@ async fn discover_keys(
                 .await;
             match tags {
                 Ok(t) => {
-                    if t
-                        .tags()
+                    if t.tags()
                         .iter()
                         .any(|t| t.tag_key() == names::TAG_KEY && t.tag_value() == names::TAG_VALUE)
                     {
@@ -476,11 +496,15 @@ async fn discover_instances(
             let ours = a
                 .iam_instance_profile()
                 .and_then(|p| p.arn())
-                .is_some_and(|arn| arn.ends_with(&profile_arn_suffix) && arn.contains(&format!(":{account}:")));
+                .is_some_and(|arn| {
+                    arn.ends_with(&profile_arn_suffix) && arn.contains(&format!(":{account}:"))
+                });
             let active = a
                 .state()
                 .is_some_and(|s| matches!(s.as_str(), "associated" | "associating"));
-            if let (true, true, Some(i), Some(id)) = (ours, active, a.instance_id(), a.association_id()) {
+            if let (true, true, Some(i), Some(id)) =
+                (ours, active, a.instance_id(), a.association_id())
+            {
                 let e = by_instance
                     .entry(i.to_string())
                     .or_insert_with(|| (Vec::new(), "workshop instance profile".into()));
@@ -537,7 +561,11 @@ async fn discover_instances(
                 .iter()
                 .flat_map(|r| r.instances())
                 .find(|i| i.instance_id() == Some(id.as_str()))
-                .and_then(|i| i.state().and_then(|s| s.name()).map(|n| n.as_str().to_string())),
+                .and_then(|i| {
+                    i.state()
+                        .and_then(|s| s.name())
+                        .map(|n| n.as_str().to_string())
+                }),
             Err(e) if e.is_not_found() => None,
             Err(e) => return Err(e),
         };
@@ -578,7 +606,10 @@ async fn discover_instances(
     let mut vol_ids: Vec<String> = Vec::new();
     for v in vols.volumes() {
         let Some(id) = v.volume_id() else { continue };
-        let state = v.state().map(|s| s.as_str().to_string()).unwrap_or_default();
+        let state = v
+            .state()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default();
         if state == "deleted" || state == "deleting" {
             continue;
         }
@@ -610,7 +641,10 @@ async fn discover_instances(
         match d {
             Ok(o) => {
                 for v in o.volumes() {
-                    let state = v.state().map(|s| s.as_str().to_string()).unwrap_or_default();
+                    let state = v
+                        .state()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default();
                     if state != "deleted" && state != "deleting" {
                         rf.volumes.push(VolumeFound {
                             id: id.clone(),
@@ -775,7 +809,8 @@ async fn discover_notifications(
             let watches_ours = a.namespace() == Some(names::KEY_METRIC_NAMESPACE)
                 && a.metric_name() == Some(names::KEY_METRIC)
                 && a.dimensions().iter().any(|d| {
-                    d.name() == Some("KeyId") && d.value().is_some_and(|v| key_ids.iter().any(|k| k == v))
+                    d.name() == Some("KeyId")
+                        && d.value().is_some_and(|v| key_ids.iter().any(|k| k == v))
                 });
             let recorded = inventory.contains(ResourceKind::CloudWatchAlarm, name);
             if notifies_ours || watches_ours || recorded {
@@ -792,7 +827,9 @@ async fn discover_notifications(
 
 async fn discover_iam(clients: &Clients, pace: &Pace, found: &mut Found) -> Result<(), AwsFailure> {
     let iam = &clients.iam;
-    let stack_roles: Vec<String> = stack_physical(found, "AWS::IAM::Role").map(str::to_string).collect();
+    let stack_roles: Vec<String> = stack_physical(found, "AWS::IAM::Role")
+        .map(str::to_string)
+        .collect();
     let stack_profiles: Vec<String> = stack_physical(found, "AWS::IAM::InstanceProfile")
         .map(str::to_string)
         .collect();
@@ -883,7 +920,11 @@ async fn discover_iam(clients: &Clients, pace: &Pace, found: &mut Found) -> Resu
                 found.profile = Some(ProfileFound {
                     name: p.instance_profile_name().to_string(),
                     arn: p.arn().to_string(),
-                    roles: p.roles().iter().map(|r| r.role_name().to_string()).collect(),
+                    roles: p
+                        .roles()
+                        .iter()
+                        .map(|r| r.role_name().to_string())
+                        .collect(),
                     stack_owned: stack_profiles.iter().any(|n| n == names::PROFILE),
                 });
             }
@@ -1014,7 +1055,9 @@ async fn discover_bucket(
         if other != name {
             found.skipped.push(Skipped {
                 what: format!("s3 bucket {other}"),
-                why: "recorded in the inventory; only the stack's bucket is emptied by this version".into(),
+                why:
+                    "recorded in the inventory; only the stack's bucket is emptied by this version"
+                        .into(),
             });
         }
     }

@@ -21,6 +21,9 @@ use crate::plan::{Action, Plan};
 use crate::report::{ActionResult, Outcome, Report};
 use crate::{AwsFailure, CleanupError, ErrorClass};
 
+/// How one action ended: its outcome and a note, or the failure.
+type ActionOutcome = Result<(Outcome, String), AwsFailure>;
+
 /// Tuning of a run.
 #[derive(Debug, Clone)]
 pub struct ExecOptions {
@@ -49,9 +52,20 @@ impl Default for ExecOptions {
 /// Progress, for a live view.
 #[derive(Debug, Clone)]
 pub enum Event {
-    Started { branch: &'static str, action: String },
-    Retrying { branch: &'static str, action: String, reason: String },
-    Finished { branch: &'static str, action: String, outcome: Outcome },
+    Started {
+        branch: &'static str,
+        action: String,
+    },
+    Retrying {
+        branch: &'static str,
+        action: String,
+        reason: String,
+    },
+    Finished {
+        branch: &'static str,
+        action: String,
+        outcome: Outcome,
+    },
 }
 
 /// Runs plans against one account.
@@ -72,8 +86,20 @@ fn wait_failure(op: &str, what: String) -> AwsFailure {
 }
 
 impl Executor {
-    pub fn new(clients: Clients, pace: Pace, opts: ExecOptions, events: Option<UnboundedSender<Event>>) -> Executor {
-        Executor { inner: Arc::new(Inner { clients, pace, opts, events }) }
+    pub fn new(
+        clients: Clients,
+        pace: Pace,
+        opts: ExecOptions,
+        events: Option<UnboundedSender<Event>>,
+    ) -> Executor {
+        Executor {
+            inner: Arc::new(Inner {
+                clients,
+                pace,
+                opts,
+                events,
+            }),
+        }
     }
 
     pub fn clients(&self) -> &Clients {
@@ -148,7 +174,10 @@ impl Executor {
         }
         if let Some(j) = journal {
             let clean = report.failed().next().is_none();
-            j.append(&Record::Finished { run: run_id.clone(), clean })?;
+            j.append(&Record::Finished {
+                run: run_id.clone(),
+                clean,
+            })?;
         }
         match discover(clients, pace, inventory).await {
             Ok(after) => report.remaining = remaining(&after),
@@ -187,7 +216,7 @@ impl Executor {
             }
         }
         let mut started: BTreeSet<String> = finished.clone();
-        let mut tasks: JoinSet<(String, Result<(Outcome, String), AwsFailure>)> = JoinSet::new();
+        let mut tasks: JoinSet<(String, ActionOutcome)> = JoinSet::new();
         loop {
             // Block what depends on a failure; start what is ready.
             let mut progressed = true;
@@ -198,7 +227,10 @@ impl Executor {
                         continue;
                     }
                     if let Some(bad) = n.after.iter().find(|a| failed.contains(*a)) {
-                        let why = plan.node(bad).map(|b| b.action.describe()).unwrap_or_else(|| bad.clone());
+                        let why = plan
+                            .node(bad)
+                            .map(|b| b.action.describe())
+                            .unwrap_or_else(|| bad.clone());
                         started.insert(n.id.clone());
                         failed.insert(n.id.clone());
                         results.insert(
@@ -212,12 +244,19 @@ impl Executor {
                             },
                         );
                         progressed = true;
-                    } else if n.after.iter().all(|a| finished.contains(a) || plan.node(a).is_none()) {
+                    } else if n
+                        .after
+                        .iter()
+                        .all(|a| finished.contains(a) || plan.node(a).is_none())
+                    {
                         started.insert(n.id.clone());
                         let me = self.clone();
                         let action = n.action.clone();
                         let id = n.id.clone();
-                        self.emit(Event::Started { branch: action.branch(), action: action.describe() });
+                        self.emit(Event::Started {
+                            branch: action.branch(),
+                            action: action.describe(),
+                        });
                         tasks.spawn(async move {
                             let r = me.perform(&action).await;
                             (id, r)
@@ -225,7 +264,9 @@ impl Executor {
                     }
                 }
             }
-            let Some(joined) = tasks.join_next().await else { break };
+            let Some(joined) = tasks.join_next().await else {
+                break;
+            };
             let (id, result) = match joined {
                 Ok(v) => v,
                 Err(e) => {
@@ -236,12 +277,20 @@ impl Executor {
             let Some(node) = plan.node(&id) else { continue };
             let (outcome, detail, class) = match result {
                 Ok((o, d)) => (o, d, None),
-                Err(e) => (Outcome::Failed, e.to_string(), Some(e.class.as_str().to_string())),
+                Err(e) => (
+                    Outcome::Failed,
+                    e.to_string(),
+                    Some(e.class.as_str().to_string()),
+                ),
             };
             match outcome {
                 Outcome::Failed => {
                     if let Some(j) = journal {
-                        j.append(&Record::Failed { run: run_id.to_string(), action: id.clone(), error: detail.clone() })?;
+                        j.append(&Record::Failed {
+                            run: run_id.to_string(),
+                            action: id.clone(),
+                            error: detail.clone(),
+                        })?;
                     }
                     failed.insert(id.clone());
                 }
@@ -250,52 +299,90 @@ impl Executor {
                         j.append(&Record::Done {
                             run: run_id.to_string(),
                             action: id.clone(),
-                            outcome: if outcome == Outcome::Changed { "changed" } else { "already_gone" }.into(),
+                            outcome: if outcome == Outcome::Changed {
+                                "changed"
+                            } else {
+                                "already_gone"
+                            }
+                            .into(),
                             detail: detail.clone(),
                         })?;
                     }
                     finished.insert(id.clone());
                 }
             }
-            self.emit(Event::Finished { branch: node.action.branch(), action: node.action.describe(), outcome });
-            results.insert(id.clone(), ActionResult { id, action: node.action.describe(), outcome, detail, class });
+            self.emit(Event::Finished {
+                branch: node.action.branch(),
+                action: node.action.describe(),
+                outcome,
+            });
+            results.insert(
+                id.clone(),
+                ActionResult {
+                    id,
+                    action: node.action.describe(),
+                    outcome,
+                    detail,
+                    class,
+                },
+            );
         }
-        Ok(plan.nodes.iter().filter_map(|n| results.remove(&n.id)).collect())
+        Ok(plan
+            .nodes
+            .iter()
+            .filter_map(|n| results.remove(&n.id))
+            .collect())
     }
 
     /// One action, with conflict retries; "not found" is success.
-    async fn perform(&self, action: &Action) -> Result<(Outcome, String), AwsFailure> {
+    async fn perform(&self, action: &Action) -> ActionOutcome {
         let pace = &self.inner.pace;
         let mut attempt = 0;
         loop {
             attempt += 1;
             match self.perform_once(action).await {
                 Err(e) if e.is_not_found() => return Ok((Outcome::AlreadyGone, String::new())),
-                Err(e) if e.class == ErrorClass::Conflict && attempt < self.inner.opts.conflict_attempts => {
+                Err(e)
+                    if e.class == ErrorClass::Conflict
+                        && attempt < self.inner.opts.conflict_attempts =>
+                {
                     self.emit(Event::Retrying {
                         branch: action.branch(),
                         action: action.describe(),
                         reason: format!("{}: {}", e.code, e.message),
                     });
-                    pace.sleep(pace.backoff(attempt, Duration::from_secs(1), Duration::from_secs(30))).await;
+                    pace.sleep(pace.backoff(
+                        attempt,
+                        Duration::from_secs(1),
+                        Duration::from_secs(30),
+                    ))
+                    .await;
                 }
                 other => return other,
             }
         }
     }
 
-    async fn perform_once(&self, action: &Action) -> Result<(Outcome, String), AwsFailure> {
+    async fn perform_once(&self, action: &Action) -> ActionOutcome {
         let c = &self.inner.clients;
         let pace = &self.inner.pace;
         let changed = |d: &str| Ok((Outcome::Changed, d.to_string()));
         let regional = |r: &str| {
             c.region(r).ok_or_else(|| {
-                AwsFailure::new(action.api(), "UnknownRegion", &format!("no clients for region {r}"), ErrorClass::InvalidInput)
+                AwsFailure::new(
+                    action.api(),
+                    "UnknownRegion",
+                    &format!("no clients for region {r}"),
+                    ErrorClass::InvalidInput,
+                )
             })
         };
         macro_rules! send {
             ($api:literal, $req:expr) => {
-                pace.call($api, || async { $req.send().await.map_err(|e| AwsFailure::from_sdk($api, e)) }).await
+                pace.call($api, || async {
+                    $req.send().await.map_err(|e| AwsFailure::from_sdk($api, e))
+                })
+                .await
             };
         }
         match action {
@@ -304,76 +391,142 @@ impl Executor {
                 send!("DeleteAlias", kms.delete_alias().alias_name(alias))?;
                 changed("")
             }
-            Action::ScheduleKeyDeletion { region, key_id, window_days } => {
+            Action::ScheduleKeyDeletion {
+                region,
+                key_id,
+                window_days,
+            } => {
                 let kms = &regional(region)?.kms;
                 let d = send!("DescribeKey", kms.describe_key().key_id(key_id))?;
-                let state = d.key_metadata().and_then(|m| m.key_state()).map(|s| s.as_str().to_string());
+                let state = d
+                    .key_metadata()
+                    .and_then(|m| m.key_state())
+                    .map(|s| s.as_str().to_string());
                 if state.as_deref() == Some("PendingDeletion") {
                     return Ok((Outcome::AlreadyGone, "already pending deletion".into()));
                 }
                 let out = send!(
                     "ScheduleKeyDeletion",
-                    kms.schedule_key_deletion().key_id(key_id).pending_window_in_days(*window_days)
+                    kms.schedule_key_deletion()
+                        .key_id(key_id)
+                        .pending_window_in_days(*window_days)
                 )?;
                 changed(&format!(
                     "deletion on {}",
-                    out.deletion_date().map(|d| d.to_string()).unwrap_or_else(|| "the scheduled date".into())
+                    out.deletion_date()
+                        .map(|d| d.to_string())
+                        .unwrap_or_else(|| "the scheduled date".into())
                 ))
             }
             Action::DetachRolePolicy { role, policy_arn } => {
-                send!("DetachRolePolicy", c.iam.detach_role_policy().role_name(role).policy_arn(policy_arn))?;
+                send!(
+                    "DetachRolePolicy",
+                    c.iam
+                        .detach_role_policy()
+                        .role_name(role)
+                        .policy_arn(policy_arn)
+                )?;
                 changed("")
             }
             Action::DeleteRolePolicy { role, policy_name } => {
-                send!("DeleteRolePolicy", c.iam.delete_role_policy().role_name(role).policy_name(policy_name))?;
+                send!(
+                    "DeleteRolePolicy",
+                    c.iam
+                        .delete_role_policy()
+                        .role_name(role)
+                        .policy_name(policy_name)
+                )?;
                 changed("")
             }
-            Action::DisassociateInstanceProfile { region, association_id, .. } => {
+            Action::DisassociateInstanceProfile {
+                region,
+                association_id,
+                ..
+            } => {
                 let ec2 = &regional(region)?.ec2;
-                send!("DisassociateIamInstanceProfile", ec2.disassociate_iam_instance_profile().association_id(association_id))?;
+                send!(
+                    "DisassociateIamInstanceProfile",
+                    ec2.disassociate_iam_instance_profile()
+                        .association_id(association_id)
+                )?;
                 changed("")
             }
             Action::RemoveRoleFromInstanceProfile { profile, role } => {
                 send!(
                     "RemoveRoleFromInstanceProfile",
-                    c.iam.remove_role_from_instance_profile().instance_profile_name(profile).role_name(role)
+                    c.iam
+                        .remove_role_from_instance_profile()
+                        .instance_profile_name(profile)
+                        .role_name(role)
                 )?;
                 changed("")
             }
             Action::DeleteInstanceProfile { profile } => {
-                send!("DeleteInstanceProfile", c.iam.delete_instance_profile().instance_profile_name(profile))?;
+                send!(
+                    "DeleteInstanceProfile",
+                    c.iam
+                        .delete_instance_profile()
+                        .instance_profile_name(profile)
+                )?;
                 changed("")
             }
             Action::DeleteRole { role } => {
                 send!("DeleteRole", c.iam.delete_role().role_name(role))?;
                 changed("")
             }
-            Action::TerminateInstance { region, instance_id } => {
+            Action::TerminateInstance {
+                region,
+                instance_id,
+            } => {
                 let ec2 = &regional(region)?.ec2;
-                send!("TerminateInstances", ec2.terminate_instances().instance_ids(instance_id))?;
-                self.wait_until("TerminateInstances", &format!("instance {instance_id} terminated"), || async {
-                    let d = send!("DescribeInstances", ec2.describe_instances().instance_ids(instance_id));
-                    match d {
-                        Ok(o) => Ok(o
-                            .reservations()
-                            .iter()
-                            .flat_map(|r| r.instances())
-                            .all(|i| i.state().and_then(|s| s.name()).map(|n| n.as_str()) == Some("terminated"))),
-                        Err(e) if e.is_not_found() => Ok(true),
-                        Err(e) => Err(e),
-                    }
-                })
+                send!(
+                    "TerminateInstances",
+                    ec2.terminate_instances().instance_ids(instance_id)
+                )?;
+                self.wait_until(
+                    "TerminateInstances",
+                    &format!("instance {instance_id} terminated"),
+                    || async {
+                        let d = send!(
+                            "DescribeInstances",
+                            ec2.describe_instances().instance_ids(instance_id)
+                        );
+                        match d {
+                            Ok(o) => {
+                                Ok(o.reservations()
+                                    .iter()
+                                    .flat_map(|r| r.instances())
+                                    .all(|i| {
+                                        i.state().and_then(|s| s.name()).map(|n| n.as_str())
+                                            == Some("terminated")
+                                    }))
+                            }
+                            Err(e) if e.is_not_found() => Ok(true),
+                            Err(e) => Err(e),
+                        }
+                    },
+                )
                 .await?;
                 changed("terminated")
             }
             Action::DeleteVolume { region, volume_id } => {
                 let ec2 = &regional(region)?.ec2;
-                self.wait_until("DeleteVolume", &format!("volume {volume_id} available"), || async {
-                    let d = send!("DescribeVolumes", ec2.describe_volumes().volume_ids(volume_id))?;
-                    Ok(d.volumes().iter().all(|v| {
-                        matches!(v.state().map(|s| s.as_str()), Some("available" | "deleting" | "deleted" | "error"))
-                    }))
-                })
+                self.wait_until(
+                    "DeleteVolume",
+                    &format!("volume {volume_id} available"),
+                    || async {
+                        let d = send!(
+                            "DescribeVolumes",
+                            ec2.describe_volumes().volume_ids(volume_id)
+                        )?;
+                        Ok(d.volumes().iter().all(|v| {
+                            matches!(
+                                v.state().map(|s| s.as_str()),
+                                Some("available" | "deleting" | "deleted" | "error")
+                            )
+                        }))
+                    },
+                )
                 .await?;
                 send!("DeleteVolume", ec2.delete_volume().volume_id(volume_id))?;
                 changed("")
@@ -383,18 +536,28 @@ impl Executor {
                 changed(&format!("{n} object versions deleted"))
             }
             Action::DeleteBucket { bucket } => {
-                send!("DeleteBucket", c.s3.delete_bucket().bucket(bucket).expected_bucket_owner(&c.account))?;
+                send!(
+                    "DeleteBucket",
+                    c.s3.delete_bucket()
+                        .bucket(bucket)
+                        .expected_bucket_owner(&c.account)
+                )?;
                 changed("")
             }
             Action::RemoveTargets { region, rule, ids } => {
                 let ev = &regional(region)?.events;
-                let out = send!("RemoveTargets", ev.remove_targets().rule(rule).set_ids(Some(ids.clone())))?;
+                let out = send!(
+                    "RemoveTargets",
+                    ev.remove_targets().rule(rule).set_ids(Some(ids.clone()))
+                )?;
                 if out.failed_entry_count() > 0 {
                     let first = out.failed_entries().first();
                     return Err(AwsFailure::new(
                         "RemoveTargets",
                         first.and_then(|f| f.error_code()).unwrap_or("FailedEntry"),
-                        first.and_then(|f| f.error_message()).unwrap_or("a target was not removed"),
+                        first
+                            .and_then(|f| f.error_message())
+                            .unwrap_or("a target was not removed"),
                         ErrorClass::Conflict,
                     ));
                 }
@@ -405,9 +568,15 @@ impl Executor {
                 send!("DeleteRule", ev.delete_rule().name(rule))?;
                 changed("")
             }
-            Action::Unsubscribe { region, subscription_arn } => {
+            Action::Unsubscribe {
+                region,
+                subscription_arn,
+            } => {
                 let sns = &regional(region)?.sns;
-                send!("Unsubscribe", sns.unsubscribe().subscription_arn(subscription_arn))?;
+                send!(
+                    "Unsubscribe",
+                    sns.unsubscribe().subscription_arn(subscription_arn)
+                )?;
                 changed("")
             }
             Action::DeleteTopic { region, topic_arn } => {
@@ -417,18 +586,32 @@ impl Executor {
             }
             Action::DeleteAlarms { region, names } => {
                 let cw = &regional(region)?.cloudwatch;
-                send!("DeleteAlarms", cw.delete_alarms().set_alarm_names(Some(names.clone())))?;
+                send!(
+                    "DeleteAlarms",
+                    cw.delete_alarms().set_alarm_names(Some(names.clone()))
+                )?;
                 changed("")
             }
-            Action::DeletePolicyVersion { policy_arn, version_id } => {
-                send!("DeletePolicyVersion", c.iam.delete_policy_version().policy_arn(policy_arn).version_id(version_id))?;
+            Action::DeletePolicyVersion {
+                policy_arn,
+                version_id,
+            } => {
+                send!(
+                    "DeletePolicyVersion",
+                    c.iam
+                        .delete_policy_version()
+                        .policy_arn(policy_arn)
+                        .version_id(version_id)
+                )?;
                 changed("")
             }
             Action::DeletePolicy { policy_arn } => {
                 send!("DeletePolicy", c.iam.delete_policy().policy_arn(policy_arn))?;
                 changed("")
             }
-            Action::DeleteStack { region, stack_id, .. } => self.delete_stack(region, stack_id).await,
+            Action::DeleteStack {
+                region, stack_id, ..
+            } => self.delete_stack(region, stack_id).await,
         }
     }
 
@@ -448,7 +631,10 @@ impl Executor {
             if tokio::time::Instant::now() >= deadline {
                 return Err(wait_failure(
                     op,
-                    format!("gave up waiting for {what} after {}s", opts.wait_timeout.as_secs()),
+                    format!(
+                        "gave up waiting for {what} after {}s",
+                        opts.wait_timeout.as_secs()
+                    ),
                 ));
             }
             pace.sleep(opts.poll_interval).await;
@@ -501,7 +687,14 @@ impl Executor {
                     .set_objects(Some(objects))
                     .quiet(true)
                     .build()
-                    .map_err(|e| AwsFailure::new("DeleteObjects", "InvalidRequest", &e.to_string(), ErrorClass::InvalidInput))?;
+                    .map_err(|e| {
+                        AwsFailure::new(
+                            "DeleteObjects",
+                            "InvalidRequest",
+                            &e.to_string(),
+                            ErrorClass::InvalidInput,
+                        )
+                    })?;
                 let out = pace
                     .call("DeleteObjects", || async {
                         s3.delete_objects()
@@ -529,9 +722,14 @@ impl Executor {
 
     /// DeleteStack and wait; on DELETE_FAILED, report why, fix what can be fixed (empty the
     /// bucket, detach what the template does not declare) and retry; retain only if asked.
-    async fn delete_stack(&self, region: &str, stack_id: &str) -> Result<(Outcome, String), AwsFailure> {
+    async fn delete_stack(&self, region: &str, stack_id: &str) -> ActionOutcome {
         let rc = self.inner.clients.region(region).ok_or_else(|| {
-            AwsFailure::new("DeleteStack", "UnknownRegion", &format!("no clients for region {region}"), ErrorClass::InvalidInput)
+            AwsFailure::new(
+                "DeleteStack",
+                "UnknownRegion",
+                &format!("no clients for region {region}"),
+                ErrorClass::InvalidInput,
+            )
         })?;
         let cfn = &rc.cloudformation;
         let pace = &self.inner.pace;
@@ -549,34 +747,42 @@ impl Executor {
             })
             .await?;
             let status = std::sync::Mutex::new(String::new());
-            self.wait_until("DeleteStack", &format!("stack {stack_id} deleted"), || async {
-                let d = pace
-                    .call("DescribeStacks", || async {
-                        cfn.describe_stacks()
-                            .stack_name(stack_id)
-                            .send()
-                            .await
-                            .map_err(|e| AwsFailure::from_sdk("DescribeStacks", e))
-                    })
-                    .await;
-                let s = match d {
-                    Ok(o) => o
-                        .stacks()
-                        .first()
-                        .and_then(|s| s.stack_status())
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_else(|| "DELETE_COMPLETE".into()),
-                    Err(e) if e.is_not_found() || (e.code == "ValidationError" && e.message.contains("does not exist")) => {
-                        "DELETE_COMPLETE".into()
+            self.wait_until(
+                "DeleteStack",
+                &format!("stack {stack_id} deleted"),
+                || async {
+                    let d = pace
+                        .call("DescribeStacks", || async {
+                            cfn.describe_stacks()
+                                .stack_name(stack_id)
+                                .send()
+                                .await
+                                .map_err(|e| AwsFailure::from_sdk("DescribeStacks", e))
+                        })
+                        .await;
+                    let s = match d {
+                        Ok(o) => o
+                            .stacks()
+                            .first()
+                            .and_then(|s| s.stack_status())
+                            .map(|s| s.as_str().to_string())
+                            .unwrap_or_else(|| "DELETE_COMPLETE".into()),
+                        Err(e)
+                            if e.is_not_found()
+                                || (e.code == "ValidationError"
+                                    && e.message.contains("does not exist")) =>
+                        {
+                            "DELETE_COMPLETE".into()
+                        }
+                        Err(e) => return Err(e),
+                    };
+                    let done = s == "DELETE_COMPLETE" || s == "DELETE_FAILED";
+                    if let Ok(mut st) = status.lock() {
+                        *st = s;
                     }
-                    Err(e) => return Err(e),
-                };
-                let done = s == "DELETE_COMPLETE" || s == "DELETE_FAILED";
-                if let Ok(mut st) = status.lock() {
-                    *st = s;
-                }
-                Ok(done)
-            })
+                    Ok(done)
+                },
+            )
             .await?;
             let status = status.lock().map(|s| s.clone()).unwrap_or_default();
             if status == "DELETE_COMPLETE" {
@@ -602,11 +808,16 @@ impl Executor {
                         r.logical_resource_id().unwrap_or_default().to_string(),
                         r.physical_resource_id().unwrap_or_default().to_string(),
                         r.resource_type().unwrap_or_default().to_string(),
-                        r.resource_status_reason().unwrap_or("no reason given").to_string(),
+                        r.resource_status_reason()
+                            .unwrap_or("no reason given")
+                            .to_string(),
                     )
                 })
                 .collect();
-            let reasons: Vec<String> = failed.iter().map(|(l, p, t, why)| format!("{l} ({t} {p}): {why}")).collect();
+            let reasons: Vec<String> = failed
+                .iter()
+                .map(|(l, p, t, why)| format!("{l} ({t} {p}): {why}"))
+                .collect();
             notes.push(format!("DELETE_FAILED: {}", reasons.join("; ")));
             self.emit(Event::Retrying {
                 branch: "stack",
@@ -617,7 +828,13 @@ impl Executor {
                 for (_, physical, kind, _) in &failed {
                     match kind.as_str() {
                         "AWS::S3::Bucket" => {
-                            let n = self.empty_bucket(physical).await.or_else(|e| if e.is_not_found() { Ok(0) } else { Err(e) })?;
+                            let n = self.empty_bucket(physical).await.or_else(|e| {
+                                if e.is_not_found() {
+                                    Ok(0)
+                                } else {
+                                    Err(e)
+                                }
+                            })?;
                             notes.push(format!("emptied bucket {physical} ({n} object versions)"));
                         }
                         "AWS::IAM::Role" => {
@@ -635,7 +852,12 @@ impl Executor {
                 break;
             }
         }
-        Err(AwsFailure::new("DeleteStack", "DELETE_FAILED", &notes.join("; "), ErrorClass::Service))
+        Err(AwsFailure::new(
+            "DeleteStack",
+            "DELETE_FAILED",
+            &notes.join("; "),
+            ErrorClass::Service,
+        ))
     }
 
     /// Detach the managed policies the template does not declare and delete inline policies.

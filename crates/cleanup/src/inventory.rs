@@ -158,7 +158,10 @@ mod tests {
         let p = dir.path().join("inv.json");
         std::fs::write(&p, b"{not json").expect("write");
         let e = Inventory::load(&p).expect_err("corrupt");
-        assert!(e.to_string().contains("not a kms-workshop inventory"), "{e}");
+        assert!(
+            e.to_string().contains("not a kms-workshop inventory"),
+            "{e}"
+        );
         assert!(Inventory::load(&dir.path().join("none.json"))
             .expect("missing is empty")
             .items

@@ -18,11 +18,25 @@ use crate::CleanupError;
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Record {
     /// A run starts: what it found and what it will do.
-    Plan { run: String, at: String, found: Box<Found>, plan: Plan },
+    Plan {
+        run: String,
+        at: String,
+        found: Box<Found>,
+        plan: Plan,
+    },
     /// An action finished: `outcome` is `changed` or `already_gone`.
-    Done { run: String, action: String, outcome: String, detail: String },
+    Done {
+        run: String,
+        action: String,
+        outcome: String,
+        detail: String,
+    },
     /// An action failed (it is attempted again by the next run).
-    Failed { run: String, action: String, error: String },
+    Failed {
+        run: String,
+        action: String,
+        error: String,
+    },
     /// Every action was done or failed; a later run starts afresh.
     Finished { run: String, clean: bool },
 }
@@ -46,7 +60,10 @@ pub struct Journal {
 impl Journal {
     /// The journal of `account` under `dir` (created if needed).
     pub fn open(dir: &Path, account: &str) -> Result<Journal, CleanupError> {
-        let err = |path: &Path, source| CleanupError::Journal { path: path.to_path_buf(), source };
+        let err = |path: &Path, source| CleanupError::Journal {
+            path: path.to_path_buf(),
+            source,
+        };
         std::fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
         let path = dir.join(format!("cleanup-{account}.jsonl"));
         let mut file = OpenOptions::new()
@@ -56,11 +73,19 @@ impl Journal {
             .open(&path)
             .map_err(|e| err(&path, e))?;
         // A kill mid-write leaves a torn last line: end it so the next record stands alone.
-        let torn = std::fs::read(&path).map_err(|e| err(&path, e))?.last().is_some_and(|b| *b != b'\n');
+        let torn = std::fs::read(&path)
+            .map_err(|e| err(&path, e))?
+            .last()
+            .is_some_and(|b| *b != b'\n');
         if torn {
-            file.write_all(b"\n").and_then(|_| file.sync_data()).map_err(|e| err(&path, e))?;
+            file.write_all(b"\n")
+                .and_then(|_| file.sync_data())
+                .map_err(|e| err(&path, e))?;
         }
-        Ok(Journal { path, file: Mutex::new(file) })
+        Ok(Journal {
+            path,
+            file: Mutex::new(file),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -69,13 +94,18 @@ impl Journal {
 
     /// Every readable record, oldest first.
     pub fn records(&self) -> Result<Vec<Record>, CleanupError> {
-        let f = File::open(&self.path).map_err(|source| CleanupError::Journal { path: self.path.clone(), source })?;
+        let f = File::open(&self.path).map_err(|source| CleanupError::Journal {
+            path: self.path.clone(),
+            source,
+        })?;
         let mut out = Vec::new();
         for line in BufReader::new(f).lines() {
             let Ok(line) = line else { break };
             match serde_json::from_str::<Record>(&line) {
                 Ok(r) => out.push(r),
-                Err(e) => tracing::warn!(path = %self.path.display(), error = %e, "skipping an unreadable journal line"),
+                Err(e) => {
+                    tracing::warn!(path = %self.path.display(), error = %e, "skipping an unreadable journal line")
+                }
             }
         }
         Ok(out)
@@ -84,10 +114,16 @@ impl Journal {
     /// The latest run if it did not finish.
     pub fn unfinished(&self) -> Result<Option<Resume>, CleanupError> {
         let records = self.records()?;
-        let Some(start) = records.iter().rposition(|r| matches!(r, Record::Plan { .. })) else {
+        let Some(start) = records
+            .iter()
+            .rposition(|r| matches!(r, Record::Plan { .. }))
+        else {
             return Ok(None);
         };
-        let Record::Plan { run, found, plan, .. } = &records[start] else {
+        let Record::Plan {
+            run, found, plan, ..
+        } = &records[start]
+        else {
             return Ok(None);
         };
         let mut done = Vec::new();
@@ -95,13 +131,23 @@ impl Journal {
         for r in &records[start..] {
             match r {
                 Record::Finished { run: r2, .. } if r2 == run => return Ok(None),
-                Record::Done { run: r2, action, outcome, .. } if r2 == run && seen.insert(action.clone()) => {
+                Record::Done {
+                    run: r2,
+                    action,
+                    outcome,
+                    ..
+                } if r2 == run && seen.insert(action.clone()) => {
                     done.push((action.clone(), outcome.clone()));
                 }
                 _ => {}
             }
         }
-        Ok(Some(Resume { run: run.clone(), found: (**found).clone(), plan: plan.clone(), done }))
+        Ok(Some(Resume {
+            run: run.clone(),
+            found: (**found).clone(),
+            plan: plan.clone(),
+            done,
+        }))
     }
 
     /// Append one record and fsync it before returning.
@@ -117,7 +163,10 @@ impl Journal {
         })?;
         f.write_all(&line)
             .and_then(|_| f.sync_data())
-            .map_err(|source| CleanupError::Journal { path: self.path.clone(), source })
+            .map_err(|source| CleanupError::Journal {
+                path: self.path.clone(),
+                source,
+            })
     }
 }
 
@@ -129,9 +178,24 @@ mod tests {
     fn resumes_the_unfinished_run_and_ignores_a_torn_line() {
         let dir = tempfile::tempdir().expect("tempdir");
         let j = Journal::open(dir.path(), "111122223333").expect("open");
-        let plan = Plan { account: "111122223333".into(), nodes: vec![] };
-        j.append(&Record::Plan { run: "r1".into(), at: "t".into(), found: Box::default(), plan: plan.clone() }).expect("append");
-        j.append(&Record::Done { run: "r1".into(), action: "a".into(), outcome: "changed".into(), detail: String::new() }).expect("append");
+        let plan = Plan {
+            account: "111122223333".into(),
+            nodes: vec![],
+        };
+        j.append(&Record::Plan {
+            run: "r1".into(),
+            at: "t".into(),
+            found: Box::default(),
+            plan: plan.clone(),
+        })
+        .expect("append");
+        j.append(&Record::Done {
+            run: "r1".into(),
+            action: "a".into(),
+            outcome: "changed".into(),
+            detail: String::new(),
+        })
+        .expect("append");
         std::fs::OpenOptions::new()
             .append(true)
             .open(j.path())
@@ -141,7 +205,14 @@ mod tests {
         assert_eq!(r.run, "r1");
         assert_eq!(r.done, vec![("a".to_string(), "changed".to_string())]);
         let j = Journal::open(dir.path(), "111122223333").expect("reopen");
-        j.append(&Record::Finished { run: "r1".into(), clean: true }).expect("append");
-        assert!(j.unfinished().expect("read").is_none(), "a finished run is not resumed");
+        j.append(&Record::Finished {
+            run: "r1".into(),
+            clean: true,
+        })
+        .expect("append");
+        assert!(
+            j.unfinished().expect("read").is_none(),
+            "a finished run is not resumed"
+        );
     }
 }

@@ -98,17 +98,15 @@ impl Pace {
             attempt += 1;
             self.rate_slot(api).await;
             let result = {
-                let _permit = self
-                    .inner
-                    .in_flight
-                    .acquire()
-                    .await
-                    .map_err(|_| AwsFailure::new(api, "Cancelled", "run stopped", ErrorClass::Network))?;
+                let _permit = self.inner.in_flight.acquire().await.map_err(|_| {
+                    AwsFailure::new(api, "Cancelled", "run stopped", ErrorClass::Network)
+                })?;
                 f().await
             };
             match result {
                 Err(e) if e.is_retryable() && attempt < self.inner.max_attempts => {
-                    let wait = self.backoff(attempt, Duration::from_millis(200), Duration::from_secs(20));
+                    let wait =
+                        self.backoff(attempt, Duration::from_millis(200), Duration::from_secs(20));
                     tracing::debug!(api, attempt, code = %e.code, ?wait, "retrying");
                     self.sleep(wait).await;
                 }
@@ -131,7 +129,12 @@ mod tests {
             .call("Op", || async {
                 let i = n.fetch_add(1, Ordering::SeqCst);
                 if i < 3 {
-                    Err(AwsFailure::new("Op", "ThrottlingException", "slow", ErrorClass::Throttling))
+                    Err(AwsFailure::new(
+                        "Op",
+                        "ThrottlingException",
+                        "slow",
+                        ErrorClass::Throttling,
+                    ))
                 } else {
                     Ok(i)
                 }
@@ -143,11 +146,20 @@ mod tests {
         let denied: Result<(), _> = pace
             .call("Op", || async {
                 m.fetch_add(1, Ordering::SeqCst);
-                Err(AwsFailure::new("Op", "AccessDenied", "no", ErrorClass::AccessDenied))
+                Err(AwsFailure::new(
+                    "Op",
+                    "AccessDenied",
+                    "no",
+                    ErrorClass::AccessDenied,
+                ))
             })
             .await;
         assert_eq!(denied.expect_err("denied").class, ErrorClass::AccessDenied);
-        assert_eq!(m.load(Ordering::SeqCst), 1, "access denied is never retried");
+        assert_eq!(
+            m.load(Ordering::SeqCst),
+            1,
+            "access denied is never retried"
+        );
     }
 
     #[test]

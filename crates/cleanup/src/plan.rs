@@ -14,30 +14,89 @@ use crate::names;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op")]
 pub enum Action {
-    DeleteAlias { region: String, alias: String },
-    ScheduleKeyDeletion { region: String, key_id: String, window_days: i32 },
-    DetachRolePolicy { role: String, policy_arn: String },
-    DeleteRolePolicy { role: String, policy_name: String },
-    DisassociateInstanceProfile { region: String, association_id: String, instance_id: String },
-    RemoveRoleFromInstanceProfile { profile: String, role: String },
-    DeleteInstanceProfile { profile: String },
-    DeleteRole { role: String },
+    DeleteAlias {
+        region: String,
+        alias: String,
+    },
+    ScheduleKeyDeletion {
+        region: String,
+        key_id: String,
+        window_days: i32,
+    },
+    DetachRolePolicy {
+        role: String,
+        policy_arn: String,
+    },
+    DeleteRolePolicy {
+        role: String,
+        policy_name: String,
+    },
+    DisassociateInstanceProfile {
+        region: String,
+        association_id: String,
+        instance_id: String,
+    },
+    RemoveRoleFromInstanceProfile {
+        profile: String,
+        role: String,
+    },
+    DeleteInstanceProfile {
+        profile: String,
+    },
+    DeleteRole {
+        role: String,
+    },
     /// Terminate, then wait until `terminated`.
-    TerminateInstance { region: String, instance_id: String },
+    TerminateInstance {
+        region: String,
+        instance_id: String,
+    },
     /// Wait until `available`, then delete.
-    DeleteVolume { region: String, volume_id: String },
+    DeleteVolume {
+        region: String,
+        volume_id: String,
+    },
     /// Delete every object version and delete marker.
-    EmptyBucket { bucket: String },
-    DeleteBucket { bucket: String },
-    RemoveTargets { region: String, rule: String, ids: Vec<String> },
-    DeleteRule { region: String, rule: String },
-    Unsubscribe { region: String, subscription_arn: String },
-    DeleteTopic { region: String, topic_arn: String },
-    DeleteAlarms { region: String, names: Vec<String> },
-    DeletePolicyVersion { policy_arn: String, version_id: String },
-    DeletePolicy { policy_arn: String },
+    EmptyBucket {
+        bucket: String,
+    },
+    DeleteBucket {
+        bucket: String,
+    },
+    RemoveTargets {
+        region: String,
+        rule: String,
+        ids: Vec<String>,
+    },
+    DeleteRule {
+        region: String,
+        rule: String,
+    },
+    Unsubscribe {
+        region: String,
+        subscription_arn: String,
+    },
+    DeleteTopic {
+        region: String,
+        topic_arn: String,
+    },
+    DeleteAlarms {
+        region: String,
+        names: Vec<String>,
+    },
+    DeletePolicyVersion {
+        policy_arn: String,
+        version_id: String,
+    },
+    DeletePolicy {
+        policy_arn: String,
+    },
     /// Delete, then wait for `DELETE_COMPLETE`; on `DELETE_FAILED`, fix and retry.
-    DeleteStack { region: String, stack: String, stack_id: String },
+    DeleteStack {
+        region: String,
+        stack: String,
+        stack_id: String,
+    },
 }
 
 impl Action {
@@ -45,10 +104,20 @@ impl Action {
     pub fn id(&self) -> String {
         match self {
             Action::DeleteAlias { region, alias } => format!("kms/{region}/alias/{alias}"),
-            Action::ScheduleKeyDeletion { region, key_id, .. } => format!("kms/{region}/key/{key_id}"),
-            Action::DetachRolePolicy { role, policy_arn } => format!("iam/role/{role}/detach/{policy_arn}"),
-            Action::DeleteRolePolicy { role, policy_name } => format!("iam/role/{role}/inline/{policy_name}"),
-            Action::DisassociateInstanceProfile { region, association_id, .. } => {
+            Action::ScheduleKeyDeletion { region, key_id, .. } => {
+                format!("kms/{region}/key/{key_id}")
+            }
+            Action::DetachRolePolicy { role, policy_arn } => {
+                format!("iam/role/{role}/detach/{policy_arn}")
+            }
+            Action::DeleteRolePolicy { role, policy_name } => {
+                format!("iam/role/{role}/inline/{policy_name}")
+            }
+            Action::DisassociateInstanceProfile {
+                region,
+                association_id,
+                ..
+            } => {
                 format!("ec2/{region}/association/{association_id}")
             }
             Action::RemoveRoleFromInstanceProfile { profile, role } => {
@@ -56,18 +125,35 @@ impl Action {
             }
             Action::DeleteInstanceProfile { profile } => format!("iam/instance-profile/{profile}"),
             Action::DeleteRole { role } => format!("iam/role/{role}"),
-            Action::TerminateInstance { region, instance_id } => format!("ec2/{region}/instance/{instance_id}"),
-            Action::DeleteVolume { region, volume_id } => format!("ec2/{region}/volume/{volume_id}"),
+            Action::TerminateInstance {
+                region,
+                instance_id,
+            } => format!("ec2/{region}/instance/{instance_id}"),
+            Action::DeleteVolume { region, volume_id } => {
+                format!("ec2/{region}/volume/{volume_id}")
+            }
             Action::EmptyBucket { bucket } => format!("s3/{bucket}/objects"),
             Action::DeleteBucket { bucket } => format!("s3/{bucket}"),
-            Action::RemoveTargets { region, rule, .. } => format!("events/{region}/rule/{rule}/targets"),
+            Action::RemoveTargets { region, rule, .. } => {
+                format!("events/{region}/rule/{rule}/targets")
+            }
             Action::DeleteRule { region, rule } => format!("events/{region}/rule/{rule}"),
-            Action::Unsubscribe { region, subscription_arn } => format!("sns/{region}/subscription/{subscription_arn}"),
+            Action::Unsubscribe {
+                region,
+                subscription_arn,
+            } => format!("sns/{region}/subscription/{subscription_arn}"),
             Action::DeleteTopic { region, topic_arn } => format!("sns/{region}/topic/{topic_arn}"),
-            Action::DeleteAlarms { region, names } => format!("cloudwatch/{region}/alarms/{}", names.join(",")),
-            Action::DeletePolicyVersion { policy_arn, version_id } => format!("iam/policy/{policy_arn}/version/{version_id}"),
+            Action::DeleteAlarms { region, names } => {
+                format!("cloudwatch/{region}/alarms/{}", names.join(","))
+            }
+            Action::DeletePolicyVersion {
+                policy_arn,
+                version_id,
+            } => format!("iam/policy/{policy_arn}/version/{version_id}"),
             Action::DeletePolicy { policy_arn } => format!("iam/policy/{policy_arn}"),
-            Action::DeleteStack { region, stack, .. } => format!("cloudformation/{region}/stack/{stack}"),
+            Action::DeleteStack { region, stack, .. } => {
+                format!("cloudformation/{region}/stack/{stack}")
+            }
         }
     }
 
@@ -101,31 +187,60 @@ impl Action {
     pub fn describe(&self) -> String {
         match self {
             Action::DeleteAlias { alias, .. } => format!("delete alias {alias}"),
-            Action::ScheduleKeyDeletion { key_id, window_days, .. } => {
+            Action::ScheduleKeyDeletion {
+                key_id,
+                window_days,
+                ..
+            } => {
                 format!("schedule deletion of key {key_id} in {window_days} days")
             }
-            Action::DetachRolePolicy { role, policy_arn } => format!("detach {policy_arn} from role {role}"),
-            Action::DeleteRolePolicy { role, policy_name } => format!("delete inline policy {policy_name} of role {role}"),
-            Action::DisassociateInstanceProfile { instance_id, association_id, .. } => {
+            Action::DetachRolePolicy { role, policy_arn } => {
+                format!("detach {policy_arn} from role {role}")
+            }
+            Action::DeleteRolePolicy { role, policy_name } => {
+                format!("delete inline policy {policy_name} of role {role}")
+            }
+            Action::DisassociateInstanceProfile {
+                instance_id,
+                association_id,
+                ..
+            } => {
                 format!("disassociate the instance profile from {instance_id} ({association_id})")
             }
             Action::RemoveRoleFromInstanceProfile { profile, role } => {
                 format!("remove role {role} from instance profile {profile}")
             }
-            Action::DeleteInstanceProfile { profile } => format!("delete instance profile {profile}"),
+            Action::DeleteInstanceProfile { profile } => {
+                format!("delete instance profile {profile}")
+            }
             Action::DeleteRole { role } => format!("delete role {role}"),
-            Action::TerminateInstance { instance_id, .. } => format!("terminate instance {instance_id} and wait until terminated"),
-            Action::DeleteVolume { volume_id, .. } => format!("wait until volume {volume_id} is available, delete it"),
-            Action::EmptyBucket { bucket } => format!("empty bucket {bucket} (every object version)"),
+            Action::TerminateInstance { instance_id, .. } => {
+                format!("terminate instance {instance_id} and wait until terminated")
+            }
+            Action::DeleteVolume { volume_id, .. } => {
+                format!("wait until volume {volume_id} is available, delete it")
+            }
+            Action::EmptyBucket { bucket } => {
+                format!("empty bucket {bucket} (every object version)")
+            }
             Action::DeleteBucket { bucket } => format!("delete bucket {bucket}"),
-            Action::RemoveTargets { rule, ids, .. } => format!("remove targets {} of rule {rule}", ids.join(", ")),
+            Action::RemoveTargets { rule, ids, .. } => {
+                format!("remove targets {} of rule {rule}", ids.join(", "))
+            }
             Action::DeleteRule { rule, .. } => format!("delete rule {rule}"),
-            Action::Unsubscribe { subscription_arn, .. } => format!("unsubscribe {subscription_arn}"),
+            Action::Unsubscribe {
+                subscription_arn, ..
+            } => format!("unsubscribe {subscription_arn}"),
             Action::DeleteTopic { topic_arn, .. } => format!("delete topic {topic_arn}"),
             Action::DeleteAlarms { names, .. } => format!("delete alarms {}", names.join(", ")),
-            Action::DeletePolicyVersion { policy_arn, version_id } => format!("delete version {version_id} of {policy_arn}"),
+            Action::DeletePolicyVersion {
+                policy_arn,
+                version_id,
+            } => format!("delete version {version_id} of {policy_arn}"),
             Action::DeletePolicy { policy_arn } => format!("delete policy {policy_arn}"),
-            Action::DeleteStack { stack, .. } => format!("delete stack {stack} and wait for DELETE_COMPLETE"),
+            Action::DeleteStack { stack, .. } => {
+                format!("delete stack {stack} and wait for DELETE_COMPLETE")
+            }
         }
     }
 
@@ -138,10 +253,12 @@ impl Action {
             | Action::RemoveRoleFromInstanceProfile { .. }
             | Action::DeleteInstanceProfile { .. }
             | Action::DeleteRole { .. } => "role",
-            Action::DisassociateInstanceProfile { .. } | Action::TerminateInstance { .. } | Action::DeleteVolume { .. } => {
-                "instance"
-            }
-            Action::EmptyBucket { .. } | Action::DeleteBucket { .. } | Action::DeleteStack { .. } => "stack",
+            Action::DisassociateInstanceProfile { .. }
+            | Action::TerminateInstance { .. }
+            | Action::DeleteVolume { .. } => "instance",
+            Action::EmptyBucket { .. }
+            | Action::DeleteBucket { .. }
+            | Action::DeleteStack { .. } => "stack",
             Action::RemoveTargets { .. } | Action::DeleteRule { .. } => "rule",
             Action::Unsubscribe { .. } | Action::DeleteTopic { .. } => "topic",
             Action::DeleteAlarms { .. } => "alarms",
@@ -175,7 +292,10 @@ impl Plan {
         let mut terminations: BTreeMap<String, String> = BTreeMap::new();
         for r in &found.regions {
             for a in &r.aliases {
-                key_nodes.push(b.add(Action::DeleteAlias { region: r.region.clone(), alias: a.clone() }));
+                key_nodes.push(b.add(Action::DeleteAlias {
+                    region: r.region.clone(),
+                    alias: a.clone(),
+                }));
             }
             for k in &r.keys {
                 key_nodes.push(b.add(Action::ScheduleKeyDeletion {
@@ -196,7 +316,10 @@ impl Plan {
                     disassociations.push(d);
                 }
                 if !matches!(i.state.as_str(), "terminated" | "gone") {
-                    let t = b.add(Action::TerminateInstance { region: r.region.clone(), instance_id: i.id.clone() });
+                    let t = b.add(Action::TerminateInstance {
+                        region: r.region.clone(),
+                        instance_id: i.id.clone(),
+                    });
                     for d in &mine {
                         b.edge(d, &t);
                     }
@@ -204,7 +327,10 @@ impl Plan {
                 }
             }
             for v in &r.volumes {
-                let n = b.add(Action::DeleteVolume { region: r.region.clone(), volume_id: v.id.clone() });
+                let n = b.add(Action::DeleteVolume {
+                    region: r.region.clone(),
+                    volume_id: v.id.clone(),
+                });
                 for inst in &v.attached_to {
                     if let Some(t) = terminations.get(inst) {
                         b.edge(t, &n);
@@ -212,7 +338,10 @@ impl Plan {
                 }
             }
             for rule in &r.rules {
-                let del = b.add(Action::DeleteRule { region: r.region.clone(), rule: rule.name.clone() });
+                let del = b.add(Action::DeleteRule {
+                    region: r.region.clone(),
+                    rule: rule.name.clone(),
+                });
                 if !rule.targets.is_empty() {
                     let rm = b.add(Action::RemoveTargets {
                         region: r.region.clone(),
@@ -221,18 +350,31 @@ impl Plan {
                     });
                     b.edge(&rm, &del);
                     for t in &r.topics {
-                        let topic = Action::DeleteTopic { region: r.region.clone(), topic_arn: t.arn.clone() }.id();
+                        let topic = Action::DeleteTopic {
+                            region: r.region.clone(),
+                            topic_arn: t.arn.clone(),
+                        }
+                        .id();
                         b.pending_edge(&rm, &topic);
                     }
                 }
             }
             let alarm_node = (!r.alarms.is_empty()).then(|| {
-                b.add(Action::DeleteAlarms { region: r.region.clone(), names: r.alarms.clone() })
+                b.add(Action::DeleteAlarms {
+                    region: r.region.clone(),
+                    names: r.alarms.clone(),
+                })
             });
             for t in &r.topics {
-                let del = b.add(Action::DeleteTopic { region: r.region.clone(), topic_arn: t.arn.clone() });
+                let del = b.add(Action::DeleteTopic {
+                    region: r.region.clone(),
+                    topic_arn: t.arn.clone(),
+                });
                 for s in &t.subscriptions {
-                    let u = b.add(Action::Unsubscribe { region: r.region.clone(), subscription_arn: s.clone() });
+                    let u = b.add(Action::Unsubscribe {
+                        region: r.region.clone(),
+                        subscription_arn: s.clone(),
+                    });
                     b.edge(&u, &del);
                 }
                 if let Some(a) = &alarm_node {
@@ -245,11 +387,15 @@ impl Plan {
         let mut role_gates = Vec::new();
         let mut stack_prereqs = Vec::new();
         if let Some(bucket) = &found.bucket {
-            let e = b.add(Action::EmptyBucket { bucket: bucket.name.clone() });
+            let e = b.add(Action::EmptyBucket {
+                bucket: bucket.name.clone(),
+            });
             if bucket.stack_owned && stack_in_play {
                 stack_prereqs.push(e.clone());
             } else {
-                let d = b.add(Action::DeleteBucket { bucket: bucket.name.clone() });
+                let d = b.add(Action::DeleteBucket {
+                    bucket: bucket.name.clone(),
+                });
                 b.edge(&e, &d);
             }
         }
@@ -260,28 +406,42 @@ impl Plan {
                 if by_stack && names::TEMPLATE_POLICIES.contains(&p.as_str()) {
                     continue;
                 }
-                let d = b.add(Action::DetachRolePolicy { role: role.name.clone(), policy_arn: p.clone() });
+                let d = b.add(Action::DetachRolePolicy {
+                    role: role.name.clone(),
+                    policy_arn: p.clone(),
+                });
                 role_gates.push(d.clone());
                 detaches.push(d);
             }
             for p in &role.inline {
-                let d = b.add(Action::DeleteRolePolicy { role: role.name.clone(), policy_name: p.clone() });
+                let d = b.add(Action::DeleteRolePolicy {
+                    role: role.name.clone(),
+                    policy_name: p.clone(),
+                });
                 detaches.push(d);
             }
             if by_stack {
                 stack_prereqs.extend(detaches.iter().cloned());
             } else {
-                let del = b.add(Action::DeleteRole { role: role.name.clone() });
+                let del = b.add(Action::DeleteRole {
+                    role: role.name.clone(),
+                });
                 for d in &detaches {
                     b.edge(d, &del);
                 }
                 for p in &role.profiles {
-                    let rm = b.add(Action::RemoveRoleFromInstanceProfile { profile: p.clone(), role: role.name.clone() });
+                    let rm = b.add(Action::RemoveRoleFromInstanceProfile {
+                        profile: p.clone(),
+                        role: role.name.clone(),
+                    });
                     for d in &disassociations {
                         b.edge(d, &rm);
                     }
                     b.edge(&rm, &del);
-                    let profile_by_stack = found.profile.as_ref().is_some_and(|fp| &fp.name == p && fp.stack_owned && stack_in_play);
+                    let profile_by_stack = found
+                        .profile
+                        .as_ref()
+                        .is_some_and(|fp| &fp.name == p && fp.stack_owned && stack_in_play);
                     if !profile_by_stack {
                         let dp = Action::DeleteInstanceProfile { profile: p.clone() }.id();
                         b.pending_edge(&rm, &dp);
@@ -292,7 +452,9 @@ impl Plan {
         }
         if let Some(p) = &found.profile {
             if !(p.stack_owned && stack_in_play) {
-                let dp = b.add(Action::DeleteInstanceProfile { profile: p.name.clone() });
+                let dp = b.add(Action::DeleteInstanceProfile {
+                    profile: p.name.clone(),
+                });
                 for d in &disassociations {
                     b.edge(d, &dp);
                 }
@@ -302,27 +464,44 @@ impl Plan {
                     if r != names::ROLE {
                         continue;
                     }
-                    let rm = Action::RemoveRoleFromInstanceProfile { profile: p.name.clone(), role: r.clone() }.id();
+                    let rm = Action::RemoveRoleFromInstanceProfile {
+                        profile: p.name.clone(),
+                        role: r.clone(),
+                    }
+                    .id();
                     b.pending_edge(&rm, &dp);
                 }
             }
         }
         stack_prereqs.extend(disassociations.iter().cloned());
         for p in &found.policies {
-            let del = b.add(Action::DeletePolicy { policy_arn: p.arn.clone() });
+            let del = b.add(Action::DeletePolicy {
+                policy_arn: p.arn.clone(),
+            });
             for v in &p.non_default_versions {
-                let dv = b.add(Action::DeletePolicyVersion { policy_arn: p.arn.clone(), version_id: v.clone() });
+                let dv = b.add(Action::DeletePolicyVersion {
+                    policy_arn: p.arn.clone(),
+                    version_id: v.clone(),
+                });
                 b.edge(&dv, &del);
             }
             for r in &p.attached_roles {
-                let detach = Action::DetachRolePolicy { role: r.clone(), policy_arn: p.arn.clone() }.id();
+                let detach = Action::DetachRolePolicy {
+                    role: r.clone(),
+                    policy_arn: p.arn.clone(),
+                }
+                .id();
                 b.pending_edge(&detach, &del);
             }
             role_gates.push(del);
         }
         for r in &found.regions {
             if let Some(s) = &r.stack {
-                let del = b.add(Action::DeleteStack { region: r.region.clone(), stack: s.name.clone(), stack_id: s.id.clone() });
+                let del = b.add(Action::DeleteStack {
+                    region: r.region.clone(),
+                    stack: s.name.clone(),
+                    stack_id: s.id.clone(),
+                });
                 for p in &stack_prereqs {
                     b.edge(p, &del);
                 }
@@ -350,7 +529,11 @@ impl Plan {
 
     /// Node ids in an order that respects every edge (Kahn's algorithm, ties by plan order).
     pub fn topological_order(&self) -> Vec<String> {
-        let mut indeg: BTreeMap<&str, usize> = self.nodes.iter().map(|n| (n.id.as_str(), n.after.len())).collect();
+        let mut indeg: BTreeMap<&str, usize> = self
+            .nodes
+            .iter()
+            .map(|n| (n.id.as_str(), n.after.len()))
+            .collect();
         let mut out = Vec::new();
         let mut done: BTreeSet<&str> = BTreeSet::new();
         while out.len() < self.nodes.len() {
@@ -388,7 +571,11 @@ impl Plan {
                 by_branch.entry(n.action.branch()).or_default().push(n);
             }
         }
-        let mut s = format!("clean-up plan for account {} ({} actions)\n", self.account, self.nodes.len());
+        let mut s = format!(
+            "clean-up plan for account {} ({} actions)\n",
+            self.account,
+            self.nodes.len()
+        );
         if self.nodes.is_empty() {
             s.push_str("└── nothing to do\n");
             return s;
@@ -396,11 +583,22 @@ impl Plan {
         let branches: Vec<_> = by_branch.into_iter().collect();
         for (bi, (branch, nodes)) in branches.iter().enumerate() {
             let last_branch = bi + 1 == branches.len();
-            s.push_str(&format!("{} {branch}\n", if last_branch { "└──" } else { "├──" }));
+            s.push_str(&format!(
+                "{} {branch}\n",
+                if last_branch {
+                    "└──"
+                } else {
+                    "├──"
+                }
+            ));
             for (ni, n) in nodes.iter().enumerate() {
                 let pre = if last_branch { "    " } else { "│   " };
                 let last = ni + 1 == nodes.len();
-                s.push_str(&format!("{pre}{} {}\n", if last { "└──" } else { "├──" }, n.action.describe()));
+                s.push_str(&format!(
+                    "{pre}{} {}\n",
+                    if last { "└──" } else { "├──" },
+                    n.action.describe()
+                ));
                 let outside: Vec<String> = n
                     .after
                     .iter()
@@ -415,7 +613,11 @@ impl Plan {
                     s.push_str(&format!(
                         "{pre2}  after: {}{}\n",
                         shown.join("; "),
-                        if more > 0 { format!(" (+{more} more)") } else { String::new() }
+                        if more > 0 {
+                            format!(" (+{more} more)")
+                        } else {
+                            String::new()
+                        }
                     ));
                 }
             }
@@ -435,7 +637,11 @@ impl Builder {
     fn add(&mut self, action: Action) -> String {
         let id = action.id();
         if !self.nodes.iter().any(|n| n.id == id) {
-            self.nodes.push(Node { id: id.clone(), action, after: Vec::new() });
+            self.nodes.push(Node {
+                id: id.clone(),
+                action,
+                after: Vec::new(),
+            });
         }
         id
     }
@@ -461,6 +667,9 @@ impl Builder {
                 self.edge(&a, &b);
             }
         }
-        Plan { account: account.to_string(), nodes: self.nodes }
+        Plan {
+            account: account.to_string(),
+            nodes: self.nodes,
+        }
     }
 }

@@ -53,7 +53,9 @@ impl Report {
     }
 
     pub fn failed(&self) -> impl Iterator<Item = &ActionResult> {
-        self.actions.iter().filter(|a| matches!(a.outcome, Outcome::Failed | Outcome::Blocked))
+        self.actions
+            .iter()
+            .filter(|a| matches!(a.outcome, Outcome::Failed | Outcome::Blocked))
     }
 
     /// Nothing failed and nothing of the workshop's remains.
@@ -80,22 +82,44 @@ impl Report {
             "clean-up of account {} in {}{}{}\n",
             self.account,
             self.regions.join(", "),
-            if self.dry_run { " (dry run: nothing changed)" } else { "" },
-            if self.resumed { " (resumed an interrupted run)" } else { "" }
+            if self.dry_run {
+                " (dry run: nothing changed)"
+            } else {
+                ""
+            },
+            if self.resumed {
+                " (resumed an interrupted run)"
+            } else {
+                ""
+            }
         ));
         list(&mut s, "found", self.found.clone());
         let of = |o: Outcome| -> Vec<String> {
             self.actions
                 .iter()
                 .filter(|a| a.outcome == o)
-                .map(|a| if a.detail.is_empty() { a.action.clone() } else { format!("{} — {}", a.action, a.detail) })
+                .map(|a| {
+                    if a.detail.is_empty() {
+                        a.action.clone()
+                    } else {
+                        format!("{} — {}", a.action, a.detail)
+                    }
+                })
                 .collect()
         };
         list(&mut s, "changed", of(Outcome::Changed));
         let mut gone = of(Outcome::AlreadyGone);
-        gone.extend(of(Outcome::DoneEarlier).into_iter().map(|a| format!("{a} (done by the interrupted run)")));
+        gone.extend(
+            of(Outcome::DoneEarlier)
+                .into_iter()
+                .map(|a| format!("{a} (done by the interrupted run)")),
+        );
         list(&mut s, "already gone", gone);
-        let mut skipped: Vec<String> = self.skipped.iter().map(|k| format!("{}: {}", k.what, k.why)).collect();
+        let mut skipped: Vec<String> = self
+            .skipped
+            .iter()
+            .map(|k| format!("{}: {}", k.what, k.why))
+            .collect();
         skipped.extend(of(Outcome::Blocked));
         list(&mut s, "skipped", skipped);
         let mut failed = of(Outcome::Failed);

@@ -74,7 +74,12 @@ fn found(s: &Shape) -> Found {
     if s.volume {
         region.volumes.push(VolumeFound {
             id: "vol-1".into(),
-            state: if s.volume_attached { "in-use" } else { "available" }.into(),
+            state: if s.volume_attached {
+                "in-use"
+            } else {
+                "available"
+            }
+            .into(),
             attached_to: if s.volume_attached {
                 vec!["i-0a1b2c3d4e5f60718".into()]
             } else {
@@ -111,7 +116,11 @@ fn found(s: &Shape) -> Found {
             id: format!("arn:aws:cloudformation:{R}:{ACCOUNT}:stack/KMSWorkshop-Stack/1"),
             status: "CREATE_COMPLETE".into(),
             resources: vec![
-                res("Bucket", &format!("kmsworkshop-{ACCOUNT}"), "AWS::S3::Bucket"),
+                res(
+                    "Bucket",
+                    &format!("kmsworkshop-{ACCOUNT}"),
+                    "AWS::S3::Bucket",
+                ),
                 res("Role", "KMSWorkshop-InstanceInitRole", "AWS::IAM::Role"),
                 res(
                     "Profile",
@@ -137,7 +146,11 @@ fn found(s: &Shape) -> Found {
             name: "KMSWorkshop-InstanceInitRole".into(),
             arn: format!("arn:aws:iam::{ACCOUNT}:role/KMSWorkshop-InstanceInitRole"),
             attached: attached.clone(),
-            inline: if s.inline { vec!["extra".into()] } else { vec![] },
+            inline: if s.inline {
+                vec!["extra".into()]
+            } else {
+                vec![]
+            },
             profiles: if s.profile {
                 vec!["KMSWorkshop-InstanceInitRole".into()]
             } else {
@@ -222,7 +235,10 @@ fn required_edges(plan: &Plan, volume_attached: bool) -> Vec<(String, String)> {
         }
     };
     let keys = ids_where(plan, |a| {
-        matches!(a, Action::ScheduleKeyDeletion { .. } | Action::DeleteAlias { .. })
+        matches!(
+            a,
+            Action::ScheduleKeyDeletion { .. } | Action::DeleteAlias { .. }
+        )
     });
     let detaches = ids_where(plan, |a| matches!(a, Action::DetachRolePolicy { .. }));
     let stack = ids_where(plan, |a| matches!(a, Action::DeleteStack { .. }));
@@ -277,7 +293,11 @@ fn required_edges(plan: &Plan, volume_attached: bool) -> Vec<(String, String)> {
 }
 
 fn position(order: &[String]) -> BTreeMap<&str, usize> {
-    order.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect()
+    order
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect()
 }
 
 #[test]
@@ -289,7 +309,10 @@ fn workshop_plan_has_the_required_edges() {
     let required = required_edges(&plan, true);
     assert!(required.len() > 20, "{required:?}");
     for (a, b) in &required {
-        assert!(pos[a.as_str()] < pos[b.as_str()], "{a} must come before {b}");
+        assert!(
+            pos[a.as_str()] < pos[b.as_str()],
+            "{a} must come before {b}"
+        );
         // Not only in this order: the graph itself holds the constraint (directly or through
         // a path), so every executor respects it.
         assert!(reaches(&plan, a, b), "no path {a} → {b}");
@@ -297,7 +320,11 @@ fn workshop_plan_has_the_required_edges() {
     let ops: Vec<&str> = plan
         .nodes
         .iter()
-        .map(|n| serde_json::to_value(&n.action).expect("serialises")["op"].as_str().map(str::to_string))
+        .map(|n| {
+            serde_json::to_value(&n.action).expect("serialises")["op"]
+                .as_str()
+                .map(str::to_string)
+        })
         .map(|o| Box::leak(o.unwrap_or_default().into_boxed_str()) as &str)
         .collect();
     for op in [
@@ -367,7 +394,10 @@ fn without_a_stack_the_role_profile_and_bucket_are_removed_directly() {
         (&inline, &role),
         (&empty, &bucket),
     ] {
-        assert!(plan.node(a).is_some() && plan.node(b).is_some(), "{a} / {b}");
+        assert!(
+            plan.node(a).is_some() && plan.node(b).is_some(),
+            "{a} / {b}"
+        );
         assert!(reaches(&plan, a, b), "no path {a} → {b}");
     }
     // Every attached policy is detached when nothing else will do it.
@@ -431,10 +461,29 @@ fn random_execution(plan: &Plan, choices: &[usize]) -> Vec<String> {
 
 fn shape() -> impl Strategy<Value = Shape> {
     (
-        (0usize..4, any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
-        (any::<bool>(), any::<bool>(), any::<bool>(), prop::collection::vec(any::<bool>(), 0..4)),
-        (any::<bool>(), any::<bool>(), prop::collection::vec(0usize..4, 0..4)),
-        (prop::option::of(0usize..4), prop::option::of(0usize..3), any::<bool>()),
+        (
+            0usize..4,
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+        ),
+        (
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+            prop::collection::vec(any::<bool>(), 0..4),
+        ),
+        (
+            any::<bool>(),
+            any::<bool>(),
+            prop::collection::vec(0usize..4, 0..4),
+        ),
+        (
+            prop::option::of(0usize..4),
+            prop::option::of(0usize..3),
+            any::<bool>(),
+        ),
     )
         .prop_map(
             |(

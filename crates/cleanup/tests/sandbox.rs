@@ -105,7 +105,11 @@ async fn inventory_items_are_the_workshops_and_others_are_not() {
         }],
     };
     let found = discover(&c, &pace, &inventory).await.expect("discover");
-    let keys: Vec<&str> = found.regions[0].keys.iter().map(|k| k.arn.as_str()).collect();
+    let keys: Vec<&str> = found.regions[0]
+        .keys
+        .iter()
+        .map(|k| k.arn.as_str())
+        .collect();
     assert!(keys.contains(&recorded_arn.as_str()), "{keys:?}");
     assert!(!keys.iter().any(|k| k.ends_with(&stranger_id)), "{keys:?}");
     running.shutdown().await;
