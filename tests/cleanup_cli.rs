@@ -733,3 +733,101 @@ fn bad_flags_and_a_wrong_account_are_usage_errors() {
         run(cleanup(&sb.endpoint, &["--dry-run"]).env("AWS_ACCESS_KEY_ID", "AKIANOBODY0000000000"));
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
 }
+
+/// Learner `k`'s keys in a classroom sandbox (`sandbox serve --learners N`).
+fn learner_keys(k: u32) -> (String, String, String) {
+    if k == 1 {
+        return (
+            ACCOUNT.to_string(),
+            LEARNER_ACCESS_KEY.to_string(),
+            LEARNER_SECRET_KEY.to_string(),
+        );
+    }
+    (
+        format!("{:012}", 111_122_223_333u64 + u64::from(k) - 1),
+        format!("AKIAWORKSHOPLEARNER{k}"),
+        format!("kmsworkshop/sandbox/learner/secret/key/{:03}", k - 1),
+    )
+}
+
+#[test]
+fn instructors_clean_every_learner_account_through_assumed_roles() {
+    let sb = SandboxProc::start(&["--learners", "3"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("accounts.toml");
+    let mut toml = String::from("regions = [\"us-east-1\"]\n");
+    for k in 1..=3 {
+        let (account, ..) = learner_keys(k);
+        toml.push_str(&format!(
+            "\n[[account]]\nid = \"{account}\"\nrole_arn = \"arn:aws:iam::{account}:role/OrganizationAccountAccessRole\"\n"
+        ));
+    }
+    std::fs::write(&file, &toml).expect("write accounts file");
+    let instructor = |args: &[&str]| {
+        let mut c = cleanup(&sb.endpoint, args);
+        c.env("AWS_ACCESS_KEY_ID", "AKIAWORKSHOPINSTRUCT").env(
+            "AWS_SECRET_ACCESS_KEY",
+            "kmsworkshop/sandbox/instructor/secret/00",
+        );
+        c
+    };
+    let path = file.to_str().expect("utf-8 path");
+    let out = run(&mut instructor(&[
+        "--accounts",
+        path,
+        "--yes",
+        "--output",
+        "json",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    assert_eq!(v["clean"], true, "{v}");
+    assert_eq!(v["accounts"].as_array().map(Vec::len), Some(3));
+    for k in 1..=3 {
+        let (account, key, secret) = learner_keys(k);
+        let aws_k = || aws_with(&sb.endpoint, &key, &secret, None);
+        let out = run_fail(aws_k().args([
+            "iam",
+            "get-role",
+            "--role-name",
+            "KMSWorkshop-InstanceInitRole",
+        ]));
+        assert!(
+            stderr_of(&out).contains("NoSuchEntity"),
+            "{account}: {}",
+            stderr_of(&out)
+        );
+        run_json(aws_k().args([
+            "iam",
+            "get-role",
+            "--role-name",
+            "KMSWorkshop-InstanceInitRole-prod",
+        ]));
+        let buckets = run_json(aws_k().args(["s3api", "list-buckets"])).to_string();
+        assert!(
+            buckets.contains(&format!("kmsworkshop-archive-{account}")),
+            "{buckets}"
+        );
+        assert!(
+            !buckets.contains(&format!("\"kmsworkshop-{account}\"")),
+            "{buckets}"
+        );
+    }
+
+    // A role that is not in the account it is listed under is refused before anything runs.
+    std::fs::write(
+        &file,
+        format!(
+            "[[account]]\nid = \"{}\"\nrole_arn = \"arn:aws:iam::{ACCOUNT}:role/OrganizationAccountAccessRole\"\n",
+            learner_keys(2).0
+        ),
+    )
+    .expect("write accounts file");
+    let out = run(&mut instructor(&["--accounts", path, "--yes"]));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("is not a role in account"),
+        "{}",
+        text(&out)
+    );
+}

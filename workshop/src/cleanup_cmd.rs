@@ -10,13 +10,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use aws_config::BehaviorVersion;
+use aws_config::SdkConfig;
 use clap::{Args, ValueEnum};
 use kms_workshop_cleanup::{
-    aws::caller_account, Clients, ErrorClass, Event, ExecOptions, Executor, Inventory, Journal,
-    Outcome, Pace,
+    aws::caller_account, CleanupError, Clients, ErrorClass, Event, ExecOptions, Executor,
+    Inventory, Journal, Outcome, Pace, Plan, Report,
 };
+use serde::Deserialize;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct CleanupArgs {
     /// Print the plan and change nothing.
     #[arg(long)]
@@ -60,6 +63,13 @@ pub struct CleanupArgs {
     /// Most AWS calls in flight at once.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     max_in_flight: u16,
+    /// Instructors: clean every account listed in this TOML file (`[[account]]` tables with
+    /// `id`, `role_arn`, optional `regions` and `external_id`), assuming each role.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["account_id", "sandbox"])]
+    accounts: Option<PathBuf>,
+    /// Accounts cleaned at the same time with --accounts.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    parallel_accounts: u16,
     /// Speed up waits and backoffs by this factor (for sandboxes with fast lifecycles).
     #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = parse_scale, hide = true)]
     time_scale: f64,
@@ -181,19 +191,39 @@ pub async fn run(args: CleanupArgs) -> Result<()> {
             "no region: give --region R (or set AWS_REGION / a profile's region)",
         ));
     };
+    let result = match &args.accounts {
+        Some(file) => run_accounts(&args, &config, endpoint.is_some(), &home, file).await,
+        None => run_single(&args, &config, endpoint.is_some(), &home).await,
+    };
+    if let Some(h) = hosted {
+        h.shutdown().await;
+    }
+    result
+}
+
+/// Who the credentials are, as an exit code on failure.
+async fn whose(config: &SdkConfig) -> Result<String> {
+    caller_account(config).await.map_err(|e| {
+        let code = match e.class {
+            ErrorClass::Credentials | ErrorClass::AccessDenied => 3,
+            ErrorClass::Network => 2,
+            _ => 1,
+        };
+        fail(code, format!("cannot tell whose account this is: {e}"))
+    })
+}
+
+async fn run_single(
+    args: &CleanupArgs,
+    config: &SdkConfig,
+    not_aws: bool,
+    home: &str,
+) -> Result<()> {
     let mut regions = args.regions.clone();
     if regions.is_empty() {
-        regions.push(home);
+        regions.push(home.to_string());
     }
-    let account = match caller_account(&config).await {
-        Ok(a) => a,
-        Err(e) => {
-            return Err(fail(
-                class_code(Some(e.class)).max(if e.class == ErrorClass::Network { 2 } else { 0 }),
-                format!("cannot tell whose account this is: {e}"),
-            ))
-        }
-    };
+    let account = whose(config).await?;
     if let Some(want) = &args.account_id {
         if want != &account {
             return Err(fail(
@@ -202,9 +232,7 @@ pub async fn run(args: CleanupArgs) -> Result<()> {
             ));
         }
     }
-    let against_aws = endpoint.is_none();
-    let json = args.output == OutputArg::Json;
-    if against_aws && !args.dry_run {
+    if !not_aws && !args.dry_run {
         eprintln!("AWS account {account}, region(s) {}", regions.join(", "));
         if args.yes {
             if args.account_id.is_none() {
@@ -214,56 +242,32 @@ pub async fn run(args: CleanupArgs) -> Result<()> {
                 ));
             }
         } else {
-            if !std::io::stdin().is_terminal() {
-                return Err(fail(
-                    2,
-                    "no terminal to confirm on: pass --yes --account-id ID",
-                ));
-            }
-            eprint!("Type the account id to delete the workshop's resources in it: ");
-            let _ = std::io::stderr().flush();
-            let mut line = String::new();
-            std::io::stdin()
-                .read_line(&mut line)
-                .context("reading the confirmation")?;
-            if line.trim() != account {
-                return Err(fail(2, "the account id typed does not match: nothing done"));
-            }
+            confirm(
+                "Type the account id to delete the workshop's resources in it: ",
+                &account,
+            )?;
         }
     }
-    let inventory = match &args.inventory {
-        Some(p) => Inventory::load(p).map_err(|e| fail(2, e))?,
-        None => Inventory::default(),
-    };
-    let journal = match &args.journal {
-        Some(dir) => Some(Journal::open(dir, &account).map_err(|e| fail(2, e))?),
-        None => None,
-    };
-    let clients = Clients::new(&config, &account, &regions, endpoint.is_some());
-    let pace = Pace::new(usize::from(args.max_in_flight), 10.0, args.time_scale);
-    let opts = ExecOptions {
-        retain_failed: args.retain_failed,
-        ..ExecOptions::default()
-    };
+    let inventory = load_inventory(args)?;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let view =
         (!args.dry_run).then(|| tokio::spawn(live_view(rx, std::io::stderr().is_terminal())));
-    let executor = Executor::new(clients, pace, opts, Some(tx));
-    let result = executor
-        .run(&inventory, journal.as_ref(), args.key_window, args.dry_run)
-        .await;
-    drop(executor);
+    let result = clean_account(
+        args,
+        config,
+        &account,
+        &regions,
+        not_aws,
+        &inventory,
+        tx,
+        String::new(),
+    )
+    .await;
     if let Some(v) = view {
         let _ = v.await;
     }
-    if let Some(h) = hosted {
-        h.shutdown().await;
-    }
-    let (plan, report) = match result {
-        Ok(r) => r,
-        Err(e) => return Err(fail(class_code(e.class()), e)),
-    };
-    if json {
+    let (plan, report) = result.map_err(|e| fail(class_code(e.class()), e))?;
+    if args.output == OutputArg::Json {
         let v = serde_json::json!({ "plan": plan, "report": report, "clean": report.is_clean() });
         println!(
             "{}",
@@ -287,6 +291,359 @@ pub async fn run(args: CleanupArgs) -> Result<()> {
     })))
 }
 
+fn confirm(prompt: &str, expected: &str) -> Result<()> {
+    if !std::io::stdin().is_terminal() {
+        return Err(fail(
+            2,
+            "no terminal to confirm on: pass --yes (with --account-id ID for one account)",
+        ));
+    }
+    eprint!("{prompt}");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the confirmation")?;
+    if line.trim() != expected {
+        return Err(fail(2, "what was typed does not match: nothing done"));
+    }
+    Ok(())
+}
+
+fn load_inventory(args: &CleanupArgs) -> Result<Inventory> {
+    match &args.inventory {
+        Some(p) => Inventory::load(p).map_err(|e| fail(2, e)),
+        None => Ok(Inventory::default()),
+    }
+}
+
+/// Discover, plan and (unless dry-run) clean one account; progress goes to `tx` under `label`.
+#[allow(clippy::too_many_arguments)]
+async fn clean_account(
+    args: &CleanupArgs,
+    config: &SdkConfig,
+    account: &str,
+    regions: &[String],
+    path_style: bool,
+    inventory: &Inventory,
+    tx: UnboundedSender<(String, Event)>,
+    label: String,
+) -> Result<(Plan, Report), CleanupError> {
+    let journal = match &args.journal {
+        Some(dir) => Some(Journal::open(dir, account)?),
+        None => None,
+    };
+    let clients = Clients::new(config, account, regions, path_style);
+    let pace = Pace::new(usize::from(args.max_in_flight), 10.0, args.time_scale);
+    let opts = ExecOptions {
+        retain_failed: args.retain_failed,
+        ..ExecOptions::default()
+    };
+    let (etx, mut erx) = tokio::sync::mpsc::unbounded_channel();
+    let forward = tokio::spawn(async move {
+        while let Some(e) = erx.recv().await {
+            if tx.send((label.clone(), e)).is_err() {
+                break;
+            }
+        }
+    });
+    let executor = Executor::new(clients, pace, opts, Some(etx));
+    let result = executor
+        .run(inventory, journal.as_ref(), args.key_window, args.dry_run)
+        .await;
+    drop(executor);
+    let _ = forward.await;
+    result
+}
+
+/// The instructors' file: which accounts to clean and how to get into each.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountsFile {
+    /// Regions for accounts that do not list their own.
+    #[serde(default)]
+    regions: Vec<String>,
+    #[serde(rename = "account", default)]
+    accounts: Vec<AccountEntry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountEntry {
+    id: String,
+    role_arn: String,
+    #[serde(default)]
+    regions: Vec<String>,
+    external_id: Option<String>,
+}
+
+fn load_accounts(file: &std::path::Path) -> Result<AccountsFile> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| fail(2, format!("--accounts {}: {e}", file.display())))?;
+    let parsed: AccountsFile = toml::from_str(&text)
+        .map_err(|e| fail(2, format!("--accounts {}: {e}", file.display())))?;
+    if parsed.accounts.is_empty() {
+        return Err(fail(
+            2,
+            format!(
+                "--accounts {}: no [[account]] entries (each needs id and role_arn)",
+                file.display()
+            ),
+        ));
+    }
+    for a in &parsed.accounts {
+        parse_account(&a.id).map_err(|e| fail(2, format!("--accounts {}: {e}", file.display())))?;
+        // The role must live in the account it claims to open: a typo must not reach another.
+        if !(a.role_arn.starts_with("arn:aws")
+            && a.role_arn.contains(&format!(":iam::{}:role/", a.id)))
+        {
+            return Err(fail(
+                2,
+                format!(
+                    "--accounts {}: role_arn '{}' is not a role in account {}",
+                    file.display(),
+                    a.role_arn,
+                    a.id
+                ),
+            ));
+        }
+    }
+    Ok(parsed)
+}
+
+/// Outcome of one account in a multi-account run.
+struct AccountRun {
+    entry: AccountEntry,
+    regions: Vec<String>,
+    result: std::result::Result<(Plan, Report), String>,
+    access_problem: bool,
+}
+
+async fn run_accounts(
+    args: &CleanupArgs,
+    config: &SdkConfig,
+    not_aws: bool,
+    home: &str,
+    file: &std::path::Path,
+) -> Result<()> {
+    let listed = load_accounts(file)?;
+    // The instructor's own identity must work before anything else.
+    let me = whose(config).await?;
+    let n = listed.accounts.len();
+    if !not_aws && !args.dry_run {
+        eprintln!(
+            "as account {me}, clean {n} account(s): {}",
+            listed
+                .accounts
+                .iter()
+                .map(|a| a.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if !args.yes {
+            confirm(
+                &format!("Type the number of accounts ({n}) to delete the workshop's resources in them: "),
+                &n.to_string(),
+            )?;
+        }
+    }
+    let inventory = load_inventory(args)?;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let view =
+        (!args.dry_run).then(|| tokio::spawn(live_view(rx, std::io::stderr().is_terminal())));
+    let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(usize::from(
+        args.parallel_accounts,
+    )));
+    let shared_args = std::sync::Arc::new(args.clone());
+    let inventory = std::sync::Arc::new(inventory);
+    let mut tasks = tokio::task::JoinSet::new();
+    for entry in listed.accounts.iter().cloned() {
+        let regions = if !entry.regions.is_empty() {
+            entry.regions.clone()
+        } else if !listed.regions.is_empty() {
+            listed.regions.clone()
+        } else if !args.regions.is_empty() {
+            args.regions.clone()
+        } else {
+            vec![home.to_string()]
+        };
+        let (limit, tx, inventory, args, config) = (
+            limit.clone(),
+            tx.clone(),
+            inventory.clone(),
+            shared_args.clone(),
+            config.clone(),
+        );
+        tasks.spawn(async move {
+            let _permit = limit.acquire().await;
+            let mut assume = aws_config::sts::AssumeRoleProvider::builder(&entry.role_arn)
+                .session_name("kms-workshop-cleanup")
+                .configure(&config);
+            if let Some(x) = &entry.external_id {
+                assume = assume.external_id(x);
+            }
+            let provider = assume.build().await;
+            let assumed = config
+                .to_builder()
+                .credentials_provider(
+                    aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+                )
+                .build();
+            let result = match caller_account(&assumed).await {
+                Err(e) => Err((
+                    format!("cannot assume {}: {e}", entry.role_arn),
+                    matches!(e.class, ErrorClass::Credentials | ErrorClass::AccessDenied),
+                )),
+                Ok(got) if got != entry.id => Err((
+                    format!(
+                        "{} opens account {got}, not {}: not touched",
+                        entry.role_arn, entry.id
+                    ),
+                    false,
+                )),
+                Ok(_) => clean_account(
+                    &args,
+                    &assumed,
+                    &entry.id,
+                    &regions,
+                    not_aws,
+                    &inventory,
+                    tx,
+                    entry.id.clone(),
+                )
+                .await
+                .map_err(|e| {
+                    (
+                        e.to_string(),
+                        matches!(
+                            e.class(),
+                            Some(ErrorClass::Credentials | ErrorClass::AccessDenied)
+                        ),
+                    )
+                }),
+            };
+            let access_problem = match &result {
+                Ok((_, r)) => r.access_problem,
+                Err((_, a)) => *a,
+            };
+            AccountRun {
+                entry,
+                regions,
+                result: result.map_err(|(m, _)| m),
+                access_problem,
+            }
+        });
+    }
+    let mut runs: Vec<AccountRun> = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(r) => runs.push(r),
+            Err(e) => tracing::error!(error = %e, "an account's clean-up did not complete"),
+        }
+    }
+    drop(tx);
+    if let Some(v) = view {
+        let _ = v.await;
+    }
+    runs.sort_by(|a, b| a.entry.id.cmp(&b.entry.id));
+    let clean = |r: &AccountRun| matches!(&r.result, Ok((_, rep)) if rep.is_clean());
+    if args.output == OutputArg::Json {
+        let accounts: Vec<serde_json::Value> = runs
+            .iter()
+            .map(|r| match &r.result {
+                Ok((plan, report)) => serde_json::json!({
+                    "account": r.entry.id, "regions": r.regions, "plan": plan, "report": report,
+                    "clean": report.is_clean(),
+                }),
+                Err(e) => serde_json::json!({
+                    "account": r.entry.id, "regions": r.regions, "error": e, "clean": false,
+                }),
+            })
+            .collect();
+        let all = runs.iter().all(clean);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "accounts": accounts, "clean": all })
+            )
+            .context("rendering the report")?
+        );
+    } else {
+        for r in &runs {
+            println!("══ account {} ══", r.entry.id);
+            match &r.result {
+                Ok((plan, report)) => {
+                    if args.dry_run {
+                        print!("{}", plan.render_tree());
+                    }
+                    print!("{}", report.render_text());
+                }
+                Err(e) => println!("error: {e}"),
+            }
+            println!();
+        }
+        print!("{}", summary_table(&runs, args.dry_run));
+    }
+    let _ = std::io::stdout().flush();
+    if runs.iter().any(|r| r.access_problem) {
+        return Err(anyhow::Error::new(Exit(3)));
+    }
+    if args.dry_run && runs.iter().all(|r| r.result.is_ok()) {
+        return Ok(());
+    }
+    if runs.iter().all(clean) {
+        Ok(())
+    } else {
+        Err(anyhow::Error::new(Exit(1)))
+    }
+}
+
+fn summary_table(runs: &[AccountRun], dry_run: bool) -> String {
+    let mut s = format!(
+        "{:<14} {:<22} {:>5} {:>7} {:>5} {:>7} {:>6} {:>4}  {}\n",
+        "account", "regions", "found", "changed", "gone", "skipped", "failed", "left", "status"
+    );
+    for r in runs {
+        match &r.result {
+            Ok((_, rep)) => {
+                let status = if dry_run {
+                    "planned"
+                } else if rep.is_clean() {
+                    "clean"
+                } else if rep.access_problem {
+                    "access denied"
+                } else {
+                    "incomplete"
+                };
+                s.push_str(&format!(
+                    "{:<14} {:<22} {:>5} {:>7} {:>5} {:>7} {:>6} {:>4}  {}\n",
+                    r.entry.id,
+                    r.regions.join(","),
+                    rep.found.len(),
+                    rep.count(Outcome::Changed),
+                    rep.count(Outcome::AlreadyGone) + rep.count(Outcome::DoneEarlier),
+                    rep.skipped.len() + rep.count(Outcome::Blocked),
+                    rep.count(Outcome::Failed) + rep.errors.len(),
+                    rep.remaining.len(),
+                    status
+                ));
+            }
+            Err(e) => s.push_str(&format!(
+                "{:<14} {:<22} {:>5} {:>7} {:>5} {:>7} {:>6} {:>4}  error: {e}\n",
+                r.entry.id,
+                r.regions.join(","),
+                "-",
+                "-",
+                "-",
+                "-",
+                "-",
+                "-"
+            )),
+        }
+    }
+    s
+}
+
 fn default_sandbox_state() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_DATA_HOME")
         .map(PathBuf::from)
@@ -294,75 +651,82 @@ fn default_sandbox_state() -> Option<PathBuf> {
     Some(base.join("kms-workshop/sandbox"))
 }
 
-/// One line per branch with its current action and elapsed time (indicatif on a terminal,
-/// plain lines otherwise).
-async fn live_view(mut rx: tokio::sync::mpsc::UnboundedReceiver<Event>, tty: bool) {
+/// One line per branch (per account and branch with --accounts) with its current action and
+/// elapsed time: indicatif on a terminal, plain lines otherwise.
+async fn live_view(mut rx: UnboundedReceiver<(String, Event)>, tty: bool) {
     let start = Instant::now();
+    let line = |label: &str, branch: &str| {
+        if label.is_empty() {
+            branch.to_string()
+        } else {
+            format!("{label} {branch}")
+        }
+    };
     if !tty {
-        while let Some(e) = rx.recv().await {
+        while let Some((label, e)) = rx.recv().await {
             let t = start.elapsed().as_secs_f64();
             match e {
-                Event::Started { branch, action } => eprintln!("[{t:6.1}s] {branch}: {action}"),
+                Event::Started { branch, action } => {
+                    eprintln!("[{t:6.1}s] {}: {action}", line(&label, branch))
+                }
                 Event::Retrying {
                     branch,
                     action,
                     reason,
-                } => {
-                    eprintln!("[{t:6.1}s] {branch}: {action}: retrying ({reason})")
-                }
+                } => eprintln!(
+                    "[{t:6.1}s] {}: {action}: retrying ({reason})",
+                    line(&label, branch)
+                ),
                 Event::Finished {
                     branch,
                     action,
                     outcome,
-                } => {
-                    eprintln!("[{t:6.1}s] {branch}: {action}: {}", outcome_word(outcome))
-                }
+                } => eprintln!(
+                    "[{t:6.1}s] {}: {action}: {}",
+                    line(&label, branch),
+                    outcome_word(outcome)
+                ),
             }
         }
         return;
     }
     let multi = indicatif::MultiProgress::new();
     let style =
-        indicatif::ProgressStyle::with_template("{spinner} {prefix:>10} [{elapsed:>4}] {wide_msg}")
+        indicatif::ProgressStyle::with_template("{spinner} {prefix:>12} [{elapsed:>4}] {wide_msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
-    let mut bars: BTreeMap<&'static str, (indicatif::ProgressBar, usize)> = BTreeMap::new();
+    let mut bars: BTreeMap<String, indicatif::ProgressBar> = BTreeMap::new();
     loop {
-        let e = tokio::select! {
+        let next = tokio::select! {
             e = rx.recv() => e,
             _ = tokio::time::sleep(Duration::from_millis(120)) => {
-                for (b, _) in bars.values() { b.tick(); }
+                for b in bars.values() { b.tick(); }
                 continue;
             }
         };
-        let Some(e) = e else { break };
+        let Some((label, e)) = next else { break };
         let branch = match &e {
             Event::Started { branch, .. }
             | Event::Retrying { branch, .. }
             | Event::Finished { branch, .. } => *branch,
         };
-        let (bar, running) = bars.entry(branch).or_insert_with(|| {
+        let key = line(&label, branch);
+        let bar = bars.entry(key.clone()).or_insert_with(|| {
             let b = multi.add(indicatif::ProgressBar::new_spinner());
             b.set_style(style.clone());
-            b.set_prefix(branch);
-            (b, 0)
+            b.set_prefix(key);
+            b
         });
         match e {
-            Event::Started { action, .. } => {
-                *running += 1;
-                bar.set_message(action);
-            }
+            Event::Started { action, .. } => bar.set_message(action),
             Event::Retrying { action, reason, .. } => {
                 bar.set_message(format!("{action}: retrying ({reason})"))
             }
             Event::Finished {
                 action, outcome, ..
-            } => {
-                *running = running.saturating_sub(1);
-                bar.set_message(format!("{action}: {}", outcome_word(outcome)));
-            }
+            } => bar.set_message(format!("{action}: {}", outcome_word(outcome))),
         }
     }
-    for (b, _) in bars.values() {
+    for b in bars.values() {
         b.finish();
     }
 }

@@ -170,3 +170,48 @@ async fn the_key_window_is_checked() {
     assert!(err.to_string().contains("7 to 30"), "{err}");
     running.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_stack_that_fails_to_delete_is_reported_fixed_and_deleted() {
+    let (_sb, running, config) = start().await;
+    let c = clients(&config);
+    let exec = Executor::new(
+        c.clone(),
+        Pace::new(8, 1000.0, 1000.0),
+        ExecOptions::default(),
+        None,
+    );
+    let stack_id = aws_sdk_cloudformation::Client::new(&config)
+        .describe_stacks()
+        .stack_name("KMSWorkshop-Stack")
+        .send()
+        .await
+        .expect("describe stack")
+        .stacks()
+        .first()
+        .and_then(|s| s.stack_id().map(str::to_string))
+        .expect("stack id");
+    // Only the stack, without emptying its bucket or detaching the role's extra policies
+    // first: CloudFormation ends DELETE_FAILED, and the executor must repair and retry.
+    let plan = Plan {
+        account: seed::ACCOUNT.into(),
+        nodes: vec![kms_workshop_cleanup::Node {
+            id: "stack".into(),
+            action: kms_workshop_cleanup::Action::DeleteStack {
+                region: seed::REGION.into(),
+                stack: "KMSWorkshop-Stack".into(),
+                stack_id: stack_id.clone(),
+            },
+            after: vec![],
+        }],
+    };
+    let results = exec.execute(&plan, None, "r", &[]).await.expect("execute");
+    assert_eq!(results.len(), 1);
+    let r = &results[0];
+    assert_eq!(r.outcome, Outcome::Changed, "{r:?}");
+    assert!(r.detail.contains("DELETE_FAILED"), "{}", r.detail);
+    assert!(r.detail.contains("emptied bucket"), "{}", r.detail);
+    assert!(r.detail.contains("AWS::S3::Bucket"), "the failing resource is named: {}", r.detail);
+    assert!(r.detail.ends_with("DELETE_COMPLETE"), "{}", r.detail);
+    running.shutdown().await;
+}
