@@ -177,7 +177,7 @@ async fn page_with_retries(
     max_results: i32,
     pacer: &Pacer,
 ) -> Result<aws_sdk_cloudtrail::operation::lookup_events::LookupEventsOutput, TrailError> {
-    let mut pause = pacer.spacing();
+    let mut pause = pacer.spacing().max(Duration::from_millis(500));
     let mut tries = 0;
     loop {
         pacer.ready().await;
@@ -186,7 +186,7 @@ async fn page_with_retries(
                 tries += 1;
                 tracing::debug!(tries, ?pause, "LookupEvents throttled; slowing down");
                 tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_secs(10));
+                pause = pause.saturating_mul(2).min(Duration::from_secs(10));
             }
             other => return other,
         }

@@ -41,8 +41,8 @@ impl Pacer {
     /// Wait until the next request may go, and claim that slot.
     pub async fn ready(&self) {
         let mut last = self.last.lock().await;
-        if let Some(prev) = *last {
-            tokio::time::sleep_until(prev + self.spacing).await;
+        if let Some(next) = last.and_then(|prev| prev.checked_add(self.spacing)) {
+            tokio::time::sleep_until(next).await;
         }
         *last = Some(Instant::now());
     }

@@ -128,8 +128,8 @@ pub async fn wait_for_event(
         });
     }
     let margin = time::Duration::try_from(wait.start_margin).unwrap_or(time::Duration::ZERO);
-    let query =
-        LookupQuery::by(Attribute::EventName, wait.event_name.clone()).since(wait.start - margin);
+    let query = LookupQuery::by(Attribute::EventName, wait.event_name.clone())
+        .since(wait.start.checked_sub(margin).unwrap_or(wait.start));
     let growth = if wait.growth.is_finite() {
         wait.growth.max(1.0)
     } else {
@@ -184,7 +184,9 @@ pub async fn wait_for_event(
             events_seen,
         });
         tokio::time::sleep(pause).await;
-        interval = interval.mul_f64(growth).min(wait.max_interval);
+        interval = Duration::try_from_secs_f64(interval.as_secs_f64() * growth)
+            .unwrap_or(wait.max_interval)
+            .min(wait.max_interval);
     }
 }
 
