@@ -2,7 +2,11 @@
 //! or against the built-in offline sandbox, and hosts that sandbox for the `aws` CLI and SDKs.
 
 mod cleanup_cmd;
+mod run;
 mod sandbox_cmd;
+mod target;
+mod teardown;
+mod util;
 
 use std::process::ExitCode;
 
@@ -26,9 +30,51 @@ enum Command {
         #[command(subcommand)]
         command: sandbox_cmd::SandboxCommand,
     },
+    /// Walk through the monitoring chapter: each step explained, done (by you or for you) and
+    /// verified, with progress saved after every step.
+    Run(run::RunArgs),
+    /// Show the guided run's progress and the resources it created.
+    Status {
+        /// Progress file (default: the user's data directory).
+        #[arg(long, value_name = "FILE")]
+        state: Option<std::path::PathBuf>,
+        /// The whole progress file as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forget one step's progress (it runs again), or all of it. Resources in the account are
+    /// not touched: `kms-workshop cleanup` removes those.
+    Reset {
+        /// The step to forget (see `kms-workshop status`).
+        step: Option<String>,
+        /// Forget all progress.
+        #[arg(long)]
+        all: bool,
+        /// Do not ask.
+        #[arg(long)]
+        yes: bool,
+        #[arg(long, value_name = "FILE")]
+        state: Option<std::path::PathBuf>,
+    },
     /// Remove everything the workshop created, in dependency order, safely and resumably.
     Cleanup(cleanup_cmd::CleanupArgs),
 }
+
+/// Ends a command with `message` on stderr and exit status `code` (2 usage or configuration,
+/// 3 credentials or access, 1 anything else that failed, 130 interrupted).
+#[derive(Debug)]
+pub struct ExitWith {
+    pub code: u8,
+    pub message: String,
+}
+
+impl std::fmt::Display for ExitWith {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ExitWith {}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -53,6 +99,14 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Sandbox { command } => sandbox_cmd::run(command).await,
             Command::Cleanup(args) => cleanup_cmd::run(args).await,
+            Command::Run(args) => run::run(args).await,
+            Command::Status { state, json } => run::status(state, json),
+            Command::Reset {
+                step,
+                all,
+                yes,
+                state,
+            } => run::reset(state, step, all, yes),
         }
     });
     match result {
@@ -60,6 +114,10 @@ fn main() -> ExitCode {
         Err(e) => {
             if let Some(code) = cleanup_cmd::exit_code(&e) {
                 return ExitCode::from(code);
+            }
+            if let Some(x) = e.downcast_ref::<ExitWith>() {
+                eprintln!("error: {}", x.message);
+                return ExitCode::from(x.code);
             }
             eprintln!("error: {e:#}");
             ExitCode::from(sandbox_cmd::exit_code(&e))

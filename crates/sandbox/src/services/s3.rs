@@ -56,6 +56,9 @@ pub struct Bucket {
     /// By key: every version, oldest first (an unversioned bucket keeps one, id `null`).
     #[serde(default)]
     pub objects: BTreeMap<String, Vec<ObjectVersion>>,
+    /// The bucket policy document as submitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -470,7 +473,6 @@ fn parse_xml(body: &[u8]) -> Result<Node, AwsError> {
 /// Sub-resources this sandbox does not serve (answered 501 NotImplemented).
 const UNSUPPORTED: &[&str] = &[
     "acl",
-    "policy",
     "policyStatus",
     "cors",
     "lifecycle",
@@ -509,6 +511,9 @@ fn operation(req: &RestRequest) -> Option<&'static str> {
         (None, _) if *m == Method::GET => Some("ListBuckets"),
         (None, _) => None,
         (Some(_), None) => match *m {
+            Method::PUT if q.contains_key("policy") => Some("PutBucketPolicy"),
+            Method::GET if q.contains_key("policy") => Some("GetBucketPolicy"),
+            Method::DELETE if q.contains_key("policy") => Some("DeleteBucketPolicy"),
             Method::PUT if q.contains_key("versioning") => Some("PutBucketVersioning"),
             Method::PUT => Some("CreateBucket"),
             Method::HEAD => Some("HeadBucket"),
@@ -625,6 +630,9 @@ impl Service for S3 {
                 ))
             }
             "PutBucketVersioning" => put_bucket_versioning(cx, &bucket, req),
+            "PutBucketPolicy" | "GetBucketPolicy" | "DeleteBucketPolicy" => {
+                bucket_policy(cx, op, &bucket, req)
+            }
             "PutObject" => put_object(cx, &bucket, &key, req),
             "CopyObject" => copy_object(cx, &bucket, &key, req),
             "GetObject" => get_object(cx, &bucket, &key, req, false),
@@ -641,6 +649,75 @@ impl Service for S3 {
 
 // ---------------------------------------------------------------------------------------------
 // Buckets.
+
+/// Put, get or delete a bucket's policy (kept as submitted; the sandbox does not evaluate it).
+fn bucket_policy(
+    cx: &mut Call<'_>,
+    op: &str,
+    bucket: &str,
+    req: &RestRequest,
+) -> Result<Encoded, AwsError> {
+    let region = own_bucket(cx, bucket)?;
+    let account = cx.account().to_string();
+    match op {
+        "PutBucketPolicy" => {
+            let (body, _) = payload_checked(req)?;
+            let text = String::from_utf8(body).unwrap_or_default();
+            let malformed = || {
+                err(
+                    400,
+                    "MalformedPolicy",
+                    "Policies must be valid JSON and the first byte must be '{'",
+                )
+            };
+            if !text.trim_start().starts_with('{') {
+                return Err(malformed());
+            }
+            let doc: J = serde_json::from_str(&text).map_err(|_| malformed())?;
+            if !doc
+                .get("Statement")
+                .is_some_and(|s| s.is_array() || s.is_object())
+            {
+                return Err(err(
+                    400,
+                    "MalformedPolicy",
+                    "Missing required field Statement",
+                ));
+            }
+            cx.sandbox.write::<S3State, _>(&account, &region, |st| {
+                if let Some(b) = st.buckets.get_mut(bucket) {
+                    b.policy = Some(text.clone());
+                }
+                Ok(())
+            })?;
+            Ok(empty(204))
+        }
+        "GetBucketPolicy" => {
+            let policy = cx.sandbox.read::<S3State, _>(&account, &region, |st| {
+                st.buckets.get(bucket).and_then(|b| b.policy.clone())
+            });
+            let Some(policy) = policy else {
+                return Err(err(
+                    404,
+                    "NoSuchBucketPolicy",
+                    "The bucket policy does not exist",
+                ));
+            };
+            let mut e = empty(200);
+            e.body = Bytes::from(policy);
+            Ok(hdr(e, "content-type", "application/json"))
+        }
+        _ => {
+            cx.sandbox.write::<S3State, _>(&account, &region, |st| {
+                if let Some(b) = st.buckets.get_mut(bucket) {
+                    b.policy = None;
+                }
+                Ok(())
+            })?;
+            Ok(empty(204))
+        }
+    }
+}
 
 fn list_buckets(cx: &mut Call<'_>) -> Result<Encoded, AwsError> {
     let sb = cx.sandbox;
@@ -741,6 +818,7 @@ fn create_bucket(cx: &mut Call<'_>, name: &str, req: &RestRequest) -> Result<Enc
                 created: now,
                 versioning: None,
                 objects: BTreeMap::new(),
+                policy: None,
             },
         );
         Ok(())
@@ -1719,6 +1797,7 @@ pub fn seed_workshop(sb: &Sandbox, account: &str, region: &str) -> Result<(), Aw
             created: now - day * 40,
             versioning: None,
             objects: BTreeMap::new(),
+            policy: None,
         };
         let text = b"Archived records: not part of the workshop. Do not delete.\n";
         a.objects.insert(

@@ -60,9 +60,53 @@ pub struct Trail {
     pub stop_logging: Option<OffsetDateTime>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// The trail's event selectors (`None`: CloudTrail's default, all management events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_selectors: Option<Vec<EventSelector>>,
+}
+
+/// One basic event selector: which management events a trail logs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventSelector {
+    /// `ReadOnly`, `WriteOnly` or `All`.
+    pub read_write_type: String,
+    pub include_management_events: bool,
+}
+
+impl EventSelector {
+    fn default_all() -> EventSelector {
+        EventSelector {
+            read_write_type: "All".into(),
+            include_management_events: true,
+        }
+    }
+
+    /// Whether this selector logs a management event that is (or is not) read-only.
+    fn logs(&self, read_only: bool) -> bool {
+        self.include_management_events
+            && match self.read_write_type.as_str() {
+                "ReadOnly" => read_only,
+                "WriteOnly" => !read_only,
+                _ => true,
+            }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::obj()
+            .with("ReadWriteType", self.read_write_type.clone())
+            .with("IncludeManagementEvents", self.include_management_events)
+            .with("DataResources", Value::List(Vec::new()))
+            .with("ExcludeManagementEventSources", Value::List(Vec::new()))
+    }
 }
 
 impl Trail {
+    fn selectors(&self) -> Vec<EventSelector> {
+        self.event_selectors
+            .clone()
+            .unwrap_or_else(|| vec![EventSelector::default_all()])
+    }
+
     fn describe(&self) -> Value {
         Value::obj()
             .with("Name", self.name.clone())
@@ -83,15 +127,17 @@ impl Trail {
 
 /// Whether some trail logs this account's management events in `region` (a multi-region trail
 /// from any home region counts). CloudTrail events reach EventBridge only while this holds.
-pub fn logging_in(sb: &Sandbox, account: &str, region: &str) -> bool {
+pub fn logging_in(sb: &Sandbox, account: &str, region: &str, read_only: bool) -> bool {
     sb.account_regions()
         .into_iter()
         .filter(|(a, _)| a == account)
         .any(|(_, home)| {
             sb.read::<TrailState, _>(account, &home, |st| {
-                st.trails
-                    .values()
-                    .any(|t| t.logging && (t.home_region == region || t.multi_region))
+                st.trails.values().any(|t| {
+                    t.logging
+                        && (t.home_region == region || t.multi_region)
+                        && t.selectors().iter().any(|s| s.logs(read_only))
+                })
             })
         })
 }
@@ -355,6 +401,7 @@ impl Service for CloudTrail {
                     start_logging: None,
                     stop_logging: None,
                     tags,
+                    event_selectors: None,
                 };
                 cx.resources.push(TrailResource {
                     arn: trail.arn.clone(),
@@ -408,6 +455,67 @@ impl Service for CloudTrail {
                     "trailList"
                 };
                 Ok(Value::obj().with(member, Value::List(out)))
+            }
+            "GetEventSelectors" | "PutEventSelectors" => {
+                let raw = input.req_str("TrailName")?;
+                let (home, name) = trail_key(cx, &raw)?;
+                let new = if op == "PutEventSelectors" {
+                    if input.has("AdvancedEventSelectors") {
+                        return Err(AwsError::new(
+                            400,
+                            "UnsupportedOperationException",
+                            "This sandbox supports basic event selectors only.",
+                        ));
+                    }
+                    let list = input.list("EventSelectors")?;
+                    if list.is_empty() || list.len() > 5 {
+                        return Err(AwsError::new(
+                            400,
+                            "InvalidEventSelectorsException",
+                            "You can specify from 1 to 5 event selectors.",
+                        ));
+                    }
+                    let mut out = Vec::new();
+                    for e in list {
+                        let rw = e.str("ReadWriteType")?.unwrap_or_else(|| "All".into());
+                        if !["ReadOnly", "WriteOnly", "All"].contains(&rw.as_str()) {
+                            return Err(AwsError::new(
+                                400,
+                                "InvalidEventSelectorsException",
+                                format!(
+                                    "ReadWriteType {rw} is not one of ReadOnly, WriteOnly, All."
+                                ),
+                            ));
+                        }
+                        out.push(EventSelector {
+                            read_write_type: rw,
+                            include_management_events: e
+                                .bool("IncludeManagementEvents")?
+                                .unwrap_or(true),
+                        });
+                    }
+                    Some(out)
+                } else {
+                    None
+                };
+                let t = sb.write::<TrailState, _>(&account, &home, |st| {
+                    let t = st
+                        .trails
+                        .get_mut(&name)
+                        .ok_or_else(|| trail_not_found(cx, &raw))?;
+                    if let Some(n) = &new {
+                        t.event_selectors = Some(n.clone());
+                    }
+                    Ok(t.clone())
+                })?;
+                cx.resources.push(TrailResource {
+                    arn: t.arn.clone(),
+                    resource_type: "AWS::CloudTrail::Trail".into(),
+                });
+                Ok(Value::obj().with("TrailARN", t.arn.clone()).with(
+                    "EventSelectors",
+                    Value::List(t.selectors().iter().map(EventSelector::to_value).collect()),
+                ))
             }
             "GetTrail" | "GetTrailStatus" | "StartLogging" | "StopLogging" | "DeleteTrail" => {
                 let raw = input.req_str("Name")?;

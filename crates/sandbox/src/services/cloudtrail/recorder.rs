@@ -173,7 +173,7 @@ pub fn record(
 
     // CloudTrail hands management events to EventBridge only while a trail is logging.
     if let Some(record) = rendered {
-        if super::logging_in(sb, &account, &cx.region) {
+        if super::logging_in(sb, &account, &cx.region, read_only) {
             let now_ms = (sb.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
             sb.schedule_event(crate::services::events::PendingEvent {
                 due_ms: now_ms + delay_ms,

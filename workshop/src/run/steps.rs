@@ -1,0 +1,114 @@
+//! The steps of the monitoring chapter as data: `workshop/steps/monitoring.toml`, embedded in
+//! the binary. Text (explanations, CLI commands, criteria) lives there; the code binds each
+//! step id to its action and each criterion id to its check.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+const MONITORING: &str = include_str!("../../steps/monitoring.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Criterion {
+    pub id: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Step {
+    pub id: String,
+    pub title: String,
+    pub explain: String,
+    pub cli: Vec<String>,
+    #[serde(default)]
+    pub creates: Vec<String>,
+    pub verify: Vec<Criterion>,
+}
+
+#[derive(Debug, Deserialize)]
+struct File {
+    format: u32,
+    step: Vec<Step>,
+}
+
+/// The steps, in order. The file is part of the binary and checked by a test, so a parse
+/// failure here is a build defect; it is still reported, not a panic.
+pub fn steps() -> Result<Vec<Step>, String> {
+    let f: File = toml::from_str(MONITORING).map_err(|e| format!("steps file: {e}"))?;
+    if f.format != 1 {
+        return Err(format!("steps file: unknown format {}", f.format));
+    }
+    Ok(f.step)
+}
+
+/// Fill `{name}` placeholders from `values`; unknown ones stay as they are, so a command
+/// shown before a value exists reads `{topic_arn}` rather than an empty string.
+pub fn fill(template: &str, values: &BTreeMap<String, String>) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        match after.find('}') {
+            Some(end)
+                if after[..end]
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_')
+                    && end > 0 =>
+            {
+                let name = &after[..end];
+                match values.get(name) {
+                    Some(v) => out.push_str(v),
+                    None => {
+                        out.push('{');
+                        out.push_str(name);
+                        out.push('}');
+                    }
+                }
+                rest = &after[end + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_steps_parse_and_cover_the_chapter() {
+        let s = steps().expect("steps");
+        let ids: Vec<&str> = s.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "generate-data-key",
+                "find-in-cloudtrail",
+                "sns-topic",
+                "eventbridge-rule",
+                "kms-alarm",
+                "cleanup"
+            ]
+        );
+        assert!(s.iter().all(|s| !s.verify.is_empty() && !s.cli.is_empty()));
+    }
+
+    #[test]
+    fn placeholders() {
+        let v: BTreeMap<String, String> = [("topic".to_string(), "snsworkshop".to_string())].into();
+        assert_eq!(
+            fill("--name {topic} {topic_arn}", &v),
+            "--name snsworkshop {topic_arn}"
+        );
+        assert_eq!(
+            fill("--event-pattern '{\"source\":[\"aws.kms\"]}'", &v),
+            "--event-pattern '{\"source\":[\"aws.kms\"]}'"
+        );
+    }
+}

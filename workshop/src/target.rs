@@ -1,0 +1,354 @@
+//! Where the AWS calls of `run` and `cleanup` go: a real account through the standard
+//! credential chain (`--profile`, `--region` as in the AWS CLI), a running sandbox
+//! (`--endpoint URL`), or a sandbox hosted in this process (`--sandbox`, or no credentials at
+//! all for `run`), with its state under the user's data directory.
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, Result};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::ProvideCredentials;
+use clap::Args;
+use kms_workshop_aws_errors::{AwsFailure, ErrorClass};
+use kms_workshop_sandbox::{seed, Config, Running, Sandbox};
+
+/// The flags that choose a target, shared by every command that calls AWS.
+#[derive(Args, Debug, Clone, Default)]
+pub struct TargetArgs {
+    /// Named profile of the shared AWS config and credentials files.
+    #[arg(long, value_name = "P")]
+    pub profile: Option<String>,
+    /// AWS region (default: the profile's or AWS_REGION).
+    #[arg(long, value_name = "R")]
+    pub region: Option<String>,
+    /// Use the offline sandbox, hosted in this process (state under --sandbox-state, else
+    /// the user's data directory).
+    #[arg(long, conflicts_with_all = ["endpoint", "profile"])]
+    pub sandbox: bool,
+    /// State directory of the in-process sandbox.
+    #[arg(long, value_name = "DIR", requires = "sandbox")]
+    pub sandbox_state: Option<PathBuf>,
+    /// An AWS-compatible endpoint, e.g. a running `kms-workshop sandbox serve`
+    /// (http://127.0.0.1:4599); the standard credential chain still applies.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+}
+
+/// What kind of target a command runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKind {
+    Aws,
+    Sandbox,
+    Endpoint,
+}
+
+impl TargetKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            TargetKind::Aws => "AWS",
+            TargetKind::Sandbox => "the built-in sandbox",
+            TargetKind::Endpoint => "the endpoint",
+        }
+    }
+}
+
+/// A resolved target: SDK configuration, who we are there, and the hosted sandbox if any.
+pub struct Target {
+    pub kind: TargetKind,
+    pub config: SdkConfig,
+    pub account: String,
+    pub arn: String,
+    pub region: String,
+    pub endpoint: Option<String>,
+    /// The in-process sandbox (kept alive as long as the target).
+    pub hosted: Option<Running>,
+}
+
+/// Why a target could not be resolved, with the exit code it deserves.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Credentials(String),
+    #[error("{0}")]
+    Unreachable(String),
+}
+
+impl TargetError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            TargetError::Usage(_) | TargetError::Unreachable(_) => 2,
+            TargetError::Credentials(_) => 3,
+        }
+    }
+}
+
+/// The user's data directory for kms-workshop (`$XDG_DATA_HOME/kms-workshop`, else
+/// `~/.local/share/kms-workshop`).
+pub fn data_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
+    Some(base.join("kms-workshop"))
+}
+
+/// Where the in-process sandbox keeps its state by default.
+pub fn default_sandbox_state() -> Option<PathBuf> {
+    data_dir().map(|d| d.join("sandbox"))
+}
+
+/// Whether the standard credential chain finds credentials (env, profile, SSO, instance role).
+pub async fn credentials_available(args: &TargetArgs) -> bool {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(p) = &args.profile {
+        loader = loader.profile_name(p);
+    }
+    let config = loader.load().await;
+    match config.credentials_provider() {
+        Some(p) => p.provide_credentials().await.is_ok(),
+        None => false,
+    }
+}
+
+/// The AWS regions (commercial, China, GovCloud) as of this release.
+pub const REGIONS: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-west-1",
+    "us-west-2",
+];
+
+/// Check a region name: known regions pass; anything else is refused with the list, since a
+/// typo would otherwise surface as an obscure DNS failure.
+pub fn check_region(region: &str) -> Result<(), String> {
+    if REGIONS.contains(&region) {
+        Ok(())
+    } else {
+        Err(format!(
+            "--region '{region}' is not an AWS region; known regions: {}",
+            REGIONS.join(", ")
+        ))
+    }
+}
+
+impl Target {
+    /// Resolve `args`. `sandbox_without_credentials`: with no credentials anywhere, host the
+    /// sandbox instead of failing (the guided runner's choice; clean-up refuses instead).
+    pub async fn resolve(
+        args: &TargetArgs,
+        sandbox_without_credentials: bool,
+        sandbox_config: Config,
+    ) -> Result<Target, TargetError> {
+        if let Some(r) = &args.region {
+            check_region(r).map_err(TargetError::Usage)?;
+        }
+        if let Some(url) = &args.endpoint {
+            match url::Url::parse(url) {
+                Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
+                _ => {
+                    return Err(TargetError::Usage(format!(
+                        "--endpoint '{url}' is not an http(s) URL (e.g. http://127.0.0.1:4599)"
+                    )))
+                }
+            }
+        }
+        let use_sandbox = args.sandbox
+            || (sandbox_without_credentials
+                && args.endpoint.is_none()
+                && args.profile.is_none()
+                && !credentials_available(args).await);
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(p) = &args.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = &args.region {
+            loader = loader.region(Region::new(r.clone()));
+        }
+        let (kind, endpoint, hosted) = if use_sandbox {
+            let mut cfg = sandbox_config;
+            if cfg.state_dir.is_none() {
+                cfg.state_dir = args.sandbox_state.clone().or_else(default_sandbox_state);
+            }
+            let dir = cfg.state_dir.clone();
+            let sb = Sandbox::open(cfg).map_err(|e| {
+                TargetError::Usage(format!(
+                    "cannot open the sandbox state{}: {e}",
+                    dir.map(|d| format!(" in {}", d.display()))
+                        .unwrap_or_default()
+                ))
+            })?;
+            let running = kms_workshop_sandbox::serve(
+                sb,
+                "127.0.0.1:0"
+                    .parse()
+                    .map_err(|e| TargetError::Usage(format!("loopback address: {e}")))?,
+            )
+            .await
+            .map_err(|e| TargetError::Usage(format!("cannot start the sandbox: {e}")))?;
+            let url = running.endpoint();
+            loader = loader.endpoint_url(&url).credentials_provider(
+                aws_credential_types::Credentials::new(
+                    seed::LEARNER_ACCESS_KEY,
+                    seed::LEARNER_SECRET_KEY,
+                    None,
+                    None,
+                    "kms-workshop-sandbox",
+                ),
+            );
+            if args.region.is_none() {
+                loader = loader.region(Region::new(seed::REGION));
+            }
+            (TargetKind::Sandbox, Some(url), Some(running))
+        } else if let Some(url) = &args.endpoint {
+            loader = loader.endpoint_url(url);
+            (TargetKind::Endpoint, Some(url.clone()), None)
+        } else {
+            (TargetKind::Aws, None, None)
+        };
+        let config = loader.load().await;
+        let Some(region) = config.region().map(|r| r.to_string()) else {
+            return Err(TargetError::Usage(
+                "no region: give --region R (or set AWS_REGION, or a region in the profile)".into(),
+            ));
+        };
+        let who = aws_sdk_sts::Client::new(&config)
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| AwsFailure::from_sdk("GetCallerIdentity", e));
+        let who = match who {
+            Ok(w) => w,
+            Err(f) => {
+                let where_ = endpoint.clone().unwrap_or_else(|| "AWS".into());
+                return Err(match f.class {
+                    ErrorClass::Network => TargetError::Unreachable(format!(
+                        "cannot reach {where_}: {}{}",
+                        f.message,
+                        if kind == TargetKind::Endpoint {
+                            " (is `kms-workshop sandbox serve` running there?)"
+                        } else {
+                            ""
+                        }
+                    )),
+                    _ => TargetError::Credentials(format!(
+                        "the credentials were refused by {where_}: {} ({})",
+                        f.message, f.code
+                    )),
+                });
+            }
+        };
+        Ok(Target {
+            kind,
+            account: who.account().unwrap_or_default().to_string(),
+            arn: who.arn().unwrap_or_default().to_string(),
+            region,
+            endpoint,
+            hosted,
+            config,
+        })
+    }
+
+    /// One line saying where calls go.
+    pub fn describe(&self) -> String {
+        match self.kind {
+            TargetKind::Aws => format!(
+                "AWS account {} as {} in {}",
+                self.account, self.arn, self.region
+            ),
+            TargetKind::Sandbox => format!(
+                "the built-in sandbox at {} (account {}, {}, as {})",
+                self.endpoint.as_deref().unwrap_or("?"),
+                self.account,
+                self.region,
+                self.arn
+            ),
+            TargetKind::Endpoint => format!(
+                "{} (account {}, {}, as {})",
+                self.endpoint.as_deref().unwrap_or("?"),
+                self.account,
+                self.region,
+                self.arn
+            ),
+        }
+    }
+
+    /// The hosted sandbox, when there is one.
+    pub fn sandbox(&self) -> Option<&std::sync::Arc<Sandbox>> {
+        self.hosted.as_ref().map(|r| &r.sandbox)
+    }
+
+    pub async fn shutdown(self) {
+        if let Some(h) = self.hosted {
+            h.shutdown().await;
+        }
+    }
+}
+
+/// Turn a target error into the anyhow error commands return (its exit code travels along).
+pub fn into_anyhow(e: TargetError) -> anyhow::Error {
+    let code = e.exit_code();
+    anyhow!(crate::ExitWith {
+        code,
+        message: e.to_string()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_region;
+
+    #[test]
+    fn region_names() {
+        for ok in ["us-east-1", "eu-central-2", "us-gov-west-1", "cn-north-1"] {
+            assert!(check_region(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "us-east",
+            "useast1",
+            "US-EAST-1",
+            "us-east-7",
+            "moon-base-1",
+        ] {
+            let e = check_region(bad).unwrap_err();
+            assert!(e.contains("--region") && e.contains("us-east-1"), "{e}");
+        }
+    }
+}
