@@ -211,7 +211,131 @@ async fn a_stack_that_fails_to_delete_is_reported_fixed_and_deleted() {
     assert_eq!(r.outcome, Outcome::Changed, "{r:?}");
     assert!(r.detail.contains("DELETE_FAILED"), "{}", r.detail);
     assert!(r.detail.contains("emptied bucket"), "{}", r.detail);
-    assert!(r.detail.contains("AWS::S3::Bucket"), "the failing resource is named: {}", r.detail);
+    assert!(
+        r.detail.contains("AWS::S3::Bucket"),
+        "the failing resource is named: {}",
+        r.detail
+    );
     assert!(r.detail.ends_with("DELETE_COMPLETE"), "{}", r.detail);
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn access_denied_is_reported_once_and_blocks_what_depends_on_it() {
+    let (_sb, running, config) = start().await;
+    let kms = aws_sdk_kms::Client::new(&config);
+    // The AWS-managed EBS key: KMS refuses to schedule its deletion (AccessDeniedException).
+    let managed = kms
+        .describe_key()
+        .key_id("alias/aws/ebs")
+        .send()
+        .await
+        .expect("describe")
+        .key_metadata()
+        .map(|m| m.key_id().to_string())
+        .expect("metadata");
+    let first = kms_workshop_cleanup::Action::ScheduleKeyDeletion {
+        region: seed::REGION.into(),
+        key_id: managed,
+        window_days: 7,
+    };
+    let second = kms_workshop_cleanup::Action::DeleteAlarms {
+        region: seed::REGION.into(),
+        names: vec!["anything".into()],
+    };
+    let plan = Plan {
+        account: seed::ACCOUNT.into(),
+        nodes: vec![
+            kms_workshop_cleanup::Node {
+                id: first.id(),
+                action: first.clone(),
+                after: vec![],
+            },
+            kms_workshop_cleanup::Node {
+                id: second.id(),
+                action: second,
+                after: vec![first.id()],
+            },
+        ],
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let exec = Executor::new(
+        clients(&config),
+        Pace::new(4, 1000.0, 1000.0),
+        ExecOptions::default(),
+        Some(tx),
+    );
+    let results = exec.execute(&plan, None, "r", &[]).await.expect("execute");
+    drop(exec);
+    assert_eq!(results[0].outcome, Outcome::Failed, "{:?}", results[0]);
+    assert_eq!(results[0].class.as_deref(), Some("access denied"));
+    assert!(
+        results[0].detail.contains("AccessDeniedException"),
+        "{:?}",
+        results[0]
+    );
+    assert_eq!(results[1].outcome, Outcome::Blocked, "{:?}", results[1]);
+    let mut retries = 0;
+    while let Some(e) = rx.recv().await {
+        if matches!(e, kms_workshop_cleanup::Event::Retrying { .. }) {
+            retries += 1;
+        }
+    }
+    assert_eq!(retries, 0, "access denied is not retried");
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_interrupted_run_resumes_its_journalled_plan() {
+    let (_sb, running, config) = start().await;
+    let c = clients(&config);
+    let pace = Pace::new(8, 1000.0, 1000.0);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = Journal::open(dir.path(), seed::ACCOUNT).expect("journal");
+    let found = discover(&c, &pace, &Inventory::default())
+        .await
+        .expect("discover");
+    let plan = Plan::build(&found, 7);
+    // The first run recorded its plan and finished the keys' branch before it was killed.
+    journal
+        .append(&kms_workshop_cleanup::journal::Record::Plan {
+            run: "first".into(),
+            at: "then".into(),
+            found: Box::new(found.clone()),
+            plan: plan.clone(),
+        })
+        .expect("append");
+    let keys = Plan {
+        account: plan.account.clone(),
+        nodes: plan
+            .nodes
+            .iter()
+            .filter(|n| n.action.branch() == "keys")
+            .cloned()
+            .collect(),
+    };
+    assert!(!keys.nodes.is_empty());
+    let exec = Executor::new(c.clone(), pace.clone(), ExecOptions::default(), None);
+    exec.execute(&keys, Some(&journal), "first", &[])
+        .await
+        .expect("first part");
+
+    let (resumed_plan, report) = exec
+        .run(&Inventory::default(), Some(&journal), 7, false)
+        .await
+        .expect("resume");
+    assert!(report.resumed);
+    assert_eq!(
+        resumed_plan, plan,
+        "the journalled plan is reused, not re-scanned"
+    );
+    assert_eq!(report.count(Outcome::DoneEarlier), keys.nodes.len());
+    assert_eq!(
+        report.count(Outcome::Changed),
+        plan.nodes.len() - keys.nodes.len()
+    );
+    assert!(report.is_clean(), "{}", report.render_text());
+    // Finished: the next run starts afresh and finds nothing.
+    assert!(journal.unfinished().expect("read").is_none());
     running.shutdown().await;
 }
