@@ -247,14 +247,6 @@ impl Service for CloudFormation {
             .iter()
             .any(|p| op.starts_with(p))
     }
-    fn request_parameters(&self, _op: &str, input: &Input) -> J {
-        let mut j = super::camel_case_keys(&input.to_json(), &[]);
-        // CloudTrail does not log template bodies.
-        if let J::Object(m) = &mut j {
-            m.remove("templateBody");
-        }
-        j
-    }
     fn call(&self, cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError> {
         let (account, region) = (cx.account().to_string(), cx.region.clone());
         settle_in(cx.sandbox, &account, &region, cx.now);
