@@ -1,0 +1,138 @@
+//! The sandbox's fault switch, as the clean-up sees it: each service's injected throttling
+//! arrives in that service's own encoding and is classified as throttling (so it is retried),
+//! injected 5xx as a service error, and the switch never touches `/_sandbox/` itself.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use kms_workshop_cleanup::{AwsFailure, ErrorClass};
+use kms_workshop_sandbox::{seed, Config, Sandbox};
+
+async fn config(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new(seed::REGION))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            seed::LEARNER_ACCESS_KEY,
+            seed::LEARNER_SECRET_KEY,
+            None,
+            None,
+            "sandbox",
+        ))
+        .retry_config(aws_smithy_types::retry::RetryConfig::disabled())
+        .load()
+        .await
+}
+
+async fn admin(endpoint: &str, method: &str, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = endpoint.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    s.write_all(
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+    )
+    .await
+    .expect("send");
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.expect("read");
+    let status = out
+        .get(9..12)
+        .and_then(|c| c.parse().ok())
+        .expect("status line");
+    (status, out)
+}
+
+/// One call to each protocol family: awsJson (KMS), awsQuery (IAM, SNS), ec2Query, restXml.
+async fn failures(c: &SdkConfig) -> Vec<AwsFailure> {
+    let kms = aws_sdk_kms::Client::new(c);
+    let iam = aws_sdk_iam::Client::new(c);
+    let sns = aws_sdk_sns::Client::new(c);
+    let ec2 = aws_sdk_ec2::Client::new(c);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(c)
+            .force_path_style(true)
+            .build(),
+    );
+    vec![
+        kms.list_keys()
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsFailure::from_sdk("ListKeys", e))
+            .expect_err("injected"),
+        iam.list_roles()
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsFailure::from_sdk("ListRoles", e))
+            .expect_err("injected"),
+        sns.list_topics()
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsFailure::from_sdk("ListTopics", e))
+            .expect_err("injected"),
+        ec2.describe_volumes()
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsFailure::from_sdk("DescribeVolumes", e))
+            .expect_err("injected"),
+        s3.list_buckets()
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsFailure::from_sdk("ListBuckets", e))
+            .expect_err("injected"),
+    ]
+}
+
+#[tokio::test]
+async fn injected_faults_speak_each_protocol_and_spare_the_admin_api() {
+    let sb = Sandbox::open(Config::default()).expect("open");
+    let running = kms_workshop_sandbox::serve(sb, "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("serve");
+    let endpoint = running.endpoint();
+    let c = config(&endpoint).await;
+
+    let (status, body) = admin(&endpoint, "POST", "/_sandbox/faults?throttle=1").await;
+    assert_eq!(status, 200, "{body}");
+    let got = failures(&c).await;
+    let codes: Vec<&str> = got.iter().map(|f| f.code.as_str()).collect();
+    assert_eq!(
+        codes,
+        [
+            "ThrottlingException",
+            "Throttling",
+            "Throttling",
+            "RequestLimitExceeded",
+            "SlowDown"
+        ]
+    );
+    for f in &got {
+        assert_eq!(f.class, ErrorClass::Throttling, "{f}");
+    }
+    // The admin API is never faulted.
+    let (status, _) = admin(&endpoint, "GET", "/_sandbox/health").await;
+    assert_eq!(status, 200);
+
+    let (status, _) = admin(&endpoint, "POST", "/_sandbox/faults?throttle=0&error5xx=1").await;
+    assert_eq!(status, 200);
+    for f in failures(&c).await {
+        assert_eq!(f.status, Some(500), "{f}");
+        assert_eq!(f.class, ErrorClass::Transient, "{f}");
+    }
+
+    let (status, body) = admin(&endpoint, "POST", "/_sandbox/faults?throttle=2").await;
+    assert_eq!(status, 400, "a fraction above 1 is refused: {body}");
+    assert!(body.contains("throttle"), "{body}");
+
+    let (status, _) = admin(&endpoint, "DELETE", "/_sandbox/faults").await;
+    assert_eq!(status, 200);
+    aws_sdk_kms::Client::new(&c)
+        .list_keys()
+        .send()
+        .await
+        .expect("no faults once cleared");
+    running.shutdown().await;
+}
