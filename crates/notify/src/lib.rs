@@ -9,7 +9,7 @@
 //! - [`rule`]: the workshop's EventBridge rule (the corrected pattern, in state
 //!   `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS`), its SNS target, and the check of a rule
 //!   a learner made by hand.
-//! - [`preflight`]: run a rule's pattern against a sample GenerateDataKey event locally and say
+//! - [`preflight`](mod@preflight): run a rule's pattern against a sample GenerateDataKey event locally and say
 //!   which fields fail and why (the console's `source: aws.cloudtrail` mistake), before anyone
 //!   waits minutes for an email that will never come.
 //! - [`trail`]: whether a trail is logging management events (EventBridge only sees CloudTrail

@@ -14,7 +14,7 @@ use crate::NotifyError;
 /// One pattern field the sample event does not satisfy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldMismatch {
-    /// Dotted path, e.g. `source` or `detail.eventName`.
+    /// Dotted path, e.g. `source` or `detail.eventName` (`(top level)` for a top-level `$or`).
     pub path: String,
     /// The pattern's condition at that path.
     pub expected: Value,
@@ -101,7 +101,11 @@ pub fn preflight(pattern: &str, event: &Value) -> Result<Preflight, NotifyError>
                 continue;
             }
             let actual = lookup(event, &path).cloned();
-            let dotted = path.join(".");
+            let dotted = if path.is_empty() {
+                "(top level)".to_string()
+            } else {
+                path.join(".")
+            };
             mismatches.push(FieldMismatch {
                 explanation: explain(&dotted, &condition, actual.as_ref()),
                 path: dotted,

@@ -140,7 +140,7 @@ pub(crate) fn to_sdk_time(t: OffsetDateTime) -> DateTime {
 const THROTTLE_RETRIES: u32 = 5;
 
 /// Look events up (newest first), following every page, with a fresh [`Pacer`].
-pub async fn lookup(client: &Client, query: &LookupQuery) -> Result<Vec<TrailEvent>, TrailError> {
+pub async fn lookup(client: &Client, query: LookupQuery) -> Result<Vec<TrailEvent>, TrailError> {
     lookup_paced(client, query, &Pacer::default()).await
 }
 
@@ -148,7 +148,7 @@ pub async fn lookup(client: &Client, query: &LookupQuery) -> Result<Vec<TrailEve
 /// 2 requests per second. A throttled page is retried after a growing pause.
 pub async fn lookup_paced(
     client: &Client,
-    query: &LookupQuery,
+    query: LookupQuery,
     pacer: &Pacer,
 ) -> Result<Vec<TrailEvent>, TrailError> {
     query.check()?;
@@ -156,7 +156,7 @@ pub async fn lookup_paced(
     let mut token: Option<String> = None;
     loop {
         let want = query.max_events.map_or(50, |m| (m - out.len()).min(50)) as i32;
-        let page = page_with_retries(client, query, token.clone(), want, pacer).await?;
+        let page = page_with_retries(client, &query, token.clone(), want, pacer).await?;
         out.extend(page.events().iter().map(TrailEvent::from_sdk));
         token = page.next_token().map(str::to_string);
         let full = query.max_events.is_some_and(|m| out.len() >= m);

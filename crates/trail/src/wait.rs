@@ -112,7 +112,7 @@ enum Poll {
 /// throttling end the wait at once.
 pub async fn wait_for_event(
     client: &aws_sdk_cloudtrail::Client,
-    wait: &WaitFor,
+    wait: WaitFor,
     mut progress: impl FnMut(WaitProgress),
 ) -> Result<Found, TrailError> {
     if wait.request_id.trim().is_empty() {

@@ -51,7 +51,7 @@ async fn lookups_by_each_attribute_find_the_call() {
 
     let by_name = lookup(
         &ct,
-        &LookupQuery::by(Attribute::EventName, "GenerateDataKey").since(start),
+        LookupQuery::by(Attribute::EventName, "GenerateDataKey").since(start),
     )
     .await
     .expect("by EventName");
@@ -100,7 +100,7 @@ async fn lookups_by_each_attribute_find_the_call() {
     let pacer = Pacer::default();
     for (attribute, value) in cases {
         let q = LookupQuery::by(attribute, value.clone()).since(start);
-        let found = lookup_paced(&ct, &q, &pacer)
+        let found = lookup_paced(&ct, q, &pacer)
             .await
             .unwrap_or_else(|e| panic!("lookup by {attribute}: {e}"));
         assert!(
@@ -130,7 +130,7 @@ async fn lookups_by_each_attribute_find_the_call() {
     // A filter that matches nothing of ours.
     let none = lookup(
         &ct,
-        &LookupQuery::by(Attribute::EventName, "ScheduleKeyDeletion").since(start),
+        LookupQuery::by(Attribute::EventName, "ScheduleKeyDeletion").since(start),
     )
     .await
     .expect("empty lookup");
@@ -151,7 +151,7 @@ async fn paging_over_more_than_fifty_events() {
         ids.push(generate(&env).await);
     }
     let q = LookupQuery::by(Attribute::EventName, "GenerateDataKey").since(start);
-    let all = lookup(&ct, &q).await.expect("all pages");
+    let all = lookup(&ct, q.clone()).await.expect("all pages");
     assert_eq!(all.len(), 63, "two pages of 50 and 13");
     let mut seen: Vec<_> = all.iter().filter_map(|e| e.request_id()).collect();
     seen.sort_unstable();
@@ -161,7 +161,7 @@ async fn paging_over_more_than_fifty_events() {
     // Newest first.
     assert!(all.windows(2).all(|w| w[0].event_time >= w[1].event_time));
 
-    let some = lookup(&ct, &q.clone().limit(55)).await.expect("55");
+    let some = lookup(&ct, q.clone().limit(55)).await.expect("55");
     assert_eq!(some.len(), 55);
     assert_eq!(some[..], all[..55]);
 
@@ -171,7 +171,7 @@ async fn paging_over_more_than_fifty_events() {
         ..LookupQuery::default()
     };
     assert!(matches!(
-        lookup(&ct, &inverted).await,
+        lookup(&ct, inverted).await,
         Err(TrailError::InvalidInput {
             field: "StartTime",
             ..
@@ -218,7 +218,7 @@ async fn wait_finds_the_call_by_request_id() {
     let mut reports = Vec::new();
     let found = wait_for_event(
         &ct,
-        &WaitFor::new(request_id.clone(), "GenerateDataKey", start)
+        WaitFor::new(request_id.clone(), "GenerateDataKey", start)
             .deadline(Duration::from_secs(30)),
         |p| reports.push(p),
     )
@@ -244,7 +244,7 @@ async fn wait_times_out_when_delivery_is_late() {
     let wait = WaitFor::new(request_id.clone(), "GenerateDataKey", start)
         .deadline(Duration::from_secs(3))
         .intervals(Duration::from_millis(100), Duration::from_millis(800));
-    let err = wait_for_event(&ct, &wait, |p| reports.push(p))
+    let err = wait_for_event(&ct, wait, |p| reports.push(p))
         .await
         .expect_err("the event is an hour away");
     let TrailError::Timeout {
@@ -290,7 +290,7 @@ async fn throttling_slows_the_wait_down_instead_of_failing_it() {
         .deadline(Duration::from_secs(60))
         .intervals(Duration::ZERO, Duration::from_secs(2))
         .pacer(Pacer::new(Duration::ZERO));
-    let found = wait_for_event(&ct, &wait, |p| reports.push(p))
+    let found = wait_for_event(&ct, wait, |p| reports.push(p))
         .await
         .expect("found despite throttling");
     assert_eq!(found.event.request_id(), Some(request_id.as_str()));
