@@ -1123,3 +1123,88 @@ async fn cloudtrail_records_stack_calls_and_what_cloudformation_did() {
     assert_eq!(record["sourceIPAddress"], "cloudformation.amazonaws.com");
     assert_eq!(record["userIdentity"]["userName"], seed::LEARNER_USER);
 }
+
+#[tokio::test]
+async fn realistic_latency_runs_on_the_sandbox_clock() {
+    let (sb, running) = common::start_sandbox(Config {
+        seed: Seed::Empty,
+        latency: kms_workshop_sandbox::LatencyProfile::Realistic,
+        ..Config::default()
+    })
+    .await;
+    let cfg = common::learner_config(&running.endpoint(), "cfn-sdk-test").await;
+    let env = Env {
+        _sb: sb.clone(),
+        _running: running,
+        cfg,
+    };
+    let body = format!(
+        r#"{{"Resources": {{"Box": {{"Type": "AWS::EC2::Instance", "Properties": {{"ImageId": "{}", "InstanceType": "t2.micro"}}}}}}}}"#,
+        kms_workshop_sandbox::services::ec2::WORKSHOP_AMI
+    );
+    env.cfn()
+        .create_stack()
+        .stack_name("slow")
+        .template_body(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status(&env, "slow").await, StackStatus::CreateInProgress);
+    // Past any creation delay (20–60 s on AWS): complete.
+    sb.advance_clock(time::Duration::seconds(120)).unwrap();
+    sb.tick();
+    assert_eq!(status(&env, "slow").await, StackStatus::CreateComplete);
+
+    env.cfn()
+        .delete_stack()
+        .stack_name("slow")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status(&env, "slow").await, StackStatus::DeleteInProgress);
+    // The deletion starts and asks EC2 to terminate; the stack waits for `terminated`.
+    sb.advance_clock(time::Duration::seconds(40)).unwrap();
+    sb.tick();
+    let res = env
+        .cfn()
+        .list_stack_resources()
+        .stack_name("slow")
+        .send()
+        .await
+        .unwrap();
+    let r = &res.stack_resource_summaries()[0];
+    assert_eq!(
+        r.resource_status().map(|s| s.as_str()),
+        Some("DELETE_IN_PROGRESS")
+    );
+    let instance = r.physical_resource_id().unwrap().to_string();
+    let d = env
+        .ec2()
+        .describe_instances()
+        .instance_ids(&instance)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        d.reservations()[0].instances()[0]
+            .state()
+            .and_then(|s| s.name())
+            .map(|n| n.as_str()),
+        Some("shutting-down")
+    );
+    assert_eq!(status(&env, "slow").await, StackStatus::DeleteInProgress);
+    // Past any termination time (30–60 s): the instance is gone and so is the stack.
+    sb.advance_clock(time::Duration::seconds(120)).unwrap();
+    sb.tick();
+    let id = env
+        .cfn()
+        .list_stacks()
+        .send()
+        .await
+        .unwrap()
+        .stack_summaries()[0]
+        .stack_id()
+        .unwrap()
+        .to_string();
+    assert_eq!(status(&env, &id).await, StackStatus::DeleteComplete);
+}

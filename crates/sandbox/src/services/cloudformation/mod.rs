@@ -169,7 +169,17 @@ impl Stack {
         }
     }
 
+    /// Events strictly after the previous one (several transitions can share a sandbox
+    /// instant; their order and ids must not).
+    fn event_time(&self, at: OffsetDateTime) -> OffsetDateTime {
+        match self.events.last() {
+            Some(e) if e.timestamp >= at => e.timestamp + Duration::milliseconds(1),
+            _ => at,
+        }
+    }
+
     fn stack_event(&mut self, at: OffsetDateTime, status: &str, reason: Option<String>) {
+        let at = self.event_time(at);
         self.events.push(StackEvent {
             id: crate::util::uuid(),
             logical_id: self.name.clone(),
@@ -192,6 +202,7 @@ impl Stack {
         status: &str,
         reason: Option<String>,
     ) {
+        let at = self.event_time(at);
         let Some(r) = self.resources.get_mut(i) else {
             return;
         };
