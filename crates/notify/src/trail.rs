@@ -329,3 +329,102 @@ pub async fn ensure_management_trail(
     create_trail_bucket(s3, setup).await?;
     create_logging_trail(client, setup).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_cloudtrail::operation::get_event_selectors::GetEventSelectorsOutput;
+    use aws_sdk_cloudtrail::types::{
+        AdvancedEventSelector, AdvancedFieldSelector, EventSelector, ReadWriteType,
+    };
+
+    fn basic(rw: ReadWriteType, management: bool) -> GetEventSelectorsOutput {
+        GetEventSelectorsOutput::builder()
+            .event_selectors(
+                EventSelector::builder()
+                    .read_write_type(rw)
+                    .include_management_events(management)
+                    .build(),
+            )
+            .build()
+    }
+
+    fn advanced(fields: &[(&str, &str)]) -> GetEventSelectorsOutput {
+        let mut sel = AdvancedEventSelector::builder().name("s");
+        for (field, value) in fields {
+            sel = sel.field_selectors(
+                AdvancedFieldSelector::builder()
+                    .field(*field)
+                    .equals(*value)
+                    .build()
+                    .expect("field is set"),
+            );
+        }
+        GetEventSelectorsOutput::builder()
+            .advanced_event_selectors(sel.build().expect("selectors are set"))
+            .build()
+    }
+
+    #[test]
+    fn basic_selectors() {
+        assert_eq!(
+            classify_selectors(&basic(ReadWriteType::All, true)),
+            ManagementEvents::All
+        );
+        assert_eq!(
+            classify_selectors(&basic(ReadWriteType::ReadOnly, true)),
+            ManagementEvents::ReadOnly
+        );
+        assert_eq!(
+            classify_selectors(&basic(ReadWriteType::WriteOnly, true)),
+            ManagementEvents::WriteOnly
+        );
+        assert_eq!(
+            classify_selectors(&basic(ReadWriteType::All, false)),
+            ManagementEvents::None
+        );
+        assert_eq!(
+            ManagementEvents::WriteOnly.includes_read(),
+            Some(false),
+            "GenerateDataKey is a read-only event"
+        );
+    }
+
+    #[test]
+    fn advanced_selectors() {
+        assert_eq!(
+            classify_selectors(&advanced(&[("eventCategory", "Management")])),
+            ManagementEvents::All
+        );
+        assert_eq!(
+            classify_selectors(&advanced(&[
+                ("eventCategory", "Management"),
+                ("readOnly", "false")
+            ])),
+            ManagementEvents::WriteOnly
+        );
+        assert_eq!(
+            classify_selectors(&advanced(&[("eventCategory", "Data")])),
+            ManagementEvents::None
+        );
+    }
+
+    #[test]
+    fn bucket_policy_binds_the_trail() {
+        let setup = TrailSetup {
+            trail_name: "t".into(),
+            bucket: "b".into(),
+            account_id: "111122223333".into(),
+            region: "eu-west-1".into(),
+        };
+        let p = cloudtrail_bucket_policy(&setup);
+        assert_eq!(
+            p["Statement"][1]["Resource"],
+            "arn:aws:s3:::b/AWSLogs/111122223333/*"
+        );
+        assert_eq!(
+            p["Statement"][0]["Condition"]["StringEquals"]["aws:SourceArn"],
+            "arn:aws:cloudtrail:eu-west-1:111122223333:trail/t"
+        );
+    }
+}
