@@ -228,7 +228,7 @@ async fn find_own_call(cx: &Ctx) -> Result<Option<TrailEvent>> {
         end: None,
         max_events: Some(50),
     };
-    let events = kms_workshop_trail::lookup(&cx.trail, &q).await?;
+    let events = kms_workshop_trail::lookup(&cx.trail, q).await?;
     Ok(events.into_iter().find(|e| {
         e.record.as_ref().is_some_and(|r| {
             r.encryption_context() == Some(context())
@@ -279,7 +279,7 @@ async fn verify_event(cx: &mut Ctx, t: &dyn Fn(&str) -> String) -> Vec<Crit> {
             &format!(
                 "waiting for CloudTrail to show request {request_id} (about 5 minutes on AWS)"
             ),
-            kms_workshop_trail::wait_for_event(&trail, &wait, |_| {}),
+            kms_workshop_trail::wait_for_event(&trail, wait, |_| {}),
         )
         .await;
     let found = match found {
@@ -357,7 +357,7 @@ async fn verify_event(cx: &mut Ctx, t: &dyn Fn(&str) -> String) -> Vec<Crit> {
             max_events: Some(50),
         };
         let text = super::steps::fill(&t(id), &cx.values());
-        match kms_workshop_trail::lookup(&cx.trail, &q).await {
+        match kms_workshop_trail::lookup(&cx.trail, q).await {
             Ok(list) => {
                 let hit = list
                     .iter()

@@ -52,7 +52,7 @@ pub struct RunArgs {
     pub display_name: String,
     /// Alarm when fewer than this many seconds of key material validity remain (default 10
     /// days, as the KMS guide recommends).
-    #[arg(long, value_name = "SECONDS", default_value_t = 864_000.0, value_parser = parse_threshold)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 864_000.0, value_parser = parse_threshold, allow_negative_numbers = true)]
     pub alarm_threshold: f64,
     #[arg(long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
@@ -231,6 +231,29 @@ pub async fn run(args: RunArgs) -> Result<()> {
         _ => None,
     };
 
+    // The chapter starts from the key with imported material; without it nothing can work
+    // (once the first step is done, the clean-up may legitimately have removed it).
+    let starting = !progress.is_done("generate-data-key");
+    let missing = if starting {
+        kms_workshop_keys::describe_key(&aws_sdk_kms::Client::new(&target.config), KEY_ALIAS)
+            .await
+            .err()
+    } else {
+        None
+    };
+    if let Some(e) = missing {
+        let msg = if e.is_not_found() {
+            format!(
+                "{KEY_ALIAS} does not exist in account {} in {}: the monitoring chapter starts from the key with imported material that sections I–III create (the sandbox's workshop seed has it)",
+                target.account, target.region
+            )
+        } else {
+            format!("cannot look up {KEY_ALIAS}: {e}")
+        };
+        let code = if e.is_infrastructure() { 3 } else { 2 };
+        target.shutdown().await;
+        return Err(anyhow::Error::new(ExitWith { code, message: msg }));
+    }
     // The progress file belongs to one account and region.
     let here = TargetRecord {
         kind: target.kind,

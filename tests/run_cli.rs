@@ -1,0 +1,302 @@
+//! `kms-workshop run` end to end through the binary: the whole chapter against the built-in
+//! sandbox without a prompt, resuming, `status`/`reset`, and bad input refused with exit 2
+//! before anything is created.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::*;
+use serde_json::Value;
+
+/// The binary with a private data directory and no AWS configuration at all.
+fn kw(data: &Path) -> Command {
+    let mut c = Command::new(bin());
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", data)
+        .env("XDG_DATA_HOME", data)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    c
+}
+
+fn lines(out: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+#[test]
+fn the_whole_chapter_runs_in_the_sandbox_and_resumes_as_done() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let out = kw(data.path())
+        .args([
+            "run",
+            "--sandbox",
+            "--non-interactive",
+            "--email",
+            "learner@example.com",
+            "--output",
+            "json",
+        ])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        stderr_of(&out),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let steps = lines(&out);
+    let ids: Vec<&str> = steps.iter().filter_map(|s| s["step"].as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "generate-data-key",
+            "find-in-cloudtrail",
+            "sns-topic",
+            "eventbridge-rule",
+            "kms-alarm",
+            "cleanup"
+        ]
+    );
+    for s in &steps {
+        assert_eq!(s["status"], "verified", "{s}");
+        let crits = s["criteria"].as_array().expect("criteria");
+        assert!(!crits.is_empty());
+        assert!(crits.iter().all(|c| c["status"] == "passed"), "{s}");
+    }
+    // Step 1 recorded the request id, never the plaintext key.
+    let progress_path = data.path().join("kms-workshop/progress.json");
+    let text = std::fs::read_to_string(&progress_path).expect("progress file");
+    let progress: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(progress["format"], 1);
+    assert!(progress["steps"]["generate-data-key"]["facts"]["request_id"].is_string());
+    assert!(!text.to_lowercase().contains("plaintext"), "{text}");
+    // The inventory lists what the run created.
+    let kinds: Vec<&str> = progress["inventory"]["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["kind"].as_str())
+        .collect();
+    for k in [
+        "AWS::SNS::Topic",
+        "AWS::SNS::Subscription",
+        "AWS::Events::Rule",
+        "AWS::CloudWatch::Alarm",
+    ] {
+        assert!(kinds.contains(&k), "{kinds:?}");
+    }
+
+    // The sandbox's inbox holds the rule's notification and the alarm's email.
+    {
+        let sb = kms_workshop_sandbox::Sandbox::open(kms_workshop_sandbox::Config {
+            state_dir: Some(data.path().join("kms-workshop/sandbox")),
+            ..Default::default()
+        })
+        .expect("reopen the sandbox state");
+        let mail: Vec<_> = sb
+            .outbox(0)
+            .into_iter()
+            .filter(|m| m.recipient == "learner@example.com")
+            .collect();
+        let trigger = progress["steps"]["eventbridge-rule"]["facts"]["trigger_request_id"]
+            .as_str()
+            .expect("trigger request id");
+        assert!(
+            mail.iter()
+                .any(|m| m.kind == "Notification" && m.body.contains(trigger)),
+            "{mail:?}"
+        );
+        assert!(
+            mail.iter().any(|m| m.subject.starts_with("ALARM:")),
+            "{mail:?}"
+        );
+    }
+
+    // Again: everything is done.
+    let again = kw(data.path())
+        .args([
+            "run",
+            "--sandbox",
+            "--non-interactive",
+            "--email",
+            "learner@example.com",
+            "--output",
+            "json",
+        ])
+        .output()
+        .expect("run again");
+    assert!(again.status.success(), "{}", stderr_of(&again));
+    let steps = lines(&again);
+    assert_eq!(steps.len(), 6);
+    assert!(steps.iter().all(|s| s["status"] == "done"), "{steps:?}");
+
+    // status shows it; reset of one step makes it run again (and asks unless --yes).
+    let st = kw(data.path()).args(["status"]).output().expect("status");
+    let text = String::from_utf8_lossy(&st.stdout);
+    assert!(
+        text.contains("verified") && text.contains("AWS::Events::Rule"),
+        "{text}"
+    );
+    let r = kw(data.path())
+        .args(["reset", "kms-alarm"])
+        .output()
+        .expect("reset");
+    assert_eq!(r.status.code(), Some(2), "no terminal: needs --yes");
+    let r = kw(data.path())
+        .args(["reset", "no-such-step", "--yes"])
+        .output()
+        .expect("reset");
+    assert_eq!(r.status.code(), Some(2));
+    assert!(
+        stderr_of(&r).contains("generate-data-key"),
+        "{}",
+        stderr_of(&r)
+    );
+    let r = kw(data.path())
+        .args(["reset", "kms-alarm", "--yes"])
+        .output()
+        .expect("reset");
+    assert!(r.status.success(), "{}", stderr_of(&r));
+    let st = kw(data.path())
+        .args(["status", "--json"])
+        .output()
+        .expect("status");
+    let p: Value = serde_json::from_slice(&st.stdout).expect("status JSON");
+    assert!(p["steps"]["kms-alarm"].is_null());
+    assert_eq!(p["current"], "kms-alarm");
+}
+
+#[test]
+fn bad_input_is_refused_before_anything_is_created() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let run = |args: &[&str]| kw(data.path()).arg("run").args(args).output().expect("run");
+    let nothing_created = || {
+        assert!(
+            !data.path().join("kms-workshop").exists(),
+            "nothing may be created: {:?}",
+            std::fs::read_dir(data.path().join("kms-workshop")).map(|d| d.count())
+        );
+    };
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "--sandbox",
+                "--non-interactive",
+                "--email",
+                "learner@example.com",
+                "--display-name",
+                "KMSWorkshop",
+            ],
+            "--display-name",
+        ),
+        (
+            &[
+                "--sandbox",
+                "--non-interactive",
+                "--email",
+                "not-an-address",
+            ],
+            "--email",
+        ),
+        (
+            &[
+                "--sandbox",
+                "--non-interactive",
+                "--email",
+                "a@example.com",
+                "--region",
+                "us-moon-1",
+            ],
+            "--region",
+        ),
+        (
+            &[
+                "--sandbox",
+                "--non-interactive",
+                "--email",
+                "a@example.com",
+                "--alarm-threshold",
+                "-5",
+            ],
+            "--alarm-threshold",
+        ),
+        (&["--sandbox", "--non-interactive"], "--email"),
+        (&["--sandbox"], "--non-interactive"),
+        (
+            &[
+                "--sandbox",
+                "--non-interactive",
+                "--email",
+                "a@example.com",
+                "--endpoint",
+                "not a url",
+            ],
+            "--endpoint",
+        ),
+    ];
+    for (args, names) in cases {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr_of(&out));
+        assert!(
+            stderr_of(&out).contains(names),
+            "{args:?}: {}",
+            stderr_of(&out)
+        );
+        nothing_created();
+    }
+
+    // A missing alias: an account that is not at the start of the chapter.
+    let sb = SandboxProc::start(&["--seed", "empty"]);
+    let out = kw(data.path())
+        .env("AWS_ACCESS_KEY_ID", LEARNER_ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", LEARNER_SECRET_KEY)
+        .env("AWS_REGION", REGION)
+        .args([
+            "run",
+            "--endpoint",
+            &sb.endpoint,
+            "--non-interactive",
+            "--email",
+            "a@example.com",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("alias/ImportedCMK does not exist"),
+        "{}",
+        stderr_of(&out)
+    );
+    nothing_created();
+
+    // A damaged progress file is refused, and left as it was.
+    let state = data.path().join("progress.json");
+    std::fs::write(&state, b"{\"format\": 1, \"steps\": {").expect("write");
+    let out = run(&[
+        "--sandbox",
+        "--non-interactive",
+        "--email",
+        "a@example.com",
+        "--state",
+        state.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("damaged"), "{}", stderr_of(&out));
+    assert_eq!(
+        std::fs::read(&state).expect("read"),
+        b"{\"format\": 1, \"steps\": {"
+    );
+    let st = kw(data.path())
+        .args(["status", "--state", state.to_str().expect("utf-8 path")])
+        .output()
+        .expect("status");
+    assert_eq!(st.status.code(), Some(2));
+}
