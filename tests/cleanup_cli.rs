@@ -831,3 +831,30 @@ fn instructors_clean_every_learner_account_through_assumed_roles() {
         text(&out)
     );
 }
+
+#[test]
+fn an_in_process_sandbox_is_cleaned_and_keeps_its_state() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("state");
+    let state = state.to_str().expect("utf-8 path");
+    let local = |args: &[&str]| {
+        let mut c = Command::new(bin());
+        c.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", dir.path())
+            .args(["cleanup", "--sandbox", "--sandbox-state", state])
+            .args(args);
+        c
+    };
+    let out = run(&mut local(&["--yes"]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("delete stack KMSWorkshop-Stack"));
+    let again = run(&mut local(&["--yes", "--output", "json"]));
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    let v: Value = serde_json::from_slice(&again.stdout).expect("JSON report");
+    assert_eq!(
+        v["report"]["actions"].as_array().map(Vec::len),
+        Some(0),
+        "{v}"
+    );
+}
