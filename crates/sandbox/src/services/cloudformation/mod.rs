@@ -283,6 +283,9 @@ impl Service for CloudFormation {
 
 fn template_body(input: &Input) -> Result<String, AwsError> {
     match (input.str("TemplateBody")?, input.str("TemplateURL")?) {
+        (Some(b), None) if b.len() > 51_200 => Err(validation(
+            "1 validation error detected: Value at 'templateBody' failed to satisfy constraint: Member must have length less than or equal to 51200",
+        )),
         (Some(b), None) => Ok(b),
         (Some(_), Some(_)) => Err(validation(
             "Specify exactly one of TemplateBody or TemplateUrl.",

@@ -379,6 +379,11 @@ pub fn check(body: &str) -> Result<Template, String> {
     let mut decls = Vec::new();
     let mut unrecognized = Vec::new();
     for (id, r) in resources {
+        if !id.chars().all(|c| c.is_ascii_alphanumeric()) || id.len() > 255 {
+            return Err(format_error(format!(
+                "Resource name {id} is non alphanumeric."
+            )));
+        }
         let J::Object(r) = r else {
             return Err(format_error(format!(
                 "[/Resources/{id}] Every Resources object must contain a Type member."
@@ -1046,6 +1051,15 @@ Outputs:
             e,
             "Template error: instance of Fn::GetAtt references undefined resource Nope"
         );
+        let e = check(r#"{"Resources": {"My-Topic": {"Type": "AWS::SNS::Topic"}}}"#).unwrap_err();
+        assert_eq!(
+            e,
+            "Template format error: Resource name My-Topic is non alphanumeric."
+        );
+        // Deep nesting is refused, not a stack overflow.
+        let deep = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
+        assert!(check(&format!("Resources: {deep}")).is_err());
+        assert!(check(&format!("{{\"Resources\": {deep}}}")).is_err());
         let e = check(r#"{"Resources": {}}"#).unwrap_err();
         assert_eq!(
             e,
