@@ -635,6 +635,43 @@ async fn json_template_provisions_every_type_and_deletes_it_all() {
     );
     assert_eq!(code, "ValidationError");
     assert_eq!(msg, "Parameters: [Secret, Ami] must have values");
+    // A value outside AllowedValues, and a parameter the template does not declare.
+    for (key, value, want) in [
+        ("Env", "qa", "Parameter 'Env' must be one of AllowedValues"),
+        (
+            "Bogus",
+            "x",
+            "Parameters: [Bogus] do not exist in the template",
+        ),
+    ] {
+        let (code, msg) = err_of(
+            cfn.create_stack()
+                .stack_name("all")
+                .template_body(JSON_TEMPLATE)
+                .capabilities(Capability::CapabilityIam)
+                .parameters(
+                    Parameter::builder()
+                        .parameter_key("Secret")
+                        .parameter_value("s")
+                        .build(),
+                )
+                .parameters(
+                    Parameter::builder()
+                        .parameter_key("Ami")
+                        .parameter_value("ami-1")
+                        .build(),
+                )
+                .parameters(
+                    Parameter::builder()
+                        .parameter_key(key)
+                        .parameter_value(value)
+                        .build(),
+                )
+                .send()
+                .await,
+        );
+        assert_eq!((code.as_str(), msg.as_str()), ("ValidationError", want));
+    }
 
     let id = cfn
         .create_stack()
