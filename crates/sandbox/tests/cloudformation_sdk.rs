@@ -994,6 +994,28 @@ async fn yaml_template_capabilities_and_validation() {
         let (code, msg) = err_of(cfn.validate_template().template_body(body).send().await);
         assert_eq!((code.as_str(), msg.as_str()), ("ValidationError", want));
     }
+    // A resource deleted by hand counts as deleted when the stack goes.
+    env.iam()
+        .delete_role()
+        .role_name("blue-green-role")
+        .send()
+        .await
+        .unwrap();
+    let id = stack(&env, "y").await.stack_id().unwrap().to_string();
+    cfn.delete_stack().stack_name("y").send().await.unwrap();
+    assert_eq!(
+        status(&env, &id).await,
+        StackStatus::DeleteComplete,
+        "{:?}",
+        failures(&env, &id).await
+    );
+    assert!(sns
+        .get_topic_attributes()
+        .topic_arn(out("TopicArn"))
+        .send()
+        .await
+        .is_err());
+
     let (code, msg) = err_of(
         cfn.validate_template()
             .template_body("Resources: [oops")
