@@ -21,6 +21,8 @@ fn cleanup(endpoint: &str, args: &[&str]) -> Command {
     c.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", std::env::temp_dir())
+        // No guided run's progress file (and so no inventory) unless a test passes one.
+        .env("XDG_DATA_HOME", "/nonexistent/kms-workshop-tests")
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env("AWS_EC2_METADATA_DISABLED", "true")
@@ -857,4 +859,51 @@ fn an_in_process_sandbox_is_cleaned_and_keeps_its_state() {
         Some(0),
         "{v}"
     );
+}
+
+#[test]
+fn what_the_inventory_records_is_removed_and_what_it_does_not_is_not() {
+    let sb = SandboxProc::start(&[]);
+    let recorded = aws_json(
+        &sb.endpoint,
+        &["sns", "create-topic", "--name", "kmsworkshop-alerts"],
+    )["TopicArn"]
+        .as_str()
+        .expect("TopicArn")
+        .to_string();
+    let unrecorded = aws_json(
+        &sb.endpoint,
+        &["sns", "create-topic", "--name", "kmsworkshop-other"],
+    )["TopicArn"]
+        .as_str()
+        .expect("TopicArn")
+        .to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The guided run's progress file, with the inventory inside it.
+    let progress = dir.path().join("progress.json");
+    let doc = serde_json::json!({
+        "format": 1,
+        "steps": {},
+        "inventory": {"items": [
+            {"arn": recorded, "kind": "AWS::SNS::Topic", "region": REGION, "account": ACCOUNT, "step": "IV.3"},
+            // Another account's item is never acted on here.
+            {"arn": "arn:aws:sns:us-east-1:999999999999:kmsworkshop-other", "kind": "AWS::SNS::Topic", "region": REGION, "account": "999999999999"}
+        ]}
+    });
+    std::fs::write(&progress, doc.to_string()).expect("write progress");
+    let path = progress.to_str().expect("utf-8 path");
+    let out = run(&mut cleanup(&sb.endpoint, &["--yes", "--inventory", path]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let topics = aws_json(&sb.endpoint, &["sns", "list-topics"]).to_string();
+    assert!(!topics.contains(&format!("\"{recorded}\"")), "{topics}");
+    assert!(topics.contains(&format!("\"{unrecorded}\"")), "{topics}");
+
+    // A file that is not an inventory is a usage error that names it.
+    std::fs::write(&progress, b"[1, 2]").expect("write");
+    let out = run(&mut cleanup(
+        &sb.endpoint,
+        &["--dry-run", "--inventory", path],
+    ));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("progress.json"), "{}", text(&out));
 }

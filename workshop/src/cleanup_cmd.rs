@@ -54,7 +54,8 @@ pub struct CleanupArgs {
     /// Keep a journal here so an interrupted run resumes where it stopped.
     #[arg(long, value_name = "DIR")]
     journal: Option<PathBuf>,
-    /// Inventory of resources a guided run recorded (JSON).
+    /// Inventory of resources a guided run recorded (JSON; default: the guided run's progress
+    /// file in the user's data directory, when there is one).
     #[arg(long, value_name = "FILE")]
     inventory: Option<PathBuf>,
     /// If the stack still fails to delete after the fixes, delete it retaining what failed.
@@ -310,10 +311,23 @@ fn confirm(prompt: &str, expected: &str) -> Result<()> {
     Ok(())
 }
 
+/// The inventory asked for, else the guided run's (its progress file), else none.
 fn load_inventory(args: &CleanupArgs) -> Result<Inventory> {
     match &args.inventory {
         Some(p) => Inventory::load(p).map_err(|e| fail(2, e)),
-        None => Ok(Inventory::default()),
+        None => {
+            let Some(progress) = data_dir().map(|d| d.join("progress.json")) else {
+                return Ok(Inventory::default());
+            };
+            match Inventory::load(&progress) {
+                Ok(i) => Ok(i),
+                Err(e) => {
+                    // Not asked for: the names, tags and stack still find the workshop's.
+                    eprintln!("warning: ignoring the guided run's inventory: {e}");
+                    Ok(Inventory::default())
+                }
+            }
+        }
     }
 }
 
@@ -644,11 +658,17 @@ fn summary_table(runs: &[AccountRun], dry_run: bool) -> String {
     s
 }
 
-fn default_sandbox_state() -> Option<PathBuf> {
+/// The user's kms-workshop data directory (the guided run keeps its progress there).
+fn data_dir() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
-    Some(base.join("kms-workshop/sandbox"))
+    Some(base.join("kms-workshop"))
+}
+
+fn default_sandbox_state() -> Option<PathBuf> {
+    data_dir().map(|d| d.join("sandbox"))
 }
 
 /// One line per branch (per account and branch with --accounts) with its current action and

@@ -19,7 +19,7 @@ pub struct Found {
     pub role: Option<RoleFound>,
     pub profile: Option<ProfileFound>,
     pub policies: Vec<PolicyFound>,
-    pub bucket: Option<BucketFound>,
+    pub buckets: Vec<BucketFound>,
     /// Resources recognised as the workshop's that need nothing done, or that are left alone
     /// on purpose, with the reason.
     pub skipped: Vec<Skipped>,
@@ -178,7 +178,7 @@ impl Found {
         for p in &self.policies {
             out.push(format!("iam policy {}", p.arn));
         }
-        if let Some(b) = &self.bucket {
+        for b in &self.buckets {
             out.push(format!("s3 bucket {}", b.name));
         }
         out
@@ -1021,44 +1021,43 @@ async fn discover_bucket(
     found: &mut Found,
 ) -> Result<(), AwsFailure> {
     let s3 = &clients.s3;
-    let name = names::bucket(&clients.account);
-    let stack_owned = stack_physical(found, "AWS::S3::Bucket").any(|b| b == name);
-    let head = pace
-        .call("HeadBucket", || async {
-            s3.head_bucket()
-                .bucket(&name)
-                .expected_bucket_owner(&clients.account)
-                .send()
-                .await
-                .map_err(|e| AwsFailure::from_sdk("HeadBucket", e))
-        })
-        .await;
-    match head {
-        Ok(_) => {
-            found.bucket = Some(BucketFound {
-                name: name.clone(),
-                stack_owned,
-            })
+    // The workshop's bucket by its exact name, the stack's buckets, and those a run recorded.
+    let stack_buckets: Vec<String> = stack_physical(found, "AWS::S3::Bucket")
+        .map(str::to_string)
+        .collect();
+    let mut candidates = vec![names::bucket(&clients.account)];
+    for b in stack_buckets.iter().cloned().chain(
+        inventory
+            .of(ResourceKind::S3Bucket, &clients.account, &clients.home)
+            .map(|i| i.short_id().to_string()),
+    ) {
+        if !candidates.contains(&b) {
+            candidates.push(b);
         }
-        Err(e) if e.is_not_found() => {}
-        // Someone else's bucket of that name: never ours.
-        Err(e) if e.status == Some(403) => {
-            found.skipped.push(Skipped {
+    }
+    for name in candidates {
+        let head = pace
+            .call("HeadBucket", || async {
+                s3.head_bucket()
+                    .bucket(&name)
+                    .expected_bucket_owner(&clients.account)
+                    .send()
+                    .await
+                    .map_err(|e| AwsFailure::from_sdk("HeadBucket", e))
+            })
+            .await;
+        match head {
+            Ok(_) => found.buckets.push(BucketFound {
+                stack_owned: stack_buckets.contains(&name),
+                name,
+            }),
+            Err(e) if e.is_not_found() => {}
+            // Someone else's bucket of that name: never ours.
+            Err(e) if e.status == Some(403) => found.skipped.push(Skipped {
                 what: format!("s3 bucket {name}"),
                 why: "exists but is not this account's".into(),
-            });
-        }
-        Err(e) => return Err(e),
-    }
-    for item in inventory.of(ResourceKind::S3Bucket, &clients.account, &clients.home) {
-        let other = item.short_id().to_string();
-        if other != name {
-            found.skipped.push(Skipped {
-                what: format!("s3 bucket {other}"),
-                why:
-                    "recorded in the inventory; only the stack's bucket is emptied by this version"
-                        .into(),
-            });
+            }),
+            Err(e) => return Err(e),
         }
     }
     Ok(())

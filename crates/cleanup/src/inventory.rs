@@ -81,19 +81,32 @@ impl InventoryItem {
 
 /// Every resource a run recorded, in the order it created them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Inventory {
     #[serde(default)]
     pub items: Vec<InventoryItem>,
 }
 
 impl Inventory {
-    /// Read an inventory file (JSON). A missing file is an empty inventory.
+    /// Read an inventory file (JSON): an inventory itself, or a guided run's progress file
+    /// that holds one under `inventory`. A missing file is an empty inventory.
     pub fn load(path: &Path) -> Result<Inventory, CleanupError> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Doc {
+            Inventory(Inventory),
+            Progress { inventory: Inventory },
+        }
         match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| CleanupError::Inventory {
-                path: path.to_path_buf(),
-                message: format!("not a kms-workshop inventory ({e})"),
-            }),
+            Ok(bytes) => serde_json::from_slice::<Doc>(&bytes)
+                .map(|d| match d {
+                    Doc::Progress { inventory } => inventory,
+                    Doc::Inventory(i) => i,
+                })
+                .map_err(|_| CleanupError::Inventory {
+                    path: path.to_path_buf(),
+                    message: "not a kms-workshop inventory (expected {\"items\": [...]} or a progress file with \"inventory\")".into(),
+                }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Inventory::default()),
             Err(e) => Err(CleanupError::Inventory {
                 path: path.to_path_buf(),
@@ -162,6 +175,16 @@ mod tests {
             e.to_string().contains("not a kms-workshop inventory"),
             "{e}"
         );
+        // A guided run's progress file carries its inventory.
+        let progress = dir.path().join("progress.json");
+        std::fs::write(
+            &progress,
+            br#"{"format":1,"steps":{},"inventory":{"items":[{"arn":"arn:aws:events:us-east-1:111122223333:rule/r","kind":"AWS::Events::Rule","region":"us-east-1","account":"111122223333","step":"IV.4"}]}}"#,
+        )
+        .expect("write");
+        let inv = Inventory::load(&progress).expect("progress file");
+        assert_eq!(inv.items.len(), 1);
+        assert_eq!(inv.items[0].short_id(), "r");
         assert!(Inventory::load(&dir.path().join("none.json"))
             .expect("missing is empty")
             .items

@@ -386,7 +386,7 @@ impl Plan {
         // instance's credentials (the learner may run this on it) until the profile goes.
         let mut role_gates = Vec::new();
         let mut stack_prereqs = Vec::new();
-        if let Some(bucket) = &found.bucket {
+        for bucket in &found.buckets {
             let e = b.add(Action::EmptyBucket {
                 bucket: bucket.name.clone(),
             });

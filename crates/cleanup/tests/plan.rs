@@ -187,10 +187,14 @@ fn found(s: &Shape) -> Found {
                 }
             })
             .collect(),
-        bucket: s.bucket.then(|| BucketFound {
-            name: format!("kmsworkshop-{ACCOUNT}"),
-            stack_owned: s.stack,
-        }),
+        buckets: s
+            .bucket
+            .then(|| BucketFound {
+                name: format!("kmsworkshop-{ACCOUNT}"),
+                stack_owned: s.stack,
+            })
+            .into_iter()
+            .collect(),
         skipped: vec![],
     }
 }
