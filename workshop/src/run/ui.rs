@@ -187,17 +187,19 @@ impl Ui {
         };
         let out = if self.interactive && std::io::stdin().is_terminal() {
             let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-            // A line on stdin skips the wait; the reader thread ends with that line or EOF.
-            std::thread::spawn(move || {
-                let mut line = String::new();
-                if std::io::stdin().read_line(&mut line).is_ok() {
-                    let _ = tx.send(());
-                }
+            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let reader = std::thread::spawn({
+                let stop = stop.clone();
+                move || skip_on_enter(&stop, tx)
             });
-            tokio::select! {
+            let out = tokio::select! {
                 v = fut => Some(v),
                 _ = rx => None,
-            }
+            };
+            // The reader polls, so it ends without swallowing the next prompt's input.
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            let _ = reader.join();
+            out
         } else {
             Some(fut.await)
         };
@@ -213,6 +215,30 @@ impl Ui {
             )),
         }
         out
+    }
+}
+
+/// Wait for a line on stdin (Enter) without blocking in `read`: poll every 100 ms, so the
+/// thread ends as soon as `stop` is set and a prompt that follows gets every keystroke.
+fn skip_on_enter(stop: &std::sync::atomic::AtomicBool, tx: tokio::sync::oneshot::Sender<()>) {
+    use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    let stdin = std::io::stdin();
+    let tick = Timespec {
+        tv_sec: 0,
+        tv_nsec: 100_000_000,
+    };
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        let mut fds = [PollFd::new(&stdin, PollFlags::IN)];
+        match poll(&mut fds, Some(&tick)) {
+            Ok(n) if n > 0 => {
+                let mut line = String::new();
+                let _ = stdin.read_line(&mut line);
+                let _ = tx.send(());
+                return;
+            }
+            Ok(_) => {}
+            Err(_) => return,
+        }
     }
 }
 
