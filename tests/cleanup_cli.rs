@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 use common::*;
 use serde_json::Value;
 
-/// `kms-workshop cleanup` with the learner's credentials from the environment, as
-/// `eval "$(kms-workshop sandbox env)"` would set them.
-fn cleanup(endpoint: &str, args: &[&str]) -> Command {
+/// `kms-workshop` with the learner's credentials in the environment, as
+/// `eval "$(kms-workshop sandbox env)"` would set them (less the endpoint).
+fn learner_command() -> Command {
     let mut c = Command::new(bin());
     c.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -28,9 +28,14 @@ fn cleanup(endpoint: &str, args: &[&str]) -> Command {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_ACCESS_KEY_ID", LEARNER_ACCESS_KEY)
         .env("AWS_SECRET_ACCESS_KEY", LEARNER_SECRET_KEY)
-        .env("AWS_REGION", REGION)
-        .args(["cleanup", "--endpoint", endpoint])
-        .args(args);
+        .env("AWS_REGION", REGION);
+    c
+}
+
+/// `kms-workshop cleanup --endpoint ENDPOINT …` as the learner.
+fn cleanup(endpoint: &str, args: &[&str]) -> Command {
+    let mut c = learner_command();
+    c.args(["cleanup", "--endpoint", endpoint]).args(args);
     c
 }
 
@@ -906,4 +911,58 @@ fn what_the_inventory_records_is_removed_and_what_it_does_not_is_not() {
     ));
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("progress.json"), "{}", text(&out));
+}
+
+#[test]
+fn without_endpoint_or_sandbox_flags_the_account_must_be_confirmed() {
+    // AWS_ENDPOINT_URL (as `sandbox env` exports it) is not --endpoint: the run is treated as
+    // one against AWS, which needs the account confirmed.
+    let sb = SandboxProc::start(&[]);
+    let as_aws = |args: &[&str]| {
+        let mut c = learner_command();
+        c.env("AWS_ENDPOINT_URL", &sb.endpoint)
+            .arg("cleanup")
+            .args(args)
+            .stdin(Stdio::null());
+        c
+    };
+    let out = run(&mut as_aws(&["--yes"]));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("--account-id 111122223333"),
+        "{}",
+        text(&out)
+    );
+    let out = run(&mut as_aws(&[]));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("no terminal to confirm on"),
+        "{}",
+        text(&out)
+    );
+    aws_json(
+        &sb.endpoint,
+        &[
+            "iam",
+            "get-role",
+            "--role-name",
+            "KMSWorkshop-InstanceInitRole",
+        ],
+    );
+    let out = run(&mut as_aws(&["--yes", "--account-id", ACCOUNT]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("AWS account 111122223333"),
+        "{}",
+        text(&out)
+    );
+    fails_with(
+        aws(&sb.endpoint).args([
+            "iam",
+            "get-role",
+            "--role-name",
+            "KMSWorkshop-InstanceInitRole",
+        ]),
+        "NoSuchEntity",
+    );
 }

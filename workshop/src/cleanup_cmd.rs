@@ -202,6 +202,12 @@ pub async fn run(args: CleanupArgs) -> Result<()> {
     result
 }
 
+/// S3 path-style addressing for any endpoint other than AWS's (given by flag or by
+/// `AWS_ENDPOINT_URL`): the sandbox and most emulators serve no per-bucket host names.
+fn path_style(config: &SdkConfig, not_aws: bool) -> bool {
+    not_aws || config.endpoint_url().is_some()
+}
+
 /// Who the credentials are, as an exit code on failure.
 async fn whose(config: &SdkConfig) -> Result<String> {
     caller_account(config).await.map_err(|e| {
@@ -258,7 +264,7 @@ async fn run_single(
         config,
         &account,
         &regions,
-        not_aws,
+        path_style(config, not_aws),
         &inventory,
         tx,
         String::new(),
@@ -520,7 +526,7 @@ async fn run_accounts(
                     &assumed,
                     &entry.id,
                     &regions,
-                    not_aws,
+                    path_style(&assumed, not_aws),
                     &inventory,
                     tx,
                     entry.id.clone(),
