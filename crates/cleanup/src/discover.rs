@@ -34,6 +34,9 @@ pub struct RegionFound {
     pub keys: Vec<KeyFound>,
     /// Aliases of the workshop's keys (including keys already pending deletion).
     pub aliases: Vec<String>,
+    /// The workshop's keys already pending deletion (nothing to do; alarms on them still go).
+    #[serde(default)]
+    pub scheduled_keys: Vec<String>,
     pub instances: Vec<InstanceFound>,
     pub volumes: Vec<VolumeFound>,
     pub topics: Vec<TopicFound>,
@@ -225,7 +228,11 @@ pub async fn discover(
 }
 
 fn rf_key_ids(rf: &RegionFound) -> Vec<String> {
-    rf.keys.iter().map(|k| k.id.clone()).collect()
+    rf.keys
+        .iter()
+        .map(|k| k.id.clone())
+        .chain(rf.scheduled_keys.iter().cloned())
+        .collect()
 }
 
 fn stack_physical<'a>(found: &'a Found, kind: &str) -> impl Iterator<Item = &'a str> + 'a {
@@ -408,7 +415,7 @@ async fn discover_keys(
             .key_state()
             .map(|s| s.as_str().to_string())
             .unwrap_or_default();
-        if why.is_empty() && state != "PendingDeletion" {
+        if why.is_empty() {
             let tags = pace
                 .call("ListResourceTags", || async {
                     kms.list_resource_tags()
@@ -447,6 +454,9 @@ async fn discover_keys(
                     why: format!("already scheduled for deletion (deleted on {when})"),
                 });
                 rf.aliases.extend(key_aliases);
+                if !why.is_empty() {
+                    rf.scheduled_keys.push(id.clone());
+                }
             }
             continue;
         }

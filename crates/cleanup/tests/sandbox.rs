@@ -339,3 +339,56 @@ async fn an_interrupted_run_resumes_its_journalled_plan() {
     assert!(journal.unfinished().expect("read").is_none());
     running.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_alarm_on_a_key_already_pending_deletion_is_still_found() {
+    let (_sb, running, config) = start().await;
+    let kms = aws_sdk_kms::Client::new(&config);
+    let k3 = kms
+        .describe_key()
+        .key_id("alias/ImportedCMK")
+        .send()
+        .await
+        .expect("describe")
+        .key_metadata()
+        .map(|m| m.key_id().to_string())
+        .expect("metadata");
+    aws_sdk_cloudwatch::Client::new(&config)
+        .put_metric_alarm()
+        .alarm_name("expiry")
+        .namespace("AWS/KMS")
+        .metric_name("SecondsUntilKeyMaterialExpiration")
+        .dimensions(
+            aws_sdk_cloudwatch::types::Dimension::builder()
+                .name("KeyId")
+                .value(&k3)
+                .build(),
+        )
+        .statistic(aws_sdk_cloudwatch::types::Statistic::Minimum)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(864000.0)
+        .comparison_operator(
+            aws_sdk_cloudwatch::types::ComparisonOperator::LessThanOrEqualToThreshold,
+        )
+        .send()
+        .await
+        .expect("alarm");
+    // An earlier, interrupted clean-up already scheduled the key.
+    kms.schedule_key_deletion()
+        .key_id(&k3)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .expect("schedule");
+    let found = discover(
+        &clients(&config),
+        &Pace::new(8, 1000.0, 1000.0),
+        &Inventory::default(),
+    )
+    .await
+    .expect("discover");
+    assert_eq!(found.regions[0].alarms, vec!["expiry".to_string()]);
+    assert!(found.regions[0].keys.iter().all(|k| k.id != k3));
+    running.shutdown().await;
+}
