@@ -24,7 +24,7 @@ use clap::{Args, ValueEnum};
 
 use crate::target::{Target, TargetArgs, TargetKind};
 use crate::ExitWith;
-use state::{Progress, StepRecord, TargetRecord};
+use state::{Progress, TargetRecord};
 use ui::{Choice, Crit, Ui};
 
 /// The workshop's names and defaults.
@@ -494,11 +494,7 @@ async fn walk(cx: &mut Ctx, keep: bool) -> Result<()> {
         if outcome != "verified" {
             all_verified = false;
         }
-        let rec = cx
-            .progress
-            .steps
-            .entry(step.id.clone())
-            .or_insert_with(StepRecord::default);
+        let rec = cx.progress.steps.entry(step.id.clone()).or_default();
         rec.status = outcome.to_string();
         rec.at = Some(time::OffsetDateTime::now_utc());
         report(cx, step, outcome, &[], started);

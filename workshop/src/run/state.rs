@@ -193,6 +193,7 @@ mod tests {
                 status: "verified".into(),
                 at: None,
                 facts: [("topic_arn".to_string(), "arn:aws:sns:x".to_string())].into(),
+                criteria: Vec::new(),
             },
         );
         p.save(&path).expect("save");

@@ -29,14 +29,17 @@ pub(crate) use code;
 
 /// Serve `sb` on a free loopback port.
 pub async fn serve(sb: &Arc<Sandbox>) -> Running {
-    kms_workshop_sandbox::serve(sb.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap()
+    kms_workshop_sandbox::serve(
+        sb.clone(),
+        "127.0.0.1:0".parse().expect("loopback address"),
+    )
+    .await
+    .expect("serve the sandbox")
 }
 
 /// Open a sandbox with `cfg` and serve it on a free loopback port.
 pub async fn start_sandbox(cfg: Config) -> (Arc<Sandbox>, Running) {
-    let sb = Sandbox::open(cfg).unwrap();
+    let sb = Sandbox::open(cfg).expect("open the sandbox");
     let running = serve(&sb).await;
     (sb, running)
 }
