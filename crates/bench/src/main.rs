@@ -11,7 +11,21 @@
 //!     `EventStore::lookup`, median of several runs, and the resident memory after loading.
 //!     Each history size runs in a fresh child process, so its memory figure is its own.
 //!
+//! (c) The ceiling: the same GenerateDataKey client against a minimal fixed-answer HTTP server
+//!     ([`ceiling`]), the best any emulator could do with this client.
+//! (d) Start-up: process start to first answered request, `kms-workshop sandbox serve` against
+//!     `moto_server`, and each one's resident memory once idle ([`startup`]).
+//! (e) Pattern engine: events per second against 1, 100 and 1,000 rules, against moto's
+//!     matcher ([`patterns`]).
+//! (f) Clean-up of 1, 10 and 50 classroom accounts under the realistic latency profile,
+//!     time-scaled, against the single-account critical path ([`cleanup`]).
+//!
 //! Prints a table and writes everything to `target/bench/results.json`.
+
+mod ceiling;
+mod cleanup;
+mod patterns;
+mod startup;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -71,6 +85,35 @@ struct Cli {
     /// Skip (b), the LookupEvents measurements.
     #[arg(long)]
     skip_lookup: bool,
+    /// A shorter run (about a minute): 1 s cells, 10,000 and 100,000 events, 3 start-ups,
+    /// clean-up of 1 and 10 accounts. Explicit options still apply on top.
+    #[arg(long)]
+    quick: bool,
+    /// Skip (d), the start-up comparison.
+    #[arg(long)]
+    skip_startup: bool,
+    /// Skip (e), the pattern engine.
+    #[arg(long)]
+    skip_patterns: bool,
+    /// Skip (f), the classroom clean-up.
+    #[arg(long)]
+    skip_cleanup: bool,
+    /// Start-ups per server for (d); the median is reported.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    startup_runs: usize,
+    /// The kms-workshop binary for (d) [default: the release build in the target directory].
+    #[arg(long, env = "KMS_WORKSHOP_BIN", value_name = "PATH")]
+    workshop_bin: Option<PathBuf>,
+    /// Classroom sizes for (f), comma-separated.
+    #[arg(long, value_delimiter = ',', default_values_t = [1usize, 10, 50], value_name = "N,N")]
+    cleanup_accounts: Vec<usize>,
+    /// Accounts cleaned at once in (f).
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    cleanup_parallel: usize,
+    /// Divides the realistic latency profile's durations in (f) (20: an instance terminates in
+    /// 1.5–3 s instead of 30–60 s).
+    #[arg(long, default_value_t = 20.0, value_name = "X")]
+    time_scale: f64,
     /// Where to write the results [default: target/bench/results.json in the workspace].
     #[arg(long, value_name = "PATH")]
     output: Option<PathBuf>,
@@ -137,7 +180,7 @@ fn rss_kb() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn median(v: &[f64]) -> f64 {
+pub(crate) fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
     match s.len() {
@@ -359,8 +402,12 @@ struct LookupResult {
     mean_record_bytes: usize,
     load_seconds: f64,
     rss_before_mb: f64,
+    rss_idle_mb: f64,
     rss_after_load_mb: f64,
     sdk_first_page_ms_median: f64,
+    /// The page after the first (via NextToken): a full 50-event page from inside the history.
+    sdk_next_page_ms_median: f64,
+    sdk_next_page_events: usize,
     sdk_first_page_ms: Vec<f64>,
     in_process_ms_median: f64,
     in_process_ms: Vec<f64>,
@@ -577,6 +624,7 @@ fn load(sb: &Sandbox, n: usize) -> (usize, usize) {
 async fn lookup_worker(events: usize, runs: usize) -> Result<LookupResult> {
     let rss_before = rss_kb().unwrap_or(0);
     let sb = Sandbox::open(sandbox_config()).context("opening a sandbox")?;
+    let rss_idle = rss_kb().unwrap_or(0);
     let started = Instant::now();
     let (matching, mean_record_bytes) = load(&sb, events);
     let load_seconds = started.elapsed().as_secs_f64();
@@ -610,6 +658,24 @@ async fn lookup_worker(events: usize, runs: usize) -> Result<LookupResult> {
         sdk_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         std::hint::black_box(out);
     }
+    let token = first.next_token().map(str::to_string);
+    let mut next_ms = Vec::new();
+    let mut next_events = 0;
+    if let Some(token) = &token {
+        for _ in 0..runs {
+            let t = Instant::now();
+            let out = client
+                .lookup_events()
+                .lookup_attributes(attribute.clone())
+                .max_results(50)
+                .next_token(token)
+                .send()
+                .await
+                .context("LookupEvents (next page)")?;
+            next_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            next_events = out.events().len();
+        }
+    }
     let idx = attribute_index("EventName").context("EventName is a lookup attribute")?;
     let mut in_process_ms = Vec::new();
     for _ in 0..runs {
@@ -634,7 +700,10 @@ async fn lookup_worker(events: usize, runs: usize) -> Result<LookupResult> {
         mean_record_bytes,
         load_seconds,
         rss_before_mb: rss_before as f64 / 1024.0,
+        rss_idle_mb: rss_idle as f64 / 1024.0,
         rss_after_load_mb: rss_after as f64 / 1024.0,
+        sdk_next_page_ms_median: median(&next_ms),
+        sdk_next_page_events: next_events,
         sdk_first_page_ms_median: median(&sdk_ms),
         sdk_first_page_ms: sdk_ms,
         in_process_ms_median: median(&in_process_ms),
@@ -693,26 +762,35 @@ fn print_generate(cells: &[Cell], stop: Stop) {
     }
 }
 
-fn ratios(cells: &[Cell]) -> Vec<serde_json::Value> {
+/// Per concurrency: the sandbox against `peer` ("moto" or "ceiling").
+fn ratios(cells: &[Cell], peer: &str) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
     for s in cells.iter().filter(|c| c.target == "sandbox") {
         if let Some(m) = cells
             .iter()
-            .find(|c| c.target == "moto" && c.concurrency == s.concurrency)
+            .find(|c| c.target == peer && c.concurrency == s.concurrency)
         {
             out.push(json!({
                 "concurrency": s.concurrency,
-                "throughput_sandbox_over_moto": s.requests_per_second / m.requests_per_second,
-                "p50_latency_sandbox_over_moto": s.p50_ms / m.p50_ms,
-                "p99_latency_sandbox_over_moto": s.p99_ms / m.p99_ms,
+                "peer": peer,
+                "throughput_sandbox_over_peer": s.requests_per_second / m.requests_per_second,
+                "p50_latency_sandbox_over_peer": s.p50_ms / m.p50_ms,
+                "p99_latency_sandbox_over_peer": s.p99_ms / m.p99_ms,
             }));
         }
     }
     out
 }
 
-async fn bench(cli: Cli) -> Result<()> {
+async fn bench(mut cli: Cli) -> Result<()> {
     let root = workspace_root();
+    if cli.quick {
+        cli.seconds = 1.0;
+        cli.events = vec![10_000, 100_000];
+        cli.runs = 3;
+        cli.startup_runs = 3;
+        cli.cleanup_accounts = vec![1, 10];
+    }
     let output = cli
         .output
         .clone()
@@ -767,10 +845,15 @@ async fn bench(cli: Cli) -> Result<()> {
         } else {
             Vec::new()
         };
+        let ceiling = ceiling::start().await?;
+        let ceiling_cells =
+            measure_target("ceiling", &ceiling.endpoint, &cli.concurrency, stop).await?;
+        drop(ceiling);
         // Side by side: each concurrency's sandbox row next to its moto row.
         for &c in &cli.concurrency {
             cells.extend(sandbox_cells.iter().filter(|x| x.concurrency == c).cloned());
             cells.extend(moto_cells.iter().filter(|x| x.concurrency == c).cloned());
+            cells.extend(ceiling_cells.iter().filter(|x| x.concurrency == c).cloned());
         }
     }
 
@@ -787,15 +870,97 @@ async fn bench(cli: Cli) -> Result<()> {
         }
     }
 
+    let mut startups = Vec::new();
+    if !cli.skip_startup {
+        eprintln!("(d) start-up …");
+        let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("target"));
+        let workshop_bin = cli
+            .workshop_bin
+            .clone()
+            .unwrap_or_else(|| target_dir.join("release/kms-workshop"));
+        if !workshop_bin.exists() {
+            bail!(
+                "{} not found: build it with `cargo build --release -p kms-workshop` (scripts/bench does), pass --workshop-bin PATH, or --skip-startup",
+                workshop_bin.display()
+            );
+        }
+        let r = startup::measure(
+            "sandbox",
+            &workshop_bin,
+            &["sandbox", "serve", "--port", "{port}"],
+            cli.startup_runs,
+        )?;
+        eprintln!(
+            "  sandbox: {:.0} ms, idle RSS {:.0} MB",
+            r.median_ms, r.idle_rss_mb
+        );
+        startups.push(r);
+        if use_moto || (!cli.no_moto && moto_bin.exists()) {
+            let r = startup::measure(
+                "moto",
+                &moto_bin,
+                &["-H", "127.0.0.1", "-p", "{port}"],
+                cli.startup_runs,
+            )?;
+            eprintln!(
+                "  moto: {:.0} ms, idle RSS {:.0} MB",
+                r.median_ms, r.idle_rss_mb
+            );
+            startups.push(r);
+        }
+    }
+
+    let mut matching = Vec::new();
+    if !cli.skip_patterns {
+        eprintln!("(e) pattern engine …");
+        let budget = Duration::from_secs_f64(if cli.quick { 0.3 } else { 1.0 });
+        let counts = [1usize, 100, 1000];
+        let ours = counts
+            .iter()
+            .map(|&c| patterns::measure_ours(c, budget))
+            .collect::<Result<Vec<_>>>()?;
+        let theirs = if !cli.no_moto && moto_bin.exists() {
+            patterns::measure_moto(&moto_bin, &counts, budget)?
+        } else {
+            Vec::new()
+        };
+        for c in counts {
+            matching.extend(ours.iter().filter(|t| t.rules == c).cloned());
+            matching.extend(theirs.iter().filter(|t| t.rules == c).cloned());
+        }
+    }
+
+    let mut cleanups = Vec::new();
+    if !cli.skip_cleanup {
+        eprintln!("(f) classroom clean-up …");
+        if !(cli.time_scale.is_finite() && cli.time_scale > 0.0) {
+            bail!("--time-scale must be a positive number");
+        }
+        for &n in &cli.cleanup_accounts {
+            let r = cleanup::measure(n, cli.cleanup_parallel, cli.time_scale).await?;
+            eprintln!(
+                "  {n:>3} accounts: {:.1} s wall (slowest account {:.1} s), {} changed, {} failures, {} remaining",
+                r.wall_seconds, r.slowest_account_seconds, r.actions_changed, r.failures, r.remaining
+            );
+            cleanups.push(r);
+        }
+    }
+
     if !cells.is_empty() {
         print_generate(&cells, stop);
-        for r in ratios(&cells) {
+        for r in ratios(&cells, "moto")
+            .into_iter()
+            .chain(ratios(&cells, "ceiling"))
+        {
             println!(
-                "sandbox/moto at concurrency {:>2}: throughput x{:.1}, p50 latency x{:.2}, p99 latency x{:.2}",
+                "sandbox/{:<7} at concurrency {:>2}: throughput x{:.2}, p50 latency x{:.2}, p99 latency x{:.2}",
+                r["peer"].as_str().unwrap_or(""),
                 r["concurrency"],
-                r["throughput_sandbox_over_moto"].as_f64().unwrap_or(f64::NAN),
-                r["p50_latency_sandbox_over_moto"].as_f64().unwrap_or(f64::NAN),
-                r["p99_latency_sandbox_over_moto"].as_f64().unwrap_or(f64::NAN),
+                r["throughput_sandbox_over_peer"].as_f64().unwrap_or(f64::NAN),
+                r["p50_latency_sandbox_over_peer"].as_f64().unwrap_or(f64::NAN),
+                r["p99_latency_sandbox_over_peer"].as_f64().unwrap_or(f64::NAN),
             );
         }
         if let Some(v) = &moto_ver {
@@ -808,25 +973,118 @@ async fn bench(cli: Cli) -> Result<()> {
             cli.runs
         );
         println!(
-            "{:>10} {:>9} {:>11} {:>8} {:>12} {:>15} {:>16}",
-            "events", "matching", "record B", "load s", "RSS MB", "SDK+HTTP ms", "in-process ms"
+            "{:>10} {:>9} {:>9} {:>7} {:>8} {:>14} {:>13} {:>14}",
+            "events",
+            "matching",
+            "record B",
+            "load s",
+            "RSS MB",
+            "1st page ms",
+            "next page ms",
+            "in-process ms"
         );
         for r in &lookups {
             println!(
-                "{:>10} {:>9} {:>11} {:>8.1} {:>12.0} {:>15.2} {:>16.3}",
+                "{:>10} {:>9} {:>9} {:>7.1} {:>8.0} {:>14.2} {:>13.2} {:>14.3}",
                 r.events,
                 r.matching,
                 r.mean_record_bytes,
                 r.load_seconds,
                 r.rss_after_load_mb,
                 r.sdk_first_page_ms_median,
+                r.sdk_next_page_ms_median,
                 r.in_process_ms_median
             );
         }
         println!(
-            "(RSS: VmRSS of a fresh process after loading; {:.0} MB before loading)",
-            lookups[0].rss_before_mb
+            "(RSS: VmRSS of a fresh process after loading; {:.0} MB before the sandbox, {:.0} MB with an idle empty sandbox)",
+            lookups[0].rss_before_mb, lookups[0].rss_idle_mb
         );
+    }
+
+    if !startups.is_empty() {
+        println!(
+            "\n(d) Start-up: process start to first answered request, median of {} starts",
+            cli.startup_runs
+        );
+        println!("{:<10} {:>10} {:>14}", "server", "median ms", "idle RSS MB");
+        for r in &startups {
+            println!(
+                "{:<10} {:>10.0} {:>14.0}",
+                r.target, r.median_ms, r.idle_rss_mb
+            );
+        }
+        if let [s, m] = &startups[..] {
+            println!(
+                "sandbox/moto: start-up time x{:.2}, idle memory x{:.2}",
+                s.median_ms / m.median_ms,
+                s.idle_rss_mb / m.idle_rss_mb
+            );
+        }
+    }
+    let pattern_ratios: Vec<serde_json::Value> = matching
+        .iter()
+        .filter(|t| t.target == "sandbox")
+        .filter_map(|s| {
+            let m = matching.iter().find(|t| t.target == "moto" && t.rules == s.rules)?;
+            Some(json!({"rules": s.rules, "throughput_sandbox_over_moto": s.events_per_second / m.events_per_second}))
+        })
+        .collect();
+    if !matching.is_empty() {
+        println!("\n(e) Pattern engine: one CloudTrail-via-EventBridge event against N rules");
+        println!(
+            "{:<10} {:>6} {:>8} {:>8} {:>14}",
+            "matcher", "rules", "loaded", "matched", "events/s"
+        );
+        for t in &matching {
+            println!(
+                "{:<10} {:>6} {:>8} {:>8} {:>14.0}",
+                t.target, t.rules, t.rules_loaded, t.matched, t.events_per_second
+            );
+        }
+        for r in &pattern_ratios {
+            println!(
+                "sandbox/moto with {:>4} rules: throughput x{:.0}",
+                r["rules"],
+                r["throughput_sandbox_over_moto"]
+                    .as_f64()
+                    .unwrap_or(f64::NAN)
+            );
+        }
+    }
+    if !cleanups.is_empty() {
+        let single = cleanups
+            .iter()
+            .find(|r| r.accounts == 1)
+            .map(|r| r.wall_seconds);
+        println!(
+            "\n(f) Classroom clean-up, realistic latency / {}, {} accounts at once",
+            cli.time_scale, cli.cleanup_parallel
+        );
+        println!(
+            "{:>8} {:>8} {:>10} {:>14} {:>16} {:>8} {:>8} {:>9}",
+            "accounts",
+            "seed s",
+            "wall s",
+            "slowest acct s",
+            "wall/1-account",
+            "changed",
+            "failed",
+            "remaining"
+        );
+        for r in &cleanups {
+            println!(
+                "{:>8} {:>8.1} {:>10.2} {:>14.2} {:>16} {:>8} {:>8} {:>9}",
+                r.accounts,
+                r.seed_seconds,
+                r.wall_seconds,
+                r.slowest_account_seconds,
+                single.map_or("-".to_string(), |s| format!("x{:.2}", r.wall_seconds / s)),
+                r.actions_changed,
+                r.failures,
+                r.remaining
+            );
+        }
     }
 
     let results = json!({
@@ -836,13 +1094,25 @@ async fn bench(cli: Cli) -> Result<()> {
             "stop": match stop { Stop::After(d) => json!({"seconds": d.as_secs_f64()}), Stop::Count(n) => json!({"requests": n}) },
             "moto_version": moto_ver,
             "cells": cells,
-            "ratios": ratios(&cells),
+            "ratios_moto": ratios(&cells, "moto"),
+            "ratios_ceiling": ratios(&cells, "ceiling"),
         },
         "lookup_events": {
             "attribute": "EventName=GenerateDataKey",
             "max_results": 50,
             "runs": cli.runs,
             "results": lookups,
+        },
+        "startup": startups,
+        "patterns": {"results": matching, "ratios": pattern_ratios},
+        "cleanup": {
+            "time_scale": cli.time_scale,
+            "parallel": cli.cleanup_parallel,
+            "runs": cleanups,
+            "ratios": cleanups.iter().filter_map(|r| {
+                let single = cleanups.iter().find(|x| x.accounts == 1)?.wall_seconds;
+                Some(json!({"accounts": r.accounts, "wall_over_single_account": r.wall_seconds / single}))
+            }).collect::<Vec<_>>(),
         },
     });
     if let Some(dir) = output.parent() {

@@ -1,0 +1,117 @@
+//! Time from process start to the first answered request, and resident memory once idle:
+//! `kms-workshop sandbox serve` (the release binary, default seed) against `moto_server`, each
+//! started several times; the median is reported.
+//!
+//! "Answered" is an HTTP status line in reply to a plain request on the port: the moment a
+//! client could start working. Polling is every 2 ms, so that is the resolution.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Startup {
+    pub target: String,
+    pub runs_ms: Vec<f64>,
+    pub median_ms: f64,
+    /// VmRSS of the server process a moment after its first answer (median over the runs).
+    pub idle_rss_mb: f64,
+}
+
+fn answered(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    if s.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut buf = [0u8; 12];
+    let mut got = 0;
+    while got < buf.len() {
+        match s.read(&mut buf[got..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got += n,
+        }
+    }
+    buf.starts_with(b"HTTP/1.")
+}
+
+fn rss_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// One start: spawn `program args…` (with `{port}` in args replaced), poll until it answers.
+fn once(program: &Path, args: &[&str]) -> Result<(f64, f64)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.replace("{port}", &port.to_string()))
+        .collect();
+    let started = Instant::now();
+    let mut child = Killed(
+        Command::new(program)
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", program.display()))?,
+    );
+    let deadline = started + Duration::from_secs(120);
+    loop {
+        if answered(port) {
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            // Let start-up work that follows the first answer (if any) settle before the idle figure.
+            std::thread::sleep(Duration::from_millis(500));
+            let rss = rss_mb(child.0.id()).unwrap_or(f64::NAN);
+            return Ok((ms, rss));
+        }
+        if let Ok(Some(status)) = child.0.try_wait() {
+            bail!("{} exited at start-up ({status})", program.display());
+        }
+        if Instant::now() > deadline {
+            bail!("{} did not answer within 120 s", program.display());
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+pub fn measure(target: &str, program: &Path, args: &[&str], runs: usize) -> Result<Startup> {
+    // One unmeasured start warms the page cache (binary, Python modules) for both sides alike.
+    once(program, args)?;
+    let mut runs_ms = Vec::new();
+    let mut rss = Vec::new();
+    for _ in 0..runs {
+        let (ms, mb) = once(program, args)?;
+        runs_ms.push(ms);
+        rss.push(mb);
+    }
+    Ok(Startup {
+        target: target.to_string(),
+        median_ms: crate::median(&runs_ms),
+        idle_rss_mb: crate::median(&rss),
+        runs_ms,
+    })
+}
