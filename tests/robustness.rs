@@ -24,8 +24,13 @@ use common::*;
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
+/// A state dir whose CloudTrail history starts empty, so event counts are the test's own.
 fn state_args(dir: &Path) -> Vec<String> {
-    vec!["--state-dir".into(), dir.display().to_string()]
+    vec![
+        "--state-dir".into(),
+        dir.display().to_string(),
+        "--empty-history".into(),
+    ]
 }
 
 fn start_with_state(dir: &Path) -> SandboxProc {

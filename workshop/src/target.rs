@@ -61,6 +61,9 @@ pub struct Target {
     pub arn: String,
     pub region: String,
     pub endpoint: Option<String>,
+    /// The access key id the calls are signed with (shown in CLI examples; CloudTrail's
+    /// "AWS access key" filter).
+    pub access_key: Option<String>,
     /// The in-process sandbox (kept alive as long as the target).
     pub hosted: Option<Running>,
 }
@@ -274,7 +277,16 @@ impl Target {
                 });
             }
         };
+        let access_key = match config.credentials_provider() {
+            Some(p) => p
+                .provide_credentials()
+                .await
+                .ok()
+                .map(|c| c.access_key_id().to_string()),
+            None => None,
+        };
         Ok(Target {
+            access_key,
             kind,
             account: who.account().unwrap_or_default().to_string(),
             arn: who.arn().unwrap_or_default().to_string(),
@@ -283,6 +295,17 @@ impl Target {
             hosted,
             config,
         })
+    }
+
+    /// The name CloudTrail's event history shows as "User name" for this caller: an IAM
+    /// user's name, or a role session's name.
+    pub fn username(&self) -> String {
+        let tail = self.arn.rsplit(':').next().unwrap_or("");
+        match tail.split('/').collect::<Vec<_>>().as_slice() {
+            ["assumed-role", _, session] => session.to_string(),
+            [.., name] => name.to_string(),
+            [] => String::new(),
+        }
     }
 
     /// One line saying where calls go.

@@ -679,8 +679,13 @@ async fn raw_bodies_malformed_and_chunked() {
         assert!(text.contains("<Code>MalformedXML</Code>"), "{text}");
     }
     // Sub-resources the sandbox does not serve, and bad ranges / listing arguments.
-    let (st, text) = send(M::GET, "/raw-bucket?policy", &[], Vec::new()).await;
+    let (st, text) = send(M::GET, "/raw-bucket?cors", &[], Vec::new()).await;
     assert_eq!((st, text.contains("NotImplemented")), (501, true), "{text}");
+    // Bucket policies are served: none yet, then a malformed one is refused.
+    let (st, text) = send(M::GET, "/raw-bucket?policy", &[], Vec::new()).await;
+    assert_eq!((st, text.contains("NoSuchBucketPolicy")), (404, true), "{text}");
+    let (st, text) = send(M::PUT, "/raw-bucket?policy", &[], b"[1]".to_vec()).await;
+    assert_eq!((st, text.contains("MalformedPolicy")), (400, true), "{text}");
     let (st, text) = send(
         M::GET,
         "/raw-bucket?list-type=2&max-keys=-1",

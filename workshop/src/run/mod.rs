@@ -136,6 +136,10 @@ impl Ctx {
         put("display_name", &self.display_name);
         put("email", &self.email);
         put("rule", RULE_NAME);
+        put("username", &self.target.username());
+        if let Some(k) = &self.target.access_key {
+            put("access_key", k);
+        }
         put("alarm", ALARM_NAME);
         put("threshold", &format!("{}", self.threshold));
         put(
