@@ -20,7 +20,9 @@ pub fn from_epoch_secs(secs: f64) -> Option<OffsetDateTime> {
     }
     // Epoch seconds carry at most millisecond precision on the wire; round to it, since
     // `1795000000.123` is not exact in binary and truncating would lose that millisecond.
-    OffsetDateTime::from_unix_timestamp_nanos((secs * 1e3).round() as i128 * 1_000_000).ok()
+    // Far out-of-range values saturate the cast; the checked multiply turns them into None.
+    let nanos = ((secs * 1e3).round() as i128).checked_mul(1_000_000)?;
+    OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()
 }
 
 /// Accepts RFC 3339 / ISO-8601 (`2026-11-28T17:00:00Z`, with or without fraction) or epoch seconds.
