@@ -683,9 +683,17 @@ async fn raw_bodies_malformed_and_chunked() {
     assert_eq!((st, text.contains("NotImplemented")), (501, true), "{text}");
     // Bucket policies are served: none yet, then a malformed one is refused.
     let (st, text) = send(M::GET, "/raw-bucket?policy", &[], Vec::new()).await;
-    assert_eq!((st, text.contains("NoSuchBucketPolicy")), (404, true), "{text}");
+    assert_eq!(
+        (st, text.contains("NoSuchBucketPolicy")),
+        (404, true),
+        "{text}"
+    );
     let (st, text) = send(M::PUT, "/raw-bucket?policy", &[], b"[1]".to_vec()).await;
-    assert_eq!((st, text.contains("MalformedPolicy")), (400, true), "{text}");
+    assert_eq!(
+        (st, text.contains("MalformedPolicy")),
+        (400, true),
+        "{text}"
+    );
     let (st, text) = send(
         M::GET,
         "/raw-bucket?list-type=2&max-keys=-1",

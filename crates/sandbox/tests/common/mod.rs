@@ -29,12 +29,9 @@ pub(crate) use code;
 
 /// Serve `sb` on a free loopback port.
 pub async fn serve(sb: &Arc<Sandbox>) -> Running {
-    kms_workshop_sandbox::serve(
-        sb.clone(),
-        "127.0.0.1:0".parse().expect("loopback address"),
-    )
-    .await
-    .expect("serve the sandbox")
+    kms_workshop_sandbox::serve(sb.clone(), "127.0.0.1:0".parse().expect("loopback address"))
+        .await
+        .expect("serve the sandbox")
 }
 
 /// Open a sandbox with `cfg` and serve it on a free loopback port.
