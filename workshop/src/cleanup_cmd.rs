@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use aws_config::BehaviorVersion;
 use aws_config::SdkConfig;
 use clap::{Args, ValueEnum};
 use kms_workshop_cleanup::{
@@ -82,20 +81,12 @@ enum OutputArg {
     Json,
 }
 
-/// Ends the command with an exit code after its output was printed.
-#[derive(Debug)]
-pub struct Exit(pub u8);
-
-impl std::fmt::Display for Exit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "clean-up ended with exit code {}", self.0)
-    }
-}
-
-impl std::error::Error for Exit {}
-
-pub fn exit_code(e: &anyhow::Error) -> Option<u8> {
-    e.downcast_ref::<Exit>().map(|x| x.0)
+/// Ends the command with `code` after its output was printed (nothing more to say).
+fn exit(code: u8) -> anyhow::Error {
+    anyhow::Error::new(crate::ExitWith {
+        code,
+        message: String::new(),
+    })
 }
 
 fn parse_window(s: &str) -> Result<i32, String> {
@@ -127,8 +118,10 @@ fn parse_scale(s: &str) -> Result<f64, String> {
 }
 
 fn fail(code: u8, message: impl std::fmt::Display) -> anyhow::Error {
-    eprintln!("error: {message}");
-    anyhow::Error::new(Exit(code))
+    anyhow::Error::new(crate::ExitWith {
+        code,
+        message: message.to_string(),
+    })
 }
 
 fn class_code(class: Option<ErrorClass>) -> u8 {
@@ -139,53 +132,21 @@ fn class_code(class: Option<ErrorClass>) -> u8 {
 }
 
 pub async fn run(args: CleanupArgs) -> Result<()> {
-    // The in-process sandbox lives as long as this command.
-    let mut hosted = None;
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(p) = &args.profile {
-        loader = loader.profile_name(p);
-    }
-    if let Some(r) = args.regions.first() {
-        loader = loader.region(aws_config::Region::new(r.clone()));
-    }
-    let endpoint = if args.sandbox {
-        let state = args.sandbox_state.clone().or_else(default_sandbox_state);
-        let config = kms_workshop_sandbox::Config {
-            state_dir: state,
-            ..Default::default()
-        };
-        let sb = kms_workshop_sandbox::Sandbox::open(config)
-            .map_err(|e| fail(2, format!("cannot open the sandbox state: {e}")))?;
-        let running =
-            kms_workshop_sandbox::serve(sb, "127.0.0.1:0".parse().context("loopback address")?)
-                .await
-                .map_err(|e| fail(2, format!("cannot start the sandbox: {e}")))?;
-        let url = running.endpoint();
-        hosted = Some(running);
-        loader = loader.credentials_provider(aws_credential_types::Credentials::new(
-            kms_workshop_sandbox::seed::LEARNER_ACCESS_KEY,
-            kms_workshop_sandbox::seed::LEARNER_SECRET_KEY,
-            None,
-            None,
-            "kms-workshop-sandbox",
-        ));
-        if args.regions.is_empty() {
-            loader = loader.region(aws_config::Region::new(kms_workshop_sandbox::seed::REGION));
-        }
-        Some(url)
-    } else {
-        args.endpoint.clone()
+    let target_args = crate::target::TargetArgs {
+        profile: args.profile.clone(),
+        region: args.regions.first().cloned(),
+        sandbox: args.sandbox,
+        sandbox_state: args.sandbox_state.clone(),
+        endpoint: args.endpoint.clone(),
     };
-    if let Some(url) = &endpoint {
-        if url::Url::parse(url).is_err() {
-            return Err(fail(
-                2,
-                format!("--endpoint '{url}' is not a URL (e.g. http://127.0.0.1:4599)"),
-            ));
-        }
-        loader = loader.endpoint_url(url);
+    for r in &args.regions {
+        crate::target::check_region(r).map_err(|e| fail(2, e))?;
     }
-    let config = loader.load().await;
+    // The in-process sandbox lives as long as this command.
+    let loaded = crate::target::load(&target_args, false, kms_workshop_sandbox::Config::default())
+        .await
+        .map_err(|e| fail(e.exit_code(), e))?;
+    let (config, endpoint, hosted) = (loaded.config, loaded.endpoint, loaded.hosted);
     let Some(home) = config.region().map(|r| r.to_string()) else {
         return Err(fail(
             2,
@@ -291,11 +252,7 @@ async fn run_single(
     if args.dry_run || report.is_clean() {
         return Ok(());
     }
-    Err(anyhow::Error::new(Exit(if report.access_problem {
-        3
-    } else {
-        1
-    })))
+    Err(exit(if report.access_problem { 3 } else { 1 }))
 }
 
 fn confirm(prompt: &str, expected: &str) -> Result<()> {
@@ -322,7 +279,7 @@ fn load_inventory(args: &CleanupArgs) -> Result<Inventory> {
     match &args.inventory {
         Some(p) => Inventory::load(p).map_err(|e| fail(2, e)),
         None => {
-            let Some(progress) = data_dir().map(|d| d.join("progress.json")) else {
+            let Some(progress) = crate::run::state::default_path() else {
                 return Ok(Inventory::default());
             };
             match Inventory::load(&progress) {
@@ -606,7 +563,7 @@ async fn run_accounts(
     }
     let _ = std::io::stdout().flush();
     if runs.iter().any(|r| r.access_problem) {
-        return Err(anyhow::Error::new(Exit(3)));
+        return Err(exit(3));
     }
     if args.dry_run && runs.iter().all(|r| r.result.is_ok()) {
         return Ok(());
@@ -614,7 +571,7 @@ async fn run_accounts(
     if runs.iter().all(clean) {
         Ok(())
     } else {
-        Err(anyhow::Error::new(Exit(1)))
+        Err(exit(1))
     }
 }
 
@@ -662,19 +619,6 @@ fn summary_table(runs: &[AccountRun], dry_run: bool) -> String {
         }
     }
     s
-}
-
-/// The user's kms-workshop data directory (the guided run keeps its progress there).
-fn data_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
-    Some(base.join("kms-workshop"))
-}
-
-fn default_sandbox_state() -> Option<PathBuf> {
-    data_dir().map(|d| d.join("sandbox"))
 }
 
 /// One line per branch (per account and branch with --accounts) with its current action and

@@ -112,11 +112,10 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            if let Some(code) = cleanup_cmd::exit_code(&e) {
-                return ExitCode::from(code);
-            }
             if let Some(x) = e.downcast_ref::<ExitWith>() {
-                eprintln!("error: {}", x.message);
+                if !x.message.is_empty() {
+                    eprintln!("error: {}", x.message);
+                }
                 return ExitCode::from(x.code);
             }
             eprintln!("error: {e:#}");

@@ -171,6 +171,96 @@ pub fn check_region(region: &str) -> Result<(), String> {
     }
 }
 
+/// An SDK configuration for a target, before asking who we are there.
+pub struct Loaded {
+    pub kind: TargetKind,
+    pub config: SdkConfig,
+    pub endpoint: Option<String>,
+    pub hosted: Option<Running>,
+}
+
+/// Build the SDK configuration `args` asks for, hosting the sandbox when asked (or, with
+/// `sandbox_without_credentials`, when no credentials are found anywhere).
+pub async fn load(
+    args: &TargetArgs,
+    sandbox_without_credentials: bool,
+    sandbox_config: Config,
+) -> Result<Loaded, TargetError> {
+    if let Some(r) = &args.region {
+        check_region(r).map_err(TargetError::Usage)?;
+    }
+    if let Some(url) = &args.endpoint {
+        match url::Url::parse(url) {
+            Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
+            _ => {
+                return Err(TargetError::Usage(format!(
+                    "--endpoint '{url}' is not an http(s) URL (e.g. http://127.0.0.1:4599)"
+                )))
+            }
+        }
+    }
+    let use_sandbox = args.sandbox
+        || (sandbox_without_credentials
+            && args.endpoint.is_none()
+            && args.profile.is_none()
+            && !credentials_available(args).await);
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(p) = &args.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(r) = &args.region {
+        loader = loader.region(Region::new(r.clone()));
+    }
+    let (kind, endpoint, hosted) = if use_sandbox {
+        let mut cfg = sandbox_config;
+        if cfg.state_dir.is_none() {
+            cfg.state_dir = args.sandbox_state.clone().or_else(default_sandbox_state);
+        }
+        let dir = cfg.state_dir.clone();
+        let sb = Sandbox::open(cfg).map_err(|e| {
+            TargetError::Usage(format!(
+                "cannot open the sandbox state{}: {e}",
+                dir.map(|d| format!(" in {}", d.display()))
+                    .unwrap_or_default()
+            ))
+        })?;
+        let running = kms_workshop_sandbox::serve(
+            sb,
+            "127.0.0.1:0"
+                .parse()
+                .map_err(|e| TargetError::Usage(format!("loopback address: {e}")))?,
+        )
+        .await
+        .map_err(|e| TargetError::Usage(format!("cannot start the sandbox: {e}")))?;
+        let url = running.endpoint();
+        loader =
+            loader
+                .endpoint_url(&url)
+                .credentials_provider(aws_credential_types::Credentials::new(
+                    seed::LEARNER_ACCESS_KEY,
+                    seed::LEARNER_SECRET_KEY,
+                    None,
+                    None,
+                    "kms-workshop-sandbox",
+                ));
+        if args.region.is_none() {
+            loader = loader.region(Region::new(seed::REGION));
+        }
+        (TargetKind::Sandbox, Some(url), Some(running))
+    } else if let Some(url) = &args.endpoint {
+        loader = loader.endpoint_url(url);
+        (TargetKind::Endpoint, Some(url.clone()), None)
+    } else {
+        (TargetKind::Aws, None, None)
+    };
+    let config = loader.load().await;
+    Ok(Loaded {
+        kind,
+        config,
+        endpoint,
+        hosted,
+    })
+}
 impl Target {
     /// Resolve `args`. `sandbox_without_credentials`: with no credentials anywhere, host the
     /// sandbox instead of failing (the guided runner's choice; clean-up refuses instead).
@@ -179,73 +269,12 @@ impl Target {
         sandbox_without_credentials: bool,
         sandbox_config: Config,
     ) -> Result<Target, TargetError> {
-        if let Some(r) = &args.region {
-            check_region(r).map_err(TargetError::Usage)?;
-        }
-        if let Some(url) = &args.endpoint {
-            match url::Url::parse(url) {
-                Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
-                _ => {
-                    return Err(TargetError::Usage(format!(
-                        "--endpoint '{url}' is not an http(s) URL (e.g. http://127.0.0.1:4599)"
-                    )))
-                }
-            }
-        }
-        let use_sandbox = args.sandbox
-            || (sandbox_without_credentials
-                && args.endpoint.is_none()
-                && args.profile.is_none()
-                && !credentials_available(args).await);
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        if let Some(p) = &args.profile {
-            loader = loader.profile_name(p);
-        }
-        if let Some(r) = &args.region {
-            loader = loader.region(Region::new(r.clone()));
-        }
-        let (kind, endpoint, hosted) = if use_sandbox {
-            let mut cfg = sandbox_config;
-            if cfg.state_dir.is_none() {
-                cfg.state_dir = args.sandbox_state.clone().or_else(default_sandbox_state);
-            }
-            let dir = cfg.state_dir.clone();
-            let sb = Sandbox::open(cfg).map_err(|e| {
-                TargetError::Usage(format!(
-                    "cannot open the sandbox state{}: {e}",
-                    dir.map(|d| format!(" in {}", d.display()))
-                        .unwrap_or_default()
-                ))
-            })?;
-            let running = kms_workshop_sandbox::serve(
-                sb,
-                "127.0.0.1:0"
-                    .parse()
-                    .map_err(|e| TargetError::Usage(format!("loopback address: {e}")))?,
-            )
-            .await
-            .map_err(|e| TargetError::Usage(format!("cannot start the sandbox: {e}")))?;
-            let url = running.endpoint();
-            loader = loader.endpoint_url(&url).credentials_provider(
-                aws_credential_types::Credentials::new(
-                    seed::LEARNER_ACCESS_KEY,
-                    seed::LEARNER_SECRET_KEY,
-                    None,
-                    None,
-                    "kms-workshop-sandbox",
-                ),
-            );
-            if args.region.is_none() {
-                loader = loader.region(Region::new(seed::REGION));
-            }
-            (TargetKind::Sandbox, Some(url), Some(running))
-        } else if let Some(url) = &args.endpoint {
-            loader = loader.endpoint_url(url);
-            (TargetKind::Endpoint, Some(url.clone()), None)
-        } else {
-            (TargetKind::Aws, None, None)
-        };
-        let config = loader.load().await;
+        let Loaded {
+            kind,
+            config,
+            endpoint,
+            hosted,
+        } = load(args, sandbox_without_credentials, sandbox_config).await?;
         let Some(region) = config.region().map(|r| r.to_string()) else {
             return Err(TargetError::Usage(
                 "no region: give --region R (or set AWS_REGION, or a region in the profile)".into(),
