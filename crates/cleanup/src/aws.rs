@@ -16,6 +16,7 @@ pub struct Regional {
     pub events: aws_sdk_eventbridge::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub cloudformation: aws_sdk_cloudformation::Client,
+    pub cloudtrail: aws_sdk_cloudtrail::Client,
 }
 
 /// Every client a run needs in one account.
@@ -65,6 +66,7 @@ impl Clients {
                         events: aws_sdk_eventbridge::Client::new(&c),
                         cloudwatch: aws_sdk_cloudwatch::Client::new(&c),
                         cloudformation: aws_sdk_cloudformation::Client::new(&c),
+                        cloudtrail: aws_sdk_cloudtrail::Client::new(&c),
                     },
                 )
             })

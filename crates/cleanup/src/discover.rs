@@ -43,6 +43,9 @@ pub struct RegionFound {
     pub rules: Vec<RuleFound>,
     pub alarms: Vec<String>,
     pub stack: Option<StackFound>,
+    /// The workshop's trails whose home is this region (DeleteTrail must be called there).
+    #[serde(default)]
+    pub trails: Vec<TrailFound>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -117,6 +120,17 @@ pub struct RuleFound {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrailFound {
+    pub name: String,
+    pub arn: String,
+    /// The bucket it writes log files to: the trail goes before that bucket is emptied.
+    #[serde(default)]
+    pub bucket: Option<String>,
+    /// Why it is the workshop's (inventory, workshop name).
+    pub why: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StackFound {
     pub name: String,
     pub id: String,
@@ -171,6 +185,12 @@ impl Found {
             for a in &r.alarms {
                 out.push(format!("cloudwatch alarm {a} [{}]", r.region));
             }
+            for t in &r.trails {
+                out.push(format!(
+                    "cloudtrail trail {} ({}) [{}]",
+                    t.name, t.why, r.region
+                ));
+            }
         }
         if let Some(role) = &self.role {
             out.push(format!("iam role {}", role.name));
@@ -220,6 +240,15 @@ pub async fn discover(
         discover_instances(rc, pace, inventory, &clients.account, &mut rf).await?;
         let key_ids = rf_key_ids(&rf);
         discover_notifications(rc, pace, inventory, &clients.account, &mut rf, &key_ids).await?;
+        discover_trails(
+            rc,
+            pace,
+            inventory,
+            &clients.account,
+            &mut rf,
+            &mut found.skipped,
+        )
+        .await?;
         found.regions.push(rf);
     }
     discover_iam(clients, pace, &mut found).await?;
@@ -835,6 +864,72 @@ async fn discover_notifications(
     Ok(())
 }
 
+/// The trail a run recorded (by ARN) or the one named exactly [`names::TRAIL`], in this account
+/// and with this region as its home. Organisation trails and other accounts' trails are never
+/// the workshop's: the runner creates neither.
+async fn discover_trails(
+    rc: &Regional,
+    pace: &Pace,
+    inventory: &Inventory,
+    account: &str,
+    rf: &mut RegionFound,
+    skipped: &mut Vec<Skipped>,
+) -> Result<(), AwsFailure> {
+    let ct = &rc.cloudtrail;
+    let described = pace
+        .call("DescribeTrails", || async {
+            // Shadow trails (multi-region trails homed elsewhere) are deleted from their home.
+            ct.describe_trails()
+                .include_shadow_trails(false)
+                .send()
+                .await
+                .map_err(|e| AwsFailure::from_sdk("DescribeTrails", e))
+        })
+        .await;
+    let out = match described {
+        Ok(o) => o,
+        // An endpoint without CloudTrail has no trail to find.
+        Err(e) if e.code == "UnknownServiceException" => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for t in out.trail_list() {
+        let (Some(name), Some(arn)) = (t.name(), t.trail_arn()) else {
+            continue;
+        };
+        let recorded = inventory
+            .of(ResourceKind::CloudTrailTrail, account, &rc.region)
+            .any(|i| i.arn == arn);
+        let named = name == names::TRAIL;
+        if !recorded && !named {
+            continue;
+        }
+        let home_here = t.home_region().is_none_or(|h| h == rc.region);
+        if !home_here {
+            continue;
+        }
+        let owner = arn.split(':').nth(4).unwrap_or_default();
+        if owner != account || t.is_organization_trail() == Some(true) {
+            skipped.push(Skipped {
+                what: format!("cloudtrail trail {arn}"),
+                why: "an organisation's or another account's trail: left in place".into(),
+            });
+            continue;
+        }
+        rf.trails.push(TrailFound {
+            name: name.to_string(),
+            arn: arn.to_string(),
+            bucket: t.s3_bucket_name().map(str::to_string),
+            why: if recorded {
+                "inventory"
+            } else {
+                "workshop name"
+            }
+            .into(),
+        });
+    }
+    Ok(())
+}
+
 async fn discover_iam(clients: &Clients, pace: &Pace, found: &mut Found) -> Result<(), AwsFailure> {
     let iam = &clients.iam;
     let stack_roles: Vec<String> = stack_physical(found, "AWS::IAM::Role")
@@ -1036,6 +1131,17 @@ async fn discover_bucket(
         .map(str::to_string)
         .collect();
     let mut candidates = vec![names::bucket(&clients.account)];
+    // The log bucket of the workshop's trail, when it has the exact name the runner gives it.
+    for r in &found.regions {
+        let expected = names::trail_bucket(&clients.account, &r.region);
+        if r.trails
+            .iter()
+            .any(|t| t.bucket.as_deref() == Some(expected.as_str()))
+            && !candidates.contains(&expected)
+        {
+            candidates.push(expected);
+        }
+    }
     for b in stack_buckets.iter().cloned().chain(
         inventory
             .of(ResourceKind::S3Bucket, &clients.account, &clients.home)

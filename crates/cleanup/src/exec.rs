@@ -609,6 +609,12 @@ impl Executor {
                 send!("DeletePolicy", c.iam.delete_policy().policy_arn(policy_arn))?;
                 changed("")
             }
+            Action::DeleteTrail { region, name } => {
+                // TrailNotFoundException is "not found", hence already gone, in `perform`.
+                let ct = &regional(region)?.cloudtrail;
+                send!("DeleteTrail", ct.delete_trail().name(name))?;
+                changed("")
+            }
             Action::DeleteStack {
                 region, stack_id, ..
             } => self.delete_stack(region, stack_id).await,

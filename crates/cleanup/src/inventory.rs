@@ -36,6 +36,8 @@ pub enum ResourceKind {
     CloudWatchAlarm,
     #[serde(rename = "AWS::CloudFormation::Stack")]
     CloudFormationStack,
+    #[serde(rename = "AWS::CloudTrail::Trail")]
+    CloudTrailTrail,
 }
 
 impl ResourceKind {
@@ -54,6 +56,7 @@ impl ResourceKind {
             ResourceKind::EventsRule => "AWS::Events::Rule",
             ResourceKind::CloudWatchAlarm => "AWS::CloudWatch::Alarm",
             ResourceKind::CloudFormationStack => "AWS::CloudFormation::Stack",
+            ResourceKind::CloudTrailTrail => "AWS::CloudTrail::Trail",
         }
     }
 }

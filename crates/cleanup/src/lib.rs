@@ -43,6 +43,9 @@ pub mod names {
     pub const VOLUME_NAME_TAG: &str = "WorkshopEBS";
     pub const INSTANCE_NAME_TAG: &str = "KMSWorkshop-Instance";
     pub const TOPIC: &str = "snsworkshop";
+    /// The trail a guided run creates when no trail logs management events (EventBridge sees
+    /// KMS calls only through one).
+    pub const TRAIL: &str = "KMSWorkshop-Trail";
     /// The customer-managed policies the learner creates and attaches by hand.
     pub const CUSTOMER_POLICIES: [&str; 3] = [
         "KMS-Workshop-ImportMaterialPermissions",
@@ -66,6 +69,11 @@ pub mod names {
     /// The stack's bucket in `account`.
     pub fn bucket(account: &str) -> String {
         format!("kmsworkshop-{account}")
+    }
+
+    /// The log bucket a guided run creates for [`TRAIL`] in `account` and `region`.
+    pub fn trail_bucket(account: &str, region: &str) -> String {
+        format!("kmsworkshop-trail-{account}-{region}")
     }
 }
 

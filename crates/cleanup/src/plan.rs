@@ -1,7 +1,8 @@
 //! The teardown plan: a dependency graph whose nodes are actions and whose edges mean "must be
 //! done before" (DESIGN.md section 6, with what the workshop's text forgets: bucket objects and
 //! their versions, the WorkshopEBS volume, the SNS topic and its subscriptions, the rule and its
-//! targets, alarms, the customer policies and their non-default versions, key aliases).
+//! targets, alarms, the customer policies and their non-default versions, key aliases, the
+//! trail a guided run created and its log bucket).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -91,6 +92,11 @@ pub enum Action {
     DeletePolicy {
         policy_arn: String,
     },
+    /// DeleteTrail in the trail's home region (it stops logging as it goes).
+    DeleteTrail {
+        region: String,
+        name: String,
+    },
     /// Delete, then wait for `DELETE_COMPLETE`; on `DELETE_FAILED`, fix and retry.
     DeleteStack {
         region: String,
@@ -151,6 +157,7 @@ impl Action {
                 version_id,
             } => format!("iam/policy/{policy_arn}/version/{version_id}"),
             Action::DeletePolicy { policy_arn } => format!("iam/policy/{policy_arn}"),
+            Action::DeleteTrail { region, name } => format!("cloudtrail/{region}/trail/{name}"),
             Action::DeleteStack { region, stack, .. } => {
                 format!("cloudformation/{region}/stack/{stack}")
             }
@@ -179,6 +186,7 @@ impl Action {
             Action::DeleteAlarms { .. } => "DeleteAlarms",
             Action::DeletePolicyVersion { .. } => "DeletePolicyVersion",
             Action::DeletePolicy { .. } => "DeletePolicy",
+            Action::DeleteTrail { .. } => "DeleteTrail",
             Action::DeleteStack { .. } => "DeleteStack",
         }
     }
@@ -238,6 +246,7 @@ impl Action {
                 version_id,
             } => format!("delete version {version_id} of {policy_arn}"),
             Action::DeletePolicy { policy_arn } => format!("delete policy {policy_arn}"),
+            Action::DeleteTrail { name, region } => format!("delete trail {name} [{region}]"),
             Action::DeleteStack { stack, .. } => {
                 format!("delete stack {stack} and wait for DELETE_COMPLETE")
             }
@@ -263,6 +272,7 @@ impl Action {
             Action::Unsubscribe { .. } | Action::DeleteTopic { .. } => "topic",
             Action::DeleteAlarms { .. } => "alarms",
             Action::DeletePolicyVersion { .. } | Action::DeletePolicy { .. } => "policies",
+            Action::DeleteTrail { .. } => "trail",
         }
     }
 }
@@ -379,6 +389,23 @@ impl Plan {
                 }
                 if let Some(a) = &alarm_node {
                     b.edge(a, &del);
+                }
+            }
+            // A logging trail keeps writing log files: it goes before its bucket is emptied,
+            // or the bucket is never empty when DeleteBucket (or the stack) comes.
+            for t in &r.trails {
+                let del = b.add(Action::DeleteTrail {
+                    region: r.region.clone(),
+                    name: t.name.clone(),
+                });
+                if let Some(bucket) = t.bucket.as_ref() {
+                    if found.buckets.iter().any(|f| &f.name == bucket) {
+                        let empty = Action::EmptyBucket {
+                            bucket: bucket.clone(),
+                        }
+                        .id();
+                        b.pending_edge(&del, &empty);
+                    }
                 }
             }
         }

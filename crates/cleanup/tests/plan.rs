@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use kms_workshop_cleanup::discover::{
     BucketFound, InstanceFound, KeyFound, PolicyFound, ProfileFound, RegionFound, RoleFound,
-    RuleFound, StackFound, StackResource, TopicFound, VolumeFound,
+    RuleFound, StackFound, StackResource, TopicFound, TrailFound, VolumeFound,
 };
 use kms_workshop_cleanup::{Action, Found, Plan};
 use proptest::prelude::*;
@@ -32,6 +32,13 @@ struct Shape {
     topic_subs: Option<usize>,
     rule_targets: Option<usize>,
     alarm: bool,
+    /// The trail a guided run created, and whether its log bucket is still there.
+    trail: bool,
+    trail_bucket: bool,
+}
+
+fn trail_bucket() -> String {
+    format!("kmsworkshop-trail-{ACCOUNT}-{R}")
 }
 
 fn policy_arn(name: &str) -> String {
@@ -102,6 +109,14 @@ fn found(s: &Shape) -> Found {
     }
     if s.alarm {
         region.alarms.push("KMSWorkshop-expiry".into());
+    }
+    if s.trail {
+        region.trails.push(TrailFound {
+            name: "KMSWorkshop-Trail".into(),
+            arn: format!("arn:aws:cloudtrail:{R}:{ACCOUNT}:trail/KMSWorkshop-Trail"),
+            bucket: Some(trail_bucket()),
+            why: "inventory".into(),
+        });
     }
     if s.stack {
         let res = |l: &str, p: &str, k: &str| StackResource {
@@ -194,6 +209,10 @@ fn found(s: &Shape) -> Found {
                 stack_owned: s.stack,
             })
             .into_iter()
+            .chain(s.trail_bucket.then(|| BucketFound {
+                name: trail_bucket(),
+                stack_owned: false,
+            }))
             .collect(),
         skipped: vec![],
     }
@@ -217,6 +236,8 @@ fn workshop() -> Shape {
         topic_subs: Some(1),
         rule_targets: Some(1),
         alarm: true,
+        trail: true,
+        trail_bucket: true,
     }
 }
 
@@ -252,12 +273,20 @@ fn required_edges(plan: &Plan, volume_attached: bool) -> Vec<(String, String)> {
     let terminate = ids_where(plan, |a| matches!(a, Action::TerminateInstance { .. }));
     let volume = ids_where(plan, |a| matches!(a, Action::DeleteVolume { .. }));
     let empty = ids_where(plan, |a| matches!(a, Action::EmptyBucket { .. }));
-    let delete_bucket = ids_where(plan, |a| matches!(a, Action::DeleteBucket { .. }));
     let targets = ids_where(plan, |a| matches!(a, Action::RemoveTargets { .. }));
     let rule = ids_where(plan, |a| matches!(a, Action::DeleteRule { .. }));
     let unsubscribe = ids_where(plan, |a| matches!(a, Action::Unsubscribe { .. }));
     let topic = ids_where(plan, |a| matches!(a, Action::DeleteTopic { .. }));
     let role = ids_where(plan, |a| matches!(a, Action::DeleteRole { .. }));
+    let trail = ids_where(plan, |a| matches!(a, Action::DeleteTrail { .. }));
+    // The trail stops writing log files before its bucket is emptied and deleted.
+    let trail_bucket_ops = ids_where(plan, |a| {
+        matches!(
+            a,
+            Action::EmptyBucket { bucket } | Action::DeleteBucket { bucket } if *bucket == trail_bucket()
+        )
+    });
+    pairs(&trail, &trail_bucket_ops, &mut out);
     // Keys before the policies go (RotationDisableOps allows ScheduleKeyDeletion).
     pairs(&keys, &detaches, &mut out);
     pairs(&keys, &stack, &mut out);
@@ -268,8 +297,26 @@ fn required_edges(plan: &Plan, volume_attached: bool) -> Vec<(String, String)> {
     if volume_attached {
         pairs(&terminate, &volume, &mut out);
     }
-    pairs(&empty, &stack, &mut out);
-    pairs(&empty, &delete_bucket, &mut out);
+    // The stack empties its own bucket only; every bucket is emptied before it is deleted.
+    let stack_bucket = format!("kmsworkshop-{ACCOUNT}");
+    let stack_empty = ids_where(
+        plan,
+        |a| matches!(a, Action::EmptyBucket { bucket } if *bucket == stack_bucket),
+    );
+    pairs(&stack_empty, &stack, &mut out);
+    for n in &plan.nodes {
+        if let Action::DeleteBucket { bucket } = &n.action {
+            let e = Action::EmptyBucket {
+                bucket: bucket.clone(),
+            }
+            .id();
+            assert!(
+                empty.contains(&e),
+                "{bucket} is deleted without being emptied"
+            );
+            out.push((e, n.id.clone()));
+        }
+    }
     pairs(&targets, &rule, &mut out);
     pairs(&unsubscribe, &topic, &mut out);
     pairs(&disassociate, &stack, &mut out);
@@ -347,6 +394,7 @@ fn workshop_plan_has_the_required_edges() {
         "DeleteAlarms",
         "DeletePolicyVersion",
         "DeletePolicy",
+        "DeleteTrail",
     ] {
         assert!(ops.contains(&op), "{op} missing");
     }
@@ -354,7 +402,20 @@ fn workshop_plan_has_the_required_edges() {
     // and the bucket, role and profile are the stack's to delete.
     let text = serde_json::to_string(&plan).expect("serialises");
     assert!(!text.contains("AmazonS3FullAccess"), "{text}");
-    assert!(!text.contains("\"DeleteRole\"") && !text.contains("\"DeleteBucket\""));
+    assert!(!text.contains("\"DeleteRole\""));
+    let deleted_buckets: Vec<&str> = plan
+        .nodes
+        .iter()
+        .filter_map(|n| match &n.action {
+            Action::DeleteBucket { bucket } => Some(bucket.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        deleted_buckets,
+        vec![trail_bucket().as_str()],
+        "only the trail's bucket, which is not the stack's, is deleted by hand"
+    );
     assert!(text.contains("AWSKeyManagementServicePowerUser"));
     // Keys: scheduled with the window asked for, never deleted otherwise.
     for n in &plan.nodes {
@@ -408,6 +469,59 @@ fn without_a_stack_the_role_profile_and_bucket_are_removed_directly() {
     assert!(serde_json::to_string(&plan)
         .expect("serialises")
         .contains("AmazonS3FullAccess"));
+}
+
+#[test]
+fn the_trail_goes_before_its_log_bucket_is_emptied() {
+    let trail = Action::DeleteTrail {
+        region: R.into(),
+        name: "KMSWorkshop-Trail".into(),
+    }
+    .id();
+    let empty = Action::EmptyBucket {
+        bucket: trail_bucket(),
+    }
+    .id();
+    let delete = Action::DeleteBucket {
+        bucket: trail_bucket(),
+    }
+    .id();
+    let plan = Plan::build(&found(&workshop()), 7);
+    let node = plan.node(&empty).expect("the trail's bucket is emptied");
+    assert!(node.after.contains(&trail), "{node:?}");
+    assert!(reaches(&plan, &trail, &delete));
+
+    // The bucket already gone: the trail is deleted alone, with no dangling edge.
+    let mut s = workshop();
+    s.trail_bucket = false;
+    let plan = Plan::build(&found(&s), 7);
+    assert!(plan.node(&empty).is_none());
+    assert!(plan.node(&trail).is_some_and(|n| n.after.is_empty()));
+    assert!(plan
+        .nodes
+        .iter()
+        .all(|n| n.after.iter().all(|a| plan.node(a).is_some())));
+
+    // A trail that writes to the stack's bucket goes before the stack empties and deletes it.
+    let mut f = found(&workshop());
+    f.regions[0].trails[0].bucket = Some(format!("kmsworkshop-{ACCOUNT}"));
+    let plan = Plan::build(&f, 7);
+    let stack = plan
+        .nodes
+        .iter()
+        .find(|n| matches!(n.action, Action::DeleteStack { .. }))
+        .expect("stack")
+        .id
+        .clone();
+    let stack_empty = Action::EmptyBucket {
+        bucket: format!("kmsworkshop-{ACCOUNT}"),
+    }
+    .id();
+    assert!(reaches(&plan, &trail, &stack_empty));
+    assert!(reaches(&plan, &trail, &stack));
+    // The other direction never: no cycle, and the trail waits for nothing of the bucket's.
+    assert!(!reaches(&plan, &stack_empty, &trail));
+    assert!(plan.is_acyclic());
 }
 
 #[test]
@@ -487,6 +601,8 @@ fn shape() -> impl Strategy<Value = Shape> {
             prop::option::of(0usize..4),
             prop::option::of(0usize..3),
             any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
         ),
     )
         .prop_map(
@@ -494,7 +610,7 @@ fn shape() -> impl Strategy<Value = Shape> {
                 (keys, instance, association, volume, volume_attached),
                 (stack, bucket, role, role_policies),
                 (inline, profile, policies),
-                (topic_subs, rule_targets, alarm),
+                (topic_subs, rule_targets, alarm, trail, trail_bucket),
             )| Shape {
                 keys,
                 instance,
@@ -511,6 +627,8 @@ fn shape() -> impl Strategy<Value = Shape> {
                 topic_subs,
                 rule_targets,
                 alarm,
+                trail,
+                trail_bucket,
             },
         )
 }

@@ -672,15 +672,16 @@ async fn rule(cx: &mut Ctx, step: &str) -> Result<()> {
             ));
         }
         let setup = kms_workshop_notify::TrailSetup {
-            trail_name: "KMSWorkshop-Trail".into(),
-            bucket: format!(
-                "kmsworkshop-trail-{}-{}",
-                cx.target.account, cx.target.region
+            trail_name: kms_workshop_cleanup::names::TRAIL.into(),
+            bucket: kms_workshop_cleanup::names::trail_bucket(
+                &cx.target.account,
+                &cx.target.region,
             ),
             account_id: cx.target.account.clone(),
             region: cx.target.region.clone(),
         };
         let info = kms_workshop_notify::ensure_management_trail(&cx.s3, &cx.trail, &setup).await?;
+        record(cx, step, ResourceKind::CloudTrailTrail, &info.arn);
         record(
             cx,
             step,
