@@ -392,3 +392,202 @@ async fn an_alarm_on_a_key_already_pending_deletion_is_still_found() {
     assert!(found.regions[0].keys.iter().all(|k| k.id != k3));
     running.shutdown().await;
 }
+
+/// What the guided run does when no trail logs management events: a log bucket with
+/// CloudTrail's files in it, and a logging trail `KMSWorkshop-Trail` writing to it. Returns the
+/// trail's ARN and the bucket's name.
+async fn create_run_trail(config: &SdkConfig) -> (String, String) {
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(true)
+            .build(),
+    );
+    let ct = aws_sdk_cloudtrail::Client::new(config);
+    let bucket = kms_workshop_cleanup::names::trail_bucket(seed::ACCOUNT, seed::REGION);
+    s3.create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("create trail bucket");
+    s3.put_object()
+        .bucket(&bucket)
+        .key(format!(
+            "AWSLogs/{}/CloudTrail/{}/log.json.gz",
+            seed::ACCOUNT,
+            seed::REGION
+        ))
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(b"{}"))
+        .send()
+        .await
+        .expect("a log file");
+    let created = ct
+        .create_trail()
+        .name(kms_workshop_cleanup::names::TRAIL)
+        .s3_bucket_name(&bucket)
+        .send()
+        .await
+        .expect("create trail");
+    ct.start_logging()
+        .name(kms_workshop_cleanup::names::TRAIL)
+        .send()
+        .await
+        .expect("start logging");
+    (created.trail_arn().expect("trail arn").to_string(), bucket)
+}
+
+/// The learner's (or their organisation's) own trail, which no clean-up may touch.
+async fn create_lookalike_trail(config: &SdkConfig) {
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(true)
+            .build(),
+    );
+    let ct = aws_sdk_cloudtrail::Client::new(config);
+    s3.create_bucket()
+        .bucket("org-audit-logs-111")
+        .send()
+        .await
+        .expect("create bucket");
+    for name in ["org-audit-trail", "KMSWorkshop-Trail-prod"] {
+        ct.create_trail()
+            .name(name)
+            .s3_bucket_name("org-audit-logs-111")
+            .is_multi_region_trail(true)
+            .send()
+            .await
+            .expect("create trail");
+        ct.start_logging()
+            .name(name)
+            .send()
+            .await
+            .expect("start logging");
+    }
+}
+
+async fn trail_names(config: &SdkConfig) -> Vec<String> {
+    let mut names: Vec<String> = aws_sdk_cloudtrail::Client::new(config)
+        .describe_trails()
+        .send()
+        .await
+        .expect("describe trails")
+        .trail_list()
+        .iter()
+        .filter_map(|t| t.name().map(str::to_string))
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn the_runs_trail_and_its_bucket_go_and_other_trails_stay() {
+    let (_sb, running, config) = start().await;
+    let c = clients(&config);
+    let pace = Pace::new(8, 1000.0, 1000.0);
+    let (trail_arn, bucket) = create_run_trail(&config).await;
+    create_lookalike_trail(&config).await;
+    let item = |arn: String, kind| InventoryItem {
+        arn,
+        kind,
+        region: seed::REGION.into(),
+        account: seed::ACCOUNT.into(),
+        step: Some("eventbridge-rule".into()),
+    };
+    let inventory = Inventory {
+        items: vec![
+            item(format!("arn:aws:s3:::{bucket}"), ResourceKind::S3Bucket),
+            item(trail_arn.clone(), ResourceKind::CloudTrailTrail),
+        ],
+    };
+    // The inventory names the trail by ARN; without one, only the exact name counts.
+    let found = discover(&c, &pace, &inventory).await.expect("discover");
+    let trails: Vec<(&str, &str)> = found.regions[0]
+        .trails
+        .iter()
+        .map(|t| (t.arn.as_str(), t.why.as_str()))
+        .collect();
+    assert_eq!(trails, vec![(trail_arn.as_str(), "inventory")]);
+    let bare = discover(&c, &pace, &Inventory::default())
+        .await
+        .expect("discover");
+    assert_eq!(bare.regions[0].trails.len(), 1, "{:?}", bare.regions[0]);
+    assert_eq!(bare.regions[0].trails[0].why, "workshop name");
+    assert!(
+        bare.buckets.iter().any(|b| b.name == bucket),
+        "the trail's log bucket, by its exact name: {:?}",
+        bare.buckets
+    );
+    let text = serde_json::to_string(&Plan::build(&bare, 7)).expect("serialises");
+    assert!(!text.contains("org-audit"), "{text}");
+    assert!(!text.contains("KMSWorkshop-Trail-prod"), "{text}");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = Journal::open(dir.path(), seed::ACCOUNT).expect("journal");
+    let exec = Executor::new(c.clone(), pace.clone(), ExecOptions::default(), None);
+    let (plan, report) = exec
+        .run(&inventory, Some(&journal), 7, false)
+        .await
+        .expect("run");
+    assert!(report.is_clean(), "{}", report.render_text());
+    assert!(report.remaining.is_empty(), "{:?}", report.remaining);
+    let delete_trail = kms_workshop_cleanup::Action::DeleteTrail {
+        region: seed::REGION.into(),
+        name: kms_workshop_cleanup::names::TRAIL.into(),
+    }
+    .id();
+    let empty = kms_workshop_cleanup::Action::EmptyBucket {
+        bucket: bucket.clone(),
+    }
+    .id();
+    assert!(
+        plan.node(&empty)
+            .is_some_and(|n| n.after.contains(&delete_trail)),
+        "{}",
+        plan.render_tree()
+    );
+    assert_eq!(
+        trail_names(&config).await,
+        vec![
+            "KMSWorkshop-Trail-prod".to_string(),
+            "org-audit-trail".to_string()
+        ]
+    );
+    let head = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    )
+    .head_bucket()
+    .bucket(&bucket)
+    .send()
+    .await;
+    assert!(head.is_err(), "the trail's bucket is gone");
+    let status = aws_sdk_cloudtrail::Client::new(&config)
+        .get_trail_status()
+        .name("org-audit-trail")
+        .send()
+        .await
+        .expect("the lookalike trail is still there");
+    assert_eq!(status.is_logging(), Some(true), "and still logging");
+
+    // A second run has nothing to do; deleting the trail again is "already gone".
+    let (plan2, report2) = exec
+        .run(&inventory, Some(&journal), 7, false)
+        .await
+        .expect("second run");
+    assert!(plan2.is_empty(), "{}", plan2.render_tree());
+    assert!(report2.is_clean());
+    let again = exec
+        .execute(
+            &Plan {
+                account: seed::ACCOUNT.into(),
+                nodes: vec![plan.node(&delete_trail).expect("trail node").clone()],
+            },
+            None,
+            "again",
+            &[],
+        )
+        .await
+        .expect("execute");
+    assert_eq!(again[0].outcome, Outcome::AlreadyGone, "{:?}", again[0]);
+    running.shutdown().await;
+}
