@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use common::*;
+use kms_workshop_sandbox::services::cloudtrail::TrailState;
 use serde_json::Value;
 
 /// The binary with a private data directory and no AWS configuration at all.
@@ -118,6 +119,32 @@ fn the_whole_chapter_runs_in_the_sandbox_and_resumes_as_done() {
             mail.iter().any(|m| m.subject.starts_with("ALARM:")),
             "{mail:?}"
         );
+        // The sandbox has no trail of its own, so the run created KMSWorkshop-Trail and
+        // recorded it; the clean-up step deleted it again.
+        let trail = progress["inventory"]["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|i| i["kind"] == "AWS::CloudTrail::Trail")
+            .unwrap_or_else(|| panic!("the created trail is recorded: {kinds:?}"));
+        assert!(
+            trail["arn"]
+                .as_str()
+                .is_some_and(|a| a.ends_with(":trail/KMSWorkshop-Trail")),
+            "{trail}"
+        );
+        let accounts = sb.account_regions();
+        assert!(!accounts.is_empty());
+        for (account, region) in accounts {
+            let left: Vec<String> = sb.read::<TrailState, _>(&account, &region, |st| {
+                st.trails
+                    .values()
+                    .filter(|t| t.name == "KMSWorkshop-Trail")
+                    .map(|t| t.arn.clone())
+                    .collect()
+            });
+            assert!(left.is_empty(), "left after the run: {left:?}");
+        }
     }
 
     // Again: everything is done.
