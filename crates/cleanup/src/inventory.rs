@@ -169,6 +169,33 @@ mod tests {
     }
 
     #[test]
+    fn a_trail_is_named_by_its_cloudformation_type() {
+        let arn = "arn:aws:cloudtrail:eu-west-1:111122223333:trail/KMSWorkshop-Trail";
+        let text = format!(
+            r#"{{"items":[{{"arn":"{arn}","kind":"AWS::CloudTrail::Trail","region":"eu-west-1","account":"111122223333","step":"eventbridge-rule"}}]}}"#
+        );
+        let inv: Inventory = serde_json::from_str(&text).expect("parses");
+        assert_eq!(inv.items[0].kind, ResourceKind::CloudTrailTrail);
+        assert_eq!(inv.items[0].kind.as_str(), "AWS::CloudTrail::Trail");
+        assert_eq!(inv.items[0].short_id(), "KMSWorkshop-Trail");
+        // Regional: recorded in eu-west-1, it is not a trail of us-east-1.
+        assert_eq!(
+            inv.of(ResourceKind::CloudTrailTrail, "111122223333", "eu-west-1")
+                .count(),
+            1
+        );
+        assert_eq!(
+            inv.of(ResourceKind::CloudTrailTrail, "111122223333", "us-east-1")
+                .count(),
+            0
+        );
+        assert_eq!(
+            serde_json::to_value(ResourceKind::CloudTrailTrail).expect("serialises"),
+            "AWS::CloudTrail::Trail"
+        );
+    }
+
+    #[test]
     fn corrupt_file_is_an_error_a_person_can_act_on() {
         let dir = tempfile::tempdir().expect("tempdir");
         let p = dir.path().join("inv.json");
