@@ -2,7 +2,7 @@
 //! expiry alarm on K3 going INSUFFICIENT_DATA → OK → ALARM as the sandbox clock moves, its
 //! history and notification, and the checklist of a hand-made alarm.
 
-mod common;
+use kms_workshop_testkit as common;
 
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic};
 use kms_workshop_alarms::{

@@ -1,6 +1,6 @@
 //! The keys crate against the sandbox's workshop account through the real SDK.
 
-mod common;
+use kms_workshop_testkit as common;
 
 use std::collections::BTreeMap;
 

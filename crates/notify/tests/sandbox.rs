@@ -2,7 +2,7 @@
 //! topic policy merge, the rule + target + policy delivering a GenerateDataKey notification to
 //! a confirmed email subscription, the trail check, and the pre-flight of the console's pattern.
 
-mod common;
+use kms_workshop_testkit as common;
 
 use kms_workshop_notify::{
     allow_eventbridge_publish, cloudtrail_bucket_policy, confirm_subscription,

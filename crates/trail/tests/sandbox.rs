@@ -1,7 +1,7 @@
 //! The trail crate against the sandbox through the real SDK: lookups by each of the eight
 //! attributes, paging, the typed record, and waiting for a call's event.
 
-mod common;
+use kms_workshop_testkit as common;
 
 use std::collections::HashMap;
 use std::time::Duration;
