@@ -76,6 +76,7 @@ mod compile;
 mod event;
 mod matcher;
 mod raw;
+pub mod samples;
 mod wildcard;
 
 use std::str::FromStr;
