@@ -2,7 +2,7 @@
 //! learner's exports from `sandbox env --learner K`, the instructor's role into every account,
 //! `sandbox reset --learner K`, and clear refusals of bad learner numbers.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::process::Command;

@@ -3,7 +3,7 @@
 //! has nothing to do, injected throttling and 5xx are ridden out, and runs killed with SIGKILL
 //! resume from the journal without repeating what they finished.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};

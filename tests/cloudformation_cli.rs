@@ -4,7 +4,7 @@
 //! template files, with the CLI's waiters and AWS's error codes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value as J;

@@ -5,7 +5,7 @@
 //! awsQuery request.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::process::Command;

@@ -7,7 +7,7 @@
 //! reason next to it. Needs `moto_server` from the test virtualenv (`scripts/test` creates it).
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 

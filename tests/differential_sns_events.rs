@@ -11,7 +11,7 @@
 //! virtualenv (`scripts/test` creates it).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

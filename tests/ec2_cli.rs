@@ -7,7 +7,7 @@
 //! Every test has its own sandbox, so they run in parallel and in any order.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::process::{Command, Output};

@@ -11,7 +11,7 @@
 //! has them. Needs `moto_server` and Python from the test virtualenv (`scripts/test` creates it).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};

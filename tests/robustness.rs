@@ -6,7 +6,7 @@
 //! Everything stays on 127.0.0.1; every loop is bounded.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

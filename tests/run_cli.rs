@@ -2,7 +2,7 @@
 //! sandbox without a prompt, resuming, `status`/`reset`, and bad input refused with exit 2
 //! before anything is created.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -3,7 +3,7 @@
 //! back (cursor shown again), that the progress was saved, and that a new run resumes at the
 //! same step.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -3,7 +3,7 @@
 //! `aws s3 cp/ls/rm/rb`, the errors clean-up relies on (BucketNotEmpty, NoSuchBucket), the
 //! seeded buckets, and which S3 calls reach CloudTrail's event history.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value as J;

@@ -4,7 +4,7 @@
 //! it is known to differ from AWS (botocore's model and the S3 API reference), the member or
 //! step is left out, with the reason next to it.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -90,13 +90,25 @@ impl Clients {
     }
 }
 
-/// The account of the credentials in `config` (STS GetCallerIdentity).
+/// The account of the credentials in `config` (STS GetCallerIdentity). Throttling and 5xx
+/// are retried with backoff, as every call of a run is: a busy or flaky endpoint must not stop
+/// a clean-up before it starts. An unreachable endpoint or bad credentials come back at once.
 pub async fn caller_account(config: &SdkConfig) -> Result<String, crate::AwsFailure> {
+    use kms_workshop_aws_errors::ErrorClass;
     let sts = aws_sdk_sts::Client::new(config);
-    let out = sts
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| crate::AwsFailure::from_sdk("GetCallerIdentity", e))?;
+    let pace = crate::Pace::new(1, 10.0, 1.0);
+    let out = pace
+        .call_retrying(
+            "GetCallerIdentity",
+            8,
+            |e| matches!(e.class, ErrorClass::Throttling | ErrorClass::Transient),
+            || async {
+                sts.get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|e| crate::AwsFailure::from_sdk("GetCallerIdentity", e))
+            },
+        )
+        .await?;
     Ok(out.account().unwrap_or_default().to_string())
 }

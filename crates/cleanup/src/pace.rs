@@ -88,7 +88,25 @@ impl Pace {
 
     /// Make one AWS call through the limits, retrying throttling, 5xx and network failures.
     /// Other failures come back at once for the caller to judge (not found, conflict, denied).
-    pub async fn call<T, F, Fut>(&self, api: &'static str, mut f: F) -> Result<T, AwsFailure>
+    pub async fn call<T, F, Fut>(&self, api: &'static str, f: F) -> Result<T, AwsFailure>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, AwsFailure>>,
+    {
+        self.call_retrying(api, self.inner.max_attempts, AwsFailure::is_retryable, f)
+            .await
+    }
+
+    /// [`Pace::call`] with its own attempt limit and its own judgement of which failures are
+    /// worth another attempt: a pre-flight call retries throttling and 5xx but reports an
+    /// unreachable endpoint at once.
+    pub async fn call_retrying<T, F, Fut>(
+        &self,
+        api: &'static str,
+        max_attempts: u32,
+        retry_if: impl Fn(&AwsFailure) -> bool,
+        mut f: F,
+    ) -> Result<T, AwsFailure>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, AwsFailure>>,
@@ -104,7 +122,7 @@ impl Pace {
                 f().await
             };
             match result {
-                Err(e) if e.is_retryable() && attempt < self.inner.max_attempts => {
+                Err(e) if retry_if(&e) && attempt < max_attempts => {
                     let wait =
                         self.backoff(attempt, Duration::from_millis(200), Duration::from_secs(20));
                     tracing::debug!(api, attempt, code = %e.code, ?wait, "retrying");

@@ -3,7 +3,7 @@
 //! DeleteAlarms, errors, and the alarm firing to SNS after the sandbox clock is advanced.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

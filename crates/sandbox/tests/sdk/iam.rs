@@ -3,7 +3,7 @@
 //! keys that sign requests, and the typed errors the SDK maps AWS's codes to.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -5,7 +5,7 @@
 //! every supported resource type, capabilities, template errors, rollback, and CloudTrail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

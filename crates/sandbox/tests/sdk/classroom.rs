@@ -2,7 +2,7 @@
 //! other learner can see into; the instructor assumes a role into each; one learner's account
 //! can be reset without touching the others, and the reset survives a restart.
 
-mod common;
+use crate::common;
 
 use aws_config::SdkConfig;
 use common::{sdk_config, serve};

@@ -136,3 +136,38 @@ async fn injected_faults_speak_each_protocol_and_spare_the_admin_api() {
         .expect("no faults once cleared");
     running.shutdown().await;
 }
+
+/// The pre-flight "whose account is this?" rides out injected 5xx like every call of a run
+/// (the client here makes one attempt per call, so every retry is the clean-up's own), and
+/// reports an endpoint nobody listens on as a network failure.
+#[tokio::test]
+async fn caller_account_retries_service_errors_but_not_an_unreachable_endpoint() {
+    let sb = Sandbox::open(Config::default()).expect("open");
+    let running = kms_workshop_sandbox::serve(sb, "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("serve");
+    let endpoint = running.endpoint();
+    let c = config(&endpoint).await;
+
+    let (status, _) = admin(&endpoint, "POST", "/_sandbox/faults?error5xx=0.3").await;
+    assert_eq!(status, 200);
+    for i in 0..20 {
+        let account = kms_workshop_cleanup::aws::caller_account(&c)
+            .await
+            .unwrap_or_else(|e| panic!("call {i}: {e}"));
+        assert_eq!(account, seed::ACCOUNT);
+    }
+    admin(&endpoint, "DELETE", "/_sandbox/faults").await;
+    running.shutdown().await;
+
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind")
+        .local_addr()
+        .expect("addr");
+    let nobody = config(&format!("http://{closed}")).await;
+    let err = kms_workshop_cleanup::aws::caller_account(&nobody)
+        .await
+        .expect_err("nothing listens there");
+    assert_eq!(err.class, ErrorClass::Network, "{err}");
+}

@@ -5,7 +5,7 @@
 //! completed by advancing the sandbox clock.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 //! flow with real RSA-OAEP wrapping, the sandbox clock, and CloudTrail event history.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 //! shared by name across accounts, and the errors clients switch on.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -1,0 +1,13 @@
+//! The Rust AWS SDK against an in-process sandbox, one module per service area. They share one
+//! test binary because each separate binary would link every SDK crate again: on a 2-core
+//! machine that is minutes of linking and gigabytes of disk per binary.
+
+mod common;
+
+mod classroom;
+mod cloudformation;
+mod cloudwatch;
+mod ec2;
+mod iam;
+mod kms_sts_trail;
+mod s3;
