@@ -966,3 +966,31 @@ fn without_endpoint_or_sandbox_flags_the_account_must_be_confirmed() {
         "NoSuchEntity",
     );
 }
+
+/// Without credentials or a region, the SDK's provider chain probes the instance metadata
+/// service; off EC2 every probe fails and would log a warning of its own. The person sees one
+/// error that says what to do, not a screen of the chain's internals.
+#[test]
+fn no_credentials_or_region_gives_one_clear_error_without_the_chains_warnings() {
+    let home = tempfile::tempdir().expect("tempdir");
+    // Instance metadata at a closed port on this host: the probes fail as they do off EC2.
+    let imds = format!("http://127.0.0.1:{}", free_port());
+    let out = Command::new(bin())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path())
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds)
+        .args(["cleanup", "--dry-run"])
+        .output()
+        .expect("run kms-workshop");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(stderr.contains("--region"), "{stderr}");
+    assert!(
+        !stderr.contains("WARN") && !stderr.contains("IMDS"),
+        "the credential chain's probes leaked into the output:\n{stderr}"
+    );
+}

@@ -76,12 +76,18 @@ impl std::fmt::Display for ExitWith {
 
 impl std::error::Error for ExitWith {}
 
+/// Warnings, except the credential chain's probes: without credentials every provider that finds
+/// none (the instance metadata service off EC2, above all) logs a warning of its own, while the
+/// command itself says plainly which account, or the sandbox, it uses. `RUST_LOG` overrides.
+const DEFAULT_LOG_FILTER: &str =
+    "warn,aws_config::imds=off,aws_config::meta::credentials::chain=off";
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER)),
         )
         .with_writer(std::io::stderr)
         .init();
