@@ -26,8 +26,9 @@ const CLIENTS: usize = 32;
 
 /// Resident bytes one recorded call may add: its CloudTrail record (about 1.5 KB of JSON for
 /// these calls), the event's index entry, interned names and allocator slack. Measured on a
-/// 2-core machine: 2.3 KB per event over a 60 s run (12,509 calls), 4.1 KB over a 5 s run (3,074
-/// calls; allocator warm-up weighs more in a short run). The bound leaves room for allocator
+/// 2-core machine: 1.6 KB per event over a 60 s run (74,823 calls), 2.3 KB over a 60 s run on a
+/// busy machine (12,509 calls), 4.1 KB over a 5 s run (3,074 calls; allocator warm-up weighs
+/// more in a short run). The bound leaves room for allocator
 /// variance, not for a per-request leak (a leaked connection, request body or task costs far
 /// more than this).
 const RSS_BYTES_PER_EVENT: u64 = 6 * 1024;
