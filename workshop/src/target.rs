@@ -9,7 +9,7 @@ use anyhow::{anyhow, Result};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::ProvideCredentials;
 use clap::Args;
-use kms_workshop_aws_errors::{AwsFailure, ErrorClass};
+use kms_workshop_aws_errors::ErrorClass;
 use kms_workshop_sandbox::{seed, Config, Running, Sandbox};
 
 /// The flags that choose a target, shared by every command that calls AWS.
@@ -261,6 +261,7 @@ pub async fn load(
         hosted,
     })
 }
+
 impl Target {
     /// Resolve `args`. `sandbox_without_credentials`: with no credentials anywhere, host the
     /// sandbox instead of failing (the guided runner's choice; clean-up refuses instead).
@@ -280,12 +281,7 @@ impl Target {
                 "no region: give --region R (or set AWS_REGION, or a region in the profile)".into(),
             ));
         };
-        let who = aws_sdk_sts::Client::new(&config)
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| AwsFailure::from_sdk("GetCallerIdentity", e));
-        let who = match who {
+        let who = match kms_workshop_cleanup::aws::caller_identity(&config).await {
             Ok(w) => w,
             Err(f) => {
                 let where_ = endpoint.clone().unwrap_or_else(|| "AWS".into());

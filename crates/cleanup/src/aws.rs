@@ -90,14 +90,17 @@ impl Clients {
     }
 }
 
-/// The account of the credentials in `config` (STS GetCallerIdentity). Throttling and 5xx
-/// are retried with backoff, as every call of a run is: a busy or flaky endpoint must not stop
-/// a clean-up before it starts. An unreachable endpoint or bad credentials come back at once.
-pub async fn caller_account(config: &SdkConfig) -> Result<String, crate::AwsFailure> {
+/// Who the credentials in `config` are (STS GetCallerIdentity): the pre-flight of the clean-up
+/// and of the guided run. Throttling and 5xx are retried with backoff, as every call of a run
+/// is: a busy or flaky endpoint must not stop a command before it starts. An unreachable
+/// endpoint or bad credentials come back at once.
+pub async fn caller_identity(
+    config: &SdkConfig,
+) -> Result<aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput, crate::AwsFailure>
+{
     use kms_workshop_aws_errors::ErrorClass;
     let sts = aws_sdk_sts::Client::new(config);
-    let pace = crate::Pace::new(1, 10.0, 1.0);
-    let out = pace
+    crate::Pace::new(1, 10.0, 1.0)
         .call_retrying(
             "GetCallerIdentity",
             8,
@@ -109,6 +112,11 @@ pub async fn caller_account(config: &SdkConfig) -> Result<String, crate::AwsFail
                     .map_err(|e| crate::AwsFailure::from_sdk("GetCallerIdentity", e))
             },
         )
-        .await?;
-    Ok(out.account().unwrap_or_default().to_string())
+        .await
+}
+
+/// The account of the credentials in `config` ([`caller_identity`]).
+pub async fn caller_account(config: &SdkConfig) -> Result<String, crate::AwsFailure> {
+    let who = caller_identity(config).await?;
+    Ok(who.account().unwrap_or_default().to_string())
 }
