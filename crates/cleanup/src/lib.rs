@@ -31,51 +31,9 @@ pub use report::{ActionResult, Outcome, Report};
 
 pub use kms_workshop_aws_errors::{AwsFailure, ErrorClass};
 
-/// The workshop's fixed names (DESIGN.md section 2). Matching is always exact.
-pub mod names {
-    pub const STACK: &str = "KMSWorkshop-Stack";
-    pub const ROLE: &str = "KMSWorkshop-InstanceInitRole";
-    pub const PROFILE: &str = "KMSWorkshop-InstanceInitRole";
-    pub const FIRST_ALIAS: &str = "alias/FirstCMK";
-    pub const IMPORTED_ALIAS: &str = "alias/ImportedCMK";
-    pub const TAG_KEY: &str = "project";
-    pub const TAG_VALUE: &str = "kmsworkshop";
-    pub const VOLUME_NAME_TAG: &str = "WorkshopEBS";
-    pub const INSTANCE_NAME_TAG: &str = "KMSWorkshop-Instance";
-    pub const TOPIC: &str = "snsworkshop";
-    /// The trail a guided run creates when no trail logs management events (EventBridge sees
-    /// KMS calls only through one).
-    pub const TRAIL: &str = "KMSWorkshop-Trail";
-    /// The customer-managed policies the learner creates and attaches by hand.
-    pub const CUSTOMER_POLICIES: [&str; 3] = [
-        "KMS-Workshop-ImportMaterialPermissions",
-        "KMSWorkshop-RotationDisableOps",
-        "KMSWorkshop-AdditionalPermissions",
-    ];
-    /// The policy that allows scheduling key deletion: it stays attached until the keys are done.
-    pub const ROTATION_POLICY: &str = "KMSWorkshop-RotationDisableOps";
-    /// AWS-managed policies the stack's template declares on the role (the stack detaches them).
-    pub const TEMPLATE_POLICIES: [&str; 3] = [
-        "arn:aws:iam::aws:policy/AmazonS3FullAccess",
-        "arn:aws:iam::aws:policy/AWSCloudTrailReadOnlyAccess",
-        "arn:aws:iam::aws:policy/AmazonEC2FullAccess",
-    ];
-    pub const KEY_METRIC_NAMESPACE: &str = "AWS/KMS";
-    pub const KEY_METRIC: &str = "SecondsUntilKeyMaterialExpiration";
-    /// Descriptions the workshop's keys were created with; only used to name a key that is
-    /// already pending deletion (never to choose a key to act on).
-    pub const KEY_DESCRIPTION_PREFIX: &str = "KMS Workshop";
-
-    /// The stack's bucket in `account`.
-    pub fn bucket(account: &str) -> String {
-        format!("kmsworkshop-{account}")
-    }
-
-    /// The log bucket a guided run creates for [`TRAIL`] in `account` and `region`.
-    pub fn trail_bucket(account: &str, region: &str) -> String {
-        format!("kmsworkshop-trail-{account}-{region}")
-    }
-}
+/// The workshop's fixed names (one definition, shared with the sandbox and the runner).
+/// Matching is always exact.
+pub use kms_workshop_names as names;
 
 /// Errors of a clean-up run outside single AWS calls (those are [`AwsFailure`]s in the report).
 #[derive(Debug, thiserror::Error)]

@@ -144,3 +144,58 @@ impl From<&Credential> for Caller {
         }
     }
 }
+
+// The seeded identities as credentials (their names and keys: `kms_workshop_names::sandbox`).
+use kms_workshop_names::sandbox::{
+    learner_of, INSTANCE_ID, INSTANCE_ROLE, INSTRUCTOR_ACCESS_KEY, INSTRUCTOR_ACCOUNT,
+    INSTRUCTOR_SECRET_KEY, INSTRUCTOR_USER, LEARNER_USER,
+};
+
+/// The learner's IAM user credential in `account` (the seeded identity).
+pub fn learner_credential(account: &str) -> Credential {
+    let l = learner_of(account);
+    Credential {
+        access_key_id: l.access_key_id,
+        secret_access_key: l.secret_access_key,
+        session_token: None,
+        account: account.into(),
+        principal: Principal::IamUser {
+            name: LEARNER_USER.into(),
+            user_id: "AIDAWORKSHOPLEARNER01".into(),
+        },
+        expires_ms: None,
+    }
+}
+
+/// The workshop instance's role-session credential in `account`, created at `created`.
+pub fn instance_credential(account: &str, created: &str) -> Credential {
+    let l = learner_of(account);
+    Credential {
+        access_key_id: l.instance_access_key_id,
+        secret_access_key: l.instance_secret_access_key,
+        session_token: Some(l.instance_session_token),
+        account: account.into(),
+        principal: Principal::AssumedRole {
+            role_name: INSTANCE_ROLE.into(),
+            role_id: "AROAWORKSHOPINSTANCE1".into(),
+            session_name: INSTANCE_ID.into(),
+            created: created.into(),
+        },
+        expires_ms: None,
+    }
+}
+
+/// The instructor's IAM user credential (classroom mode).
+pub fn instructor_credential() -> Credential {
+    Credential {
+        access_key_id: INSTRUCTOR_ACCESS_KEY.into(),
+        secret_access_key: INSTRUCTOR_SECRET_KEY.into(),
+        session_token: None,
+        account: INSTRUCTOR_ACCOUNT.into(),
+        principal: Principal::IamUser {
+            name: INSTRUCTOR_USER.into(),
+            user_id: "AIDAWORKSHOPINSTRUCT1".into(),
+        },
+        expires_ms: None,
+    }
+}

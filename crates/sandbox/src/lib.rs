@@ -13,6 +13,7 @@
 
 pub mod auth;
 pub mod clock;
+pub mod common;
 pub mod identity;
 pub mod protocol;
 pub mod seed;

@@ -27,12 +27,11 @@ use crate::ExitWith;
 use state::{Progress, TargetRecord};
 use ui::{Choice, Crit, Ui};
 
-/// The workshop's names and defaults.
-pub const KEY_ALIAS: &str = "alias/ImportedCMK";
-pub const DEFAULT_TOPIC: &str = "snsworkshop";
-pub const DEFAULT_DISPLAY_NAME: &str = "KMSAlerts";
-pub const RULE_NAME: &str = "KMSWorkshop-GenerateDataKey";
-pub const ALARM_NAME: &str = "KMSWorkshop-ImportedCMK-Expiration";
+/// The workshop's names and defaults (defined once in `kms_workshop_names`).
+pub use kms_workshop_names::{
+    ALARM as ALARM_NAME, DISPLAY_NAME as DEFAULT_DISPLAY_NAME, IMPORTED_ALIAS as KEY_ALIAS,
+    RULE as RULE_NAME, TOPIC as DEFAULT_TOPIC,
+};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {

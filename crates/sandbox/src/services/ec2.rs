@@ -2626,7 +2626,7 @@ fn describe_tags(st: &Ec2State, input: &Input) -> Result<Value, AwsError> {
 pub const WORKSHOP_AMI: &str = "ami-0c02fb55956c7d316";
 
 /// The workshop's EC2 resources (DESIGN.md section 2): the instance with id
-/// [`crate::seed::INSTANCE_ID`], the `KMSWorkshop-InstanceInitRole` profile associated, its
+/// [`kms_workshop_names::sandbox::INSTANCE_ID`], the `KMSWorkshop-InstanceInitRole` profile associated, its
 /// root volume, the 100 GiB `WorkshopEBS` volume encrypted with `alias/ImportedCMK` attached as
 /// `/dev/sdf`; and a lookalike no clean-up may touch (`billing-batch`, no workshop profile).
 pub fn seed_workshop(sb: &Sandbox, account: &str, region: &str) -> Result<(), AwsError> {
@@ -2634,7 +2634,7 @@ pub fn seed_workshop(sb: &Sandbox, account: &str, region: &str) -> Result<(), Aw
     let imported_cmk = resolve_kms_key(sb, account, region, "alias/ImportedCMK", now);
     let profile_arn = format!(
         "arn:aws:iam::{account}:instance-profile/{}",
-        crate::seed::INSTANCE_ROLE
+        kms_workshop_names::sandbox::INSTANCE_ROLE
     );
     let profile_id = format!("AIPA{}", derived_hex(&profile_arn, 17).to_ascii_uppercase());
     sb.write::<Ec2State, _>(account, region, |st| {
@@ -2670,7 +2670,7 @@ pub fn seed_workshop(sb: &Sandbox, account: &str, region: &str) -> Result<(), Aw
             launched,
             0.0,
         );
-        let id = crate::seed::INSTANCE_ID.to_string();
+        let id = kms_workshop_names::sandbox::INSTANCE_ID.to_string();
         if let Some(mut inst) = st.instances.remove(&tmp) {
             inst.id = id.clone();
             st.instances.insert(id.clone(), inst);

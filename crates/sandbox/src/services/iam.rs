@@ -2573,13 +2573,16 @@ pub fn seed_workshop(sb: &Sandbox, account: &str) -> Result<(), AwsError> {
     let day = Duration::days(1);
     let aws = |name: &str| format!("arn:aws:iam::aws:policy/{name}");
     // The instance's role session (seed::instance_credential) signs with this role's id.
-    let role_id = match crate::seed::instance_credential(account, "").principal {
+    let role_id = match crate::identity::instance_credential(account, "").principal {
         Principal::AssumedRole { role_id, .. } => role_id,
         Principal::IamUser { .. } => new_id("AROA"),
     };
-    let (learner_name, learner_id) = match crate::seed::learner_credential(account).principal {
+    let (learner_name, learner_id) = match crate::identity::learner_credential(account).principal {
         Principal::IamUser { name, user_id } => (name, user_id),
-        Principal::AssumedRole { .. } => (crate::seed::LEARNER_USER.to_string(), new_id("AIDA")),
+        Principal::AssumedRole { .. } => (
+            kms_workshop_names::sandbox::LEARNER_USER.to_string(),
+            new_id("AIDA"),
+        ),
     };
     let role = |name: &str, id: String, created: OffsetDateTime| Role {
         name: name.to_string(),
@@ -2678,7 +2681,7 @@ pub fn seed_workshop(sb: &Sandbox, account: &str) -> Result<(), AwsError> {
         additional.arn.clone(),
     ];
 
-    let prod_name = format!("{}-prod", crate::seed::INSTANCE_ROLE);
+    let prod_name = format!("{}-prod", kms_workshop_names::sandbox::INSTANCE_ROLE);
     let mut prod_role = role(&prod_name, new_id("AROA"), now - day * 40);
     prod_role.description = Some("Production application instances".into());
     prod_role.tags = vec![("environment".into(), "prod".into())];
@@ -2695,7 +2698,7 @@ pub fn seed_workshop(sb: &Sandbox, account: &str) -> Result<(), AwsError> {
         inline: BTreeMap::new(),
     };
     let learner_key = AccessKey {
-        id: crate::seed::LEARNER_ACCESS_KEY.to_string(),
+        id: kms_workshop_names::sandbox::LEARNER_ACCESS_KEY.to_string(),
         user: learner_name.to_lowercase(),
         status: "Active".into(),
         created: now - day * 10,
@@ -2707,7 +2710,7 @@ pub fn seed_workshop(sb: &Sandbox, account: &str) -> Result<(), AwsError> {
         }
         let instance_role = st
             .roles
-            .get_mut(&crate::seed::INSTANCE_ROLE.to_lowercase())
+            .get_mut(&kms_workshop_names::sandbox::INSTANCE_ROLE.to_lowercase())
             .ok_or_else(|| {
                 AwsError::internal("the workshop stack's role is missing from the seed")
             })?;
@@ -2730,7 +2733,7 @@ pub fn seed_classroom_role(
     account: &str,
     instructor_account: &str,
 ) -> Result<(), AwsError> {
-    let name = crate::seed::CLASSROOM_ROLE;
+    let name = kms_workshop_names::sandbox::CLASSROOM_ROLE;
     let trust = serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -2856,7 +2859,7 @@ mod tests {
     #[test]
     fn hostile_inputs_get_answers_not_panics() {
         let sb = Sandbox::open(crate::Config::default()).unwrap();
-        let cred = crate::seed::learner_credential(crate::seed::ACCOUNT);
+        let cred = crate::identity::learner_credential(kms_workshop_names::sandbox::ACCOUNT);
         let ops = [
             "GetRole",
             "CreateRole",

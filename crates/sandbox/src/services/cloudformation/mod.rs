@@ -29,7 +29,7 @@ use crate::Sandbox;
 /// `KMSWorkshop-InstanceInitRole` and its instance profile.
 pub const WORKSHOP_TEMPLATE: &str = include_str!("workshop-template.yaml");
 /// The stack name the workshop tells learners to use.
-pub const WORKSHOP_STACK: &str = "KMSWorkshop-Stack";
+pub const WORKSHOP_STACK: &str = kms_workshop_names::STACK;
 
 pub struct CloudFormation;
 
@@ -1165,7 +1165,7 @@ pub fn seed_workshop(
     region: &str,
     at: OffsetDateTime,
 ) -> Result<(), AwsError> {
-    let caller = Caller::from(&crate::seed::learner_credential(account));
+    let caller = Caller::from(&crate::identity::learner_credential(account));
     let params: BTreeMap<String, String> = [
         ("StackName", WORKSHOP_STACK),
         ("TemplateBody", WORKSHOP_TEMPLATE),

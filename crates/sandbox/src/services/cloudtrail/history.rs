@@ -54,9 +54,9 @@ pub fn seed_workshop(
     if !sb.config.seed_history {
         return Ok(());
     }
-    let learner = Caller::from(&crate::seed::learner_credential(account));
+    let learner = Caller::from(&crate::identity::learner_credential(account));
     // The instance's role session, as CloudTrail shows it (user name = the instance id).
-    let instance = Caller::from(&crate::seed::instance_credential(
+    let instance = Caller::from(&crate::identity::instance_credential(
         account,
         &crate::util::iso8601_secs(now - Duration::hours(2)),
     ));
@@ -146,7 +146,7 @@ pub fn seed_workshop(
         ec2,
         "RunInstances",
         false,
-        json!({"instancesSet": {"items": [{"imageId": "ami-0c02fb55956c7d316", "minCount": 1, "maxCount": 1}]}, "instanceType": "t2.micro", "iamInstanceProfile": {"name": crate::seed::INSTANCE_ROLE}}),
+        json!({"instancesSet": {"items": [{"imageId": "ami-0c02fb55956c7d316", "minCount": 1, "maxCount": 1}]}, "instanceType": "t2.micro", "iamInstanceProfile": {"name": kms_workshop_names::sandbox::INSTANCE_ROLE}}),
         Vec::new(),
     );
     // Section II: encrypting and decrypting from the instance with FirstCMK.
@@ -207,7 +207,7 @@ pub fn seed_workshop(
             source: iam,
             op: "AttachRolePolicy",
             read_only: false,
-            params: json!({"roleName": crate::seed::INSTANCE_ROLE, "policyArn": format!("arn:aws:iam::{account}:policy/{policy}")}),
+            params: json!({"roleName": kms_workshop_names::sandbox::INSTANCE_ROLE, "policyArn": format!("arn:aws:iam::{account}:policy/{policy}")}),
             response: J::Null,
             resources: Vec::new(),
             error: None,
