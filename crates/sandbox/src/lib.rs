@@ -15,6 +15,7 @@ pub mod auth;
 pub mod clock;
 pub mod common;
 pub mod identity;
+pub mod pipeline;
 pub mod protocol;
 pub mod seed;
 pub mod server;

@@ -1,0 +1,1 @@
+//! The event bus: scheduling, rule matching and routing of events to targets.

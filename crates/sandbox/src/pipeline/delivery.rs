@@ -1,0 +1,1 @@
+//! Delivery: SNS publish to subscribers, the outbox of emails, HTTP endpoints.
