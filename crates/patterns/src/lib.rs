@@ -8,7 +8,7 @@
 //!
 //! It is written by hand because no mature Rust crate implements EventBridge patterns: the
 //! reference implementation is AWS's Java library event-ruler. The behaviour here follows
-//! event-ruler's compiler and matcher and is checked against 157 cases whose outcomes were
+//! event-ruler's compiler and matcher and is checked against 156 cases whose outcomes were
 //! recorded from the real `TestEventPattern` API (see `tests/conformance.rs`).
 //!
 //! ```

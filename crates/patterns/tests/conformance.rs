@@ -1,9 +1,9 @@
 //! Runs every EventBridge pattern case recorded against the real `TestEventPattern` API and
 //! fails listing each case that does not behave as AWS did.
 //!
-//! The cases live in `shared/conformance/eventbridge-patterns/` beside the repository checkout
-//! (`<CARGO_MANIFEST_DIR>/../../../shared/...`): `<name>.json5` must match, `<name>_NEG.json5` must
-//! be valid but not match, `<name>_EXC.json5` must be rejected with exactly the message AWS gave
+//! The 156 cases live in `tests/eventbridge-patterns/` of this crate (with their licence and
+//! provenance in its README): `<name>.json5` must match, `<name>_NEG.json5` must be valid but not
+//! match, `<name>_EXC.json5` must be rejected with exactly the message AWS gave
 //! (from `aws-responses.snapshot.json`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -15,8 +15,7 @@ use kms_workshop_patterns::Pattern;
 use serde_json::Value;
 
 fn cases_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/conformance/eventbridge-patterns")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/eventbridge-patterns")
 }
 
 /// AWS's message for an `_EXC` case, from the snapshot.
@@ -150,11 +149,17 @@ fn every_recorded_case_behaves_as_aws_did() {
             orphans.join(", ")
         );
     }
-    assert!(
-        names.len() >= 155,
-        "expected the 155 .json5 cases in {}, found {}",
-        dir.display(),
-        names.len()
+    // 155 case files and the extra large case: all 156 must have run.
+    assert_eq!(
+        names.len() + 1,
+        156,
+        "expected the 155 .json5 cases in {} and the extra large one",
+        dir.display()
+    );
+    assert_eq!(
+        passed + failures.len(),
+        156,
+        "every case is either passed or listed as a failure"
     );
     assert!(
         failures.is_empty(),
