@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::{Subcommand, ValueEnum};
+use kms_workshop_sandbox::http::admin_api::{AdminClient, AdminError, LearnerView};
+use kms_workshop_sandbox::services::sns::OutboxMessage;
 use kms_workshop_sandbox::{seed, Config, LatencyProfile, Sandbox, Seed};
 
 /// Default port of `sandbox serve` (and of `--endpoint`).
@@ -256,14 +258,10 @@ pub async fn run(cmd: SandboxCommand) -> Result<()> {
             region,
         } => env(&endpoint, identity, learner, &region).await,
         SandboxCommand::Reset { learner, endpoint } => {
-            let url = format!(
-                "{}/_sandbox/learners/reset?learner={learner}",
-                base(&endpoint)
-            );
-            let v = admin(reqwest::Client::new().post(&url), &endpoint).await?;
+            let v = admin(AdminClient::new(&endpoint).reset_learner(learner).await)?;
             println!(
                 "learner {learner}'s account {} is back at its starting state",
-                v["account"].as_str().unwrap_or("?")
+                v.account
             );
             Ok(())
         }
@@ -273,21 +271,16 @@ pub async fn run(cmd: SandboxCommand) -> Result<()> {
                 "{:>7}  {:<12}  {:<24}  secret access key",
                 "learner", "account", "access key id"
             );
-            for l in v["learners"].as_array().cloned().unwrap_or_default() {
+            for l in &v.learners {
                 println!(
                     "{:>7}  {:<12}  {:<24}  {}",
-                    l["number"],
-                    l["account"].as_str().unwrap_or(""),
-                    l["access_key_id"].as_str().unwrap_or(""),
-                    l["secret_access_key"].as_str().unwrap_or("")
+                    l.number, l.account, l.access_key_id, l.secret_access_key
                 );
             }
-            if let Some(i) = v["instructor"].as_object() {
+            if let Some(i) = &v.instructor {
                 println!(
                     "instructor: account {} key {} (assume arn:aws:iam::<learner account>:role/{})",
-                    i["account"].as_str().unwrap_or(""),
-                    i["access_key_id"].as_str().unwrap_or(""),
-                    i["role"].as_str().unwrap_or("")
+                    i.account, i.access_key_id, i.role
                 );
             }
             Ok(())
@@ -311,26 +304,17 @@ pub async fn run(cmd: SandboxCommand) -> Result<()> {
         } => confirm(&endpoint, subscription.as_deref()).await,
         SandboxCommand::Clock { command } => match command {
             ClockCommand::Advance { duration, endpoint } => {
-                let url = format!(
-                    "{}/_sandbox/clock/advance?seconds={}",
-                    base(&endpoint),
-                    duration.as_secs_f64()
-                );
-                let v = admin(reqwest::Client::new().post(&url), &endpoint).await?;
+                let client = AdminClient::new(&endpoint);
+                let v = admin(client.advance_clock(duration.as_secs_f64()).await)?;
                 println!(
                     "sandbox clock is now {} ({} s ahead of real time)",
-                    v["now"].as_str().unwrap_or("?"),
-                    v["offset_seconds"]
+                    v.now, v.offset_seconds
                 );
                 Ok(())
             }
             ClockCommand::Show { endpoint } => {
-                let v = admin(
-                    reqwest::Client::new().get(format!("{}/_sandbox/clock", base(&endpoint))),
-                    &endpoint,
-                )
-                .await?;
-                println!("{}", v["now"].as_str().unwrap_or("?"));
+                let v = admin(AdminClient::new(&endpoint).clock().await)?;
+                println!("{}", v.now);
                 Ok(())
             }
         },
@@ -341,23 +325,14 @@ fn base(endpoint: &str) -> &str {
     endpoint.trim_end_matches('/')
 }
 
-async fn admin(req: reqwest::RequestBuilder, endpoint: &str) -> Result<serde_json::Value> {
-    let resp = req
-        .send()
-        .await
-        .with_context(|| format!("cannot reach the sandbox at {endpoint}: is `kms-workshop sandbox serve` running there?"))?;
-    let status = resp.status();
-    let v: serde_json::Value = resp
-        .json()
-        .await
-        .with_context(|| format!("{endpoint} did not answer like a kms-workshop sandbox"))?;
-    if !status.is_success() {
-        bail!(
-            "the sandbox at {endpoint} refused: {}",
-            v["error"].as_str().unwrap_or("unknown error")
-        );
-    }
-    Ok(v)
+/// A control call's answer, or an error that says what to do (start the sandbox, …).
+fn admin<T>(answer: Result<T, AdminError>) -> Result<T> {
+    answer.map_err(|e| match e {
+        AdminError::Unreachable { .. } => {
+            anyhow::anyhow!("{e}: is `kms-workshop sandbox serve` running there?")
+        }
+        other => other.into(),
+    })
 }
 
 async fn serve(config: Config, addr: SocketAddr) -> Result<()> {
@@ -413,20 +388,17 @@ async fn serve(config: Config, addr: SocketAddr) -> Result<()> {
     Ok(())
 }
 
-async fn fetch_learners(endpoint: &str) -> Result<serde_json::Value> {
-    admin(
-        reqwest::Client::new().get(format!("{}/_sandbox/learners", base(endpoint))),
-        endpoint,
-    )
-    .await
+async fn fetch_learners(
+    endpoint: &str,
+) -> Result<kms_workshop_sandbox::http::admin_api::LearnersView> {
+    admin(AdminClient::new(endpoint).learners().await)
 }
 
 /// Learner `k`'s entry, or an error listing the learners there are.
-async fn learner_entry(endpoint: &str, k: u32) -> Result<serde_json::Value> {
-    let v = fetch_learners(endpoint).await?;
-    let all = v["learners"].as_array().cloned().unwrap_or_default();
+async fn learner_entry(endpoint: &str, k: u32) -> Result<LearnerView> {
+    let all = fetch_learners(endpoint).await?.learners;
     all.iter()
-        .find(|l| l["number"].as_u64() == Some(u64::from(k)))
+        .find(|l| l.number == k)
         .cloned()
         .with_context(|| {
             format!(
@@ -437,34 +409,23 @@ async fn learner_entry(endpoint: &str, k: u32) -> Result<serde_json::Value> {
 }
 
 async fn learner_account(endpoint: &str, k: u32) -> Result<String> {
-    Ok(learner_entry(endpoint, k).await?["account"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string())
+    Ok(learner_entry(endpoint, k).await?.account)
 }
 
 async fn env(endpoint: &str, identity: IdentityArg, learner: u32, region: &str) -> Result<()> {
-    let v = admin(
-        reqwest::Client::new().get(format!("{}/_sandbox/credentials", base(endpoint))),
-        endpoint,
-    )
-    .await?;
-    let creds = v["credentials"].as_array().cloned().unwrap_or_default();
+    let creds = admin(AdminClient::new(endpoint).credentials().await)?.credentials;
     let wanted = match identity {
         IdentityArg::Instructor => seed::INSTRUCTOR_ACCESS_KEY.to_string(),
+        IdentityArg::Learner => learner_entry(endpoint, learner).await?.access_key_id,
         _ => {
-            let l = learner_entry(endpoint, learner).await?;
-            let field = if identity == IdentityArg::Learner {
-                "access_key_id"
-            } else {
-                "instance_access_key_id"
-            };
-            l[field].as_str().unwrap_or_default().to_string()
+            learner_entry(endpoint, learner)
+                .await?
+                .instance_access_key_id
         }
     };
     let c = creds
         .iter()
-        .find(|c| c["access_key_id"] == wanted.as_str())
+        .find(|c| c.access_key_id == wanted)
         .with_context(|| match identity {
             IdentityArg::Instructor => format!(
                 "the sandbox at {endpoint} has no instructor: start it in classroom mode (--learners 2 or more)"
@@ -473,15 +434,9 @@ async fn env(endpoint: &str, identity: IdentityArg, learner: u32, region: &str) 
         })?;
     let q = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
     println!("export AWS_ENDPOINT_URL={}", q(base(endpoint)));
-    println!(
-        "export AWS_ACCESS_KEY_ID={}",
-        q(c["access_key_id"].as_str().unwrap_or_default())
-    );
-    println!(
-        "export AWS_SECRET_ACCESS_KEY={}",
-        q(c["secret_access_key"].as_str().unwrap_or_default())
-    );
-    match c["session_token"].as_str() {
+    println!("export AWS_ACCESS_KEY_ID={}", q(&c.access_key_id));
+    println!("export AWS_SECRET_ACCESS_KEY={}", q(&c.secret_access_key));
+    match c.session_token.as_deref() {
         Some(t) => println!("export AWS_SESSION_TOKEN={}", q(t)),
         None => println!("unset AWS_SESSION_TOKEN"),
     }
@@ -491,33 +446,28 @@ async fn env(endpoint: &str, identity: IdentityArg, learner: u32, region: &str) 
     Ok(())
 }
 
-async fn fetch_outbox(endpoint: &str, after: u64) -> Result<Vec<serde_json::Value>> {
-    let url = format!("{}/_sandbox/outbox?after={after}", base(endpoint));
-    let v = admin(reqwest::Client::new().get(url), endpoint).await?;
-    Ok(v["messages"].as_array().cloned().unwrap_or_default())
+async fn fetch_outbox(endpoint: &str, after: u64) -> Result<Vec<OutboxMessage>> {
+    admin(AdminClient::new(endpoint).outbox(after, None).await)
 }
 
-fn print_message(m: &serde_json::Value, json: bool) {
+fn print_message(m: &OutboxMessage, json: bool) {
     if json {
-        println!("{m}");
+        println!("{}", serde_json::to_string(m).unwrap_or_default());
         return;
     }
-    let s = |k: &str| m[k].as_str().unwrap_or("").to_string();
-    println!(
-        "── #{} {} {} ({})",
-        m["seq"],
-        s("time"),
-        s("kind"),
-        s("protocol")
-    );
-    println!("From:    {}", s("from"));
-    println!("To:      {}", s("recipient"));
-    println!("Subject: {}", s("subject"));
-    if let Some(d) = m["delivery"].as_str() {
+    let time = m
+        .time
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    println!("── #{} {} {} ({})", m.seq, time, m.kind, m.protocol);
+    println!("From:    {}", m.from);
+    println!("To:      {}", m.recipient);
+    println!("Subject: {}", m.subject);
+    if let Some(d) = &m.delivery {
         println!("HTTP:    {d}");
     }
     println!();
-    println!("{}", s("body").trim_end());
+    println!("{}", m.body.trim_end());
     println!();
 }
 
@@ -532,10 +482,8 @@ async fn inbox(
     let mut shown = 0usize;
     loop {
         for m in fetch_outbox(endpoint, last).await? {
-            last = last.max(m["seq"].as_u64().unwrap_or(last));
-            if to.is_some_and(|t| m["recipient"].as_str() != Some(t))
-                || account.is_some_and(|a| m["account"].as_str() != Some(a))
-            {
+            last = last.max(m.seq);
+            if to.is_some_and(|t| m.recipient != t) || account.is_some_and(|a| m.account != a) {
                 continue;
             }
             print_message(&m, json);
@@ -566,16 +514,13 @@ fn xml_text<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
 async fn confirm(endpoint: &str, which: Option<&str>) -> Result<()> {
     let messages = fetch_outbox(endpoint, 0).await?;
     // The latest confirmation sent for each subscription.
-    let mut latest: std::collections::BTreeMap<String, serde_json::Value> = Default::default();
+    let mut latest: std::collections::BTreeMap<String, OutboxMessage> = Default::default();
     for m in messages
         .into_iter()
-        .filter(|m| m["kind"] == "SubscriptionConfirmation")
+        .filter(|m| m.kind == "SubscriptionConfirmation")
     {
-        let arn = m["subscription_arn"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let wanted = which.is_none_or(|w| w == arn || m["recipient"].as_str() == Some(w));
+        let arn = m.subscription_arn.clone();
+        let wanted = which.is_none_or(|w| w == arn || m.recipient == w);
         if wanted {
             latest.insert(arn, m);
         }
@@ -589,7 +534,7 @@ async fn confirm(endpoint: &str, which: Option<&str>) -> Result<()> {
     let client = reqwest::Client::new();
     let mut failures = 0;
     for (arn, m) in latest {
-        let url = m["document"]["SubscribeURL"].as_str().unwrap_or_default();
+        let url = m.document["SubscribeURL"].as_str().unwrap_or_default();
         let resp = client
             .get(url)
             .send()
@@ -601,7 +546,7 @@ async fn confirm(endpoint: &str, which: Option<&str>) -> Result<()> {
             println!(
                 "confirmed {} ({})",
                 xml_text(&body, "SubscriptionArn").unwrap_or(&arn),
-                m["recipient"].as_str().unwrap_or("")
+                m.recipient
             );
         } else {
             failures += 1;

@@ -14,11 +14,11 @@
 pub mod auth;
 pub mod clock;
 pub mod common;
+pub mod http;
 pub mod identity;
 pub mod pipeline;
 pub mod protocol;
 pub mod seed;
-pub mod server;
 pub mod services;
 pub mod store;
 pub mod util;
@@ -31,8 +31,8 @@ use std::sync::{Arc, Weak};
 use parking_lot::Mutex;
 use time::Duration;
 
+pub use crate::http::{serve, Running};
 pub use seed::Seed;
-pub use server::{serve, Running};
 
 use crate::clock::Clock;
 use crate::identity::Credential;
@@ -563,5 +563,16 @@ impl Sandbox {
 
     pub fn state_dir(&self) -> Option<PathBuf> {
         self.store.dir()
+    }
+}
+
+impl Sandbox {
+    /// Apply what the passing of sandbox time does (imported material expiring).
+    pub fn tick(&self) {
+        crate::services::kms::expire_due(self);
+        crate::services::cloudwatch::tick(self);
+        crate::services::ec2::settle_due(self);
+        crate::services::cloudformation::settle_due(self);
+        self.deliver_due_events();
     }
 }

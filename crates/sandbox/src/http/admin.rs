@@ -1,0 +1,278 @@
+//! The control API's server side: one typed axum route per endpoint of
+//! [`super::admin_api`], answering JSON. Anything else under `/_sandbox/` answers 404 with the
+//! list of endpoints; everything outside it is an AWS request ([`super::aws`]).
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::Router;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::admin_api::{
+    path, AdvanceQuery, ClockView, CredentialView, CredentialsView, ErrorBody, FaultQuery,
+    FaultRates, Health, InstructorView, LearnerView, LearnersView, OutboxQuery, OutboxView,
+    ResetQuery, ResetView, ENDPOINTS,
+};
+use super::faults;
+use crate::identity::Caller;
+use crate::Sandbox;
+
+type Sb = State<Arc<Sandbox>>;
+type Answer<T> = Result<Json<T>, Refusal>;
+
+/// A JSON answer. (Written here rather than taken from axum's `json` feature, which would change
+/// `serde_json`'s features for the whole workspace and rebuild every SDK crate.)
+pub struct Json<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        match serde_json::to_vec(&self.0) {
+            Ok(body) => (
+                StatusCode::OK,
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                body,
+            )
+                .into_response(),
+            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        }
+    }
+}
+
+/// A refused control call: a status and a message that says what to send instead.
+pub struct Refusal(StatusCode, ErrorBody);
+
+impl Refusal {
+    fn bad_request(message: impl Into<String>) -> Self {
+        Refusal(
+            StatusCode::BAD_REQUEST,
+            ErrorBody {
+                error: message.into(),
+                endpoints: None,
+            },
+        )
+    }
+
+    fn status(status: StatusCode, message: impl Into<String>) -> Self {
+        Refusal(
+            status,
+            ErrorBody {
+                error: message.into(),
+                endpoints: None,
+            },
+        )
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let mut resp = Json(self.1).into_response();
+        *resp.status_mut() = self.0;
+        resp
+    }
+}
+
+/// The control API's routes.
+pub fn routes() -> Router<Arc<Sandbox>> {
+    Router::new()
+        .route(path::HEALTH, get(health))
+        .route(path::CLOCK, get(clock))
+        .route(path::CLOCK_ADVANCE, post(advance_clock))
+        .route(path::CREDENTIALS, get(credentials))
+        .route(path::OUTBOX, get(outbox))
+        .route(path::LEARNERS, get(learners))
+        .route(path::LEARNERS_RESET, post(reset_learner))
+        .route(path::RULES, get(rules))
+        .route(path::SNS_SIGNING_KEY, get(sns_signing_key))
+        .route(
+            path::FAULTS,
+            get(show_faults).post(set_faults).delete(clear_faults),
+        )
+        .route("/_sandbox", any(unknown))
+        .route("/_sandbox/{*rest}", any(unknown))
+        // A known path with another method is as unknown as an unknown path.
+        .method_not_allowed_fallback(unknown)
+}
+
+/// The query string's parameters as `T` (whose fields are all optional text), or a refusal
+/// naming what was wrong with them.
+fn query<T: DeserializeOwned>(RawQuery(q): RawQuery) -> Result<T, Refusal> {
+    let map: serde_json::Map<String, serde_json::Value> =
+        form_urlencoded::parse(q.unwrap_or_default().as_bytes())
+            .map(|(k, v)| (k.into_owned(), serde_json::Value::String(v.into_owned())))
+            .collect();
+    serde_json::from_value(serde_json::Value::Object(map))
+        .map_err(|e| Refusal::bad_request(format!("bad query string: {e}")))
+}
+
+async fn unknown(method: Method, uri: Uri) -> Refusal {
+    Refusal(
+        StatusCode::NOT_FOUND,
+        ErrorBody {
+            error: format!("no sandbox admin endpoint {method} {}", uri.path()),
+            endpoints: Some(ENDPOINTS.iter().map(|e| e.to_string()).collect()),
+        },
+    )
+}
+
+async fn health(State(sb): Sb) -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        seed: sb.seed_name(),
+    })
+}
+
+fn clock_view(sb: &Sandbox) -> ClockView {
+    ClockView {
+        now: crate::util::iso8601(sb.clock.now()),
+        offset_seconds: sb.clock.offset().as_seconds_f64(),
+    }
+}
+
+async fn clock(State(sb): Sb) -> Json<ClockView> {
+    Json(clock_view(&sb))
+}
+
+async fn advance_clock(State(sb): Sb, q: RawQuery, body: Bytes) -> Answer<ClockView> {
+    // `?seconds=N`, or `{"seconds": N}` in the body.
+    let by = query::<AdvanceQuery>(q)?.seconds.or_else(|| {
+        serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("seconds").map(|s| s.to_string()))
+    });
+    let secs = by
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .ok_or_else(|| {
+            Refusal::bad_request("give the number of seconds to advance as ?seconds=N (N >= 0)")
+        })?;
+    sb.advance_clock(time::Duration::seconds_f64(secs))
+        .map_err(|e| Refusal::status(StatusCode::INTERNAL_SERVER_ERROR, e.message))?;
+    sb.tick();
+    Ok(Json(clock_view(&sb)))
+}
+
+async fn credentials(State(sb): Sb) -> Json<CredentialsView> {
+    let credentials = sb
+        .credentials()
+        .iter()
+        .map(|c| {
+            let caller = Caller::from(c);
+            CredentialView {
+                access_key_id: c.access_key_id.clone(),
+                secret_access_key: c.secret_access_key.clone(),
+                session_token: c.session_token.clone(),
+                account: c.account.clone(),
+                arn: caller.arn(),
+                username: caller.username(),
+            }
+        })
+        .collect();
+    Json(CredentialsView { credentials })
+}
+
+async fn outbox(State(sb): Sb, q: RawQuery) -> Answer<OutboxView> {
+    let q: OutboxQuery = query(q)?;
+    let after = q.after.and_then(|a| a.parse::<u64>().ok()).unwrap_or(0);
+    let mut messages = sb.outbox(after);
+    if let Some(account) = &q.account {
+        messages.retain(|m| &m.account == account);
+    }
+    Ok(Json(OutboxView { messages }))
+}
+
+/// Every learner's account and keys (the keys are the sandbox's published ones).
+async fn learners(State(sb): Sb) -> Json<LearnersView> {
+    let learners = sb
+        .learners()
+        .into_iter()
+        .map(|(number, account)| {
+            let l = kms_workshop_names::sandbox::learner(number);
+            LearnerView {
+                number,
+                account,
+                access_key_id: l.access_key_id,
+                secret_access_key: l.secret_access_key,
+                instance_access_key_id: l.instance_access_key_id,
+                instance_secret_access_key: l.instance_secret_access_key,
+                instance_session_token: l.instance_session_token,
+            }
+        })
+        .collect();
+    let instructor = sb
+        .credential(kms_workshop_names::sandbox::INSTRUCTOR_ACCESS_KEY)
+        .map(|c| InstructorView {
+            account: c.account,
+            access_key_id: c.access_key_id,
+            secret_access_key: c.secret_access_key,
+            role: kms_workshop_names::sandbox::CLASSROOM_ROLE.to_string(),
+        });
+    Json(LearnersView {
+        learners,
+        instructor,
+    })
+}
+
+async fn reset_learner(State(sb): Sb, q: RawQuery) -> Answer<ResetView> {
+    let k = query::<ResetQuery>(q)?
+        .learner
+        .and_then(|k| k.parse::<u32>().ok())
+        .ok_or_else(|| {
+            Refusal::bad_request("name the learner to reset as ?learner=K (a number from 1)")
+        })?;
+    // Re-seeding writes a whole account: off the async workers.
+    let sb2 = sb.clone();
+    match tokio::task::spawn_blocking(move || sb2.reset_learner(k)).await {
+        Ok(Ok(account)) => Ok(Json(ResetView {
+            learner: k,
+            account,
+            reset: true,
+        })),
+        Ok(Err(e)) => Err(Refusal::status(
+            StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            e.message,
+        )),
+        Err(e) => Err(Refusal::status(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("reset failed: {e}"),
+        )),
+    }
+}
+
+async fn rules(State(sb): Sb) -> Json<serde_json::Value> {
+    Json(sb.rules_view())
+}
+
+async fn sns_signing_key() -> Result<Response, Refusal> {
+    match crate::services::sns::signing_public_pem() {
+        Some(pem) => Ok((
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, "application/x-pem-file")],
+            pem,
+        )
+            .into_response()),
+        None => Err(Refusal::status(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "no signing key",
+        )),
+    }
+}
+
+async fn show_faults(State(sb): Sb) -> Json<FaultRates> {
+    Json(faults::view(&sb))
+}
+
+async fn set_faults(State(sb): Sb, q: RawQuery) -> Answer<FaultRates> {
+    let q: FaultQuery = query(q)?;
+    faults::set(&sb, q.throttle.as_deref(), q.error5xx.as_deref())
+        .map(Json)
+        .map_err(Refusal::bad_request)
+}
+
+async fn clear_faults(State(sb): Sb) -> Json<FaultRates> {
+    Json(faults::clear(&sb))
+}

@@ -1,0 +1,289 @@
+//! The sandbox's control API (`/_sandbox/…`, not an AWS API): its paths, the request and
+//! answer types, and the one client that speaks it. The server's routes
+//! ([`super::admin`]) and every caller (the `kms-workshop sandbox` commands, the guided run)
+//! use these types, so a path or a field is defined once.
+
+use serde::{Deserialize, Serialize};
+
+use crate::services::sns::OutboxMessage;
+
+/// The paths of the control API.
+pub mod path {
+    pub const HEALTH: &str = "/_sandbox/health";
+    pub const CLOCK: &str = "/_sandbox/clock";
+    pub const CLOCK_ADVANCE: &str = "/_sandbox/clock/advance";
+    pub const CREDENTIALS: &str = "/_sandbox/credentials";
+    pub const OUTBOX: &str = "/_sandbox/outbox";
+    pub const LEARNERS: &str = "/_sandbox/learners";
+    pub const LEARNERS_RESET: &str = "/_sandbox/learners/reset";
+    pub const RULES: &str = "/_sandbox/rules";
+    pub const SNS_SIGNING_KEY: &str = "/_sandbox/sns/signing-key.pem";
+    pub const FAULTS: &str = "/_sandbox/faults";
+}
+
+/// Every endpoint, as the 404 of an unknown control path lists them.
+pub const ENDPOINTS: [&str; 11] = [
+    "GET /_sandbox/health",
+    "GET /_sandbox/clock",
+    "POST /_sandbox/clock/advance?seconds=N",
+    "GET /_sandbox/credentials",
+    "GET /_sandbox/outbox?after=SEQ&account=ID",
+    "GET /_sandbox/learners",
+    "POST /_sandbox/learners/reset?learner=K",
+    "GET /_sandbox/rules",
+    "GET /_sandbox/sns/signing-key.pem",
+    "POST /_sandbox/faults?throttle=P&error5xx=P",
+    "DELETE /_sandbox/faults",
+];
+
+/// `GET /_sandbox/health`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub seed: String,
+}
+
+/// `GET /_sandbox/clock` and the answer of an advance.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClockView {
+    /// The sandbox's time, RFC 3339.
+    pub now: String,
+    pub offset_seconds: f64,
+}
+
+/// `POST /_sandbox/clock/advance?seconds=N` (or a JSON body `{"seconds": N}`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AdvanceQuery {
+    /// Kept as text so that a bad value gets the API's own message, naming the parameter.
+    pub seconds: Option<String>,
+}
+
+/// `GET /_sandbox/outbox?after=SEQ&account=ID`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct OutboxQuery {
+    pub after: Option<String>,
+    pub account: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutboxView {
+    pub messages: Vec<OutboxMessage>,
+}
+
+/// One identity's keys, as `GET /_sandbox/credentials` lists them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CredentialView {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+    pub account: String,
+    pub arn: String,
+    pub username: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CredentialsView {
+    pub credentials: Vec<CredentialView>,
+}
+
+/// One learner's account and keys (`GET /_sandbox/learners`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LearnerView {
+    pub number: u32,
+    pub account: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub instance_access_key_id: String,
+    pub instance_secret_access_key: String,
+    pub instance_session_token: String,
+}
+
+/// The instructor's account, keys and the role it assumes in learner accounts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InstructorView {
+    pub account: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub role: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LearnersView {
+    pub learners: Vec<LearnerView>,
+    pub instructor: Option<InstructorView>,
+}
+
+/// `POST /_sandbox/learners/reset?learner=K`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ResetQuery {
+    pub learner: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResetView {
+    pub learner: u32,
+    pub account: String,
+    pub reset: bool,
+}
+
+/// `POST /_sandbox/faults?throttle=P&error5xx=P`: the fractions of AWS calls refused.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FaultQuery {
+    pub throttle: Option<String>,
+    pub error5xx: Option<String>,
+}
+
+/// The fault rates in force.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct FaultRates {
+    pub throttle: f64,
+    pub error5xx: f64,
+}
+
+/// What a refused control call answers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoints: Option<Vec<String>>,
+}
+
+/// Why a control call failed, in words a person can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("cannot reach the sandbox at {endpoint}: {source}")]
+    Unreachable {
+        endpoint: String,
+        source: reqwest::Error,
+    },
+    #[error("the sandbox at {endpoint} refused {what} ({status}): {message}")]
+    Refused {
+        endpoint: String,
+        what: String,
+        status: u16,
+        message: String,
+    },
+    #[error("{endpoint}{path} did not answer like a kms-workshop sandbox: {source}")]
+    NotASandbox {
+        endpoint: String,
+        path: String,
+        source: reqwest::Error,
+    },
+}
+
+/// The client of the control API of a sandbox served at `endpoint`.
+#[derive(Debug, Clone)]
+pub struct AdminClient {
+    endpoint: String,
+    http: reqwest::Client,
+}
+
+impl AdminClient {
+    pub fn new(endpoint: &str) -> Self {
+        AdminClient {
+            endpoint: endpoint.trim_end_matches('/').to_string(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// Whether a kms-workshop sandbox answers at the endpoint (within a few seconds).
+    pub async fn health(&self) -> Result<Health, AdminError> {
+        let req = self
+            .http
+            .get(self.url(path::HEALTH))
+            .timeout(std::time::Duration::from_secs(3));
+        self.send(req, path::HEALTH, "the health check").await
+    }
+
+    pub async fn clock(&self) -> Result<ClockView, AdminError> {
+        self.send(
+            self.http.get(self.url(path::CLOCK)),
+            path::CLOCK,
+            "reading its clock",
+        )
+        .await
+    }
+
+    /// Move the sandbox clock forward by `seconds` and let what is due happen.
+    pub async fn advance_clock(&self, seconds: f64) -> Result<ClockView, AdminError> {
+        let req = self
+            .http
+            .post(self.url(path::CLOCK_ADVANCE))
+            .query(&[("seconds", seconds.to_string())]);
+        self.send(req, path::CLOCK_ADVANCE, "moving its clock")
+            .await
+    }
+
+    pub async fn credentials(&self) -> Result<CredentialsView, AdminError> {
+        let req = self.http.get(self.url(path::CREDENTIALS));
+        self.send(req, path::CREDENTIALS, "listing its credentials")
+            .await
+    }
+
+    pub async fn learners(&self) -> Result<LearnersView, AdminError> {
+        let req = self.http.get(self.url(path::LEARNERS));
+        self.send(req, path::LEARNERS, "listing its learners").await
+    }
+
+    /// Put learner `k`'s account back at its starting state.
+    pub async fn reset_learner(&self, k: u32) -> Result<ResetView, AdminError> {
+        let req = self
+            .http
+            .post(self.url(path::LEARNERS_RESET))
+            .query(&[("learner", k.to_string())]);
+        self.send(req, path::LEARNERS_RESET, "the reset").await
+    }
+
+    /// Messages after sequence number `after`, of one account or all.
+    pub async fn outbox(
+        &self,
+        after: u64,
+        account: Option<&str>,
+    ) -> Result<Vec<OutboxMessage>, AdminError> {
+        let mut query = vec![("after", after.to_string())];
+        if let Some(a) = account {
+            query.push(("account", a.to_string()));
+        }
+        let req = self.http.get(self.url(path::OUTBOX)).query(&query);
+        let view: OutboxView = self.send(req, path::OUTBOX, "reading its outbox").await?;
+        Ok(view.messages)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.endpoint)
+    }
+
+    async fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        req: reqwest::RequestBuilder,
+        path: &str,
+        what: &str,
+    ) -> Result<T, AdminError> {
+        let resp = req.send().await.map_err(|source| AdminError::Unreachable {
+            endpoint: self.endpoint.clone(),
+            source,
+        })?;
+        let status = resp.status();
+        if !status.is_success() {
+            let text = resp.text().await.unwrap_or_default();
+            let message = serde_json::from_str::<ErrorBody>(&text)
+                .map(|e| e.error)
+                .unwrap_or(text);
+            return Err(AdminError::Refused {
+                endpoint: self.endpoint.clone(),
+                what: what.to_string(),
+                status: status.as_u16(),
+                message,
+            });
+        }
+        resp.json().await.map_err(|source| AdminError::NotASandbox {
+            endpoint: self.endpoint.clone(),
+            path: path.to_string(),
+            source,
+        })
+    }
+}

@@ -1,0 +1,312 @@
+//! The path of an AWS request: authenticate (who signs, for which service, within the body
+//! limit) → decode (the service's protocol) → dispatch (the service on the blocking pool, then
+//! the CloudTrail record) → encode. Each step is one function; each early refusal is encoded in
+//! the protocol the client speaks.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::response::Response;
+use bytes::Bytes;
+use http::request::Parts;
+use http::Method;
+
+use super::faults;
+use super::wire::{auth_error, content_type_ok, expired_token, guess_protocol, read_body, respond};
+use super::{MAX_BODY, MAX_S3_BODY};
+use crate::auth::{self, AuthError, AuthHeader as Authorization};
+use crate::identity::Caller;
+use crate::protocol::{self, AwsError, Decoded, Encoded, Protocol};
+use crate::services::{cloudtrail::recorder, Call, Service};
+use crate::Sandbox;
+
+/// What every service call needs to know about the request besides its input.
+struct Meta {
+    request_id: String,
+    /// The signing name of the service (`kms`, `s3`, …).
+    service: String,
+    protocol: Protocol,
+    /// The region the call acts in (us-east-1 for the global services).
+    region: String,
+    user_agent: String,
+    source_ip: String,
+}
+
+impl Meta {
+    fn refuse(&self, e: &AwsError) -> Response {
+        respond(self.protocol.encode_err(e, &self.request_id))
+    }
+}
+
+/// Serve any request outside `/_sandbox/`.
+pub(super) async fn handle(
+    State(sb): State<Arc<Sandbox>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let request_id = crate::util::uuid();
+    if let Some(answer) = follow_sns_link(&sb, &parts, &request_id).await {
+        return answer;
+    }
+    let guess = guess_protocol(&parts.headers, parts.uri.path());
+    // Which service: the credential scope says; without it, answer in the guessed protocol.
+    let auth = match auth::parse_authorization(&parts.headers) {
+        Ok(a) => a,
+        Err(e) => return respond(guess.encode_err(&auth_error(guess, &e, false), &request_id)),
+    };
+    let Some(service) = sb.service(&auth.service) else {
+        let err = AwsError::new(
+            400,
+            "UnknownServiceException",
+            format!(
+                "The sandbox does not serve '{}' (the service in the credential scope).",
+                auth.service
+            ),
+        );
+        return respond(guess.encode_err(&err, &request_id));
+    };
+    let meta = Meta {
+        protocol: service.protocol(&parts.headers, parts.uri.path()),
+        region: if service.global() {
+            "us-east-1".to_string()
+        } else {
+            auth.region.clone()
+        },
+        user_agent: parts
+            .headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string(),
+        source_ip: peer.ip().to_string(),
+        service: auth.service.clone(),
+        request_id,
+    };
+    let limit = if meta.protocol == Protocol::RestXml {
+        MAX_S3_BODY
+    } else {
+        MAX_BODY
+    };
+    let Ok(body) = read_body(body, limit).await else {
+        return meta.refuse(&AwsError::new(
+            413,
+            "RequestEntityTooLargeException",
+            format!("Request body is larger than the {limit} bytes this service accepts."),
+        ));
+    };
+    let caller = match authenticate(&sb, &parts, &body, &auth, meta.protocol) {
+        Ok(c) => c,
+        Err(e) => return meta.refuse(&e),
+    };
+    if let Err(e) = content_type_ok(meta.protocol, &parts.method, &parts.headers) {
+        return meta.refuse(&e);
+    }
+    if let Some(e) = faults::draw(&sb, &meta.service) {
+        return meta.refuse(&e);
+    }
+    if meta.protocol == Protocol::RestXml {
+        dispatch_rest(sb, &parts, &body, caller, meta).await
+    } else {
+        match decode(meta.protocol, &parts, &body) {
+            Ok(decoded) => dispatch(sb, decoded, caller, meta).await,
+            Err(e) => meta.refuse(&e),
+        }
+    }
+}
+
+/// Links in SNS emails (confirm, unsubscribe) are followed without signing, as a browser does.
+async fn follow_sns_link(sb: &Arc<Sandbox>, parts: &Parts, request_id: &str) -> Option<Response> {
+    if parts.method != Method::GET || parts.headers.contains_key(http::header::AUTHORIZATION) {
+        return None;
+    }
+    let params = protocol::query::form_params(parts.uri.query(), &Bytes::new());
+    if !matches!(
+        params.get("Action").map(String::as_str),
+        Some("ConfirmSubscription" | "Unsubscribe")
+    ) {
+        return None;
+    }
+    let sb2 = sb.clone();
+    let result =
+        tokio::task::spawn_blocking(move || crate::services::sns::follow_link(&sb2, &params)).await;
+    let xmlns = "http://sns.amazonaws.com/doc/2010-03-31/";
+    Some(respond(match result {
+        Ok(Ok((op, v))) => Protocol::AwsQuery.encode_ok(xmlns, &op, &v, request_id),
+        Ok(Err(e)) => Protocol::AwsQuery.encode_err(&e, request_id),
+        Err(_) => {
+            Protocol::AwsQuery.encode_err(&AwsError::internal("link handling failed"), request_id)
+        }
+    }))
+}
+
+/// Who is calling: the credential behind the access key, its SigV4 signature over the request,
+/// its session token and expiry; or, when the sandbox accepts any credentials, the seeded
+/// learner under the key given.
+fn authenticate(
+    sb: &Sandbox,
+    parts: &Parts,
+    body: &Bytes,
+    auth: &Authorization,
+    protocol: Protocol,
+) -> Result<Caller, AwsError> {
+    let unknown_key = || auth_error(protocol, &AuthError::Mismatch, true);
+    if sb.config.accept_any_credentials {
+        let base = sb
+            .credential(&auth.access_key_id)
+            .or_else(|| sb.credential(kms_workshop_names::sandbox::LEARNER_ACCESS_KEY))
+            .or_else(|| sb.credentials().into_iter().next())
+            .ok_or_else(unknown_key)?;
+        return Ok(Caller {
+            access_key_id: auth.access_key_id.clone(),
+            ..Caller::from(&base)
+        });
+    }
+    let cred = sb.credential(&auth.access_key_id).ok_or_else(unknown_key)?;
+    let uri = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    auth::verify(
+        parts.method.as_str(),
+        uri,
+        &parts.headers,
+        body,
+        auth,
+        &cred,
+    )
+    .map_err(|e| auth_error(protocol, &e, false))?;
+    if let Some(token) = &cred.session_token {
+        let sent = parts
+            .headers
+            .get("x-amz-security-token")
+            .and_then(|v| v.to_str().ok());
+        if sent != Some(token.as_str()) {
+            return Err(unknown_key());
+        }
+    }
+    if let Some(expires) = cred.expires_ms {
+        let now_ms = (sb.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
+        if now_ms >= expires {
+            return Err(expired_token(protocol));
+        }
+    }
+    Ok(Caller::from(&cred))
+}
+
+/// The operation and input of an RPC-style request (every protocol but REST-XML).
+fn decode(protocol: Protocol, parts: &Parts, body: &Bytes) -> Result<Decoded, AwsError> {
+    match protocol {
+        Protocol::AwsJson11 | Protocol::AwsJson10 { .. } => {
+            protocol::json::decode(&parts.headers, body)
+        }
+        Protocol::AwsQuery => protocol::query::decode(parts.uri.query(), body),
+        Protocol::Ec2Query => protocol::ec2::decode(parts.uri.query(), body),
+        Protocol::RpcV2Cbor => protocol::cbor::decode(parts.uri.path(), body),
+        Protocol::RestXml => Err(AwsError::new(
+            501,
+            "NotImplemented",
+            "REST-XML requests are routed by path, not decoded as RPC.",
+        )),
+    }
+}
+
+/// The answer when a handler's task failed (a panic is a bug: logged, and answered as AWS's
+/// internal error so the client can retry).
+fn handler_failed(meta: &Meta, join: &tokio::task::JoinError) -> Encoded {
+    tracing::error!(error = %join, "handler panicked");
+    meta.protocol.encode_err(
+        &AwsError::internal("The sandbox failed while handling this request."),
+        &meta.request_id,
+    )
+}
+
+/// Call the service and record the call in CloudTrail, on the blocking pool (services hold
+/// the state lock and write the log).
+async fn dispatch(sb: Arc<Sandbox>, decoded: Decoded, caller: Caller, meta: Meta) -> Response {
+    let operation = decoded.operation.clone();
+    let (protocol, request_id, region, service_name) = (
+        meta.protocol,
+        meta.request_id.clone(),
+        meta.region.clone(),
+        meta.service.clone(),
+    );
+    let (source_ip, user_agent) = (meta.source_ip.clone(), meta.user_agent.clone());
+    let result = tokio::task::spawn_blocking(move || {
+        let service = sb.service(&service_name).expect("service looked up above");
+        let mut cx = Call {
+            sandbox: &sb,
+            caller,
+            region,
+            request_id,
+            now: sb.clock.now(),
+            protocol,
+            resources: Vec::new(),
+            response_elements: None,
+        };
+        let out = service.call(&mut cx, &decoded.operation, &decoded.input);
+        recorder::record(
+            &cx,
+            service,
+            &decoded.operation,
+            &decoded.input,
+            &out,
+            &source_ip,
+            &user_agent,
+        );
+        out.map(|v| (v, service.xmlns()))
+    })
+    .await;
+    respond(match result {
+        Ok(Ok((value, xmlns))) => protocol.encode_ok(xmlns, &operation, &value, &meta.request_id),
+        Ok(Err(e)) => {
+            tracing::debug!(code = %e.code, message = %e.message, "request failed");
+            protocol.encode_err(&e, &meta.request_id)
+        }
+        Err(join) => handler_failed(&meta, &join),
+    })
+}
+
+/// REST services (S3) route by method and path and answer with complete HTTP answers (bytes,
+/// headers, empty bodies).
+async fn dispatch_rest(
+    sb: Arc<Sandbox>,
+    parts: &Parts,
+    body: &Bytes,
+    caller: Caller,
+    meta: Meta,
+) -> Response {
+    let req = match protocol::restxml::decode(
+        &parts.method,
+        parts.uri.path(),
+        parts.uri.query(),
+        &parts.headers,
+        body,
+    ) {
+        Ok(r) => r,
+        Err(e) => return meta.refuse(&e),
+    };
+    let (request_id, region, service_name) = (
+        meta.request_id.clone(),
+        meta.region.clone(),
+        meta.service.clone(),
+    );
+    let (source_ip, user_agent) = (meta.source_ip.clone(), meta.user_agent.clone());
+    let result = tokio::task::spawn_blocking(move || {
+        let service: &dyn Service = sb.service(&service_name).expect("service looked up above");
+        crate::services::call_rest_recorded(
+            &sb,
+            service,
+            caller,
+            region,
+            &request_id,
+            &req,
+            &source_ip,
+            &user_agent,
+        )
+    })
+    .await;
+    respond(result.unwrap_or_else(|join| handler_failed(&meta, &join)))
+}
