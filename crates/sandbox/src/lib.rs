@@ -168,7 +168,6 @@ pub struct Sandbox {
     /// CloudTrail events waiting for their delivery delay before EventBridge sees them.
     pending_events: Mutex<Vec<services::events::PendingEvent>>,
     me: Weak<Sandbox>,
-    services: Vec<Box<dyn services::Service>>,
 }
 
 impl Sandbox {
@@ -221,7 +220,6 @@ impl Sandbox {
             lookup_limiter: Default::default(),
             world: Mutex::new(world),
             store,
-            services: services::registry(),
             config,
             endpoint: Mutex::new(None),
             outbox_seq: AtomicU64::new(last_seq),
@@ -255,11 +253,8 @@ impl Sandbox {
         Ok(sandbox)
     }
 
-    pub fn service(&self, signing_name: &str) -> Option<&dyn services::Service> {
-        self.services
-            .iter()
-            .find(|s| s.signing_name() == signing_name)
-            .map(|s| s.as_ref())
+    pub fn service(&self, signing_name: &str) -> Option<&'static dyn services::Service> {
+        services::lookup(signing_name)
     }
 
     pub fn credential(&self, access_key_id: &str) -> Option<Credential> {
@@ -569,10 +564,9 @@ impl Sandbox {
 impl Sandbox {
     /// Apply what the passing of sandbox time does (imported material expiring).
     pub fn tick(&self) {
-        crate::services::kms::expire_due(self);
-        crate::services::cloudwatch::tick(self);
-        crate::services::ec2::settle_due(self);
-        crate::services::cloudformation::settle_due(self);
+        for tick in services::ticks() {
+            (tick.run)(self);
+        }
         self.deliver_due_events();
     }
 }

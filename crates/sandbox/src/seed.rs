@@ -62,18 +62,16 @@ pub fn apply_learner(sb: &Sandbox, seed: Seed, number: u32) -> Result<(), AwsErr
         &crate::util::iso8601_secs(now - Duration::hours(2)),
     ))?;
     if seed == Seed::Workshop {
-        crate::services::kms::seed_workshop(sb, &account, REGION, now)?;
-        crate::services::cloudformation::seed_workshop(
-            sb,
-            &account,
-            REGION,
-            now - Duration::days(4),
-        )?;
-        crate::services::iam::seed_workshop(sb, &account)?;
-        crate::services::ec2::seed_workshop(sb, &account, REGION)?;
-        crate::services::s3::seed_workshop(sb, &account, REGION)?;
-        crate::services::sns::seed_workshop(sb, &account, REGION)?;
-        crate::services::cloudtrail::history::seed_workshop(sb, &account, REGION, now)?;
+        let at = crate::services::SeedAt {
+            account: &account,
+            region: REGION,
+            now,
+        };
+        for entry in crate::services::REGISTRY {
+            if let Some(seed) = entry.seed {
+                seed(sb, &at)?;
+            }
+        }
     }
     if sb.config.learners > 1 {
         if sb.credential(INSTRUCTOR_ACCESS_KEY).is_none() {

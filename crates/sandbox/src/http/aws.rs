@@ -24,8 +24,7 @@ use crate::Sandbox;
 /// What every service call needs to know about the request besides its input.
 struct Meta {
     request_id: String,
-    /// The signing name of the service (`kms`, `s3`, …).
-    service: String,
+    service: &'static dyn Service,
     protocol: Protocol,
     /// The region the call acts in (us-east-1 for the global services).
     region: String,
@@ -81,7 +80,7 @@ pub(super) async fn handle(
             .unwrap_or("")
             .to_string(),
         source_ip: peer.ip().to_string(),
-        service: auth.service.clone(),
+        service,
         request_id,
     };
     let limit = if meta.protocol == Protocol::RestXml {
@@ -103,7 +102,7 @@ pub(super) async fn handle(
     if let Err(e) = content_type_ok(meta.protocol, &parts.method, &parts.headers) {
         return meta.refuse(&e);
     }
-    if let Some(e) = faults::draw(&sb, &meta.service) {
+    if let Some(e) = faults::draw(&sb, meta.service.signing_name()) {
         return meta.refuse(&e);
     }
     if meta.protocol == Protocol::RestXml {
@@ -227,15 +226,14 @@ fn handler_failed(meta: &Meta, join: &tokio::task::JoinError) -> Encoded {
 /// the state lock and write the log).
 async fn dispatch(sb: Arc<Sandbox>, decoded: Decoded, caller: Caller, meta: Meta) -> Response {
     let operation = decoded.operation.clone();
-    let (protocol, request_id, region, service_name) = (
+    let (protocol, request_id, region, service) = (
         meta.protocol,
         meta.request_id.clone(),
         meta.region.clone(),
-        meta.service.clone(),
+        meta.service,
     );
     let (source_ip, user_agent) = (meta.source_ip.clone(), meta.user_agent.clone());
     let result = tokio::task::spawn_blocking(move || {
-        let service = sb.service(&service_name).expect("service looked up above");
         let mut cx = Call {
             sandbox: &sb,
             caller,
@@ -288,15 +286,11 @@ async fn dispatch_rest(
         Ok(r) => r,
         Err(e) => return meta.refuse(&e),
     };
-    let (request_id, region, service_name) = (
-        meta.request_id.clone(),
-        meta.region.clone(),
-        meta.service.clone(),
-    );
+    let (request_id, region, service) =
+        (meta.request_id.clone(), meta.region.clone(), meta.service);
     let (source_ip, user_agent) = (meta.source_ip.clone(), meta.user_agent.clone());
     let result = tokio::task::spawn_blocking(move || {
-        let service: &dyn Service = sb.service(&service_name).expect("service looked up above");
-        crate::services::call_rest_recorded(
+        super::rest::serve(
             &sb,
             service,
             caller,

@@ -10,6 +10,7 @@ pub mod admin_api;
 mod aws;
 pub mod faults;
 pub mod listen;
+mod rest;
 mod wire;
 
 pub use listen::{serve, Running};

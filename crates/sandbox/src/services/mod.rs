@@ -108,70 +108,6 @@ pub trait Service: Send + Sync + 'static {
     }
 }
 
-/// Serve one REST request (S3) on the blocking pool: route, call, record management events in
-/// CloudTrail, encode errors.
-#[allow(clippy::too_many_arguments)]
-pub fn call_rest_recorded(
-    sb: &Sandbox,
-    service: &dyn Service,
-    caller: Caller,
-    region: String,
-    request_id: &str,
-    req: &RestRequest,
-    source_ip: &str,
-    user_agent: &str,
-) -> Encoded {
-    let protocol = Protocol::RestXml;
-    let Some(op) = service.rest_operation(req) else {
-        let e = AwsError::new(
-            501,
-            "NotImplemented",
-            "A header you provided implies functionality that is not implemented",
-        );
-        return protocol.encode_err(&e, request_id);
-    };
-    let mut cx = Call {
-        sandbox: sb,
-        caller,
-        region,
-        request_id: request_id.to_string(),
-        now: sb.clock.now(),
-        protocol,
-        resources: Vec::new(),
-        response_elements: Some(J::Null),
-    };
-    let out = service.call_rest(&mut cx, op, req);
-    if service.management_event(op) {
-        let input = Input::Json(service.rest_request_parameters(op, req));
-        let result = match &out {
-            Ok(_) => Ok(Value::Null),
-            Err(e) => Err(e.clone()),
-        };
-        cloudtrail::recorder::record(&cx, service, op, &input, &result, source_ip, user_agent);
-    }
-    let mut enc = match out {
-        Ok(enc) => enc,
-        Err(e) => {
-            tracing::debug!(code = %e.code, message = %e.message, "request failed");
-            let mut enc = protocol.encode_err(&e, request_id);
-            if req.method == http::Method::HEAD {
-                enc.body = bytes::Bytes::new();
-            }
-            enc
-        }
-    };
-    for name in ["x-amz-request-id", "x-amzn-requestid"] {
-        if let Ok(v) = http::HeaderValue::from_str(request_id) {
-            enc.headers.insert(name, v);
-        }
-    }
-    enc.headers.insert(
-        "x-amz-id-2",
-        http::HeaderValue::from_static("c2FuZGJveC1zMw=="),
-    );
-    enc
-}
-
 /// Lower-case the first letter of every object key, dropping members named in `redact`
 /// (secrets CloudTrail never logs).
 pub fn camel_case_keys(v: &J, redact: &[&str]) -> J {
@@ -194,18 +130,151 @@ pub fn camel_case_keys(v: &J, redact: &[&str]) -> J {
     }
 }
 
-/// Every service the sandbox serves.
-pub fn registry() -> Vec<Box<dyn Service>> {
-    vec![
-        Box::new(kms::Kms),
-        Box::new(sts::Sts),
-        Box::new(cloudtrail::CloudTrail),
-        Box::new(cloudwatch::CloudWatch),
-        Box::new(sns::Sns),
-        Box::new(events::Events),
-        Box::new(iam::Iam),
-        Box::new(ec2::Ec2),
-        Box::new(s3::S3),
-        Box::new(cloudformation::CloudFormation),
-    ]
+/// Where and when a service writes its part of the workshop seed.
+pub struct SeedAt<'a> {
+    pub account: &'a str,
+    pub region: &'a str,
+    /// The seed's "now": what the earlier sections did is dated before it.
+    pub now: OffsetDateTime,
+}
+
+/// What a service adds to the workshop seed.
+pub type SeedFn = fn(&Sandbox, &SeedAt<'_>) -> Result<(), AwsError>;
+
+/// What the passing of sandbox time does to a service, and when in a tick it runs (lower
+/// first: key material expires before alarms read the metric; instances settle before the
+/// stacks that wait for them).
+#[derive(Clone, Copy)]
+pub struct Tick {
+    pub order: u8,
+    pub run: fn(&Sandbox),
+}
+
+/// A service's one registration: how it is served, what it seeds, what time does to it.
+pub struct Entry {
+    pub service: &'static dyn Service,
+    pub seed: Option<SeedFn>,
+    pub tick: Option<Tick>,
+}
+
+/// Every service the sandbox serves: the only place a service is registered. The order is
+/// the seed's (keys, then the stack, then what the learner did by hand to its role, the
+/// instance, the bucket's uploads, the topics, and last the history of all of it).
+pub const REGISTRY: &[Entry] = &[
+    Entry {
+        service: &kms::Kms,
+        seed: Some(|sb, at| kms::seed_workshop(sb, at.account, at.region, at.now)),
+        tick: Some(Tick {
+            order: 0,
+            run: kms::expire_due,
+        }),
+    },
+    Entry {
+        service: &cloudformation::CloudFormation,
+        // The stack was created four days before the chapter starts.
+        seed: Some(|sb, at| {
+            cloudformation::seed_workshop(
+                sb,
+                at.account,
+                at.region,
+                at.now - time::Duration::days(4),
+            )
+        }),
+        tick: Some(Tick {
+            order: 3,
+            run: cloudformation::settle_due,
+        }),
+    },
+    Entry {
+        service: &iam::Iam,
+        seed: Some(|sb, at| iam::seed_workshop(sb, at.account)),
+        tick: None,
+    },
+    Entry {
+        service: &ec2::Ec2,
+        seed: Some(|sb, at| ec2::seed_workshop(sb, at.account, at.region)),
+        tick: Some(Tick {
+            order: 2,
+            run: ec2::settle_due,
+        }),
+    },
+    Entry {
+        service: &s3::S3,
+        seed: Some(|sb, at| s3::seed_workshop(sb, at.account, at.region)),
+        tick: None,
+    },
+    Entry {
+        service: &sns::Sns,
+        seed: Some(|sb, at| sns::seed_workshop(sb, at.account, at.region)),
+        tick: None,
+    },
+    Entry {
+        service: &cloudtrail::CloudTrail,
+        seed: Some(|sb, at| cloudtrail::history::seed_workshop(sb, at.account, at.region, at.now)),
+        tick: None,
+    },
+    Entry {
+        service: &sts::Sts,
+        seed: None,
+        tick: None,
+    },
+    Entry {
+        service: &cloudwatch::CloudWatch,
+        seed: None,
+        tick: Some(Tick {
+            order: 1,
+            run: cloudwatch::tick,
+        }),
+    },
+    Entry {
+        service: &events::Events,
+        seed: None,
+        tick: None,
+    },
+];
+
+/// The registered service whose SigV4 signing name is `signing_name`.
+pub fn lookup(signing_name: &str) -> Option<&'static dyn Service> {
+    REGISTRY
+        .iter()
+        .map(|e| e.service)
+        .find(|s| s.signing_name() == signing_name)
+}
+
+/// The registered ticks, in the order they run.
+pub fn ticks() -> Vec<Tick> {
+    let mut ticks: Vec<Tick> = REGISTRY.iter().filter_map(|e| e.tick).collect();
+    ticks.sort_by_key(|t| t.order);
+    ticks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_service_is_registered_once_and_found_by_its_signing_name() {
+        let mut names: Vec<&str> = REGISTRY.iter().map(|e| e.service.signing_name()).collect();
+        for n in &names {
+            assert!(lookup(n).is_some(), "{n} is not found");
+        }
+        names.sort_unstable();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(before, names.len(), "a signing name is registered twice");
+        assert!(lookup("nosuchservice").is_none());
+    }
+
+    #[test]
+    fn ticks_run_in_their_declared_order() {
+        let orders: Vec<u8> = ticks().iter().map(|t| t.order).collect();
+        let mut sorted = orders.clone();
+        sorted.sort_unstable();
+        assert_eq!(orders, sorted);
+        assert_eq!(
+            orders.len(),
+            4,
+            "kms, cloudwatch, ec2 and cloudformation tick"
+        );
+    }
 }

@@ -1,0 +1,74 @@
+//! REST services (S3): routed by method and path rather than decoded as RPC, and answered with
+//! complete HTTP answers (bytes, headers, empty bodies for HEAD).
+
+use serde_json::Value as J;
+
+use crate::identity::Caller;
+use crate::protocol::restxml::RestRequest;
+use crate::protocol::{AwsError, Encoded, Input, Protocol, Value};
+use crate::services::{cloudtrail, Call, Service};
+use crate::Sandbox;
+
+/// Serve one REST request (S3), on the blocking pool: route, call, record management events in
+/// CloudTrail, encode errors, add S3's request-id headers.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn serve(
+    sb: &Sandbox,
+    service: &dyn Service,
+    caller: Caller,
+    region: String,
+    request_id: &str,
+    req: &RestRequest,
+    source_ip: &str,
+    user_agent: &str,
+) -> Encoded {
+    let protocol = Protocol::RestXml;
+    let Some(op) = service.rest_operation(req) else {
+        let e = AwsError::new(
+            501,
+            "NotImplemented",
+            "A header you provided implies functionality that is not implemented",
+        );
+        return protocol.encode_err(&e, request_id);
+    };
+    let mut cx = Call {
+        sandbox: sb,
+        caller,
+        region,
+        request_id: request_id.to_string(),
+        now: sb.clock.now(),
+        protocol,
+        resources: Vec::new(),
+        response_elements: Some(J::Null),
+    };
+    let out = service.call_rest(&mut cx, op, req);
+    if service.management_event(op) {
+        let input = Input::Json(service.rest_request_parameters(op, req));
+        let result = match &out {
+            Ok(_) => Ok(Value::Null),
+            Err(e) => Err(e.clone()),
+        };
+        cloudtrail::recorder::record(&cx, service, op, &input, &result, source_ip, user_agent);
+    }
+    let mut enc = match out {
+        Ok(enc) => enc,
+        Err(e) => {
+            tracing::debug!(code = %e.code, message = %e.message, "request failed");
+            let mut enc = protocol.encode_err(&e, request_id);
+            if req.method == http::Method::HEAD {
+                enc.body = bytes::Bytes::new();
+            }
+            enc
+        }
+    };
+    for name in ["x-amz-request-id", "x-amzn-requestid"] {
+        if let Ok(v) = http::HeaderValue::from_str(request_id) {
+            enc.headers.insert(name, v);
+        }
+    }
+    enc.headers.insert(
+        "x-amz-id-2",
+        http::HeaderValue::from_static("c2FuZGJveC1zMw=="),
+    );
+    enc
+}
