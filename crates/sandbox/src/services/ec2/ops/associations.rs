@@ -2,7 +2,7 @@
 //! AssociateIamInstanceProfile, DisassociateIamInstanceProfile and
 //! ReplaceIamInstanceProfileAssociation (`associating` → `associated` → `disassociating`).
 
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use super::filters::{filters, one, page_params, paginate, passes};
 use super::{dry_run, id_list, instance, note_instance, opt_str, req_str};
@@ -122,10 +122,27 @@ fn requested_profile(cx: &Call<'_>, input: &Input) -> Result<(String, String), A
     profile_spec(&spec, cx.account())
 }
 
-/// A new association's answer, noting the instance.
+/// How long associating and disassociating take.
+pub(crate) fn association_delay(cx: &Call<'_>) -> Duration {
+    cx.sandbox.config.lifecycle_delay(2.0, 5.0)
+}
+
+/// An association's answer, noting the instance.
 fn association_answer(cx: &mut Call<'_>, a: &Association) -> Value {
     note_instance(cx, &a.instance_id);
     Value::obj().with("iamInstanceProfileAssociation", association_value(a))
+}
+
+/// Associate `profile` with the instance now, and answer.
+fn begin_association(
+    cx: &mut Call<'_>,
+    st: &mut Ec2State,
+    instance_id: &str,
+    profile: &(String, String),
+) -> Value {
+    let now = cx.now;
+    let a = new_association(st, instance_id, profile, now, now + association_delay(cx));
+    association_answer(cx, &a)
 }
 
 pub(crate) fn associate(
@@ -133,10 +150,9 @@ pub(crate) fn associate(
     st: &mut Ec2State,
     input: &Input,
 ) -> Result<Value, AwsError> {
-    let now = cx.now;
     let id = req_str(input, "InstanceId")?;
     let profile = requested_profile(cx, input)?;
-    if instance(st, &id, now)?.state.ending() {
+    if instance(st, &id, cx.now)?.state.ending() {
         return Err(err(
             "IncorrectInstanceState",
             format!("The instance '{id}' is not in a valid state for this operation."),
@@ -149,9 +165,7 @@ pub(crate) fn associate(
         ));
     }
     dry_run(input)?;
-    let delay = cx.sandbox.config.lifecycle_delay(2.0, 5.0);
-    let a = new_association(st, &id, &profile, now, now + delay);
-    Ok(association_answer(cx, &a))
+    Ok(begin_association(cx, st, &id, &profile))
 }
 
 pub(crate) fn disassociate(
@@ -159,16 +173,15 @@ pub(crate) fn disassociate(
     st: &mut Ec2State,
     input: &Input,
 ) -> Result<Value, AwsError> {
-    let now = cx.now;
     let id = req_str(input, "AssociationId")?;
-    let delay = cx.sandbox.config.lifecycle_delay(2.0, 5.0);
+    let until = cx.now + association_delay(cx);
     let a = st
         .associations
         .get_mut(&id)
         .ok_or_else(|| association_not_found(&id))?;
     if a.state != AssociationState::Disassociating {
         a.state = AssociationState::Disassociating;
-        a.until = Some(now + delay);
+        a.until = Some(until);
     }
     let a = a.clone();
     Ok(association_answer(cx, &a))
@@ -179,7 +192,6 @@ pub(crate) fn replace(
     st: &mut Ec2State,
     input: &Input,
 ) -> Result<Value, AwsError> {
-    let now = cx.now;
     let id = req_str(input, "AssociationId")?;
     let profile = requested_profile(cx, input)?;
     let old = st
@@ -195,7 +207,5 @@ pub(crate) fn replace(
     let instance_id = old.instance_id.clone();
     dry_run(input)?;
     st.associations.remove(&id);
-    let delay = cx.sandbox.config.lifecycle_delay(2.0, 5.0);
-    let a = new_association(st, &instance_id, &profile, now, now + delay);
-    Ok(association_answer(cx, &a))
+    Ok(begin_association(cx, st, &instance_id, &profile))
 }

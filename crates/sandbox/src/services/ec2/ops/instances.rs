@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use time::OffsetDateTime;
 
-use super::associations::{new_association, profile_spec};
+use super::associations::{association_delay, new_association, profile_spec};
 use super::tags::tag_specs;
 use super::{bool_param, dry_run, instance_ids, int_param, note_instance, opt_str, req_str};
 use super::{valid_az, valid_instance_type};
@@ -15,6 +15,9 @@ use crate::services::ec2::errors::{
 };
 use crate::services::ec2::ids::{
     default_network, derived_hex, new_id, random_private_ip, random_public_ip, well_formed,
+};
+use crate::services::ec2::state::InstanceState::{
+    Pending, Running, ShuttingDown, Stopped, Stopping,
 };
 use crate::services::ec2::state::{
     Attachment, AttachmentState, Ec2State, Instance, InstanceState, Volume,
@@ -167,7 +170,7 @@ pub(crate) fn new_instance(
         launch_time: now,
         launch_index: i64::try_from(index).unwrap_or(0),
         client_token: l.client_token.clone(),
-        state: InstanceState::Pending,
+        state: Pending,
         state_until: Some(until),
         state_since: now,
         checks_secs,
@@ -223,7 +226,7 @@ pub(crate) fn run_instances(cx: &mut Call<'_>, input: &Input) -> Result<Value, A
     let (account, region, now) = (cx.account().to_string(), cx.region.clone(), cx.now);
     let launch = sb.config.lifecycle_delay(10.0, 25.0);
     let checks = sb.config.lifecycle_delay(120.0, 240.0).as_seconds_f64();
-    let assoc_delay = sb.config.lifecycle_delay(2.0, 5.0);
+    let assoc_delay = association_delay(cx);
     let (ids, reservation_id, instances) = sb.write::<Ec2State, _>(&account, &region, |st| {
         st.settle(now);
         let live = st.instances.values().filter(|i| !i.state.ending()).count();
@@ -285,33 +288,31 @@ fn named_instances(
         .collect())
 }
 
-/// Every instance in `ids` must be in a state `allowed` accepts, or the operation cannot be
+/// Every instance in `ids` must be in one of the states `allowed`, or the operation cannot be
 /// done (`done`: "stopped", "started").
 fn require_states(
     st: &Ec2State,
     ids: &[String],
     done: &str,
-    allowed: impl Fn(InstanceState) -> bool,
+    allowed: &[InstanceState],
 ) -> Result<(), AwsError> {
-    match ids
-        .iter()
-        .find(|id| !st.instances.get(*id).is_some_and(|i| allowed(i.state)))
-    {
+    match ids.iter().find(|id| {
+        !st.instances
+            .get(*id)
+            .is_some_and(|i| allowed.contains(&i.state))
+    }) {
         Some(id) => Err(cannot_be(id, done)),
         None => Ok(()),
     }
 }
 
+/// `StateTransitionReason` of a transition the caller asked for at `now`.
 fn user_initiated(now: OffsetDateTime) -> String {
-    let t = now.to_offset(time::UtcOffset::UTC);
+    // `2024-01-02T03:04:05Z` → `2024-01-02 03:04:05 GMT`.
+    let when = crate::util::iso8601_secs(now);
     format!(
-        "User initiated ({:04}-{:02}-{:02} {:02}:{:02}:{:02} GMT)",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
+        "User initiated ({} GMT)",
+        when.trim_end_matches('Z').replacen('T', " ", 1)
     )
 }
 
@@ -337,6 +338,22 @@ fn user_shutdown(
     i.transition_reason = user_initiated(now);
 }
 
+/// The instances a Terminate/Stop/StartInstances request names, after `check` and `DryRun`,
+/// and when the transitions they begin end (`delay`: the latency profile's range, seconds).
+fn prepare(
+    cx: &Call<'_>,
+    st: &Ec2State,
+    input: &Input,
+    check: impl FnOnce(&Ec2State, &[String]) -> Result<(), AwsError>,
+    delay: (f64, f64),
+) -> Result<(Vec<String>, OffsetDateTime), AwsError> {
+    let ids = named_instances(st, input, cx.now)?;
+    check(st, &ids)?;
+    dry_run(input)?;
+    let until = cx.now + cx.sandbox.config.lifecycle_delay(delay.0, delay.1);
+    Ok((ids, until))
+}
+
 /// Apply `change` to each instance of `ids` and answer the state changes.
 fn change_states(
     cx: &mut Call<'_>,
@@ -359,28 +376,31 @@ fn change_states(
     Value::obj().with("instancesSet", Value::List(changes))
 }
 
+/// Refuse to terminate an instance whose `disableApiTermination` is set.
+fn termination_protected(st: &Ec2State, ids: &[String]) -> Result<(), AwsError> {
+    match ids.iter().find(|id| {
+        st.instances
+            .get(*id)
+            .is_some_and(|i| i.disable_api_termination)
+    }) {
+        Some(id) => Err(err(
+            "OperationNotPermitted",
+            format!("The instance '{id}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again."),
+        )),
+        None => Ok(()),
+    }
+}
+
 pub(crate) fn terminate_instances(
     cx: &mut Call<'_>,
     st: &mut Ec2State,
     input: &Input,
 ) -> Result<Value, AwsError> {
+    let (ids, until) = prepare(cx, st, input, termination_protected, (30.0, 60.0))?;
     let now = cx.now;
-    let ids = named_instances(st, input, now)?;
-    if let Some(id) = ids.iter().find(|id| {
-        st.instances
-            .get(*id)
-            .is_some_and(|i| i.disable_api_termination)
-    }) {
-        return Err(err(
-            "OperationNotPermitted",
-            format!("The instance '{id}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again."),
-        ));
-    }
-    dry_run(input)?;
-    let until = now + cx.sandbox.config.lifecycle_delay(30.0, 60.0);
     Ok(change_states(cx, st, &ids, |i| {
         if !i.state.ending() {
-            user_shutdown(i, InstanceState::ShuttingDown, now, until);
+            user_shutdown(i, ShuttingDown, now, until);
         }
     }))
 }
@@ -390,19 +410,14 @@ pub(crate) fn stop_instances(
     st: &mut Ec2State,
     input: &Input,
 ) -> Result<Value, AwsError> {
+    let stoppable = |st: &Ec2State, ids: &[String]| {
+        require_states(st, ids, "stopped", &[Running, Stopping, Stopped])
+    };
+    let (ids, until) = prepare(cx, st, input, stoppable, (15.0, 45.0))?;
     let now = cx.now;
-    let ids = named_instances(st, input, now)?;
-    require_states(st, &ids, "stopped", |s| {
-        matches!(
-            s,
-            InstanceState::Running | InstanceState::Stopping | InstanceState::Stopped
-        )
-    })?;
-    dry_run(input)?;
-    let until = now + cx.sandbox.config.lifecycle_delay(15.0, 45.0);
     Ok(change_states(cx, st, &ids, |i| {
-        if i.state == InstanceState::Running {
-            user_shutdown(i, InstanceState::Stopping, now, until);
+        if i.state == Running {
+            user_shutdown(i, Stopping, now, until);
         }
     }))
 }
@@ -412,24 +427,19 @@ pub(crate) fn start_instances(
     st: &mut Ec2State,
     input: &Input,
 ) -> Result<Value, AwsError> {
+    let startable = |st: &Ec2State, ids: &[String]| {
+        require_states(st, ids, "started", &[Pending, Running, Stopped])
+    };
+    let (ids, until) = prepare(cx, st, input, startable, (15.0, 30.0))?;
     let now = cx.now;
-    let ids = named_instances(st, input, now)?;
-    require_states(st, &ids, "started", |s| {
-        matches!(
-            s,
-            InstanceState::Pending | InstanceState::Running | InstanceState::Stopped
-        )
-    })?;
-    dry_run(input)?;
-    let until = now + cx.sandbox.config.lifecycle_delay(15.0, 30.0);
     let checks = cx
         .sandbox
         .config
         .lifecycle_delay(120.0, 240.0)
         .as_seconds_f64();
     Ok(change_states(cx, st, &ids, |i| {
-        if i.state == InstanceState::Stopped {
-            begin(i, InstanceState::Pending, now, until);
+        if i.state == Stopped {
+            begin(i, Pending, now, until);
             i.state_reason = None;
             i.transition_reason = String::new();
             i.public_ip = Some(random_public_ip());

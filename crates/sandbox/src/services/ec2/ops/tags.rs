@@ -78,12 +78,13 @@ fn check_tag(key: &str, value: &str) -> Result<(), AwsError> {
     Ok(())
 }
 
-/// Check that every resource id names an existing instance or volume.
-fn taggable(st: &Ec2State, ids: &[String], now: OffsetDateTime) -> Result<(), AwsError> {
+/// `ResourceId.N`, every one an existing instance or volume.
+fn taggable(st: &Ec2State, input: &Input, now: OffsetDateTime) -> Result<Vec<String>, AwsError> {
+    let ids = input.str_list("ResourceId")?;
     if ids.is_empty() {
         return Err(missing("ResourceId"));
     }
-    for id in ids {
+    for id in &ids {
         if id.starts_with("i-") {
             instance(st, id, now)?;
         } else if id.starts_with("vol-") {
@@ -95,7 +96,7 @@ fn taggable(st: &Ec2State, ids: &[String], now: OffsetDateTime) -> Result<(), Aw
             return Err(err("InvalidID", format!("The ID '{id}' is not valid")));
         }
     }
-    Ok(())
+    Ok(ids)
 }
 
 fn tags_mut<'s>(st: &'s mut Ec2State, id: &str) -> Option<&'s mut BTreeMap<String, String>> {
@@ -111,8 +112,7 @@ pub(crate) fn create_tags(
     st: &mut Ec2State,
     input: &Input,
 ) -> Result<Value, AwsError> {
-    let ids = input.str_list("ResourceId")?;
-    taggable(st, &ids, cx.now)?;
+    let ids = taggable(st, input, cx.now)?;
     let tags = parse_tags(input, "Tag")?;
     if tags.is_empty() {
         return Err(missing("Tag"));
@@ -142,8 +142,7 @@ pub(crate) fn delete_tags(
     st: &mut Ec2State,
     input: &Input,
 ) -> Result<Value, AwsError> {
-    let ids = input.str_list("ResourceId")?;
-    taggable(st, &ids, cx.now)?;
+    let ids = taggable(st, input, cx.now)?;
     // A tag with a value deletes the key only when the value matches; without one, any value;
     // no tags at all deletes every tag.
     let mut wanted: Vec<(String, Option<String>)> = Vec::new();
