@@ -697,9 +697,13 @@ async fn realistic_latency_completes_when_the_clock_advances() {
         .read::<kms_workshop_sandbox::services::ec2::Ec2State, _>(
             seed::ACCOUNT,
             seed::REGION,
-            |st| st.instances.get(seed::INSTANCE_ID).map(|i| i.state.clone()),
+            |st| {
+                st.instances
+                    .get(seed::INSTANCE_ID)
+                    .map(|i| i.state.as_str())
+            },
         );
-    assert_eq!(st.as_deref(), Some("terminated"));
+    assert_eq!(st, Some("terminated"));
     assert_eq!(
         env.state(seed::INSTANCE_ID).await,
         InstanceStateName::Terminated

@@ -1,0 +1,104 @@
+//! EC2 (ec2Query): instances and their lifecycle (`pending` → `running` ⇄ `stopping` →
+//! `stopped`, `shutting-down` → `terminated`, terminated instances staying visible for an hour
+//! as on AWS), IAM instance profile associations, EBS volumes (`creating` → `available` ⇄
+//! `in-use`, attach and detach, `DeleteOnTermination`), tags, and EC2's filters and paging.
+//!
+//! Transitions are stored as timestamps on the sandbox clock ("shutting down until …") and
+//! settled when their time has passed — on the next call, or on the sandbox's tick — so advancing
+//! the clock completes them. How long they take is the sandbox's latency profile
+//! ([`crate::Config::lifecycle_delay`]): at once for tests, about as long as on AWS for demos.
+//!
+//! Member names are the `locationName`s of botocore's EC2 model (the authority on shapes), and
+//! errors are spelled as AWS spells them.
+
+mod errors;
+mod ids;
+mod kms_keys;
+mod lifecycle;
+mod ops;
+mod seed;
+mod state;
+mod views;
+
+#[cfg(test)]
+mod tests;
+
+use http::HeaderMap;
+
+use super::{Call, Service};
+use crate::protocol::{AwsError, Input, Protocol, Value};
+use ops::associations as assoc;
+use ops::{attributes, describe, dry_run, instances, tags, volumes};
+
+pub use lifecycle::settle_due;
+pub use seed::{seed_workshop, WORKSHOP_AMI};
+pub use state::{
+    Association, AssociationState, Attachment, AttachmentState, Ec2State, Instance, InstanceState,
+    Volume, VolumeState,
+};
+
+pub struct Ec2;
+
+/// An operation that reads the state (the Describe operations).
+type ReadOp = fn(&mut Call<'_>, &Ec2State, &Input) -> Result<Value, AwsError>;
+/// An operation that changes the state in place.
+type WriteOp = fn(&mut Call<'_>, &mut Ec2State, &Input) -> Result<Value, AwsError>;
+
+impl Service for Ec2 {
+    fn signing_name(&self) -> &'static str {
+        "ec2"
+    }
+    fn event_source(&self) -> &'static str {
+        "ec2.amazonaws.com"
+    }
+    fn xmlns(&self) -> &'static str {
+        "http://ec2.amazonaws.com/doc/2016-11-15/"
+    }
+    fn protocol(&self, _headers: &HeaderMap, _path: &str) -> Protocol {
+        Protocol::Ec2Query
+    }
+    fn call(&self, cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError> {
+        lifecycle::settle_in(cx.sandbox, cx.account(), &cx.region, cx.now);
+        match op {
+            "DescribeInstances" => read(cx, input, describe::describe_instances),
+            "DescribeInstanceStatus" => read(cx, input, describe::describe_instance_status),
+            "DescribeIamInstanceProfileAssociations" => read(cx, input, assoc::describe),
+            "DescribeInstanceAttribute" => read(cx, input, attributes::describe),
+            "DescribeVolumes" => read(cx, input, volumes::describe_volumes),
+            "DescribeTags" => read(cx, input, tags::describe_tags),
+            "RunInstances" => instances::run_instances(cx, input),
+            "TerminateInstances" => write(cx, input, instances::terminate_instances),
+            "StopInstances" => write(cx, input, instances::stop_instances),
+            "StartInstances" => write(cx, input, instances::start_instances),
+            "ModifyInstanceAttribute" => write(cx, input, attributes::modify),
+            "AssociateIamInstanceProfile" => write(cx, input, assoc::associate),
+            "DisassociateIamInstanceProfile" => write(cx, input, assoc::disassociate),
+            "ReplaceIamInstanceProfileAssociation" => write(cx, input, assoc::replace),
+            "CreateVolume" => volumes::create_volume(cx, input),
+            "AttachVolume" => write(cx, input, volumes::attach_volume),
+            "DetachVolume" => write(cx, input, volumes::detach_volume),
+            "DeleteVolume" => write(cx, input, volumes::delete_volume),
+            "CreateTags" => write(cx, input, tags::create_tags),
+            "DeleteTags" => write(cx, input, tags::delete_tags),
+            _ => Err(cx.unknown(op)),
+        }
+    }
+}
+
+/// Run a Describe operation: `DryRun` answers before anything is read.
+fn read(cx: &mut Call<'_>, input: &Input, op: ReadOp) -> Result<Value, AwsError> {
+    dry_run(input)?;
+    let sb = cx.sandbox;
+    let (account, region) = (cx.account().to_string(), cx.region.clone());
+    sb.read::<Ec2State, _>(&account, &region, |st| op(cx, st, input))
+}
+
+/// Run a changing operation on the state with every due transition settled.
+fn write(cx: &mut Call<'_>, input: &Input, op: WriteOp) -> Result<Value, AwsError> {
+    let sb = cx.sandbox;
+    let (account, region, now) = (cx.account().to_string(), cx.region.clone(), cx.now);
+    sb.write::<Ec2State, _>(&account, &region, |st| {
+        st.settle(now);
+        op(cx, st, input)
+    })
+}
