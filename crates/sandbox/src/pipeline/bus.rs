@@ -1,1 +1,146 @@
-//! The event bus: scheduling, rule matching and routing of events to targets.
+//! The event bus: EventBridge's default bus between the services. CloudTrail management events
+//! wait here for their delivery delay ([`PendingEvent`], queued by `Sandbox::schedule_event`
+//! and handed on by [`Sandbox::deliver_due_events`]); an event, from CloudTrail or PutEvents, is
+//! matched against the rules of its account and region ([`Sandbox::route_event`]) and routed to
+//! each matching rule's targets: SNS topics whose access policy lets `events.amazonaws.com`
+//! publish. Each rule counts what it matched and how its invocations went.
+
+use std::collections::BTreeMap;
+
+use kms_workshop_patterns::Pattern;
+use serde_json::Value as J;
+
+use crate::services::events::{transform, EventsState, Rule, Target};
+use crate::services::sns::{service_may_publish, Publication, SnsState};
+use crate::Sandbox;
+
+/// A CloudTrail event waiting for its delivery delay to pass.
+pub struct PendingEvent {
+    pub due_ms: i64,
+    pub account: String,
+    pub region: String,
+    pub event: J,
+    pub read_only: bool,
+}
+
+impl Sandbox {
+    /// Offer an event to the rules of the default bus. `read_only_cloudtrail` is `Some(true)`
+    /// for a read-only CloudTrail management event, which only rules in
+    /// `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS` receive.
+    pub fn route_event(
+        &self,
+        account: &str,
+        region: &str,
+        event: &J,
+        read_only_cloudtrail: Option<bool>,
+    ) {
+        let rules: Vec<Rule> =
+            self.read::<EventsState, _>(account, region, |st| st.rules.values().cloned().collect());
+        for rule in rules {
+            let receives = rule.state.receives(read_only_cloudtrail);
+            let Some(pattern_text) = rule.event_pattern.as_deref().filter(|_| receives) else {
+                continue;
+            };
+            let Ok(pattern) = Pattern::parse(pattern_text) else {
+                continue;
+            };
+            if !pattern.matches(event) {
+                continue;
+            }
+            let outcomes: Vec<Result<(), String>> = rule
+                .targets
+                .iter()
+                .map(|target| self.invoke_target(account, &rule, target, event))
+                .collect();
+            let name = rule.name.clone();
+            let result = self.write::<EventsState, _>(account, region, |st| {
+                if let Some(r) = st.rules.get_mut(&name) {
+                    r.metrics.matched_events += 1;
+                    for o in &outcomes {
+                        r.metrics.invocations += 1;
+                        if let Err(why) = o {
+                            r.metrics.failed_invocations += 1;
+                            r.metrics.last_failure = Some(why.clone());
+                        }
+                    }
+                }
+                Ok(())
+            });
+            if let Err(e) = result {
+                tracing::error!(error = %e, "cannot record rule metrics");
+            }
+        }
+    }
+
+    /// Deliver `event` to one target of `rule` (a rule of `account`); `Err` says why not.
+    fn invoke_target(
+        &self,
+        account: &str,
+        rule: &Rule,
+        target: &Target,
+        event: &J,
+    ) -> Result<(), String> {
+        let fail = |why: String| {
+            tracing::warn!(rule = %rule.arn, target = %target.arn, %why, "EventBridge target invocation failed");
+            Err(why)
+        };
+        let parts: Vec<&str> = target.arn.splitn(6, ':').collect();
+        let ["arn", _, "sns", t_region, t_account, _] = parts.as_slice() else {
+            return fail(format!(
+                "target {} is not an SNS topic; the sandbox delivers to SNS topics only",
+                target.arn
+            ));
+        };
+        let (t_account, t_region) = (t_account.to_string(), t_region.to_string());
+        let policy = self.read::<SnsState, _>(&t_account, &t_region, |st| {
+            st.topics
+                .get(&target.arn)
+                .map(|t| t.attributes.get("Policy").cloned().unwrap_or_default())
+        });
+        let Some(policy) = policy else {
+            return fail(format!("topic {} does not exist", target.arn));
+        };
+        if !service_may_publish(
+            &policy,
+            &target.arn,
+            "events.amazonaws.com",
+            &rule.arn,
+            account,
+        ) {
+            return fail(format!(
+                "the access policy of topic {} does not allow events.amazonaws.com to sns:Publish (add a statement for it)",
+                target.arn
+            ));
+        }
+        let message = transform(target, rule, event);
+        let mut messages = BTreeMap::new();
+        messages.insert("default".to_string(), message);
+        match self.publish_to_topic(
+            &t_account,
+            &t_region,
+            &target.arn,
+            &Publication {
+                subject: None,
+                messages,
+                attributes: Vec::new(),
+            },
+        ) {
+            Ok(_) => Ok(()),
+            Err(e) => fail(e.message),
+        }
+    }
+
+    /// Route CloudTrail events whose delivery time has come (see `cloudtrail_delay`).
+    pub fn deliver_due_events(&self) {
+        let now_ms = (self.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
+        let due: Vec<PendingEvent> = {
+            let mut q = self.pending_events.lock();
+            let (due, later): (Vec<_>, Vec<_>) = q.drain(..).partition(|p| p.due_ms <= now_ms);
+            *q = later;
+            due
+        };
+        for p in due {
+            self.route_event(&p.account, &p.region, &p.event, Some(p.read_only));
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! CloudWatch's persisted state: metric alarms and their history, custom metrics, and the
+//! periods KMS keys had expiring material (from which `AWS/KMS` datapoints are generated).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+
+use crate::world::{Region, RegionalState};
+
+/// Dimensions as (name, value) pairs.
+pub type Dims = Vec<(String, String)>;
+
+/// Datapoints kept per custom metric (oldest dropped first).
+const MAX_POINTS_PER_SERIES: usize = 20_000;
+/// History items kept per account and region.
+const MAX_HISTORY: usize = 10_000;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct CloudWatchState {
+    /// By alarm name.
+    #[serde(default)]
+    pub alarms: BTreeMap<String, Alarm>,
+    /// Oldest first.
+    #[serde(default)]
+    pub history: Vec<HistoryItem>,
+    /// Custom metrics (PutMetricData).
+    #[serde(default)]
+    pub series: Vec<Series>,
+    /// Periods during which a KMS key had imported material that expires.
+    #[serde(default)]
+    pub kms_segments: Vec<KmsSegment>,
+}
+
+impl RegionalState for CloudWatchState {
+    const NAME: &'static str = "cloudwatch";
+    fn of(region: &Region) -> &Self {
+        &region.cloudwatch
+    }
+    fn of_mut(region: &mut Region) -> &mut Self {
+        &mut region.cloudwatch
+    }
+}
+
+impl CloudWatchState {
+    /// Add a history item, dropping the oldest beyond [`MAX_HISTORY`].
+    pub(super) fn push_history(&mut self, item: HistoryItem) {
+        self.history.push(item);
+        if self.history.len() > MAX_HISTORY {
+            let drop = self.history.len() - MAX_HISTORY;
+            self.history.drain(..drop);
+        }
+    }
+
+    /// Add datapoints to a custom metric (created if new), keeping 15 days before `now` and at
+    /// most [`MAX_POINTS_PER_SERIES`].
+    pub(super) fn add_points(
+        &mut self,
+        namespace: &str,
+        metric_name: String,
+        dimensions: Dims,
+        points: Vec<Sample>,
+        now: OffsetDateTime,
+    ) {
+        let pos = self.series.iter().position(|s| {
+            s.namespace == namespace && s.metric_name == metric_name && s.dimensions == dimensions
+        });
+        let s = match pos {
+            Some(p) => &mut self.series[p],
+            None => {
+                self.series.push(Series {
+                    namespace: namespace.to_string(),
+                    metric_name,
+                    dimensions,
+                    points: Vec::new(),
+                });
+                let last = self.series.len() - 1;
+                &mut self.series[last]
+            }
+        };
+        s.points.extend(points);
+        s.points.sort_by_key(|p| p.t);
+        let cutoff = now - Duration::days(15);
+        s.points.retain(|p| p.t >= cutoff);
+        if s.points.len() > MAX_POINTS_PER_SERIES {
+            let drop = s.points.len() - MAX_POINTS_PER_SERIES;
+            s.points.drain(..drop);
+        }
+    }
+}
+
+/// An alarm's `StateValue`; persisted (and answered) as AWS spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AlarmState {
+    #[serde(rename = "OK")]
+    Ok,
+    #[serde(rename = "ALARM")]
+    Alarm,
+    #[serde(rename = "INSUFFICIENT_DATA")]
+    InsufficientData,
+}
+
+impl AlarmState {
+    /// Every state, in the order AWS lists them.
+    pub const ALL: [AlarmState; 3] = [
+        AlarmState::Ok,
+        AlarmState::Alarm,
+        AlarmState::InsufficientData,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlarmState::Ok => "OK",
+            AlarmState::Alarm => "ALARM",
+            AlarmState::InsufficientData => "INSUFFICIENT_DATA",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AlarmState> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+impl fmt::Display for AlarmState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Alarm {
+    pub name: String,
+    pub arn: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub actions_enabled: bool,
+    #[serde(default)]
+    pub ok_actions: Vec<String>,
+    #[serde(default)]
+    pub alarm_actions: Vec<String>,
+    #[serde(default)]
+    pub insufficient_data_actions: Vec<String>,
+    pub metric_name: String,
+    pub namespace: String,
+    #[serde(default)]
+    pub statistic: Option<String>,
+    #[serde(default)]
+    pub extended_statistic: Option<String>,
+    #[serde(default)]
+    pub dimensions: Vec<(String, String)>,
+    pub period: i64,
+    #[serde(default)]
+    pub unit: Option<String>,
+    pub evaluation_periods: i64,
+    #[serde(default)]
+    pub datapoints_to_alarm: Option<i64>,
+    pub threshold: f64,
+    pub comparison_operator: String,
+    #[serde(default)]
+    pub treat_missing_data: Option<String>,
+    #[serde(default)]
+    pub evaluate_low_sample_count_percentile: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub configuration_updated: OffsetDateTime,
+    pub state_value: AlarmState,
+    pub state_reason: String,
+    #[serde(default)]
+    pub state_reason_data: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub state_updated: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub state_transitioned: OffsetDateTime,
+    /// When the alarm was last evaluated (alarms are evaluated once a minute of sandbox time).
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_evaluated: OffsetDateTime,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Alarm {
+    /// The statistic the alarm evaluates (`Average` when neither is set).
+    pub(super) fn stat_name(&self) -> String {
+        self.statistic
+            .clone()
+            .or_else(|| self.extended_statistic.clone())
+            .unwrap_or_else(|| "Average".into())
+    }
+
+    /// The actions a transition into `state` sets off.
+    pub(super) fn actions_for(&self, state: AlarmState) -> &[String] {
+        match state {
+            AlarmState::Alarm => &self.alarm_actions,
+            AlarmState::Ok => &self.ok_actions,
+            AlarmState::InsufficientData => &self.insufficient_data_actions,
+        }
+    }
+
+    /// Whether the alarm is due for evaluation at `now` (every period, at most every minute).
+    pub(super) fn due(&self, now: OffsetDateTime) -> bool {
+        now - self.last_evaluated >= Duration::seconds(self.period.clamp(1, 60))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HistoryItem {
+    pub alarm_name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub timestamp: OffsetDateTime,
+    /// `StateUpdate`, `ConfigurationUpdate` or `Action`.
+    pub item_type: String,
+    pub summary: String,
+    pub data: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Series {
+    pub namespace: String,
+    pub metric_name: String,
+    /// Sorted by name.
+    pub dimensions: Vec<(String, String)>,
+    pub points: Vec<Sample>,
+}
+
+/// One datapoint (or a statistic set).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Sample {
+    #[serde(with = "time::serde::rfc3339")]
+    pub t: OffsetDateTime,
+    pub count: f64,
+    pub sum: f64,
+    pub min: f64,
+    pub max: f64,
+    #[serde(default)]
+    pub unit: Option<String>,
+}
+
+/// A period during which an EXTERNAL key had expiring material: the metric has one datapoint
+/// per minute from `start` to `end` (open while the material is present).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KmsSegment {
+    pub key_id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub start: OffsetDateTime,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub end: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub valid_to: OffsetDateTime,
+}
