@@ -1,5 +1,5 @@
 //! Starting states. `workshop` reproduces a learner's account at the start of the KMS
-//! workshop's monitoring chapter (DESIGN.md section 2); `empty` has the identities only.
+//! workshop's monitoring chapter (docs/ARCHITECTURE.md, "The starting state"); `empty` has the identities only.
 //!
 //! The identities, accounts and names are defined once in `kms_workshop_names::sandbox` and
 //! re-exported here.

@@ -19,7 +19,7 @@ pub use value::Value;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode};
 
-/// The wire protocols the sandbox speaks (DESIGN.md section 4).
+/// The wire protocols the sandbox speaks (see docs/ARCHITECTURE.md, "A request's path").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
     /// `application/x-amz-json-1.1` with `X-Amz-Target` (KMS, CloudTrail, EventBridge).

@@ -1,4 +1,4 @@
-//! What EC2 contributes to the workshop seed (DESIGN.md section 2): the workshop instance with
+//! What EC2 contributes to the workshop seed (docs/ARCHITECTURE.md, "The starting state"): the workshop instance with
 //! its profile and encrypted volume, and a lookalike instance no clean-up may touch.
 
 use std::collections::BTreeMap;
