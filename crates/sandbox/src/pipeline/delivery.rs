@@ -1,1 +1,0 @@
-//! Delivery: SNS publish to subscribers, the outbox of emails, HTTP endpoints.
