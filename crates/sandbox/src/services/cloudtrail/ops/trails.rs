@@ -1,0 +1,197 @@
+//! Trails: creating, describing, listing, starting and stopping logging, deleting; and
+//! whether some trail logs an account's events in a region.
+
+use std::collections::BTreeMap;
+
+use time::OffsetDateTime;
+
+use super::{touch, trail_key};
+use crate::protocol::{AwsError, Input, Value};
+use crate::services::cloudtrail::errors::{invalid_trail_name, trail_not_found};
+use crate::services::cloudtrail::state::{Trail, TrailState};
+use crate::services::cloudtrail::views;
+use crate::services::Call;
+use crate::Sandbox;
+
+/// Whether some trail logs this account's management events in `region` (a multi-region trail
+/// from any home region counts). CloudTrail events reach EventBridge only while this holds.
+pub fn logging_in(sb: &Sandbox, account: &str, region: &str, read_only: bool) -> bool {
+    sb.account_regions()
+        .into_iter()
+        .filter(|(a, _)| a == account)
+        .any(|(_, home)| {
+            sb.read::<TrailState, _>(account, &home, |st| {
+                st.trails.values().any(|t| {
+                    t.logging
+                        && (t.home_region == region || t.multi_region)
+                        && t.selectors().iter().any(|s| s.logs(read_only))
+                })
+            })
+        })
+}
+
+pub(crate) fn valid_trail_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    (3..=128).contains(&b.len())
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"._-".contains(c))
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && !b
+            .windows(2)
+            .any(|w| b"._-".contains(&w[0]) && b"._-".contains(&w[1]))
+        && !name.split('.').all(|p| p.parse::<u8>().is_ok())
+}
+
+pub fn create_trail(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
+    let name = input.req_str("Name")?;
+    if !valid_trail_name(&name) {
+        return Err(invalid_trail_name());
+    }
+    let bucket = input.req_str("S3BucketName")?;
+    let tags = input
+        .list("TagsList")?
+        .iter()
+        .map(|t| Ok((t.req_str("Key")?, t.str("Value")?.unwrap_or_default())))
+        .collect::<Result<BTreeMap<_, _>, AwsError>>()?;
+    let account = cx.account().to_string();
+    let trail = Trail {
+        arn: format!("arn:aws:cloudtrail:{}:{account}:trail/{name}", cx.region),
+        name: name.clone(),
+        home_region: cx.region.clone(),
+        s3_bucket: bucket,
+        s3_prefix: input.str("S3KeyPrefix")?,
+        sns_topic: input.str("SnsTopicName")?,
+        include_global: input.bool("IncludeGlobalServiceEvents")?.unwrap_or(true),
+        multi_region: input.bool("IsMultiRegionTrail")?.unwrap_or(false),
+        log_file_validation: input.bool("EnableLogFileValidation")?.unwrap_or(false),
+        kms_key_id: input.str("KmsKeyId")?,
+        logging: false,
+        start_logging: None,
+        stop_logging: None,
+        tags,
+        event_selectors: None,
+    };
+    touch(cx, &trail);
+    let region = cx.region.clone();
+    cx.sandbox.write::<TrailState, _>(&account, &region, |st| {
+        if st.trails.contains_key(&name) {
+            return Err(AwsError::new(
+                400,
+                "TrailAlreadyExistsException",
+                format!("Trail {} already exists for customer: {account}", trail.arn),
+            ));
+        }
+        let v = views::trail(&trail);
+        st.trails.insert(name, trail);
+        Ok(v)
+    })
+}
+
+pub fn describe_trails(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
+    let list = visible_trails(cx, input, false, views::trail)?;
+    Ok(Value::obj().with("trailList", Value::List(list)))
+}
+
+pub fn list_trails(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
+    let list = visible_trails(cx, input, true, views::trail_entry)?;
+    Ok(Value::obj().with("Trails", Value::List(list)))
+}
+
+/// The trails this region shows (its own, and unless `includeShadowTrails` is false or
+/// `all_shadows` overrides it, other regions' multi-region trails), narrowed to
+/// `trailNameList` when given.
+fn visible_trails(
+    cx: &Call<'_>,
+    input: &Input,
+    all_shadows: bool,
+    view: fn(&Trail) -> Value,
+) -> Result<Vec<Value>, AwsError> {
+    let names = input.str_list("trailNameList")?;
+    let shadows = input.bool("includeShadowTrails")?.unwrap_or(true) || all_shadows;
+    let (sb, account) = (cx.sandbox, cx.account());
+    let mut out = Vec::new();
+    for (a, home) in sb.account_regions() {
+        if a != account {
+            continue;
+        }
+        let here = home == cx.region;
+        sb.read::<TrailState, _>(account, &home, |st| {
+            for t in st.trails.values() {
+                let visible = here || (shadows && t.multi_region);
+                let named = names.is_empty() || names.iter().any(|n| n == &t.name || n == &t.arn);
+                if visible && named {
+                    out.push(view(t));
+                }
+            }
+        });
+    }
+    Ok(out)
+}
+
+pub fn get_trail(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
+    let t = read_trail(cx, input)?;
+    Ok(Value::obj().with("Trail", views::trail(&t)))
+}
+
+pub fn get_trail_status(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
+    let t = read_trail(cx, input)?;
+    Ok(views::status(&t))
+}
+
+pub fn start_logging(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
+    change_trail(cx, input, false, |t, now| {
+        t.logging = true;
+        t.start_logging = Some(now);
+    })
+}
+
+pub fn stop_logging(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
+    change_trail(cx, input, false, |t, now| {
+        t.logging = false;
+        t.stop_logging = Some(now);
+    })
+}
+
+pub fn delete_trail(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
+    change_trail(cx, input, true, |_, _| {})
+}
+
+/// The trail `Name` names, recorded as the call's resource.
+fn read_trail(cx: &mut Call<'_>, input: &Input) -> Result<Trail, AwsError> {
+    let raw = input.req_str("Name")?;
+    let (home, name) = trail_key(cx, &raw)?;
+    let t = cx
+        .sandbox
+        .read::<TrailState, _>(cx.account(), &home, |st| st.trails.get(&name).cloned())
+        .ok_or_else(|| trail_not_found(cx, &raw))?;
+    touch(cx, &t);
+    Ok(t)
+}
+
+/// Apply `change` to the trail `Name` names (and `remove` it), recording it as the call's
+/// resource.
+fn change_trail(
+    cx: &mut Call<'_>,
+    input: &Input,
+    remove: bool,
+    change: impl FnOnce(&mut Trail, OffsetDateTime),
+) -> Result<Value, AwsError> {
+    let raw = input.req_str("Name")?;
+    let (home, name) = trail_key(cx, &raw)?;
+    let (sb, account, now) = (cx.sandbox, cx.account().to_string(), cx.now);
+    let t = sb.write::<TrailState, _>(&account, &home, |st| {
+        let t = st
+            .trails
+            .get_mut(&name)
+            .ok_or_else(|| trail_not_found(cx, &raw))?;
+        change(t, now);
+        let t = t.clone();
+        if remove {
+            st.trails.remove(&name);
+        }
+        Ok(t)
+    })?;
+    touch(cx, &t);
+    Ok(Value::Null)
+}

@@ -1,0 +1,119 @@
+//! CloudTrail's persisted state: the trails of one account and region (their home region) and
+//! their event selectors.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::world::{Region, RegionalState};
+
+/// Trails of one account and region (their home region).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct TrailState {
+    #[serde(default)]
+    pub trails: BTreeMap<String, Trail>,
+}
+
+impl RegionalState for TrailState {
+    const NAME: &'static str = "cloudtrail";
+    fn of(region: &Region) -> &Self {
+        &region.cloudtrail
+    }
+    fn of_mut(region: &mut Region) -> &mut Self {
+        &mut region.cloudtrail
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Trail {
+    pub name: String,
+    pub arn: String,
+    pub home_region: String,
+    pub s3_bucket: String,
+    #[serde(default)]
+    pub s3_prefix: Option<String>,
+    #[serde(default)]
+    pub sns_topic: Option<String>,
+    pub include_global: bool,
+    pub multi_region: bool,
+    pub log_file_validation: bool,
+    #[serde(default)]
+    pub kms_key_id: Option<String>,
+    pub logging: bool,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub start_logging: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub stop_logging: Option<OffsetDateTime>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// The trail's event selectors (`None`: CloudTrail's default, all management events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_selectors: Option<Vec<EventSelector>>,
+}
+
+/// Which management events a selector logs, by whether they only read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReadWriteType {
+    #[serde(rename = "ReadOnly")]
+    ReadOnly,
+    #[serde(rename = "WriteOnly")]
+    WriteOnly,
+    #[serde(rename = "All")]
+    All,
+}
+
+impl ReadWriteType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReadWriteType::ReadOnly => "ReadOnly",
+            ReadWriteType::WriteOnly => "WriteOnly",
+            ReadWriteType::All => "All",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ReadWriteType> {
+        [
+            ReadWriteType::ReadOnly,
+            ReadWriteType::WriteOnly,
+            ReadWriteType::All,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
+    }
+}
+
+/// One basic event selector: which management events a trail logs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventSelector {
+    pub read_write_type: ReadWriteType,
+    pub include_management_events: bool,
+}
+
+impl EventSelector {
+    fn default_all() -> EventSelector {
+        EventSelector {
+            read_write_type: ReadWriteType::All,
+            include_management_events: true,
+        }
+    }
+
+    /// Whether this selector logs a management event that is (or is not) read-only.
+    pub fn logs(&self, read_only: bool) -> bool {
+        self.include_management_events
+            && match self.read_write_type {
+                ReadWriteType::ReadOnly => read_only,
+                ReadWriteType::WriteOnly => !read_only,
+                ReadWriteType::All => true,
+            }
+    }
+}
+
+impl Trail {
+    /// The selectors in force (CloudTrail's default when none were put).
+    pub fn selectors(&self) -> Vec<EventSelector> {
+        self.event_selectors
+            .clone()
+            .unwrap_or_else(|| vec![EventSelector::default_all()])
+    }
+}

@@ -1,0 +1,59 @@
+//! Unit tests of KMS's state: the persisted form of keys and the derived key state.
+
+use time::{Duration, OffsetDateTime};
+
+use super::state::{default_policy, Key, KeyManager, KeyOrigin, KeyState};
+
+fn key(origin: KeyOrigin) -> Key {
+    Key::new(
+        "us-east-1",
+        "111122223333",
+        origin,
+        KeyManager::Customer,
+        "test".into(),
+        OffsetDateTime::UNIX_EPOCH,
+        default_policy("111122223333"),
+    )
+}
+
+#[test]
+fn origin_and_manager_keep_their_persisted_strings() {
+    let k = key(KeyOrigin::External);
+    let v = serde_json::to_value(&k).unwrap();
+    assert_eq!(v["origin"], "EXTERNAL");
+    assert_eq!(v["manager"], "CUSTOMER");
+    let mut old = v.clone();
+    old["origin"] = "AWS_KMS".into();
+    old["manager"] = "AWS".into();
+    let back: Key = serde_json::from_value(old).unwrap();
+    assert_eq!(back.origin, KeyOrigin::AwsKms);
+    assert_eq!(back.manager, KeyManager::Aws);
+    for o in [KeyOrigin::AwsKms, KeyOrigin::External] {
+        assert_eq!(serde_json::to_value(o).unwrap(), o.as_str());
+    }
+    for m in [KeyManager::Customer, KeyManager::Aws] {
+        assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
+    }
+    let mut bad = v;
+    bad["origin"] = "AWS_CLOUDHSM".into();
+    assert!(serde_json::from_value::<Key>(bad).is_err());
+}
+
+#[test]
+fn key_state_follows_the_facts() {
+    let now = OffsetDateTime::UNIX_EPOCH + Duration::days(1);
+    let mut k = key(KeyOrigin::AwsKms);
+    assert_eq!(k.state(now), KeyState::Enabled);
+    assert!(k.state(now) == "Enabled");
+    k.disabled = true;
+    assert_eq!(k.state(now), KeyState::Disabled);
+    k.deletion_date = Some(now);
+    assert_eq!(k.state(now).as_str(), "PendingDeletion");
+    let mut ext = key(KeyOrigin::External);
+    assert!(ext.origin == "EXTERNAL");
+    assert_eq!(ext.state(now), KeyState::PendingImport);
+    ext.materials = vec![crate::util::b64(&[0u8; 32])];
+    ext.valid_to = Some(now + Duration::hours(1));
+    assert_eq!(ext.state(now), KeyState::Enabled);
+    assert_eq!(ext.state(now + Duration::hours(1)), KeyState::PendingImport);
+}

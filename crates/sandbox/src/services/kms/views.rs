@@ -1,0 +1,74 @@
+//! KMS's wire shapes: keys, aliases and tags as KMS answers them.
+
+use std::collections::BTreeMap;
+
+use time::OffsetDateTime;
+
+use super::state::{Alias, Key, KeyOrigin, KeyState};
+use crate::protocol::Value;
+
+/// `KeyMetadata`.
+pub fn metadata(k: &Key, now: OffsetDateTime) -> Value {
+    let state = k.state(now);
+    let mut v = Value::obj()
+        .with("AWSAccountId", k.account.clone())
+        .with("KeyId", k.id.clone())
+        .with("Arn", k.arn.clone())
+        .with("CreationDate", k.created)
+        .with("Enabled", state == KeyState::Enabled)
+        .with("Description", k.description.clone())
+        .with("KeyUsage", "ENCRYPT_DECRYPT")
+        .with("KeyState", state.as_str())
+        .with("DeletionDate", k.deletion_date)
+        .with("PendingDeletionWindowInDays", k.pending_window_days);
+    if k.origin == KeyOrigin::External && k.material(now).is_some() {
+        v = v
+            .with("ValidTo", k.valid_to)
+            .with("ExpirationModel", k.expiration_model.clone());
+    }
+    v.with("Origin", k.origin.as_str())
+        .with("KeyManager", k.manager.as_str())
+        .with("CustomerMasterKeySpec", "SYMMETRIC_DEFAULT")
+        .with("KeySpec", "SYMMETRIC_DEFAULT")
+        .with(
+            "EncryptionAlgorithms",
+            Value::List(vec!["SYMMETRIC_DEFAULT".into()]),
+        )
+        .with("MultiRegion", false)
+        .with("CurrentKeyMaterialId", k.imported_fingerprint.clone())
+}
+
+/// An entry of `ListKeys`.
+pub fn key_entry(k: &Key) -> Value {
+    Value::obj()
+        .with("KeyId", k.id.clone())
+        .with("KeyArn", k.arn.clone())
+}
+
+/// An entry of `ListAliases`.
+pub fn alias_entry(a: &Alias) -> Value {
+    Value::obj()
+        .with("AliasName", a.name.clone())
+        .with("AliasArn", a.arn.clone())
+        .with("TargetKeyId", a.target.clone())
+        .with("CreationDate", a.created)
+        .with("LastUpdatedDate", a.updated)
+}
+
+pub fn tags(tags: &BTreeMap<String, String>) -> Value {
+    Value::List(
+        tags.iter()
+            .map(|(k, v)| {
+                Value::obj()
+                    .with("TagKey", k.clone())
+                    .with("TagValue", v.clone())
+            })
+            .collect(),
+    )
+}
+
+/// A list answer's `NextMarker` and `Truncated`.
+pub fn with_page(v: Value, next: Option<String>) -> Value {
+    let truncated = next.is_some();
+    v.with("NextMarker", next).with("Truncated", truncated)
+}
