@@ -1,5 +1,6 @@
-//! What several services need and must do the same way: paging, wildcards (and, as they move
-//! here, tags and policy evaluation). A service imports these instead of writing its own.
+//! What several services need and must do the same way: paging, wildcards, policy evaluation
+//! (and, as they move here, tags). A service imports these instead of writing its own.
 
 pub mod paging;
+pub mod policy;
 pub mod wildcard;

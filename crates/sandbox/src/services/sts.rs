@@ -3,11 +3,11 @@
 //! names) works in another account on temporary credentials.
 
 use http::HeaderMap;
-use serde_json::Value as J;
 use time::Duration;
 
 use super::iam::{IamState, HOME_REGION};
 use super::{Call, Service, TrailResource};
+use crate::common::policy::{self, Request};
 use crate::identity::{Credential, Principal};
 use crate::protocol::{AwsError, Input, Protocol, Value};
 
@@ -48,9 +48,8 @@ fn validation(msg: impl Into<String>) -> AwsError {
     AwsError::new(400, "ValidationError", msg)
 }
 
-fn assume_role(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
-    let role_arn = input.req_str("RoleArn")?;
-    let session = input.req_str("RoleSessionName")?;
+/// The shape of AssumeRole's role ARN and session name.
+fn check_names(role_arn: &str, session: &str) -> Result<(), AwsError> {
     if !(2..=64).contains(&session.len())
         || !session
             .chars()
@@ -65,6 +64,28 @@ fn assume_role(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
             "1 validation error detected: Value '{role_arn}' at 'roleArn' failed to satisfy constraint: Member must have length greater than or equal to 20"
         )));
     }
+    Ok(())
+}
+
+/// A session lasts from 15 minutes to the role's maximum (at least an hour).
+fn check_duration(duration: i64, max_session_duration: i64) -> Result<(), AwsError> {
+    if duration < 900 {
+        return Err(validation(format!(
+            "1 validation error detected: Value '{duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"
+        )));
+    }
+    if duration > max_session_duration.max(3600) {
+        return Err(validation(
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        ));
+    }
+    Ok(())
+}
+
+fn assume_role(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
+    let role_arn = input.req_str("RoleArn")?;
+    let session = input.req_str("RoleSessionName")?;
+    check_names(&role_arn, &session)?;
     let external_id = input.str("ExternalId")?;
     let denied = || {
         AwsError::new(
@@ -99,16 +120,7 @@ fn assume_role(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
         return Err(denied());
     }
     let duration = input.int("DurationSeconds")?.unwrap_or(3600);
-    if duration < 900 {
-        return Err(validation(format!(
-            "1 validation error detected: Value '{duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"
-        )));
-    }
-    if duration > role.max_session_duration.max(3600) {
-        return Err(validation(
-            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
-        ));
-    }
+    check_duration(duration, role.max_session_duration)?;
     let expires = cx.now + Duration::seconds(duration);
     let key = format!(
         "ASIA{}",
@@ -164,50 +176,22 @@ fn assume_role(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
         ))
 }
 
-/// Whether a trust policy lets `caller_arn` (of `caller_account`) assume the role: an Allow
-/// statement for `sts:AssumeRole` whose `Principal.AWS` names the account (id or root ARN), the
-/// caller, or `*`, and whose `sts:ExternalId` condition (if any) matches.
+/// Whether a trust policy lets `caller_arn` (of `caller_account`) assume the role: a statement
+/// allowing `sts:AssumeRole` to the account (id or root ARN), the caller, or `*`, whose
+/// `sts:ExternalId` condition (if any) matches, and no statement denying it.
 fn trusts(policy: &str, caller_account: &str, caller_arn: &str, external_id: Option<&str>) -> bool {
-    let Ok(doc) = serde_json::from_str::<J>(policy) else {
-        return false;
-    };
-    let list = |v: &J| -> Vec<String> {
-        match v {
-            J::String(s) => vec![s.clone()],
-            J::Array(a) => a
-                .iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect(),
-            _ => Vec::new(),
-        }
-    };
-    let statements = match &doc["Statement"] {
-        J::Array(a) => a.clone(),
-        J::Object(_) => vec![doc["Statement"].clone()],
-        _ => Vec::new(),
-    };
-    let root = format!("arn:aws:iam::{caller_account}:root");
-    statements.iter().any(|st| {
-        st["Effect"] == "Allow"
-            && list(&st["Action"])
-                .iter()
-                .any(|a| a == "sts:AssumeRole" || a == "sts:*" || a == "*")
-            && {
-                let principal = &st["Principal"];
-                let names = if principal == "*" {
-                    vec!["*".to_string()]
-                } else {
-                    list(&principal["AWS"])
-                };
-                names
-                    .iter()
-                    .any(|p| p == "*" || p == caller_account || *p == root || p == caller_arn)
-            }
-            && match st["Condition"]["StringEquals"]["sts:ExternalId"].as_str() {
-                Some(want) => external_id == Some(want),
-                None => true,
-            }
-    })
+    policy::allows(
+        policy,
+        &Request {
+            caller: policy::Caller::Identity {
+                account: caller_account,
+                arn: caller_arn,
+            },
+            action: "sts:AssumeRole",
+            resource: None,
+            context: &[("sts:ExternalId", external_id)],
+        },
+    )
 }
 
 #[cfg(test)]

@@ -1,0 +1,25 @@
+//! SNS's operations, one function each, grouped by what they act on.
+
+pub(super) mod publish;
+pub(super) mod subscriptions;
+pub(super) mod tags;
+pub(super) mod topics;
+
+use super::errors::invalid;
+use crate::common::paging::by_offset;
+use crate::protocol::{AwsError, Input, Value};
+use crate::services::{Call, TrailResource};
+
+/// Note the topic a call acts on, for CloudTrail.
+fn touches_topic(cx: &mut Call<'_>, arn: &str) {
+    cx.resources.push(TrailResource {
+        arn: arn.to_string(),
+        resource_type: "AWS::SNS::Topic".into(),
+    });
+}
+
+/// One page of a list, 100 at a time, from the opaque numeric `NextToken`.
+fn page(input: &Input, items: &[Value]) -> Result<(Vec<Value>, Option<String>), AwsError> {
+    let token = input.str("NextToken")?;
+    by_offset(items, token.as_deref(), 100, || invalid("NextToken"))
+}

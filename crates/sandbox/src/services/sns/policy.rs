@@ -1,0 +1,50 @@
+//! Topic policies: AWS's default one, and whether a policy lets a service publish (evaluated
+//! by the sandbox's one policy evaluator).
+
+use serde_json::json;
+
+use crate::common::policy::{self, Caller, Request};
+
+/// AWS's default topic policy: only the owner account may use the topic. EventBridge is not
+/// covered, which is why a rule target made through the API needs an explicit statement.
+pub fn default_policy(topic_arn: &str, account: &str) -> String {
+    json!({
+        "Version": "2008-10-17",
+        "Id": "__default_policy_ID",
+        "Statement": [{
+            "Sid": "__default_statement_ID",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": ["SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission", "SNS:RemovePermission",
+                       "SNS:DeleteTopic", "SNS:Subscribe", "SNS:ListSubscriptionsByTopic", "SNS:Publish"],
+            "Resource": topic_arn,
+            "Condition": {"StringEquals": {"AWS:SourceOwner": account}}
+        }]
+    })
+    .to_string()
+}
+
+/// Whether the topic's policy lets a service principal (e.g. `events.amazonaws.com`) publish,
+/// for a request coming from `source_arn` in `source_account`. Deny wins; conditions on
+/// `aws:SourceArn`/`aws:SourceAccount` are evaluated, any other condition does not hold for
+/// a service principal (so AWS's default policy does not let EventBridge in).
+pub fn service_may_publish(
+    policy: &str,
+    topic_arn: &str,
+    service: &str,
+    source_arn: &str,
+    source_account: &str,
+) -> bool {
+    policy::allows(
+        policy,
+        &Request {
+            caller: Caller::Service(service),
+            action: "sns:Publish",
+            resource: Some(topic_arn),
+            context: &[
+                ("aws:SourceArn", Some(source_arn)),
+                ("aws:SourceAccount", Some(source_account)),
+            ],
+        },
+    )
+}
