@@ -168,30 +168,25 @@ impl Listing {
         }
     }
 
-    fn ask(
-        &self,
-        token: Option<String>,
-    ) -> impl Future<Output = paging::PageResult<Page, PageError>> + Send + '_ {
-        async move {
-            if let Ok(mut asked) = self.asked.lock() {
-                asked.push(token.clone());
-            }
-            if self.fail_at.is_some()
-                && token.as_deref() == self.fail_at
-                && !self.failed.swap(true, Ordering::SeqCst)
-            {
-                let raw = HttpResponse::new(
-                    aws_smithy_runtime_api::http::StatusCode::try_from(500).expect("status"),
-                    aws_smithy_types::body::SdkBody::empty(),
-                );
-                return Err(SdkError::service_error(PageError, raw));
-            }
-            let n: u32 = token.as_deref().map_or(0, |t| t.parse().unwrap_or(0));
-            Ok(Page {
-                items: vec![n * 10, n * 10 + 1],
-                next: (n < 2).then(|| (n + 1).to_string()),
-            })
+    async fn ask(&self, token: Option<String>) -> paging::PageResult<Page, PageError> {
+        if let Ok(mut asked) = self.asked.lock() {
+            asked.push(token.clone());
         }
+        if self.fail_at.is_some()
+            && token.as_deref() == self.fail_at
+            && !self.failed.swap(true, Ordering::SeqCst)
+        {
+            let raw = HttpResponse::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(500).expect("status"),
+                aws_smithy_types::body::SdkBody::empty(),
+            );
+            return Err(SdkError::service_error(PageError, raw));
+        }
+        let n: u32 = token.as_deref().map_or(0, |t| t.parse().unwrap_or(0));
+        Ok(Page {
+            items: vec![n * 10, n * 10 + 1],
+            next: (n < 2).then(|| (n + 1).to_string()),
+        })
     }
 
     fn asked(&self) -> Vec<Option<String>> {

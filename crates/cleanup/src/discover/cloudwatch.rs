@@ -3,7 +3,6 @@
 
 use aws_sdk_cloudwatch::types::MetricAlarm;
 
-use super::pages;
 use crate::aws::Regional;
 use crate::inventory::{Inventory, ResourceKind};
 use crate::{names, AwsFailure, Pace};

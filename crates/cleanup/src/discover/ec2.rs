@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use aws_sdk_ec2::types::{Filter, Volume};
 use serde::{Deserialize, Serialize};
 
-use super::pages;
 use super::RegionFound;
 use crate::aws::Regional;
 use crate::inventory::{Inventory, ResourceKind};

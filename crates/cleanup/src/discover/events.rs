@@ -4,7 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::pages;
 use crate::aws::Regional;
 use crate::inventory::{Inventory, ResourceKind};
 use crate::{AwsFailure, Pace};

@@ -3,7 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::pages;
 use super::{stack_physical, Found, Skipped};
 use crate::aws::Clients;
 use crate::{names, AwsFailure, Pace};

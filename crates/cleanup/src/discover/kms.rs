@@ -5,7 +5,6 @@
 use aws_sdk_kms::types::KeyMetadata;
 use serde::{Deserialize, Serialize};
 
-use super::pages;
 use super::{RegionFound, Skipped};
 use crate::aws::Regional;
 use crate::inventory::{Inventory, ResourceKind};

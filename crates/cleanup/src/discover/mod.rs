@@ -49,7 +49,6 @@ macro_rules! pages {
         )
     };
 }
-use pages;
 
 mod cloudformation;
 mod cloudtrail;

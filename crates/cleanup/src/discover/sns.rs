@@ -3,7 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::pages;
 use crate::aws::Regional;
 use crate::inventory::{Inventory, ResourceKind};
 use crate::{names, AwsFailure, Pace};
