@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use aws_config::SdkConfig;
 use aws_smithy_types::retry::RetryConfig;
+use kms_workshop_pace::Retry;
 
 /// Clients for one region.
 #[derive(Clone, Debug)]
@@ -98,20 +99,14 @@ pub async fn caller_identity(
     config: &SdkConfig,
 ) -> Result<aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput, crate::AwsFailure>
 {
-    use kms_workshop_aws_errors::ErrorClass;
     let sts = aws_sdk_sts::Client::new(config);
     crate::Pace::new(1, 10.0, 1.0)
-        .call_retrying(
-            "GetCallerIdentity",
-            8,
-            |e| matches!(e.class, ErrorClass::Throttling | ErrorClass::Transient),
-            || async {
-                sts.get_caller_identity()
-                    .send()
-                    .await
-                    .map_err(|e| crate::AwsFailure::from_sdk("GetCallerIdentity", e))
-            },
-        )
+        .call_with("GetCallerIdentity", Retry::answers(8), || async {
+            sts.get_caller_identity()
+                .send()
+                .await
+                .map_err(|e| crate::AwsFailure::from_sdk("GetCallerIdentity", e))
+        })
         .await
 }
 

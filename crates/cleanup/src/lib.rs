@@ -7,8 +7,8 @@
 //!   workshop's exact names, tags and CloudFormation stack — never by prefix;
 //! - [`plan`]: turns what was found into a dependency graph of actions (DESIGN.md section 6,
 //!   plus what the workshop's own text forgets);
-//! - [`exec`]: runs the graph with bounded concurrency, per-API rate limits, retries, bounded
-//!   waits and a [`journal`] so a killed run resumes where it stopped;
+//! - [`exec`]: runs the graph with bounded concurrency, per-API rate limits and retries (a
+//!   [`Pace`]), bounded waits and a [`journal`] so a killed run resumes where it stopped;
 //! - [`report`]: what was found, changed, already gone, skipped and failed.
 
 pub mod aws;
@@ -16,7 +16,6 @@ pub mod discover;
 pub mod exec;
 pub mod inventory;
 pub mod journal;
-pub mod pace;
 pub mod plan;
 pub mod report;
 
@@ -25,11 +24,15 @@ pub use discover::{discover, Discovery, Found, Skipped};
 pub use exec::{Event, ExecOptions, Executor};
 pub use inventory::{Inventory, InventoryItem, ResourceKind};
 pub use journal::Journal;
-pub use pace::Pace;
+pub use kms_workshop_pace::Pace;
 pub use plan::{Action, Node, Plan};
 pub use report::{ActionResult, Outcome, Report};
 
 pub use kms_workshop_aws_errors::{AwsFailure, ErrorClass};
+
+/// The pacing of every AWS call of a run (rate limits, calls in flight, retries), shared with
+/// the other crates that call AWS.
+pub use kms_workshop_pace as pace;
 
 /// The workshop's fixed names (one definition, shared with the sandbox and the runner).
 /// Matching is always exact.

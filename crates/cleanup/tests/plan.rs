@@ -51,7 +51,8 @@ const CUSTOMER: [&str; 3] = [
     "KMSWorkshop-AdditionalPermissions",
 ];
 
-fn found(s: &Shape) -> Found {
+/// The region's part of [`found`].
+fn region_found(s: &Shape) -> RegionFound {
     let mut region = RegionFound {
         region: R.into(),
         ..RegionFound::default()
@@ -145,6 +146,12 @@ fn found(s: &Shape) -> Found {
             ],
         });
     }
+    region
+}
+
+/// What a discovery finds in an account of shape `s`.
+fn found(s: &Shape) -> Found {
+    let region = region_found(s);
     let mut attached: Vec<String> = vec![
         "arn:aws:iam::aws:policy/AmazonS3FullAccess".into(),
         "arn:aws:iam::aws:policy/AWSKeyManagementServicePowerUser".into(),

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use kms_workshop_aws_errors::{AwsFailure, ErrorClass};
+use kms_workshop_aws_errors::AwsFailure;
 
 /// Why a CloudTrail operation of this crate failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -40,10 +40,5 @@ impl TrailError {
     /// The event is not there yet: the wait timed out.
     pub fn is_not_there_yet(&self) -> bool {
         matches!(self, TrailError::Timeout { .. })
-    }
-
-    pub(crate) fn is_throttling(&self) -> bool {
-        self.aws()
-            .is_some_and(|f| f.class == ErrorClass::Throttling)
     }
 }

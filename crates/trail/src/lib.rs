@@ -3,7 +3,8 @@
 //!
 //! - [`attribute`]: the eight `LookupEvents` attributes, parsed and named as AWS spells them.
 //! - [`lookup`](mod@lookup): `LookupEvents` over a time range and at most one attribute,
-//!   following every page, paced to CloudTrail's 2 requests per second.
+//!   following every page, paced to CloudTrail's 2 requests per second ([`lookup_pace`]: a
+//!   [`Pace`] shared with the clean-up's calls, one pacing and retry loop for both).
 //! - [`record`]: a typed, forgiving view of the CloudTrail record (`CloudTrailEvent` JSON):
 //!   who, what, how, when.
 //! - [`wait`]: poll for the event of one request id until it appears or a deadline passes, with
@@ -15,13 +16,13 @@
 pub mod attribute;
 pub mod error;
 pub mod lookup;
-pub mod pacer;
 pub mod record;
 pub mod wait;
 
 pub use attribute::Attribute;
 pub use error::TrailError;
-pub use lookup::{lookup, lookup_paced, LookupQuery, TrailEvent};
-pub use pacer::Pacer;
+/// The pacing of lookups (rate limit, retries), shared with the other crates that call AWS.
+pub use kms_workshop_pace::Pace;
+pub use lookup::{lookup, lookup_pace, lookup_paced, LookupQuery, TrailEvent, LOOKUP_SPACING};
 pub use record::{CloudTrailRecord, RecordResource, SessionIssuer, UserIdentity};
 pub use wait::{wait_for_event, Found, WaitFor, WaitProgress};

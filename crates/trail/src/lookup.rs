@@ -1,14 +1,36 @@
-//! `LookupEvents`: the event history over a time range and at most one attribute, every page.
+//! `LookupEvents`: the event history over a time range and at most one attribute, every page,
+//! paced to CloudTrail's 2 requests per second.
 
+use std::ops::ControlFlow;
 use std::time::Duration;
 
+use aws_sdk_cloudtrail::operation::lookup_events::LookupEventsOutput;
 use aws_sdk_cloudtrail::types::{Event, LookupAttribute};
 use aws_sdk_cloudtrail::Client;
 use aws_smithy_types::DateTime;
-use kms_workshop_aws_errors::AwsFailure;
+use kms_workshop_pace::{Limits, Pace, PageSource, Retry};
 use time::OffsetDateTime;
 
-use crate::{Attribute, CloudTrailRecord, Pacer, TrailError};
+use crate::{Attribute, CloudTrailRecord, TrailError};
+
+/// CloudTrail allows 2 `LookupEvents` per second per account and region, and answers
+/// `ThrottlingException` beyond that. 2 a second is one every 500 ms; the margin keeps network
+/// jitter from landing two requests inside one server-side second.
+pub const LOOKUP_SPACING: Duration = Duration::from_millis(550);
+
+/// A page that meets throttling or a 5xx is asked for again, 5 times at most.
+const LOOKUP_RETRY: Retry = Retry::answers(6);
+
+/// The pace of `LookupEvents`: one request every [`LOOKUP_SPACING`]. Clones share one
+/// schedule: lookups made through clones of one pace stay under the limit together.
+pub fn lookup_pace() -> Pace {
+    Pace::with_limits(Limits {
+        spacing: LOOKUP_SPACING,
+        backoff_base: Duration::from_millis(500),
+        backoff_cap: Duration::from_secs(10),
+        ..Limits::default()
+    })
+}
 
 /// What to look up. `start`/`end` are inclusive; without them AWS covers the last 90 days.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -70,6 +92,22 @@ impl LookupQuery {
             });
         }
         Ok(())
+    }
+
+    /// The request's `LookupAttributes`: at most one.
+    pub(crate) fn sdk_attribute(&self) -> Result<Option<LookupAttribute>, TrailError> {
+        let Some((a, v)) = &self.attribute else {
+            return Ok(None);
+        };
+        LookupAttribute::builder()
+            .attribute_key(a.sdk())
+            .attribute_value(v)
+            .build()
+            .map(Some)
+            .map_err(|e| TrailError::InvalidInput {
+                field: "LookupAttributes",
+                reason: e.to_string(),
+            })
     }
 }
 
@@ -136,91 +174,62 @@ pub(crate) fn to_sdk_time(t: OffsetDateTime) -> DateTime {
         .unwrap_or(DateTime::from_secs(t.unix_timestamp()))
 }
 
-/// How many times one page is retried after `ThrottlingException` before giving up.
-const THROTTLE_RETRIES: u32 = 5;
-
-/// Look events up (newest first), following every page, with a fresh [`Pacer`].
+/// Look events up (newest first), following every page, with a fresh [`lookup_pace`].
 pub async fn lookup(client: &Client, query: LookupQuery) -> Result<Vec<TrailEvent>, TrailError> {
-    lookup_paced(client, query, &Pacer::default()).await
+    lookup_paced(client, query, &lookup_pace()).await
 }
 
-/// [`lookup`] sharing `pacer` with other lookups, so together they stay within CloudTrail's
-/// 2 requests per second. A throttled page is retried after a growing pause.
+/// [`lookup`] sharing `pace` with other lookups, so together they stay within CloudTrail's
+/// 2 requests per second. A page that meets throttling or a 5xx is retried after a backoff.
 pub async fn lookup_paced(
     client: &Client,
     query: LookupQuery,
-    pacer: &Pacer,
+    pace: &Pace,
 ) -> Result<Vec<TrailEvent>, TrailError> {
     query.check()?;
+    let attribute = query.sdk_attribute()?;
+    let page_size = query.max_events.map_or(50, |m| m.min(50)) as i32;
     let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let want = query.max_events.map_or(50, |m| (m - out.len()).min(50)) as i32;
-        let page = page_with_retries(client, &query, token.clone(), want, pacer).await?;
-        out.extend(page.events().iter().map(TrailEvent::from_sdk));
-        token = page.next_token().map(str::to_string);
-        let full = query.max_events.is_some_and(|m| out.len() >= m);
-        if full || token.is_none() {
-            break;
-        }
-    }
+    pace.each_page(
+        "LookupEvents",
+        LOOKUP_RETRY,
+        |token| pages(client, &query, &attribute, token, page_size),
+        |page| page.next_token(),
+        |page| {
+            out.extend(page.events().iter().map(TrailEvent::from_sdk));
+            if query.max_events.is_some_and(|m| out.len() >= m) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        },
+    )
+    .await?;
     if let Some(m) = query.max_events {
         out.truncate(m);
     }
     Ok(out)
 }
 
-async fn page_with_retries(
+/// The pages of `query` from `token` on (`None`: the first), `page_size` events each, by the
+/// SDK's paginator; `attribute` is built from `query`.
+pub(crate) fn pages(
     client: &Client,
     query: &LookupQuery,
+    attribute: &Option<LookupAttribute>,
     token: Option<String>,
-    max_results: i32,
-    pacer: &Pacer,
-) -> Result<aws_sdk_cloudtrail::operation::lookup_events::LookupEventsOutput, TrailError> {
-    let mut pause = pacer.spacing().max(Duration::from_millis(500));
-    let mut tries = 0;
-    loop {
-        pacer.ready().await;
-        match one_page(client, query, token.clone(), max_results).await {
-            Err(e) if e.is_throttling() && tries < THROTTLE_RETRIES => {
-                tries += 1;
-                tracing::debug!(tries, ?pause, "LookupEvents throttled; slowing down");
-                tokio::time::sleep(pause).await;
-                pause = pause.saturating_mul(2).min(Duration::from_secs(10));
-            }
-            other => return other,
-        }
-    }
-}
-
-/// One `LookupEvents` request.
-pub(crate) async fn one_page(
-    client: &Client,
-    query: &LookupQuery,
-    token: Option<String>,
-    max_results: i32,
-) -> Result<aws_sdk_cloudtrail::operation::lookup_events::LookupEventsOutput, TrailError> {
-    let attribute = match &query.attribute {
-        Some((a, v)) => Some(
-            LookupAttribute::builder()
-                .attribute_key(a.sdk())
-                .attribute_value(v)
-                .build()
-                .map_err(|e| TrailError::InvalidInput {
-                    field: "LookupAttributes",
-                    reason: e.to_string(),
-                })?,
-        ),
-        None => None,
-    };
+    page_size: i32,
+) -> impl PageSource<Page = LookupEventsOutput> {
     client
         .lookup_events()
-        .set_lookup_attributes(attribute.map(|a| vec![a]))
+        .set_lookup_attributes(attribute.clone().map(|a| vec![a]))
         .set_start_time(query.start.map(to_sdk_time))
         .set_end_time(query.end.map(to_sdk_time))
-        .max_results(max_results)
         .set_next_token(token)
+        .into_paginator()
+        .page_size(page_size)
         .send()
-        .await
-        .map_err(|e| TrailError::Aws(AwsFailure::from_sdk("LookupEvents", e)))
 }
+
+#[cfg(test)]
+mod tests;

@@ -4,16 +4,21 @@
 //!
 //! CloudTrail delivers management events in about 5 minutes on average, with no guarantee, and
 //! allows 2 `LookupEvents` per second per account and region. So the polls are paced (see
-//! [`Pacer`]), their interval grows (capped), a `ThrottlingException` slows the polling down
-//! instead of failing it, and the caller sees every attempt through a progress callback.
+//! [`lookup_pace`](crate::lookup_pace)), their interval grows (capped), a `ThrottlingException`
+//! slows the polling down instead of failing it, and the caller sees every attempt through a
+//! progress callback.
 
+use std::ops::ControlFlow;
 use std::time::Duration;
 
+use aws_sdk_cloudtrail::types::LookupAttribute;
+use kms_workshop_aws_errors::ErrorClass;
+use kms_workshop_pace::{Pace, Retry};
 use time::OffsetDateTime;
 use tokio::time::Instant;
 
-use crate::lookup::{one_page, LookupQuery};
-use crate::{Attribute, Pacer, TrailError, TrailEvent};
+use crate::lookup::{lookup_pace, pages, LookupQuery};
+use crate::{Attribute, TrailError, TrailEvent};
 
 /// What to wait for and how patiently.
 #[derive(Debug, Clone)]
@@ -36,7 +41,7 @@ pub struct WaitFor {
     /// and AWS's may disagree a little.
     pub start_margin: Duration,
     /// Paces every request of the wait; share it with other lookups of the same account.
-    pub pacer: Pacer,
+    pub pacer: Pace,
 }
 
 impl WaitFor {
@@ -55,7 +60,7 @@ impl WaitFor {
             max_interval: Duration::from_secs(30),
             growth: 1.5,
             start_margin: Duration::from_secs(5),
-            pacer: Pacer::default(),
+            pacer: lookup_pace(),
         }
     }
 
@@ -71,7 +76,7 @@ impl WaitFor {
         self
     }
 
-    pub fn pacer(mut self, pacer: Pacer) -> Self {
+    pub fn pacer(mut self, pacer: Pace) -> Self {
         self.pacer = pacer;
         self
     }
@@ -130,6 +135,7 @@ pub async fn wait_for_event(
     let margin = time::Duration::try_from(wait.start_margin).unwrap_or(time::Duration::ZERO);
     let query = LookupQuery::by(Attribute::EventName, wait.event_name.clone())
         .since(wait.start.checked_sub(margin).unwrap_or(wait.start));
+    let attribute = query.sdk_attribute()?;
     let growth = if wait.growth.is_finite() {
         wait.growth.max(1.0)
     } else {
@@ -141,7 +147,7 @@ pub async fn wait_for_event(
     loop {
         attempt += 1;
         let (throttled, events_seen) =
-            match poll(client, &query, &wait.request_id, &wait.pacer).await? {
+            match poll(client, &query, &attribute, &wait.request_id, &wait.pacer).await? {
                 Poll::Found(event) => {
                     return Ok(Found {
                         event: *event,
@@ -190,35 +196,45 @@ pub async fn wait_for_event(
     }
 }
 
-/// One poll: every page of the event name since `start`, until the request id turns up.
+/// One poll: every page of the event name since `start`, until the request id turns up. Each
+/// page is one paced attempt: throttling is the wait's to answer, by polling less often.
 async fn poll(
     client: &aws_sdk_cloudtrail::Client,
     query: &LookupQuery,
+    attribute: &Option<LookupAttribute>,
     request_id: &str,
-    pacer: &Pacer,
+    pace: &Pace,
 ) -> Result<Poll, TrailError> {
-    let mut token = None;
     let mut seen = 0;
-    loop {
-        pacer.ready().await;
-        let page = match one_page(client, query, token, 50).await {
-            Ok(p) => p,
-            Err(e) if e.is_throttling() => {
-                tracing::debug!("LookupEvents throttled while waiting; slowing down");
-                return Ok(Poll::Throttled);
-            }
-            Err(e) => return Err(e),
-        };
-        for e in page.events() {
-            let event = TrailEvent::from_sdk(e);
-            if event.request_id() == Some(request_id) {
-                return Ok(Poll::Found(Box::new(event)));
-            }
-            seen += 1;
+    let mut found = None;
+    let listed = pace
+        .each_page(
+            "LookupEvents",
+            Retry::ONCE,
+            |token| pages(client, query, attribute, token, 50),
+            |page| page.next_token(),
+            |page| {
+                for e in page.events() {
+                    let event = TrailEvent::from_sdk(e);
+                    if event.request_id() == Some(request_id) {
+                        found = Some(event);
+                        return ControlFlow::Break(());
+                    }
+                    seen += 1;
+                }
+                ControlFlow::Continue(())
+            },
+        )
+        .await;
+    match listed {
+        Ok(()) => Ok(match found {
+            Some(event) => Poll::Found(Box::new(event)),
+            None => Poll::Missing { seen },
+        }),
+        Err(e) if e.class == ErrorClass::Throttling => {
+            tracing::debug!("LookupEvents throttled while waiting; slowing down");
+            Ok(Poll::Throttled)
         }
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(Poll::Missing { seen });
-        }
+        Err(e) => Err(e.into()),
     }
 }

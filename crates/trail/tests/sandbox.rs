@@ -6,11 +6,28 @@ use kms_workshop_testkit as common;
 use std::collections::HashMap;
 use std::time::Duration;
 
+use kms_workshop_pace::Limits;
 use kms_workshop_sandbox::{seed, Config};
 use kms_workshop_trail::{
-    lookup, lookup_paced, wait_for_event, Attribute, LookupQuery, Pacer, TrailError, WaitFor,
-    WaitProgress,
+    lookup, lookup_pace, lookup_paced, wait_for_event, Attribute, LookupQuery, Pace, TrailError,
+    WaitFor, WaitProgress,
 };
+
+/// The workshop seed, events visible after `delay`, and CloudTrail's 2 lookups a second
+/// enforced (`rate_limited`); with a CloudTrail client for it.
+async fn sandbox(
+    delay: time::Duration,
+    rate_limited: bool,
+) -> (common::Env, aws_sdk_cloudtrail::Client) {
+    let env = common::start(Config {
+        cloudtrail_delay: delay,
+        lookup_rate_limit: rate_limited,
+        ..Config::default()
+    })
+    .await;
+    let ct = aws_sdk_cloudtrail::Client::new(&env.cfg);
+    (env, ct)
+}
 
 /// Make a GenerateDataKey call on K3 with the workshop's context; its request id.
 async fn generate(env: &common::Env) -> String {
@@ -43,8 +60,7 @@ async fn k3_arn(env: &common::Env) -> String {
 
 #[tokio::test]
 async fn lookups_by_each_attribute_find_the_call() {
-    let env = common::workshop().await;
-    let ct = aws_sdk_cloudtrail::Client::new(&env.cfg);
+    let (env, ct) = sandbox(time::Duration::ZERO, false).await;
     let start = env.sb.clock.now() - time::Duration::seconds(2);
     let request_id = generate(&env).await;
     let arn = k3_arn(&env).await;
@@ -97,10 +113,10 @@ async fn lookups_by_each_attribute_find_the_call() {
         (Attribute::EventSource, "kms.amazonaws.com".to_string()),
         (Attribute::AccessKeyId, seed::LEARNER_ACCESS_KEY.to_string()),
     ];
-    let pacer = Pacer::default();
+    let pace = lookup_pace();
     for (attribute, value) in cases {
         let q = LookupQuery::by(attribute, value.clone()).since(start);
-        let found = lookup_paced(&ct, q, &pacer)
+        let found = lookup_paced(&ct, q, &pace)
             .await
             .unwrap_or_else(|e| panic!("lookup by {attribute}: {e}"));
         assert!(
@@ -139,12 +155,7 @@ async fn lookups_by_each_attribute_find_the_call() {
 
 #[tokio::test]
 async fn paging_over_more_than_fifty_events() {
-    let env = common::start(Config {
-        lookup_rate_limit: true,
-        ..Config::default()
-    })
-    .await;
-    let ct = aws_sdk_cloudtrail::Client::new(&env.cfg);
+    let (env, ct) = sandbox(time::Duration::ZERO, true).await;
     let start = env.sb.clock.now() - time::Duration::seconds(2);
     let mut ids = Vec::new();
     for _ in 0..63 {
@@ -181,16 +192,11 @@ async fn paging_over_more_than_fifty_events() {
 
 #[tokio::test]
 async fn paced_requests_never_trip_the_two_per_second_limit() {
-    let env = common::start(Config {
-        lookup_rate_limit: true,
-        ..Config::default()
-    })
-    .await;
-    let ct = aws_sdk_cloudtrail::Client::new(&env.cfg);
-    let pacer = Pacer::default();
+    let (_env, ct) = sandbox(time::Duration::ZERO, true).await;
+    let pace = lookup_pace();
     // Raw requests (no retry anywhere): each must be admitted.
     for i in 0..8 {
-        pacer.ready().await;
+        pace.ready("LookupEvents").await;
         let r = ct.lookup_events().max_results(1).send().await;
         assert!(r.is_ok(), "request {i} refused: {r:?}");
     }
@@ -208,8 +214,7 @@ async fn paced_requests_never_trip_the_two_per_second_limit() {
 
 #[tokio::test]
 async fn wait_finds_the_call_by_request_id() {
-    let env = common::workshop().await;
-    let ct = aws_sdk_cloudtrail::Client::new(&env.cfg);
+    let (env, ct) = sandbox(time::Duration::ZERO, false).await;
     let start = env.sb.clock.now();
     // Other GenerateDataKey calls around ours.
     generate(&env).await;
@@ -231,13 +236,7 @@ async fn wait_finds_the_call_by_request_id() {
 
 #[tokio::test]
 async fn wait_times_out_when_delivery_is_late() {
-    let env = common::start(Config {
-        cloudtrail_delay: time::Duration::hours(1),
-        lookup_rate_limit: true,
-        ..Config::default()
-    })
-    .await;
-    let ct = aws_sdk_cloudtrail::Client::new(&env.cfg);
+    let (env, ct) = sandbox(time::Duration::hours(1), true).await;
     let start = env.sb.clock.now();
     let request_id = generate(&env).await;
     let mut reports: Vec<WaitProgress> = Vec::new();
@@ -275,13 +274,7 @@ async fn wait_times_out_when_delivery_is_late() {
 
 #[tokio::test]
 async fn throttling_slows_the_wait_down_instead_of_failing_it() {
-    let env = common::start(Config {
-        cloudtrail_delay: time::Duration::seconds(3),
-        lookup_rate_limit: true,
-        ..Config::default()
-    })
-    .await;
-    let ct = aws_sdk_cloudtrail::Client::new(&env.cfg);
+    let (env, ct) = sandbox(time::Duration::seconds(3), true).await;
     let start = env.sb.clock.now();
     let request_id = generate(&env).await;
     let mut reports = Vec::new();
@@ -289,7 +282,10 @@ async fn throttling_slows_the_wait_down_instead_of_failing_it() {
     let wait = WaitFor::new(request_id.clone(), "GenerateDataKey", start)
         .deadline(Duration::from_secs(60))
         .intervals(Duration::ZERO, Duration::from_secs(2))
-        .pacer(Pacer::new(Duration::ZERO));
+        .pacer(Pace::with_limits(Limits {
+            spacing: Duration::ZERO,
+            ..Limits::default()
+        }));
     let found = wait_for_event(&ct, wait, |p| reports.push(p))
         .await
         .expect("found despite throttling");

@@ -2,48 +2,129 @@
 //! never in the plan, a run leaves nothing of the workshop's, and a journal makes a second
 //! attempt of a finished plan a no-op.
 
-use std::sync::Arc;
-
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::SdkConfig;
 use kms_workshop_cleanup::{
-    discover, Clients, ExecOptions, Executor, Inventory, InventoryItem, Journal, Outcome, Pace,
-    Plan, ResourceKind,
+    discover, Action, Clients, Event, ExecOptions, Executor, Found, Inventory, InventoryItem,
+    Journal, Node, Outcome, Pace, Plan, ResourceKind,
 };
-use kms_workshop_sandbox::{seed, Config, Running, Sandbox};
+use kms_workshop_sandbox::seed;
+use kms_workshop_testkit as testkit;
+use tokio::sync::mpsc::UnboundedSender;
 
-async fn start() -> (Arc<Sandbox>, Running, SdkConfig) {
-    let sb = Sandbox::open(Config::default()).expect("open sandbox");
-    let running = kms_workshop_sandbox::serve(sb.clone(), "127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("serve");
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(running.endpoint())
-        .region(Region::new(seed::REGION))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            seed::LEARNER_ACCESS_KEY,
-            seed::LEARNER_SECRET_KEY,
-            None,
-            None,
-            "sandbox",
-        ))
-        .load()
-        .await;
-    (sb, running, config)
+/// The workshop's seeded account in an in-process sandbox, the clean-up's clients for it and
+/// a pace that does not hold a test up.
+struct Account {
+    env: testkit::Env,
+    clients: Clients,
+    pace: Pace,
 }
 
-fn clients(config: &SdkConfig) -> Clients {
-    Clients::new(config, seed::ACCOUNT, &[seed::REGION.to_string()], true)
+impl Account {
+    async fn seeded() -> Account {
+        let env = testkit::workshop().await;
+        let clients = Clients::new(&env.cfg, seed::ACCOUNT, &[seed::REGION.to_string()], true);
+        Account {
+            env,
+            clients,
+            pace: Pace::new(8, 1000.0, 1000.0),
+        }
+    }
+
+    fn config(&self) -> &SdkConfig {
+        &self.env.cfg
+    }
+
+    async fn discover(&self, inventory: &Inventory) -> Found {
+        discover(&self.clients, &self.pace, inventory)
+            .await
+            .expect("discover")
+    }
+
+    fn executor(&self, events: Option<UnboundedSender<Event>>) -> Executor {
+        Executor::new(
+            self.clients.clone(),
+            self.pace.clone(),
+            ExecOptions::default(),
+            events,
+        )
+    }
+
+    fn kms(&self) -> aws_sdk_kms::Client {
+        aws_sdk_kms::Client::new(self.config())
+    }
+
+    fn cloudtrail(&self) -> aws_sdk_cloudtrail::Client {
+        aws_sdk_cloudtrail::Client::new(self.config())
+    }
+
+    /// S3 path-style, as the sandbox serves it.
+    fn s3(&self) -> aws_sdk_s3::Client {
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(self.config())
+                .force_path_style(true)
+                .build(),
+        )
+    }
+
+    /// The id of the key `key` (an id, ARN or alias) names.
+    async fn key_id(&self, key: &str) -> String {
+        self.kms()
+            .describe_key()
+            .key_id(key)
+            .send()
+            .await
+            .expect("describe key")
+            .key_metadata()
+            .map(|m| m.key_id().to_string())
+            .expect("metadata")
+    }
+
+    /// A new key with `description`: its id and ARN.
+    async fn create_key(&self, description: &str) -> (String, String) {
+        let created = self
+            .kms()
+            .create_key()
+            .description(description)
+            .send()
+            .await
+            .expect("create key");
+        let meta = created.key_metadata().expect("metadata");
+        (
+            meta.key_id().to_string(),
+            meta.arn().unwrap_or_default().to_string(),
+        )
+    }
+
+    async fn shutdown(self) {
+        self.env.running.shutdown().await;
+    }
+}
+
+/// A plan of `actions` in this order, each after the one before when `chained`.
+fn plan_of(actions: Vec<Action>, chained: bool) -> Plan {
+    let mut nodes: Vec<Node> = Vec::new();
+    for action in actions {
+        let after = match nodes.last() {
+            Some(prev) if chained => vec![prev.id.clone()],
+            _ => vec![],
+        };
+        nodes.push(Node {
+            id: action.id(),
+            action,
+            after,
+        });
+    }
+    Plan {
+        account: seed::ACCOUNT.into(),
+        nodes,
+    }
 }
 
 #[tokio::test]
 async fn lookalikes_are_never_in_the_plan() {
-    let (_sb, running, config) = start().await;
-    let c = clients(&config);
-    let pace = Pace::new(8, 1000.0, 1000.0);
+    let a = Account::seeded().await;
     // Even an inventory cannot bring in what it does not name exactly.
-    let found = discover(&c, &pace, &Inventory::default())
-        .await
-        .expect("discover");
+    let found = a.discover(&Inventory::default()).await;
     let plan = Plan::build(&found, 7);
     let text = serde_json::to_string(&plan).expect("serialises");
     for lookalike in [
@@ -66,35 +147,14 @@ async fn lookalikes_are_never_in_the_plan() {
         found.skipped
     );
     assert_eq!(found.regions[0].keys.len(), 2, "K2 and K3 only");
-    running.shutdown().await;
+    a.shutdown().await;
 }
 
 #[tokio::test]
 async fn inventory_items_are_the_workshops_and_others_are_not() {
-    let (_sb, running, config) = start().await;
-    let c = clients(&config);
-    let pace = Pace::new(8, 1000.0, 1000.0);
-    let kms = aws_sdk_kms::Client::new(&config);
-    let recorded = kms
-        .create_key()
-        .description("created by a guided run")
-        .send()
-        .await
-        .expect("create key");
-    let recorded_arn = recorded
-        .key_metadata()
-        .map(|m| m.arn().unwrap_or_default().to_string())
-        .expect("metadata");
-    let stranger = kms
-        .create_key()
-        .description("somebody else's")
-        .send()
-        .await
-        .expect("create key");
-    let stranger_id = stranger
-        .key_metadata()
-        .map(|m| m.key_id().to_string())
-        .expect("metadata");
+    let a = Account::seeded().await;
+    let (_, recorded_arn) = a.create_key("created by a guided run").await;
+    let (stranger_id, _) = a.create_key("somebody else's").await;
     let inventory = Inventory {
         items: vec![InventoryItem {
             arn: recorded_arn.clone(),
@@ -104,7 +164,7 @@ async fn inventory_items_are_the_workshops_and_others_are_not() {
             step: Some("IV.1".into()),
         }],
     };
-    let found = discover(&c, &pace, &inventory).await.expect("discover");
+    let found = a.discover(&inventory).await;
     let keys: Vec<&str> = found.regions[0]
         .keys
         .iter()
@@ -112,17 +172,15 @@ async fn inventory_items_are_the_workshops_and_others_are_not() {
         .collect();
     assert!(keys.contains(&recorded_arn.as_str()), "{keys:?}");
     assert!(!keys.iter().any(|k| k.ends_with(&stranger_id)), "{keys:?}");
-    running.shutdown().await;
+    a.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_run_leaves_nothing_and_a_journalled_rerun_repeats_nothing() {
-    let (_sb, running, config) = start().await;
-    let c = clients(&config);
-    let pace = Pace::new(8, 1000.0, 1000.0);
+    let a = Account::seeded().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let journal = Journal::open(dir.path(), seed::ACCOUNT).expect("journal");
-    let exec = Executor::new(c.clone(), pace.clone(), ExecOptions::default(), None);
+    let exec = a.executor(None);
     let (plan, report) = exec
         .run(&Inventory::default(), Some(&journal), 7, false)
         .await
@@ -151,14 +209,14 @@ async fn a_run_leaves_nothing_and_a_journalled_rerun_repeats_nothing() {
         .expect("second run");
     assert!(plan2.is_empty(), "{}", plan2.render_tree());
     assert!(report2.is_clean());
-    running.shutdown().await;
+    a.shutdown().await;
 }
 
 #[tokio::test]
 async fn the_key_window_is_checked() {
-    let (_sb, running, config) = start().await;
+    let a = Account::seeded().await;
     let exec = Executor::new(
-        clients(&config),
+        a.clients.clone(),
         Pace::new(1, 10.0, 1.0),
         ExecOptions::default(),
         None,
@@ -168,20 +226,13 @@ async fn the_key_window_is_checked() {
         .await
         .expect_err("6 days is too short");
     assert!(err.to_string().contains("7 to 30"), "{err}");
-    running.shutdown().await;
+    a.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_stack_that_fails_to_delete_is_reported_fixed_and_deleted() {
-    let (_sb, running, config) = start().await;
-    let c = clients(&config);
-    let exec = Executor::new(
-        c.clone(),
-        Pace::new(8, 1000.0, 1000.0),
-        ExecOptions::default(),
-        None,
-    );
-    let stack_id = aws_sdk_cloudformation::Client::new(&config)
+    let a = Account::seeded().await;
+    let stack_id = aws_sdk_cloudformation::Client::new(a.config())
         .describe_stacks()
         .stack_name("KMSWorkshop-Stack")
         .send()
@@ -193,19 +244,19 @@ async fn a_stack_that_fails_to_delete_is_reported_fixed_and_deleted() {
         .expect("stack id");
     // Only the stack, without emptying its bucket or detaching the role's extra policies
     // first: CloudFormation ends DELETE_FAILED, and the executor must repair and retry.
-    let plan = Plan {
-        account: seed::ACCOUNT.into(),
-        nodes: vec![kms_workshop_cleanup::Node {
-            id: "stack".into(),
-            action: kms_workshop_cleanup::Action::DeleteStack {
-                region: seed::REGION.into(),
-                stack: "KMSWorkshop-Stack".into(),
-                stack_id: stack_id.clone(),
-            },
-            after: vec![],
+    let plan = plan_of(
+        vec![Action::DeleteStack {
+            region: seed::REGION.into(),
+            stack: "KMSWorkshop-Stack".into(),
+            stack_id: stack_id.clone(),
         }],
-    };
-    let results = exec.execute(&plan, None, "r", &[]).await.expect("execute");
+        false,
+    );
+    let results = a
+        .executor(None)
+        .execute(&plan, None, "r", &[])
+        .await
+        .expect("execute");
     assert_eq!(results.len(), 1);
     let r = &results[0];
     assert_eq!(r.outcome, Outcome::Changed, "{r:?}");
@@ -217,54 +268,30 @@ async fn a_stack_that_fails_to_delete_is_reported_fixed_and_deleted() {
         r.detail
     );
     assert!(r.detail.ends_with("DELETE_COMPLETE"), "{}", r.detail);
-    running.shutdown().await;
+    a.shutdown().await;
 }
 
 #[tokio::test]
 async fn access_denied_is_reported_once_and_blocks_what_depends_on_it() {
-    let (_sb, running, config) = start().await;
-    let kms = aws_sdk_kms::Client::new(&config);
+    let a = Account::seeded().await;
     // The AWS-managed EBS key: KMS refuses to schedule its deletion (AccessDeniedException).
-    let managed = kms
-        .describe_key()
-        .key_id("alias/aws/ebs")
-        .send()
-        .await
-        .expect("describe")
-        .key_metadata()
-        .map(|m| m.key_id().to_string())
-        .expect("metadata");
-    let first = kms_workshop_cleanup::Action::ScheduleKeyDeletion {
-        region: seed::REGION.into(),
-        key_id: managed,
-        window_days: 7,
-    };
-    let second = kms_workshop_cleanup::Action::DeleteAlarms {
-        region: seed::REGION.into(),
-        names: vec!["anything".into()],
-    };
-    let plan = Plan {
-        account: seed::ACCOUNT.into(),
-        nodes: vec![
-            kms_workshop_cleanup::Node {
-                id: first.id(),
-                action: first.clone(),
-                after: vec![],
+    let managed = a.key_id("alias/aws/ebs").await;
+    let plan = plan_of(
+        vec![
+            Action::ScheduleKeyDeletion {
+                region: seed::REGION.into(),
+                key_id: managed,
+                window_days: 7,
             },
-            kms_workshop_cleanup::Node {
-                id: second.id(),
-                action: second,
-                after: vec![first.id()],
+            Action::DeleteAlarms {
+                region: seed::REGION.into(),
+                names: vec!["anything".into()],
             },
         ],
-    };
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let exec = Executor::new(
-        clients(&config),
-        Pace::new(4, 1000.0, 1000.0),
-        ExecOptions::default(),
-        Some(tx),
+        true,
     );
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let exec = a.executor(Some(tx));
     let results = exec.execute(&plan, None, "r", &[]).await.expect("execute");
     drop(exec);
     assert_eq!(results[0].outcome, Outcome::Failed, "{:?}", results[0]);
@@ -277,24 +304,20 @@ async fn access_denied_is_reported_once_and_blocks_what_depends_on_it() {
     assert_eq!(results[1].outcome, Outcome::Blocked, "{:?}", results[1]);
     let mut retries = 0;
     while let Some(e) = rx.recv().await {
-        if matches!(e, kms_workshop_cleanup::Event::Retrying { .. }) {
+        if matches!(e, Event::Retrying { .. }) {
             retries += 1;
         }
     }
     assert_eq!(retries, 0, "access denied is not retried");
-    running.shutdown().await;
+    a.shutdown().await;
 }
 
 #[tokio::test]
 async fn an_interrupted_run_resumes_its_journalled_plan() {
-    let (_sb, running, config) = start().await;
-    let c = clients(&config);
-    let pace = Pace::new(8, 1000.0, 1000.0);
+    let a = Account::seeded().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let journal = Journal::open(dir.path(), seed::ACCOUNT).expect("journal");
-    let found = discover(&c, &pace, &Inventory::default())
-        .await
-        .expect("discover");
+    let found = a.discover(&Inventory::default()).await;
     let plan = Plan::build(&found, 7);
     // The first run recorded its plan and finished the keys' branch before it was killed.
     journal
@@ -315,7 +338,7 @@ async fn an_interrupted_run_resumes_its_journalled_plan() {
             .collect(),
     };
     assert!(!keys.nodes.is_empty());
-    let exec = Executor::new(c.clone(), pace.clone(), ExecOptions::default(), None);
+    let exec = a.executor(None);
     exec.execute(&keys, Some(&journal), "first", &[])
         .await
         .expect("first part");
@@ -337,23 +360,14 @@ async fn an_interrupted_run_resumes_its_journalled_plan() {
     assert!(report.is_clean(), "{}", report.render_text());
     // Finished: the next run starts afresh and finds nothing.
     assert!(journal.unfinished().expect("read").is_none());
-    running.shutdown().await;
+    a.shutdown().await;
 }
 
 #[tokio::test]
 async fn an_alarm_on_a_key_already_pending_deletion_is_still_found() {
-    let (_sb, running, config) = start().await;
-    let kms = aws_sdk_kms::Client::new(&config);
-    let k3 = kms
-        .describe_key()
-        .key_id("alias/ImportedCMK")
-        .send()
-        .await
-        .expect("describe")
-        .key_metadata()
-        .map(|m| m.key_id().to_string())
-        .expect("metadata");
-    aws_sdk_cloudwatch::Client::new(&config)
+    let a = Account::seeded().await;
+    let k3 = a.key_id("alias/ImportedCMK").await;
+    aws_sdk_cloudwatch::Client::new(a.config())
         .put_metric_alarm()
         .alarm_name("expiry")
         .namespace("AWS/KMS")
@@ -375,34 +389,43 @@ async fn an_alarm_on_a_key_already_pending_deletion_is_still_found() {
         .await
         .expect("alarm");
     // An earlier, interrupted clean-up already scheduled the key.
-    kms.schedule_key_deletion()
+    a.kms()
+        .schedule_key_deletion()
         .key_id(&k3)
         .pending_window_in_days(7)
         .send()
         .await
         .expect("schedule");
-    let found = discover(
-        &clients(&config),
-        &Pace::new(8, 1000.0, 1000.0),
-        &Inventory::default(),
-    )
-    .await
-    .expect("discover");
+    let found = a.discover(&Inventory::default()).await;
     assert_eq!(found.regions[0].alarms, vec!["expiry".to_string()]);
     assert!(found.regions[0].keys.iter().all(|k| k.id != k3));
-    running.shutdown().await;
+    a.shutdown().await;
+}
+
+/// A logging trail `name` writing to `bucket`: its ARN.
+async fn create_trail(a: &Account, name: &str, bucket: &str, multi_region: bool) -> String {
+    let ct = a.cloudtrail();
+    let created = ct
+        .create_trail()
+        .name(name)
+        .s3_bucket_name(bucket)
+        .set_is_multi_region_trail(multi_region.then_some(true))
+        .send()
+        .await
+        .expect("create trail");
+    ct.start_logging()
+        .name(name)
+        .send()
+        .await
+        .expect("start logging");
+    created.trail_arn().expect("trail arn").to_string()
 }
 
 /// What the guided run does when no trail logs management events: a log bucket with
 /// CloudTrail's files in it, and a logging trail `KMSWorkshop-Trail` writing to it. Returns the
 /// trail's ARN and the bucket's name.
-async fn create_run_trail(config: &SdkConfig) -> (String, String) {
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(config)
-            .force_path_style(true)
-            .build(),
-    );
-    let ct = aws_sdk_cloudtrail::Client::new(config);
+async fn create_run_trail(a: &Account) -> (String, String) {
+    let s3 = a.s3();
     let bucket = kms_workshop_cleanup::names::trail_bucket(seed::ACCOUNT, seed::REGION);
     s3.create_bucket()
         .bucket(&bucket)
@@ -420,52 +443,26 @@ async fn create_run_trail(config: &SdkConfig) -> (String, String) {
         .send()
         .await
         .expect("a log file");
-    let created = ct
-        .create_trail()
-        .name(kms_workshop_cleanup::names::TRAIL)
-        .s3_bucket_name(&bucket)
-        .send()
-        .await
-        .expect("create trail");
-    ct.start_logging()
-        .name(kms_workshop_cleanup::names::TRAIL)
-        .send()
-        .await
-        .expect("start logging");
-    (created.trail_arn().expect("trail arn").to_string(), bucket)
+    let arn = create_trail(a, kms_workshop_cleanup::names::TRAIL, &bucket, false).await;
+    (arn, bucket)
 }
 
 /// The learner's (or their organisation's) own trail, which no clean-up may touch.
-async fn create_lookalike_trail(config: &SdkConfig) {
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(config)
-            .force_path_style(true)
-            .build(),
-    );
-    let ct = aws_sdk_cloudtrail::Client::new(config);
-    s3.create_bucket()
+async fn create_lookalike_trail(a: &Account) {
+    a.s3()
+        .create_bucket()
         .bucket("org-audit-logs-111")
         .send()
         .await
         .expect("create bucket");
     for name in ["org-audit-trail", "KMSWorkshop-Trail-prod"] {
-        ct.create_trail()
-            .name(name)
-            .s3_bucket_name("org-audit-logs-111")
-            .is_multi_region_trail(true)
-            .send()
-            .await
-            .expect("create trail");
-        ct.start_logging()
-            .name(name)
-            .send()
-            .await
-            .expect("start logging");
+        create_trail(a, name, "org-audit-logs-111", true).await;
     }
 }
 
-async fn trail_names(config: &SdkConfig) -> Vec<String> {
-    let mut names: Vec<String> = aws_sdk_cloudtrail::Client::new(config)
+async fn trail_names(a: &Account) -> Vec<String> {
+    let mut names: Vec<String> = a
+        .cloudtrail()
         .describe_trails()
         .send()
         .await
@@ -480,11 +477,9 @@ async fn trail_names(config: &SdkConfig) -> Vec<String> {
 
 #[tokio::test]
 async fn the_runs_trail_and_its_bucket_go_and_other_trails_stay() {
-    let (_sb, running, config) = start().await;
-    let c = clients(&config);
-    let pace = Pace::new(8, 1000.0, 1000.0);
-    let (trail_arn, bucket) = create_run_trail(&config).await;
-    create_lookalike_trail(&config).await;
+    let a = Account::seeded().await;
+    let (trail_arn, bucket) = create_run_trail(&a).await;
+    create_lookalike_trail(&a).await;
     let item = |arn: String, kind| InventoryItem {
         arn,
         kind,
@@ -499,16 +494,14 @@ async fn the_runs_trail_and_its_bucket_go_and_other_trails_stay() {
         ],
     };
     // The inventory names the trail by ARN; without one, only the exact name counts.
-    let found = discover(&c, &pace, &inventory).await.expect("discover");
+    let found = a.discover(&inventory).await;
     let trails: Vec<(&str, &str)> = found.regions[0]
         .trails
         .iter()
         .map(|t| (t.arn.as_str(), t.why.as_str()))
         .collect();
     assert_eq!(trails, vec![(trail_arn.as_str(), "inventory")]);
-    let bare = discover(&c, &pace, &Inventory::default())
-        .await
-        .expect("discover");
+    let bare = a.discover(&Inventory::default()).await;
     assert_eq!(bare.regions[0].trails.len(), 1, "{:?}", bare.regions[0]);
     assert_eq!(bare.regions[0].trails[0].why, "workshop name");
     assert!(
@@ -522,19 +515,19 @@ async fn the_runs_trail_and_its_bucket_go_and_other_trails_stay() {
 
     let dir = tempfile::tempdir().expect("tempdir");
     let journal = Journal::open(dir.path(), seed::ACCOUNT).expect("journal");
-    let exec = Executor::new(c.clone(), pace.clone(), ExecOptions::default(), None);
+    let exec = a.executor(None);
     let (plan, report) = exec
         .run(&inventory, Some(&journal), 7, false)
         .await
         .expect("run");
     assert!(report.is_clean(), "{}", report.render_text());
     assert!(report.remaining.is_empty(), "{:?}", report.remaining);
-    let delete_trail = kms_workshop_cleanup::Action::DeleteTrail {
+    let delete_trail = Action::DeleteTrail {
         region: seed::REGION.into(),
         name: kms_workshop_cleanup::names::TRAIL.into(),
     }
     .id();
-    let empty = kms_workshop_cleanup::Action::EmptyBucket {
+    let empty = Action::EmptyBucket {
         bucket: bucket.clone(),
     }
     .id();
@@ -545,23 +538,16 @@ async fn the_runs_trail_and_its_bucket_go_and_other_trails_stay() {
         plan.render_tree()
     );
     assert_eq!(
-        trail_names(&config).await,
+        trail_names(&a).await,
         vec![
             "KMSWorkshop-Trail-prod".to_string(),
             "org-audit-trail".to_string()
         ]
     );
-    let head = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    )
-    .head_bucket()
-    .bucket(&bucket)
-    .send()
-    .await;
+    let head = a.s3().head_bucket().bucket(&bucket).send().await;
     assert!(head.is_err(), "the trail's bucket is gone");
-    let status = aws_sdk_cloudtrail::Client::new(&config)
+    let status = a
+        .cloudtrail()
         .get_trail_status()
         .name("org-audit-trail")
         .send()
@@ -589,5 +575,5 @@ async fn the_runs_trail_and_its_bucket_go_and_other_trails_stay() {
         .await
         .expect("execute");
     assert_eq!(again[0].outcome, Outcome::AlreadyGone, "{:?}", again[0]);
-    running.shutdown().await;
+    a.shutdown().await;
 }

@@ -2,24 +2,22 @@
 //! arrives in that service's own encoding and is classified as throttling (so it is retried),
 //! injected 5xx as a service error, and the switch never touches `/_sandbox/` itself.
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::SdkConfig;
 use kms_workshop_cleanup::{AwsFailure, ErrorClass};
-use kms_workshop_sandbox::{seed, Config, Sandbox};
+use kms_workshop_sandbox::{seed, Config};
+use kms_workshop_testkit as testkit;
 
+/// The learner's configuration for `endpoint`, without the SDK's retries: every retry seen is
+/// the clean-up's own.
 async fn config(endpoint: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new(seed::REGION))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            seed::LEARNER_ACCESS_KEY,
-            seed::LEARNER_SECRET_KEY,
-            None,
-            None,
-            "sandbox",
-        ))
-        .retry_config(aws_smithy_types::retry::RetryConfig::disabled())
-        .load()
-        .await
+    testkit::sdk_config(
+        endpoint,
+        seed::REGION,
+        seed::LEARNER_ACCESS_KEY,
+        seed::LEARNER_SECRET_KEY,
+        None,
+    )
+    .await
 }
 
 async fn admin(endpoint: &str, method: &str, path: &str) -> (u16, String) {
@@ -41,59 +39,43 @@ async fn admin(endpoint: &str, method: &str, path: &str) -> (u16, String) {
     (status, out)
 }
 
+/// The failure the sandbox's fault switch injects into `request`.
+macro_rules! injected {
+    ($op:literal, $request:expr) => {
+        $request
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsFailure::from_sdk($op, e))
+            .expect_err("injected")
+    };
+}
+
 /// One call to each protocol family: awsJson (KMS), awsQuery (IAM, SNS), ec2Query, restXml.
 async fn failures(c: &SdkConfig) -> Vec<AwsFailure> {
-    let kms = aws_sdk_kms::Client::new(c);
-    let iam = aws_sdk_iam::Client::new(c);
-    let sns = aws_sdk_sns::Client::new(c);
-    let ec2 = aws_sdk_ec2::Client::new(c);
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(c)
             .force_path_style(true)
             .build(),
     );
     vec![
-        kms.list_keys()
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| AwsFailure::from_sdk("ListKeys", e))
-            .expect_err("injected"),
-        iam.list_roles()
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| AwsFailure::from_sdk("ListRoles", e))
-            .expect_err("injected"),
-        sns.list_topics()
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| AwsFailure::from_sdk("ListTopics", e))
-            .expect_err("injected"),
-        ec2.describe_volumes()
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| AwsFailure::from_sdk("DescribeVolumes", e))
-            .expect_err("injected"),
-        s3.list_buckets()
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| AwsFailure::from_sdk("ListBuckets", e))
-            .expect_err("injected"),
+        injected!("ListKeys", aws_sdk_kms::Client::new(c).list_keys()),
+        injected!("ListRoles", aws_sdk_iam::Client::new(c).list_roles()),
+        injected!("ListTopics", aws_sdk_sns::Client::new(c).list_topics()),
+        injected!(
+            "DescribeVolumes",
+            aws_sdk_ec2::Client::new(c).describe_volumes()
+        ),
+        injected!("ListBuckets", s3.list_buckets()),
     ]
 }
 
 #[tokio::test]
 async fn injected_faults_speak_each_protocol_and_spare_the_admin_api() {
-    let sb = Sandbox::open(Config::default()).expect("open");
-    let running = kms_workshop_sandbox::serve(sb, "127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("serve");
+    let testkit::Env {
+        running, cfg: c, ..
+    } = testkit::start(Config::default()).await;
     let endpoint = running.endpoint();
-    let c = config(&endpoint).await;
 
     let (status, body) = admin(&endpoint, "POST", "/_sandbox/faults?throttle=1").await;
     assert_eq!(status, 200, "{body}");
@@ -142,12 +124,10 @@ async fn injected_faults_speak_each_protocol_and_spare_the_admin_api() {
 /// reports an endpoint nobody listens on as a network failure.
 #[tokio::test]
 async fn caller_account_retries_service_errors_but_not_an_unreachable_endpoint() {
-    let sb = Sandbox::open(Config::default()).expect("open");
-    let running = kms_workshop_sandbox::serve(sb, "127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("serve");
+    let testkit::Env {
+        running, cfg: c, ..
+    } = testkit::start(Config::default()).await;
     let endpoint = running.endpoint();
-    let c = config(&endpoint).await;
 
     let (status, _) = admin(&endpoint, "POST", "/_sandbox/faults?error5xx=0.3").await;
     assert_eq!(status, 200);
