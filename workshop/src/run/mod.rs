@@ -8,15 +8,18 @@
 //! plays the learner's inbox (confirming the subscription) and the calendar (moving the clock
 //! so the alarm fires).
 
-mod actions;
 mod admin;
+pub mod checks;
+mod ctx;
+mod progress_cmds;
 pub mod state;
 pub mod steps;
+pub mod text;
 pub mod ui;
+mod walk;
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Result;
@@ -24,8 +27,11 @@ use clap::{Args, ValueEnum};
 
 use crate::target::{Target, TargetArgs, TargetKind};
 use crate::ExitWith;
+pub use ctx::Ctx;
+pub use progress_cmds::{reset, status};
 use state::{Progress, TargetRecord};
-use ui::{Choice, Crit, Ui};
+use steps::{GenerateDataKey, Step};
+use ui::Ui;
 
 /// The workshop's names and defaults (defined once in `kms_workshop_names`).
 pub use kms_workshop_names::{
@@ -99,76 +105,6 @@ fn usage(message: impl Into<String>) -> anyhow::Error {
     })
 }
 
-/// Everything a step needs.
-pub struct Ctx {
-    pub target: Target,
-    pub admin: Option<admin::Admin>,
-    pub progress: Progress,
-    pub path: PathBuf,
-    pub ui: Ui,
-    pub email: String,
-    pub topic: String,
-    pub display_name: String,
-    pub threshold: f64,
-    pub cloudtrail_timeout: Duration,
-    pub yes: bool,
-    pub account_id: Option<String>,
-    pub kms: aws_sdk_kms::Client,
-    pub trail: aws_sdk_cloudtrail::Client,
-    pub sns: aws_sdk_sns::Client,
-    pub events: aws_sdk_eventbridge::Client,
-    pub cw: aws_sdk_cloudwatch::Client,
-    pub s3: aws_sdk_s3::Client,
-}
-
-impl Ctx {
-    /// Values for the `{placeholders}` of the steps' text.
-    pub fn values(&self) -> BTreeMap<String, String> {
-        let mut v = BTreeMap::new();
-        let mut put = |k: &str, val: &str| {
-            v.insert(k.to_string(), val.to_string());
-        };
-        put("key_alias", KEY_ALIAS);
-        put("region", &self.target.region);
-        put("account", &self.target.account);
-        put("topic", &self.topic);
-        put("display_name", &self.display_name);
-        put("email", &self.email);
-        put("rule", RULE_NAME);
-        put("username", &self.target.username());
-        if let Some(k) = &self.target.access_key {
-            put("access_key", k);
-        }
-        put("alarm", ALARM_NAME);
-        put("threshold", &format!("{}", self.threshold));
-        put(
-            "pattern",
-            &kms_workshop_notify::rule::workshop_pattern().to_string(),
-        );
-        for (step, rec) in &self.progress.steps {
-            for (k, val) in &rec.facts {
-                let _ = step;
-                put(k, val);
-            }
-        }
-        v
-    }
-
-    pub fn fact(&self, step: &str, name: &str) -> Option<String> {
-        self.progress.fact(step, name).map(str::to_string)
-    }
-
-    pub fn save(&self) -> Result<()> {
-        self.progress
-            .save(&self.path)
-            .map_err(|e| usage(e.to_string()))
-    }
-
-    pub fn is_sandbox(&self) -> bool {
-        self.admin.is_some()
-    }
-}
-
 /// Check the answers before anything touches an account: each bad one is a usage error
 /// (exit 2) naming the flag and what it accepts.
 fn check_answers(args: &RunArgs) -> Result<()> {
@@ -188,21 +124,9 @@ fn check_answers(args: &RunArgs) -> Result<()> {
     }
     Ok(())
 }
-
 pub async fn run(args: RunArgs) -> Result<()> {
     let interactive = !args.non_interactive;
-    if interactive && !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
-        return Err(usage(
-            "no terminal to ask questions on: run `kms-workshop run --non-interactive --email ADDR` \
-             (add --sandbox for the offline sandbox, --output json for machine-readable results)",
-        ));
-    }
-    if !interactive && args.email.is_none() {
-        return Err(usage(
-            "--non-interactive needs --email ADDR (the address to subscribe to the topic)",
-        ));
-    }
-    check_answers(&args)?;
+    check_invocation(&args, interactive)?;
     let path = match args.state.clone().or_else(state::default_path) {
         Some(p) => p,
         None => {
@@ -233,31 +157,10 @@ pub async fn run(args: RunArgs) -> Result<()> {
         (TargetKind::Endpoint, _, Some(url)) => admin::Admin::probe(url).await,
         _ => None,
     };
-
-    // The chapter starts from the key with imported material; without it nothing can work
-    // (once the first step is done, the clean-up may legitimately have removed it).
-    let starting = !progress.is_done("generate-data-key");
-    let missing = if starting {
-        kms_workshop_keys::describe_key(&aws_sdk_kms::Client::new(&target.config), KEY_ALIAS)
-            .await
-            .err()
-    } else {
-        None
-    };
-    if let Some(e) = missing {
-        let msg = if e.is_not_found() {
-            format!(
-                "{KEY_ALIAS} does not exist in account {} in {}: the monitoring chapter starts from the key with imported material that sections I–III create (the sandbox's workshop seed has it)",
-                target.account, target.region
-            )
-        } else {
-            format!("cannot look up {KEY_ALIAS}: {e}")
-        };
-        let code = if e.is_infrastructure() { 3 } else { 2 };
+    if let Err(e) = require_key(&target, &progress).await {
         target.shutdown().await;
-        return Err(anyhow::Error::new(ExitWith { code, message: msg }));
+        return Err(e);
     }
-    // The progress file belongs to one account and region.
     let here = TargetRecord {
         kind: target.kind,
         account: target.account.clone(),
@@ -267,56 +170,8 @@ pub async fn run(args: RunArgs) -> Result<()> {
             .clone()
             .filter(|_| target.kind == TargetKind::Endpoint),
     };
-    let mut progress = progress;
-    if let Some(prev) = &progress.target {
-        if prev.account != here.account || prev.region != here.region {
-            let msg = format!(
-                "The progress file {} is for account {} in {}, but this run is in account {} in {}.",
-                path.display(),
-                prev.account,
-                prev.region,
-                here.account,
-                here.region
-            );
-            if !interactive {
-                return Err(usage(format!(
-                    "{msg} Use --state FILE for this account, or `kms-workshop reset --all` to start over."
-                )));
-            }
-            ui.say(&msg);
-            let ui_ok = ui
-                .confirm(
-                    "Start over in this account (the old progress is discarded)?",
-                    false,
-                )
-                .map_err(|_| interrupted(&path))?;
-            if !ui_ok {
-                return Err(usage("nothing changed; use --state FILE to keep both"));
-            }
-            progress = Progress::new();
-        }
-    }
-    if target.kind == TargetKind::Aws {
-        if interactive && !args.yes {
-            let ok = ui
-                .confirm(
-                    &format!(
-                        "Create the workshop's resources (SNS topic, EventBridge rule, CloudWatch alarm) in account {} ({})?",
-                        target.account, target.region
-                    ),
-                    false,
-                )
-                .map_err(|_| interrupted(&path))?;
-            if !ok {
-                return Err(usage("nothing created"));
-            }
-        } else if !interactive && !args.yes {
-            return Err(usage(format!(
-                "against AWS account {} a non-interactive run needs --yes to create resources",
-                target.account
-            )));
-        }
-    }
+    let mut progress = claim_progress(progress, &here, &path, &ui)?;
+    confirm_creation(&target, &args, &ui, &path)?;
     progress.target = Some(here);
 
     let email = match args.email.clone() {
@@ -354,9 +209,122 @@ pub async fn run(args: RunArgs) -> Result<()> {
         target,
     };
     cx.save()?;
+    exit_on_ctrl_c(cx.path.clone());
 
-    // Ctrl-C outside a prompt: give the terminal back; the progress file is already current.
-    let state_path = cx.path.clone();
+    let result = walk::walk(&mut cx, args.keep).await;
+    let target = cx.target;
+    target.shutdown().await;
+    result
+}
+
+/// How the command was called: questions need a terminal, and without one the email address
+/// must be given; then the answers themselves.
+fn check_invocation(args: &RunArgs, interactive: bool) -> Result<()> {
+    if interactive && !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
+        return Err(usage(
+            "no terminal to ask questions on: run `kms-workshop run --non-interactive --email ADDR` \
+             (add --sandbox for the offline sandbox, --output json for machine-readable results)",
+        ));
+    }
+    if !interactive && args.email.is_none() {
+        return Err(usage(
+            "--non-interactive needs --email ADDR (the address to subscribe to the topic)",
+        ));
+    }
+    check_answers(args)
+}
+
+/// The chapter starts from the key with imported material; without it nothing can work
+/// (once the first step is done, the clean-up may legitimately have removed it).
+async fn require_key(target: &Target, progress: &Progress) -> Result<()> {
+    if progress.is_done(GenerateDataKey::ID) {
+        return Ok(());
+    }
+    let Err(e) =
+        kms_workshop_keys::describe_key(&aws_sdk_kms::Client::new(&target.config), KEY_ALIAS).await
+    else {
+        return Ok(());
+    };
+    let msg = if e.is_not_found() {
+        format!(
+            "{KEY_ALIAS} does not exist in account {} in {}: the monitoring chapter starts from the key with imported material that sections I–III create (the sandbox's workshop seed has it)",
+            target.account, target.region
+        )
+    } else {
+        format!("cannot look up {KEY_ALIAS}: {e}")
+    };
+    let code = if e.is_infrastructure() { 3 } else { 2 };
+    Err(anyhow::Error::new(ExitWith { code, message: msg }))
+}
+
+/// The progress file belongs to one account and region: one from elsewhere is refused, or
+/// (asked) started over.
+fn claim_progress(
+    progress: Progress,
+    here: &TargetRecord,
+    path: &Path,
+    ui: &Ui,
+) -> Result<Progress> {
+    let Some(prev) = &progress.target else {
+        return Ok(progress);
+    };
+    if prev.account == here.account && prev.region == here.region {
+        return Ok(progress);
+    }
+    let msg = format!(
+        "The progress file {} is for account {} in {}, but this run is in account {} in {}.",
+        path.display(),
+        prev.account,
+        prev.region,
+        here.account,
+        here.region
+    );
+    if !ui.interactive {
+        return Err(usage(format!(
+            "{msg} Use --state FILE for this account, or `kms-workshop reset --all` to start over."
+        )));
+    }
+    ui.say(&msg);
+    let ui_ok = ui
+        .confirm(
+            "Start over in this account (the old progress is discarded)?",
+            false,
+        )
+        .map_err(|_| interrupted(path))?;
+    if !ui_ok {
+        return Err(usage("nothing changed; use --state FILE to keep both"));
+    }
+    Ok(Progress::new())
+}
+
+/// On AWS, the learner agrees to resources being created (asked, or --yes).
+fn confirm_creation(target: &Target, args: &RunArgs, ui: &Ui, path: &Path) -> Result<()> {
+    if target.kind != TargetKind::Aws || args.yes {
+        return Ok(());
+    }
+    if !ui.interactive {
+        return Err(usage(format!(
+            "against AWS account {} a non-interactive run needs --yes to create resources",
+            target.account
+        )));
+    }
+    let ok = ui
+        .confirm(
+            &format!(
+                "Create the workshop's resources (SNS topic, EventBridge rule, CloudWatch alarm) in account {} ({})?",
+                target.account, target.region
+            ),
+            false,
+        )
+        .map_err(|_| interrupted(path))?;
+    if !ok {
+        return Err(usage("nothing created"));
+    }
+    Ok(())
+}
+
+/// Ctrl-C outside a prompt: give the terminal back; the progress file is already current.
+fn exit_on_ctrl_c(state_path: PathBuf) {
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             ui::restore_terminal();
@@ -367,14 +335,9 @@ pub async fn run(args: RunArgs) -> Result<()> {
             std::process::exit(130);
         }
     });
-
-    let result = walk(&mut cx, args.keep).await;
-    let target = cx.target;
-    target.shutdown().await;
-    result
 }
 
-fn interrupted(path: &std::path::Path) -> anyhow::Error {
+fn interrupted(path: &Path) -> anyhow::Error {
     ui::restore_terminal();
     anyhow::Error::new(ExitWith {
         code: 130,
@@ -383,277 +346,4 @@ fn interrupted(path: &std::path::Path) -> anyhow::Error {
             path.display()
         ),
     })
-}
-
-async fn walk(cx: &mut Ctx, keep: bool) -> Result<()> {
-    let all = steps::steps().map_err(|e| anyhow::anyhow!(e))?;
-    let total = all.len();
-    let mut all_verified = true;
-    for (i, step) in all.iter().enumerate() {
-        if step.id == "cleanup" && keep {
-            cx.ui.say(
-                "\nStopping before the clean-up (--keep): run `kms-workshop cleanup` when done.",
-            );
-            cx.ui.json_line(
-                &serde_json::json!({"step": step.id, "title": step.title, "status": "kept"}),
-            );
-            break;
-        }
-        let values = cx.values();
-        if cx.progress.is_done(&step.id) {
-            cx.ui
-                .say(format!("✔ Step {}/{total}: {} — done", i + 1, step.title));
-            cx.ui.json_line(
-                &serde_json::json!({"step": step.id, "title": step.title, "status": "done"}),
-            );
-            continue;
-        }
-        cx.progress.current = Some(step.id.clone());
-        cx.save()?;
-        cx.ui.heading(i + 1, total, &step.title);
-        cx.ui.say(step.explain.trim_end());
-        cx.ui.say("\nThe same with the AWS CLI:");
-        for c in &step.cli {
-            cx.ui.say(format!("  $ {}", steps::fill(c, &values)));
-        }
-        if !step.creates.is_empty() {
-            cx.ui.say(format!(
-                "Creates: {}",
-                step.creates
-                    .iter()
-                    .map(|c| steps::fill(c, &values))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ));
-        }
-        let started = std::time::Instant::now();
-        let outcome = loop {
-            let choice = if cx.ui.interactive {
-                cx.ui.choose(true).map_err(|_| interrupted(&cx.path))?
-            } else {
-                Choice::DoIt
-            };
-            match choice {
-                Choice::Quit => {
-                    cx.save()?;
-                    cx.ui.say(format!(
-                        "Progress saved in {}. `kms-workshop run` resumes at this step.",
-                        cx.path.display()
-                    ));
-                    return Ok(());
-                }
-                Choice::Skip => break "skipped",
-                Choice::DoIt | Choice::Myself => {
-                    if choice == Choice::DoIt {
-                        if let Err(e) = actions::perform(cx, &step.id).await {
-                            cx.ui.note(format!("  ✘ {e:#}"));
-                            if !cx.ui.interactive {
-                                let crits =
-                                    vec![Crit::error("perform", &step.title, format!("{e:#}"))];
-                                report(cx, step, "failed", &crits, started);
-                                cx.save()?;
-                                return Err(anyhow::Error::new(ExitWith {
-                                    code: 1,
-                                    message: format!("step '{}' failed: {e:#}", step.id),
-                                }));
-                            }
-                            continue;
-                        }
-                    } else if cx.ui.interactive {
-                        cx.ui.say("Run the commands above, then come back here.");
-                        if !cx
-                            .ui
-                            .confirm("Done? Verify now", true)
-                            .map_err(|_| interrupted(&cx.path))?
-                        {
-                            continue;
-                        }
-                    }
-                    let crits = actions::verify(cx, step).await;
-                    cx.ui.say("Verification:");
-                    cx.ui.checklist(&crits);
-                    let ok = crits.iter().all(Crit::passed);
-                    if ok {
-                        break "verified";
-                    }
-                    let infra = crits.iter().any(|c| c.status == "error");
-                    if !cx.ui.interactive {
-                        report(cx, step, "failed", &crits, started);
-                        cx.save()?;
-                        return Err(anyhow::Error::new(ExitWith {
-                            code: if infra { 3 } else { 1 },
-                            message: format!("step '{}' did not verify", step.id),
-                        }));
-                    }
-                    if infra {
-                        cx.ui.say("Some checks could not run (credentials, throttling or network), which says nothing about your work: try again.");
-                    } else {
-                        cx.ui
-                            .say("Not done yet: fix what failed, then verify again.");
-                    }
-                }
-            }
-        };
-        if outcome != "verified" {
-            all_verified = false;
-        }
-        let rec = cx.progress.steps.entry(step.id.clone()).or_default();
-        rec.status = outcome.to_string();
-        rec.at = Some(time::OffsetDateTime::now_utc());
-        report(cx, step, outcome, &[], started);
-        cx.progress.current = all.get(i + 1).map(|s| s.id.clone());
-        cx.save()?;
-    }
-    if all_verified {
-        cx.ui.say("\nEvery step is done and verified.");
-        Ok(())
-    } else {
-        Err(anyhow::Error::new(ExitWith {
-            code: 1,
-            message: "some steps were skipped: `kms-workshop run` again to do them".into(),
-        }))
-    }
-}
-
-/// The step's JSON line (JSON mode) with its criteria.
-fn report(cx: &Ctx, step: &steps::Step, status: &str, extra: &[Crit], started: std::time::Instant) {
-    let rec = cx.progress.steps.get(&step.id);
-    let mut criteria: Vec<serde_json::Value> = rec.map(|r| r.criteria.clone()).unwrap_or_default();
-    criteria.extend(extra.iter().filter_map(|c| serde_json::to_value(c).ok()));
-    let facts = rec.map(|r| r.facts.clone()).unwrap_or_default();
-    let created: Vec<&kms_workshop_cleanup::InventoryItem> = cx
-        .progress
-        .inventory
-        .items
-        .iter()
-        .filter(|i| i.step.as_deref() == Some(step.id.as_str()))
-        .collect();
-    cx.ui.json_line(&serde_json::json!({
-        "step": step.id,
-        "title": step.title,
-        "status": status,
-        "criteria": criteria,
-        "facts": facts,
-        "created": created,
-        "elapsed_ms": started.elapsed().as_millis() as u64,
-    }));
-}
-
-/// `kms-workshop status`.
-pub fn status(state: Option<PathBuf>, json: bool) -> Result<()> {
-    let path = state
-        .or_else(state::default_path)
-        .ok_or_else(|| usage("no data directory (HOME is unset): give --state FILE"))?;
-    let p = Progress::load(&path).map_err(|e| usage(e.to_string()))?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&p)?);
-        return Ok(());
-    }
-    println!("Progress file: {}", path.display());
-    match &p.target {
-        Some(t) => println!(
-            "Target: {} account {} in {}{}",
-            t.kind.describe(),
-            t.account,
-            t.region,
-            t.endpoint
-                .as_deref()
-                .map(|e| format!(" ({e})"))
-                .unwrap_or_default()
-        ),
-        None => println!("Not started: `kms-workshop run` begins."),
-    }
-    let all = steps::steps().map_err(|e| anyhow::anyhow!(e))?;
-    for (i, s) in all.iter().enumerate() {
-        let st = p
-            .steps
-            .get(&s.id)
-            .map(|r| r.status.as_str())
-            .unwrap_or("to do");
-        let here = if p.current.as_deref() == Some(s.id.as_str()) {
-            "  ← next"
-        } else {
-            ""
-        };
-        println!("  {}. {:<48} {st}{here}", i + 1, s.title);
-    }
-    println!("Created by the run ({}):", p.inventory.items.len());
-    for item in &p.inventory.items {
-        println!(
-            "  {:<26} {}  ({}, step {})",
-            item.kind.as_str(),
-            item.arn,
-            item.region,
-            item.step.as_deref().unwrap_or("?")
-        );
-    }
-    Ok(())
-}
-
-/// `kms-workshop reset [STEP | --all]`.
-pub fn reset(state: Option<PathBuf>, step: Option<String>, all: bool, yes: bool) -> Result<()> {
-    let path = state
-        .or_else(state::default_path)
-        .ok_or_else(|| usage("no data directory (HOME is unset): give --state FILE"))?;
-    let ids: Vec<String> = steps::steps()
-        .map_err(|e| anyhow::anyhow!(e))?
-        .into_iter()
-        .map(|s| s.id)
-        .collect();
-    let what = match (&step, all) {
-        (Some(_), true) | (None, false) => {
-            return Err(usage(format!(
-                "give one step to forget, or --all; steps: {}",
-                ids.join(", ")
-            )))
-        }
-        (Some(s), false) if !ids.contains(s) => {
-            return Err(usage(format!(
-                "unknown step '{s}'; steps: {}",
-                ids.join(", ")
-            )))
-        }
-        (Some(s), false) => format!("step '{s}'"),
-        (None, true) => "all progress".to_string(),
-    };
-    if !yes {
-        if !std::io::stdin().is_terminal() {
-            return Err(usage(format!(
-                "no terminal to confirm on: add --yes to forget {what}"
-            )));
-        }
-        let ok = dialoguer::Confirm::new()
-            .with_prompt(format!(
-                "Forget {what} in {}? (resources in the account are not touched; `kms-workshop cleanup` removes them)",
-                path.display()
-            ))
-            .default(false)
-            .interact_opt()
-            .map_err(|_| usage("interrupted"))?
-            .unwrap_or(false);
-        if !ok {
-            println!("Nothing changed.");
-            return Ok(());
-        }
-    }
-    if all {
-        match std::fs::remove_file(&path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(usage(format!("cannot remove {}: {e}", path.display()))),
-        }
-        println!("Forgot all progress ({}).", path.display());
-        return Ok(());
-    }
-    let mut p = match Progress::load(&path) {
-        Ok(p) => p,
-        Err(e) => return Err(usage(e.to_string())),
-    };
-    if let Some(s) = &step {
-        p.reset_step(s);
-        p.current = Some(s.clone());
-    }
-    p.save(&path).map_err(|e| usage(e.to_string()))?;
-    println!("Forgot {what}; `kms-workshop run` does it again.");
-    Ok(())
 }

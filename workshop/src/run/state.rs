@@ -44,11 +44,36 @@ pub struct TargetRecord {
     pub endpoint: Option<String>,
 }
 
+/// Where a step stands. The serialized names are the ones progress files have always held.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StepStatus {
+    /// Begun (it may have recorded facts) but neither verified nor skipped yet.
+    #[default]
+    #[serde(rename = "")]
+    Open,
+    #[serde(rename = "verified")]
+    Verified,
+    #[serde(rename = "failed")]
+    Failed,
+    #[serde(rename = "skipped")]
+    Skipped,
+}
+
+impl StepStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepStatus::Open => "",
+            StepStatus::Verified => "verified",
+            StepStatus::Failed => "failed",
+            StepStatus::Skipped => "skipped",
+        }
+    }
+}
+
 /// One step's outcome.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct StepRecord {
-    /// `verified`, `failed` or `skipped`.
-    pub status: String,
+    pub status: StepStatus,
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub at: Option<time::OffsetDateTime>,
     /// Values later steps and `status` use (request id, topic ARN, …).
@@ -143,7 +168,9 @@ impl Progress {
     }
 
     pub fn is_done(&self, step: &str) -> bool {
-        self.steps.get(step).is_some_and(|s| s.status == "verified")
+        self.steps
+            .get(step)
+            .is_some_and(|s| s.status == StepStatus::Verified)
     }
 
     pub fn fact(&self, step: &str, name: &str) -> Option<&str> {
@@ -190,7 +217,7 @@ mod tests {
         p.steps.insert(
             "sns-topic".into(),
             StepRecord {
-                status: "verified".into(),
+                status: StepStatus::Verified,
                 at: None,
                 facts: [("topic_arn".to_string(), "arn:aws:sns:x".to_string())].into(),
                 criteria: Vec::new(),
@@ -200,6 +227,16 @@ mod tests {
         let back = Progress::load(&path).expect("load");
         assert!(back.is_done("sns-topic"));
         assert_eq!(back.fact("sns-topic", "topic_arn"), Some("arn:aws:sns:x"));
+
+        // Every status earlier versions wrote still loads, and is written back the same.
+        let old = br#"{"format": 1, "steps": {"a": {"status": ""}, "b": {"status": "verified"}, "c": {"status": "skipped"}, "d": {"status": "failed"}}}"#;
+        std::fs::write(&path, old).expect("write");
+        let back = Progress::load(&path).expect("old statuses");
+        assert!(back.is_done("b") && !back.is_done("a"));
+        assert_eq!(back.steps["c"].status, StepStatus::Skipped);
+        let again = serde_json::to_value(&back).expect("json");
+        assert_eq!(again["steps"]["a"]["status"], "");
+        assert_eq!(again["steps"]["d"]["status"], "failed");
 
         std::fs::write(&path, b"{\"format\": 1, \"steps\": [").expect("write");
         let e = Progress::load(&path).expect_err("damaged");

@@ -8,46 +8,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-/// One verification criterion's outcome.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Crit {
-    pub id: String,
-    pub text: String,
-    /// `passed`, `failed` (not done, or done wrong) or `error` (credentials, throttling,
-    /// network: the check itself could not run).
-    pub status: &'static str,
-    pub reason: String,
-}
-
-impl Crit {
-    pub fn pass(id: &str, text: &str, reason: impl Into<String>) -> Crit {
-        Crit {
-            id: id.into(),
-            text: text.into(),
-            status: "passed",
-            reason: reason.into(),
-        }
-    }
-    pub fn fail(id: &str, text: &str, reason: impl Into<String>) -> Crit {
-        Crit {
-            id: id.into(),
-            text: text.into(),
-            status: "failed",
-            reason: reason.into(),
-        }
-    }
-    pub fn error(id: &str, text: &str, reason: impl Into<String>) -> Crit {
-        Crit {
-            id: id.into(),
-            text: text.into(),
-            status: "error",
-            reason: reason.into(),
-        }
-    }
-    pub fn passed(&self) -> bool {
-        self.status == "passed"
-    }
-}
+use super::checks::{Crit, CritStatus};
 
 pub struct Ui {
     pub interactive: bool,
@@ -102,9 +63,9 @@ impl Ui {
     pub fn checklist(&self, crits: &[Crit]) {
         for c in crits {
             let mark = match c.status {
-                "passed" => console::style("✔").green(),
-                "failed" => console::style("✘").red(),
-                _ => console::style("!").yellow(),
+                CritStatus::Passed => console::style("✔").green(),
+                CritStatus::Failed => console::style("✘").red(),
+                CritStatus::Error => console::style("!").yellow(),
             };
             self.say(format!("  {mark} {} — {}", c.text, c.reason));
         }

@@ -1,6 +1,6 @@
-//! The steps of the monitoring chapter as data: `workshop/steps/monitoring.toml`, embedded in
-//! the binary. Text (explanations, CLI commands, criteria) lives there; the code binds each
-//! step id to its action and each criterion id to its check.
+//! The steps of the monitoring chapter as text: `workshop/steps/monitoring.toml`, embedded in
+//! the binary. Explanations, CLI commands and criteria texts live there; the code of each step
+//! (`steps/`) declares the same step id and criterion ids, and a test holds the two together.
 
 use std::collections::BTreeMap;
 
@@ -9,31 +9,31 @@ use serde::Deserialize;
 const MONITORING: &str = include_str!("../../steps/monitoring.toml");
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct Criterion {
+pub struct CriterionText {
     pub id: String,
     pub text: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct Step {
+pub struct StepText {
     pub id: String,
     pub title: String,
     pub explain: String,
     pub cli: Vec<String>,
     #[serde(default)]
     pub creates: Vec<String>,
-    pub verify: Vec<Criterion>,
+    pub verify: Vec<CriterionText>,
 }
 
 #[derive(Debug, Deserialize)]
 struct File {
     format: u32,
-    step: Vec<Step>,
+    step: Vec<StepText>,
 }
 
 /// The steps, in order. The file is part of the binary and checked by a test, so a parse
 /// failure here is a build defect; it is still reported, not a panic.
-pub fn steps() -> Result<Vec<Step>, String> {
+pub fn steps() -> Result<Vec<StepText>, String> {
     let f: File = toml::from_str(MONITORING).map_err(|e| format!("steps file: {e}"))?;
     if f.format != 1 {
         return Err(format!("steps file: unknown format {}", f.format));

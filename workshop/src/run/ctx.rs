@@ -1,0 +1,115 @@
+//! What every step works with: the target and its clients, the learner's answers, the
+//! progress (facts each step records for the later ones, the inventory of what the run
+//! created) and the UI.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+use kms_workshop_cleanup::{InventoryItem, ResourceKind};
+use time::OffsetDateTime;
+
+use super::state::Progress;
+use super::ui::Ui;
+use super::{admin, usage, ALARM_NAME, KEY_ALIAS, RULE_NAME};
+use crate::target::Target;
+
+/// Everything a step needs.
+pub struct Ctx {
+    pub target: Target,
+    pub admin: Option<admin::Admin>,
+    pub progress: Progress,
+    pub path: PathBuf,
+    pub ui: Ui,
+    pub email: String,
+    pub topic: String,
+    pub display_name: String,
+    pub threshold: f64,
+    pub cloudtrail_timeout: Duration,
+    pub yes: bool,
+    pub account_id: Option<String>,
+    pub kms: aws_sdk_kms::Client,
+    pub trail: aws_sdk_cloudtrail::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub events: aws_sdk_eventbridge::Client,
+    pub cw: aws_sdk_cloudwatch::Client,
+    pub s3: aws_sdk_s3::Client,
+}
+
+impl Ctx {
+    /// Values for the `{placeholders}` of the steps' text.
+    pub fn values(&self) -> BTreeMap<String, String> {
+        let mut v = BTreeMap::new();
+        let mut put = |k: &str, val: &str| {
+            v.insert(k.to_string(), val.to_string());
+        };
+        put("key_alias", KEY_ALIAS);
+        put("region", &self.target.region);
+        put("account", &self.target.account);
+        put("topic", &self.topic);
+        put("display_name", &self.display_name);
+        put("email", &self.email);
+        put("rule", RULE_NAME);
+        put("username", &self.target.username());
+        if let Some(k) = &self.target.access_key {
+            put("access_key", k);
+        }
+        put("alarm", ALARM_NAME);
+        put("threshold", &format!("{}", self.threshold));
+        put(
+            "pattern",
+            &kms_workshop_notify::rule::workshop_pattern().to_string(),
+        );
+        for rec in self.progress.steps.values() {
+            for (k, val) in &rec.facts {
+                put(k, val);
+            }
+        }
+        v
+    }
+
+    pub fn fact(&self, step: &str, name: &str) -> Option<String> {
+        self.progress.fact(step, name).map(str::to_string)
+    }
+
+    /// Record a value for later steps (and the placeholders of their text).
+    pub fn set_fact(&mut self, step: &str, name: &str, value: impl Into<String>) {
+        self.progress
+            .steps
+            .entry(step.to_string())
+            .or_default()
+            .facts
+            .insert(name.to_string(), value.into());
+    }
+
+    /// Add what `step` created to the inventory the clean-up works from.
+    pub fn record(&mut self, step: &str, kind: ResourceKind, arn: &str) {
+        let item = InventoryItem {
+            arn: arn.to_string(),
+            kind,
+            region: self.target.region.clone(),
+            account: self.target.account.clone(),
+            step: Some(step.to_string()),
+        };
+        self.progress.record(item);
+    }
+
+    /// "Now" as the target sees it (the sandbox clock may run ahead of the wall clock).
+    pub async fn now(&self) -> OffsetDateTime {
+        match &self.admin {
+            Some(a) => a.now().await.unwrap_or_else(|_| OffsetDateTime::now_utc()),
+            None => OffsetDateTime::now_utc(),
+        }
+    }
+
+    pub fn save(&self) -> Result<()> {
+        self.progress
+            .save(&self.path)
+            .map_err(|e| usage(e.to_string()))
+    }
+
+    pub fn is_sandbox(&self) -> bool {
+        self.admin.is_some()
+    }
+}
