@@ -100,30 +100,18 @@ async fn by_name(
     name: &str,
     check: Check<'_>,
 ) {
+    // The same request but for the operation: `$op` of stack `name` on each side.
+    macro_rules! with_name {
+        ($op:ident) => {
+            both!(sides, |side| side.cfn.$op().stack_name(name).send().await)
+        };
+    }
     let (m, s) = match call {
-        ByName::DescribeStacks => both!(sides, |side| {
-            side.cfn.describe_stacks().stack_name(name).send().await
-        }),
-        ByName::ListStackResources => both!(sides, |side| {
-            side.cfn
-                .list_stack_resources()
-                .stack_name(name)
-                .send()
-                .await
-        }),
-        ByName::DescribeStackResources => both!(sides, |side| {
-            side.cfn
-                .describe_stack_resources()
-                .stack_name(name)
-                .send()
-                .await
-        }),
-        ByName::GetTemplate => both!(sides, |side| {
-            side.cfn.get_template().stack_name(name).send().await
-        }),
-        ByName::DeleteStack => both!(sides, |side| {
-            side.cfn.delete_stack().stack_name(name).send().await
-        }),
+        ByName::DescribeStacks => with_name!(describe_stacks),
+        ByName::ListStackResources => with_name!(list_stack_resources),
+        ByName::DescribeStackResources => with_name!(describe_stack_resources),
+        ByName::GetTemplate => with_name!(get_template),
+        ByName::DeleteStack => with_name!(delete_stack),
     };
     report.compare(check, &m, &s);
 }

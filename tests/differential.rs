@@ -93,47 +93,26 @@ async fn by_key(
     key: Key,
     check: Check<'_>,
 ) {
+    // The same request but for the operation: `$op` of `key` on each side.
+    macro_rules! with_key {
+        ($op:ident) => {
+            both!(sides, |side| side
+                .kms
+                .$op()
+                .key_id(key.on(side))
+                .send()
+                .await)
+        };
+    }
     let (m, s) = match call {
-        ByKey::DescribeKey => both!(sides, |side| {
-            side.kms.describe_key().key_id(key.on(side)).send().await
-        }),
-        ByKey::ListAliases => both!(sides, |side| {
-            side.kms.list_aliases().key_id(key.on(side)).send().await
-        }),
-        ByKey::DisableKey => both!(sides, |side| {
-            side.kms.disable_key().key_id(key.on(side)).send().await
-        }),
-        ByKey::EnableKey => both!(sides, |side| {
-            side.kms.enable_key().key_id(key.on(side)).send().await
-        }),
-        ByKey::ListResourceTags => both!(sides, |side| {
-            side.kms
-                .list_resource_tags()
-                .key_id(key.on(side))
-                .send()
-                .await
-        }),
-        ByKey::GetKeyRotationStatus => both!(sides, |side| {
-            side.kms
-                .get_key_rotation_status()
-                .key_id(key.on(side))
-                .send()
-                .await
-        }),
-        ByKey::EnableKeyRotation => both!(sides, |side| {
-            side.kms
-                .enable_key_rotation()
-                .key_id(key.on(side))
-                .send()
-                .await
-        }),
-        ByKey::CancelKeyDeletion => both!(sides, |side| {
-            side.kms
-                .cancel_key_deletion()
-                .key_id(key.on(side))
-                .send()
-                .await
-        }),
+        ByKey::DescribeKey => with_key!(describe_key),
+        ByKey::ListAliases => with_key!(list_aliases),
+        ByKey::DisableKey => with_key!(disable_key),
+        ByKey::EnableKey => with_key!(enable_key),
+        ByKey::ListResourceTags => with_key!(list_resource_tags),
+        ByKey::GetKeyRotationStatus => with_key!(get_key_rotation_status),
+        ByKey::EnableKeyRotation => with_key!(enable_key_rotation),
+        ByKey::CancelKeyDeletion => with_key!(cancel_key_deletion),
     };
     report.compare(check, &m, &s);
 }

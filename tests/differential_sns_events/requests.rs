@@ -49,6 +49,25 @@ pub fn kms_event(event_name: &str) -> String {
     .to_string()
 }
 
+/// `$op` of the recorded topic, sent to both `$sides`.
+macro_rules! on_topic {
+    ($sides:ident, $op:ident) => {
+        both!($sides, |side| side
+            .sns
+            .$op()
+            .topic_arn(side.id("topic"))
+            .send()
+            .await)
+    };
+}
+
+/// `$op` of the rule `$name` (a `&&str` bound by a match arm), sent to both `$sides`.
+macro_rules! by_rule_name {
+    ($sides:ident, $op:ident, $name:expr) => {
+        both!($sides, |side| side.events.$op().name(*$name).send().await)
+    };
+}
+
 /// SNS requests.
 pub enum Sns {
     /// CreateTopic `differential` with a DisplayName; keeps its ARN under the role given.
@@ -89,12 +108,7 @@ impl Request for Sns {
                 r
             }),
             Sns::ListTopics => both!(sides, |side| side.sns.list_topics().send().await),
-            Sns::GetTopicAttributes => both!(sides, |side| side
-                .sns
-                .get_topic_attributes()
-                .topic_arn(side.id("topic"))
-                .send()
-                .await),
+            Sns::GetTopicAttributes => on_topic!(sides, get_topic_attributes),
             Sns::GetMissingTopicAttributes => both!(sides, |side| side
                 .sns
                 .get_topic_attributes()
@@ -141,12 +155,7 @@ impl Request for Sns {
             Sns::ListSubscriptions => {
                 both!(sides, |side| side.sns.list_subscriptions().send().await)
             }
-            Sns::ListSubscriptionsByTopic => both!(sides, |side| side
-                .sns
-                .list_subscriptions_by_topic()
-                .topic_arn(side.id("topic"))
-                .send()
-                .await),
+            Sns::ListSubscriptionsByTopic => on_topic!(sides, list_subscriptions_by_topic),
             Sns::GetSubscriptionAttributes => both!(sides, |side| side
                 .sns
                 .get_subscription_attributes()
@@ -187,12 +196,7 @@ impl Request for Sns {
                 .subscription_arn(side.id("subscription"))
                 .send()
                 .await),
-            Sns::DeleteTopic => both!(sides, |side| side
-                .sns
-                .delete_topic()
-                .topic_arn(side.id("topic"))
-                .send()
-                .await),
+            Sns::DeleteTopic => on_topic!(sides, delete_topic),
         }
     }
 }
@@ -250,44 +254,16 @@ impl Request for EventBridge {
                 .set_state(state.clone())
                 .send()
                 .await),
-            EventBridge::DescribeRule(name) => {
-                both!(sides, |side| side
-                    .events
-                    .describe_rule()
-                    .name(*name)
-                    .send()
-                    .await)
-            }
+            EventBridge::DescribeRule(name) => by_rule_name!(sides, describe_rule, name),
             EventBridge::ListRules(prefix) => both!(sides, |side| side
                 .events
                 .list_rules()
                 .name_prefix(*prefix)
                 .send()
                 .await),
-            EventBridge::DisableRule(name) => {
-                both!(sides, |side| side
-                    .events
-                    .disable_rule()
-                    .name(*name)
-                    .send()
-                    .await)
-            }
-            EventBridge::EnableRule(name) => {
-                both!(sides, |side| side
-                    .events
-                    .enable_rule()
-                    .name(*name)
-                    .send()
-                    .await)
-            }
-            EventBridge::DeleteRule(name) => {
-                both!(sides, |side| side
-                    .events
-                    .delete_rule()
-                    .name(*name)
-                    .send()
-                    .await)
-            }
+            EventBridge::DisableRule(name) => by_rule_name!(sides, disable_rule, name),
+            EventBridge::EnableRule(name) => by_rule_name!(sides, enable_rule, name),
+            EventBridge::DeleteRule(name) => by_rule_name!(sides, delete_rule, name),
             other => other.send_targets_events_tags(sides).await,
         }
     }

@@ -42,6 +42,26 @@ impl Arn {
     }
 }
 
+/// `$op` with its one name as `$member` (`$name`, a `&&str` bound by a match arm), sent to
+/// both `$sides`.
+macro_rules! by_name {
+    ($sides:ident, $op:ident, $member:ident, $name:expr) => {
+        both!($sides, |side| side.iam.$op().$member(*$name).send().await)
+    };
+}
+
+/// `$op` of the managed policy `$arn` (an [`Arn`]), sent to both `$sides`.
+macro_rules! by_arn {
+    ($sides:ident, $op:ident, $arn:expr) => {
+        both!($sides, |side| side
+            .iam
+            .$op()
+            .policy_arn($arn.on(side))
+            .send()
+            .await)
+    };
+}
+
 /// Requests about roles and what is attached to them.
 pub enum Role {
     /// CreateRole with this trust policy; `details`: with path `/diff/`, a description and a
@@ -82,20 +102,8 @@ impl Request for Role {
                 }
                 call.send().await
             }),
-            Role::Get(name) => both!(sides, |side| side
-                .iam
-                .get_role()
-                .role_name(*name)
-                .send()
-                .await),
-            Role::Delete(name) => {
-                both!(sides, |side| side
-                    .iam
-                    .delete_role()
-                    .role_name(*name)
-                    .send()
-                    .await)
-            }
+            Role::Get(name) => by_name!(sides, get_role, role_name, name),
+            Role::Delete(name) => by_name!(sides, delete_role, role_name, name),
             Role::List(prefix) => both!(sides, |side| side
                 .iam
                 .list_roles()
@@ -116,14 +124,7 @@ impl Request for Role {
                 .tag_keys(*key)
                 .send()
                 .await),
-            Role::ListTags(name) => {
-                both!(sides, |side| side
-                    .iam
-                    .list_role_tags()
-                    .role_name(*name)
-                    .send()
-                    .await)
-            }
+            Role::ListTags(name) => by_name!(sides, list_role_tags, role_name, name),
             Role::PutPolicy(name, policy, document) => both!(sides, |side| side
                 .iam
                 .put_role_policy()
@@ -146,12 +147,7 @@ impl Request for Role {
                 .policy_name(*policy)
                 .send()
                 .await),
-            Role::ListPolicies(name) => both!(sides, |side| side
-                .iam
-                .list_role_policies()
-                .role_name(*name)
-                .send()
-                .await),
+            Role::ListPolicies(name) => by_name!(sides, list_role_policies, role_name, name),
             Role::Attach(name, arn) => both!(sides, |side| side
                 .iam
                 .attach_role_policy()
@@ -166,18 +162,12 @@ impl Request for Role {
                 .policy_arn(arn.on(side))
                 .send()
                 .await),
-            Role::ListAttached(name) => both!(sides, |side| side
-                .iam
-                .list_attached_role_policies()
-                .role_name(*name)
-                .send()
-                .await),
-            Role::ListInstanceProfiles(name) => both!(sides, |side| side
-                .iam
-                .list_instance_profiles_for_role()
-                .role_name(*name)
-                .send()
-                .await),
+            Role::ListAttached(name) => {
+                by_name!(sides, list_attached_role_policies, role_name, name)
+            }
+            Role::ListInstanceProfiles(name) => {
+                by_name!(sides, list_instance_profiles_for_role, role_name, name)
+            }
         }
     }
 }
@@ -216,12 +206,7 @@ impl Request for Policy {
                 }
                 r
             }),
-            Policy::Delete(arn) => both!(sides, |side| side
-                .iam
-                .delete_policy()
-                .policy_arn(arn.on(side))
-                .send()
-                .await),
+            Policy::Delete(arn) => by_arn!(sides, delete_policy, arn),
             Policy::List(scope, only_attached) => both!(sides, |side| side
                 .iam
                 .list_policies()
@@ -244,12 +229,7 @@ impl Request for Policy {
                 .set_set_as_default(*default)
                 .send()
                 .await),
-            Policy::ListVersions(arn) => both!(sides, |side| side
-                .iam
-                .list_policy_versions()
-                .policy_arn(arn.on(side))
-                .send()
-                .await),
+            Policy::ListVersions(arn) => by_arn!(sides, list_policy_versions, arn),
             Policy::GetVersion(arn, version) => both!(sides, |side| side
                 .iam
                 .get_policy_version()
@@ -296,18 +276,12 @@ impl Request for Profile {
                 .set_path(path.map(str::to_string))
                 .send()
                 .await),
-            Profile::Get(name) => both!(sides, |side| side
-                .iam
-                .get_instance_profile()
-                .instance_profile_name(*name)
-                .send()
-                .await),
-            Profile::Delete(name) => both!(sides, |side| side
-                .iam
-                .delete_instance_profile()
-                .instance_profile_name(*name)
-                .send()
-                .await),
+            Profile::Get(name) => {
+                by_name!(sides, get_instance_profile, instance_profile_name, name)
+            }
+            Profile::Delete(name) => {
+                by_name!(sides, delete_instance_profile, instance_profile_name, name)
+            }
             Profile::List => both!(sides, |side| side.iam.list_instance_profiles().send().await),
             Profile::AddRole(name, role) => both!(sides, |side| side
                 .iam
@@ -360,26 +334,14 @@ impl Request for User {
                 .send()
                 .await),
             User::List => both!(sides, |side| side.iam.list_users().send().await),
-            User::Delete(name) => {
-                both!(sides, |side| side
-                    .iam
-                    .delete_user()
-                    .user_name(*name)
-                    .send()
-                    .await)
-            }
+            User::Delete(name) => by_name!(sides, delete_user, user_name, name),
             User::CreateAccessKey(name) => both!(sides, |side| {
                 let r = side.iam.create_access_key().user_name(*name).send().await;
                 let key = r.as_ref().ok().and_then(|o| o.access_key());
                 side.keep("key", key.map(|k| k.access_key_id()));
                 r
             }),
-            User::ListAccessKeys(name) => both!(sides, |side| side
-                .iam
-                .list_access_keys()
-                .user_name(*name)
-                .send()
-                .await),
+            User::ListAccessKeys(name) => by_name!(sides, list_access_keys, user_name, name),
             User::Attach(name, arn) => both!(sides, |side| side
                 .iam
                 .attach_user_policy()
@@ -394,12 +356,9 @@ impl Request for User {
                 .policy_arn(arn.on(side))
                 .send()
                 .await),
-            User::ListAttached(name) => both!(sides, |side| side
-                .iam
-                .list_attached_user_policies()
-                .user_name(*name)
-                .send()
-                .await),
+            User::ListAttached(name) => {
+                by_name!(sides, list_attached_user_policies, user_name, name)
+            }
         }
     }
 }

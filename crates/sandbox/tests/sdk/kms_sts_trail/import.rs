@@ -105,11 +105,11 @@ async fn import_key_material_flow() {
             "IncorrectKeyMaterialException",
         ),
     ];
-    for (import_1, import_2, code) in refused {
+    for (wrapped, valid_to, code) in refused {
         assert_eq!(
-            code!(import(&p.token, import_1, import_2).await),
+            code!(import(&p.token, wrapped, valid_to).await),
             code,
-            "{import_1:?}, {import_2:?}"
+            "valid to {valid_to:?}"
         );
     }
     // A token for another key is refused.

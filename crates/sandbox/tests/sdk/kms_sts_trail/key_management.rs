@@ -367,7 +367,13 @@ async fn tags() {
     ];
     for (key_id, tags, code) in refused {
         assert_eq!(
-            code!(kms.tag_resource().key_id(key_id).tags(tags).send().await),
+            code!(
+                kms.tag_resource()
+                    .key_id(key_id)
+                    .tags(tags.clone())
+                    .send()
+                    .await
+            ),
             code,
             "{key_id:?}, {tags:?}"
         );

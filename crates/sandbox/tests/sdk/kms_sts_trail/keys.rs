@@ -328,7 +328,7 @@ async fn encrypt_decrypt_and_key_states() {
             code!(
                 kms.encrypt()
                     .key_id(key_id)
-                    .plaintext(plaintext)
+                    .plaintext(plaintext.clone())
                     .send()
                     .await
             ),
