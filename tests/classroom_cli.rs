@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use std::process::Command;
 
 use common::*;
+use kms_workshop_names::sandbox::CLASSROOM_ROLE;
+use kms_workshop_names::{ROLE, TOPIC};
 
 /// The variables `kms-workshop sandbox env …` exports.
 fn exports(endpoint: &str, args: &[&str]) -> HashMap<String, String> {
@@ -58,7 +60,7 @@ fn each_learner_has_an_account_and_the_instructor_reaches_all() {
         assert_eq!(who["Account"].as_str(), accounts.last().map(String::as_str));
         assert!(who["Arn"]
             .as_str()
-            .is_some_and(|a| a.contains(":assumed-role/KMSWorkshop-InstanceInitRole/")));
+            .is_some_and(|a| a.contains(&format!(":assumed-role/{ROLE}/"))));
     }
     assert_eq!(accounts[0], ACCOUNT);
     assert_eq!(
@@ -72,7 +74,7 @@ fn each_learner_has_an_account_and_the_instructor_reaches_all() {
     // Learner 2's topic is not learner 3's.
     let two = exports(ep, &["--learner", "2"]);
     let three = exports(ep, &["--learner", "3"]);
-    let topic = run_json(aws_as(ep, &two).args(["sns", "create-topic", "--name", "snsworkshop"]));
+    let topic = run_json(aws_as(ep, &two).args(["sns", "create-topic", "--name", TOPIC]));
     let arn = topic["TopicArn"].as_str().expect("TopicArn").to_string();
     assert!(arn.contains(&accounts[1]));
     let listed = run_json(aws_as(ep, &three).args(["sns", "list-topics"]));
@@ -80,10 +82,7 @@ fn each_learner_has_an_account_and_the_instructor_reaches_all() {
 
     // The instructor assumes the classroom role in learner 3's account.
     let instructor = exports(ep, &["--identity", "instructor"]);
-    let role = format!(
-        "arn:aws:iam::{}:role/OrganizationAccountAccessRole",
-        accounts[2]
-    );
+    let role = format!("arn:aws:iam::{}:role/{CLASSROOM_ROLE}", accounts[2]);
     let assumed = run_json(aws_as(ep, &instructor).args([
         "sts",
         "assume-role",
@@ -117,7 +116,10 @@ fn each_learner_has_an_account_and_the_instructor_reaches_all() {
     let out = sandbox_cmd(ep, &["reset", "--learner", "2"]);
     assert!(out.status.success(), "{}", stderr_of(&out));
     let listed = run_json(aws_as(ep, &two).args(["sns", "list-topics"]));
-    assert!(!listed.to_string().contains(":snsworkshop\""), "{listed}");
+    assert!(
+        !listed.to_string().contains(&format!(":{TOPIC}\"")),
+        "{listed}"
+    );
 
     // The learners table lists all three.
     let out = sandbox_cmd(ep, &["learners"]);

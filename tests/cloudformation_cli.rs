@@ -7,11 +7,8 @@
 use crate::common;
 
 use common::*;
+use kms_workshop_names::{bucket, ROLE, STACK};
 use serde_json::Value as J;
-
-const STACK: &str = "KMSWorkshop-Stack";
-const ROLE: &str = "KMSWorkshop-InstanceInitRole";
-const BUCKET: &str = "kmsworkshop-111122223333";
 
 fn cfn(ep: &str, args: &[&str]) -> J {
     run_json(aws(ep).arg("cloudformation").args(args))
@@ -74,7 +71,10 @@ fn seeded_stack_describe_resources_events_template() {
             "workshopbucket",
         ],
     );
-    assert_eq!(one["StackResourceDetail"]["PhysicalResourceId"], BUCKET);
+    assert_eq!(
+        one["StackResourceDetail"]["PhysicalResourceId"],
+        bucket(ACCOUNT)
+    );
     let by_physical = cfn(
         ep,
         &["describe-stack-resources", "--physical-resource-id", ROLE],
@@ -126,9 +126,9 @@ fn workshop_cleanup_through_delete_failed_and_retries() {
     );
     let err = cfn_err(ep, &["delete-stack", "--stack-name", STACK]);
     assert!(
-        err.contains(
-            "Stack [KMSWorkshop-Stack] cannot be deleted while TerminationProtection is enabled"
-        ),
+        err.contains(&format!(
+            "Stack [{STACK}] cannot be deleted while TerminationProtection is enabled"
+        )),
         "{err}"
     );
     cfn(
@@ -147,17 +147,15 @@ fn workshop_cleanup_through_delete_failed_and_retries() {
         .unwrap()
         .to_string();
     cfn(ep, &["delete-stack", "--stack-name", STACK]);
-    let out = run_fail(aws(ep).args([
-        "cloudformation",
-        "wait",
-        "stack-delete-complete",
-        "--stack-name",
-        STACK,
-    ]));
-    assert!(
-        stderr_of(&out).contains("DELETE_FAILED"),
-        "{}",
-        stderr_of(&out)
+    fails_with(
+        aws(ep).args([
+            "cloudformation",
+            "wait",
+            "stack-delete-complete",
+            "--stack-name",
+            STACK,
+        ]),
+        "DELETE_FAILED",
     );
     let (status, reason) = stack_status(ep, STACK);
     assert_eq!(status, "DELETE_FAILED");
@@ -186,7 +184,12 @@ fn workshop_cleanup_through_delete_failed_and_retries() {
 
     // Empty the bucket and detach the learner's policies; then it goes.
     let rm = aws(ep)
-        .args(["s3", "rm", &format!("s3://{BUCKET}"), "--recursive"])
+        .args([
+            "s3",
+            "rm",
+            &format!("s3://{}", bucket(ACCOUNT)),
+            "--recursive",
+        ])
         .output()
         .unwrap();
     assert!(rm.status.success(), "{}", stderr_of(&rm));
@@ -230,7 +233,7 @@ fn workshop_cleanup_through_delete_failed_and_retries() {
         "s3api",
         "head-bucket",
         "--bucket",
-        BUCKET,
+        &bucket(ACCOUNT),
     ])));
     assert!(err.contains("404"), "{err}");
     let listed = cfn(
@@ -277,7 +280,7 @@ fn retain_resources_after_delete_failed() {
     );
     assert_eq!(stack_status(ep, &id).0, "DELETE_COMPLETE");
     run_json(aws(ep).args(["iam", "get-role", "--role-name", ROLE]));
-    run_json(aws(ep).args(["s3api", "head-bucket", "--bucket", BUCKET]));
+    run_json(aws(ep).args(["s3api", "head-bucket", "--bucket", &bucket(ACCOUNT)]));
 }
 
 const JSON_TEMPLATE: &str = r#"{
@@ -349,7 +352,7 @@ fn json_and_yaml_template_files_capabilities_and_errors() {
     assert_eq!(s["StackStatus"], "CREATE_COMPLETE");
     assert_eq!(
         s["Outputs"][0]["OutputValue"],
-        "arn:aws:sns:us-east-1:111122223333:ws-alerts"
+        format!("arn:aws:sns:{REGION}:{ACCOUNT}:ws-alerts")
     );
     assert_eq!(s["Tags"][0]["Key"], "team");
     let pass = s["Parameters"]
@@ -362,7 +365,7 @@ fn json_and_yaml_template_files_capabilities_and_errors() {
     let targets = run_json(aws(ep).args(["events", "list-targets-by-rule", "--rule", "ws-gdk"]));
     assert_eq!(
         targets["Targets"][0]["Arn"],
-        "arn:aws:sns:us-east-1:111122223333:ws-alerts"
+        format!("arn:aws:sns:{REGION}:{ACCOUNT}:ws-alerts")
     );
 
     let err = cfn_err(
@@ -396,7 +399,9 @@ fn json_and_yaml_template_files_capabilities_and_errors() {
     assert_eq!(s["StackStatus"], "CREATE_COMPLETE");
     let arn = s["Outputs"][0]["OutputValue"].as_str().unwrap();
     assert!(
-        arn.starts_with("arn:aws:iam::111122223333:instance-profile/iam-Profile-"),
+        arn.starts_with(&format!(
+            "arn:aws:iam::{ACCOUNT}:instance-profile/iam-Profile-"
+        )),
         "{arn}"
     );
 

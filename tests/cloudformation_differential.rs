@@ -14,36 +14,9 @@
 
 use crate::common;
 
-use aws_sdk_cloudformation::config::http::HttpResponse;
-use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudformation::types::{Capability, StackStatus};
-use common::differential::{self, *};
+use common::differential::*;
 use serde_json::json;
-
-struct Side {
-    cfn: aws_sdk_cloudformation::Client,
-    capture: Capture,
-}
-
-impl Side {
-    async fn new(endpoint: &str) -> Side {
-        let sdk = differential::sdk_config(endpoint, "differential").await;
-        let capture = Capture::default();
-        let cfn = aws_sdk_cloudformation::Client::from_conf(
-            aws_sdk_cloudformation::config::Builder::from(&sdk)
-                .interceptor(capture.clone())
-                .build(),
-        );
-        Side { cfn, capture }
-    }
-
-    fn outcome<T, E: ProvideErrorMetadata + std::fmt::Debug>(
-        &self,
-        r: &Result<T, SdkError<E, HttpResponse>>,
-    ) -> Outcome {
-        differential::query_outcome(&self.capture, r)
-    }
-}
 
 const TEMPLATE: &str = r#"
 AWSTemplateFormatVersion: "2010-09-09"
@@ -109,45 +82,88 @@ const MOTO_RESOURCE_GAPS: &[&str] = &[
     "StackResources[].Description",
 ];
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cloudformation_answers_match_moto() {
-    let moto_proc = common::MotoProc::start();
-    let sandbox_proc = common::SandboxProc::start(&["--seed", "empty"]);
-    let mut sides = [
-        Side::new(&moto_proc.endpoint).await,
-        Side::new(&sandbox_proc.endpoint).await,
-    ];
-    let mut report = Report {
-        model: botocore_outputs(&["cloudformation"]),
-        ..Report::default()
+/// The stack requests compared by stack name alone.
+#[derive(Clone, Copy)]
+enum ByName {
+    DescribeStacks,
+    ListStackResources,
+    DescribeStackResources,
+    GetTemplate,
+    DeleteStack,
+}
+
+/// Send `call` for stack `name` to both sides and compare the answers under `check`.
+async fn by_name(
+    sides: &mut [Side; 2],
+    report: &mut Report,
+    call: ByName,
+    name: &str,
+    check: Check<'_>,
+) {
+    // The same request but for the operation: `$op` of stack `name` on each side.
+    macro_rules! with_name {
+        ($op:ident) => {
+            both!(sides, |side| side.cfn.$op().stack_name(name).send().await)
+        };
+    }
+    let (m, s) = match call {
+        ByName::DescribeStacks => with_name!(describe_stacks),
+        ByName::ListStackResources => with_name!(list_stack_resources),
+        ByName::DescribeStackResources => with_name!(describe_stack_resources),
+        ByName::GetTemplate => with_name!(get_template),
+        ByName::DeleteStack => with_name!(delete_stack),
     };
+    report.compare(check, &m, &s);
+}
 
-    let (m, s) = both!(sides, |side| side
+/// CreateStack `name` from `template` on both sides (with CAPABILITY_NAMED_IAM when
+/// `named_iam`), compared under `check`.
+async fn create_stack(
+    sides: &mut [Side; 2],
+    report: &mut Report,
+    (name, template, named_iam): (&str, &str, bool),
+    check: Check<'_>,
+) {
+    let capabilities = named_iam.then(|| vec![Capability::CapabilityNamedIam]);
+    compare!(report, sides, check, |side| side
         .cfn
         .create_stack()
-        .stack_name("diff")
-        .template_body(TEMPLATE)
-        .capabilities(Capability::CapabilityNamedIam)
+        .stack_name(name)
+        .template_body(template)
+        .set_capabilities(capabilities.clone())
         .send()
         .await);
-    report.compare(Check::new("cloudformation:CreateStack"), &m, &s);
-    let (m, s) = both!(sides, |side| side
-        .cfn
-        .create_stack()
-        .stack_name("diff")
-        .template_body(TEMPLATE)
-        .capabilities(Capability::CapabilityNamedIam)
-        .send()
-        .await);
-    report.compare(Check::new("cloudformation:CreateStack (duplicate)"), &m, &s);
+}
 
-    let (m, s) = both!(sides, |side| side
+/// ListStacks (only `filter`'s status when given), compared under `check`.
+async fn list_stacks(
+    sides: &mut [Side; 2],
+    report: &mut Report,
+    filter: Option<StackStatus>,
+    check: Check<'_>,
+) {
+    let filter = filter.map(|f| vec![f]);
+    compare!(report, sides, check, |side| side
         .cfn
-        .describe_stacks()
-        .stack_name("diff")
+        .list_stacks()
+        .set_stack_status_filter(filter.clone())
         .send()
         .await);
-    report.compare(
+}
+
+/// CreateStack, and the stack as the describe and list operations show it.
+async fn create_and_describe(sides: &mut [Side; 2], report: &mut Report) {
+    for check in [
+        Check::new("cloudformation:CreateStack"),
+        Check::new("cloudformation:CreateStack (duplicate)"),
+    ] {
+        create_stack(sides, report, ("diff", TEMPLATE, true), check).await;
+    }
+    by_name(
+        sides,
+        report,
+        ByName::DescribeStacks,
+        "diff",
         Check::new("cloudformation:DescribeStacks")
             .ignore(MOTO_STACK_GAPS)
             .values(&[
@@ -161,96 +177,76 @@ async fn cloudformation_answers_match_moto() {
             )
             .aws("Stacks[].Capabilities[]", json!("CAPABILITY_NAMED_IAM"))
             .aws("Stacks[].EnableTerminationProtection", json!("false")),
-        &m,
-        &s,
-    );
-    let (m, s) = both!(sides, |side| side.cfn.list_stacks().send().await);
-    report.compare(
+    )
+    .await;
+    list_stacks(
+        sides,
+        report,
+        None,
         Check::new("cloudformation:ListStacks")
             .ignore(&[
                 "StackSummaries[].DriftInformation",
                 "StackSummaries[].TemplateDescription",
             ])
             .values(&["StackSummaries[].StackName", "StackSummaries[].StackStatus"]),
-        &m,
-        &s,
-    );
-    let (m, s) = both!(sides, |side| side
-        .cfn
-        .list_stack_resources()
-        .stack_name("diff")
-        .send()
-        .await);
-    report.compare(
-        Check::new("cloudformation:ListStackResources")
-            .ignore(MOTO_RESOURCE_GAPS)
-            .values(&[
-                "StackResourceSummaries[].LogicalResourceId",
-                "StackResourceSummaries[].ResourceType",
-                "StackResourceSummaries[].ResourceStatus",
-            ]),
-        &m,
-        &s,
-    );
-    let (m, s) = both!(sides, |side| side
-        .cfn
-        .describe_stack_resources()
-        .stack_name("diff")
-        .send()
-        .await);
-    report.compare(
-        Check::new("cloudformation:DescribeStackResources")
-            .ignore(MOTO_RESOURCE_GAPS)
-            .values(&[
-                "StackResources[].LogicalResourceId",
-                "StackResources[].ResourceType",
-                "StackResources[].ResourceStatus",
-                "StackResources[].StackName",
-            ]),
-        &m,
-        &s,
-    );
-    let (m, s) = both!(sides, |side| side
-        .cfn
-        .get_template()
-        .stack_name("diff")
-        .send()
-        .await);
-    report.compare(
-        Check::new("cloudformation:GetTemplate")
-            .values(&["TemplateBody"])
-            // moto leaves StagesAvailable out; AWS answers ["Original", "Processed"].
-            .ignore(&["StagesAvailable"]),
-        &m,
-        &s,
-    );
+    )
+    .await;
+    let steps = [
+        (
+            ByName::ListStackResources,
+            "diff",
+            Check::new("cloudformation:ListStackResources")
+                .ignore(MOTO_RESOURCE_GAPS)
+                .values(&[
+                    "StackResourceSummaries[].LogicalResourceId",
+                    "StackResourceSummaries[].ResourceType",
+                    "StackResourceSummaries[].ResourceStatus",
+                ]),
+        ),
+        (
+            ByName::DescribeStackResources,
+            "diff",
+            Check::new("cloudformation:DescribeStackResources")
+                .ignore(MOTO_RESOURCE_GAPS)
+                .values(&[
+                    "StackResources[].LogicalResourceId",
+                    "StackResources[].ResourceType",
+                    "StackResources[].ResourceStatus",
+                    "StackResources[].StackName",
+                ]),
+        ),
+        (
+            ByName::GetTemplate,
+            "diff",
+            Check::new("cloudformation:GetTemplate")
+                .values(&["TemplateBody"])
+                // moto leaves StagesAvailable out; AWS answers ["Original", "Processed"].
+                .ignore(&["StagesAvailable"]),
+        ),
+        (
+            ByName::DeleteStack,
+            "diff",
+            Check::new("cloudformation:DeleteStack"),
+        ),
+        // Gone by name, on both.
+        (
+            ByName::DescribeStacks,
+            "diff",
+            Check::new("cloudformation:DescribeStacks (deleted, by name)"),
+        ),
+    ];
+    for (call, name, check) in steps {
+        by_name(sides, report, call, name, check).await;
+    }
+}
 
-    let (m, s) = both!(sides, |side| side
-        .cfn
-        .delete_stack()
-        .stack_name("diff")
-        .send()
-        .await);
-    report.compare(Check::new("cloudformation:DeleteStack"), &m, &s);
-    // Gone by name, on both.
-    let (m, s) = both!(sides, |side| side
-        .cfn
-        .describe_stacks()
-        .stack_name("diff")
-        .send()
-        .await);
-    report.compare(
-        Check::new("cloudformation:DescribeStacks (deleted, by name)"),
-        &m,
-        &s,
-    );
-    let (m, s) = both!(sides, |side| side
-        .cfn
-        .list_stacks()
-        .stack_status_filter(StackStatus::DeleteComplete)
-        .send()
-        .await);
-    report.compare(
+/// The deleted stack, then the errors (last: moto creates stacks AWS refuses, which would show
+/// up in the listings before).
+async fn deleted_and_refused(sides: &mut [Side; 2], report: &mut Report) {
+    list_stacks(
+        sides,
+        report,
+        Some(StackStatus::DeleteComplete),
         Check::new("cloudformation:ListStacks (DELETE_COMPLETE)")
             // moto leaves DeletionTime out of deleted stacks; AWS answers it.
             .ignore(&[
@@ -259,71 +255,55 @@ async fn cloudformation_answers_match_moto() {
                 "StackSummaries[].TemplateDescription",
             ])
             .values(&["StackSummaries[].StackName", "StackSummaries[].StackStatus"]),
-        &m,
-        &s,
-    );
-    // Deleting a stack that does not exist succeeds, on AWS and on both.
-    let (m, s) = both!(sides, |side| side
-        .cfn
-        .delete_stack()
-        .stack_name("never-was")
-        .send()
-        .await);
-    report.compare(Check::new("cloudformation:DeleteStack (missing)"), &m, &s);
-
-    // Errors (last: moto creates stacks AWS refuses, which would show up in the listings above).
-    let (m, s) = both!(sides, |side| side
-        .cfn
-        .describe_stacks()
-        .stack_name("no-such-stack")
-        .send()
-        .await);
-    report.compare(
-        Check::new("cloudformation:DescribeStacks (missing)"),
-        &m,
-        &s,
-    );
-    let (m, s) = both!(sides, |side| side
-        .cfn
-        .create_stack()
-        .stack_name("bad")
-        .template_body("{\"Resources\": {}}")
-        .send()
-        .await);
-    report.compare(
-        Check::new("cloudformation:CreateStack (no resources)").moto_differs(
-            "moto accepts a template without resources; AWS answers \"Template format error: At least one Resources member must be defined.\"",
-            "ValidationError",
+    )
+    .await;
+    let steps = [
+        // Deleting a stack that does not exist succeeds, on AWS and on both.
+        (
+            ByName::DeleteStack,
+            "never-was",
+            Check::new("cloudformation:DeleteStack (missing)"),
         ),
-        &m,
-        &s,
-    );
-    let (m, s) = both!(sides, |side| side
-        .cfn
-        .create_stack()
-        .stack_name("nocaps")
-        .template_body(NAMED_ROLE_ONLY)
-        .send()
-        .await);
-    report.compare(
-        Check::new("cloudformation:CreateStack (without capabilities)").moto_differs(
-            "moto does not check capabilities; AWS refuses named IAM resources without CAPABILITY_NAMED_IAM",
-            "InsufficientCapabilitiesException",
+        (
+            ByName::DescribeStacks,
+            "no-such-stack",
+            Check::new("cloudformation:DescribeStacks (missing)"),
         ),
-        &m,
-        &s,
-    );
+    ];
+    for (call, name, check) in steps {
+        by_name(sides, report, call, name, check).await;
+    }
+    let refused = [
+        (
+            ("bad", "{\"Resources\": {}}", false),
+            Check::new("cloudformation:CreateStack (no resources)").moto_differs(
+                "moto accepts a template without resources; AWS answers \"Template format error: At least one Resources member must be defined.\"",
+                "ValidationError",
+            ),
+        ),
+        (
+            ("nocaps", NAMED_ROLE_ONLY, false),
+            Check::new("cloudformation:CreateStack (without capabilities)").moto_differs(
+                "moto does not check capabilities; AWS refuses named IAM resources without CAPABILITY_NAMED_IAM",
+                "InsufficientCapabilitiesException",
+            ),
+        ),
+    ];
+    for (request, check) in refused {
+        create_stack(sides, report, request, check).await;
+    }
+}
 
-    differential::print_summary(
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cloudformation_answers_match_moto() {
+    let moto_proc = common::MotoProc::start();
+    let sandbox_proc = common::SandboxProc::start(&["--seed", "empty"]);
+    let sides = &mut Side::pair(&moto_proc.endpoint, &sandbox_proc.endpoint, Dialect::Query).await;
+    let report = &mut Report::new(botocore_outputs(&["cloudformation"]));
+    create_and_describe(sides, report).await;
+    deleted_and_refused(sides, report).await;
+    report.finish(
         "differential: moto_server vs the sandbox, CloudFormation (Rust SDK, same requests)",
         (56, 44),
-        &report.rows,
-        report.aws_only,
-        report.failures.len(),
-    );
-    assert!(
-        report.failures.is_empty(),
-        "moto and the sandbox (or AWS) differ:\n  {}",
-        report.failures.join("\n  ")
     );
 }

@@ -8,38 +8,15 @@
 use crate::common;
 
 use std::io::{Read, Write};
-use std::process::Command;
 use std::time::SystemTime;
 
+use common::sigv4::sign;
 use common::*;
+use kms_workshop_names::{IMPORTED_ALIAS, TOPIC};
 use serde_json::Value as J;
 
 const EMAIL: &str = "learner@example.com";
 const METRIC: &str = "SecondsUntilKeyMaterialExpiration";
-
-fn inbox(endpoint: &str) -> Vec<J> {
-    let out = Command::new(bin())
-        .args(["sandbox", "inbox", "--json", "--endpoint", endpoint])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-fn notifications(endpoint: &str) -> Vec<J> {
-    inbox(endpoint)
-        .into_iter()
-        .filter(|m| m["kind"] == "Notification")
-        .collect()
-}
 
 /// A raw HTTP/1.1 POST on loopback; returns (status, body).
 fn post(endpoint: &str, path: &str, headers: &[(String, String)], body: &[u8]) -> (u16, String) {
@@ -80,53 +57,19 @@ fn advance(endpoint: &str, seconds: u64) {
     assert_eq!(status, 200, "{body}");
 }
 
-/// Sign a form POST for `service` as the learner; returns the headers to send.
-fn sign(
-    endpoint: &str,
-    service: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Vec<(String, String)> {
-    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-    use aws_sigv4::sign::v4;
-    let identity = aws_credential_types::Credentials::new(
-        LEARNER_ACCESS_KEY,
-        LEARNER_SECRET_KEY,
-        None,
-        None,
-        "test",
-    )
-    .into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(REGION)
-        .name(service)
-        .time(SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()
-        .unwrap();
-    let host = endpoint.trim_start_matches("http://").to_string();
-    let url = format!("{endpoint}/");
-    let mut all: Vec<(String, String)> = vec![("host".into(), host)];
-    all.extend(headers.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let signable = SignableRequest::new(
-        "POST",
-        &url,
-        all.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        SignableBody::Bytes(body),
-    )
-    .unwrap();
-    let (instructions, _) = sign(signable, &params.into()).unwrap().into_parts();
-    let mut out: Vec<(String, String)> = headers
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    out.extend(
-        instructions
-            .headers()
-            .map(|(k, v)| (k.to_string(), v.to_string())),
+/// A form POST of the awsQuery protocol to CloudWatch, signed as the learner; (status, body).
+fn query(ep: &str, body: &[u8]) -> (u16, String) {
+    let headers = sign(
+        ep,
+        "monitoring",
+        "/",
+        &[(
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        )],
+        body,
     );
-    out
+    post(ep, "/", &headers, body)
 }
 
 fn alarm(ep: &str, name: &str) -> J {
@@ -209,21 +152,8 @@ fn kms_expiry_alarm_with_the_cli() {
     let ep = sb.endpoint.as_str();
 
     // SNS topic with a confirmed email subscription.
-    let topic = run_json(aws(ep).args(["sns", "create-topic", "--name", "snsworkshop"]))
-        ["TopicArn"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    run_json(aws(ep).args([
-        "sns",
-        "subscribe",
-        "--topic-arn",
-        &topic,
-        "--protocol",
-        "email",
-        "--notification-endpoint",
-        EMAIL,
-    ]));
+    let topic = create_topic(ep, TOPIC, &[]);
+    subscribe(ep, &topic, "email", EMAIL);
     let mail = inbox(ep)
         .into_iter()
         .find(|m| m["kind"] == "SubscriptionConfirmation")
@@ -238,7 +168,7 @@ fn kms_expiry_alarm_with_the_cli() {
         &token,
     ]));
 
-    let key = run_json(aws(ep).args(["kms", "describe-key", "--key-id", "alias/ImportedCMK"]));
+    let key = run_json(aws(ep).args(["kms", "describe-key", "--key-id", IMPORTED_ALIAS]));
     let key_id = key["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
 
     // The guide's alarm, plus two that differ only in how missing data is treated.
@@ -399,20 +329,18 @@ fn kms_expiry_alarm_with_the_cli() {
     );
 
     // AWS/ namespaces are AWS's own.
-    let out = run_fail(aws(ep).args([
-        "cloudwatch",
-        "put-metric-data",
-        "--namespace",
-        "AWS/KMS",
-        "--metric-name",
-        METRIC,
-        "--value",
-        "1",
-    ]));
-    assert!(
-        stderr_of(&out).contains("InvalidParameterValue"),
-        "{}",
-        stderr_of(&out)
+    fails_with(
+        aws(ep).args([
+            "cloudwatch",
+            "put-metric-data",
+            "--namespace",
+            "AWS/KMS",
+            "--metric-name",
+            METRIC,
+            "--value",
+            "1",
+        ]),
+        "InvalidParameterValue",
     );
     run_json(aws(ep).args([
         "cloudwatch",
@@ -428,57 +356,53 @@ fn kms_expiry_alarm_with_the_cli() {
     assert_eq!(custom["Metrics"][0]["MetricName"], "Checks");
 
     // Validation as AWS does it.
-    let out = run_fail(aws(ep).args([
-        "cloudwatch",
-        "put-metric-alarm",
-        "--alarm-name",
-        "bad",
-        "--namespace",
-        "AWS/KMS",
-        "--metric-name",
-        METRIC,
-        "--statistic",
-        "Minimum",
-        "--period",
-        "45",
-        "--evaluation-periods",
-        "1",
-        "--threshold",
-        "1",
-        "--comparison-operator",
-        "LessThanThreshold",
-    ]));
-    assert!(
-        stderr_of(&out).contains("InvalidParameterValue"),
-        "{}",
-        stderr_of(&out)
+    fails_with(
+        aws(ep).args([
+            "cloudwatch",
+            "put-metric-alarm",
+            "--alarm-name",
+            "bad",
+            "--namespace",
+            "AWS/KMS",
+            "--metric-name",
+            METRIC,
+            "--statistic",
+            "Minimum",
+            "--period",
+            "45",
+            "--evaluation-periods",
+            "1",
+            "--threshold",
+            "1",
+            "--comparison-operator",
+            "LessThanThreshold",
+        ]),
+        "InvalidParameterValue",
     );
-    let out = run_fail(aws(ep).args([
-        "cloudwatch",
-        "put-metric-alarm",
-        "--alarm-name",
-        "bad",
-        "--namespace",
-        "AWS/KMS",
-        "--metric-name",
-        METRIC,
-        "--statistic",
-        "Minimum",
-        "--period",
-        "60",
-        "--evaluation-periods",
-        "1",
-        "--datapoints-to-alarm",
-        "2",
-        "--threshold",
-        "1",
-        "--comparison-operator",
-        "LessThanThreshold",
-    ]));
-    assert!(
-        stderr_of(&out).contains("ValidationError"),
-        "{}",
-        stderr_of(&out)
+    fails_with(
+        aws(ep).args([
+            "cloudwatch",
+            "put-metric-alarm",
+            "--alarm-name",
+            "bad",
+            "--namespace",
+            "AWS/KMS",
+            "--metric-name",
+            METRIC,
+            "--statistic",
+            "Minimum",
+            "--period",
+            "60",
+            "--evaluation-periods",
+            "1",
+            "--datapoints-to-alarm",
+            "2",
+            "--threshold",
+            "1",
+            "--comparison-operator",
+            "LessThanThreshold",
+        ]),
+        "ValidationError",
     );
 
     // SetAlarmState fires the actions of the new state.
@@ -497,20 +421,18 @@ fn kms_expiry_alarm_with_the_cli() {
     let msg: J = serde_json::from_str(mails[1]["document"]["Message"].as_str().unwrap()).unwrap();
     assert_eq!(msg["NewStateReason"], "testing the notification");
     assert_eq!(msg["OldStateValue"], "INSUFFICIENT_DATA");
-    let out = run_fail(aws(ep).args([
-        "cloudwatch",
-        "set-alarm-state",
-        "--alarm-name",
-        "nope",
-        "--state-value",
-        "OK",
-        "--state-reason",
-        "x",
-    ]));
-    assert!(
-        stderr_of(&out).contains("ResourceNotFound"),
-        "{}",
-        stderr_of(&out)
+    fails_with(
+        aws(ep).args([
+            "cloudwatch",
+            "set-alarm-state",
+            "--alarm-name",
+            "nope",
+            "--state-value",
+            "OK",
+            "--state-reason",
+            "x",
+        ]),
+        "ResourceNotFound",
     );
 
     // History: newest first, each kind, HistoryData JSON.
@@ -719,30 +641,19 @@ fn kms_expiry_alarm_with_the_cli() {
         tags["Tags"],
         serde_json::json!([{"Key": "project", "Value": "kmsworkshop"}])
     );
-    let out = run_fail(aws(ep).args([
-        "cloudwatch",
-        "list-tags-for-resource",
-        "--resource-arn",
-        &format!("arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:nope"),
-    ]));
-    assert!(
-        stderr_of(&out).contains("ResourceNotFoundException"),
-        "{}",
-        stderr_of(&out)
+    fails_with(
+        aws(ep).args([
+            "cloudwatch",
+            "list-tags-for-resource",
+            "--resource-arn",
+            &format!("arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:nope"),
+        ]),
+        "ResourceNotFoundException",
     );
 
     // The awsQuery protocol (older clients): a signed form POST.
     let body = b"Action=DescribeAlarms&Version=2010-08-01&AlarmNames.member.1=ImportedCMK-expiry";
-    let headers = sign(
-        ep,
-        "monitoring",
-        &[(
-            "content-type",
-            "application/x-www-form-urlencoded; charset=utf-8",
-        )],
-        body,
-    );
-    let (status, xml) = post(ep, "/", &headers, body);
+    let (status, xml) = query(ep, body);
     assert_eq!(status, 200, "{xml}");
     assert!(
         xml.contains(
@@ -758,16 +669,7 @@ fn kms_expiry_alarm_with_the_cli() {
     assert!(xml.contains("<StateValue>ALARM</StateValue>"), "{xml}");
     let body =
         b"Action=SetAlarmState&Version=2010-08-01&AlarmName=nope&StateValue=OK&StateReason=x";
-    let headers = sign(
-        ep,
-        "monitoring",
-        &[(
-            "content-type",
-            "application/x-www-form-urlencoded; charset=utf-8",
-        )],
-        body,
-    );
-    let (status, xml) = post(ep, "/", &headers, body);
+    let (status, xml) = query(ep, body);
     assert_eq!(status, 404, "{xml}");
     assert!(xml.contains("<Code>ResourceNotFound</Code>"), "{xml}");
 

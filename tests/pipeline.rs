@@ -12,6 +12,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use common::*;
+use kms_workshop_names::{bucket, FIRST_ALIAS, IMPORTED_ALIAS, ROLE, TOPIC};
 use serde_json::{json, Value as J};
 
 const KMS_PATTERN: &str = r#"{"source":["aws.kms"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventSource":["kms.amazonaws.com"],"eventName":["GenerateDataKey"]}}"#;
@@ -19,31 +20,8 @@ const KMS_PATTERN: &str = r#"{"source":["aws.kms"],"detail-type":["AWS API Call 
 const CONSOLE_PATTERN: &str = r#"{"source":["aws.cloudtrail"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventSource":["cloudtrail.amazonaws.com"]}}"#;
 const EMAIL: &str = "learner@example.com";
 
-fn inbox(endpoint: &str) -> Vec<J> {
-    let out = Command::new(bin())
-        .args(["sandbox", "inbox", "--json", "--endpoint", endpoint])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-fn notifications(endpoint: &str) -> Vec<J> {
-    inbox(endpoint)
-        .into_iter()
-        .filter(|m| m["kind"] == "Notification")
-        .collect()
-}
-
-fn get_json(url: &str) -> J {
+/// A raw HTTP/1.1 GET of `url` on loopback: the whole answer, status line to body.
+fn http_get(url: &str) -> String {
     let u = url.strip_prefix("http://").unwrap();
     let (host, path) = u.split_once('/').unwrap();
     let mut s = std::net::TcpStream::connect(host).unwrap();
@@ -54,6 +32,11 @@ fn get_json(url: &str) -> J {
     .unwrap();
     let mut raw = String::new();
     s.read_to_string(&mut raw).unwrap();
+    raw
+}
+
+fn get_json(url: &str) -> J {
+    let raw = http_get(url);
     let body = raw.split_once("\r\n\r\n").unwrap().1;
     serde_json::from_str(body).unwrap()
 }
@@ -77,27 +60,8 @@ const GOOD: Setup = Setup {
 /// The workshop's steps 3–4 as a learner types them, with one thing possibly wrong.
 fn build(sb: &SandboxProc, s: &Setup) -> String {
     let ep = &sb.endpoint;
-    let topic = run_json(aws(ep).args([
-        "sns",
-        "create-topic",
-        "--name",
-        "snsworkshop",
-        "--attributes",
-        "DisplayName=snsworkshp",
-    ]))["TopicArn"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let sub = run_json(aws(ep).args([
-        "sns",
-        "subscribe",
-        "--topic-arn",
-        &topic,
-        "--protocol",
-        "email",
-        "--notification-endpoint",
-        EMAIL,
-    ]));
+    let topic = create_topic(ep, TOPIC, &["--attributes", "DisplayName=snsworkshp"]);
+    let sub = subscribe(ep, &topic, "email", EMAIL);
     assert_eq!(sub["SubscriptionArn"], "pending confirmation");
     let subs =
         run_json(aws(ep).args(["sns", "list-subscriptions-by-topic", "--topic-arn", &topic]));
@@ -133,7 +97,7 @@ fn build(sb: &SandboxProc, s: &Setup) -> String {
             "--name",
             "workshop-trail",
             "--s3-bucket-name",
-            "kmsworkshop-111122223333",
+            &bucket(ACCOUNT),
         ]));
         run_json(aws(ep).args(["cloudtrail", "start-logging", "--name", "workshop-trail"]));
     }
@@ -153,7 +117,7 @@ fn build(sb: &SandboxProc, s: &Setup) -> String {
         "--rule",
         "kms-generate-data-key",
         "--targets",
-        &format!("Id=snsworkshop,Arn={topic}"),
+        &format!("Id={TOPIC},Arn={topic}"),
     ]));
     assert_eq!(targets["FailedEntryCount"], 0);
     if s.topic_policy {
@@ -183,16 +147,7 @@ fn build(sb: &SandboxProc, s: &Setup) -> String {
 }
 
 fn generate_data_key(ep: &str) -> J {
-    run_json(aws(ep).args([
-        "kms",
-        "generate-data-key",
-        "--key-id",
-        "alias/ImportedCMK",
-        "--key-spec",
-        "AES_256",
-        "--encryption-context",
-        "project=workshop",
-    ]))
+    run_json(aws(ep).args(WORKSHOP_GDK))
 }
 
 #[test]
@@ -234,7 +189,7 @@ fn generate_data_key_reaches_the_inbox() {
     assert_eq!(rules["rules"][0]["MatchedEvents"], 1);
     assert_eq!(rules["rules"][0]["FailedInvocations"], 0);
     // Other KMS calls do not match the rule.
-    run_json(aws(&sb.endpoint).args(["kms", "describe-key", "--key-id", "alias/ImportedCMK"]));
+    run_json(aws(&sb.endpoint).args(["kms", "describe-key", "--key-id", IMPORTED_ALIAS]));
     assert_eq!(notifications(&sb.endpoint).len(), 1);
 }
 
@@ -300,12 +255,11 @@ fn rule_state_enabled_misses_read_only_events() {
         "--state",
         "ENABLED",
     ]));
-    let k2 =
-        run_json(aws(&sb.endpoint).args(["kms", "describe-key", "--key-id", "alias/FirstCMK"]))
-            ["KeyMetadata"]["KeyId"]
-            .as_str()
-            .unwrap()
-            .to_string();
+    let k2 = run_json(aws(&sb.endpoint).args(["kms", "describe-key", "--key-id", FIRST_ALIAS]))
+        ["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
     run_json(aws(&sb.endpoint).args(["kms", "disable-key", "--key-id", &k2]));
     assert_eq!(notifications(&sb.endpoint).len(), 1);
 }
@@ -334,7 +288,7 @@ fn no_logging_trail_delivers_nothing() {
         "--name",
         "trail-one",
         "--s3-bucket-name",
-        "kmsworkshop-111122223333",
+        &bucket(ACCOUNT),
     ]));
     run_json(aws(&sb.endpoint).args(["cloudtrail", "start-logging", "--name", "trail-one"]));
     run_json(aws(&sb.endpoint).args(["cloudtrail", "stop-logging", "--name", "trail-one"]));
@@ -361,8 +315,9 @@ fn unconfirmed_subscription_delivers_nothing_until_confirmed() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout)
-        .contains("confirmed arn:aws:sns:us-east-1:111122223333:snsworkshop:"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!(
+        "confirmed arn:aws:sns:{REGION}:{ACCOUNT}:{TOPIC}:"
+    )));
     generate_data_key(&sb.endpoint);
     assert_eq!(notifications(&sb.endpoint).len(), 1);
 }
@@ -398,7 +353,7 @@ fn test_event_pattern_agrees_with_the_pattern_engine() {
         "version": "0", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718", "detail-type": "AWS API Call via CloudTrail",
         "source": "aws.kms", "account": ACCOUNT, "time": "2026-11-28T17:00:00Z", "region": REGION, "resources": [],
         "detail": {"eventSource": "kms.amazonaws.com", "eventName": "GenerateDataKey", "readOnly": true,
-                   "userIdentity": {"type": "AssumedRole", "sessionContext": {"sessionIssuer": {"userName": "KMSWorkshop-InstanceInitRole"}}},
+                   "userIdentity": {"type": "AssumedRole", "sessionContext": {"sessionIssuer": {"userName": ROLE}}},
                    "requestParameters": {"keySpec": "AES_256", "encryptionContext": {"project": "workshop"}}, "sourceIPAddress": "10.0.0.12"}
     });
     let patterns = [
@@ -508,21 +463,8 @@ fn http_subscription_gets_the_confirmation_and_notifications() {
     let sb = SandboxProc::start(&["--seed", "empty"]);
     let ep = &sb.endpoint;
     let (url, rx) = listener();
-    let topic = run_json(aws(ep).args(["sns", "create-topic", "--name", "snsworkshop"]))
-        ["TopicArn"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    run_json(aws(ep).args([
-        "sns",
-        "subscribe",
-        "--topic-arn",
-        &topic,
-        "--protocol",
-        "http",
-        "--notification-endpoint",
-        &url,
-    ]));
+    let topic = create_topic(ep, TOPIC, &[]);
+    subscribe(ep, &topic, "http", &url);
     let wait = Duration::from_secs(30);
     let (h, body) = rx
         .recv_timeout(wait)
@@ -536,17 +478,7 @@ fn http_subscription_gets_the_confirmation_and_notifications() {
     let doc: J = serde_json::from_str(&body).unwrap();
     assert_eq!(doc["Type"], "SubscriptionConfirmation");
     // Confirm the way an HTTP endpoint does: GET the SubscribeURL.
-    let subscribe_url = doc["SubscribeURL"].as_str().unwrap();
-    let u = subscribe_url.strip_prefix("http://").unwrap();
-    let (host, path) = u.split_once('/').unwrap();
-    let mut s = std::net::TcpStream::connect(host).unwrap();
-    write!(
-        s,
-        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
+    let raw = http_get(doc["SubscribeURL"].as_str().unwrap());
     assert!(raw.starts_with("HTTP/1.1 200"), "{raw}");
     assert!(raw.contains("<SubscriptionArn>"), "{raw}");
     run_json(aws(ep).args([

@@ -16,6 +16,12 @@ fn s3api_err(endpoint: &str, args: &[&str]) -> String {
     stderr_of(&run_fail(aws(endpoint).arg("s3api").args(args)))
 }
 
+/// `aws s3api` fails, and its stderr contains `what` (an error code, an HTTP status).
+fn s3api_fails(endpoint: &str, args: &[&str], what: &str) {
+    let e = s3api_err(endpoint, args);
+    assert!(e.contains(what), "{args:?}: {e}");
+}
+
 fn tmp_file(dir: &std::path::Path, name: &str, text: &str) -> String {
     let p = dir.join(name);
     std::fs::write(&p, text).expect("write temp file");
@@ -91,8 +97,7 @@ fn seeded_buckets_and_objects() {
     assert_eq!(arch["Contents"].as_array().map(Vec::len), Some(1));
 
     // The stack cannot be deleted with its bucket full: the error clean-up must handle.
-    let e = s3api_err(ep, &["delete-bucket", "--bucket", &stack]);
-    assert!(e.contains("BucketNotEmpty"), "{e}");
+    s3api_fails(ep, &["delete-bucket", "--bucket", &stack], "BucketNotEmpty");
     assert_eq!(
         s3api(ep, &["get-bucket-location", "--bucket", &stack])["LocationConstraint"],
         J::Null
@@ -107,8 +112,11 @@ fn buckets_objects_versions() {
     let file = tmp_file(dir.path(), "f.txt", "hello sandbox\n");
 
     // Bucket names and locations.
-    let e = s3api_err(ep, &["create-bucket", "--bucket", "Bad_Name"]);
-    assert!(e.contains("InvalidBucketName"), "{e}");
+    s3api_fails(
+        ep,
+        &["create-bucket", "--bucket", "Bad_Name"],
+        "InvalidBucketName",
+    );
     let created = s3api(ep, &["create-bucket", "--bucket", "s3cli-one"]);
     assert_eq!(created["Location"], "/s3cli-one");
     // us-east-1 answers 200 for a bucket you already own there.
@@ -153,7 +161,7 @@ fn buckets_objects_versions() {
         "{}",
         stderr_of(&again)
     );
-    let e = s3api_err(
+    s3api_fails(
         ep,
         &[
             "create-bucket",
@@ -162,18 +170,24 @@ fn buckets_objects_versions() {
             "--create-bucket-configuration",
             "LocationConstraint=eu-west-1",
         ],
+        "IllegalLocationConstraintException",
     );
-    assert!(e.contains("IllegalLocationConstraintException"), "{e}");
     assert_eq!(
         s3api(ep, &["get-bucket-location", "--bucket", "s3cli-eu"])["LocationConstraint"],
         "eu-west-1"
     );
     let head = s3api(ep, &["head-bucket", "--bucket", "s3cli-eu"]);
     assert_eq!(head["BucketRegion"], "eu-west-1");
-    let e = s3api_err(ep, &["head-bucket", "--bucket", "s3cli-missing"]);
-    assert!(e.contains("404"), "{e}");
-    let e = s3api_err(ep, &["list-objects-v2", "--bucket", "s3cli-missing"]);
-    assert!(e.contains("NoSuchBucket"), "{e}");
+    let refused: [(&[&str], &str); 2] = [
+        (&["head-bucket", "--bucket", "s3cli-missing"], "404"),
+        (
+            &["list-objects-v2", "--bucket", "s3cli-missing"],
+            "NoSuchBucket",
+        ),
+    ];
+    for (args, code) in refused {
+        s3api_fails(ep, args, code);
+    }
 
     // Objects: metadata, content type, encryption echo.
     let put = s3api(
@@ -228,23 +242,26 @@ fn buckets_objects_versions() {
         std::fs::read_to_string(&out).expect("read"),
         "hello sandbox\n"
     );
-    let e = s3api_err(
-        ep,
-        &[
-            "get-object",
-            "--bucket",
-            "s3cli-one",
-            "--key",
-            "nope",
-            out.to_str().expect("path"),
-        ],
-    );
-    assert!(e.contains("NoSuchKey"), "{e}");
-    let e = s3api_err(
-        ep,
-        &["head-object", "--bucket", "s3cli-one", "--key", "nope"],
-    );
-    assert!(e.contains("404"), "{e}");
+    let refused: [(&[&str], &str); 2] = [
+        (
+            &[
+                "get-object",
+                "--bucket",
+                "s3cli-one",
+                "--key",
+                "nope",
+                out.to_str().expect("path"),
+            ],
+            "NoSuchKey",
+        ),
+        (
+            &["head-object", "--bucket", "s3cli-one", "--key", "nope"],
+            "404",
+        ),
+    ];
+    for (args, code) in refused {
+        s3api_fails(ep, args, code);
+    }
 
     // Listings: prefix, delimiter, pages, keys that need URL encoding.
     for k in ["docs/b.txt", "docs/sub/c.txt", "top.txt", "odd key+%.txt"] {
@@ -434,7 +451,7 @@ fn buckets_objects_versions() {
         &["delete-object", "--bucket", "s3cli-one", "--key", "v.txt"],
     );
     assert_eq!(del["DeleteMarker"], true);
-    let e = s3api_err(
+    s3api_fails(
         ep,
         &[
             "get-object",
@@ -444,8 +461,8 @@ fn buckets_objects_versions() {
             "v.txt",
             out.to_str().expect("path"),
         ],
+        "NoSuchKey",
     );
-    assert!(e.contains("NoSuchKey"), "{e}");
     let old = s3api(
         ep,
         &[
@@ -480,8 +497,11 @@ fn buckets_objects_versions() {
     assert_eq!(vs["Versions"][0]["VersionId"], id2);
 
     // Versions keep the bucket non-empty until each is deleted by id.
-    let e = s3api_err(ep, &["delete-bucket", "--bucket", "s3cli-one"]);
-    assert!(e.contains("BucketNotEmpty"), "{e}");
+    s3api_fails(
+        ep,
+        &["delete-bucket", "--bucket", "s3cli-one"],
+        "BucketNotEmpty",
+    );
     // Deleting by key alone would only add delete markers: delete every version by id.
     let vs = s3api(ep, &["list-object-versions", "--bucket", "s3cli-one"]);
     let mut objects = Vec::new();
@@ -510,8 +530,11 @@ fn buckets_objects_versions() {
         "{left}"
     );
     s3api(ep, &["delete-bucket", "--bucket", "s3cli-one"]);
-    let e = s3api_err(ep, &["delete-bucket", "--bucket", "s3cli-one"]);
-    assert!(e.contains("NoSuchBucket"), "{e}");
+    s3api_fails(
+        ep,
+        &["delete-bucket", "--bucket", "s3cli-one"],
+        "NoSuchBucket",
+    );
 
     // Malformed bodies are refused, not crashed on.
     let e = s3api_err(
@@ -669,6 +692,5 @@ fn high_level_s3_commands() {
         "{}",
         String::from_utf8_lossy(&rb.stderr)
     );
-    let e = s3api_err(ep, &["head-bucket", "--bucket", "s3cli-high"]);
-    assert!(e.contains("404"), "{e}");
+    s3api_fails(ep, &["head-bucket", "--bucket", "s3cli-high"], "404");
 }

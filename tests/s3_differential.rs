@@ -70,10 +70,7 @@ fn run(endpoint: &str, args: &[&str]) -> Outcome {
         Outcome::Ok(v)
     } else {
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
-        let code = err
-            .split("An error occurred (")
-            .nth(1)
-            .and_then(|r| r.split(')').next())
+        let code = cli_error_code(&err)
             .map(str::to_string)
             .unwrap_or_else(|| format!("unparsed: {err}"));
         Outcome::Err(code)

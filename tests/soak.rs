@@ -14,8 +14,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use aws_sdk_eventbridge::types::{PutEventsRequestEntry, Target};
 use aws_sdk_kms::primitives::Blob;
@@ -59,23 +57,6 @@ fn soak_duration() -> Duration {
         Err(_) => 5.0,
     };
     Duration::from_secs_f64(secs)
-}
-
-async fn sdk_config(endpoint: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new(seed::REGION))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            seed::LEARNER_ACCESS_KEY,
-            seed::LEARNER_SECRET_KEY,
-            None,
-            None,
-            "soak",
-        ))
-        // One call, one request, one CloudTrail event: a retry would make the counts disagree.
-        .retry_config(RetryConfig::disabled())
-        .load()
-        .await
 }
 
 #[derive(Clone)]
@@ -229,7 +210,9 @@ async fn soak_mixed_clients_lose_nothing_and_hold_memory_flat() {
     let running = kms_workshop_sandbox::serve(sb.clone(), "127.0.0.1:0".parse().unwrap())
         .await
         .expect("serving the sandbox");
-    let conf = sdk_config(&running.endpoint()).await;
+    // One call, one request, one CloudTrail event: the configuration has no retries, which
+    // would make the counts disagree.
+    let conf = kms_workshop_testkit::learner_config(&running.endpoint()).await;
     let clients = Clients {
         kms: aws_sdk_kms::Client::new(&conf),
         trail: aws_sdk_cloudtrail::Client::new(&conf),

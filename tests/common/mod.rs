@@ -6,21 +6,18 @@
 #![allow(dead_code)]
 
 pub mod differential;
+pub mod sigv4;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-pub const ACCOUNT: &str = "111122223333";
-pub const REGION: &str = "us-east-1";
-pub const LEARNER_ACCESS_KEY: &str = "AKIAWORKSHOPLEARNER1";
-pub const LEARNER_SECRET_KEY: &str = "kmsworkshop/sandbox/learner/secret/key/000";
-pub const INSTANCE_ACCESS_KEY: &str = "ASIAWORKSHOPINSTANCE";
-pub const INSTANCE_SECRET_KEY: &str = "kmsworkshop/sandbox/instance/secret/key/00";
-pub const INSTANCE_SESSION_TOKEN: &str =
-    "IQoJb3JpZ2luX2VjEKMSWorkshopSandboxInstanceRoleSessionToken";
-pub const INSTANCE_ID: &str = "i-0a1b2c3d4e5f60718";
+/// The seeded identities, from the one place that defines them.
+pub use kms_workshop_names::sandbox::{
+    ACCOUNT, INSTANCE_ACCESS_KEY, INSTANCE_ID, INSTANCE_SECRET_KEY, INSTANCE_SESSION_TOKEN,
+    LEARNER_ACCESS_KEY, LEARNER_SECRET_KEY, REGION,
+};
 
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -123,9 +120,15 @@ pub struct MotoProc {
 
 impl MotoProc {
     pub fn start() -> MotoProc {
+        MotoProc::start_with_env(&[])
+    }
+
+    /// `moto_server` with these environment variables set (moto's options).
+    pub fn start_with_env(env: &[(&str, &str)]) -> MotoProc {
         let port = free_port();
         let child = Command::new(moto_bin())
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -184,6 +187,16 @@ pub fn aws(endpoint: &str) -> Command {
     aws_with(endpoint, LEARNER_ACCESS_KEY, LEARNER_SECRET_KEY, None)
 }
 
+/// The `aws` CLI as the workshop instance's role session.
+pub fn aws_instance(endpoint: &str) -> Command {
+    aws_with(
+        endpoint,
+        INSTANCE_ACCESS_KEY,
+        INSTANCE_SECRET_KEY,
+        Some(INSTANCE_SESSION_TOKEN),
+    )
+}
+
 /// Run, expect success, parse stdout as JSON (empty stdout → null).
 pub fn run_json(cmd: &mut Command) -> serde_json::Value {
     let out = cmd.output().expect("run command");
@@ -215,4 +228,101 @@ pub fn run_fail(cmd: &mut Command) -> Output {
 
 pub fn stderr_of(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Run, expect failure with `what` (an error code, a message) in stderr; returns stderr.
+pub fn fails_with(cmd: &mut Command, what: &str) -> String {
+    let err = stderr_of(&run_fail(cmd));
+    assert!(err.contains(what), "{cmd:?}: {err}");
+    err
+}
+
+/// The AWS error code in the CLI's "An error occurred (Code) when calling …" message, if any.
+pub fn cli_error_code(stderr: &str) -> Option<&str> {
+    stderr
+        .split("An error occurred (")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+}
+
+/// The AWS error code of a failed CLI run; panics when stderr holds none.
+pub fn error_code(out: &Output) -> String {
+    let s = stderr_of(out);
+    cli_error_code(&s)
+        .unwrap_or_else(|| panic!("no AWS error in stderr: {s}"))
+        .to_string()
+}
+
+/// Run, expect the AWS error `code`; returns stderr.
+pub fn expect_error(cmd: &mut Command, code: &str) -> String {
+    let out = run_fail(cmd);
+    assert_eq!(
+        error_code(&out),
+        code,
+        "{cmd:?}\nstderr: {}",
+        stderr_of(&out)
+    );
+    stderr_of(&out)
+}
+
+/// The sandbox's inbox (`kms-workshop sandbox inbox --json`): every message it delivered.
+pub fn inbox(endpoint: &str) -> Vec<serde_json::Value> {
+    let out = Command::new(bin())
+        .args(["sandbox", "inbox", "--json", "--endpoint", endpoint])
+        .output()
+        .expect("run kms-workshop sandbox inbox");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("UTF-8 inbox")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON message a line"))
+        .collect()
+}
+
+/// The notifications in the sandbox's inbox (not the subscription confirmations).
+pub fn notifications(endpoint: &str) -> Vec<serde_json::Value> {
+    inbox(endpoint)
+        .into_iter()
+        .filter(|m| m["kind"] == "Notification")
+        .collect()
+}
+
+/// The workshop's own command (section IV, step 1): a data key of the imported key.
+pub const WORKSHOP_GDK: [&str; 8] = [
+    "kms",
+    "generate-data-key",
+    "--key-id",
+    kms_workshop_names::IMPORTED_ALIAS,
+    "--key-spec",
+    "AES_256",
+    "--encryption-context",
+    "project=workshop",
+];
+
+/// `aws sns create-topic --name name` and these extra arguments; the topic's ARN.
+pub fn create_topic(endpoint: &str, name: &str, extra: &[&str]) -> String {
+    let out = run_json(
+        aws(endpoint)
+            .args(["sns", "create-topic", "--name", name])
+            .args(extra),
+    );
+    out["TopicArn"].as_str().expect("TopicArn").to_string()
+}
+
+/// `aws sns subscribe`: `to` by `protocol` to `topic`; the answer.
+pub fn subscribe(endpoint: &str, topic: &str, protocol: &str, to: &str) -> serde_json::Value {
+    run_json(aws(endpoint).args([
+        "sns",
+        "subscribe",
+        "--topic-arn",
+        topic,
+        "--protocol",
+        protocol,
+        "--notification-endpoint",
+        to,
+    ]))
 }

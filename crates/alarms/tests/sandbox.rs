@@ -10,11 +10,13 @@ use kms_workshop_alarms::{
     latest_expiration_reading, put_expiration_alarm, AlarmSpec, AlarmsError, TreatMissingData,
     EXPIRATION_METRIC,
 };
+use kms_workshop_names::sandbox::{ACCOUNT, REGION};
+use kms_workshop_names::{IMPORTED_ALIAS, TOPIC};
 
 async fn k3_id(env: &common::Env) -> String {
     let kms = aws_sdk_kms::Client::new(&env.cfg);
     kms.describe_key()
-        .key_id("alias/ImportedCMK")
+        .key_id(IMPORTED_ALIAS)
         .send()
         .await
         .expect("DescribeKey")
@@ -29,7 +31,7 @@ async fn topic(env: &common::Env) -> String {
     let sns = aws_sdk_sns::Client::new(&env.cfg);
     let arn = sns
         .create_topic()
-        .name("snsworkshop")
+        .name(TOPIC)
         .send()
         .await
         .expect("CreateTopic")
@@ -185,7 +187,11 @@ async fn checklist_flags_a_hand_made_alarm_with_the_wrong_statistic() {
     assert!(list.get("threshold").is_some_and(|c| c.passed));
 
     // Against another topic, the action fails too.
-    let other = AlarmSpec::recommended("by-hand", &key, "arn:aws:sns:us-east-1:111122223333:other");
+    let other = AlarmSpec::recommended(
+        "by-hand",
+        &key,
+        &format!("arn:aws:sns:{REGION}:{ACCOUNT}:other"),
+    );
     let list = check_alarm(&cw, "by-hand", &other)
         .await
         .expect("checklist");
@@ -202,14 +208,14 @@ async fn checklist_flags_a_hand_made_alarm_with_the_wrong_statistic() {
 async fn invalid_specs_are_refused_before_calling() {
     let env = common::workshop().await;
     let cw = aws_sdk_cloudwatch::Client::new(&env.cfg);
-    let mut spec = AlarmSpec::recommended("x", "alias/ImportedCMK", "arn:aws:sns:us-east-1:1:t");
+    let mut spec = AlarmSpec::recommended("x", IMPORTED_ALIAS, "arn:aws:sns:us-east-1:1:t");
     let err = put_expiration_alarm(&cw, &spec).await.expect_err("alias");
     assert!(matches!(
         err,
         AlarmsError::InvalidInput { field: "KeyId", .. }
     ));
     spec.key_id = "1234".into();
-    spec.topic_arn = "snsworkshop".into();
+    spec.topic_arn = TOPIC.into();
     let err = put_expiration_alarm(&cw, &spec)
         .await
         .expect_err("not an ARN");

@@ -5,16 +5,22 @@
 //! (signing, HTTP, parsing) and the loopback.
 
 use std::net::SocketAddr;
+use std::sync::LazyLock;
 
 use anyhow::{Context, Result};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
+use kms_workshop_names::sandbox::{ACCOUNT, REGION};
 use tokio::sync::oneshot;
 
 const KEY_ID: &str = "0b5d7bfd-1f3c-4d6e-9a2b-3c4d5e6f7a8b";
-const KEY_ARN: &str = "arn:aws:kms:us-east-1:111122223333:key/0b5d7bfd-1f3c-4d6e-9a2b-3c4d5e6f7a8b";
+
+/// The fixed key's ARN, in the seeded account and region (made once: the server's answers are
+/// to cost as little as possible).
+static KEY_ARN: LazyLock<String> =
+    LazyLock::new(|| format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{KEY_ID}"));
 
 fn generate_data_key_body() -> String {
     use base64::Engine as _;
@@ -22,15 +28,17 @@ fn generate_data_key_body() -> String {
     // A ciphertext blob of the size KMS returns for a 32-byte key; 32 zero bytes stand in for
     // the data key: the client only decodes them, and a fixed value is no key anyone uses.
     format!(
-        r#"{{"CiphertextBlob":"{}","KeyId":"{KEY_ARN}","Plaintext":"{}"}}"#,
+        r#"{{"CiphertextBlob":"{}","KeyId":"{}","Plaintext":"{}"}}"#,
         b64.encode([7u8; 184]),
+        *KEY_ARN,
         b64.encode([0u8; 32])
     )
 }
 
 fn create_key_body() -> String {
     format!(
-        r#"{{"KeyMetadata":{{"AWSAccountId":"111122223333","KeyId":"{KEY_ID}","Arn":"{KEY_ARN}","CreationDate":1.7e9,"Enabled":true,"Description":"ceiling","KeyUsage":"ENCRYPT_DECRYPT","KeyState":"Enabled","Origin":"AWS_KMS","KeyManager":"CUSTOMER","CustomerMasterKeySpec":"SYMMETRIC_DEFAULT","KeySpec":"SYMMETRIC_DEFAULT","EncryptionAlgorithms":["SYMMETRIC_DEFAULT"],"MultiRegion":false}}}}"#
+        r#"{{"KeyMetadata":{{"AWSAccountId":"{ACCOUNT}","KeyId":"{KEY_ID}","Arn":"{}","CreationDate":1.7e9,"Enabled":true,"Description":"ceiling","KeyUsage":"ENCRYPT_DECRYPT","KeyState":"Enabled","Origin":"AWS_KMS","KeyManager":"CUSTOMER","CustomerMasterKeySpec":"SYMMETRIC_DEFAULT","KeySpec":"SYMMETRIC_DEFAULT","EncryptionAlgorithms":["SYMMETRIC_DEFAULT"],"MultiRegion":false}}}}"#,
+        *KEY_ARN
     )
 }
 

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region};
 use kms_workshop_cleanup::{Clients, ExecOptions, Executor, Inventory, Outcome, Pace};
 use kms_workshop_sandbox::{seed, Config, LatencyProfile, Sandbox, Seed};
 use serde::Serialize;
@@ -37,19 +36,18 @@ async fn one_account(
     time_scale: f64,
 ) -> Result<(f64, usize, usize, usize)> {
     let learner = seed::learner(number);
-    let conf = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new(seed::REGION))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            learner.access_key_id.clone(),
-            learner.secret_access_key.clone(),
-            None,
-            None,
-            "kms-workshop-bench",
-        ))
-        .retry_config(RetryConfig::standard())
-        .load()
-        .await;
+    // Measured as the clean-up runs for real: with the SDK's standard retries (the tests'
+    // configuration has none).
+    let conf = kms_workshop_testkit::credentials_config(
+        endpoint,
+        &learner.access_key_id,
+        &learner.secret_access_key,
+        None,
+    )
+    .await
+    .to_builder()
+    .retry_config(RetryConfig::standard())
+    .build();
     let clients = Clients::new(&conf, &learner.account, &[seed::REGION.to_string()], true);
     let started = Instant::now();
     let (_plan, report) = Executor::new(

@@ -8,6 +8,7 @@ use kms_workshop_keys::{
     decrypt, describe_key, expiry_report, find_keys, generate_data_key, key_inventory,
     material_expiry, DataKeySpec, ExpiryStatus, KeyFilter, KeysError,
 };
+use kms_workshop_names::{FIRST_ALIAS, IMPORTED_ALIAS};
 
 fn ctx(k: &str, v: &str) -> BTreeMap<String, String> {
     BTreeMap::from([(k.to_string(), v.to_string())])
@@ -18,10 +19,10 @@ async fn data_key_round_trip_and_wrong_context() {
     let env = common::workshop().await;
     let kms = aws_sdk_kms::Client::new(&env.cfg);
     let context = ctx("project", "workshop");
-    let dk = generate_data_key(&kms, "alias/ImportedCMK", DataKeySpec::Aes256, &context)
+    let dk = generate_data_key(&kms, IMPORTED_ALIAS, DataKeySpec::Aes256, &context)
         .await
         .expect("GenerateDataKey");
-    let k3 = describe_key(&kms, "alias/ImportedCMK").await.expect("K3");
+    let k3 = describe_key(&kms, IMPORTED_ALIAS).await.expect("K3");
     assert_eq!(dk.key_arn, k3.arn, "the ARN the alias resolved to");
     assert_eq!(dk.key_id, k3.key_id);
     assert_eq!(dk.plaintext.len(), 32);
@@ -40,7 +41,7 @@ async fn data_key_round_trip_and_wrong_context() {
     assert!(!shown.contains(&format!("{:?}", dk.plaintext.expose())));
     assert!(shown.contains("redacted"));
 
-    let back = decrypt(&kms, &dk.ciphertext, &context, Some("alias/ImportedCMK"))
+    let back = decrypt(&kms, &dk.ciphertext, &context, Some(IMPORTED_ALIAS))
         .await
         .expect("Decrypt with the same context");
     assert!(back.plaintext.same_as(&dk.plaintext));
@@ -110,7 +111,7 @@ async fn inventory_finds_the_three_workshop_keys() {
 
     let k3 = KeyFilter::tag("project", "kmsworkshop").select(&inv);
     assert_eq!(k3.len(), 1);
-    assert_eq!(k3[0].aliases, vec!["alias/ImportedCMK".to_string()]);
+    assert_eq!(k3[0].aliases, vec![IMPORTED_ALIAS.to_string()]);
     assert_eq!(k3[0].origin, "EXTERNAL");
     assert_eq!(
         k3[0].expiration_model.as_deref(),
@@ -144,7 +145,7 @@ async fn imported_material_expiry_of_k3() {
     let env = common::workshop().await;
     let kms = aws_sdk_kms::Client::new(&env.cfg);
     let now = env.sb.clock.now();
-    let k3 = material_expiry(&kms, "alias/ImportedCMK", now)
+    let k3 = material_expiry(&kms, IMPORTED_ALIAS, now)
         .await
         .expect("expiry");
     assert_eq!(k3.status, ExpiryStatus::Expiring);
@@ -155,13 +156,11 @@ async fn imported_material_expiry_of_k3() {
     );
     assert!(!k3.expires_within(time::Duration::days(10)));
     // Judged 11 days on, the same material is inside the alarm's 10 days.
-    let later = material_expiry(&kms, "alias/ImportedCMK", now + time::Duration::days(11))
+    let later = material_expiry(&kms, IMPORTED_ALIAS, now + time::Duration::days(11))
         .await
         .expect("expiry");
     assert!(later.expires_within(time::Duration::days(10)));
-    let k2 = material_expiry(&kms, "alias/FirstCMK", now)
-        .await
-        .expect("k2");
+    let k2 = material_expiry(&kms, FIRST_ALIAS, now).await.expect("k2");
     assert_eq!(k2.status, ExpiryStatus::NotImported);
 
     let report = expiry_report(&kms, now).await.expect("report");

@@ -4,6 +4,7 @@
 
 use kms_workshop_testkit as common;
 
+use kms_workshop_names::{DISPLAY_NAME, IMPORTED_ALIAS, TOPIC};
 use kms_workshop_notify::{
     allow_eventbridge_publish, cloudtrail_bucket_policy, confirm_subscription,
     create_logging_trail, create_topic, ensure_management_trail, find_topic, preflight, put_rule,
@@ -44,7 +45,7 @@ async fn policy_of(sns: &aws_sdk_sns::Client, arn: &str) -> Value {
 async fn k3_arn(env: &common::Env) -> String {
     aws_sdk_kms::Client::new(&env.cfg)
         .describe_key()
-        .key_id("alias/ImportedCMK")
+        .key_id(IMPORTED_ALIAS)
         .send()
         .await
         .expect("DescribeKey")
@@ -58,7 +59,7 @@ async fn k3_arn(env: &common::Env) -> String {
 async fn validation_errors_name_the_field_before_any_call() {
     let env = common::workshop().await;
     let sns = aws_sdk_sns::Client::new(&env.cfg);
-    let err = create_topic(&sns, "snsworkshop", Some("KMSWorkshop"))
+    let err = create_topic(&sns, TOPIC, Some("KMSWorkshop"))
         .await
         .expect_err("11 characters");
     match &err {
@@ -73,14 +74,14 @@ async fn validation_errors_name_the_field_before_any_call() {
         other => panic!("expected TooLong, got {other:?}"),
     }
     assert!(err.to_string().contains("DisplayName"));
-    assert_eq!(find_topic(&sns, "snsworkshop").await.expect("list"), None);
+    assert_eq!(find_topic(&sns, TOPIC).await.expect("list"), None);
 
     let err = create_topic(&sns, "sns workshop", None)
         .await
         .expect_err("space");
     assert_eq!(err.field(), Some("Name"));
 
-    let topic = create_topic(&sns, "snsworkshop", Some("KMSWorksho"))
+    let topic = create_topic(&sns, TOPIC, Some("KMSWorksho"))
         .await
         .expect("10 characters are fine");
     assert_eq!(topic.display_name, "KMSWorksho");
@@ -96,11 +97,9 @@ async fn validation_errors_name_the_field_before_any_call() {
     );
 
     // Creating again finds the topic, and updates a changed display name.
-    let again = create_topic(&sns, "snsworkshop", Some("KMS"))
-        .await
-        .expect("again");
+    let again = create_topic(&sns, TOPIC, Some("KMS")).await.expect("again");
     assert_eq!(again.arn, topic.arn);
-    let found = find_topic(&sns, "snsworkshop").await.expect("find");
+    let found = find_topic(&sns, TOPIC).await.expect("find");
     assert_eq!(found.map(|t| t.display_name), Some("KMS".to_string()));
 }
 
@@ -108,9 +107,7 @@ async fn validation_errors_name_the_field_before_any_call() {
 async fn policy_merge_keeps_other_statements_and_is_idempotent() {
     let env = common::workshop().await;
     let sns = aws_sdk_sns::Client::new(&env.cfg);
-    let topic = create_topic(&sns, "snsworkshop", None)
-        .await
-        .expect("topic");
+    let topic = create_topic(&sns, TOPIC, None).await.expect("topic");
     let before = policy_of(&sns, &topic.arn).await;
     let original = before["Statement"].as_array().cloned().expect("statements");
     assert!(!original.is_empty());
@@ -153,7 +150,7 @@ async fn rule_target_and_policy_deliver_generate_data_key_to_a_confirmed_email()
     let ct = aws_sdk_cloudtrail::Client::new(&env.cfg);
     let kms = aws_sdk_kms::Client::new(&env.cfg);
 
-    let topic = create_topic(&sns, "snsworkshop", Some("KMSAlerts"))
+    let topic = create_topic(&sns, TOPIC, Some(DISPLAY_NAME))
         .await
         .expect("topic");
     let sub = subscribe_email(&sns, &topic.arn, EMAIL)
@@ -227,7 +224,7 @@ async fn rule_target_and_policy_deliver_generate_data_key_to_a_confirmed_email()
         .await
         .expect("rule");
     assert!(rule_arn.ends_with("rule/kmsworkshop-gdk"));
-    put_sns_target(&events, "kmsworkshop-gdk", "snsworkshop", &topic.arn)
+    put_sns_target(&events, "kmsworkshop-gdk", TOPIC, &topic.arn)
         .await
         .expect("target");
 
@@ -240,7 +237,7 @@ async fn rule_target_and_policy_deliver_generate_data_key_to_a_confirmed_email()
     };
     let generate = || async {
         kms.generate_data_key()
-            .key_id("alias/ImportedCMK")
+            .key_id(IMPORTED_ALIAS)
             .key_spec(aws_sdk_kms::types::DataKeySpec::Aes256)
             .encryption_context("project", "workshop")
             .send()
@@ -270,7 +267,7 @@ async fn rule_target_and_policy_deliver_generate_data_key_to_a_confirmed_email()
     assert_eq!(message["detail"]["eventName"], "GenerateDataKey");
     assert_eq!(
         message["detail"]["requestParameters"]["keyId"],
-        "alias/ImportedCMK"
+        IMPORTED_ALIAS
     );
 
     // The rule as EventBridge reports it passes the check.
@@ -291,7 +288,7 @@ async fn rule_target_and_policy_deliver_generate_data_key_to_a_confirmed_email()
 async fn preflight_catches_the_consoles_cloudtrail_pattern() {
     let env = common::workshop().await;
     let events = aws_sdk_eventbridge::Client::new(&env.cfg);
-    let topic = format!("arn:aws:sns:{}:{}:snsworkshop", seed::REGION, seed::ACCOUNT);
+    let topic = format!("arn:aws:sns:{}:{}:{TOPIC}", seed::REGION, seed::ACCOUNT);
     // As the console's "Service Name: CloudTrail" builds it, made by hand.
     let console = r#"{"source":["aws.cloudtrail"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventSource":["cloudtrail.amazonaws.com"],"eventName":["GenerateDataKey"]}}"#;
     events

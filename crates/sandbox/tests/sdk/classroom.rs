@@ -5,20 +5,13 @@
 use crate::common;
 
 use aws_config::SdkConfig;
-use common::{sdk_config, serve};
+use common::{credentials_config, serve};
+use kms_workshop_names::{IMPORTED_ALIAS, TOPIC};
 use kms_workshop_sandbox::{seed, Config, Sandbox};
 
 async fn learner_config(endpoint: &str, k: u32) -> SdkConfig {
     let l = seed::learner(k);
-    sdk_config(
-        endpoint,
-        seed::REGION,
-        &l.access_key_id,
-        &l.secret_access_key,
-        None,
-        "classroom",
-    )
-    .await
+    credentials_config(endpoint, &l.access_key_id, &l.secret_access_key, None).await
 }
 
 async fn key_ids(cfg: &SdkConfig) -> Vec<String> {
@@ -74,7 +67,7 @@ async fn learners_are_isolated() {
     // CloudTrail: learner 2's call is in learner 2's history only.
     let gdk = aws_sdk_kms::Client::new(&two)
         .generate_data_key()
-        .key_id("alias/ImportedCMK")
+        .key_id(IMPORTED_ALIAS)
         .key_spec(aws_sdk_kms::types::DataKeySpec::Aes256)
         .encryption_context("project", "workshop")
         .send()
@@ -121,7 +114,7 @@ async fn learners_are_isolated() {
     let sns2 = aws_sdk_sns::Client::new(&two);
     let topic = sns2
         .create_topic()
-        .name("snsworkshop")
+        .name(TOPIC)
         .send()
         .await
         .expect("CreateTopic");
@@ -170,7 +163,7 @@ async fn learners_are_isolated() {
         .all(|b| !b.name().unwrap_or_default().contains(&a2)));
     assert!(s3
         .list_objects_v2()
-        .bucket(format!("kmsworkshop-{a2}"))
+        .bucket(kms_workshop_names::bucket(&a2))
         .send()
         .await
         .is_err());
@@ -192,13 +185,11 @@ async fn instructor_assumes_the_classroom_role() {
     .expect("sandbox");
     let running = serve(&sb).await;
     let ep = format!("http://{}", running.addr);
-    let instructor = sdk_config(
+    let instructor = credentials_config(
         &ep,
-        seed::REGION,
         seed::INSTRUCTOR_ACCESS_KEY,
         seed::INSTRUCTOR_SECRET_KEY,
         None,
-        "instructor",
     )
     .await;
     let a2 = seed::learner(2).account;
@@ -222,13 +213,11 @@ async fn instructor_assumes_the_classroom_role() {
             .as_str()
         )
     );
-    let assumed = sdk_config(
+    let assumed = credentials_config(
         &ep,
-        seed::REGION,
         c.access_key_id(),
         c.secret_access_key(),
         Some(c.session_token()),
-        "assumed",
     )
     .await;
     let who = aws_sdk_sts::Client::new(&assumed)
@@ -303,7 +292,7 @@ async fn resetting_one_learner_leaves_the_others() {
             let cfg = learner_config(&ep, k).await;
             aws_sdk_sns::Client::new(&cfg)
                 .create_topic()
-                .name("snsworkshop")
+                .name(TOPIC)
                 .send()
                 .await
                 .expect("CreateTopic");
@@ -319,10 +308,10 @@ async fn resetting_one_learner_leaves_the_others() {
             .send()
             .await
             .expect("ListTopics");
-        assert!(topics
-            .topics()
-            .iter()
-            .all(|t| !t.topic_arn().unwrap_or_default().ends_with(":snsworkshop")));
+        assert!(topics.topics().iter().all(|t| !t
+            .topic_arn()
+            .unwrap_or_default()
+            .ends_with(&format!(":{TOPIC}"))));
         let keys_after = key_ids(&two).await;
         assert_eq!(keys_after.len(), keys_before.len());
         assert_ne!(keys_after, keys_before, "the seed makes new keys");
@@ -336,7 +325,7 @@ async fn resetting_one_learner_leaves_the_others() {
             .await
             .expect("ListTopics");
         assert!(topics.topics().iter().any(|t| t.topic_arn()
-            == Some(format!("arn:aws:sns:{}:{a1}:snsworkshop", seed::REGION).as_str())));
+            == Some(format!("arn:aws:sns:{}:{a1}:{TOPIC}", seed::REGION).as_str())));
         running.shutdown().await;
         sb.sync();
     }

@@ -14,12 +14,11 @@ use aws_sdk_cloudwatch::types::{
     ComparisonOperator, Dimension, HistoryItemType, Metric, MetricDataQuery, MetricDatum,
     MetricStat, StateValue, Statistic,
 };
+use kms_workshop_names::{IMPORTED_ALIAS, TOPIC};
 use kms_workshop_sandbox::services::kms::KmsState;
 use kms_workshop_sandbox::services::sns::{SnsState, Subscription, Topic};
 use kms_workshop_sandbox::{seed, Config, Running, Sandbox, Seed};
 use serde_json::Value as J;
-
-const TOPIC: &str = "arn:aws:sns:us-east-1:111122223333:snsworkshop";
 
 struct Env {
     sb: Arc<Sandbox>,
@@ -42,7 +41,7 @@ async fn start() -> Env {
         ..Config::default()
     })
     .await;
-    let cfg = common::learner_config(&running.endpoint(), "sdk-test").await;
+    let cfg = common::learner_config(&running.endpoint()).await;
     Env {
         sb,
         _running: running,
@@ -51,7 +50,7 @@ async fn start() -> Env {
 }
 
 fn topic_arn(env: &Env) -> String {
-    TOPIC.replace("111122223333", &account(env))
+    format!("arn:aws:sns:{}:{}:{TOPIC}", seed::REGION, account(env))
 }
 
 fn account(_env: &Env) -> String {
@@ -67,7 +66,7 @@ fn make_topic(env: &Env) {
             st.topics.insert(
                 arn.clone(),
                 Topic {
-                    name: "snsworkshop".into(),
+                    name: TOPIC.into(),
                     arn: arn.clone(),
                     owner: acct.clone(),
                     attributes: Default::default(),
@@ -98,7 +97,7 @@ fn make_topic(env: &Env) {
 fn k3(env: &Env) -> String {
     env.sb
         .read::<KmsState, _>(seed::ACCOUNT, seed::REGION, |st| {
-            st.aliases.get("alias/ImportedCMK").unwrap().target.clone()
+            st.aliases.get(IMPORTED_ALIAS).unwrap().target.clone()
         })
 }
 

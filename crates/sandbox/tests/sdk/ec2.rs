@@ -18,6 +18,7 @@ use aws_sdk_ec2::types::{
     VolumeType,
 };
 use common::code;
+use kms_workshop_names::{IMPORTED_ALIAS, INSTANCE_NAME_TAG, VOLUME_NAME_TAG};
 use kms_workshop_sandbox::{seed, Config, LatencyProfile, Running, Sandbox, Seed};
 
 struct Env {
@@ -29,7 +30,7 @@ struct Env {
 
 async fn start_with(cfg: Config) -> Env {
     let (sb, running) = common::start_sandbox(cfg).await;
-    let sdk = common::learner_config(&running.endpoint(), "ec2-sdk-test").await;
+    let sdk = common::learner_config(&running.endpoint()).await;
     Env {
         sb,
         _running: running,
@@ -122,7 +123,7 @@ impl Env {
         let out = self
             .ec2
             .describe_volumes()
-            .filters(filter("tag:Name", &["WorkshopEBS"]))
+            .filters(filter("tag:Name", &[VOLUME_NAME_TAG]))
             .send()
             .await
             .unwrap();
@@ -158,14 +159,14 @@ async fn seeded_state_through_the_sdk() {
             .iter()
             .find(|t| t.key() == Some("Name"))
             .and_then(|t| t.value()),
-        Some("KMSWorkshop-Instance")
+        Some(INSTANCE_NAME_TAG)
     );
     assert_eq!(ws.block_device_mappings().len(), 2);
 
     let k3 = env
         .kms
         .describe_key()
-        .key_id("alias/ImportedCMK")
+        .key_id(IMPORTED_ALIAS)
         .send()
         .await
         .unwrap()
@@ -357,26 +358,23 @@ async fn run_describe_paginate_stop_start_terminate() {
     assert_eq!(env.state(&ids[2]).await, InstanceStateName::Terminated);
 
     // Errors.
-    assert_eq!(
-        code!(
-            env.ec2
-                .describe_instances()
-                .instance_ids("i-0123456789abcdef0")
-                .send()
-                .await
-        ),
-        "InvalidInstanceID.NotFound"
-    );
-    assert_eq!(
-        code!(
-            env.ec2
-                .describe_instances()
-                .instance_ids("bogus")
-                .send()
-                .await
-        ),
-        "InvalidInstanceID.Malformed"
-    );
+    let refused = [
+        ("i-0123456789abcdef0", "InvalidInstanceID.NotFound"),
+        ("bogus", "InvalidInstanceID.Malformed"),
+    ];
+    for (instance_ids, code) in refused {
+        assert_eq!(
+            code!(
+                env.ec2
+                    .describe_instances()
+                    .instance_ids(instance_ids)
+                    .send()
+                    .await
+            ),
+            code,
+            "{instance_ids:?}"
+        );
+    }
     assert_eq!(
         code!(env.ec2.start_instances().instance_ids(&ids[2]).send().await),
         "IncorrectInstanceState"
@@ -533,7 +531,7 @@ async fn associations_volumes_and_tags() {
         .size(10)
         .volume_type(VolumeType::Gp2)
         .encrypted(true)
-        .kms_key_id("alias/ImportedCMK")
+        .kms_key_id(IMPORTED_ALIAS)
         .tag_specifications(
             TagSpecification::builder()
                 .resource_type(ResourceType::Volume)

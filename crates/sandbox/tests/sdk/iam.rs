@@ -11,10 +11,10 @@ use aws_config::SdkConfig;
 use aws_sdk_iam::error::ProvideErrorMetadata;
 use aws_sdk_iam::types::{PolicyScopeType, Tag};
 use common::code;
+use kms_workshop_names::{CUSTOMER_POLICIES, IMPORTED_ALIAS, ROLE, ROTATION_POLICY};
 use kms_workshop_sandbox::{seed, Config, Running, Sandbox, Seed};
 use serde_json::{json, Value as J};
 
-const ROLE: &str = "KMSWorkshop-InstanceInitRole";
 const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
 struct Env {
@@ -29,36 +29,13 @@ impl Env {
     }
 }
 
-async fn sdk_config(
-    endpoint: &str,
-    access_key: &str,
-    secret: &str,
-    token: Option<&str>,
-) -> SdkConfig {
-    common::sdk_config(
-        endpoint,
-        seed::REGION,
-        access_key,
-        secret,
-        token,
-        "iam-sdk-test",
-    )
-    .await
-}
-
 async fn start(seed: Seed) -> Env {
     let cfg = Config {
         seed,
         ..Config::default()
     };
     let (sb, running) = common::start_sandbox(cfg).await;
-    let learner = sdk_config(
-        &running.endpoint(),
-        seed::LEARNER_ACCESS_KEY,
-        seed::LEARNER_SECRET_KEY,
-        None,
-    )
-    .await;
+    let learner = common::learner_config(&running.endpoint()).await;
     Env {
         _sb: sb,
         running,
@@ -128,9 +105,9 @@ async fn seeded_workshop_iam() {
             "AWSKeyManagementServicePowerUser",
             "AmazonEC2FullAccess",
             "AmazonS3FullAccess",
-            "KMS-Workshop-ImportMaterialPermissions",
-            "KMSWorkshop-AdditionalPermissions",
-            "KMSWorkshop-RotationDisableOps",
+            CUSTOMER_POLICIES[0],
+            CUSTOMER_POLICIES[2],
+            ROTATION_POLICY,
         ]
     );
 
@@ -146,7 +123,7 @@ async fn seeded_workshop_iam() {
     assert_eq!(profile.roles()[0].role_name(), ROLE);
 
     // The RotationDisableOps policy carries exactly the workshop's actions.
-    let arn = local_arn("KMSWorkshop-RotationDisableOps");
+    let arn = local_arn(ROTATION_POLICY);
     let p = iam
         .get_policy()
         .policy_arn(&arn)
@@ -666,7 +643,7 @@ async fn created_access_keys_sign_until_deleted() {
         .unwrap();
     assert!(key.access_key_id().starts_with("AKIA"));
 
-    let cfg = sdk_config(
+    let cfg = common::credentials_config(
         &env.running.endpoint(),
         key.access_key_id(),
         key.secret_access_key(),
@@ -694,7 +671,7 @@ async fn created_access_keys_sign_until_deleted() {
     // The new identity works for KMS too (it is the same account).
     aws_sdk_kms::Client::new(&cfg)
         .describe_key()
-        .key_id("alias/ImportedCMK")
+        .key_id(IMPORTED_ALIAS)
         .send()
         .await
         .unwrap();
@@ -741,13 +718,7 @@ async fn created_access_keys_sign_until_deleted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn role_sessions_are_not_users() {
     let env = start(Seed::Workshop).await;
-    let cfg = sdk_config(
-        &env.running.endpoint(),
-        seed::INSTANCE_ACCESS_KEY,
-        seed::INSTANCE_SECRET_KEY,
-        Some(seed::INSTANCE_SESSION_TOKEN),
-    )
-    .await;
+    let cfg = common::instance_config(&env.running.endpoint()).await;
     let iam = aws_sdk_iam::Client::new(&cfg);
     assert_eq!(code!(iam.get_user().send().await), "ValidationError");
     assert_eq!(

@@ -14,23 +14,10 @@ use aws_sdk_s3::types::{
     BucketLocationConstraint, BucketVersioningStatus, ChecksumAlgorithm, CreateBucketConfiguration,
     Delete, ObjectIdentifier, ServerSideEncryption, VersioningConfiguration,
 };
+use common::code;
+use kms_workshop_names::FIRST_ALIAS;
 use kms_workshop_sandbox::identity::{Credential, Principal};
 use kms_workshop_sandbox::{seed, Config, Running, Sandbox, Seed};
-
-macro_rules! code {
-    ($call:expr) => {
-        match $call {
-            Ok(v) => panic!("expected an error, got {v:?}"),
-            Err(e) => {
-                let se = e.into_service_error();
-                match se.code() {
-                    Some(c) => c.to_string(),
-                    None => format!("{se:?}"),
-                }
-            }
-        }
-    };
-}
 
 const OTHER_ACCOUNT: &str = "444455556666";
 const OTHER_KEY: &str = "AKIAOTHERACCOUNT0001";
@@ -68,7 +55,7 @@ async fn start() -> Env {
 }
 
 async fn client(endpoint: &str, key: &str, secret: &str, region: &str) -> aws_sdk_s3::Client {
-    let sdk = common::sdk_config(endpoint, region, key, secret, None, "s3-sdk-test").await;
+    let sdk = common::sdk_config(endpoint, region, key, secret, None).await;
     aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&sdk)
             .force_path_style(true)
@@ -105,7 +92,7 @@ async fn seeded_workshop_buckets() {
         .iter()
         .filter_map(|b| b.name().map(str::to_string))
         .collect();
-    let stack = format!("kmsworkshop-{}", seed::ACCOUNT);
+    let stack = kms_workshop_names::bucket(seed::ACCOUNT);
     assert_eq!(
         names,
         [
@@ -187,7 +174,7 @@ async fn objects_uploads_and_listings() {
         .key("b/streamed.bin")
         .body(ByteStream::from_path(&path).await.unwrap())
         .server_side_encryption(ServerSideEncryption::AwsKms)
-        .ssekms_key_id("alias/FirstCMK")
+        .ssekms_key_id(FIRST_ALIAS)
         .send()
         .await
         .unwrap();
@@ -243,20 +230,17 @@ async fn objects_uploads_and_listings() {
         .await
         .unwrap();
     assert_eq!(head.content_length(), Some(6));
-    assert_eq!(
-        code!(s3.get_object().bucket(b).key("missing").send().await),
-        "NoSuchKey"
-    );
-    assert_eq!(
-        code!(
-            s3.get_object()
-                .bucket("sdk-no-such-bucket")
-                .key("k")
-                .send()
-                .await
-        ),
-        "NoSuchBucket"
-    );
+    let refused = [
+        (b, "missing", "NoSuchKey"),
+        ("sdk-no-such-bucket", "k", "NoSuchBucket"),
+    ];
+    for (bucket, key, code) in refused {
+        assert_eq!(
+            code!(s3.get_object().bucket(bucket).key(key).send().await),
+            code,
+            "{bucket:?}, {key:?}"
+        );
+    }
 
     // Listings.
     let l = s3
@@ -678,42 +662,35 @@ async fn raw_bodies_malformed_and_chunked() {
         assert_eq!(st, 400, "{method} {path} {body:?}: {text}");
         assert!(text.contains("<Code>MalformedXML</Code>"), "{text}");
     }
-    // Sub-resources the sandbox does not serve, and bad ranges / listing arguments.
-    let (st, text) = send(M::GET, "/raw-bucket?cors", &[], Vec::new()).await;
-    assert_eq!((st, text.contains("NotImplemented")), (501, true), "{text}");
-    // Bucket policies are served: none yet, then a malformed one is refused.
-    let (st, text) = send(M::GET, "/raw-bucket?policy", &[], Vec::new()).await;
-    assert_eq!(
-        (st, text.contains("NoSuchBucketPolicy")),
-        (404, true),
-        "{text}"
-    );
-    let (st, text) = send(M::PUT, "/raw-bucket?policy", &[], b"[1]".to_vec()).await;
-    assert_eq!(
-        (st, text.contains("MalformedPolicy")),
-        (400, true),
-        "{text}"
-    );
-    let (st, text) = send(
-        M::GET,
-        "/raw-bucket?list-type=2&max-keys=-1",
-        &[],
-        Vec::new(),
-    )
-    .await;
-    assert_eq!(
-        (st, text.contains("InvalidArgument")),
-        (400, true),
-        "{text}"
-    );
-    let (st, text) = send(
-        M::GET,
-        "/raw-bucket?list-type=2&continuation-token=%%%",
-        &[],
-        Vec::new(),
-    )
-    .await;
-    assert_eq!(st, 400, "{text}");
+    // Sub-resources the sandbox does not serve, bucket policies (none yet, then a malformed
+    // one), bad listing arguments: (method, path, body, status, what the error names).
+    let refused: [(M, &str, &[u8], u16, &str); 5] = [
+        (M::GET, "/raw-bucket?cors", b"", 501, "NotImplemented"),
+        (M::GET, "/raw-bucket?policy", b"", 404, "NoSuchBucketPolicy"),
+        (M::PUT, "/raw-bucket?policy", b"[1]", 400, "MalformedPolicy"),
+        (
+            M::GET,
+            "/raw-bucket?list-type=2&max-keys=-1",
+            b"",
+            400,
+            "InvalidArgument",
+        ),
+        (
+            M::GET,
+            "/raw-bucket?list-type=2&continuation-token=%%%",
+            b"",
+            400,
+            "",
+        ),
+    ];
+    for (method, path, body, status, code) in refused {
+        let (st, text) = send(method.clone(), path, &[], body.to_vec()).await;
+        assert_eq!(
+            (st, text.contains(code)),
+            (status, true),
+            "{method} {path}: {text}"
+        );
+    }
 
     // aws-chunked with an unsigned trailer, as botocore sends over TLS.
     let crc = {

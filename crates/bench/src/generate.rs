@@ -1,0 +1,301 @@
+//! (a) `GenerateDataKey` through aws-sdk-kms at several concurrencies against one target (the
+//! in-process sandbox, `moto_server`, or the fixed-answer [`crate::ceiling`]): requests per
+//! second, p50 and p99 latency; and the sandbox against each peer.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use aws_sdk_kms::types::DataKeySpec;
+use kms_workshop_sandbox::Sandbox;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::{percentile, sandbox_config, sdk_config};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Cell {
+    pub target: String,
+    pub concurrency: usize,
+    pub requests: u64,
+    pub errors: u64,
+    pub seconds: f64,
+    pub requests_per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub first_error: Option<String>,
+}
+
+#[derive(Clone, Copy)]
+pub enum Stop {
+    After(Duration),
+    Count(u64),
+}
+
+async fn run_cell(
+    target: &str,
+    client: &aws_sdk_kms::Client,
+    key_id: &str,
+    concurrency: usize,
+    stop: Stop,
+) -> Cell {
+    let issued = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let client = client.clone();
+        let key_id = key_id.to_string();
+        let issued = issued.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0u64;
+            let mut first_error = None;
+            loop {
+                let go = match stop {
+                    Stop::After(d) => started.elapsed() < d,
+                    Stop::Count(n) => issued.fetch_add(1, Ordering::Relaxed) < n,
+                };
+                if !go {
+                    break;
+                }
+                let t = Instant::now();
+                let r = client
+                    .generate_data_key()
+                    .key_id(&key_id)
+                    .key_spec(DataKeySpec::Aes256)
+                    .send()
+                    .await;
+                let ms = t.elapsed().as_secs_f64() * 1000.0;
+                match r {
+                    Ok(_) => latencies.push(ms),
+                    Err(e) => {
+                        errors += 1;
+                        if first_error.is_none() {
+                            first_error =
+                                Some(format!("{}", aws_sdk_kms::error::DisplayErrorContext(&e)));
+                        }
+                    }
+                }
+            }
+            (latencies, errors, first_error)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    let mut first_error = None;
+    for t in tasks {
+        if let Ok((l, e, f)) = t.await {
+            latencies.extend(l);
+            errors += e;
+            first_error = first_error.or(f);
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    latencies.sort_by(f64::total_cmp);
+    let requests = latencies.len() as u64;
+    Cell {
+        target: target.to_string(),
+        concurrency,
+        requests,
+        errors,
+        seconds,
+        requests_per_second: requests as f64 / seconds,
+        p50_ms: percentile(&latencies, 50.0),
+        p99_ms: percentile(&latencies, 99.0),
+        first_error,
+    }
+}
+
+/// `moto_server` on a free loopback port; killed on drop.
+struct Moto {
+    child: Child,
+    endpoint: String,
+}
+
+impl Moto {
+    fn start(bin: &Path) -> Result<Moto> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let child = Command::new(bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", bin.display()))?;
+        let mut moto = Moto {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = moto.child.try_wait() {
+                bail!("moto_server exited at start-up ({status})");
+            }
+            if Instant::now() > deadline {
+                bail!("moto_server did not listen within 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(moto)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn moto_version(moto_server: &Path) -> Option<String> {
+    let python = moto_server.parent()?.join("python");
+    let out = Command::new(python)
+        .args(["-c", "import moto; print(moto.__version__)"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+async fn measure_target(
+    target: &str,
+    endpoint: &str,
+    concurrency: &[usize],
+    stop: Stop,
+) -> Result<Vec<Cell>> {
+    let client = aws_sdk_kms::Client::new(&sdk_config(endpoint).await);
+    let key = client
+        .create_key()
+        .description("kms-workshop-bench")
+        .send()
+        .await
+        .with_context(|| format!("CreateKey on {target}"))?;
+    let key_id = key
+        .key_metadata()
+        .map(|m| m.key_id().to_string())
+        .context("CreateKey answered no KeyMetadata")?;
+    // Warm-up: connections, caches, the first-request costs of both sides.
+    run_cell(
+        target,
+        &client,
+        &key_id,
+        concurrency.iter().copied().max().unwrap_or(1),
+        Stop::Count(50),
+    )
+    .await;
+    let mut cells = Vec::new();
+    for &c in concurrency {
+        let cell = run_cell(target, &client, &key_id, c, stop).await;
+        eprintln!(
+            "  {target:<8} concurrency {c:>3}: {:>7} requests, {:>9.0} req/s, p50 {:.2} ms, p99 {:.2} ms{}",
+            cell.requests,
+            cell.requests_per_second,
+            cell.p50_ms,
+            cell.p99_ms,
+            if cell.errors > 0 { format!(", {} errors", cell.errors) } else { String::new() }
+        );
+        cells.push(cell);
+    }
+    Ok(cells)
+}
+
+/// Measure the sandbox, `moto_server` (when `moto_bin` is given) and the ceiling at each
+/// concurrency; the cells side by side (each concurrency's sandbox row next to its peers'),
+/// and moto's version.
+pub async fn run(
+    concurrency: &[usize],
+    stop: Stop,
+    moto_bin: Option<&Path>,
+) -> Result<(Vec<Cell>, Option<String>)> {
+    let sb = Sandbox::open(sandbox_config()).context("opening a sandbox")?;
+    let running = kms_workshop_sandbox::serve(sb, "127.0.0.1:0".parse()?).await?;
+    let sandbox_cells = measure_target("sandbox", &running.endpoint(), concurrency, stop).await?;
+    running.shutdown().await;
+    let mut moto_ver = None;
+    let moto_cells = match moto_bin {
+        Some(bin) => {
+            moto_ver = moto_version(bin);
+            let moto = Moto::start(bin)?;
+            let cells = measure_target("moto", &moto.endpoint, concurrency, stop).await?;
+            drop(moto);
+            cells
+        }
+        None => Vec::new(),
+    };
+    let ceiling = crate::ceiling::start().await?;
+    let ceiling_cells = measure_target("ceiling", &ceiling.endpoint, concurrency, stop).await?;
+    drop(ceiling);
+    let mut cells = Vec::new();
+    for &c in concurrency {
+        cells.extend(sandbox_cells.iter().filter(|x| x.concurrency == c).cloned());
+        cells.extend(moto_cells.iter().filter(|x| x.concurrency == c).cloned());
+        cells.extend(ceiling_cells.iter().filter(|x| x.concurrency == c).cloned());
+    }
+    Ok((cells, moto_ver))
+}
+
+/// The table of (a), the sandbox against each peer, and moto's version.
+pub fn print(cells: &[Cell], stop: Stop, moto_ver: Option<&str>) {
+    let how = match stop {
+        Stop::After(d) => format!("{:.1} s per cell", d.as_secs_f64()),
+        Stop::Count(n) => format!("{n} requests per cell"),
+    };
+    println!("\n(a) GenerateDataKey (AES_256) through aws-sdk-kms, {how}");
+    println!(
+        "{:<10} {:>11} {:>10} {:>10} {:>9} {:>9} {:>7}",
+        "target", "concurrency", "requests", "req/s", "p50 ms", "p99 ms", "errors"
+    );
+    for c in cells {
+        println!(
+            "{:<10} {:>11} {:>10} {:>10.0} {:>9.2} {:>9.2} {:>7}",
+            c.target,
+            c.concurrency,
+            c.requests,
+            c.requests_per_second,
+            c.p50_ms,
+            c.p99_ms,
+            c.errors
+        );
+    }
+    for r in ratios(cells, "moto")
+        .into_iter()
+        .chain(ratios(cells, "ceiling"))
+    {
+        println!(
+            "sandbox/{:<7} at concurrency {:>2}: throughput x{:.2}, p50 latency x{:.2}, p99 latency x{:.2}",
+            r["peer"].as_str().unwrap_or(""),
+            r["concurrency"],
+            r["throughput_sandbox_over_peer"].as_f64().unwrap_or(f64::NAN),
+            r["p50_latency_sandbox_over_peer"].as_f64().unwrap_or(f64::NAN),
+            r["p99_latency_sandbox_over_peer"].as_f64().unwrap_or(f64::NAN),
+        );
+    }
+    if let Some(v) = moto_ver {
+        println!("(moto {v}, moto_server on 127.0.0.1)");
+    }
+}
+
+/// Per concurrency: the sandbox against `peer` ("moto" or "ceiling").
+pub fn ratios(cells: &[Cell], peer: &str) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    for s in cells.iter().filter(|c| c.target == "sandbox") {
+        if let Some(m) = cells
+            .iter()
+            .find(|c| c.target == peer && c.concurrency == s.concurrency)
+        {
+            out.push(json!({
+                "concurrency": s.concurrency,
+                "peer": peer,
+                "throughput_sandbox_over_peer": s.requests_per_second / m.requests_per_second,
+                "p50_latency_sandbox_over_peer": s.p50_ms / m.p50_ms,
+                "p99_latency_sandbox_over_peer": s.p99_ms / m.p99_ms,
+            }));
+        }
+    }
+    out
+}
