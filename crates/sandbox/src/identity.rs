@@ -25,7 +25,6 @@ pub enum Principal {
 pub struct Credential {
     pub access_key_id: String,
     pub secret_access_key: String,
-    #[serde(default)]
     pub session_token: Option<String>,
     pub account: String,
     pub principal: Principal,

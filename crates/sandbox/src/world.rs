@@ -18,52 +18,60 @@ use crate::services::sns::{Outbox, SnsState};
 use crate::services::{cloudtrail::TrailState, kms::KmsState};
 
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct World {
     /// The seed this state was created from (`workshop` or `empty`).
-    #[serde(default)]
     pub seed: String,
-    #[serde(default)]
     pub clock_offset_ms: i64,
-    #[serde(default)]
     pub credentials: BTreeMap<String, Credential>,
-    #[serde(default)]
     pub accounts: BTreeMap<String, Account>,
     /// Learner number → account (classroom mode has several; older states have none, which
     /// means learner 1 only).
-    #[serde(default)]
     pub learners: BTreeMap<u32, String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Account {
-    #[serde(default)]
     pub regions: BTreeMap<String, Region>,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct Region {
-    #[serde(default)]
-    pub kms: KmsState,
-    #[serde(default)]
-    pub cloudtrail: TrailState,
-    #[serde(default)]
-    pub sns: SnsState,
-    #[serde(default)]
-    pub events: EventsState,
+/// Declares [`Region`], one member per service state, and each state's [`RegionalState`]
+/// impl from the same line, so a service's state is registered in one place.
+macro_rules! region {
+    ($($(#[$doc:meta])* $member:ident: $state:ty,)*) => {
+        /// One account's state in one region: a member per service.
+        #[derive(Debug, Default, Serialize, Deserialize)]
+        #[serde(default)]
+        pub struct Region {
+            $($(#[$doc])* pub $member: $state,)*
+            /// Messages SNS "sent" (emails; records of http deliveries), persisted one by one.
+            pub outbox: Outbox,
+        }
+
+        $(impl RegionalState for $state {
+            const NAME: &'static str = stringify!($member);
+            fn of(region: &Region) -> &Self {
+                &region.$member
+            }
+            fn of_mut(region: &mut Region) -> &mut Self {
+                &mut region.$member
+            }
+        })*
+    };
+}
+
+region! {
+    kms: KmsState,
+    cloudtrail: TrailState,
+    sns: SnsState,
+    events: EventsState,
     /// IAM is global: an account's IAM state lives under its `us-east-1` region.
-    #[serde(default)]
-    pub iam: IamState,
-    #[serde(default)]
-    pub ec2: Ec2State,
-    #[serde(default)]
-    pub cloudwatch: CloudWatchState,
-    #[serde(default)]
-    pub s3: S3State,
-    #[serde(default)]
-    pub cloudformation: CfnState,
-    /// Messages SNS "sent" (emails; records of http deliveries), persisted one by one.
-    #[serde(default)]
-    pub outbox: Outbox,
+    iam: IamState,
+    ec2: Ec2State,
+    cloudwatch: CloudWatchState,
+    s3: S3State,
+    cloudformation: CfnState,
 }
 
 /// A service's state within one account and region.

@@ -56,27 +56,84 @@ impl Call<'_> {
     }
 }
 
+/// What is fixed about a service: the names it signs and logs with, the protocol its clients
+/// speak, whether it is global, which operations CloudTrail marks `readOnly`. One `const` per
+/// service, built with [`About::new`] and the builder methods below.
+#[derive(Debug, Clone, Copy)]
+pub struct About {
+    pub signing_name: &'static str,
+    pub event_source: &'static str,
+    pub xmlns: &'static str,
+    pub protocol: Protocol,
+    pub global: bool,
+    /// Operation-name prefixes CloudTrail marks `readOnly`.
+    pub read_only: &'static [&'static str],
+}
+
+impl About {
+    /// A regional service with no XML namespace, whose `Describe*`, `Get*`, `List*` and
+    /// `Lookup*` operations are read-only.
+    pub const fn new(
+        signing_name: &'static str,
+        event_source: &'static str,
+        protocol: Protocol,
+    ) -> Self {
+        About {
+            signing_name,
+            event_source,
+            xmlns: "",
+            protocol,
+            global: false,
+            read_only: &["Describe", "Get", "List", "Lookup"],
+        }
+    }
+
+    /// The XML namespace of query answers.
+    pub const fn xmlns(self, xmlns: &'static str) -> Self {
+        About { xmlns, ..self }
+    }
+
+    /// A global service (IAM, STS): it logs in us-east-1 and keeps one state per account.
+    pub const fn global(self) -> Self {
+        About {
+            global: true,
+            ..self
+        }
+    }
+
+    /// The operation-name prefixes CloudTrail marks `readOnly`.
+    pub const fn read_only(self, read_only: &'static [&'static str]) -> Self {
+        About { read_only, ..self }
+    }
+}
+
 pub trait Service: Send + Sync + 'static {
+    /// The service's fixed facts.
+    fn about(&self) -> &'static About;
     /// The SigV4 signing name (`kms`, `cloudtrail`, `sts`, …).
-    fn signing_name(&self) -> &'static str;
+    fn signing_name(&self) -> &'static str {
+        self.about().signing_name
+    }
     /// CloudTrail's `eventSource`.
-    fn event_source(&self) -> &'static str;
+    fn event_source(&self) -> &'static str {
+        self.about().event_source
+    }
     /// XML namespace of query answers.
     fn xmlns(&self) -> &'static str {
-        ""
+        self.about().xmlns
     }
     /// The protocol a request speaks (services with several clients pick by headers/path).
-    fn protocol(&self, headers: &HeaderMap, path: &str) -> Protocol;
+    fn protocol(&self, _headers: &HeaderMap, _path: &str) -> Protocol {
+        self.about().protocol
+    }
     /// Global services (IAM, STS) log in us-east-1 and keep one state per account.
     fn global(&self) -> bool {
-        false
+        self.about().global
     }
     fn call(&self, cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError>;
     /// Whether CloudTrail marks the operation `readOnly`.
     fn read_only(&self, op: &str) -> bool {
-        ["Describe", "Get", "List", "Lookup"]
-            .iter()
-            .any(|p| op.starts_with(p))
+        self.about().read_only.iter().any(|p| op.starts_with(p))
     }
     /// `requestParameters` as AWS logs them; the default is the input with camel-cased names.
     fn request_parameters(&self, _op: &str, input: &Input) -> J {

@@ -2,35 +2,25 @@
 //! `AssumeRole`, with which a classroom's instructor (or any principal a role's trust policy
 //! names) works in another account on temporary credentials.
 
-use http::HeaderMap;
 use time::Duration;
 
 use super::iam::{IamState, HOME_REGION};
-use super::{Call, Service, TrailResource};
+use super::{About, Call, Service, TrailResource};
 use crate::common::policy::{self, Request};
 use crate::identity::{Credential, Principal};
 use crate::protocol::{AwsError, Input, Protocol, Value};
 
 pub struct Sts;
 
+/// What is fixed about the service (names, protocol, scope).
+const ABOUT: About = About::new("sts", "sts.amazonaws.com", Protocol::AwsQuery)
+    .xmlns("https://sts.amazonaws.com/doc/2011-06-15/")
+    .global()
+    .read_only(&["GetCallerIdentity"]);
+
 impl Service for Sts {
-    fn signing_name(&self) -> &'static str {
-        "sts"
-    }
-    fn event_source(&self) -> &'static str {
-        "sts.amazonaws.com"
-    }
-    fn xmlns(&self) -> &'static str {
-        "https://sts.amazonaws.com/doc/2011-06-15/"
-    }
-    fn protocol(&self, _headers: &HeaderMap, _path: &str) -> Protocol {
-        Protocol::AwsQuery
-    }
-    fn global(&self) -> bool {
-        true
-    }
-    fn read_only(&self, op: &str) -> bool {
-        op == "GetCallerIdentity"
+    fn about(&self) -> &'static About {
+        &ABOUT
     }
     fn call(&self, cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError> {
         match op {

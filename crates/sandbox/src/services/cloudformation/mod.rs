@@ -25,9 +25,7 @@ mod views;
 #[cfg(test)]
 mod tests;
 
-use http::HeaderMap;
-
-use super::{Call, Service};
+use super::{About, Call, Service};
 use crate::protocol::{AwsError, Input, Protocol, Value};
 
 pub use lifecycle::settle_due;
@@ -45,23 +43,18 @@ pub const WORKSHOP_STACK: &str = kms_workshop_names::STACK;
 
 pub struct CloudFormation;
 
+/// What is fixed about the service (names, protocol, scope).
+const ABOUT: About = About::new(
+    "cloudformation",
+    "cloudformation.amazonaws.com",
+    Protocol::AwsQuery,
+)
+.xmlns("http://cloudformation.amazonaws.com/doc/2010-05-15/")
+.read_only(&["Describe", "Get", "List", "Validate", "Estimate", "Detect"]);
+
 impl Service for CloudFormation {
-    fn signing_name(&self) -> &'static str {
-        "cloudformation"
-    }
-    fn event_source(&self) -> &'static str {
-        "cloudformation.amazonaws.com"
-    }
-    fn xmlns(&self) -> &'static str {
-        "http://cloudformation.amazonaws.com/doc/2010-05-15/"
-    }
-    fn protocol(&self, _headers: &HeaderMap, _path: &str) -> Protocol {
-        Protocol::AwsQuery
-    }
-    fn read_only(&self, op: &str) -> bool {
-        ["Describe", "Get", "List", "Validate", "Estimate", "Detect"]
-            .iter()
-            .any(|p| op.starts_with(p))
+    fn about(&self) -> &'static About {
+        &ABOUT
     }
     fn call(&self, cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError> {
         use ops::{resources, stacks, templates};

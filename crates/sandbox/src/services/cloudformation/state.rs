@@ -9,23 +9,12 @@ use serde_json::Value as J;
 use time::{Duration, OffsetDateTime};
 
 use crate::identity::{Caller, Principal};
-use crate::world::{Region, RegionalState};
 
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CfnState {
     /// Every stack, live or deleted, in creation order.
-    #[serde(default)]
     pub stacks: Vec<Stack>,
-}
-
-impl RegionalState for CfnState {
-    const NAME: &'static str = "cloudformation";
-    fn of(region: &Region) -> &Self {
-        &region.cloudformation
-    }
-    fn of_mut(region: &mut Region) -> &mut Self {
-        &mut region.cloudformation
-    }
 }
 
 /// An enum of CloudFormation's strings: each variant is written as its string in state and
@@ -107,10 +96,8 @@ pub struct Pending {
 pub struct StackResource {
     pub logical_id: String,
     pub resource_type: String,
-    #[serde(default)]
     pub physical_id: Option<String>,
     pub status: ResourceStatus,
-    #[serde(default)]
     pub reason: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub updated: OffsetDateTime,
@@ -125,7 +112,6 @@ pub struct StackResource {
 pub struct StackEvent {
     pub id: String,
     pub logical_id: String,
-    #[serde(default)]
     pub physical_id: Option<String>,
     pub resource_type: String,
     #[serde(with = "time::serde::rfc3339")]
@@ -133,11 +119,8 @@ pub struct StackEvent {
     /// The status the event reports, as CloudFormation spells it: a [`StackStatus`] for the
     /// stack's own events, a [`ResourceStatus`] for its resources'.
     pub status: String,
-    #[serde(default)]
     pub reason: Option<String>,
-    #[serde(default)]
     pub properties: Option<String>,
-    #[serde(default)]
     pub token: Option<String>,
 }
 
@@ -145,7 +128,6 @@ pub struct StackEvent {
 pub struct Stack {
     pub id: String,
     pub name: String,
-    #[serde(default)]
     pub description: Option<String>,
     pub template_body: String,
     #[serde(default)]
@@ -162,7 +144,6 @@ pub struct Stack {
     #[serde(default)]
     pub termination_protection: bool,
     pub status: StackStatus,
-    #[serde(default)]
     pub status_reason: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created: OffsetDateTime,
@@ -176,12 +157,10 @@ pub struct Stack {
     pub events: Vec<StackEvent>,
     #[serde(default)]
     pub outputs: Vec<(String, String, Option<String>)>,
-    #[serde(default)]
     pub pending: Option<Pending>,
     /// Logical ids a `DeleteStack` asked to keep.
     #[serde(default)]
     pub retain: Vec<String>,
-    #[serde(default)]
     pub token: Option<String>,
     /// Who created the stack: CloudFormation acts with their permissions.
     pub caller_key: String,

@@ -17,9 +17,7 @@ mod views;
 #[cfg(test)]
 mod tests;
 
-use http::HeaderMap;
-
-use super::{Call, Service};
+use super::{About, Call, Service};
 use crate::protocol::{AwsError, Input, Protocol, Value};
 
 pub use ops::trails::logging_in;
@@ -29,17 +27,17 @@ pub use state::{EventSelector, ReadWriteType, Trail, TrailState};
 
 pub struct CloudTrail;
 
-impl Service for CloudTrail {
-    fn signing_name(&self) -> &'static str {
-        "cloudtrail"
-    }
-    fn event_source(&self) -> &'static str {
-        "cloudtrail.amazonaws.com"
-    }
-    fn protocol(&self, _headers: &HeaderMap, _path: &str) -> Protocol {
-        Protocol::AwsJson11
-    }
+/// What is fixed about the service (names, protocol, scope).
+const ABOUT: About = About::new(
+    "cloudtrail",
+    "cloudtrail.amazonaws.com",
+    Protocol::AwsJson11,
+);
 
+impl Service for CloudTrail {
+    fn about(&self) -> &'static About {
+        &ABOUT
+    }
     fn call(&self, cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError> {
         use ops::{lookup, selectors, trails};
         match op {

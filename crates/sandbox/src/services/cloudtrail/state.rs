@@ -6,23 +6,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::world::{Region, RegionalState};
-
 /// Trails of one account and region (their home region).
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TrailState {
-    #[serde(default)]
     pub trails: BTreeMap<String, Trail>,
-}
-
-impl RegionalState for TrailState {
-    const NAME: &'static str = "cloudtrail";
-    fn of(region: &Region) -> &Self {
-        &region.cloudtrail
-    }
-    fn of_mut(region: &mut Region) -> &mut Self {
-        &mut region.cloudtrail
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -31,14 +19,11 @@ pub struct Trail {
     pub arn: String,
     pub home_region: String,
     pub s3_bucket: String,
-    #[serde(default)]
     pub s3_prefix: Option<String>,
-    #[serde(default)]
     pub sns_topic: Option<String>,
     pub include_global: bool,
     pub multi_region: bool,
     pub log_file_validation: bool,
-    #[serde(default)]
     pub kms_key_id: Option<String>,
     pub logging: bool,
     #[serde(default, with = "time::serde::rfc3339::option")]

@@ -21,7 +21,7 @@ mod tests;
 
 use http::HeaderMap;
 
-use super::{Call, Service};
+use super::{About, Call, Service};
 use crate::protocol::{AwsError, Input, Protocol, Value};
 
 pub use evaluation::tick;
@@ -29,15 +29,13 @@ pub use state::{Alarm, AlarmState, CloudWatchState, HistoryItem, KmsSegment, Sam
 
 pub struct CloudWatch;
 
+/// What is fixed about the service (names, protocol, scope).
+const ABOUT: About = About::new("monitoring", "monitoring.amazonaws.com", Protocol::AwsQuery)
+    .xmlns("http://monitoring.amazonaws.com/doc/2010-08-01/");
+
 impl Service for CloudWatch {
-    fn signing_name(&self) -> &'static str {
-        "monitoring"
-    }
-    fn event_source(&self) -> &'static str {
-        "monitoring.amazonaws.com"
-    }
-    fn xmlns(&self) -> &'static str {
-        "http://monitoring.amazonaws.com/doc/2010-08-01/"
+    fn about(&self) -> &'static About {
+        &ABOUT
     }
     fn protocol(&self, headers: &HeaderMap, path: &str) -> Protocol {
         if headers.contains_key("smithy-protocol") || path.starts_with("/service/") {
@@ -50,7 +48,6 @@ impl Service for CloudWatch {
             Protocol::AwsQuery
         }
     }
-
     fn call(&self, cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError> {
         use ops::{alarms, history, metrics, tags};
         match op {

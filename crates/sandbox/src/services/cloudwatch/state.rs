@@ -7,8 +7,6 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-use crate::world::{Region, RegionalState};
-
 /// Dimensions as (name, value) pairs.
 pub type Dims = Vec<(String, String)>;
 
@@ -18,29 +16,16 @@ const MAX_POINTS_PER_SERIES: usize = 20_000;
 const MAX_HISTORY: usize = 10_000;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CloudWatchState {
     /// By alarm name.
-    #[serde(default)]
     pub alarms: BTreeMap<String, Alarm>,
     /// Oldest first.
-    #[serde(default)]
     pub history: Vec<HistoryItem>,
     /// Custom metrics (PutMetricData).
-    #[serde(default)]
     pub series: Vec<Series>,
     /// Periods during which a KMS key had imported material that expires.
-    #[serde(default)]
     pub kms_segments: Vec<KmsSegment>,
-}
-
-impl RegionalState for CloudWatchState {
-    const NAME: &'static str = "cloudwatch";
-    fn of(region: &Region) -> &Self {
-        &region.cloudwatch
-    }
-    fn of_mut(region: &mut Region) -> &mut Self {
-        &mut region.cloudwatch
-    }
 }
 
 impl CloudWatchState {
@@ -132,7 +117,6 @@ impl fmt::Display for AlarmState {
 pub struct Alarm {
     pub name: String,
     pub arn: String,
-    #[serde(default)]
     pub description: Option<String>,
     pub actions_enabled: bool,
     #[serde(default)]
@@ -143,29 +127,22 @@ pub struct Alarm {
     pub insufficient_data_actions: Vec<String>,
     pub metric_name: String,
     pub namespace: String,
-    #[serde(default)]
     pub statistic: Option<String>,
-    #[serde(default)]
     pub extended_statistic: Option<String>,
     #[serde(default)]
     pub dimensions: Vec<(String, String)>,
     pub period: i64,
-    #[serde(default)]
     pub unit: Option<String>,
     pub evaluation_periods: i64,
-    #[serde(default)]
     pub datapoints_to_alarm: Option<i64>,
     pub threshold: f64,
     pub comparison_operator: String,
-    #[serde(default)]
     pub treat_missing_data: Option<String>,
-    #[serde(default)]
     pub evaluate_low_sample_count_percentile: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub configuration_updated: OffsetDateTime,
     pub state_value: AlarmState,
     pub state_reason: String,
-    #[serde(default)]
     pub state_reason_data: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub state_updated: OffsetDateTime,
@@ -231,7 +208,6 @@ pub struct Sample {
     pub sum: f64,
     pub min: f64,
     pub max: f64,
-    #[serde(default)]
     pub unit: Option<String>,
 }
 

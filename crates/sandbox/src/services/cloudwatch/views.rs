@@ -2,8 +2,6 @@
 //! them, an alarm's configuration as history data writes it, and the ways CloudWatch writes
 //! times, numbers and regions in reasons and notifications.
 
-use std::collections::BTreeMap;
-
 use serde_json::{json, Value as J};
 use time::OffsetDateTime;
 
@@ -100,18 +98,6 @@ pub(super) fn history_item(h: &HistoryItem) -> Value {
         .with("HistoryItemType", h.item_type.clone())
         .with("HistorySummary", h.summary.clone())
         .with("HistoryData", h.data.clone())
-}
-
-/// `{"Tags": [{"Key", "Value"}, …]}`.
-pub(super) fn tags(tags: &BTreeMap<String, String>) -> Value {
-    Value::obj().with(
-        "Tags",
-        Value::List(
-            tags.iter()
-                .map(|(k, v)| Value::obj().with("Key", k.clone()).with("Value", v.clone()))
-                .collect(),
-        ),
-    )
 }
 
 /// The region's name as alarm notifications write it.

@@ -23,9 +23,7 @@ mod views;
 #[cfg(test)]
 mod tests;
 
-use http::HeaderMap;
-
-use super::{Call, Service};
+use super::{About, Call, Service};
 use crate::protocol::{AwsError, Input, Protocol, Value};
 use ops::associations as assoc;
 use ops::{attributes, describe, dry_run, instances, tags, volumes};
@@ -44,18 +42,13 @@ type ReadOp = fn(&mut Call<'_>, &Ec2State, &Input) -> Result<Value, AwsError>;
 /// An operation that changes the state in place.
 type WriteOp = fn(&mut Call<'_>, &mut Ec2State, &Input) -> Result<Value, AwsError>;
 
+/// What is fixed about the service (names, protocol, scope).
+const ABOUT: About = About::new("ec2", "ec2.amazonaws.com", Protocol::Ec2Query)
+    .xmlns("http://ec2.amazonaws.com/doc/2016-11-15/");
+
 impl Service for Ec2 {
-    fn signing_name(&self) -> &'static str {
-        "ec2"
-    }
-    fn event_source(&self) -> &'static str {
-        "ec2.amazonaws.com"
-    }
-    fn xmlns(&self) -> &'static str {
-        "http://ec2.amazonaws.com/doc/2016-11-15/"
-    }
-    fn protocol(&self, _headers: &HeaderMap, _path: &str) -> Protocol {
-        Protocol::Ec2Query
+    fn about(&self) -> &'static About {
+        &ABOUT
     }
     fn call(&self, cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError> {
         lifecycle::settle_in(cx.sandbox, cx.account(), &cx.region, cx.now);

@@ -10,31 +10,17 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-use crate::world::{Region, RegionalState};
-
 /// How long a terminated instance stays visible in DescribeInstances (AWS: about an hour).
 pub(crate) const TERMINATED_VISIBLE: Duration = Duration::hours(1);
 
 /// EC2 state of one account and region.
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Ec2State {
-    #[serde(default)]
     pub instances: BTreeMap<String, Instance>,
-    #[serde(default)]
     pub volumes: BTreeMap<String, Volume>,
     /// IAM instance profile associations, by association id.
-    #[serde(default)]
     pub associations: BTreeMap<String, Association>,
-}
-
-impl RegionalState for Ec2State {
-    const NAME: &'static str = "ec2";
-    fn of(region: &Region) -> &Self {
-        &region.ec2
-    }
-    fn of_mut(region: &mut Region) -> &mut Self {
-        &mut region.ec2
-    }
 }
 
 /// An instance's lifecycle state, with AWS's names and codes.
@@ -177,19 +163,16 @@ pub struct Instance {
     pub owner: String,
     pub image_id: String,
     pub instance_type: String,
-    #[serde(default)]
     pub key_name: Option<String>,
     pub availability_zone: String,
     pub subnet_id: String,
     pub vpc_id: String,
     pub private_ip: String,
-    #[serde(default)]
     pub public_ip: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub launch_time: OffsetDateTime,
     #[serde(default)]
     pub launch_index: i64,
-    #[serde(default)]
     pub client_token: Option<String>,
     pub state: InstanceState,
     /// When a transitional state (`pending`, `stopping`, `shutting-down`) ends.
@@ -202,7 +185,6 @@ pub struct Instance {
     #[serde(default)]
     pub checks_secs: f64,
     /// `StateReason` (code, message), set by stops and terminations.
-    #[serde(default)]
     pub state_reason: Option<(String, String)>,
     /// `StateTransitionReason`.
     #[serde(default)]
@@ -245,15 +227,12 @@ pub struct Volume {
     pub id: String,
     pub size: i64,
     pub volume_type: String,
-    #[serde(default)]
     pub iops: Option<i64>,
-    #[serde(default)]
     pub throughput: Option<i64>,
     pub availability_zone: String,
     #[serde(default)]
     pub encrypted: bool,
     /// The ARN of the KMS key (as AWS reports it, whatever form the caller gave).
-    #[serde(default)]
     pub kms_key_id: Option<String>,
     #[serde(default)]
     pub snapshot_id: String,
@@ -268,7 +247,6 @@ pub struct Volume {
     pub creation_fails: bool,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
-    #[serde(default)]
     pub attachment: Option<Attachment>,
 }
 

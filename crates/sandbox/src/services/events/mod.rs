@@ -14,9 +14,7 @@ mod views;
 #[cfg(test)]
 mod tests;
 
-use http::HeaderMap;
-
-use super::{Call, Service};
+use super::{About, Call, Service};
 use crate::protocol::{AwsError, Input, Protocol, Value};
 
 pub use crate::pipeline::bus::PendingEvent;
@@ -26,22 +24,14 @@ pub use state::{EventsState, Rule, RuleMetrics, RuleState, Target, ALL_MANAGEMEN
 
 pub struct Events;
 
-impl Service for Events {
-    fn signing_name(&self) -> &'static str {
-        "events"
-    }
-    fn event_source(&self) -> &'static str {
-        "events.amazonaws.com"
-    }
-    fn protocol(&self, _headers: &HeaderMap, _path: &str) -> Protocol {
-        Protocol::AwsJson11
-    }
-    fn read_only(&self, op: &str) -> bool {
-        ["Describe", "List", "Test"]
-            .iter()
-            .any(|p| op.starts_with(p))
-    }
+/// What is fixed about the service (names, protocol, scope).
+const ABOUT: About = About::new("events", "events.amazonaws.com", Protocol::AwsJson11)
+    .read_only(&["Describe", "List", "Test"]);
 
+impl Service for Events {
+    fn about(&self) -> &'static About {
+        &ABOUT
+    }
     fn call(&self, cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError> {
         use ops::{events, rules, tags, targets};
         match op {

@@ -5,39 +5,23 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::world::{Region, RegionalState};
-
 /// The wire name of [`RuleState::EnabledWithAllCloudtrailManagementEvents`].
 pub const ALL_MANAGEMENT: &str = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS";
 
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct EventsState {
-    #[serde(default)]
     pub rules: BTreeMap<String, Rule>,
-}
-
-impl RegionalState for EventsState {
-    const NAME: &'static str = "events";
-    fn of(region: &Region) -> &Self {
-        &region.events
-    }
-    fn of_mut(region: &mut Region) -> &mut Self {
-        &mut region.events
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rule {
     pub name: String,
     pub arn: String,
-    #[serde(default)]
     pub event_pattern: Option<String>,
-    #[serde(default)]
     pub schedule: Option<String>,
     pub state: RuleState,
-    #[serde(default)]
     pub description: Option<String>,
-    #[serde(default)]
     pub role_arn: Option<String>,
     #[serde(default)]
     pub targets: Vec<Target>,
@@ -97,7 +81,6 @@ pub struct RuleMetrics {
     pub matched_events: u64,
     pub invocations: u64,
     pub failed_invocations: u64,
-    #[serde(default)]
     pub last_failure: Option<String>,
 }
 
@@ -105,11 +88,8 @@ pub struct RuleMetrics {
 pub struct Target {
     pub id: String,
     pub arn: String,
-    #[serde(default)]
     pub input: Option<String>,
-    #[serde(default)]
     pub input_path: Option<String>,
     /// (InputPathsMap, InputTemplate)
-    #[serde(default)]
     pub input_transformer: Option<(BTreeMap<String, String>, String)>,
 }

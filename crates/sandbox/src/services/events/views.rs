@@ -1,7 +1,5 @@
 //! EventBridge's wire shapes: rules, targets and tags as the API answers them.
 
-use std::collections::BTreeMap;
-
 use super::state::{Rule, Target};
 use crate::protocol::Value;
 
@@ -40,16 +38,4 @@ pub(super) fn target(t: &Target) -> Value {
         );
     }
     v
-}
-
-/// `{"Tags": [{"Key", "Value"}, …]}`.
-pub(super) fn tags(tags: &BTreeMap<String, String>) -> Value {
-    Value::obj().with(
-        "Tags",
-        Value::List(
-            tags.iter()
-                .map(|(k, v)| Value::obj().with("Key", k.clone()).with("Value", v.clone()))
-                .collect(),
-        ),
-    )
 }

@@ -26,11 +26,10 @@ mod views;
 #[cfg(test)]
 mod tests;
 
-use http::HeaderMap;
 use serde_json::Value as J;
 
 use self::ops::{access_keys, attached, policies, profiles, roles, tags, users, versions, Owner};
-use super::{camel_case_keys, Call, Service};
+use super::{camel_case_keys, About, Call, Service};
 use crate::protocol::{AwsError, Input, Protocol, Value};
 
 pub use self::managed::aws_managed_policies;
@@ -43,21 +42,14 @@ pub use self::views::url_encode;
 
 pub struct Iam;
 
+/// What is fixed about the service (names, protocol, scope).
+const ABOUT: About = About::new("iam", "iam.amazonaws.com", Protocol::AwsQuery)
+    .xmlns("https://iam.amazonaws.com/doc/2010-05-08/")
+    .global();
+
 impl Service for Iam {
-    fn signing_name(&self) -> &'static str {
-        "iam"
-    }
-    fn event_source(&self) -> &'static str {
-        "iam.amazonaws.com"
-    }
-    fn xmlns(&self) -> &'static str {
-        "https://iam.amazonaws.com/doc/2010-05-08/"
-    }
-    fn protocol(&self, _headers: &HeaderMap, _path: &str) -> Protocol {
-        Protocol::AwsQuery
-    }
-    fn global(&self) -> bool {
-        true
+    fn about(&self) -> &'static About {
+        &ABOUT
     }
     fn request_parameters(&self, _op: &str, input: &Input) -> J {
         match input.to_json() {

@@ -11,39 +11,24 @@ use time::OffsetDateTime;
 use super::errors::{profile_not_found, role_not_found, user_not_found};
 use super::managed::aws_managed_policies;
 use crate::protocol::AwsError;
-use crate::world::{Region, RegionalState};
 
 /// Where IAM's (global) state is kept in every account.
 pub const HOME_REGION: &str = "us-east-1";
 
 /// IAM state of one account (kept under the account's `us-east-1` entry: IAM is global).
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct IamState {
     /// By lower-cased role name.
-    #[serde(default)]
     pub roles: BTreeMap<String, Role>,
     /// Customer-managed policies, by lower-cased policy name.
-    #[serde(default)]
     pub policies: BTreeMap<String, ManagedPolicy>,
     /// By lower-cased instance profile name.
-    #[serde(default)]
     pub instance_profiles: BTreeMap<String, InstanceProfile>,
     /// By lower-cased user name.
-    #[serde(default)]
     pub users: BTreeMap<String, User>,
     /// By access key id.
-    #[serde(default)]
     pub access_keys: BTreeMap<String, AccessKey>,
-}
-
-impl RegionalState for IamState {
-    const NAME: &'static str = "iam";
-    fn of(region: &Region) -> &Self {
-        &region.iam
-    }
-    fn of_mut(region: &mut Region) -> &mut Self {
-        &mut region.iam
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -56,10 +41,8 @@ pub struct Role {
     pub created: OffsetDateTime,
     /// The trust policy as submitted.
     pub assume_role_policy: String,
-    #[serde(default)]
     pub description: Option<String>,
     pub max_session_duration: i64,
-    #[serde(default)]
     pub permissions_boundary: Option<String>,
     #[serde(default)]
     pub tags: Vec<(String, String)>,
@@ -71,7 +54,6 @@ pub struct Role {
     pub inline: BTreeMap<String, String>,
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub last_used: Option<OffsetDateTime>,
-    #[serde(default)]
     pub last_used_region: Option<String>,
 }
 
@@ -115,7 +97,6 @@ pub struct ManagedPolicy {
     pub created: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated: OffsetDateTime,
-    #[serde(default)]
     pub description: Option<String>,
     #[serde(default)]
     pub tags: Vec<(String, String)>,

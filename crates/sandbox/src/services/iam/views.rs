@@ -1,6 +1,7 @@
 //! IAM's wire shapes: state → the protocol [`Value`] each operation answers, member for member
 //! as botocore's model has them (which members each operation leaves out included).
 
+use crate::common::tags;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::state::{
@@ -25,7 +26,7 @@ pub(super) fn tag_value(key: &str, value: &str) -> Value {
 }
 
 pub(super) fn tags_value(tags: &[(String, String)]) -> Value {
-    Value::List(tags.iter().map(|(k, v)| tag_value(k, v)).collect())
+    tags::list(tags.iter().map(|(k, v)| (k, v)), "Key", "Value")
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

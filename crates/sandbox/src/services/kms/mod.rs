@@ -17,10 +17,9 @@ mod views;
 #[cfg(test)]
 mod tests;
 
-use http::HeaderMap;
 use serde_json::Value as J;
 
-use super::{camel_case_keys, Call, Service};
+use super::{camel_case_keys, About, Call, Service};
 use crate::protocol::{AwsError, Input, Protocol, Value};
 
 pub use lifecycle::expire_due;
@@ -29,29 +28,21 @@ pub use state::{Alias, ImportParams, Key, KeyManager, KeyOrigin, KeyState, KmsSt
 
 pub struct Kms;
 
+/// What is fixed about the service (names, protocol, scope).
+const ABOUT: About = About::new("kms", "kms.amazonaws.com", Protocol::AwsJson11).read_only(&[
+    "Describe",
+    "Get",
+    "List",
+    "Encrypt",
+    "Decrypt",
+    "GenerateDataKey",
+    "GenerateRandom",
+    "ReEncrypt",
+]);
+
 impl Service for Kms {
-    fn signing_name(&self) -> &'static str {
-        "kms"
-    }
-    fn event_source(&self) -> &'static str {
-        "kms.amazonaws.com"
-    }
-    fn protocol(&self, _headers: &HeaderMap, _path: &str) -> Protocol {
-        Protocol::AwsJson11
-    }
-    fn read_only(&self, op: &str) -> bool {
-        [
-            "Describe",
-            "Get",
-            "List",
-            "Encrypt",
-            "Decrypt",
-            "GenerateDataKey",
-            "GenerateRandom",
-            "ReEncrypt",
-        ]
-        .iter()
-        .any(|p| op.starts_with(p))
+    fn about(&self) -> &'static About {
+        &ABOUT
     }
     fn request_parameters(&self, _op: &str, input: &Input) -> J {
         let raw = input.to_json();
@@ -79,7 +70,6 @@ impl Service for Kms {
         }
         out
     }
-
     fn call(&self, cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError> {
         use ops::{aliases, crypto_ops, import, keys, policy, tags};
         match op {

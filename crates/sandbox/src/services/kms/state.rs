@@ -10,29 +10,16 @@ use time::OffsetDateTime;
 
 use super::crypto;
 use crate::util::{b64, unb64};
-use crate::world::{Region, RegionalState};
 
 /// KMS state of one account and region.
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct KmsState {
-    #[serde(default)]
     pub keys: BTreeMap<String, Key>,
     /// By alias name (`alias/…`).
-    #[serde(default)]
     pub aliases: BTreeMap<String, Alias>,
     /// Outstanding import parameters, by import token (base64).
-    #[serde(default)]
     pub imports: BTreeMap<String, ImportParams>,
-}
-
-impl RegionalState for KmsState {
-    const NAME: &'static str = "kms";
-    fn of(region: &Region) -> &Self {
-        &region.kms
-    }
-    fn of_mut(region: &mut Region) -> &mut Self {
-        &mut region.kms
-    }
 }
 
 /// Where a key's material comes from (the sandbox has no custom key stores).
@@ -129,18 +116,15 @@ pub struct Key {
     pub disabled: bool,
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub deletion_date: Option<OffsetDateTime>,
-    #[serde(default)]
     pub pending_window_days: Option<i64>,
     /// Key material versions, base64; the last one encrypts. Empty for an EXTERNAL key
     /// without material.
     #[serde(default)]
     pub materials: Vec<String>,
     /// Fingerprint of the material ever imported: re-imports must match it.
-    #[serde(default)]
     pub imported_fingerprint: Option<String>,
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub valid_to: Option<OffsetDateTime>,
-    #[serde(default)]
     pub expiration_model: Option<String>,
     /// When the current imported material was imported (CloudWatch's `SecondsUntilKeyMaterialExpiration` starts then).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -150,7 +134,6 @@ pub struct Key {
     pub material_deleted_at: Option<OffsetDateTime>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
-    #[serde(default)]
     pub rotation_period_days: Option<i64>,
     #[serde(default)]
     pub policy: String,

@@ -1,7 +1,5 @@
 //! KMS's wire shapes: keys, aliases and tags as KMS answers them.
 
-use std::collections::BTreeMap;
-
 use time::OffsetDateTime;
 
 use super::state::{Alias, Key, KeyOrigin, KeyState};
@@ -53,18 +51,6 @@ pub fn alias_entry(a: &Alias) -> Value {
         .with("TargetKeyId", a.target.clone())
         .with("CreationDate", a.created)
         .with("LastUpdatedDate", a.updated)
-}
-
-pub fn tags(tags: &BTreeMap<String, String>) -> Value {
-    Value::List(
-        tags.iter()
-            .map(|(k, v)| {
-                Value::obj()
-                    .with("TagKey", k.clone())
-                    .with("TagValue", v.clone())
-            })
-            .collect(),
-    )
 }
 
 /// A list answer's `NextMarker` and `Truncated`.

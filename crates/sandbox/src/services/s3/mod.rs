@@ -17,10 +17,10 @@ mod views;
 #[cfg(test)]
 mod tests;
 
-use http::{HeaderMap, Method};
+use http::Method;
 use serde_json::{json, Value as J};
 
-use super::{Call, Service, TrailResource};
+use super::{About, Call, Service, TrailResource};
 use crate::protocol::restxml::RestRequest;
 use crate::protocol::{AwsError, Encoded, Input, Protocol, Value};
 use ops::{buckets, listings, objects, policy};
@@ -117,24 +117,17 @@ const DATA_EVENTS: &[&str] = &[
     "ListObjectVersions",
 ];
 
+/// What is fixed about the service (names, protocol, scope).
+const ABOUT: About = About::new("s3", "s3.amazonaws.com", Protocol::RestXml)
+    .xmlns(XMLNS)
+    .read_only(&["Get", "List", "Head"]);
+
 impl Service for S3 {
-    fn signing_name(&self) -> &'static str {
-        "s3"
-    }
-    fn event_source(&self) -> &'static str {
-        "s3.amazonaws.com"
-    }
-    fn xmlns(&self) -> &'static str {
-        XMLNS
-    }
-    fn protocol(&self, _headers: &HeaderMap, _path: &str) -> Protocol {
-        Protocol::RestXml
+    fn about(&self) -> &'static About {
+        &ABOUT
     }
     fn call(&self, cx: &mut Call<'_>, op: &str, _input: &Input) -> Result<Value, AwsError> {
         Err(cx.unknown(op))
-    }
-    fn read_only(&self, op: &str) -> bool {
-        ["Get", "List", "Head"].iter().any(|p| op.starts_with(p))
     }
     fn rest_operation(&self, req: &RestRequest) -> Option<&'static str> {
         operation(req)

@@ -8,23 +8,11 @@ use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::world::{Region, RegionalState};
-
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct S3State {
     /// Buckets this account owns in this region, by name.
-    #[serde(default)]
     pub buckets: BTreeMap<String, Bucket>,
-}
-
-impl RegionalState for S3State {
-    const NAME: &'static str = "s3";
-    fn of(region: &Region) -> &Self {
-        &region.s3
-    }
-    fn of_mut(region: &mut Region) -> &mut Self {
-        &mut region.s3
-    }
 }
 
 /// A bucket's versioning, once it was ever configured (it can be suspended, never removed).
@@ -60,7 +48,6 @@ pub struct Bucket {
     #[serde(with = "time::serde::rfc3339")]
     pub created: OffsetDateTime,
     /// Set once versioning was ever configured.
-    #[serde(default)]
     pub versioning: Option<Versioning>,
     /// By key: every version, oldest first (an unversioned bucket keeps one, id `null`).
     #[serde(default)]
@@ -85,19 +72,15 @@ pub struct ObjectVersion {
     /// MD5 hex in quotes, as S3 sends it.
     #[serde(default)]
     pub etag: String,
-    #[serde(default)]
     pub content_type: Option<String>,
     /// `x-amz-meta-*` (without the prefix, lower-cased).
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,
     /// `AES256` or `aws:kms`.
-    #[serde(default)]
     pub sse: Option<String>,
-    #[serde(default)]
     pub kms_key_id: Option<String>,
     /// The checksum the uploader sent (`CRC32`, `CRC32C`, `CRC64NVME`, `SHA1`, `SHA256`) and its
     /// base64 value; S3 keeps it and returns it to readers that ask (`x-amz-checksum-mode`).
-    #[serde(default)]
     pub checksum: Option<(String, String)>,
 }
 

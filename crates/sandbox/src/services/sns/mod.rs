@@ -16,9 +16,7 @@ mod views;
 #[cfg(test)]
 mod tests;
 
-use http::HeaderMap;
-
-use super::{Call, Service};
+use super::{About, Call, Service};
 use crate::protocol::{AwsError, Input, Protocol, Value};
 use ops::{publish, subscriptions, tags, topics};
 
@@ -32,20 +30,14 @@ pub use state::{Outbox, OutboxMessage, SnsState, Subscription, Topic};
 
 pub struct Sns;
 
-impl Service for Sns {
-    fn signing_name(&self) -> &'static str {
-        "sns"
-    }
-    fn event_source(&self) -> &'static str {
-        "sns.amazonaws.com"
-    }
-    fn xmlns(&self) -> &'static str {
-        "http://sns.amazonaws.com/doc/2010-03-31/"
-    }
-    fn protocol(&self, _headers: &HeaderMap, _path: &str) -> Protocol {
-        Protocol::AwsQuery
-    }
+/// What is fixed about the service (names, protocol, scope).
+const ABOUT: About = About::new("sns", "sns.amazonaws.com", Protocol::AwsQuery)
+    .xmlns("http://sns.amazonaws.com/doc/2010-03-31/");
 
+impl Service for Sns {
+    fn about(&self) -> &'static About {
+        &ABOUT
+    }
     fn call(&self, cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError> {
         match op {
             "CreateTopic" => topics::create_topic(cx, input),

@@ -9,26 +9,14 @@ use time::OffsetDateTime;
 
 use super::errors::{invalid, not_found};
 use crate::protocol::AwsError;
-use crate::world::{Region, RegionalState};
 
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SnsState {
     /// By topic ARN.
-    #[serde(default)]
     pub topics: BTreeMap<String, Topic>,
     /// By subscription ARN.
-    #[serde(default)]
     pub subscriptions: BTreeMap<String, Subscription>,
-}
-
-impl RegionalState for SnsState {
-    const NAME: &'static str = "sns";
-    fn of(region: &Region) -> &Self {
-        &region.sns
-    }
-    fn of_mut(region: &mut Region) -> &mut Self {
-        &mut region.sns
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -81,14 +69,13 @@ pub struct OutboxMessage {
     pub topic_arn: String,
     pub subscription_arn: String,
     /// For http(s): whether the POST was accepted (2xx) — filled in after delivery.
-    #[serde(default)]
     pub delivery: Option<String>,
 }
 
 /// Outbox of one account and region; entries are persisted one by one, keyed by sequence.
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Outbox {
-    #[serde(default)]
     pub messages: BTreeMap<String, OutboxMessage>,
 }
 

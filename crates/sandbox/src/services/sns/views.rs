@@ -74,13 +74,3 @@ pub(super) fn subscription_attributes(s: &Subscription) -> Value {
     }
     Value::Map(m)
 }
-
-/// A topic's tags as ListTagsForResource lists them.
-pub(super) fn tags(t: &Topic) -> Value {
-    Value::List(
-        t.tags
-            .iter()
-            .map(|(k, v)| Value::obj().with("Key", k.clone()).with("Value", v.clone()))
-            .collect(),
-    )
-}

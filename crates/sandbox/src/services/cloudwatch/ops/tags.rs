@@ -1,10 +1,11 @@
 //! Tags of alarms: TagResource, UntagResource, ListTagsForResource.
 
-use super::{alarm_resource, parse_tags};
+use super::alarm_resource;
+use super::parse_tags;
+use crate::common::tags;
 use crate::protocol::{AwsError, Input, Value};
 use crate::services::cloudwatch::errors::{alarm_not_found, invalid_value, missing_param, q};
 use crate::services::cloudwatch::state::{Alarm, CloudWatchState};
-use crate::services::cloudwatch::views;
 use crate::services::Call;
 
 /// The alarm name in an alarm ARN of this account and region.
@@ -38,7 +39,7 @@ pub(crate) fn list_tags_for_resource(cx: &mut Call<'_>, input: &Input) -> Result
     cx.sandbox
         .read::<CloudWatchState, _>(cx.account(), &cx.region, |st| {
             let a = st.alarms.get(&name).ok_or_else(|| alarm_not_found(&name))?;
-            Ok(views::tags(&a.tags))
+            Ok(tags::answer(&a.tags))
         })
 }
 

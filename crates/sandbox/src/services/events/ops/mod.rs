@@ -58,15 +58,6 @@ fn parse_pattern(text: &str) -> Result<Pattern, AwsError> {
     Pattern::parse(text).map_err(|e| errors::invalid_pattern(e.to_string()))
 }
 
-/// `Tags` as (key, value) pairs; a missing `Value` is empty.
-fn parse_tags(input: &Input) -> Result<Vec<(String, String)>, AwsError> {
-    input
-        .list("Tags")?
-        .iter()
-        .map(|t| Ok((t.req_str("Key")?, t.str("Value")?.unwrap_or_default())))
-        .collect()
-}
-
 /// One page of `items` by `Limit` (1 to 100, default 100) and `NextToken`.
 fn page<T: Clone>(input: &Input, items: Vec<T>) -> Result<(Vec<T>, Option<String>), AwsError> {
     let limit = input.int("Limit")?.unwrap_or(100);

@@ -1,8 +1,9 @@
 //! Rules: PutRule, DescribeRule, ListRules, EnableRule / DisableRule, DeleteRule.
 
+use crate::common::tags;
 use std::collections::BTreeMap;
 
-use super::{check_bus, name_ok, page, parse_pattern, parse_tags, rule_resource, schedule_ok};
+use super::{check_bus, name_ok, page, parse_pattern, rule_resource, schedule_ok};
 use crate::protocol::{AwsError, Input, Value};
 use crate::services::events::errors::rule_not_found;
 use crate::services::events::state::{EventsState, Rule, RuleMetrics, RuleState};
@@ -45,7 +46,7 @@ pub(crate) fn put_rule(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsErr
             )
         })?,
     };
-    let tags = parse_tags(input)?;
+    let tags = tags::read(input)?;
     let arn = format!("arn:aws:events:{region}:{account}:rule/{name}");
     cx.resources.push(rule_resource(&arn));
     let description = input.str("Description")?;

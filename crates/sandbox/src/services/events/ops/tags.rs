@@ -1,10 +1,9 @@
 //! Tags of rules: TagResource, UntagResource, ListTagsForResource.
 
-use super::parse_tags;
+use crate::common::tags;
 use crate::protocol::{AwsError, Input, Value};
 use crate::services::events::errors::resource_not_found;
 use crate::services::events::state::{EventsState, Rule};
-use crate::services::events::views;
 use crate::services::Call;
 
 /// The rule `ResourceARN` names (by its name, the part after the last `/`, and its ARN).
@@ -30,13 +29,13 @@ pub(crate) fn list_tags_for_resource(cx: &Call<'_>, input: &Input) -> Result<Val
                 .get(&name)
                 .filter(|r| r.arn == arn)
                 .ok_or_else(|| resource_not_found(&arn))?;
-            Ok(views::tags(&r.tags))
+            Ok(tags::answer(&r.tags))
         })
 }
 
 pub(crate) fn tag_resource(cx: &Call<'_>, input: &Input) -> Result<Value, AwsError> {
     let (arn, name) = rule_named(input)?;
-    let tags = parse_tags(input)?;
+    let tags = tags::read(input)?;
     cx.sandbox
         .write::<EventsState, _>(cx.account(), &cx.region, |st| {
             find_mut(st, &arn, &name)?.tags.extend(tags);

@@ -1,9 +1,9 @@
 //! Key tags: TagResource, UntagResource, ListResourceTags.
 
 use super::{customer_key, key, read, write};
+use crate::common::tags;
 use crate::protocol::{AwsError, Input, Value};
 use crate::services::kms::errors::{pending_deletion, tag_error};
-use crate::services::kms::views;
 use crate::services::Call;
 
 /// The `Tags` member (`TagKey`, `TagValue`), checked as KMS checks tags.
@@ -59,7 +59,7 @@ pub fn list_resource_tags(cx: &mut Call<'_>, input: &Input) -> Result<Value, Aws
     read(cx, |cx, st| {
         let k = key(cx, st, "ListResourceTags", input)?;
         Ok(Value::obj()
-            .with("Tags", views::tags(&k.tags))
+            .with("Tags", tags::list(&k.tags, "TagKey", "TagValue"))
             .with("Truncated", false))
     })
 }

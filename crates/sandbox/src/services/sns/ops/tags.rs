@@ -1,23 +1,14 @@
 //! Topic tags.
 
+use crate::common::tags;
 use crate::protocol::{AwsError, Input, Value};
 use crate::services::sns::errors::resource_not_found;
 use crate::services::sns::state::SnsState;
-use crate::services::sns::views;
 use crate::services::Call;
-
-/// `Tags`: (key, value) pairs.
-pub(super) fn parse_tags(input: &Input) -> Result<Vec<(String, String)>, AwsError> {
-    input
-        .list("Tags")?
-        .iter()
-        .map(|t| Ok((t.req_str("Key")?, t.str("Value")?.unwrap_or_default())))
-        .collect()
-}
 
 pub(crate) fn tag_resource(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
     let arn = input.req_str("ResourceArn")?;
-    let tags = parse_tags(input)?;
+    let tags = tags::read(input)?;
     cx.sandbox
         .write::<SnsState, _>(cx.account(), &cx.region, |st| {
             let t = st.topics.get_mut(&arn).ok_or_else(resource_not_found)?;
@@ -52,6 +43,6 @@ pub(crate) fn list_tags_for_resource(cx: &mut Call<'_>, input: &Input) -> Result
     cx.sandbox
         .read::<SnsState, _>(cx.account(), &cx.region, |st| {
             let t = st.topics.get(&arn).ok_or_else(resource_not_found)?;
-            Ok(Value::obj().with("Tags", views::tags(t)))
+            Ok(Value::obj().with("Tags", tags::list(&t.tags, "Key", "Value")))
         })
 }

@@ -1,10 +1,10 @@
 //! Topics: create (idempotently), delete, list, and their attributes.
 
+use crate::common::tags;
 use std::collections::BTreeMap;
 
 use serde_json::Value as J;
 
-use super::tags::parse_tags;
 use super::{page, touches_topic};
 use crate::protocol::{AwsError, Input, Value};
 use crate::services::sns::errors::{invalid, not_found};
@@ -64,7 +64,7 @@ pub(crate) fn create_topic(cx: &mut Call<'_>, input: &Input) -> Result<Value, Aw
     for (k, v) in &attrs {
         check_topic_attribute(k, v)?;
     }
-    let tags = parse_tags(input)?;
+    let tags = tags::read(input)?;
     touches_topic(cx, &arn);
     cx.sandbox.write::<SnsState, _>(&account, &region, |st| {
         if let Some(existing) = st.topics.get(&arn) {
