@@ -444,43 +444,6 @@ impl Sandbox {
         out
     }
 
-    /// Queue a CloudTrail event for EventBridge, or route it now when its time has come.
-    pub(crate) fn schedule_event(&self, pending: services::events::PendingEvent) {
-        let now_ms = (self.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
-        if pending.due_ms <= now_ms {
-            self.route_event(
-                &pending.account,
-                &pending.region,
-                &pending.event,
-                Some(pending.read_only),
-            );
-        } else {
-            self.pending_events.lock().push(pending);
-        }
-    }
-
-    /// Every rule with its delivery counters, per account and region (admin view).
-    pub fn rules_view(&self) -> serde_json::Value {
-        let w = self.world.lock();
-        let mut out = Vec::new();
-        for (a, acc) in &w.accounts {
-            for (r, reg) in &acc.regions {
-                for rule in reg.events.rules.values() {
-                    out.push(serde_json::json!({
-                        "account": a, "region": r, "name": rule.name, "arn": rule.arn, "state": rule.state,
-                        "event_pattern": rule.event_pattern,
-                        "targets": rule.targets.iter().map(|t| t.arn.clone()).collect::<Vec<_>>(),
-                        "MatchedEvents": rule.metrics.matched_events,
-                        "Invocations": rule.metrics.invocations,
-                        "FailedInvocations": rule.metrics.failed_invocations,
-                        "last_failure": rule.metrics.last_failure,
-                    }));
-                }
-            }
-        }
-        serde_json::json!({ "rules": out })
-    }
-
     /// Every (account, region) that has state.
     pub fn account_regions(&self) -> Vec<(String, String)> {
         let w = self.world.lock();

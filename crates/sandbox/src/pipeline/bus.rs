@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use kms_workshop_patterns::Pattern;
 use serde_json::Value as J;
 
-use crate::services::events::{transform, EventsState, Rule, Target};
+use crate::services::events::{cloudtrail_envelope, transform, EventsState, Rule, Target};
 use crate::services::sns::{service_may_publish, Publication, SnsState};
 use crate::Sandbox;
 
@@ -24,6 +24,61 @@ pub struct PendingEvent {
 }
 
 impl Sandbox {
+    /// Hand CloudTrail's `record` to EventBridge as "AWS API Call via CloudTrail", due at
+    /// `due_ms` (CloudTrail's delivery delay).
+    pub(crate) fn schedule_cloudtrail_record(
+        &self,
+        record: &J,
+        (account, region): (&str, &str),
+        due_ms: i64,
+        read_only: bool,
+    ) {
+        self.schedule_event(PendingEvent {
+            due_ms,
+            account: account.to_string(),
+            region: region.to_string(),
+            event: cloudtrail_envelope(record, account, region),
+            read_only,
+        });
+    }
+
+    /// Queue a CloudTrail event for EventBridge, or route it now when its time has come.
+    pub(crate) fn schedule_event(&self, pending: PendingEvent) {
+        let now_ms = (self.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
+        if pending.due_ms <= now_ms {
+            self.route_event(
+                &pending.account,
+                &pending.region,
+                &pending.event,
+                Some(pending.read_only),
+            );
+        } else {
+            self.pending_events.lock().push(pending);
+        }
+    }
+
+    /// Every rule with its delivery counters, per account and region (admin view).
+    pub fn rules_view(&self) -> serde_json::Value {
+        let w = self.world.lock();
+        let mut out = Vec::new();
+        for (a, acc) in &w.accounts {
+            for (r, reg) in &acc.regions {
+                for rule in reg.events.rules.values() {
+                    out.push(serde_json::json!({
+                        "account": a, "region": r, "name": rule.name, "arn": rule.arn, "state": rule.state,
+                        "event_pattern": rule.event_pattern,
+                        "targets": rule.targets.iter().map(|t| t.arn.clone()).collect::<Vec<_>>(),
+                        "MatchedEvents": rule.metrics.matched_events,
+                        "Invocations": rule.metrics.invocations,
+                        "FailedInvocations": rule.metrics.failed_invocations,
+                        "last_failure": rule.metrics.last_failure,
+                    }));
+                }
+            }
+        }
+        serde_json::json!({ "rules": out })
+    }
+
     /// Offer an event to the rules of the default bus. `read_only_cloudtrail` is `Some(true)`
     /// for a read-only CloudTrail management event, which only rules in
     /// `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS` receive.

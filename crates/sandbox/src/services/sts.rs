@@ -4,7 +4,6 @@
 
 use time::Duration;
 
-use super::iam::{IamState, HOME_REGION};
 use super::{About, Call, Service, TrailResource};
 use crate::common::policy::{self, Request};
 use crate::identity::{Credential, Principal};
@@ -95,12 +94,7 @@ fn assume_role(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
     else {
         return Err(validation(format!("{role_arn} is invalid")));
     };
-    let role = cx
-        .sandbox
-        .read::<IamState, _>(&account, HOME_REGION, |st| {
-            st.roles.get(&name.to_lowercase()).cloned()
-        })
-        .ok_or_else(denied)?;
+    let role = super::iam::role(cx.sandbox, &account, &name).ok_or_else(denied)?;
     if !trusts(
         &role.assume_role_policy,
         &cx.caller.account,

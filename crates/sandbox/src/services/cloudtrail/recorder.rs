@@ -175,13 +175,12 @@ pub fn record(
     if let Some(record) = rendered {
         if super::logging_in(sb, &account, &cx.region, read_only) {
             let now_ms = (sb.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
-            sb.schedule_event(crate::services::events::PendingEvent {
-                due_ms: now_ms + delay_ms,
-                account: account.clone(),
-                region: cx.region.clone(),
-                event: crate::services::events::cloudtrail_envelope(&record, &account, &cx.region),
+            sb.schedule_cloudtrail_record(
+                &record,
+                (&account, &cx.region),
+                now_ms + delay_ms,
                 read_only,
-            });
+            );
         }
     }
 }

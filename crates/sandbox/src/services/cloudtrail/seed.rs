@@ -12,9 +12,10 @@ use time::{Duration, OffsetDateTime};
 use super::recorder::RecordParts;
 use crate::identity::{instance_credential, learner_credential, Caller};
 use crate::protocol::AwsError;
-use crate::services::kms::{KeyManager, KmsState};
+use crate::services::kms::shared;
 use crate::services::TrailResource;
 use crate::Sandbox;
+use kms_workshop_names::{FIRST_ALIAS, IMPORTED_ALIAS};
 
 const LEARNER_IP: &str = "203.0.113.24";
 const INSTANCE_IP: &str = "198.51.100.17";
@@ -99,24 +100,10 @@ struct Keys {
 
 /// The workshop seed's keys in `account` and `region`, if they are there.
 fn workshop_keys(sb: &Sandbox, account: &str, region: &str) -> Option<Keys> {
-    let (k1, k2, k3) = sb.read::<KmsState, _>(account, region, |st| {
-        let by_alias = |a: &str| {
-            st.aliases
-                .get(a)
-                .and_then(|al| st.keys.get(&al.target))
-                .map(|k| (k.id.clone(), k.arn.clone()))
-        };
-        let k1 = st
-            .keys
-            .values()
-            .find(|k| k.deletion_date.is_some() && k.manager == KeyManager::Customer)
-            .map(|k| (k.id.clone(), k.arn.clone()));
-        (
-            k1,
-            by_alias("alias/FirstCMK"),
-            by_alias("alias/ImportedCMK"),
-        )
-    });
+    let by_alias =
+        |alias: &str| shared::resolve(sb, account, region, alias, None).map(|k| (k.id, k.arn));
+    let k1 = shared::customer_key_pending_deletion(sb, account, region).map(|k| (k.id, k.arn));
+    let (k2, k3) = (by_alias(FIRST_ALIAS), by_alias(IMPORTED_ALIAS));
     Some(Keys {
         k1: k1?,
         k2: k2?,

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use super::state::{Alarm, AlarmState, CloudWatchState, HistoryItem};
 use super::views::{aws_time, region_name};
-use crate::services::sns::Publication;
+use crate::pipeline::delivery::Publication;
 use crate::Sandbox;
 
 /// A state change to carry out: history is written under the lock, actions outside it.

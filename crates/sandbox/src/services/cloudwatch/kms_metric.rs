@@ -7,7 +7,6 @@
 use time::{Duration, OffsetDateTime};
 
 use super::state::{KmsSegment, Sample};
-use crate::services::kms::KmsState;
 use crate::Sandbox;
 
 pub(super) const KMS_NAMESPACE: &str = "AWS/KMS";
@@ -16,31 +15,10 @@ pub(super) const KMS_METRIC: &str = "SecondsUntilKeyMaterialExpiration";
 const MAX_GENERATED: i64 = 600_000;
 
 /// What CloudWatch needs to know about an EXTERNAL key.
-#[derive(Debug, Clone)]
-pub(super) struct KeyView {
-    pub(super) id: String,
-    pub(super) created: OffsetDateTime,
-    pub(super) has_material: bool,
-    pub(super) valid_to: Option<OffsetDateTime>,
-    pub(super) imported_at: Option<OffsetDateTime>,
-    pub(super) deleted_at: Option<OffsetDateTime>,
-}
+pub(super) use crate::services::kms::shared::ImportedKey as KeyView;
 
 pub(super) fn key_views(sb: &Sandbox, account: &str, region: &str) -> Vec<KeyView> {
-    sb.read::<KmsState, _>(account, region, |st| {
-        st.keys
-            .values()
-            .filter(|k| k.origin == "EXTERNAL")
-            .map(|k| KeyView {
-                id: k.id.clone(),
-                created: k.created,
-                has_material: !k.materials.is_empty(),
-                valid_to: k.valid_to,
-                imported_at: k.material_imported_at,
-                deleted_at: k.material_deleted_at,
-            })
-            .collect()
-    })
+    crate::services::kms::shared::imported_keys(sb, account, region)
 }
 
 /// The segments as they stand at `now`: recorded ones (open ones closed if the material went

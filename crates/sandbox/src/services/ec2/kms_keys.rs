@@ -1,11 +1,11 @@
 //! The KMS keys encrypted volumes use: resolving the key a caller names, and the account's
-//! AWS-managed EBS key. These are EC2's only reads and writes of another service's state, kept
-//! in this one file.
+//! AWS-managed EBS key. EC2 reaches KMS only through
+//! `kms::shared`, from this one file.
 
 use time::OffsetDateTime;
 
 use crate::protocol::AwsError;
-use crate::services::kms::{Alias, Key, KmsState};
+use crate::services::kms::shared;
 use crate::Sandbox;
 
 /// The ARN of the KMS key a volume uses, resolved from any of the forms EC2 accepts (key id,
@@ -17,21 +17,7 @@ pub(crate) fn resolve_kms_key(
     key: &str,
     now: OffsetDateTime,
 ) -> Option<String> {
-    let key = key.trim();
-    let local = key
-        .strip_prefix(&format!("arn:aws:kms:{region}:{account}:"))
-        .unwrap_or(key);
-    sb.read::<KmsState, _>(account, region, |st| {
-        let id = if local.starts_with("alias/") {
-            st.aliases.get(local).map(|a| a.target.clone())?
-        } else {
-            local.strip_prefix("key/").unwrap_or(local).to_string()
-        };
-        st.keys
-            .get(&id)
-            .filter(|k| k.state(now) == "Enabled")
-            .map(|k| k.arn.clone())
-    })
+    shared::resolve(sb, account, region, key, Some(now)).map(|k| k.arn)
 }
 
 /// The account's AWS-managed EBS key (`alias/aws/ebs`), created on first use as AWS does.
@@ -41,35 +27,20 @@ pub(crate) fn default_ebs_key(
     region: &str,
     now: OffsetDateTime,
 ) -> Result<String, AwsError> {
-    if let Some(arn) = resolve_kms_key(sb, account, region, "alias/aws/ebs", now) {
-        return Ok(arn);
-    }
-    let id = crate::util::uuid();
-    let arn = format!("arn:aws:kms:{region}:{account}:key/{id}");
-    let created = crate::util::iso8601(now);
-    let key: Key = serde_json::from_value(serde_json::json!({
-        "id": id, "arn": arn, "account": account, "created": created,
-        "description": "Default key that protects my EBS volumes when no other key is defined",
-        "origin": "AWS_KMS", "manager": "AWS",
-        "materials": [crate::util::b64(&crate::services::kms::crypto::random_bytes(32))],
-        "policy": serde_json::json!({"Version": "2012-10-17", "Id": "auto-ebs-2", "Statement": [{
-            "Sid": "Allow access through EBS for all principals in the account that are authorized to use EBS",
-            "Effect": "Allow", "Principal": {"AWS": "*"},
-            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:DescribeKey"],
-            "Resource": "*",
-            "Condition": {"StringEquals": {"kms:CallerAccount": account, "kms:ViaService": format!("ec2.{region}.amazonaws.com")}}
-        }]}).to_string(),
-    }))
-    .map_err(|e| AwsError::internal(format!("cannot create the default EBS key: {e}")))?;
-    let alias: Alias = serde_json::from_value(serde_json::json!({
-        "name": "alias/aws/ebs", "arn": format!("arn:aws:kms:{region}:{account}:alias/aws/ebs"),
-        "target": id, "created": created, "updated": created,
-    }))
-    .map_err(|e| AwsError::internal(format!("cannot create the default EBS key alias: {e}")))?;
-    sb.write::<KmsState, _>(account, region, |st| {
-        st.keys.insert(key.id.clone(), key);
-        st.aliases.insert(alias.name.clone(), alias);
-        Ok(())
-    })?;
-    Ok(arn)
+    let policy = serde_json::json!({"Version": "2012-10-17", "Id": "auto-ebs-2", "Statement": [{
+        "Sid": "Allow access through EBS for all principals in the account that are authorized to use EBS",
+        "Effect": "Allow", "Principal": {"AWS": "*"},
+        "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:DescribeKey"],
+        "Resource": "*",
+        "Condition": {"StringEquals": {"kms:CallerAccount": account, "kms:ViaService": format!("ec2.{region}.amazonaws.com")}}
+    }]});
+    let description = "Default key that protects my EBS volumes when no other key is defined";
+    shared::aws_managed_key(
+        sb,
+        account,
+        region,
+        "alias/aws/ebs",
+        (description, policy),
+        now,
+    )
 }

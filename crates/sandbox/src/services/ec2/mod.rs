@@ -29,6 +29,23 @@ use ops::associations as assoc;
 use ops::{attributes, describe, dry_run, instances, tags, volumes};
 
 pub use lifecycle::settle_due;
+
+/// Add `tags` to instance `id` of `account` and `region`, reserved `aws:` keys included (what
+/// CloudFormation marks its instances with; the API refuses those keys to callers). An
+/// instance that is gone is left alone.
+pub(crate) fn add_instance_tags(
+    sb: &crate::Sandbox,
+    (account, region): (&str, &str),
+    id: &str,
+    tags: impl IntoIterator<Item = (String, String)>,
+) -> Result<(), AwsError> {
+    sb.write::<Ec2State, _>(account, region, |st| {
+        if let Some(i) = st.instances.get_mut(id) {
+            i.tags.extend(tags);
+        }
+        Ok(())
+    })
+}
 pub use seed::{seed_workshop, WORKSHOP_AMI};
 pub use state::{
     Association, AssociationState, Attachment, AttachmentState, Ec2State, Instance, InstanceState,

@@ -40,6 +40,14 @@ pub use self::state::{
 };
 pub use self::views::url_encode;
 
+/// Role `name` of `account` (case-insensitive, as IAM names are), for STS to assume: the only
+/// way another service reads IAM's state.
+pub(crate) fn role(sb: &crate::Sandbox, account: &str, name: &str) -> Option<Role> {
+    sb.read::<IamState, _>(account, HOME_REGION, |st| {
+        st.roles.get(&name.to_lowercase()).cloned()
+    })
+}
+
 pub struct Iam;
 
 /// What is fixed about the service (names, protocol, scope).

@@ -11,6 +11,7 @@ mod errors;
 mod lifecycle;
 mod ops;
 mod seed;
+pub(crate) mod shared;
 mod state;
 mod views;
 

@@ -1,6 +1,7 @@
 //! What S3 contributes to the workshop seed: the learner's uploads in the stack's bucket, and
 //! a lookalike bucket that no clean-up may touch.
 
+use crate::services::kms;
 use time::OffsetDateTime;
 
 use super::state::{Bucket, ObjectVersion, S3State};
@@ -25,12 +26,9 @@ fn text_object(data: &[u8], sse: &str, kms: Option<String>, at: OffsetDateTime) 
 /// (`kmsworkshop-archive-…`) that no clean-up may touch.
 pub fn seed_workshop(sb: &Sandbox, account: &str, region: &str) -> Result<(), AwsError> {
     let now = sb.clock.now();
-    let first_cmk = sb.read::<crate::services::kms::KmsState, _>(account, region, |st| {
-        st.aliases
-            .get("alias/FirstCMK")
-            .and_then(|a| st.keys.get(&a.target))
-            .map(|k| k.arn.clone())
-    });
+    let first_cmk =
+        kms::shared::resolve(sb, account, region, kms_workshop_names::FIRST_ALIAS, None)
+            .map(|k| k.arn);
     let day = time::Duration::days(1);
     let stack_bucket = format!("kmsworkshop-{account}");
     let archive = format!("kmsworkshop-archive-{account}");

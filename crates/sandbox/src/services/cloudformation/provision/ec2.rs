@@ -48,17 +48,17 @@ pub(super) fn create_instance(env: &Env<'_>, logical_id: &str, props: &J) -> Res
         .cloned()
         .unwrap_or(Value::Null);
     let id = text(member(&inst, "instanceId")).unwrap_or_default();
-    env.sb
-        .write::<crate::services::ec2::Ec2State, _>(&env.caller.account, &env.region, |st| {
-            if let Some(i) = st.instances.get_mut(&id) {
-                i.tags.extend(system);
-            }
-            Ok(())
-        })
-        .map_err(|e| Failed {
-            physical_id: Some(id.clone()),
-            reason: e.message,
-        })?;
+    crate::services::ec2::add_instance_tags(
+        env.sb,
+        (&env.caller.account, &env.region),
+        &id,
+        system,
+    )
+    .map_err(|e| Failed {
+        physical_id: Some(id.clone()),
+        reason: e.message,
+    })?;
+
     let mut attrs = BTreeMap::new();
     for (attr, m) in [
         ("PrivateIp", "privateIpAddress"),

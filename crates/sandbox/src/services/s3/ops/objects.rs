@@ -1,6 +1,7 @@
 //! Objects: upload, copy, read (whole, ranged, conditional) and delete, one key or many,
 //! with versions and delete markers as the bucket's versioning says.
 
+use crate::services::kms::shared;
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
@@ -36,18 +37,8 @@ fn sse_of(
                 None => format!("arn:aws:kms:{region}:{account}:alias/aws/s3"),
                 Some(k) if k.starts_with("arn:") => k,
                 Some(k) => {
-                    let resolved = cx.sandbox.read::<crate::services::kms::KmsState, _>(
-                        &account,
-                        region,
-                        |st| {
-                            let id = if k.starts_with("alias/") {
-                                st.aliases.get(&k).map(|a| a.target.clone())
-                            } else {
-                                Some(k.clone())
-                            };
-                            id.and_then(|id| st.keys.get(&id).map(|key| key.arn.clone()))
-                        },
-                    );
+                    let resolved =
+                        shared::resolve(cx.sandbox, &account, region, &k, None).map(|key| key.arn);
                     resolved.ok_or_else(|| {
                         err(400, "KMS.NotFoundException", &format!("Invalid keyId {k}"))
                     })?
