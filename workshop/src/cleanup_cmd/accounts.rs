@@ -1,0 +1,328 @@
+//! `kms-workshop cleanup --accounts FILE`: an instructor's clean-up of many learner accounts,
+//! each reached through a role it trusts, several at a time, with one summary at the end.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use aws_config::SdkConfig;
+use kms_workshop_cleanup::{aws::caller_account, ErrorClass, Inventory, Outcome, Plan, Report};
+use serde::Deserialize;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::{
+    clean_account, confirm, exit, fail, live_view, load_inventory, parse_account, path_style,
+    whose, Account, CleanupArgs, OutputArg,
+};
+
+/// The instructors' file: which accounts to clean and how to get into each.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountsFile {
+    /// Regions for accounts that do not list their own.
+    #[serde(default)]
+    regions: Vec<String>,
+    #[serde(rename = "account", default)]
+    accounts: Vec<AccountEntry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountEntry {
+    id: String,
+    role_arn: String,
+    #[serde(default)]
+    regions: Vec<String>,
+    external_id: Option<String>,
+}
+
+fn load_accounts(file: &std::path::Path) -> Result<AccountsFile> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| fail(2, format!("--accounts {}: {e}", file.display())))?;
+    let parsed: AccountsFile = toml::from_str(&text)
+        .map_err(|e| fail(2, format!("--accounts {}: {e}", file.display())))?;
+    if parsed.accounts.is_empty() {
+        return Err(fail(
+            2,
+            format!(
+                "--accounts {}: no [[account]] entries (each needs id and role_arn)",
+                file.display()
+            ),
+        ));
+    }
+    for a in &parsed.accounts {
+        parse_account(&a.id).map_err(|e| fail(2, format!("--accounts {}: {e}", file.display())))?;
+        // The role must live in the account it claims to open: a typo must not reach another.
+        if !(a.role_arn.starts_with("arn:aws")
+            && a.role_arn.contains(&format!(":iam::{}:role/", a.id)))
+        {
+            return Err(fail(
+                2,
+                format!(
+                    "--accounts {}: role_arn '{}' is not a role in account {}",
+                    file.display(),
+                    a.role_arn,
+                    a.id
+                ),
+            ));
+        }
+    }
+    Ok(parsed)
+}
+
+/// Outcome of one account in a multi-account run.
+struct AccountRun {
+    entry: AccountEntry,
+    regions: Vec<String>,
+    result: std::result::Result<(Plan, Report), String>,
+    access_problem: bool,
+}
+
+/// Clean every account `file` lists (several at a time), then report each and a summary.
+pub(super) async fn run_accounts(
+    args: &CleanupArgs,
+    config: &SdkConfig,
+    not_aws: bool,
+    home: &str,
+    file: &std::path::Path,
+) -> Result<()> {
+    let listed = load_accounts(file)?;
+    // The instructor's own identity must work before anything else.
+    let me = whose(config).await?;
+    if !not_aws && !args.dry_run {
+        confirm_accounts(args, &me, &listed)?;
+    }
+    let inventory = Arc::new(load_inventory(args)?);
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let view =
+        (!args.dry_run).then(|| tokio::spawn(live_view(rx, std::io::stderr().is_terminal())));
+    let limit = Arc::new(tokio::sync::Semaphore::new(usize::from(
+        args.parallel_accounts,
+    )));
+    let shared_args = Arc::new(args.clone());
+    let mut tasks = tokio::task::JoinSet::new();
+    for entry in listed.accounts.iter().cloned() {
+        let regions = regions_of(&entry, &listed, args, home);
+        let (limit, tx, inventory, args, config) = (
+            limit.clone(),
+            tx.clone(),
+            inventory.clone(),
+            shared_args.clone(),
+            config.clone(),
+        );
+        tasks.spawn(async move {
+            let _permit = limit.acquire().await;
+            run_one(&args, &config, not_aws, entry, regions, &inventory, tx).await
+        });
+    }
+    let mut runs: Vec<AccountRun> = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(r) => runs.push(r),
+            Err(e) => tracing::error!(error = %e, "an account's clean-up did not complete"),
+        }
+    }
+    drop(tx);
+    if let Some(v) = view {
+        let _ = v.await;
+    }
+    runs.sort_by(|a, b| a.entry.id.cmp(&b.entry.id));
+    print_runs(args, &runs)?;
+    outcome(&runs, args.dry_run)
+}
+
+/// Against AWS: name every account, and have their number typed (or `--yes`).
+fn confirm_accounts(args: &CleanupArgs, me: &str, listed: &AccountsFile) -> Result<()> {
+    let n = listed.accounts.len();
+    let ids: Vec<&str> = listed.accounts.iter().map(|a| a.id.as_str()).collect();
+    eprintln!("as account {me}, clean {n} account(s): {}", ids.join(", "));
+    if args.yes {
+        return Ok(());
+    }
+    confirm(
+        &format!("Type the number of accounts ({n}) to delete the workshop's resources in them: "),
+        &n.to_string(),
+    )
+}
+
+/// An account's regions: its own, else the file's, else `--region`s, else the home region.
+fn regions_of(
+    entry: &AccountEntry,
+    listed: &AccountsFile,
+    args: &CleanupArgs,
+    home: &str,
+) -> Vec<String> {
+    [&entry.regions, &listed.regions, &args.regions]
+        .into_iter()
+        .find(|r| !r.is_empty())
+        .cloned()
+        .unwrap_or_else(|| vec![home.to_string()])
+}
+
+/// Assume the account's role, check it opens the account listed, and clean it.
+async fn run_one(
+    args: &CleanupArgs,
+    config: &SdkConfig,
+    not_aws: bool,
+    entry: AccountEntry,
+    regions: Vec<String>,
+    inventory: &Inventory,
+    tx: UnboundedSender<(String, kms_workshop_cleanup::Event)>,
+) -> AccountRun {
+    let mut assume = aws_config::sts::AssumeRoleProvider::builder(&entry.role_arn)
+        .session_name("kms-workshop-cleanup")
+        .configure(config);
+    if let Some(x) = &entry.external_id {
+        assume = assume.external_id(x);
+    }
+    let provider = assume.build().await;
+    let assumed = config
+        .to_builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+        )
+        .build();
+    let access = |c: Option<ErrorClass>| {
+        matches!(c, Some(ErrorClass::Credentials | ErrorClass::AccessDenied))
+    };
+    let result = match caller_account(&assumed).await {
+        Err(e) => Err((
+            format!("cannot assume {}: {e}", entry.role_arn),
+            access(Some(e.class)),
+        )),
+        Ok(got) if got != entry.id => Err((
+            format!(
+                "{} opens account {got}, not {}: not touched",
+                entry.role_arn, entry.id
+            ),
+            false,
+        )),
+        Ok(_) => {
+            let target = Account {
+                config: &assumed,
+                id: &entry.id,
+                regions: &regions,
+                path_style: path_style(&assumed, not_aws),
+            };
+            clean_account(args, target, inventory, (tx, entry.id.clone()))
+                .await
+                .map_err(|e| (e.to_string(), access(e.class())))
+        }
+    };
+    let access_problem = match &result {
+        Ok((_, r)) => r.access_problem,
+        Err((_, a)) => *a,
+    };
+    AccountRun {
+        entry,
+        regions,
+        result: result.map_err(|(m, _)| m),
+        access_problem,
+    }
+}
+
+fn is_clean(r: &AccountRun) -> bool {
+    matches!(&r.result, Ok((_, rep)) if rep.is_clean())
+}
+
+/// Each account's plan (dry run) and report, then the summary table; or all of it as JSON.
+fn print_runs(args: &CleanupArgs, runs: &[AccountRun]) -> Result<()> {
+    if args.output == OutputArg::Json {
+        let accounts: Vec<serde_json::Value> = runs
+            .iter()
+            .map(|r| match &r.result {
+                Ok((plan, report)) => serde_json::json!({
+                    "account": r.entry.id, "regions": r.regions, "plan": plan, "report": report,
+                    "clean": report.is_clean(),
+                }),
+                Err(e) => serde_json::json!({
+                    "account": r.entry.id, "regions": r.regions, "error": e, "clean": false,
+                }),
+            })
+            .collect();
+        let all = runs.iter().all(is_clean);
+        let v = serde_json::json!({ "accounts": accounts, "clean": all });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&v).context("rendering the report")?
+        );
+    } else {
+        for r in runs {
+            println!("══ account {} ══", r.entry.id);
+            match &r.result {
+                Ok((plan, report)) => {
+                    if args.dry_run {
+                        print!("{}", plan.render_tree());
+                    }
+                    print!("{}", report.render_text());
+                }
+                Err(e) => println!("error: {e}"),
+            }
+            println!();
+        }
+        print!("{}", summary_table(runs, args.dry_run));
+    }
+    let _ = std::io::stdout().flush();
+    Ok(())
+}
+
+/// Exit 3 for any access problem, 0 when every account is clean (or planned), else 1.
+fn outcome(runs: &[AccountRun], dry_run: bool) -> Result<()> {
+    if runs.iter().any(|r| r.access_problem) {
+        return Err(exit(3));
+    }
+    if dry_run && runs.iter().all(|r| r.result.is_ok()) {
+        return Ok(());
+    }
+    if runs.iter().all(is_clean) {
+        Ok(())
+    } else {
+        Err(exit(1))
+    }
+}
+
+fn summary_table(runs: &[AccountRun], dry_run: bool) -> String {
+    let mut s = format!(
+        "{:<14} {:<22} {:>5} {:>7} {:>5} {:>7} {:>6} {:>4}  {}\n",
+        "account", "regions", "found", "changed", "gone", "skipped", "failed", "left", "status"
+    );
+    for r in runs {
+        match &r.result {
+            Ok((_, rep)) => {
+                let status = if dry_run {
+                    "planned"
+                } else if rep.is_clean() {
+                    "clean"
+                } else if rep.access_problem {
+                    "access denied"
+                } else {
+                    "incomplete"
+                };
+                s.push_str(&format!(
+                    "{:<14} {:<22} {:>5} {:>7} {:>5} {:>7} {:>6} {:>4}  {}\n",
+                    r.entry.id,
+                    r.regions.join(","),
+                    rep.found.len(),
+                    rep.count(Outcome::Changed),
+                    rep.count(Outcome::AlreadyGone) + rep.count(Outcome::DoneEarlier),
+                    rep.skipped.len() + rep.count(Outcome::Blocked),
+                    rep.count(Outcome::Failed) + rep.errors.len(),
+                    rep.remaining.len(),
+                    status
+                ));
+            }
+            Err(e) => s.push_str(&format!(
+                "{:<14} {:<22} {:>5} {:>7} {:>5} {:>7} {:>6} {:>4}  error: {e}\n",
+                r.entry.id,
+                r.regions.join(","),
+                "-",
+                "-",
+                "-",
+                "-",
+                "-",
+                "-"
+            )),
+        }
+    }
+    s
+}
