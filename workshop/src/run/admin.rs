@@ -1,53 +1,36 @@
 //! The sandbox's own controls, when the target is a sandbox: its clock (to see the alarm
 //! fire without waiting ten days) and its outbox (the learner's "inbox": confirmation emails,
-//! notifications). In-process through the API, or over HTTP (`/_sandbox/…`) for a sandbox
-//! served elsewhere. Against AWS there is none of this.
+//! notifications). In-process through the API, or over HTTP through the sandbox's one control
+//! client ([`AdminClient`]) for a sandbox served elsewhere. Against AWS there is none of this.
 
 use std::sync::Arc;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
+use kms_workshop_sandbox::http::admin_api::AdminClient;
 use kms_workshop_sandbox::Sandbox;
 use serde_json::Value;
 use time::OffsetDateTime;
 
 pub enum Admin {
     InProcess(Arc<Sandbox>),
-    Remote(String),
+    Remote(AdminClient),
 }
 
 impl Admin {
-    /// The sandbox behind `endpoint`, if it is one (it answers `/_sandbox/health`).
+    /// The sandbox behind `endpoint`, if it is one (it answers its health check).
     pub async fn probe(endpoint: &str) -> Option<Admin> {
-        let url = format!("{}/_sandbox/health", endpoint.trim_end_matches('/'));
-        let resp = reqwest::Client::new()
-            .get(url)
-            .timeout(std::time::Duration::from_secs(3))
-            .send()
-            .await
-            .ok()?;
-        let v: Value = resp.json().await.ok()?;
-        (v["status"] == "ok").then(|| Admin::Remote(endpoint.trim_end_matches('/').to_string()))
-    }
-
-    async fn get(&self, base: &str, path: &str) -> Result<Value> {
-        let resp = reqwest::Client::new()
-            .get(format!("{base}{path}"))
-            .send()
-            .await
-            .with_context(|| format!("cannot reach the sandbox at {base}"))?;
-        resp.json()
-            .await
-            .with_context(|| format!("{base}{path} did not answer like a sandbox"))
+        let client = AdminClient::new(endpoint);
+        let health = client.health().await.ok()?;
+        (health.status == "ok").then_some(Admin::Remote(client))
     }
 
     /// The sandbox clock.
     pub async fn now(&self) -> Result<OffsetDateTime> {
         match self {
             Admin::InProcess(sb) => Ok(sb.clock.now()),
-            Admin::Remote(base) => {
-                let v = self.get(base, "/_sandbox/clock").await?;
-                let text = v["now"].as_str().unwrap_or_default();
-                OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+            Admin::Remote(client) => {
+                let text = client.clock().await?.now;
+                OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
                     .with_context(|| format!("the sandbox's clock reads '{text}'"))
             }
         }
@@ -55,18 +38,14 @@ impl Admin {
 
     /// Every message the sandbox's SNS sent, oldest first (JSON as `/_sandbox/outbox`).
     pub async fn outbox(&self) -> Result<Vec<Value>> {
-        match self {
-            Admin::InProcess(sb) => Ok(sb
-                .outbox(0)
-                .into_iter()
-                .filter_map(|m| serde_json::to_value(m).ok())
-                .collect()),
-            Admin::Remote(base) => Ok(self.get(base, "/_sandbox/outbox?after=0").await?
-                ["messages"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()),
-        }
+        let messages = match self {
+            Admin::InProcess(sb) => sb.outbox(0),
+            Admin::Remote(client) => client.outbox(0, None).await?,
+        };
+        Ok(messages
+            .into_iter()
+            .filter_map(|m| serde_json::to_value(m).ok())
+            .collect())
     }
 
     /// Move the sandbox clock forward and let what is due happen (alarm evaluation, expiry).
@@ -76,20 +55,12 @@ impl Admin {
                 sb.advance_clock(time::Duration::seconds_f64(seconds))
                     .map_err(|e| anyhow::anyhow!("cannot move the sandbox clock: {}", e.message))?;
                 sb.tick();
-                Ok(())
             }
-            Admin::Remote(base) => {
-                let resp = reqwest::Client::new()
-                    .post(format!("{base}/_sandbox/clock/advance?seconds={seconds}"))
-                    .send()
-                    .await
-                    .with_context(|| format!("cannot reach the sandbox at {base}"))?;
-                if !resp.status().is_success() {
-                    bail!("the sandbox refused to move its clock ({})", resp.status());
-                }
-                Ok(())
+            Admin::Remote(client) => {
+                client.advance_clock(seconds).await?;
             }
         }
+        Ok(())
     }
 
     /// Let the sandbox do what is due now, without moving its clock.
