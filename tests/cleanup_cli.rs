@@ -307,21 +307,13 @@ fn workshop_keys(endpoint: &str) -> (String, String) {
 fn assert_lookalikes_untouched(endpoint: &str, added: &Added) {
     aws_json(
         endpoint,
-        &[
-            "iam",
-            "get-role",
-            "--role-name",
-            "KMSWorkshop-InstanceInitRole-prod",
-        ],
+        &common::words("iam get-role --role-name KMSWorkshop-InstanceInitRole-prod"),
     );
     let attached = aws_json(
         endpoint,
-        &[
-            "iam",
-            "list-attached-role-policies",
-            "--role-name",
-            "KMSWorkshop-InstanceInitRole-prod",
-        ],
+        &common::words(
+            "iam list-attached-role-policies --role-name KMSWorkshop-InstanceInitRole-prod",
+        ),
     );
     assert_eq!(
         attached["AttachedPolicies"].as_array().map(Vec::len),
@@ -358,12 +350,7 @@ fn assert_lookalikes_untouched(endpoint: &str, added: &Added) {
     );
     let batch = aws_json(
         endpoint,
-        &[
-            "ec2",
-            "describe-instances",
-            "--filters",
-            "Name=tag:Name,Values=billing-batch",
-        ],
+        &common::words("ec2 describe-instances --filters Name=tag:Name,Values=billing-batch"),
     );
     assert_eq!(
         batch["Reservations"][0]["Instances"][0]["State"]["Name"], "running",
@@ -383,21 +370,15 @@ fn assert_workshop_gone(endpoint: &str, added: &Added, keys: &(String, String)) 
     let aliases = aws_json(endpoint, &["kms", "list-aliases"]).to_string();
     assert!(!aliases.contains("alias/FirstCMK") && !aliases.contains("alias/ImportedCMK"));
     fails_with(
-        aws(endpoint).args([
-            "iam",
-            "get-role",
-            "--role-name",
-            "KMSWorkshop-InstanceInitRole",
-        ]),
+        aws(endpoint).args(common::words(
+            "iam get-role --role-name KMSWorkshop-InstanceInitRole",
+        )),
         "NoSuchEntity",
     );
     fails_with(
-        aws(endpoint).args([
-            "iam",
-            "get-instance-profile",
-            "--instance-profile-name",
-            "KMSWorkshop-InstanceInitRole",
-        ]),
+        aws(endpoint).args(common::words(
+            "iam get-instance-profile --instance-profile-name KMSWorkshop-InstanceInitRole",
+        )),
         "NoSuchEntity",
     );
     for p in [
@@ -425,12 +406,7 @@ fn assert_workshop_gone(endpoint: &str, added: &Added, keys: &(String, String)) 
     );
     let vols = aws_json(
         endpoint,
-        &[
-            "ec2",
-            "describe-volumes",
-            "--filters",
-            "Name=tag:Name,Values=WorkshopEBS",
-        ],
+        &common::words("ec2 describe-volumes --filters Name=tag:Name,Values=WorkshopEBS"),
     );
     assert_eq!(vols["Volumes"].as_array().map(Vec::len), Some(0), "{vols}");
     fails_with(
@@ -468,12 +444,9 @@ fn assert_workshop_gone(endpoint: &str, added: &Added, keys: &(String, String)) 
         "{alarms}"
     );
     let stacks = aws(endpoint)
-        .args([
-            "cloudformation",
-            "describe-stacks",
-            "--stack-name",
-            "KMSWorkshop-Stack",
-        ])
+        .args(common::words(
+            "cloudformation describe-stacks --stack-name KMSWorkshop-Stack",
+        ))
         .output()
         .expect("describe-stacks");
     if stacks.status.success() {
@@ -728,12 +701,7 @@ fn bad_flags_and_a_wrong_account_are_usage_errors() {
     // Nothing was touched.
     aws_json(
         &sb.endpoint,
-        &[
-            "iam",
-            "get-role",
-            "--role-name",
-            "KMSWorkshop-InstanceInitRole",
-        ],
+        &common::words("iam get-role --role-name KMSWorkshop-InstanceInitRole"),
     );
     // Unknown credentials: exit 3.
     let out =
@@ -793,23 +761,17 @@ fn instructors_clean_every_learner_account_through_assumed_roles() {
     for k in 1..=3 {
         let (account, key, secret) = learner_keys(k);
         let aws_k = || aws_with(&sb.endpoint, &key, &secret, None);
-        let out = run_fail(aws_k().args([
-            "iam",
-            "get-role",
-            "--role-name",
-            "KMSWorkshop-InstanceInitRole",
-        ]));
+        let out = run_fail(aws_k().args(common::words(
+            "iam get-role --role-name KMSWorkshop-InstanceInitRole",
+        )));
         assert!(
             stderr_of(&out).contains("NoSuchEntity"),
             "{account}: {}",
             stderr_of(&out)
         );
-        run_json(aws_k().args([
-            "iam",
-            "get-role",
-            "--role-name",
-            "KMSWorkshop-InstanceInitRole-prod",
-        ]));
+        run_json(aws_k().args(common::words(
+            "iam get-role --role-name KMSWorkshop-InstanceInitRole-prod",
+        )));
         let buckets = run_json(aws_k().args(["s3api", "list-buckets"])).to_string();
         assert!(
             buckets.contains(&format!("kmsworkshop-archive-{account}")),
@@ -942,12 +904,7 @@ fn without_endpoint_or_sandbox_flags_the_account_must_be_confirmed() {
     );
     aws_json(
         &sb.endpoint,
-        &[
-            "iam",
-            "get-role",
-            "--role-name",
-            "KMSWorkshop-InstanceInitRole",
-        ],
+        &common::words("iam get-role --role-name KMSWorkshop-InstanceInitRole"),
     );
     let out = run(&mut as_aws(&["--yes", "--account-id", ACCOUNT]));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -957,12 +914,9 @@ fn without_endpoint_or_sandbox_flags_the_account_must_be_confirmed() {
         text(&out)
     );
     fails_with(
-        aws(&sb.endpoint).args([
-            "iam",
-            "get-role",
-            "--role-name",
-            "KMSWorkshop-InstanceInitRole",
-        ]),
+        aws(&sb.endpoint).args(common::words(
+            "iam get-role --role-name KMSWorkshop-InstanceInitRole",
+        )),
         "NoSuchEntity",
     );
 }

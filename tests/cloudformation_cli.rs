@@ -341,13 +341,9 @@ fn json_and_yaml_template_files_capabilities_and_errors() {
         .as_str()
         .unwrap()
         .to_string();
-    run_json(aws(ep).args([
-        "cloudformation",
-        "wait",
-        "stack-create-complete",
-        "--stack-name",
-        "alerts",
-    ]));
+    run_json(aws(ep).args(common::words(
+        "cloudformation wait stack-create-complete --stack-name alerts",
+    )));
     let s = &cfn(ep, &["describe-stacks", "--stack-name", &id])["Stacks"][0];
     assert_eq!(s["StackStatus"], "CREATE_COMPLETE");
     assert_eq!(

@@ -342,16 +342,9 @@ fn kms_expiry_alarm_with_the_cli() {
         ]),
         "InvalidParameterValue",
     );
-    run_json(aws(ep).args([
-        "cloudwatch",
-        "put-metric-data",
-        "--namespace",
-        "Workshop",
-        "--metric-name",
-        "Checks",
-        "--value",
-        "1",
-    ]));
+    run_json(aws(ep).args(common::words(
+        "cloudwatch put-metric-data --namespace Workshop --metric-name Checks --value 1",
+    )));
     let custom = run_json(aws(ep).args(["cloudwatch", "list-metrics", "--namespace", "Workshop"]));
     assert_eq!(custom["Metrics"][0]["MetricName"], "Checks");
 
@@ -422,26 +415,16 @@ fn kms_expiry_alarm_with_the_cli() {
     assert_eq!(msg["NewStateReason"], "testing the notification");
     assert_eq!(msg["OldStateValue"], "INSUFFICIENT_DATA");
     fails_with(
-        aws(ep).args([
-            "cloudwatch",
-            "set-alarm-state",
-            "--alarm-name",
-            "nope",
-            "--state-value",
-            "OK",
-            "--state-reason",
-            "x",
-        ]),
+        aws(ep).args(common::words(
+            "cloudwatch set-alarm-state --alarm-name nope --state-value OK --state-reason x",
+        )),
         "ResourceNotFound",
     );
 
     // History: newest first, each kind, HistoryData JSON.
-    let h = run_json(aws(ep).args([
-        "cloudwatch",
-        "describe-alarm-history",
-        "--alarm-name",
-        "ImportedCMK-expiry",
-    ]));
+    let h = run_json(aws(ep).args(common::words(
+        "cloudwatch describe-alarm-history --alarm-name ImportedCMK-expiry",
+    )));
     let items = h["AlarmHistoryItems"].as_array().unwrap();
     let kinds: Vec<&str> = items
         .iter()
@@ -474,14 +457,7 @@ fn kms_expiry_alarm_with_the_cli() {
         .as_str()
         .unwrap()
         .starts_with("Successfully executed action"));
-    let only_actions = run_json(aws(ep).args([
-        "cloudwatch",
-        "describe-alarm-history",
-        "--alarm-name",
-        "ImportedCMK-expiry",
-        "--history-item-type",
-        "Action",
-    ]));
+    let only_actions = run_json(aws(ep).args(common::words("cloudwatch describe-alarm-history --alarm-name ImportedCMK-expiry --history-item-type Action")));
     assert_eq!(
         only_actions["AlarmHistoryItems"].as_array().unwrap().len(),
         2
@@ -497,24 +473,12 @@ fn kms_expiry_alarm_with_the_cli() {
             &format!("arn:aws:sns:us-east-1:{ACCOUNT}:missing"),
         ],
     );
-    run_json(aws(ep).args([
-        "cloudwatch",
-        "set-alarm-state",
-        "--alarm-name",
-        "to-nowhere",
-        "--state-value",
-        "ALARM",
-        "--state-reason",
-        "x",
-    ]));
-    let h = run_json(aws(ep).args([
-        "cloudwatch",
-        "describe-alarm-history",
-        "--alarm-name",
-        "to-nowhere",
-        "--history-item-type",
-        "Action",
-    ]));
+    run_json(aws(ep).args(common::words(
+        "cloudwatch set-alarm-state --alarm-name to-nowhere --state-value ALARM --state-reason x",
+    )));
+    let h = run_json(aws(ep).args(common::words(
+        "cloudwatch describe-alarm-history --alarm-name to-nowhere --history-item-type Action",
+    )));
     assert!(
         h["AlarmHistoryItems"][0]["HistorySummary"]
             .as_str()
@@ -524,14 +488,9 @@ fn kms_expiry_alarm_with_the_cli() {
     );
 
     // Describe filters and paging; alarms for the metric.
-    let by_prefix = run_json(aws(ep).args([
-        "cloudwatch",
-        "describe-alarms",
-        "--alarm-name-prefix",
-        "ImportedCMK",
-        "--state-value",
-        "ALARM",
-    ]));
+    let by_prefix = run_json(aws(ep).args(common::words(
+        "cloudwatch describe-alarms --alarm-name-prefix ImportedCMK --state-value ALARM",
+    )));
     let names: Vec<&str> = by_prefix["MetricAlarms"]
         .as_array()
         .unwrap()
@@ -542,13 +501,9 @@ fn kms_expiry_alarm_with_the_cli() {
         names,
         vec!["ImportedCMK-expiry", "ImportedCMK-expiry-breaching"]
     );
-    let page = run_json(aws(ep).args([
-        "cloudwatch",
-        "describe-alarms",
-        "--max-records",
-        "1",
-        "--no-paginate",
-    ]));
+    let page = run_json(aws(ep).args(common::words(
+        "cloudwatch describe-alarms --max-records 1 --no-paginate",
+    )));
     assert_eq!(page["MetricAlarms"].as_array().unwrap().len(), 1);
     assert!(page["NextToken"].is_string());
     let all = run_json(aws(ep).args(["cloudwatch", "describe-alarms", "--page-size", "1"]));
@@ -566,40 +521,16 @@ fn kms_expiry_alarm_with_the_cli() {
     assert_eq!(for_metric["MetricAlarms"].as_array().unwrap().len(), 4);
 
     // Actions can be disabled: no email.
-    run_json(aws(ep).args([
-        "cloudwatch",
-        "disable-alarm-actions",
-        "--alarm-names",
-        "ImportedCMK-expiry",
-    ]));
+    run_json(aws(ep).args(common::words(
+        "cloudwatch disable-alarm-actions --alarm-names ImportedCMK-expiry",
+    )));
     assert_eq!(alarm(ep, "ImportedCMK-expiry")["ActionsEnabled"], false);
-    run_json(aws(ep).args([
-        "cloudwatch",
-        "set-alarm-state",
-        "--alarm-name",
-        "ImportedCMK-expiry",
-        "--state-value",
-        "OK",
-        "--state-reason",
-        "x",
-    ]));
-    run_json(aws(ep).args([
-        "cloudwatch",
-        "set-alarm-state",
-        "--alarm-name",
-        "ImportedCMK-expiry",
-        "--state-value",
-        "ALARM",
-        "--state-reason",
-        "x",
-    ]));
+    run_json(aws(ep).args(common::words("cloudwatch set-alarm-state --alarm-name ImportedCMK-expiry --state-value OK --state-reason x")));
+    run_json(aws(ep).args(common::words("cloudwatch set-alarm-state --alarm-name ImportedCMK-expiry --state-value ALARM --state-reason x")));
     assert_eq!(notifications(ep).len(), 2);
-    run_json(aws(ep).args([
-        "cloudwatch",
-        "enable-alarm-actions",
-        "--alarm-names",
-        "ImportedCMK-expiry",
-    ]));
+    run_json(aws(ep).args(common::words(
+        "cloudwatch enable-alarm-actions --alarm-names ImportedCMK-expiry",
+    )));
     assert_eq!(alarm(ep, "ImportedCMK-expiry")["ActionsEnabled"], true);
 
     // Tags.
@@ -674,15 +605,7 @@ fn kms_expiry_alarm_with_the_cli() {
     assert!(xml.contains("<Code>ResourceNotFound</Code>"), "{xml}");
 
     // Delete.
-    run_json(aws(ep).args([
-        "cloudwatch",
-        "delete-alarms",
-        "--alarm-names",
-        "ImportedCMK-expiry",
-        "ImportedCMK-expiry-notbreaching",
-        "ImportedCMK-expiry-breaching",
-        "to-nowhere",
-    ]));
+    run_json(aws(ep).args(common::words("cloudwatch delete-alarms --alarm-names ImportedCMK-expiry ImportedCMK-expiry-notbreaching ImportedCMK-expiry-breaching to-nowhere")));
     let left = run_json(aws(ep).args(["cloudwatch", "describe-alarms"]));
     assert!(
         left["MetricAlarms"].as_array().unwrap().is_empty(),

@@ -274,12 +274,7 @@ fn no_logging_trail_delivers_nothing() {
         "no trail is logging",
     );
     // Event history has the call all the same: it needs no trail.
-    let found = run_json(aws(&sb.endpoint).args([
-        "cloudtrail",
-        "lookup-events",
-        "--lookup-attributes",
-        "AttributeKey=EventName,AttributeValue=GenerateDataKey",
-    ]));
+    let found = run_json(aws(&sb.endpoint).args(common::words("cloudtrail lookup-events --lookup-attributes AttributeKey=EventName,AttributeValue=GenerateDataKey")));
     assert_eq!(found["Events"].as_array().unwrap().len(), 1);
     // A trail that was logging and stopped delivers nothing either.
     run_json(aws(&sb.endpoint).args([

@@ -36,15 +36,9 @@ fn lines(out: &Output) -> Vec<Value> {
 fn the_whole_chapter_runs_in_the_sandbox_and_resumes_as_done() {
     let data = tempfile::tempdir().expect("tempdir");
     let out = kw(data.path())
-        .args([
-            "run",
-            "--sandbox",
-            "--non-interactive",
-            "--email",
-            "learner@example.com",
-            "--output",
-            "json",
-        ])
+        .args(common::words(
+            "run --sandbox --non-interactive --email learner@example.com --output json",
+        ))
         .output()
         .expect("run");
     assert!(
@@ -149,15 +143,9 @@ fn the_whole_chapter_runs_in_the_sandbox_and_resumes_as_done() {
 
     // Again: everything is done.
     let again = kw(data.path())
-        .args([
-            "run",
-            "--sandbox",
-            "--non-interactive",
-            "--email",
-            "learner@example.com",
-            "--output",
-            "json",
-        ])
+        .args(common::words(
+            "run --sandbox --non-interactive --email learner@example.com --output json",
+        ))
         .output()
         .expect("run again");
     assert!(again.status.success(), "{}", stderr_of(&again));
@@ -214,45 +202,19 @@ fn bad_input_is_refused_before_anything_is_created() {
     };
     let cases: &[(&[&str], &str)] = &[
         (
-            &[
-                "--sandbox",
-                "--non-interactive",
-                "--email",
-                "learner@example.com",
-                "--display-name",
-                "KMSWorkshop",
-            ],
+            &common::words("--sandbox --non-interactive --email learner@example.com --display-name KMSWorkshop"),
             "--display-name",
         ),
         (
-            &[
-                "--sandbox",
-                "--non-interactive",
-                "--email",
-                "not-an-address",
-            ],
+            &common::words("--sandbox --non-interactive --email not-an-address"),
             "--email",
         ),
         (
-            &[
-                "--sandbox",
-                "--non-interactive",
-                "--email",
-                "a@example.com",
-                "--region",
-                "us-moon-1",
-            ],
+            &common::words("--sandbox --non-interactive --email a@example.com --region us-moon-1"),
             "--region",
         ),
         (
-            &[
-                "--sandbox",
-                "--non-interactive",
-                "--email",
-                "a@example.com",
-                "--alarm-threshold",
-                "-5",
-            ],
+            &common::words("--sandbox --non-interactive --email a@example.com --alarm-threshold -5"),
             "--alarm-threshold",
         ),
         (&["--sandbox", "--non-interactive"], "--email"),

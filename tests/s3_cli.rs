@@ -122,18 +122,12 @@ fn buckets_objects_versions() {
     // us-east-1 answers 200 for a bucket you already own there.
     s3api(ep, &["create-bucket", "--bucket", "s3cli-one"]);
     let eu = aws(ep)
-        .args([
-            "--region",
-            "eu-west-1",
-            "s3api",
-            "create-bucket",
-            "--bucket",
-            "s3cli-eu",
-        ])
-        .args([
-            "--create-bucket-configuration",
-            "LocationConstraint=eu-west-1",
-        ])
+        .args(common::words(
+            "--region eu-west-1 s3api create-bucket --bucket s3cli-eu",
+        ))
+        .args(common::words(
+            "--create-bucket-configuration LocationConstraint=eu-west-1",
+        ))
         .output()
         .expect("run");
     assert!(
@@ -143,18 +137,12 @@ fn buckets_objects_versions() {
     );
     let again = run_fail(
         aws(ep)
-            .args([
-                "--region",
-                "eu-west-1",
-                "s3api",
-                "create-bucket",
-                "--bucket",
-                "s3cli-eu",
-            ])
-            .args([
-                "--create-bucket-configuration",
-                "LocationConstraint=eu-west-1",
-            ]),
+            .args(common::words(
+                "--region eu-west-1 s3api create-bucket --bucket s3cli-eu",
+            ))
+            .args(common::words(
+                "--create-bucket-configuration LocationConstraint=eu-west-1",
+            )),
     );
     assert!(
         stderr_of(&again).contains("BucketAlreadyOwnedByYou"),
@@ -163,13 +151,7 @@ fn buckets_objects_versions() {
     );
     s3api_fails(
         ep,
-        &[
-            "create-bucket",
-            "--bucket",
-            "s3cli-x",
-            "--create-bucket-configuration",
-            "LocationConstraint=eu-west-1",
-        ],
+        &common::words("create-bucket --bucket s3cli-x --create-bucket-configuration LocationConstraint=eu-west-1"),
         "IllegalLocationConstraintException",
     );
     assert_eq!(
@@ -213,13 +195,7 @@ fn buckets_objects_versions() {
     assert_eq!(put["ServerSideEncryption"], "AES256");
     let head = s3api(
         ep,
-        &[
-            "head-object",
-            "--bucket",
-            "s3cli-one",
-            "--key",
-            "docs/a.txt",
-        ],
+        &common::words("head-object --bucket s3cli-one --key docs/a.txt"),
     );
     assert_eq!(head["ContentLength"], 14);
     assert_eq!(head["ContentType"], "text/plain");
@@ -280,14 +256,7 @@ fn buckets_objects_versions() {
     }
     let l = s3api(
         ep,
-        &[
-            "list-objects-v2",
-            "--bucket",
-            "s3cli-one",
-            "--delimiter",
-            "/",
-            "--no-paginate",
-        ],
+        &common::words("list-objects-v2 --bucket s3cli-one --delimiter / --no-paginate"),
     );
     let keys: Vec<&str> = l["Contents"]
         .as_array()
@@ -301,29 +270,15 @@ fn buckets_objects_versions() {
     assert_eq!(l["IsTruncated"], false);
     let l = s3api(
         ep,
-        &[
-            "list-objects-v2",
-            "--bucket",
-            "s3cli-one",
-            "--prefix",
-            "docs/",
-            "--delimiter",
-            "/",
-            "--no-paginate",
-        ],
+        &common::words(
+            "list-objects-v2 --bucket s3cli-one --prefix docs/ --delimiter / --no-paginate",
+        ),
     );
     assert_eq!(l["Contents"].as_array().map(Vec::len), Some(2));
     assert_eq!(l["CommonPrefixes"][0]["Prefix"], "docs/sub/");
     let p1 = s3api(
         ep,
-        &[
-            "list-objects-v2",
-            "--bucket",
-            "s3cli-one",
-            "--max-keys",
-            "2",
-            "--no-paginate",
-        ],
+        &common::words("list-objects-v2 --bucket s3cli-one --max-keys 2 --no-paginate"),
     );
     assert_eq!(p1["IsTruncated"], true);
     assert_eq!(p1["KeyCount"], 2);
@@ -348,13 +303,7 @@ fn buckets_objects_versions() {
     // The paginating CLI walks all pages.
     let all = s3api(
         ep,
-        &[
-            "list-objects-v2",
-            "--bucket",
-            "s3cli-one",
-            "--page-size",
-            "1",
-        ],
+        &common::words("list-objects-v2 --bucket s3cli-one --page-size 1"),
     );
     assert_eq!(all["Contents"].as_array().map(Vec::len), Some(5));
     let v1 = s3api(
@@ -405,13 +354,9 @@ fn buckets_objects_versions() {
     );
     s3api(
         ep,
-        &[
-            "put-bucket-versioning",
-            "--bucket",
-            "s3cli-one",
-            "--versioning-configuration",
-            "Status=Enabled",
-        ],
+        &common::words(
+            "put-bucket-versioning --bucket s3cli-one --versioning-configuration Status=Enabled",
+        ),
     );
     assert_eq!(
         s3api(ep, &["get-bucket-versioning", "--bucket", "s3cli-one"])["Status"],
@@ -479,13 +424,7 @@ fn buckets_objects_versions() {
     assert_eq!(old["VersionId"], id1);
     let vs = s3api(
         ep,
-        &[
-            "list-object-versions",
-            "--bucket",
-            "s3cli-one",
-            "--prefix",
-            "v.txt",
-        ],
+        &common::words("list-object-versions --bucket s3cli-one --prefix v.txt"),
     );
     assert_eq!(vs["Versions"].as_array().map(Vec::len), Some(2), "{vs}");
     assert_eq!(
@@ -553,12 +492,7 @@ fn buckets_objects_versions() {
     );
 
     // CloudTrail's event history has the bucket-level calls, not the object-level ones.
-    let ev = run_json(aws(ep).args([
-        "cloudtrail",
-        "lookup-events",
-        "--lookup-attributes",
-        "AttributeKey=EventSource,AttributeValue=s3.amazonaws.com",
-    ]));
+    let ev = run_json(aws(ep).args(common::words("cloudtrail lookup-events --lookup-attributes AttributeKey=EventSource,AttributeValue=s3.amazonaws.com")));
     let names: Vec<&str> = ev["Events"]
         .as_array()
         .expect("Events")

@@ -212,34 +212,18 @@ fn lookup_events_validation_errors() {
     assert!(before["Events"].as_array().unwrap().is_empty());
 
     expect_error(
-        aws(ep).args([
-            "cloudtrail",
-            "lookup-events",
-            "--max-results",
-            "51",
-            "--no-paginate",
-        ]),
+        aws(ep).args(common::words(
+            "cloudtrail lookup-events --max-results 51 --no-paginate",
+        )),
         "InvalidMaxResultsException",
     );
-    let fifty = run_json(aws(ep).args([
-        "cloudtrail",
-        "lookup-events",
-        "--max-results",
-        "50",
-        "--no-paginate",
-    ]));
+    let fifty = run_json(aws(ep).args(common::words(
+        "cloudtrail lookup-events --max-results 50 --no-paginate",
+    )));
     assert!(!fifty["Events"].as_array().unwrap().is_empty());
 
     // A NextToken belongs to the query that issued it.
-    let page = run_json(aws(ep).args([
-        "cloudtrail",
-        "lookup-events",
-        "--lookup-attributes",
-        "AttributeKey=EventName,AttributeValue=GenerateDataKey",
-        "--max-results",
-        "1",
-        "--no-paginate",
-    ]));
+    let page = run_json(aws(ep).args(common::words("cloudtrail lookup-events --lookup-attributes AttributeKey=EventName,AttributeValue=GenerateDataKey --max-results 1 --no-paginate")));
     let token = str_of(&page["NextToken"], "NextToken").to_string();
     let refused: [(&[&str], &str); 3] = [
         (
@@ -267,13 +251,7 @@ fn lookup_events_validation_errors() {
             "InvalidNextTokenException",
         ),
         (
-            &[
-                "cloudtrail",
-                "lookup-events",
-                "--next-token",
-                "bm90LWEtdG9rZW4=",
-                "--no-paginate",
-            ],
+            &common::words("cloudtrail lookup-events --next-token bm90LWEtdG9rZW4= --no-paginate"),
             "InvalidNextTokenException",
         ),
     ];
@@ -600,12 +578,9 @@ fn cloudtrail_record_has_the_documented_fields() {
 
     // A failed write (an alias is not accepted by ScheduleKeyDeletion).
     expect_error(
-        aws(ep).args([
-            "kms",
-            "schedule-key-deletion",
-            "--key-id",
-            "alias/NoSuchKey",
-        ]),
+        aws(ep).args(common::words(
+            "kms schedule-key-deletion --key-id alias/NoSuchKey",
+        )),
         "NotFoundException",
     );
     let sched = lookup(ep, "EventName", "ScheduleKeyDeletion");

@@ -67,19 +67,13 @@ fn trail_lifecycle() {
     assert_eq!(list[0]["TrailARN"], arn.as_str());
     assert_eq!(list[0]["HomeRegion"], REGION);
     assert_eq!(list[0]["S3BucketName"], bucket.as_str());
-    let named = run_json(aws(ep).args([
-        "cloudtrail",
-        "describe-trails",
-        "--trail-name-list",
-        "workshop-trail",
-    ]));
+    let named = run_json(aws(ep).args(common::words(
+        "cloudtrail describe-trails --trail-name-list workshop-trail",
+    )));
     assert_eq!(named["trailList"].as_array().unwrap().len(), 1);
-    let other = run_json(aws(ep).args([
-        "cloudtrail",
-        "describe-trails",
-        "--trail-name-list",
-        "some-other-trail",
-    ]));
+    let other = run_json(aws(ep).args(common::words(
+        "cloudtrail describe-trails --trail-name-list some-other-trail",
+    )));
     assert_eq!(other["trailList"], json!([]));
 
     run_json(aws(ep).args(["cloudtrail", "stop-logging", "--name", "workshop-trail"]));

@@ -162,6 +162,12 @@ pub fn free_port() -> u16 {
 }
 
 /// The `aws` CLI pointed at `endpoint` with explicit credentials and no user config.
+/// A command line's words, as a person types them: `words("s3api create-bucket --bucket b")`.
+/// Tests write the commands they run the way the runner shows them, one line each.
+pub fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
 pub fn aws_with(endpoint: &str, access_key: &str, secret: &str, token: Option<&str>) -> Command {
     let mut c = Command::new(aws_bin());
     c.env_clear()

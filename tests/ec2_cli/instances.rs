@@ -80,11 +80,7 @@ fn seeded_workshop_instance_volumes_and_lookalike() {
     // The lookalike: running, no workshop profile.
     let batch = instances(&ec2(
         ep,
-        &[
-            "describe-instances",
-            "--filters",
-            "Name=tag:Name,Values=billing-batch",
-        ],
+        &common::words("describe-instances --filters Name=tag:Name,Values=billing-batch"),
     ));
     assert_eq!(batch.len(), 1);
     assert_eq!(batch[0]["State"]["Name"], "running");
@@ -204,26 +200,14 @@ fn describe_instances_filters_paging_and_errors() {
     assert!(page2.get("NextToken").is_none());
     let refused: [(&[&str], &str); 2] = [
         (
-            &[
-                "ec2",
-                "describe-instances",
-                "--max-results",
-                "5",
-                "--next-token",
-                "garbage",
-                "--no-paginate",
-            ],
+            &common::words(
+                "ec2 describe-instances --max-results 5 --next-token garbage --no-paginate",
+            ),
             "InvalidPaginationToken",
         ),
         // MaxResults below 5 is refused, as EC2 does.
         (
-            &[
-                "ec2",
-                "describe-instances",
-                "--max-results",
-                "2",
-                "--no-paginate",
-            ],
+            &common::words("ec2 describe-instances --max-results 2 --no-paginate"),
             "InvalidParameterValue",
         ),
     ];
@@ -267,34 +251,23 @@ fn describe_instances_filters_paging_and_errors() {
         assert_eq!(found.len(), count, "{filters:?}: {why}");
     }
     expect_error(
-        aws(ep).args([
-            "ec2",
-            "describe-instances",
-            "--filters",
-            "Name=no-such-filter,Values=x",
-        ]),
+        aws(ep).args(common::words(
+            "ec2 describe-instances --filters Name=no-such-filter,Values=x",
+        )),
         "InvalidParameterValue",
     );
 
     // Errors on ids.
     let err = expect_error(
-        aws(ep).args([
-            "ec2",
-            "describe-instances",
-            "--instance-ids",
-            "i-0123456789abcdef0",
-        ]),
+        aws(ep).args(common::words(
+            "ec2 describe-instances --instance-ids i-0123456789abcdef0",
+        )),
         "InvalidInstanceID.NotFound",
     );
     assert!(err.contains("i-0123456789abcdef0"), "{err}");
     let refused: [(&[&str], &str); 6] = [
         (
-            &[
-                "ec2",
-                "describe-instances",
-                "--instance-ids",
-                "not-an-instance",
-            ],
+            &common::words("ec2 describe-instances --instance-ids not-an-instance"),
             "InvalidInstanceID.Malformed",
         ),
         (
@@ -309,14 +282,7 @@ fn describe_instances_filters_paging_and_errors() {
         ),
         // RunInstances errors.
         (
-            &[
-                "ec2",
-                "run-instances",
-                "--image-id",
-                "ubuntu",
-                "--instance-type",
-                "t2.micro",
-            ],
+            &common::words("ec2 run-instances --image-id ubuntu --instance-type t2.micro"),
             "InvalidAMIID.Malformed",
         ),
         (
@@ -555,11 +521,7 @@ fn run_with_profile_subnet_and_tags_then_stop_modify_start() {
     // The root volume went with it (DeleteOnTermination), the association too.
     let vols = ec2(
         ep,
-        &[
-            "describe-volumes",
-            "--filters",
-            "Name=tag:Name,Values=probe-root",
-        ],
+        &common::words("describe-volumes --filters Name=tag:Name,Values=probe-root"),
     );
     assert!(vols["Volumes"].as_array().unwrap().is_empty(), "{vols}");
     let assoc = ec2(

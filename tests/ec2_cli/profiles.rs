@@ -61,11 +61,9 @@ fn instance_profile_associations() {
     );
     let by_state = ec2(
         ep,
-        &[
-            "describe-iam-instance-profile-associations",
-            "--filters",
-            "Name=state,Values=associated",
-        ],
+        &common::words(
+            "describe-iam-instance-profile-associations --filters Name=state,Values=associated",
+        ),
     );
     assert_eq!(
         by_state["IamInstanceProfileAssociations"]
@@ -132,14 +130,7 @@ fn instance_profile_associations() {
     let ws = describe_instance(ep, INSTANCE_ID);
     assert_eq!(ws["IamInstanceProfile"]["Arn"], profile_arn().as_str());
     expect_error(
-        aws(ep).args([
-            "ec2",
-            "associate-iam-instance-profile",
-            "--instance-id",
-            "i-0123456789abcdef0",
-            "--iam-instance-profile",
-            "Name=x",
-        ]),
+        aws(ep).args(common::words("ec2 associate-iam-instance-profile --instance-id i-0123456789abcdef0 --iam-instance-profile Name=x")),
         "InvalidInstanceID.NotFound",
     );
 }

@@ -30,12 +30,9 @@ fn tags_create_describe_delete() {
     assert_eq!(types, ["instance", "volume"]);
     let t = ec2(
         ep,
-        &[
-            "describe-tags",
-            "--filters",
-            "Name=resource-type,Values=volume",
-            "Name=value,Values=learner",
-        ],
+        &common::words(
+            "describe-tags --filters Name=resource-type,Values=volume Name=value,Values=learner",
+        ),
     );
     assert_eq!(t["Tags"].as_array().unwrap().len(), 1);
     assert_eq!(t["Tags"][0]["ResourceId"], ebs.as_str());
@@ -58,20 +55,12 @@ fn tags_create_describe_delete() {
     // The new tags filter instances and volumes.
     let by_tag = instances(&ec2(
         ep,
-        &[
-            "describe-instances",
-            "--filters",
-            "Name=tag:project,Values=kmsworkshop",
-        ],
+        &common::words("describe-instances --filters Name=tag:project,Values=kmsworkshop"),
     ));
     assert_eq!(by_tag.len(), 1);
     let vols = ec2(
         ep,
-        &[
-            "describe-volumes",
-            "--filters",
-            "Name=tag:owner,Values=learner",
-        ],
+        &common::words("describe-volumes --filters Name=tag:owner,Values=learner"),
     );
     assert_eq!(vols["Volumes"].as_array().unwrap().len(), 1);
 
@@ -100,25 +89,13 @@ fn tags_create_describe_delete() {
     // Errors.
     let refused: [(&[&str], &str); 4] = [
         (
-            &[
-                "ec2",
-                "create-tags",
-                "--resources",
-                "i-0123456789abcdef0",
-                "--tags",
-                "Key=a,Value=b",
-            ],
+            &common::words("ec2 create-tags --resources i-0123456789abcdef0 --tags Key=a,Value=b"),
             "InvalidInstanceID.NotFound",
         ),
         (
-            &[
-                "ec2",
-                "create-tags",
-                "--resources",
-                "vol-0123456789abcdef0",
-                "--tags",
-                "Key=a,Value=b",
-            ],
+            &common::words(
+                "ec2 create-tags --resources vol-0123456789abcdef0 --tags Key=a,Value=b",
+            ),
             "InvalidVolume.NotFound",
         ),
         (
@@ -133,14 +110,7 @@ fn tags_create_describe_delete() {
             "InvalidParameterValue",
         ),
         (
-            &[
-                "ec2",
-                "create-tags",
-                "--resources",
-                "ami-12345678",
-                "--tags",
-                "Key=a,Value=b",
-            ],
+            &common::words("ec2 create-tags --resources ami-12345678 --tags Key=a,Value=b"),
             "InvalidID",
         ),
     ];
@@ -160,11 +130,7 @@ fn cleanup_path_under_realistic_latency() {
     let ebs = s(&volume_named(ep, VOLUME_NAME_TAG)["VolumeId"], "id").to_string();
     let batch = instances(&ec2(
         ep,
-        &[
-            "describe-instances",
-            "--filters",
-            "Name=tag:Name,Values=billing-batch",
-        ],
+        &common::words("describe-instances --filters Name=tag:Name,Values=billing-batch"),
     ));
     let batch_id = s(&batch[0]["InstanceId"], "id").to_string();
 
@@ -241,11 +207,9 @@ fn cleanup_path_under_realistic_latency() {
     );
     let stopping = ec2(
         ep,
-        &[
-            "describe-instances",
-            "--filters",
-            "Name=instance-state-name,Values=shutting-down",
-        ],
+        &common::words(
+            "describe-instances --filters Name=instance-state-name,Values=shutting-down",
+        ),
     );
     assert_eq!(instances(&stopping).len(), 1);
 

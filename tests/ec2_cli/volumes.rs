@@ -64,14 +64,7 @@ fn volumes_create_attach_detach_delete() {
             "MissingParameter",
         ),
         (
-            &[
-                "ec2",
-                "create-volume",
-                "--size",
-                "10",
-                "--availability-zone",
-                "eu-west-1a",
-            ],
+            &common::words("ec2 create-volume --size 10 --availability-zone eu-west-1a"),
             "InvalidZone.NotFound",
         ),
         (

@@ -55,13 +55,7 @@ fn managed_policy_versions_attachments_and_delete_conflicts() {
     );
     fails(
         ep,
-        &[
-            "create-policy",
-            "--policy-name",
-            "bad",
-            "--policy-document",
-            "[]",
-        ],
+        &common::words("create-policy --policy-name bad --policy-document []"),
         "MalformedPolicyDocument",
     );
     let no_resource =
@@ -171,13 +165,7 @@ fn managed_policy_versions_attachments_and_delete_conflicts() {
     assert!(msg.contains("does not exist or is not attachable"), "{msg}");
     fails(
         ep,
-        &[
-            "attach-role-policy",
-            "--role-name",
-            "r",
-            "--policy-arn",
-            "not-an-arn-at-all-xyz",
-        ],
+        &common::words("attach-role-policy --role-name r --policy-arn not-an-arn-at-all-xyz"),
         "InvalidInput",
     );
     ok(
@@ -441,13 +429,7 @@ fn list_policies_scopes_paths_and_pages() {
     let team = names(
         &ok(
             ep,
-            &[
-                "list-policies",
-                "--scope",
-                "Local",
-                "--path-prefix",
-                "/team/",
-            ],
+            &common::words("list-policies --scope Local --path-prefix /team/"),
         )["Policies"],
         "PolicyName",
     );
@@ -462,14 +444,7 @@ fn list_policies_scopes_paths_and_pages() {
     assert_eq!(paged, local);
     let first = ok(
         ep,
-        &[
-            "list-policies",
-            "--scope",
-            "Local",
-            "--no-paginate",
-            "--max-items",
-            "3",
-        ],
+        &common::words("list-policies --scope Local --no-paginate --max-items 3"),
     );
     assert_eq!(first["IsTruncated"], true);
     let rest = ok(

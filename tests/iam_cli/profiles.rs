@@ -28,13 +28,7 @@ fn instance_profile_lifecycle() {
     );
     let p = ok(
         ep,
-        &[
-            "create-instance-profile",
-            "--instance-profile-name",
-            "prof",
-            "--path",
-            "/x/",
-        ],
+        &common::words("create-instance-profile --instance-profile-name prof --path /x/"),
     )["InstanceProfile"]
         .clone();
     assert_eq!(
@@ -53,23 +47,11 @@ fn instance_profile_lifecycle() {
     );
     ok(
         ep,
-        &[
-            "add-role-to-instance-profile",
-            "--instance-profile-name",
-            "prof",
-            "--role-name",
-            "r1",
-        ],
+        &common::words("add-role-to-instance-profile --instance-profile-name prof --role-name r1"),
     );
     let msg = fails(
         ep,
-        &[
-            "add-role-to-instance-profile",
-            "--instance-profile-name",
-            "prof",
-            "--role-name",
-            "r2",
-        ],
+        &common::words("add-role-to-instance-profile --instance-profile-name prof --role-name r2"),
         "LimitExceeded",
     );
     assert!(
@@ -78,23 +60,15 @@ fn instance_profile_lifecycle() {
     );
     let refused: [(&[&str], &str); 2] = [
         (
-            &[
-                "add-role-to-instance-profile",
-                "--instance-profile-name",
-                "nope",
-                "--role-name",
-                "r2",
-            ],
+            &common::words(
+                "add-role-to-instance-profile --instance-profile-name nope --role-name r2",
+            ),
             "NoSuchEntity",
         ),
         (
-            &[
-                "add-role-to-instance-profile",
-                "--instance-profile-name",
-                "prof",
-                "--role-name",
-                "nope",
-            ],
+            &common::words(
+                "add-role-to-instance-profile --instance-profile-name prof --role-name nope",
+            ),
             "NoSuchEntity",
         ),
     ];
@@ -109,11 +83,7 @@ fn instance_profile_lifecycle() {
     assert_eq!(names(&got["Roles"], "RoleName"), vec!["r1"]);
     ok(
         ep,
-        &[
-            "create-instance-profile",
-            "--instance-profile-name",
-            "other",
-        ],
+        &common::words("create-instance-profile --instance-profile-name other"),
     );
     assert_eq!(
         names(
@@ -159,13 +129,9 @@ fn instance_profile_lifecycle() {
     fails(ep, &["delete-role", "--role-name", "r1"], "DeleteConflict");
     ok(
         ep,
-        &[
-            "remove-role-from-instance-profile",
-            "--instance-profile-name",
-            "prof",
-            "--role-name",
-            "r1",
-        ],
+        &common::words(
+            "remove-role-from-instance-profile --instance-profile-name prof --role-name r1",
+        ),
     );
     ok(
         ep,

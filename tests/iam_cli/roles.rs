@@ -175,14 +175,9 @@ fn role_lifecycle_inline_policies_and_tags() {
     // Tags.
     ok(
         ep,
-        &[
-            "tag-role",
-            "--role-name",
-            "app-role",
-            "--tags",
-            "Key=env,Value=prod",
-            "Key=owner,Value=me",
-        ],
+        &common::words(
+            "tag-role --role-name app-role --tags Key=env,Value=prod Key=owner,Value=me",
+        ),
     );
     let tags = ok(ep, &["list-role-tags", "--role-name", "app-role"]);
     assert_eq!(
@@ -192,14 +187,7 @@ fn role_lifecycle_inline_policies_and_tags() {
     );
     ok(
         ep,
-        &[
-            "untag-role",
-            "--role-name",
-            "app-role",
-            "--tag-keys",
-            "team",
-            "owner",
-        ],
+        &common::words("untag-role --role-name app-role --tag-keys team owner"),
     );
     assert_eq!(
         ok(ep, &["list-role-tags", "--role-name", "app-role"])["Tags"],
@@ -236,13 +224,7 @@ fn role_lifecycle_inline_policies_and_tags() {
     );
     let got = ok(
         ep,
-        &[
-            "get-role-policy",
-            "--role-name",
-            "app-role",
-            "--policy-name",
-            "inline-kms",
-        ],
+        &common::words("get-role-policy --role-name app-role --policy-name inline-kms"),
     );
     assert_eq!(got["RoleName"], "app-role");
     assert_eq!(got["PolicyName"], "inline-kms");
@@ -252,13 +234,7 @@ fn role_lifecycle_inline_policies_and_tags() {
     );
     fails(
         ep,
-        &[
-            "get-role-policy",
-            "--role-name",
-            "app-role",
-            "--policy-name",
-            "nope",
-        ],
+        &common::words("get-role-policy --role-name app-role --policy-name nope"),
         "NoSuchEntity",
     );
     let msg = fails(
@@ -302,23 +278,11 @@ fn role_lifecycle_inline_policies_and_tags() {
     );
     ok(
         ep,
-        &[
-            "delete-role-policy",
-            "--role-name",
-            "app-role",
-            "--policy-name",
-            "inline-kms",
-        ],
+        &common::words("delete-role-policy --role-name app-role --policy-name inline-kms"),
     );
     fails(
         ep,
-        &[
-            "delete-role-policy",
-            "--role-name",
-            "app-role",
-            "--policy-name",
-            "inline-kms",
-        ],
+        &common::words("delete-role-policy --role-name app-role --policy-name inline-kms"),
         "NoSuchEntity",
     );
     ok(ep, &["delete-role", "--role-name", "app-role"]);

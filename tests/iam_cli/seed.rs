@@ -62,24 +62,11 @@ fn seeded_role_profile_and_policies() {
         (IMPORT_POLICY, &["kms:ImportKeyMaterial"]),
         (
             ROTATION_POLICY,
-            &[
-                "kms:DisableKey",
-                "kms:EnableKey",
-                "kms:ScheduleKeyDeletion",
-                "kms:UpdateAlias",
-                "kms:DeleteImportedKeyMaterial",
-            ],
+            &common::words("kms:DisableKey kms:EnableKey kms:ScheduleKeyDeletion kms:UpdateAlias kms:DeleteImportedKeyMaterial"),
         ),
         (
             ADDITIONAL_POLICY,
-            &[
-                "kms:Encrypt",
-                "kms:Decrypt",
-                "kms:GenerateDataKey",
-                "kms:GenerateDataKeyWithoutPlaintext",
-                "kms:TagResource",
-                "kms:UntagResource",
-            ],
+            &common::words("kms:Encrypt kms:Decrypt kms:GenerateDataKey kms:GenerateDataKeyWithoutPlaintext kms:TagResource kms:UntagResource"),
         ),
     ];
     for (name, acts) in expect {
@@ -128,11 +115,7 @@ fn seeded_role_profile_and_policies() {
     // Lookalikes that a clean-up must leave alone.
     let prod = ok(
         ep,
-        &[
-            "get-role",
-            "--role-name",
-            "KMSWorkshop-InstanceInitRole-prod",
-        ],
+        &common::words("get-role --role-name KMSWorkshop-InstanceInitRole-prod"),
     )["Role"]
         .clone();
     assert_ne!(prod["RoleId"], ROLE_ID);

@@ -8,13 +8,7 @@ fn users_and_access_keys_that_sign_until_deleted() {
     let ep = &sb.endpoint;
     let u = ok(
         ep,
-        &[
-            "create-user",
-            "--user-name",
-            "alice",
-            "--tags",
-            "Key=team,Value=a",
-        ],
+        &common::words("create-user --user-name alice --tags Key=team,Value=a"),
     )["User"]
         .clone();
     assert!(u["UserId"].as_str().unwrap().starts_with("AIDA"));

@@ -19,26 +19,12 @@ fn restart_keeps_keys_aliases_events_and_clock() {
         "--target-key-id",
         &key_id,
     ]));
-    let dk = run_json(aws(&ep).args([
-        "kms",
-        "generate-data-key",
-        "--key-id",
-        "alias/Persisted",
-        "--key-spec",
-        "AES_256",
-        "--encryption-context",
-        "project=workshop",
-    ]));
+    let dk = run_json(aws(&ep).args(common::words("kms generate-data-key --key-id alias/Persisted --key-spec AES_256 --encryption-context project=workshop")));
     let keys_before = run_json(aws(&ep).args(["kms", "list-keys"]))["Keys"]
         .as_array()
         .unwrap()
         .len();
-    let gdk_before = run_json(aws(&ep).args([
-        "cloudtrail",
-        "lookup-events",
-        "--lookup-attributes",
-        "AttributeKey=EventName,AttributeValue=GenerateDataKey",
-    ]));
+    let gdk_before = run_json(aws(&ep).args(common::words("cloudtrail lookup-events --lookup-attributes AttributeKey=EventName,AttributeValue=GenerateDataKey")));
     let gdk_id = gdk_before["Events"][0]["EventId"]
         .as_str()
         .unwrap()
@@ -93,12 +79,7 @@ fn restart_keeps_keys_aliases_events_and_clock() {
     assert_eq!(d["Plaintext"], dk["Plaintext"]);
 
     // The event history survived, with the same event ids.
-    let gdk_after = run_json(aws(&ep).args([
-        "cloudtrail",
-        "lookup-events",
-        "--lookup-attributes",
-        "AttributeKey=EventName,AttributeValue=GenerateDataKey",
-    ]));
+    let gdk_after = run_json(aws(&ep).args(common::words("cloudtrail lookup-events --lookup-attributes AttributeKey=EventName,AttributeValue=GenerateDataKey")));
     let after_ids: Vec<&str> = gdk_after["Events"]
         .as_array()
         .unwrap()
