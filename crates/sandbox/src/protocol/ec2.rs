@@ -21,13 +21,16 @@ pub fn encode_ok(xmlns: &str, operation: &str, v: &Value, request_id: &str) -> E
 }
 
 pub fn encode_err(err: &AwsError, request_id: &str) -> Encoded {
-    let mut out = String::from("<Response><Errors><Error><Code>");
-    xml::text(&mut out, &err.code);
-    out.push_str("</Code><Message>");
-    xml::text(&mut out, &err.message);
-    out.push_str("</Message></Error></Errors><RequestID>");
-    xml::text(&mut out, request_id);
-    out.push_str("</RequestID></Response>");
+    let out = xml::error_document(
+        err,
+        request_id,
+        (
+            "<Response><Errors><Error>",
+            "</Error></Errors>",
+            "RequestID",
+            "</Response>",
+        ),
+    );
     Encoded::new(err.status, "text/xml;charset=UTF-8", out)
 }
 

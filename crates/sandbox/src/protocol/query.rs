@@ -65,15 +65,12 @@ pub fn encode_err(err: &AwsError, request_id: &str) -> Encoded {
         super::Fault::Sender => "Sender",
         super::Fault::Receiver => "Receiver",
     };
-    let mut out = String::from("<ErrorResponse><Error><Type>");
-    out.push_str(fault);
-    out.push_str("</Type><Code>");
-    xml::text(&mut out, &err.code);
-    out.push_str("</Code><Message>");
-    xml::text(&mut out, &err.message);
-    out.push_str("</Message></Error><RequestId>");
-    xml::text(&mut out, request_id);
-    out.push_str("</RequestId></ErrorResponse>");
+    let head = format!("<ErrorResponse><Error><Type>{fault}</Type>");
+    let out = xml::error_document(
+        err,
+        request_id,
+        (&head, "</Error>", "RequestId", "</ErrorResponse>"),
+    );
     Encoded::new(err.status, "text/xml", out)
 }
 

@@ -69,13 +69,8 @@ pub fn encode_ok(_operation: &str, v: &Value) -> Encoded {
 }
 
 pub fn encode_err(err: &AwsError, request_id: &str) -> Encoded {
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>");
-    xml::text(&mut out, &err.code);
-    out.push_str("</Code><Message>");
-    xml::text(&mut out, &err.message);
-    out.push_str("</Message><RequestId>");
-    xml::text(&mut out, request_id);
-    out.push_str("</RequestId></Error>");
+    let head = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>";
+    let out = xml::error_document(err, request_id, (head, "", "RequestId", "</Error>"));
     Encoded::new(err.status, "application/xml", out)
 }
 

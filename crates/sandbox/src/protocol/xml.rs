@@ -91,6 +91,24 @@ pub(crate) fn content(out: &mut String, v: &Value, items: ListItems) {
     }
 }
 
+/// An XML error document: `head`, the error's `<Code>` and `<Message>`, `mid` (what closes
+/// between them and the request id), the request id in element `id_tag`, then `tail`. Each
+/// XML protocol nests these differently; the escaping is the same.
+pub(super) fn error_document(
+    err: &super::AwsError,
+    request_id: &str,
+    (head, mid, id_tag, tail): (&str, &str, &str, &str),
+) -> String {
+    let mut out = format!("{head}<Code>");
+    text(&mut out, &err.code);
+    out.push_str("</Code><Message>");
+    text(&mut out, &err.message);
+    out.push_str(&format!("</Message>{mid}<{id_tag}>"));
+    text(&mut out, request_id);
+    out.push_str(&format!("</{id_tag}>{tail}"));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

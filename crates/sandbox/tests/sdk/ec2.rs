@@ -17,7 +17,7 @@ use aws_sdk_ec2::types::{
     InstanceType, ResourceType, Tag, TagSpecification, VolumeAttachmentState, VolumeState,
     VolumeType,
 };
-use common::code;
+use common::{code, refused};
 use kms_workshop_names::{IMPORTED_ALIAS, INSTANCE_NAME_TAG, VOLUME_NAME_TAG};
 use kms_workshop_sandbox::{seed, Config, LatencyProfile, Running, Sandbox, Seed};
 
@@ -362,19 +362,12 @@ async fn run_describe_paginate_stop_start_terminate() {
         ("i-0123456789abcdef0", "InvalidInstanceID.NotFound"),
         ("bogus", "InvalidInstanceID.Malformed"),
     ];
-    for (instance_ids, code) in refused {
-        assert_eq!(
-            code!(
-                env.ec2
-                    .describe_instances()
-                    .instance_ids(instance_ids)
-                    .send()
-                    .await
-            ),
-            code,
-            "{instance_ids:?}"
-        );
-    }
+    refused!(refused, |instance_ids| env
+        .ec2
+        .describe_instances()
+        .instance_ids(instance_ids)
+        .send()
+        .await);
     assert_eq!(
         code!(env.ec2.start_instances().instance_ids(&ids[2]).send().await),
         "IncorrectInstanceState"

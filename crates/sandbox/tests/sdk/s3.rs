@@ -14,7 +14,7 @@ use aws_sdk_s3::types::{
     BucketLocationConstraint, BucketVersioningStatus, ChecksumAlgorithm, CreateBucketConfiguration,
     Delete, ObjectIdentifier, ServerSideEncryption, VersioningConfiguration,
 };
-use common::code;
+use common::{code, refused};
 use kms_workshop_names::FIRST_ALIAS;
 use kms_workshop_sandbox::identity::{Credential, Principal};
 use kms_workshop_sandbox::{seed, Config, Running, Sandbox, Seed};
@@ -234,13 +234,12 @@ async fn objects_uploads_and_listings() {
         (b, "missing", "NoSuchKey"),
         ("sdk-no-such-bucket", "k", "NoSuchBucket"),
     ];
-    for (bucket, key, code) in refused {
-        assert_eq!(
-            code!(s3.get_object().bucket(bucket).key(key).send().await),
-            code,
-            "{bucket:?}, {key:?}"
-        );
-    }
+    refused!(refused, |bucket, key| s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await);
 
     // Listings.
     let l = s3

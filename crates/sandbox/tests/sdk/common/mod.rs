@@ -30,6 +30,20 @@ macro_rules! code {
 #[allow(unused_imports)]
 pub(crate) use code;
 
+/// Every case is refused with its error code: `refused!(cases, |key_id| call(key_id))`, where
+/// each case is a tuple of the call's arguments and the expected code, last.
+#[allow(unused_macros)]
+macro_rules! refused {
+    ($cases:expr, |$($arg:ident),+| $call:expr) => {
+        for ($($arg),+, code) in $cases {
+            let case = format!("{:?}", ($(&$arg,)+));
+            assert_eq!(code!($call), code, "{case}");
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use refused;
+
 /// Open a sandbox with `cfg` and serve it on a free loopback port.
 pub async fn start_sandbox(cfg: Config) -> (Arc<Sandbox>, Running) {
     let sb = Sandbox::open(cfg).expect("open the sandbox");

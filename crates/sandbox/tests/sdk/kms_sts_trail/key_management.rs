@@ -107,13 +107,11 @@ async fn schedule_and_cancel_key_deletion() {
         (s.k2.as_str(), "KMSInvalidStateException"),
         (FIRST_ALIAS, "NotFoundException"),
     ];
-    for (key_id, code) in refused {
-        assert_eq!(
-            code!(kms.cancel_key_deletion().key_id(key_id).send().await),
-            code,
-            "{key_id:?}"
-        );
-    }
+    refused!(refused, |key_id| kms
+        .cancel_key_deletion()
+        .key_id(key_id)
+        .send()
+        .await);
 
     // Default window: 30 days. The seeded K1 can be cancelled too.
     let d = kms
@@ -143,13 +141,11 @@ async fn schedule_and_cancel_key_deletion() {
         (s.k3.as_str(), "NotFoundException"),
         (IMPORTED_ALIAS, "NotFoundException"),
     ];
-    for (key_id, code) in refused {
-        assert_eq!(
-            code!(kms.describe_key().key_id(key_id).send().await),
-            code,
-            "{key_id:?}"
-        );
-    }
+    refused!(refused, |key_id| kms
+        .describe_key()
+        .key_id(key_id)
+        .send()
+        .await);
     let names: Vec<String> = kms
         .list_aliases()
         .send()
@@ -212,19 +208,12 @@ async fn aliases() {
         ("alias/Chained", FIRST_ALIAS, "NotFoundException"),
         ("alias/ToK1", s.k1.as_str(), "KMSInvalidStateException"),
     ];
-    for (alias_name, target_key_id, code) in refused {
-        assert_eq!(
-            code!(
-                kms.create_alias()
-                    .alias_name(alias_name)
-                    .target_key_id(target_key_id)
-                    .send()
-                    .await
-            ),
-            code,
-            "{alias_name:?}, {target_key_id:?}"
-        );
-    }
+    refused!(refused, |alias_name, target_key_id| kms
+        .create_alias()
+        .alias_name(alias_name)
+        .target_key_id(target_key_id)
+        .send()
+        .await);
     let for_k2 = kms.list_aliases().key_id(&s.k2).send().await.unwrap();
     let mut names: Vec<&str> = for_k2
         .aliases()
@@ -365,19 +354,12 @@ async fn tags() {
         (FIRST_ALIAS, tag("a", "b"), "NotFoundException"),
         (s.k1.as_str(), tag("a", "b"), "KMSInvalidStateException"),
     ];
-    for (key_id, tags, code) in refused {
-        assert_eq!(
-            code!(
-                kms.tag_resource()
-                    .key_id(key_id)
-                    .tags(tags.clone())
-                    .send()
-                    .await
-            ),
-            code,
-            "{key_id:?}, {tags:?}"
-        );
-    }
+    refused!(refused, |key_id, tags| kms
+        .tag_resource()
+        .key_id(key_id)
+        .tags(tags.clone())
+        .send()
+        .await);
 
     // Tags given at creation.
     let k = kms
@@ -477,13 +459,11 @@ async fn rotation() {
         (s.k1.as_str(), "KMSInvalidStateException"),
         (FIRST_ALIAS, "NotFoundException"),
     ];
-    for (key_id, code) in refused {
-        assert_eq!(
-            code!(kms.enable_key_rotation().key_id(key_id).send().await),
-            code,
-            "{key_id:?}"
-        );
-    }
+    refused!(refused, |key_id| kms
+        .enable_key_rotation()
+        .key_id(key_id)
+        .send()
+        .await);
     env.running.shutdown().await;
 }
 
@@ -621,13 +601,7 @@ async fn list_keys_paging() {
     assert_eq!(via_paginator, all);
 
     let refused = [(0, "ValidationException"), (1001, "ValidationException")];
-    for (limit, code) in refused {
-        assert_eq!(
-            code!(kms.list_keys().limit(limit).send().await),
-            code,
-            "{limit:?}"
-        );
-    }
+    refused!(refused, |limit| kms.list_keys().limit(limit).send().await);
     assert_eq!(
         code!(kms.list_keys().marker("not-a-marker").send().await),
         "InvalidMarkerException"

@@ -169,13 +169,11 @@ async fn lookup_events_by_each_attribute() {
         (51, "InvalidMaxResultsException"),
         (0, "InvalidMaxResultsException"),
     ];
-    for (max_results, code) in refused {
-        assert_eq!(
-            code!(trail.lookup_events().max_results(max_results).send().await),
-            code,
-            "{max_results:?}"
-        );
-    }
+    refused!(refused, |max_results| trail
+        .lookup_events()
+        .max_results(max_results)
+        .send()
+        .await);
     let now = env.sb.clock.now();
     assert_eq!(
         code!(

@@ -23,7 +23,7 @@ use aws_sdk_kms::types::{
     AlgorithmSpec, DataKeySpec, ExpirationModelType, KeyManagerType, KeyState, OriginType, Tag,
     WrappingKeySpec,
 };
-use common::code;
+use common::{code, refused};
 use kms_workshop_names::{CONTEXT_KEY, CONTEXT_VALUE, FIRST_ALIAS, IMPORTED_ALIAS};
 use kms_workshop_sandbox::{seed, Config, Running, Sandbox, Seed};
 use serde_json::Value as J;

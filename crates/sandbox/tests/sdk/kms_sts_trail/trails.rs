@@ -96,20 +96,12 @@ async fn trails_lifecycle() {
         ("workshop-trail", "TrailAlreadyExistsException"),
         ("-bad", "InvalidTrailNameException"),
     ];
-    for (name, code) in refused {
-        assert_eq!(
-            code!(
-                trail
-                    .create_trail()
-                    .name(name)
-                    .s3_bucket_name(&bucket)
-                    .send()
-                    .await
-            ),
-            code,
-            "{name:?}"
-        );
-    }
+    refused!(refused, |name| trail
+        .create_trail()
+        .name(name)
+        .s3_bucket_name(&bucket)
+        .send()
+        .await);
 
     let st = trail
         .get_trail_status()
