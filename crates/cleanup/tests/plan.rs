@@ -106,6 +106,7 @@ fn region_found(s: &Shape) -> RegionFound {
         region.rules.push(RuleFound {
             name: "KMSWorkshop-GenerateDataKey".into(),
             targets: (0..n).map(|i| format!("t{i}")).collect(),
+            keep: false,
         });
     }
     if s.alarm {

@@ -144,7 +144,16 @@ impl Found {
                 }
             }
             for rule in &r.rules {
-                out.push(format!("eventbridge rule {} [{}]", rule.name, r.region));
+                if rule.keep {
+                    out.push(format!(
+                        "eventbridge targets {} of someone else's rule {} [{}]",
+                        rule.targets.join(", "),
+                        rule.name,
+                        r.region
+                    ));
+                } else {
+                    out.push(format!("eventbridge rule {} [{}]", rule.name, r.region));
+                }
             }
             for a in &r.alarms {
                 out.push(format!("cloudwatch alarm {a} [{}]", r.region));
@@ -196,7 +205,13 @@ pub async fn discover(
         let topic_arns: Vec<String> = rf.topics.iter().map(|t| t.arn.clone()).collect();
         rf.rules = events::rules(rc, pace, inventory, account, &topic_arns).await?;
         let key_ids = key_ids(&rf);
-        rf.alarms = cloudwatch::alarms(rc, pace, inventory, &topic_arns, &key_ids).await?;
+        let scope = cloudwatch::AlarmScope {
+            inventory,
+            account,
+            topic_arns: &topic_arns,
+            key_ids: &key_ids,
+        };
+        rf.alarms = cloudwatch::alarms(rc, pace, &scope, &mut found.skipped).await?;
         cloudtrail::trails(rc, pace, inventory, account, &mut rf, &mut found.skipped).await?;
         found.regions.push(rf);
     }

@@ -152,12 +152,16 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// Rules: targets removed first (before the topics they point at go), then the rule.
+    /// Rules: targets removed first (before the topics they point at go), then the rule,
+    /// unless it is someone else's (`keep`): that loses only its targets on the workshop's
+    /// topics.
     fn rules(&mut self, r: &RegionFound) {
         for rule in &r.rules {
-            let del = self.b.add(Action::DeleteRule {
-                region: r.region.clone(),
-                rule: rule.name.clone(),
+            let del = (!rule.keep).then(|| {
+                self.b.add(Action::DeleteRule {
+                    region: r.region.clone(),
+                    rule: rule.name.clone(),
+                })
             });
             if rule.targets.is_empty() {
                 continue;
@@ -167,7 +171,9 @@ impl<'a> Planner<'a> {
                 rule: rule.name.clone(),
                 ids: rule.targets.clone(),
             });
-            self.b.edge(&rm, &del);
+            if let Some(del) = &del {
+                self.b.edge(&rm, del);
+            }
             for t in &r.topics {
                 let topic = Action::DeleteTopic {
                     region: r.region.clone(),

@@ -2,103 +2,13 @@
 //! never in the plan, a run leaves nothing of the workshop's, and a journal makes a second
 //! attempt of a finished plan a no-op.
 
-use aws_config::SdkConfig;
 use kms_workshop_cleanup::{
-    discover, Action, Clients, Event, ExecOptions, Executor, Found, Inventory, InventoryItem,
-    Journal, Node, Outcome, Pace, Plan, ResourceKind,
+    Action, Event, ExecOptions, Executor, Inventory, InventoryItem, Journal, Node, Outcome, Pace,
+    Plan, ResourceKind,
 };
 use kms_workshop_sandbox::seed;
-use kms_workshop_testkit as testkit;
-use tokio::sync::mpsc::UnboundedSender;
 
-/// The workshop's seeded account in an in-process sandbox, the clean-up's clients for it and
-/// a pace that does not hold a test up.
-struct Account {
-    env: testkit::Env,
-    clients: Clients,
-    pace: Pace,
-}
-
-impl Account {
-    async fn seeded() -> Account {
-        let env = testkit::workshop().await;
-        let clients = Clients::new(&env.cfg, seed::ACCOUNT, &[seed::REGION.to_string()], true);
-        Account {
-            env,
-            clients,
-            pace: Pace::new(8, 1000.0, 1000.0),
-        }
-    }
-
-    fn config(&self) -> &SdkConfig {
-        &self.env.cfg
-    }
-
-    async fn discover(&self, inventory: &Inventory) -> Found {
-        discover(&self.clients, &self.pace, inventory)
-            .await
-            .expect("discover")
-    }
-
-    fn executor(&self, events: Option<UnboundedSender<Event>>) -> Executor {
-        Executor::new(
-            self.clients.clone(),
-            self.pace.clone(),
-            ExecOptions::default(),
-            events,
-        )
-    }
-
-    fn kms(&self) -> aws_sdk_kms::Client {
-        aws_sdk_kms::Client::new(self.config())
-    }
-
-    fn cloudtrail(&self) -> aws_sdk_cloudtrail::Client {
-        aws_sdk_cloudtrail::Client::new(self.config())
-    }
-
-    /// S3 path-style, as the sandbox serves it.
-    fn s3(&self) -> aws_sdk_s3::Client {
-        aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(self.config())
-                .force_path_style(true)
-                .build(),
-        )
-    }
-
-    /// The id of the key `key` (an id, ARN or alias) names.
-    async fn key_id(&self, key: &str) -> String {
-        self.kms()
-            .describe_key()
-            .key_id(key)
-            .send()
-            .await
-            .expect("describe key")
-            .key_metadata()
-            .map(|m| m.key_id().to_string())
-            .expect("metadata")
-    }
-
-    /// A new key with `description`: its id and ARN.
-    async fn create_key(&self, description: &str) -> (String, String) {
-        let created = self
-            .kms()
-            .create_key()
-            .description(description)
-            .send()
-            .await
-            .expect("create key");
-        let meta = created.key_metadata().expect("metadata");
-        (
-            meta.key_id().to_string(),
-            meta.arn().unwrap_or_default().to_string(),
-        )
-    }
-
-    async fn shutdown(self) {
-        self.env.running.shutdown().await;
-    }
-}
+use crate::account::Account;
 
 /// A plan of `actions` in this order, each after the one before when `chained`.
 fn plan_of(actions: Vec<Action>, chained: bool) -> Plan {
@@ -369,7 +279,7 @@ async fn an_alarm_on_a_key_already_pending_deletion_is_still_found() {
     let k3 = a.key_id("alias/ImportedCMK").await;
     aws_sdk_cloudwatch::Client::new(a.config())
         .put_metric_alarm()
-        .alarm_name("expiry")
+        .alarm_name(kms_workshop_cleanup::names::ALARM)
         .namespace("AWS/KMS")
         .metric_name("SecondsUntilKeyMaterialExpiration")
         .dimensions(
@@ -397,7 +307,10 @@ async fn an_alarm_on_a_key_already_pending_deletion_is_still_found() {
         .await
         .expect("schedule");
     let found = a.discover(&Inventory::default()).await;
-    assert_eq!(found.regions[0].alarms, vec!["expiry".to_string()]);
+    assert_eq!(
+        found.regions[0].alarms,
+        vec![kms_workshop_cleanup::names::ALARM.to_string()]
+    );
     assert!(found.regions[0].keys.iter().all(|k| k.id != k3));
     a.shutdown().await;
 }
