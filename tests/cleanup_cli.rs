@@ -135,7 +135,8 @@ fn add_monitoring(endpoint: &str) -> Added {
         .as_str()
         .expect("KeyId")
         .to_string();
-    let alarm = "KMSWorkshop-ImportedCMK-expiry".to_string();
+    // The workshop's alarm is the workshop's by its exact name (the guided run's).
+    let alarm = kms_workshop_names::ALARM.to_string();
     aws_json(
         endpoint,
         &[

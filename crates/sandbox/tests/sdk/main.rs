@@ -10,4 +10,5 @@ mod cloudwatch;
 mod ec2;
 mod iam;
 mod kms_sts_trail;
+mod no_secrets_in_cloudtrail;
 mod s3;

@@ -84,6 +84,31 @@ impl RecordParts<'_> {
     }
 }
 
+/// Members that hold a secret, whatever the service or operation: CloudTrail never logs them
+/// (AssumeRole's and CreateAccessKey's secret keys, data-key plaintexts). The session token is
+/// among them: AWS logs AssumeRole's, but in the sandbox the event history is read by every
+/// principal of the account, and on a classroom sandbox by the instructor too.
+const SECRETS: &[&str] = &[
+    "secretAccessKey",
+    "sessionToken",
+    "plaintext",
+    "privateKeyPlaintext",
+];
+
+/// `j` without any member [`SECRETS`] names, at any depth (names compared camel-cased).
+fn without_secrets(j: J) -> J {
+    match j {
+        J::Object(m) => J::Object(
+            m.into_iter()
+                .filter(|(k, _)| !SECRETS.iter().any(|s| s.eq_ignore_ascii_case(k)))
+                .map(|(k, v)| (k, without_secrets(v)))
+                .collect(),
+        ),
+        J::Array(a) => J::Array(a.into_iter().map(without_secrets).collect()),
+        other => other,
+    }
+}
+
 /// The output as CloudTrail logs it in `responseElements`: camel-cased, without binary members
 /// (plaintext keys, ciphertexts, public keys and tokens are never logged).
 fn response_elements(v: &Value) -> J {
@@ -120,15 +145,16 @@ pub fn record(
     let sb = cx.sandbox;
     let read_only = service.read_only(op);
     let event_id = crate::util::uuid();
-    let request_parameters = match service.request_parameters(op, input) {
+    let request_parameters = match without_secrets(service.request_parameters(op, input)) {
         J::Object(m) if m.is_empty() => J::Null,
         other => other,
     };
     let response = match (result, read_only) {
-        (Ok(v), false) => cx
-            .response_elements
-            .clone()
-            .unwrap_or_else(|| response_elements(v)),
+        (Ok(v), false) => without_secrets(
+            cx.response_elements
+                .clone()
+                .unwrap_or_else(|| response_elements(v)),
+        ),
         _ => J::Null,
     };
     let account = cx.account().to_string();

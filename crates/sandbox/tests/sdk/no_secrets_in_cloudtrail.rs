@@ -1,0 +1,114 @@
+//! No secret in any CloudTrail record (AWS logs neither a secret access key nor a session token
+//! it hands out, nor a plaintext): AssumeRole's temporary credentials and CreateAccessKey's
+//! secret stay out of LookupEvents and out of the events log on disk, where anyone who can read
+//! the account's event history would find them.
+
+use crate::common;
+
+use aws_config::SdkConfig;
+use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
+use common::{credentials_config, serve};
+use kms_workshop_sandbox::{seed, Config, Sandbox};
+
+/// The `CloudTrailEvent` documents of `event_name` in us-east-1 (where STS and IAM log).
+async fn records(cfg: &SdkConfig, event_name: &str) -> Vec<String> {
+    let ct = aws_sdk_cloudtrail::Client::from_conf(
+        aws_sdk_cloudtrail::config::Builder::from(cfg)
+            .region(aws_sdk_cloudtrail::config::Region::new("us-east-1"))
+            .build(),
+    );
+    let out = ct
+        .lookup_events()
+        .lookup_attributes(
+            LookupAttribute::builder()
+                .attribute_key(LookupAttributeKey::EventName)
+                .attribute_value(event_name)
+                .build()
+                .expect("attribute"),
+        )
+        .send()
+        .await
+        .expect("LookupEvents");
+    out.events()
+        .iter()
+        .filter_map(|e| e.cloud_trail_event().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test]
+async fn assume_role_and_create_access_key_records_hold_no_secret() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sb = Sandbox::open(Config {
+        learners: 2,
+        state_dir: Some(dir.path().to_path_buf()),
+        cloudtrail_delay: time::Duration::ZERO,
+        ..Config::default()
+    })
+    .expect("sandbox");
+    let running = serve(&sb).await;
+    let ep = format!("http://{}", running.addr);
+    let instructor = credentials_config(
+        &ep,
+        seed::INSTRUCTOR_ACCESS_KEY,
+        seed::INSTRUCTOR_SECRET_KEY,
+        None,
+    )
+    .await;
+    let a2 = seed::learner(2);
+    let out = aws_sdk_sts::Client::new(&instructor)
+        .assume_role()
+        .role_arn(format!(
+            "arn:aws:iam::{}:role/{}",
+            a2.account,
+            seed::CLASSROOM_ROLE
+        ))
+        .role_session_name("audit")
+        .send()
+        .await
+        .expect("AssumeRole");
+    let c = out.credentials().expect("credentials");
+    let learner2 = credentials_config(&ep, &a2.access_key_id, &a2.secret_access_key, None).await;
+    let key = aws_sdk_iam::Client::new(&learner2)
+        .create_access_key()
+        .send()
+        .await
+        .expect("CreateAccessKey");
+    let key_secret = key
+        .access_key()
+        .expect("key")
+        .secret_access_key()
+        .to_string();
+    let secrets = [
+        c.secret_access_key().to_string(),
+        c.session_token().to_string(),
+        key_secret,
+    ];
+
+    let mut seen = std::collections::BTreeMap::new();
+    for (cfg, event) in [
+        (&learner2, "AssumeRole"),
+        (&instructor, "AssumeRole"),
+        (&learner2, "CreateAccessKey"),
+    ] {
+        for record in records(cfg, event).await {
+            *seen.entry(event).or_insert(0) += 1;
+            for s in &secrets {
+                assert!(
+                    !record.contains(s.as_str()),
+                    "{event} record holds a secret: {record}"
+                );
+            }
+            assert!(
+                !record.to_ascii_lowercase().contains("secretaccesskey"),
+                "{record}"
+            );
+        }
+    }
+    assert_eq!(seen.len(), 2, "both calls' records are there: {seen:?}");
+    // Nor in the events log on disk.
+    let log = std::fs::read_to_string(dir.path().join("events.log")).expect("events.log");
+    for s in &secrets {
+        assert!(!log.contains(s.as_str()), "events.log holds a secret");
+    }
+    drop(running);
+}
