@@ -5,6 +5,10 @@
 use parking_lot::Mutex;
 use time::{Duration, OffsetDateTime};
 
+/// How far the sandbox clock may run ahead of real time, in all: a century, far beyond any
+/// deletion window or key-material expiry, and far inside what a timestamp can hold.
+pub const MAX_OFFSET: Duration = Duration::days(36_525);
+
 #[derive(Debug)]
 pub struct Clock {
     inner: Mutex<ClockState>,
@@ -26,10 +30,26 @@ impl Clock {
         }
     }
 
+    /// Whether `offset` is one the clock can run with (`Err`: why not, naming the limit).
+    pub fn check_offset(offset: Duration) -> Result<(), String> {
+        if offset.is_negative() || offset > MAX_OFFSET {
+            return Err(format!(
+                "a clock offset of {} seconds is outside 0 to {} seconds (a century)",
+                offset.whole_seconds(),
+                MAX_OFFSET.whole_seconds()
+            ));
+        }
+        Ok(())
+    }
+
     /// The current sandbox time, millisecond precision, monotonic.
     pub fn now(&self) -> OffsetDateTime {
         let mut s = self.inner.lock();
-        let real = OffsetDateTime::now_utc() + s.offset;
+        // The offset is bounded, so this cannot overflow; if it did, time would stand still
+        // rather than the process abort.
+        let real = OffsetDateTime::now_utc()
+            .checked_add(s.offset)
+            .unwrap_or(s.last);
         let real = real
             .replace_nanosecond((real.nanosecond() / 1_000_000) * 1_000_000)
             .unwrap_or(real);
@@ -43,13 +63,27 @@ impl Clock {
         self.inner.lock().offset
     }
 
-    /// Move the clock forward; returns the new offset from real time.
-    pub fn advance(&self, by: Duration) -> Duration {
+    /// Move the clock forward (a negative `by` does nothing: the clock never goes back);
+    /// returns the new offset from real time, or why it cannot move that far.
+    pub fn advance(&self, by: Duration) -> Result<Duration, String> {
         let mut s = self.inner.lock();
         if by.is_positive() {
-            s.offset += by;
+            let offset = s
+                .offset
+                .checked_add(by)
+                .filter(|o| Self::check_offset(*o).is_ok())
+                .ok_or_else(|| {
+                    format!(
+                        "cannot advance by {} seconds: the clock may run at most {} seconds \
+                         (a century) ahead of real time, and is {} seconds ahead",
+                        by.whole_seconds(),
+                        MAX_OFFSET.whole_seconds(),
+                        s.offset.whole_seconds()
+                    )
+                })?;
+            s.offset = offset;
         }
-        s.offset
+        Ok(s.offset)
     }
 }
 
@@ -61,10 +95,10 @@ mod tests {
     fn monotonic_and_advances() {
         let c = Clock::new(Duration::ZERO);
         let a = c.now();
-        c.advance(Duration::days(11));
+        c.advance(Duration::days(11)).unwrap();
         let b = c.now();
         assert!(b - a >= Duration::days(11));
-        c.advance(Duration::days(-5));
+        c.advance(Duration::days(-5)).unwrap();
         assert!(c.now() >= b);
     }
 }

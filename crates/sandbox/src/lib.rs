@@ -202,7 +202,16 @@ impl Sandbox {
             }) => (World::default(), events, true),
             None => (World::default(), Vec::new(), true),
         };
-        let clock = Clock::new(Duration::milliseconds(world.clock_offset_ms));
+        let offset = Duration::milliseconds(world.clock_offset_ms);
+        Clock::check_offset(offset).map_err(|why| SandboxError::Incompatible {
+            dir: config
+                .state_dir
+                .as_ref()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default(),
+            why: format!("clock_offset_ms: {why}; move the directory aside to start fresh"),
+        })?;
+        let clock = Clock::new(offset);
         let event_store = EventStore::default();
         for e in events {
             event_store.load_line(e);
@@ -363,7 +372,10 @@ impl Sandbox {
 
     /// Move the sandbox clock forward (persisted).
     pub fn advance_clock(&self, by: Duration) -> Result<Duration, AwsError> {
-        let offset = self.clock.advance(by);
+        let offset = self
+            .clock
+            .advance(by)
+            .map_err(|why| AwsError::new(400, "InvalidParameterValue", why))?;
         let mut w = self.world.lock();
         w.clock_offset_ms = offset.whole_milliseconds() as i64;
         let v = serde_json::Value::from(w.clock_offset_ms);

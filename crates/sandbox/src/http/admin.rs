@@ -144,16 +144,30 @@ async fn advance_clock(State(sb): Sb, q: RawQuery, body: Bytes) -> Answer<ClockV
             .ok()
             .and_then(|v| v.get("seconds").map(|s| s.to_string()))
     });
+    let max = max_advance_seconds();
     let secs = by
         .and_then(|s| s.parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s >= 0.0)
+        .filter(|s| s.is_finite() && (0.0..=max).contains(s))
         .ok_or_else(|| {
-            Refusal::bad_request("give the number of seconds to advance as ?seconds=N (N >= 0)")
+            Refusal::bad_request(format!(
+                "give the number of seconds to advance as ?seconds=N (0 <= N <= {max}: the clock \
+                 runs at most a century ahead of real time)"
+            ))
         })?;
     sb.advance_clock(time::Duration::seconds_f64(secs))
-        .map_err(|e| Refusal::status(StatusCode::INTERNAL_SERVER_ERROR, e.message))?;
+        .map_err(|e| Refusal::status(status_of(&e), e.message))?;
     sb.tick();
     Ok(Json(clock_view(&sb)))
+}
+
+/// The most seconds one advance may ask for.
+fn max_advance_seconds() -> f64 {
+    crate::clock::MAX_OFFSET.whole_seconds() as f64
+}
+
+/// An AWS error's status as an HTTP status (500 when it is not one).
+fn status_of(e: &crate::protocol::AwsError) -> StatusCode {
+    StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 async fn credentials(State(sb): Sb) -> Json<CredentialsView> {

@@ -5,6 +5,7 @@
 mod common;
 
 mod classroom;
+mod clock_bounds;
 mod cloudformation;
 mod cloudwatch;
 mod ec2;
