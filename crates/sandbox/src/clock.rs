@@ -66,24 +66,37 @@ impl Clock {
     /// Move the clock forward (a negative `by` does nothing: the clock never goes back);
     /// returns the new offset from real time, or why it cannot move that far.
     pub fn advance(&self, by: Duration) -> Result<Duration, String> {
-        let mut s = self.inner.lock();
-        if by.is_positive() {
-            let offset = s
-                .offset
-                .checked_add(by)
-                .filter(|o| Self::check_offset(*o).is_ok())
-                .ok_or_else(|| {
-                    format!(
-                        "cannot advance by {} seconds: the clock may run at most {} seconds \
+        let offset = self.advanced(by)?;
+        self.set_offset(offset);
+        Ok(offset)
+    }
+
+    /// The offset an advance by `by` would give, without moving the clock.
+    pub fn advanced(&self, by: Duration) -> Result<Duration, String> {
+        let s = self.inner.lock();
+        if !by.is_positive() {
+            return Ok(s.offset);
+        }
+        s.offset
+            .checked_add(by)
+            .filter(|o| Self::check_offset(*o).is_ok())
+            .ok_or_else(|| {
+                format!(
+                    "cannot advance by {} seconds: the clock may run at most {} seconds \
                          (a century) ahead of real time, and is {} seconds ahead",
-                        by.whole_seconds(),
-                        MAX_OFFSET.whole_seconds(),
-                        s.offset.whole_seconds()
-                    )
-                })?;
+                    by.whole_seconds(),
+                    MAX_OFFSET.whole_seconds(),
+                    s.offset.whole_seconds()
+                )
+            })
+    }
+
+    /// Set the offset (one [`Clock::advanced`] gave: bounded); it never decreases.
+    pub fn set_offset(&self, offset: Duration) {
+        let mut s = self.inner.lock();
+        if offset > s.offset && Self::check_offset(offset).is_ok() {
             s.offset = offset;
         }
-        Ok(s.offset)
     }
 }
 

@@ -286,12 +286,13 @@ impl Sandbox {
     /// Forget an access key (IAM DeleteAccessKey).
     pub fn remove_credential(&self, access_key_id: &str) -> Result<(), AwsError> {
         let mut w = self.world.lock();
-        if w.credentials.remove(access_key_id).is_some() {
+        if w.credentials.contains_key(access_key_id) {
             self.persist(
                 &mut w,
                 &["credentials", access_key_id],
                 serde_json::Value::Null,
             )?;
+            w.credentials.remove(access_key_id);
         }
         Ok(())
     }
@@ -362,24 +363,27 @@ impl Sandbox {
 
     pub fn set_seed_name(&self, seed: &str) -> Result<(), AwsError> {
         let mut w = self.world.lock();
-        w.seed = seed.to_string();
         self.persist(
             &mut w,
             &["seed"],
             serde_json::Value::String(seed.to_string()),
-        )
+        )?;
+        w.seed = seed.to_string();
+        Ok(())
     }
 
     /// Move the sandbox clock forward (persisted).
     pub fn advance_clock(&self, by: Duration) -> Result<Duration, AwsError> {
+        // The world's lock orders concurrent advances; the clock moves once the log has it.
+        let mut w = self.world.lock();
         let offset = self
             .clock
-            .advance(by)
+            .advanced(by)
             .map_err(|why| AwsError::new(400, "InvalidParameterValue", why))?;
-        let mut w = self.world.lock();
-        w.clock_offset_ms = offset.whole_milliseconds() as i64;
-        let v = serde_json::Value::from(w.clock_offset_ms);
-        self.persist(&mut w, &["clock_offset_ms"], v)?;
+        let ms = offset.whole_milliseconds() as i64;
+        self.persist(&mut w, &["clock_offset_ms"], serde_json::Value::from(ms))?;
+        w.clock_offset_ms = ms;
+        self.clock.set_offset(offset);
         Ok(offset)
     }
 
@@ -488,34 +492,54 @@ impl Sandbox {
         f: impl FnOnce(&mut S) -> Result<R, AwsError>,
     ) -> Result<R, AwsError> {
         let mut w = self.world.lock();
-        let state = S::of_mut(w.region_mut(account, region));
-        let out = f(state);
-        let value = serde_json::to_value(&*state).map_err(|e| AwsError::internal(e.to_string()))?;
-        self.persist(
-            &mut w,
-            &["accounts", account, "regions", region, S::NAME],
-            value,
-        )?;
-        out
+        // The call works on a draft: a call that fails changes nothing, and memory changes
+        // only once the log holds the change.
+        let mut draft = match w.region(account, region) {
+            Some(r) => S::of(r).clone(),
+            None => S::default(),
+        };
+        let out = f(&mut draft)?;
+        let value = serde_json::to_value(&draft).map_err(|e| AwsError::internal(e.to_string()))?;
+        let compact = self.put(&["accounts", account, "regions", region, S::NAME], value)?;
+        *S::of_mut(w.region_mut(account, region)) = draft;
+        self.after_put(&w, compact);
+        Ok(out)
     }
 
+    /// Write `value` at `path` to the log; `Ok(true)` when the log should be compacted.
+    fn put(&self, path: &[&str], value: serde_json::Value) -> Result<bool, AwsError> {
+        self.store.put(path, value).map_err(|e| {
+            tracing::error!(error = %e, "cannot persist sandbox state");
+            AwsError::internal(format!("The sandbox could not persist its state: {e}"))
+        })
+    }
+
+    /// After a write reached the log and memory: fold the log into a snapshot when it is due.
+    fn after_put(&self, w: &World, compact: bool) {
+        if !compact {
+            return;
+        }
+        // The log already holds everything: a snapshot that cannot be written costs only the
+        // log's length.
+        match serde_json::to_value(w) {
+            Ok(snapshot) => {
+                if let Err(e) = self.store.snapshot(snapshot) {
+                    tracing::error!(error = %e, "cannot write sandbox snapshot");
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot serialise sandbox snapshot"),
+        }
+    }
+
+    /// Write `value` at `path` (already changed in `w`) to the log.
     fn persist(
         &self,
         w: &mut World,
         path: &[&str],
         value: serde_json::Value,
     ) -> Result<(), AwsError> {
-        let compact = self.store.put(path, value).map_err(|e| {
-            tracing::error!(error = %e, "cannot persist sandbox state");
-            AwsError::internal(format!("The sandbox could not persist its state: {e}"))
-        })?;
-        if compact {
-            let snapshot =
-                serde_json::to_value(&*w).map_err(|e| AwsError::internal(e.to_string()))?;
-            if let Err(e) = self.store.snapshot(snapshot) {
-                tracing::error!(error = %e, "cannot write sandbox snapshot");
-            }
-        }
+        let compact = self.put(path, value)?;
+        self.after_put(w, compact);
         Ok(())
     }
 

@@ -8,8 +8,9 @@
 //! acknowledged. A torn last line (power loss mid-write) is dropped; damage anywhere else is an
 //! error that names the file and line, never a silent wipe.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use parking_lot::Mutex;
@@ -169,7 +170,7 @@ fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StoreError> 
     let path = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp"));
     {
-        let mut f = File::create(&tmp).map_err(io(&tmp))?;
+        let mut f = private_file(&tmp)?;
         f.write_all(bytes).map_err(io(&tmp))?;
         f.sync_all().map_err(io(&tmp))?;
     }
@@ -181,11 +182,44 @@ fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StoreError> 
 }
 
 fn open_append(path: &Path) -> Result<File, StoreError> {
-    OpenOptions::new()
+    let f = OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(0o600)
         .open(path)
-        .map_err(io(path))
+        .map_err(io(path))?;
+    // A file an older build created readable by others is made the owner's alone.
+    f.set_permissions(Permissions::from_mode(0o600))
+        .map_err(io(path))?;
+    Ok(f)
+}
+
+/// A new (or truncated) file only the owner can read and write: the state holds key material
+/// and every credential.
+fn private_file(path: &Path) -> Result<File, StoreError> {
+    let f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io(path))?;
+    f.set_permissions(Permissions::from_mode(0o600))
+        .map_err(io(path))?;
+    Ok(f)
+}
+
+/// Make a state directory (known to be ours) and the files in it the owner's alone, also when
+/// an older build created them open to others.
+fn make_private(dir: &Path) -> Result<(), StoreError> {
+    fs::set_permissions(dir, Permissions::from_mode(0o700)).map_err(io(dir))?;
+    for name in [MARKER, SNAPSHOT, LOG, EVENTS] {
+        let path = dir.join(name);
+        if path.exists() {
+            fs::set_permissions(&path, Permissions::from_mode(0o600)).map_err(io(&path))?;
+        }
+    }
+    Ok(())
 }
 
 impl Store {
@@ -195,7 +229,13 @@ impl Store {
 
     /// Open (or create) a state directory.
     pub fn open(dir: &Path) -> Result<(Store, Loaded), StoreError> {
-        fs::create_dir_all(dir).map_err(io(dir))?;
+        // A new directory is the owner's alone from the start; an existing one only once it is
+        // known to be a sandbox's (below), never someone else's folder given by mistake.
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(io(dir))?;
         let marker_path = dir.join(MARKER);
         if marker_path.exists() {
             let raw = fs::read(&marker_path).map_err(io(&marker_path))?;
@@ -229,6 +269,8 @@ impl Store {
             })?;
             write_atomic(dir, MARKER, &m)?;
         }
+
+        make_private(dir)?;
 
         // Two sandboxes appending to one log would silently drop each other's writes.
         let lock = File::open(&marker_path).map_err(io(&marker_path))?;

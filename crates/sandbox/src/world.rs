@@ -75,7 +75,7 @@ region! {
 }
 
 /// A service's state within one account and region.
-pub trait RegionalState: Serialize + DeserializeOwned + Default + Send + 'static {
+pub trait RegionalState: Serialize + DeserializeOwned + Default + Clone + Send + 'static {
     /// The member name under `Region` (and in the store's paths).
     const NAME: &'static str;
     fn of(region: &Region) -> &Self;

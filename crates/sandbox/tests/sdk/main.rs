@@ -13,3 +13,4 @@ mod iam;
 mod kms_sts_trail;
 mod no_secrets_in_cloudtrail;
 mod s3;
+mod state_at_rest;

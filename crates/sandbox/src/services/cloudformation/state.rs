@@ -10,7 +10,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::identity::{Caller, Principal};
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CfnState {
     /// Every stack, live or deleted, in creation order.

@@ -15,7 +15,7 @@ const MAX_POINTS_PER_SERIES: usize = 20_000;
 /// History items kept per account and region.
 const MAX_HISTORY: usize = 10_000;
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CloudWatchState {
     /// By alarm name.

@@ -14,7 +14,7 @@ use time::{Duration, OffsetDateTime};
 pub(crate) const TERMINATED_VISIBLE: Duration = Duration::hours(1);
 
 /// EC2 state of one account and region.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Ec2State {
     pub instances: BTreeMap<String, Instance>,

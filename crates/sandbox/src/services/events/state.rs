@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 /// The wire name of [`RuleState::EnabledWithAllCloudtrailManagementEvents`].
 pub const ALL_MANAGEMENT: &str = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS";
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct EventsState {
     pub rules: BTreeMap<String, Rule>,

@@ -16,7 +16,7 @@ use crate::protocol::AwsError;
 pub const HOME_REGION: &str = "us-east-1";
 
 /// IAM state of one account (kept under the account's `us-east-1` entry: IAM is global).
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct IamState {
     /// By lower-cased role name.

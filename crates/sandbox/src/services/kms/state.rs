@@ -12,7 +12,7 @@ use super::crypto;
 use crate::util::{b64, unb64};
 
 /// KMS state of one account and region.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct KmsState {
     pub keys: BTreeMap<String, Key>,

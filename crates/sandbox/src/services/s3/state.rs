@@ -8,7 +8,7 @@ use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct S3State {
     /// Buckets this account owns in this region, by name.

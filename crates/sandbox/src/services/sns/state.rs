@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use super::errors::{invalid, not_found};
 use crate::protocol::AwsError;
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SnsState {
     /// By topic ARN.
@@ -73,7 +73,7 @@ pub struct OutboxMessage {
 }
 
 /// Outbox of one account and region; entries are persisted one by one, keyed by sequence.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Outbox {
     pub messages: BTreeMap<String, OutboxMessage>,
