@@ -2,10 +2,47 @@
 //! cleanup` perform: discovery by inventory and the workshop's names, the dependency-ordered
 //! plan, the executor. The runner calls it on its resolved target.
 
+use std::path::{Path, PathBuf};
+
 use anyhow::{Context, Result};
-use kms_workshop_cleanup::{Clients, ExecOptions, Executor, Inventory, Pace, Report};
+use kms_workshop_cleanup::{
+    CleanupError, Clients, ExecOptions, Executor, Inventory, Pace, Report, SealKey,
+};
 
 use crate::target::{Target, TargetKind};
+
+/// The key a run seals what it records with: beside its progress file.
+pub fn seal_key_path(progress: &Path) -> PathBuf {
+    progress.with_file_name("inventory.key")
+}
+
+/// What of `inventory` (read from, or kept in, the progress file at `progress`) a clean-up of
+/// `account` in `regions` may trust: items of that account and those regions, sealed by a run
+/// on this machine. Each item left out is a warning on stderr; an inventory recorded in
+/// another account is an error.
+pub fn trusted(
+    inventory: &Inventory,
+    progress: Option<&Path>,
+    account: &str,
+    regions: &[String],
+) -> std::result::Result<Inventory, CleanupError> {
+    if inventory.items.is_empty() && inventory.account.is_none() {
+        return Ok(Inventory::default());
+    }
+    let key = match progress.map(|p| SealKey::load(&seal_key_path(p))) {
+        Some(Ok(k)) => k,
+        Some(Err(e)) => {
+            eprintln!("warning: {e}");
+            None
+        }
+        None => None,
+    };
+    let (vetted, warnings) = inventory.vetted(account, regions, key.as_ref())?;
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(vetted)
+}
 
 fn executor(target: &Target) -> Executor {
     let regions = vec![target.region.clone()];

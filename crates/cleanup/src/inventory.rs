@@ -72,6 +72,10 @@ pub struct InventoryItem {
     /// The workshop step that created it (e.g. `IV.3`).
     #[serde(default)]
     pub step: Option<String>,
+    /// The recording run's seal ([`crate::seal`]); an item without a valid one counts for
+    /// nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<String>,
 }
 
 impl InventoryItem {
@@ -86,6 +90,10 @@ impl InventoryItem {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Inventory {
+    /// The account the recording run worked in (a guided run's progress file says); an
+    /// inventory of another account is refused as a whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     #[serde(default)]
     pub items: Vec<InventoryItem>,
 }
@@ -95,15 +103,26 @@ impl Inventory {
     /// that holds one under `inventory`. A missing file is an empty inventory.
     pub fn load(path: &Path) -> Result<Inventory, CleanupError> {
         #[derive(Deserialize)]
+        struct Target {
+            account: String,
+        }
+        #[derive(Deserialize)]
         #[serde(untagged)]
         enum Doc {
             Inventory(Inventory),
-            Progress { inventory: Inventory },
+            Progress {
+                inventory: Inventory,
+                #[serde(default)]
+                target: Option<Target>,
+            },
         }
         match std::fs::read(path) {
             Ok(bytes) => serde_json::from_slice::<Doc>(&bytes)
                 .map(|d| match d {
-                    Doc::Progress { inventory } => inventory,
+                    Doc::Progress { inventory, target } => Inventory {
+                        account: inventory.account.or(target.map(|t| t.account)),
+                        ..inventory
+                    },
                     Doc::Inventory(i) => i,
                 })
                 .map_err(|_| CleanupError::Inventory {
@@ -137,10 +156,75 @@ impl Inventory {
         })
     }
 
-    pub fn contains(&self, kind: ResourceKind, arn_or_id: &str) -> bool {
-        self.items
-            .iter()
-            .any(|i| i.kind == kind && (i.arn == arn_or_id || i.short_id() == arn_or_id))
+    /// Whether an item of `kind` is the resource `arn`, in `account`/`region` (the whole ARN
+    /// must match: a short id names too much).
+    pub fn has(&self, kind: ResourceKind, arn: &str, account: &str, region: &str) -> bool {
+        self.of(kind, account, region).any(|i| i.arn == arn)
+    }
+
+    /// Whether an item of `kind` is the resource whose ARN (which names its account and
+    /// region) is `arn`.
+    pub fn has_arn(&self, kind: ResourceKind, arn: &str) -> bool {
+        self.items.iter().any(|i| i.kind == kind && i.arn == arn)
+    }
+
+    /// What of this inventory may be trusted in a clean-up of `account` in `regions`: the
+    /// items of that account and those regions that carry `key`'s seal. The rest is left out,
+    /// each with a warning saying why; an inventory recorded in another account is refused.
+    pub fn vetted(
+        &self,
+        account: &str,
+        regions: &[String],
+        key: Option<&crate::seal::SealKey>,
+    ) -> Result<(Inventory, Vec<String>), CleanupError> {
+        if let Some(recorded) = self.account.as_deref().filter(|a| *a != account) {
+            return Err(CleanupError::InventoryAccount {
+                recorded: recorded.to_string(),
+                account: account.to_string(),
+            });
+        }
+        let mut warnings = Vec::new();
+        let mut items = Vec::new();
+        for item in &self.items {
+            let global = matches!(
+                item.kind,
+                ResourceKind::IamRole
+                    | ResourceKind::IamInstanceProfile
+                    | ResourceKind::IamPolicy
+                    | ResourceKind::S3Bucket
+            );
+            let why = if item.account != account {
+                Some(format!("it is in account {}, not {account}", item.account))
+            } else if !global && !regions.contains(&item.region) {
+                Some(format!(
+                    "it is in {}, a region this clean-up does not cover",
+                    item.region
+                ))
+            } else if !key.is_some_and(|k| k.verifies(item)) {
+                Some(
+                    "no guided run on this machine recorded it (its seal is missing or wrong): \
+                     it is the workshop's only if its name, tags or stack say so"
+                        .to_string(),
+                )
+            } else {
+                None
+            };
+            match why {
+                Some(why) => warnings.push(format!(
+                    "inventory item {} {}: left out, {why}",
+                    item.kind.as_str(),
+                    item.arn
+                )),
+                None => items.push(item.clone()),
+            }
+        }
+        Ok((
+            Inventory {
+                account: Some(account.to_string()),
+                items,
+            },
+            warnings,
+        ))
     }
 }
 
@@ -151,12 +235,14 @@ mod tests {
     #[test]
     fn round_trips_and_short_ids() {
         let inv = Inventory {
+            account: None,
             items: vec![InventoryItem {
                 arn: "arn:aws:sns:us-east-1:111122223333:snsworkshop".into(),
                 kind: ResourceKind::SnsTopic,
                 region: "us-east-1".into(),
                 account: "111122223333".into(),
                 step: Some("IV.3".into()),
+                seal: None,
             }],
         };
         let text = serde_json::to_string(&inv).expect("serialises");
@@ -164,8 +250,11 @@ mod tests {
         let back: Inventory = serde_json::from_str(&text).expect("parses");
         assert_eq!(back, inv);
         assert_eq!(back.items[0].short_id(), "snsworkshop");
-        assert!(back.contains(ResourceKind::SnsTopic, "snsworkshop"));
-        assert!(!back.contains(ResourceKind::SnsTopic, "snsworkshop-billing"));
+        let arn = "arn:aws:sns:us-east-1:111122223333:snsworkshop";
+        let (a, r) = ("111122223333", "us-east-1");
+        assert!(back.has(ResourceKind::SnsTopic, arn, a, r));
+        assert!(!back.has(ResourceKind::SnsTopic, "snsworkshop", a, r));
+        assert!(!back.has(ResourceKind::SnsTopic, arn, "444455556666", r));
     }
 
     #[test]

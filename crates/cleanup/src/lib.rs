@@ -18,6 +18,7 @@ pub mod inventory;
 pub mod journal;
 pub mod plan;
 pub mod report;
+pub mod seal;
 
 pub use aws::Clients;
 pub use discover::{discover, Discovery, Found, Skipped};
@@ -27,6 +28,7 @@ pub use journal::Journal;
 pub use kms_workshop_pace::Pace;
 pub use plan::{Action, Node, Plan};
 pub use report::{ActionResult, Outcome, Report};
+pub use seal::SealKey;
 
 pub use kms_workshop_aws_errors::{AwsFailure, ErrorClass};
 
@@ -54,6 +56,8 @@ pub enum CleanupError {
         path: std::path::PathBuf,
         message: String,
     },
+    #[error("the inventory was recorded in account {recorded}, not in {account}, the account being cleaned: refused (give the inventory of {account}, or none)")]
+    InventoryAccount { recorded: String, account: String },
     #[error("key deletion window must be 7 to 30 days, not {0}")]
     KeyWindow(i32),
 }

@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use aws_config::SdkConfig;
-use kms_workshop_cleanup::{aws::caller_account, ErrorClass, Inventory, Outcome, Plan, Report};
+use kms_workshop_cleanup::{aws::caller_account, ErrorClass, Outcome, Plan, Report};
 use serde::Deserialize;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::{
     clean_account, confirm, exit, fail, live_view, load_inventory, parse_account, path_style,
-    whose, Account, CleanupArgs, OutputArg,
+    whose, Account, CleanupArgs, OutputArg, Recorded, Target,
 };
 
 /// The instructors' file: which accounts to clean and how to get into each.
@@ -82,16 +82,17 @@ struct AccountRun {
 pub(super) async fn run_accounts(
     args: &CleanupArgs,
     config: &SdkConfig,
-    not_aws: bool,
+    target: Target,
     home: &str,
     file: &std::path::Path,
 ) -> Result<()> {
     let listed = load_accounts(file)?;
     // The instructor's own identity must work before anything else.
     let me = whose(config).await?;
-    if !not_aws && !args.dry_run {
+    if !target.sandbox && !args.dry_run {
         confirm_accounts(args, &me, &listed)?;
     }
+    // Applied to each account only as far as it is that account's (Recorded::for_account).
     let inventory = Arc::new(load_inventory(args)?);
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let view =
@@ -112,7 +113,16 @@ pub(super) async fn run_accounts(
         );
         tasks.spawn(async move {
             let _permit = limit.acquire().await;
-            run_one(&args, &config, not_aws, entry, regions, &inventory, tx).await
+            run_one(
+                &args,
+                &config,
+                target.not_aws,
+                entry,
+                regions,
+                &inventory,
+                tx,
+            )
+            .await
         });
     }
     let mut runs: Vec<AccountRun> = Vec::new();
@@ -137,7 +147,23 @@ fn confirm_accounts(args: &CleanupArgs, me: &str, listed: &AccountsFile) -> Resu
     let ids: Vec<&str> = listed.accounts.iter().map(|a| a.id.as_str()).collect();
     eprintln!("as account {me}, clean {n} account(s): {}", ids.join(", "));
     if args.yes {
-        return Ok(());
+        return match args.expect_accounts {
+            Some(expected) if expected == n => Ok(()),
+            Some(expected) => Err(fail(
+                2,
+                format!(
+                    "--expect-accounts {expected}, but {} lists {n} accounts: nothing done",
+                    args.accounts
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default()
+                ),
+            )),
+            None => Err(fail(
+                2,
+                format!("--yes with --accounts needs --expect-accounts {n} as well: nothing done"),
+            )),
+        };
     }
     confirm(
         &format!("Type the number of accounts ({n}) to delete the workshop's resources in them: "),
@@ -166,7 +192,7 @@ async fn run_one(
     not_aws: bool,
     entry: AccountEntry,
     regions: Vec<String>,
-    inventory: &Inventory,
+    recorded: &Recorded,
     tx: UnboundedSender<(String, kms_workshop_cleanup::Event)>,
 ) -> AccountRun {
     let mut assume = aws_config::sts::AssumeRoleProvider::builder(&entry.role_arn)
@@ -197,17 +223,20 @@ async fn run_one(
             ),
             false,
         )),
-        Ok(_) => {
-            let target = Account {
-                config: &assumed,
-                id: &entry.id,
-                regions: &regions,
-                path_style: path_style(&assumed, not_aws),
-            };
-            clean_account(args, target, inventory, (tx, entry.id.clone()))
-                .await
-                .map_err(|e| (e.to_string(), access(e.class())))
-        }
+        Ok(_) => match recorded.for_account(&entry.id, &regions) {
+            Err(e) => Err((e.to_string(), false)),
+            Ok(inventory) => {
+                let target = Account {
+                    config: &assumed,
+                    id: &entry.id,
+                    regions: &regions,
+                    path_style: path_style(&assumed, not_aws),
+                };
+                clean_account(args, target, &inventory, (tx, entry.id.clone()))
+                    .await
+                    .map_err(|e| (e.to_string(), access(e.class())))
+            }
+        },
     };
     let access_problem = match &result {
         Ok((_, r)) => r.access_problem,

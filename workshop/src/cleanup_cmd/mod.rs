@@ -70,6 +70,10 @@ pub struct CleanupArgs {
     /// `id`, `role_arn`, optional `regions` and `external_id`), assuming each role.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["account_id", "sandbox"])]
     accounts: Option<PathBuf>,
+    /// With --accounts and --yes: the number of accounts the file must list (what a person
+    /// would have typed to confirm).
+    #[arg(long, value_name = "N", requires = "accounts")]
+    expect_accounts: Option<usize>,
     /// Accounts cleaned at the same time with --accounts.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     parallel_accounts: u16,
@@ -150,6 +154,15 @@ pub async fn run(args: CleanupArgs) -> Result<()> {
         .await
         .map_err(|e| fail(e.exit_code(), e))?;
     let (config, endpoint, hosted) = (loaded.config, loaded.endpoint, loaded.hosted);
+    // Only a kms-workshop sandbox is cleaned without the account being confirmed: any other
+    // endpoint may stand in front of real credentials.
+    let target = Target {
+        not_aws: endpoint.is_some(),
+        sandbox: match &endpoint {
+            Some(url) => is_sandbox(url).await,
+            None => false,
+        },
+    };
     let Some(home) = config.region().map(|r| r.to_string()) else {
         return Err(fail(
             2,
@@ -157,13 +170,27 @@ pub async fn run(args: CleanupArgs) -> Result<()> {
         ));
     };
     let result = match &args.accounts {
-        Some(file) => run_accounts(&args, &config, endpoint.is_some(), &home, file).await,
-        None => run_single(&args, &config, endpoint.is_some(), &home).await,
+        Some(file) => run_accounts(&args, &config, target, &home, file).await,
+        None => run_single(&args, &config, target, &home).await,
     };
     if let Some(h) = hosted {
         h.shutdown().await;
     }
     result
+}
+
+/// What the command acts on: an endpoint other than AWS's (`not_aws`: S3 path-style), and
+/// whether it identified itself as a kms-workshop sandbox (`sandbox`: no confirmation).
+#[derive(Clone, Copy)]
+struct Target {
+    not_aws: bool,
+    sandbox: bool,
+}
+
+/// Whether `endpoint` answers the kms-workshop sandbox's health check.
+async fn is_sandbox(endpoint: &str) -> bool {
+    let client = kms_workshop_sandbox::http::admin_api::AdminClient::new(endpoint);
+    matches!(client.health().await, Ok(h) if h.status == "ok")
 }
 
 /// S3 path-style addressing for any endpoint other than AWS's (given by flag or by
@@ -187,7 +214,7 @@ async fn whose(config: &SdkConfig) -> Result<String> {
 async fn run_single(
     args: &CleanupArgs,
     config: &SdkConfig,
-    not_aws: bool,
+    target: Target,
     home: &str,
 ) -> Result<()> {
     let mut regions = args.regions.clone();
@@ -203,7 +230,7 @@ async fn run_single(
             ));
         }
     }
-    if !not_aws && !args.dry_run {
+    if !target.sandbox && !args.dry_run {
         eprintln!("AWS account {account}, region(s) {}", regions.join(", "));
         if args.yes {
             if args.account_id.is_none() {
@@ -219,7 +246,7 @@ async fn run_single(
             )?;
         }
     }
-    let inventory = load_inventory(args)?;
+    let inventory = load_inventory(args)?.for_account(&account, &regions)?;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let view =
         (!args.dry_run).then(|| tokio::spawn(live_view(rx, std::io::stderr().is_terminal())));
@@ -227,7 +254,7 @@ async fn run_single(
         config,
         id: &account,
         regions: &regions,
-        path_style: path_style(config, not_aws),
+        path_style: path_style(config, target.not_aws),
     };
     let result = clean_account(args, target, &inventory, (tx, String::new())).await;
     if let Some(v) = view {
@@ -258,7 +285,7 @@ fn confirm(prompt: &str, expected: &str) -> Result<()> {
     if !std::io::stdin().is_terminal() {
         return Err(fail(
             2,
-            "no terminal to confirm on: pass --yes (with --account-id ID for one account)",
+            "no terminal to confirm on: pass --yes, with --account-id ID (one account) or --expect-accounts N (--accounts)",
         ));
     }
     eprint!("{prompt}");
@@ -273,21 +300,51 @@ fn confirm(prompt: &str, expected: &str) -> Result<()> {
     Ok(())
 }
 
-/// The inventory asked for, else the guided run's (its progress file), else none.
-fn load_inventory(args: &CleanupArgs) -> Result<Inventory> {
-    match &args.inventory {
-        Some(p) => Inventory::load(p).map_err(|e| fail(2, e)),
-        None => {
-            let Some(progress) = crate::run::state::default_path() else {
-                return Ok(Inventory::default());
-            };
-            match Inventory::load(&progress) {
-                Ok(i) => Ok(i),
-                Err(e) => {
-                    // Not asked for: the names, tags and stack still find the workshop's.
-                    eprintln!("warning: ignoring the guided run's inventory: {e}");
-                    Ok(Inventory::default())
-                }
+/// The inventory asked for (`--inventory`), else the guided run's (its progress file), else
+/// none; with the file it came from.
+struct Recorded {
+    inventory: Inventory,
+    path: Option<PathBuf>,
+    /// Asked for by `--inventory`: a refusal is an error, not a warning.
+    explicit: bool,
+}
+
+fn load_inventory(args: &CleanupArgs) -> Result<Recorded> {
+    if let Some(p) = &args.inventory {
+        let inventory = Inventory::load(p).map_err(|e| fail(2, e))?;
+        return Ok(Recorded {
+            inventory,
+            path: Some(p.clone()),
+            explicit: true,
+        });
+    }
+    let path = crate::run::state::default_path();
+    let inventory = match path.as_deref().map(Inventory::load) {
+        Some(Ok(i)) => i,
+        Some(Err(e)) => {
+            // Not asked for: the names, tags and stack still find the workshop's.
+            eprintln!("warning: ignoring the guided run's inventory: {e}");
+            Inventory::default()
+        }
+        None => Inventory::default(),
+    };
+    Ok(Recorded {
+        inventory,
+        path,
+        explicit: false,
+    })
+}
+
+impl Recorded {
+    /// What of it a clean-up of `account` in `regions` may trust (see `teardown::trusted`).
+    /// An inventory of another account is an error when it was asked for, else left out.
+    fn for_account(&self, account: &str, regions: &[String]) -> Result<Inventory> {
+        match crate::teardown::trusted(&self.inventory, self.path.as_deref(), account, regions) {
+            Ok(i) => Ok(i),
+            Err(e) if self.explicit => Err(fail(2, e)),
+            Err(e) => {
+                eprintln!("warning: {e}");
+                Ok(Inventory::default())
             }
         }
     }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Result;
-use kms_workshop_cleanup::{InventoryItem, ResourceKind};
+use kms_workshop_cleanup::{InventoryItem, ResourceKind, SealKey};
 use time::OffsetDateTime;
 
 use super::state::Progress;
@@ -85,13 +85,19 @@ impl Ctx {
 
     /// Add what `step` created to the inventory the clean-up works from.
     pub fn record(&mut self, step: &str, kind: ResourceKind, arn: &str) {
-        let item = InventoryItem {
+        let mut item = InventoryItem {
             arn: arn.to_string(),
             kind,
             region: self.target.region.clone(),
             account: self.target.account.clone(),
             step: Some(step.to_string()),
+            seal: None,
         };
+        // Sealed, so that the clean-up trusts it and no hand-written item (crate::teardown).
+        match SealKey::load_or_create(&crate::teardown::seal_key_path(&self.path)) {
+            Ok(key) => item.seal = Some(key.seal(&item)),
+            Err(e) => tracing::warn!(error = %e, "the inventory item stays unsealed"),
+        }
         self.progress.record(item);
     }
 

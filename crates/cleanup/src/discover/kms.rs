@@ -98,8 +98,7 @@ async fn why_ours(
         why.push("workshop alias");
     }
     let arn = meta.arn().unwrap_or_default();
-    if inventory.contains(ResourceKind::KmsKey, arn) || inventory.contains(ResourceKind::KmsKey, id)
-    {
+    if inventory.has_arn(ResourceKind::KmsKey, arn) {
         why.push("inventory");
     }
     if !why.is_empty() {

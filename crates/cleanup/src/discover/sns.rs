@@ -29,7 +29,7 @@ pub(super) async fn topics(
         .filter_map(|t| t.topic_arn())
         .filter(|arn| {
             let name = arn.rsplit(':').next().unwrap_or_default();
-            name == names::TOPIC || inventory.contains(ResourceKind::SnsTopic, arn)
+            name == names::TOPIC || inventory.has_arn(ResourceKind::SnsTopic, arn)
         })
         .collect();
     let mut out = Vec::new();

@@ -66,12 +66,14 @@ async fn inventory_items_are_the_workshops_and_others_are_not() {
     let (_, recorded_arn) = a.create_key("created by a guided run").await;
     let (stranger_id, _) = a.create_key("somebody else's").await;
     let inventory = Inventory {
+        account: None,
         items: vec![InventoryItem {
             arn: recorded_arn.clone(),
             kind: ResourceKind::KmsKey,
             region: seed::REGION.into(),
             account: seed::ACCOUNT.into(),
             step: Some("IV.1".into()),
+            seal: None,
         }],
     };
     let found = a.discover(&inventory).await;
@@ -399,8 +401,10 @@ async fn the_runs_trail_and_its_bucket_go_and_other_trails_stay() {
         region: seed::REGION.into(),
         account: seed::ACCOUNT.into(),
         step: Some("eventbridge-rule".into()),
+        seal: None,
     };
     let inventory = Inventory {
+        account: None,
         items: vec![
             item(format!("arn:aws:s3:::{bucket}"), ResourceKind::S3Bucket),
             item(trail_arn.clone(), ResourceKind::CloudTrailTrail),

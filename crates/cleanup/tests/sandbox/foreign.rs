@@ -172,12 +172,14 @@ async fn a_rule_or_alarm_is_the_workshops_by_its_inventory_entry() {
         kms_workshop_sandbox::seed::ACCOUNT
     );
     let inventory = Inventory {
+        account: None,
         items: vec![kms_workshop_cleanup::InventoryItem {
             arn: rule_arn,
             kind: kms_workshop_cleanup::ResourceKind::EventsRule,
             region: kms_workshop_sandbox::seed::REGION.into(),
             account: kms_workshop_sandbox::seed::ACCOUNT.into(),
             step: Some("rule".into()),
+            seal: None,
         }],
     };
     let found = a.discover(&inventory).await;

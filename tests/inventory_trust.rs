@@ -1,0 +1,99 @@
+//! The inventory is not trusted whole. A hand-edited inventory that names someone else's key
+//! (in another account and region), the lookalike bucket `kmsworkshop-archive-…` and the
+//! lookalike topic `snsworkshop-billing` gets none of them into the plan: items must be of the
+//! account and region being cleaned and sealed by a guided run on this machine, and an
+//! inventory recorded in another account is refused.
+
+use std::process::{Command, Output, Stdio};
+
+use crate::common;
+
+use common::*;
+use serde_json::{json, Value};
+
+fn cleanup(endpoint: &str, args: &[&str]) -> Output {
+    Command::new(bin())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .env("XDG_DATA_HOME", "/nonexistent/kms-workshop-tests")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", LEARNER_ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", LEARNER_SECRET_KEY)
+        .env("AWS_REGION", REGION)
+        .args(["cleanup", "--endpoint", endpoint])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run kms-workshop cleanup")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn item(arn: &str, kind: &str, account: &str, region: &str) -> Value {
+    json!({"arn": arn, "kind": kind, "account": account, "region": region, "step": "IV.3"})
+}
+
+#[test]
+fn hand_edited_inventory_items_count_for_nothing() {
+    let sb = SandboxProc::start(&[]);
+    let ep = &sb.endpoint;
+    // Somebody else's key: the seed's `alias/payments-data`, tagged project=payments.
+    let key = run_json(aws(ep).args(common::words(
+        "kms describe-key --key-id alias/payments-data",
+    )));
+    let key_arn = key["KeyMetadata"]["Arn"].as_str().expect("Arn").to_string();
+    let key_id = key["KeyMetadata"]["KeyId"]
+        .as_str()
+        .expect("KeyId")
+        .to_string();
+    let archive = format!("kmsworkshop-archive-{ACCOUNT}");
+    let billing = format!("arn:aws:sns:{REGION}:{ACCOUNT}:snsworkshop-billing");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("inventory.json");
+    let inventory = json!({"items": [
+        // The key's real ARN, but recorded under another account and region.
+        item(&key_arn, "AWS::KMS::Key", "444455556666", "eu-west-1"),
+        // And again as this account's, without a run's seal.
+        item(&key_arn, "AWS::KMS::Key", ACCOUNT, REGION),
+        item(&format!("arn:aws:s3:::{archive}"), "AWS::S3::Bucket", ACCOUNT, REGION),
+        item(&billing, "AWS::SNS::Topic", ACCOUNT, REGION),
+    ]});
+    std::fs::write(&file, inventory.to_string()).expect("write");
+    let path = file.to_string_lossy().to_string();
+    let out = cleanup(ep, &["--dry-run", "--output", "json", "--inventory", &path]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let plan = v["plan"].to_string();
+    for foreign in [key_id.as_str(), "payments", "archive", "billing"] {
+        assert!(!plan.contains(foreign), "{foreign} in plan: {plan}");
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("not 111122223333") || stderr.contains("in account 444455556666"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("seal"), "{stderr}");
+
+    // An inventory recorded in another account (a guided run's progress file says where) is
+    // refused as a whole.
+    let progress = dir.path().join("progress.json");
+    let doc = json!({
+        "format": 1, "steps": {},
+        "target": {"kind": "endpoint", "account": "444455556666", "region": REGION},
+        "inventory": {"items": []},
+    });
+    std::fs::write(&progress, doc.to_string()).expect("write");
+    let path = progress.to_string_lossy().to_string();
+    let out = cleanup(ep, &["--dry-run", "--inventory", &path]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("444455556666"), "{}", text(&out));
+}
