@@ -11,7 +11,7 @@ use kms_workshop_patterns::Pattern;
 use serde_json::Value as J;
 
 use crate::services::events::{cloudtrail_envelope, transform, EventsState, Rule, Target};
-use crate::services::sns::{service_may_publish, Publication, SnsState};
+use crate::services::sns::{service_may_publish, Publication};
 use crate::Sandbox;
 
 /// A CloudTrail event waiting for its delivery delay to pass.
@@ -147,11 +147,7 @@ impl Sandbox {
             ));
         };
         let (t_account, t_region) = (t_account.to_string(), t_region.to_string());
-        let policy = self.read::<SnsState, _>(&t_account, &t_region, |st| {
-            st.topics
-                .get(&target.arn)
-                .map(|t| t.attributes.get("Policy").cloned().unwrap_or_default())
-        });
+        let policy = crate::services::sns::topic_policy(self, &target.arn);
         let Some(policy) = policy else {
             return fail(format!("topic {} does not exist", target.arn));
         };

@@ -140,6 +140,11 @@ fn notification(alarm: &Alarm, old_state: AlarmState, account: &str, region: &st
     })
 }
 
+/// The account of an alarm ARN (`arn:aws:cloudwatch:<region>:<account>:alarm:<name>`).
+fn alarm_account(arn: &str) -> &str {
+    arn.split(':').nth(4).unwrap_or_default()
+}
+
 /// The account and region of an SNS topic ARN.
 pub(super) fn sns_scope(arn: &str) -> Option<(String, String)> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
@@ -153,12 +158,30 @@ pub(super) fn sns_scope(arn: &str) -> Option<(String, String)> {
 
 /// Publish `message` to the topic `action` names; the message id, or the error as history
 /// writes it.
-fn publish(sb: &Sandbox, action: &str, subject: &str, message: &str) -> Result<String, String> {
+fn publish(
+    sb: &Sandbox,
+    alarm: &Alarm,
+    action: &str,
+    (subject, message): (&str, &str),
+) -> Result<String, String> {
     let Some((acc, reg)) = sns_scope(action) else {
         return Err(format!(
             "The sandbox cannot execute action {action} (only SNS topics are supported)"
         ));
     };
+    // A topic of the alarm's own account takes its alarms under the default policy (AWS
+    // checks AWS:SourceOwner); another account's topic only when its policy lets
+    // cloudwatch.amazonaws.com publish for this alarm.
+    let alarm_account = alarm_account(&alarm.arn);
+    if acc != alarm_account {
+        crate::services::sns::may_deliver(
+            sb,
+            action,
+            "cloudwatch.amazonaws.com",
+            &alarm.arn,
+            alarm_account,
+        )?;
+    }
     let mut messages = BTreeMap::new();
     messages.insert("default".to_string(), message.to_string());
     sb.publish_to_topic(
@@ -190,7 +213,7 @@ fn run_action(
     now: OffsetDateTime,
 ) -> HistoryItem {
     let state_update_ms = a.state_updated.unix_timestamp_nanos() / 1_000_000;
-    let (summary, data) = match publish(sb, action, subject, message) {
+    let (summary, data) = match publish(sb, a, action, (subject, message)) {
         Ok(message_id) => (
             format!("Successfully executed action {action}"),
             json!({

@@ -24,6 +24,7 @@ pub use crate::pipeline::delivery::{urlencode, HttpJob, Publication};
 pub(crate) use errors::not_found;
 pub use ops::subscriptions::follow_link;
 pub use policy::{default_policy, service_may_publish};
+pub(crate) use policy::{may_deliver, topic_policy};
 pub use seed::seed_workshop;
 pub use signing::signing_public_pem;
 pub use state::{Outbox, OutboxMessage, SnsState, Subscription, Topic};

@@ -4,6 +4,8 @@
 use serde_json::json;
 
 use crate::common::policy::{self, Caller, Request};
+use crate::services::sns::state::SnsState;
+use crate::Sandbox;
 
 /// AWS's default topic policy: only the owner account may use the topic. EventBridge is not
 /// covered, which is why a rule target made through the API needs an explicit statement.
@@ -47,4 +49,39 @@ pub fn service_may_publish(
             ],
         },
     )
+}
+
+/// The access policy of topic `topic_arn` (in the account and region its ARN names); `None`
+/// when there is no such topic.
+pub(crate) fn topic_policy(sb: &Sandbox, topic_arn: &str) -> Option<String> {
+    let parts: Vec<&str> = topic_arn.splitn(6, ':').collect();
+    let ["arn", _, "sns", region, account, _] = parts.as_slice() else {
+        return None;
+    };
+    sb.read::<SnsState, _>(account, region, |st| {
+        st.topics
+            .get(topic_arn)
+            .map(|t| t.attributes.get("Policy").cloned().unwrap_or_default())
+    })
+}
+
+/// Whether `service` (acting for `source_arn` of `source_account`) may publish to topic
+/// `topic_arn`, by the topic's access policy; `Err` says why not, in the words a delivery
+/// failure reports.
+pub(crate) fn may_deliver(
+    sb: &Sandbox,
+    topic_arn: &str,
+    service: &str,
+    source_arn: &str,
+    source_account: &str,
+) -> Result<(), String> {
+    let Some(policy) = topic_policy(sb, topic_arn) else {
+        return Err(format!("topic {topic_arn} does not exist"));
+    };
+    if service_may_publish(&policy, topic_arn, service, source_arn, source_account) {
+        return Ok(());
+    }
+    Err(format!(
+        "the access policy of topic {topic_arn} does not allow {service} to sns:Publish for {source_arn}"
+    ))
 }
