@@ -88,12 +88,18 @@ pub(super) async fn handle(
     } else {
         MAX_BODY
     };
-    let Ok(body) = read_body(body, limit).await else {
-        return meta.refuse(&AwsError::new(
+    let Ok(body) = read_body(body, &parts.headers, limit).await else {
+        let mut answer = meta.refuse(&AwsError::new(
             413,
             "RequestEntityTooLargeException",
             format!("Request body is larger than the {limit} bytes this service accepts."),
         ));
+        // The rest of the body is never read: the connection cannot carry another request.
+        answer.headers_mut().insert(
+            http::header::CONNECTION,
+            http::HeaderValue::from_static("close"),
+        );
+        return answer;
     };
     let caller = match authenticate(&sb, &parts, &body, &auth, meta.protocol) {
         Ok(c) => c,

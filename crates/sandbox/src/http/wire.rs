@@ -10,31 +10,31 @@ use http::{HeaderMap, Method};
 use crate::auth::AuthError;
 use crate::protocol::{AwsError, Encoded, Protocol};
 
-/// Read a request body of at most `limit` bytes. A larger one is read on (and discarded) up to
-/// a hard cap before the refusal, so the client finishes sending and reads the 413 instead of
-/// finding the connection closed under it.
-pub(super) async fn read_body(body: Body, limit: usize) -> Result<Bytes, ()> {
+/// Read a request body of at most `limit` bytes, and not a byte more: a body its
+/// `Content-Length` says is larger is refused before any of it is read, and one that grows past
+/// the limit is refused as soon as it does (the answer closes the connection, so the rest of
+/// what the client sends is never read).
+pub(super) async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, ()> {
     use http_body_util::BodyExt;
-    const DRAIN_CAP: usize = 128 * 1024 * 1024;
+    let declared = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(());
+    }
     let mut body = body;
     let mut buf = bytes::BytesMut::new();
-    let mut seen = 0usize;
     while let Some(frame) = body.frame().await {
         let Ok(frame) = frame else { return Err(()) };
         if let Ok(data) = frame.into_data() {
-            seen += data.len();
-            if seen <= limit {
-                buf.extend_from_slice(&data);
-            } else if seen > DRAIN_CAP {
+            if buf.len() + data.len() > limit {
                 return Err(());
             }
+            buf.extend_from_slice(&data);
         }
     }
-    if seen > limit {
-        Err(())
-    } else {
-        Ok(buf.freeze())
-    }
+    Ok(buf.freeze())
 }
 
 pub(super) fn respond(enc: Encoded) -> Response {

@@ -13,5 +13,6 @@ mod ec2;
 mod iam;
 mod kms_sts_trail;
 mod no_secrets_in_cloudtrail;
+mod oversize_bodies;
 mod s3;
 mod state_at_rest;
