@@ -16,3 +16,4 @@ mod no_secrets_in_cloudtrail;
 mod oversize_bodies;
 mod s3;
 mod state_at_rest;
+mod unsigned_sns_links;
