@@ -34,6 +34,30 @@ pub enum AuthError {
     Expired(String),
     #[error("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")]
     Mismatch,
+    /// S3: the body does not hash to the `x-amz-content-sha256` the client signed.
+    #[error("The provided 'x-amz-content-sha256' header does not match what was computed.")]
+    ContentSha256Mismatch,
+}
+
+/// S3: whether the body hashes to the `x-amz-content-sha256` the client declared (and signed);
+/// `UNSIGNED-PAYLOAD` and the streaming forms (`STREAMING-…`) declare no hash of the body.
+pub fn body_matches_declared_hash(headers: &HeaderMap, body: &[u8]) -> Result<(), AuthError> {
+    use sha2::Digest;
+    let Some(declared) = headers
+        .get("x-amz-content-sha256")
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Ok(());
+    };
+    if declared == "UNSIGNED-PAYLOAD" || declared.starts_with("STREAMING-") {
+        return Ok(());
+    }
+    let actual = hex::encode(sha2::Sha256::digest(body));
+    if constant_time_eq(actual.as_bytes(), declared.to_ascii_lowercase().as_bytes()) {
+        Ok(())
+    } else {
+        Err(AuthError::ContentSha256Mismatch)
+    }
 }
 
 pub fn parse_authorization(headers: &HeaderMap) -> Result<AuthHeader, AuthError> {
@@ -92,6 +116,15 @@ fn parse_amz_date(s: &str) -> Option<SystemTime> {
     Some(SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(t.unix_timestamp()).ok()?))
 }
 
+/// Headers that, when sent, must be among the signed ones: the operation (`x-amz-target`),
+/// the time, the session token and the declared body hash.
+const STEERING_HEADERS: &[&str] = &[
+    "x-amz-target",
+    "x-amz-date",
+    "x-amz-security-token",
+    "x-amz-content-sha256",
+];
+
 /// Verify a request's signature. `uri` is the path and query exactly as received.
 pub fn verify(
     method: &str,
@@ -127,6 +160,15 @@ pub fn verify(
             "the host header must be signed".into(),
         ));
     }
+    // What steers the request must be signed, or a signed request could be replayed as
+    // another operation, at another time, for another body.
+    for name in STEERING_HEADERS {
+        if headers.contains_key(*name) && !auth.signed_headers.iter().any(|h| h == name) {
+            return Err(AuthError::Malformed(format!(
+                "the {name} header must be signed"
+            )));
+        }
+    }
 
     let mut signed: Vec<(&str, &str)> = Vec::new();
     for name in &auth.signed_headers {
@@ -139,8 +181,13 @@ pub fn verify(
     let content_sha = headers
         .get("x-amz-content-sha256")
         .and_then(|v| v.to_str().ok());
+    // S3 alone signs a declared hash (or UNSIGNED-PAYLOAD, or a streaming form) instead of the
+    // body; every other service's signature covers the body itself.
     let body = match content_sha {
-        Some(h) if is_s3 || h == "UNSIGNED-PAYLOAD" => SignableBody::Precomputed(h.to_string()),
+        Some(h) if is_s3 => {
+            body_matches_declared_hash(headers, body)?;
+            SignableBody::Precomputed(h.to_string())
+        }
         _ => SignableBody::Bytes(body),
     };
     let mut settings = SigningSettings::default();
@@ -206,6 +253,15 @@ mod tests {
 
     /// Sign a request the way an SDK does, then verify it.
     fn signed_request(body: &[u8], secret: &str) -> (HeaderMap, AuthHeader) {
+        signed_request_with(body, secret, false)
+    }
+
+    /// Sign a request; with `unsigned_payload`, as `UNSIGNED-PAYLOAD` (the header signed too).
+    fn signed_request_with(
+        body: &[u8],
+        secret: &str,
+        unsigned_payload: bool,
+    ) -> (HeaderMap, AuthHeader) {
         let now = SystemTime::now();
         let identity =
             aws_credential_types::Credentials::new("AKIDEXAMPLE", secret, None, None, "t").into();
@@ -225,13 +281,21 @@ mod tests {
             .header("x-amz-target", "TrentService.ListKeys")
             .body(body.to_vec())
             .unwrap();
+        if unsigned_payload {
+            req.headers_mut()
+                .insert("x-amz-content-sha256", "UNSIGNED-PAYLOAD".parse().unwrap());
+        }
         let signable = SignableRequest::new(
             "POST",
             "http://127.0.0.1:4599/",
             req.headers()
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.to_str().unwrap())),
-            SignableBody::Bytes(body),
+            if unsigned_payload {
+                SignableBody::UnsignedPayload
+            } else {
+                SignableBody::Bytes(body)
+            },
         )
         .unwrap();
         let (instr, _) = sign(signable, &params.into()).unwrap().into_parts();
@@ -254,6 +318,63 @@ mod tests {
             verify("POST", "/", &h, b"{}", &a, &cred()),
             Err(AuthError::Mismatch)
         );
+    }
+
+    /// A signed request replayed with an unsigned `X-Amz-Target` naming another operation is
+    /// refused: every `x-amz-*` header that steers the request must be signed.
+    #[test]
+    fn an_unsigned_target_cannot_turn_a_request_into_another_operation() {
+        let (mut h, a) = signed_request(b"{}", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+        assert!(a.signed_headers.iter().any(|s| s == "x-amz-target"));
+        let unsigned = AuthHeader {
+            signed_headers: a
+                .signed_headers
+                .iter()
+                .filter(|s| *s != "x-amz-target")
+                .cloned()
+                .collect(),
+            ..a.clone()
+        };
+        h.insert(
+            "x-amz-target",
+            "TrentService.ScheduleKeyDeletion".parse().unwrap(),
+        );
+        assert!(matches!(
+            verify("POST", "/", &h, b"{}", &unsigned, &cred()),
+            Err(AuthError::Malformed(m)) if m.contains("x-amz-target")
+        ));
+    }
+
+    /// `UNSIGNED-PAYLOAD` is S3's alone: a KMS body cannot be changed after signing by
+    /// declaring its hash unsigned.
+    #[test]
+    fn unsigned_payload_is_refused_outside_s3() {
+        let (h, a) = signed_request_with(b"{}", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", true);
+        assert!(a.signed_headers.iter().any(|s| s == "x-amz-content-sha256"));
+        assert!(verify("POST", "/", &h, b"{\"KeyId\":\"other\"}", &a, &cred()).is_err());
+    }
+
+    /// S3: the body must hash to the `x-amz-content-sha256` the client signed.
+    #[test]
+    fn an_s3_body_that_does_not_match_its_signed_hash_is_refused() {
+        let mut h = HeaderMap::new();
+        h.insert("host", "127.0.0.1".parse().unwrap());
+        h.insert("x-amz-date", time_now_amz().parse().unwrap());
+        use sha2::Digest;
+        let declared = hex::encode(sha2::Sha256::digest(b"what was signed"));
+        h.insert("x-amz-content-sha256", declared.parse().unwrap());
+        assert_eq!(
+            body_matches_declared_hash(&h, b"something else"),
+            Err(AuthError::ContentSha256Mismatch)
+        );
+        assert_eq!(body_matches_declared_hash(&h, b"what was signed"), Ok(()));
+        h.insert("x-amz-content-sha256", "UNSIGNED-PAYLOAD".parse().unwrap());
+        assert_eq!(body_matches_declared_hash(&h, b"anything"), Ok(()));
+    }
+
+    fn time_now_amz() -> String {
+        let fmt = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+        time::OffsetDateTime::now_utc().format(&fmt).unwrap()
     }
 
     #[test]

@@ -10,32 +10,46 @@ use http::{HeaderMap, Method};
 use crate::auth::AuthError;
 use crate::protocol::{AwsError, Encoded, Protocol};
 
-/// Read a request body of at most `limit` bytes, and not a byte more: a body its
-/// `Content-Length` says is larger is refused before any of it is read, and one that grows past
-/// the limit is refused as soon as it does (the answer closes the connection, so the rest of
-/// what the client sends is never read).
+/// Read a request body of at most `limit` bytes. A body its `Content-Length` declares past the
+/// limit by more than [`DRAIN_ALLOWANCE`] is refused before any of it is read. One past the
+/// limit by less is read on and discarded (nothing kept), so that an ordinary client, which
+/// writes the whole body before it reads, gets to read the 413 instead of a broken pipe;
+/// past that the sandbox stops reading. Either way the answer closes the connection.
 pub(super) async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, ()> {
     use http_body_util::BodyExt;
     let declared = headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
+    let cap = limit.saturating_add(DRAIN_ALLOWANCE);
+    if declared.is_some_and(|n| n > cap as u64) {
         return Err(());
     }
     let mut body = body;
     let mut buf = bytes::BytesMut::new();
+    let mut seen = 0usize;
     while let Some(frame) = body.frame().await {
         let Ok(frame) = frame else { return Err(()) };
         if let Ok(data) = frame.into_data() {
-            if buf.len() + data.len() > limit {
+            seen += data.len();
+            if seen > cap {
                 return Err(());
             }
-            buf.extend_from_slice(&data);
+            if seen <= limit {
+                buf.extend_from_slice(&data);
+            }
         }
     }
-    Ok(buf.freeze())
+    if seen > limit {
+        Err(())
+    } else {
+        Ok(buf.freeze())
+    }
 }
+
+/// How much past its limit an oversize body is read (and discarded) so that the client can read
+/// its 413.
+const DRAIN_ALLOWANCE: usize = 16 * 1024 * 1024;
 
 pub(super) fn respond(enc: Encoded) -> Response {
     let mut resp = Response::new(Body::from(enc.body));
@@ -130,6 +144,9 @@ pub(super) fn auth_error(protocol: Protocol, e: &AuthError, unknown_key: bool) -
             Protocol::RestXml => AwsError::new(400, "AuthorizationHeaderMalformed", m.clone()),
             _ => AwsError::new(400, "IncompleteSignature", m.clone()),
         },
+        (AuthError::ContentSha256Mismatch, _) => {
+            AwsError::new(400, "XAmzContentSHA256Mismatch", e.to_string())
+        }
         (e, _) => match protocol {
             _ if json => AwsError::new(400, "InvalidSignatureException", e.to_string()),
             Protocol::Ec2Query => AwsError::new(401, "AuthFailure", e.to_string()),
