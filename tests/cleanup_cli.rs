@@ -847,13 +847,25 @@ fn what_the_inventory_records_is_removed_and_what_it_does_not_is_not() {
         .expect("TopicArn")
         .to_string();
     let dir = tempfile::tempdir().expect("tempdir");
-    // The guided run's progress file, with the inventory inside it.
+    // The guided run's progress file, with the inventory inside it, its items sealed with the
+    // key beside it as a run seals what it records.
     let progress = dir.path().join("progress.json");
+    let key = kms_workshop_cleanup::SealKey::load_or_create(&dir.path().join("inventory.key"))
+        .expect("key");
+    let mut item = kms_workshop_cleanup::InventoryItem {
+        arn: recorded.clone(),
+        kind: kms_workshop_cleanup::ResourceKind::SnsTopic,
+        region: REGION.into(),
+        account: ACCOUNT.into(),
+        step: Some("IV.3".into()),
+        seal: None,
+    };
+    item.seal = Some(key.seal(&item));
     let doc = serde_json::json!({
         "format": 1,
         "steps": {},
         "inventory": {"items": [
-            {"arn": recorded, "kind": "AWS::SNS::Topic", "region": REGION, "account": ACCOUNT, "step": "IV.3"},
+            item,
             // Another account's item is never acted on here.
             {"arn": "arn:aws:sns:us-east-1:999999999999:kmsworkshop-other", "kind": "AWS::SNS::Topic", "region": REGION, "account": "999999999999"}
         ]}

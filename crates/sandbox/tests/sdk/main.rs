@@ -14,6 +14,7 @@ mod iam;
 mod kms_sts_trail;
 mod no_secrets_in_cloudtrail;
 mod oversize_bodies;
+mod pathological_policies;
 mod s3;
 mod state_at_rest;
 mod unsigned_sns_links;

@@ -1,7 +1,8 @@
-//! Oversize bodies are refused at the limit, not read on: a request whose `Content-Length`
-//! is past the service's limit gets its 413 before the sandbox reads a byte of the body (here
-//! the client never sends the body at all, so a server that waited for it would never
-//! answer), and the connection is closed rather than left to carry the rest.
+//! Oversize bodies are not read on: a request whose `Content-Length` is far past the service's
+//! limit gets its 413 before the sandbox reads a byte of the body (here the client never sends
+//! the body at all, so a server that waited for it would never answer), and the connection is
+//! closed rather than left to carry the rest. (A body a little past the limit is drained so the
+//! client can read its 413: `tests/robustness/malformed.rs` sends 10 MB to KMS.)
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -30,6 +30,14 @@ fn check_topic_attribute(name: &str, value: &str) -> Result<(), AwsError> {
             }
         }
         "Policy" => {
+            // AWS's limit on a topic policy; it also bounds what the evaluator is given.
+            const MAX_POLICY_BYTES: usize = 30 * 1024;
+            if value.len() > MAX_POLICY_BYTES {
+                return Err(invalid(format!(
+                    "Policy Error: the policy is {} bytes, more than the {MAX_POLICY_BYTES} bytes a topic policy may hold",
+                    value.len()
+                )));
+            }
             let v: J = serde_json::from_str(value)
                 .map_err(|e| invalid(format!("Policy Error: not valid JSON ({e})")))?;
             if v.get("Statement").is_none() {
