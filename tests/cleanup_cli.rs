@@ -848,10 +848,13 @@ fn what_the_inventory_records_is_removed_and_what_it_does_not_is_not() {
         .to_string();
     let dir = tempfile::tempdir().expect("tempdir");
     // The guided run's progress file, with the inventory inside it, its items sealed with the
-    // key beside it as a run seals what it records.
+    // key in the user's data directory, as a run seals what it records.
     let progress = dir.path().join("progress.json");
-    let key = kms_workshop_cleanup::SealKey::load_or_create(&dir.path().join("inventory.key"))
-        .expect("key");
+    let data = dir.path().join("data");
+    let key = kms_workshop_cleanup::SealKey::load_or_create(
+        &data.join("kms-workshop").join("inventory.key"),
+    )
+    .expect("key");
     let mut item = kms_workshop_cleanup::InventoryItem {
         arn: recorded.clone(),
         kind: kms_workshop_cleanup::ResourceKind::SnsTopic,
@@ -872,7 +875,8 @@ fn what_the_inventory_records_is_removed_and_what_it_does_not_is_not() {
     });
     std::fs::write(&progress, doc.to_string()).expect("write progress");
     let path = progress.to_str().expect("utf-8 path");
-    let out = run(&mut cleanup(&sb.endpoint, &["--yes", "--inventory", path]));
+    let out =
+        run(cleanup(&sb.endpoint, &["--yes", "--inventory", path]).env("XDG_DATA_HOME", &data));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let topics = aws_json(&sb.endpoint, &["sns", "list-topics"]).to_string();
     assert!(!topics.contains(&format!("\"{recorded}\"")), "{topics}");

@@ -1,8 +1,9 @@
 //! The inventory is not trusted whole. A hand-edited inventory that names someone else's key
 //! (in another account and region), the lookalike bucket `kmsworkshop-archive-…` and the
 //! lookalike topic `snsworkshop-billing` gets none of them into the plan: items must be of the
-//! account and region being cleaned and sealed by a guided run on this machine, and an
-//! inventory recorded in another account is refused.
+//! account and region being cleaned and sealed by a guided run of this user on this machine
+//! (with the key in the data directory: a key handed over beside the file is not used), and
+//! an inventory recorded in another account is refused.
 
 use std::process::{Command, Output, Stdio};
 
@@ -68,6 +69,17 @@ fn hand_edited_inventory_items_count_for_nothing() {
         item(&billing, "AWS::SNS::Topic", ACCOUNT, REGION),
     ]});
     std::fs::write(&file, inventory.to_string()).expect("write");
+    // A key handed over beside the file, with items sealed by it, counts for nothing.
+    let forged = kms_workshop_cleanup::SealKey::load_or_create(&dir.path().join("inventory.key"))
+        .expect("key");
+    let mut sealed: Vec<Value> = Vec::new();
+    for item in inventory["items"].as_array().expect("items") {
+        let mut i: kms_workshop_cleanup::InventoryItem =
+            serde_json::from_value(item.clone()).expect("item");
+        i.seal = Some(forged.seal(&i));
+        sealed.push(serde_json::to_value(&i).expect("item"));
+    }
+    std::fs::write(&file, json!({ "items": sealed }).to_string()).expect("write");
     let path = file.to_string_lossy().to_string();
     let out = cleanup(ep, &["--dry-run", "--output", "json", "--inventory", &path]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));

@@ -2,7 +2,7 @@
 //! cleanup` perform: discovery by inventory and the workshop's names, the dependency-ordered
 //! plan, the executor. The runner calls it on its resolved target.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use kms_workshop_cleanup::{
@@ -11,25 +11,25 @@ use kms_workshop_cleanup::{
 
 use crate::target::{Target, TargetKind};
 
-/// The key a run seals what it records with: beside its progress file.
-pub fn seal_key_path(progress: &Path) -> PathBuf {
-    progress.with_file_name("inventory.key")
+/// The key a run seals what it records with: in this user's data directory, never beside an
+/// inventory file (whoever hands over a file could hand over a key with it). Without a data
+/// directory nothing is sealed, and inventory items count for nothing.
+pub fn seal_key_path() -> Option<PathBuf> {
+    crate::target::data_dir().map(|d| d.join("inventory.key"))
 }
 
-/// What of `inventory` (read from, or kept in, the progress file at `progress`) a clean-up of
-/// `account` in `regions` may trust: items of that account and those regions, sealed by a run
-/// on this machine. Each item left out is a warning on stderr; an inventory recorded in
-/// another account is an error.
+/// What of `inventory` a clean-up of `account` in `regions` may trust: items of that account
+/// and those regions, sealed by a run of this user on this machine. Each item left out is a
+/// warning on stderr; an inventory recorded in another account is an error.
 pub fn trusted(
     inventory: &Inventory,
-    progress: Option<&Path>,
     account: &str,
     regions: &[String],
 ) -> std::result::Result<Inventory, CleanupError> {
     if inventory.items.is_empty() && inventory.account.is_none() {
         return Ok(Inventory::default());
     }
-    let key = match progress.map(|p| SealKey::load(&seal_key_path(p))) {
+    let key = match seal_key_path().map(|p| SealKey::load(&p)) {
         Some(Ok(k)) => k,
         Some(Err(e)) => {
             eprintln!("warning: {e}");

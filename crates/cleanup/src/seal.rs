@@ -1,7 +1,8 @@
 //! The guided run's seal on what it records. An inventory is a file anyone can edit; an item
 //! in it makes a resource the workshop's only if the run that created the resource sealed it:
-//! an HMAC-SHA256 of the item's kind, ARN, account and region under a key that lives beside
-//! the progress file (32 random bytes, readable by the owner only). A hand-written item has no
+//! an HMAC-SHA256 of the item's kind, ARN, account and region under a key that lives in the
+//! user's data directory (32 random bytes, readable by the owner only; never a key found
+//! beside an inventory file, which whoever wrote the file could have written too). A hand-written item has no
 //! valid seal, so it counts for nothing: the resource is then the workshop's only if its name,
 //! tags or stack make it so, as for any other resource.
 

@@ -116,15 +116,6 @@ fn parse_amz_date(s: &str) -> Option<SystemTime> {
     Some(SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(t.unix_timestamp()).ok()?))
 }
 
-/// Headers that, when sent, must be among the signed ones: the operation (`x-amz-target`),
-/// the time, the session token and the declared body hash.
-const STEERING_HEADERS: &[&str] = &[
-    "x-amz-target",
-    "x-amz-date",
-    "x-amz-security-token",
-    "x-amz-content-sha256",
-];
-
 /// Verify a request's signature. `uri` is the path and query exactly as received.
 pub fn verify(
     method: &str,
@@ -161,11 +152,12 @@ pub fn verify(
         ));
     }
     // What steers the request must be signed, or a signed request could be replayed as
-    // another operation, at another time, for another body.
-    for name in STEERING_HEADERS {
-        if headers.contains_key(*name) && !auth.signed_headers.iter().any(|h| h == name) {
+    // another operation, at another time, for another body, as a copy of another object: as
+    // S3 does, every `x-amz-*` header sent must be signed (the SDKs and the CLI sign them all).
+    for name in headers.keys().map(|k| k.as_str()) {
+        if name.starts_with("x-amz-") && !auth.signed_headers.iter().any(|h| h == name) {
             return Err(AuthError::Malformed(format!(
-                "the {name} header must be signed"
+                "the {name} header must be signed (every x-amz-* header sent must be)"
             )));
         }
     }

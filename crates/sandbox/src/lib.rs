@@ -278,9 +278,10 @@ impl Sandbox {
     pub fn add_credential(&self, cred: Credential) -> Result<(), AwsError> {
         let mut w = self.world.lock();
         let value = serde_json::to_value(&cred).map_err(|e| AwsError::internal(e.to_string()))?;
-        self.persist(&mut w, &["credentials", &cred.access_key_id], value)?;
-        w.credentials.insert(cred.access_key_id.clone(), cred);
-        Ok(())
+        let key = cred.access_key_id.clone();
+        self.persist(&mut w, &["credentials", &key], value, |w| {
+            w.credentials.insert(key.clone(), cred);
+        })
     }
 
     /// Forget an access key (IAM DeleteAccessKey).
@@ -291,8 +292,10 @@ impl Sandbox {
                 &mut w,
                 &["credentials", access_key_id],
                 serde_json::Value::Null,
+                |w| {
+                    w.credentials.remove(access_key_id);
+                },
             )?;
-            w.credentials.remove(access_key_id);
         }
         Ok(())
     }
@@ -313,9 +316,10 @@ impl Sandbox {
             &mut w,
             &["learners", &number.to_string()],
             serde_json::Value::String(account.to_string()),
-        )?;
-        w.learners.insert(number, account.to_string());
-        Ok(())
+            |w| {
+                w.learners.insert(number, account.to_string());
+            },
+        )
     }
 
     /// Empty learner `number`'s account (every service's state, its credentials, its CloudTrail
@@ -343,11 +347,18 @@ impl Sandbox {
                 .map(|c| c.access_key_id.clone())
                 .collect();
             for k in keys {
-                self.persist(&mut w, &["credentials", &k], serde_json::Value::Null)?;
-                w.credentials.remove(&k);
+                self.persist(&mut w, &["credentials", &k], serde_json::Value::Null, |w| {
+                    w.credentials.remove(&k);
+                })?;
             }
-            self.persist(&mut w, &["accounts", &account], serde_json::Value::Null)?;
-            w.accounts.remove(&account);
+            self.persist(
+                &mut w,
+                &["accounts", &account],
+                serde_json::Value::Null,
+                |w| {
+                    w.accounts.remove(&account);
+                },
+            )?;
         }
         self.pending_events.lock().retain(|p| p.account != account);
         self.events.clear_account(&account);
@@ -367,9 +378,8 @@ impl Sandbox {
             &mut w,
             &["seed"],
             serde_json::Value::String(seed.to_string()),
-        )?;
-        w.seed = seed.to_string();
-        Ok(())
+            |w| w.seed = seed.to_string(),
+        )
     }
 
     /// Move the sandbox clock forward (persisted).
@@ -381,9 +391,15 @@ impl Sandbox {
             .advanced(by)
             .map_err(|why| AwsError::new(400, "InvalidParameterValue", why))?;
         let ms = offset.whole_milliseconds() as i64;
-        self.persist(&mut w, &["clock_offset_ms"], serde_json::Value::from(ms))?;
-        w.clock_offset_ms = ms;
-        self.clock.set_offset(offset);
+        self.persist(
+            &mut w,
+            &["clock_offset_ms"],
+            serde_json::Value::from(ms),
+            |w| {
+                w.clock_offset_ms = ms;
+                self.clock.set_offset(offset);
+            },
+        )?;
         Ok(offset)
     }
 
@@ -418,11 +434,13 @@ impl Sandbox {
                 "accounts", account, "regions", region, "outbox", "messages", &key,
             ],
             value,
+            |w| {
+                w.region_mut(account, region)
+                    .outbox
+                    .messages
+                    .insert(key.clone(), msg);
+            },
         )?;
-        w.region_mut(account, region)
-            .outbox
-            .messages
-            .insert(key.clone(), msg);
         Ok(key)
     }
 
@@ -434,12 +452,14 @@ impl Sandbox {
         };
         msg.delivery = Some(outcome.to_string());
         let value = serde_json::to_value(&*msg).unwrap_or_default();
+        // The message was changed in place above; the snapshot (if one is due) has it.
         if let Err(e) = self.persist(
             &mut w,
             &[
                 "accounts", account, "regions", region, "outbox", "messages", key,
             ],
             value,
+            |_| {},
         ) {
             tracing::error!(error = %e, "cannot persist a delivery outcome");
         }
@@ -531,14 +551,18 @@ impl Sandbox {
         }
     }
 
-    /// Write `value` at `path` (already changed in `w`) to the log.
+    /// Write `value` at `path` to the log, then `apply` the same change to `w` (so memory
+    /// changes only once the log has it), then snapshot when one is due (so the snapshot has
+    /// the change).
     fn persist(
         &self,
         w: &mut World,
         path: &[&str],
         value: serde_json::Value,
+        apply: impl FnOnce(&mut World),
     ) -> Result<(), AwsError> {
         let compact = self.put(path, value)?;
+        apply(w);
         self.after_put(w, compact);
         Ok(())
     }

@@ -301,10 +301,9 @@ fn confirm(prompt: &str, expected: &str) -> Result<()> {
 }
 
 /// The inventory asked for (`--inventory`), else the guided run's (its progress file), else
-/// none; with the file it came from.
+/// none.
 struct Recorded {
     inventory: Inventory,
-    path: Option<PathBuf>,
     /// Asked for by `--inventory`: a refusal is an error, not a warning.
     explicit: bool,
 }
@@ -314,7 +313,6 @@ fn load_inventory(args: &CleanupArgs) -> Result<Recorded> {
         let inventory = Inventory::load(p).map_err(|e| fail(2, e))?;
         return Ok(Recorded {
             inventory,
-            path: Some(p.clone()),
             explicit: true,
         });
     }
@@ -330,7 +328,6 @@ fn load_inventory(args: &CleanupArgs) -> Result<Recorded> {
     };
     Ok(Recorded {
         inventory,
-        path,
         explicit: false,
     })
 }
@@ -339,7 +336,7 @@ impl Recorded {
     /// What of it a clean-up of `account` in `regions` may trust (see `teardown::trusted`).
     /// An inventory of another account is an error when it was asked for, else left out.
     fn for_account(&self, account: &str, regions: &[String]) -> Result<Inventory> {
-        match crate::teardown::trusted(&self.inventory, self.path.as_deref(), account, regions) {
+        match crate::teardown::trusted(&self.inventory, account, regions) {
             Ok(i) => Ok(i),
             Err(e) if self.explicit => Err(fail(2, e)),
             Err(e) => {

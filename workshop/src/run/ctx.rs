@@ -94,9 +94,10 @@ impl Ctx {
             seal: None,
         };
         // Sealed, so that the clean-up trusts it and no hand-written item (crate::teardown).
-        match SealKey::load_or_create(&crate::teardown::seal_key_path(&self.path)) {
-            Ok(key) => item.seal = Some(key.seal(&item)),
-            Err(e) => tracing::warn!(error = %e, "the inventory item stays unsealed"),
+        match crate::teardown::seal_key_path().map(|p| SealKey::load_or_create(&p)) {
+            Some(Ok(key)) => item.seal = Some(key.seal(&item)),
+            Some(Err(e)) => tracing::warn!(error = %e, "the inventory item stays unsealed"),
+            None => tracing::warn!("no data directory: the inventory item stays unsealed"),
         }
         self.progress.record(item);
     }

@@ -81,7 +81,6 @@ fn trusted_inventory(cx: &Ctx) -> Result<kms_workshop_cleanup::Inventory> {
     let regions = [cx.target.region.clone()];
     Ok(crate::teardown::trusted(
         &cx.progress.inventory,
-        Some(&cx.path),
         &cx.target.account,
         &regions,
     )?)
