@@ -112,3 +112,52 @@ async fn assume_role_and_create_access_key_records_hold_no_secret() {
     }
     drop(running);
 }
+
+#[tokio::test]
+async fn run_instances_user_data_is_not_logged() {
+    let sb = Sandbox::open(Config {
+        cloudtrail_delay: time::Duration::ZERO,
+        ..Config::default()
+    })
+    .expect("sandbox");
+    let running = serve(&sb).await;
+    let ep = format!("http://{}", running.addr);
+    let cfg = common::learner_config(&ep).await;
+    // "#!/bin/sh\nexport DB_PASSWORD=hunter2", base64 as the API takes it.
+    let user_data = "IyEvYmluL3NoCmV4cG9ydCBEQl9QQVNTV09SRD1odW50ZXIy";
+    aws_sdk_ec2::Client::new(&cfg)
+        .run_instances()
+        .image_id(kms_workshop_sandbox::services::ec2::WORKSHOP_AMI)
+        .instance_type(aws_sdk_ec2::types::InstanceType::T2Micro)
+        .min_count(1)
+        .max_count(1)
+        .user_data(user_data)
+        .send()
+        .await
+        .expect("RunInstances");
+    let ct = aws_sdk_cloudtrail::Client::new(&cfg);
+    let out = ct
+        .lookup_events()
+        .lookup_attributes(
+            LookupAttribute::builder()
+                .attribute_key(LookupAttributeKey::EventName)
+                .attribute_value("RunInstances")
+                .build()
+                .expect("attribute"),
+        )
+        .send()
+        .await
+        .expect("LookupEvents");
+    let records: Vec<&str> = out
+        .events()
+        .iter()
+        .filter_map(|e| e.cloud_trail_event())
+        .filter(|r| r.contains("sensitiveDataRemoved") || r.contains(user_data))
+        .collect();
+    assert!(!records.is_empty(), "the RunInstances record is there");
+    for r in records {
+        assert!(!r.contains(user_data), "user data logged: {r}");
+        assert!(r.contains("\"userData\":\"<sensitiveDataRemoved>\""), "{r}");
+    }
+    drop(running);
+}

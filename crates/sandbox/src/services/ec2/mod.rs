@@ -67,6 +67,14 @@ impl Service for Ec2 {
     fn about(&self) -> &'static About {
         &ABOUT
     }
+    /// As AWS logs it: user data may hold secrets, so the member stays and its value does not.
+    fn request_parameters(&self, _op: &str, input: &Input) -> serde_json::Value {
+        let mut out = super::camel_case_keys(&input.to_json(), &[]);
+        if let Some(v) = out.get_mut("userData") {
+            *v = serde_json::Value::String("<sensitiveDataRemoved>".into());
+        }
+        out
+    }
     fn call(&self, cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError> {
         lifecycle::settle_in(cx.sandbox, cx.account(), &cx.region, cx.now);
         match op {
