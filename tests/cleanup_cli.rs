@@ -14,41 +14,8 @@ use std::time::{Duration, Instant};
 use common::*;
 use serde_json::Value;
 
-/// `kms-workshop` with the learner's credentials in the environment, as
-/// `eval "$(kms-workshop sandbox env)"` would set them (less the endpoint).
-fn learner_command() -> Command {
-    let mut c = Command::new(bin());
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", std::env::temp_dir())
-        // No guided run's progress file (and so no inventory) unless a test passes one.
-        .env("XDG_DATA_HOME", "/nonexistent/kms-workshop-tests")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ACCESS_KEY_ID", LEARNER_ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", LEARNER_SECRET_KEY)
-        .env("AWS_REGION", REGION);
-    c
-}
-
-/// `kms-workshop cleanup --endpoint ENDPOINT …` as the learner.
-fn cleanup(endpoint: &str, args: &[&str]) -> Command {
-    let mut c = learner_command();
-    c.args(["cleanup", "--endpoint", endpoint]).args(args);
-    c
-}
-
 fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("run kms-workshop cleanup")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn aws_json(endpoint: &str, args: &[&str]) -> Value {
@@ -102,7 +69,7 @@ fn add_monitoring(endpoint: &str) -> Added {
         .args(["sandbox", "confirm", "--endpoint", endpoint])
         .output()
         .expect("confirm");
-    assert!(confirm.status.success(), "{}", text(&confirm));
+    assert!(confirm.status.success(), "{}", output_text(&confirm));
     let rule = "KMSWorkshop-GenerateDataKey".to_string();
     aws_json(
         endpoint,
@@ -467,8 +434,8 @@ fn dry_run_changes_nothing_and_plans_no_lookalike() {
     let sb = SandboxProc::start(&[]);
     add_monitoring(&sb.endpoint);
     let before = snapshot(&sb.endpoint);
-    let out = run(&mut cleanup(&sb.endpoint, &["--dry-run"]));
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = run(&mut cleanup_command(&sb.endpoint, &["--dry-run"]));
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("clean-up plan for account 111122223333"),
@@ -482,11 +449,11 @@ fn dry_run_changes_nothing_and_plans_no_lookalike() {
         stdout.contains("already scheduled for deletion"),
         "{stdout}"
     );
-    let json = run(&mut cleanup(
+    let json = run(&mut cleanup_command(
         &sb.endpoint,
         &["--dry-run", "--output", "json"],
     ));
-    assert_eq!(json.status.code(), Some(0), "{}", text(&json));
+    assert_eq!(json.status.code(), Some(0), "{}", output_text(&json));
     let v: Value = serde_json::from_slice(&json.stdout).expect("JSON report");
     let plan = v["plan"].to_string();
     for lookalike in ["-prod", "archive", "billing", "alias/aws/"] {
@@ -531,15 +498,18 @@ fn cleanup_removes_the_workshop_and_nothing_else_then_has_nothing_to_do() {
     let sb = SandboxProc::start(&[]);
     let added = add_monitoring(&sb.endpoint);
     let keys = workshop_keys(&sb.endpoint);
-    let out = run(&mut cleanup(&sb.endpoint, &["--yes"]));
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = run(&mut cleanup_command(&sb.endpoint, &["--yes"]));
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("nothing left"), "{stdout}");
     assert_workshop_gone(&sb.endpoint, &added, &keys);
     assert_lookalikes_untouched(&sb.endpoint, &added);
 
-    let again = run(&mut cleanup(&sb.endpoint, &["--yes", "--output", "json"]));
-    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    let again = run(&mut cleanup_command(
+        &sb.endpoint,
+        &["--yes", "--output", "json"],
+    ));
+    assert_eq!(again.status.code(), Some(0), "{}", output_text(&again));
     let v: Value = serde_json::from_slice(&again.stdout).expect("JSON report");
     assert_eq!(
         v["report"]["actions"].as_array().map(Vec::len),
@@ -560,9 +530,12 @@ fn throttling_and_server_errors_are_ridden_out() {
         "POST",
         "/_sandbox/faults?throttle=0.2&error5xx=0.1",
     );
-    let out = run(&mut cleanup(&sb.endpoint, &["--yes", "--time-scale", "50"]));
+    let out = run(&mut cleanup_command(
+        &sb.endpoint,
+        &["--yes", "--time-scale", "50"],
+    ));
     admin(&sb.endpoint, "DELETE", "/_sandbox/faults");
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     assert_workshop_gone(&sb.endpoint, &added, &keys);
     assert_lookalikes_untouched(&sb.endpoint, &added);
 }
@@ -612,7 +585,7 @@ fn killed_runs_resume_from_the_journal_without_repeating_work() {
     let journal = dir.path().join(format!("cleanup-{ACCOUNT}.jsonl"));
     let mut kills = 0;
     for at in [1usize, 6, 12] {
-        let mut child = cleanup(
+        let mut child = cleanup_command(
             &sb.endpoint,
             &["--yes", "--journal", &journal_dir, "--time-scale", "10"],
         )
@@ -638,11 +611,11 @@ fn killed_runs_resume_from_the_journal_without_repeating_work() {
     }
     assert!(kills >= 1, "no run was interrupted");
     eprintln!("interrupted {kills} run(s) with SIGKILL");
-    let out = run(&mut cleanup(
+    let out = run(&mut cleanup_command(
         &sb.endpoint,
         &["--yes", "--journal", &journal_dir, "--time-scale", "10"],
     ));
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     assert_workshop_gone(&sb.endpoint, &added, &keys);
     assert_lookalikes_untouched(&sb.endpoint, &added);
 
@@ -687,27 +660,39 @@ fn killed_runs_resume_from_the_journal_without_repeating_work() {
 #[test]
 fn bad_flags_and_a_wrong_account_are_usage_errors() {
     let sb = SandboxProc::start(&[]);
-    let out = run(&mut cleanup(&sb.endpoint, &["--key-window", "40"]));
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("--key-window"), "{}", text(&out));
-    let out = run(&mut cleanup(&sb.endpoint, &["--output", "yaml"]));
+    let out = run(&mut cleanup_command(&sb.endpoint, &["--key-window", "40"]));
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("--key-window"),
+        "{}",
+        output_text(&out)
+    );
+    let out = run(&mut cleanup_command(&sb.endpoint, &["--output", "yaml"]));
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).contains("text, json"), "{}", text(&out));
-    let out = run(&mut cleanup(
+    assert!(
+        output_text(&out).contains("text, json"),
+        "{}",
+        output_text(&out)
+    );
+    let out = run(&mut cleanup_command(
         &sb.endpoint,
         &["--yes", "--account-id", "999999999999"],
     ));
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("does not match"), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("does not match"),
+        "{}",
+        output_text(&out)
+    );
     // Nothing was touched.
     aws_json(
         &sb.endpoint,
         &common::words("iam get-role --role-name KMSWorkshop-InstanceInitRole"),
     );
     // Unknown credentials: exit 3.
-    let out =
-        run(cleanup(&sb.endpoint, &["--dry-run"]).env("AWS_ACCESS_KEY_ID", "AKIANOBODY0000000000"));
-    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let out = run(cleanup_command(&sb.endpoint, &["--dry-run"])
+        .env("AWS_ACCESS_KEY_ID", "AKIANOBODY0000000000"));
+    assert_eq!(out.status.code(), Some(3), "{}", output_text(&out));
 }
 
 /// Learner `k`'s keys in a classroom sandbox (`sandbox serve --learners N`).
@@ -740,7 +725,7 @@ fn instructors_clean_every_learner_account_through_assumed_roles() {
     }
     std::fs::write(&file, &toml).expect("write accounts file");
     let instructor = |args: &[&str]| {
-        let mut c = cleanup(&sb.endpoint, args);
+        let mut c = cleanup_command(&sb.endpoint, args);
         c.env("AWS_ACCESS_KEY_ID", "AKIAWORKSHOPINSTRUCT").env(
             "AWS_SECRET_ACCESS_KEY",
             "kmsworkshop/sandbox/instructor/secret/00",
@@ -755,7 +740,7 @@ fn instructors_clean_every_learner_account_through_assumed_roles() {
         "--output",
         "json",
     ]));
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     let v: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
     assert_eq!(v["clean"], true, "{v}");
     assert_eq!(v["accounts"].as_array().map(Vec::len), Some(3));
@@ -794,11 +779,11 @@ fn instructors_clean_every_learner_account_through_assumed_roles() {
     )
     .expect("write accounts file");
     let out = run(&mut instructor(&["--accounts", path, "--yes"]));
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
     assert!(
-        text(&out).contains("is not a role in account"),
+        output_text(&out).contains("is not a role in account"),
         "{}",
-        text(&out)
+        output_text(&out)
     );
 }
 
@@ -817,10 +802,10 @@ fn an_in_process_sandbox_is_cleaned_and_keeps_its_state() {
         c
     };
     let out = run(&mut local(&["--yes"]));
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("delete stack KMSWorkshop-Stack"));
     let again = run(&mut local(&["--yes", "--output", "json"]));
-    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert_eq!(again.status.code(), Some(0), "{}", output_text(&again));
     let v: Value = serde_json::from_slice(&again.stdout).expect("JSON report");
     assert_eq!(
         v["report"]["actions"].as_array().map(Vec::len),
@@ -875,21 +860,26 @@ fn what_the_inventory_records_is_removed_and_what_it_does_not_is_not() {
     });
     std::fs::write(&progress, doc.to_string()).expect("write progress");
     let path = progress.to_str().expect("utf-8 path");
-    let out =
-        run(cleanup(&sb.endpoint, &["--yes", "--inventory", path]).env("XDG_DATA_HOME", &data));
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = run(
+        cleanup_command(&sb.endpoint, &["--yes", "--inventory", path]).env("XDG_DATA_HOME", &data),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     let topics = aws_json(&sb.endpoint, &["sns", "list-topics"]).to_string();
     assert!(!topics.contains(&format!("\"{recorded}\"")), "{topics}");
     assert!(topics.contains(&format!("\"{unrecorded}\"")), "{topics}");
 
     // A file that is not an inventory is a usage error that names it.
     std::fs::write(&progress, b"[1, 2]").expect("write");
-    let out = run(&mut cleanup(
+    let out = run(&mut cleanup_command(
         &sb.endpoint,
         &["--dry-run", "--inventory", path],
     ));
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("progress.json"), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("progress.json"),
+        "{}",
+        output_text(&out)
+    );
 }
 
 #[test]
@@ -906,29 +896,29 @@ fn without_endpoint_or_sandbox_flags_the_account_must_be_confirmed() {
         c
     };
     let out = run(&mut as_aws(&["--yes"]));
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
     assert!(
-        text(&out).contains("--account-id 111122223333"),
+        output_text(&out).contains("--account-id 111122223333"),
         "{}",
-        text(&out)
+        output_text(&out)
     );
     let out = run(&mut as_aws(&[]));
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
     assert!(
-        text(&out).contains("no terminal to confirm on"),
+        output_text(&out).contains("no terminal to confirm on"),
         "{}",
-        text(&out)
+        output_text(&out)
     );
     aws_json(
         &sb.endpoint,
         &common::words("iam get-role --role-name KMSWorkshop-InstanceInitRole"),
     );
     let out = run(&mut as_aws(&["--yes", "--account-id", ACCOUNT]));
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     assert!(
-        text(&out).contains("AWS account 111122223333"),
+        output_text(&out).contains("AWS account 111122223333"),
         "{}",
-        text(&out)
+        output_text(&out)
     );
     fails_with(
         aws(&sb.endpoint).args(common::words(
@@ -958,7 +948,7 @@ fn no_credentials_or_region_gives_one_clear_error_without_the_chains_warnings() 
         .output()
         .expect("run kms-workshop");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
     assert!(stderr.contains("--region"), "{stderr}");
     assert!(
         !stderr.contains("WARN") && !stderr.contains("IMDS"),

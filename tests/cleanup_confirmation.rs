@@ -3,38 +3,19 @@
 //! (here `moto_server`, standing in for a proxy in front of real AWS credentials) is treated
 //! like AWS. With `--accounts`, `--yes` must come with `--expect-accounts N` matching the file.
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use crate::common;
 
 use common::*;
 
 /// `kms-workshop cleanup --endpoint ENDPOINT …` with the sandbox's learner keys, no terminal.
+/// `kms-workshop cleanup --endpoint ENDPOINT …` as the learner, with no terminal to answer on.
 fn cleanup(endpoint: &str, args: &[&str]) -> Output {
-    Command::new(bin())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", std::env::temp_dir())
-        .env("XDG_DATA_HOME", "/nonexistent/kms-workshop-tests")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ACCESS_KEY_ID", LEARNER_ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", LEARNER_SECRET_KEY)
-        .env("AWS_REGION", REGION)
-        .args(["cleanup", "--endpoint", endpoint])
-        .args(args)
+    cleanup_command(endpoint, args)
         .stdin(Stdio::null())
         .output()
         .expect("run kms-workshop cleanup")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 #[test]
@@ -59,12 +40,20 @@ fn an_endpoint_that_is_not_a_sandbox_is_confirmed_like_aws() {
 
     // No terminal, no --yes: refused before anything is touched.
     let out = cleanup(&moto.endpoint, &[]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("confirm"), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("confirm"),
+        "{}",
+        output_text(&out)
+    );
     // --yes alone is not enough against what may be AWS: the account id must be given too.
     let out = cleanup(&moto.endpoint, &["--yes"]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("--account-id"), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("--account-id"),
+        "{}",
+        output_text(&out)
+    );
     let state = run_json(aws(&moto.endpoint).args(["kms", "describe-key", "--key-id", &key_id]));
     assert_eq!(
         state["KeyMetadata"]["KeyState"], "Enabled",
@@ -86,12 +75,20 @@ fn yes_with_accounts_needs_the_expected_count() {
     std::fs::write(&file, toml).expect("write");
     let path = file.to_string_lossy().to_string();
     let out = cleanup(&moto.endpoint, &["--accounts", &path, "--yes"]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("--expect-accounts 2"), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("--expect-accounts 2"),
+        "{}",
+        output_text(&out)
+    );
     let out = cleanup(
         &moto.endpoint,
         &["--accounts", &path, "--yes", "--expect-accounts", "3"],
     );
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("2 accounts"), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("2 accounts"),
+        "{}",
+        output_text(&out)
+    );
 }

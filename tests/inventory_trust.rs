@@ -5,38 +5,19 @@
 //! (with the key in the data directory: a key handed over beside the file is not used), and
 //! an inventory recorded in another account is refused.
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use crate::common;
 
 use common::*;
 use serde_json::{json, Value};
 
+/// `kms-workshop cleanup --endpoint ENDPOINT …` as the learner, with no terminal to answer on.
 fn cleanup(endpoint: &str, args: &[&str]) -> Output {
-    Command::new(bin())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", std::env::temp_dir())
-        .env("XDG_DATA_HOME", "/nonexistent/kms-workshop-tests")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ACCESS_KEY_ID", LEARNER_ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", LEARNER_SECRET_KEY)
-        .env("AWS_REGION", REGION)
-        .args(["cleanup", "--endpoint", endpoint])
-        .args(args)
+    cleanup_command(endpoint, args)
         .stdin(Stdio::null())
         .output()
         .expect("run kms-workshop cleanup")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn item(arn: &str, kind: &str, account: &str, region: &str) -> Value {
@@ -82,7 +63,7 @@ fn hand_edited_inventory_items_count_for_nothing() {
     std::fs::write(&file, json!({ "items": sealed }).to_string()).expect("write");
     let path = file.to_string_lossy().to_string();
     let out = cleanup(ep, &["--dry-run", "--output", "json", "--inventory", &path]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     let v: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
     let plan = v["plan"].to_string();
     for foreign in [key_id.as_str(), "payments", "archive", "billing"] {
@@ -106,6 +87,10 @@ fn hand_edited_inventory_items_count_for_nothing() {
     std::fs::write(&progress, doc.to_string()).expect("write");
     let path = progress.to_string_lossy().to_string();
     let out = cleanup(ep, &["--dry-run", "--inventory", &path]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("444455556666"), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("444455556666"),
+        "{}",
+        output_text(&out)
+    );
 }

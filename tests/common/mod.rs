@@ -332,3 +332,37 @@ pub fn subscribe(endpoint: &str, topic: &str, protocol: &str, to: &str) -> serde
         to,
     ]))
 }
+
+/// `kms-workshop` with the learner's credentials in the environment, as
+/// `eval "$(kms-workshop sandbox env)"` would set them (less the endpoint).
+pub fn learner_command() -> Command {
+    let mut c = Command::new(bin());
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        // No guided run's progress file (and so no inventory) unless a test passes one.
+        .env("XDG_DATA_HOME", "/nonexistent/kms-workshop-tests")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", LEARNER_ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", LEARNER_SECRET_KEY)
+        .env("AWS_REGION", REGION);
+    c
+}
+
+/// `kms-workshop cleanup --endpoint ENDPOINT …` as the learner.
+pub fn cleanup_command(endpoint: &str, args: &[&str]) -> Command {
+    let mut c = learner_command();
+    c.args(["cleanup", "--endpoint", endpoint]).args(args);
+    c
+}
+
+/// A command's output, both streams, for assertion messages.
+pub fn output_text(o: &Output) -> String {
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}

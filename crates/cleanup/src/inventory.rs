@@ -41,6 +41,18 @@ pub enum ResourceKind {
 }
 
 impl ResourceKind {
+    /// IAM and S3 resources belong to the account, not a region: an item of such a kind
+    /// matches any region.
+    pub fn is_global(self) -> bool {
+        matches!(
+            self,
+            ResourceKind::IamRole
+                | ResourceKind::IamInstanceProfile
+                | ResourceKind::IamPolicy
+                | ResourceKind::S3Bucket
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ResourceKind::KmsKey => "AWS::KMS::Key",
@@ -144,26 +156,14 @@ impl Inventory {
         account: &'a str,
         region: &'a str,
     ) -> impl Iterator<Item = &'a InventoryItem> + 'a {
-        let global = matches!(
-            kind,
-            ResourceKind::IamRole
-                | ResourceKind::IamInstanceProfile
-                | ResourceKind::IamPolicy
-                | ResourceKind::S3Bucket
-        );
+        let global = kind.is_global();
         self.items.iter().filter(move |i| {
             i.kind == kind && i.account == account && (global || i.region == region)
         })
     }
 
-    /// Whether an item of `kind` is the resource `arn`, in `account`/`region` (the whole ARN
-    /// must match: a short id names too much).
-    pub fn has(&self, kind: ResourceKind, arn: &str, account: &str, region: &str) -> bool {
-        self.of(kind, account, region).any(|i| i.arn == arn)
-    }
-
     /// Whether an item of `kind` is the resource whose ARN (which names its account and
-    /// region) is `arn`.
+    /// region) is `arn`: the whole ARN must match, a short id names too much.
     pub fn has_arn(&self, kind: ResourceKind, arn: &str) -> bool {
         self.items.iter().any(|i| i.kind == kind && i.arn == arn)
     }
@@ -186,16 +186,9 @@ impl Inventory {
         let mut warnings = Vec::new();
         let mut items = Vec::new();
         for item in &self.items {
-            let global = matches!(
-                item.kind,
-                ResourceKind::IamRole
-                    | ResourceKind::IamInstanceProfile
-                    | ResourceKind::IamPolicy
-                    | ResourceKind::S3Bucket
-            );
             let why = if item.account != account {
                 Some(format!("it is in account {}, not {account}", item.account))
-            } else if !global && !regions.contains(&item.region) {
+            } else if !item.kind.is_global() && !regions.contains(&item.region) {
                 Some(format!(
                     "it is in {}, a region this clean-up does not cover",
                     item.region
@@ -252,9 +245,13 @@ mod tests {
         assert_eq!(back.items[0].short_id(), "snsworkshop");
         let arn = "arn:aws:sns:us-east-1:111122223333:snsworkshop";
         let (a, r) = ("111122223333", "us-east-1");
-        assert!(back.has(ResourceKind::SnsTopic, arn, a, r));
-        assert!(!back.has(ResourceKind::SnsTopic, "snsworkshop", a, r));
-        assert!(!back.has(ResourceKind::SnsTopic, arn, "444455556666", r));
+        assert!(back.has_arn(ResourceKind::SnsTopic, arn));
+        assert!(!back.has_arn(ResourceKind::SnsTopic, "snsworkshop"));
+        assert_eq!(back.of(ResourceKind::SnsTopic, a, r).count(), 1);
+        assert_eq!(
+            back.of(ResourceKind::SnsTopic, "444455556666", r).count(),
+            0
+        );
     }
 
     #[test]

@@ -63,15 +63,9 @@ impl Clock {
         self.inner.lock().offset
     }
 
-    /// Move the clock forward (a negative `by` does nothing: the clock never goes back);
-    /// returns the new offset from real time, or why it cannot move that far.
-    pub fn advance(&self, by: Duration) -> Result<Duration, String> {
-        let offset = self.advanced(by)?;
-        self.set_offset(offset);
-        Ok(offset)
-    }
-
-    /// The offset an advance by `by` would give, without moving the clock.
+    /// The offset an advance by `by` would give, without moving the clock (a negative `by`
+    /// gives the offset as it is: the clock never goes back); or why it cannot move that far.
+    /// `Sandbox::advance_clock` persists the offset, then sets it.
     pub fn advanced(&self, by: Duration) -> Result<Duration, String> {
         let s = self.inner.lock();
         if !by.is_positive() {
@@ -108,10 +102,10 @@ mod tests {
     fn monotonic_and_advances() {
         let c = Clock::new(Duration::ZERO);
         let a = c.now();
-        c.advance(Duration::days(11)).unwrap();
+        c.set_offset(c.advanced(Duration::days(11)).unwrap());
         let b = c.now();
         assert!(b - a >= Duration::days(11));
-        c.advance(Duration::days(-5)).unwrap();
+        c.set_offset(c.advanced(Duration::days(-5)).unwrap());
         assert!(c.now() >= b);
     }
 }

@@ -13,6 +13,7 @@ use kms_workshop_cleanup::{
     aws::caller_account, CleanupError, Clients, ErrorClass, Event, ExecOptions, Executor,
     Inventory, Journal, Pace, Plan, Report,
 };
+use kms_workshop_sandbox::http::admin_api::AdminClient;
 use tokio::sync::mpsc::UnboundedSender;
 
 mod accounts;
@@ -159,7 +160,7 @@ pub async fn run(args: CleanupArgs) -> Result<()> {
     let target = Target {
         not_aws: endpoint.is_some(),
         sandbox: match &endpoint {
-            Some(url) => is_sandbox(url).await,
+            Some(url) => AdminClient::new(url).is_sandbox().await,
             None => false,
         },
     };
@@ -185,12 +186,6 @@ pub async fn run(args: CleanupArgs) -> Result<()> {
 struct Target {
     not_aws: bool,
     sandbox: bool,
-}
-
-/// Whether `endpoint` answers the kms-workshop sandbox's health check.
-async fn is_sandbox(endpoint: &str) -> bool {
-    let client = kms_workshop_sandbox::http::admin_api::AdminClient::new(endpoint);
-    matches!(client.health().await, Ok(h) if h.status == "ok")
 }
 
 /// S3 path-style addressing for any endpoint other than AWS's (given by flag or by

@@ -20,8 +20,7 @@ impl Admin {
     /// The sandbox behind `endpoint`, if it is one (it answers its health check).
     pub async fn probe(endpoint: &str) -> Option<Admin> {
         let client = AdminClient::new(endpoint);
-        let health = client.health().await.ok()?;
-        (health.status == "ok").then_some(Admin::Remote(client))
+        client.is_sandbox().await.then_some(Admin::Remote(client))
     }
 
     /// The sandbox clock.

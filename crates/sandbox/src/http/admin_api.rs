@@ -199,6 +199,11 @@ impl AdminClient {
         self.send(req, path::HEALTH, "the health check").await
     }
 
+    /// Whether the endpoint answers the health check as a kms-workshop sandbox.
+    pub async fn is_sandbox(&self) -> bool {
+        matches!(self.health().await, Ok(h) if h.status == "ok")
+    }
+
     pub async fn clock(&self) -> Result<ClockView, AdminError> {
         self.send(
             self.http.get(self.url(path::CLOCK)),

@@ -11,7 +11,7 @@ use kms_workshop_patterns::Pattern;
 use serde_json::Value as J;
 
 use crate::services::events::{cloudtrail_envelope, transform, EventsState, Rule, Target};
-use crate::services::sns::{service_may_publish, Publication};
+use crate::services::sns::{self, Publication};
 use crate::Sandbox;
 
 /// A CloudTrail event waiting for its delivery delay to pass.
@@ -139,29 +139,21 @@ impl Sandbox {
             tracing::warn!(rule = %rule.arn, target = %target.arn, %why, "EventBridge target invocation failed");
             Err(why)
         };
-        let parts: Vec<&str> = target.arn.splitn(6, ':').collect();
-        let ["arn", _, "sns", t_region, t_account, _] = parts.as_slice() else {
+        let Some((t_account, t_region, _)) = sns::arn_parts(&target.arn) else {
             return fail(format!(
                 "target {} is not an SNS topic; the sandbox delivers to SNS topics only",
                 target.arn
             ));
         };
         let (t_account, t_region) = (t_account.to_string(), t_region.to_string());
-        let policy = crate::services::sns::topic_policy(self, &target.arn);
-        let Some(policy) = policy else {
-            return fail(format!("topic {} does not exist", target.arn));
-        };
-        if !service_may_publish(
-            &policy,
+        if let Err(why) = sns::may_deliver(
+            self,
             &target.arn,
             "events.amazonaws.com",
             &rule.arn,
             account,
         ) {
-            return fail(format!(
-                "the access policy of topic {} does not allow events.amazonaws.com to sns:Publish (add a statement for it)",
-                target.arn
-            ));
+            return fail(why);
         }
         let message = transform(target, rule, event);
         let mut messages = BTreeMap::new();

@@ -5,14 +5,9 @@
 use crate::common;
 
 use aws_config::SdkConfig;
-use common::{credentials_config, serve};
+use common::{classroom_learner, credentials_config, serve};
 use kms_workshop_names::{IMPORTED_ALIAS, TOPIC};
 use kms_workshop_sandbox::{seed, Config, Sandbox};
-
-async fn learner_config(endpoint: &str, k: u32) -> SdkConfig {
-    let l = seed::learner(k);
-    credentials_config(endpoint, &l.access_key_id, &l.secret_access_key, None).await
-}
 
 async fn key_ids(cfg: &SdkConfig) -> Vec<String> {
     let out = aws_sdk_kms::Client::new(cfg)
@@ -35,7 +30,10 @@ async fn learners_are_isolated() {
     .expect("sandbox");
     let running = serve(&sb).await;
     let ep = format!("http://{}", running.addr);
-    let (one, two) = (learner_config(&ep, 1).await, learner_config(&ep, 2).await);
+    let (one, two) = (
+        classroom_learner(&ep, 1).await,
+        classroom_learner(&ep, 2).await,
+    );
     let (a1, a2) = (seed::learner(1).account, seed::learner(2).account);
     assert_ne!(a1, a2);
 
@@ -230,7 +228,7 @@ async fn instructor_assumes_the_classroom_role() {
     assert!(keys.iter().all(|k| k.contains(&a2)) && !keys.is_empty());
 
     // A learner may not assume the role in another learner's account.
-    let one = learner_config(&ep, 1).await;
+    let one = classroom_learner(&ep, 1).await;
     let err = aws_sdk_sts::Client::new(&one)
         .assume_role()
         .role_arn(&role)
@@ -289,7 +287,7 @@ async fn resetting_one_learner_leaves_the_others() {
         let ep = format!("http://{}", running.addr);
         history_len = sb.events.len(&a2, seed::REGION);
         for k in [1, 2] {
-            let cfg = learner_config(&ep, k).await;
+            let cfg = classroom_learner(&ep, k).await;
             aws_sdk_sns::Client::new(&cfg)
                 .create_topic()
                 .name(TOPIC)
@@ -297,12 +295,12 @@ async fn resetting_one_learner_leaves_the_others() {
                 .await
                 .expect("CreateTopic");
         }
-        let keys_before = key_ids(&learner_config(&ep, 2).await).await;
+        let keys_before = key_ids(&classroom_learner(&ep, 2).await).await;
         assert_eq!(sb.events.len(&a2, seed::REGION), history_len + 2);
         assert_eq!(sb.reset_learner(2).expect("reset"), a2);
         assert!(sb.reset_learner(3).is_err(), "no learner 3");
         // Learner 2 is back at the start: no topic, fresh keys, only the seeded history.
-        let two = learner_config(&ep, 2).await;
+        let two = classroom_learner(&ep, 2).await;
         let topics = aws_sdk_sns::Client::new(&two)
             .list_topics()
             .send()
@@ -318,7 +316,7 @@ async fn resetting_one_learner_leaves_the_others() {
         // The reset's own ListTopics/ListKeys just now are the only new events.
         assert_eq!(sb.events.len(&a2, seed::REGION), history_len + 2);
         // Learner 1 keeps their topic.
-        let one = learner_config(&ep, 1).await;
+        let one = classroom_learner(&ep, 1).await;
         let topics = aws_sdk_sns::Client::new(&one)
             .list_topics()
             .send()

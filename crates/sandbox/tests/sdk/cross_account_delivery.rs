@@ -6,13 +6,8 @@ use crate::common;
 
 use aws_config::SdkConfig;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, HistoryItemType, StateValue, Statistic};
-use common::{credentials_config, serve};
+use common::{classroom_learner, serve};
 use kms_workshop_sandbox::{seed, Config, Sandbox};
-
-async fn learner(endpoint: &str, k: u32) -> SdkConfig {
-    let l = seed::learner(k);
-    credentials_config(endpoint, &l.access_key_id, &l.secret_access_key, None).await
-}
 
 /// Learner 1's alarm `name` notifying `topic`, set to ALARM: its Action history item.
 async fn fire(cfg: &SdkConfig, name: &str, topic: &str) -> String {
@@ -61,7 +56,10 @@ async fn an_alarm_cannot_publish_into_another_accounts_topic_unless_its_policy_a
     .expect("sandbox");
     let running = serve(&sb).await;
     let ep = format!("http://{}", running.addr);
-    let (one, two) = (learner(&ep, 1).await, learner(&ep, 2).await);
+    let (one, two) = (
+        classroom_learner(&ep, 1).await,
+        classroom_learner(&ep, 2).await,
+    );
     let sns2 = aws_sdk_sns::Client::new(&two);
     let victim = sns2
         .create_topic()

@@ -7,7 +7,7 @@ use crate::common;
 
 use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
-use common::{credentials_config, serve};
+use common::{classroom_learner, credentials_config, serve};
 use kms_workshop_sandbox::{seed, Config, Sandbox};
 
 /// The `CloudTrailEvent` documents of `event_name` in us-east-1 (where STS and IAM log).
@@ -67,7 +67,7 @@ async fn assume_role_and_create_access_key_records_hold_no_secret() {
         .await
         .expect("AssumeRole");
     let c = out.credentials().expect("credentials");
-    let learner2 = credentials_config(&ep, &a2.access_key_id, &a2.secret_access_key, None).await;
+    let learner2 = classroom_learner(&ep, 2).await;
     let key = aws_sdk_iam::Client::new(&learner2)
         .create_access_key()
         .send()

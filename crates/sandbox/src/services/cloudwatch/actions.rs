@@ -147,13 +147,8 @@ fn alarm_account(arn: &str) -> &str {
 
 /// The account and region of an SNS topic ARN.
 pub(super) fn sns_scope(arn: &str) -> Option<(String, String)> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    match parts.as_slice() {
-        ["arn", _, "sns", region, account, name] if !name.is_empty() => {
-            Some((account.to_string(), region.to_string()))
-        }
-        _ => None,
-    }
+    let (account, region, name) = crate::services::sns::arn_parts(arn)?;
+    (!name.is_empty()).then(|| (account.to_string(), region.to_string()))
 }
 
 /// Publish `message` to the topic `action` names; the message id, or the error as history

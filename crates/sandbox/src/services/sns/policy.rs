@@ -51,13 +51,20 @@ pub fn service_may_publish(
     )
 }
 
+/// The account, region and resource part (`topic`, or `topic:subscription-id`) of an SNS ARN;
+/// `None` for anything else.
+pub(crate) fn arn_parts(arn: &str) -> Option<(&str, &str, &str)> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", _, "sns", region, account, resource] => Some((account, region, resource)),
+        _ => None,
+    }
+}
+
 /// The access policy of topic `topic_arn` (in the account and region its ARN names); `None`
 /// when there is no such topic.
 pub(crate) fn topic_policy(sb: &Sandbox, topic_arn: &str) -> Option<String> {
-    let parts: Vec<&str> = topic_arn.splitn(6, ':').collect();
-    let ["arn", _, "sns", region, account, _] = parts.as_slice() else {
-        return None;
-    };
+    let (account, region, _) = arn_parts(topic_arn)?;
     sb.read::<SnsState, _>(account, region, |st| {
         st.topics
             .get(topic_arn)
@@ -82,6 +89,6 @@ pub(crate) fn may_deliver(
         return Ok(());
     }
     Err(format!(
-        "the access policy of topic {topic_arn} does not allow {service} to sns:Publish for {source_arn}"
+        "the access policy of topic {topic_arn} does not allow {service} to sns:Publish (add a statement for it)"
     ))
 }

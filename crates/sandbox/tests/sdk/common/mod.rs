@@ -44,6 +44,12 @@ macro_rules! refused {
 #[allow(unused_imports)]
 pub(crate) use refused;
 
+/// The SDK configuration of classroom learner `k` (seeded keys) at `endpoint`.
+pub async fn classroom_learner(endpoint: &str, k: u32) -> aws_config::SdkConfig {
+    let l = kms_workshop_sandbox::seed::learner(k);
+    credentials_config(endpoint, &l.access_key_id, &l.secret_access_key, None).await
+}
+
 /// Open a sandbox with `cfg` and serve it on a free loopback port.
 pub async fn start_sandbox(cfg: Config) -> (Arc<Sandbox>, Running) {
     let sb = Sandbox::open(cfg).expect("open the sandbox");

@@ -196,11 +196,8 @@ pub(crate) fn set_subscription_attributes(
 
 /// The account and region in an SNS topic or subscription ARN.
 fn arn_scope(arn: &str) -> Option<(String, String)> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    match parts.as_slice() {
-        ["arn", _, "sns", region, account, _] => Some((account.to_string(), region.to_string())),
-        _ => None,
-    }
+    let (account, region, _) = crate::services::sns::arn_parts(arn)?;
+    Some((account.to_string(), region.to_string()))
 }
 
 /// Follow a SubscribeURL or UnsubscribeURL (unsigned GET, as a person clicking the link in
