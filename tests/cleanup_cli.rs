@@ -6,7 +6,6 @@
 use crate::common;
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -24,17 +23,9 @@ fn aws_json(endpoint: &str, args: &[&str]) -> Value {
 
 /// A raw request to the sandbox's admin API (no SDK involved).
 fn admin(endpoint: &str, method: &str, path: &str) -> String {
-    let addr = endpoint.trim_start_matches("http://");
-    let mut s = std::net::TcpStream::connect(addr).expect("connect to the sandbox");
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut out = String::new();
-    s.read_to_string(&mut out).expect("read");
-    assert!(out.starts_with("HTTP/1.1 200"), "{method} {path}: {out}");
-    out
+    let (status, body) = common::http::control(endpoint, method, path);
+    assert_eq!(status, 200, "{method} {path}: {body}");
+    body
 }
 
 /// What the monitoring chapter adds (steps 3–5): the topic with a confirmed subscription, the
@@ -695,20 +686,9 @@ fn bad_flags_and_a_wrong_account_are_usage_errors() {
     assert_eq!(out.status.code(), Some(3), "{}", output_text(&out));
 }
 
-/// Learner `k`'s keys in a classroom sandbox (`sandbox serve --learners N`).
-fn learner_keys(k: u32) -> (String, String, String) {
-    if k == 1 {
-        return (
-            ACCOUNT.to_string(),
-            LEARNER_ACCESS_KEY.to_string(),
-            LEARNER_SECRET_KEY.to_string(),
-        );
-    }
-    (
-        format!("{:012}", 111_122_223_333u64 + u64::from(k) - 1),
-        format!("AKIAWORKSHOPLEARNER{k}"),
-        format!("kmsworkshop/sandbox/learner/secret/key/{:03}", k - 1),
-    )
+/// Learner `k`'s account in a classroom sandbox (`sandbox serve --learners N`).
+fn learner_account(k: u32) -> String {
+    kms_workshop_names::sandbox::learner(k).account
 }
 
 #[test]
@@ -718,18 +698,17 @@ fn instructors_clean_every_learner_account_through_assumed_roles() {
     let file = dir.path().join("accounts.toml");
     let mut toml = String::from("regions = [\"us-east-1\"]\n");
     for k in 1..=3 {
-        let (account, ..) = learner_keys(k);
+        let account = learner_account(k);
         toml.push_str(&format!(
             "\n[[account]]\nid = \"{account}\"\nrole_arn = \"arn:aws:iam::{account}:role/OrganizationAccountAccessRole\"\n"
         ));
     }
     std::fs::write(&file, &toml).expect("write accounts file");
+    let keys = common::keys(&sb.endpoint, Who::Instructor);
     let instructor = |args: &[&str]| {
         let mut c = cleanup_command(&sb.endpoint, args);
-        c.env("AWS_ACCESS_KEY_ID", "AKIAWORKSHOPINSTRUCT").env(
-            "AWS_SECRET_ACCESS_KEY",
-            "kmsworkshop/sandbox/instructor/secret/00",
-        );
+        c.env("AWS_ACCESS_KEY_ID", &keys.access_key_id)
+            .env("AWS_SECRET_ACCESS_KEY", &keys.secret_access_key);
         c
     };
     let path = file.to_str().expect("utf-8 path");
@@ -745,8 +724,8 @@ fn instructors_clean_every_learner_account_through_assumed_roles() {
     assert_eq!(v["clean"], true, "{v}");
     assert_eq!(v["accounts"].as_array().map(Vec::len), Some(3));
     for k in 1..=3 {
-        let (account, key, secret) = learner_keys(k);
-        let aws_k = || aws_with(&sb.endpoint, &key, &secret, None);
+        let account = learner_account(k);
+        let aws_k = || aws_as(&sb.endpoint, Who::Learner(k));
         let out = run_fail(aws_k().args(common::words(
             "iam get-role --role-name KMSWorkshop-InstanceInitRole",
         )));
@@ -774,7 +753,7 @@ fn instructors_clean_every_learner_account_through_assumed_roles() {
         &file,
         format!(
             "[[account]]\nid = \"{}\"\nrole_arn = \"arn:aws:iam::{ACCOUNT}:role/OrganizationAccountAccessRole\"\n",
-            learner_keys(2).0
+            learner_account(2)
         ),
     )
     .expect("write accounts file");
@@ -888,7 +867,7 @@ fn without_endpoint_or_sandbox_flags_the_account_must_be_confirmed() {
     // one against AWS, which needs the account confirmed.
     let sb = SandboxProc::start(&[]);
     let as_aws = |args: &[&str]| {
-        let mut c = learner_command();
+        let mut c = learner_command(&sb.endpoint);
         c.env("AWS_ENDPOINT_URL", &sb.endpoint)
             .arg("cleanup")
             .args(args)

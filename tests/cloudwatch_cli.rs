@@ -7,7 +7,6 @@
 
 use crate::common;
 
-use std::io::{Read, Write};
 use std::time::SystemTime;
 
 use common::sigv4::sign;
@@ -18,43 +17,9 @@ use serde_json::Value as J;
 const EMAIL: &str = "learner@example.com";
 const METRIC: &str = "SecondsUntilKeyMaterialExpiration";
 
-/// A raw HTTP/1.1 POST on loopback; returns (status, body).
-fn post(endpoint: &str, path: &str, headers: &[(String, String)], body: &[u8]) -> (u16, String) {
-    let host = endpoint.trim_start_matches("http://");
-    let mut s = std::net::TcpStream::connect(host).unwrap();
-    let mut req = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes()).unwrap();
-    s.write_all(body).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let raw = String::from_utf8_lossy(&raw).into_owned();
-    let status = raw
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = raw
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
-}
-
 fn advance(endpoint: &str, seconds: u64) {
-    let (status, body) = post(
-        endpoint,
-        &format!("/_sandbox/clock/advance?seconds={seconds}"),
-        &[],
-        b"",
-    );
-    assert_eq!(status, 200, "{body}");
+    let path = format!("/_sandbox/clock/advance?seconds={seconds}");
+    common::http::control_json(endpoint, "POST", &path);
 }
 
 /// A form POST of the awsQuery protocol to CloudWatch, signed as the learner; (status, body).
@@ -69,7 +34,7 @@ fn query(ep: &str, body: &[u8]) -> (u16, String) {
         )],
         body,
     );
-    post(ep, "/", &headers, body)
+    common::http::raw(ep, "POST", "/", &headers, body)
 }
 
 fn alarm(ep: &str, name: &str) -> J {
@@ -122,16 +87,7 @@ fn now_secs() -> i64 {
 
 /// The sandbox clock (it runs ahead of real time once advanced).
 fn sandbox_now(ep: &str) -> i64 {
-    let host = ep.trim_start_matches("http://");
-    let mut s = std::net::TcpStream::connect(host).unwrap();
-    write!(
-        s,
-        "GET /_sandbox/clock HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let v: J = serde_json::from_str(raw.split_once("\r\n\r\n").unwrap().1).unwrap();
+    let v = common::http::control_json(ep, "GET", "/_sandbox/clock");
     let offset_ms = v["offset_ms"]
         .as_i64()
         .or_else(|| v["offset_seconds"].as_f64().map(|s| (s * 1000.0) as i64));

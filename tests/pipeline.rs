@@ -20,27 +20,6 @@ const KMS_PATTERN: &str = r#"{"source":["aws.kms"],"detail-type":["AWS API Call 
 const CONSOLE_PATTERN: &str = r#"{"source":["aws.cloudtrail"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventSource":["cloudtrail.amazonaws.com"]}}"#;
 const EMAIL: &str = "learner@example.com";
 
-/// A raw HTTP/1.1 GET of `url` on loopback: the whole answer, status line to body.
-fn http_get(url: &str) -> String {
-    let u = url.strip_prefix("http://").unwrap();
-    let (host, path) = u.split_once('/').unwrap();
-    let mut s = std::net::TcpStream::connect(host).unwrap();
-    write!(
-        s,
-        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    raw
-}
-
-fn get_json(url: &str) -> J {
-    let raw = http_get(url);
-    let body = raw.split_once("\r\n\r\n").unwrap().1;
-    serde_json::from_str(body).unwrap()
-}
-
 struct Setup {
     topic_policy: bool,
     pattern: &'static str,
@@ -185,7 +164,7 @@ fn generate_data_key_reaches_the_inbox() {
     assert_eq!(event["detail"]["resources"][0]["ARN"], gdk["KeyId"]);
     // The email the learner reads carries the same event, and an unsubscribe link.
     assert!(n["body"].as_str().unwrap().contains("GenerateDataKey"));
-    let rules = get_json(&format!("{}/_sandbox/rules", sb.endpoint));
+    let rules = common::http::control_json(&sb.endpoint, "GET", "/_sandbox/rules");
     assert_eq!(rules["rules"][0]["MatchedEvents"], 1);
     assert_eq!(rules["rules"][0]["FailedInvocations"], 0);
     // Other KMS calls do not match the rule.
@@ -214,7 +193,7 @@ fn no_topic_policy_delivers_nothing_and_counts_a_failed_invocation() {
         },
         "the topic policy does not admit EventBridge",
     );
-    let rules = get_json(&format!("{}/_sandbox/rules", sb.endpoint));
+    let rules = common::http::control_json(&sb.endpoint, "GET", "/_sandbox/rules");
     assert_eq!(rules["rules"][0]["MatchedEvents"], 1);
     assert_eq!(rules["rules"][0]["FailedInvocations"], 1);
     assert!(rules["rules"][0]["last_failure"]
@@ -473,8 +452,12 @@ fn http_subscription_gets_the_confirmation_and_notifications() {
     let doc: J = serde_json::from_str(&body).unwrap();
     assert_eq!(doc["Type"], "SubscriptionConfirmation");
     // Confirm the way an HTTP endpoint does: GET the SubscribeURL.
-    let raw = http_get(doc["SubscribeURL"].as_str().unwrap());
-    assert!(raw.starts_with("HTTP/1.1 200"), "{raw}");
+    let url = doc["SubscribeURL"].as_str().unwrap();
+    let path = url
+        .strip_prefix(ep.as_str())
+        .expect("a link to the sandbox");
+    let (status, raw) = common::http::raw(ep, "GET", path, &[], b"");
+    assert_eq!(status, 200, "{raw}");
     assert!(raw.contains("<SubscriptionArn>"), "{raw}");
     run_json(aws(ep).args([
         "sns",

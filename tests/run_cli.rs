@@ -244,9 +244,10 @@ fn bad_input_is_refused_before_anything_is_created() {
 
     // A missing alias: an account that is not at the start of the chapter.
     let sb = SandboxProc::start(&["--seed", "empty"]);
+    let learner = common::keys(&sb.endpoint, Who::Learner(1));
     let out = kw(data.path())
-        .env("AWS_ACCESS_KEY_ID", LEARNER_ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", LEARNER_SECRET_KEY)
+        .env("AWS_ACCESS_KEY_ID", &learner.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &learner.secret_access_key)
         .env("AWS_REGION", REGION)
         .args([
             "run",

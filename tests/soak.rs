@@ -207,9 +207,7 @@ async fn soak_mixed_clients_lose_nothing_and_hold_memory_flat() {
         ..Config::default()
     })
     .expect("opening a sandbox");
-    let running = kms_workshop_sandbox::serve(sb.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .expect("serving the sandbox");
+    let running = kms_workshop_testkit::serve(&sb).await;
     // One call, one request, one CloudTrail event: the configuration has no retries, which
     // would make the counts disagree.
     let conf = kms_workshop_testkit::learner_config(&running.endpoint()).await;

@@ -43,6 +43,7 @@ fn unknown_keys_and_wrong_secrets_are_refused() {
     const UNKNOWN_KEY: &str = "AKIAUNKNOWNUNKNOWN00";
     const UNKNOWN_SECRET: &str = "some/secret/key/that/is/not/known/anywhere";
     const WRONG_SECRET: &str = "kmsworkshop/sandbox/learner/secret/key/999";
+    let instance_secret = keys(ep, Who::Instance(1)).secret_access_key;
     // (access key, secret, session token, command, the error)
     type Refused<'a> = (&'a str, &'a str, Option<&'a str>, &'a [&'a str], &'a str);
     let refused: [Refused<'_>; 9] = [
@@ -91,21 +92,21 @@ fn unknown_keys_and_wrong_secrets_are_refused() {
         // A role session's keys are useless without their session token.
         (
             INSTANCE_ACCESS_KEY,
-            INSTANCE_SECRET_KEY,
+            &instance_secret,
             None,
             &["sts", "get-caller-identity"],
             "InvalidClientTokenId",
         ),
         (
             INSTANCE_ACCESS_KEY,
-            INSTANCE_SECRET_KEY,
+            &instance_secret,
             None,
             &["kms", "list-keys"],
             "UnrecognizedClientException",
         ),
         (
             INSTANCE_ACCESS_KEY,
-            INSTANCE_SECRET_KEY,
+            &instance_secret,
             Some("not-the-token"),
             &["kms", "list-keys"],
             "UnrecognizedClientException",

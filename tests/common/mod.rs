@@ -6,17 +6,19 @@
 #![allow(dead_code)]
 
 pub mod differential;
+pub mod http;
 pub mod sigv4;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// The seeded identities, from the one place that defines them.
+/// The seeded identities, from the one place that defines them (their secrets are each
+/// sandbox's own: [`keys`]).
 pub use kms_workshop_names::sandbox::{
-    ACCOUNT, INSTANCE_ACCESS_KEY, INSTANCE_ID, INSTANCE_SECRET_KEY, INSTANCE_SESSION_TOKEN,
-    LEARNER_ACCESS_KEY, LEARNER_SECRET_KEY, REGION,
+    ACCOUNT, INSTANCE_ACCESS_KEY, INSTANCE_ID, LEARNER_ACCESS_KEY, REGION,
 };
 
 pub fn workspace_root() -> PathBuf {
@@ -56,6 +58,21 @@ pub fn bin() -> PathBuf {
 pub struct SandboxProc {
     pub child: Child,
     pub endpoint: String,
+    /// Its admin token, as `sandbox serve` printed it.
+    pub token: String,
+}
+
+/// The admin tokens of the sandboxes this test process started, by endpoint.
+static TOKENS: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+
+/// The admin token of the sandbox [`SandboxProc`] started at `endpoint`, if it did.
+pub fn token_of(endpoint: &str) -> Option<String> {
+    let tokens = TOKENS.lock().unwrap_or_else(|e| e.into_inner());
+    tokens
+        .iter()
+        .rev()
+        .find(|(e, _)| e == endpoint)
+        .map(|(_, t)| t.clone())
 }
 
 impl SandboxProc {
@@ -69,19 +86,37 @@ impl SandboxProc {
             .expect("start kms-workshop sandbox serve");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
-        let first = lines
-            .next()
-            .expect("sandbox printed nothing")
-            .expect("read stdout");
+        let mut next = || {
+            lines
+                .next()
+                .expect("sandbox printed too little")
+                .expect("read stdout")
+        };
+        let first = next();
         let endpoint = first
             .rsplit(' ')
             .next()
             .filter(|e| e.starts_with("http://"))
             .unwrap_or_else(|| panic!("unexpected first line from sandbox: {first}"))
             .to_string();
+        let second = next();
+        let token = second
+            .trim()
+            .strip_prefix("admin token: ")
+            .and_then(|t| t.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no admin token line from sandbox: {second}"))
+            .to_string();
+        TOKENS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((endpoint.clone(), token.clone()));
         // Keep draining stdout so the child never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        SandboxProc { child, endpoint }
+        SandboxProc {
+            child,
+            endpoint,
+            token,
+        }
     }
 
     pub fn kill9(&mut self) {
@@ -188,19 +223,114 @@ pub fn aws_with(endpoint: &str, access_key: &str, secret: &str, token: Option<&s
     c
 }
 
-/// The `aws` CLI as the seeded learner.
+/// An identity's keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keys {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+/// The seeded identities a test asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    /// Classroom learner K's IAM user (1: the only learner outside classroom mode).
+    Learner(u32),
+    /// Learner K's workshop instance role session.
+    Instance(u32),
+    Instructor,
+}
+
+/// The keys the sandbox at `endpoint` made for `who`, as `kms-workshop sandbox env` hands them
+/// out to the holder of its admin token (fetched once per sandbox and identity).
+pub fn keys(endpoint: &str, who: Who) -> Keys {
+    // By token, not endpoint: a later sandbox may get a port an earlier one had.
+    static CACHE: Mutex<Vec<(String, Who, Keys)>> = Mutex::new(Vec::new());
+    let token = token_of(endpoint)
+        .unwrap_or_else(|| panic!("no sandbox started at {endpoint} by SandboxProc"));
+    if let Some(k) = CACHE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .find(|(t, w, _)| *t == token && *w == who)
+    {
+        return k.2.clone();
+    }
+    let (identity, k) = match who {
+        Who::Learner(k) => ("learner", k),
+        Who::Instance(k) => ("instance", k),
+        Who::Instructor => ("instructor", 1),
+    };
+    let out = Command::new(bin())
+        .args(["sandbox", "env", "--endpoint", endpoint, "--token", &token])
+        .args(["--identity", identity, "--learner", &k.to_string()])
+        .output()
+        .expect("run kms-workshop sandbox env");
+    assert!(out.status.success(), "{}", output_text(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let var = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("export {name}=")))
+            .map(|v| v.trim_matches('\'').to_string())
+    };
+    let keys = Keys {
+        access_key_id: var("AWS_ACCESS_KEY_ID").expect("an access key id"),
+        secret_access_key: var("AWS_SECRET_ACCESS_KEY").expect("a secret access key"),
+        session_token: var("AWS_SESSION_TOKEN"),
+    };
+    CACHE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((token, who, keys.clone()));
+    keys
+}
+
+/// The seeded learner's keys for `endpoint`: the sandbox's own when [`SandboxProc`] started
+/// it, else made-up ones (`moto_server` and the tests' fake endpoints take any).
+pub fn learner_keys(endpoint: &str) -> Keys {
+    match token_of(endpoint) {
+        Some(_) => keys(endpoint, Who::Learner(1)),
+        None => Keys {
+            access_key_id: LEARNER_ACCESS_KEY.to_string(),
+            secret_access_key: "any-secret-for-a-peer".to_string(),
+            session_token: None,
+        },
+    }
+}
+
+/// The SDK configuration (no retries) of the seeded learner at `endpoint`, as [`learner_keys`].
+pub async fn learner_sdk(endpoint: &str) -> aws_config::SdkConfig {
+    let k = learner_keys(endpoint);
+    kms_workshop_testkit::credentials_config(
+        endpoint,
+        &k.access_key_id,
+        &k.secret_access_key,
+        k.session_token.as_deref(),
+    )
+    .await
+}
+
+/// The `aws` CLI as `who` of the sandbox at `endpoint`.
+pub fn aws_as(endpoint: &str, who: Who) -> Command {
+    let k = keys(endpoint, who);
+    aws_with(
+        endpoint,
+        &k.access_key_id,
+        &k.secret_access_key,
+        k.session_token.as_deref(),
+    )
+}
+
+/// The `aws` CLI as the seeded learner: of the sandbox at `endpoint` when [`SandboxProc`]
+/// started it, else with made-up keys (`moto_server` takes any).
 pub fn aws(endpoint: &str) -> Command {
-    aws_with(endpoint, LEARNER_ACCESS_KEY, LEARNER_SECRET_KEY, None)
+    let k = learner_keys(endpoint);
+    aws_with(endpoint, &k.access_key_id, &k.secret_access_key, None)
 }
 
 /// The `aws` CLI as the workshop instance's role session.
 pub fn aws_instance(endpoint: &str) -> Command {
-    aws_with(
-        endpoint,
-        INSTANCE_ACCESS_KEY,
-        INSTANCE_SECRET_KEY,
-        Some(INSTANCE_SESSION_TOKEN),
-    )
+    aws_as(endpoint, Who::Instance(1))
 }
 
 /// Run, expect success, parse stdout as JSON (empty stdout → null).
@@ -273,8 +403,17 @@ pub fn expect_error(cmd: &mut Command, code: &str) -> String {
 
 /// The sandbox's inbox (`kms-workshop sandbox inbox --json`): every message it delivered.
 pub fn inbox(endpoint: &str) -> Vec<serde_json::Value> {
+    let token = token_of(endpoint).expect("a sandbox started by SandboxProc");
     let out = Command::new(bin())
-        .args(["sandbox", "inbox", "--json", "--endpoint", endpoint])
+        .args([
+            "sandbox",
+            "inbox",
+            "--json",
+            "--endpoint",
+            endpoint,
+            "--token",
+            &token,
+        ])
         .output()
         .expect("run kms-workshop sandbox inbox");
     assert!(
@@ -333,9 +472,8 @@ pub fn subscribe(endpoint: &str, topic: &str, protocol: &str, to: &str) -> serde
     ]))
 }
 
-/// `kms-workshop` with the learner's credentials in the environment, as
-/// `eval "$(kms-workshop sandbox env)"` would set them (less the endpoint).
-pub fn learner_command() -> Command {
+/// `kms-workshop` with no AWS credentials or configuration from the user's environment.
+pub fn bare_command() -> Command {
     let mut c = Command::new(bin());
     c.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -345,15 +483,28 @@ pub fn learner_command() -> Command {
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ACCESS_KEY_ID", LEARNER_ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", LEARNER_SECRET_KEY)
         .env("AWS_REGION", REGION);
+    c
+}
+
+/// `kms-workshop` with the learner's credentials of the sandbox at `endpoint` in the
+/// environment, as `eval "$(kms-workshop sandbox env)"` would set them (less the endpoint),
+/// and the sandbox's admin token, as its operator has it.
+pub fn learner_command(endpoint: &str) -> Command {
+    let k = learner_keys(endpoint);
+    let mut c = bare_command();
+    c.env("AWS_ACCESS_KEY_ID", k.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", k.secret_access_key)
+        .env(
+            "KMS_WORKSHOP_SANDBOX_TOKEN",
+            token_of(endpoint).unwrap_or_default(),
+        );
     c
 }
 
 /// `kms-workshop cleanup --endpoint ENDPOINT …` as the learner.
 pub fn cleanup_command(endpoint: &str, args: &[&str]) -> Command {
-    let mut c = learner_command();
+    let mut c = learner_command(endpoint);
     c.args(["cleanup", "--endpoint", endpoint]).args(args);
     c
 }

@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use super::{LEARNER_ACCESS_KEY, LEARNER_SECRET_KEY, REGION};
+use super::{keys, Who, REGION};
 
 /// Sign a POST of `headers` + `body` to `path` for `service` as the learner; returns the headers
 /// to send.
@@ -16,9 +16,10 @@ pub fn sign(
 ) -> Vec<(String, String)> {
     use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
     use aws_sigv4::sign::v4;
+    let learner = keys(endpoint, Who::Learner(1));
     let identity = aws_credential_types::Credentials::new(
-        LEARNER_ACCESS_KEY,
-        LEARNER_SECRET_KEY,
+        learner.access_key_id,
+        learner.secret_access_key,
         None,
         None,
         "test",

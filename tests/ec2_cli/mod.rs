@@ -14,8 +14,6 @@ mod volumes;
 
 use crate::common;
 
-use std::io::{Read, Write};
-
 use serde_json::Value;
 
 use common::*;
@@ -88,19 +86,8 @@ fn tag<'a>(resource: &'a Value, key: &str) -> Option<&'a str> {
 
 /// POST /_sandbox/clock/advance?seconds=N on the test's sandbox.
 fn advance_clock(ep: &str, seconds: u64) {
-    let addr = ep.trim_start_matches("http://");
-    let mut conn = std::net::TcpStream::connect(addr).expect("connect to the sandbox");
-    write!(
-        conn,
-        "POST /_sandbox/clock/advance?seconds={seconds} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    conn.read_to_string(&mut answer).unwrap();
-    assert!(
-        answer.starts_with("HTTP/1.1 200"),
-        "clock advance failed: {answer}"
-    );
+    let path = format!("/_sandbox/clock/advance?seconds={seconds}");
+    common::http::control_json(ep, "POST", &path);
 }
 
 fn run_instance(ep: &str, extra: &[&str]) -> Value {

@@ -65,7 +65,7 @@ fn runtime() -> tokio::runtime::Runtime {
 /// A KMS client for the learner, with a generous operation timeout: a write may wait for the
 /// state to be flushed while the machine is busy.
 async fn kms_client(endpoint: &str) -> aws_sdk_kms::Client {
-    let sdk = kms_workshop_testkit::learner_config(endpoint).await;
+    let sdk = crate::common::learner_sdk(endpoint).await;
     let conf = aws_sdk_kms::config::Builder::from(&sdk)
         .timeout_config(
             aws_sdk_kms::config::timeout::TimeoutConfig::builder()

@@ -3,6 +3,7 @@
 
 mod cleanup_cmd;
 mod run;
+mod sandbox_access;
 mod sandbox_cmd;
 mod target;
 mod teardown;

@@ -6,9 +6,11 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::{Subcommand, ValueEnum};
-use kms_workshop_sandbox::http::admin_api::{AdminClient, AdminError, LearnerView};
+use kms_workshop_sandbox::http::admin_api::{AdminError, LearnerView};
 use kms_workshop_sandbox::services::sns::OutboxMessage;
 use kms_workshop_sandbox::{seed, Config, LatencyProfile, Sandbox, Seed};
+
+use crate::sandbox_access::{self, Reach};
 
 /// Default port of `sandbox serve` (and of `--endpoint`).
 pub const DEFAULT_PORT: u16 = 4599;
@@ -20,9 +22,13 @@ pub enum SandboxCommand {
         /// Port to listen on (0 picks a free one).
         #[arg(long, default_value_t = DEFAULT_PORT)]
         port: u16,
-        /// Address to listen on. Only loopback is safe: the sandbox's credentials are public.
+        /// Address to listen on (0.0.0.0: every interface, for learners on other machines).
         #[arg(long, default_value = "127.0.0.1")]
         bind: IpAddr,
+        /// A host name learners reach the sandbox by, besides its IP addresses and localhost
+        /// (requests naming any other host are refused, so web pages cannot reach it).
+        #[arg(long, value_name = "NAME")]
+        allow_host: Vec<String>,
         /// Keep state (keys, event history, clock) in this directory across restarts; without
         /// it the state lives in memory and is gone when the sandbox stops.
         #[arg(long, value_name = "DIR")]
@@ -58,12 +64,8 @@ pub enum SandboxCommand {
     /// Print `export` lines that point the aws CLI and SDKs at a running sandbox:
     /// eval "$(kms-workshop sandbox env)".
     Env {
-        #[arg(
-            long,
-            env = "KMS_WORKSHOP_ENDPOINT",
-            default_value = "http://127.0.0.1:4599"
-        )]
-        endpoint: String,
+        #[command(flatten)]
+        reach: Reach,
         /// Whose credentials: the learner's IAM user, the workshop instance's role session, or
         /// (classroom mode) the instructor.
         #[arg(long, value_enum, default_value_t = IdentityArg::Learner)]
@@ -80,30 +82,18 @@ pub enum SandboxCommand {
         /// The learner whose account to reset.
         #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
         learner: u32,
-        #[arg(
-            long,
-            env = "KMS_WORKSHOP_ENDPOINT",
-            default_value = "http://127.0.0.1:4599"
-        )]
-        endpoint: String,
+        #[command(flatten)]
+        reach: Reach,
     },
     /// List the learners (accounts and access keys) of a running sandbox.
     Learners {
-        #[arg(
-            long,
-            env = "KMS_WORKSHOP_ENDPOINT",
-            default_value = "http://127.0.0.1:4599"
-        )]
-        endpoint: String,
+        #[command(flatten)]
+        reach: Reach,
     },
     /// Show the messages the sandbox's SNS delivered (emails and http deliveries).
     Inbox {
-        #[arg(
-            long,
-            env = "KMS_WORKSHOP_ENDPOINT",
-            default_value = "http://127.0.0.1:4599"
-        )]
-        endpoint: String,
+        #[command(flatten)]
+        reach: Reach,
         /// One JSON object per line, with the full SNS document.
         #[arg(long)]
         json: bool,
@@ -120,12 +110,8 @@ pub enum SandboxCommand {
     /// Confirm pending SNS subscriptions by following their confirmation links, as a person
     /// clicking "Confirm subscription" in the email would.
     Confirm {
-        #[arg(
-            long,
-            env = "KMS_WORKSHOP_ENDPOINT",
-            default_value = "http://127.0.0.1:4599"
-        )]
-        endpoint: String,
+        #[command(flatten)]
+        reach: Reach,
         /// A subscription ARN or recipient; without it, every subscription that was sent a
         /// confirmation is confirmed.
         subscription: Option<String>,
@@ -143,21 +129,13 @@ pub enum ClockCommand {
     Advance {
         #[arg(value_parser = parse_duration)]
         duration: std::time::Duration,
-        #[arg(
-            long,
-            env = "KMS_WORKSHOP_ENDPOINT",
-            default_value = "http://127.0.0.1:4599"
-        )]
-        endpoint: String,
+        #[command(flatten)]
+        reach: Reach,
     },
     /// Print the sandbox's current time.
     Show {
-        #[arg(
-            long,
-            env = "KMS_WORKSHOP_ENDPOINT",
-            default_value = "http://127.0.0.1:4599"
-        )]
-        endpoint: String,
+        #[command(flatten)]
+        reach: Reach,
     },
 }
 
@@ -221,6 +199,7 @@ pub async fn run(cmd: SandboxCommand) -> Result<()> {
         SandboxCommand::Serve {
             port,
             bind,
+            allow_host,
             state_dir,
             seed,
             cloudtrail_delay,
@@ -248,25 +227,26 @@ pub async fn run(cmd: SandboxCommand) -> Result<()> {
                 time_scale,
                 learners,
                 seed_history: !empty_history,
+                allowed_hosts: allow_host,
             };
             serve(config, SocketAddr::new(bind, port)).await
         }
         SandboxCommand::Env {
-            endpoint,
+            reach,
             identity,
             learner,
             region,
-        } => env(&endpoint, identity, learner, &region).await,
-        SandboxCommand::Reset { learner, endpoint } => {
-            let v = admin(AdminClient::new(&endpoint).reset_learner(learner).await)?;
+        } => env(&reach, identity, learner, &region).await,
+        SandboxCommand::Reset { learner, reach } => {
+            let v = admin(reach.client()?.reset_learner(learner).await)?;
             println!(
                 "learner {learner}'s account {} is back at its starting state",
                 v.account
             );
             Ok(())
         }
-        SandboxCommand::Learners { endpoint } => {
-            let v = fetch_learners(&endpoint).await?;
+        SandboxCommand::Learners { reach } => {
+            let v = fetch_learners(&reach).await?;
             println!(
                 "{:>7}  {:<12}  {:<24}  secret access key",
                 "learner", "account", "access key id"
@@ -286,34 +266,33 @@ pub async fn run(cmd: SandboxCommand) -> Result<()> {
             Ok(())
         }
         SandboxCommand::Inbox {
-            endpoint,
+            reach,
             json,
             follow,
             to,
             learner,
         } => {
             let account = match learner {
-                Some(k) => Some(learner_account(&endpoint, k).await?),
+                Some(k) => Some(learner_account(&reach, k).await?),
                 None => None,
             };
-            inbox(&endpoint, json, follow, to.as_deref(), account.as_deref()).await
+            inbox(&reach, json, follow, to.as_deref(), account.as_deref()).await
         }
         SandboxCommand::Confirm {
-            endpoint,
+            reach,
             subscription,
-        } => confirm(&endpoint, subscription.as_deref()).await,
+        } => confirm(&reach, subscription.as_deref()).await,
         SandboxCommand::Clock { command } => match command {
-            ClockCommand::Advance { duration, endpoint } => {
-                let client = AdminClient::new(&endpoint);
-                let v = admin(client.advance_clock(duration.as_secs_f64()).await)?;
+            ClockCommand::Advance { duration, reach } => {
+                let v = admin(reach.client()?.advance_clock(duration.as_secs_f64()).await)?;
                 println!(
                     "sandbox clock is now {} ({} s ahead of real time)",
                     v.now, v.offset_seconds
                 );
                 Ok(())
             }
-            ClockCommand::Show { endpoint } => {
-                let v = admin(AdminClient::new(&endpoint).clock().await)?;
+            ClockCommand::Show { reach } => {
+                let v = admin(reach.client()?.clock().await)?;
                 println!("{}", v.now);
                 Ok(())
             }
@@ -331,6 +310,11 @@ fn admin<T>(answer: Result<T, AdminError>) -> Result<T> {
         AdminError::Unreachable { .. } => {
             anyhow::anyhow!("{e}: is `kms-workshop sandbox serve` running there?")
         }
+        AdminError::Refused { status: 401, .. } => anyhow::anyhow!(
+            "{e}\n(give the sandbox's admin token with --token or {}, or its --state-dir; \
+             `sandbox serve` prints it)",
+            sandbox_access::TOKEN_ENV
+        ),
         other => other.into(),
     })
 }
@@ -338,7 +322,8 @@ fn admin<T>(answer: Result<T, AdminError>) -> Result<T> {
 async fn serve(config: Config, addr: SocketAddr) -> Result<()> {
     if !addr.ip().is_loopback() {
         eprintln!(
-            "warning: listening on {} — anyone who can reach it can use the sandbox's published credentials",
+            "warning: listening on {}: anyone who can reach it can try the sandbox's AWS API (learners \
+             need their keys from `sandbox env`; the control API needs the admin token)",
             addr.ip()
         );
     }
@@ -347,7 +332,22 @@ async fn serve(config: Config, addr: SocketAddr) -> Result<()> {
     let sandbox = Sandbox::open(config).context("cannot open the sandbox state")?;
     let running = kms_workshop_sandbox::serve(sandbox.clone(), addr).await?;
     let endpoint = running.endpoint();
+    // This user's other commands find the token by the endpoint they are given: a sandbox on
+    // every interface is reached as 127.0.0.1 from here.
+    let local = if addr.ip().is_unspecified() {
+        format!("http://127.0.0.1:{}", running.addr.port())
+    } else {
+        endpoint.clone()
+    };
+    let _published = sandbox_access::publish(&local, sandbox.admin_token())
+        .context("cannot leave the admin token for this user's kms-workshop commands")?;
     println!("kms-workshop sandbox listening on {endpoint}");
+    println!(
+        "  admin token: {} (the kms-workshop commands of this user on this machine find it; \
+         elsewhere give it as {}=TOKEN or --token)",
+        sandbox.admin_token(),
+        sandbox_access::TOKEN_ENV
+    );
     match &state {
         Some(dir) => println!("  state: {} (seed {})", dir.display(), sandbox.seed_name()),
         None => println!(
@@ -389,14 +389,15 @@ async fn serve(config: Config, addr: SocketAddr) -> Result<()> {
 }
 
 async fn fetch_learners(
-    endpoint: &str,
+    reach: &Reach,
 ) -> Result<kms_workshop_sandbox::http::admin_api::LearnersView> {
-    admin(AdminClient::new(endpoint).learners().await)
+    admin(reach.client()?.learners().await)
 }
 
 /// Learner `k`'s entry, or an error listing the learners there are.
-async fn learner_entry(endpoint: &str, k: u32) -> Result<LearnerView> {
-    let all = fetch_learners(endpoint).await?.learners;
+async fn learner_entry(reach: &Reach, k: u32) -> Result<LearnerView> {
+    let all = fetch_learners(reach).await?.learners;
+    let endpoint = &reach.endpoint;
     all.iter()
         .find(|l| l.number == k)
         .cloned()
@@ -408,20 +409,17 @@ async fn learner_entry(endpoint: &str, k: u32) -> Result<LearnerView> {
         })
 }
 
-async fn learner_account(endpoint: &str, k: u32) -> Result<String> {
-    Ok(learner_entry(endpoint, k).await?.account)
+async fn learner_account(reach: &Reach, k: u32) -> Result<String> {
+    Ok(learner_entry(reach, k).await?.account)
 }
 
-async fn env(endpoint: &str, identity: IdentityArg, learner: u32, region: &str) -> Result<()> {
-    let creds = admin(AdminClient::new(endpoint).credentials().await)?.credentials;
+async fn env(reach: &Reach, identity: IdentityArg, learner: u32, region: &str) -> Result<()> {
+    let creds = admin(reach.client()?.credentials().await)?.credentials;
+    let endpoint = &reach.endpoint;
     let wanted = match identity {
         IdentityArg::Instructor => seed::INSTRUCTOR_ACCESS_KEY.to_string(),
-        IdentityArg::Learner => learner_entry(endpoint, learner).await?.access_key_id,
-        _ => {
-            learner_entry(endpoint, learner)
-                .await?
-                .instance_access_key_id
-        }
+        IdentityArg::Learner => learner_entry(reach, learner).await?.access_key_id,
+        _ => learner_entry(reach, learner).await?.instance_access_key_id,
     };
     let c = creds
         .iter()
@@ -446,8 +444,8 @@ async fn env(endpoint: &str, identity: IdentityArg, learner: u32, region: &str) 
     Ok(())
 }
 
-async fn fetch_outbox(endpoint: &str, after: u64) -> Result<Vec<OutboxMessage>> {
-    admin(AdminClient::new(endpoint).outbox(after, None).await)
+async fn fetch_outbox(reach: &Reach, after: u64) -> Result<Vec<OutboxMessage>> {
+    admin(reach.client()?.outbox(after, None).await)
 }
 
 fn print_message(m: &OutboxMessage, json: bool) {
@@ -472,7 +470,7 @@ fn print_message(m: &OutboxMessage, json: bool) {
 }
 
 async fn inbox(
-    endpoint: &str,
+    reach: &Reach,
     json: bool,
     follow: bool,
     to: Option<&str>,
@@ -481,7 +479,7 @@ async fn inbox(
     let mut last = 0u64;
     let mut shown = 0usize;
     loop {
-        for m in fetch_outbox(endpoint, last).await? {
+        for m in fetch_outbox(reach, last).await? {
             last = last.max(m.seq);
             if to.is_some_and(|t| m.recipient != t) || account.is_some_and(|a| m.account != a) {
                 continue;
@@ -511,8 +509,8 @@ fn xml_text<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
     Some(&xml[start..end])
 }
 
-async fn confirm(endpoint: &str, which: Option<&str>) -> Result<()> {
-    let messages = fetch_outbox(endpoint, 0).await?;
+async fn confirm(reach: &Reach, which: Option<&str>) -> Result<()> {
+    let messages = fetch_outbox(reach, 0).await?;
     // The latest confirmation sent for each subscription.
     let mut latest: std::collections::BTreeMap<String, OutboxMessage> = Default::default();
     for m in messages

@@ -233,12 +233,23 @@ pub async fn load(
         .await
         .map_err(|e| TargetError::Usage(format!("cannot start the sandbox: {e}")))?;
         let url = running.endpoint();
+        let learner = running
+            .sandbox
+            .credential(seed::LEARNER_ACCESS_KEY)
+            .ok_or_else(|| {
+                TargetError::Usage(format!(
+                    "the sandbox state has no learner key {} (was it deleted with IAM \
+                     DeleteAccessKey?): reset it with `kms-workshop sandbox reset --learner 1`, \
+                     or use another --sandbox-state",
+                    seed::LEARNER_ACCESS_KEY
+                ))
+            })?;
         loader =
             loader
                 .endpoint_url(&url)
                 .credentials_provider(aws_credential_types::Credentials::new(
-                    seed::LEARNER_ACCESS_KEY,
-                    seed::LEARNER_SECRET_KEY,
+                    learner.access_key_id,
+                    learner.secret_access_key,
                     None,
                     None,
                     "kms-workshop-sandbox",

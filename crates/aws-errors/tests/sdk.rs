@@ -26,7 +26,10 @@ async fn service_errors_keep_code_message_and_request_id() {
         .await
         .expect("serve");
     let url = format!("http://{}", running.addr);
-    let client = kms(&url, seed::LEARNER_ACCESS_KEY, seed::LEARNER_SECRET_KEY).await;
+    let learner = sb
+        .credential(seed::LEARNER_ACCESS_KEY)
+        .expect("seeded learner");
+    let client = kms(&url, &learner.access_key_id, &learner.secret_access_key).await;
     let err = client
         .describe_key()
         .key_id("alias/NoSuchAlias")
@@ -58,7 +61,7 @@ async fn no_answer_is_a_network_failure() {
     let client = kms(
         &format!("http://127.0.0.1:{port}"),
         seed::LEARNER_ACCESS_KEY,
-        seed::LEARNER_SECRET_KEY,
+        "any secret: nothing answers",
     )
     .await;
     let err = client.list_keys().send().await.expect_err("closed port");

@@ -38,16 +38,11 @@ async fn one_account(
     let learner = seed::learner(number);
     // Measured as the clean-up runs for real: with the SDK's standard retries (the tests'
     // configuration has none).
-    let conf = kms_workshop_testkit::credentials_config(
-        endpoint,
-        &learner.access_key_id,
-        &learner.secret_access_key,
-        None,
-    )
-    .await
-    .to_builder()
-    .retry_config(RetryConfig::standard())
-    .build();
+    let conf = kms_workshop_testkit::identity_config(endpoint, &learner.access_key_id)
+        .await
+        .to_builder()
+        .retry_config(RetryConfig::standard())
+        .build();
     let clients = Clients::new(&conf, &learner.account, &[seed::REGION.to_string()], true);
     let started = Instant::now();
     let (_plan, report) = Executor::new(
@@ -87,7 +82,7 @@ pub async fn measure(accounts: usize, parallel: usize, time_scale: f64) -> Resul
     })
     .context("opening a classroom sandbox")?;
     let seed_seconds = seeding.elapsed().as_secs_f64();
-    let running = kms_workshop_sandbox::serve(sb, "127.0.0.1:0".parse()?).await?;
+    let running = kms_workshop_testkit::serve(&sb).await;
     let endpoint = running.endpoint();
     let gate = Arc::new(Semaphore::new(parallel.max(1)));
     let started = Instant::now();

@@ -213,7 +213,7 @@ pub async fn run(
     moto_bin: Option<&Path>,
 ) -> Result<(Vec<Cell>, Option<String>)> {
     let sb = Sandbox::open(sandbox_config()).context("opening a sandbox")?;
-    let running = kms_workshop_sandbox::serve(sb, "127.0.0.1:0".parse()?).await?;
+    let running = kms_workshop_testkit::serve(&sb).await;
     let sandbox_cells = measure_target("sandbox", &running.endpoint(), concurrency, stop).await?;
     running.shutdown().await;
     let mut moto_ver = None;

@@ -327,7 +327,7 @@ pub async fn worker(events: usize, runs: usize) -> Result<LookupResult> {
     let load_seconds = started.elapsed().as_secs_f64();
     let rss_after = rss_kb().unwrap_or(0);
 
-    let running = kms_workshop_sandbox::serve(sb.clone(), "127.0.0.1:0".parse()?).await?;
+    let running = kms_workshop_testkit::serve(&sb).await;
     let (sdk_ms, next_ms, next_events) = sdk_timings(&running.endpoint(), events, runs).await?;
     let in_process_ms = in_process_timings(&sb, runs)?;
     running.shutdown().await;

@@ -137,11 +137,17 @@ fn workspace_root() -> PathBuf {
 }
 
 /// The seeded learner's SDK configuration for `endpoint` (no retries: every request counts
-/// once, a failure is reported, not retried), with a generous operation timeout.
+/// once, a failure is reported, not retried), with a generous operation timeout. The peers
+/// (`moto_server`, the ceiling) take any keys; a sandbox its learner's own.
 pub(crate) async fn sdk_config(endpoint: &str) -> SdkConfig {
-    kms_workshop_testkit::learner_config(endpoint)
-        .await
-        .to_builder()
+    let base = match kms_workshop_testkit::try_served(endpoint) {
+        Some(_) => kms_workshop_testkit::learner_config(endpoint).await,
+        None => {
+            let key = kms_workshop_sandbox::seed::LEARNER_ACCESS_KEY;
+            kms_workshop_testkit::credentials_config(endpoint, key, "any-secret", None).await
+        }
+    };
+    base.to_builder()
         .timeout_config(
             TimeoutConfig::builder()
                 .operation_timeout(Duration::from_secs(60))

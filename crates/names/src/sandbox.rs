@@ -1,8 +1,11 @@
 //! The identities and accounts the offline sandbox seeds.
 //!
-//! They are fixed and documented so the `aws` CLI, the SDKs and the guided runner can all use
-//! them: the learner's IAM user, and role-session credentials of the workshop instance's role
-//! ([`crate::ROLE`]), whose CloudTrail user name is the instance id.
+//! Their names, accounts and access key ids are fixed and documented so that the `aws` CLI, the
+//! SDKs and the guided runner can all name them: the learner's IAM user, and role-session
+//! credentials of the workshop instance's role ([`crate::ROLE`]), whose CloudTrail user name is
+//! the instance id. Their *secrets* are not here: each sandbox state makes its own at random
+//! (`kms-workshop sandbox env` hands them to whoever holds the sandbox's admin token), so that
+//! one learner cannot work out another's.
 //!
 //! Classroom mode seeds N learners, each in an account of their own ([`learner`]): learner 1
 //! has the documented constants below, learner K the account `111122223333 + K - 1`. An
@@ -12,40 +15,32 @@
 /// The account the seeds create.
 pub const ACCOUNT: &str = "111122223333";
 pub const REGION: &str = "us-east-1";
-/// The learner's IAM user and keys.
+/// The learner's IAM user and access key id.
 pub const LEARNER_USER: &str = "workshop-learner";
 pub const LEARNER_ACCESS_KEY: &str = "AKIAWORKSHOPLEARNER1";
-pub const LEARNER_SECRET_KEY: &str = "kmsworkshop/sandbox/learner/secret/key/000";
-/// The workshop instance and its role-session keys.
+/// The workshop instance and its role-session access key id.
 pub const INSTANCE_ID: &str = "i-0a1b2c3d4e5f60718";
 pub const INSTANCE_ROLE: &str = crate::ROLE;
 pub const INSTANCE_ACCESS_KEY: &str = "ASIAWORKSHOPINSTANCE";
-pub const INSTANCE_SECRET_KEY: &str = "kmsworkshop/sandbox/instance/secret/key/00";
-pub const INSTANCE_SESSION_TOKEN: &str =
-    "IQoJb3JpZ2luX2VjEKMSWorkshopSandboxInstanceRoleSessionToken";
 
 /// The instructor's account and IAM user (classroom mode).
 pub const INSTRUCTOR_ACCOUNT: &str = "999988887777";
 pub const INSTRUCTOR_USER: &str = "workshop-instructor";
 pub const INSTRUCTOR_ACCESS_KEY: &str = "AKIAWORKSHOPINSTRUCT";
-pub const INSTRUCTOR_SECRET_KEY: &str = "kmsworkshop/sandbox/instructor/secret/00";
 /// The role in every classroom learner account that the instructor may assume (the name AWS
 /// Organizations gives it in member accounts).
 pub const CLASSROOM_ROLE: &str = "OrganizationAccountAccessRole";
 /// The most learners one sandbox seeds.
 pub const MAX_LEARNERS: u32 = 500;
 
-/// One learner's account and keys.
+/// One learner's account and access key ids.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Learner {
     /// 1-based.
     pub number: u32,
     pub account: String,
     pub access_key_id: String,
-    pub secret_access_key: String,
     pub instance_access_key_id: String,
-    pub instance_secret_access_key: String,
-    pub instance_session_token: String,
 }
 
 /// Learner `number`'s identities (learner 1: the documented constants).
@@ -56,10 +51,7 @@ pub fn learner(number: u32) -> Learner {
             number,
             account: ACCOUNT.into(),
             access_key_id: LEARNER_ACCESS_KEY.into(),
-            secret_access_key: LEARNER_SECRET_KEY.into(),
             instance_access_key_id: INSTANCE_ACCESS_KEY.into(),
-            instance_secret_access_key: INSTANCE_SECRET_KEY.into(),
-            instance_session_token: INSTANCE_SESSION_TOKEN.into(),
         };
     }
     let base: u64 = ACCOUNT.parse().unwrap_or(111_122_223_333);
@@ -67,13 +59,7 @@ pub fn learner(number: u32) -> Learner {
         number,
         account: format!("{:012}", base + u64::from(number) - 1),
         access_key_id: format!("AKIAWORKSHOPLEARNER{number}"),
-        secret_access_key: format!("kmsworkshop/sandbox/learner/secret/key/{:03}", number - 1),
         instance_access_key_id: format!("ASIAWORKSHOPINSTANCE{number}"),
-        instance_secret_access_key: format!(
-            "kmsworkshop/sandbox/instance/secret/key/{:02}",
-            number - 1
-        ),
-        instance_session_token: format!("{INSTANCE_SESSION_TOKEN}{number}"),
     }
 }
 

@@ -144,39 +144,76 @@ impl From<&Credential> for Caller {
     }
 }
 
-// The seeded identities as credentials (their names and keys: `kms_workshop_names::sandbox`).
+// The seeded identities as credentials (their names and key ids: `kms_workshop_names::sandbox`;
+// their secrets: derived from the state's own random seed, below).
 use kms_workshop_names::sandbox::{
     learner_of, INSTANCE_ID, INSTANCE_ROLE, INSTRUCTOR_ACCESS_KEY, INSTRUCTOR_ACCOUNT,
-    INSTRUCTOR_SECRET_KEY, INSTRUCTOR_USER, LEARNER_USER,
+    INSTRUCTOR_USER, LEARNER_USER,
 };
 
+/// The seeded learner user's IAM id (STS `UserId`, CloudTrail `principalId`).
+pub const LEARNER_USER_ID: &str = "AIDAWORKSHOPLEARNER01";
+/// The workshop instance role's IAM id.
+pub const INSTANCE_ROLE_ID: &str = "AROAWORKSHOPINSTANCE1";
+
+/// A new random seed for a state's secrets (64 hexadecimal digits).
+pub fn new_secret_seed() -> String {
+    crate::util::random_secret()
+}
+
+/// The secret named `label` of a state whose seed is `seed`: HMAC-SHA256(seed, label), as
+/// `len` base64 characters. Derived rather than stored one by one so that a learner whose
+/// account is reset gets the same keys back, and unpredictable without the seed, which only
+/// the state (a 0600 file) holds.
+fn derived(seed: &str, label: &str, len: usize) -> String {
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let mut out = Vec::new();
+    let mut block = 0u32;
+    while out.len() * 4 / 3 < len {
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(seed.as_bytes())
+            .expect("HMAC takes a key of any length");
+        mac.update(label.as_bytes());
+        mac.update(&block.to_be_bytes());
+        out.extend_from_slice(&mac.finalize().into_bytes());
+        block += 1;
+    }
+    let mut text = base64::engine::general_purpose::STANDARD_NO_PAD.encode(out);
+    text.truncate(len);
+    text
+}
+
 /// The learner's IAM user credential in `account` (the seeded identity).
-pub fn learner_credential(account: &str) -> Credential {
+pub fn learner_credential(account: &str, seed: &str) -> Credential {
     let l = learner_of(account);
     Credential {
+        secret_access_key: derived(seed, &format!("{account}/learner/secret"), 40),
         access_key_id: l.access_key_id,
-        secret_access_key: l.secret_access_key,
         session_token: None,
         account: account.into(),
         principal: Principal::IamUser {
             name: LEARNER_USER.into(),
-            user_id: "AIDAWORKSHOPLEARNER01".into(),
+            user_id: LEARNER_USER_ID.into(),
         },
         expires_ms: None,
     }
 }
 
 /// The workshop instance's role-session credential in `account`, created at `created`.
-pub fn instance_credential(account: &str, created: &str) -> Credential {
+pub fn instance_credential(account: &str, created: &str, seed: &str) -> Credential {
     let l = learner_of(account);
     Credential {
+        secret_access_key: derived(seed, &format!("{account}/instance/secret"), 40),
+        // Shaped like an STS session token (they start "IQoJb3JpZ2luX2Vj").
+        session_token: Some(format!(
+            "IQoJb3JpZ2luX2Vj{}",
+            derived(seed, &format!("{account}/instance/token"), 96)
+        )),
         access_key_id: l.instance_access_key_id,
-        secret_access_key: l.instance_secret_access_key,
-        session_token: Some(l.instance_session_token),
         account: account.into(),
         principal: Principal::AssumedRole {
             role_name: INSTANCE_ROLE.into(),
-            role_id: "AROAWORKSHOPINSTANCE1".into(),
+            role_id: INSTANCE_ROLE_ID.into(),
             session_name: INSTANCE_ID.into(),
             created: created.into(),
         },
@@ -185,10 +222,10 @@ pub fn instance_credential(account: &str, created: &str) -> Credential {
 }
 
 /// The instructor's IAM user credential (classroom mode).
-pub fn instructor_credential() -> Credential {
+pub fn instructor_credential(seed: &str) -> Credential {
     Credential {
         access_key_id: INSTRUCTOR_ACCESS_KEY.into(),
-        secret_access_key: INSTRUCTOR_SECRET_KEY.into(),
+        secret_access_key: derived(seed, "instructor/secret", 40),
         session_token: None,
         account: INSTRUCTOR_ACCOUNT.into(),
         principal: Principal::IamUser {
@@ -196,5 +233,37 @@ pub fn instructor_credential() -> Credential {
             user_id: "AIDAWORKSHOPINSTRUCT1".into(),
         },
         expires_ms: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_differ_by_seed_and_identity_and_are_stable() {
+        let (a, b) = (new_secret_seed(), new_secret_seed());
+        assert_ne!(a, b);
+        let la = learner_credential("111122223333", &a);
+        assert_eq!(la.secret_access_key.len(), 40);
+        assert_eq!(
+            la.secret_access_key,
+            learner_credential("111122223333", &a).secret_access_key
+        );
+        assert_ne!(
+            la.secret_access_key,
+            learner_credential("111122223333", &b).secret_access_key
+        );
+        assert_ne!(
+            la.secret_access_key,
+            learner_credential("111122223334", &a).secret_access_key
+        );
+        let i = instance_credential("111122223333", "2026-01-01T00:00:00Z", &a);
+        assert_ne!(i.secret_access_key, la.secret_access_key);
+        assert!(i.session_token.unwrap().len() > 100);
+        assert_ne!(
+            instructor_credential(&a).secret_access_key,
+            la.secret_access_key
+        );
     }
 }

@@ -11,6 +11,7 @@
 //! [`store`] and [`world`] (state and its persistence), [`server`] (HTTP), [`seed`] (the
 //! workshop's starting state).
 
+pub mod access;
 pub mod auth;
 pub mod clock;
 pub mod common;
@@ -65,6 +66,9 @@ pub struct Config {
     /// Whether the `workshop` seed writes the earlier sections' calls into CloudTrail event
     /// history (off: history starts empty, showing only calls made to this sandbox).
     pub seed_history: bool,
+    /// Host names (besides IP addresses and `localhost`) that requests may name in their
+    /// `Host` header: the names learners on other machines reach a classroom sandbox by.
+    pub allowed_hosts: Vec<String>,
 }
 
 /// How long resource lifecycles take on the sandbox clock.
@@ -137,6 +141,7 @@ impl Default for Config {
             time_scale: 1.0,
             learners: 1,
             seed_history: true,
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -167,6 +172,9 @@ pub struct Sandbox {
     outbox_seq: AtomicU64,
     /// CloudTrail events waiting for their delivery delay before EventBridge sees them.
     pending_events: Mutex<Vec<services::events::PendingEvent>>,
+    /// What the control API's callers must present ([`access`]): kept in the state directory,
+    /// new for each in-memory sandbox.
+    admin_token: String,
     me: Weak<Sandbox>,
 }
 
@@ -180,7 +188,7 @@ impl Sandbox {
             }
             None => (Store::memory(), None),
         };
-        let (world, events, fresh) = match loaded {
+        let (mut world, events, fresh) = match loaded {
             Some(store::Loaded {
                 world: Some(w),
                 events,
@@ -212,6 +220,16 @@ impl Sandbox {
             why: format!("clock_offset_ms: {why}; move the directory aside to start fresh"),
         })?;
         let clock = Clock::new(offset);
+        // The seed of the seeded identities' secrets; a state from before they were random
+        // gets one now (its existing keys stay as they were).
+        let new_secret_seed = world.secret_seed.is_empty();
+        if new_secret_seed {
+            world.secret_seed = identity::new_secret_seed();
+        }
+        let admin_token = match store.admin_token()? {
+            Some(t) => t,
+            None => access::new_token(),
+        };
         let event_store = EventStore::default();
         for e in events {
             event_store.load_line(e);
@@ -233,8 +251,17 @@ impl Sandbox {
             endpoint: Mutex::new(None),
             outbox_seq: AtomicU64::new(last_seq),
             pending_events: Mutex::new(Vec::new()),
+            admin_token,
             me: me.clone(),
         });
+        if new_secret_seed && !fresh {
+            sandbox
+                .persist_secret_seed()
+                .map_err(|e| SandboxError::Incompatible {
+                    dir: String::new(),
+                    why: e.to_string(),
+                })?;
+        }
         if fresh {
             seed::apply(&sandbox, sandbox.config.seed).map_err(|e| SandboxError::Incompatible {
                 dir: String::new(),
@@ -264,6 +291,27 @@ impl Sandbox {
 
     pub fn service(&self, signing_name: &str) -> Option<&'static dyn services::Service> {
         services::lookup(signing_name)
+    }
+
+    /// The token the control API asks for ([`access`]).
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
+    }
+
+    /// The seed the seeded identities' secrets are derived from ([`identity`]).
+    pub(crate) fn secret_seed(&self) -> String {
+        self.world.lock().secret_seed.clone()
+    }
+
+    fn persist_secret_seed(&self) -> Result<(), AwsError> {
+        let mut w = self.world.lock();
+        let seed = w.secret_seed.clone();
+        self.persist(
+            &mut w,
+            &["secret_seed"],
+            serde_json::Value::String(seed),
+            |_| {},
+        )
     }
 
     pub fn credential(&self, access_key_id: &str) -> Option<Credential> {

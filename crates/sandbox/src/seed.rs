@@ -56,10 +56,12 @@ pub fn apply(sb: &Sandbox, seed: Seed) -> Result<(), AwsError> {
 pub fn apply_learner(sb: &Sandbox, seed: Seed, number: u32) -> Result<(), AwsError> {
     let now = sb.clock.now();
     let account = learner(number).account;
-    sb.add_credential(learner_credential(&account))?;
+    let secrets = sb.secret_seed();
+    sb.add_credential(learner_credential(&account, &secrets))?;
     sb.add_credential(instance_credential(
         &account,
         &crate::util::iso8601_secs(now - Duration::hours(2)),
+        &secrets,
     ))?;
     if seed == Seed::Workshop {
         let at = crate::services::SeedAt {
@@ -75,7 +77,7 @@ pub fn apply_learner(sb: &Sandbox, seed: Seed, number: u32) -> Result<(), AwsErr
     }
     if sb.config.learners > 1 {
         if sb.credential(INSTRUCTOR_ACCESS_KEY).is_none() {
-            sb.add_credential(instructor_credential())?;
+            sb.add_credential(instructor_credential(&secrets))?;
         }
         crate::services::iam::seed_classroom_role(sb, &account, INSTRUCTOR_ACCOUNT)?;
     }

@@ -213,7 +213,7 @@ fn private_file(path: &Path) -> Result<File, StoreError> {
 /// an older build created them open to others.
 fn make_private(dir: &Path) -> Result<(), StoreError> {
     fs::set_permissions(dir, Permissions::from_mode(0o700)).map_err(io(dir))?;
-    for name in [MARKER, SNAPSHOT, LOG, EVENTS] {
+    for name in [MARKER, SNAPSHOT, LOG, EVENTS, crate::access::TOKEN_FILE] {
         let path = dir.join(name);
         if path.exists() {
             fs::set_permissions(&path, Permissions::from_mode(0o600)).map_err(io(&path))?;
@@ -354,6 +354,24 @@ impl Store {
         f.set_len(keep as u64).map_err(io(path))?;
         f.sync_all().map_err(io(path))?;
         Ok(())
+    }
+
+    /// The state directory's admin token ([`crate::access`]), made at random on first use;
+    /// `None` for a state in memory.
+    pub fn admin_token(&self) -> Result<Option<String>, StoreError> {
+        let Some(dir) = self.dir() else {
+            return Ok(None);
+        };
+        let path = dir.join(crate::access::TOKEN_FILE);
+        match fs::read_to_string(&path) {
+            Ok(text) if !text.trim().is_empty() => return Ok(Some(text.trim().to_string())),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => return Err(StoreError::Io { path, error }),
+        }
+        let token = crate::access::new_token();
+        write_atomic(&dir, crate::access::TOKEN_FILE, token.as_bytes())?;
+        Ok(Some(token))
     }
 
     pub fn dir(&self) -> Option<PathBuf> {

@@ -72,6 +72,14 @@ pub fn uuid() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// 32 random bytes as 64 hexadecimal digits: a secret no one can guess (admin tokens, the seed
+/// of a state's keys).
+pub fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut bytes);
+    hex::encode(bytes)
+}
+
 /// A random string over `alphabet` (resource ids such as `AROA…`).
 pub fn random_id(alphabet: &[u8], len: usize) -> String {
     let mut rng = rand::thread_rng();

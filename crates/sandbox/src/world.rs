@@ -28,6 +28,9 @@ pub struct World {
     /// Learner number → account (classroom mode has several; older states have none, which
     /// means learner 1 only).
     pub learners: BTreeMap<u32, String>,
+    /// The random seed the seeded identities' secrets are derived from
+    /// ([`crate::identity`]); empty in states made before secrets were random.
+    pub secret_seed: String,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]

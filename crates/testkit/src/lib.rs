@@ -54,26 +54,75 @@ pub async fn credentials_config(
     sdk_config(endpoint, seed::REGION, access_key, secret, token).await
 }
 
-/// [`sdk_config`] for the seeded learner in the workshop region.
-pub async fn learner_config(endpoint: &str) -> SdkConfig {
+/// The sandboxes [`serve`] started, by endpoint: each state makes its identities' secrets at
+/// random, so a test that has only an endpoint finds them here.
+static SERVED: std::sync::Mutex<Vec<(String, std::sync::Weak<Sandbox>)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// The sandbox [`serve`] started at `endpoint`, if any.
+pub fn try_served(endpoint: &str) -> Option<Arc<Sandbox>> {
+    let endpoint = endpoint.trim_end_matches('/');
+    let served = SERVED.lock().unwrap_or_else(|e| e.into_inner());
+    served
+        .iter()
+        .rev()
+        .find(|(e, _)| e == endpoint)
+        .and_then(|(_, sb)| sb.upgrade())
+}
+
+/// The sandbox [`serve`] started at `endpoint`.
+///
+/// # Panics
+/// When no sandbox this process served answers there (a test error).
+pub fn served(endpoint: &str) -> Arc<Sandbox> {
+    try_served(endpoint)
+        .unwrap_or_else(|| panic!("no sandbox served at {endpoint} by kms_workshop_testkit::serve"))
+}
+
+/// [`sdk_config`] in the workshop region for the identity of the sandbox at `endpoint` whose
+/// access key id is `access_key` (its secret and session token as that sandbox made them).
+///
+/// # Panics
+/// When that sandbox has no such key.
+pub async fn identity_config(endpoint: &str, access_key: &str) -> SdkConfig {
+    let c = served(endpoint)
+        .credential(access_key)
+        .unwrap_or_else(|| panic!("the sandbox at {endpoint} has no key {access_key}"));
     credentials_config(
         endpoint,
-        seed::LEARNER_ACCESS_KEY,
-        seed::LEARNER_SECRET_KEY,
-        None,
+        &c.access_key_id,
+        &c.secret_access_key,
+        c.session_token.as_deref(),
     )
     .await
 }
 
+/// [`sdk_config`] for the seeded learner in the workshop region.
+pub async fn learner_config(endpoint: &str) -> SdkConfig {
+    identity_config(endpoint, seed::LEARNER_ACCESS_KEY).await
+}
+
 /// [`sdk_config`] for the workshop instance's role session in the workshop region.
 pub async fn instance_config(endpoint: &str) -> SdkConfig {
-    credentials_config(
-        endpoint,
-        seed::INSTANCE_ACCESS_KEY,
-        seed::INSTANCE_SECRET_KEY,
-        Some(seed::INSTANCE_SESSION_TOKEN),
-    )
-    .await
+    identity_config(endpoint, seed::INSTANCE_ACCESS_KEY).await
+}
+
+/// A control call (`/_sandbox/…`) to the sandbox [`serve`] started at `endpoint`, with its
+/// admin token; (status, body).
+///
+/// # Panics
+/// When no sandbox answers: a test cannot go on without it.
+pub async fn control(endpoint: &str, method: &str, path: &str) -> (u16, String) {
+    let token = served(endpoint).admin_token().to_string();
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
+    let resp = reqwest::Client::new()
+        .request(method, format!("{}{path}", endpoint.trim_end_matches('/')))
+        .header(kms_workshop_sandbox::access::TOKEN_HEADER, token)
+        .send()
+        .await
+        .expect("the sandbox answers");
+    let status = resp.status().as_u16();
+    (status, resp.text().await.expect("an answer body"))
 }
 
 /// Serve `sb` on a free loopback port.
@@ -81,9 +130,14 @@ pub async fn instance_config(endpoint: &str) -> SdkConfig {
 /// # Panics
 /// When the sandbox cannot be served: a test cannot go on without it.
 pub async fn serve(sb: &Arc<Sandbox>) -> Running {
-    kms_workshop_sandbox::serve(sb.clone(), "127.0.0.1:0".parse().expect("loopback address"))
-        .await
-        .expect("sandbox serves")
+    let running =
+        kms_workshop_sandbox::serve(sb.clone(), "127.0.0.1:0".parse().expect("loopback address"))
+            .await
+            .expect("sandbox serves");
+    let mut served = SERVED.lock().unwrap_or_else(|e| e.into_inner());
+    served.retain(|(_, sb)| sb.strong_count() > 0);
+    served.push((running.endpoint(), Arc::downgrade(sb)));
+    running
 }
 
 /// Open a sandbox with `config` and serve it on a free loopback port.

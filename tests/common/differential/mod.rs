@@ -123,7 +123,7 @@ macro_rules! capturing {
 
 impl Side {
     pub async fn new(name: &'static str, endpoint: &str, dialect: Dialect) -> Side {
-        let sdk = kms_workshop_testkit::learner_config(endpoint).await;
+        let sdk = crate::common::learner_sdk(endpoint).await;
         let capture = Capture::default();
         Side {
             name,

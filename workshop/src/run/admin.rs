@@ -8,6 +8,10 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use kms_workshop_sandbox::http::admin_api::AdminClient;
 use kms_workshop_sandbox::Sandbox;
+
+use aws_credential_types::provider::ProvideCredentials;
+
+use crate::sandbox_access::Reach;
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -17,9 +21,22 @@ pub enum Admin {
 }
 
 impl Admin {
-    /// The sandbox behind `endpoint`, if it is one (it answers its health check).
-    pub async fn probe(endpoint: &str) -> Option<Admin> {
-        let client = AdminClient::new(endpoint);
+    /// The sandbox behind `endpoint`, if it is one (it answers its health check), controlled
+    /// with its admin token when this user has it, else as the run's own identity (which
+    /// reads the clock and its own account's messages, but moves no clock).
+    pub async fn probe(endpoint: &str, config: &aws_config::SdkConfig) -> Option<Admin> {
+        let mut client =
+            AdminClient::new(endpoint).with_token(Reach::at(endpoint).token().ok().flatten());
+        if !client.has_token() {
+            let keys = match config.credentials_provider() {
+                Some(p) => p.provide_credentials().await.ok(),
+                None => None,
+            };
+            let region = config.region().map(|r| r.to_string());
+            if let (Some(keys), Some(region)) = (keys, region) {
+                client = client.signed_as(keys, &region);
+            }
+        }
         client.is_sandbox().await.then_some(Admin::Remote(client))
     }
 

@@ -154,7 +154,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
     }
     let admin = match (&target.kind, target.sandbox(), &target.endpoint) {
         (TargetKind::Sandbox, Some(sb), _) => Some(admin::Admin::InProcess(sb.clone())),
-        (TargetKind::Endpoint, _, Some(url)) => admin::Admin::probe(url).await,
+        (TargetKind::Endpoint, _, Some(url)) => admin::Admin::probe(url, &target.config).await,
         _ => None,
     };
     if let Err(e) = require_key(&target, &progress).await {

@@ -7,37 +7,7 @@ use kms_workshop_cleanup::{AwsFailure, ErrorClass};
 use kms_workshop_sandbox::{seed, Config};
 use kms_workshop_testkit as testkit;
 
-/// The learner's configuration for `endpoint`, without the SDK's retries: every retry seen is
-/// the clean-up's own.
-async fn config(endpoint: &str) -> SdkConfig {
-    testkit::sdk_config(
-        endpoint,
-        seed::REGION,
-        seed::LEARNER_ACCESS_KEY,
-        seed::LEARNER_SECRET_KEY,
-        None,
-    )
-    .await
-}
-
-async fn admin(endpoint: &str, method: &str, path: &str) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let addr = endpoint.trim_start_matches("http://");
-    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    s.write_all(
-        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-            .as_bytes(),
-    )
-    .await
-    .expect("send");
-    let mut out = String::new();
-    s.read_to_string(&mut out).await.expect("read");
-    let status = out
-        .get(9..12)
-        .and_then(|c| c.parse().ok())
-        .expect("status line");
-    (status, out)
-}
+use testkit::control as admin;
 
 /// The failure the sandbox's fault switch injects into `request`.
 macro_rules! injected {
@@ -145,7 +115,13 @@ async fn caller_account_retries_service_errors_but_not_an_unreachable_endpoint()
         .expect("bind")
         .local_addr()
         .expect("addr");
-    let nobody = config(&format!("http://{closed}")).await;
+    let nobody = testkit::credentials_config(
+        &format!("http://{closed}"),
+        seed::LEARNER_ACCESS_KEY,
+        "any secret: nothing answers",
+        None,
+    )
+    .await;
     let err = kms_workshop_cleanup::aws::caller_account(&nobody)
         .await
         .expect_err("nothing listens there");

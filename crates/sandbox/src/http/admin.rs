@@ -1,11 +1,17 @@
 //! The control API's server side: one typed axum route per endpoint of
 //! [`super::admin_api`], answering JSON. Anything else under `/_sandbox/` answers 404 with the
 //! list of endpoints; everything outside it is an AWS request ([`super::aws`]).
+//!
+//! Who may call what ([`Control`]): the health check and SNS's public signing certificate are
+//! open to anyone; reading the clock and one's own account's messages needs a request signed
+//! (SigV4) by one of the sandbox's identities; everything else (every account's messages and
+//! keys, moving the clock, resets, faults) needs the admin token ([`crate::access`]).
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{FromRequestParts, RawQuery, State};
+use axum::http::request::Parts;
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
@@ -19,6 +25,7 @@ use super::admin_api::{
     ResetQuery, ResetView, ENDPOINTS,
 };
 use super::faults;
+use crate::access;
 use crate::identity::Caller;
 use crate::Sandbox;
 
@@ -73,6 +80,78 @@ impl IntoResponse for Refusal {
         let mut resp = Json(self.1).into_response();
         *resp.status_mut() = self.0;
         resp
+    }
+}
+
+/// Who is making a control call.
+pub enum Control {
+    /// The holder of the admin token: the operator or instructor.
+    Admin,
+    /// One of the sandbox's identities, by its SigV4 signature.
+    Signed(Caller),
+}
+
+impl FromRequestParts<Arc<Sandbox>> for Control {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, sb: &Arc<Sandbox>) -> Result<Self, Refusal> {
+        if let Some(given) = access::presented_token(&parts.headers) {
+            return if access::token_matches(sb.admin_token(), given) {
+                Ok(Control::Admin)
+            } else {
+                Err(Refusal::status(
+                    StatusCode::UNAUTHORIZED,
+                    "that is not this sandbox's admin token (see the `admin token` line \
+                     `kms-workshop sandbox serve` printed, or DIR/admin.token of its --state-dir)",
+                ))
+            };
+        }
+        let signed = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("AWS4-HMAC-SHA256"));
+        if signed {
+            let auth = crate::auth::parse_authorization(&parts.headers).map_err(|e| {
+                Refusal::status(StatusCode::UNAUTHORIZED, format!("bad signature: {e}"))
+            })?;
+            return super::aws::signed_caller(sb, parts, &Bytes::new(), &auth)
+                .map(Control::Signed)
+                .map_err(|e| {
+                    Refusal::status(
+                        StatusCode::UNAUTHORIZED,
+                        format!(
+                            "the request's signature names no identity of this sandbox ({e:?})"
+                        ),
+                    )
+                });
+        }
+        Err(Refusal::status(
+            StatusCode::UNAUTHORIZED,
+            format!(
+                "this control call needs the sandbox's admin token, sent as the {} header \
+                 (the `kms-workshop sandbox` commands find it themselves, or take --token)",
+                access::TOKEN_HEADER
+            ),
+        ))
+    }
+}
+
+/// A control call only the admin token may make.
+pub struct AdminOnly;
+
+impl FromRequestParts<Arc<Sandbox>> for AdminOnly {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, sb: &Arc<Sandbox>) -> Result<Self, Refusal> {
+        match Control::from_request_parts(parts, sb).await? {
+            Control::Admin => Ok(AdminOnly),
+            Control::Signed(_) => Err(Refusal::status(
+                StatusCode::FORBIDDEN,
+                "only the holder of the sandbox's admin token may do this; a learner's own \
+                 credentials read the clock and their own account's messages",
+            )),
+        }
     }
 }
 
@@ -133,11 +212,16 @@ fn clock_view(sb: &Sandbox) -> ClockView {
     }
 }
 
-async fn clock(State(sb): Sb) -> Json<ClockView> {
+async fn clock(_who: Control, State(sb): Sb) -> Json<ClockView> {
     Json(clock_view(&sb))
 }
 
-async fn advance_clock(State(sb): Sb, q: RawQuery, body: Bytes) -> Answer<ClockView> {
+async fn advance_clock(
+    _admin: AdminOnly,
+    State(sb): Sb,
+    q: RawQuery,
+    body: Bytes,
+) -> Answer<ClockView> {
     // `?seconds=N`, or `{"seconds": N}` in the body.
     let by = query::<AdvanceQuery>(q)?.seconds.or_else(|| {
         serde_json::from_slice::<serde_json::Value>(&body)
@@ -170,7 +254,7 @@ fn status_of(e: &crate::protocol::AwsError) -> StatusCode {
     StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-async fn credentials(State(sb): Sb) -> Json<CredentialsView> {
+async fn credentials(_admin: AdminOnly, State(sb): Sb) -> Json<CredentialsView> {
     let credentials = sb
         .credentials()
         .iter()
@@ -189,31 +273,55 @@ async fn credentials(State(sb): Sb) -> Json<CredentialsView> {
     Json(CredentialsView { credentials })
 }
 
-async fn outbox(State(sb): Sb, q: RawQuery) -> Answer<OutboxView> {
+/// Every account's messages for the admin token (or one account's with `account=ID`); a signed
+/// caller's own account's only.
+async fn outbox(who: Control, State(sb): Sb, q: RawQuery) -> Answer<OutboxView> {
     let q: OutboxQuery = query(q)?;
+    let account = match who {
+        Control::Admin => q.account,
+        Control::Signed(caller) => {
+            if q.account.as_ref().is_some_and(|a| *a != caller.account) {
+                return Err(Refusal::status(
+                    StatusCode::FORBIDDEN,
+                    format!(
+                        "{} may read the messages of its own account ({}) only",
+                        caller.arn(),
+                        caller.account
+                    ),
+                ));
+            }
+            Some(caller.account)
+        }
+    };
     let after = q.after.and_then(|a| a.parse::<u64>().ok()).unwrap_or(0);
     let mut messages = sb.outbox(after);
-    if let Some(account) = &q.account {
+    if let Some(account) = &account {
         messages.retain(|m| &m.account == account);
     }
     Ok(Json(OutboxView { messages }))
 }
 
-/// Every learner's account and keys (the keys are the sandbox's published ones).
-async fn learners(State(sb): Sb) -> Json<LearnersView> {
+/// Every learner's account and keys, as the state holds them.
+async fn learners(_admin: AdminOnly, State(sb): Sb) -> Json<LearnersView> {
     let learners = sb
         .learners()
         .into_iter()
         .map(|(number, account)| {
             let l = kms_workshop_names::sandbox::learner(number);
+            // A seeded key the learner deleted (IAM DeleteAccessKey) is listed without secrets.
+            let user = sb.credential(&l.access_key_id);
+            let instance = sb.credential(&l.instance_access_key_id);
             LearnerView {
                 number,
                 account,
                 access_key_id: l.access_key_id,
-                secret_access_key: l.secret_access_key,
+                secret_access_key: user.map(|c| c.secret_access_key).unwrap_or_default(),
                 instance_access_key_id: l.instance_access_key_id,
-                instance_secret_access_key: l.instance_secret_access_key,
-                instance_session_token: l.instance_session_token,
+                instance_secret_access_key: instance
+                    .as_ref()
+                    .map(|c| c.secret_access_key.clone())
+                    .unwrap_or_default(),
+                instance_session_token: instance.and_then(|c| c.session_token).unwrap_or_default(),
             }
         })
         .collect();
@@ -231,7 +339,7 @@ async fn learners(State(sb): Sb) -> Json<LearnersView> {
     })
 }
 
-async fn reset_learner(State(sb): Sb, q: RawQuery) -> Answer<ResetView> {
+async fn reset_learner(_admin: AdminOnly, State(sb): Sb, q: RawQuery) -> Answer<ResetView> {
     let k = query::<ResetQuery>(q)?
         .learner
         .and_then(|k| k.parse::<u32>().ok())
@@ -257,7 +365,7 @@ async fn reset_learner(State(sb): Sb, q: RawQuery) -> Answer<ResetView> {
     }
 }
 
-async fn rules(State(sb): Sb) -> Json<serde_json::Value> {
+async fn rules(_admin: AdminOnly, State(sb): Sb) -> Json<serde_json::Value> {
     Json(sb.rules_view())
 }
 
@@ -276,17 +384,17 @@ async fn sns_signing_key() -> Result<Response, Refusal> {
     }
 }
 
-async fn show_faults(State(sb): Sb) -> Json<FaultRates> {
+async fn show_faults(_admin: AdminOnly, State(sb): Sb) -> Json<FaultRates> {
     Json(faults::view(&sb))
 }
 
-async fn set_faults(State(sb): Sb, q: RawQuery) -> Answer<FaultRates> {
+async fn set_faults(_admin: AdminOnly, State(sb): Sb, q: RawQuery) -> Answer<FaultRates> {
     let q: FaultQuery = query(q)?;
     faults::set(&sb, q.throttle.as_deref(), q.error5xx.as_deref())
         .map(Json)
         .map_err(Refusal::bad_request)
 }
 
-async fn clear_faults(State(sb): Sb) -> Json<FaultRates> {
+async fn clear_faults(_admin: AdminOnly, State(sb): Sb) -> Json<FaultRates> {
     Json(faults::clear(&sb))
 }

@@ -2,6 +2,10 @@
 //! answer types, and the one client that speaks it. The server's routes
 //! ([`super::admin`]) and every caller (the `kms-workshop sandbox` commands, the guided run)
 //! use these types, so a path or a field is defined once.
+//!
+//! The client authenticates as the server asks ([`super::admin::Control`]): with the admin
+//! token when it has one ([`AdminClient::with_token`]), else by signing with an identity's
+//! keys ([`AdminClient::signed_as`]), which reads the clock and that identity's own messages.
 
 use serde::{Deserialize, Serialize};
 
@@ -163,6 +167,8 @@ pub enum AdminError {
         status: u16,
         message: String,
     },
+    #[error("cannot sign the request to {endpoint}: {message}")]
+    Signing { endpoint: String, message: String },
     #[error("{endpoint}{path} did not answer like a kms-workshop sandbox: {source}")]
     NotASandbox {
         endpoint: String,
@@ -176,14 +182,42 @@ pub enum AdminError {
 pub struct AdminClient {
     endpoint: String,
     http: reqwest::Client,
+    token: Option<String>,
+    signer: Option<(aws_credential_types::Credentials, String)>,
 }
+
+/// The service name a signed control call's credential scope carries.
+pub const SIGNING_NAME: &str = "sandbox";
 
 impl AdminClient {
     pub fn new(endpoint: &str) -> Self {
         AdminClient {
             endpoint: endpoint.trim_end_matches('/').to_string(),
             http: reqwest::Client::new(),
+            token: None,
+            signer: None,
         }
+    }
+
+    /// Send the admin token with every call.
+    pub fn with_token(mut self, token: Option<String>) -> Self {
+        self.token = token;
+        self
+    }
+
+    /// Sign calls with these keys (SigV4, `region`) when there is no admin token.
+    pub fn signed_as(
+        mut self,
+        credentials: aws_credential_types::Credentials,
+        region: &str,
+    ) -> Self {
+        self.signer = Some((credentials, region.to_string()));
+        self
+    }
+
+    /// Whether calls carry the admin token.
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
     }
 
     pub fn endpoint(&self) -> &str {
@@ -262,16 +296,39 @@ impl AdminClient {
         format!("{}{path}", self.endpoint)
     }
 
+    /// The request with what proves who sends it: the admin token, else a signature.
+    fn authenticated(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Request, AdminError> {
+        let signing = |message: String| AdminError::Signing {
+            endpoint: self.endpoint.clone(),
+            message,
+        };
+        let mut req = req.build().map_err(|e| signing(e.to_string()))?;
+        if let Some(token) = &self.token {
+            let value = token
+                .parse()
+                .map_err(|_| signing("the admin token is not text".into()))?;
+            req.headers_mut().insert(crate::access::TOKEN_HEADER, value);
+        } else if let Some((credentials, region)) = &self.signer {
+            sign(&mut req, credentials, region).map_err(signing)?;
+        }
+        Ok(req)
+    }
+
     async fn send<T: serde::de::DeserializeOwned>(
         &self,
         req: reqwest::RequestBuilder,
         path: &str,
         what: &str,
     ) -> Result<T, AdminError> {
-        let resp = req.send().await.map_err(|source| AdminError::Unreachable {
-            endpoint: self.endpoint.clone(),
-            source,
-        })?;
+        let req = self.authenticated(req)?;
+        let resp = self
+            .http
+            .execute(req)
+            .await
+            .map_err(|source| AdminError::Unreachable {
+                endpoint: self.endpoint.clone(),
+                source,
+            })?;
         let status = resp.status();
         if !status.is_success() {
             let text = resp.text().await.unwrap_or_default();
@@ -291,4 +348,46 @@ impl AdminClient {
             source,
         })
     }
+}
+
+/// Sign a bodiless control call with SigV4 as `credentials` would sign an AWS request.
+fn sign(
+    req: &mut reqwest::Request,
+    credentials: &aws_credential_types::Credentials,
+    region: &str,
+) -> Result<(), String> {
+    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+    use aws_sigv4::sign::v4;
+    let identity = credentials.clone().into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name(SIGNING_NAME)
+        .time(std::time::SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .map_err(|e| e.to_string())?;
+    let url = req.url();
+    let host = match url.port() {
+        Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+        None => url.host_str().unwrap_or_default().to_string(),
+    };
+    let headers = [("host", host.as_str())];
+    let signable = SignableRequest::new(
+        req.method().as_str(),
+        url.as_str(),
+        headers.into_iter(),
+        SignableBody::Bytes(&[]),
+    )
+    .map_err(|e| e.to_string())?;
+    let (instructions, _) = sign(signable, &params.into())
+        .map_err(|e| e.to_string())?
+        .into_parts();
+    for (name, value) in instructions.headers() {
+        let value = value.parse().map_err(|_| format!("bad {name} header"))?;
+        let name =
+            reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|e| e.to_string())?;
+        req.headers_mut().insert(name, value);
+    }
+    Ok(())
 }

@@ -146,9 +146,7 @@ async fn follow_sns_link(sb: &Arc<Sandbox>, parts: &Parts, request_id: &str) -> 
     }))
 }
 
-/// Who is calling: the credential behind the access key, its SigV4 signature over the request,
-/// its session token and expiry; or, when the sandbox accepts any credentials, the seeded
-/// learner under the key given.
+/// Who is calling, as [`signed_caller`] finds it, with a refusal in the protocol's own words.
 fn authenticate(
     sb: &Sandbox,
     parts: &Parts,
@@ -156,19 +154,48 @@ fn authenticate(
     auth: &Authorization,
     protocol: Protocol,
 ) -> Result<Caller, AwsError> {
-    let unknown_key = || auth_error(protocol, &AuthError::Mismatch, true);
+    signed_caller(sb, parts, body, auth).map_err(|e| match e {
+        Unsigned::UnknownKey => auth_error(protocol, &AuthError::Mismatch, true),
+        Unsigned::Bad(e) => auth_error(protocol, &e, false),
+        Unsigned::Expired => expired_token(protocol),
+    })
+}
+
+/// Why a request's signature names no caller.
+#[derive(Debug)]
+pub(super) enum Unsigned {
+    /// No such access key, or not the session token that goes with it.
+    UnknownKey,
+    /// The signature does not verify.
+    Bad(AuthError),
+    /// Temporary credentials past their expiry.
+    Expired,
+}
+
+/// Who is calling: the credential behind the access key, its SigV4 signature over the request,
+/// its session token and expiry; or, when the sandbox accepts any credentials, the seeded
+/// learner under the key given. The AWS requests and the control API's signed calls (a
+/// learner's own inbox) both ask this.
+pub(super) fn signed_caller(
+    sb: &Sandbox,
+    parts: &Parts,
+    body: &Bytes,
+    auth: &Authorization,
+) -> Result<Caller, Unsigned> {
     if sb.config.accept_any_credentials {
         let base = sb
             .credential(&auth.access_key_id)
             .or_else(|| sb.credential(kms_workshop_names::sandbox::LEARNER_ACCESS_KEY))
             .or_else(|| sb.credentials().into_iter().next())
-            .ok_or_else(unknown_key)?;
+            .ok_or(Unsigned::UnknownKey)?;
         return Ok(Caller {
             access_key_id: auth.access_key_id.clone(),
             ..Caller::from(&base)
         });
     }
-    let cred = sb.credential(&auth.access_key_id).ok_or_else(unknown_key)?;
+    let cred = sb
+        .credential(&auth.access_key_id)
+        .ok_or(Unsigned::UnknownKey)?;
     let uri = parts
         .uri
         .path_and_query()
@@ -182,20 +209,20 @@ fn authenticate(
         auth,
         &cred,
     )
-    .map_err(|e| auth_error(protocol, &e, false))?;
+    .map_err(Unsigned::Bad)?;
     if let Some(token) = &cred.session_token {
         let sent = parts
             .headers
             .get("x-amz-security-token")
             .and_then(|v| v.to_str().ok());
         if sent != Some(token.as_str()) {
-            return Err(unknown_key());
+            return Err(Unsigned::UnknownKey);
         }
     }
     if let Some(expires) = cred.expires_ms {
         let now_ms = (sb.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
         if now_ms >= expires {
-            return Err(expired_token(protocol));
+            return Err(Unsigned::Expired);
         }
     }
     Ok(Caller::from(&cred))

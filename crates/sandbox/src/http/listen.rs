@@ -51,6 +51,10 @@ pub async fn serve(sandbox: Arc<Sandbox>, addr: SocketAddr) -> Result<Running, S
     sandbox.set_endpoint(format!("http://{addr}"));
     let app = super::admin::routes()
         .fallback(super::aws::handle)
+        .layer(axum::middleware::from_fn_with_state(
+            sandbox.clone(),
+            super::guard::host_and_origin,
+        ))
         .with_state(sandbox.clone());
     let (tx, rx) = oneshot::channel::<()>();
     let ticker = sandbox.clone();

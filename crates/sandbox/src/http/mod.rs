@@ -1,6 +1,7 @@
 //! The HTTP front. Requests under `/_sandbox/` are the sandbox's own control API
 //! ([`admin`], typed routes; [`admin_api`] holds its paths, types and the one client); every
 //! other request is an AWS request ([`aws`]: authenticate → decode → dispatch → encode).
+//! [`guard`] checks every request's `Host` and `Origin` first;
 //! [`listen`] binds and runs the server with its periodic tick; [`wire`] holds the plumbing and
 //! the early errors in each protocol's wording; [`faults`] injects throttling and 5xx for
 //! resilience tests.
@@ -9,6 +10,7 @@ pub mod admin;
 pub mod admin_api;
 mod aws;
 pub mod faults;
+mod guard;
 pub mod listen;
 mod rest;
 mod wire;

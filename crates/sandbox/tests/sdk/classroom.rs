@@ -183,13 +183,7 @@ async fn instructor_assumes_the_classroom_role() {
     .expect("sandbox");
     let running = serve(&sb).await;
     let ep = format!("http://{}", running.addr);
-    let instructor = credentials_config(
-        &ep,
-        seed::INSTRUCTOR_ACCESS_KEY,
-        seed::INSTRUCTOR_SECRET_KEY,
-        None,
-    )
-    .await;
+    let instructor = common::identity_config(&ep, seed::INSTRUCTOR_ACCESS_KEY).await;
     let a2 = seed::learner(2).account;
     let role = format!("arn:aws:iam::{a2}:role/{}", seed::CLASSROOM_ROLE);
     let out = aws_sdk_sts::Client::new(&instructor)

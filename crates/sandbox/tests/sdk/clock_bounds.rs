@@ -34,6 +34,7 @@ async fn advances_beyond_the_limit_are_refused_and_the_sandbox_keeps_serving() {
     for seconds in ["1e12", "1e300", "9223372036854775807"] {
         let resp = http
             .post(format!("{ep}/_sandbox/clock/advance?seconds={seconds}"))
+            .header(kms_workshop_sandbox::access::TOKEN_HEADER, sb.admin_token())
             .send()
             .await
             .expect("request");

@@ -8,6 +8,7 @@ mod classroom;
 mod clock_bounds;
 mod cloudformation;
 mod cloudwatch;
+mod control_api_locked;
 mod cross_account_delivery;
 mod ec2;
 mod iam;

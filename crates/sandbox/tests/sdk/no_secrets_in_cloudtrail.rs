@@ -7,7 +7,7 @@ use crate::common;
 
 use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
-use common::{classroom_learner, credentials_config, serve};
+use common::{classroom_learner, serve};
 use kms_workshop_sandbox::{seed, Config, Sandbox};
 
 /// The `CloudTrailEvent` documents of `event_name` in us-east-1 (where STS and IAM log).
@@ -47,13 +47,7 @@ async fn assume_role_and_create_access_key_records_hold_no_secret() {
     .expect("sandbox");
     let running = serve(&sb).await;
     let ep = format!("http://{}", running.addr);
-    let instructor = credentials_config(
-        &ep,
-        seed::INSTRUCTOR_ACCESS_KEY,
-        seed::INSTRUCTOR_SECRET_KEY,
-        None,
-    )
-    .await;
+    let instructor = common::identity_config(&ep, seed::INSTRUCTOR_ACCESS_KEY).await;
     let a2 = seed::learner(2);
     let out = aws_sdk_sts::Client::new(&instructor)
         .assume_role()

@@ -63,12 +63,21 @@ async fn client(endpoint: &str, key: &str, secret: &str, region: &str) -> aws_sd
     )
 }
 
+/// The seeded learner's secret in the sandbox at `endpoint` (each state makes its own).
+fn learner_secret(endpoint: &str) -> String {
+    common::served(endpoint)
+        .credential(seed::LEARNER_ACCESS_KEY)
+        .expect("the learner's key")
+        .secret_access_key
+}
+
 impl Env {
     async fn s3(&self) -> aws_sdk_s3::Client {
+        let endpoint = self.running.endpoint();
         client(
-            &self.running.endpoint(),
+            &endpoint,
             seed::LEARNER_ACCESS_KEY,
-            seed::LEARNER_SECRET_KEY,
+            &learner_secret(&endpoint),
             seed::REGION,
         )
         .await
@@ -467,7 +476,7 @@ async fn bucket_names_are_global_and_regions_matter() {
     let eu = client(
         &endpoint,
         seed::LEARNER_ACCESS_KEY,
-        seed::LEARNER_SECRET_KEY,
+        &learner_secret(&endpoint),
         "eu-west-1",
     )
     .await;

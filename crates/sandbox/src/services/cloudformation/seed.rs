@@ -35,7 +35,7 @@ pub fn seed_workshop(
     let input = Input::form(params, FormStyle::Query);
     let mut cx = Call {
         sandbox: sb,
-        caller: Caller::from(&learner_credential(account)),
+        caller: Caller::from(&learner_credential(account, &sb.secret_seed())),
         region: region.to_string(),
         request_id: crate::util::uuid(),
         now: at,

@@ -134,10 +134,12 @@ pub fn seed_workshop(
     past.extend(importing(&keys, account, now));
     past.extend(this_week(&keys, now));
     past.sort_by_key(|p| p.at);
-    let learner = Caller::from(&learner_credential(account));
+    let secrets = sb.secret_seed();
+    let learner = Caller::from(&learner_credential(account, &secrets));
     let instance = Caller::from(&instance_credential(
         account,
         &crate::util::iso8601_secs(now - Duration::hours(2)),
+        &secrets,
     ));
     for p in past {
         let caller = if p.who == Who::Instance {

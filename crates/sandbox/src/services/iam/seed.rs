@@ -9,7 +9,6 @@ use super::state::{
     iam_arn, new_id, AccessKey, IamState, KeyStatus, ManagedPolicy, PolicyVersion, Role, User,
     HOME_REGION,
 };
-use crate::identity::Principal;
 use crate::protocol::AwsError;
 use crate::Sandbox;
 use kms_workshop_names::sandbox::{
@@ -132,10 +131,8 @@ fn lookalike_role(account: &str, policy_arn: &str, created: OffsetDateTime) -> R
 
 /// The learner's IAM user (an administrator) and its access key.
 fn learner(account: &str, created: OffsetDateTime) -> (User, AccessKey) {
-    let (name, id) = match crate::identity::learner_credential(account).principal {
-        Principal::IamUser { name, user_id } => (name, user_id),
-        Principal::AssumedRole { .. } => (LEARNER_USER.to_string(), new_id("AIDA")),
-    };
+    let name = LEARNER_USER.to_string();
+    let id = crate::identity::LEARNER_USER_ID.to_string();
     let mut user = User::new(account, "/", &name, id, created);
     user.attached = vec![aws_policy_arn("AdministratorAccess")];
     let key = AccessKey {
@@ -155,10 +152,7 @@ pub fn seed_workshop(sb: &Sandbox, account: &str) -> Result<(), AwsError> {
     let now = sb.clock.now();
     let day = Duration::days(1);
     // The instance's role session (seed::instance_credential) signs with this role's id.
-    let role_id = match crate::identity::instance_credential(account, "").principal {
-        Principal::AssumedRole { role_id, .. } => role_id,
-        Principal::IamUser { .. } => new_id("AROA"),
-    };
+    let role_id = crate::identity::INSTANCE_ROLE_ID.to_string();
     let policies = learner_policies(account, now - day * 2);
     let lookalikes = lookalike_policies(account, now - day * 40);
     let prod_role = lookalike_role(account, &lookalikes[0].arn, now - day * 40);

@@ -219,7 +219,7 @@ fn hostile_members() -> Vec<Vec<(&'static str, String)>> {
 #[test]
 fn hostile_inputs_get_answers_not_panics() {
     let sb = Sandbox::open(crate::Config::default()).unwrap();
-    let cred = crate::identity::learner_credential(kms_workshop_names::sandbox::ACCOUNT);
+    let cred = crate::identity::learner_credential(kms_workshop_names::sandbox::ACCOUNT, "seed");
     let variants = hostile_members();
     for op in EVERY_OPERATION {
         for v in &variants {

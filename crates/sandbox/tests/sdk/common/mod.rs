@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 pub use kms_workshop_testkit::{
-    credentials_config, instance_config, learner_config, sdk_config, serve,
+    credentials_config, identity_config, instance_config, learner_config, sdk_config, serve, served,
 };
 
 use std::sync::Arc;
@@ -47,7 +47,7 @@ pub(crate) use refused;
 /// The SDK configuration of classroom learner `k` (seeded keys) at `endpoint`.
 pub async fn classroom_learner(endpoint: &str, k: u32) -> aws_config::SdkConfig {
     let l = kms_workshop_sandbox::seed::learner(k);
-    credentials_config(endpoint, &l.access_key_id, &l.secret_access_key, None).await
+    identity_config(endpoint, &l.access_key_id).await
 }
 
 /// Open a sandbox with `cfg` and serve it on a free loopback port.

@@ -67,7 +67,10 @@ async fn caller_identity_of_both_identities() {
     let no_token = common::credentials_config(
         &endpoint,
         seed::INSTANCE_ACCESS_KEY,
-        seed::INSTANCE_SECRET_KEY,
+        &common::served(&endpoint)
+            .credential(seed::INSTANCE_ACCESS_KEY)
+            .expect("the instance's key")
+            .secret_access_key,
         None,
     )
     .await;
