@@ -24,12 +24,24 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(v) = HeaderValue::from_bytes(sha) {
         headers.insert("x-amz-content-sha256", v.clone());
         if sha.starts_with(b"STREAMING-") {
-            headers.insert("x-amz-trailer", HeaderValue::from_static("x-amz-checksum-crc32"));
+            headers.insert(
+                "x-amz-trailer",
+                HeaderValue::from_static("x-amz-checksum-crc32"),
+            );
         }
     }
-    let method = if body.is_empty() { Method::GET } else { Method::PUT };
-    if let Ok(req) = restxml::decode(&method, path, query, &headers, &Bytes::copy_from_slice(body))
-    {
+    let method = if body.is_empty() {
+        Method::GET
+    } else {
+        Method::PUT
+    };
+    if let Ok(req) = restxml::decode(
+        &method,
+        path,
+        query,
+        &headers,
+        &Bytes::copy_from_slice(body),
+    ) {
         let _ = s3::payload(&req);
     }
 });

@@ -17,5 +17,6 @@ mod no_secrets_in_cloudtrail;
 mod oversize_bodies;
 mod pathological_policies;
 mod s3;
+mod signed_chunks;
 mod state_at_rest;
 mod unsigned_sns_links;

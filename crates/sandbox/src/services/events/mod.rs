@@ -7,7 +7,7 @@
 
 mod errors;
 mod ops;
-mod payload;
+pub mod payload;
 mod state;
 mod views;
 

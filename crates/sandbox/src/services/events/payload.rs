@@ -2,6 +2,8 @@
 //! envelope of a CloudTrail record, and the event reshaped by a target's Input, InputPath or
 //! InputTransformer.
 
+use std::collections::BTreeMap;
+
 use serde_json::{json, Value as J};
 
 use super::state::{Rule, Target};
@@ -42,28 +44,66 @@ pub(crate) fn transform(target: &Target, rule: &Rule, event: &J) -> String {
             .unwrap_or_else(|| "null".into());
     }
     if let Some((paths, template)) = &target.input_transformer {
-        let mut out = template.clone();
-        let mut vars: Vec<(String, String)> = paths
-            .iter()
-            .map(|(name, path)| {
-                let text = match json_path(event, path) {
-                    Some(J::String(s)) => s.clone(),
-                    Some(other) => other.to_string(),
-                    None => String::new(),
-                };
-                (name.clone(), text)
-            })
-            .collect();
-        vars.push(("aws.events.rule-arn".into(), rule.arn.clone()));
-        vars.push(("aws.events.rule-name".into(), rule.name.clone()));
-        vars.push(("aws.events.event".into(), event.to_string()));
-        vars.push(("aws.events.event.json".into(), event.to_string()));
-        for (name, text) in vars {
-            out = out.replace(&format!("<{name}>"), &text);
-        }
-        return out;
+        return transform_input(paths, template, &rule.arn, &rule.name, event);
     }
     event.to_string()
+}
+
+/// An InputTransformer's output: `template` with each `<name>` replaced by the value its
+/// `paths` entry selects from `event` (a string as it is, anything else as JSON; nothing when
+/// the path selects nothing), and the predefined `aws.events.*` variables.
+///
+/// One pass over the template, as EventBridge substitutes: a value that itself contains
+/// `<name>` (event data is the sender's) is copied as it is, never substituted again.
+pub fn transform_input(
+    paths: &BTreeMap<String, String>,
+    template: &str,
+    rule_arn: &str,
+    rule_name: &str,
+    event: &J,
+) -> String {
+    let value = |name: &str| -> Option<String> {
+        if let Some(path) = paths.get(name) {
+            return Some(match json_path(event, path) {
+                Some(J::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            });
+        }
+        match name {
+            "aws.events.rule-arn" => Some(rule_arn.to_string()),
+            "aws.events.rule-name" => Some(rule_name.to_string()),
+            "aws.events.event" | "aws.events.event.json" => Some(event.to_string()),
+            _ => None,
+        }
+    };
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after
+            .find(['>', '<'])
+            .filter(|&end| after.as_bytes()[end] == b'>')
+        {
+            Some(end) => match value(&after[..end]) {
+                Some(v) => {
+                    out.push_str(&v);
+                    rest = &after[end + 1..];
+                }
+                None => {
+                    out.push_str(&rest[open..open + end + 2]);
+                    rest = &after[end + 1..];
+                }
+            },
+            None => {
+                out.push('<');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The EventBridge form of a CloudTrail record ("AWS API Call via CloudTrail").
@@ -84,4 +124,30 @@ pub fn cloudtrail_envelope(record: &J, account: &str, region: &str) -> J {
         "resources": [],
         "detail": record,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_are_filled_in_one_pass() {
+        let paths: BTreeMap<String, String> = [("who".to_string(), "$.detail.who".to_string())]
+            .into_iter()
+            .collect();
+        let event = json!({"detail": {"who": "<aws.events.rule-arn> and <who>", "n": 1}});
+        let out = transform_input(
+            &paths,
+            "<who> fired <aws.events.rule-name>; <unknown> a<b <",
+            "arn:r",
+            "r",
+            &event,
+        );
+        assert_eq!(
+            out,
+            "<aws.events.rule-arn> and <who> fired r; <unknown> a<b <"
+        );
+        let out = transform_input(&BTreeMap::new(), "<aws.events.event>", "a", "r", &event);
+        assert_eq!(out, event.to_string());
+    }
 }

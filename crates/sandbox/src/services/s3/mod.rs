@@ -27,7 +27,7 @@ use ops::{buckets, listings, objects, policy};
 use request::header;
 
 pub use ops::buckets::{canonical_id, find_bucket, valid_bucket_name};
-pub use request::payload;
+pub use request::{parse_xml, payload, Node};
 pub use seed::{seed_workshop, SAMPLE_FILE, SAMPLE_TEXT};
 pub use state::{Bucket, ObjectVersion, S3State, Versioning};
 

@@ -164,7 +164,7 @@ pub(super) fn decode_aws_chunked(body: &[u8]) -> Result<(Vec<u8>, Trailers), Aws
 
 /// An element of a request document: its local name, text and children.
 #[derive(Debug, Default)]
-pub(super) struct Node {
+pub struct Node {
     pub(super) name: String,
     pub(super) text: String,
     pub(super) children: Vec<Node>,
@@ -207,7 +207,8 @@ pub(super) fn optional_xml_body(req: &RestRequest, root: &str) -> Result<Option<
     Ok(Some(doc))
 }
 
-pub(super) fn parse_xml(body: &[u8]) -> Result<Node, AwsError> {
+/// Read an XML request document into a tree (namespaces dropped, depth bounded).
+pub fn parse_xml(body: &[u8]) -> Result<Node, AwsError> {
     let text = std::str::from_utf8(body).map_err(|_| malformed_xml())?;
     let mut reader = quick_xml::Reader::from_str(text);
     let mut stack: Vec<Node> = Vec::new();

@@ -1,6 +1,9 @@
 //! SigV4: parse the `Authorization` header (the credential scope names the service and region;
 //! the access key names the caller) and verify the signature with the `aws-sigv4` crate, by
-//! signing the same canonical request with the caller's secret and comparing.
+//! signing the same canonical request with the caller's secret and comparing; S3's signed
+//! streaming payloads chunk by chunk ([`chunks`]).
+
+pub mod chunks;
 
 use std::time::{Duration, SystemTime};
 
@@ -175,6 +178,7 @@ pub fn verify(
         .and_then(|v| v.to_str().ok());
     // S3 alone signs a declared hash (or UNSIGNED-PAYLOAD, or a streaming form) instead of the
     // body; every other service's signature covers the body itself.
+    let raw = body;
     let body = match content_sha {
         Some(h) if is_s3 => {
             body_matches_declared_hash(headers, body)?;
@@ -194,14 +198,7 @@ pub fn verify(
         settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
     }
     // The session token, when signed, is already among `signed`.
-    let identity = aws_credential_types::Credentials::new(
-        &cred.access_key_id,
-        &cred.secret_access_key,
-        None,
-        None,
-        "kms-workshop-sandbox",
-    )
-    .into();
+    let identity = signer(&cred.access_key_id, &cred.secret_access_key);
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(&auth.region)
@@ -213,11 +210,34 @@ pub fn verify(
     let request = SignableRequest::new(method, uri, signed.into_iter(), body)
         .map_err(|e| AuthError::Malformed(e.to_string()))?;
     let out = sign(request, &params.into()).map_err(|e| AuthError::Malformed(e.to_string()))?;
-    if constant_time_eq(out.signature().as_bytes(), auth.signature.as_bytes()) {
-        Ok(())
-    } else {
-        Err(AuthError::Mismatch)
+    if !constant_time_eq(out.signature().as_bytes(), auth.signature.as_bytes()) {
+        return Err(AuthError::Mismatch);
     }
+    match content_sha {
+        Some(h) if is_s3 && chunks::SIGNED_STREAMING.contains(&h) => {
+            let scope = chunks::Scope {
+                access_key_id: &cred.access_key_id,
+                secret: &cred.secret_access_key,
+                time,
+                region: &auth.region,
+                service: &auth.service,
+            };
+            chunks::verify(raw, &auth.signature, &scope, h.ends_with("-TRAILER"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The identity the sandbox signs with to check a caller's signature: the caller's keys.
+fn signer(access_key_id: &str, secret: &str) -> aws_smithy_runtime_api::client::identity::Identity {
+    aws_credential_types::Credentials::new(
+        access_key_id,
+        secret,
+        None,
+        None,
+        "kms-workshop-sandbox",
+    )
+    .into()
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
