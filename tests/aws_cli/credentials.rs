@@ -154,4 +154,24 @@ fn accept_any_credentials_lets_test_test_through() {
         by_key.iter().any(|e| e["EventName"] == "GenerateDataKey"),
         "{by_key:?}"
     );
+    // Never for a class, nor beyond loopback: anyone could act as anyone.
+    for extra in [["--learners", "2"], ["--bind", "0.0.0.0"]] {
+        let out = std::process::Command::new(bin())
+            .args([
+                "sandbox",
+                "serve",
+                "--port",
+                "0",
+                "--accept-any-credentials",
+            ])
+            .args(extra)
+            .output()
+            .expect("run");
+        assert!(!out.status.success(), "{extra:?}");
+        assert!(
+            stderr_of(&out).contains("--accept-any-credentials"),
+            "{}",
+            stderr_of(&out)
+        );
+    }
 }

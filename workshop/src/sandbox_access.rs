@@ -20,7 +20,7 @@ use kms_workshop_sandbox::http::admin_api::AdminClient;
 pub const TOKEN_ENV: &str = "KMS_WORKSHOP_SANDBOX_TOKEN";
 
 /// Where a running sandbox is and how to prove the right to control it.
-#[derive(Args, Clone, Debug)]
+#[derive(Args, Clone)]
 pub struct Reach {
     /// The sandbox's URL.
     #[arg(
@@ -36,6 +36,17 @@ pub struct Reach {
     /// The running sandbox's state directory, to read its admin token from.
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+}
+
+// Hand-written so the token never reaches a log line.
+impl std::fmt::Debug for Reach {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reach")
+            .field("endpoint", &self.endpoint)
+            .field("token", &self.token.as_ref().map(|_| "<hidden>"))
+            .field("state_dir", &self.state_dir)
+            .finish()
+    }
 }
 
 impl Reach {
@@ -113,8 +124,20 @@ fn published_path(endpoint: &str) -> Option<PathBuf> {
     )
 }
 
+/// The token `sandbox serve` left for `endpoint`, if a file only its owner can reach holds it
+/// (in a directory no one else can write to, so no one else can have put it there).
 fn published_token(endpoint: &str) -> Option<String> {
-    let text = std::fs::read_to_string(published_path(endpoint)?).ok()?;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let path = published_path(endpoint)?;
+    let dir = std::fs::symlink_metadata(path.parent()?).ok()?;
+    let file = std::fs::symlink_metadata(&path).ok()?;
+    let private = |m: &std::fs::Metadata| m.permissions().mode() & 0o077 == 0;
+    let trusted = dir.is_dir() && file.is_file() && private(&dir) && private(&file);
+    if !trusted || file.uid() != dir.uid() {
+        tracing::warn!(path = %path.display(), "ignoring a token file others could have written");
+        return None;
+    }
+    let text = std::fs::read_to_string(&path).ok()?;
     Some(text.trim().to_string()).filter(|t| !t.is_empty())
 }
 
@@ -140,12 +163,16 @@ pub fn publish(endpoint: &str, token: &str) -> Result<Published> {
             .mode(0o700)
             .create(dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
+        // Only its owner may chmod it: this fails for a directory someone else made.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("{} is not this user's", dir.display()))?;
     }
-    let tmp = path.with_extension("tmp");
+    // A new file (never one someone planted, nor a symlink) under a name no one can guess.
+    let tmp = path.with_extension(format!("{}.tmp", kms_workshop_sandbox::access::new_token()));
     let mut f = std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
         .open(&tmp)
         .with_context(|| format!("cannot write {}", tmp.display()))?;

@@ -320,6 +320,14 @@ fn admin<T>(answer: Result<T, AdminError>) -> Result<T> {
 }
 
 async fn serve(config: Config, addr: SocketAddr) -> Result<()> {
+    // Without signature checks any key id acts as its owner: fine for one person on loopback,
+    // never for a class (learner K could act in learner J's account).
+    if config.accept_any_credentials && (config.learners > 1 || !addr.ip().is_loopback()) {
+        bail!(
+            "--accept-any-credentials lets anyone act as any identity: it cannot be combined \
+             with --learners above 1 or a --bind address other than loopback"
+        );
+    }
     if !addr.ip().is_loopback() {
         eprintln!(
             "warning: listening on {}: anyone who can reach it can try the sandbox's AWS API (learners \
@@ -339,8 +347,16 @@ async fn serve(config: Config, addr: SocketAddr) -> Result<()> {
     } else {
         endpoint.clone()
     };
+    // Without it the other commands need --token: worth a warning, not a refusal to serve.
     let _published = sandbox_access::publish(&local, sandbox.admin_token())
-        .context("cannot leave the admin token for this user's kms-workshop commands")?;
+        .map_err(|e| {
+            eprintln!(
+                "warning: cannot leave the admin token for this user's kms-workshop commands \
+                 ({e:#}); give it to them with --token or {}",
+                sandbox_access::TOKEN_ENV
+            )
+        })
+        .ok();
     println!("kms-workshop sandbox listening on {endpoint}");
     println!(
         "  admin token: {} (the kms-workshop commands of this user on this machine find it; \
@@ -377,11 +393,14 @@ async fn serve(config: Config, addr: SocketAddr) -> Result<()> {
     use std::io::Write;
     let _ = std::io::stdout().flush();
 
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("cannot watch for SIGTERM")?;
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("cannot watch for SIGTERM")?;
+    // A closed terminal or dropped ssh session stops it as cleanly (the token file goes too).
+    let mut hangup = signal(SignalKind::hangup()).context("cannot watch for SIGHUP")?;
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
+        _ = hangup.recv() => {}
     }
     eprintln!("stopping the sandbox");
     running.shutdown().await;

@@ -255,12 +255,19 @@ impl Sandbox {
             me: me.clone(),
         });
         if new_secret_seed && !fresh {
+            // The old secrets were published constants: replace them, or anyone could sign as
+            // any learner or the instructor of this state.
             sandbox
                 .persist_secret_seed()
+                .and_then(|()| seed::rekey(&sandbox))
                 .map_err(|e| SandboxError::Incompatible {
                     dir: String::new(),
                     why: e.to_string(),
                 })?;
+            tracing::warn!(
+                "this state's seeded keys were published constants; they are random now: hand \
+                 out new ones with `kms-workshop sandbox env` / `sandbox learners`"
+            );
         }
         if fresh {
             seed::apply(&sandbox, sandbox.config.seed).map_err(|e| SandboxError::Incompatible {

@@ -42,12 +42,21 @@ pub fn verify(body: &[u8], seed: &str, scope: &Scope<'_>, trailer: bool) -> Resu
     let bad = || AuthError::Malformed("the body is not valid aws-chunked encoding".into());
     let mut previous = seed.to_string();
     let mut pos = 0usize;
+    let mut short_chunk = false;
     loop {
         let (head, next) = line(body, pos).ok_or_else(bad)?;
         let (size, signature) = head
             .split_once(";chunk-signature=")
             .ok_or(AuthError::Mismatch)?;
         let size = usize::from_str_radix(size.trim(), 16).map_err(|_| bad())?;
+        // As S3: every chunk but the last holds at least 8 KiB (which also bounds the work a
+        // body of many tiny chunks could ask for).
+        if short_chunk && size > 0 {
+            return Err(AuthError::Malformed(
+                "every chunk but the last must hold at least 8192 bytes".into(),
+            ));
+        }
+        short_chunk = size < MIN_CHUNK;
         let end = next.checked_add(size).ok_or_else(bad)?;
         let data = body.get(next..end).ok_or_else(bad)?;
         let expected = v4::sign_chunk(&bytes::Bytes::copy_from_slice(data), &previous, &params)
@@ -66,23 +75,36 @@ pub fn verify(body: &[u8], seed: &str, scope: &Scope<'_>, trailer: bool) -> Resu
         pos = end + 2;
     }
     if !trailer {
-        return Ok(());
+        // Nothing may follow the last chunk that its signature does not cover.
+        return match &body[pos..] {
+            b"" | b"\r\n" => Ok(()),
+            _ => Err(AuthError::Mismatch),
+        };
     }
     let mut headers = Headers::new();
     let mut signature = None;
     while let Some((text, next)) = line(body, pos) {
+        pos = next;
         if text.is_empty() {
             break;
         }
         let (name, value) = text.split_once(':').ok_or_else(bad)?;
-        if name.trim().eq_ignore_ascii_case("x-amz-trailer-signature") {
+        let name = name.trim().to_ascii_lowercase();
+        let seen = signature.is_some() || headers.contains_key(&name);
+        if seen {
+            // One value per trailer: a second could be read where the signed one was not.
+            return Err(AuthError::Mismatch);
+        }
+        if name == "x-amz-trailer-signature" {
             signature = Some(value.trim().to_string());
         } else {
             headers
-                .try_insert(name.trim().to_ascii_lowercase(), value.trim().to_string())
+                .try_insert(name, value.trim().to_string())
                 .map_err(|_| bad())?;
         }
-        pos = next;
+    }
+    if pos != body.len() {
+        return Err(AuthError::Mismatch);
     }
     let signature = signature.ok_or(AuthError::Mismatch)?;
     let expected = v4::sign_trailer(&headers, &previous, &params)
@@ -93,6 +115,9 @@ pub fn verify(body: &[u8], seed: &str, scope: &Scope<'_>, trailer: bool) -> Resu
         Err(AuthError::Mismatch)
     }
 }
+
+/// The least a chunk but the last may hold.
+const MIN_CHUNK: usize = 8192;
 
 /// The text of the line that starts at `pos` (up to CRLF) and where the next one starts.
 fn line(body: &[u8], pos: usize) -> Option<(&str, usize)> {
@@ -166,7 +191,8 @@ mod tests {
     #[test]
     fn signed_chunks_verify_and_tampered_ones_do_not() {
         let seed = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9";
-        let body = signed_body(&[b"hello ", b"world"], seed, None);
+        let first = vec![b'x'; MIN_CHUNK];
+        let body = signed_body(&[&first, b"world"], seed, None);
         assert!(verify(&body, seed, &scope(time()), false).is_ok());
         // Another request's chain, changed data, a made-up signature: refused.
         assert!(verify(&body, &seed.replace('4', "5"), &scope(time()), false).is_err());
@@ -176,6 +202,12 @@ mod tests {
         assert!(verify(tampered.as_bytes(), seed, &scope(time()), false).is_err());
         let made_up = b"5;chunk-signature=abc\r\nhello\r\n0;chunk-signature=abc\r\n\r\n";
         assert!(verify(made_up, seed, &scope(time()), false).is_err());
+        // Trailers the signatures do not cover, tiny chunks before the last: refused.
+        let mut extra = body.clone();
+        extra.extend_from_slice(b"x-amz-checksum-crc32c:AAAAAA==\r\n\r\n");
+        assert!(verify(&extra, seed, &scope(time()), false).is_err());
+        let tiny = signed_body(&[b"hello ", b"world"], seed, None);
+        assert!(verify(&tiny, seed, &scope(time()), false).is_err());
         let unsigned = b"5\r\nhello\r\n0\r\n\r\n";
         assert!(verify(unsigned, seed, &scope(time()), false).is_err());
     }

@@ -111,6 +111,14 @@ impl FromRequestParts<Arc<Sandbox>> for Control {
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("AWS4-HMAC-SHA256"));
+        if signed && sb.config.accept_any_credentials {
+            // Signatures are not checked in that mode: a signature proves nobody.
+            return Err(Refusal::status(
+                StatusCode::UNAUTHORIZED,
+                "this sandbox accepts any credentials, so a signature proves nothing: control \
+                 calls need its admin token",
+            ));
+        }
         if signed {
             let auth = crate::auth::parse_authorization(&parts.headers).map_err(|e| {
                 Refusal::status(StatusCode::UNAUTHORIZED, format!("bad signature: {e}"))

@@ -178,7 +178,7 @@ pub enum AdminError {
 }
 
 /// The client of the control API of a sandbox served at `endpoint`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AdminClient {
     endpoint: String,
     http: reqwest::Client,
@@ -189,11 +189,26 @@ pub struct AdminClient {
 /// The service name a signed control call's credential scope carries.
 pub const SIGNING_NAME: &str = "sandbox";
 
+// Hand-written so the token and keys never reach a log line.
+impl std::fmt::Debug for AdminClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminClient")
+            .field("endpoint", &self.endpoint)
+            .field("token", &self.token.as_ref().map(|_| "<hidden>"))
+            .finish_non_exhaustive()
+    }
+}
+
 impl AdminClient {
     pub fn new(endpoint: &str) -> Self {
+        // No redirects: a redirect elsewhere would carry the token there.
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
         AdminClient {
             endpoint: endpoint.trim_end_matches('/').to_string(),
-            http: reqwest::Client::new(),
+            http,
             token: None,
             signer: None,
         }
@@ -296,13 +311,22 @@ impl AdminClient {
         format!("{}{path}", self.endpoint)
     }
 
-    /// The request with what proves who sends it: the admin token, else a signature.
-    fn authenticated(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Request, AdminError> {
+    /// The request with what proves who sends it: the admin token, else a signature; nothing
+    /// for the health check (which is public, and asked before the endpoint is known to be a
+    /// sandbox at all).
+    fn authenticated(
+        &self,
+        req: reqwest::RequestBuilder,
+        path: &str,
+    ) -> Result<reqwest::Request, AdminError> {
         let signing = |message: String| AdminError::Signing {
             endpoint: self.endpoint.clone(),
             message,
         };
         let mut req = req.build().map_err(|e| signing(e.to_string()))?;
+        if path == path::HEALTH {
+            return Ok(req);
+        }
         if let Some(token) = &self.token {
             let value = token
                 .parse()
@@ -320,7 +344,7 @@ impl AdminClient {
         path: &str,
         what: &str,
     ) -> Result<T, AdminError> {
-        let req = self.authenticated(req)?;
+        let req = self.authenticated(req, path)?;
         let resp = self
             .http
             .execute(req)

@@ -241,3 +241,82 @@ async fn web_pages_cannot_reach_the_sandbox() {
         .await
         .expect("the SDK passes");
 }
+
+#[test]
+fn a_state_from_before_random_secrets_gets_new_ones() {
+    let dir = tempfile::tempdir().expect("dir");
+    let cfg = || Config {
+        state_dir: Some(dir.path().to_path_buf()),
+        ..classroom(2)
+    };
+    let published = [
+        (
+            seed::LEARNER_ACCESS_KEY.to_string(),
+            "kmsworkshop/sandbox/learner/secret/key/000",
+        ),
+        (
+            seed::learner(2).access_key_id,
+            "kmsworkshop/sandbox/learner/secret/key/001",
+        ),
+        (
+            seed::INSTRUCTOR_ACCESS_KEY.to_string(),
+            "kmsworkshop/sandbox/instructor/secret/00",
+        ),
+    ];
+    let sb = Sandbox::open(cfg()).expect("sandbox");
+    let old: Vec<_> = published
+        .iter()
+        .map(|(id, secret)| {
+            let mut c = sb.credential(id).expect("seeded");
+            c.secret_access_key = secret.to_string();
+            c
+        })
+        .collect();
+    drop(sb);
+    // What the previous release stored: no seed, and the published constants as secrets.
+    let (store, _) = kms_workshop_sandbox::store::Store::open(dir.path()).expect("store");
+    store
+        .put(&["secret_seed"], serde_json::json!(""))
+        .expect("put");
+    for c in &old {
+        let value = serde_json::to_value(c).expect("json");
+        store
+            .put(&["credentials", &c.access_key_id], value)
+            .expect("put");
+    }
+    drop(store);
+    let sb = Sandbox::open(cfg()).expect("reopened");
+    for (id, secret) in &published {
+        let now = sb.credential(id).expect("still there").secret_access_key;
+        assert_ne!(&now, secret, "{id} kept a published secret");
+        assert_eq!(now.len(), 40);
+    }
+}
+
+#[tokio::test]
+async fn a_sandbox_that_accepts_any_credentials_takes_no_signature_for_control() {
+    let (sb, running) = start_sandbox(Config {
+        accept_any_credentials: true,
+        ..classroom(2)
+    })
+    .await;
+    // Any secret passes the AWS API in that mode, so it can prove no one's right to mail.
+    let anyone = aws_credential_types::Credentials::new(
+        seed::learner(2).access_key_id,
+        "made up",
+        None,
+        None,
+        "test",
+    );
+    let e = AdminClient::new(&running.endpoint())
+        .signed_as(anyone, seed::REGION)
+        .outbox(0, None)
+        .await
+        .expect_err("refused");
+    assert!(e.to_string().contains("401"), "{e}");
+    AdminClient::new(&running.endpoint())
+        .with_token(Some(sb.admin_token().to_string()))
+        .outbox(0, None)
+        .await
+        .expect("the token still works");
+}

@@ -145,16 +145,26 @@ pub(super) fn decode_aws_chunked(body: &[u8]) -> Result<(Vec<u8>, Trailers), Aws
         }
         pos += 2;
     }
-    let mut trailers = Vec::new();
+    let mut trailers: Trailers = Vec::new();
     while let Some((end, next)) = line(pos) {
         if end == pos {
+            pos = next;
             break;
         }
         let text = String::from_utf8_lossy(&body[pos..end]).into_owned();
-        if let Some((k, v)) = text.split_once(':') {
-            trailers.push((k.trim().to_string(), v.trim().to_string()));
+        let (k, v) = text.split_once(':').ok_or_else(bad)?;
+        // One value per trailer (a second could be read where the signed one was not).
+        if trailers
+            .iter()
+            .any(|(seen, _)| seen.eq_ignore_ascii_case(k.trim()))
+        {
+            return Err(bad());
         }
+        trailers.push((k.trim().to_string(), v.trim().to_string()));
         pos = next;
+    }
+    if pos != body.len() {
+        return Err(bad());
     }
     Ok((out, trailers))
 }
