@@ -30,7 +30,7 @@ pub struct Scope<'a> {
 /// Verify every chunk signature of `body` (and the trailer's, when `trailer`), the chain
 /// starting at `seed`, the request's signature.
 pub fn verify(body: &[u8], seed: &str, scope: &Scope<'_>, trailer: bool) -> Result<(), AuthError> {
-    let identity = super::signer(scope.access_key_id, scope.secret);
+    let identity = super::signer(scope.access_key_id, scope.secret, None);
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(scope.region)

@@ -4,6 +4,7 @@
 //! streaming payloads chunk by chunk ([`chunks`]).
 
 pub mod chunks;
+pub mod presigned;
 
 use std::time::{Duration, SystemTime};
 
@@ -33,10 +34,14 @@ pub enum AuthError {
     Missing,
     #[error("Authorization header is malformed: {0}")]
     Malformed(String),
-    #[error("Signature expired: {0}")]
+    /// Signed more than 15 minutes before or after the server's time; AWS's words.
+    #[error("{0}")]
     Expired(String),
     #[error("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")]
     Mismatch,
+    /// A presigned URL past its `X-Amz-Expires`.
+    #[error("Request has expired")]
+    UrlExpired,
     /// S3: the body does not hash to the `x-amz-content-sha256` the client signed.
     #[error("The provided 'x-amz-content-sha256' header does not match what was computed.")]
     ContentSha256Mismatch,
@@ -113,6 +118,47 @@ pub fn parse_authorization_value(raw: &str) -> Result<AuthHeader, AuthError> {
     })
 }
 
+/// What steers the request must be signed, or a signed request could be replayed as another
+/// operation, at another time, for another body, as a copy of another object: as S3 does,
+/// every `x-amz-*` header sent must be signed (the SDKs and the CLI sign them all).
+fn all_amz_headers_signed(headers: &HeaderMap, auth: &AuthHeader) -> Result<(), AuthError> {
+    for name in headers.keys().map(|k| k.as_str()) {
+        if name.starts_with("x-amz-") && !auth.signed_headers.iter().any(|h| h == name) {
+            return Err(AuthError::Malformed(format!(
+                "the {name} header must be signed (every x-amz-* header sent must be)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// How far a request's signing time may be from the server's, either way.
+const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
+
+/// A signing time more than [`MAX_SKEW`] before or after `now` is refused in AWS's words.
+fn check_skew(amz_date: &str, time: SystemTime, now: SystemTime) -> Result<(), AuthError> {
+    let fmt = |t: SystemTime| {
+        let t = time::OffsetDateTime::from(t);
+        let f = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+        t.format(&f).unwrap_or_default()
+    };
+    if time + MAX_SKEW < now {
+        return Err(AuthError::Expired(format!(
+            "Signature expired: {amz_date} is now earlier than {} ({} - 15 min.)",
+            fmt(now - MAX_SKEW),
+            fmt(now)
+        )));
+    }
+    if time > now + MAX_SKEW {
+        return Err(AuthError::Expired(format!(
+            "Signature not yet current: {amz_date} is still later than {} ({} + 15 min.)",
+            fmt(now + MAX_SKEW),
+            fmt(now)
+        )));
+    }
+    Ok(())
+}
+
 fn parse_amz_date(s: &str) -> Option<SystemTime> {
     let fmt = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
     let t = time::PrimitiveDateTime::parse(s, &fmt).ok()?.assume_utc();
@@ -139,31 +185,13 @@ pub fn verify(
             "credential scope date does not match X-Amz-Date".into(),
         ));
     }
-    let now = SystemTime::now();
-    let skew = now
-        .duration_since(time)
-        .or_else(|e| Ok::<_, ()>(e.duration()))
-        .unwrap_or_default();
-    if skew > Duration::from_secs(15 * 60) {
-        return Err(AuthError::Expired(format!(
-            "request time {amz_date} is more than 15 minutes from the server's time"
-        )));
-    }
+    check_skew(amz_date, time, SystemTime::now())?;
     if !auth.signed_headers.iter().any(|h| h == "host") || headers.get("host").is_none() {
         return Err(AuthError::Malformed(
             "the host header must be signed".into(),
         ));
     }
-    // What steers the request must be signed, or a signed request could be replayed as
-    // another operation, at another time, for another body, as a copy of another object: as
-    // S3 does, every `x-amz-*` header sent must be signed (the SDKs and the CLI sign them all).
-    for name in headers.keys().map(|k| k.as_str()) {
-        if name.starts_with("x-amz-") && !auth.signed_headers.iter().any(|h| h == name) {
-            return Err(AuthError::Malformed(format!(
-                "the {name} header must be signed (every x-amz-* header sent must be)"
-            )));
-        }
-    }
+    all_amz_headers_signed(headers, auth)?;
 
     let mut signed: Vec<(&str, &str)> = Vec::new();
     for name in &auth.signed_headers {
@@ -198,21 +226,10 @@ pub fn verify(
         settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
     }
     // The session token, when signed, is already among `signed`.
-    let identity = signer(&cred.access_key_id, &cred.secret_access_key);
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(&auth.region)
-        .name(&auth.service)
-        .time(time)
-        .settings(settings)
-        .build()
-        .map_err(|e| AuthError::Malformed(e.to_string()))?;
+    let identity = signer(&cred.access_key_id, &cred.secret_access_key, None);
     let request = SignableRequest::new(method, uri, signed.into_iter(), body)
         .map_err(|e| AuthError::Malformed(e.to_string()))?;
-    let out = sign(request, &params.into()).map_err(|e| AuthError::Malformed(e.to_string()))?;
-    if !constant_time_eq(out.signature().as_bytes(), auth.signature.as_bytes()) {
-        return Err(AuthError::Mismatch);
-    }
+    compare(&identity, auth, time, settings, request)?;
     match content_sha {
         Some(h) if is_s3 && chunks::SIGNED_STREAMING.contains(&h) => {
             let scope = chunks::Scope {
@@ -229,15 +246,44 @@ pub fn verify(
 }
 
 /// The identity the sandbox signs with to check a caller's signature: the caller's keys.
-fn signer(access_key_id: &str, secret: &str) -> aws_smithy_runtime_api::client::identity::Identity {
+fn signer(
+    access_key_id: &str,
+    secret: &str,
+    token: Option<String>,
+) -> aws_smithy_runtime_api::client::identity::Identity {
     aws_credential_types::Credentials::new(
         access_key_id,
         secret,
-        None,
+        token,
         None,
         "kms-workshop-sandbox",
     )
     .into()
+}
+
+/// Sign `request` as `identity` would have in `auth`'s scope at `time`, and compare with the
+/// signature the caller sent.
+fn compare(
+    identity: &aws_smithy_runtime_api::client::identity::Identity,
+    auth: &AuthHeader,
+    time: SystemTime,
+    settings: SigningSettings,
+    request: SignableRequest<'_>,
+) -> Result<(), AuthError> {
+    let params = v4::SigningParams::builder()
+        .identity(identity)
+        .region(&auth.region)
+        .name(&auth.service)
+        .time(time)
+        .settings(settings)
+        .build()
+        .map_err(|e| AuthError::Malformed(e.to_string()))?;
+    let out = sign(request, &params.into()).map_err(|e| AuthError::Malformed(e.to_string()))?;
+    if constant_time_eq(out.signature().as_bytes(), auth.signature.as_bytes()) {
+        Ok(())
+    } else {
+        Err(AuthError::Mismatch)
+    }
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -247,6 +293,27 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stale_and_future_dates_are_refused_in_aws_words() {
+        let now = parse_amz_date("20261202T123000Z").unwrap();
+        let old = parse_amz_date("20261202T120000Z").unwrap();
+        let e = check_skew("20261202T120000Z", old, now).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Signature expired: 20261202T120000Z is now earlier than 20261202T121500Z \
+             (20261202T123000Z - 15 min.)"
+        );
+        let late = parse_amz_date("20261202T130000Z").unwrap();
+        let e = check_skew("20261202T130000Z", late, now).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Signature not yet current: 20261202T130000Z is still later than 20261202T124500Z \
+             (20261202T123000Z + 15 min.)"
+        );
+        let near = parse_amz_date("20261202T124400Z").unwrap();
+        assert!(check_skew("20261202T124400Z", near, now).is_ok());
+    }
     use crate::identity::Principal;
 
     fn cred() -> Credential {

@@ -123,7 +123,7 @@ impl FromRequestParts<Arc<Sandbox>> for Control {
             let auth = crate::auth::parse_authorization(&parts.headers).map_err(|e| {
                 Refusal::status(StatusCode::UNAUTHORIZED, format!("bad signature: {e}"))
             })?;
-            return super::aws::signed_caller(sb, parts, &Bytes::new(), &auth)
+            return super::aws::signed_caller(sb, parts, &Bytes::new(), &auth, None)
                 .map(Control::Signed)
                 .map_err(|e| {
                     Refusal::status(

@@ -15,6 +15,7 @@ use http::Method;
 use super::faults;
 use super::wire::{auth_error, content_type_ok, expired_token, guess_protocol, read_body, respond};
 use super::{MAX_BODY, MAX_S3_BODY};
+use crate::auth::presigned::QueryAuth;
 use crate::auth::{self, AuthError, AuthHeader as Authorization};
 use crate::identity::Caller;
 use crate::protocol::{self, AwsError, Decoded, Encoded, Protocol};
@@ -51,8 +52,18 @@ pub(super) async fn handle(
     }
     let guess = guess_protocol(&parts.headers, parts.uri.path());
     // Which service: the credential scope says; without it, answer in the guessed protocol.
-    let auth = match auth::parse_authorization(&parts.headers) {
-        Ok(a) => a,
+    // The signature is in the Authorization header, or (a presigned S3 URL) in the query.
+    let signed = match auth::presigned::parse(parts.uri.query()) {
+        Some(found) => found.and_then(|(a, q)| match a.service.as_str() {
+            "s3" => Ok((a, Some(q))),
+            _ => Err(AuthError::Malformed(
+                "query-string authentication (a presigned URL) is accepted for S3 only".into(),
+            )),
+        }),
+        None => auth::parse_authorization(&parts.headers).map(|a| (a, None)),
+    };
+    let (auth, query_auth) = match signed {
+        Ok(found) => found,
         Err(e) => return respond(guess.encode_err(&auth_error(guess, &e, false), &request_id)),
     };
     let Some(service) = sb.service(&auth.service) else {
@@ -101,7 +112,13 @@ pub(super) async fn handle(
         );
         return answer;
     };
-    let caller = match authenticate(&sb, &parts, &body, &auth, meta.protocol) {
+    let caller = match authenticate(
+        &sb,
+        &parts,
+        &body,
+        (&auth, query_auth.as_ref()),
+        meta.protocol,
+    ) {
         Ok(c) => c,
         Err(e) => return meta.refuse(&e),
     };
@@ -151,10 +168,10 @@ fn authenticate(
     sb: &Sandbox,
     parts: &Parts,
     body: &Bytes,
-    auth: &Authorization,
+    (auth, query): (&Authorization, Option<&QueryAuth>),
     protocol: Protocol,
 ) -> Result<Caller, AwsError> {
-    signed_caller(sb, parts, body, auth).map_err(|e| match e {
+    signed_caller(sb, parts, body, auth, query).map_err(|e| match e {
         Unsigned::UnknownKey => auth_error(protocol, &AuthError::Mismatch, true),
         Unsigned::Bad(e) => auth_error(protocol, &e, false),
         Unsigned::Expired => expired_token(protocol),
@@ -181,6 +198,7 @@ pub(super) fn signed_caller(
     parts: &Parts,
     body: &Bytes,
     auth: &Authorization,
+    query: Option<&QueryAuth>,
 ) -> Result<Caller, Unsigned> {
     if sb.config.accept_any_credentials {
         let base = sb
@@ -201,20 +219,34 @@ pub(super) fn signed_caller(
         .path_and_query()
         .map(|p| p.as_str())
         .unwrap_or("/");
-    auth::verify(
-        parts.method.as_str(),
-        uri,
-        &parts.headers,
-        body,
-        auth,
-        &cred,
-    )
+    match query {
+        Some(q) => auth::presigned::verify(
+            parts.method.as_str(),
+            parts.uri.path(),
+            parts.uri.query(),
+            &parts.headers,
+            auth,
+            q,
+            &cred,
+        ),
+        None => auth::verify(
+            parts.method.as_str(),
+            uri,
+            &parts.headers,
+            body,
+            auth,
+            &cred,
+        ),
+    }
     .map_err(Unsigned::Bad)?;
     if let Some(token) = &cred.session_token {
-        let sent = parts
-            .headers
-            .get("x-amz-security-token")
-            .and_then(|v| v.to_str().ok());
+        let sent = match query {
+            Some(q) => q.security_token.as_deref(),
+            None => parts
+                .headers
+                .get("x-amz-security-token")
+                .and_then(|v| v.to_str().ok()),
+        };
         if sent != Some(token.as_str()) {
             return Err(Unsigned::UnknownKey);
         }

@@ -144,6 +144,17 @@ pub(super) fn auth_error(protocol: Protocol, e: &AuthError, unknown_key: bool) -
             Protocol::RestXml => AwsError::new(400, "AuthorizationHeaderMalformed", m.clone()),
             _ => AwsError::new(400, "IncompleteSignature", m.clone()),
         },
+        (AuthError::Expired(m), _) => match protocol {
+            Protocol::RestXml => AwsError::new(
+                403,
+                "RequestTimeTooSkewed",
+                "The difference between the request time and the current time is too large.",
+            ),
+            Protocol::Ec2Query => AwsError::new(400, "RequestExpired", "Request has expired."),
+            _ if json => AwsError::new(400, "InvalidSignatureException", m.clone()),
+            _ => AwsError::new(403, "SignatureDoesNotMatch", m.clone()),
+        },
+        (AuthError::UrlExpired, _) => AwsError::new(403, "AccessDenied", "Request has expired"),
         (AuthError::ContentSha256Mismatch, _) => {
             AwsError::new(400, "XAmzContentSHA256Mismatch", e.to_string())
         }

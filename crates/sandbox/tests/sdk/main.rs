@@ -16,6 +16,7 @@ mod kms_sts_trail;
 mod no_secrets_in_cloudtrail;
 mod oversize_bodies;
 mod pathological_policies;
+mod presigned_urls;
 mod s3;
 mod signed_chunks;
 mod state_at_rest;
