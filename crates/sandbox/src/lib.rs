@@ -13,6 +13,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod blobs;
 pub mod clock;
 pub mod common;
 pub mod http;
@@ -175,6 +176,8 @@ pub struct Sandbox {
     /// What the control API's callers must present ([`access`]): kept in the state directory,
     /// new for each in-memory sandbox.
     admin_token: String,
+    /// S3 object bytes, apart from the state that names them.
+    pub blobs: blobs::Blobs,
     me: Weak<Sandbox>,
 }
 
@@ -230,6 +233,18 @@ impl Sandbox {
             Some(t) => t,
             None => access::new_token(),
         };
+        let blobs = blobs::Blobs::open(store.dir().as_deref())?;
+        // Objects of a state from before blobs held them move there (and a snapshot without
+        // their bytes replaces the state's files below); blobs nothing names go.
+        let mut moved = false;
+        for r in world
+            .accounts
+            .values_mut()
+            .flat_map(|a| a.regions.values_mut())
+        {
+            moved |= r.s3.move_inline_data(&blobs)?;
+        }
+        blobs.retain(&world.blob_names());
         let event_store = EventStore::default();
         for e in events {
             event_store.load_line(e);
@@ -252,8 +267,13 @@ impl Sandbox {
             outbox_seq: AtomicU64::new(last_seq),
             pending_events: Mutex::new(Vec::new()),
             admin_token,
+            blobs,
             me: me.clone(),
         });
+        if moved {
+            let snapshot = serde_json::to_value(&*sandbox.world.lock()).unwrap_or_default();
+            sandbox.store.snapshot(snapshot)?;
+        }
         if new_secret_seed && !fresh {
             // The old secrets were published constants: replace them, or anyone could sign as
             // any learner or the instructor of this state.
@@ -298,6 +318,14 @@ impl Sandbox {
 
     pub fn service(&self, signing_name: &str) -> Option<&'static dyn services::Service> {
         services::lookup(signing_name)
+    }
+
+    /// Keep an S3 object's bytes ([`blobs`]) before a state change names them; their name.
+    pub fn keep_blob(&self, data: &[u8]) -> Result<String, AwsError> {
+        self.blobs.put(data).map_err(|e| {
+            tracing::error!(error = %e, "cannot keep an object's bytes");
+            AwsError::internal(format!("The sandbox could not persist its state: {e}"))
+        })
     }
 
     /// The token the control API asks for ([`access`]).
@@ -594,6 +622,8 @@ impl Sandbox {
         if !compact {
             return;
         }
+        // Compaction is when the objects nothing names any more are let go.
+        self.blobs.retain(&w.blob_names());
         // The log already holds everything: a snapshot that cannot be written costs only the
         // log's length.
         match serde_json::to_value(w) {

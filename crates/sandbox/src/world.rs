@@ -33,6 +33,18 @@ pub struct World {
     pub secret_seed: String,
 }
 
+impl World {
+    /// Every blob ([`crate::blobs`]) the state names.
+    pub fn blob_names(&self) -> std::collections::HashSet<String> {
+        self.accounts
+            .values()
+            .flat_map(|a| a.regions.values())
+            .flat_map(|r| r.s3.blob_names())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Account {

@@ -18,6 +18,7 @@ mod oversize_bodies;
 mod pathological_policies;
 mod presigned_urls;
 mod s3;
+mod s3_writes_cost_what_they_change;
 mod signed_chunks;
 mod state_at_rest;
 mod unsigned_sns_links;

@@ -31,9 +31,17 @@ async fn the_state_directory_and_its_files_are_the_owners_alone() {
         .await
         .expect("a write");
     assert_eq!(mode(&dir), 0o700, "the directory");
-    for entry in std::fs::read_dir(&dir).expect("read dir") {
-        let path = entry.expect("entry").path();
-        assert_eq!(mode(&path), 0o600, "{}", path.display());
+    let mut dirs = vec![dir.clone()];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                assert_eq!(mode(&path), 0o700, "{}", path.display());
+                dirs.push(path);
+            } else {
+                assert_eq!(mode(&path), 0o600, "{}", path.display());
+            }
+        }
     }
     running.shutdown().await;
 }

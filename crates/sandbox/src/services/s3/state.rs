@@ -64,8 +64,11 @@ pub struct ObjectVersion {
     pub delete_marker: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub last_modified: OffsetDateTime,
-    /// The bytes, base64.
-    #[serde(default)]
+    /// The bytes: the name of their blob ([`crate::blobs`]).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub blob: String,
+    /// The bytes, base64, as states made before blobs held them (moved into a blob on open).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub data: String,
     #[serde(default)]
     pub size: u64,
@@ -152,13 +155,15 @@ impl Bucket {
 }
 
 impl ObjectVersion {
-    /// A version of `data` (ETag: its MD5, as S3 computes it) without metadata or encryption.
-    pub(super) fn of(data: &[u8], last_modified: OffsetDateTime) -> ObjectVersion {
+    /// A version of `data`, kept as the blob `blob` (ETag: its MD5, as S3 computes it),
+    /// without metadata or encryption.
+    pub(super) fn of(blob: String, data: &[u8], last_modified: OffsetDateTime) -> ObjectVersion {
         ObjectVersion {
             version_id: "null".into(),
             delete_marker: false,
             last_modified,
-            data: crate::util::b64(data),
+            blob,
+            data: String::new(),
             size: data.len() as u64,
             etag: format!("\"{}\"", hex::encode(Md5::digest(data))),
             content_type: None,
@@ -174,6 +179,7 @@ impl ObjectVersion {
             version_id: String::new(),
             delete_marker: true,
             last_modified: now,
+            blob: String::new(),
             data: String::new(),
             size: 0,
             etag: String::new(),
@@ -183,6 +189,37 @@ impl ObjectVersion {
             kms_key_id: None,
             checksum: None,
         }
+    }
+}
+
+impl S3State {
+    /// The blobs this state names.
+    pub fn blob_names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.buckets
+            .values()
+            .flat_map(|b| b.objects.values().flatten())
+            .map(|v| v.blob.as_str())
+            .filter(|n| !n.is_empty())
+    }
+
+    /// Move bytes a state from before blobs held inline into `blobs`; whether any moved.
+    pub fn move_inline_data(
+        &mut self,
+        blobs: &crate::blobs::Blobs,
+    ) -> Result<bool, crate::store::StoreError> {
+        let mut moved = false;
+        for v in self
+            .buckets
+            .values_mut()
+            .flat_map(|b| b.objects.values_mut().flatten())
+            .filter(|v| !v.data.is_empty())
+        {
+            let bytes = crate::util::unb64(&v.data).unwrap_or_default();
+            v.blob = blobs.put(&bytes)?;
+            v.data.clear();
+            moved = true;
+        }
+        Ok(moved)
     }
 }
 

@@ -91,13 +91,14 @@ pub(crate) fn put_object(
     }
     let (data, checksum) = payload_checked(req)?;
     let (sse, kms_key_id) = sse_of(cx, req, &region)?;
+    let blob = cx.sandbox.keep_blob(&data)?;
     let v = ObjectVersion {
         content_type: header(&req.headers, "content-type").map(str::to_string),
         metadata: metadata_of(req),
         sse: sse.clone(),
         kms_key_id: kms_key_id.clone(),
         checksum: checksum.clone(),
-        ..ObjectVersion::of(&data, cx.now)
+        ..ObjectVersion::of(blob, &data, cx.now)
     };
     let etag = v.etag.clone();
     let (id, versioned) = store(cx, &region, bucket, key, v)?;
@@ -203,7 +204,11 @@ fn read_object(
             ));
         }
     }
-    let data = crate::util::unb64(&o.data).unwrap_or_default();
+    let data = cx
+        .sandbox
+        .blobs
+        .get(&o.blob)
+        .ok_or_else(|| AwsError::internal("The object's stored bytes are missing."))?;
     let (status, body, range) =
         match header(&req.headers, "range").and_then(|r| parse_range(r, data.len())) {
             Some(Ok((a, b))) => (
@@ -218,7 +223,7 @@ fn read_object(
                     "The requested range is not satisfiable",
                 ));
             }
-            None => (200, data, None),
+            None => (200, data.to_vec(), None),
         };
     let len = body.len();
     let mut e = empty(status);
