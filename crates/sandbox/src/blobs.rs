@@ -25,6 +25,27 @@ pub const DIR: &str = "blobs";
 pub struct Blobs {
     dir: Option<PathBuf>,
     held: Mutex<HashMap<String, Arc<[u8]>>>,
+    /// Blobs kept for a state change not made yet, and by how many: never let go meanwhile.
+    pending: Mutex<HashMap<String, usize>>,
+}
+
+/// A blob kept for a state change that is about to name it: until this is dropped (after the
+/// change), the blob is not let go even if no state names it yet.
+pub struct Kept<'a> {
+    blobs: &'a Blobs,
+    pub name: String,
+}
+
+impl Drop for Kept<'_> {
+    fn drop(&mut self) {
+        let mut pending = self.blobs.pending.lock();
+        if let Some(n) = pending.get_mut(&self.name) {
+            *n -= 1;
+            if *n == 0 {
+                pending.remove(&self.name);
+            }
+        }
+    }
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -52,17 +73,31 @@ impl Blobs {
         Ok(Blobs {
             dir,
             held: Mutex::new(HashMap::new()),
+            pending: Mutex::new(HashMap::new()),
         })
     }
 
-    /// Keep `data`; its name (hex SHA-256). On disk before this returns, when there is a disk.
-    pub fn put(&self, data: &[u8]) -> Result<String, StoreError> {
+    /// Keep `data` for a state change that will name it (hold the answer until the change is
+    /// made). On disk before this returns, when there is a disk.
+    pub fn keep(&self, data: &[u8]) -> Result<Kept<'_>, StoreError> {
         let name = hex::encode(Sha256::digest(data));
-        if self.held.lock().contains_key(&name) {
-            return Ok(name);
+        // Pending first, so that no `retain` in between lets it go.
+        *self.pending.lock().entry(name.clone()).or_default() += 1;
+        let kept = Kept {
+            blobs: self,
+            name: name.clone(),
+        };
+        self.put(&name, data)?;
+        Ok(kept)
+    }
+
+    /// Keep `data` (named `name`, its hash) in memory and on disk.
+    fn put(&self, name: &str, data: &[u8]) -> Result<(), StoreError> {
+        if self.held.lock().contains_key(name) {
+            return Ok(());
         }
         if let Some(dir) = &self.dir {
-            let path = dir.join(&name);
+            let path = dir.join(name);
             if !path.exists() {
                 let tmp = dir.join(format!(".{name}.{}.tmp", crate::util::random_secret()));
                 let mut f = fs::OpenOptions::new()
@@ -79,8 +114,8 @@ impl Blobs {
                 }
             }
         }
-        self.held.lock().insert(name.clone(), Arc::from(data));
-        Ok(name)
+        self.held.lock().insert(name.to_string(), Arc::from(data));
+        Ok(())
     }
 
     /// The bytes named `name`, if they are kept (read from disk once, then held).
@@ -105,20 +140,36 @@ impl Blobs {
         Some(data)
     }
 
-    /// Forget every blob not in `live` (in memory and on disk).
+    /// Forget every blob not in `live` and not pending (in memory and on disk).
     pub fn retain(&self, live: &HashSet<String>) {
-        self.held.lock().retain(|name, _| live.contains(name));
+        let pending = self.pending.lock();
+        let keep = |name: &str| live.contains(name) || pending.contains_key(name);
+        self.held.lock().retain(|name, _| keep(name));
         let Some(dir) = &self.dir else { return };
         let Ok(entries) = fs::read_dir(dir) else {
             return;
         };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if !live.contains(&name) {
+            // Dot-files are blobs being written (a leftover one goes once it is an hour old).
+            if name.starts_with('.') && !stale(&entry) {
+                continue;
+            }
+            if !keep(&name) {
                 let _ = fs::remove_file(entry.path());
             }
         }
     }
+}
+
+/// Whether a directory entry was last written more than an hour ago.
+fn stale(entry: &fs::DirEntry) -> bool {
+    entry
+        .metadata()
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age > std::time::Duration::from_secs(3600))
 }
 
 #[cfg(test)]
@@ -129,9 +180,9 @@ mod tests {
     fn blobs_are_kept_once_survive_reopening_and_go_when_unnamed() {
         let state = tempfile::tempdir().expect("dir");
         let b = Blobs::open(Some(state.path())).expect("open");
-        let a = b.put(b"sample").expect("put");
-        assert_eq!(b.put(b"sample").expect("again"), a);
-        let other = b.put(b"other").expect("put");
+        let a = b.keep(b"sample").expect("put").name.clone();
+        assert_eq!(b.keep(b"sample").expect("again").name, a);
+        let other = b.keep(b"other").expect("put").name.clone();
         let reopened = Blobs::open(Some(state.path())).expect("reopen");
         assert_eq!(&*reopened.get(&a).expect("kept"), b"sample");
         assert!(reopened.get("../../etc/passwd").is_none());
@@ -144,8 +195,16 @@ mod tests {
         reopened.retain(&[a.clone()].into_iter().collect());
         assert!(reopened.get(&other).is_none());
         assert!(!state.path().join(DIR).join(&other).exists());
+        // While a change is pending, its blob stays whatever the state names.
+        let pending = reopened.keep(b"pending").expect("put");
+        reopened.retain(&HashSet::new());
+        assert!(reopened.get(&pending.name).is_some());
+        let name = pending.name.clone();
+        drop(pending);
+        reopened.retain(&HashSet::new());
+        assert!(reopened.get(&name).is_none());
         let memory = Blobs::open(None).expect("memory");
-        let m = memory.put(b"x").expect("put");
+        let m = memory.keep(b"x").expect("put").name.clone();
         assert_eq!(&*memory.get(&m).expect("held"), b"x");
     }
 }

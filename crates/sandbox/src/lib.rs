@@ -320,9 +320,10 @@ impl Sandbox {
         services::lookup(signing_name)
     }
 
-    /// Keep an S3 object's bytes ([`blobs`]) before a state change names them; their name.
-    pub fn keep_blob(&self, data: &[u8]) -> Result<String, AwsError> {
-        self.blobs.put(data).map_err(|e| {
+    /// Keep an S3 object's bytes ([`blobs`]) before a state change names them (hold the
+    /// answer until the change is made).
+    pub fn keep_blob(&self, data: &[u8]) -> Result<blobs::Kept<'_>, AwsError> {
+        self.blobs.keep(data).map_err(|e| {
             tracing::error!(error = %e, "cannot keep an object's bytes");
             AwsError::internal(format!("The sandbox could not persist its state: {e}"))
         })

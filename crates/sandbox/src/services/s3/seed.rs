@@ -47,7 +47,7 @@ pub fn seed_workshop(sb: &Sandbox, account: &str, region: &str) -> Result<(), Aw
         let b = st.buckets.get_mut(&stack_bucket).ok_or_else(|| {
             AwsError::internal("the workshop stack's bucket is missing from the seed")
         })?;
-        let sample = (sample.0.as_str(), sample.1);
+        let sample = (sample.0.name.as_str(), sample.1);
         b.objects.insert(
             SAMPLE_FILE.into(),
             vec![text_object(sample, "AES256", None, now - day * 3)],
@@ -66,7 +66,7 @@ pub fn seed_workshop(sb: &Sandbox, account: &str, region: &str) -> Result<(), Aw
         a.objects.insert(
             "records/2025-archive.txt".into(),
             vec![text_object(
-                (&text.0, text.1),
+                (&text.0.name, text.1),
                 "AES256",
                 None,
                 now - day * 40,

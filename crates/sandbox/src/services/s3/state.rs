@@ -215,7 +215,8 @@ impl S3State {
             .filter(|v| !v.data.is_empty())
         {
             let bytes = crate::util::unb64(&v.data).unwrap_or_default();
-            v.blob = blobs.put(&bytes)?;
+            // Named by the state at once (the caller holds it): nothing is pending.
+            v.blob = blobs.keep(&bytes)?.name.clone();
             v.data.clear();
             moved = true;
         }

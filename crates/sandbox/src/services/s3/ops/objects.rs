@@ -98,7 +98,7 @@ pub(crate) fn put_object(
         sse: sse.clone(),
         kms_key_id: kms_key_id.clone(),
         checksum: checksum.clone(),
-        ..ObjectVersion::of(blob, &data, cx.now)
+        ..ObjectVersion::of(blob.name.clone(), &data, cx.now)
     };
     let etag = v.etag.clone();
     let (id, versioned) = store(cx, &region, bucket, key, v)?;
