@@ -531,19 +531,30 @@ impl Sandbox {
     /// Note how an http delivery went.
     pub fn set_outbox_delivery(&self, account: &str, region: &str, key: &str, outcome: &str) {
         let mut w = self.world.lock();
-        let Some(msg) = w.region_mut(account, region).outbox.messages.get_mut(key) else {
+        // A changed copy goes to the log; memory takes the change once the log has it.
+        let Some(mut msg) = w
+            .region_mut(account, region)
+            .outbox
+            .messages
+            .get(key)
+            .cloned()
+        else {
             return;
         };
         msg.delivery = Some(outcome.to_string());
-        let value = serde_json::to_value(&*msg).unwrap_or_default();
-        // The message was changed in place above; the snapshot (if one is due) has it.
+        let value = serde_json::to_value(&msg).unwrap_or_default();
         if let Err(e) = self.persist(
             &mut w,
             &[
                 "accounts", account, "regions", region, "outbox", "messages", key,
             ],
             value,
-            |_| {},
+            |w| {
+                w.region_mut(account, region)
+                    .outbox
+                    .messages
+                    .insert(key.to_string(), msg);
+            },
         ) {
             tracing::error!(error = %e, "cannot persist a delivery outcome");
         }

@@ -107,5 +107,27 @@ async fn an_alarm_cannot_publish_into_another_accounts_topic_unless_its_policy_a
         .to_string();
     let summary = fire(&two, "own-topic", &own).await;
     assert!(summary.contains("Successfully"), "{summary}");
+    // Unless the topic's policy explicitly denies CloudWatch: a deny wins in any account.
+    let deny = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Deny",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Resource": own,
+        }]
+    });
+    sns2.set_topic_attributes()
+        .topic_arn(&own)
+        .attribute_name("Policy")
+        .attribute_value(deny.to_string())
+        .send()
+        .await
+        .expect("set policy");
+    let summary = fire(&two, "own-topic-denied", &own).await;
+    assert!(
+        summary.contains("Failed"),
+        "an explicit deny stops it: {summary}"
+    );
     running.shutdown().await;
 }

@@ -155,3 +155,65 @@ async fn run_instances_user_data_is_not_logged() {
     }
     drop(running);
 }
+
+#[tokio::test]
+async fn records_written_before_are_served_without_their_secrets_and_contexts_stay_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let open = || {
+        Sandbox::open(Config {
+            state_dir: Some(dir.path().to_path_buf()),
+            cloudtrail_delay: time::Duration::ZERO,
+            ..Config::default()
+        })
+        .expect("sandbox")
+    };
+    let sb = open();
+    let running = serve(&sb).await;
+    let cfg = common::learner_config(&running.endpoint()).await;
+    // A context key that happens to be named like a secret is the caller's data: kept.
+    aws_sdk_kms::Client::new(&cfg)
+        .generate_data_key()
+        .key_id("alias/ImportedCMK")
+        .key_spec(aws_sdk_kms::types::DataKeySpec::Aes256)
+        .encryption_context("plaintext", "a-label")
+        .send()
+        .await
+        .expect("data key");
+    let gdk = records(&cfg, "GenerateDataKey").await;
+    assert!(
+        gdk.iter().any(|r| r.contains(r#""plaintext":"a-label""#)),
+        "{gdk:?}"
+    );
+    running.shutdown().await;
+    drop(sb);
+    // A line an older build wrote, with a secret in it.
+    let (store, loaded) = kms_workshop_sandbox::store::Store::open(dir.path()).expect("store");
+    let mut line = loaded
+        .events
+        .iter()
+        .rev()
+        .find(|l| l["n"] == "GenerateDataKey")
+        .cloned()
+        .expect("the data key's event");
+    let rec = line["rec"].as_str().expect("record").replace(
+        r#""responseElements":null"#,
+        r#""responseElements":{"credentials":{"accessKeyId":"ASIAOLD","secretAccessKey":"OLD-SECRET","sessionToken":"OLD-TOKEN"}}"#,
+    );
+    assert!(
+        rec.contains("OLD-SECRET"),
+        "the record has no null responseElements: {rec}"
+    );
+    line["rec"] = serde_json::json!(rec);
+    line["id"] = serde_json::json!("00000000-0000-4000-8000-000000000001");
+    store.append_event(&line).expect("append");
+    drop(store);
+    let sb = open();
+    let running = serve(&sb).await;
+    let cfg = common::learner_config(&running.endpoint()).await;
+    let all = records(&cfg, "GenerateDataKey").await.join("\n");
+    assert!(all.contains("ASIAOLD"), "the old record is served: {all}");
+    assert!(
+        !all.contains("OLD-SECRET") && !all.contains("OLD-TOKEN"),
+        "{all}"
+    );
+}

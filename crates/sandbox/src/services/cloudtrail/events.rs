@@ -183,7 +183,7 @@ impl EventStore {
             read_only: line.get("ro").and_then(J::as_bool).unwrap_or(false),
             resources,
         };
-        let record = s("rec");
+        let record = super::recorder::scrubbed(s("rec"));
         self.append(&s("a"), &s("r"), new, || (t, v), |_| record, |_| {});
     }
 

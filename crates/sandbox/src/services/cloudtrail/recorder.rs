@@ -95,17 +95,39 @@ const SECRETS: &[&str] = &[
     "privateKeyPlaintext",
 ];
 
+/// Members whose keys are the caller's own data, not the API's (an encryption context may
+/// well have a key named `plaintext`): logged as they are.
+const USER_MAPS: &[&str] = &["encryptionContext", "tags"];
+
 /// `j` without any member [`SECRETS`] names, at any depth (names compared camel-cased).
 fn without_secrets(j: J) -> J {
     match j {
         J::Object(m) => J::Object(
             m.into_iter()
                 .filter(|(k, _)| !SECRETS.iter().any(|s| s.eq_ignore_ascii_case(k)))
-                .map(|(k, v)| (k, without_secrets(v)))
+                .map(|(k, v)| {
+                    if USER_MAPS.iter().any(|u| u.eq_ignore_ascii_case(&k)) {
+                        (k, v)
+                    } else {
+                        (k, without_secrets(v))
+                    }
+                })
                 .collect(),
         ),
         J::Array(a) => J::Array(a.into_iter().map(without_secrets).collect()),
         other => other,
+    }
+}
+
+/// A stored record as it may be served: one written before secrets were left out of records
+/// (its text names one) loses them now; any other is served as it is.
+pub fn scrubbed(record: String) -> String {
+    if !SECRETS.iter().any(|s| record.contains(&format!("\"{s}\""))) {
+        return record;
+    }
+    match serde_json::from_str::<J>(&record) {
+        Ok(j) => without_secrets(j).to_string(),
+        Err(_) => record,
     }
 }
 

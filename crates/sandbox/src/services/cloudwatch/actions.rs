@@ -165,17 +165,22 @@ fn publish(
         ));
     };
     // A topic of the alarm's own account takes its alarms under the default policy (AWS
-    // checks AWS:SourceOwner); another account's topic only when its policy lets
-    // cloudwatch.amazonaws.com publish for this alarm.
+    // checks AWS:SourceOwner) unless its policy explicitly denies them; another account's
+    // topic only when its policy lets cloudwatch.amazonaws.com publish for this alarm.
     let alarm_account = alarm_account(&alarm.arn);
+    let cloudwatch = "cloudwatch.amazonaws.com";
     if acc != alarm_account {
-        crate::services::sns::may_deliver(
-            sb,
-            action,
-            "cloudwatch.amazonaws.com",
-            &alarm.arn,
-            alarm_account,
-        )?;
+        crate::services::sns::may_deliver(sb, action, cloudwatch, &alarm.arn, alarm_account)?;
+    } else if crate::services::sns::denies_delivery(
+        sb,
+        action,
+        cloudwatch,
+        &alarm.arn,
+        alarm_account,
+    ) {
+        return Err(format!(
+            "the access policy of topic {action} denies {cloudwatch} sns:Publish"
+        ));
     }
     let mut messages = BTreeMap::new();
     messages.insert("default".to_string(), message.to_string());

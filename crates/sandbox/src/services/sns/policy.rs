@@ -37,7 +37,19 @@ pub fn service_may_publish(
     source_arn: &str,
     source_account: &str,
 ) -> bool {
-    policy::allows(
+    service_publish_decision(policy, topic_arn, service, source_arn, source_account).is_allowed()
+}
+
+/// What the topic's policy decides about a service principal publishing (see
+/// [`service_may_publish`]).
+fn service_publish_decision(
+    policy: &str,
+    topic_arn: &str,
+    service: &str,
+    source_arn: &str,
+    source_account: &str,
+) -> policy::Decision {
+    policy::evaluate(
         policy,
         &Request {
             caller: Caller::Service(service),
@@ -91,4 +103,20 @@ pub(crate) fn may_deliver(
     Err(format!(
         "the access policy of topic {topic_arn} does not allow {service} to sns:Publish (add a statement for it)"
     ))
+}
+
+/// Whether topic `topic_arn`'s policy explicitly denies `service` publishing for `source_arn`
+/// of `source_account`: what stops a delivery within the topic's own account, which the
+/// default policy (by `AWS:SourceOwner`) otherwise lets in.
+pub(crate) fn denies_delivery(
+    sb: &Sandbox,
+    topic_arn: &str,
+    service: &str,
+    source_arn: &str,
+    source_account: &str,
+) -> bool {
+    topic_policy(sb, topic_arn).is_some_and(|p| {
+        service_publish_decision(&p, topic_arn, service, source_arn, source_account)
+            == policy::Decision::ExplicitDeny
+    })
 }
