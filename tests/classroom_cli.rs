@@ -182,3 +182,40 @@ fn bad_learner_numbers_are_refused_clearly() {
         stderr_of(&out)
     );
 }
+
+#[test]
+fn the_admin_token_comes_from_a_file_or_the_state_dir_and_a_wrong_one_is_refused() {
+    let state = tempfile::tempdir().expect("tempdir");
+    let dir = state.path().join("class");
+    let sb = SandboxProc::start(&[
+        "--learners",
+        "2",
+        "--state-dir",
+        dir.to_str().expect("utf-8"),
+    ]);
+    let ep = &sb.endpoint;
+    let learners = |extra: &[&str]| {
+        // Without the environment's token or this user's published file: only what is given.
+        let mut c = bare_command();
+        c.args(["sandbox", "learners", "--endpoint", ep])
+            .args(extra);
+        c.output().expect("run")
+    };
+    let file = state.path().join("token");
+    std::fs::write(&file, format!("{}\n", sb.token)).expect("write token");
+    for extra in [
+        vec!["--token-file", file.to_str().expect("utf-8")],
+        vec!["--state-dir", dir.to_str().expect("utf-8")],
+    ] {
+        let out = learners(&extra);
+        assert!(out.status.success(), "{extra:?}: {}", output_text(&out));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("111122223334"));
+    }
+    std::fs::write(&file, "0".repeat(64)).expect("write token");
+    let out = learners(&["--token-file", file.to_str().expect("utf-8")]);
+    assert!(!out.status.success());
+    assert!(output_text(&out).contains("401"), "{}", output_text(&out));
+    // No token at all: the learners' keys are not handed out.
+    let out = learners(&[]);
+    assert!(!out.status.success(), "{}", output_text(&out));
+}

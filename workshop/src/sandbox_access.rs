@@ -33,6 +33,9 @@ pub struct Reach {
     /// this machine, or DIR/admin.token with --state-dir).
     #[arg(long, env = TOKEN_ENV, hide_env_values = true, value_name = "TOKEN")]
     pub token: Option<String>,
+    /// Read the admin token from this file (a token on the command line shows in `ps`).
+    #[arg(long, value_name = "FILE", conflicts_with = "token")]
+    pub token_file: Option<PathBuf>,
     /// The running sandbox's state directory, to read its admin token from.
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
@@ -44,6 +47,7 @@ impl std::fmt::Debug for Reach {
         f.debug_struct("Reach")
             .field("endpoint", &self.endpoint)
             .field("token", &self.token.as_ref().map(|_| "<hidden>"))
+            .field("token_file", &self.token_file)
             .field("state_dir", &self.state_dir)
             .finish()
     }
@@ -55,6 +59,7 @@ impl Reach {
         Reach {
             endpoint: endpoint.to_string(),
             token: std::env::var(TOKEN_ENV).ok(),
+            token_file: None,
             state_dir: None,
         }
     }
@@ -69,8 +74,12 @@ impl Reach {
         {
             return Ok(Some(t.to_string()));
         }
-        if let Some(dir) = &self.state_dir {
-            let path = dir.join(TOKEN_FILE);
+        let path = match (&self.token_file, &self.state_dir) {
+            (Some(file), _) => Some(file.clone()),
+            (None, Some(dir)) => Some(dir.join(TOKEN_FILE)),
+            (None, None) => None,
+        };
+        if let Some(path) = path {
             let text = std::fs::read_to_string(&path).with_context(|| {
                 format!(
                     "cannot read the sandbox's admin token from {}",

@@ -13,8 +13,29 @@ use http::HeaderMap;
 /// The file in a state directory that holds its admin token (0600).
 pub const TOKEN_FILE: &str = "admin.token";
 
-/// The header that carries the admin token (`Authorization: Bearer TOKEN` works too).
+/// The header that carries the admin token as it is (`Authorization: Bearer TOKEN` works
+/// too): accepted over loopback only. From elsewhere a control call is signed with the token
+/// (SigV4, access key id [`ADMIN_KEY_ID`]), as [`crate::http::admin_api::AdminClient`] does.
 pub const TOKEN_HEADER: &str = "x-sandbox-token";
+
+/// The access key id a control call signed with the admin token names (the token is the
+/// secret: it never crosses the network itself).
+pub const ADMIN_KEY_ID: &str = "KMSWORKSHOPSANDBOXADMIN";
+
+/// The admin token as the credential a signed control call is checked against.
+pub fn admin_credential(token: &str) -> crate::identity::Credential {
+    crate::identity::Credential {
+        access_key_id: ADMIN_KEY_ID.to_string(),
+        secret_access_key: token.to_string(),
+        session_token: None,
+        account: String::new(),
+        principal: crate::identity::Principal::IamUser {
+            name: "sandbox-admin".into(),
+            user_id: String::new(),
+        },
+        expires_ms: None,
+    }
+}
 
 /// A new random admin token (64 hexadecimal digits).
 pub fn new_token() -> String {

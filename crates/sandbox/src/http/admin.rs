@@ -95,14 +95,23 @@ impl FromRequestParts<Arc<Sandbox>> for Control {
     type Rejection = Refusal;
 
     async fn from_request_parts(parts: &mut Parts, sb: &Arc<Sandbox>) -> Result<Self, Refusal> {
+        let refuse = |message: String| Refusal::status(StatusCode::UNAUTHORIZED, message);
         if let Some(given) = access::presented_token(&parts.headers) {
+            // Sent as it is, the token could be read off the network: only from this machine.
+            if !from_loopback(parts) {
+                return Err(refuse(format!(
+                    "the admin token itself is accepted from this machine only; from elsewhere, \
+                     sign with it as {} (the kms-workshop commands do)",
+                    access::ADMIN_KEY_ID
+                )));
+            }
             return if access::token_matches(sb.admin_token(), given) {
                 Ok(Control::Admin)
             } else {
-                Err(Refusal::status(
-                    StatusCode::UNAUTHORIZED,
+                Err(refuse(
                     "that is not this sandbox's admin token (see the `admin token` line \
-                     `kms-workshop sandbox serve` printed, or DIR/admin.token of its --state-dir)",
+                     `kms-workshop sandbox serve` printed, or DIR/admin.token of its --state-dir)"
+                        .into(),
                 ))
             };
         }
@@ -111,38 +120,60 @@ impl FromRequestParts<Arc<Sandbox>> for Control {
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("AWS4-HMAC-SHA256"));
-        if signed && sb.config.accept_any_credentials {
+        if !signed {
+            return Err(refuse(format!(
+                "this control call needs the sandbox's admin token, sent as the {} header or \
+                 as a signature (the `kms-workshop sandbox` commands find it themselves, or \
+                 take --token)",
+                access::TOKEN_HEADER
+            )));
+        }
+        let auth = crate::auth::parse_authorization(&parts.headers)
+            .map_err(|e| refuse(format!("bad signature: {e}")))?;
+        if auth.access_key_id == access::ADMIN_KEY_ID {
+            return signed_with_token(sb, parts, &auth)
+                .map(|()| Control::Admin)
+                .map_err(|e| refuse(format!("not signed with this sandbox's admin token: {e}")));
+        }
+        if sb.config.accept_any_credentials {
             // Signatures are not checked in that mode: a signature proves nobody.
-            return Err(Refusal::status(
-                StatusCode::UNAUTHORIZED,
+            return Err(refuse(
                 "this sandbox accepts any credentials, so a signature proves nothing: control \
-                 calls need its admin token",
+                 calls need its admin token"
+                    .into(),
             ));
         }
-        if signed {
-            let auth = crate::auth::parse_authorization(&parts.headers).map_err(|e| {
-                Refusal::status(StatusCode::UNAUTHORIZED, format!("bad signature: {e}"))
-            })?;
-            return super::aws::signed_caller(sb, parts, &Bytes::new(), &auth, None)
-                .map(Control::Signed)
-                .map_err(|e| {
-                    Refusal::status(
-                        StatusCode::UNAUTHORIZED,
-                        format!(
-                            "the request's signature names no identity of this sandbox ({e:?})"
-                        ),
-                    )
-                });
-        }
-        Err(Refusal::status(
-            StatusCode::UNAUTHORIZED,
-            format!(
-                "this control call needs the sandbox's admin token, sent as the {} header \
-                 (the `kms-workshop sandbox` commands find it themselves, or take --token)",
-                access::TOKEN_HEADER
-            ),
-        ))
+        super::aws::signed_caller(sb, parts, &Bytes::new(), &auth, None)
+            .map(Control::Signed)
+            .map_err(|e| {
+                refuse(format!(
+                    "the request's signature names no identity of this sandbox ({e:?})"
+                ))
+            })
     }
+}
+
+/// Whether the request came over a loopback connection.
+fn from_loopback(parts: &Parts) -> bool {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .is_some_and(|c| c.0.ip().is_loopback())
+}
+
+/// Whether a bodiless control request is signed (SigV4) with the admin token as the secret.
+fn signed_with_token(
+    sb: &Sandbox,
+    parts: &Parts,
+    auth: &crate::auth::AuthHeader,
+) -> Result<(), crate::auth::AuthError> {
+    let uri = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    let cred = access::admin_credential(sb.admin_token());
+    crate::auth::verify(parts.method.as_str(), uri, &parts.headers, &[], auth, &cred)
 }
 
 /// A control call only the admin token may make.

@@ -130,7 +130,14 @@ async fn a_learner_reads_only_their_own_messages_and_controls_nothing() {
         .await
         .expect_err("forged");
     assert!(e.to_string().contains("401"), "{e}");
-    // The holder of the token reads everyone's.
+    // A signature made with another token is no admin's.
+    let e = AdminClient::new(&ep)
+        .with_token(Some("0".repeat(64)))
+        .outbox(0, None)
+        .await
+        .expect_err("another token");
+    assert!(e.to_string().contains("401"), "{e}");
+    // The holder of the token (the client signs with it; it never sends it) reads everyone's.
     let all = AdminClient::new(&ep)
         .with_token(Some(sb.admin_token().to_string()))
         .outbox(0, None)
