@@ -156,12 +156,21 @@ pub async fn run(args: CleanupArgs) -> Result<()> {
         .map_err(|e| fail(e.exit_code(), e))?;
     let (config, endpoint, hosted) = (loaded.config, loaded.endpoint, loaded.hosted);
     // Only a kms-workshop sandbox is cleaned without the account being confirmed: any other
-    // endpoint may stand in front of real credentials.
+    // endpoint may stand in front of real credentials. Saying so is not enough: it must prove
+    // it holds the admin token this user has for it.
     let target = Target {
         not_aws: endpoint.is_some(),
-        sandbox: match &endpoint {
-            Some(url) => AdminClient::new(url).is_sandbox().await,
-            None => false,
+        sandbox: match (&hosted, &endpoint) {
+            // The sandbox this command hosts is certainly one.
+            (Some(_), _) => true,
+            (None, Some(url)) => {
+                let token = crate::sandbox_access::Reach::at(url).token().ok().flatten();
+                AdminClient::new(url)
+                    .with_token(token)
+                    .is_own_sandbox()
+                    .await
+            }
+            (None, None) => false,
         },
     };
     let Some(home) = config.region().map(|r| r.to_string()) else {

@@ -237,11 +237,24 @@ async fn unknown(method: Method, uri: Uri) -> Refusal {
     )
 }
 
-async fn health(State(sb): Sb) -> Json<Health> {
-    Json(Health {
+async fn health(State(sb): Sb, q: RawQuery) -> Answer<Health> {
+    let challenge = query::<HealthQuery>(q)?.challenge;
+    if challenge.as_ref().is_some_and(|c| c.len() > 256) {
+        return Err(Refusal::bad_request(
+            "a challenge is at most 256 characters",
+        ));
+    }
+    Ok(Json(Health {
         status: "ok".into(),
         seed: sb.seed_name(),
-    })
+        proof: challenge.map(|c| super::admin_api::health_proof(sb.admin_token(), &c)),
+    }))
+}
+
+/// `GET /_sandbox/health?challenge=C`.
+#[derive(Debug, Default, serde::Deserialize)]
+struct HealthQuery {
+    challenge: Option<String>,
 }
 
 fn clock_view(sb: &Sandbox) -> ClockView {

@@ -40,11 +40,25 @@ pub const ENDPOINTS: [&str; 11] = [
     "DELETE /_sandbox/faults",
 ];
 
-/// `GET /_sandbox/health`.
+/// `GET /_sandbox/health[?challenge=C]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Health {
     pub status: String,
     pub seed: String,
+    /// With a challenge: [`health_proof`] of it, which only the holder of the admin token can
+    /// make, so a client that holds the token knows it reached *that* sandbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<String>,
+}
+
+/// The answer to a health challenge: HMAC-SHA256 of it under the admin token, hex.
+pub fn health_proof(token: &str, challenge: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(token.as_bytes())
+        .expect("HMAC takes a key of any length");
+    mac.update(b"kms-workshop-sandbox-health:");
+    mac.update(challenge.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
 }
 
 /// `GET /_sandbox/clock` and the answer of an advance.
@@ -251,9 +265,33 @@ impl AdminClient {
         self.send(req, path::HEALTH, "the health check").await
     }
 
-    /// Whether the endpoint answers the health check as a kms-workshop sandbox.
+    /// Whether the endpoint answers the health check as a kms-workshop sandbox (anything can
+    /// say so: enough to offer a sandbox's conveniences, not to skip a confirmation).
     pub async fn is_sandbox(&self) -> bool {
         matches!(self.health().await, Ok(h) if h.status == "ok")
+    }
+
+    /// Whether the endpoint proves it is the sandbox whose admin token this client holds (it
+    /// answers a fresh challenge as only the token's holder can); `false` without a token.
+    pub async fn is_own_sandbox(&self) -> bool {
+        let Some(token) = &self.token else {
+            return false;
+        };
+        let challenge = crate::util::random_secret();
+        let req = self
+            .http
+            .get(self.url(path::HEALTH))
+            .query(&[("challenge", challenge.as_str())])
+            .timeout(std::time::Duration::from_secs(3));
+        match self
+            .send::<Health>(req, path::HEALTH, "the health check")
+            .await
+        {
+            Ok(h) => h.proof.is_some_and(|p| {
+                crate::access::token_matches(&health_proof(token, &challenge), &p)
+            }),
+            Err(_) => false,
+        }
     }
 
     pub async fn clock(&self) -> Result<ClockView, AdminError> {

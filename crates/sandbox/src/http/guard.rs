@@ -17,7 +17,15 @@ pub(super) async fn host_and_origin(
     req: Request,
     next: Next,
 ) -> Response {
-    match crate::access::check_host_and_origin(req.headers(), &sb.config.allowed_hosts) {
+    // A request target in absolute form names its host too: it must be the one checked.
+    let host = req.headers().get(axum::http::header::HOST);
+    let checked = match (req.uri().authority(), host) {
+        (Some(a), Some(h)) if a.as_str().as_bytes() != h.as_bytes() => Err(crate::access::Turned(
+            format!("the request names two hosts ({a} and the Host header)"),
+        )),
+        _ => crate::access::check_host_and_origin(req.headers(), &sb.config.allowed_hosts),
+    };
+    match checked {
         Ok(()) => next.run(req).await,
         Err(turned) => {
             tracing::warn!(why = %turned.0, "request turned away");

@@ -235,6 +235,21 @@ async fn web_pages_cannot_reach_the_sandbox() {
     .await;
     assert_eq!(code, 403);
     assert_eq!(sb.clock.offset(), time::Duration::ZERO, "nothing moved");
+    // A request target naming another host than its Host header.
+    let raw = format!(
+        "GET http://rebind.evil.example:{port}/_sandbox/health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    );
+    let answer = {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut c = tokio::net::TcpStream::connect(running.addr)
+            .await
+            .expect("connect");
+        c.write_all(raw.as_bytes()).await.expect("send");
+        let mut out = String::new();
+        c.read_to_string(&mut out).await.expect("read");
+        out
+    };
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
     // The names the sandbox answers to.
     for host in [format!("classroom.lan:{port}"), format!("localhost:{port}")] {
         assert_eq!(status(admin(Some(&host), None)).await.0, 200, "{host}");
@@ -326,4 +341,20 @@ async fn a_sandbox_that_accepts_any_credentials_takes_no_signature_for_control()
         .outbox(0, None)
         .await
         .expect("the token still works");
+}
+
+#[tokio::test]
+async fn only_the_sandbox_whose_token_the_client_holds_proves_itself() {
+    let (sb, running) = start_sandbox(Config::default()).await;
+    let ep = running.endpoint();
+    let with = |t: Option<String>| AdminClient::new(&ep).with_token(t);
+    assert!(
+        with(Some(sb.admin_token().to_string()))
+            .is_own_sandbox()
+            .await
+    );
+    assert!(!with(Some("0".repeat(64))).is_own_sandbox().await);
+    assert!(!with(None).is_own_sandbox().await);
+    // Saying "ok" is all any endpoint needs to be taken for a sandbox, not for its own.
+    assert!(with(None).is_sandbox().await);
 }
