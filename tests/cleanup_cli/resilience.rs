@@ -1,0 +1,141 @@
+//! Injected throttling and 5xx are ridden out; runs killed with SIGKILL resume from the
+//! journal without repeating what they finished.
+
+use super::*;
+
+#[test]
+fn throttling_and_server_errors_are_ridden_out() {
+    let sb = SandboxProc::start(&[]);
+    let added = add_monitoring(&sb.endpoint);
+    let keys = workshop_keys(&sb.endpoint);
+    admin(
+        &sb.endpoint,
+        "POST",
+        "/_sandbox/faults?throttle=0.2&error5xx=0.1",
+    );
+    let out = run(&mut cleanup_command(
+        &sb.endpoint,
+        &["--yes", "--time-scale", "50"],
+    ));
+    admin(&sb.endpoint, "DELETE", "/_sandbox/faults");
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    assert_workshop_gone(&sb.endpoint, &added, &keys);
+    assert_lookalikes_untouched(&sb.endpoint, &added);
+}
+
+fn done_records(journal: &Path) -> Vec<Value> {
+    let Ok(text) = std::fs::read_to_string(journal) else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|r| r["type"] == "done")
+        .collect()
+}
+
+/// Successful calls of `event_name` the learner made (the clean-up's identity here), from the
+/// sandbox's CloudTrail event history; the seed's own history is someone else's.
+fn successful_events(endpoint: &str, event_name: &str) -> Vec<Value> {
+    let v = aws_json(
+        endpoint,
+        &[
+            "cloudtrail",
+            "lookup-events",
+            "--lookup-attributes",
+            &format!("AttributeKey=EventName,AttributeValue={event_name}"),
+        ],
+    );
+    v["Events"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|e| serde_json::from_str::<Value>(e["CloudTrailEvent"].as_str()?).ok())
+        .filter(|r| r.get("errorCode").is_none())
+        .filter(|r| r["userIdentity"]["accessKeyId"] == LEARNER_ACCESS_KEY)
+        .collect()
+}
+
+#[test]
+fn killed_runs_resume_from_the_journal_without_repeating_work() {
+    // Realistic lifecycles, ten times faster: terminating the instance takes seconds, which
+    // leaves room to kill the clean-up while it waits.
+    let sb = SandboxProc::start(&["--latency", "realistic", "--time-scale", "10"]);
+    let added = add_monitoring(&sb.endpoint);
+    let keys = workshop_keys(&sb.endpoint);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal_dir = dir.path().to_str().expect("utf-8 path").to_string();
+    let journal = dir.path().join(format!("cleanup-{ACCOUNT}.jsonl"));
+    let mut kills = 0;
+    for at in [1usize, 6, 12] {
+        let mut child = cleanup_command(
+            &sb.endpoint,
+            &["--yes", "--journal", &journal_dir, "--time-scale", "10"],
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start cleanup");
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if let Some(status) = child.try_wait().expect("poll cleanup") {
+                assert!(status.success() || status.code() == Some(1), "{status}");
+                break;
+            }
+            if done_records(&journal).len() >= at {
+                child.kill().expect("SIGKILL");
+                child.wait().expect("reap");
+                kills += 1;
+                break;
+            }
+            assert!(Instant::now() < deadline, "cleanup made no progress");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    assert!(kills >= 1, "no run was interrupted");
+    eprintln!("interrupted {kills} run(s) with SIGKILL");
+    let out = run(&mut cleanup_command(
+        &sb.endpoint,
+        &["--yes", "--journal", &journal_dir, "--time-scale", "10"],
+    ));
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    assert_workshop_gone(&sb.endpoint, &added, &keys);
+    assert_lookalikes_untouched(&sb.endpoint, &added);
+
+    // The journal: within a run, no action was done twice.
+    let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for r in done_records(&journal) {
+        let k = (
+            r["run"].as_str().unwrap_or_default().to_string(),
+            r["action"].as_str().unwrap_or_default().to_string(),
+        );
+        *seen.entry(k).or_default() += 1;
+    }
+    assert!(!seen.is_empty());
+    for ((run, action), n) in &seen {
+        assert_eq!(*n, 1, "{action} done {n} times in run {run}");
+    }
+    // CloudTrail: each policy detached once, each key scheduled once.
+    let mut detached: BTreeMap<String, usize> = BTreeMap::new();
+    for e in successful_events(&sb.endpoint, "DetachRolePolicy") {
+        let arn = e["requestParameters"]["policyArn"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        *detached.entry(arn).or_default() += 1;
+    }
+    // The clean-up detaches what the template does not declare; the stack detaches the rest.
+    for arn in [
+        "arn:aws:iam::aws:policy/AWSKeyManagementServicePowerUser".to_string(),
+        format!("arn:aws:iam::{ACCOUNT}:policy/KMS-Workshop-ImportMaterialPermissions"),
+        format!("arn:aws:iam::{ACCOUNT}:policy/KMSWorkshop-RotationDisableOps"),
+        format!("arn:aws:iam::{ACCOUNT}:policy/KMSWorkshop-AdditionalPermissions"),
+    ] {
+        assert_eq!(detached.get(&arn), Some(&1), "{arn}: {detached:?}");
+    }
+    for (arn, n) in &detached {
+        assert_eq!(*n, 1, "{arn} detached {n} times");
+    }
+    let scheduled = successful_events(&sb.endpoint, "ScheduleKeyDeletion");
+    assert_eq!(scheduled.len(), 2, "{scheduled:?}");
+}
