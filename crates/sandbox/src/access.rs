@@ -56,8 +56,7 @@ pub fn presented_token(headers: &HeaderMap) -> Option<&str> {
 
 /// Whether `given` is `expected`, in time that does not depend on where they differ.
 pub fn token_matches(expected: &str, given: &str) -> bool {
-    let (a, b) = (expected.as_bytes(), given.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    crate::util::constant_time_eq(expected.as_bytes(), given.as_bytes())
 }
 
 /// Why a request was turned away before anything looked at it.

@@ -167,15 +167,11 @@ pub fn new_secret_seed() -> String {
 /// the state (a 0600 file) holds.
 fn derived(seed: &str, label: &str, len: usize) -> String {
     use base64::Engine;
-    use hmac::{Hmac, Mac};
     let mut out = Vec::new();
     let mut block = 0u32;
     while out.len() * 4 / 3 < len {
-        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(seed.as_bytes())
-            .expect("HMAC takes a key of any length");
-        mac.update(label.as_bytes());
-        mac.update(&block.to_be_bytes());
-        out.extend_from_slice(&mac.finalize().into_bytes());
+        let parts: [&[u8]; 2] = [label.as_bytes(), &block.to_be_bytes()];
+        out.extend_from_slice(&crate::util::hmac_sha256(seed.as_bytes(), &parts));
         block += 1;
     }
     let mut text = base64::engine::general_purpose::STANDARD_NO_PAD.encode(out);

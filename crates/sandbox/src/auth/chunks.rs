@@ -10,7 +10,8 @@ use aws_sigv4::http_request::SigningSettings;
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::http::Headers;
 
-use super::{constant_time_eq, AuthError};
+use super::AuthError;
+use crate::util::constant_time_eq;
 
 /// The `x-amz-content-sha256` values whose chunks are signed.
 pub const SIGNED_STREAMING: [&str; 2] = [
@@ -39,72 +40,49 @@ pub fn verify(body: &[u8], seed: &str, scope: &Scope<'_>, trailer: bool) -> Resu
         .settings(SigningSettings::default())
         .build()
         .map_err(|e| AuthError::Malformed(e.to_string()))?;
-    let bad = || AuthError::Malformed("the body is not valid aws-chunked encoding".into());
+    let framed =
+        crate::protocol::chunked::read(body).map_err(|e| AuthError::Malformed(e.to_string()))?;
     let mut previous = seed.to_string();
-    let mut pos = 0usize;
-    let mut short_chunk = false;
-    loop {
-        let (head, next) = line(body, pos).ok_or_else(bad)?;
-        let (size, signature) = head
-            .split_once(";chunk-signature=")
-            .ok_or(AuthError::Mismatch)?;
-        let size = usize::from_str_radix(size.trim(), 16).map_err(|_| bad())?;
-        // As S3: every chunk but the last holds at least 8 KiB (which also bounds the work a
-        // body of many tiny chunks could ask for).
-        if short_chunk && size > 0 {
+    let last = framed.chunks.len().saturating_sub(1);
+    for (i, chunk) in framed.chunks.iter().enumerate() {
+        // As S3: every chunk but the last two (the last data chunk and the empty one) holds at
+        // least 8 KiB (which also bounds the work a body of many tiny chunks could ask for).
+        if i + 1 < last && chunk.data.len() < MIN_CHUNK {
             return Err(AuthError::Malformed(
                 "every chunk but the last must hold at least 8192 bytes".into(),
             ));
         }
-        short_chunk = size < MIN_CHUNK;
-        let end = next.checked_add(size).ok_or_else(bad)?;
-        let data = body.get(next..end).ok_or_else(bad)?;
-        let expected = v4::sign_chunk(&bytes::Bytes::copy_from_slice(data), &previous, &params)
-            .map_err(|e| AuthError::Malformed(e.to_string()))?;
-        if !constant_time_eq(expected.signature().as_bytes(), signature.trim().as_bytes()) {
+        let signature = chunk.signature.ok_or(AuthError::Mismatch)?;
+        let expected = v4::sign_chunk(
+            &bytes::Bytes::copy_from_slice(chunk.data),
+            &previous,
+            &params,
+        )
+        .map_err(|e| AuthError::Malformed(e.to_string()))?;
+        if !constant_time_eq(expected.signature().as_bytes(), signature.as_bytes()) {
             return Err(AuthError::Mismatch);
         }
-        previous = signature.trim().to_string();
-        if size == 0 {
-            pos = next;
-            break;
-        }
-        if body.get(end..end + 2) != Some(b"\r\n") {
-            return Err(bad());
-        }
-        pos = end + 2;
+        previous = signature.to_string();
     }
     if !trailer {
         // Nothing may follow the last chunk that its signature does not cover.
-        return match &body[pos..] {
-            b"" | b"\r\n" => Ok(()),
-            _ => Err(AuthError::Mismatch),
+        return if framed.trailers.is_empty() {
+            Ok(())
+        } else {
+            Err(AuthError::Mismatch)
         };
     }
     let mut headers = Headers::new();
     let mut signature = None;
-    while let Some((text, next)) = line(body, pos) {
-        pos = next;
-        if text.is_empty() {
-            break;
-        }
-        let (name, value) = text.split_once(':').ok_or_else(bad)?;
-        let name = name.trim().to_ascii_lowercase();
-        let seen = signature.is_some() || headers.contains_key(&name);
-        if seen {
-            // One value per trailer: a second could be read where the signed one was not.
-            return Err(AuthError::Mismatch);
-        }
+    for (name, value) in framed.trailers {
+        let name = name.to_ascii_lowercase();
         if name == "x-amz-trailer-signature" {
-            signature = Some(value.trim().to_string());
+            signature = Some(value);
         } else {
             headers
-                .try_insert(name, value.trim().to_string())
-                .map_err(|_| bad())?;
+                .try_insert(name, value)
+                .map_err(|_| AuthError::Malformed("a trailer that is not a header".into()))?;
         }
-    }
-    if pos != body.len() {
-        return Err(AuthError::Mismatch);
     }
     let signature = signature.ok_or(AuthError::Mismatch)?;
     let expected = v4::sign_trailer(&headers, &previous, &params)
@@ -118,13 +96,6 @@ pub fn verify(body: &[u8], seed: &str, scope: &Scope<'_>, trailer: bool) -> Resu
 
 /// The least a chunk but the last may hold.
 const MIN_CHUNK: usize = 8192;
-
-/// The text of the line that starts at `pos` (up to CRLF) and where the next one starts.
-fn line(body: &[u8], pos: usize) -> Option<(&str, usize)> {
-    let rest = body.get(pos..)?;
-    let end = rest.windows(2).position(|w| w == b"\r\n")?;
-    Some((std::str::from_utf8(&rest[..end]).ok()?, pos + end + 2))
-}
 
 #[cfg(test)]
 mod tests {

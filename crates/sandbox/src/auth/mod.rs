@@ -16,6 +16,7 @@ use aws_sigv4::sign::v4;
 use http::HeaderMap;
 
 use crate::identity::Credential;
+use crate::util::constant_time_eq;
 
 /// The parts of `Authorization: AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -284,10 +285,6 @@ fn compare(
     } else {
         Err(AuthError::Mismatch)
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

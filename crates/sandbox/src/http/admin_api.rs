@@ -53,12 +53,10 @@ pub struct Health {
 
 /// The answer to a health challenge: HMAC-SHA256 of it under the admin token, hex.
 pub fn health_proof(token: &str, challenge: &str) -> String {
-    use hmac::{Hmac, Mac};
-    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(token.as_bytes())
-        .expect("HMAC takes a key of any length");
-    mac.update(b"kms-workshop-sandbox-health:");
-    mac.update(challenge.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
+    hex::encode(crate::util::hmac_sha256(
+        token.as_bytes(),
+        &[b"kms-workshop-sandbox-health:", challenge.as_bytes()],
+    ))
 }
 
 /// `GET /_sandbox/clock` and the answer of an advance.

@@ -3,6 +3,7 @@
 //! written once and answers in whatever protocol its clients speak.
 
 pub mod cbor;
+pub mod chunked;
 pub mod ec2;
 pub mod error;
 pub mod input;

@@ -116,57 +116,12 @@ fn checksum_of(
 /// Trailing headers of an aws-chunked body (checksums).
 type Trailers = Vec<(String, String)>;
 
-/// `hex-size[;chunk-signature=…]\r\n data \r\n … 0\r\n trailer: value\r\n \r\n`.
+/// The payload and trailers of an aws-chunked body ([`crate::protocol::chunked`]).
 pub(super) fn decode_aws_chunked(body: &[u8]) -> Result<(Vec<u8>, Trailers), AwsError> {
-    let bad = || incomplete_body("The request body is not valid aws-chunked encoding");
-    let mut out = Vec::with_capacity(body.len());
-    let mut pos = 0usize;
-    let line = |pos: usize| -> Option<(usize, usize)> {
-        let rest = body.get(pos..)?;
-        let end = rest.windows(2).position(|w| w == b"\r\n")?;
-        Some((pos + end, pos + end + 2))
-    };
-    loop {
-        let (end, next) = line(pos).ok_or_else(bad)?;
-        let head = std::str::from_utf8(&body[pos..end]).map_err(|_| bad())?;
-        let size_hex = head.split(';').next().unwrap_or("").trim();
-        let size = usize::from_str_radix(size_hex, 16).map_err(|_| bad())?;
-        pos = next;
-        if size == 0 {
-            break;
-        }
-        let chunk = body
-            .get(pos..pos.checked_add(size).ok_or_else(bad)?)
-            .ok_or_else(bad)?;
-        out.extend_from_slice(chunk);
-        pos += size;
-        if body.get(pos..pos + 2) != Some(b"\r\n") {
-            return Err(bad());
-        }
-        pos += 2;
-    }
-    let mut trailers: Trailers = Vec::new();
-    while let Some((end, next)) = line(pos) {
-        if end == pos {
-            pos = next;
-            break;
-        }
-        let text = String::from_utf8_lossy(&body[pos..end]).into_owned();
-        let (k, v) = text.split_once(':').ok_or_else(bad)?;
-        // One value per trailer (a second could be read where the signed one was not).
-        if trailers
-            .iter()
-            .any(|(seen, _)| seen.eq_ignore_ascii_case(k.trim()))
-        {
-            return Err(bad());
-        }
-        trailers.push((k.trim().to_string(), v.trim().to_string()));
-        pos = next;
-    }
-    if pos != body.len() {
-        return Err(bad());
-    }
-    Ok((out, trailers))
+    let framed = crate::protocol::chunked::read(body)
+        .map_err(|_| incomplete_body("The request body is not valid aws-chunked encoding"))?;
+    let data = framed.chunks.iter().flat_map(|c| c.data).copied().collect();
+    Ok((data, framed.trailers))
 }
 
 // ---------------------------------------------------------------------------------------------
