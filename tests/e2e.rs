@@ -23,6 +23,7 @@ mod inventory_trust;
 mod pipeline;
 mod robustness;
 mod run_cli;
+mod run_diy;
 mod run_pty;
 mod s3_cli;
 mod s3_differential;

@@ -13,15 +13,7 @@ use serde_json::Value;
 
 /// The binary with a private data directory and no AWS configuration at all.
 fn kw(data: &Path) -> Command {
-    let mut c = Command::new(bin());
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", data)
-        .env("XDG_DATA_HOME", data)
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-    c
+    private_binary(data)
 }
 
 fn lines(out: &Output) -> Vec<Value> {

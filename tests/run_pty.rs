@@ -7,22 +7,11 @@ use crate::common;
 
 use std::process::Command;
 
-use common::bin;
 use rexpect::process::wait::WaitStatus;
 use rexpect::session::spawn_command;
 
 fn command(data: &std::path::Path) -> Command {
-    let mut c = Command::new(bin());
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", data)
-        .env("XDG_DATA_HOME", data)
-        .env("TERM", "xterm-256color")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .args(["run", "--sandbox"]);
-    c
+    common::run_in_sandbox(data)
 }
 
 /// The last cursor-visibility escape in `output` shows the cursor.

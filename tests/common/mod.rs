@@ -517,3 +517,24 @@ pub fn output_text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     )
 }
+
+/// The binary with a private data directory (`data`: its progress, its built-in sandbox's
+/// state) and no AWS configuration at all.
+pub fn private_binary(data: &Path) -> Command {
+    let mut c = Command::new(bin());
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", data)
+        .env("XDG_DATA_HOME", data)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    c
+}
+
+/// `kms-workshop run --sandbox` as a learner at a terminal starts it.
+pub fn run_in_sandbox(data: &Path) -> Command {
+    let mut c = private_binary(data);
+    c.env("TERM", "xterm-256color").args(["run", "--sandbox"]);
+    c
+}

@@ -2,6 +2,7 @@
 //! or against the built-in offline sandbox, and hosts that sandbox for the `aws` CLI and SDKs.
 
 mod cleanup_cmd;
+mod mail;
 mod run;
 mod sandbox_access;
 mod sandbox_cmd;

@@ -191,3 +191,32 @@ pub fn publish(endpoint: &str, token: &str) -> Result<Published> {
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(Published(Some(path)))
 }
+
+/// The shell lines that point the AWS CLI and SDKs at a sandbox as one identity (what
+/// `sandbox env` prints, and the guided run shows a learner who does a step themselves).
+pub fn env_lines(
+    endpoint: &str,
+    keys: &aws_credential_types::Credentials,
+    region: &str,
+) -> Vec<String> {
+    let q = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let mut lines = vec![
+        format!(
+            "export AWS_ENDPOINT_URL={}",
+            q(endpoint.trim_end_matches('/'))
+        ),
+        format!("export AWS_ACCESS_KEY_ID={}", q(keys.access_key_id())),
+        format!(
+            "export AWS_SECRET_ACCESS_KEY={}",
+            q(keys.secret_access_key())
+        ),
+    ];
+    lines.push(match keys.session_token() {
+        Some(t) => format!("export AWS_SESSION_TOKEN={}", q(t)),
+        None => "unset AWS_SESSION_TOKEN".to_string(),
+    });
+    lines.push(format!("export AWS_REGION={}", q(region)));
+    lines.push(format!("export AWS_DEFAULT_REGION={}", q(region)));
+    lines.push("unset AWS_PROFILE".to_string());
+    lines
+}

@@ -300,10 +300,6 @@ pub async fn run(cmd: SandboxCommand) -> Result<()> {
     }
 }
 
-fn base(endpoint: &str) -> &str {
-    endpoint.trim_end_matches('/')
-}
-
 /// A control call's answer, or an error that says what to do (start the sandbox, …).
 fn admin<T>(answer: Result<T, AdminError>) -> Result<T> {
     answer.map_err(|e| match e {
@@ -449,17 +445,16 @@ async fn env(reach: &Reach, identity: IdentityArg, learner: u32, region: &str) -
             ),
             _ => format!("the sandbox at {endpoint} has no credentials for that identity"),
         })?;
-    let q = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
-    println!("export AWS_ENDPOINT_URL={}", q(base(endpoint)));
-    println!("export AWS_ACCESS_KEY_ID={}", q(&c.access_key_id));
-    println!("export AWS_SECRET_ACCESS_KEY={}", q(&c.secret_access_key));
-    match c.session_token.as_deref() {
-        Some(t) => println!("export AWS_SESSION_TOKEN={}", q(t)),
-        None => println!("unset AWS_SESSION_TOKEN"),
+    let keys = aws_credential_types::Credentials::new(
+        &c.access_key_id,
+        &c.secret_access_key,
+        c.session_token.clone(),
+        None,
+        "sandbox",
+    );
+    for line in sandbox_access::env_lines(endpoint, &keys, region) {
+        println!("{line}");
     }
-    println!("export AWS_REGION={}", q(region));
-    println!("export AWS_DEFAULT_REGION={}", q(region));
-    println!("unset AWS_PROFILE");
     Ok(())
 }
 
@@ -472,20 +467,7 @@ fn print_message(m: &OutboxMessage, json: bool) {
         println!("{}", serde_json::to_string(m).unwrap_or_default());
         return;
     }
-    let time = m
-        .time
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
-    println!("── #{} {} {} ({})", m.seq, time, m.kind, m.protocol);
-    println!("From:    {}", m.from);
-    println!("To:      {}", m.recipient);
-    println!("Subject: {}", m.subject);
-    if let Some(d) = &m.delivery {
-        println!("HTTP:    {d}");
-    }
-    println!();
-    println!("{}", m.body.trim_end());
-    println!();
+    println!("{}\n", crate::mail::render(m));
 }
 
 async fn inbox(
@@ -551,7 +533,7 @@ async fn confirm(reach: &Reach, which: Option<&str>) -> Result<()> {
     let client = reqwest::Client::new();
     let mut failures = 0;
     for (arn, m) in latest {
-        let url = m.document["SubscribeURL"].as_str().unwrap_or_default();
+        let url = crate::mail::confirmation_link(&m).unwrap_or_default();
         let resp = client
             .get(url)
             .send()

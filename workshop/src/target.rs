@@ -66,6 +66,8 @@ pub struct Target {
     pub access_key: Option<String>,
     /// The in-process sandbox (kept alive as long as the target).
     pub hosted: Option<Running>,
+    /// Its admin token, where this user's other commands find it (removed with the target).
+    pub published: Option<crate::sandbox_access::Published>,
 }
 
 /// Why a target could not be resolved, with the exit code it deserves.
@@ -177,6 +179,7 @@ pub struct Loaded {
     pub config: SdkConfig,
     pub endpoint: Option<String>,
     pub hosted: Option<Running>,
+    pub published: Option<crate::sandbox_access::Published>,
 }
 
 /// Build the SDK configuration `args` asks for, hosting the sandbox when asked (or, with
@@ -211,6 +214,7 @@ pub async fn load(
     if let Some(r) = &args.region {
         loader = loader.region(Region::new(r.clone()));
     }
+    let mut published = None;
     let (kind, endpoint, hosted) = if use_sandbox {
         let mut cfg = sandbox_config;
         if cfg.state_dir.is_none() {
@@ -224,14 +228,7 @@ pub async fn load(
                     .unwrap_or_default()
             ))
         })?;
-        let running = kms_workshop_sandbox::serve(
-            sb,
-            "127.0.0.1:0"
-                .parse()
-                .map_err(|e| TargetError::Usage(format!("loopback address: {e}")))?,
-        )
-        .await
-        .map_err(|e| TargetError::Usage(format!("cannot start the sandbox: {e}")))?;
+        let running = serve_hosted(sb).await?;
         let url = running.endpoint();
         let learner = running
             .sandbox
@@ -257,6 +254,11 @@ pub async fn load(
         if args.region.is_none() {
             loader = loader.region(Region::new(seed::REGION));
         }
+        // The learner's other terminal (`kms-workshop sandbox inbox`, `cleanup --endpoint`)
+        // finds the token as it finds a served sandbox's.
+        published = crate::sandbox_access::publish(&url, running.sandbox.admin_token())
+            .map_err(|e| tracing::warn!(error = %e, "the hosted sandbox's token is not published"))
+            .ok();
         (TargetKind::Sandbox, Some(url), Some(running))
     } else if let Some(url) = &args.endpoint {
         loader = loader.endpoint_url(url);
@@ -270,7 +272,41 @@ pub async fn load(
         config,
         endpoint,
         hosted,
+        published,
     })
+}
+
+/// Serve the hosted sandbox on loopback, on the port it had last time when that is free, so
+/// the settings a learner saved for their other terminal stay right from one run to the next.
+async fn serve_hosted(sb: std::sync::Arc<Sandbox>) -> Result<Running, TargetError> {
+    let memo = data_dir().map(|d| d.join("sandbox.port"));
+    let last: Option<u16> = memo
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .and_then(|t| t.trim().parse().ok());
+    let loopback = |port: u16| std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let running = match last {
+        Some(port) if port != 0 => {
+            match kms_workshop_sandbox::serve(sb.clone(), loopback(port)).await {
+                Ok(r) => r,
+                Err(_) => kms_workshop_sandbox::serve(sb, loopback(0))
+                    .await
+                    .map_err(start_error)?,
+            }
+        }
+        _ => kms_workshop_sandbox::serve(sb, loopback(0))
+            .await
+            .map_err(start_error)?,
+    };
+    if let Some(p) = memo {
+        let _ = p.parent().map(std::fs::create_dir_all);
+        let _ = std::fs::write(p, running.addr.port().to_string());
+    }
+    Ok(running)
+}
+
+fn start_error(e: impl std::fmt::Display) -> TargetError {
+    TargetError::Usage(format!("cannot start the sandbox: {e}"))
 }
 
 impl Target {
@@ -286,6 +322,7 @@ impl Target {
             config,
             endpoint,
             hosted,
+            published,
         } = load(args, sandbox_without_credentials, sandbox_config).await?;
         let Some(region) = config.region().map(|r| r.to_string()) else {
             return Err(TargetError::Usage(
@@ -329,6 +366,7 @@ impl Target {
             region,
             endpoint,
             hosted,
+            published,
             config,
         })
     }
@@ -341,6 +379,15 @@ impl Target {
             ["assumed-role", _, session] => session.to_string(),
             [.., name] => name.to_string(),
             [] => String::new(),
+        }
+    }
+
+    /// The caller's partition (`aws`, `aws-cn`, `aws-us-gov`): the second field of its ARN,
+    /// which every ARN built for this target must share.
+    pub fn partition(&self) -> &str {
+        match self.arn.split(':').nth(1) {
+            Some(p) if !p.is_empty() => p,
+            _ => "aws",
         }
     }
 
@@ -374,6 +421,7 @@ impl Target {
     }
 
     pub async fn shutdown(self) {
+        drop(self.published);
         if let Some(h) = self.hosted {
             h.shutdown().await;
         }

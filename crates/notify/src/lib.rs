@@ -28,7 +28,8 @@ pub mod validate;
 
 pub use error::NotifyError;
 pub use policy::{
-    allow_eventbridge_publish, events_publish_statement, merge_statement, PolicyChange,
+    allow_eventbridge_publish, events_publish_statement, merge_statement, policy_with_eventbridge,
+    PolicyChange,
 };
 pub use preflight::{preflight, sample_generate_data_key_event, FieldMismatch, Preflight};
 pub use rule::{

@@ -110,27 +110,52 @@ pub fn merge_statement(policy: Option<&str>, statement: &Value) -> Result<Option
     Ok(Some(doc))
 }
 
+/// The topic's policy with [`events_publish_statement`] merged in, and whether that changed
+/// it. A topic that does not exist yet gets a policy of that one statement.
+pub async fn policy_with_eventbridge(
+    client: &Client,
+    topic_arn: &str,
+) -> Result<(Value, PolicyChange), NotifyError> {
+    let current = match client
+        .get_topic_attributes()
+        .topic_arn(topic_arn)
+        .send()
+        .await
+    {
+        Ok(attrs) => attrs.attributes().and_then(|a| a.get("Policy")).cloned(),
+        Err(e) => {
+            let f = AwsFailure::from_sdk("GetTopicAttributes", e);
+            if f.code != "NotFound" {
+                return Err(f.into());
+            }
+            None
+        }
+    };
+    let merged = merge_statement(current.as_deref(), &events_publish_statement(topic_arn))
+        .map_err(|reason| NotifyError::Policy {
+            topic_arn: topic_arn.to_string(),
+            reason,
+        })?;
+    Ok(match merged {
+        Some(doc) => (doc, PolicyChange::Added),
+        None => {
+            let text = current.unwrap_or_default();
+            let doc = serde_json::from_str(&text).unwrap_or(Value::Null);
+            (doc, PolicyChange::AlreadyAllowed)
+        }
+    })
+}
+
 /// Let EventBridge publish to the topic: read its policy, merge
 /// [`events_publish_statement`], write it back if it changed.
 pub async fn allow_eventbridge_publish(
     client: &Client,
     topic_arn: &str,
 ) -> Result<PolicyChange, NotifyError> {
-    let attrs = client
-        .get_topic_attributes()
-        .topic_arn(topic_arn)
-        .send()
-        .await
-        .map_err(|e| AwsFailure::from_sdk("GetTopicAttributes", e))?;
-    let current = attrs.attributes().and_then(|a| a.get("Policy")).cloned();
-    let merged = merge_statement(current.as_deref(), &events_publish_statement(topic_arn))
-        .map_err(|reason| NotifyError::Policy {
-            topic_arn: topic_arn.to_string(),
-            reason,
-        })?;
-    let Some(doc) = merged else {
-        return Ok(PolicyChange::AlreadyAllowed);
-    };
+    let (doc, change) = policy_with_eventbridge(client, topic_arn).await?;
+    if change == PolicyChange::AlreadyAllowed {
+        return Ok(change);
+    }
     client
         .set_topic_attributes()
         .topic_arn(topic_arn)

@@ -15,9 +15,10 @@ pub enum TrailError {
     InvalidInput { field: &'static str, reason: String },
     /// The event did not appear before the deadline. CloudTrail delivers in about 5 minutes
     /// on average, without a guarantee: waiting longer may still find it.
-    #[error("no {event_name} event with request id {request_id} after {attempts} lookups over {waited:?}")]
+    #[error("no {event_name} event with {wanted} after {attempts} lookups over {waited:?}")]
     Timeout {
-        request_id: String,
+        /// The event waited for ("request id …", or what a predicate looked for).
+        wanted: String,
         event_name: String,
         attempts: u32,
         waited: Duration,

@@ -25,4 +25,4 @@ pub use error::TrailError;
 pub use kms_workshop_pace::Pace;
 pub use lookup::{lookup, lookup_pace, lookup_paced, LookupQuery, TrailEvent, LOOKUP_SPACING};
 pub use record::{CloudTrailRecord, RecordResource, SessionIssuer, UserIdentity};
-pub use wait::{wait_for_event, Found, WaitFor, WaitProgress};
+pub use wait::{wait_for_event, Found, WaitFor, WaitProgress, Wanted, CLOCK_MARGIN};

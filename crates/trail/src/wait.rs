@@ -1,6 +1,6 @@
 //! Wait for the CloudTrail event of one call: poll `LookupEvents` filtered by event name from
-//! just before the call, until the record with the call's request id appears or a deadline
-//! passes.
+//! before the call, until the record with the call's request id (or, for a call made
+//! elsewhere, the first record a predicate accepts) appears or a deadline passes.
 //!
 //! CloudTrail delivers management events in about 5 minutes on average, with no guarantee, and
 //! allows 2 `LookupEvents` per second per account and region. So the polls are paced (see
@@ -8,7 +8,9 @@
 //! slows the polling down instead of failing it, and the caller sees every attempt through a
 //! progress callback.
 
+use std::fmt;
 use std::ops::ControlFlow;
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_cloudtrail::types::LookupAttribute;
@@ -20,11 +22,53 @@ use tokio::time::Instant;
 use crate::lookup::{lookup_pace, pages, LookupQuery};
 use crate::{Attribute, TrailError, TrailEvent};
 
+/// Which event ends the wait.
+#[derive(Clone)]
+pub enum Wanted {
+    /// The call's AWS request id (the SDK's `request_id()`; CloudTrail's `requestID`).
+    RequestId(String),
+    /// The newest event the predicate accepts: a call made elsewhere (a learner's own CLI),
+    /// whose request id nobody here knows. `what` names it in messages.
+    Matching {
+        what: String,
+        accept: Arc<dyn Fn(&TrailEvent) -> bool + Send + Sync>,
+    },
+}
+
+impl Wanted {
+    fn accepts(&self, e: &TrailEvent) -> bool {
+        match self {
+            Wanted::RequestId(id) => e.request_id() == Some(id.as_str()),
+            Wanted::Matching { accept, .. } => accept(e),
+        }
+    }
+}
+
+impl fmt::Display for Wanted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Wanted::RequestId(id) => write!(f, "request id {id}"),
+            Wanted::Matching { what, .. } => f.write_str(what),
+        }
+    }
+}
+
+impl fmt::Debug for Wanted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Wanted({self})")
+    }
+}
+
+/// A machine clock this far off cannot call AWS at all (SigV4 refuses a request more than
+/// 15 minutes from AWS's time), so a lookup that starts this much before the local "when"
+/// finds the call on every clock that could have made it.
+pub const CLOCK_MARGIN: Duration = Duration::from_secs(15 * 60);
+
 /// What to wait for and how patiently.
 #[derive(Debug, Clone)]
 pub struct WaitFor {
-    /// AWS's request id of the call (the SDK's `request_id()`; CloudTrail's `requestID`).
-    pub request_id: String,
+    /// The event that ends the wait.
+    pub wanted: Wanted,
     /// The call's event name, e.g. `GenerateDataKey` (the lookup filter).
     pub event_name: String,
     /// When the call was made, on the service's clock.
@@ -38,7 +82,7 @@ pub struct WaitFor {
     /// Each pause is the previous one times this (at least 1).
     pub growth: f64,
     /// `StartTime` is `start` minus this: event times are whole seconds, and the local clock
-    /// and AWS's may disagree a little.
+    /// and AWS's may disagree, by up to [`CLOCK_MARGIN`] (the default).
     pub start_margin: Duration,
     /// Paces every request of the wait; share it with other lookups of the same account.
     pub pacer: Pace,
@@ -51,15 +95,34 @@ impl WaitFor {
         event_name: impl Into<String>,
         start: OffsetDateTime,
     ) -> Self {
+        Self::wanted(Wanted::RequestId(request_id.into()), event_name, start)
+    }
+
+    /// Wait for the newest `event_name` event since `start` that `accept` takes (`what`
+    /// names it in messages): a call made outside this process.
+    pub fn matching(
+        what: impl Into<String>,
+        event_name: impl Into<String>,
+        start: OffsetDateTime,
+        accept: impl Fn(&TrailEvent) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        let wanted = Wanted::Matching {
+            what: what.into(),
+            accept: Arc::new(accept),
+        };
+        Self::wanted(wanted, event_name, start)
+    }
+
+    fn wanted(wanted: Wanted, event_name: impl Into<String>, start: OffsetDateTime) -> Self {
         WaitFor {
-            request_id: request_id.into(),
+            wanted,
             event_name: event_name.into(),
             start,
             deadline: Duration::from_secs(15 * 60),
             first_interval: Duration::from_secs(5),
             max_interval: Duration::from_secs(30),
             growth: 1.5,
-            start_margin: Duration::from_secs(5),
+            start_margin: CLOCK_MARGIN,
             pacer: lookup_pace(),
         }
     }
@@ -78,6 +141,12 @@ impl WaitFor {
 
     pub fn pacer(mut self, pacer: Pace) -> Self {
         self.pacer = pacer;
+        self
+    }
+
+    /// Look back `margin` before `start` (default [`CLOCK_MARGIN`]).
+    pub fn start_margin(mut self, margin: Duration) -> Self {
+        self.start_margin = margin;
         self
     }
 }
@@ -112,7 +181,7 @@ enum Poll {
     Throttled,
 }
 
-/// Poll until the event of `wait.request_id` appears (→ [`Found`]) or `wait.deadline` passes
+/// Poll until the event `wait.wanted` appears (→ [`Found`]) or `wait.deadline` passes
 /// (→ [`TrailError::Timeout`]). `progress` hears of every unsuccessful poll. Errors other than
 /// throttling end the wait at once.
 pub async fn wait_for_event(
@@ -120,7 +189,7 @@ pub async fn wait_for_event(
     wait: WaitFor,
     mut progress: impl FnMut(WaitProgress),
 ) -> Result<Found, TrailError> {
-    if wait.request_id.trim().is_empty() {
+    if matches!(&wait.wanted, Wanted::RequestId(id) if id.trim().is_empty()) {
         return Err(TrailError::InvalidInput {
             field: "request_id",
             reason: "empty: pass the request id the call returned".into(),
@@ -147,7 +216,7 @@ pub async fn wait_for_event(
     loop {
         attempt += 1;
         let (throttled, events_seen) =
-            match poll(client, &query, &attribute, &wait.request_id, &wait.pacer).await? {
+            match poll(client, &query, &attribute, &wait.wanted, &wait.pacer).await? {
                 Poll::Found(event) => {
                     return Ok(Found {
                         event: *event,
@@ -175,7 +244,7 @@ pub async fn wait_for_event(
                 events_seen,
             });
             return Err(TrailError::Timeout {
-                request_id: wait.request_id.clone(),
+                wanted: wait.wanted.to_string(),
                 event_name: wait.event_name.clone(),
                 attempts: attempt,
                 waited: elapsed,
@@ -196,13 +265,13 @@ pub async fn wait_for_event(
     }
 }
 
-/// One poll: every page of the event name since `start`, until the request id turns up. Each
+/// One poll: every page of the event name since `start`, until the wanted event turns up. Each
 /// page is one paced attempt: throttling is the wait's to answer, by polling less often.
 async fn poll(
     client: &aws_sdk_cloudtrail::Client,
     query: &LookupQuery,
     attribute: &Option<LookupAttribute>,
-    request_id: &str,
+    wanted: &Wanted,
     pace: &Pace,
 ) -> Result<Poll, TrailError> {
     let mut seen = 0;
@@ -216,7 +285,7 @@ async fn poll(
             |page| {
                 for e in page.events() {
                     let event = TrailEvent::from_sdk(e);
-                    if event.request_id() == Some(request_id) {
+                    if wanted.accepts(&event) {
                         found = Some(event);
                         return ControlFlow::Break(());
                     }

@@ -248,7 +248,7 @@ async fn wait_times_out_when_delivery_is_late() {
         .expect_err("the event is an hour away");
     let TrailError::Timeout {
         attempts,
-        request_id: rid,
+        wanted,
         event_name,
         ..
     } = &err
@@ -256,7 +256,7 @@ async fn wait_times_out_when_delivery_is_late() {
         panic!("expected a timeout, got {err:?}");
     };
     assert!(err.is_not_there_yet());
-    assert_eq!(rid, &request_id);
+    assert_eq!(wanted, &format!("request id {request_id}"));
     assert_eq!(event_name, "GenerateDataKey");
     assert!(*attempts >= 2, "{attempts}");
     assert_eq!(reports.len() as u32, *attempts);

@@ -12,7 +12,7 @@ use kms_workshop_sandbox::Sandbox;
 use aws_credential_types::provider::ProvideCredentials;
 
 use crate::sandbox_access::Reach;
-use serde_json::Value;
+use kms_workshop_sandbox::services::sns::OutboxMessage;
 use time::OffsetDateTime;
 
 pub enum Admin {
@@ -52,16 +52,26 @@ impl Admin {
         }
     }
 
-    /// Every message the sandbox's SNS sent, oldest first (JSON as `/_sandbox/outbox`).
-    pub async fn outbox(&self) -> Result<Vec<Value>> {
-        let messages = match self {
+    /// Every message the sandbox's SNS sent that this run may read, oldest first.
+    pub async fn outbox(&self) -> Result<Vec<OutboxMessage>> {
+        Ok(match self {
             Admin::InProcess(sb) => sb.outbox(0),
             Admin::Remote(client) => client.outbox(0, None).await?,
-        };
-        Ok(messages
+        })
+    }
+
+    /// The newest email to `recipient` that `wanted` accepts.
+    pub async fn latest_mail(
+        &self,
+        recipient: &str,
+        wanted: impl Fn(&OutboxMessage) -> bool,
+    ) -> Result<Option<OutboxMessage>> {
+        Ok(self
+            .outbox()
+            .await?
             .into_iter()
-            .filter_map(|m| serde_json::to_value(m).ok())
-            .collect())
+            .rev()
+            .find(|m| m.recipient == recipient && wanted(m)))
     }
 
     /// Move the sandbox clock forward and let what is due happen (alarm evaluation, expiry).

@@ -224,6 +224,7 @@ mod tests {
             title: "Demo".into(),
             explain: String::new(),
             cli: Vec::new(),
+            cli_if: Default::default(),
             creates: Vec::new(),
             verify: vec![CriterionText {
                 id: "one".into(),

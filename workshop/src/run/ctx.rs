@@ -27,6 +27,16 @@ pub struct Ctx {
     pub display_name: String,
     pub threshold: f64,
     pub cloudtrail_timeout: Duration,
+    /// How long to wait for a person to follow the confirmation link (AWS only).
+    pub confirm_timeout: Duration,
+    /// The target's clock when the current step was introduced (the times in its commands).
+    pub now_at: OffsetDateTime,
+    /// The key behind the alias, as found when the run began (`None` once cleaned up).
+    pub key_id: Option<String>,
+    /// The flags that point `kms-workshop cleanup` at this run's target.
+    pub target_flags: String,
+    /// Whether the learner was shown how to reach the hosted sandbox from another terminal.
+    pub settings_shown: bool,
     pub yes: bool,
     pub account_id: Option<String>,
     pub kms: aws_sdk_kms::Client,
@@ -61,6 +71,25 @@ impl Ctx {
             "pattern",
             &kms_workshop_notify::rule::workshop_pattern().to_string(),
         );
+        // Known before the topic exists: AWS builds a topic's ARN from these parts.
+        put(
+            "topic_arn",
+            &format!(
+                "arn:{}:sns:{}:{}:{}",
+                self.target.partition(),
+                self.target.region,
+                self.target.account,
+                self.topic
+            ),
+        );
+        if let Some(k) = &self.key_id {
+            put("key_id", k);
+        }
+        // The metric's last three hours, in the form the AWS CLI takes.
+        let t = |at| crate::util::rfc3339(at);
+        put("start", &t(self.now_at - time::Duration::hours(3)));
+        put("end", &t(self.now_at));
+        put("target_flags", &self.target_flags);
         for rec in self.progress.steps.values() {
             for (k, val) in &rec.facts {
                 put(k, val);
@@ -100,6 +129,17 @@ impl Ctx {
             None => tracing::warn!("no data directory: the inventory item stays unsealed"),
         }
         self.progress.record(item);
+    }
+
+    /// Where the files a shown command names are written (beside the progress file).
+    pub fn files_dir(&self) -> PathBuf {
+        let dir = self
+            .path
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
+        // Absolute: the learner runs the commands from another directory.
+        std::path::absolute(&dir).unwrap_or(dir)
     }
 
     /// "Now" as the target sees it (the sandbox clock may run ahead of the wall clock).

@@ -12,6 +12,7 @@ mod admin;
 pub mod checks;
 mod ctx;
 mod progress_cmds;
+mod shell;
 pub mod state;
 pub mod steps;
 pub mod text;
@@ -76,6 +77,10 @@ pub struct RunArgs {
     /// How long to wait for CloudTrail to show a call (AWS: about 5 minutes on average).
     #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
     pub cloudtrail_timeout: Duration,
+    /// How long to wait for the confirmation link in the email to be followed (on AWS a
+    /// person must click it).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    pub confirm_timeout: Duration,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -157,10 +162,13 @@ pub async fn run(args: RunArgs) -> Result<()> {
         (TargetKind::Endpoint, _, Some(url)) => admin::Admin::probe(url, &target.config).await,
         _ => None,
     };
-    if let Err(e) = require_key(&target, &progress).await {
-        target.shutdown().await;
-        return Err(e);
-    }
+    let key_id = match require_key(&target, &progress).await {
+        Ok(k) => k,
+        Err(e) => {
+            target.shutdown().await;
+            return Err(e);
+        }
+    };
     let here = TargetRecord {
         kind: target.kind,
         account: target.account.clone(),
@@ -198,6 +206,11 @@ pub async fn run(args: RunArgs) -> Result<()> {
         display_name: args.display_name.clone(),
         threshold: args.alarm_threshold,
         cloudtrail_timeout: args.cloudtrail_timeout,
+        confirm_timeout: args.confirm_timeout,
+        now_at: time::OffsetDateTime::now_utc(),
+        key_id,
+        target_flags: target_flags(&target, &args.target),
+        settings_shown: false,
         yes: args.yes,
         account_id: args.account_id.clone(),
         kms: aws_sdk_kms::Client::new(&cfg),
@@ -234,16 +247,32 @@ fn check_invocation(args: &RunArgs, interactive: bool) -> Result<()> {
     check_answers(args)
 }
 
-/// The chapter starts from the key with imported material; without it nothing can work
-/// (once the first step is done, the clean-up may legitimately have removed it).
-async fn require_key(target: &Target, progress: &Progress) -> Result<()> {
-    if progress.is_done(GenerateDataKey::ID) {
-        return Ok(());
+/// The flags that point `kms-workshop cleanup` (run by the learner) at `target`.
+fn target_flags(target: &Target, args: &crate::target::TargetArgs) -> String {
+    let mut flags = Vec::new();
+    match (&target.kind, &target.endpoint) {
+        (TargetKind::Sandbox | TargetKind::Endpoint, Some(url)) => {
+            flags.push(format!("--endpoint {url}"));
+        }
+        _ => {
+            if let Some(p) = &args.profile {
+                flags.push(format!("--profile {p}"));
+            }
+        }
     }
-    let Err(e) =
-        kms_workshop_keys::describe_key(&aws_sdk_kms::Client::new(&target.config), KEY_ALIAS).await
-    else {
-        return Ok(());
+    flags.push(format!("--region {}", target.region));
+    flags.join(" ")
+}
+
+/// The chapter starts from the key with imported material; without it nothing can work
+/// (once the first step is done, the clean-up may legitimately have removed it). Its key id.
+async fn require_key(target: &Target, progress: &Progress) -> Result<Option<String>> {
+    let found =
+        kms_workshop_keys::describe_key(&aws_sdk_kms::Client::new(&target.config), KEY_ALIAS).await;
+    let e = match found {
+        Ok(k) => return Ok(Some(k.key_id)),
+        Err(_) if progress.is_done(GenerateDataKey::ID) => return Ok(None),
+        Err(e) => e,
     };
     let msg = if e.is_not_found() {
         format!(

@@ -20,6 +20,10 @@ pub struct StepText {
     pub title: String,
     pub explain: String,
     pub cli: Vec<String>,
+    /// Commands shown first, only when the run's value of the key is `yes` (the step's
+    /// `prepare` found them needed in this account).
+    #[serde(default)]
+    pub cli_if: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     pub creates: Vec<String>,
     pub verify: Vec<CriterionText>,
@@ -39,6 +43,20 @@ pub fn steps() -> Result<Vec<StepText>, String> {
         return Err(format!("steps file: unknown format {}", f.format));
     }
     Ok(f.step)
+}
+
+impl StepText {
+    /// The commands to show, filled from `values`: the conditional ones that apply, then the
+    /// step's own.
+    pub fn commands(&self, values: &BTreeMap<String, String>) -> Vec<String> {
+        self.cli_if
+            .iter()
+            .filter(|(cond, _)| values.get(*cond).is_some_and(|v| v == "yes"))
+            .flat_map(|(_, cmds)| cmds.iter())
+            .chain(&self.cli)
+            .map(|c| fill(c, values))
+            .collect()
+    }
 }
 
 /// Fill `{name}` placeholders from `values`; unknown ones stay as they are, so a command

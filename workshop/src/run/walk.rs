@@ -37,6 +37,7 @@ pub async fn walk(cx: &mut Ctx, keep: bool) -> Result<()> {
             continue;
         }
         cx.progress.current = Some(step.id.clone());
+        begin(cx, step).await;
         cx.save()?;
         introduce(cx, i + 1, total, step);
         let started = Instant::now();
@@ -64,14 +65,27 @@ pub async fn walk(cx: &mut Ctx, keep: bool) -> Result<()> {
     }
 }
 
+/// Before a step is shown: the time its commands name, when the learner met it (kept from
+/// the first time: a call they made then still counts), and what its commands need.
+async fn begin(cx: &mut Ctx, step: &StepText) {
+    cx.now_at = cx.now().await;
+    if steps::started(cx, &step.id).is_none() {
+        let at = crate::util::rfc3339(cx.now_at);
+        cx.set_fact(&step.id, "started", at);
+    }
+    if let Err(e) = steps::prepare(cx, &step.id).await {
+        cx.ui.note(format!("  ! {e:#}"));
+    }
+}
+
 /// The step's heading, explanation, equivalent CLI commands and what it creates.
 fn introduce(cx: &Ctx, n: usize, total: usize, step: &StepText) {
     let values = cx.values();
     cx.ui.heading(n, total, &step.title);
     cx.ui.say(step.explain.trim_end());
     cx.ui.say("\nThe same with the AWS CLI:");
-    for c in &step.cli {
-        cx.ui.say(format!("  $ {}", text::fill(c, &values)));
+    for c in step.commands(&values) {
+        cx.ui.say(format!("  $ {c}"));
     }
     if !step.creates.is_empty() {
         cx.ui.say(format!(
@@ -109,6 +123,7 @@ async fn attempt(cx: &mut Ctx, step: &StepText, started: Instant) -> Result<Opti
                 }
             }
             Choice::Myself => {
+                super::shell::show_settings(cx).await;
                 if cx.ui.interactive && !learner_done(cx)? {
                     continue;
                 }

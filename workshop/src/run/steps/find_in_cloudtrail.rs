@@ -64,7 +64,14 @@ impl Step for FindInCloudtrail {
         // The user name and access key just found fill the next criteria's text.
         checks.refill(&cx.values());
         let event_id = ev.event_id.clone().unwrap_or_default();
-        let since = ev.event_time.map(|t| t - time::Duration::minutes(1));
+        // Bounded by the event's own time: minutes later the runner's calls and anyone
+        // else's would push it past the first page of a query that runs up to now.
+        let around = ev.event_time.map(|t| {
+            (
+                t - time::Duration::minutes(1),
+                t + time::Duration::minutes(1),
+            )
+        });
         for (id, attr, value) in [
             (Check::ByUsername, Attribute::Username, username),
             (
@@ -74,7 +81,7 @@ impl Step for FindInCloudtrail {
             ),
             (Check::ByAccessKey, Attribute::AccessKeyId, access_key),
         ] {
-            find_by(cx, checks, id, (attr, value), since, &event_id).await;
+            find_by(cx, checks, id, (attr, value), around, &event_id).await;
         }
     }
 }
@@ -88,17 +95,13 @@ async fn wait_for_the_event(cx: &Ctx, checks: &mut Checks<Check>) -> Option<Trai
         );
         return None;
     };
-    let start = generate_data_key::started(cx).unwrap_or_else(OffsetDateTime::now_utc);
+    // From when the learner met step 1 (the call, by the runner or by them, is not older),
+    // less the wait's wide margin for a machine clock ahead of AWS's.
+    let start = generate_data_key::started(cx)
+        .unwrap_or_else(|| OffsetDateTime::now_utc() - time::Duration::hours(1));
     let wait = WaitFor::new(request_id.clone(), "GenerateDataKey", start)
         .deadline(cx.cloudtrail_timeout)
-        .intervals(
-            if cx.is_sandbox() {
-                Duration::from_millis(500)
-            } else {
-                Duration::from_secs(5)
-            },
-            Duration::from_secs(30),
-        );
+        .intervals(super::first_poll(cx), Duration::from_secs(30));
     let found = cx
         .ui
         .wait(
@@ -131,20 +134,24 @@ async fn wait_for_the_event(cx: &Ctx, checks: &mut Checks<Check>) -> Option<Trai
     }
 }
 
-/// Look the events up by one attribute since the call and check ours is among them.
+/// The most events one filter check pages through (20 pages, 10 s at CloudTrail's pace).
+const FILTER_EVENTS: usize = 1000;
+
+/// Look the events up by one attribute in the minutes around the call, page by page, and
+/// check ours is among them.
 async fn find_by(
     cx: &Ctx,
     checks: &mut Checks<Check>,
     id: Check,
     (attr, value): (Attribute, String),
-    since: Option<OffsetDateTime>,
+    around: Option<(OffsetDateTime, OffsetDateTime)>,
     event_id: &str,
 ) {
     let q = LookupQuery {
         attribute: Some((attr, value.clone())),
-        start: since,
-        end: None,
-        max_events: Some(50),
+        start: around.map(|a| a.0),
+        end: around.map(|a| a.1),
+        max_events: Some(FILTER_EVENTS),
     };
     let list = match kms_workshop_trail::lookup(&cx.trail, q).await {
         Ok(list) => list,
@@ -152,7 +159,7 @@ async fn find_by(
     };
     let hit = list.iter().any(|e| e.event_id.as_deref() == Some(event_id));
     cx.ui.say(format!(
-        "\n  Filtered by {attr} = {value}: {} event(s) since the call",
+        "\n  Filtered by {attr} = {value}: {} event(s) within a minute of the call",
         list.len()
     ));
     for e in list.iter().take(5) {

@@ -2,12 +2,13 @@
 //! `project=workshop`, and check the context is bound to the ciphertext.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use base64::Engine;
 use kms_workshop_keys::{DataKeySpec, KeysError};
 use kms_workshop_names::{CONTEXT_KEY, CONTEXT_VALUE};
-use kms_workshop_trail::{Attribute, LookupQuery, TrailEvent};
+use kms_workshop_trail::{TrailEvent, WaitFor};
 use time::OffsetDateTime;
 
 use super::{context, Step};
@@ -24,10 +25,10 @@ criteria! {
     }
 }
 
-/// When the step began (what later steps search CloudTrail from).
+/// When the learner met the step (what later steps search CloudTrail from): a data key made
+/// for it, by the runner or by the learner, is not older.
 pub fn started(cx: &Ctx) -> Option<OffsetDateTime> {
-    cx.fact(GenerateDataKey::ID, "started")
-        .and_then(|s| crate::util::parse_rfc3339(&s))
+    super::started(cx, GenerateDataKey::ID)
 }
 
 /// The request id of the step's GenerateDataKey.
@@ -45,8 +46,6 @@ impl Step for GenerateDataKey {
     type Criterion = Check;
 
     async fn perform(cx: &mut Ctx) -> Result<()> {
-        let started = crate::util::rfc3339(cx.now().await);
-        cx.set_fact(Self::ID, "started", started);
         let dk = kms_workshop_keys::generate_data_key(
             &cx.kms,
             KEY_ALIAS,
@@ -135,23 +134,37 @@ async fn check_context_bound(cx: &Ctx, checks: &mut Checks<Check>) {
     }
 }
 
-/// The learner's own GenerateDataKey (done outside the runner) since the step began.
+/// The learner's own GenerateDataKey (done outside the runner) since the step began, once
+/// CloudTrail shows it (`None`: not before the deadline, or the learner stopped waiting).
 async fn find_own_call(cx: &Ctx) -> Result<Option<TrailEvent>> {
     let since = started(cx).unwrap_or_else(|| OffsetDateTime::now_utc() - time::Duration::hours(1));
-    let q = LookupQuery {
-        attribute: Some((Attribute::EventName, "GenerateDataKey".into())),
-        start: Some(since - time::Duration::minutes(1)),
-        end: None,
-        max_events: Some(50),
-    };
-    let events = kms_workshop_trail::lookup(&cx.trail, q).await?;
     let key = key_arn(cx);
-    Ok(events.into_iter().find(|e| {
-        e.record.as_ref().is_some_and(|r| {
-            r.encryption_context() == Some(context())
-                && r.resources
-                    .iter()
-                    .any(|x| key.as_deref().is_some_and(|k| x.arn.as_deref() == Some(k)))
-        })
-    }))
+    let wait = WaitFor::matching(
+        format!("{KEY_ALIAS} and {CONTEXT_KEY}={CONTEXT_VALUE}"),
+        "GenerateDataKey",
+        since,
+        move |e| {
+            e.record.as_ref().is_some_and(|r| {
+                r.encryption_context() == Some(context())
+                    && r.resources
+                        .iter()
+                        .any(|x| key.as_deref().is_some_and(|k| x.arn.as_deref() == Some(k)))
+            })
+        },
+    )
+    .deadline(cx.cloudtrail_timeout)
+    .intervals(super::first_poll(cx), Duration::from_secs(30));
+    let found = cx
+        .ui
+        .wait(
+            "waiting for CloudTrail to show your GenerateDataKey (about 5 minutes on AWS)",
+            kms_workshop_trail::wait_for_event(&cx.trail, wait, |_| {}),
+        )
+        .await;
+    match found {
+        None => Ok(None),
+        Some(Ok(f)) => Ok(Some(f.event)),
+        Some(Err(e)) if e.is_not_there_yet() => Ok(None),
+        Some(Err(e)) => Err(e.into()),
+    }
 }

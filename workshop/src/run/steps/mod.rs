@@ -37,6 +37,12 @@ pub trait Step {
     const ID: &'static str;
     /// The criteria its verification can report.
     type Criterion: Criterion;
+    /// Before the step is shown: what its commands need that only the account can say (a
+    /// file a command names, for example), so every command shown runs as shown.
+    async fn prepare(cx: &mut Ctx) -> Result<()> {
+        let _ = cx;
+        Ok(())
+    }
     /// Do the step's work ("do it for me").
     async fn perform(cx: &mut Ctx) -> Result<()>;
     /// Check the step's criteria against the account, recording what they found in the
@@ -51,6 +57,7 @@ pub trait AnyStep {
     fn id(&self) -> &'static str;
     #[cfg(test)]
     fn criteria(&self) -> Vec<&'static str>;
+    fn prepare<'a>(&self, cx: &'a mut Ctx) -> Boxed<'a, Result<()>>;
     fn perform<'a>(&self, cx: &'a mut Ctx) -> Boxed<'a, Result<()>>;
     fn verify<'a>(&self, cx: &'a mut Ctx, text: &'a StepText) -> Boxed<'a, Vec<Crit>>;
 }
@@ -63,6 +70,10 @@ impl<S: Step + 'static> AnyStep for S {
     #[cfg(test)]
     fn criteria(&self) -> Vec<&'static str> {
         S::Criterion::ALL.iter().map(|c| c.id()).collect()
+    }
+
+    fn prepare<'a>(&self, cx: &'a mut Ctx) -> Boxed<'a, Result<()>> {
+        Box::pin(S::prepare(cx))
     }
 
     fn perform<'a>(&self, cx: &'a mut Ctx) -> Boxed<'a, Result<()>> {
@@ -90,6 +101,21 @@ pub const ALL: [&dyn AnyStep; 6] = [
 
 fn code(id: &str) -> Option<&'static dyn AnyStep> {
     ALL.into_iter().find(|s| s.id() == id)
+}
+
+/// Get the step's commands ready to be shown.
+pub async fn prepare(cx: &mut Ctx, step: &str) -> Result<()> {
+    match code(step) {
+        Some(s) => s.prepare(cx).await,
+        None => Ok(()),
+    }
+}
+
+/// When the learner met the step (the runner's view of the target's clock): a call they make
+/// for it is at or after this.
+pub fn started(cx: &Ctx, step: &str) -> Option<time::OffsetDateTime> {
+    cx.fact(step, "started")
+        .and_then(|s| crate::util::parse_rfc3339(&s))
 }
 
 /// Do the step's work.
@@ -121,6 +147,15 @@ pub async fn verify(cx: &mut Ctx, step: &StepText) -> Vec<Crit> {
         .or_default()
         .criteria = values;
     crits
+}
+
+/// How soon a CloudTrail wait polls first: the sandbox answers at once, AWS in minutes.
+fn first_poll(cx: &Ctx) -> std::time::Duration {
+    if cx.is_sandbox() {
+        std::time::Duration::from_millis(500)
+    } else {
+        std::time::Duration::from_secs(5)
+    }
 }
 
 /// The encryption context of the chapter's data keys.

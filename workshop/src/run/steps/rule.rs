@@ -16,6 +16,7 @@ use crate::run::admin::Admin;
 use crate::run::checks::{criteria, Checks};
 use crate::run::{Ctx, KEY_ALIAS, RULE_NAME};
 use crate::target::TargetKind;
+use kms_workshop_sandbox::services::sns::OutboxMessage;
 
 /// The id of the rule's target (the workshop's `put-targets` uses this one).
 const TARGET_ID: &str = "snsworkshop";
@@ -36,6 +37,42 @@ criteria! {
 impl Step for Rule {
     const ID: &'static str = "eventbridge-rule";
     type Criterion = Check;
+
+    /// The topic policy the `set-topic-attributes` command shown sets: the topic's own with
+    /// EventBridge's statement added, in a file the command names by its full path.
+    async fn prepare(cx: &mut Ctx) -> Result<()> {
+        let topic_arn = cx.values().get("topic_arn").cloned().unwrap_or_default();
+        let (doc, _) = kms_workshop_notify::policy_with_eventbridge(&cx.sns, &topic_arn).await?;
+        let file = cx.files_dir().join("topic-policy.json");
+        let text = serde_json::to_string_pretty(&doc)?;
+        std::fs::create_dir_all(cx.files_dir())
+            .and_then(|()| std::fs::write(&file, text + "\n"))
+            .map_err(|e| anyhow!("cannot write {}: {e}", file.display()))?;
+        cx.set_fact(Self::ID, "topic_policy_file", file.display().to_string());
+        // Without a logging trail the learner's commands start with making one.
+        let none_logs = kms_workshop_notify::trail_check(&cx.trail)
+            .await?
+            .ready()
+            .is_none();
+        cx.set_fact(Self::ID, "no_trail", if none_logs { "yes" } else { "no" });
+        if none_logs {
+            let setup = trail_setup(cx);
+            let file = cx.files_dir().join("trail-bucket-policy.json");
+            let policy = kms_workshop_notify::cloudtrail_bucket_policy(&setup);
+            std::fs::write(&file, serde_json::to_string_pretty(&policy)? + "\n")
+                .map_err(|e| anyhow!("cannot write {}: {e}", file.display()))?;
+            cx.set_fact(Self::ID, "trail_policy_file", file.display().to_string());
+            cx.set_fact(Self::ID, "trail", setup.trail_name);
+            cx.set_fact(Self::ID, "trail_bucket", setup.bucket);
+            // Outside us-east-1 S3 wants the bucket's region named.
+            let location = match cx.target.region.as_str() {
+                "us-east-1" => String::new(),
+                r => format!(" --create-bucket-configuration LocationConstraint={r}"),
+            };
+            cx.set_fact(Self::ID, "bucket_location", location);
+        }
+        Ok(())
+    }
 
     async fn perform(cx: &mut Ctx) -> Result<()> {
         let topic_arn =
@@ -147,12 +184,7 @@ async fn ensure_trail(cx: &mut Ctx) -> Result<()> {
             "no trail is logging management events, and none was created"
         ));
     }
-    let setup = kms_workshop_notify::TrailSetup {
-        trail_name: TRAIL.into(),
-        bucket: trail_bucket(&cx.target.account, &cx.target.region),
-        account_id: cx.target.account.clone(),
-        region: cx.target.region.clone(),
-    };
+    let setup = trail_setup(cx);
     let info = kms_workshop_notify::ensure_management_trail(&cx.s3, &cx.trail, &setup).await?;
     cx.record(Rule::ID, ResourceKind::CloudTrailTrail, &info.arn);
     cx.record(
@@ -166,6 +198,16 @@ async fn ensure_trail(cx: &mut Ctx) -> Result<()> {
         info.name
     ));
     Ok(())
+}
+
+/// The workshop's trail in this account and region.
+fn trail_setup(cx: &Ctx) -> kms_workshop_notify::TrailSetup {
+    kms_workshop_notify::TrailSetup {
+        trail_name: TRAIL.into(),
+        bucket: trail_bucket(&cx.target.account, &cx.target.region),
+        account_id: cx.target.account.clone(),
+        region: cx.target.region.clone(),
+    }
 }
 
 /// The topic policy has a statement that lets EventBridge publish.
@@ -200,33 +242,39 @@ async fn check_topic_policy(cx: &Ctx, checks: &mut Checks<Check>, topic_arn: &st
     }
 }
 
-/// Whether the notification of the step's GenerateDataKey reached the subscribers: in the
-/// sandbox, the email in the inbox; on AWS, the rule's invocations (the learner's inbox is out
-/// of reach).
+/// When the step's GenerateDataKey was made: the runner's own (do it for me), else the
+/// learner's since the step began.
+fn trigger_since(cx: &Ctx) -> OffsetDateTime {
+    cx.fact(Rule::ID, "trigger_at")
+        .and_then(|s| crate::util::parse_rfc3339(&s))
+        .or_else(|| super::started(cx, Rule::ID))
+        .unwrap_or_else(OffsetDateTime::now_utc)
+}
+
+/// Whether the notification of a GenerateDataKey made for this step (by the runner, or by the
+/// learner with the command shown) reached the subscribers: in the sandbox, the email in the
+/// inbox; on AWS, the rule's invocations (the learner's inbox is out of reach).
 async fn notified(cx: &Ctx, checks: &mut Checks<Check>, topic_arn: &str) {
-    let Some(request_id) = cx.fact(Rule::ID, "trigger_request_id") else {
-        return checks.fail(Check::Notified, "no data key generated since the rule was made: choose \"Do it for me\" or run generate-data-key again");
-    };
+    let request_id = cx.fact(Rule::ID, "trigger_request_id");
+    let since = trigger_since(cx);
     if let Some(admin) = &cx.admin {
-        let mailed = notification_in_inbox(cx, admin, topic_arn, &request_id).await;
-        if checks
-            .waited(
-                Check::Notified,
-                mailed,
-                "no notification arrived before the deadline",
-            )
-            .is_some()
-        {
+        let mailed =
+            notification_in_inbox(cx, admin, topic_arn, request_id.as_deref(), since).await;
+        if let Some(m) = checks.waited(
+            Check::Notified,
+            mailed,
+            "no notification arrived before the deadline (generate a data key with the command shown, then verify again)",
+        ) {
+            cx.ui.say("\n  The notification email:");
+            cx.ui.say(crate::mail::render_indented(&m, "    "));
+            let rid = notified_request(&m).unwrap_or_else(|| "?".into());
             checks.pass(
                 Check::Notified,
-                format!(
-                    "an email to {} carries the event of request {request_id}",
-                    cx.email
-                ),
+                format!("an email to {} carries the event of request {rid}", cx.email),
             );
         }
     } else {
-        let invoked = invocations(cx).await;
+        let invoked = invocations(cx, since).await;
         if let Some(n) = checks.waited(
             Check::Notified,
             invoked,
@@ -240,28 +288,44 @@ async fn notified(cx: &Ctx, checks: &mut Checks<Check>, topic_arn: &str) {
     }
 }
 
-/// The sandbox: wait for the notification email of `request_id` (its subject, when it came).
+/// The event a notification carries (EventBridge publishes it as the message, as JSON).
+fn carried_event(m: &OutboxMessage) -> serde_json::Value {
+    m.document["Message"]
+        .as_str()
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default()
+}
+
+/// The request id of the GenerateDataKey event a notification email carries.
+fn notified_request(m: &OutboxMessage) -> Option<String> {
+    carried_event(m)["detail"]["requestID"]
+        .as_str()
+        .map(str::to_string)
+}
+
+/// The sandbox: wait for the notification email of `request_id` (any GenerateDataKey's, for a
+/// call the learner made) sent since `since`.
 async fn notification_in_inbox(
     cx: &Ctx,
     admin: &Admin,
     topic_arn: &str,
-    request_id: &str,
-) -> Option<Result<Option<String>>> {
-    let email = cx.email.as_str();
+    request_id: Option<&str>,
+    since: OffsetDateTime,
+) -> Option<Result<Option<OutboxMessage>>> {
     let deadline = cx.cloudtrail_timeout;
+    let ours = |m: &OutboxMessage| {
+        let event = carried_event(m);
+        m.kind == "Notification"
+            && m.topic_arn == topic_arn
+            && m.time >= since - time::Duration::seconds(1)
+            && event["detail"]["eventName"] == "GenerateDataKey"
+            && request_id.is_none_or(|r| event["detail"]["requestID"] == r)
+    };
     let poll = async {
         let started = std::time::Instant::now();
         loop {
-            let msgs = admin.outbox().await?;
-            if let Some(m) = msgs.iter().find(|m| {
-                m["kind"] == "Notification"
-                    && m["recipient"] == email
-                    && m["topic_arn"] == topic_arn
-                    && m["body"].as_str().is_some_and(|b| b.contains(request_id))
-            }) {
-                return Ok::<_, anyhow::Error>(Some(
-                    m["subject"].as_str().unwrap_or("").to_string(),
-                ));
+            if let Some(m) = admin.latest_mail(&cx.email, ours).await? {
+                return Ok::<_, anyhow::Error>(Some(m));
             }
             if started.elapsed() > deadline {
                 return Ok(None);
@@ -279,11 +343,7 @@ async fn notification_in_inbox(
 }
 
 /// AWS: wait for the rule to invoke its target since the trigger (how many times).
-async fn invocations(cx: &Ctx) -> Option<Result<Option<f64>>> {
-    let since = cx
-        .fact(Rule::ID, "trigger_at")
-        .and_then(|s| crate::util::parse_rfc3339(&s))
-        .unwrap_or_else(OffsetDateTime::now_utc);
+async fn invocations(cx: &Ctx, since: OffsetDateTime) -> Option<Result<Option<f64>>> {
     let cw = cx.cw.clone();
     let deadline = cx.cloudtrail_timeout;
     let poll = async move {

@@ -100,59 +100,94 @@ impl Step for Topic {
     }
 }
 
-/// The email's subscription; interactively on AWS, after waiting (skippable: `None`) for
-/// the learner to click the link.
+/// The email's subscription, once someone followed the confirmation link: interactively
+/// always (Enter stops waiting), and on AWS also without prompts, up to `--confirm-timeout`
+/// (a person must click it). A run without prompts in the sandbox confirmed it itself.
 async fn subscription(
     cx: &Ctx,
     topic_arn: &str,
 ) -> Option<Result<SubscriptionState, kms_workshop_notify::NotifyError>> {
-    let wait_for_learner = cx.ui.interactive && !cx.is_sandbox();
+    let first = kms_workshop_notify::subscription_state(&cx.sns, topic_arn, &cx.email).await;
+    let someone_must_click = cx.ui.interactive || !cx.is_sandbox();
+    if !someone_must_click || !matches!(first, Ok(SubscriptionState::PendingConfirmation)) {
+        return Some(first);
+    }
+    show_confirmation_email(cx, topic_arn).await;
+    let deadline = cx.confirm_timeout;
+    let pause = if cx.is_sandbox() {
+        Duration::from_millis(250)
+    } else {
+        Duration::from_secs(5)
+    };
     let wait_confirmed = async {
+        let began = std::time::Instant::now();
         loop {
             match kms_workshop_notify::subscription_state(&cx.sns, topic_arn, &cx.email).await {
-                Ok(SubscriptionState::PendingConfirmation) if wait_for_learner => {
-                    tokio::time::sleep(Duration::from_secs(5)).await;
+                Ok(SubscriptionState::PendingConfirmation) if began.elapsed() < deadline => {
+                    tokio::time::sleep(pause).await;
                 }
                 other => return other,
             }
         }
     };
-    if wait_for_learner {
-        cx.ui
-            .wait(
-                &format!("waiting for {} to confirm the subscription", cx.email),
-                wait_confirmed,
-            )
-            .await
-    } else {
-        Some(wait_confirmed.await)
-    }
+    cx.ui
+        .wait(
+            &format!(
+                "waiting for {} to confirm the subscription (the link in the email; at most {})",
+                cx.email,
+                humantime::format_duration(deadline)
+            ),
+            wait_confirmed,
+        )
+        .await
 }
 
-/// In the sandbox, the runner reads the inbox and (asked, or non-interactively) confirms.
-async fn confirm_in_sandbox(cx: &mut Ctx, topic_arn: &str) -> Result<()> {
+/// The confirmation email, as the learner's mail client shows it: in the sandbox, from its
+/// inbox; on AWS, where to find it.
+async fn show_confirmation_email(cx: &Ctx, topic_arn: &str) -> Option<String> {
     let Some(admin) = &cx.admin else {
-        cx.ui
-            .say("  Open the email from AWS Notifications and click \"Confirm subscription\".");
-        return Ok(());
+        cx.ui.say(format!(
+            "  Open the email \"AWS Notification - Subscription Confirmation\" sent to {} and click \"Confirm subscription\".",
+            cx.email
+        ));
+        return None;
     };
-    let outbox = admin.outbox().await?;
-    let Some(token) = outbox
-        .iter()
-        .rev()
-        .filter(|m| {
-            m["kind"] == "SubscriptionConfirmation"
-                && m["recipient"] == cx.email.as_str()
-                && m["topic_arn"] == topic_arn
+    let mail = admin
+        .latest_mail(&cx.email, |m| {
+            m.kind == "SubscriptionConfirmation" && m.topic_arn == topic_arn
         })
-        .find_map(|m| m["document"]["Token"].as_str().map(str::to_string))
-    else {
+        .await
+        .ok()
+        .flatten()?;
+    cx.ui.say(format!(
+        "\n  The confirmation email in {}'s inbox (`kms-workshop sandbox inbox{}` shows it too):",
+        cx.email,
+        cx.target
+            .endpoint
+            .as_deref()
+            .map(|e| format!(" --endpoint {e}"))
+            .unwrap_or_default()
+    ));
+    cx.ui.say(crate::mail::render_indented(&mail, "    "));
+    let link = crate::mail::confirmation_link(&mail).map(str::to_string);
+    if let Some(l) = &link {
+        cx.ui.say(format!(
+            "  To confirm, open the link (in a browser, or `curl '{l}'`)."
+        ));
+    }
+    mail.document["Token"].as_str().map(str::to_string)
+}
+
+/// In the sandbox, the runner shows the confirmation email and (asked, or without prompts)
+/// confirms the subscription as following its link would.
+async fn confirm_in_sandbox(cx: &mut Ctx, topic_arn: &str) -> Result<()> {
+    if cx.admin.is_none() {
+        show_confirmation_email(cx, topic_arn).await;
+        return Ok(());
+    }
+    let Some(token) = show_confirmation_email(cx, topic_arn).await else {
         return Ok(());
     };
-    cx.ui.say(format!(
-        "  The sandbox's inbox has the confirmation email for {}.",
-        cx.email
-    ));
     let go = !cx.ui.interactive
         || cx
             .ui

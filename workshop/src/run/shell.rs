@@ -1,0 +1,90 @@
+//! What a learner needs to do a step themselves, in another terminal: for the sandbox this
+//! runner hosts, the exact lines that point the AWS CLI at it (also kept in a file they can
+//! source again), and where their inbox is. Against AWS or a sandbox served elsewhere the
+//! learner's terminal already reaches the account.
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
+
+use aws_credential_types::provider::ProvideCredentials;
+
+use super::Ctx;
+use crate::target::TargetKind;
+
+/// The file the settings are kept in (beside the progress file).
+pub fn settings_file(cx: &Ctx) -> PathBuf {
+    cx.files_dir().join("sandbox.env")
+}
+
+/// Say how to reach the hosted sandbox from another terminal: the settings in full the first
+/// time, then where they are kept.
+pub async fn show_settings(cx: &mut Ctx) {
+    if cx.target.kind != TargetKind::Sandbox {
+        return;
+    }
+    let Some(endpoint) = cx.target.endpoint.clone() else {
+        return;
+    };
+    let keys = match cx.target.config.credentials_provider() {
+        Some(p) => p.provide_credentials().await.ok(),
+        None => None,
+    };
+    let Some(keys) = keys else {
+        return;
+    };
+    let lines = crate::sandbox_access::env_lines(&endpoint, &keys, &cx.target.region);
+    let file = settings_file(cx);
+    let kept = keep(&file, &lines);
+    if cx.settings_shown {
+        if kept.is_ok() {
+            cx.ui.say(format!(
+                "In your other terminal the sandbox's settings are still set (else: . {}).",
+                file.display()
+            ));
+        }
+        return;
+    }
+    cx.settings_shown = true;
+    cx.ui.say(format!(
+        "The sandbox runs inside this runner, at {endpoint}, as long as it runs. In another \
+         terminal, point the AWS CLI at it:"
+    ));
+    for l in &lines {
+        cx.ui.say(format!("  {l}"));
+    }
+    match kept {
+        Ok(()) => cx.ui.say(format!(
+            "(kept in {}: `. {0}` sets them again in any terminal)",
+            file.display()
+        )),
+        Err(e) => tracing::warn!(error = %e, "the sandbox settings are not kept in a file"),
+    }
+    cx.ui.say(format!(
+        "Your inbox: kms-workshop sandbox inbox --endpoint {endpoint}"
+    ));
+}
+
+/// Write `lines` to `file`, readable by this user only (they carry the sandbox keys).
+fn keep(file: &std::path::Path, lines: &[String]) -> std::io::Result<()> {
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = file.with_extension("env.tmp");
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    writeln!(
+        f,
+        "# The AWS CLI settings for the kms-workshop sandbox; `. {}`",
+        file.display()
+    )?;
+    for l in lines {
+        writeln!(f, "{l}")?;
+    }
+    f.sync_all()?;
+    std::fs::rename(&tmp, file)
+}
