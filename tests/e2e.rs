@@ -21,6 +21,7 @@ mod iam_cli;
 mod iam_differential;
 mod inventory_trust;
 mod pipeline;
+mod realism;
 mod robustness;
 mod run_cli;
 mod run_diy;

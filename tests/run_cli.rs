@@ -282,3 +282,60 @@ fn bad_input_is_refused_before_anything_is_created() {
         .expect("status");
     assert_eq!(st.status.code(), Some(2));
 }
+
+/// `kms-workshop run --endpoint URL` as the README suggests, from a shell with no AWS settings:
+/// with the sandbox's admin token at hand the run takes the sandbox's region and learner; without
+/// it, it says that no credentials were found (none were refused) and what to run.
+#[test]
+fn a_served_sandbox_needs_no_aws_settings_and_a_missing_key_is_named() {
+    let sb = SandboxProc::start(&[]);
+    let data = tempfile::tempdir().expect("tempdir");
+    let mut with_token = bare_command();
+    with_token
+        .env_remove("AWS_REGION")
+        .env(
+            "KMS_WORKSHOP_SANDBOX_TOKEN",
+            token_of(&sb.endpoint).unwrap_or_default(),
+        )
+        .args([
+            "run",
+            "--endpoint",
+            &sb.endpoint,
+            "--non-interactive",
+            "--keep",
+        ])
+        .args([
+            "--email",
+            "learner@example.com",
+            "--output",
+            "json",
+            "--state",
+        ])
+        .arg(data.path().join("progress.json"));
+    let out = with_token.output().expect("run");
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let mut without = bare_command();
+    without
+        .env_remove("AWS_REGION")
+        .env("AWS_REGION", REGION)
+        .args(["run", "--endpoint", &sb.endpoint, "--non-interactive"])
+        .args(["--email", "learner@example.com"]);
+    let out = without.output().expect("run");
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(text.contains("no AWS credentials found"), "{text}");
+    assert!(
+        text.contains("kms-workshop sandbox env --endpoint"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("refused") && !text.contains("IMDS"),
+        "{text}"
+    );
+}

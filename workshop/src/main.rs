@@ -6,6 +6,7 @@ mod mail;
 mod run;
 mod sandbox_access;
 mod sandbox_cmd;
+mod serve_args;
 mod target;
 mod teardown;
 mod util;

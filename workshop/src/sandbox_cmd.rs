@@ -1,16 +1,16 @@
 //! `kms-workshop sandbox …`: serve the sandbox, print the environment that points the `aws`
 //! CLI and SDKs at it, and move its clock.
 
-use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::net::SocketAddr;
 
 use anyhow::{bail, Context, Result};
 use clap::{Subcommand, ValueEnum};
 use kms_workshop_sandbox::http::admin_api::{AdminError, LearnerView};
 use kms_workshop_sandbox::services::sns::OutboxMessage;
-use kms_workshop_sandbox::{seed, Config, LatencyProfile, Sandbox, Seed};
+use kms_workshop_sandbox::{seed, Config, Sandbox};
 
 use crate::sandbox_access::{self, Reach};
+pub use crate::serve_args::ServeArgs;
 
 /// Default port of `sandbox serve` (and of `--endpoint`).
 pub const DEFAULT_PORT: u16 = 4599;
@@ -18,49 +18,7 @@ pub const DEFAULT_PORT: u16 = 4599;
 #[derive(Subcommand)]
 pub enum SandboxCommand {
     /// Start the sandbox and serve until interrupted (Ctrl-C).
-    Serve {
-        /// Port to listen on (0 picks a free one).
-        #[arg(long, default_value_t = DEFAULT_PORT)]
-        port: u16,
-        /// Address to listen on (0.0.0.0: every interface, for learners on other machines).
-        #[arg(long, default_value = "127.0.0.1")]
-        bind: IpAddr,
-        /// A host name learners reach the sandbox by, besides its IP addresses and localhost
-        /// (requests naming any other host are refused, so web pages cannot reach it).
-        #[arg(long, value_name = "NAME")]
-        allow_host: Vec<String>,
-        /// Keep state (keys, event history, clock) in this directory across restarts; without
-        /// it the state lives in memory and is gone when the sandbox stops.
-        #[arg(long, value_name = "DIR")]
-        state_dir: Option<PathBuf>,
-        /// What a new state starts with.
-        #[arg(long, value_enum, default_value_t = SeedArg::Workshop)]
-        seed: SeedArg,
-        /// Delay before a call shows up in CloudTrail event history (AWS: about 5 minutes).
-        #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
-        cloudtrail_delay: std::time::Duration,
-        /// Accept any access key without checking signatures (LocalStack-style test/test).
-        #[arg(long)]
-        accept_any_credentials: bool,
-        /// Enforce CloudTrail's limit of 2 LookupEvents requests per second.
-        #[arg(long)]
-        lookup_rate_limit: bool,
-        /// How long lifecycles take (instance termination and start, volume creation and
-        /// attachment): at once, or about as long as on AWS.
-        #[arg(long, value_enum, default_value_t = LatencyArg::Instant)]
-        latency: LatencyArg,
-        /// Divide realistic lifecycle durations by N (e.g. 10: a 60 s termination takes 6 s).
-        #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = parse_time_scale)]
-        time_scale: f64,
-        /// Classroom mode: seed N learners, each with an account, keys and CloudTrail history
-        /// of their own (1 to 500); an instructor identity can assume a role in every one.
-        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=500))]
-        learners: u32,
-        /// Start with an empty CloudTrail event history instead of the calls of the workshop's
-        /// earlier sections (only calls made to this sandbox show up).
-        #[arg(long)]
-        empty_history: bool,
-    },
+    Serve(ServeArgs),
     /// Print `export` lines that point the aws CLI and SDKs at a running sandbox:
     /// eval "$(kms-workshop sandbox env)".
     Env {
@@ -127,7 +85,7 @@ pub enum SandboxCommand {
 pub enum ClockCommand {
     /// Move the sandbox clock forward, e.g. `15d`, `11days`, `1h 30m`.
     Advance {
-        #[arg(value_parser = parse_duration)]
+        #[arg(value_parser = crate::util::parse_duration)]
         duration: std::time::Duration,
         #[command(flatten)]
         reach: Reach,
@@ -139,41 +97,11 @@ pub enum ClockCommand {
     },
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-pub enum SeedArg {
-    /// The learner's account at the start of the monitoring chapter.
-    Workshop,
-    /// Identities only.
-    Empty,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum LatencyArg {
-    /// Transitions complete at once (tests).
-    Instant,
-    /// Transitions take about as long as on AWS (demos).
-    Realistic,
-}
-
-fn parse_time_scale(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(n) if n.is_finite() && n > 0.0 => Ok(n),
-        _ => Err(format!(
-            "'{s}' is not a time scale: give a number greater than 0, e.g. 1 or 10"
-        )),
-    }
-}
-
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum IdentityArg {
     Learner,
     Instance,
     Instructor,
-}
-
-fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    humantime::parse_duration(s)
-        .map_err(|e| format!("'{s}' is not a duration ({e}); examples: 0s, 300ms, 5m, 15d"))
 }
 
 pub fn exit_code(e: &anyhow::Error) -> u8 {
@@ -196,40 +124,9 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
 
 pub async fn run(cmd: SandboxCommand) -> Result<()> {
     match cmd {
-        SandboxCommand::Serve {
-            port,
-            bind,
-            allow_host,
-            state_dir,
-            seed,
-            cloudtrail_delay,
-            accept_any_credentials,
-            lookup_rate_limit,
-            latency,
-            time_scale,
-            learners,
-            empty_history,
-        } => {
-            let config = Config {
-                state_dir: state_dir.clone(),
-                seed: match seed {
-                    SeedArg::Workshop => Seed::Workshop,
-                    SeedArg::Empty => Seed::Empty,
-                },
-                cloudtrail_delay: time::Duration::try_from(cloudtrail_delay)
-                    .context("--cloudtrail-delay is too long")?,
-                accept_any_credentials,
-                lookup_rate_limit,
-                latency: match latency {
-                    LatencyArg::Instant => LatencyProfile::Instant,
-                    LatencyArg::Realistic => LatencyProfile::Realistic,
-                },
-                time_scale,
-                learners,
-                seed_history: !empty_history,
-                allowed_hosts: allow_host,
-            };
-            serve(config, SocketAddr::new(bind, port)).await
+        SandboxCommand::Serve(args) => {
+            let addr = SocketAddr::new(args.bind, args.port);
+            serve(args.config()?, addr).await
         }
         SandboxCommand::Env {
             reach,

@@ -261,7 +261,7 @@ pub async fn load(
             .ok();
         (TargetKind::Sandbox, Some(url), Some(running))
     } else if let Some(url) = &args.endpoint {
-        loader = loader.endpoint_url(url);
+        loader = endpoint_defaults(loader.endpoint_url(url), url, args).await?;
         (TargetKind::Endpoint, Some(url.clone()), None)
     } else {
         (TargetKind::Aws, None, None)
@@ -274,6 +274,64 @@ pub async fn load(
         hosted,
         published,
     })
+}
+
+/// Where the credential chain looks, for a message that says none were found.
+const CREDENTIAL_PLACES: &str = "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or --profile      in ~/.aws/config and ~/.aws/credentials, SSO, web identity, the container or instance role";
+
+/// An endpoint's region and credentials when the environment has none: a kms-workshop sandbox
+/// has one region, and (when this user holds its admin token) its learner's keys; any other
+/// endpoint gets a plain "no credentials found" naming where they were looked for, instead of
+/// a refusal from a server that was sent nothing.
+async fn endpoint_defaults(
+    mut loader: aws_config::ConfigLoader,
+    url: &str,
+    args: &TargetArgs,
+) -> Result<aws_config::ConfigLoader, TargetError> {
+    let reach = crate::sandbox_access::Reach::at(url);
+    let admin = reach.client().ok();
+    let sandbox = match &admin {
+        Some(c) => c.is_sandbox().await,
+        None => false,
+    };
+    let mut chain = aws_config::default_provider::region::DefaultRegionChain::builder();
+    if let Some(p) = &args.profile {
+        chain = chain.profile_name(p);
+    }
+    if args.region.is_none() && chain.build().region().await.is_none() {
+        if !sandbox {
+            return Err(TargetError::Usage(format!(
+                "no region for {url}: give --region R (or set AWS_REGION)"
+            )));
+        }
+        loader = loader.region(Region::new(seed::REGION));
+    }
+    if credentials_available(args).await {
+        return Ok(loader);
+    }
+    let learner = match (&admin, sandbox) {
+        (Some(c), true) if c.has_token() => c.credentials().await.ok().and_then(|v| {
+            v.credentials
+                .into_iter()
+                .find(|k| k.access_key_id == seed::LEARNER_ACCESS_KEY)
+        }),
+        _ => None,
+    };
+    match learner {
+        Some(k) => Ok(loader.credentials_provider(aws_credential_types::Credentials::new(
+            k.access_key_id,
+            k.secret_access_key,
+            k.session_token,
+            None,
+            "kms-workshop-sandbox",
+        ))),
+        None if sandbox => Err(TargetError::Credentials(format!(
+            "no AWS credentials found (looked in {CREDENTIAL_PLACES}): for this sandbox,              eval \"$(kms-workshop sandbox env --endpoint {url})\" first"
+        ))),
+        None => Err(TargetError::Credentials(format!(
+            "no AWS credentials found for {url} (looked in {CREDENTIAL_PLACES})"
+        ))),
+    }
 }
 
 /// Serve the hosted sandbox on loopback, on the port it had last time when that is free, so

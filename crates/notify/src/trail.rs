@@ -276,18 +276,7 @@ pub async fn create_logging_trail(
     client: &CloudTrail,
     setup: &TrailSetup,
 ) -> Result<TrailInfo, NotifyError> {
-    if let Err(e) = client
-        .create_trail()
-        .name(&setup.trail_name)
-        .s3_bucket_name(&setup.bucket)
-        .send()
-        .await
-    {
-        let f = AwsFailure::from_sdk("CreateTrail", e);
-        if f.code != "TrailAlreadyExistsException" {
-            return Err(f.into());
-        }
-    }
+    create_trail_when_policy_visible(client, setup).await?;
     client
         .start_logging()
         .name(&setup.trail_name)
@@ -317,6 +306,41 @@ pub async fn create_logging_trail(
         trail.s3_bucket_name(),
     )
     .await
+}
+
+/// How long CloudTrail may take to see a bucket policy just put: until then `CreateTrail`
+/// answers `InsufficientS3BucketPolicyException` (a known race on AWS).
+pub const POLICY_VISIBLE_WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// `CreateTrail`, asked again (1 s, 2 s, 4 s … apart) while CloudTrail does not see the bucket
+/// policy yet, for up to [`POLICY_VISIBLE_WITHIN`]; a trail of that name already there is fine.
+async fn create_trail_when_policy_visible(
+    client: &CloudTrail,
+    setup: &TrailSetup,
+) -> Result<(), NotifyError> {
+    let began = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_secs(1);
+    loop {
+        let sent = client
+            .create_trail()
+            .name(&setup.trail_name)
+            .s3_bucket_name(&setup.bucket)
+            .send()
+            .await;
+        let Err(e) = sent else {
+            return Ok(());
+        };
+        let f = AwsFailure::from_sdk("CreateTrail", e);
+        match f.code.as_str() {
+            "TrailAlreadyExistsException" => return Ok(()),
+            "InsufficientS3BucketPolicyException" if began.elapsed() < POLICY_VISIBLE_WITHIN => {
+                tracing::debug!(bucket = %setup.bucket, "CloudTrail does not see the bucket policy yet");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_secs(10));
+            }
+            _ => return Err(f.into()),
+        }
+    }
 }
 
 /// [`create_trail_bucket`] then [`create_logging_trail`]: what to do, with consent, when

@@ -20,6 +20,7 @@ pub mod http;
 pub mod identity;
 pub mod pipeline;
 pub mod protocol;
+pub mod realism;
 pub mod seed;
 pub mod services;
 pub mod store;
@@ -70,6 +71,9 @@ pub struct Config {
     /// Host names (besides IP addresses and `localhost`) that requests may name in their
     /// `Host` header: the names learners on other machines reach a classroom sandbox by.
     pub allowed_hosts: Vec<String>,
+    /// AWS's delays (CloudTrail delivery, rule propagation, the trail bucket policy race) and
+    /// other principals' activity; all at once by default.
+    pub realism: realism::Realism,
 }
 
 /// How long resource lifecycles take on the sandbox clock.
@@ -130,6 +134,34 @@ impl Config {
     }
 }
 
+impl Config {
+    /// How long after a call, made now, its CloudTrail event shows up.
+    pub fn cloudtrail_delivery_delay(&self) -> Duration {
+        match self.realism.cloudtrail_delivery {
+            Some(range) => realism::scaled(
+                Duration::seconds_f64(realism::triangular(range)),
+                self.time_scale,
+            ),
+            None => self.cloudtrail_delay,
+        }
+    }
+
+    /// How long a rule or target just put waits before it acts on events.
+    pub fn rule_propagation_delay(&self) -> Duration {
+        let most = self.realism.rule_propagation.as_seconds_f64();
+        if most <= 0.0 {
+            return Duration::ZERO;
+        }
+        let secs = realism::triangular((most / 4.0, most / 2.0, most));
+        realism::scaled(Duration::seconds_f64(secs), self.time_scale)
+    }
+
+    /// `d` on this sandbox's time scale.
+    pub fn scaled(&self, d: Duration) -> Duration {
+        realism::scaled(d, self.time_scale)
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -143,6 +175,7 @@ impl Default for Config {
             learners: 1,
             seed_history: true,
             allowed_hosts: Vec::new(),
+            realism: realism::Realism::default(),
         }
     }
 }

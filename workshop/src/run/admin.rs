@@ -24,7 +24,10 @@ impl Admin {
     /// The sandbox behind `endpoint`, if it is one (it answers its health check), controlled
     /// with its admin token when this user has it, else as the run's own identity (which
     /// reads the clock and its own account's messages, but moves no clock).
-    pub async fn probe(endpoint: &str, config: &aws_config::SdkConfig) -> Option<Admin> {
+    /// A sandbox as real as AWS (`sandbox serve --realism aws`) is treated as AWS: no inbox
+    /// read and no clock moved for the learner; its time scale comes back so the run's waits
+    /// shrink with the sandbox's delays.
+    pub async fn probe(endpoint: &str, config: &aws_config::SdkConfig) -> (Option<Admin>, f64) {
         let mut client =
             AdminClient::new(endpoint).with_token(Reach::at(endpoint).token().ok().flatten());
         if !client.has_token() {
@@ -37,7 +40,11 @@ impl Admin {
                 client = client.signed_as(keys, &region);
             }
         }
-        client.is_sandbox().await.then_some(Admin::Remote(client))
+        match client.health().await {
+            Ok(h) if h.status == "ok" && h.realism == "aws" => (None, h.time_scale),
+            Ok(h) if h.status == "ok" => (Some(Admin::Remote(client)), 1.0),
+            _ => (None, 1.0),
+        }
     }
 
     /// The sandbox clock.

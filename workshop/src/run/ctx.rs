@@ -37,6 +37,8 @@ pub struct Ctx {
     pub target_flags: String,
     /// Whether the learner was shown how to reach the hosted sandbox from another terminal.
     pub settings_shown: bool,
+    /// What the target divides AWS's delays by (1 on AWS; a sandbox's `--time-scale`).
+    pub time_scale: f64,
     pub yes: bool,
     pub account_id: Option<String>,
     pub kms: aws_sdk_kms::Client,
@@ -154,6 +156,15 @@ impl Ctx {
         self.progress
             .save(&self.path)
             .map_err(|e| usage(e.to_string()))
+    }
+
+    /// A pause between polls that suits AWS, shortened as much as the target's delays are.
+    pub fn pause(&self, on_aws: Duration) -> Duration {
+        if self.time_scale.is_finite() && self.time_scale > 1.0 {
+            on_aws.div_f64(self.time_scale)
+        } else {
+            on_aws
+        }
     }
 
     pub fn is_sandbox(&self) -> bool {

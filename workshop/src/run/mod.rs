@@ -75,11 +75,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "ID")]
     pub account_id: Option<String>,
     /// How long to wait for CloudTrail to show a call (AWS: about 5 minutes on average).
-    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = crate::util::parse_duration)]
     pub cloudtrail_timeout: Duration,
     /// How long to wait for the confirmation link in the email to be followed (on AWS a
     /// person must click it).
-    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = crate::util::parse_duration)]
     pub confirm_timeout: Duration,
 }
 
@@ -96,11 +96,6 @@ fn parse_threshold(s: &str) -> Result<f64, String> {
             "'{s}' is not an alarm threshold: give seconds, more than 0 and at most 31536000 (365 days)"
         )),
     }
-}
-
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s)
-        .map_err(|e| format!("'{s}' is not a duration ({e}); e.g. 90s, 15m"))
 }
 
 fn usage(message: impl Into<String>) -> anyhow::Error {
@@ -157,10 +152,10 @@ pub async fn run(args: RunArgs) -> Result<()> {
         )),
         _ => ui.note(format!("Running against {}.", target.describe())),
     }
-    let admin = match (&target.kind, target.sandbox(), &target.endpoint) {
-        (TargetKind::Sandbox, Some(sb), _) => Some(admin::Admin::InProcess(sb.clone())),
+    let (admin, time_scale) = match (&target.kind, target.sandbox(), &target.endpoint) {
+        (TargetKind::Sandbox, Some(sb), _) => (Some(admin::Admin::InProcess(sb.clone())), 1.0),
         (TargetKind::Endpoint, _, Some(url)) => admin::Admin::probe(url, &target.config).await,
-        _ => None,
+        _ => (None, 1.0),
     };
     let key_id = match require_key(&target, &progress).await {
         Ok(k) => k,
@@ -211,6 +206,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
         key_id,
         target_flags: target_flags(&target, &args.target),
         settings_shown: false,
+        time_scale,
         yes: args.yes,
         account_id: args.account_id.clone(),
         kms: aws_sdk_kms::Client::new(&cfg),

@@ -247,6 +247,8 @@ async fn health(State(sb): Sb, q: RawQuery) -> Answer<Health> {
     Ok(Json(Health {
         status: "ok".into(),
         seed: sb.seed_name(),
+        realism: sb.config.realism.profile.name().into(),
+        time_scale: sb.config.time_scale,
         proof: challenge.map(|c| super::admin_api::health_proof(sb.admin_token(), &c)),
     }))
 }

@@ -45,10 +45,21 @@ pub const ENDPOINTS: [&str; 11] = [
 pub struct Health {
     pub status: String,
     pub seed: String,
+    /// `instant` or `aws` (`sandbox serve --realism`): whether a client should expect AWS's
+    /// delays and treat the sandbox as it would AWS.
+    #[serde(default)]
+    pub realism: String,
+    /// What the sandbox divides AWS's durations by.
+    #[serde(default = "one")]
+    pub time_scale: f64,
     /// With a challenge: [`health_proof`] of it, which only the holder of the admin token can
     /// make, so a client that holds the token knows it reached *that* sandbox.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proof: Option<String>,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// The answer to a health challenge: HMAC-SHA256 of it under the admin token, hex.

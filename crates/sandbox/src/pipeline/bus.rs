@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use kms_workshop_patterns::Pattern;
 use serde_json::Value as J;
 
+use crate::services::cloudwatch;
 use crate::services::events::{cloudtrail_envelope, transform, EventsState, Rule, Target};
 use crate::services::sns::{self, Publication};
 use crate::Sandbox;
@@ -91,8 +92,9 @@ impl Sandbox {
     ) {
         let rules: Vec<Rule> =
             self.read::<EventsState, _>(account, region, |st| st.rules.values().cloned().collect());
+        let now = self.clock.now();
         for rule in rules {
-            let receives = rule.state.receives(read_only_cloudtrail);
+            let receives = rule.state.receives(read_only_cloudtrail) && rule.is_live(now);
             let Some(pattern_text) = rule.event_pattern.as_deref().filter(|_| receives) else {
                 continue;
             };
@@ -123,6 +125,21 @@ impl Sandbox {
             });
             if let Err(e) = result {
                 tracing::error!(error = %e, "cannot record rule metrics");
+            }
+            let failed = outcomes.iter().filter(|o| o.is_err()).count() as f64;
+            let now = self.clock.now();
+            for (metric, value) in [
+                ("Invocations", outcomes.len() as f64),
+                ("FailedInvocations", failed),
+            ] {
+                cloudwatch::shared::service_metric(
+                    self,
+                    (account, region),
+                    ("AWS/Events", metric),
+                    ("RuleName", &name),
+                    value,
+                    now,
+                );
             }
         }
     }

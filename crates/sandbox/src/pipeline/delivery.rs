@@ -120,6 +120,7 @@ impl Sandbox {
         let base = self.base_url();
         let display = topic.display_name();
         let mut jobs = Vec::new();
+        let mut emails = 0u32;
         for sub in subs {
             let body = p
                 .messages
@@ -145,6 +146,9 @@ impl Sandbox {
                 body: text,
                 document,
             };
+            if sub.protocol == "email" || sub.protocol == "email-json" {
+                emails += 1;
+            }
             let key = self.send(account, region, now, &sub, &display, letter)?;
             if sub.protocol.starts_with("http") {
                 jobs.push(HttpJob {
@@ -161,6 +165,19 @@ impl Sandbox {
             }
         }
         self.post_all(jobs);
+        // Emails count as delivered once in the outbox; HTTP deliveries are reported by the
+        // outbox's delivery field (they finish later, on their own thread).
+        if emails > 0 {
+            let topic_name = topic_arn.rsplit(':').next().unwrap_or_default();
+            crate::services::cloudwatch::shared::service_metric(
+                self,
+                (account, region),
+                ("AWS/SNS", "NumberOfNotificationsDelivered"),
+                ("TopicName", topic_name),
+                emails as f64,
+                now,
+            );
+        }
         Ok(message_id)
     }
 

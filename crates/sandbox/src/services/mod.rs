@@ -268,7 +268,10 @@ pub const REGISTRY: &[Entry] = &[
     Entry {
         service: &cloudtrail::CloudTrail,
         seed: Some(|sb, at| cloudtrail::history::seed_workshop(sb, at.account, at.region, at.now)),
-        tick: None,
+        tick: Some(Tick {
+            order: 4,
+            run: cloudtrail::background::generate_due,
+        }),
     },
     Entry {
         service: &sts::Sts,
@@ -330,8 +333,8 @@ mod tests {
         assert_eq!(orders, sorted);
         assert_eq!(
             orders.len(),
-            4,
-            "kms, cloudwatch, ec2 and cloudformation tick"
+            5,
+            "kms, cloudwatch, ec2, cloudformation and cloudtrail (other principals' calls) tick"
         );
     }
 }

@@ -1,8 +1,6 @@
 //! Step 2: find step 1's GenerateDataKey in CloudTrail's event history, show who, what, how
 //! and when, and find it again through each lookup attribute the workshop teaches.
 
-use std::time::Duration;
-
 use anyhow::Result;
 use kms_workshop_names::{CONTEXT_KEY, CONTEXT_VALUE};
 use kms_workshop_trail::{Attribute, LookupQuery, TrailEvent, WaitFor};
@@ -101,7 +99,7 @@ async fn wait_for_the_event(cx: &Ctx, checks: &mut Checks<Check>) -> Option<Trai
         .unwrap_or_else(|| OffsetDateTime::now_utc() - time::Duration::hours(1));
     let wait = WaitFor::new(request_id.clone(), "GenerateDataKey", start)
         .deadline(cx.cloudtrail_timeout)
-        .intervals(super::first_poll(cx), Duration::from_secs(30));
+        .intervals(super::first_poll(cx), super::max_poll(cx));
     let found = cx
         .ui
         .wait(

@@ -2,7 +2,6 @@
 //! `project=workshop`, and check the context is bound to the ciphertext.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
 use base64::Engine;
@@ -153,7 +152,7 @@ async fn find_own_call(cx: &Ctx) -> Result<Option<TrailEvent>> {
         },
     )
     .deadline(cx.cloudtrail_timeout)
-    .intervals(super::first_poll(cx), Duration::from_secs(30));
+    .intervals(super::first_poll(cx), super::max_poll(cx));
     let found = cx
         .ui
         .wait(

@@ -154,8 +154,14 @@ fn first_poll(cx: &Ctx) -> std::time::Duration {
     if cx.is_sandbox() {
         std::time::Duration::from_millis(500)
     } else {
-        std::time::Duration::from_secs(5)
+        cx.pause(std::time::Duration::from_secs(5))
     }
+}
+
+/// The longest pause of a CloudTrail wait.
+fn max_poll(cx: &Ctx) -> std::time::Duration {
+    cx.pause(std::time::Duration::from_secs(30))
+        .max(first_poll(cx))
 }
 
 /// The encryption context of the chapter's data keys.

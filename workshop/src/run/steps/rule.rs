@@ -274,18 +274,83 @@ async fn notified(cx: &Ctx, checks: &mut Checks<Check>, topic_arn: &str) {
             );
         }
     } else {
-        let invoked = invocations(cx, since).await;
-        if let Some(n) = checks.waited(
+        let evidence = delivered(cx, topic_arn, since).await;
+        if let Some(d) = checks.waited(
             Check::Notified,
-            invoked,
-            "the rule has not invoked its target yet",
+            evidence,
+            "no notification delivered by the topic yet (AWS/SNS NumberOfNotificationsDelivered)",
         ) {
-            checks.pass(
-                Check::Notified,
-                format!("the rule invoked its target {n} time(s); check your inbox"),
-            );
+            let reason = if d.failed > 0.0 {
+                format!("the rule failed to invoke the topic {} time(s) (AWS/Events FailedInvocations): check the topic policy", d.failed)
+            } else {
+                format!("the topic delivered {} notification(s) and the rule failed none; check your inbox", d.delivered)
+            };
+            checks.check(Check::Notified, d.failed == 0.0, reason);
         }
     }
+}
+
+/// What CloudWatch says of the notifications since the trigger.
+struct Delivery {
+    delivered: f64,
+    failed: f64,
+}
+
+/// AWS: wait for the topic to deliver a notification since `since` (AWS/SNS
+/// NumberOfNotificationsDelivered; AWS/Events Invocations also counts failed attempts, so it
+/// proves nothing), generating a new data key now and then: a rule just put may not have been
+/// live for the first one.
+async fn delivered(
+    cx: &Ctx,
+    topic_arn: &str,
+    since: OffsetDateTime,
+) -> Option<Result<Option<Delivery>>> {
+    let topic_name = topic_arn.rsplit(':').next().unwrap_or_default().to_string();
+    let deadline = cx.cloudtrail_timeout;
+    let retrigger = cx.pause(Duration::from_secs(120));
+    let poll = async move {
+        let started = std::time::Instant::now();
+        let mut triggered = std::time::Instant::now();
+        loop {
+            let delivered = metric_sum(
+                &cx.cw,
+                ("AWS/SNS", "NumberOfNotificationsDelivered"),
+                ("TopicName", &topic_name),
+                since,
+            )
+            .await?;
+            if delivered > 0.0 {
+                let failed = metric_sum(
+                    &cx.cw,
+                    ("AWS/Events", "FailedInvocations"),
+                    ("RuleName", RULE_NAME),
+                    since,
+                )
+                .await?;
+                return Ok::<_, anyhow::Error>(Some(Delivery { delivered, failed }));
+            }
+            if started.elapsed() > deadline {
+                return Ok(None);
+            }
+            if triggered.elapsed() > retrigger {
+                kms_workshop_keys::generate_data_key(
+                    &cx.kms,
+                    KEY_ALIAS,
+                    DataKeySpec::Aes256,
+                    &context(),
+                )
+                .await?;
+                triggered = std::time::Instant::now();
+            }
+            tokio::time::sleep(cx.pause(Duration::from_secs(30))).await;
+        }
+    };
+    cx.ui
+        .wait(
+            "waiting for the topic to deliver the notification (AWS/SNS NumberOfNotificationsDelivered)",
+            poll,
+        )
+        .await
 }
 
 /// The event a notification carries (EventBridge publishes it as the message, as JSON).
@@ -342,44 +407,20 @@ async fn notification_in_inbox(
         .await
 }
 
-/// AWS: wait for the rule to invoke its target since the trigger (how many times).
-async fn invocations(cx: &Ctx, since: OffsetDateTime) -> Option<Result<Option<f64>>> {
-    let cw = cx.cw.clone();
-    let deadline = cx.cloudtrail_timeout;
-    let poll = async move {
-        let started = std::time::Instant::now();
-        loop {
-            let sum = rule_invocations(&cw, since).await?;
-            if sum > 0.0 {
-                return Ok::<_, anyhow::Error>(Some(sum));
-            }
-            if started.elapsed() > deadline {
-                return Ok(None);
-            }
-            tokio::time::sleep(Duration::from_secs(30)).await;
-        }
-    };
-    cx.ui
-        .wait(
-            "waiting for the rule to deliver (AWS/Events Invocations)",
-            poll,
-        )
-        .await
-}
-
-async fn rule_invocations(cw: &aws_sdk_cloudwatch::Client, since: OffsetDateTime) -> Result<f64> {
+/// The sum of one metric with one dimension, from a minute before `since` to now.
+async fn metric_sum(
+    cw: &aws_sdk_cloudwatch::Client,
+    (namespace, metric): (&str, &str),
+    (dimension, value): (&str, &str),
+    since: OffsetDateTime,
+) -> Result<f64> {
     use aws_sdk_cloudwatch::primitives::DateTime;
     use aws_sdk_cloudwatch::types::{Dimension, Statistic};
     let out = cw
         .get_metric_statistics()
-        .namespace("AWS/Events")
-        .metric_name("Invocations")
-        .dimensions(
-            Dimension::builder()
-                .name("RuleName")
-                .value(RULE_NAME)
-                .build(),
-        )
+        .namespace(namespace)
+        .metric_name(metric)
+        .dimensions(Dimension::builder().name(dimension).value(value).build())
         .statistics(Statistic::Sum)
         .period(60)
         .start_time(DateTime::from_secs(since.unix_timestamp() - 60))

@@ -117,7 +117,7 @@ async fn subscription(
     let pause = if cx.is_sandbox() {
         Duration::from_millis(250)
     } else {
-        Duration::from_secs(5)
+        cx.pause(Duration::from_secs(5))
     };
     let wait_confirmed = async {
         let began = std::time::Instant::now();

@@ -4,8 +4,10 @@
 //! events reach EventBridge.
 //!
 //! Layout: `state` (the trails), `ops` (one function per operation), `views` (wire shapes),
-//! `errors`, [`seed`] (the history of the workshop's earlier sections).
+//! `errors`, [`seed`] (the history of the workshop's earlier sections), [`background`] (other
+//! principals' calls, when the sandbox is as busy as a real account).
 
+pub mod background;
 mod errors;
 pub mod events;
 mod ops;

@@ -180,7 +180,7 @@ pub fn record(
         _ => J::Null,
     };
     let account = cx.account().to_string();
-    let delay_ms = sb.config.cloudtrail_delay.whole_milliseconds() as i64;
+    let delay_ms = sb.config.cloudtrail_delivery_delay().whole_milliseconds() as i64;
     let mut rendered: Option<J> = None;
     let parts = RecordParts {
         caller: &cx.caller,

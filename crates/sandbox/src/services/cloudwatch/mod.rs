@@ -12,6 +12,7 @@ mod errors;
 mod evaluation;
 mod kms_metric;
 mod ops;
+pub(crate) mod shared;
 mod state;
 mod stats;
 mod views;

@@ -29,6 +29,17 @@ pub struct Rule {
     pub tags: BTreeMap<String, String>,
     #[serde(default)]
     pub metrics: RuleMetrics,
+    /// Until then the rule does not act on events yet (a rule or target just put takes a
+    /// moment on AWS; see `realism`).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub live_from: Option<time::OffsetDateTime>,
+}
+
+impl Rule {
+    /// Whether the rule acts on an event at `now` (it has propagated).
+    pub fn is_live(&self, now: time::OffsetDateTime) -> bool {
+        self.live_from.is_none_or(|t| now >= t)
+    }
 }
 
 /// A rule's `State`; persisted (and answered) as AWS spells it.

@@ -11,6 +11,7 @@ mod errors;
 mod ops;
 mod request;
 mod seed;
+pub(crate) mod shared;
 mod state;
 mod views;
 

@@ -55,6 +55,13 @@ pub struct Bucket {
     /// The bucket policy document as submitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
+    /// When the policy was last put or deleted (other services see it some seconds later).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub policy_changed: Option<time::OffsetDateTime>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -96,6 +103,7 @@ impl Bucket {
             versioning: None,
             objects: BTreeMap::new(),
             policy: None,
+            policy_changed: None,
         }
     }
 

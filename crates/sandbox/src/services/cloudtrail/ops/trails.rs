@@ -43,6 +43,28 @@ pub(crate) fn valid_trail_name(name: &str) -> bool {
         && !name.split('.').all(|p| p.parse::<u8>().is_ok())
 }
 
+/// On AWS a bucket policy just put is not yet visible to CloudTrail, whose check of it then
+/// fails (a known race the workshop's clean-up and runner retry); `realism` brings it back.
+fn policy_visible(cx: &Call<'_>, account: &str, bucket: &str) -> Result<(), AwsError> {
+    let race = cx
+        .sandbox
+        .config
+        .scaled(cx.sandbox.config.realism.trail_policy_race);
+    if race <= time::Duration::ZERO {
+        return Ok(());
+    }
+    let changed =
+        crate::services::s3::shared::policy_changed(cx.sandbox, account, &cx.region, bucket);
+    match changed {
+        Some(at) if cx.now < at + race => Err(AwsError::new(
+            400,
+            "InsufficientS3BucketPolicyException",
+            format!("Incorrect S3 bucket policy is detected for bucket: {bucket}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub fn create_trail(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
     let name = input.req_str("Name")?;
     if !valid_trail_name(&name) {
@@ -55,6 +77,7 @@ pub fn create_trail(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError>
         .map(|t| Ok((t.req_str("Key")?, t.str("Value")?.unwrap_or_default())))
         .collect::<Result<BTreeMap<_, _>, AwsError>>()?;
     let account = cx.account().to_string();
+    policy_visible(cx, &account, &bucket)?;
     let trail = Trail {
         arn: format!("arn:aws:cloudtrail:{}:{account}:trail/{name}", cx.region),
         name: name.clone(),

@@ -63,6 +63,7 @@ pub(crate) fn put_rule(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsErr
             targets: Vec::new(),
             tags: BTreeMap::new(),
             metrics: RuleMetrics::default(),
+            live_from: None,
         });
         rule.event_pattern = pattern;
         rule.schedule = schedule;
@@ -70,6 +71,7 @@ pub(crate) fn put_rule(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsErr
         rule.description = description;
         rule.role_arn = role_arn;
         rule.tags.extend(tags);
+        rule.live_from = propagated(cx.sandbox, cx.now);
         Ok(Value::obj().with("RuleArn", arn.clone()))
     })
 }
@@ -140,4 +142,13 @@ pub(crate) fn delete_rule(cx: &Call<'_>, input: &Input) -> Result<Value, AwsErro
                 Ok(Value::Null)
             }
         })
+}
+
+/// When a change made `now` takes effect (`None`: at once).
+pub(super) fn propagated(
+    sb: &crate::Sandbox,
+    now: time::OffsetDateTime,
+) -> Option<time::OffsetDateTime> {
+    let delay = sb.config.rule_propagation_delay();
+    (delay > time::Duration::ZERO).then(|| now + delay)
 }

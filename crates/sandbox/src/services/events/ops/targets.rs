@@ -94,6 +94,7 @@ pub(crate) fn put_targets(cx: &mut Call<'_>, input: &Input) -> Result<Value, Aws
             return Err(too_many_targets());
         }
         r.targets = merged;
+        r.live_from = super::rules::propagated(sb, cx.now).max(r.live_from);
         Ok(no_failed_entries())
     })
 }

@@ -64,9 +64,11 @@ fn set_policy(
     policy: Option<String>,
 ) -> Result<Encoded, AwsError> {
     let account = cx.account().to_string();
+    let now = cx.now;
     cx.sandbox.write::<S3State, _>(&account, region, |st| {
         if let Some(b) = st.buckets.get_mut(bucket) {
             b.policy = policy;
+            b.policy_changed = Some(now);
         }
         Ok(())
     })?;

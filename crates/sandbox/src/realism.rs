@@ -1,0 +1,139 @@
+//! How much like AWS the sandbox behaves in time: by default everything happens at once (what
+//! tests want); `Realism::aws()` brings back the delays and limits a learner meets on AWS, each
+//! a knob of its own, every duration divided by the config's time scale.
+//!
+//! - CloudTrail: an event shows up in event history 1 to 15 minutes after the call, most often
+//!   about 5 (AWS: "typically within 5 minutes", without a guarantee);
+//! - EventBridge: a rule or target just put takes some seconds to act on events;
+//! - CloudTrail's `CreateTrail` just after `PutBucketPolicy` can answer
+//!   `InsufficientS3BucketPolicyException` (the policy is not visible to CloudTrail yet);
+//! - other principals and AWS services use the account, so event history is never only the
+//!   learner's calls.
+//!
+//! (`LookupEvents`' 2 requests per second and realistic lifecycles are [`crate::Config`]'s own
+//! `lookup_rate_limit` and `latency`, which `aws()` also turns on.)
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use time::Duration;
+
+/// The named presets of `sandbox serve --realism`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Profile {
+    /// Everything at once.
+    #[default]
+    Instant,
+    /// AWS's delays and limits.
+    Aws,
+}
+
+impl Profile {
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Instant => "instant",
+            Profile::Aws => "aws",
+        }
+    }
+}
+
+/// The time-related behaviours, each on its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Realism {
+    pub profile: Profile,
+    /// CloudTrail delivery drawn per event: (least, most likely, most) seconds at time scale
+    /// 1. `None`: the config's fixed `cloudtrail_delay`.
+    pub cloudtrail_delivery: Option<(f64, f64, f64)>,
+    /// A rule or its targets act on events only this long (at most; drawn from a quarter of it
+    /// up) after `PutRule` / `PutTargets`.
+    pub rule_propagation: Duration,
+    /// `CreateTrail` within this long of the bucket's `PutBucketPolicy` is refused.
+    pub trail_policy_race: Duration,
+    /// Other principals and AWS services call the account (about one call every
+    /// `background_every`, on the sandbox clock); `None`: nobody but the callers.
+    pub background_every: Option<Duration>,
+}
+
+impl Default for Realism {
+    fn default() -> Self {
+        Realism {
+            profile: Profile::Instant,
+            cloudtrail_delivery: None,
+            rule_propagation: Duration::ZERO,
+            trail_policy_race: Duration::ZERO,
+            background_every: None,
+        }
+    }
+}
+
+impl Realism {
+    /// As on AWS.
+    pub fn aws() -> Realism {
+        Realism {
+            profile: Profile::Aws,
+            cloudtrail_delivery: Some((60.0, 300.0, 900.0)),
+            rule_propagation: Duration::seconds(60),
+            trail_policy_race: Duration::seconds(10),
+            background_every: Some(Duration::seconds(5)),
+        }
+    }
+
+    pub fn for_profile(p: Profile) -> Realism {
+        match p {
+            Profile::Instant => Realism::default(),
+            Profile::Aws => Realism::aws(),
+        }
+    }
+}
+
+/// `d` divided by `scale` (a scale that is not a positive number leaves it alone).
+pub fn scaled(d: Duration, scale: f64) -> Duration {
+    if scale.is_finite() && scale > 0.0 {
+        Duration::seconds_f64((d.as_seconds_f64() / scale).min(1e9))
+    } else {
+        d
+    }
+}
+
+/// A draw from the triangular distribution over `(lo, mode, hi)` seconds.
+pub fn triangular((lo, mode, hi): (f64, f64, f64)) -> f64 {
+    let (lo, hi) = (lo.min(hi), hi.max(lo));
+    let mode = mode.clamp(lo, hi);
+    if hi <= lo {
+        return lo;
+    }
+    let u: f64 = rand::thread_rng().gen_range(0.0..1.0);
+    let cut = (mode - lo) / (hi - lo);
+    if u < cut {
+        lo + (u * (hi - lo) * (mode - lo)).sqrt()
+    } else {
+        hi - ((1.0 - u) * (hi - lo) * (hi - mode)).sqrt()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn triangular_draws_stay_in_range() {
+        for _ in 0..1000 {
+            let x = triangular((60.0, 300.0, 900.0));
+            assert!((60.0..=900.0).contains(&x), "{x}");
+        }
+        assert_eq!(triangular((5.0, 5.0, 5.0)), 5.0);
+        // Bounds given the wrong way round are put right, not a panic.
+        let x = triangular((9.0, 1.0, 2.0));
+        assert!((2.0..=9.0).contains(&x), "{x}");
+    }
+
+    #[test]
+    fn scaling() {
+        assert_eq!(scaled(Duration::seconds(60), 60.0), Duration::seconds(1));
+        assert_eq!(scaled(Duration::seconds(60), 0.0), Duration::seconds(60));
+        assert_eq!(
+            scaled(Duration::seconds(60), f64::NAN),
+            Duration::seconds(60)
+        );
+    }
+}

@@ -1,0 +1,162 @@
+//! Other people's calls: with `realism.background_every` set, each learner's account is used by
+//! more than the learner, as a real account is: an application decrypting and generating data
+//! keys under the workshop's first key, an operator signing in to the console and listing
+//! instances, AWS services reading the keys. Their events land in event history (not on the
+//! event bus), so a lookup by event source or event name returns far more than one page, and a
+//! learner's own call has to be found among them.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use parking_lot::Mutex;
+use serde_json::{json, Value as J};
+use time::{Duration, OffsetDateTime};
+
+use super::recorder::RecordParts;
+use crate::identity::{Caller, Principal};
+use crate::services::kms::shared;
+use crate::services::TrailResource;
+use crate::Sandbox;
+use kms_workshop_names::FIRST_ALIAS;
+
+/// At most this many events per account per tick: a clock moved days ahead does not make the
+/// sandbox write days of activity at once (the rest is skipped, as nobody watched it).
+const MOST_PER_TICK: i64 = 50;
+
+/// When each sandbox (by address) last generated activity. Process-local on purpose: after a
+/// restart activity starts again from "now" instead of filling the gap.
+fn last_generated() -> &'static Mutex<HashMap<usize, OffsetDateTime>> {
+    static LAST: OnceLock<Mutex<HashMap<usize, OffsetDateTime>>> = OnceLock::new();
+    LAST.get_or_init(Default::default)
+}
+
+/// The tick: the calls due since the last one, in every learner's account.
+pub fn generate_due(sb: &Sandbox) {
+    let Some(every) = sb.config.realism.background_every else {
+        return;
+    };
+    let every = sb.config.scaled(every).max(Duration::milliseconds(10));
+    let now = sb.clock.now();
+    let key = sb as *const Sandbox as usize;
+    let since = {
+        let mut last = last_generated().lock();
+        let since = *last.entry(key).or_insert(now);
+        last.insert(key, now);
+        since
+    };
+    let due = ((now - since).as_seconds_f64() / every.as_seconds_f64()).floor() as i64;
+    let due = due.clamp(0, MOST_PER_TICK);
+    if due == 0 {
+        // Not one whole interval yet: keep counting from where we were.
+        last_generated().lock().insert(key, since);
+        return;
+    }
+    for (_, account) in sb.learners() {
+        for i in 0..due {
+            let at = now - every * (due - 1 - i) as f64;
+            one_call(sb, &account, kms_workshop_names::sandbox::REGION, at, i);
+        }
+    }
+}
+
+/// Someone else's principal in `account`.
+fn role_session(account: &str, role: &str, session: &str) -> Caller {
+    Caller {
+        access_key_id: format!("ASIA{:0>16}", role.len() * 7919 + session.len()),
+        account: account.to_string(),
+        principal: Principal::AssumedRole {
+            role_name: role.to_string(),
+            role_id: format!("AROA{:0>17}", role.len() * 104_729),
+            session_name: session.to_string(),
+            created: String::new(),
+        },
+    }
+}
+
+fn one_call(sb: &Sandbox, account: &str, region: &str, at: OffsetDateTime, n: i64) {
+    let first_key = shared::resolve(sb, account, region, FIRST_ALIAS, None).map(|k| k.arn);
+    let key = |arn: &Option<String>| -> Vec<TrailResource> {
+        arn.iter()
+            .map(|a| TrailResource {
+                arn: a.clone(),
+                resource_type: "AWS::KMS::Key".into(),
+            })
+            .collect()
+    };
+    let app = role_session(account, "orders-app", "i-0a1b2c3d4e5f60718");
+    let ops = role_session(account, "OpsAdmin", "ops.person");
+    let service = role_session(account, "AWSServiceRoleForConfig", "AWSConfig-Describe");
+    let (caller, source, op, read_only, params, resources, agent) = match n % 5 {
+        0 => (
+            &app,
+            "kms.amazonaws.com",
+            "Decrypt",
+            true,
+            json!({"encryptionAlgorithm": "SYMMETRIC_DEFAULT", "encryptionContext": {"service": "orders"}}),
+            key(&first_key),
+            "aws-sdk-java/2.25.6 Linux/5.10 OpenJDK_64-Bit_Server_VM/17",
+        ),
+        1 => (
+            &app,
+            "kms.amazonaws.com",
+            "GenerateDataKey",
+            true,
+            json!({"keyId": FIRST_ALIAS, "keySpec": "AES_256", "encryptionContext": {"service": "orders"}}),
+            key(&first_key),
+            "aws-sdk-java/2.25.6 Linux/5.10 OpenJDK_64-Bit_Server_VM/17",
+        ),
+        2 => (
+            &service,
+            "kms.amazonaws.com",
+            "ListAliases",
+            true,
+            J::Null,
+            Vec::new(),
+            "config.amazonaws.com",
+        ),
+        3 => (
+            &ops,
+            "ec2.amazonaws.com",
+            "DescribeInstances",
+            true,
+            J::Null,
+            Vec::new(),
+            "AWS Internal",
+        ),
+        _ => (
+            &ops,
+            "signin.amazonaws.com",
+            "ConsoleLogin",
+            false,
+            J::Null,
+            Vec::new(),
+            "Mozilla/5.0 (X11; Linux x86_64)",
+        ),
+    };
+    let request_id = crate::util::uuid();
+    let event_id = crate::util::uuid();
+    let parts = RecordParts {
+        caller,
+        region,
+        event_source: source,
+        op,
+        source_ip: "192.0.2.44",
+        user_agent: agent,
+        error: None,
+        request_parameters: params,
+        response: J::Null,
+        request_id: &request_id,
+        event_id: &event_id,
+        read_only,
+        resources: &resources,
+    };
+    let ms = (at.unix_timestamp_nanos() / 1_000_000) as i64;
+    sb.events.append(
+        account,
+        region,
+        parts.new_event(),
+        || (ms, ms),
+        |t| parts.render(t).to_string(),
+        |line| sb.persist_event(line),
+    );
+}
