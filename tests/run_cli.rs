@@ -339,3 +339,68 @@ fn a_served_sandbox_needs_no_aws_settings_and_a_missing_key_is_named() {
         "{text}"
     );
 }
+
+/// On the workshop's instance, as its role (how the workshop has learners work there), neither
+/// the guided run nor the clean-up starts: the clean-up would terminate that very instance.
+#[test]
+fn as_the_workshop_instance_role_nothing_starts() {
+    let sb = SandboxProc::start(&[]);
+    let k = keys(&sb.endpoint, Who::Instance(1));
+    let ep = sb.endpoint.as_str();
+    let runs: [&[&str]; 2] = [
+        &[
+            "run",
+            "--endpoint",
+            ep,
+            "--non-interactive",
+            "--email",
+            "learner@example.com",
+        ],
+        &["cleanup", "--endpoint", ep, "--yes"],
+    ];
+    for args in runs {
+        let mut c = bare_command();
+        c.env("AWS_ACCESS_KEY_ID", &k.access_key_id)
+            .env("AWS_SECRET_ACCESS_KEY", &k.secret_access_key)
+            .env(
+                "AWS_SESSION_TOKEN",
+                k.session_token.as_deref().unwrap_or_default(),
+            )
+            .args(args);
+        let out = c.output().expect("run");
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {text}");
+        assert!(text.contains("workshop instance's role"), "{text}");
+    }
+    // Nothing was touched: the instance still runs.
+    let v = run_json(aws(ep).args(["ec2", "describe-instances", "--instance-ids", INSTANCE_ID]));
+    assert_eq!(
+        v["Reservations"][0]["Instances"][0]["State"]["Name"], "running",
+        "{v}"
+    );
+}
+
+/// An SSO profile whose session expired (here: never logged in) is an error that says
+/// `aws sso login`, never a silent switch to the offline sandbox.
+#[test]
+fn an_sso_profile_that_cannot_load_is_named_not_replaced_by_the_sandbox() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let config = data.path().join("config");
+    std::fs::write(
+        &config,
+        "[default]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Admin\nregion = us-east-1\n\n[sso-session corp]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n",
+    )
+    .expect("config");
+    let out = kw(data.path())
+        .env("AWS_CONFIG_FILE", &config)
+        .args(["run", "--non-interactive", "--email", "learner@example.com"])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(text.contains("aws sso login"), "{text}");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("sandbox"),
+        "{text}"
+    );
+}

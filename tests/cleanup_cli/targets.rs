@@ -290,3 +290,40 @@ fn no_credentials_or_region_gives_one_clear_error_without_the_chains_warnings() 
         "the credential chain's probes leaked into the output:\n{stderr}"
     );
 }
+
+/// S3 answers a request for a bucket of another region `301 PermanentRedirect`, which the SDK
+/// does not follow: the clean-up, started in another region than the workshop's bucket, must
+/// reach it through a client of the bucket's own region.
+#[test]
+fn a_bucket_in_another_region_than_the_first_is_still_removed() {
+    let sb = SandboxProc::start(&["--s3-region-redirect"]);
+    let ep = sb.endpoint.as_str();
+    let bucket = format!("kmsworkshop-{ACCOUNT}");
+    // The redirect is real: the bucket cannot be reached from eu-west-1.
+    let wrong = aws(ep)
+        .args([
+            "s3api",
+            "head-bucket",
+            "--bucket",
+            &bucket,
+            "--region",
+            "eu-west-1",
+        ])
+        .output()
+        .expect("aws");
+    assert!(!wrong.status.success(), "{}", output_text(&wrong));
+    let out = run(&mut cleanup_command(
+        ep,
+        &["--region", "eu-west-1", "--region", "us-east-1", "--yes"],
+    ));
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    let gone = aws(ep)
+        .args(["s3api", "head-bucket", "--bucket", &bucket])
+        .output()
+        .expect("aws");
+    assert!(
+        !gone.status.success(),
+        "the bucket is left: {}",
+        output_text(&out)
+    );
+}

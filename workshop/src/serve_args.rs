@@ -32,14 +32,14 @@ pub struct ServeArgs {
     #[arg(long, value_enum, default_value_t = SeedArg::Workshop)]
     pub seed: SeedArg,
     /// How much like AWS the sandbox behaves in time: `instant` (everything at once, for
-    /// tests) or `aws` (CloudTrail delivery in 1–15 minutes, typically 5; LookupEvents at 2
+    /// tests) or `aws` (CloudTrail delivery in 0.5–15 minutes, 5 on average; LookupEvents at 2
     /// per second; rules live up to a minute after PutRule/PutTargets; CreateTrail refused
     /// for 10 s after PutBucketPolicy; other principals using the account; AWS's lifecycle
     /// durations). The flags below change one behaviour each.
     #[arg(long, value_enum, default_value_t = RealismArg::Instant)]
     pub realism: RealismArg,
-    /// Delay before a call shows up in CloudTrail event history (AWS: about 5 minutes;
-    /// default: per --realism).
+    /// A fixed delay before a call shows up in CloudTrail event history, not divided by
+    /// --time-scale (AWS: about 5 minutes; default: per --realism).
     #[arg(long, value_name = "DURATION", value_parser = crate::util::parse_duration)]
     pub cloudtrail_delay: Option<std::time::Duration>,
     /// How long after PutRule/PutTargets a rule acts on events, at most (default: per
@@ -54,6 +54,10 @@ pub struct ServeArgs {
     /// --realism).
     #[arg(long, value_name = "DURATION", value_parser = crate::util::parse_duration)]
     pub background_activity: Option<std::time::Duration>,
+    /// Answer a request for a bucket of another region than the request's `301
+    /// PermanentRedirect`, as S3 does (on with --realism aws).
+    #[arg(long)]
+    pub s3_region_redirect: bool,
     /// Accept any access key without checking signatures (LocalStack-style test/test).
     #[arg(long)]
     pub accept_any_credentials: bool,
@@ -134,6 +138,7 @@ impl ServeArgs {
             realism.background_every =
                 Some(duration(d, "--background-activity")?).filter(|d| d.is_positive());
         }
+        realism.s3_region_redirect |= self.s3_region_redirect;
         let latency = match self.latency {
             Some(LatencyArg::Realistic) => LatencyProfile::Realistic,
             Some(LatencyArg::Instant) => LatencyProfile::Instant,

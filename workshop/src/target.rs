@@ -107,15 +107,60 @@ pub fn default_sandbox_state() -> Option<PathBuf> {
 
 /// Whether the standard credential chain finds credentials (env, profile, SSO, instance role).
 pub async fn credentials_available(args: &TargetArgs) -> bool {
+    credentials_probe(args).await.is_ok()
+}
+
+/// The standard credential chain's answer: credentials, or why there are none.
+async fn credentials_probe(args: &TargetArgs) -> Result<(), String> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(p) = &args.profile {
         loader = loader.profile_name(p);
     }
     let config = loader.load().await;
     match config.credentials_provider() {
-        Some(p) => p.provide_credentials().await.is_ok(),
-        None => false,
+        Some(p) => p
+            .provide_credentials()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_sdk_kms::error::DisplayErrorContext(e).to_string()),
+        None => Err("no credential provider".into()),
     }
+}
+
+/// Whether this user set up AWS credentials at all (keys or a profile in the environment, or
+/// a config or credentials file whose profiles name a source of credentials): if so, credentials that do not load (an SSO
+/// session that expired) are an error to report, never a reason to run somewhere else.
+fn credentials_configured() -> bool {
+    let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+    if set("AWS_ACCESS_KEY_ID") || set("AWS_PROFILE") || set("AWS_WEB_IDENTITY_TOKEN_FILE") {
+        return true;
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let file = |var: &str, default: &str| {
+        std::env::var_os(var)
+            .map(PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(default)))
+    };
+    [
+        file("AWS_CONFIG_FILE", ".aws/config"),
+        file("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials"),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|p| std::fs::read_to_string(p).ok())
+    .any(|text| {
+        // A profile with only a region names no credentials.
+        const SOURCES: [&str; 6] = [
+            "aws_access_key_id",
+            "sso_",
+            "role_arn",
+            "credential_process",
+            "credential_source",
+            "web_identity_token_file",
+        ];
+        text.lines()
+            .any(|l| SOURCES.iter().any(|k| l.trim_start().starts_with(k)))
+    })
 }
 
 /// The AWS regions (commercial, China, GovCloud) as of this release.
@@ -202,11 +247,21 @@ pub async fn load(
             }
         }
     }
+    let fall_back =
+        sandbox_without_credentials && args.endpoint.is_none() && args.profile.is_none();
     let use_sandbox = args.sandbox
-        || (sandbox_without_credentials
-            && args.endpoint.is_none()
-            && args.profile.is_none()
-            && !credentials_available(args).await);
+        || (fall_back
+            && match credentials_probe(args).await {
+                Ok(()) => false,
+                Err(why) if credentials_configured() => {
+                    return Err(TargetError::Credentials(format!(
+                        "AWS credentials are configured but cannot be loaded: {why}. For an SSO \
+                         profile run `aws sso login` (with --profile P for a named one); for the \
+                         offline sandbox instead, add --sandbox"
+                    )))
+                }
+                Err(_) => true,
+            });
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(p) = &args.profile {
         loader = loader.profile_name(p);
@@ -277,7 +332,7 @@ pub async fn load(
 }
 
 /// Where the credential chain looks, for a message that says none were found.
-const CREDENTIAL_PLACES: &str = "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or --profile      in ~/.aws/config and ~/.aws/credentials, SSO, web identity, the container or instance role";
+const CREDENTIAL_PLACES: &str = "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or --profile in ~/.aws/config and ~/.aws/credentials, SSO, web identity, the container or instance role";
 
 /// An endpoint's region and credentials when the environment has none: a kms-workshop sandbox
 /// has one region, and (when this user holds its admin token) its learner's keys; any other
@@ -326,7 +381,7 @@ async fn endpoint_defaults(
             "kms-workshop-sandbox",
         ))),
         None if sandbox => Err(TargetError::Credentials(format!(
-            "no AWS credentials found (looked in {CREDENTIAL_PLACES}): for this sandbox,              eval \"$(kms-workshop sandbox env --endpoint {url})\" first"
+            "no AWS credentials found (looked in {CREDENTIAL_PLACES}): for this sandbox, eval \"$(kms-workshop sandbox env --endpoint {url})\" first"
         ))),
         None => Err(TargetError::Credentials(format!(
             "no AWS credentials found for {url} (looked in {CREDENTIAL_PLACES})"
@@ -357,8 +412,7 @@ async fn serve_hosted(sb: std::sync::Arc<Sandbox>) -> Result<Running, TargetErro
             .map_err(start_error)?,
     };
     if let Some(p) = memo {
-        let _ = p.parent().map(std::fs::create_dir_all);
-        let _ = std::fs::write(p, running.addr.port().to_string());
+        let _ = crate::util::write_private(&p, running.addr.port().to_string().as_bytes());
     }
     Ok(running)
 }
@@ -484,6 +538,27 @@ impl Target {
             h.shutdown().await;
         }
     }
+}
+
+/// Why a command must not run as `arn`, when it is the workshop instance's role session (how
+/// the workshop has learners work on its EC2 instance): the clean-up terminates that very
+/// instance, and the role has rights for the earlier sections only.
+pub fn on_workshop_instance(arn: &str) -> Option<String> {
+    let tail = arn.rsplit(':').next()?;
+    let mut parts = tail.split('/');
+    let (Some("assumed-role"), Some(role), Some(session)) =
+        (parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    (role == kms_workshop_names::ROLE).then(|| {
+        format!(
+            "these are the credentials of the workshop instance's role {role} (session {session}): \
+             the clean-up would terminate the instance this runs on, and the role lacks the rights \
+             for most steps (SNS, EventBridge, CloudWatch). Run kms-workshop from your own machine \
+             or CloudShell, with your IAM user's credentials (--profile P)"
+        )
+    })
 }
 
 /// Turn a target error into the anyhow error commands return (its exit code travels along).

@@ -2,10 +2,13 @@
 //! retries are turned off so the executor's pacing (limits, backoff, journal) owns every retry.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use aws_config::SdkConfig;
 use aws_smithy_types::retry::RetryConfig;
 use kms_workshop_pace::Retry;
+
+use crate::{AwsFailure, Pace};
 
 /// Clients for one region.
 #[derive(Clone, Debug)]
@@ -28,8 +31,15 @@ pub struct Clients {
     pub home: String,
     pub regions: BTreeMap<String, Regional>,
     pub iam: aws_sdk_iam::Client,
+    /// S3 in the home region: GetBucketLocation, and the buckets there.
     pub s3: aws_sdk_s3::Client,
     pub sts: aws_sdk_sts::Client,
+    /// What a client of another region is made from.
+    s3_base: SdkConfig,
+    path_style: bool,
+    /// Each bucket's S3 client, by the bucket's region: the SDK does not follow S3's redirect
+    /// to another region, so a bucket is only reached through a client of its own region.
+    s3_by_bucket: Arc<Mutex<BTreeMap<String, aws_sdk_s3::Client>>>,
 }
 
 impl Clients {
@@ -83,7 +93,55 @@ impl Clients {
             iam: aws_sdk_iam::Client::new(&h),
             s3: aws_sdk_s3::Client::from_conf(s3_conf),
             sts: aws_sdk_sts::Client::new(&h),
+            s3_base: config.to_builder().retry_config(no_retry).build(),
+            path_style,
+            s3_by_bucket: Arc::default(),
         }
+    }
+
+    /// The S3 client for `bucket`: of the region GetBucketLocation names (which answers
+    /// from any region), made once per bucket.
+    pub async fn s3_for(
+        &self,
+        pace: &Pace,
+        bucket: &str,
+    ) -> Result<aws_sdk_s3::Client, AwsFailure> {
+        if let Some(c) = self
+            .s3_by_bucket
+            .lock()
+            .ok()
+            .and_then(|m| m.get(bucket).cloned())
+        {
+            return Ok(c);
+        }
+        let out = pace
+            .send("GetBucketLocation", || {
+                self.s3
+                    .get_bucket_location()
+                    .bucket(bucket)
+                    .expected_bucket_owner(&self.account)
+                    .send()
+            })
+            .await?;
+        let region = match out.location_constraint().map(|l| l.as_str()) {
+            None | Some("") => "us-east-1".to_string(),
+            // The oldest buckets of Ireland answer their region's old name.
+            Some("EU") => "eu-west-1".to_string(),
+            Some(r) => r.to_string(),
+        };
+        let client = if region == self.home {
+            self.s3.clone()
+        } else {
+            let conf = aws_sdk_s3::config::Builder::from(&self.s3_base)
+                .region(aws_config::Region::new(region))
+                .force_path_style(self.path_style)
+                .build();
+            aws_sdk_s3::Client::from_conf(conf)
+        };
+        if let Ok(mut m) = self.s3_by_bucket.lock() {
+            m.insert(bucket.to_string(), client.clone());
+        }
+        Ok(client)
     }
 
     pub fn region(&self, r: &str) -> Option<&Regional> {

@@ -42,7 +42,7 @@ pub use topic::{
 };
 pub use trail::{
     cloudtrail_bucket_policy, create_logging_trail, create_trail_bucket, ensure_management_trail,
-    trail_check, ManagementEvents, TrailCheck, TrailInfo, TrailSetup,
+    trail_check, ManagementEvents, TrailCheck, TrailInfo, TrailSetup, SECOND_TRAIL_COST,
 };
 pub use validate::{
     validate_display_name, validate_email, validate_topic_name, DISPLAY_NAME_LIMIT,

@@ -11,6 +11,15 @@ use serde_json::{json, Value};
 
 use crate::NotifyError;
 
+/// KMS's event source, which a selector may leave out.
+const KMS_SOURCE: &str = "kms.amazonaws.com";
+
+/// What a trail costs beyond the first: the first copy of management events in each region is
+/// free; every further trail that records them is billed per event delivered (AWS CloudTrail
+/// pricing), besides its bucket's S3 storage.
+pub const SECOND_TRAIL_COST: &str =
+    "$2.00 per 100,000 management events delivered, plus the S3 storage of its log files";
+
 /// Which management events a trail records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ManagementEvents {
@@ -113,12 +122,20 @@ async fn describe(
     multi_region: Option<bool>,
     bucket: Option<&str>,
 ) -> Result<TrailInfo, NotifyError> {
-    let status = client
-        .get_trail_status()
-        .name(arn)
-        .send()
-        .await
-        .map_err(|e| AwsFailure::from_sdk("GetTrailStatus", e))?;
+    // One trail whose status cannot be read (another account's organization trail, a
+    // shadow of a trail being deleted) says nothing about the others: it counts as not
+    // logging, and the check goes on.
+    let is_logging = match client.get_trail_status().name(arn).send().await {
+        Ok(status) => status.is_logging().unwrap_or(false),
+        Err(e) => {
+            let f = AwsFailure::from_sdk("GetTrailStatus", e);
+            if f.class.is_infrastructure() {
+                return Err(f.into());
+            }
+            tracing::warn!(trail = arn, error = %f, "trail status unknown");
+            false
+        }
+    };
     let management = match client.get_event_selectors().trail_name(arn).send().await {
         Ok(sel) => classify_selectors(&sel),
         Err(e) => {
@@ -143,7 +160,7 @@ async fn describe(
         home_region: home_region.map(str::to_string),
         multi_region: multi_region.unwrap_or(false),
         bucket: bucket.map(str::to_string),
-        is_logging: status.is_logging().unwrap_or(false),
+        is_logging,
         management,
     })
 }
@@ -153,7 +170,12 @@ fn classify_selectors(
 ) -> ManagementEvents {
     let (mut read, mut write) = (false, false);
     for s in sel.event_selectors() {
-        if s.include_management_events() == Some(false) {
+        // A selector that leaves out KMS's events records none of the workshop's.
+        let excludes_kms = s
+            .exclude_management_event_sources()
+            .iter()
+            .any(|src| src == KMS_SOURCE);
+        if s.include_management_events() == Some(false) || excludes_kms {
             continue;
         }
         match s.read_write_type().map(|r| r.as_str()) {
@@ -171,7 +193,12 @@ fn classify_selectors(
         let management = fields
             .iter()
             .any(|f| f.field() == "eventCategory" && f.equals().iter().any(|v| v == "Management"));
-        if !management {
+        let excludes_kms = fields.iter().any(|f| {
+            f.field() == "eventSource"
+                && (f.not_equals().iter().any(|v| v == KMS_SOURCE)
+                    || (!f.equals().is_empty() && !f.equals().iter().any(|v| v == KMS_SOURCE)))
+        });
+        if !management || excludes_kms {
             continue;
         }
         let only = fields
@@ -203,14 +230,21 @@ pub struct TrailSetup {
     pub bucket: String,
     pub account_id: String,
     pub region: String,
+    /// `aws`, `aws-cn` or `aws-us-gov`: the caller's (every ARN here is built in it).
+    pub partition: String,
 }
 
 impl TrailSetup {
     fn trail_arn(&self) -> String {
         format!(
-            "arn:aws:cloudtrail:{}:{}:trail/{}",
-            self.region, self.account_id, self.trail_name
+            "arn:{}:cloudtrail:{}:{}:trail/{}",
+            self.partition, self.region, self.account_id, self.trail_name
         )
+    }
+
+    /// The bucket's ARN (or of `suffix` in it).
+    fn bucket_arn(&self, suffix: &str) -> String {
+        format!("arn:{}:s3:::{}{suffix}", self.partition, self.bucket)
     }
 }
 
@@ -226,7 +260,7 @@ pub fn cloudtrail_bucket_policy(setup: &TrailSetup) -> Value {
                 "Effect": "Allow",
                 "Principal": {"Service": "cloudtrail.amazonaws.com"},
                 "Action": "s3:GetBucketAcl",
-                "Resource": format!("arn:aws:s3:::{}", setup.bucket),
+                "Resource": setup.bucket_arn(""),
                 "Condition": {"StringEquals": {"aws:SourceArn": source}}
             },
             {
@@ -234,7 +268,7 @@ pub fn cloudtrail_bucket_policy(setup: &TrailSetup) -> Value {
                 "Effect": "Allow",
                 "Principal": {"Service": "cloudtrail.amazonaws.com"},
                 "Action": "s3:PutObject",
-                "Resource": format!("arn:aws:s3:::{}/AWSLogs/{}/*", setup.bucket, setup.account_id),
+                "Resource": setup.bucket_arn(&format!("/AWSLogs/{}/*", setup.account_id)),
                 "Condition": {"StringEquals": {
                     "s3:x-amz-acl": "bucket-owner-full-control",
                     "aws:SourceArn": source
@@ -434,12 +468,63 @@ mod tests {
     }
 
     #[test]
+    fn selectors_that_leave_out_kms_record_none_of_its_events() {
+        let basic_excluding = GetEventSelectorsOutput::builder()
+            .event_selectors(
+                EventSelector::builder()
+                    .read_write_type(ReadWriteType::All)
+                    .include_management_events(true)
+                    .exclude_management_event_sources("kms.amazonaws.com")
+                    .build(),
+            )
+            .build();
+        assert_eq!(classify_selectors(&basic_excluding), ManagementEvents::None);
+        let not_kms = AdvancedEventSelector::builder()
+            .name("no kms")
+            .field_selectors(
+                AdvancedFieldSelector::builder()
+                    .field("eventCategory")
+                    .equals("Management")
+                    .build()
+                    .expect("field"),
+            )
+            .field_selectors(
+                AdvancedFieldSelector::builder()
+                    .field("eventSource")
+                    .not_equals("kms.amazonaws.com")
+                    .build()
+                    .expect("field"),
+            )
+            .build()
+            .expect("selector");
+        let out = GetEventSelectorsOutput::builder()
+            .advanced_event_selectors(not_kms)
+            .build();
+        assert_eq!(classify_selectors(&out), ManagementEvents::None);
+        assert_eq!(
+            classify_selectors(&advanced(&[
+                ("eventCategory", "Management"),
+                ("eventSource", "kms.amazonaws.com")
+            ])),
+            ManagementEvents::All
+        );
+        assert_eq!(
+            classify_selectors(&advanced(&[
+                ("eventCategory", "Management"),
+                ("eventSource", "s3.amazonaws.com")
+            ])),
+            ManagementEvents::None
+        );
+    }
+
+    #[test]
     fn bucket_policy_binds_the_trail() {
         let setup = TrailSetup {
             trail_name: "t".into(),
             bucket: "b".into(),
             account_id: "111122223333".into(),
             region: "eu-west-1".into(),
+            partition: "aws".into(),
         };
         let p = cloudtrail_bucket_policy(&setup);
         assert_eq!(
@@ -449,6 +534,22 @@ mod tests {
         assert_eq!(
             p["Statement"][0]["Condition"]["StringEquals"]["aws:SourceArn"],
             "arn:aws:cloudtrail:eu-west-1:111122223333:trail/t"
+        );
+        // In China's partition every ARN is in aws-cn.
+        let cn = TrailSetup {
+            region: "cn-north-1".into(),
+            partition: "aws-cn".into(),
+            ..setup
+        };
+        let p = cloudtrail_bucket_policy(&cn).to_string();
+        assert!(!p.contains("arn:aws:"), "{p}");
+        assert!(
+            p.contains("arn:aws-cn:s3:::b/AWSLogs/111122223333/*"),
+            "{p}"
+        );
+        assert!(
+            p.contains("arn:aws-cn:cloudtrail:cn-north-1:111122223333:trail/t"),
+            "{p}"
         );
     }
 }

@@ -187,6 +187,7 @@ async fn rule_target_and_policy_deliver_generate_data_key_to_a_confirmed_email()
         bucket: "kmsworkshop-trail-logs".into(),
         account_id: seed::ACCOUNT.into(),
         region: seed::REGION.into(),
+        partition: "aws".into(),
     };
     let trail = ensure_management_trail(&s3, &ct, &setup)
         .await

@@ -139,7 +139,19 @@ impl Config {
     pub fn cloudtrail_delivery_delay(&self) -> Duration {
         match self.realism.cloudtrail_delivery {
             Some(range) => realism::scaled(
-                Duration::seconds_f64(realism::triangular(range)),
+                Duration::seconds_f64(realism::delivery_draw(range)),
+                self.time_scale,
+            ),
+            None => self.cloudtrail_delay,
+        }
+    }
+
+    /// How long after a call CloudTrail hands its event to EventBridge: seconds on AWS, well
+    /// before the event shows in event history.
+    pub fn eventbridge_delivery_delay(&self) -> Duration {
+        match self.realism.cloudtrail_delivery {
+            Some(_) => realism::scaled(
+                Duration::seconds_f64(realism::triangular((1.0, 3.0, 30.0))),
                 self.time_scale,
             ),
             None => self.cloudtrail_delay,

@@ -2,13 +2,15 @@
 //! tests want); `Realism::aws()` brings back the delays and limits a learner meets on AWS, each
 //! a knob of its own, every duration divided by the config's time scale.
 //!
-//! - CloudTrail: an event shows up in event history 1 to 15 minutes after the call, most often
-//!   about 5 (AWS: "typically within 5 minutes", without a guarantee);
+//! - CloudTrail: an event shows up in event history half a minute to 15 minutes after the
+//!   call, about 5 on average (AWS: "an average of about 5 minutes", without a guarantee), and
+//!   reaches EventBridge within seconds;
 //! - EventBridge: a rule or target just put takes some seconds to act on events;
 //! - CloudTrail's `CreateTrail` just after `PutBucketPolicy` can answer
 //!   `InsufficientS3BucketPolicyException` (the policy is not visible to CloudTrail yet);
 //! - other principals and AWS services use the account, so event history is never only the
-//!   learner's calls.
+//!   learner's calls;
+//! - S3 answers a request for a bucket of another region `301 PermanentRedirect`.
 //!
 //! (`LookupEvents`' 2 requests per second and realistic lifecycles are [`crate::Config`]'s own
 //! `lookup_rate_limit` and `latency`, which `aws()` also turns on.)
@@ -52,6 +54,9 @@ pub struct Realism {
     /// Other principals and AWS services call the account (about one call every
     /// `background_every`, on the sandbox clock); `None`: nobody but the callers.
     pub background_every: Option<Duration>,
+    /// A request to a bucket signed for another region than the bucket's is answered
+    /// `301 PermanentRedirect` (GetBucketLocation answers from anywhere).
+    pub s3_region_redirect: bool,
 }
 
 impl Default for Realism {
@@ -62,6 +67,7 @@ impl Default for Realism {
             rule_propagation: Duration::ZERO,
             trail_policy_race: Duration::ZERO,
             background_every: None,
+            s3_region_redirect: false,
         }
     }
 }
@@ -71,10 +77,13 @@ impl Realism {
     pub fn aws() -> Realism {
         Realism {
             profile: Profile::Aws,
-            cloudtrail_delivery: Some((60.0, 300.0, 900.0)),
+            // A mean of about 5 minutes, as AWS documents; `delivery_draw` adds the rare
+            // late one, up to 15.
+            cloudtrail_delivery: Some((30.0, 200.0, 700.0)),
             rule_propagation: Duration::seconds(60),
             trail_policy_race: Duration::seconds(10),
             background_every: Some(Duration::seconds(5)),
+            s3_region_redirect: true,
         }
     }
 
@@ -92,6 +101,18 @@ pub fn scaled(d: Duration, scale: f64) -> Duration {
         Duration::seconds_f64((d.as_seconds_f64() / scale).min(1e9))
     } else {
         d
+    }
+}
+
+/// A CloudTrail delivery delay in seconds: mostly from the triangular distribution over
+/// `range`, and one time in thirty late, up to 15 minutes (AWS: "not guaranteed").
+pub fn delivery_draw(range: (f64, f64, f64)) -> f64 {
+    let late: f64 = rand::thread_rng().gen_range(0.0..1.0);
+    if late < 1.0 / 30.0 {
+        let hi = range.2.max(range.0);
+        rand::thread_rng().gen_range(hi..=hi.max(900.0))
+    } else {
+        triangular(range)
     }
 }
 

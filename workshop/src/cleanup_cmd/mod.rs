@@ -10,8 +10,8 @@ use anyhow::{Context, Result};
 use aws_config::SdkConfig;
 use clap::{Args, ValueEnum};
 use kms_workshop_cleanup::{
-    aws::caller_account, CleanupError, Clients, ErrorClass, Event, ExecOptions, Executor,
-    Inventory, Journal, Pace, Plan, Report,
+    CleanupError, Clients, ErrorClass, Event, ExecOptions, Executor, Inventory, Journal, Pace,
+    Plan, Report,
 };
 use kms_workshop_sandbox::http::admin_api::AdminClient;
 use tokio::sync::mpsc::UnboundedSender;
@@ -205,14 +205,20 @@ fn path_style(config: &SdkConfig, not_aws: bool) -> bool {
 
 /// Who the credentials are, as an exit code on failure.
 async fn whose(config: &SdkConfig) -> Result<String> {
-    caller_account(config).await.map_err(|e| {
-        let code = match e.class {
-            ErrorClass::Credentials | ErrorClass::AccessDenied => 3,
-            ErrorClass::Network => 2,
-            _ => 1,
-        };
-        fail(code, format!("cannot tell whose account this is: {e}"))
-    })
+    let who = kms_workshop_cleanup::aws::caller_identity(config)
+        .await
+        .map_err(|e| {
+            let code = match e.class {
+                ErrorClass::Credentials | ErrorClass::AccessDenied => 3,
+                ErrorClass::Network => 2,
+                _ => 1,
+            };
+            fail(code, format!("cannot tell whose account this is: {e}"))
+        })?;
+    if let Some(why) = crate::target::on_workshop_instance(who.arn().unwrap_or_default()) {
+        return Err(fail(2, why));
+    }
+    Ok(who.account().unwrap_or_default().to_string())
 }
 
 async fn run_single(

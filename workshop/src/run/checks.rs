@@ -196,6 +196,13 @@ impl<C: Criterion> Checks<C> {
         None
     }
 
+    /// Whether `c` was reported as not done (a check that could not run is not that).
+    pub fn failed(&self, c: C) -> bool {
+        self.out
+            .iter()
+            .any(|x| x.id == c.id() && x.status == CritStatus::Failed)
+    }
+
     /// Whether `c` was reported already.
     pub fn has(&self, c: C) -> bool {
         self.out.iter().any(|x| x.id == c.id())

@@ -135,11 +135,10 @@ impl Ctx {
 
     /// Where the files a shown command names are written (beside the progress file).
     pub fn files_dir(&self) -> PathBuf {
-        let dir = self
-            .path
-            .parent()
-            .map(std::path::Path::to_path_buf)
-            .unwrap_or_default();
+        let dir = match self.path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
         // Absolute: the learner runs the commands from another directory.
         std::path::absolute(&dir).unwrap_or(dir)
     }
@@ -159,12 +158,16 @@ impl Ctx {
     }
 
     /// A pause between polls that suits AWS, shortened as much as the target's delays are.
+    /// Never below a quarter second, whatever scale a sandbox claims.
     pub fn pause(&self, on_aws: Duration) -> Duration {
-        if self.time_scale.is_finite() && self.time_scale > 1.0 {
-            on_aws.div_f64(self.time_scale)
+        let scale = if self.time_scale.is_finite() {
+            self.time_scale.clamp(1.0, 3600.0)
         } else {
-            on_aws
-        }
+            1.0
+        };
+        on_aws
+            .div_f64(scale)
+            .max(Duration::from_millis(250).min(on_aws))
     }
 
     pub fn is_sandbox(&self) -> bool {

@@ -145,6 +145,10 @@ pub async fn run(args: RunArgs) -> Result<()> {
     let target = Target::resolve(&args.target, true, sandbox_config)
         .await
         .map_err(crate::target::into_anyhow)?;
+    if let Some(why) = crate::target::on_workshop_instance(&target.arn) {
+        target.shutdown().await;
+        return Err(usage(why));
+    }
     match target.kind {
         TargetKind::Sandbox => ui.note(format!(
             "No AWS account in use: running against {}. Nothing here touches AWS.",
@@ -248,15 +252,18 @@ fn target_flags(target: &Target, args: &crate::target::TargetArgs) -> String {
     let mut flags = Vec::new();
     match (&target.kind, &target.endpoint) {
         (TargetKind::Sandbox | TargetKind::Endpoint, Some(url)) => {
-            flags.push(format!("--endpoint {url}"));
+            flags.push(format!("--endpoint {}", crate::util::shell_word(url)));
         }
         _ => {
             if let Some(p) = &args.profile {
-                flags.push(format!("--profile {p}"));
+                flags.push(format!("--profile {}", crate::util::shell_word(p)));
             }
         }
     }
-    flags.push(format!("--region {}", target.region));
+    flags.push(format!(
+        "--region {}",
+        crate::util::shell_word(&target.region)
+    ));
     flags.join(" ")
 }
 

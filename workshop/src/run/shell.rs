@@ -3,8 +3,6 @@
 //! source again), and where their inbox is. Against AWS or a sandbox served elsewhere the
 //! learner's terminal already reaches the account.
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
 use aws_credential_types::provider::ProvideCredentials;
@@ -40,7 +38,7 @@ pub async fn show_settings(cx: &mut Ctx) {
         if kept.is_ok() {
             cx.ui.say(format!(
                 "In your other terminal the sandbox's settings are still set (else: . {}).",
-                file.display()
+                crate::util::shell_word(&file.display().to_string())
             ));
         }
         return;
@@ -55,8 +53,9 @@ pub async fn show_settings(cx: &mut Ctx) {
     }
     match kept {
         Ok(()) => cx.ui.say(format!(
-            "(kept in {}: `. {0}` sets them again in any terminal)",
-            file.display()
+            "(kept in {}: `. {}` sets them again in any terminal)",
+            file.display(),
+            crate::util::shell_word(&file.display().to_string())
         )),
         Err(e) => tracing::warn!(error = %e, "the sandbox settings are not kept in a file"),
     }
@@ -67,24 +66,13 @@ pub async fn show_settings(cx: &mut Ctx) {
 
 /// Write `lines` to `file`, readable by this user only (they carry the sandbox keys).
 fn keep(file: &std::path::Path, lines: &[String]) -> std::io::Result<()> {
-    if let Some(dir) = file.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = file.with_extension("env.tmp");
-    let _ = std::fs::remove_file(&tmp);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    writeln!(
-        f,
-        "# The AWS CLI settings for the kms-workshop sandbox; `. {}`",
-        file.display()
-    )?;
+    let mut text = format!(
+        "# The AWS CLI settings for the kms-workshop sandbox: . {}\n",
+        crate::util::shell_word(&file.display().to_string()).replace('\n', " ")
+    );
     for l in lines {
-        writeln!(f, "{l}")?;
+        text.push_str(l);
+        text.push('\n');
     }
-    f.sync_all()?;
-    std::fs::rename(&tmp, file)
+    crate::util::write_private(file, text.as_bytes())
 }

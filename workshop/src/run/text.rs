@@ -54,7 +54,7 @@ impl StepText {
             .filter(|(cond, _)| values.get(*cond).is_some_and(|v| v == "yes"))
             .flat_map(|(_, cmds)| cmds.iter())
             .chain(&self.cli)
-            .map(|c| fill(c, values))
+            .map(|c| fill_shell(c, values))
             .collect()
     }
 }
@@ -62,6 +62,28 @@ impl StepText {
 /// Fill `{name}` placeholders from `values`; unknown ones stay as they are, so a command
 /// shown before a value exists reads `{topic_arn}` rather than an empty string.
 pub fn fill(template: &str, values: &BTreeMap<String, String>) -> String {
+    fill_with(template, values, |_, v, out| out.push_str(v))
+}
+
+/// [`fill`] for a shell command: each value is one word as the shell reads it (quoted when it
+/// holds anything but plain characters), except where the template quotes it already (`'{x}'`)
+/// and the `…_flags` values, which are several words built shell-safe.
+pub fn fill_shell(template: &str, values: &BTreeMap<String, String>) -> String {
+    fill_with(template, values, |name, v, out| {
+        let quoted_by_template = out.ends_with('\'');
+        if quoted_by_template || name.ends_with("_flags") {
+            out.push_str(v);
+        } else {
+            out.push_str(&crate::util::shell_word(v));
+        }
+    })
+}
+
+fn fill_with(
+    template: &str,
+    values: &BTreeMap<String, String>,
+    put: impl Fn(&str, &str, &mut String),
+) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(start) = rest.find('{') {
@@ -76,7 +98,7 @@ pub fn fill(template: &str, values: &BTreeMap<String, String>) -> String {
             {
                 let name = &after[..end];
                 match values.get(name) {
-                    Some(v) => out.push_str(v),
+                    Some(v) => put(name, v, &mut out),
                     None => {
                         out.push('{');
                         out.push_str(name);
@@ -115,6 +137,40 @@ mod tests {
             ]
         );
         assert!(s.iter().all(|s| !s.verify.is_empty() && !s.cli.is_empty()));
+    }
+
+    #[test]
+    fn shell_commands_get_each_value_as_one_word() {
+        let v: BTreeMap<String, String> = [
+            ("email", "o'brien;id@example.com"),
+            ("file", "/home/a b/topic-policy.json"),
+            ("pattern", "{\"source\":[\"aws.kms\"]}"),
+            (
+                "target_flags",
+                "--endpoint http://127.0.0.1:1 --region us-east-1",
+            ),
+            ("region", "us-east-1"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (template, shown) in [
+            (
+                "--notification-endpoint {email} --region {region}",
+                "--notification-endpoint 'o'\\''brien;id@example.com' --region us-east-1",
+            ),
+            ("file://{file}", "file://'/home/a b/topic-policy.json'"),
+            (
+                "--event-pattern '{pattern}'",
+                "--event-pattern '{\"source\":[\"aws.kms\"]}'",
+            ),
+            (
+                "cleanup {target_flags}",
+                "cleanup --endpoint http://127.0.0.1:1 --region us-east-1",
+            ),
+        ] {
+            assert_eq!(fill_shell(template, &v), shown);
+        }
     }
 
     #[test]

@@ -23,7 +23,6 @@ pub(super) async fn buckets(
     inventory: &Inventory,
     found: &mut Found,
 ) -> Result<(), AwsFailure> {
-    let s3 = &clients.s3;
     let stack_buckets = stack_physical(found, "AWS::S3::Bucket");
     let mut candidates = vec![names::bucket(&clients.account)];
     // The log bucket of the workshop's trail, when it has the exact name the runner gives it.
@@ -47,14 +46,19 @@ pub(super) async fn buckets(
         }
     }
     for name in candidates {
-        let head = pace
-            .send("HeadBucket", || {
-                s3.head_bucket()
-                    .bucket(&name)
-                    .expected_bucket_owner(&clients.account)
-                    .send()
-            })
-            .await;
+        // Through a client of the bucket's own region (S3 redirects the others).
+        let head = match clients.s3_for(pace, &name).await {
+            Ok(s3) => pace
+                .send("HeadBucket", || {
+                    s3.head_bucket()
+                        .bucket(&name)
+                        .expected_bucket_owner(&clients.account)
+                        .send()
+                })
+                .await
+                .map(|_| ()),
+            Err(e) => Err(e),
+        };
         match head {
             Ok(_) => found.buckets.push(BucketFound {
                 stack_owned: stack_buckets.contains(&name),

@@ -153,13 +153,34 @@ impl Executor {
                 return changed(format!("{n} object versions deleted"));
             }
             Action::DeleteBucket { bucket } => {
-                pace.send("DeleteBucket", || {
-                    c.s3.delete_bucket()
-                        .bucket(bucket)
-                        .expected_bucket_owner(&c.account)
-                        .send()
-                })
-                .await?;
+                // A log file CloudTrail delivers after the bucket was emptied (its last one
+                // comes minutes after the trail stopped) makes DeleteBucket answer
+                // BucketNotEmpty: empty it again, a few times.
+                let mut emptied_again = 0;
+                let s3 = c.s3_for(pace, bucket).await?;
+                loop {
+                    let sent = pace
+                        .send("DeleteBucket", || {
+                            s3.delete_bucket()
+                                .bucket(bucket)
+                                .expected_bucket_owner(&c.account)
+                                .send()
+                        })
+                        .await;
+                    match sent {
+                        Err(e) if e.code == "BucketNotEmpty" && emptied_again < 3 => {
+                            emptied_again += 1;
+                            self.empty_bucket(bucket).await?;
+                        }
+                        Err(e) => return Err(e),
+                        Ok(_) if emptied_again > 0 => {
+                            return changed(format!(
+                                "emptied again {emptied_again} time(s): objects arrived after it was emptied"
+                            ))
+                        }
+                        Ok(_) => break,
+                    }
+                }
             }
             _ => return Err(misrouted(action)),
         }
@@ -168,9 +189,9 @@ impl Executor {
 
     /// Delete every object version and delete marker; returns how many.
     pub(super) async fn empty_bucket(&self, bucket: &str) -> Result<usize, AwsFailure> {
-        let s3 = &self.inner.clients.s3;
-        let owner = &self.inner.clients.account;
         let pace = &self.inner.pace;
+        let s3 = &self.inner.clients.s3_for(pace, bucket).await?;
+        let owner = &self.inner.clients.account;
         let mut total = 0;
         // Each round lists what is left from the start: what it deletes is gone from the next.
         loop {
@@ -210,7 +231,7 @@ impl Executor {
         bucket: &str,
         chunk: &[(String, Option<String>)],
     ) -> Result<(), AwsFailure> {
-        let s3 = &self.inner.clients.s3;
+        let s3 = &self.inner.clients.s3_for(&self.inner.pace, bucket).await?;
         let owner = &self.inner.clients.account;
         let objects: Vec<_> = chunk
             .iter()

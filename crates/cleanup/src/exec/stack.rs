@@ -18,6 +18,9 @@ impl Executor {
         let mut notes: Vec<String> = Vec::new();
         let mut retain: Option<Vec<String>> = None;
         for round in 0..3 {
+            // A stack whose deletion failed before reads DELETE_FAILED for a moment after a
+            // new DeleteStack: that reading is not this attempt's outcome.
+            let failed_before = self.stack_status(rc, stack_id).await? == "DELETE_FAILED";
             pace.send("DeleteStack", || {
                 cfn.delete_stack()
                     .stack_name(stack_id)
@@ -25,7 +28,7 @@ impl Executor {
                     .send()
             })
             .await?;
-            if self.wait_stack_deleted(rc, stack_id).await? {
+            if self.wait_stack_deleted(rc, stack_id, failed_before).await? {
                 notes.push("DELETE_COMPLETE".into());
                 return changed(notes.join("; "));
             }
@@ -48,7 +51,12 @@ impl Executor {
                 action: format!("delete stack {stack_id}"),
                 reason: format!("DELETE_FAILED: {}", reasons.join("; ")),
             });
-            if round == 0 {
+            // Repairs are made again in later rounds: a bucket emptied once can receive a
+            // late object (CloudTrail's last log file) before the stack deletes it.
+            let repairable = failed
+                .iter()
+                .any(|r| matches!(r.kind.as_str(), "AWS::S3::Bucket" | "AWS::IAM::Role"));
+            if round == 0 || (repairable && retain.is_none() && round < 2) {
                 self.repair(&failed, &mut notes).await?;
             } else if self.inner.opts.retain_failed && retain.is_none() {
                 let ids: Vec<String> = failed.iter().map(|r| r.logical_id.clone()).collect();
@@ -66,31 +74,51 @@ impl Executor {
         ))
     }
 
-    /// Wait until the stack is deleted (`true`) or its deletion failed (`false`).
-    async fn wait_stack_deleted(&self, rc: &Regional, stack_id: &str) -> Result<bool, AwsFailure> {
+    /// The stack's status (`DELETE_COMPLETE` once it is gone).
+    async fn stack_status(&self, rc: &Regional, stack_id: &str) -> Result<String, AwsFailure> {
         let cfn = &rc.cloudformation;
-        let pace = &self.inner.pace;
+        let d = self
+            .inner
+            .pace
+            .send("DescribeStacks", || {
+                cfn.describe_stacks().stack_name(stack_id).send()
+            })
+            .await;
+        match d {
+            Ok(o) => Ok(o
+                .stacks()
+                .first()
+                .and_then(|s| s.stack_status())
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_else(|| "DELETE_COMPLETE".into())),
+            Err(e) if is_missing_stack(&e) => Ok("DELETE_COMPLETE".into()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Wait until the stack is deleted (`true`) or its deletion failed (`false`). When it had
+    /// failed before (`failed_before`), DELETE_FAILED counts only once the new attempt was seen
+    /// in progress, or after 10 s (AWS shows the new attempt within seconds).
+    async fn wait_stack_deleted(
+        &self,
+        rc: &Regional,
+        stack_id: &str,
+        failed_before: bool,
+    ) -> Result<bool, AwsFailure> {
         let status = std::sync::Mutex::new(String::new());
+        let began = std::time::Instant::now();
+        let seen_in_progress = std::sync::atomic::AtomicBool::new(!failed_before);
         self.wait_until(
             "DeleteStack",
             &format!("stack {stack_id} deleted"),
             || async {
-                let d = pace
-                    .send("DescribeStacks", || {
-                        cfn.describe_stacks().stack_name(stack_id).send()
-                    })
-                    .await;
-                let s = match d {
-                    Ok(o) => o
-                        .stacks()
-                        .first()
-                        .and_then(|s| s.stack_status())
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_else(|| "DELETE_COMPLETE".into()),
-                    Err(e) if is_missing_stack(&e) => "DELETE_COMPLETE".into(),
-                    Err(e) => return Err(e),
-                };
-                let done = s == "DELETE_COMPLETE" || s == "DELETE_FAILED";
+                let s = self.stack_status(rc, stack_id).await?;
+                if s == "DELETE_IN_PROGRESS" {
+                    seen_in_progress.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+                let fresh = seen_in_progress.load(std::sync::atomic::Ordering::SeqCst)
+                    || began.elapsed() > std::time::Duration::from_secs(10);
+                let done = s == "DELETE_COMPLETE" || (s == "DELETE_FAILED" && fresh);
                 if let Ok(mut st) = status.lock() {
                     *st = s;
                 }

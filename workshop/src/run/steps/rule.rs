@@ -44,22 +44,20 @@ impl Step for Rule {
         let topic_arn = cx.values().get("topic_arn").cloned().unwrap_or_default();
         let (doc, _) = kms_workshop_notify::policy_with_eventbridge(&cx.sns, &topic_arn).await?;
         let file = cx.files_dir().join("topic-policy.json");
-        let text = serde_json::to_string_pretty(&doc)?;
-        std::fs::create_dir_all(cx.files_dir())
-            .and_then(|()| std::fs::write(&file, text + "\n"))
+        let text = serde_json::to_string_pretty(&doc)? + "\n";
+        crate::util::write_private(&file, text.as_bytes())
             .map_err(|e| anyhow!("cannot write {}: {e}", file.display()))?;
         cx.set_fact(Self::ID, "topic_policy_file", file.display().to_string());
         // Without a logging trail the learner's commands start with making one.
-        let none_logs = kms_workshop_notify::trail_check(&cx.trail)
-            .await?
-            .ready()
-            .is_none();
+        let check = kms_workshop_notify::trail_check(&cx.trail).await?;
+        let none_logs = check.ready().is_none() && check.unverified().next().is_none();
         cx.set_fact(Self::ID, "no_trail", if none_logs { "yes" } else { "no" });
         if none_logs {
             let setup = trail_setup(cx);
             let file = cx.files_dir().join("trail-bucket-policy.json");
             let policy = kms_workshop_notify::cloudtrail_bucket_policy(&setup);
-            std::fs::write(&file, serde_json::to_string_pretty(&policy)? + "\n")
+            let text = serde_json::to_string_pretty(&policy)? + "\n";
+            crate::util::write_private(&file, text.as_bytes())
                 .map_err(|e| anyhow!("cannot write {}: {e}", file.display()))?;
             cx.set_fact(Self::ID, "trail_policy_file", file.display().to_string());
             cx.set_fact(Self::ID, "trail", setup.trail_name);
@@ -136,13 +134,17 @@ impl Step for Rule {
         }
         check_topic_policy(cx, checks, &topic_arn).await;
         match kms_workshop_notify::trail_check(&cx.trail).await {
-            Ok(c) => match c.ready() {
-                Some(tr) => {
+            Ok(c) => match (c.ready(), c.unverified().next()) {
+                (Some(tr), _) => {
                     checks.pass(Check::TrailLogging, format!("trail {} is logging", tr.name))
                 }
-                None => checks.fail(
+                (None, Some(tr)) => checks.error(
                     Check::TrailLogging,
-                    "no trail logs management events: CloudTrail hands EventBridge nothing",
+                    format!("trail {} is logging, but its event selectors cannot be read here", tr.name),
+                ),
+                (None, None) => checks.fail(
+                    Check::TrailLogging,
+                    "no trail logs KMS's read-only management events: CloudTrail hands EventBridge nothing",
                 ),
             },
             Err(e) => checks.aws(Check::TrailLogging, &e),
@@ -168,11 +170,28 @@ async fn ensure_trail(cx: &mut Ctx) -> Result<()> {
     if check.ready().is_some() {
         return Ok(());
     }
+    // A trail that logs but whose selectors this identity may not read probably records
+    // management events: a second trail would be billed for nothing.
+    if let Some(t) = check.unverified().next() {
+        cx.ui.say(format!(
+            "  Trail {} is logging, but its event selectors cannot be read here: assuming it records KMS's management events (no second trail made).",
+            t.name
+        ));
+        return Ok(());
+    }
+    let cost = if check.trails.is_empty() {
+        "the first trail's management events are free; its log files cost S3 storage".to_string()
+    } else {
+        format!(
+            "a trail already records management events (not KMS's read-only ones), so this one is a second copy: {}",
+            kms_workshop_notify::SECOND_TRAIL_COST
+        )
+    };
     let create = match cx.target.kind {
         TargetKind::Aws if cx.ui.interactive => cx
             .ui
             .confirm(
-                &format!("No trail logs management events here, so EventBridge gets no CloudTrail events. Create trail {TRAIL} (and an S3 bucket for its logs)?"),
+                &format!("No trail logs KMS's read-only management events here, so EventBridge gets no GenerateDataKey. Create trail {TRAIL} (and an S3 bucket for its logs)? Cost: {cost}."),
                 false,
             )
             .unwrap_or(false),
@@ -190,7 +209,7 @@ async fn ensure_trail(cx: &mut Ctx) -> Result<()> {
     cx.record(
         Rule::ID,
         ResourceKind::S3Bucket,
-        &format!("arn:aws:s3:::{}", setup.bucket),
+        &format!("arn:{}:s3:::{}", cx.target.partition(), setup.bucket),
     );
     cx.set_fact(Rule::ID, "trail_arn", info.arn.clone());
     cx.ui.say(format!(
@@ -207,6 +226,7 @@ fn trail_setup(cx: &Ctx) -> kms_workshop_notify::TrailSetup {
         bucket: trail_bucket(&cx.target.account, &cx.target.region),
         account_id: cx.target.account.clone(),
         region: cx.target.region.clone(),
+        partition: cx.target.partition().to_string(),
     }
 }
 
@@ -242,24 +262,39 @@ async fn check_topic_policy(cx: &Ctx, checks: &mut Checks<Check>, topic_arn: &st
     }
 }
 
-/// When the step's GenerateDataKey was made: the runner's own (do it for me), else the
-/// learner's since the step began.
+/// When the step's latest GenerateDataKey was made: the runner's own (do it for me, or a
+/// re-trigger), else the learner's since the step began.
 fn trigger_since(cx: &Ctx) -> OffsetDateTime {
-    cx.fact(Rule::ID, "trigger_at")
-        .and_then(|s| crate::util::parse_rfc3339(&s))
-        .or_else(|| super::started(cx, Rule::ID))
-        .unwrap_or_else(OffsetDateTime::now_utc)
+    let trigger = cx
+        .fact(Rule::ID, "trigger_at")
+        .and_then(|s| crate::util::parse_rfc3339(&s));
+    let started = super::started(cx, Rule::ID);
+    trigger.max(started).unwrap_or_else(OffsetDateTime::now_utc)
 }
 
 /// Whether the notification of a GenerateDataKey made for this step (by the runner, or by the
 /// learner with the command shown) reached the subscribers: in the sandbox, the email in the
-/// inbox; on AWS, the rule's invocations (the learner's inbox is out of reach).
-async fn notified(cx: &Ctx, checks: &mut Checks<Check>, topic_arn: &str) {
-    let request_id = cx.fact(Rule::ID, "trigger_request_id");
+/// inbox; on AWS, the topic's delivery metrics (the learner's inbox is out of reach). Not
+/// waited for when what it needs already failed: nothing could arrive.
+async fn notified(cx: &mut Ctx, checks: &mut Checks<Check>, topic_arn: &str) {
+    let blocked = [
+        Check::PatternMatches,
+        Check::RuleState,
+        Check::RuleTarget,
+        Check::TopicPolicy,
+        Check::TrailLogging,
+    ]
+    .into_iter()
+    .any(|c| checks.failed(c));
+    if blocked {
+        return checks.fail(
+            Check::Notified,
+            "not waited for: fix what failed above first, then verify again",
+        );
+    }
     let since = trigger_since(cx);
     if let Some(admin) = &cx.admin {
-        let mailed =
-            notification_in_inbox(cx, admin, topic_arn, request_id.as_deref(), since).await;
+        let mailed = notification_in_inbox(cx, admin, topic_arn, since).await;
         if let Some(m) = checks.waited(
             Check::Notified,
             mailed,
@@ -273,84 +308,97 @@ async fn notified(cx: &Ctx, checks: &mut Checks<Check>, topic_arn: &str) {
                 format!("an email to {} carries the event of request {rid}", cx.email),
             );
         }
-    } else {
-        let evidence = delivered(cx, topic_arn, since).await;
-        if let Some(d) = checks.waited(
-            Check::Notified,
-            evidence,
-            "no notification delivered by the topic yet (AWS/SNS NumberOfNotificationsDelivered)",
-        ) {
-            let reason = if d.failed > 0.0 {
-                format!("the rule failed to invoke the topic {} time(s) (AWS/Events FailedInvocations): check the topic policy", d.failed)
-            } else {
-                format!("the topic delivered {} notification(s) and the rule failed none; check your inbox", d.delivered)
-            };
-            checks.check(Check::Notified, d.failed == 0.0, reason);
-        }
+        return;
+    }
+    let evidence = delivered(cx, topic_arn, since).await;
+    if let Some(d) = checks.waited(
+        Check::Notified,
+        evidence,
+        "no notification delivered by the topic yet (AWS/SNS NumberOfNotificationsDelivered)",
+    ) {
+        let reason = if d.delivered > 0.0 {
+            format!(
+                "the topic delivered {} notification(s) since the last data key; check your inbox",
+                d.delivered
+            )
+        } else {
+            format!("the rule failed to invoke the topic {} time(s) since the last data key (AWS/Events FailedInvocations): check the topic policy", d.failed)
+        };
+        checks.check(Check::Notified, d.delivered > 0.0, reason);
     }
 }
 
-/// What CloudWatch says of the notifications since the trigger.
+/// What CloudWatch says of the notifications since the latest trigger.
 struct Delivery {
     delivered: f64,
     failed: f64,
 }
 
-/// AWS: wait for the topic to deliver a notification since `since` (AWS/SNS
+/// At most this many new data keys while waiting for a notification on AWS.
+const RETRIGGERS: u32 = 3;
+
+/// AWS: wait for the topic to deliver a notification since the latest trigger (AWS/SNS
 /// NumberOfNotificationsDelivered; AWS/Events Invocations also counts failed attempts, so it
-/// proves nothing), generating a new data key now and then: a rule just put may not have been
-/// live for the first one.
+/// proves nothing), or for the rule to fail invoking it; a new data key every two minutes (at
+/// most [`RETRIGGERS`]), since a rule just put may not have been live for the first one.
 async fn delivered(
-    cx: &Ctx,
+    cx: &mut Ctx,
     topic_arn: &str,
     since: OffsetDateTime,
 ) -> Option<Result<Option<Delivery>>> {
     let topic_name = topic_arn.rsplit(':').next().unwrap_or_default().to_string();
     let deadline = cx.cloudtrail_timeout;
-    let retrigger = cx.pause(Duration::from_secs(120));
-    let poll = async move {
+    let retrigger = cx
+        .pause(Duration::from_secs(120))
+        .max(Duration::from_secs(10));
+    let poll_every = cx.pause(Duration::from_secs(30));
+    let (cw, kms) = (cx.cw.clone(), cx.kms.clone());
+    let mut latest = since;
+    let poll = async {
         let started = std::time::Instant::now();
         let mut triggered = std::time::Instant::now();
+        let mut retriggers = 0;
         loop {
-            let delivered = metric_sum(
-                &cx.cw,
-                ("AWS/SNS", "NumberOfNotificationsDelivered"),
+            let sum = |ns, metric, dim| metric_sum(&cw, (ns, metric), dim, latest);
+            let delivered = sum(
+                "AWS/SNS",
+                "NumberOfNotificationsDelivered",
                 ("TopicName", &topic_name),
-                since,
             )
             .await?;
-            if delivered > 0.0 {
-                let failed = metric_sum(
-                    &cx.cw,
-                    ("AWS/Events", "FailedInvocations"),
-                    ("RuleName", RULE_NAME),
-                    since,
-                )
-                .await?;
+            let failed = sum("AWS/Events", "FailedInvocations", ("RuleName", RULE_NAME)).await?;
+            if delivered > 0.0 || failed > 0.0 {
                 return Ok::<_, anyhow::Error>(Some(Delivery { delivered, failed }));
             }
             if started.elapsed() > deadline {
                 return Ok(None);
             }
-            if triggered.elapsed() > retrigger {
+            if triggered.elapsed() > retrigger && retriggers < RETRIGGERS {
+                latest = OffsetDateTime::now_utc();
                 kms_workshop_keys::generate_data_key(
-                    &cx.kms,
+                    &kms,
                     KEY_ALIAS,
                     DataKeySpec::Aes256,
                     &context(),
                 )
                 .await?;
                 triggered = std::time::Instant::now();
+                retriggers += 1;
             }
-            tokio::time::sleep(cx.pause(Duration::from_secs(30))).await;
+            tokio::time::sleep(poll_every).await;
         }
     };
-    cx.ui
+    let out = cx
+        .ui
         .wait(
             "waiting for the topic to deliver the notification (AWS/SNS NumberOfNotificationsDelivered)",
             poll,
         )
-        .await
+        .await;
+    if latest > since {
+        cx.set_fact(Rule::ID, "trigger_at", crate::util::rfc3339(latest));
+    }
+    out
 }
 
 /// The event a notification carries (EventBridge publishes it as the message, as JSON).
@@ -368,23 +416,20 @@ fn notified_request(m: &OutboxMessage) -> Option<String> {
         .map(str::to_string)
 }
 
-/// The sandbox: wait for the notification email of `request_id` (any GenerateDataKey's, for a
-/// call the learner made) sent since `since`.
+/// The sandbox: wait for the notification email of a GenerateDataKey (the runner's or the
+/// learner's) sent since `since`.
 async fn notification_in_inbox(
     cx: &Ctx,
     admin: &Admin,
     topic_arn: &str,
-    request_id: Option<&str>,
     since: OffsetDateTime,
 ) -> Option<Result<Option<OutboxMessage>>> {
     let deadline = cx.cloudtrail_timeout;
     let ours = |m: &OutboxMessage| {
-        let event = carried_event(m);
         m.kind == "Notification"
             && m.topic_arn == topic_arn
             && m.time >= since - time::Duration::seconds(1)
-            && event["detail"]["eventName"] == "GenerateDataKey"
-            && request_id.is_none_or(|r| event["detail"]["requestID"] == r)
+            && carried_event(m)["detail"]["eventName"] == "GenerateDataKey"
     };
     let poll = async {
         let started = std::time::Instant::now();
@@ -407,7 +452,8 @@ async fn notification_in_inbox(
         .await
 }
 
-/// The sum of one metric with one dimension, from a minute before `since` to now.
+/// The sum of one metric with one dimension, from a minute before `since` (at most three
+/// hours back: a 60-second period allows 1,440 datapoints) to now.
 async fn metric_sum(
     cw: &aws_sdk_cloudwatch::Client,
     (namespace, metric): (&str, &str),
@@ -423,7 +469,10 @@ async fn metric_sum(
         .dimensions(Dimension::builder().name(dimension).value(value).build())
         .statistics(Statistic::Sum)
         .period(60)
-        .start_time(DateTime::from_secs(since.unix_timestamp() - 60))
+        .start_time(DateTime::from_secs(
+            (since.unix_timestamp() - 60)
+                .max(OffsetDateTime::now_utc().unix_timestamp() - 3 * 3600),
+        ))
         .end_time(DateTime::from_secs(
             OffsetDateTime::now_utc().unix_timestamp() + 60,
         ))

@@ -23,11 +23,24 @@ use kms_workshop_names::FIRST_ALIAS;
 /// sandbox write days of activity at once (the rest is skipped, as nobody watched it).
 const MOST_PER_TICK: i64 = 50;
 
-/// When each sandbox (by address) last generated activity. Process-local on purpose: after a
-/// restart activity starts again from "now" instead of filling the gap.
-fn last_generated() -> &'static Mutex<HashMap<usize, OffsetDateTime>> {
-    static LAST: OnceLock<Mutex<HashMap<usize, OffsetDateTime>>> = OnceLock::new();
-    LAST.get_or_init(Default::default)
+/// No more activity in an account whose history holds this many events: a sandbox left running
+/// for weeks does not grow without end (event history keeps every event).
+const MOST_IN_HISTORY: usize = 200_000;
+
+/// Where one sandbox's activity stands: when it was last generated up to, and how many calls
+/// so far (which call comes next).
+#[derive(Clone, Copy)]
+struct Progress {
+    until: OffsetDateTime,
+    calls: i64,
+}
+
+/// Each sandbox's progress, by its admin token (random per sandbox, unlike its address).
+/// Process-local on purpose: after a restart activity starts again from "now" instead of
+/// filling the gap.
+fn progress() -> &'static Mutex<HashMap<String, Progress>> {
+    static ALL: OnceLock<Mutex<HashMap<String, Progress>>> = OnceLock::new();
+    ALL.get_or_init(Default::default)
 }
 
 /// The tick: the calls due since the last one, in every learner's account.
@@ -37,24 +50,33 @@ pub fn generate_due(sb: &Sandbox) {
     };
     let every = sb.config.scaled(every).max(Duration::milliseconds(10));
     let now = sb.clock.now();
-    let key = sb as *const Sandbox as usize;
-    let since = {
-        let mut last = last_generated().lock();
-        let since = *last.entry(key).or_insert(now);
-        last.insert(key, now);
-        since
+    let (first, due) = {
+        let mut all = progress().lock();
+        let p = all.entry(sb.admin_token().to_string()).or_insert(Progress {
+            until: now,
+            calls: 0,
+        });
+        let due = ((now - p.until).as_seconds_f64() / every.as_seconds_f64()).floor() as i64;
+        let mut first = *p;
+        if due > MOST_PER_TICK {
+            // A jump of the clock: skip what nobody watched; the last few calls stand.
+            first.until = now - every * MOST_PER_TICK as f64;
+            p.until = now;
+        } else if due > 0 {
+            // Whole intervals only: the remainder counts towards the next tick.
+            p.until += every * due as f64;
+        }
+        p.calls += due.clamp(0, MOST_PER_TICK);
+        (first, due.clamp(0, MOST_PER_TICK))
     };
-    let due = ((now - since).as_seconds_f64() / every.as_seconds_f64()).floor() as i64;
-    let due = due.clamp(0, MOST_PER_TICK);
-    if due == 0 {
-        // Not one whole interval yet: keep counting from where we were.
-        last_generated().lock().insert(key, since);
-        return;
-    }
+    let region = kms_workshop_names::sandbox::REGION;
     for (_, account) in sb.learners() {
+        if sb.events.len(&account, region) >= MOST_IN_HISTORY {
+            continue;
+        }
         for i in 0..due {
-            let at = now - every * (due - 1 - i) as f64;
-            one_call(sb, &account, kms_workshop_names::sandbox::REGION, at, i);
+            let at = (first.until + every * (i + 1) as f64).min(now);
+            one_call(sb, &account, region, at, first.calls + i);
         }
     }
 }

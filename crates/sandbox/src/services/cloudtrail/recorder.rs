@@ -223,10 +223,11 @@ pub fn record(
     if let Some(record) = rendered {
         if super::logging_in(sb, &account, &cx.region, read_only) {
             let now_ms = (sb.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
+            let handed_over = sb.config.eventbridge_delivery_delay().whole_milliseconds() as i64;
             sb.schedule_cloudtrail_record(
                 &record,
                 (&account, &cx.region),
-                now_ms + delay_ms,
+                now_ms + handed_over,
                 read_only,
             );
         }

@@ -71,7 +71,7 @@ pub(crate) fn put_rule(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsErr
         rule.description = description;
         rule.role_arn = role_arn;
         rule.tags.extend(tags);
-        rule.live_from = propagated(cx.sandbox, cx.now);
+        rule.live_from = propagated(cx.sandbox, cx.now).max(rule.live_from);
         Ok(Value::obj().with("RuleArn", arn.clone()))
     })
 }

@@ -174,7 +174,7 @@ pub(crate) fn delete_bucket(cx: &mut Call<'_>, name: &str) -> Result<Encoded, Aw
 }
 
 pub(crate) fn get_bucket_location(cx: &mut Call<'_>, name: &str) -> Result<Encoded, AwsError> {
-    let region = own_bucket(cx, name)?;
+    let region = super::owned_bucket_region(cx, name)?;
     let lc = if region == "us-east-1" {
         String::new()
     } else {
