@@ -7,6 +7,7 @@ mod run;
 mod sandbox_access;
 mod sandbox_cmd;
 mod serve_args;
+mod server_time;
 mod target;
 mod teardown;
 mod util;

@@ -153,6 +153,13 @@ fn published_token(endpoint: &str) -> Option<String> {
 /// The token file of a serving sandbox; removed when dropped (the sandbox stopped).
 pub struct Published(Option<PathBuf>);
 
+impl Published {
+    /// Where the token was left (to remove it on a way out that skips `Drop`).
+    pub fn path(&self) -> Option<&std::path::Path> {
+        self.0.as_deref()
+    }
+}
+
 impl Drop for Published {
     fn drop(&mut self) {
         if let Some(p) = &self.0 {

@@ -58,6 +58,10 @@ pub struct ServeArgs {
     /// PermanentRedirect`, as S3 does (on with --realism aws).
     #[arg(long)]
     pub s3_region_redirect: bool,
+    /// Run the sandbox's clock this far behind this machine's (at most 10m), as AWS's is
+    /// behind a machine whose clock is fast (VMs, WSL); the answers' `Date` says so.
+    #[arg(long, value_name = "DURATION", value_parser = crate::util::parse_duration)]
+    pub clock_behind: Option<std::time::Duration>,
     /// Accept any access key without checking signatures (LocalStack-style test/test).
     #[arg(long)]
     pub accept_any_credentials: bool,
@@ -163,6 +167,13 @@ impl ServeArgs {
             seed_history: !self.empty_history,
             allowed_hosts: self.allow_host.clone(),
             realism,
+            clock_behind: match self.clock_behind {
+                Some(d) if d > std::time::Duration::from_secs(600) => {
+                    anyhow::bail!("--clock-behind {}: at most 10m (signatures are checked by this machine's clock, which allows 15 minutes)", humantime::format_duration(d))
+                }
+                Some(d) => duration(d, "--clock-behind")?,
+                None => time::Duration::ZERO,
+            },
         })
     }
 }

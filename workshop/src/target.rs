@@ -68,6 +68,8 @@ pub struct Target {
     pub hosted: Option<Running>,
     /// Its admin token, where this user's other commands find it (removed with the target).
     pub published: Option<crate::sandbox_access::Published>,
+    /// How far the target's clock is from this machine's (its minus ours).
+    pub clock_offset: time::Duration,
 }
 
 /// Why a target could not be resolved, with the exit code it deserves.
@@ -479,6 +481,7 @@ impl Target {
             endpoint,
             hosted,
             published,
+            clock_offset: crate::server_time::offset(&config).await,
             config,
         })
     }

@@ -5,6 +5,11 @@
 use parking_lot::Mutex;
 use time::{Duration, OffsetDateTime};
 
+/// How far behind this machine's clock the sandbox's may run: ten minutes, inside the 15 that
+/// SigV4 allows a signature's time to be off (the sandbox checks signatures by this machine's
+/// clock), and more than a drifting VM is.
+pub const MAX_BEHIND: Duration = Duration::minutes(10);
+
 /// How far the sandbox clock may run ahead of real time, in all: a century, far beyond any
 /// deletion window or key-material expiry, and far inside what a timestamp can hold.
 pub const MAX_OFFSET: Duration = Duration::days(36_525);
@@ -17,14 +22,23 @@ pub struct Clock {
 #[derive(Debug)]
 struct ClockState {
     offset: Duration,
+    /// How far behind this machine's clock the sandbox's runs, for good (the way AWS's clock
+    /// is behind a machine whose clock is fast); not part of the offset the API moves.
+    behind: Duration,
     last: OffsetDateTime,
 }
 
 impl Clock {
     pub fn new(offset: Duration) -> Self {
+        Self::behind_by(offset, Duration::ZERO)
+    }
+
+    /// A clock `behind` behind this machine's (before any offset).
+    pub fn behind_by(offset: Duration, behind: Duration) -> Self {
         Clock {
             inner: Mutex::new(ClockState {
                 offset,
+                behind: behind.max(Duration::ZERO).min(MAX_BEHIND),
                 last: OffsetDateTime::UNIX_EPOCH,
             }),
         }
@@ -48,7 +62,7 @@ impl Clock {
         // The offset is bounded, so this cannot overflow; if it did, time would stand still
         // rather than the process abort.
         let real = OffsetDateTime::now_utc()
-            .checked_add(s.offset)
+            .checked_add(s.offset - s.behind)
             .unwrap_or(s.last);
         let real = real
             .replace_nanosecond((real.nanosecond() / 1_000_000) * 1_000_000)
@@ -57,6 +71,14 @@ impl Clock {
             s.last = real;
         }
         s.last
+    }
+
+    /// The time the sandbox's answers carry in `Date`: this machine's, less how far the
+    /// sandbox runs behind it, and not moved by the offset (a time warp the clients must not
+    /// sign by: the SDKs set their signing clock from `Date`).
+    pub fn wire_now(&self) -> OffsetDateTime {
+        let behind = self.inner.lock().behind;
+        OffsetDateTime::now_utc() - behind
     }
 
     pub fn offset(&self) -> Duration {
@@ -97,6 +119,25 @@ impl Clock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_clock_behind_the_machine_stays_behind() {
+        let c = Clock::behind_by(Duration::ZERO, Duration::minutes(8));
+        let lag = OffsetDateTime::now_utc() - c.now();
+        assert!(lag >= Duration::minutes(8) - Duration::seconds(1), "{lag}");
+        assert!(lag < Duration::minutes(9), "{lag}");
+        // The `Date` it answers with is as far behind, and ignores a time warp.
+        c.set_offset(c.advanced(Duration::days(11)).unwrap());
+        let wire_lag = OffsetDateTime::now_utc() - c.wire_now();
+        assert!(
+            wire_lag >= Duration::minutes(8) - Duration::seconds(1),
+            "{wire_lag}"
+        );
+        assert!(wire_lag < Duration::minutes(9), "{wire_lag}");
+        // Never more than MAX_BEHIND.
+        let far = Clock::behind_by(Duration::ZERO, Duration::hours(5));
+        assert!(OffsetDateTime::now_utc() - far.now() <= MAX_BEHIND + Duration::seconds(1));
+    }
 
     #[test]
     fn monotonic_and_advances() {

@@ -74,6 +74,9 @@ pub struct Config {
     /// AWS's delays (CloudTrail delivery, rule propagation, the trail bucket policy race) and
     /// other principals' activity; all at once by default.
     pub realism: realism::Realism,
+    /// How far the sandbox's clock runs behind this machine's (as AWS's does behind a machine
+    /// whose clock is fast); its answers' `Date` says its time.
+    pub clock_behind: Duration,
 }
 
 /// How long resource lifecycles take on the sandbox clock.
@@ -188,6 +191,7 @@ impl Default for Config {
             seed_history: true,
             allowed_hosts: Vec::new(),
             realism: realism::Realism::default(),
+            clock_behind: Duration::ZERO,
         }
     }
 }
@@ -267,7 +271,7 @@ impl Sandbox {
                 .unwrap_or_default(),
             why: format!("clock_offset_ms: {why}; move the directory aside to start fresh"),
         })?;
-        let clock = Clock::new(offset);
+        let clock = Clock::behind_by(offset, config.clock_behind);
         // The seed of the seeded identities' secrets; a state from before they were random
         // gets one now (its existing keys stay as they were).
         let new_secret_seed = world.secret_seed.is_empty();

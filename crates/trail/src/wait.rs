@@ -59,10 +59,15 @@ impl fmt::Debug for Wanted {
     }
 }
 
-/// A machine clock this far off cannot call AWS at all (SigV4 refuses a request more than
-/// 15 minutes from AWS's time), so a lookup that starts this much before the local "when"
-/// finds the call on every clock that could have made it.
-pub const CLOCK_MARGIN: Duration = Duration::from_secs(15 * 60);
+/// How long before the caller's "when" a wait's lookups start. The caller gives its "when" on
+/// AWS's clock (the guided run reads it from the `Date` of AWS's answers); the margin covers
+/// what is left: event times in whole seconds, a `Date` of one-second grain, and a clock that
+/// drifted since.
+pub const CLOCK_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+/// Pages of 50 one poll reads at most, newest first: the call looked for is recent, and a busy
+/// account's history since the start is not read whole on every poll.
+const PAGES_PER_POLL: u32 = 10;
 
 /// What to wait for and how patiently.
 #[derive(Debug, Clone)]
@@ -275,6 +280,7 @@ async fn poll(
     pace: &Pace,
 ) -> Result<Poll, TrailError> {
     let mut seen = 0;
+    let mut read = 0;
     let mut found = None;
     let listed = pace
         .each_page(
@@ -291,7 +297,12 @@ async fn poll(
                     }
                     seen += 1;
                 }
-                ControlFlow::Continue(())
+                read += 1;
+                if read >= PAGES_PER_POLL {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
             },
         )
         .await;

@@ -143,11 +143,13 @@ impl Ctx {
         std::path::absolute(&dir).unwrap_or(dir)
     }
 
-    /// "Now" as the target sees it (the sandbox clock may run ahead of the wall clock).
+    /// "Now" as the target sees it: the sandbox's clock (which may run ahead of the wall
+    /// clock), or AWS's (this machine's, corrected by what AWS's answers say).
     pub async fn now(&self) -> OffsetDateTime {
+        let ours = OffsetDateTime::now_utc() + self.target.clock_offset;
         match &self.admin {
-            Some(a) => a.now().await.unwrap_or_else(|_| OffsetDateTime::now_utc()),
-            None => OffsetDateTime::now_utc(),
+            Some(a) => a.now().await.unwrap_or(ours),
+            None => ours,
         }
     }
 

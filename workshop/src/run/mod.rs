@@ -222,7 +222,12 @@ pub async fn run(args: RunArgs) -> Result<()> {
         target,
     };
     cx.save()?;
-    exit_on_ctrl_c(cx.path.clone());
+    let token_file = cx
+        .target
+        .published
+        .as_ref()
+        .and_then(|p| p.path().map(Path::to_path_buf));
+    exit_on_ctrl_c(cx.path.clone(), token_file);
 
     let result = walk::walk(&mut cx, args.keep).await;
     let target = cx.target;
@@ -355,10 +360,14 @@ fn confirm_creation(target: &Target, args: &RunArgs, ui: &Ui, path: &Path) -> Re
     Ok(())
 }
 
-/// Ctrl-C outside a prompt: give the terminal back; the progress file is already current.
-fn exit_on_ctrl_c(state_path: PathBuf) {
+/// Ctrl-C outside a prompt: give the terminal back and take the hosted sandbox's token file
+/// away (exiting skips its `Drop`); the progress file is already current.
+fn exit_on_ctrl_c(state_path: PathBuf, token_file: Option<PathBuf>) {
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
+            if let Some(f) = token_file {
+                let _ = std::fs::remove_file(f);
+            }
             ui::restore_terminal();
             eprintln!(
                 "\ninterrupted: progress is saved in {}; `kms-workshop run` resumes here",

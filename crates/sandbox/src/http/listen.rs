@@ -55,6 +55,10 @@ pub async fn serve(sandbox: Arc<Sandbox>, addr: SocketAddr) -> Result<Running, S
             sandbox.clone(),
             super::guard::host_and_origin,
         ))
+        .layer(axum::middleware::map_response_with_state(
+            sandbox.clone(),
+            server_date,
+        ))
         .with_state(sandbox.clone());
     let (tx, rx) = oneshot::channel::<()>();
     let ticker = sandbox.clone();
@@ -87,4 +91,18 @@ pub async fn serve(sandbox: Arc<Sandbox>, addr: SocketAddr) -> Result<Running, S
         shutdown: Some(tx),
         join,
     })
+}
+
+/// Every answer's `Date` is the sandbox's time (`Clock::wire_now`), as AWS's answers carry
+/// AWS's: what clients measure their clock's skew by (hyper would put this machine's).
+async fn server_date(
+    axum::extract::State(sb): axum::extract::State<Arc<Sandbox>>,
+    mut res: axum::response::Response,
+) -> axum::response::Response {
+    let now = sb.clock.wire_now();
+    let text = httpdate::fmt_http_date(std::time::SystemTime::from(now));
+    if let Ok(v) = axum::http::HeaderValue::from_str(&text) {
+        res.headers_mut().insert(axum::http::header::DATE, v);
+    }
+    res
 }

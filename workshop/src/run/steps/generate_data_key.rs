@@ -143,8 +143,10 @@ async fn find_own_call(cx: &Ctx) -> Result<Option<TrailEvent>> {
         "GenerateDataKey",
         since,
         move |e| {
+            // A refused call (access denied, a disabled key) is recorded too: not a data key.
             e.record.as_ref().is_some_and(|r| {
-                r.encryption_context() == Some(context())
+                !r.failed()
+                    && r.encryption_context() == Some(context())
                     && r.resources
                         .iter()
                         .any(|x| key.as_deref().is_some_and(|k| x.arn.as_deref() == Some(k)))

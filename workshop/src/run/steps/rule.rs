@@ -269,7 +269,9 @@ fn trigger_since(cx: &Ctx) -> OffsetDateTime {
         .fact(Rule::ID, "trigger_at")
         .and_then(|s| crate::util::parse_rfc3339(&s));
     let started = super::started(cx, Rule::ID);
-    trigger.max(started).unwrap_or_else(OffsetDateTime::now_utc)
+    trigger
+        .max(started)
+        .unwrap_or_else(|| OffsetDateTime::now_utc() + cx.target.clock_offset)
 }
 
 /// Whether the notification of a GenerateDataKey made for this step (by the runner, or by the
@@ -353,13 +355,16 @@ async fn delivered(
         .max(Duration::from_secs(10));
     let poll_every = cx.pause(Duration::from_secs(30));
     let (cw, kms) = (cx.cw.clone(), cx.kms.clone());
+    // Metrics are timed by AWS's clock, as the trigger must be.
+    let offset = cx.target.clock_offset;
+    let aws_now = move || OffsetDateTime::now_utc() + offset;
     let mut latest = since;
     let poll = async {
         let started = std::time::Instant::now();
         let mut triggered = std::time::Instant::now();
         let mut retriggers = 0;
         loop {
-            let sum = |ns, metric, dim| metric_sum(&cw, (ns, metric), dim, latest);
+            let sum = |ns, metric, dim| metric_sum(&cw, (ns, metric), dim, (latest, aws_now()));
             let delivered = sum(
                 "AWS/SNS",
                 "NumberOfNotificationsDelivered",
@@ -374,7 +379,7 @@ async fn delivered(
                 return Ok(None);
             }
             if triggered.elapsed() > retrigger && retriggers < RETRIGGERS {
-                latest = OffsetDateTime::now_utc();
+                latest = aws_now();
                 kms_workshop_keys::generate_data_key(
                     &kms,
                     KEY_ALIAS,
@@ -453,12 +458,13 @@ async fn notification_in_inbox(
 }
 
 /// The sum of one metric with one dimension, from a minute before `since` (at most three
-/// hours back: a 60-second period allows 1,440 datapoints) to now.
+/// hours back: a 60-second period allows 1,440 datapoints) to a minute after `now` (both on
+/// AWS's clock).
 async fn metric_sum(
     cw: &aws_sdk_cloudwatch::Client,
     (namespace, metric): (&str, &str),
     (dimension, value): (&str, &str),
-    since: OffsetDateTime,
+    (since, now): (OffsetDateTime, OffsetDateTime),
 ) -> Result<f64> {
     use aws_sdk_cloudwatch::primitives::DateTime;
     use aws_sdk_cloudwatch::types::{Dimension, Statistic};
@@ -470,12 +476,9 @@ async fn metric_sum(
         .statistics(Statistic::Sum)
         .period(60)
         .start_time(DateTime::from_secs(
-            (since.unix_timestamp() - 60)
-                .max(OffsetDateTime::now_utc().unix_timestamp() - 3 * 3600),
+            (since.unix_timestamp() - 60).max(now.unix_timestamp() - 3 * 3600),
         ))
-        .end_time(DateTime::from_secs(
-            OffsetDateTime::now_utc().unix_timestamp() + 60,
-        ))
+        .end_time(DateTime::from_secs(now.unix_timestamp() + 60))
         .send()
         .await
         .map_err(|e| kms_workshop_aws_errors::AwsFailure::from_sdk("GetMetricStatistics", e))?;
