@@ -91,3 +91,31 @@ fn the_whole_run_verifies_against_a_sandbox_as_hard_as_aws() {
         .unwrap_or(0);
     assert!(n > 50, "{by_source}");
 }
+
+/// On AWS a person must click the confirmation link: without prompts the run waits for it up
+/// to --confirm-timeout, saying whom it waits for, then fails naming the step.
+#[test]
+fn an_unconfirmed_subscription_fails_its_step_after_the_confirm_timeout() {
+    let sb = SandboxProc::start(&["--realism", "aws", "--time-scale", "60"]);
+    let data = tempfile::tempdir().expect("tempdir");
+    let out = learner_command(&sb.endpoint)
+        .args(["run", "--endpoint", &sb.endpoint, "--non-interactive"])
+        .args(["--email", "nobody-clicks@example.com", "--keep"])
+        .args(["--confirm-timeout", "3s", "--cloudtrail-timeout", "3m"])
+        .arg("--state")
+        .arg(data.path().join("progress.json"))
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("waiting for nobody-clicks@example.com to confirm"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("step 'sns-topic' did not verify"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("still pending"), "{stdout}");
+}

@@ -292,3 +292,42 @@ fn role_lifecycle_inline_policies_and_tags() {
         "NoSuchEntity",
     );
 }
+
+/// IAM is eventually consistent: with `--iam-propagation`, STS refuses a role just created (as
+/// AWS answers AccessDenied for some seconds) and assumes it once the time has passed.
+#[test]
+fn a_role_just_created_cannot_be_assumed_until_it_propagates() {
+    let sb = SandboxProc::start(&["--iam-propagation", "3s"]);
+    let ep = &sb.endpoint;
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "sts:AssumeRole"}]})
+    .to_string();
+    ok(
+        ep,
+        &[
+            "create-role",
+            "--role-name",
+            "fresh",
+            "--assume-role-policy-document",
+            &trust,
+        ],
+    );
+    let arn = format!("arn:aws:iam::{ACCOUNT}:role/fresh");
+    let assume = || {
+        let mut c = aws(ep);
+        c.args([
+            "sts",
+            "assume-role",
+            "--role-arn",
+            &arn,
+            "--role-session-name",
+            "s1",
+        ]);
+        c
+    };
+    let msg = expect_error(&mut assume(), "AccessDenied");
+    assert!(msg.contains("sts:AssumeRole"), "{msg}");
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    let v = run_json(&mut assume());
+    assert!(v["Credentials"]["AccessKeyId"].is_string(), "{v}");
+}

@@ -54,6 +54,10 @@ pub struct ServeArgs {
     /// --realism).
     #[arg(long, value_name = "DURATION", value_parser = crate::util::parse_duration)]
     pub background_activity: Option<std::time::Duration>,
+    /// STS refuses to assume a role this long after it was created (default: per --realism;
+    /// AWS: some seconds).
+    #[arg(long, value_name = "DURATION", value_parser = crate::util::parse_duration)]
+    pub iam_propagation: Option<std::time::Duration>,
     /// Answer a request for a bucket of another region than the request's `301
     /// PermanentRedirect`, as S3 does (on with --realism aws).
     #[arg(long)]
@@ -143,6 +147,9 @@ impl ServeArgs {
                 Some(duration(d, "--background-activity")?).filter(|d| d.is_positive());
         }
         realism.s3_region_redirect |= self.s3_region_redirect;
+        if let Some(d) = self.iam_propagation {
+            realism.iam_propagation = duration(d, "--iam-propagation")?;
+        }
         let latency = match self.latency {
             Some(LatencyArg::Realistic) => LatencyProfile::Realistic,
             Some(LatencyArg::Instant) => LatencyProfile::Instant,

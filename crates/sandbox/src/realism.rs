@@ -10,7 +10,8 @@
 //!   `InsufficientS3BucketPolicyException` (the policy is not visible to CloudTrail yet);
 //! - other principals and AWS services use the account, so event history is never only the
 //!   learner's calls;
-//! - S3 answers a request for a bucket of another region `301 PermanentRedirect`.
+//! - S3 answers a request for a bucket of another region `301 PermanentRedirect`;
+//! - STS cannot assume a role for some seconds after IAM created it.
 //!
 //! (`LookupEvents`' 2 requests per second and realistic lifecycles are [`crate::Config`]'s own
 //! `lookup_rate_limit` and `latency`, which `aws()` also turns on.)
@@ -57,6 +58,9 @@ pub struct Realism {
     /// A request to a bucket signed for another region than the bucket's is answered
     /// `301 PermanentRedirect` (GetBucketLocation answers from anywhere).
     pub s3_region_redirect: bool,
+    /// STS refuses to assume a role this long after it was created (IAM is eventually
+    /// consistent).
+    pub iam_propagation: Duration,
 }
 
 impl Default for Realism {
@@ -68,6 +72,7 @@ impl Default for Realism {
             trail_policy_race: Duration::ZERO,
             background_every: None,
             s3_region_redirect: false,
+            iam_propagation: Duration::ZERO,
         }
     }
 }
@@ -84,6 +89,7 @@ impl Realism {
             trail_policy_race: Duration::seconds(10),
             background_every: Some(Duration::seconds(5)),
             s3_region_redirect: true,
+            iam_propagation: Duration::seconds(10),
         }
     }
 

@@ -15,6 +15,17 @@ use crate::sandbox_access::Reach;
 use kms_workshop_sandbox::services::sns::OutboxMessage;
 use time::OffsetDateTime;
 
+/// What the health check said of an endpoint.
+#[derive(Default)]
+pub struct Probe {
+    /// The sandbox's controls, unless it is to be treated as AWS.
+    pub admin: Option<Admin>,
+    /// What it divides AWS's delays by.
+    pub time_scale: f64,
+    /// Whether it is a kms-workshop sandbox at all (its inbox, `sandbox confirm`).
+    pub sandbox: bool,
+}
+
 pub enum Admin {
     InProcess(Arc<Sandbox>),
     Remote(AdminClient),
@@ -27,7 +38,7 @@ impl Admin {
     /// A sandbox as real as AWS (`sandbox serve --realism aws`) is treated as AWS: no inbox
     /// read and no clock moved for the learner; its time scale comes back so the run's waits
     /// shrink with the sandbox's delays.
-    pub async fn probe(endpoint: &str, config: &aws_config::SdkConfig) -> (Option<Admin>, f64) {
+    pub async fn probe(endpoint: &str, config: &aws_config::SdkConfig) -> Probe {
         let mut client =
             AdminClient::new(endpoint).with_token(Reach::at(endpoint).token().ok().flatten());
         if !client.has_token() {
@@ -41,9 +52,17 @@ impl Admin {
             }
         }
         match client.health().await {
-            Ok(h) if h.status == "ok" && h.realism == "aws" => (None, h.time_scale),
-            Ok(h) if h.status == "ok" => (Some(Admin::Remote(client)), 1.0),
-            _ => (None, 1.0),
+            Ok(h) if h.status == "ok" && h.realism == "aws" => Probe {
+                admin: None,
+                time_scale: h.time_scale,
+                sandbox: true,
+            },
+            Ok(h) if h.status == "ok" => Probe {
+                admin: Some(Admin::Remote(client)),
+                time_scale: 1.0,
+                sandbox: true,
+            },
+            _ => Probe::default(),
         }
     }
 

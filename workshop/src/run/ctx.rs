@@ -39,6 +39,8 @@ pub struct Ctx {
     pub settings_shown: bool,
     /// What the target divides AWS's delays by (1 on AWS; a sandbox's `--time-scale`).
     pub time_scale: f64,
+    /// The target is a kms-workshop sandbox (even one treated as AWS): it has an inbox.
+    pub a_sandbox: bool,
     pub yes: bool,
     pub account_id: Option<String>,
     pub kms: aws_sdk_kms::Client,

@@ -156,11 +156,19 @@ pub async fn run(args: RunArgs) -> Result<()> {
         )),
         _ => ui.note(format!("Running against {}.", target.describe())),
     }
-    let (admin, time_scale) = match (&target.kind, target.sandbox(), &target.endpoint) {
-        (TargetKind::Sandbox, Some(sb), _) => (Some(admin::Admin::InProcess(sb.clone())), 1.0),
+    let probe = match (&target.kind, target.sandbox(), &target.endpoint) {
+        (TargetKind::Sandbox, Some(sb), _) => admin::Probe {
+            admin: Some(admin::Admin::InProcess(sb.clone())),
+            time_scale: 1.0,
+            sandbox: true,
+        },
         (TargetKind::Endpoint, _, Some(url)) => admin::Admin::probe(url, &target.config).await,
-        _ => (None, 1.0),
+        _ => admin::Probe {
+            time_scale: 1.0,
+            ..Default::default()
+        },
     };
+    let (admin, time_scale, a_sandbox) = (probe.admin, probe.time_scale, probe.sandbox);
     let key_id = match require_key(&target, &progress).await {
         Ok(k) => k,
         Err(e) => {
@@ -211,6 +219,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
         target_flags: target_flags(&target, &args.target),
         settings_shown: false,
         time_scale,
+        a_sandbox,
         yes: args.yes,
         account_id: args.account_id.clone(),
         kms: aws_sdk_kms::Client::new(&cfg),

@@ -95,6 +95,11 @@ fn assume_role(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
         return Err(validation(format!("{role_arn} is invalid")));
     };
     let role = super::iam::role(cx.sandbox, &account, &name).ok_or_else(denied)?;
+    // IAM is eventually consistent: STS sees a role just created only some seconds later.
+    let config = &cx.sandbox.config;
+    if cx.now < role.created + config.scaled(config.realism.iam_propagation) {
+        return Err(denied());
+    }
     if !trusts(
         &role.assume_role_policy,
         &cx.caller.account,

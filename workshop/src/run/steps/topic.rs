@@ -150,6 +150,11 @@ async fn show_confirmation_email(cx: &Ctx, topic_arn: &str) -> Option<String> {
             "  Open the email \"AWS Notification - Subscription Confirmation\" sent to {} and click \"Confirm subscription\".",
             cx.email
         ));
+        if let (true, Some(e)) = (cx.a_sandbox, cx.target.endpoint.as_deref()) {
+            cx.ui.say(format!(
+                "  This sandbox's inbox: kms-workshop sandbox inbox --endpoint {e} (or follow the link with kms-workshop sandbox confirm --endpoint {e})"
+            ));
+        }
         return None;
     };
     let mail = admin

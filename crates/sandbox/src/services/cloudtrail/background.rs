@@ -23,6 +23,11 @@ use kms_workshop_names::FIRST_ALIAS;
 /// sandbox write days of activity at once (the rest is skipped, as nobody watched it).
 const MOST_PER_TICK: i64 = 50;
 
+/// A sandbox's first tick writes the activity of this long before it (an account is busy
+/// before anyone looks), at most [`MOST_AT_START`] calls.
+const BUSY_BEFORE: Duration = Duration::minutes(5);
+const MOST_AT_START: i64 = 600;
+
 /// No more activity in an account whose history holds this many events: a sandbox left running
 /// for weeks does not grow without end (event history keeps every event).
 const MOST_IN_HISTORY: usize = 200_000;
@@ -52,22 +57,26 @@ pub fn generate_due(sb: &Sandbox) {
     let now = sb.clock.now();
     let (first, due) = {
         let mut all = progress().lock();
-        let p = all.entry(sb.admin_token().to_string()).or_insert(Progress {
-            until: now,
-            calls: 0,
+        let mut most = MOST_PER_TICK;
+        let p = all.entry(sb.admin_token().to_string()).or_insert_with(|| {
+            most = MOST_AT_START;
+            Progress {
+                until: now - BUSY_BEFORE,
+                calls: 0,
+            }
         });
         let due = ((now - p.until).as_seconds_f64() / every.as_seconds_f64()).floor() as i64;
         let mut first = *p;
-        if due > MOST_PER_TICK {
+        if due > most {
             // A jump of the clock: skip what nobody watched; the last few calls stand.
-            first.until = now - every * MOST_PER_TICK as f64;
+            first.until = now - every * most as f64;
             p.until = now;
         } else if due > 0 {
             // Whole intervals only: the remainder counts towards the next tick.
             p.until += every * due as f64;
         }
-        p.calls += due.clamp(0, MOST_PER_TICK);
-        (first, due.clamp(0, MOST_PER_TICK))
+        p.calls += due.clamp(0, most);
+        (first, due.clamp(0, most))
     };
     let region = kms_workshop_names::sandbox::REGION;
     for (_, account) in sb.learners() {
