@@ -93,6 +93,13 @@ impl Realism {
         }
     }
 
+    /// Whether a client must treat the sandbox as AWS: a rule that is not live at once
+    /// misses a single trigger, so the sandbox's conveniences (read the inbox, move the
+    /// clock, trigger once) no longer verify anything.
+    pub fn like_aws(&self) -> bool {
+        self.profile == Profile::Aws || self.rule_propagation > Duration::ZERO
+    }
+
     pub fn for_profile(p: Profile) -> Realism {
         match p {
             Profile::Instant => Realism::default(),

@@ -27,6 +27,7 @@ use super::admin_api::{
 use super::faults;
 use crate::access;
 use crate::identity::Caller;
+use crate::realism::Profile;
 use crate::Sandbox;
 
 type Sb = State<Arc<Sandbox>>;
@@ -247,7 +248,11 @@ async fn health(State(sb): Sb, q: RawQuery) -> Answer<Health> {
     Ok(Json(Health {
         status: "ok".into(),
         seed: sb.seed_name(),
-        realism: sb.config.realism.profile.name().into(),
+        realism: if sb.config.realism.like_aws() {
+            Profile::Aws.name().into()
+        } else {
+            Profile::Instant.name().into()
+        },
         time_scale: sb.config.time_scale,
         proof: challenge.map(|c| super::admin_api::health_proof(sb.admin_token(), &c)),
     }))

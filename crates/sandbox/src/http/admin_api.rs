@@ -45,8 +45,8 @@ pub const ENDPOINTS: [&str; 11] = [
 pub struct Health {
     pub status: String,
     pub seed: String,
-    /// `instant` or `aws` (`sandbox serve --realism`): whether a client should expect AWS's
-    /// delays and treat the sandbox as it would AWS.
+    /// `aws` when a client must treat the sandbox as AWS (`--realism aws`, or rules that are
+    /// not live at once), else `instant`.
     #[serde(default)]
     pub realism: String,
     /// What the sandbox divides AWS's durations by.

@@ -1,9 +1,10 @@
 //! Other people's calls: with `realism.background_every` set, each learner's account is used by
 //! more than the learner, as a real account is: an application decrypting and generating data
 //! keys under the workshop's first key, an operator signing in to the console and listing
-//! instances, AWS services reading the keys. Their events land in event history (not on the
-//! event bus), so a lookup by event source or event name returns far more than one page, and a
-//! learner's own call has to be found among them.
+//! instances, AWS services reading the keys. Their events land in event history, so a lookup
+//! by event source or event name returns far more than one page and a learner's own call has
+//! to be found among them, and (while a trail logs) on the event bus, where the workshop's rule
+//! matches the application's data keys too.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -182,12 +183,26 @@ fn one_call(sb: &Sandbox, account: &str, region: &str, at: OffsetDateTime, n: i6
         resources: &resources,
     };
     let ms = (at.unix_timestamp_nanos() / 1_000_000) as i64;
+    let mut rendered = None;
     sb.events.append(
         account,
         region,
         parts.new_event(),
         || (ms, ms),
-        |t| parts.render(t).to_string(),
+        |t| {
+            let record = parts.render(t);
+            let text = record.to_string();
+            rendered = Some(record);
+            text
+        },
         |line| sb.persist_event(line),
     );
+    // Others' calls reach EventBridge like anyone's while a trail logs: the workshop's rule
+    // matches the application's GenerateDataKey too, as it would on AWS.
+    if let Some(record) = rendered {
+        if super::logging_in(sb, account, region, read_only) {
+            let due = ms + sb.config.eventbridge_delivery_delay().whole_milliseconds() as i64;
+            sb.schedule_cloudtrail_record(&record, (account, region), due, read_only);
+        }
+    }
 }
