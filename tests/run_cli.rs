@@ -404,3 +404,46 @@ fn an_sso_profile_that_cannot_load_is_named_not_replaced_by_the_sandbox() {
         "{text}"
     );
 }
+
+/// Key material that does not expire publishes no SecondsUntilKeyMaterialExpiration: step 5
+/// says so at once instead of waiting for a metric that never comes.
+#[test]
+fn a_key_whose_material_does_not_expire_is_named_in_step_five() {
+    let sb = SandboxProc::start(&[]);
+    let ep = sb.endpoint.as_str();
+    // alias/ImportedCMK moved to the workshop's other key (AWS_KMS origin: nothing expires).
+    let first = run_json(aws(ep).args(["kms", "describe-key", "--key-id", "alias/FirstCMK"]));
+    let first_id = first["KeyMetadata"]["KeyId"]
+        .as_str()
+        .expect("key id")
+        .to_string();
+    run_json(aws(ep).args([
+        "kms",
+        "update-alias",
+        "--alias-name",
+        "alias/ImportedCMK",
+        "--target-key-id",
+        &first_id,
+    ]));
+    let data = tempfile::tempdir().expect("tempdir");
+    let out = learner_command(ep)
+        .args(["run", "--endpoint", ep, "--non-interactive", "--keep"])
+        .args(["--email", "learner@example.com", "--state"])
+        .arg(data.path().join("progress.json"))
+        .output()
+        .expect("run");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("step 'kms-alarm' did not verify"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("does not expire"), "{stdout}");
+    assert!(
+        !stdout.contains("waiting for the alarm"),
+        "it waited for nothing:\n{stdout}"
+    );
+}

@@ -139,3 +139,57 @@ fn killed_runs_resume_from_the_journal_without_repeating_work() {
     let scheduled = successful_events(&sb.endpoint, "ScheduleKeyDeletion");
     assert_eq!(scheduled.len(), 2, "{scheduled:?}");
 }
+
+/// CloudTrail's last log file lands after the clean-up emptied the trail's bucket (on AWS it
+/// comes minutes after the trail stopped): DeleteBucket answers BucketNotEmpty, and the
+/// clean-up empties the bucket again instead of failing.
+#[test]
+fn the_trails_last_log_file_is_emptied_again() {
+    let sb = SandboxProc::start(&["--trail-last-log-file"]);
+    let ep = sb.endpoint.as_str();
+    let bucket = kms_workshop_names::trail_bucket(ACCOUNT, REGION);
+    let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+        "Action": "s3:PutObject", "Resource": format!("arn:aws:s3:::{bucket}/AWSLogs/{ACCOUNT}/*")}]})
+    .to_string();
+    for args in [
+        vec!["s3api", "create-bucket", "--bucket", &bucket],
+        vec![
+            "s3api",
+            "put-bucket-policy",
+            "--bucket",
+            &bucket,
+            "--policy",
+            &policy,
+        ],
+        vec![
+            "cloudtrail",
+            "create-trail",
+            "--name",
+            kms_workshop_names::TRAIL,
+            "--s3-bucket-name",
+            &bucket,
+        ],
+        vec![
+            "cloudtrail",
+            "start-logging",
+            "--name",
+            kms_workshop_names::TRAIL,
+        ],
+    ] {
+        let out = aws(ep).args(&args).output().expect("aws");
+        assert!(out.status.success(), "{args:?}: {}", output_text(&out));
+    }
+    let out = run(&mut cleanup_command(ep, &["--yes"]));
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("emptied again"),
+        "{}",
+        output_text(&out)
+    );
+    let gone = aws(ep)
+        .args(["s3api", "head-bucket", "--bucket", &bucket])
+        .output()
+        .expect("aws");
+    assert!(!gone.status.success(), "the bucket is left");
+}

@@ -58,6 +58,10 @@ pub struct ServeArgs {
     /// AWS: some seconds).
     #[arg(long, value_name = "DURATION", value_parser = crate::util::parse_duration)]
     pub iam_propagation: Option<std::time::Duration>,
+    /// A trail that stops logging delivers its last log file after its bucket was emptied
+    /// (DeleteBucket answers BucketNotEmpty once; on with --realism aws).
+    #[arg(long)]
+    pub trail_last_log_file: bool,
     /// Answer a request for a bucket of another region than the request's `301
     /// PermanentRedirect`, as S3 does (on with --realism aws).
     #[arg(long)]
@@ -147,6 +151,7 @@ impl ServeArgs {
                 Some(duration(d, "--background-activity")?).filter(|d| d.is_positive());
         }
         realism.s3_region_redirect |= self.s3_region_redirect;
+        realism.trail_last_log_file |= self.trail_last_log_file;
         if let Some(d) = self.iam_propagation {
             realism.iam_propagation = duration(d, "--iam-propagation")?;
         }

@@ -11,7 +11,8 @@
 //! - other principals and AWS services use the account, so event history is never only the
 //!   learner's calls;
 //! - S3 answers a request for a bucket of another region `301 PermanentRedirect`;
-//! - STS cannot assume a role for some seconds after IAM created it.
+//! - STS cannot assume a role for some seconds after IAM created it;
+//! - a trail that stops delivers its last log file after its bucket was emptied.
 //!
 //! (`LookupEvents`' 2 requests per second and realistic lifecycles are [`crate::Config`]'s own
 //! `lookup_rate_limit` and `latency`, which `aws()` also turns on.)
@@ -61,6 +62,9 @@ pub struct Realism {
     /// STS refuses to assume a role this long after it was created (IAM is eventually
     /// consistent).
     pub iam_propagation: Duration,
+    /// A trail that stops logging delivers its last log file to its bucket late: it lands
+    /// when the bucket is about to be deleted.
+    pub trail_last_log_file: bool,
 }
 
 impl Default for Realism {
@@ -73,6 +77,7 @@ impl Default for Realism {
             background_every: None,
             s3_region_redirect: false,
             iam_propagation: Duration::ZERO,
+            trail_last_log_file: false,
         }
     }
 }
@@ -90,6 +95,7 @@ impl Realism {
             background_every: Some(Duration::seconds(5)),
             s3_region_redirect: true,
             iam_propagation: Duration::seconds(10),
+            trail_last_log_file: true,
         }
     }
 

@@ -13,6 +13,7 @@ pub mod events;
 mod ops;
 pub mod recorder;
 pub mod seed;
+pub(crate) mod shared;
 mod state;
 mod views;
 

@@ -11,6 +11,10 @@ use time::OffsetDateTime;
 #[serde(default)]
 pub struct TrailState {
     pub trails: BTreeMap<String, Trail>,
+    /// Buckets whose trail stopped logging (or was deleted) and when: CloudTrail's last log
+    /// file for them is still to come (`realism.trail_last_log_file`).
+    #[serde(default)]
+    pub last_deliveries: BTreeMap<String, OffsetDateTime>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

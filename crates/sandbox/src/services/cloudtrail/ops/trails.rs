@@ -203,15 +203,21 @@ fn change_trail(
     let raw = input.req_str("Name")?;
     let (home, name) = trail_key(cx, &raw)?;
     let (sb, account, now) = (cx.sandbox, cx.account().to_string(), cx.now);
+    let late = sb.config.realism.trail_last_log_file;
     let t = sb.write::<TrailState, _>(&account, &home, |st| {
         let t = st
             .trails
             .get_mut(&name)
             .ok_or_else(|| trail_not_found(cx, &raw))?;
+        let was_logging = t.logging;
         change(t, now);
         let t = t.clone();
         if remove {
             st.trails.remove(&name);
+        }
+        // What the trail recorded last is delivered to its bucket minutes later.
+        if late && was_logging && (remove || !t.logging) {
+            st.last_deliveries.insert(t.s3_bucket.clone(), now);
         }
         Ok(t)
     })?;

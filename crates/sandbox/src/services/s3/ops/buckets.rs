@@ -9,7 +9,7 @@ use crate::services::s3::errors::{
     err, illegal_location_constraint, malformed_xml, no_such_bucket,
 };
 use crate::services::s3::request::{optional_xml_body, xml_body};
-use crate::services::s3::state::{Bucket, S3State, Versioning};
+use crate::services::s3::state::{Bucket, ObjectVersion, S3State, Versioning};
 use crate::services::s3::views::{empty, hdr, xml_ok};
 use crate::services::Call;
 use crate::Sandbox;
@@ -158,6 +158,18 @@ pub(crate) fn head_bucket(cx: &mut Call<'_>, name: &str) -> Result<Encoded, AwsE
 pub(crate) fn delete_bucket(cx: &mut Call<'_>, name: &str) -> Result<Encoded, AwsError> {
     let region = own_bucket(cx, name)?;
     let account = cx.account().to_string();
+    // A trail that stopped delivers its last log file late: it lands now, as on AWS it
+    // lands after the bucket was emptied.
+    let late =
+        crate::services::cloudtrail::shared::last_log_file(cx.sandbox, &account, name, cx.now);
+    if let Some((key, body)) = late {
+        let blob = cx.sandbox.keep_blob(&body)?;
+        let v = ObjectVersion {
+            content_type: Some("application/octet-stream".into()),
+            ..ObjectVersion::of(blob.name.clone(), &body, cx.now)
+        };
+        super::objects::store(cx, &region, name, &key, v)?;
+    }
     cx.sandbox.write::<S3State, _>(&account, &region, |st| {
         let b = st.buckets.get(name).ok_or_else(no_such_bucket)?;
         if b.objects.values().any(|v| !v.is_empty()) {

@@ -65,7 +65,7 @@ fn metadata_of(req: &RestRequest) -> BTreeMap<String, String> {
 
 /// Store `v` as the new current version of `key`; answers (its version id, whether the bucket
 /// is versioned).
-fn store(
+pub(super) fn store(
     cx: &Call<'_>,
     region: &str,
     bucket: &str,
