@@ -443,7 +443,7 @@ impl Target {
                 "no region: give --region R (or set AWS_REGION, or a region in the profile)".into(),
             ));
         };
-        let who = match kms_workshop_cleanup::aws::caller_identity(&config).await {
+        let (who, clock_offset) = match crate::server_time::identity_and_offset(&config).await {
             Ok(w) => w,
             Err(f) => {
                 let where_ = endpoint.clone().unwrap_or_else(|| "AWS".into());
@@ -481,7 +481,7 @@ impl Target {
             endpoint,
             hosted,
             published,
-            clock_offset: crate::server_time::offset(&config).await,
+            clock_offset,
             config,
         })
     }
@@ -504,6 +504,12 @@ impl Target {
             Some(p) if !p.is_empty() => p,
             _ => "aws",
         }
+    }
+
+    /// "Now" on the target's clock: this machine's, corrected by what its answers' `Date`
+    /// said (a sandbox's own clock may also run ahead: `Ctx::now` asks it).
+    pub fn now(&self) -> time::OffsetDateTime {
+        time::OffsetDateTime::now_utc() + self.clock_offset
     }
 
     /// One line saying where calls go.

@@ -157,11 +157,24 @@ pub async fn caller_identity(
     config: &SdkConfig,
 ) -> Result<aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput, crate::AwsFailure>
 {
+    caller_identity_heard(config, None).await
+}
+
+/// [`caller_identity`], with `hear` seeing each answer as it arrives (the guided run reads
+/// AWS's clock from its `Date`, without a call of its own).
+pub async fn caller_identity_heard(
+    config: &SdkConfig,
+    hear: Option<aws_sdk_sts::config::SharedInterceptor>,
+) -> Result<aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput, crate::AwsFailure>
+{
     let sts = aws_sdk_sts::Client::new(config);
     crate::Pace::new(1, 10.0, 1.0)
         .call_with("GetCallerIdentity", Retry::answers(8), || async {
-            sts.get_caller_identity()
-                .send()
+            let mut call = sts.get_caller_identity().customize();
+            if let Some(h) = &hear {
+                call = call.interceptor(h.clone());
+            }
+            call.send()
                 .await
                 .map_err(|e| crate::AwsFailure::from_sdk("GetCallerIdentity", e))
         })

@@ -148,7 +148,7 @@ impl Ctx {
     /// "Now" as the target sees it: the sandbox's clock (which may run ahead of the wall
     /// clock), or AWS's (this machine's, corrected by what AWS's answers say).
     pub async fn now(&self) -> OffsetDateTime {
-        let ours = OffsetDateTime::now_utc() + self.target.clock_offset;
+        let ours = self.target.now();
         match &self.admin {
             Some(a) => a.now().await.unwrap_or(ours),
             None => ours,

@@ -43,23 +43,17 @@ impl Step for Rule {
     async fn prepare(cx: &mut Ctx) -> Result<()> {
         let topic_arn = cx.values().get("topic_arn").cloned().unwrap_or_default();
         let (doc, _) = kms_workshop_notify::policy_with_eventbridge(&cx.sns, &topic_arn).await?;
-        let file = cx.files_dir().join("topic-policy.json");
-        let text = serde_json::to_string_pretty(&doc)? + "\n";
-        crate::util::write_private(&file, text.as_bytes())
-            .map_err(|e| anyhow!("cannot write {}: {e}", file.display()))?;
-        cx.set_fact(Self::ID, "topic_policy_file", file.display().to_string());
+        let file = json_file(cx, "topic-policy.json", &doc)?;
+        cx.set_fact(Self::ID, "topic_policy_file", file);
         // Without a logging trail the learner's commands start with making one.
         let check = kms_workshop_notify::trail_check(&cx.trail).await?;
         let none_logs = check.ready().is_none() && check.unverified().next().is_none();
         cx.set_fact(Self::ID, "no_trail", if none_logs { "yes" } else { "no" });
         if none_logs {
             let setup = trail_setup(cx);
-            let file = cx.files_dir().join("trail-bucket-policy.json");
             let policy = kms_workshop_notify::cloudtrail_bucket_policy(&setup);
-            let text = serde_json::to_string_pretty(&policy)? + "\n";
-            crate::util::write_private(&file, text.as_bytes())
-                .map_err(|e| anyhow!("cannot write {}: {e}", file.display()))?;
-            cx.set_fact(Self::ID, "trail_policy_file", file.display().to_string());
+            let file = json_file(cx, "trail-bucket-policy.json", &policy)?;
+            cx.set_fact(Self::ID, "trail_policy_file", file);
             cx.set_fact(Self::ID, "trail", setup.trail_name);
             cx.set_fact(Self::ID, "trail_bucket", setup.bucket);
             // Outside us-east-1 S3 wants the bucket's region named.
@@ -219,6 +213,15 @@ async fn ensure_trail(cx: &mut Ctx) -> Result<()> {
     Ok(())
 }
 
+/// Write `doc` as `name` beside the progress file, for a command shown to name; its path.
+fn json_file(cx: &Ctx, name: &str, doc: &serde_json::Value) -> Result<String> {
+    let file = cx.files_dir().join(name);
+    let text = serde_json::to_string_pretty(doc)? + "\n";
+    crate::util::write_private(&file, text.as_bytes())
+        .map_err(|e| anyhow!("cannot write {}: {e}", file.display()))?;
+    Ok(file.display().to_string())
+}
+
 /// The workshop's trail in this account and region.
 fn trail_setup(cx: &Ctx) -> kms_workshop_notify::TrailSetup {
     kms_workshop_notify::TrailSetup {
@@ -269,9 +272,7 @@ fn trigger_since(cx: &Ctx) -> OffsetDateTime {
         .fact(Rule::ID, "trigger_at")
         .and_then(|s| crate::util::parse_rfc3339(&s));
     let started = super::started(cx, Rule::ID);
-    trigger
-        .max(started)
-        .unwrap_or_else(|| OffsetDateTime::now_utc() + cx.target.clock_offset)
+    trigger.max(started).unwrap_or_else(|| cx.target.now())
 }
 
 /// Whether the notification of a GenerateDataKey made for this step (by the runner, or by the
@@ -356,8 +357,8 @@ async fn delivered(
     let poll_every = cx.pause(Duration::from_secs(30));
     let (cw, kms) = (cx.cw.clone(), cx.kms.clone());
     // Metrics are timed by AWS's clock, as the trigger must be.
-    let offset = cx.target.clock_offset;
-    let aws_now = move || OffsetDateTime::now_utc() + offset;
+    let target = &cx.target;
+    let aws_now = || target.now();
     let mut latest = since;
     let poll = async {
         let started = std::time::Instant::now();
