@@ -111,11 +111,6 @@ impl Config {
             LatencyProfile::Instant => Duration::ZERO,
             LatencyProfile::Realistic => {
                 use rand::Rng;
-                let scale = if self.time_scale.is_finite() && self.time_scale > 0.0 {
-                    self.time_scale
-                } else {
-                    1.0
-                };
                 let lo = if lo_secs.is_finite() {
                     lo_secs.max(0.0)
                 } else {
@@ -131,7 +126,7 @@ impl Config {
                 } else {
                     lo
                 };
-                Duration::seconds_f64((secs / scale).min(1e9))
+                self.scaled(Duration::seconds_f64(secs.min(1e9)))
             }
         }
     }

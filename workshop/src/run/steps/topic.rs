@@ -177,19 +177,17 @@ async fn show_confirmation_email(cx: &Ctx, topic_arn: &str) -> Option<String> {
     let link = crate::mail::confirmation_link(&mail).map(str::to_string);
     if let Some(l) = &link {
         cx.ui.say(format!(
-            "  To confirm, open the link (in a browser, or `curl '{l}'`)."
+            "  To confirm, open the link (in a browser, or `curl {}`).",
+            crate::util::shell_word(l)
         ));
     }
     mail.document["Token"].as_str().map(str::to_string)
 }
 
-/// In the sandbox, the runner shows the confirmation email and (asked, or without prompts)
-/// confirms the subscription as following its link would.
+/// Show the confirmation email (or, on AWS, where it is); in the sandbox, confirm the
+/// subscription as following its link would (asked, or without prompts).
 async fn confirm_in_sandbox(cx: &mut Ctx, topic_arn: &str) -> Result<()> {
-    if cx.admin.is_none() {
-        show_confirmation_email(cx, topic_arn).await;
-        return Ok(());
-    }
+    // On AWS no token is shown here: only the learner's click confirms.
     let Some(token) = show_confirmation_email(cx, topic_arn).await else {
         return Ok(());
     };
