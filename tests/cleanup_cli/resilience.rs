@@ -140,25 +140,20 @@ fn killed_runs_resume_from_the_journal_without_repeating_work() {
     assert_eq!(scheduled.len(), 2, "{scheduled:?}");
 }
 
-/// CloudTrail's last log file lands after the clean-up emptied the trail's bucket (on AWS it
-/// comes minutes after the trail stopped): DeleteBucket answers BucketNotEmpty, and the
-/// clean-up empties the bucket again instead of failing.
-#[test]
-fn the_trails_last_log_file_is_emptied_again() {
-    let sb = SandboxProc::start(&["--trail-last-log-file"]);
-    let ep = sb.endpoint.as_str();
-    let bucket = kms_workshop_names::trail_bucket(ACCOUNT, REGION);
+/// The workshop's trail logging into `bucket` (made first when `create`), as the learner set
+/// it up.
+fn trail_logging_into(ep: &str, bucket: &str, create: bool) {
     let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
         "Action": "s3:PutObject", "Resource": format!("arn:aws:s3:::{bucket}/AWSLogs/{ACCOUNT}/*")}]})
     .to_string();
-    for args in [
-        vec!["s3api", "create-bucket", "--bucket", &bucket],
+    let make = vec!["s3api", "create-bucket", "--bucket", bucket];
+    let rest = [
         vec![
             "s3api",
             "put-bucket-policy",
             "--bucket",
-            &bucket,
+            bucket,
             "--policy",
             &policy,
         ],
@@ -168,7 +163,7 @@ fn the_trails_last_log_file_is_emptied_again() {
             "--name",
             kms_workshop_names::TRAIL,
             "--s3-bucket-name",
-            &bucket,
+            bucket,
         ],
         vec![
             "cloudtrail",
@@ -176,10 +171,22 @@ fn the_trails_last_log_file_is_emptied_again() {
             "--name",
             kms_workshop_names::TRAIL,
         ],
-    ] {
+    ];
+    for args in create.then_some(make).into_iter().chain(rest) {
         let out = aws(ep).args(&args).output().expect("aws");
         assert!(out.status.success(), "{args:?}: {}", output_text(&out));
     }
+}
+
+/// CloudTrail's last log file lands after the clean-up emptied the trail's bucket (on AWS it
+/// comes minutes after the trail stopped): DeleteBucket answers BucketNotEmpty, and the
+/// clean-up empties the bucket again instead of failing.
+#[test]
+fn the_trails_last_log_file_is_emptied_again() {
+    let sb = SandboxProc::start(&["--trail-last-log-file"]);
+    let ep = sb.endpoint.as_str();
+    let bucket = kms_workshop_names::trail_bucket(ACCOUNT, REGION);
+    trail_logging_into(ep, &bucket, true);
     let out = run(&mut cleanup_command(ep, &["--yes"]));
     assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     assert!(
@@ -192,4 +199,32 @@ fn the_trails_last_log_file_is_emptied_again() {
         .output()
         .expect("aws");
     assert!(!gone.status.success(), "the bucket is left");
+}
+
+/// The stack's deletion fails once (the trail's last log file lands in the stack's bucket,
+/// where the learner pointed the trail), and after the second DeleteStack CloudFormation
+/// still reads DELETE_FAILED for some seconds: that reading is the first attempt's, and the
+/// clean-up waits for the second attempt's outcome instead of giving up on it.
+#[test]
+fn a_stacks_earlier_delete_failed_is_not_the_new_attempts_outcome() {
+    let sb = SandboxProc::start(&["--trail-last-log-file", "--stack-status-lag", "5s"]);
+    let ep = sb.endpoint.as_str();
+    trail_logging_into(ep, &kms_workshop_names::bucket(ACCOUNT), false);
+    let out = run(&mut cleanup_command(ep, &["--yes"]));
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("DELETE_FAILED"),
+        "the first attempt failed: {text}"
+    );
+    let stacks = aws(ep)
+        .args(["cloudformation", "describe-stacks", "--stack-name"])
+        .arg(kms_workshop_names::STACK)
+        .output()
+        .expect("aws");
+    let shown = String::from_utf8_lossy(&stacks.stdout);
+    assert!(
+        !stacks.status.success() || shown.contains("DELETE_COMPLETE"),
+        "the stack is left: {shown}"
+    );
 }

@@ -58,6 +58,14 @@ pub struct ServeArgs {
     /// AWS: some seconds).
     #[arg(long, value_name = "DURATION", value_parser = crate::util::parse_duration)]
     pub iam_propagation: Option<std::time::Duration>,
+    /// DescribeStacks shows a stack's previous status this long after DeleteStack (default:
+    /// per --realism).
+    #[arg(long, value_name = "DURATION", value_parser = crate::util::parse_duration)]
+    pub stack_status_lag: Option<std::time::Duration>,
+    /// Make every account a member of an organization: DescribeTrails lists the management
+    /// account's trail, whose status a member cannot read (on with --realism aws).
+    #[arg(long)]
+    pub organization_trail: bool,
     /// A trail that stops logging delivers its last log file after its bucket was emptied
     /// (DeleteBucket answers BucketNotEmpty once; on with --realism aws).
     #[arg(long)]
@@ -152,8 +160,12 @@ impl ServeArgs {
         }
         realism.s3_region_redirect |= self.s3_region_redirect;
         realism.trail_last_log_file |= self.trail_last_log_file;
+        realism.organization_trail |= self.organization_trail;
         if let Some(d) = self.iam_propagation {
             realism.iam_propagation = duration(d, "--iam-propagation")?;
+        }
+        if let Some(d) = self.stack_status_lag {
+            realism.stack_status_lag = duration(d, "--stack-status-lag")?;
         }
         let latency = match self.latency {
             Some(LatencyArg::Realistic) => LatencyProfile::Realistic,

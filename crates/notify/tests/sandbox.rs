@@ -27,6 +27,23 @@ fn confirmation_token(env: &common::Env, topic_arn: &str) -> String {
         .expect("a confirmation message with a token")
 }
 
+/// An S3 client (path style) and the trail the tests set up.
+fn trail_setup(env: &common::Env) -> (aws_sdk_s3::Client, TrailSetup) {
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&env.cfg)
+            .force_path_style(true)
+            .build(),
+    );
+    let setup = TrailSetup {
+        trail_name: "kmsworkshop-trail".into(),
+        bucket: "kmsworkshop-trail-logs".into(),
+        account_id: seed::ACCOUNT.into(),
+        region: seed::REGION.into(),
+        partition: "aws".into(),
+    };
+    (s3, setup)
+}
+
 async fn policy_of(sns: &aws_sdk_sns::Client, arn: &str) -> Value {
     let attrs = sns
         .get_topic_attributes()
@@ -177,18 +194,7 @@ async fn rule_target_and_policy_deliver_generate_data_key_to_a_confirmed_email()
     // No trail yet: EventBridge gets no CloudTrail events.
     let check = trail_check(&ct).await.expect("trail check");
     assert!(check.trails.is_empty() && check.ready().is_none());
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&env.cfg)
-            .force_path_style(true)
-            .build(),
-    );
-    let setup = TrailSetup {
-        trail_name: "kmsworkshop-trail".into(),
-        bucket: "kmsworkshop-trail-logs".into(),
-        account_id: seed::ACCOUNT.into(),
-        region: seed::REGION.into(),
-        partition: "aws".into(),
-    };
+    let (s3, setup) = trail_setup(&env);
     let trail = ensure_management_trail(&s3, &ct, &setup)
         .await
         .expect("bucket, policy and trail");
@@ -330,4 +336,49 @@ async fn preflight_catches_the_consoles_cloudtrail_pattern() {
     };
     let err = put_rule(&events, &bad).await.expect_err("state");
     assert_eq!(err.field(), Some("State"));
+}
+
+/// A member of an organization lists the management account's trail but may not read its
+/// status or selectors (`TrailNotFoundException`): that trail counts as not logging and the
+/// check goes on to the account's own trails instead of failing.
+#[tokio::test]
+async fn an_organization_trail_the_member_cannot_read_counts_as_not_logging() {
+    use kms_workshop_sandbox::realism::Realism;
+    use kms_workshop_sandbox::services::cloudtrail::organization;
+    let env = common::start(kms_workshop_sandbox::Config {
+        realism: Realism {
+            organization_trail: true,
+            ..Realism::default()
+        },
+        ..kms_workshop_sandbox::Config::default()
+    })
+    .await;
+    let ct = aws_sdk_cloudtrail::Client::new(&env.cfg);
+    let status = ct
+        .get_trail_status()
+        .name(organization::trail().arn)
+        .send()
+        .await
+        .expect_err("another account's trail");
+    assert_eq!(
+        status.into_service_error().meta().code(),
+        Some("TrailNotFoundException")
+    );
+
+    let check = trail_check(&ct).await.expect("the check goes on");
+    assert_eq!(check.trails.len(), 1, "{check:#?}");
+    assert_eq!(check.trails[0].name, organization::NAME);
+    assert!(!check.trails[0].is_logging);
+    assert!(check.ready().is_none());
+
+    let (s3, setup) = trail_setup(&env);
+    ensure_management_trail(&s3, &ct, &setup)
+        .await
+        .expect("the account's own trail");
+    let check = trail_check(&ct).await.expect("trail check");
+    assert_eq!(check.trails.len(), 2, "{check:#?}");
+    assert_eq!(
+        check.ready().map(|t| t.name.as_str()),
+        Some("kmsworkshop-trail")
+    );
 }

@@ -12,7 +12,10 @@
 //!   learner's calls;
 //! - S3 answers a request for a bucket of another region `301 PermanentRedirect`;
 //! - STS cannot assume a role for some seconds after IAM created it;
-//! - a trail that stops delivers its last log file after its bucket was emptied.
+//! - a trail that stops delivers its last log file after its bucket was emptied;
+//! - CloudFormation's `DescribeStacks` shows a stack's previous status for some seconds after
+//!   `DeleteStack` (a stack whose deletion failed still reads `DELETE_FAILED`);
+//! - the account belongs to an organization whose trail it sees but cannot read.
 //!
 //! (`LookupEvents`' 2 requests per second and realistic lifecycles are [`crate::Config`]'s own
 //! `lookup_rate_limit` and `latency`, which `aws()` also turns on.)
@@ -65,6 +68,13 @@ pub struct Realism {
     /// A trail that stops logging delivers its last log file to its bucket late: it lands
     /// when the bucket is about to be deleted.
     pub trail_last_log_file: bool,
+    /// `DescribeStacks` and `ListStacks` show a stack's previous status this long after
+    /// `DeleteStack` (CloudFormation's reads are eventually consistent).
+    pub stack_status_lag: Duration,
+    /// The account is a member of an organization: `DescribeTrails` lists the management
+    /// account's trail, whose status the member cannot read
+    /// (`services::cloudtrail::organization`).
+    pub organization_trail: bool,
 }
 
 impl Default for Realism {
@@ -78,6 +88,8 @@ impl Default for Realism {
             s3_region_redirect: false,
             iam_propagation: Duration::ZERO,
             trail_last_log_file: false,
+            stack_status_lag: Duration::ZERO,
+            organization_trail: false,
         }
     }
 }
@@ -96,6 +108,8 @@ impl Realism {
             s3_region_redirect: true,
             iam_propagation: Duration::seconds(10),
             trail_last_log_file: true,
+            stack_status_lag: Duration::seconds(5),
+            organization_trail: true,
         }
     }
 

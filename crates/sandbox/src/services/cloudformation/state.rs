@@ -162,12 +162,32 @@ pub struct Stack {
     #[serde(default)]
     pub retain: Vec<String>,
     pub token: Option<String>,
+    /// The status reads still show for a while (`realism.stack_status_lag`).
+    #[serde(default)]
+    pub stale: Option<Stale>,
     /// Who created the stack: CloudFormation acts with their permissions.
     pub caller_key: String,
     pub caller_principal: Principal,
 }
 
+/// A status `DescribeStacks` still shows until `until` (CloudFormation's reads lag its
+/// writes).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Stale {
+    pub status: StackStatus,
+    #[serde(with = "time::serde::rfc3339")]
+    pub until: OffsetDateTime,
+}
+
 impl Stack {
+    /// The status a read at `now` shows.
+    pub fn shown_status(&self, now: OffsetDateTime) -> StackStatus {
+        match &self.stale {
+            Some(st) if now < st.until => st.status,
+            _ => self.status,
+        }
+    }
+
     /// Whether the stack still exists (deleted stacks stay listed with `DELETE_COMPLETE`).
     pub fn live(&self) -> bool {
         self.status != StackStatus::DeleteComplete

@@ -1,14 +1,16 @@
 //! CloudFormation's wire shapes: stacks, stack summaries, resources and events.
 
 use super::state::{Stack, StackEvent, StackResource};
+use time::OffsetDateTime;
+
 use crate::protocol::Value;
 
 fn drift(member: &str) -> Value {
     Value::obj().with(member, "NOT_CHECKED")
 }
 
-/// A stack as `DescribeStacks` answers it (`NoEcho` parameters masked).
-pub fn stack(s: &Stack) -> Value {
+/// A stack as `DescribeStacks` answers it at `now` (`NoEcho` parameters masked).
+pub fn stack(s: &Stack, now: OffsetDateTime) -> Value {
     let params: Vec<Value> = s
         .parameters
         .iter()
@@ -49,7 +51,7 @@ pub fn stack(s: &Stack) -> Value {
         .with("CreationTime", s.created)
         .with("DeletionTime", s.deleted)
         .with("LastUpdatedTime", s.updated)
-        .with("StackStatus", s.status.as_str())
+        .with("StackStatus", s.shown_status(now).as_str())
         .with("StackStatusReason", s.status_reason.clone())
         .with("DisableRollback", s.disable_rollback)
         .with("NotificationARNs", Value::List(Vec::new()));
@@ -67,8 +69,8 @@ pub fn stack(s: &Stack) -> Value {
         .with("DriftInformation", drift("StackDriftStatus"))
 }
 
-/// An entry of `ListStacks`.
-pub fn stack_summary(s: &Stack) -> Value {
+/// An entry of `ListStacks` at `now`.
+pub fn stack_summary(s: &Stack, now: OffsetDateTime) -> Value {
     Value::obj()
         .with("StackId", s.id.as_str())
         .with("StackName", s.name.as_str())
@@ -76,7 +78,7 @@ pub fn stack_summary(s: &Stack) -> Value {
         .with("CreationTime", s.created)
         .with("LastUpdatedTime", s.updated)
         .with("DeletionTime", s.deleted)
-        .with("StackStatus", s.status.as_str())
+        .with("StackStatus", s.shown_status(now).as_str())
         .with("StackStatusReason", s.status_reason.clone())
         .with("DriftInformation", drift("StackDriftStatus"))
 }

@@ -5,12 +5,14 @@
 //!
 //! Layout: `state` (the trails), `ops` (one function per operation), `views` (wire shapes),
 //! `errors`, [`seed`] (the history of the workshop's earlier sections), [`background`] (other
-//! principals' calls, when the sandbox is as busy as a real account).
+//! principals' calls, when the sandbox is as busy as a real account), [`organization`] (the
+//! trail a member of an organization sees but cannot read).
 
 pub mod background;
 mod errors;
 pub mod events;
 mod ops;
+pub mod organization;
 pub mod recorder;
 pub mod seed;
 pub(crate) mod shared;

@@ -39,6 +39,9 @@ pub struct Trail {
     /// The trail's event selectors (`None`: CloudTrail's default, all management events).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_selectors: Option<Vec<EventSelector>>,
+    /// An organization's trail, seen from a member account ([`super::organization`]).
+    #[serde(default)]
+    pub organization: bool,
 }
 
 /// Which management events a selector logs, by whether they only read.

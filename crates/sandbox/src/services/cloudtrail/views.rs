@@ -19,9 +19,9 @@ pub fn trail(t: &Trail) -> Value {
         .with("TrailARN", t.arn.clone())
         .with("LogFileValidationEnabled", t.log_file_validation)
         .with("KmsKeyId", t.kms_key_id.clone())
-        .with("HasCustomEventSelectors", false)
+        .with("HasCustomEventSelectors", t.event_selectors.is_some())
         .with("HasInsightSelectors", false)
-        .with("IsOrganizationTrail", false)
+        .with("IsOrganizationTrail", t.organization)
 }
 
 /// An entry of `ListTrails`.

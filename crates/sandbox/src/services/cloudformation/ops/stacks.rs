@@ -4,7 +4,9 @@
 use super::{required, stack_index, template_body};
 use crate::protocol::{AwsError, Input, Value};
 use crate::services::cloudformation::errors::{missing, no_stack, validation};
-use crate::services::cloudformation::state::{CfnState, OpKind, Pending, Stack, StackStatus};
+use crate::services::cloudformation::state::{
+    CfnState, OpKind, Pending, Stack, StackStatus, Stale,
+};
 use crate::services::cloudformation::template::{self, Template};
 use crate::services::cloudformation::{params, views};
 use crate::services::Call;
@@ -122,6 +124,7 @@ pub fn create_stack(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError>
         }),
         retain: Vec::new(),
         token,
+        stale: None,
         caller_key: cx.caller.access_key_id.clone(),
         caller_principal: cx.caller.principal.clone(),
     };
@@ -146,18 +149,19 @@ pub fn create_stack(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError>
 
 pub fn describe_stacks(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
     let name = input.str("StackName")?;
+    let now = cx.now;
     let stacks = cx
         .sandbox
         .read::<CfnState, _>(cx.account(), &cx.region, |st| match &name {
             Some(n) => stack_index(st, n)
-                .map(|i| vec![views::stack(&st.stacks[i])])
+                .map(|i| vec![views::stack(&st.stacks[i], now)])
                 .ok_or_else(|| no_stack(n)),
             None => Ok(st
                 .stacks
                 .iter()
                 .rev()
                 .filter(|s| s.live())
-                .map(views::stack)
+                .map(|s| views::stack(s, now))
                 .collect()),
         })?;
     Ok(Value::obj().with("Stacks", Value::List(stacks)))
@@ -165,14 +169,18 @@ pub fn describe_stacks(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsErr
 
 pub fn list_stacks(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
     let filter = input.str_list("StackStatusFilter")?;
+    let now = cx.now;
     let items = cx
         .sandbox
         .read::<CfnState, _>(cx.account(), &cx.region, |st| {
             st.stacks
                 .iter()
                 .rev()
-                .filter(|s| filter.is_empty() || filter.iter().any(|f| f == s.status.as_str()))
-                .map(views::stack_summary)
+                .filter(|s| {
+                    let shown = s.shown_status(now);
+                    filter.is_empty() || filter.iter().any(|f| f == shown.as_str())
+                })
+                .map(|s| views::stack_summary(s, now))
                 .collect::<Vec<_>>()
         });
     Ok(Value::obj().with("StackSummaries", Value::List(items)))
@@ -222,6 +230,8 @@ pub fn delete_stack(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError>
     let token = input.str("ClientRequestToken")?;
     let (account, region, now) = (cx.account().to_string(), cx.region.clone(), cx.now);
     let delay = cx.sandbox.config.lifecycle_delay(10.0, 30.0);
+    let config = &cx.sandbox.config;
+    let lag = config.scaled(config.realism.stack_status_lag);
     cx.sandbox.write::<CfnState, _>(&account, &region, |st| {
         // Deleting a stack that does not exist (or is gone) succeeds, as on AWS.
         let Some(i) = stack_index(st, &name) else {
@@ -242,6 +252,10 @@ pub fn delete_stack(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError>
         }
         s.retain = retain.clone();
         s.token = token.clone();
+        s.stale = lag.is_positive().then(|| Stale {
+            status: s.status,
+            until: now + lag,
+        });
         s.stack_event(
             now,
             StackStatus::DeleteInProgress,

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use super::{touch, trail_key};
 use crate::protocol::{AwsError, Input, Value};
 use crate::services::cloudtrail::errors::{invalid_trail_name, trail_not_found};
+use crate::services::cloudtrail::organization;
 use crate::services::cloudtrail::state::{Trail, TrailState};
 use crate::services::cloudtrail::views;
 use crate::services::Call;
@@ -16,18 +17,25 @@ use crate::Sandbox;
 /// Whether some trail logs this account's management events in `region` (a multi-region trail
 /// from any home region counts). CloudTrail events reach EventBridge only while this holds.
 pub fn logging_in(sb: &Sandbox, account: &str, region: &str, read_only: bool) -> bool {
-    sb.account_regions()
-        .into_iter()
-        .filter(|(a, _)| a == account)
-        .any(|(_, home)| {
-            sb.read::<TrailState, _>(account, &home, |st| {
-                st.trails.values().any(|t| {
-                    t.logging
-                        && (t.home_region == region || t.multi_region)
-                        && t.selectors().iter().any(|s| s.logs(read_only))
+    let organization = sb.config.realism.organization_trail
+        && organization::trail()
+            .selectors()
+            .iter()
+            .any(|s| s.logs(read_only));
+    organization
+        || sb
+            .account_regions()
+            .into_iter()
+            .filter(|(a, _)| a == account)
+            .any(|(_, home)| {
+                sb.read::<TrailState, _>(account, &home, |st| {
+                    st.trails.values().any(|t| {
+                        t.logging
+                            && (t.home_region == region || t.multi_region)
+                            && t.selectors().iter().any(|s| s.logs(read_only))
+                    })
                 })
             })
-        })
 }
 
 pub(crate) fn valid_trail_name(name: &str) -> bool {
@@ -94,6 +102,7 @@ pub fn create_trail(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError>
         stop_logging: None,
         tags,
         event_selectors: None,
+        organization: false,
     };
     touch(cx, &trail);
     let region = cx.region.clone();
@@ -122,8 +131,8 @@ pub fn list_trails(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> 
 }
 
 /// The trails this region shows (its own, and unless `includeShadowTrails` is false or
-/// `all_shadows` overrides it, other regions' multi-region trails), narrowed to
-/// `trailNameList` when given.
+/// `all_shadows` overrides it, other regions' multi-region trails and the organization's),
+/// narrowed to `trailNameList` when given.
 fn visible_trails(
     cx: &Call<'_>,
     input: &Input,
@@ -133,6 +142,7 @@ fn visible_trails(
     let names = input.str_list("trailNameList")?;
     let shadows = input.bool("includeShadowTrails")?.unwrap_or(true) || all_shadows;
     let (sb, account) = (cx.sandbox, cx.account());
+    let named = |t: &Trail| names.is_empty() || names.iter().any(|n| n == &t.name || n == &t.arn);
     let mut out = Vec::new();
     for (a, home) in sb.account_regions() {
         if a != account {
@@ -141,13 +151,18 @@ fn visible_trails(
         let here = home == cx.region;
         sb.read::<TrailState, _>(account, &home, |st| {
             for t in st.trails.values() {
-                let visible = here || (shadows && t.multi_region);
-                let named = names.is_empty() || names.iter().any(|n| n == &t.name || n == &t.arn);
-                if visible && named {
+                if (here || (shadows && t.multi_region)) && named(t) {
                     out.push(view(t));
                 }
             }
         });
+    }
+    let org = organization::trail();
+    if sb.config.realism.organization_trail
+        && (shadows || org.home_region == cx.region)
+        && named(&org)
+    {
+        out.push(view(&org));
     }
     Ok(out)
 }
