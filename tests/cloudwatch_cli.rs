@@ -107,9 +107,9 @@ fn kms_expiry_alarm_with_the_cli() {
     let sb = SandboxProc::start(&[]);
     let ep = sb.endpoint.as_str();
 
-    // SNS topic with a confirmed email subscription.
+    // SNS topic with a confirmed email-json subscription (an email one reads the text).
     let topic = create_topic(ep, TOPIC, &[]);
-    subscribe(ep, &topic, "email", EMAIL);
+    subscribe(ep, &topic, "email-json", EMAIL);
     let mail = inbox(ep)
         .into_iter()
         .find(|m| m["kind"] == "SubscriptionConfirmation")

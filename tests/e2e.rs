@@ -17,6 +17,7 @@ mod differential;
 mod differential_sns_events;
 mod ec2_cli;
 mod ec2_differential;
+mod fidelity;
 mod iam_cli;
 mod iam_differential;
 mod inventory_trust;

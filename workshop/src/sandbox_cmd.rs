@@ -34,12 +34,16 @@ pub enum SandboxCommand {
         #[arg(long, default_value = seed::REGION)]
         region: String,
     },
-    /// Re-seed one learner's account: everything in it (keys, roles, instances, topics, event
-    /// history, messages) is replaced by the starting state.
+    /// Re-seed one learner's account, or every one (`--all`): everything in it (keys, roles,
+    /// instances, topics, event history, messages) is replaced by the starting state.
     Reset {
         /// The learner whose account to reset.
-        #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
-        learner: u32,
+        #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..), required_unless_present = "all", conflicts_with = "all")]
+        learner: Option<u32>,
+        /// Reset every learner's account: the whole sandbox back at its starting state (its
+        /// clock keeps its time).
+        #[arg(long)]
+        all: bool,
         #[command(flatten)]
         reach: Reach,
     },
@@ -134,12 +138,26 @@ pub async fn run(cmd: SandboxCommand) -> Result<()> {
             learner,
             region,
         } => env(&reach, identity, learner, &region).await,
-        SandboxCommand::Reset { learner, reach } => {
+        SandboxCommand::Reset {
+            learner: Some(learner),
+            reach,
+            ..
+        } => {
             let v = admin(reach.client()?.reset_learner(learner).await)?;
             println!(
                 "learner {learner}'s account {} is back at its starting state",
                 v.account
             );
+            Ok(())
+        }
+        SandboxCommand::Reset { reach, .. } => {
+            let v = admin(reach.client()?.reset_all().await)?;
+            for l in &v.learners {
+                println!(
+                    "learner {}'s account {} is back at its starting state",
+                    l.learner, l.account
+                );
+            }
             Ok(())
         }
         SandboxCommand::Learners { reach } => {
@@ -277,7 +295,11 @@ async fn serve(config: Config, addr: SocketAddr) -> Result<()> {
         );
         println!("    instructor: eval \"$(kms-workshop sandbox env --endpoint {endpoint} --identity instructor)\", then assume arn:aws:iam::<account>:role/{}", seed::CLASSROOM_ROLE);
     } else {
-        println!("  account {}  region {}", seed::ACCOUNT, seed::REGION);
+        let account = learners
+            .first()
+            .map(|l| l.1.as_str())
+            .unwrap_or(seed::ACCOUNT);
+        println!("  account {account}  region {}", seed::REGION);
     }
     println!("  use it from another shell:");
     println!("    eval \"$(kms-workshop sandbox env --endpoint {endpoint})\"");

@@ -74,6 +74,10 @@ pub struct ServeArgs {
     /// PermanentRedirect`, as S3 does (on with --realism aws).
     #[arg(long)]
     pub s3_region_redirect: bool,
+    /// The account id of the single learner (12 digits; default 111122223333): other tools'
+    /// tests assume 123456789012 or 000000000000. A state keeps the account it was made with.
+    #[arg(long, value_name = "ID")]
+    pub account_id: Option<String>,
     /// Run the sandbox's clock this far behind this machine's (at most 10m), as AWS's is
     /// behind a machine whose clock is fast (VMs, WSL); the answers' `Date` says so.
     #[arg(long, value_name = "DURATION", value_parser = crate::util::parse_duration)]
@@ -198,6 +202,7 @@ impl ServeArgs {
                 Some(d) => duration(d, "--clock-behind")?,
                 None => time::Duration::ZERO,
             },
+            account_id: self.account_id.clone(),
         })
     }
 }

@@ -25,6 +25,7 @@ pub mod seed;
 pub mod services;
 pub mod store;
 pub mod util;
+pub mod validate;
 pub mod world;
 
 use std::path::PathBuf;
@@ -77,6 +78,9 @@ pub struct Config {
     /// How far the sandbox's clock runs behind this machine's (as AWS's does behind a machine
     /// whose clock is fast); its answers' `Date` says its time.
     pub clock_behind: Duration,
+    /// The single learner's account id, when not the workshop's `111122223333` (other tools'
+    /// tests assume `123456789012` or `000000000000`); checked by [`Config::check_account_id`].
+    pub account_id: Option<String>,
 }
 
 /// How long resource lifecycles take on the sandbox clock.
@@ -166,6 +170,33 @@ impl Config {
         realism::scaled(Duration::seconds_f64(secs), self.time_scale)
     }
 
+    /// The account of learner 1: `--account-id`'s, else the workshop's.
+    pub fn first_account(&self) -> String {
+        self.account_id
+            .clone()
+            .unwrap_or_else(|| seed::ACCOUNT.to_string())
+    }
+
+    /// Why `account_id` cannot be the single learner's account (`None`: it can): 12 digits,
+    /// not another seeded identity's account, and one learner only (classroom learners have
+    /// accounts of their own, numbered from the workshop's).
+    pub fn check_account_id(&self) -> Option<String> {
+        let id = self.account_id.as_deref()?;
+        if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
+            return Some(format!("--account-id '{id}' must be 12 digits"));
+        }
+        if self.learners > 1 {
+            return Some("--account-id is for a single learner: classroom learners (--learners N) get accounts of their own".into());
+        }
+        let base: u64 = seed::ACCOUNT.parse().unwrap_or(111_122_223_333);
+        let n: u64 = id.parse().unwrap_or(0);
+        let classroom = n > base && n < base + u64::from(seed::MAX_LEARNERS);
+        if classroom || id == kms_workshop_names::sandbox::INSTRUCTOR_ACCOUNT {
+            return Some(format!("--account-id {id} is one of the sandbox's own accounts (classroom learners, the instructor); choose another"));
+        }
+        None
+    }
+
     /// `d` on this sandbox's time scale.
     pub fn scaled(&self, d: Duration) -> Duration {
         realism::scaled(d, self.time_scale)
@@ -187,6 +218,7 @@ impl Default for Config {
             allowed_hosts: Vec::new(),
             realism: realism::Realism::default(),
             clock_behind: Duration::ZERO,
+            account_id: None,
         }
     }
 }
@@ -197,6 +229,8 @@ pub enum SandboxError {
     Store(#[from] StoreError),
     #[error("state in {dir} cannot be read by this version: {why}")]
     Incompatible { dir: String, why: String },
+    #[error("{0}")]
+    Config(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -228,6 +262,9 @@ pub struct Sandbox {
 impl Sandbox {
     /// Open the state directory (or memory), seeding a new state.
     pub fn open(config: Config) -> Result<Arc<Sandbox>, SandboxError> {
+        if let Some(why) = config.check_account_id() {
+            return Err(SandboxError::Config(why));
+        }
         let (store, loaded) = match &config.state_dir {
             Some(dir) => {
                 let (s, l) = Store::open(dir)?;
@@ -341,6 +378,15 @@ impl Sandbox {
             let snapshot = serde_json::to_value(&*sandbox.world.lock()).unwrap_or_default();
             sandbox.store.snapshot(snapshot)?;
         } else {
+            // A state keeps the account it was made with.
+            let first = sandbox.learners().first().map(|(_, a)| a.clone());
+            if let (Some(asked), Some(have)) = (&sandbox.config.account_id, &first) {
+                if asked != have {
+                    return Err(SandboxError::Config(format!(
+                        "this state's account is {have}, not --account-id {asked}: use another --state-dir for another account"
+                    )));
+                }
+            }
             // A state made with fewer learners than asked for now: seed the ones it lacks.
             let have = sandbox.learners().len() as u32;
             let want = sandbox.config.learners.min(seed::MAX_LEARNERS);
@@ -433,7 +479,7 @@ impl Sandbox {
     pub fn learners(&self) -> Vec<(u32, String)> {
         let w = self.world.lock();
         if w.learners.is_empty() {
-            return vec![(1, seed::ACCOUNT.to_string())];
+            return vec![(1, self.config.first_account())];
         }
         w.learners.iter().map(|(k, a)| (*k, a.clone())).collect()
     }
@@ -494,6 +540,15 @@ impl Sandbox {
         let seed: Seed = self.seed_name().parse().unwrap_or(Seed::Workshop);
         seed::apply_learner(self, seed, number)?;
         Ok(account)
+    }
+
+    /// Put every learner's account back at its starting state: the whole state's reset (the
+    /// clock keeps its time). The accounts, in learner order.
+    pub fn reset_all(&self) -> Result<Vec<(u32, String)>, AwsError> {
+        self.learners()
+            .into_iter()
+            .map(|(k, _)| self.reset_learner(k).map(|account| (k, account)))
+            .collect()
     }
 
     pub fn seed_name(&self) -> String {
@@ -722,6 +777,15 @@ impl Sandbox {
 
     pub fn state_dir(&self) -> Option<PathBuf> {
         self.store.dir()
+    }
+
+    /// A digest of the whole state, as a restart would load it: two equal digests are two
+    /// equal states (what a failed request must leave behind).
+    pub fn digest(&self) -> String {
+        use sha2::Digest;
+        let w = self.world.lock();
+        let bytes = serde_json::to_vec(&*w).unwrap_or_default();
+        hex::encode(sha2::Sha256::digest(&bytes))
     }
 }
 

@@ -78,7 +78,10 @@ pub fn rekey(sb: &Sandbox) -> Result<(), AwsError> {
 /// Seed learner `number`'s account (a fresh one, or one [`Sandbox::reset_learner`] emptied).
 pub fn apply_learner(sb: &Sandbox, seed: Seed, number: u32) -> Result<(), AwsError> {
     let now = sb.clock.now();
-    let account = learner(number).account;
+    let account = match number {
+        1 => sb.config.first_account(),
+        n => learner(n).account,
+    };
     let secrets = sb.secret_seed();
     sb.add_credential(learner_credential(&account, &secrets))?;
     sb.add_credential(instance_credential(

@@ -22,7 +22,7 @@ use serde::Serialize;
 use super::admin_api::{
     path, AdvanceQuery, ClockView, CredentialView, CredentialsView, ErrorBody, FaultQuery,
     FaultRates, Health, InstructorView, LearnerView, LearnersView, OutboxQuery, OutboxView,
-    ResetQuery, ResetView, ENDPOINTS,
+    ResetAllView, ResetQuery, ResetView, ENDPOINTS,
 };
 use super::faults;
 use crate::access;
@@ -205,6 +205,7 @@ pub fn routes() -> Router<Arc<Sandbox>> {
         .route(path::OUTBOX, get(outbox))
         .route(path::LEARNERS, get(learners))
         .route(path::LEARNERS_RESET, post(reset_learner))
+        .route(path::RESET, post(reset_all))
         .route(path::RULES, get(rules))
         .route(path::SNS_SIGNING_KEY, get(sns_signing_key))
         .route(
@@ -398,21 +399,13 @@ async fn learners(_admin: AdminOnly, State(sb): Sb) -> Json<LearnersView> {
     })
 }
 
-async fn reset_learner(_admin: AdminOnly, State(sb): Sb, q: RawQuery) -> Answer<ResetView> {
-    let k = query::<ResetQuery>(q)?
-        .learner
-        .and_then(|k| k.parse::<u32>().ok())
-        .ok_or_else(|| {
-            Refusal::bad_request("name the learner to reset as ?learner=K (a number from 1)")
-        })?;
-    // Re-seeding writes a whole account: off the async workers.
-    let sb2 = sb.clone();
-    match tokio::task::spawn_blocking(move || sb2.reset_learner(k)).await {
-        Ok(Ok(account)) => Ok(Json(ResetView {
-            learner: k,
-            account,
-            reset: true,
-        })),
+/// Run a re-seed (`f`) off the async workers: it writes whole accounts.
+async fn reseed<T: Send + 'static>(
+    sb: Arc<Sandbox>,
+    f: impl FnOnce(&Sandbox) -> Result<T, crate::protocol::AwsError> + Send + 'static,
+) -> Result<T, Refusal> {
+    match tokio::task::spawn_blocking(move || f(&sb)).await {
+        Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(Refusal::status(
             StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             e.message,
@@ -422,6 +415,35 @@ async fn reset_learner(_admin: AdminOnly, State(sb): Sb, q: RawQuery) -> Answer<
             format!("reset failed: {e}"),
         )),
     }
+}
+
+async fn reset_all(_admin: AdminOnly, State(sb): Sb) -> Answer<ResetAllView> {
+    let done = reseed(sb, |sb| sb.reset_all()).await?;
+    Ok(Json(ResetAllView {
+        learners: done
+            .into_iter()
+            .map(|(learner, account)| ResetView {
+                learner,
+                account,
+                reset: true,
+            })
+            .collect(),
+    }))
+}
+
+async fn reset_learner(_admin: AdminOnly, State(sb): Sb, q: RawQuery) -> Answer<ResetView> {
+    let k = query::<ResetQuery>(q)?
+        .learner
+        .and_then(|k| k.parse::<u32>().ok())
+        .ok_or_else(|| {
+            Refusal::bad_request("name the learner to reset as ?learner=K (a number from 1)")
+        })?;
+    let account = reseed(sb, move |sb| sb.reset_learner(k)).await?;
+    Ok(Json(ResetView {
+        learner: k,
+        account,
+        reset: true,
+    }))
 }
 
 async fn rules(_admin: AdminOnly, State(sb): Sb) -> Json<serde_json::Value> {

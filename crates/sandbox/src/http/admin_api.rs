@@ -20,13 +20,14 @@ pub mod path {
     pub const OUTBOX: &str = "/_sandbox/outbox";
     pub const LEARNERS: &str = "/_sandbox/learners";
     pub const LEARNERS_RESET: &str = "/_sandbox/learners/reset";
+    pub const RESET: &str = "/_sandbox/reset";
     pub const RULES: &str = "/_sandbox/rules";
     pub const SNS_SIGNING_KEY: &str = "/_sandbox/sns/signing-key.pem";
     pub const FAULTS: &str = "/_sandbox/faults";
 }
 
 /// Every endpoint, as the 404 of an unknown control path lists them.
-pub const ENDPOINTS: [&str; 11] = [
+pub const ENDPOINTS: [&str; 12] = [
     "GET /_sandbox/health",
     "GET /_sandbox/clock",
     "POST /_sandbox/clock/advance?seconds=N",
@@ -34,6 +35,7 @@ pub const ENDPOINTS: [&str; 11] = [
     "GET /_sandbox/outbox?after=SEQ&account=ID",
     "GET /_sandbox/learners",
     "POST /_sandbox/learners/reset?learner=K",
+    "POST /_sandbox/reset",
     "GET /_sandbox/rules",
     "GET /_sandbox/sns/signing-key.pem",
     "POST /_sandbox/faults?throttle=P&error5xx=P",
@@ -151,6 +153,12 @@ pub struct ResetView {
     pub learner: u32,
     pub account: String,
     pub reset: bool,
+}
+
+/// `POST /_sandbox/reset`: every learner's account, back at its starting state.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResetAllView {
+    pub learners: Vec<ResetView>,
 }
 
 /// `POST /_sandbox/faults?throttle=P&error5xx=P`: the fractions of AWS calls refused.
@@ -340,6 +348,12 @@ impl AdminClient {
             .post(self.url(path::LEARNERS_RESET))
             .query(&[("learner", k.to_string())]);
         self.send(req, path::LEARNERS_RESET, "the reset").await
+    }
+
+    /// Put every learner's account back at its starting state.
+    pub async fn reset_all(&self) -> Result<ResetAllView, AdminError> {
+        let req = self.http.post(self.url(path::RESET));
+        self.send(req, path::RESET, "the reset").await
     }
 
     /// Messages after sequence number `after`, of one account or all.

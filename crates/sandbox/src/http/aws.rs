@@ -309,7 +309,9 @@ async fn dispatch(sb: Arc<Sandbox>, decoded: Decoded, caller: Caller, meta: Meta
             resources: Vec::new(),
             response_elements: None,
         };
-        let out = service.call(&mut cx, &decoded.operation, &decoded.input);
+        // AWS's front end refuses what the model does not allow before the service sees it.
+        let out = crate::validate::check(service, &decoded.operation, &decoded.input)
+            .and_then(|()| service.call(&mut cx, &decoded.operation, &decoded.input));
         recorder::record(
             &cx,
             service,

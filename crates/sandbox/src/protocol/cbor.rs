@@ -60,9 +60,10 @@ fn to_json(v: C) -> serde_json::Value {
                 .map(J::from)
                 .unwrap_or_else(|_| J::from(i as f64))
         }
+        // Non-finite doubles as AWS's JSON protocols spell them ("NaN", "Infinity").
         C::Float(f) => serde_json::Number::from_f64(f)
             .map(J::Number)
-            .unwrap_or(J::Null),
+            .unwrap_or_else(|| J::String(non_finite(f).into())),
         C::Text(s) => J::String(s),
         C::Bytes(b) => J::String(crate::util::b64(&b)),
         C::Tag(1, inner) => to_json(*inner),
@@ -122,6 +123,17 @@ pub fn encode_err(err: &AwsError) -> Encoded {
         (C::Text("message".into()), C::Text(err.message.clone())),
     ]);
     encode(err.status, &v).with_header("x-amzn-query-error", &super::json::query_error_header(err))
+}
+
+/// A non-finite double's name in AWS's JSON protocols.
+fn non_finite(f: f64) -> &'static str {
+    if f.is_nan() {
+        "NaN"
+    } else if f > 0.0 {
+        "Infinity"
+    } else {
+        "-Infinity"
+    }
 }
 
 #[cfg(test)]

@@ -141,6 +141,10 @@ impl Input {
             Input::Json(_) => match self.json_member(name) {
                 None => Ok(None),
                 Some(J::Number(n)) => Ok(n.as_f64()),
+                // AWS's JSON protocols send non-finite doubles as these strings.
+                Some(J::String(s)) if s == "NaN" => Ok(Some(f64::NAN)),
+                Some(J::String(s)) if s == "Infinity" => Ok(Some(f64::INFINITY)),
+                Some(J::String(s)) if s == "-Infinity" => Ok(Some(f64::NEG_INFINITY)),
                 Some(_) => Err(serialization(format!(
                     "Expected a number for member {name}"
                 ))),

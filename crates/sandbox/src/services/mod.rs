@@ -21,6 +21,7 @@ use time::OffsetDateTime;
 use crate::identity::Caller;
 use crate::protocol::restxml::RestRequest;
 use crate::protocol::{AwsError, Encoded, Input, Protocol, Value};
+use crate::validate::Dialect;
 use crate::Sandbox;
 
 /// A resource a call touched, as CloudTrail lists it.
@@ -46,7 +47,22 @@ pub struct Call<'a> {
     pub response_elements: Option<J>,
 }
 
-impl Call<'_> {
+impl<'a> Call<'a> {
+    /// A call in the seeded region as `caller`, for tests that call a service directly.
+    #[cfg(test)]
+    pub(crate) fn direct(sandbox: &'a Sandbox, caller: &Caller, protocol: Protocol) -> Self {
+        Call {
+            sandbox,
+            caller: caller.clone(),
+            region: crate::seed::REGION.into(),
+            request_id: "direct".into(),
+            now: sandbox.clock.now(),
+            protocol,
+            resources: Vec::new(),
+            response_elements: None,
+        }
+    }
+
     pub fn account(&self) -> &str {
         &self.caller.account
     }
@@ -68,6 +84,12 @@ pub struct About {
     pub global: bool,
     /// Operation-name prefixes CloudTrail marks `readOnly`.
     pub read_only: &'static [&'static str],
+    /// How the service words a request its model refuses.
+    pub validation: Dialect,
+    /// `Operation.Member`s whose constraints the service checks itself, answering with the
+    /// service-specific error AWS gives (CloudTrail's `InvalidMaxResultsException`) instead
+    /// of the model's generic one.
+    pub own_checks: &'static [&'static str],
 }
 
 impl About {
@@ -85,7 +107,33 @@ impl About {
             protocol,
             global: false,
             read_only: &["Describe", "Get", "List", "Lookup"],
+            validation: match protocol {
+                Protocol::AwsQuery => Dialect::Coral("ValidationError"),
+                Protocol::Ec2Query => Dialect::Ec2,
+                _ => Dialect::Coral("ValidationException"),
+            },
+            own_checks: &[],
         }
+    }
+
+    /// How the service words a request its model refuses.
+    pub const fn validation(self, validation: Dialect) -> Self {
+        About { validation, ..self }
+    }
+
+    /// The members the service checks itself (`Operation.Member`).
+    pub const fn own_checks(self, own_checks: &'static [&'static str]) -> Self {
+        About { own_checks, ..self }
+    }
+
+    /// The members of `op` the service checks itself.
+    pub fn own_checks_of(&self, op: &str) -> Vec<&'static str> {
+        self.own_checks
+            .iter()
+            .filter_map(|c| c.split_once('.'))
+            .filter(|(o, _)| *o == op)
+            .map(|(_, m)| m)
+            .collect()
     }
 
     /// The XML namespace of query answers.
@@ -307,6 +355,9 @@ pub fn ticks() -> Vec<Tick> {
     ticks.sort_by_key(|t| t.order);
     ticks
 }
+
+#[cfg(test)]
+mod atomic_tests;
 
 #[cfg(test)]
 mod tests {

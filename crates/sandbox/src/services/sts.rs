@@ -71,10 +71,30 @@ fn check_duration(duration: i64, max_session_duration: i64) -> Result<(), AwsErr
     Ok(())
 }
 
+/// Session tags as STS checks them beyond the model: every transitive key is one of the tags
+/// (tag keys compare without regard to case).
+fn check_session_tags(input: &Input) -> Result<(), AwsError> {
+    let keys: Vec<String> = input
+        .list("Tags")?
+        .iter()
+        .map(|t| Ok(t.str("Key")?.unwrap_or_default().to_lowercase()))
+        .collect::<Result<_, AwsError>>()?;
+    let transitive = input.str_list("TransitiveTagKeys")?;
+    if transitive.iter().any(|k| !keys.contains(&k.to_lowercase())) {
+        return Err(AwsError::new(
+            400,
+            "InvalidParameterValue",
+            "The specified transitive tag key must be included in the requested tags.",
+        ));
+    }
+    Ok(())
+}
+
 fn assume_role(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
     let role_arn = input.req_str("RoleArn")?;
     let session = input.req_str("RoleSessionName")?;
     check_names(&role_arn, &session)?;
+    check_session_tags(input)?;
     let external_id = input.str("ExternalId")?;
     let denied = || {
         AwsError::new(

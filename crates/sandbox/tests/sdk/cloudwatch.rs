@@ -18,7 +18,6 @@ use kms_workshop_names::{IMPORTED_ALIAS, TOPIC};
 use kms_workshop_sandbox::services::kms::KmsState;
 use kms_workshop_sandbox::services::sns::{SnsState, Subscription, Topic};
 use kms_workshop_sandbox::{seed, Config, Running, Sandbox, Seed};
-use serde_json::Value as J;
 
 struct Env {
     sb: Arc<Sandbox>,
@@ -222,12 +221,22 @@ async fn kms_expiry_alarm_fires_through_cbor() {
         mails[0].subject,
         "ALARM: \"ImportedCMK-expiry\" in US East (N. Virginia)"
     );
-    let msg: J = serde_json::from_str(mails[0].document["Message"].as_str().unwrap()).unwrap();
-    assert_eq!(msg["NewStateValue"], "ALARM");
-    assert_eq!(msg["OldStateValue"], "OK");
-    assert_eq!(msg["Trigger"]["Statistic"], "MINIMUM");
-    assert_eq!(msg["Trigger"]["Dimensions"][0]["value"], key.as_str());
-    assert_eq!(msg["Region"], "US East (N. Virginia)");
+    // An email subscriber reads AWS's text, not the JSON (email-json gets that).
+    let text = mails[0].document["Message"].as_str().unwrap();
+    assert!(
+        text.starts_with("You are receiving this email because your Amazon CloudWatch Alarm \"ImportedCMK-expiry\" in the US East (N. Virginia) region has entered the ALARM state, because \"Threshold Crossed: "),
+        "{text}"
+    );
+    for line in [
+        "- State Change:               OK -> ALARM".to_string(),
+        format!("- AWS Account:                {}", seed::ACCOUNT),
+        "- The alarm is in the ALARM state when the metric is LessThanOrEqualToThreshold 864000.0 for 60 seconds.".to_string(),
+        format!("- Dimensions:                          [KeyId = {key}]"),
+        "- Statistic:                           Minimum".to_string(),
+    ] {
+        assert!(text.contains(&line), "{line}\n{text}");
+    }
+    assert!(mails[0].body.starts_with(text), "{}", mails[0].body);
 
     // History: created, two state updates, one action.
     let h = cw

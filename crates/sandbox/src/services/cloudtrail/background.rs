@@ -200,7 +200,8 @@ fn one_call(sb: &Sandbox, account: &str, region: &str, at: OffsetDateTime, n: i6
     // Others' calls reach EventBridge like anyone's while a trail logs: the workshop's rule
     // matches the application's GenerateDataKey too, as it would on AWS.
     if let Some(record) = rendered {
-        if super::logging_in(sb, account, region, read_only) {
+        let source = record["eventSource"].as_str().unwrap_or_default();
+        if super::logging_in(sb, account, region, read_only, source) {
             let due = ms + sb.config.eventbridge_delivery_delay().whole_milliseconds() as i64;
             sb.schedule_cloudtrail_record(&record, (account, region), due, read_only);
         }

@@ -28,14 +28,6 @@ pub fn invalid_trail_arn(raw: &str) -> AwsError {
     )
 }
 
-pub fn invalid_trail_name() -> AwsError {
-    AwsError::new(
-        400,
-        "InvalidTrailNameException",
-        "Trail name must be 3-128 characters of letters, numbers, '.', '_' or '-', start and end with a letter or number, have no adjacent '.', '_' or '-', and not look like an IP address.",
-    )
-}
-
 pub fn invalid_lookup_attributes(message: impl Into<String>) -> AwsError {
     AwsError::new(400, "InvalidLookupAttributesException", message)
 }

@@ -37,7 +37,10 @@ const ABOUT: About = About::new(
     "cloudtrail",
     "cloudtrail.amazonaws.com",
     Protocol::AwsJson11,
-);
+)
+// CloudTrail answers these with its own exceptions (`InvalidLookupAttributesException`,
+// `InvalidMaxResultsException`), not the model's generic one.
+.own_checks(&["LookupEvents.LookupAttributes", "LookupEvents.MaxResults"]);
 
 impl Service for CloudTrail {
     fn about(&self) -> &'static About {

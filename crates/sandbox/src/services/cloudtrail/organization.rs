@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use super::state::{EventSelector, ReadWriteType, Trail};
 
 /// The organization's management account (not one of the sandbox's accounts).
-pub const MANAGEMENT_ACCOUNT: &str = "999988887777";
+pub const MANAGEMENT_ACCOUNT: &str = "210987654321";
 /// Control Tower's name for the organization trail.
 pub const NAME: &str = "aws-controltower-BaselineCloudTrail";
 /// The management account's home region for it.
@@ -39,7 +39,7 @@ pub fn trail() -> Trail {
         tags: Default::default(),
         event_selectors: Some(vec![EventSelector {
             read_write_type: ReadWriteType::WriteOnly,
-            include_management_events: true,
+            ..EventSelector::all_management()
         }]),
         organization: true,
     }

@@ -221,7 +221,7 @@ pub fn record(
 
     // CloudTrail hands management events to EventBridge only while a trail is logging.
     if let Some(record) = rendered {
-        if super::logging_in(sb, &account, &cx.region, read_only) {
+        if super::logging_in(sb, &account, &cx.region, read_only, service.event_source()) {
             let now_ms = (sb.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
             let handed_over = sb.config.eventbridge_delivery_delay().whole_milliseconds() as i64;
             sb.schedule_cloudtrail_record(

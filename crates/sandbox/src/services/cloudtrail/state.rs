@@ -75,24 +75,43 @@ impl ReadWriteType {
     }
 }
 
-/// One basic event selector: which management events a trail logs.
+/// One basic event selector: which management events a trail logs, and the data events it
+/// selects (kept and answered as put; the sandbox records no data events).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventSelector {
     pub read_write_type: ReadWriteType,
     pub include_management_events: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_resources: Vec<DataResource>,
+    /// Event sources whose management events the selector leaves out (`kms.amazonaws.com`,
+    /// `rdsdata.amazonaws.com`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude_sources: Vec<String>,
+}
+
+/// A data-event selector: a resource type and the ARNs (or prefixes) it selects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataResource {
+    pub kind: String,
+    pub values: Vec<String>,
 }
 
 impl EventSelector {
-    fn default_all() -> EventSelector {
+    /// CloudTrail's default: all management events.
+    pub fn all_management() -> EventSelector {
         EventSelector {
             read_write_type: ReadWriteType::All,
             include_management_events: true,
+            data_resources: Vec::new(),
+            exclude_sources: Vec::new(),
         }
     }
 
-    /// Whether this selector logs a management event that is (or is not) read-only.
-    pub fn logs(&self, read_only: bool) -> bool {
+    /// Whether this selector logs a management event from `source` that is (or is not)
+    /// read-only.
+    pub fn logs(&self, read_only: bool, source: &str) -> bool {
         self.include_management_events
+            && !self.exclude_sources.iter().any(|s| s == source)
             && match self.read_write_type {
                 ReadWriteType::ReadOnly => read_only,
                 ReadWriteType::WriteOnly => !read_only,
@@ -106,6 +125,6 @@ impl Trail {
     pub fn selectors(&self) -> Vec<EventSelector> {
         self.event_selectors
             .clone()
-            .unwrap_or_else(|| vec![EventSelector::default_all()])
+            .unwrap_or_else(|| vec![EventSelector::all_management()])
     }
 }

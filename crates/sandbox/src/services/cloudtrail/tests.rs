@@ -1,17 +1,27 @@
 //! Unit tests of CloudTrail's trail names, lookup tokens and persisted selectors.
 
 use super::ops::lookup::{decode_token, encode_token, query_hash};
-use super::ops::trails::valid_trail_name;
+use super::ops::trails::trail_name_error;
 use super::state::{EventSelector, ReadWriteType};
 
 #[test]
 fn trail_names() {
-    assert!(valid_trail_name("workshop-trail"));
-    assert!(valid_trail_name("a.b_c"));
-    assert!(!valid_trail_name("ab"));
-    assert!(!valid_trail_name("my--trail"));
-    assert!(!valid_trail_name("-trail"));
-    assert!(!valid_trail_name("192.168.5.4"));
+    assert!(trail_name_error("workshop-trail").is_none());
+    assert!(trail_name_error("a.b_c").is_none());
+    let why = |n: &str| trail_name_error(n).map(|e| e.message).unwrap_or_default();
+    assert_eq!(why("ab"), "Trail name too short. Minimum allowed length: 3 characters. Specified name length: 2 characters.");
+    assert!(why("my--trail").contains("adjacent"));
+    assert_eq!(
+        why("-trail"),
+        "Trail name must starts with a letter or number."
+    );
+    assert_eq!(
+        why("trail-"),
+        "Trail name must ends with a letter or number."
+    );
+    assert!(why("my trail").starts_with("Trail name or ARN can only contain"));
+    assert!(why("192.168.5.4").contains("IP address"));
+    assert!(why(&"t".repeat(129)).starts_with("Trail name too long."));
 }
 
 #[test]
@@ -40,6 +50,6 @@ fn selectors_keep_their_persisted_strings() {
     let old =
         serde_json::json!({"read_write_type": "WriteOnly", "include_management_events": true});
     let s: EventSelector = serde_json::from_value(old.clone()).unwrap();
-    assert!(s.logs(false) && !s.logs(true));
+    assert!(s.logs(false, "kms.amazonaws.com") && !s.logs(true, "kms.amazonaws.com"));
     assert_eq!(serde_json::to_value(&s).unwrap(), old);
 }

@@ -12,7 +12,11 @@ pub fn trail(t: &Trail) -> Value {
         .with("Name", t.name.clone())
         .with("S3BucketName", t.s3_bucket.clone())
         .with("S3KeyPrefix", t.s3_prefix.clone())
-        .with("SnsTopicARN", t.sns_topic.clone())
+        .with("SnsTopicName", t.sns_topic.as_deref().map(topic_name))
+        .with(
+            "SnsTopicARN",
+            t.sns_topic.as_deref().map(|s| topic_arn(t, s)),
+        )
         .with("IncludeGlobalServiceEvents", t.include_global)
         .with("IsMultiRegionTrail", t.multi_region)
         .with("HomeRegion", t.home_region.clone())
@@ -22,6 +26,20 @@ pub fn trail(t: &Trail) -> Value {
         .with("HasCustomEventSelectors", t.event_selectors.is_some())
         .with("HasInsightSelectors", false)
         .with("IsOrganizationTrail", t.organization)
+}
+
+/// The name of a trail's topic (kept as its ARN; by name in states written before).
+fn topic_name(topic: &str) -> String {
+    topic.rsplit(':').next().unwrap_or(topic).to_string()
+}
+
+/// The ARN of a trail's topic (a bare name is in the trail's account and home region).
+fn topic_arn(t: &Trail, topic: &str) -> String {
+    if topic.starts_with("arn:") {
+        return topic.to_string();
+    }
+    let account = t.arn.split(':').nth(4).unwrap_or_default();
+    format!("arn:aws:sns:{}:{account}:{topic}", t.home_region)
 }
 
 /// An entry of `ListTrails`.
@@ -43,8 +61,24 @@ fn selector(s: &EventSelector) -> Value {
     Value::obj()
         .with("ReadWriteType", s.read_write_type.as_str())
         .with("IncludeManagementEvents", s.include_management_events)
-        .with("DataResources", Value::List(Vec::new()))
-        .with("ExcludeManagementEventSources", Value::List(Vec::new()))
+        .with(
+            "DataResources",
+            Value::List(
+                s.data_resources
+                    .iter()
+                    .map(|d| {
+                        Value::obj().with("Type", d.kind.as_str()).with(
+                            "Values",
+                            Value::List(d.values.iter().map(Value::from).collect()),
+                        )
+                    })
+                    .collect(),
+            ),
+        )
+        .with(
+            "ExcludeManagementEventSources",
+            Value::List(s.exclude_sources.iter().map(Value::from).collect()),
+        )
 }
 
 pub fn status(t: &Trail) -> Value {

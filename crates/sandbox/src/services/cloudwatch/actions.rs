@@ -140,6 +140,12 @@ fn notification(alarm: &Alarm, old_state: AlarmState, account: &str, region: &st
     })
 }
 
+/// An alarm notification as published: the JSON, and the email a person reads.
+struct Message {
+    json: String,
+    email: String,
+}
+
 /// The account of an alarm ARN (`arn:aws:cloudwatch:<region>:<account>:alarm:<name>`).
 fn alarm_account(arn: &str) -> &str {
     arn.split(':').nth(4).unwrap_or_default()
@@ -157,7 +163,7 @@ fn publish(
     sb: &Sandbox,
     alarm: &Alarm,
     action: &str,
-    (subject, message): (&str, &str),
+    (subject, message): (&str, &Message),
 ) -> Result<String, String> {
     let Some((acc, reg)) = sns_scope(action) else {
         return Err(format!(
@@ -182,8 +188,11 @@ fn publish(
             "the access policy of topic {action} denies {cloudwatch} sns:Publish"
         ));
     }
-    let mut messages = BTreeMap::new();
-    messages.insert("default".to_string(), message.to_string());
+    // One message per protocol, as AWS publishes alarms: email subscribers read the text.
+    let messages = BTreeMap::from([
+        ("default".to_string(), message.json.clone()),
+        ("email".to_string(), message.email.clone()),
+    ]);
     sb.publish_to_topic(
         &acc,
         &reg,
@@ -209,7 +218,7 @@ fn run_action(
     a: &Alarm,
     action: &str,
     subject: &str,
-    message: &str,
+    message: &Message,
     now: OffsetDateTime,
 ) -> HistoryItem {
     let state_update_ms = a.state_updated.unix_timestamp_nanos() / 1_000_000;
@@ -220,7 +229,7 @@ fn run_action(
                 "actionState": "Succeeded",
                 "stateUpdateTimestamp": state_update_ms,
                 "notificationResource": action,
-                "publishedMessage": format!("{{\"default\":{}}}", J::String(message.to_string())),
+                "publishedMessage": format!("{{\"default\":{}}}", J::String(message.json.clone())),
                 "messageId": message_id,
             }),
         ),
@@ -252,7 +261,10 @@ pub(super) fn fire(sb: &Sandbox, account: &str, region: &str, transitions: Vec<T
         if !a.actions_enabled {
             continue;
         }
-        let message = notification(a, t.old_state, account, region).to_string();
+        let message = Message {
+            json: notification(a, t.old_state, account, region).to_string(),
+            email: super::alarm_email::text(a, t.old_state, account, region),
+        };
         let subject = format!(
             "{}: \"{}\" in {}",
             a.state_value,

@@ -8,6 +8,7 @@
 //! set off their actions ([`actions`]).
 
 mod actions;
+mod alarm_email;
 mod errors;
 mod evaluation;
 mod kms_metric;

@@ -8,6 +8,7 @@
 mod errors;
 mod ops;
 pub mod payload;
+mod schedule;
 mod state;
 mod views;
 

@@ -12,6 +12,9 @@ pub const ALL_MANAGEMENT: &str = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
 #[serde(default)]
 pub struct EventsState {
     pub rules: BTreeMap<String, Rule>,
+    /// The default event bus's tags.
+    #[serde(default)]
+    pub bus_tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

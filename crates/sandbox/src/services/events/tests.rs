@@ -2,7 +2,6 @@
 
 use serde_json::json;
 
-use super::ops::schedule_ok;
 use super::*;
 
 #[test]
@@ -20,15 +19,6 @@ fn json_paths() {
     assert_eq!(json_path(&v, "$"), Some(&v));
     assert_eq!(json_path(&v, "$.nope"), None);
     assert_eq!(json_path(&v, "detail"), None);
-}
-
-#[test]
-fn schedules() {
-    assert!(schedule_ok("rate(5 minutes)"));
-    assert!(schedule_ok("rate(1 hour)"));
-    assert!(!schedule_ok("rate(1 hours)"));
-    assert!(schedule_ok("cron(0 12 * * ? *)"));
-    assert!(!schedule_ok("every day"));
 }
 
 #[test]

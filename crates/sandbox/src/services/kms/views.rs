@@ -33,7 +33,22 @@ pub fn metadata(k: &Key, now: OffsetDateTime) -> Value {
             Value::List(vec!["SYMMETRIC_DEFAULT".into()]),
         )
         .with("MultiRegion", false)
-        .with("CurrentKeyMaterialId", k.imported_fingerprint.clone())
+        .with("CurrentKeyMaterialId", current_material_id(k))
+}
+
+/// The id of the key material in use: for imported material its fingerprint (the same
+/// material re-imported keeps its id); for material KMS made, an id per material version.
+/// Derived from nothing secret.
+fn current_material_id(k: &Key) -> Option<String> {
+    use sha2::Digest;
+    match k.origin {
+        KeyOrigin::External => k.imported_fingerprint.clone(),
+        _ if k.materials.is_empty() => None,
+        _ => {
+            let version = format!("{}:{}", k.id, k.materials.len());
+            Some(hex::encode(sha2::Sha256::digest(version.as_bytes())))
+        }
+    }
 }
 
 /// An entry of `ListKeys`.
@@ -51,6 +66,11 @@ pub fn alias_entry(a: &Alias) -> Value {
         .with("TargetKeyId", a.target.clone())
         .with("CreationDate", a.created)
         .with("LastUpdatedDate", a.updated)
+}
+
+/// An entry of `ListAliases` for an alias AWS reserves whose key does not exist yet.
+pub fn predefined_alias(name: &str, arn: &str) -> Value {
+    Value::obj().with("AliasName", name).with("AliasArn", arn)
 }
 
 /// A list answer's `NextMarker` and `Truncated`.

@@ -131,7 +131,9 @@ impl Env<'_> {
             _ => Protocol::AwsQuery,
         };
         let mut cx = self.cx(protocol, svc.global());
-        let out = svc.call(&mut cx, op, &input);
+        // CloudFormation's calls meet the same front end as anyone's.
+        let out =
+            crate::validate::check(svc, op, &input).and_then(|()| svc.call(&mut cx, op, &input));
         if self.record {
             recorder::record(
                 &cx,

@@ -13,6 +13,10 @@ use crate::services::{Call, TrailResource};
 /// A trail's key in its home region's state, from a name or ARN.
 fn trail_key(cx: &Call<'_>, raw: &str) -> Result<(String, String), AwsError> {
     let Some(rest) = raw.strip_prefix("arn:aws:cloudtrail:") else {
+        // A name CloudTrail could never have given a trail is refused as such.
+        if let Some(e) = trails::trail_name_error(raw) {
+            return Err(e);
+        }
         return Ok((cx.region.clone(), raw.to_string()));
     };
     let parts: Vec<&str> = rest.splitn(3, ':').collect();

@@ -1,9 +1,10 @@
-//! A trail's basic event selectors: which management events it logs.
+//! A trail's basic event selectors: which management events it logs (and the data events it
+//! selects, kept as put).
 
 use super::{touch, trail_key};
 use crate::protocol::{AwsError, Input, Value};
 use crate::services::cloudtrail::errors::{invalid_event_selectors, trail_not_found};
-use crate::services::cloudtrail::state::{EventSelector, ReadWriteType, TrailState};
+use crate::services::cloudtrail::state::{DataResource, EventSelector, ReadWriteType, TrailState};
 use crate::services::cloudtrail::views;
 use crate::services::Call;
 
@@ -38,9 +39,21 @@ fn parse(input: &Input) -> Result<Vec<EventSelector>, AwsError> {
                 "ReadWriteType {rw} is not one of ReadOnly, WriteOnly, All."
             ))
         })?;
+        let data_resources = e
+            .list("DataResources")?
+            .iter()
+            .map(|d| {
+                Ok(DataResource {
+                    kind: d.str("Type")?.unwrap_or_default(),
+                    values: d.str_list("Values")?,
+                })
+            })
+            .collect::<Result<_, AwsError>>()?;
         out.push(EventSelector {
             read_write_type,
             include_management_events: e.bool("IncludeManagementEvents")?.unwrap_or(true),
+            data_resources,
+            exclude_sources: e.str_list("ExcludeManagementEventSources")?,
         });
     }
     Ok(out)

@@ -7,21 +7,28 @@ use time::OffsetDateTime;
 
 use super::{touch, trail_key};
 use crate::protocol::{AwsError, Input, Value};
-use crate::services::cloudtrail::errors::{invalid_trail_name, trail_not_found};
+use crate::services::cloudtrail::errors::trail_not_found;
 use crate::services::cloudtrail::organization;
 use crate::services::cloudtrail::state::{Trail, TrailState};
 use crate::services::cloudtrail::views;
 use crate::services::Call;
 use crate::Sandbox;
 
-/// Whether some trail logs this account's management events in `region` (a multi-region trail
-/// from any home region counts). CloudTrail events reach EventBridge only while this holds.
-pub fn logging_in(sb: &Sandbox, account: &str, region: &str, read_only: bool) -> bool {
+/// Whether some trail logs this account's management events from `source` in `region` (a
+/// multi-region trail from any home region counts). CloudTrail events reach EventBridge only
+/// while this holds.
+pub fn logging_in(
+    sb: &Sandbox,
+    account: &str,
+    region: &str,
+    read_only: bool,
+    source: &str,
+) -> bool {
     let organization = sb.config.realism.organization_trail
         && organization::trail()
             .selectors()
             .iter()
-            .any(|s| s.logs(read_only));
+            .any(|s| s.logs(read_only, source));
     organization
         || sb
             .account_regions()
@@ -32,23 +39,35 @@ pub fn logging_in(sb: &Sandbox, account: &str, region: &str, read_only: bool) ->
                     st.trails.values().any(|t| {
                         t.logging
                             && (t.home_region == region || t.multi_region)
-                            && t.selectors().iter().any(|s| s.logs(read_only))
+                            && t.selectors().iter().any(|s| s.logs(read_only, source))
                     })
                 })
             })
 }
 
-pub(crate) fn valid_trail_name(name: &str) -> bool {
+/// Why CloudTrail refuses `name` as a trail name (`None`: it is valid), in CloudTrail's words.
+pub(crate) fn trail_name_error(name: &str) -> Option<AwsError> {
     let b = name.as_bytes();
-    (3..=128).contains(&b.len())
-        && b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || b"._-".contains(c))
-        && b[0].is_ascii_alphanumeric()
-        && b[b.len() - 1].is_ascii_alphanumeric()
-        && !b
-            .windows(2)
-            .any(|w| b"._-".contains(&w[0]) && b"._-".contains(&w[1]))
-        && !name.split('.').all(|p| p.parse::<u8>().is_ok())
+    let n = name.chars().count();
+    let separator = |c: &u8| b"._-".contains(c);
+    let message = if n < 3 {
+        format!("Trail name too short. Minimum allowed length: 3 characters. Specified name length: {n} characters.")
+    } else if n > 128 {
+        format!("Trail name too long. Maximum allowed length: 128 characters. Specified name length: {n} characters.")
+    } else if !b[0].is_ascii_alphanumeric() {
+        "Trail name must starts with a letter or number.".into()
+    } else if !b[b.len() - 1].is_ascii_alphanumeric() {
+        "Trail name must ends with a letter or number.".into()
+    } else if !b.iter().all(|c| c.is_ascii_alphanumeric() || separator(c)) {
+        "Trail name or ARN can only contain uppercase letters, lowercase letters, numbers, periods (.), hyphens (-), and underscores (_).".into()
+    } else if b.windows(2).any(|w| separator(&w[0]) && separator(&w[1])) {
+        "Trail name cannot contain adjacent periods (.), hyphens (-), or underscores (_).".into()
+    } else if name.split('.').all(|p| p.parse::<u8>().is_ok()) {
+        "Trail name cannot be formatted as an IP address.".into()
+    } else {
+        return None;
+    };
+    Some(AwsError::new(400, "InvalidTrailNameException", message))
 }
 
 /// On AWS a bucket policy just put is not yet visible to CloudTrail, whose check of it then
@@ -75,10 +94,43 @@ fn policy_visible(cx: &Call<'_>, account: &str, bucket: &str) -> Result<(), AwsE
 
 pub fn create_trail(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
     let name = input.req_str("Name")?;
-    if !valid_trail_name(&name) {
-        return Err(invalid_trail_name());
+    if let Some(e) = trail_name_error(&name) {
+        return Err(e);
     }
     let bucket = input.req_str("S3BucketName")?;
+    let multi_region = input.bool("IsMultiRegionTrail")?.unwrap_or(false);
+    let include_global = input.bool("IncludeGlobalServiceEvents")?.unwrap_or(true);
+    if multi_region && !include_global {
+        return Err(AwsError::new(
+            400,
+            "InvalidParameterCombinationException",
+            "Multi-Region trail must include global service events.",
+        ));
+    }
+    if !crate::services::s3::shared::bucket_exists(cx.sandbox, &bucket) {
+        return Err(AwsError::new(
+            400,
+            "S3BucketDoesNotExistException",
+            format!("S3 bucket {bucket} does not exist!"),
+        ));
+    }
+    // The topic by name (in the trail's account and region) or by ARN; CloudTrail keeps its ARN.
+    let sns_topic = input.str("SnsTopicName")?.map(|t| {
+        if t.starts_with("arn:") {
+            t
+        } else {
+            format!("arn:aws:sns:{}:{}:{t}", cx.region, cx.account())
+        }
+    });
+    if let Some(topic) = &sns_topic {
+        if crate::services::sns::topic_policy(cx.sandbox, topic).is_none() {
+            return Err(AwsError::new(
+                400,
+                "InsufficientSnsTopicPolicyException",
+                "SNS Topic does not exist or the topic policy is incorrect!",
+            ));
+        }
+    }
     let tags = input
         .list("TagsList")?
         .iter()
@@ -92,9 +144,9 @@ pub fn create_trail(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError>
         home_region: cx.region.clone(),
         s3_bucket: bucket,
         s3_prefix: input.str("S3KeyPrefix")?,
-        sns_topic: input.str("SnsTopicName")?,
-        include_global: input.bool("IncludeGlobalServiceEvents")?.unwrap_or(true),
-        multi_region: input.bool("IsMultiRegionTrail")?.unwrap_or(false),
+        sns_topic,
+        include_global,
+        multi_region,
         log_file_validation: input.bool("EnableLogFileValidation")?.unwrap_or(false),
         kms_key_id: input.str("KmsKeyId")?,
         logging: false,

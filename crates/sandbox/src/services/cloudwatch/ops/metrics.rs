@@ -46,6 +46,16 @@ fn datum_samples(
     t: OffsetDateTime,
     unit: &Option<String>,
 ) -> Result<Vec<Sample>, AwsError> {
+    // One datum carries its datapoints one way only.
+    for (a, b) in [
+        ("Value", "StatisticValues"),
+        ("Value", "Values"),
+        ("Values", "StatisticValues"),
+    ] {
+        if d.has(a) && d.has(b) {
+            return Err(combination(format!("The parameters MetricData.member.{idx}.{a} and MetricData.member.{idx}.{b} are mutually exclusive and you have specified both.")));
+        }
+    }
     let mut samples = Vec::new();
     if let Some(v) = q(d.float("Value"))? {
         samples.push(repeated(t, finite(v, idx, "Value")?, 1.0, unit));
@@ -266,7 +276,7 @@ pub(crate) fn get_metric_statistics(cx: &Call<'_>, input: &Input) -> Result<Valu
     check_unit("unit", &unit)?;
     let buckets_n = (end - start).whole_seconds() / period.max(1);
     if buckets_n > 1440 {
-        return Err(invalid_value(format!(
+        return Err(combination(format!(
             "You have requested up to {buckets_n} datapoints, which exceeds the limit of 1440. You may reduce the datapoints requested by increasing Period, or decreasing the time range."
         )));
     }
@@ -328,6 +338,15 @@ pub(crate) fn get_metric_data(cx: &Call<'_>, input: &Input) -> Result<Value, Aws
         return Err(validation("1 validation error detected: Value at 'metricDataQueries' failed to satisfy constraint: Member must have length less than or equal to 500"));
     }
     let ascending = ascending(input)?;
+    // AWS's default label is "<metric> <stat>", with the period when the queries' differ.
+    let periods: Vec<Option<i64>> = queries
+        .iter()
+        .map(|qi| {
+            qi.child("MetricStat")
+                .and_then(|ms| ms.int("Period").ok().flatten())
+        })
+        .collect();
+    let periods_differ = periods.windows(2).any(|w| w[0] != w[1]);
     let (segs, series) = metric_view(cx.sandbox, cx.account(), &cx.region, cx.now);
     let mut results = Vec::new();
     let mut ids = Vec::new();
@@ -358,7 +377,11 @@ pub(crate) fn get_metric_data(cx: &Call<'_>, input: &Input) -> Result<Value, Aws
         let unit = q(ms.str("Unit"))?;
         check_unit("unit", &unit)?;
         let return_data = q(qi.bool("ReturnData"))?.unwrap_or(true);
-        let label = q(qi.str("Label"))?.unwrap_or_else(|| m.name.clone());
+        let label = match q(qi.str("Label"))? {
+            Some(l) => l,
+            None if periods_differ => format!("{} {stat} {period}", m.name),
+            None => format!("{} {stat}", m.name),
+        };
         if !return_data {
             continue;
         }

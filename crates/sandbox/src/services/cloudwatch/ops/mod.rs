@@ -80,9 +80,10 @@ fn check_period(period: i64) -> Result<(), AwsError> {
             "1 validation error detected: Value '{period}' at 'period' failed to satisfy constraint: Member must have value greater than or equal to 1"
         )));
     }
-    if !(period == 10 || period == 30 || period % 60 == 0) {
+    // High-resolution metrics allow 1, 5, 10, 20 and 30 seconds.
+    if !([1, 5, 10, 20, 30].contains(&period) || period % 60 == 0) {
         return Err(invalid_value(
-            "The parameter Period must be 10, 30 or a multiple of 60.",
+            "The parameter Period must be 1, 5, 10, 20, 30, or a multiple of 60.",
         ));
     }
     Ok(())

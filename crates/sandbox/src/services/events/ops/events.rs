@@ -34,6 +34,10 @@ fn accept(cx: &Call<'_>, e: &Input, accepted: &mut Vec<J>) -> Result<Outcome, Aw
             "NotAuthorizedForSourceException",
             "Not authorized for the source.",
         )),
+        (Some(_), Some(dt), Some(_)) if dt.is_empty() => Err((
+            "InvalidArgument",
+            "Parameter DetailType is not valid. Reason: DetailType is a required argument.",
+        )),
         (Some(s), Some(dt), Some(d)) => match serde_json::from_str::<J>(&d) {
             Ok(detail @ J::Object(_)) => {
                 let id = crate::util::uuid();
@@ -55,10 +59,8 @@ fn accept(cx: &Call<'_>, e: &Input, accepted: &mut Vec<J>) -> Result<Outcome, Aw
 }
 
 pub(crate) fn put_events(cx: &Call<'_>, input: &Input) -> Result<Value, AwsError> {
+    // From 1 to 10 entries: the model's constraint, checked before.
     let entries = input.list("Entries")?;
-    if entries.is_empty() || entries.len() > 10 {
-        return Err(AwsError::validation("1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length between 1 and 10"));
-    }
     let mut results = Vec::new();
     let mut failed = 0i64;
     let mut accepted = Vec::new();

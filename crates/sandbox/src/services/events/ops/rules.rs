@@ -3,9 +3,10 @@
 use crate::common::tags;
 use std::collections::BTreeMap;
 
-use super::{check_bus, name_ok, page, parse_pattern, rule_resource, schedule_ok};
+use super::{check_bus, page, parse_pattern, rule_resource};
 use crate::protocol::{AwsError, Input, Value};
 use crate::services::events::errors::rule_not_found;
+use crate::services::events::schedule::schedule_ok;
 use crate::services::events::state::{EventsState, Rule, RuleMetrics, RuleState};
 use crate::services::events::views;
 use crate::services::Call;
@@ -15,10 +16,8 @@ pub(crate) fn put_rule(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsErr
     let region = cx.region.clone();
     check_bus(input)?;
     let name = input.req_str("Name")?;
-    if !name_ok(&name, 64) {
-        return Err(AwsError::bad_value("Name", &name, "Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+ and have length between 1 and 64"));
-    }
-    let pattern = input.str("EventPattern")?;
+    // An empty pattern is no pattern (a scheduled rule may send one).
+    let pattern = input.str("EventPattern")?.filter(|p| !p.is_empty());
     let schedule = input.str("ScheduleExpression")?;
     if pattern.is_none() && schedule.is_none() {
         return Err(AwsError::validation(

@@ -2,7 +2,7 @@
 
 use serde_json::Value as J;
 
-use super::{check_bus, name_ok, page, rule_resource};
+use super::{check_bus, page, rule_resource};
 use crate::protocol::{AwsError, Input, Value};
 use crate::services::events::errors::{rule_not_found, too_many_targets};
 use crate::services::events::state::{EventsState, Target};
@@ -19,14 +19,12 @@ fn no_failed_entries() -> Value {
 /// One member of `Targets`.
 fn parse_target(t: &Input) -> Result<Target, AwsError> {
     let id = t.req_str("Id")?;
-    if !name_ok(&id, 64) {
-        return Err(AwsError::bad_value(
-            "Id",
-            &id,
-            "Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+",
-        ));
-    }
     let arn = t.req_str("Arn")?;
+    if !arn.starts_with("arn:") || arn.split(':').count() < 6 {
+        return Err(AwsError::validation(format!(
+            "Parameter {arn} is not valid. Reason: Provided Arn is not in correct format."
+        )));
+    }
     let input_text = t.str("Input")?;
     if let Some(i) = &input_text {
         serde_json::from_str::<J>(i).map_err(|_| {

@@ -7,15 +7,13 @@ use crate::services::kms::state::{alias_arn, Alias};
 use crate::services::kms::views;
 use crate::services::Call;
 
+/// What the model cannot say about an alias name (its length and characters are checked
+/// from the model before this): the prefix, with KMS's own message, and the prefix reserved
+/// for AWS managed keys.
 fn check_alias_name(name: &str) -> Result<(), AwsError> {
-    let valid_chars = name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c));
-    if !name.starts_with("alias/") || name.len() <= 6 || name.len() > 256 || !valid_chars {
-        return Err(AwsError::new(
-            400,
-            "InvalidAliasNameException",
-            format!("Alias name '{name}' must begin with 'alias/' followed by 1-250 letters, digits, '/', '_' or '-'."),
+    if !name.starts_with("alias/") || name.len() <= 6 {
+        return Err(AwsError::validation(
+            "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html",
         ));
     }
     if name.starts_with("alias/aws/") {
@@ -91,19 +89,54 @@ pub fn delete_alias(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError>
     })
 }
 
+/// The aliases AWS reserves for its services' managed keys: ListAliases shows each in every
+/// account and region, without a target until the service first uses its key.
+const PREDEFINED: [&str; 14] = [
+    "alias/aws/acm",
+    "alias/aws/dynamodb",
+    "alias/aws/ebs",
+    "alias/aws/elasticfilesystem",
+    "alias/aws/es",
+    "alias/aws/glue",
+    "alias/aws/kinesisvideo",
+    "alias/aws/lambda",
+    "alias/aws/rds",
+    "alias/aws/redshift",
+    "alias/aws/s3",
+    "alias/aws/secretsmanager",
+    "alias/aws/sns",
+    "alias/aws/ssm",
+];
+
 pub fn list_aliases(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
     read(cx, |cx, st| {
         let filter = match input.str("KeyId")? {
             Some(raw) => Some(resolve(cx, st, &raw, false)?),
             None => None,
         };
-        let aliases: Vec<&Alias> = st
+        let mut entries: Vec<(String, Value)> = st
             .aliases
             .values()
             .filter(|a| filter.as_ref().is_none_or(|f| &a.target == f))
+            .map(|a| (a.name.clone(), views::alias_entry(a)))
             .collect();
-        let (items, next) = super::page(input, &aliases)?;
-        let list = items.iter().map(|a| views::alias_entry(a)).collect();
+        if filter.is_none() {
+            let (region, account) = (cx.region.clone(), cx.account().to_string());
+            entries.extend(
+                PREDEFINED
+                    .iter()
+                    .filter(|p| !st.aliases.contains_key(**p))
+                    .map(|p| {
+                        (
+                            p.to_string(),
+                            views::predefined_alias(p, &alias_arn(&region, &account, p)),
+                        )
+                    }),
+            );
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        let values: Vec<Value> = entries.into_iter().map(|(_, v)| v).collect();
+        let (list, next) = super::page(input, &values)?;
         Ok(views::with_page(
             Value::obj().with("Aliases", Value::List(list)),
             next,

@@ -155,10 +155,10 @@ pub fn decrypt(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
 }
 
 pub fn generate_random(_cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
-    let n = input.int("NumberOfBytes")?.unwrap_or(32);
-    if !(1..=1024).contains(&n) {
-        return Err(out_of_range("NumberOfBytes", n, 1, 1024));
-    }
+    // Optional in the model, required by KMS; its range is the model's, checked before.
+    let n = input
+        .int("NumberOfBytes")?
+        .ok_or_else(|| AwsError::validation("NumberOfBytes is required."))?;
     Ok(Value::obj().with(
         "Plaintext",
         Value::Blob(crypto::random_bytes(n as usize).to_vec()),

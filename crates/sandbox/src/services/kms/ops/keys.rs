@@ -54,9 +54,46 @@ fn check_spec(input: &Input) -> Result<(), AwsError> {
     Ok(())
 }
 
-/// A key policy as given: it must be JSON.
-pub(super) fn policy_document(policy: String) -> Result<String, AwsError> {
+/// A key policy as given: it must be JSON, and (KMS's lockout safety check, unless the request
+/// sets `BypassPolicyLockoutSafetyCheck`) let the caller put the key's policy again.
+pub(super) fn policy_document(
+    cx: &Call<'_>,
+    policy: String,
+    input: &Input,
+) -> Result<String, AwsError> {
     serde_json::from_str::<J>(&policy).map_err(|_| malformed_policy())?;
+    if input
+        .bool("BypassPolicyLockoutSafetyCheck")?
+        .unwrap_or(false)
+    {
+        return Ok(policy);
+    }
+    // The caller as the policy may name it: its own ARN, or its role's.
+    let mut names = vec![cx.caller.arn()];
+    if let crate::identity::Principal::AssumedRole { role_name, .. } = &cx.caller.principal {
+        names.push(format!("arn:aws:iam::{}:role/{role_name}", cx.account()));
+    }
+    let allowed = names.iter().any(|arn| {
+        crate::common::policy::allows(
+            &policy,
+            &crate::common::policy::Request {
+                caller: crate::common::policy::Caller::Identity {
+                    account: cx.account(),
+                    arn,
+                },
+                action: "kms:PutKeyPolicy",
+                resource: None,
+                context: &[],
+            },
+        )
+    });
+    if !allowed {
+        return Err(AwsError::new(
+            400,
+            "MalformedPolicyDocumentException",
+            "The new key policy will not allow you to update the key policy in the future.",
+        ));
+    }
     Ok(policy)
 }
 
@@ -64,12 +101,10 @@ pub fn create_key(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
     write(cx, |cx, st| {
         let origin = origin(input)?;
         check_spec(input)?;
+        // Its length is the model's, checked before.
         let description = input.str("Description")?.unwrap_or_default();
-        if description.len() > 8192 {
-            return Err(AwsError::validation("1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 8192"));
-        }
         let policy = match input.str("Policy")? {
-            Some(p) => policy_document(p)?,
+            Some(p) => policy_document(cx, p, input)?,
             None => default_policy(cx.account()),
         };
         let tags = super::tags::parse(input)?;

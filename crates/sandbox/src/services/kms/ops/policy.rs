@@ -38,7 +38,7 @@ pub fn list_key_policies(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsE
 
 pub fn put_key_policy(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
     write(cx, |cx, st| {
-        let policy = policy_document(input.req_str("Policy")?)?;
+        let policy = policy_document(cx, input.req_str("Policy")?, input)?;
         let k = customer_key(cx, st, "PutKeyPolicy", input)?;
         k.policy = policy;
         Ok(Value::Null)

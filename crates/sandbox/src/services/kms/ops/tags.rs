@@ -6,19 +6,22 @@ use crate::protocol::{AwsError, Input, Value};
 use crate::services::kms::errors::{pending_deletion, tag_error};
 use crate::services::Call;
 
-/// The `Tags` member (`TagKey`, `TagValue`), checked as KMS checks tags.
+/// The `Tags` member (`TagKey`, `TagValue`), checked as KMS checks tags beyond what its model
+/// says (lengths are the model's, checked before).
 pub(super) fn parse(input: &Input) -> Result<Vec<(String, String)>, AwsError> {
-    let mut out = Vec::new();
-    for t in input.list("Tags")? {
+    let list = input.list("Tags")?;
+    if list.len() > 50 {
+        return Err(tag_error("Too many tags"));
+    }
+    let mut out: Vec<(String, String)> = Vec::new();
+    for t in list {
         let k = t.req_str("TagKey")?;
         let v = t.str("TagValue")?.unwrap_or_default();
-        if k.is_empty() || k.len() > 128 || v.len() > 256 {
-            return Err(tag_error(format!(
-                "Tag key must be 1-128 and value 0-256 characters: '{k}'"
-            )));
-        }
         if k.starts_with("aws:") {
             return Err(tag_error("Tags beginning with aws: are reserved"));
+        }
+        if out.iter().any(|(seen, _)| *seen == k) {
+            return Err(tag_error("Duplicate tag keys"));
         }
         out.push((k, v));
     }

@@ -18,6 +18,26 @@ fn touches_topic(cx: &mut Call<'_>, arn: &str) {
     });
 }
 
+/// The topic ARN in `member` (required), refused as SNS refuses one that is not an ARN at
+/// all, before looking for the topic.
+fn topic_arn(input: &Input, member: &str) -> Result<String, AwsError> {
+    let arn = input
+        .str(member)?
+        .ok_or_else(|| super::errors::missing(member))?;
+    checked_arn(member, arn)
+}
+
+/// `arn` unless it has fewer than ARN's 6 elements.
+fn checked_arn(member: &str, arn: String) -> Result<String, AwsError> {
+    let n = arn.split(':').count();
+    if n < 6 {
+        return Err(invalid(format!(
+            "{member} Reason: An ARN must have at least 6 elements, not {n}"
+        )));
+    }
+    Ok(arn)
+}
+
 /// One page of a list, 100 at a time, from the opaque numeric `NextToken`.
 fn page(input: &Input, items: &[Value]) -> Result<(Vec<Value>, Option<String>), AwsError> {
     let token = input.str("NextToken")?;

@@ -9,11 +9,13 @@ use super::touches_topic;
 use crate::pipeline::delivery::Publication;
 use crate::protocol::{AwsError, Input, Value};
 use crate::services::sns::errors::{invalid, missing};
+use crate::services::sns::state::SnsState;
 use crate::services::Call;
 
 pub(crate) fn publish(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
     let arn = match (input.str("TopicArn")?, input.str("TargetArn")?) {
-        (Some(t), _) | (None, Some(t)) => t,
+        (Some(t), _) => super::checked_arn("TopicArn", t)?,
+        (None, Some(t)) => super::checked_arn("TargetArn", t)?,
         (None, None) => {
             if input.has("PhoneNumber") {
                 return Err(invalid("PhoneNumber: SMS is not available in the sandbox"));
@@ -40,6 +42,9 @@ pub(crate) fn publish(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsErro
         BTreeMap::from([("default".to_string(), message)])
     };
     let attributes = message_attributes(input)?;
+    if input.has("MessageDeduplicationId") && !fifo(cx, &arn) {
+        return Err(invalid("MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter that is not valid for this topic type"));
+    }
     touches_topic(cx, &arn);
     let id = cx.sandbox.publish_to_topic(
         cx.account(),
@@ -52,6 +57,19 @@ pub(crate) fn publish(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsErro
         },
     )?;
     Ok(Value::obj().with("MessageId", id))
+}
+
+/// Whether `arn` is a FIFO topic (a topic that does not exist is not: Publish then answers
+/// that it does not exist).
+fn fifo(cx: &Call<'_>, arn: &str) -> bool {
+    let Some((account, region, _)) = crate::services::sns::arn_parts(arn) else {
+        return false;
+    };
+    cx.sandbox.read::<SnsState, _>(account, region, |st| {
+        st.topics
+            .get(arn)
+            .is_some_and(|t| t.attributes.get("FifoTopic").is_some_and(|v| v == "true"))
+    })
 }
 
 /// `MessageStructure=json`: one body per protocol, `default` required.

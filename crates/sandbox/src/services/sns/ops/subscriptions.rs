@@ -45,12 +45,15 @@ fn check_endpoint(protocol: &str, endpoint: &str) -> Result<(), AwsError> {
 
 pub(crate) fn subscribe(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
     let (account, region, now) = (cx.account().to_string(), cx.region.clone(), cx.now);
-    let topic_arn = input.req_str("TopicArn")?;
+    let topic_arn = super::topic_arn(input, "TopicArn")?;
     let protocol = input.req_str("Protocol")?.to_ascii_lowercase();
     let endpoint = input.str("Endpoint")?.unwrap_or_default();
     check_endpoint(&protocol, &endpoint)?;
     let return_arn = input.bool("ReturnSubscriptionArn")?.unwrap_or(false);
     let attrs = input.str_map("Attributes")?;
+    for (name, value) in &attrs {
+        check_attribute(name, value)?;
+    }
     touches_topic(cx, &topic_arn);
     let (sub, display, fresh) =
         cx.sandbox.write::<SnsState, _>(&account, &region, |st| {
@@ -96,7 +99,7 @@ pub(crate) fn subscribe(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsEr
 }
 
 pub(crate) fn confirm_subscription(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
-    let topic_arn = input.req_str("TopicArn")?;
+    let topic_arn = super::topic_arn(input, "TopicArn")?;
     let token = input.req_str("Token")?;
     touches_topic(cx, &topic_arn);
     let now = cx.now;
@@ -123,7 +126,7 @@ pub(crate) fn list_subscriptions_by_topic(
     cx: &mut Call<'_>,
     input: &Input,
 ) -> Result<Value, AwsError> {
-    let topic = input.req_str("TopicArn")?;
+    let topic = super::topic_arn(input, "TopicArn")?;
     list(cx, input, Some(topic))
 }
 
@@ -183,6 +186,7 @@ pub(crate) fn set_subscription_attributes(
     {
         return Err(invalid(format!("AttributeName: unknown attribute {name}")));
     }
+    check_attribute(&name, &value)?;
     cx.sandbox
         .write::<SnsState, _>(cx.account(), &cx.region, |st| {
             let s = st
@@ -192,6 +196,18 @@ pub(crate) fn set_subscription_attributes(
             s.attributes.insert(name, value);
             Ok(Value::Null)
         })
+}
+
+/// A subscription attribute's value, as SNS checks it: a filter policy is a JSON object.
+fn check_attribute(name: &str, value: &str) -> Result<(), AwsError> {
+    if name != "FilterPolicy" || value.is_empty() {
+        return Ok(());
+    }
+    match serde_json::from_str::<serde_json::Value>(value) {
+        Ok(serde_json::Value::Object(_)) => Ok(()),
+        Ok(_) => Err(invalid("FilterPolicy: Filter policy must be a JSON object")),
+        Err(e) => Err(invalid(format!("FilterPolicy: failed to parse JSON. {e}"))),
+    }
 }
 
 /// The account and region in an SNS topic or subscription ARN.

@@ -83,6 +83,12 @@ pub(crate) fn create_topic(cx: &mut Call<'_>, input: &Input) -> Result<Value, Aw
             if differs {
                 return Err(invalid("Topic already exists with different attributes"));
             }
+            let tags: BTreeMap<String, String> = tags.iter().cloned().collect();
+            if !tags.is_empty() && existing.tags != tags {
+                return Err(invalid(
+                    "Tags Reason: Topic already exists with different tags",
+                ));
+            }
             return Ok(Value::obj().with("TopicArn", arn.clone()));
         }
         let mut attributes: BTreeMap<String, String> = attrs.into_iter().collect();
@@ -105,7 +111,7 @@ pub(crate) fn create_topic(cx: &mut Call<'_>, input: &Input) -> Result<Value, Aw
 }
 
 pub(crate) fn delete_topic(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
-    let arn = input.req_str("TopicArn")?;
+    let arn = super::topic_arn(input, "TopicArn")?;
     touches_topic(cx, &arn);
     cx.sandbox
         .write::<SnsState, _>(cx.account(), &cx.region, |st| {
@@ -132,7 +138,7 @@ pub(crate) fn list_topics(cx: &mut Call<'_>, input: &Input) -> Result<Value, Aws
 }
 
 pub(crate) fn get_topic_attributes(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
-    let arn = input.req_str("TopicArn")?;
+    let arn = super::topic_arn(input, "TopicArn")?;
     touches_topic(cx, &arn);
     cx.sandbox
         .read::<SnsState, _>(cx.account(), &cx.region, |st| {
@@ -142,7 +148,7 @@ pub(crate) fn get_topic_attributes(cx: &mut Call<'_>, input: &Input) -> Result<V
 }
 
 pub(crate) fn set_topic_attributes(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
-    let arn = input.req_str("TopicArn")?;
+    let arn = super::topic_arn(input, "TopicArn")?;
     let name = input.req_str("AttributeName")?;
     let value = input.str("AttributeValue")?.unwrap_or_default();
     check_topic_attribute(&name, &value)?;

@@ -1,0 +1,214 @@
+//! Answers that once differed from AWS's: what each operation returns, as AWS returns it.
+
+use super::*;
+
+#[test]
+fn cloudtrail_keeps_topics_and_data_selectors_as_aws_does() {
+    let sb = SandboxProc::start(&[]);
+    let ep = sb.endpoint.as_str();
+    let bucket = kms_workshop_names::bucket(ACCOUNT);
+    let topic = run_json(aws(ep).args(["sns", "create-topic", "--name", "trail-topic"]))
+        ["TopicArn"]
+        .as_str()
+        .expect("TopicArn")
+        .to_string();
+    let trail = run_json(aws(ep).args([
+        "cloudtrail",
+        "create-trail",
+        "--name",
+        "trail-one",
+        "--s3-bucket-name",
+        &bucket,
+        "--sns-topic-name",
+        "trail-topic",
+    ]));
+    assert_eq!(trail["SnsTopicName"], "trail-topic", "{trail}");
+    assert_eq!(trail["SnsTopicARN"], topic.as_str(), "{trail}");
+    let described = run_json(aws(ep).args([
+        "cloudtrail",
+        "describe-trails",
+        "--trail-name-list",
+        "trail-one",
+    ]));
+    assert_eq!(
+        described["trailList"][0]["SnsTopicARN"],
+        topic.as_str(),
+        "{described}"
+    );
+
+    let selectors = r#"[{"ReadWriteType":"All","IncludeManagementEvents":true,"DataResources":[{"Type":"AWS::S3::Object","Values":["arn:aws:s3:::*/*"]}]}]"#;
+    run_json(aws(ep).args([
+        "cloudtrail",
+        "put-event-selectors",
+        "--trail-name",
+        "trail-one",
+        "--event-selectors",
+        selectors,
+    ]));
+    let got = run_json(aws(ep).args([
+        "cloudtrail",
+        "get-event-selectors",
+        "--trail-name",
+        "trail-one",
+    ]));
+    assert_eq!(
+        got["EventSelectors"][0]["DataResources"],
+        serde_json::json!([{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::*/*"]}]),
+        "{got}"
+    );
+    let trail = run_json(aws(ep).args(["cloudtrail", "get-trail", "--name", "trail-one"]));
+    assert_eq!(trail["Trail"]["HasCustomEventSelectors"], true, "{trail}");
+}
+
+#[test]
+fn kms_lists_predefined_aliases_and_names_key_material() {
+    let sb = SandboxProc::start(&[]);
+    let ep = sb.endpoint.as_str();
+    let aliases = run_json(aws(ep).args(["kms", "list-aliases"]));
+    let list = aliases["Aliases"].as_array().expect("Aliases");
+    let s3 = list
+        .iter()
+        .find(|a| a["AliasName"] == "alias/aws/s3")
+        .unwrap_or_else(|| panic!("no alias/aws/s3: {aliases}"));
+    assert!(s3.get("TargetKeyId").is_none(), "{s3}");
+    assert_eq!(
+        s3["AliasArn"],
+        format!("arn:aws:kms:{REGION}:{ACCOUNT}:alias/aws/s3")
+    );
+    let key = run_json(aws(ep).args(["kms", "create-key"]));
+    let id = key["KeyMetadata"]["CurrentKeyMaterialId"]
+        .as_str()
+        .unwrap_or_default();
+    assert_eq!(id.len(), 64, "{key}");
+    let imported = run_json(aws(ep).args([
+        "kms",
+        "describe-key",
+        "--key-id",
+        kms_workshop_names::IMPORTED_ALIAS,
+    ]));
+    assert!(
+        imported["KeyMetadata"]["CurrentKeyMaterialId"].is_string(),
+        "{imported}"
+    );
+}
+
+#[test]
+fn sns_refuses_a_topic_again_with_other_tags() {
+    let sb = SandboxProc::start(&[]);
+    let ep = sb.endpoint.as_str();
+    let create = |team: &str| {
+        let tag = format!("Key=team,Value={team}");
+        ["sns", "create-topic", "--name", "tagged", "--tags", &tag].map(String::from)
+    };
+    // The same topic again with the same tags is the same topic.
+    run_json(aws(ep).args(create("a")));
+    run_json(aws(ep).args(create("a")));
+    let other = create("b");
+    let other: Vec<&str> = other.iter().map(String::as_str).collect();
+    answers(
+        ep,
+        &other,
+        "InvalidParameter",
+        "Invalid parameter: Tags Reason: Topic already exists with different tags",
+    );
+}
+
+#[test]
+fn eventbridge_tags_the_default_bus() {
+    let sb = SandboxProc::start(&[]);
+    let ep = sb.endpoint.as_str();
+    let bus = format!("arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default");
+    run_json(aws(ep).args([
+        "events",
+        "tag-resource",
+        "--resource-arn",
+        &bus,
+        "--tags",
+        "Key=team,Value=a",
+    ]));
+    let tags = run_json(aws(ep).args(["events", "list-tags-for-resource", "--resource-arn", &bus]));
+    assert_eq!(
+        tags["Tags"],
+        serde_json::json!([{"Key": "team", "Value": "a"}]),
+        "{tags}"
+    );
+}
+
+#[test]
+fn cloudwatch_labels_metric_data_as_aws_does() {
+    let sb = SandboxProc::start(&[]);
+    let ep = sb.endpoint.as_str();
+    let now = time::OffsetDateTime::now_utc();
+    let fmt = |t: time::OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .expect("time")
+    };
+    let query = |id: &str, period: u32| {
+        format!(
+            r#"{{"Id":"{id}","MetricStat":{{"Metric":{{"Namespace":"App","MetricName":"m"}},"Period":{period},"Stat":"Sum"}}}}"#
+        )
+    };
+    let labels = |queries: String| -> Vec<String> {
+        let out = run_json(aws(ep).args([
+            "cloudwatch",
+            "get-metric-data",
+            "--metric-data-queries",
+            &queries,
+            "--start-time",
+            &fmt(now - time::Duration::hours(1)),
+            "--end-time",
+            &fmt(now),
+        ]));
+        out["MetricDataResults"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|r| r["Label"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    assert_eq!(
+        labels(format!("[{},{}]", query("a", 60), query("b", 60))),
+        ["m Sum", "m Sum"]
+    );
+    assert_eq!(
+        labels(format!("[{},{}]", query("a", 60), query("b", 300))),
+        ["m Sum 60", "m Sum 300"]
+    );
+}
+
+#[test]
+fn kms_refuses_a_key_policy_that_locks_the_caller_out() {
+    let sb = SandboxProc::start(&[]);
+    let ep = sb.endpoint.as_str();
+    let key = run_json(aws(ep).args(["kms", "create-key"]));
+    let id = key["KeyMetadata"]["KeyId"]
+        .as_str()
+        .expect("KeyId")
+        .to_string();
+    let others_only = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"kms:*","Resource":"*"}]}"#;
+    let put = [
+        "kms",
+        "put-key-policy",
+        "--key-id",
+        &id,
+        "--policy-name",
+        "default",
+        "--policy",
+        others_only,
+    ];
+    answers(
+        ep,
+        &put,
+        "MalformedPolicyDocumentException",
+        "The new key policy will not allow you to update the key policy in the future.",
+    );
+    run_json(
+        aws(ep)
+            .args(put)
+            .arg("--bypass-policy-lockout-safety-check"),
+    );
+    let own = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"kms:*","Resource":"*"}}]}}"#
+    );
+    run_json(aws(ep).args(["kms", "create-key", "--policy", &own]));
+}
