@@ -12,7 +12,7 @@ fn cloudtrail_keeps_topics_and_data_selectors_as_aws_does() {
         .as_str()
         .expect("TopicArn")
         .to_string();
-    let trail = run_json(aws(ep).args([
+    let create = [
         "cloudtrail",
         "create-trail",
         "--name",
@@ -21,7 +21,23 @@ fn cloudtrail_keeps_topics_and_data_selectors_as_aws_does() {
         &bucket,
         "--sns-topic-name",
         "trail-topic",
-    ]));
+    ];
+    // The topic's default policy lets only its account publish: CloudTrail is refused.
+    answers(
+        ep,
+        &create,
+        "InsufficientSnsTopicPolicyException",
+        "SNS Topic does not exist or the topic policy is incorrect!",
+    );
+    let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+        "Action": "SNS:Publish", "Resource": topic}]})
+    .to_string();
+    let mut set = aws(ep);
+    set.args(["sns", "set-topic-attributes", "--topic-arn", &topic])
+        .args(["--attribute-name", "Policy", "--attribute-value", &policy]);
+    run_json(&mut set);
+    let trail = run_json(aws(ep).args(create));
     assert_eq!(trail["SnsTopicName"], "trail-topic", "{trail}");
     assert_eq!(trail["SnsTopicARN"], topic.as_str(), "{trail}");
     let described = run_json(aws(ep).args([

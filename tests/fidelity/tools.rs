@@ -74,6 +74,13 @@ fn a_state_keeps_the_account_it_was_made_with() {
         err.contains("this state's account is 000000000000, not --account-id 123456789012"),
         "{err}"
     );
+    // Opened again without the flag, and reset: still that account.
+    let sb = SandboxProc::start(&["--state-dir", state]);
+    let ep = sb.endpoint.as_str();
+    let reset = crate::common::http::control_json(ep, "POST", "/_sandbox/reset");
+    assert_eq!(reset["learners"][0]["account"], "000000000000", "{reset}");
+    let me = run_json(aws(ep).args(["sts", "get-caller-identity"]));
+    assert_eq!(me["Account"], "000000000000", "{me}");
 }
 
 #[test]

@@ -154,8 +154,12 @@ impl Config {
         let base: u64 = seed::ACCOUNT.parse().unwrap_or(111_122_223_333);
         let n: u64 = id.parse().unwrap_or(0);
         let classroom = n > base && n < base + u64::from(seed::MAX_LEARNERS);
-        if classroom || id == kms_workshop_names::sandbox::INSTRUCTOR_ACCOUNT {
-            return Some(format!("--account-id {id} is one of the sandbox's own accounts (classroom learners, the instructor); choose another"));
+        let reserved = [
+            kms_workshop_names::sandbox::INSTRUCTOR_ACCOUNT,
+            crate::services::cloudtrail::organization::MANAGEMENT_ACCOUNT,
+        ];
+        if classroom || reserved.contains(&id) {
+            return Some(format!("--account-id {id} is one of the sandbox's own accounts (classroom learners, the instructor, the organization's management account); choose another"));
         }
         None
     }

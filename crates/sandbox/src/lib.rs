@@ -302,9 +302,17 @@ impl Sandbox {
     /// mode existed).
     pub fn learners(&self) -> Vec<(u32, String)> {
         let w = self.world.lock();
+        // States made before classroom mode (and before --account-id) had the workshop's.
         if w.learners.is_empty() {
-            return vec![(1, self.config.first_account())];
+            return vec![(1, seed::ACCOUNT.to_string())];
         }
+        w.learners.iter().map(|(k, a)| (*k, a.clone())).collect()
+    }
+
+    /// Learner number → account as the state records it (empty for a state made before
+    /// classroom mode, or not seeded yet).
+    pub(crate) fn learners_recorded(&self) -> Vec<(u32, String)> {
+        let w = self.world.lock();
         w.learners.iter().map(|(k, a)| (*k, a.clone())).collect()
     }
 

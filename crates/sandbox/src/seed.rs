@@ -78,9 +78,16 @@ pub fn rekey(sb: &Sandbox) -> Result<(), AwsError> {
 /// Seed learner `number`'s account (a fresh one, or one [`Sandbox::reset_learner`] emptied).
 pub fn apply_learner(sb: &Sandbox, seed: Seed, number: u32) -> Result<(), AwsError> {
     let now = sb.clock.now();
-    let account = match number {
-        1 => sb.config.first_account(),
-        n => learner(n).account,
+    // A learner keeps the account the state gave them (a reset seeds it again); a new state's
+    // learner 1 gets `--account-id`'s.
+    let known = sb
+        .learners_recorded()
+        .into_iter()
+        .find(|(k, _)| *k == number);
+    let account = match (known, number) {
+        (Some((_, account)), _) => account,
+        (None, 1) => sb.config.first_account(),
+        (None, n) => learner(n).account,
     };
     let secrets = sb.secret_seed();
     sb.add_credential(learner_credential(&account, &secrets))?;

@@ -7,7 +7,8 @@
 
 use serde_json::Value as J;
 
-use super::model::{Model, Shape};
+use super::model::{Model, Ref, Shape};
+use crate::protocol::input::FormStyle;
 
 /// What AWS prints as the offending value.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,28 +25,41 @@ pub enum Shown {
 pub struct Violation {
     /// AWS's path to the member (`tags.1.member.tagKey`).
     pub path: String,
-    /// The member's wire name (EC2's messages name it so).
-    pub member: String,
+    /// The member as the request spelled it (`MetricData.member.1.MetricName`, EC2's
+    /// `InstanceId`): the query services' own messages name it so.
+    pub wire: String,
     pub value: Shown,
     /// AWS's wording of the constraint (`Member must not be null`, …).
     pub constraint: String,
 }
 
 /// Every violation of `input` against the structure `shape`; top-level members named in
-/// `skip` are checked by the service itself.
-pub fn violations(model: &Model, shape: &str, input: &J, skip: &[&str]) -> Vec<Violation> {
+/// `skip` are checked by the service itself. `style` is the form the request came in, if it
+/// was one (it decides the wire names).
+pub fn violations(
+    model: &Model,
+    shape: &str,
+    input: &J,
+    skip: &[&str],
+    style: Option<FormStyle>,
+) -> Vec<Violation> {
     let mut w = Walker {
         model,
+        style,
         out: Vec::new(),
     };
-    w.structure(shape, input, "", skip);
+    w.structure(shape, input, ("", ""), skip);
     w.out
 }
 
 struct Walker<'a> {
     model: &'a Model,
+    style: Option<FormStyle>,
     out: Vec<Violation>,
 }
+
+/// Where a value is: AWS's path to it, and its name in the request.
+type At<'a> = (&'a str, &'a str);
 
 fn lower_first(s: &str) -> String {
     let mut c = s.chars();
@@ -95,24 +109,44 @@ fn blob_len(b64: &str) -> usize {
 }
 
 impl Walker<'_> {
-    fn push(&mut self, path: &str, member: &str, value: Shown, constraint: String) {
+    fn push(&mut self, (path, wire): At<'_>, value: Shown, constraint: String) {
         self.out.push(Violation {
             path: path.to_string(),
-            member: member.to_string(),
+            wire: wire.to_string(),
             value,
             constraint,
         });
     }
 
-    fn structure(&mut self, shape: &str, v: &J, path: &str, skip: &[&str]) {
+    /// A member's name in the request: EC2's query name, else the member's name.
+    fn wire_name(&self, name: &str, r: &Ref) -> String {
+        match self.style {
+            Some(FormStyle::Ec2) => r
+                .query_name
+                .clone()
+                .or_else(|| {
+                    r.location_name.as_deref().map(|l| {
+                        let mut c = l.chars();
+                        c.next()
+                            .map(|f| f.to_uppercase().chain(c).collect())
+                            .unwrap_or_default()
+                    })
+                })
+                .unwrap_or_else(|| name.to_string()),
+            _ => name.to_string(),
+        }
+    }
+
+    fn structure(&mut self, shape: &str, v: &J, (path, wire): At<'_>, skip: &[&str]) {
         let (Some(s), J::Object(m)) = (self.model.shape(shape), v) else {
             return;
         };
         let present = |name: &str| m.get(name).is_some_and(|v| !v.is_null());
-        for name in &s.required {
-            if !present(name) && !skip.contains(&name.as_str()) {
+        for (name, r) in &s.members {
+            if s.required.contains(name) && !present(name) && !skip.contains(&name.as_str()) {
                 let p = join(path, &lower_first(name));
-                self.push(&p, name, Shown::Null, "Member must not be null".into());
+                let w = join(wire, &self.wire_name(name, r));
+                self.push((&p, &w), Shown::Null, "Member must not be null".into());
             }
         }
         for (name, r) in &s.members {
@@ -120,64 +154,75 @@ impl Walker<'_> {
                 continue;
             }
             if let Some(child) = m.get(name).filter(|v| !v.is_null()) {
-                self.member(&r.shape, child, &join(path, &lower_first(name)), name);
+                let p = join(path, &lower_first(name));
+                let w = join(wire, &self.wire_name(name, r));
+                self.member(&r.shape, child, (&p, &w));
             }
         }
     }
 
-    fn member(&mut self, shape: &str, v: &J, path: &str, name: &str) {
+    fn member(&mut self, shape: &str, v: &J, at: At<'_>) {
         let Some(s) = self.model.shape(shape) else {
             return;
         };
+        let (path, wire) = at;
         match (s.kind.as_str(), v) {
-            ("structure", _) => self.structure(shape, v, path, &[]),
+            ("structure", _) => self.structure(shape, v, at, &[]),
             ("list", J::Array(items)) => {
-                self.length(s, items.len(), path, name, || Shown::Text(shown(v)));
+                self.length(s, items.len(), at, || Shown::Text(shown(v)));
                 if let Some(member) = &s.member {
                     for (i, item) in items.iter().enumerate() {
                         let p = format!("{path}.{}.member", i + 1);
-                        self.member(&member.shape, item, &p, name);
+                        let w = match self.style {
+                            Some(FormStyle::Query) => format!("{wire}.member.{}", i + 1),
+                            _ => format!("{wire}.{}", i + 1),
+                        };
+                        self.member(&member.shape, item, (&p, &w));
                     }
                 }
             }
             ("map", J::Object(m)) => {
-                self.length(s, m.len(), path, name, || Shown::Text(shown(v)));
-                self.map_entries(s, m, path, name);
+                self.length(s, m.len(), at, || Shown::Text(shown(v)));
+                self.map_entries(s, m, at);
             }
-            ("string", J::String(text)) => self.string(s, text, path, name),
+            ("string", J::String(text)) => self.string(s, text, at),
             ("blob", J::String(b64)) => {
                 let n = blob_len(b64);
-                self.length(s, n, path, name, || match s.sensitive {
+                self.length(s, n, at, || match s.sensitive {
                     true => Shown::Hidden,
                     false => Shown::Text(format!("java.nio.HeapByteBuffer[pos=0 lim={n} cap={n}]")),
                 });
             }
             ("integer" | "long" | "float" | "double", J::Number(n)) => {
                 if let Some(x) = n.as_f64() {
-                    self.range(s, x, path, name, &n.to_string());
+                    self.range(s, x, at, &n.to_string());
                 }
             }
             _ => {}
         }
     }
 
-    /// A map's keys and values against their shapes: AWS reports them at the map's path.
-    fn map_entries(&mut self, s: &Shape, m: &serde_json::Map<String, J>, path: &str, name: &str) {
+    /// A map's keys and values against their shapes. AWS reports a map once for its keys and
+    /// once for its values, at the map's path, with every constraint broken in one bracket
+    /// (and the map printed once, however many entries break them).
+    fn map_entries(&mut self, s: &Shape, m: &serde_json::Map<String, J>, at: At<'_>) {
         let (Some(key), Some(value)) = (&s.key, &s.value) else {
             return;
         };
-        let whole = || Shown::Text(shown(&J::Object(m.clone())));
+        let mut keys: Vec<String> = Vec::new();
+        let mut values: Vec<String> = Vec::new();
         for (k, v) in m {
-            let keys = self.inner(|w| w.member(&key.shape, &J::String(k.clone()), path, name));
-            let values = match v {
-                J::Null => Vec::new(),
-                v => self.inner(|w| w.member(&value.shape, v, path, name)),
-            };
-            for (which, found) in [("Map keys", keys), ("Map value", values)] {
-                for f in found {
-                    let c = format!("{which} must satisfy constraint: [{}]", f.constraint);
-                    self.push(path, name, whole(), c);
-                }
+            let found = self.inner(|w| w.member(&key.shape, &J::String(k.clone()), at));
+            collect(&mut keys, found);
+            if !v.is_null() {
+                let found = self.inner(|w| w.member(&value.shape, v, at));
+                collect(&mut values, found);
+            }
+        }
+        for (which, found) in [("Map keys", keys), ("Map value", values)] {
+            if !found.is_empty() {
+                let c = format!("{which} must satisfy constraint: [{}]", found.join(", "));
+                self.push(at, Shown::Text(shown(&J::Object(m.clone()))), c);
             }
         }
     }
@@ -186,13 +231,14 @@ impl Walker<'_> {
     fn inner(&self, check: impl FnOnce(&mut Walker<'_>)) -> Vec<Violation> {
         let mut w = Walker {
             model: self.model,
+            style: self.style,
             out: Vec::new(),
         };
         check(&mut w);
         w.out
     }
 
-    fn string(&mut self, s: &Shape, text: &str, path: &str, name: &str) {
+    fn string(&mut self, s: &Shape, text: &str, at: At<'_>) {
         let value = || {
             if s.sensitive {
                 Shown::Hidden
@@ -200,12 +246,12 @@ impl Walker<'_> {
                 Shown::Text(text.to_string())
             }
         };
-        self.length(s, text.chars().count(), path, name, value);
+        // Java's length: UTF-16 units (a character outside the basic plane counts 2).
+        self.length(s, text.encode_utf16().count(), at, value);
         if let Some(p) = &s.pattern {
             if !self.model.matches(p, text) {
                 self.push(
-                    path,
-                    name,
+                    at,
                     value(),
                     format!("Member must satisfy regular expression pattern: {p}"),
                 );
@@ -214,8 +260,7 @@ impl Walker<'_> {
         if let Some(values) = &s.values {
             if !values.iter().any(|v| v == text) {
                 self.push(
-                    path,
-                    name,
+                    at,
                     value(),
                     format!(
                         "Member must satisfy enum value set: [{}]",
@@ -226,39 +271,48 @@ impl Walker<'_> {
         }
     }
 
-    fn length(&mut self, s: &Shape, n: usize, path: &str, name: &str, value: impl Fn() -> Shown) {
+    fn length(&mut self, s: &Shape, n: usize, at: At<'_>, value: impl Fn() -> Shown) {
         let n = n as f64;
         if let Some(min) = s.min.filter(|m| n < *m) {
             let c = format!(
                 "Member must have length greater than or equal to {}",
                 bound(min)
             );
-            self.push(path, name, value(), c);
+            self.push(at, value(), c);
         }
         if let Some(max) = s.max.filter(|m| n > *m) {
             let c = format!(
                 "Member must have length less than or equal to {}",
                 bound(max)
             );
-            self.push(path, name, value(), c);
+            self.push(at, value(), c);
         }
     }
 
-    fn range(&mut self, s: &Shape, x: f64, path: &str, name: &str, text: &str) {
+    fn range(&mut self, s: &Shape, x: f64, at: At<'_>, text: &str) {
         let value = || Shown::Text(text.to_string());
         if let Some(min) = s.min.filter(|m| x < *m) {
             let c = format!(
                 "Member must have value greater than or equal to {}",
                 bound(min)
             );
-            self.push(path, name, value(), c);
+            self.push(at, value(), c);
         }
         if let Some(max) = s.max.filter(|m| x > *m) {
             let c = format!(
                 "Member must have value less than or equal to {}",
                 bound(max)
             );
-            self.push(path, name, value(), c);
+            self.push(at, value(), c);
+        }
+    }
+}
+
+/// Add the constraints `found` breaks to `into`, each once.
+fn collect(into: &mut Vec<String>, found: Vec<Violation>) {
+    for f in found {
+        if !into.contains(&f.constraint) {
+            into.push(f.constraint);
         }
     }
 }

@@ -86,10 +86,10 @@ pub fn check(service: &dyn Service, op: &str, input: &Input) -> Result<(), AwsEr
     };
     let skip = service.about().own_checks_of(op);
     let found = match input {
-        Input::Json(v) => violations(model, shape, v, &skip),
+        Input::Json(v) => violations(model, shape, v, &skip, None),
         Input::Form { params, style, .. } => {
             let v = form::to_json(model, shape, params, *style);
-            violations(model, shape, &v, &skip)
+            violations(model, shape, &v, &skip, Some(*style))
         }
     };
     if found.is_empty() {
@@ -105,13 +105,13 @@ pub fn refusal(dialect: Dialect, found: &[Violation]) -> AwsError {
         (Dialect::CloudWatch, Some(m)) => AwsError::new(
             400,
             "MissingParameter",
-            format!("The parameter {} is required.", m.member),
+            format!("The parameter {} is required.", m.wire),
         ),
         (Dialect::CloudWatch, None) => coral("ValidationError", found),
         (Dialect::Ec2, Some(m)) => AwsError::new(
             400,
             "MissingParameter",
-            format!("The request must contain the parameter {}", m.member),
+            format!("The request must contain the parameter {}", m.wire),
         ),
         (Dialect::Ec2, None) => {
             let v = &found[0];
@@ -122,10 +122,7 @@ pub fn refusal(dialect: Dialect, found: &[Violation]) -> AwsError {
             AwsError::new(
                 400,
                 "InvalidParameterValue",
-                format!(
-                    "Value ({value}) for parameter {} is invalid. {}",
-                    v.member, v.constraint
-                ),
+                format!("Value ({value}) for parameter {} is invalid.", v.wire),
             )
         }
         (Dialect::Coral(code), _) => coral(code, found),

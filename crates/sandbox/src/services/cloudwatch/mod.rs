@@ -33,7 +33,9 @@ pub struct CloudWatch;
 
 /// What is fixed about the service (names, protocol, scope).
 const ABOUT: About = About::new("monitoring", "monitoring.amazonaws.com", Protocol::AwsQuery)
-    .xmlns("http://monitoring.amazonaws.com/doc/2010-08-01/");
+    .xmlns("http://monitoring.amazonaws.com/doc/2010-08-01/")
+    // A missing member is CloudWatch's MissingParameter, whatever the protocol.
+    .validation(crate::validate::Dialect::CloudWatch);
 
 impl Service for CloudWatch {
     fn about(&self) -> &'static About {

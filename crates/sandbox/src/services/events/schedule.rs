@@ -128,6 +128,8 @@ fn field_ok(text: &str, f: &Field) -> bool {
 fn item_ok(item: &str, f: &Field) -> bool {
     match f.day {
         Some(Day::OfMonth) if item == "L" || item == "LW" => return true,
+        // `L` alone in day-of-week: the last day of the week (Saturday).
+        Some(Day::OfWeek) if item == "L" => return true,
         Some(Day::OfMonth) if item.ends_with('W') => return value_ok(&item[..item.len() - 1], f),
         Some(Day::OfWeek) if item.ends_with('L') && item.len() > 1 => {
             return value_ok(&item[..item.len() - 1], f)
@@ -187,6 +189,7 @@ mod tests {
             "cron(0 10 ? * 6#3 *)",
             "cron(0 0 L * ? *)",
             "cron(0 9 15W JAN,JUL ? *)",
+            "cron(0 0 ? * L *)",
         ] {
             assert!(schedule_ok(ok), "{ok}");
         }

@@ -23,7 +23,7 @@ use ops::{publish, subscriptions, tags, topics};
 pub use crate::pipeline::delivery::{urlencode, HttpJob, Publication};
 pub(crate) use errors::not_found;
 pub use ops::subscriptions::follow_link;
-pub(crate) use policy::{arn_parts, denies_delivery, may_deliver, topic_policy};
+pub(crate) use policy::{arn_parts, denies_delivery, may_deliver};
 pub use policy::{default_policy, service_may_publish};
 pub use seed::seed_workshop;
 pub use signing::signing_public_pem;

@@ -122,8 +122,21 @@ pub fn create_trail(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError>
             format!("arn:aws:sns:{}:{}:{t}", cx.region, cx.account())
         }
     });
+    // The topic must exist and its policy let CloudTrail publish for this trail.
+    let trail_arn = format!(
+        "arn:aws:cloudtrail:{}:{}:trail/{name}",
+        cx.region,
+        cx.account()
+    );
     if let Some(topic) = &sns_topic {
-        if crate::services::sns::topic_policy(cx.sandbox, topic).is_none() {
+        let may = crate::services::sns::may_deliver(
+            cx.sandbox,
+            topic,
+            "cloudtrail.amazonaws.com",
+            &trail_arn,
+            cx.account(),
+        );
+        if may.is_err() {
             return Err(AwsError::new(
                 400,
                 "InsufficientSnsTopicPolicyException",

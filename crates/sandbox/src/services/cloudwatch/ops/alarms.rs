@@ -5,8 +5,8 @@ use serde_json::{json, Value as J};
 use time::OffsetDateTime;
 
 use super::{
-    alarm_arn, alarm_resource, check_period, check_unit, dims_of, max_records, metric_of, page,
-    parse_tags,
+    alarm_arn, alarm_resource, check_alarm_period, check_unit, dims_of, max_records, metric_of,
+    page, parse_tags,
 };
 use crate::protocol::{AwsError, Input, Value};
 use crate::services::cloudwatch::actions::{fire, transition};
@@ -128,7 +128,7 @@ struct Condition {
 
 fn condition(input: &Input) -> Result<Condition, AwsError> {
     let period = q(input.int("Period"))?.ok_or_else(|| missing_param("Period"))?;
-    check_period(period)?;
+    check_alarm_period(period)?;
     let evaluation_periods =
         q(input.int("EvaluationPeriods"))?.ok_or_else(|| missing_param("EvaluationPeriods"))?;
     if evaluation_periods < 1 {

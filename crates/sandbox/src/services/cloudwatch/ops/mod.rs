@@ -74,19 +74,31 @@ fn dims_of(input: &Input, member: &str) -> Result<Dims, AwsError> {
     Ok(out)
 }
 
+/// The periods a metric query may ask for: high-resolution metrics allow 1, 5, 10, 20 and 30
+/// seconds, everything else a multiple of 60 (the model checks `period >= 1` before).
+const QUERY_PERIODS: &[i64] = &[1, 5, 10, 20, 30];
+/// The periods an alarm may evaluate over: 10, 20 and 30 seconds, or a multiple of 60.
+const ALARM_PERIODS: &[i64] = &[10, 20, 30];
+
+/// `period`, if a metric query may ask for it.
 fn check_period(period: i64) -> Result<(), AwsError> {
-    if period < 1 {
-        return Err(validation(format!(
-            "1 validation error detected: Value '{period}' at 'period' failed to satisfy constraint: Member must have value greater than or equal to 1"
-        )));
+    allowed_period(period, QUERY_PERIODS)
+}
+
+/// `period`, if an alarm may evaluate over it.
+fn check_alarm_period(period: i64) -> Result<(), AwsError> {
+    allowed_period(period, ALARM_PERIODS)
+}
+
+fn allowed_period(period: i64, short: &[i64]) -> Result<(), AwsError> {
+    if short.contains(&period) || (period > 0 && period % 60 == 0) {
+        return Ok(());
     }
-    // High-resolution metrics allow 1, 5, 10, 20 and 30 seconds.
-    if !([1, 5, 10, 20, 30].contains(&period) || period % 60 == 0) {
-        return Err(invalid_value(
-            "The parameter Period must be 1, 5, 10, 20, 30, or a multiple of 60.",
-        ));
-    }
-    Ok(())
+    let listed: Vec<String> = short.iter().map(i64::to_string).collect();
+    Err(invalid_value(format!(
+        "The parameter Period must be {}, or a multiple of 60.",
+        listed.join(", ")
+    )))
 }
 
 /// `Tags` as (key, value) pairs, both required; `aws:` keys are reserved.

@@ -68,6 +68,10 @@ pub(super) fn policy_document(
     {
         return Ok(policy);
     }
+    // Conditions depend on the request that will come, which the check cannot know: an Allow
+    // counts whatever its conditions, and only an unconditional Deny refuses (AWS's check
+    // refuses only a policy that certainly locks the caller out).
+    let lenient = unconditional(&policy);
     // The caller as the policy may name it: its own ARN, or its role's.
     let mut names = vec![cx.caller.arn()];
     if let crate::identity::Principal::AssumedRole { role_name, .. } = &cx.caller.principal {
@@ -75,7 +79,7 @@ pub(super) fn policy_document(
     }
     let allowed = names.iter().any(|arn| {
         crate::common::policy::allows(
-            &policy,
+            &lenient,
             &crate::common::policy::Request {
                 caller: crate::common::policy::Caller::Identity {
                     account: cx.account(),
@@ -95,6 +99,26 @@ pub(super) fn policy_document(
         ));
     }
     Ok(policy)
+}
+
+/// `policy` with its Allow statements' conditions dropped and its conditional Deny statements
+/// left out.
+fn unconditional(policy: &str) -> String {
+    let Ok(mut doc) = serde_json::from_str::<J>(policy) else {
+        return policy.to_string();
+    };
+    let statements = match doc.get_mut("Statement") {
+        Some(J::Array(a)) => a,
+        _ => return policy.to_string(),
+    };
+    statements
+        .retain(|st| st.get("Effect") != Some(&J::from("Deny")) || st.get("Condition").is_none());
+    for st in statements.iter_mut() {
+        if let J::Object(m) = st {
+            m.remove("Condition");
+        }
+    }
+    doc.to_string()
 }
 
 pub fn create_key(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {

@@ -38,6 +38,8 @@ pub fn list_key_policies(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsE
 
 pub fn put_key_policy(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
     write(cx, |cx, st| {
+        // The key first: a key that does not exist is NotFound, whatever the policy.
+        customer_key(cx, st, "PutKeyPolicy", input)?;
         let policy = policy_document(cx, input.req_str("Policy")?, input)?;
         let k = customer_key(cx, st, "PutKeyPolicy", input)?;
         k.policy = policy;
