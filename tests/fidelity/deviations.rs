@@ -155,10 +155,6 @@ fn cloudwatch_labels_metric_data_as_aws_does() {
     let sb = SandboxProc::start(&[]);
     let ep = sb.endpoint.as_str();
     let now = time::OffsetDateTime::now_utc();
-    let fmt = |t: time::OffsetDateTime| {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .expect("time")
-    };
     let query = |id: &str, period: u32| {
         format!(
             r#"{{"Id":"{id}","MetricStat":{{"Metric":{{"Namespace":"App","MetricName":"m"}},"Period":{period},"Stat":"Sum"}}}}"#
@@ -171,9 +167,9 @@ fn cloudwatch_labels_metric_data_as_aws_does() {
             "--metric-data-queries",
             &queries,
             "--start-time",
-            &fmt(now - time::Duration::hours(1)),
+            &rfc3339(now - time::Duration::hours(1)),
             "--end-time",
-            &fmt(now),
+            &rfc3339(now),
         ]));
         out["MetricDataResults"]
             .as_array()
@@ -192,6 +188,22 @@ fn cloudwatch_labels_metric_data_as_aws_does() {
     );
 }
 
+/// `aws kms put-key-policy` of `policy` on key `id`.
+fn put_key_policy(id: &str, policy: &str) -> Vec<String> {
+    [
+        "kms",
+        "put-key-policy",
+        "--key-id",
+        id,
+        "--policy-name",
+        "default",
+        "--policy",
+        policy,
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 #[test]
 fn kms_refuses_a_key_policy_that_locks_the_caller_out() {
     let sb = SandboxProc::start(&[]);
@@ -202,16 +214,8 @@ fn kms_refuses_a_key_policy_that_locks_the_caller_out() {
         .expect("KeyId")
         .to_string();
     let others_only = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"kms:*","Resource":"*"}]}"#;
-    let put = [
-        "kms",
-        "put-key-policy",
-        "--key-id",
-        &id,
-        "--policy-name",
-        "default",
-        "--policy",
-        others_only,
-    ];
+    let put = put_key_policy(&id, others_only);
+    let put: Vec<&str> = put.iter().map(String::as_str).collect();
     answers(
         ep,
         &put,
@@ -227,4 +231,98 @@ fn kms_refuses_a_key_policy_that_locks_the_caller_out() {
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"kms:*","Resource":"*"}}]}}"#
     );
     run_json(aws(ep).args(["kms", "create-key", "--policy", &own]));
+}
+
+#[test]
+fn kms_enforces_an_explicit_deny_in_the_key_policy() {
+    let sb = SandboxProc::start(&[]);
+    let ep = sb.endpoint.as_str();
+    let me = run_json(aws(ep).args(["sts", "get-caller-identity"]))["Arn"]
+        .as_str()
+        .expect("Arn")
+        .to_string();
+    let key = run_json(aws(ep).args(["kms", "create-key"]));
+    let id = key["KeyMetadata"]["KeyId"]
+        .as_str()
+        .expect("KeyId")
+        .to_string();
+    let arn = key["KeyMetadata"]["Arn"].as_str().expect("Arn").to_string();
+    let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": {"AWS": me}, "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*"}]})
+    .to_string();
+    run_json(aws(ep).args(put_key_policy(&id, &policy)));
+    answers(
+        ep,
+        &["kms", "generate-data-key", "--key-id", &id, "--key-spec", "AES_256"],
+        "AccessDeniedException",
+        &format!("User: {me} is not authorized to perform: kms:GenerateDataKey on resource: {arn} with an explicit deny in a resource-based policy"),
+    );
+    // What the policy does not deny still works.
+    run_json(aws(ep).args(["kms", "describe-key", "--key-id", &id]));
+}
+
+#[test]
+fn cloudwatch_pages_metric_data_by_max_datapoints() {
+    let sb = SandboxProc::start(&[]);
+    let ep = sb.endpoint.as_str();
+    let now = time::OffsetDateTime::now_utc();
+    let data: Vec<serde_json::Value> = (1..=10)
+        .map(|i| serde_json::json!({"MetricName": "paged", "Value": i, "Timestamp": rfc3339(now - time::Duration::minutes(i))}))
+        .collect();
+    let data = serde_json::Value::Array(data).to_string();
+    run_json(aws(ep).args([
+        "cloudwatch",
+        "put-metric-data",
+        "--namespace",
+        "App",
+        "--metric-data",
+        &data,
+    ]));
+    let query = r#"[{"Id":"a","MetricStat":{"Metric":{"Namespace":"App","MetricName":"paged"},"Period":60,"Stat":"Sum"}}]"#;
+    let (start, end) = (
+        rfc3339(now - time::Duration::minutes(20)),
+        rfc3339(now + time::Duration::minutes(1)),
+    );
+    let mut token: Option<String> = None;
+    let mut pages = Vec::new();
+    loop {
+        let mut cmd = aws(ep);
+        cmd.args([
+            "cloudwatch",
+            "get-metric-data",
+            "--no-paginate",
+            "--metric-data-queries",
+            query,
+        ])
+        .args([
+            "--start-time",
+            &start,
+            "--end-time",
+            &end,
+            "--max-datapoints",
+            "4",
+        ]);
+        if let Some(t) = &token {
+            cmd.args(["--next-token", t]);
+        }
+        let page = run_json(&mut cmd);
+        token = page["NextToken"].as_str().map(str::to_string);
+        let r = &page["MetricDataResults"][0];
+        pages.push((
+            r["Values"].as_array().map(Vec::len).unwrap_or_default(),
+            r["StatusCode"].as_str().unwrap_or_default().to_string(),
+        ));
+        if token.is_none() || pages.len() > 5 {
+            break;
+        }
+    }
+    assert_eq!(
+        pages,
+        [
+            (4, "PartialData".to_string()),
+            (4, "PartialData".to_string()),
+            (2, "Complete".to_string())
+        ]
+    );
 }

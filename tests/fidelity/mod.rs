@@ -46,3 +46,9 @@ fn answers(ep: &str, args: &[&str], code: &str, message: &str) {
     let (c, m) = refused(unchecked(ep).args(args));
     assert_eq!((c.as_str(), m.as_str()), (code, message), "{args:?}");
 }
+
+/// `t` as the CLI takes times.
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .expect("an RFC 3339 time")
+}

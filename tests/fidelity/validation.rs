@@ -227,10 +227,6 @@ fn cloudwatch_checks_datapoints_and_periods_as_aws_does() {
         "The value NaN for parameter MetricData.member.1.Value is invalid.",
     );
     let now = time::OffsetDateTime::now_utc();
-    let fmt = |t: time::OffsetDateTime| {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .expect("time")
-    };
     // A one-second period is allowed (high-resolution metrics).
     run_json(aws(ep).args([
         "cloudwatch",
@@ -244,15 +240,15 @@ fn cloudwatch_checks_datapoints_and_periods_as_aws_does() {
         "--period",
         "1",
         "--start-time",
-        &fmt(now - time::Duration::minutes(10)),
+        &rfc3339(now - time::Duration::minutes(10)),
         "--end-time",
-        &fmt(now),
+        &rfc3339(now),
     ]));
     answers(
         ep,
         &["cloudwatch", "get-metric-statistics", "--namespace", "App", "--metric-name", "m",
           "--statistics", "Sum", "--period", "60",
-          "--start-time", &fmt(now - time::Duration::days(2)), "--end-time", &fmt(now)],
+          "--start-time", &rfc3339(now - time::Duration::days(2)), "--end-time", &rfc3339(now)],
         "InvalidParameterCombination",
         "You have requested up to 2880 datapoints, which exceeds the limit of 1440. You may reduce the datapoints requested by increasing Period, or decreasing the time range.",
     );

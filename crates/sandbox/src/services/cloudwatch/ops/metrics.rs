@@ -348,7 +348,7 @@ pub(crate) fn get_metric_data(cx: &Call<'_>, input: &Input) -> Result<Value, Aws
         .collect();
     let periods_differ = periods.windows(2).any(|w| w[0] != w[1]);
     let (segs, series) = metric_view(cx.sandbox, cx.account(), &cx.region, cx.now);
-    let mut results = Vec::new();
+    let mut results: Vec<Series> = Vec::new();
     let mut ids = Vec::new();
     for qi in &queries {
         let id = query_id(qi, &mut ids)?;
@@ -396,22 +396,58 @@ pub(crate) fn get_metric_data(cx: &Call<'_>, input: &Input) -> Result<Value, Aws
         if !ascending {
             pts.reverse();
         }
-        results.push(
+        results.push((id, label, pts));
+    }
+    let (page, next) = data_page(input, results)?;
+    Ok(Value::obj()
+        .with("MetricDataResults", Value::List(page))
+        .with("NextToken", next)
+        .with("Messages", Value::List(Vec::new())))
+}
+
+/// One query's result: its id, label and datapoints.
+type Series = (String, String, Vec<(OffsetDateTime, f64)>);
+
+/// The page of `results` a request asks for: at most `MaxDatapoints` datapoints (default
+/// 100,800) from the `NextToken` on, counted across the queries in order; a query cut short
+/// is `PartialData`, and the token says where the next page starts.
+fn data_page(
+    input: &Input,
+    results: Vec<Series>,
+) -> Result<(Vec<Value>, Option<String>), AwsError> {
+    let max = q(input.int("MaxDatapoints"))?.unwrap_or(100_800).max(1) as usize;
+    let skip = match q(input.str("NextToken"))? {
+        None => 0,
+        Some(t) => t
+            .parse::<usize>()
+            .map_err(|_| invalid_value("The specified NextToken is not valid."))?,
+    };
+    let total: usize = results.iter().map(|r| r.2.len()).sum();
+    let (mut seen, mut page) = (0usize, Vec::new());
+    for (id, label, pts) in results {
+        let from = skip.saturating_sub(seen).min(pts.len());
+        let room = (skip + max).saturating_sub(seen.max(skip));
+        let taken: Vec<_> = pts[from..].iter().take(room).collect();
+        let whole = from + taken.len() == pts.len();
+        seen += pts.len();
+        if taken.is_empty() && !(pts.is_empty() && skip == 0) {
+            continue;
+        }
+        page.push(
             Value::obj()
                 .with("Id", id)
                 .with("Label", label)
                 .with(
                     "Timestamps",
-                    Value::List(pts.iter().map(|(t, _)| Value::Time(*t)).collect()),
+                    Value::List(taken.iter().map(|(t, _)| Value::Time(*t)).collect()),
                 )
                 .with(
                     "Values",
-                    Value::List(pts.iter().map(|(_, v)| Value::Float(*v)).collect()),
+                    Value::List(taken.iter().map(|(_, v)| Value::Float(*v)).collect()),
                 )
-                .with("StatusCode", "Complete"),
+                .with("StatusCode", if whole { "Complete" } else { "PartialData" }),
         );
     }
-    Ok(Value::obj()
-        .with("MetricDataResults", Value::List(results))
-        .with("Messages", Value::List(Vec::new())))
+    let next = (skip + max < total).then(|| (skip + max).to_string());
+    Ok((page, next))
 }

@@ -3,7 +3,7 @@
 
 use time::OffsetDateTime;
 
-use super::{key, read, resolve, touch};
+use super::{key, permitted, read, resolve, touch};
 use crate::protocol::{AwsError, Input, Value};
 use crate::services::kms::crypto;
 use crate::services::kms::errors::{invalid_ciphertext, invalid_state, not_usable, out_of_range};
@@ -137,6 +137,7 @@ pub fn decrypt(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
         }
         let k = st.keys.get(&id).ok_or_else(bad)?;
         touch(cx, k);
+        permitted(cx, k, "Decrypt")?;
         let now = cx.now;
         if let Some(e) = not_usable(k, now) {
             return Err(e);

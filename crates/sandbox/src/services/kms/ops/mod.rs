@@ -119,7 +119,37 @@ pub(super) fn key<'s>(
         .get(&id)
         .ok_or_else(|| not_found_key(&key_arn(&cx.region, cx.account(), &id)))?;
     touch(cx, key);
+    permitted(cx, key, op)?;
     Ok(key)
+}
+
+/// Refuse `op` on `k` when the key policy explicitly denies it to the caller. (Without IAM
+/// policies to weigh, a policy that merely does not allow the caller is not enforced: the
+/// sandbox's callers are the account's own, whom the default key policy lets IAM decide.)
+pub(super) fn permitted(cx: &Call<'_>, k: &Key, op: &str) -> Result<(), AwsError> {
+    use crate::common::policy::{evaluate, Caller, Decision, Request};
+    let arn = cx.caller.arn();
+    let action = format!("kms:{op}");
+    let request = Request {
+        caller: Caller::Identity {
+            account: cx.account(),
+            arn: &arn,
+        },
+        action: &action,
+        resource: Some(&k.arn),
+        context: &[],
+    };
+    if evaluate(&k.policy, &request) == Decision::ExplicitDeny {
+        return Err(AwsError::new(
+            400,
+            "AccessDeniedException",
+            format!(
+                "User: {arn} is not authorized to perform: {action} on resource: {} with an explicit deny in a resource-based policy",
+                k.arn
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The customer managed key a request names, to change it (AWS managed keys refuse `op`).
