@@ -166,6 +166,12 @@ fn sns_checks_arns_filter_policies_and_fifo_members_as_aws_does() {
     ] {
         answers(ep, &args, "InvalidParameter", bad_arn);
     }
+    answers(
+        ep,
+        &["sns", "unsubscribe", "--subscription-arn", "not-an-arn"],
+        "InvalidParameter",
+        "Invalid parameter: SubscriptionArn Reason: An ARN must have at least 6 elements, not 1",
+    );
     let topic = run_json(aws(ep).args(["sns", "create-topic", "--name", "fidelity"]))["TopicArn"]
         .as_str()
         .expect("TopicArn")

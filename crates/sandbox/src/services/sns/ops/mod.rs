@@ -18,9 +18,9 @@ fn touches_topic(cx: &mut Call<'_>, arn: &str) {
     });
 }
 
-/// The topic ARN in `member` (required), refused as SNS refuses one that is not an ARN at
-/// all, before looking for the topic.
-fn topic_arn(input: &Input, member: &str) -> Result<String, AwsError> {
+/// The topic or subscription ARN in `member` (required), refused as SNS refuses one that is
+/// not an ARN at all, before looking for what it names.
+fn arn_member(input: &Input, member: &str) -> Result<String, AwsError> {
     let arn = input
         .str(member)?
         .ok_or_else(|| super::errors::missing(member))?;

@@ -45,7 +45,7 @@ fn check_endpoint(protocol: &str, endpoint: &str) -> Result<(), AwsError> {
 
 pub(crate) fn subscribe(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
     let (account, region, now) = (cx.account().to_string(), cx.region.clone(), cx.now);
-    let topic_arn = super::topic_arn(input, "TopicArn")?;
+    let topic_arn = super::arn_member(input, "TopicArn")?;
     let protocol = input.req_str("Protocol")?.to_ascii_lowercase();
     let endpoint = input.str("Endpoint")?.unwrap_or_default();
     check_endpoint(&protocol, &endpoint)?;
@@ -99,7 +99,7 @@ pub(crate) fn subscribe(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsEr
 }
 
 pub(crate) fn confirm_subscription(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
-    let topic_arn = super::topic_arn(input, "TopicArn")?;
+    let topic_arn = super::arn_member(input, "TopicArn")?;
     let token = input.req_str("Token")?;
     touches_topic(cx, &topic_arn);
     let now = cx.now;
@@ -112,7 +112,7 @@ pub(crate) fn confirm_subscription(cx: &mut Call<'_>, input: &Input) -> Result<V
 }
 
 pub(crate) fn unsubscribe(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
-    let arn = input.req_str("SubscriptionArn")?;
+    let arn = super::arn_member(input, "SubscriptionArn")?;
     cx.sandbox
         .write::<SnsState, _>(cx.account(), &cx.region, |st| st.unsubscribe(&arn))?;
     Ok(Value::Null)
@@ -126,7 +126,7 @@ pub(crate) fn list_subscriptions_by_topic(
     cx: &mut Call<'_>,
     input: &Input,
 ) -> Result<Value, AwsError> {
-    let topic = super::topic_arn(input, "TopicArn")?;
+    let topic = super::arn_member(input, "TopicArn")?;
     list(cx, input, Some(topic))
 }
 
@@ -157,7 +157,7 @@ pub(crate) fn get_subscription_attributes(
     cx: &mut Call<'_>,
     input: &Input,
 ) -> Result<Value, AwsError> {
-    let arn = input.req_str("SubscriptionArn")?;
+    let arn = super::arn_member(input, "SubscriptionArn")?;
     cx.sandbox
         .read::<SnsState, _>(cx.account(), &cx.region, |st| {
             let s = st
@@ -172,7 +172,7 @@ pub(crate) fn set_subscription_attributes(
     cx: &mut Call<'_>,
     input: &Input,
 ) -> Result<Value, AwsError> {
-    let arn = input.req_str("SubscriptionArn")?;
+    let arn = super::arn_member(input, "SubscriptionArn")?;
     let name = input.req_str("AttributeName")?;
     let value = input.str("AttributeValue")?.unwrap_or_default();
     if ![

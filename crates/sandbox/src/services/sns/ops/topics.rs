@@ -111,7 +111,7 @@ pub(crate) fn create_topic(cx: &mut Call<'_>, input: &Input) -> Result<Value, Aw
 }
 
 pub(crate) fn delete_topic(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
-    let arn = super::topic_arn(input, "TopicArn")?;
+    let arn = super::arn_member(input, "TopicArn")?;
     touches_topic(cx, &arn);
     cx.sandbox
         .write::<SnsState, _>(cx.account(), &cx.region, |st| {
@@ -138,7 +138,7 @@ pub(crate) fn list_topics(cx: &mut Call<'_>, input: &Input) -> Result<Value, Aws
 }
 
 pub(crate) fn get_topic_attributes(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
-    let arn = super::topic_arn(input, "TopicArn")?;
+    let arn = super::arn_member(input, "TopicArn")?;
     touches_topic(cx, &arn);
     cx.sandbox
         .read::<SnsState, _>(cx.account(), &cx.region, |st| {
@@ -148,7 +148,7 @@ pub(crate) fn get_topic_attributes(cx: &mut Call<'_>, input: &Input) -> Result<V
 }
 
 pub(crate) fn set_topic_attributes(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
-    let arn = super::topic_arn(input, "TopicArn")?;
+    let arn = super::arn_member(input, "TopicArn")?;
     let name = input.req_str("AttributeName")?;
     let value = input.str("AttributeValue")?.unwrap_or_default();
     check_topic_attribute(&name, &value)?;
