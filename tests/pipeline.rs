@@ -270,6 +270,41 @@ fn no_logging_trail_delivers_nothing() {
     assert!(notifications(&sb.endpoint).is_empty());
 }
 
+/// A trail whose selectors leave out KMS's events hands EventBridge none of them (AWS's
+/// `ExcludeManagementEventSources`); selectors that include them again deliver again.
+#[test]
+fn a_trail_excluding_kms_events_delivers_none_of_them() {
+    let sb = SandboxProc::start(&["--empty-history"]);
+    let ep = &sb.endpoint;
+    build(&sb, &GOOD);
+    let selectors = |excluded: &str| {
+        format!(
+            r#"[{{"ReadWriteType":"All","IncludeManagementEvents":true,"ExcludeManagementEventSources":[{excluded}]}}]"#
+        )
+    };
+    let put = |excluded: &str| {
+        run_json(
+            aws(ep)
+                .args([
+                    "cloudtrail",
+                    "put-event-selectors",
+                    "--trail-name",
+                    "workshop-trail",
+                ])
+                .args(["--event-selectors", &selectors(excluded)]),
+        );
+    };
+    put(r#""kms.amazonaws.com""#);
+    generate_data_key(ep);
+    assert!(
+        notifications(ep).is_empty(),
+        "delivered although the trail leaves out KMS"
+    );
+    put("");
+    generate_data_key(ep);
+    assert_eq!(notifications(ep).len(), 1);
+}
+
 #[test]
 fn unconfirmed_subscription_delivers_nothing_until_confirmed() {
     let sb = assert_nothing_delivered(
