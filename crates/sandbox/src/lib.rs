@@ -301,12 +301,12 @@ impl Sandbox {
     /// Learner number → account, in order (learner 1 alone for states made before classroom
     /// mode existed).
     pub fn learners(&self) -> Vec<(u32, String)> {
-        let w = self.world.lock();
+        let recorded = self.learners_recorded();
         // States made before classroom mode (and before --account-id) had the workshop's.
-        if w.learners.is_empty() {
+        if recorded.is_empty() {
             return vec![(1, seed::ACCOUNT.to_string())];
         }
-        w.learners.iter().map(|(k, a)| (*k, a.clone())).collect()
+        recorded
     }
 
     /// Learner number → account as the state records it (empty for a state made before

@@ -66,7 +66,8 @@ impl AwsError {
     }
 }
 
-fn lower_first(s: &str) -> String {
+/// `s` with its first letter lower-cased (Coral's member names in paths).
+pub(crate) fn lower_first(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_lowercase().chain(c).collect(),

@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value as J};
 use crate::protocol::input::{FormStyle, Input};
 use crate::protocol::Protocol;
 use crate::services::{Call, Service, REGISTRY};
+use crate::validate::join;
 use crate::validate::model::{Model, Shape};
 
 /// Calls per write operation.
@@ -174,32 +175,11 @@ fn to_form(
     out: &mut BTreeMap<String, String>,
 ) {
     let Some(s) = model.shape(shape) else { return };
-    let join = |p: &str, n: &str| {
-        if p.is_empty() {
-            n.to_string()
-        } else {
-            format!("{p}.{n}")
-        }
-    };
     match (s.kind.as_str(), v) {
         ("structure", J::Object(m)) => {
             for (name, r) in &s.members {
                 if let Some(child) = m.get(name) {
-                    let wire = match style {
-                        FormStyle::Ec2 => r
-                            .query_name
-                            .clone()
-                            .or_else(|| {
-                                r.location_name.as_ref().map(|l| {
-                                    let mut c = l.chars();
-                                    c.next()
-                                        .map(|f| f.to_uppercase().chain(c).collect())
-                                        .unwrap_or_default()
-                                })
-                            })
-                            .unwrap_or_else(|| name.clone()),
-                        FormStyle::Query => name.clone(),
-                    };
+                    let wire = model.wire_name(name, r, style);
                     to_form(model, &r.shape, child, &join(prefix, &wire), style, out);
                 }
             }
@@ -313,7 +293,7 @@ fn a_failed_write_changes_nothing() {
         let writes: Vec<(&String, &String)> = model
             .operations
             .iter()
-            .filter(|(op, _)| !svc.read_only(op) && served(&sb, &caller, svc, op))
+            .filter(|(op, _)| !svc.read_only(op) && svc.serves(&sb, &caller, op))
             .filter_map(|(op, shape)| shape.as_ref().map(|s| (op, s)))
             .collect();
         for _ in 0..CASES * writes.len() {
@@ -351,16 +331,4 @@ fn a_failed_write_changes_nothing() {
         refused >= 500 && done >= 200,
         "too few calls reached the services: {refused} refused by them, {done} succeeded"
     );
-}
-
-/// Whether `svc` serves `op` (it does not answer it as an unknown operation).
-fn served(
-    sb: &crate::Sandbox,
-    caller: &crate::identity::Caller,
-    svc: &dyn Service,
-    op: &str,
-) -> bool {
-    let mut cx = Call::direct(sb, caller, svc.about().protocol);
-    let unknown = svc.about().protocol.unknown_operation(op).code;
-    !matches!(svc.call(&mut cx, op, &Input::empty()), Err(e) if e.code == unknown)
 }

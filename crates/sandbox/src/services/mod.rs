@@ -206,6 +206,14 @@ pub trait Service: Send + Sync + 'static {
     fn rest_request_parameters(&self, _op: &str, _req: &RestRequest) -> J {
         J::Null
     }
+    /// Whether the service answers `op` at all (it does not refuse it as an unknown
+    /// operation), asked by calling it with an empty input.
+    #[cfg(test)]
+    fn serves(&self, sb: &Sandbox, caller: &Caller, op: &str) -> bool {
+        let mut cx = Call::direct(sb, caller, self.about().protocol);
+        let unknown = self.about().protocol.unknown_operation(op).code;
+        !matches!(self.call(&mut cx, op, &Input::empty()), Err(e) if e.code == unknown)
+    }
     /// Whether CloudTrail's event history shows the operation (data events, such as S3's
     /// object-level calls, are only ever delivered to trails that select them).
     fn management_event(&self, _op: &str) -> bool {

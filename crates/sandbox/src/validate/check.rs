@@ -7,7 +7,9 @@
 
 use serde_json::Value as J;
 
+use super::join;
 use super::model::{Model, Ref, Shape};
+use crate::protocol::error::lower_first;
 use crate::protocol::input::FormStyle;
 
 /// What AWS prints as the offending value.
@@ -61,22 +63,6 @@ struct Walker<'a> {
 /// Where a value is: AWS's path to it, and its name in the request.
 type At<'a> = (&'a str, &'a str);
 
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
-fn join(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_string()
-    } else {
-        format!("{path}.{name}")
-    }
-}
-
 /// A number as AWS prints a bound (`128`, not `128.0`).
 fn bound(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 {
@@ -118,22 +104,11 @@ impl Walker<'_> {
         });
     }
 
-    /// A member's name in the request: EC2's query name, else the member's name.
+    /// A member's name in the request (the model's name for JSON requests).
     fn wire_name(&self, name: &str, r: &Ref) -> String {
         match self.style {
-            Some(FormStyle::Ec2) => r
-                .query_name
-                .clone()
-                .or_else(|| {
-                    r.location_name.as_deref().map(|l| {
-                        let mut c = l.chars();
-                        c.next()
-                            .map(|f| f.to_uppercase().chain(c).collect())
-                            .unwrap_or_default()
-                    })
-                })
-                .unwrap_or_else(|| name.to_string()),
-            _ => name.to_string(),
+            Some(style) => self.model.wire_name(name, r, style),
+            None => name.to_string(),
         }
     }
 
@@ -272,35 +247,25 @@ impl Walker<'_> {
     }
 
     fn length(&mut self, s: &Shape, n: usize, at: At<'_>, value: impl Fn() -> Shown) {
-        let n = n as f64;
-        if let Some(min) = s.min.filter(|m| n < *m) {
-            let c = format!(
-                "Member must have length greater than or equal to {}",
-                bound(min)
-            );
-            self.push(at, value(), c);
-        }
-        if let Some(max) = s.max.filter(|m| n > *m) {
-            let c = format!(
-                "Member must have length less than or equal to {}",
-                bound(max)
-            );
-            self.push(at, value(), c);
-        }
+        self.bounds(s, n as f64, "length", at, value);
     }
 
     fn range(&mut self, s: &Shape, x: f64, at: At<'_>, text: &str) {
-        let value = || Shown::Text(text.to_string());
+        self.bounds(s, x, "value", at, || Shown::Text(text.to_string()));
+    }
+
+    /// `x` (a `what`: length or value) against the shape's min and max.
+    fn bounds(&mut self, s: &Shape, x: f64, what: &str, at: At<'_>, value: impl Fn() -> Shown) {
         if let Some(min) = s.min.filter(|m| x < *m) {
             let c = format!(
-                "Member must have value greater than or equal to {}",
+                "Member must have {what} greater than or equal to {}",
                 bound(min)
             );
             self.push(at, value(), c);
         }
         if let Some(max) = s.max.filter(|m| x > *m) {
             let c = format!(
-                "Member must have value less than or equal to {}",
+                "Member must have {what} less than or equal to {}",
                 bound(max)
             );
             self.push(at, value(), c);

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value as J};
 
-use super::model::{Model, Ref, Shape};
+use super::join;
+use super::model::{Model, Shape};
 use crate::protocol::input::FormStyle;
 
 /// The input `params` holds for `shape`.
@@ -31,22 +32,6 @@ struct Reader<'a> {
     style: FormStyle,
 }
 
-fn join(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() {
-        name.to_string()
-    } else {
-        format!("{prefix}.{name}")
-    }
-}
-
-fn capitalized(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
 impl Reader<'_> {
     /// Whether the form holds `p` or anything under it.
     fn present(&self, p: &str) -> bool {
@@ -58,24 +43,6 @@ impl Reader<'_> {
             .range(dotted.clone()..)
             .next()
             .is_some_and(|(k, _)| k.starts_with(&dotted))
-    }
-
-    /// The name a member goes by in the form.
-    fn wire_name(&self, name: &str, r: &Ref, shape: Option<&Shape>) -> String {
-        match self.style {
-            FormStyle::Ec2 => r
-                .query_name
-                .clone()
-                .or_else(|| r.location_name.as_deref().map(capitalized))
-                .unwrap_or_else(|| name.to_string()),
-            FormStyle::Query => {
-                let flat = r.flattened || shape.is_some_and(|s| s.flattened);
-                match (&r.location_name, flat) {
-                    (Some(l), true) => l.clone(),
-                    _ => name.to_string(),
-                }
-            }
-        }
     }
 
     fn value(&self, shape: &str, p: &str) -> Option<J> {
@@ -98,7 +65,7 @@ impl Reader<'_> {
         }
         let mut out = Map::new();
         for (name, r) in &s.members {
-            let wire = self.wire_name(name, r, self.model.shape(&r.shape));
+            let wire = self.model.wire_name(name, r, self.style);
             if let Some(v) = self.value(&r.shape, &join(p, &wire)) {
                 out.insert(name.clone(), v);
             }

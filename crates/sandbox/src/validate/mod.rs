@@ -57,6 +57,15 @@ const MODELS: &[(&str, &str)] = &[
     ("sts", include_str!("../../models/sts.json")),
 ];
 
+/// `prefix.name`, or `name` at the top.
+pub(crate) fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
 /// The model of the service signed as `signing_name`, parsed on first use.
 pub fn model(signing_name: &str) -> Option<&'static Model> {
     static PARSED: OnceLock<HashMap<&'static str, Model>> = OnceLock::new();

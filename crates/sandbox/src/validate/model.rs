@@ -9,6 +9,8 @@ use fancy_regex::Regex;
 use indexmap::IndexMap;
 use serde::Deserialize;
 
+use crate::protocol::input::FormStyle;
+
 /// One service's model.
 #[derive(Debug, Deserialize)]
 pub struct Model {
@@ -77,6 +79,26 @@ impl Model {
         self.shapes.get(name)
     }
 
+    /// The name member `name` (referred to by `r`) goes by in a form of `style`: EC2's query
+    /// name (or its location name, capitalized); a flattened awsQuery list's location name;
+    /// else the member's name.
+    pub fn wire_name(&self, name: &str, r: &Ref, style: FormStyle) -> String {
+        match style {
+            FormStyle::Ec2 => r
+                .query_name
+                .clone()
+                .or_else(|| r.location_name.as_deref().map(capitalized))
+                .unwrap_or_else(|| name.to_string()),
+            FormStyle::Query => {
+                let flat = r.flattened || self.shape(&r.shape).is_some_and(|s| s.flattened);
+                match (&r.location_name, flat) {
+                    (Some(l), true) => l.clone(),
+                    _ => name.to_string(),
+                }
+            }
+        }
+    }
+
     /// Whether `value` matches `pattern` as AWS matches it (the whole value); a pattern that
     /// could not be compiled, or a match that would backtrack past the engine's bound,
     /// accepts.
@@ -102,5 +124,13 @@ fn compile(pattern: &str) -> Option<Regex> {
             tracing::debug!(pattern, error = %e, "model pattern not checked");
             None
         }
+    }
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
     }
 }

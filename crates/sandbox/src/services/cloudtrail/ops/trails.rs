@@ -152,7 +152,7 @@ pub fn create_trail(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError>
     let account = cx.account().to_string();
     policy_visible(cx, &account, &bucket)?;
     let trail = Trail {
-        arn: format!("arn:aws:cloudtrail:{}:{account}:trail/{name}", cx.region),
+        arn: trail_arn,
         name: name.clone(),
         home_region: cx.region.clone(),
         s3_bucket: bucket,

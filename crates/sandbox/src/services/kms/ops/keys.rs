@@ -78,18 +78,7 @@ pub(super) fn policy_document(
         names.push(format!("arn:aws:iam::{}:role/{role_name}", cx.account()));
     }
     let allowed = names.iter().any(|arn| {
-        crate::common::policy::allows(
-            &lenient,
-            &crate::common::policy::Request {
-                caller: crate::common::policy::Caller::Identity {
-                    account: cx.account(),
-                    arn,
-                },
-                action: "kms:PutKeyPolicy",
-                resource: None,
-                context: &[],
-            },
-        )
+        super::policy_decision(cx, &lenient, "kms:PutKeyPolicy", None, arn).is_allowed()
     });
     if !allowed {
         return Err(AwsError::new(

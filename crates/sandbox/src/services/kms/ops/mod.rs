@@ -11,6 +11,7 @@ pub mod tags;
 use super::errors::{alias_not_found, invalid_marker, not_found_key, out_of_range};
 use super::state::{alias_arn, key_arn, Key, KeyManager, KmsState};
 use crate::common::paging::by_offset;
+use crate::common::policy::{evaluate, Caller, Decision, Request};
 use crate::protocol::{AwsError, Input};
 use crate::services::{Call, TrailResource};
 
@@ -123,23 +124,34 @@ pub(super) fn key<'s>(
     Ok(key)
 }
 
+/// How key policy `policy` answers the caller, named `arn`, asking for `action` on
+/// `resource`.
+pub(super) fn policy_decision(
+    cx: &Call<'_>,
+    policy: &str,
+    action: &str,
+    resource: Option<&str>,
+    arn: &str,
+) -> Decision {
+    let request = Request {
+        caller: Caller::Identity {
+            account: cx.account(),
+            arn,
+        },
+        action,
+        resource,
+        context: &[],
+    };
+    evaluate(policy, &request)
+}
+
 /// Refuse `op` on `k` when the key policy explicitly denies it to the caller. (Without IAM
 /// policies to weigh, a policy that merely does not allow the caller is not enforced: the
 /// sandbox's callers are the account's own, whom the default key policy lets IAM decide.)
 pub(super) fn permitted(cx: &Call<'_>, k: &Key, op: &str) -> Result<(), AwsError> {
-    use crate::common::policy::{evaluate, Caller, Decision, Request};
     let arn = cx.caller.arn();
     let action = format!("kms:{op}");
-    let request = Request {
-        caller: Caller::Identity {
-            account: cx.account(),
-            arn: &arn,
-        },
-        action: &action,
-        resource: Some(&k.arn),
-        context: &[],
-    };
-    if evaluate(&k.policy, &request) == Decision::ExplicitDeny {
+    if policy_decision(cx, &k.policy, &action, Some(&k.arn), &arn) == Decision::ExplicitDeny {
         return Err(AwsError::new(
             400,
             "AccessDeniedException",
