@@ -26,6 +26,7 @@ SERVICES = {
     "kms": "kms",
     "sns": "sns",
     "sts": "sts",
+    "ssm": "ssm",
 }
 SHAPE_KEYS = ("type", "required", "min", "max", "pattern", "enum", "sensitive", "flattened")
 REF_KEYS = ("shape", "locationName", "queryName", "flattened")

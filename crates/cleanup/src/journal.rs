@@ -1,6 +1,9 @@
 //! The run's journal: append-only JSON lines, each fsynced before the run goes on, so a run
 //! killed at any point can resume with the same plan (no re-scan) and without repeating the
 //! actions it finished. A torn last line (the kill landed mid-write) is ignored.
+//!
+//! The clean-up journals what it found and its [`Action`]s; another kind of run (the set-up of
+//! an account) journals its own survey and steps in a file of its own ([`Journal::open_as`]).
 
 use std::collections::BTreeSet;
 use std::fs::{File, OpenOptions};
@@ -8,21 +11,25 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use std::marker::PhantomData;
+
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::discover::Found;
-use crate::plan::Plan;
+use crate::plan::{Action, Plan};
 use crate::CleanupError;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum Record {
+#[serde(bound(deserialize = "F: DeserializeOwned, A: DeserializeOwned"))]
+pub enum Record<F = Found, A = Action> {
     /// A run starts: what it found and what it will do.
     Plan {
         run: String,
         at: String,
-        found: Box<Found>,
-        plan: Plan,
+        found: Box<F>,
+        plan: Plan<A>,
     },
     /// An action finished: `outcome` is `changed` or `already_gone`.
     Done {
@@ -43,29 +50,40 @@ pub enum Record {
 
 /// A run to pick up again.
 #[derive(Debug, Clone)]
-pub struct Resume {
+pub struct Resume<F = Found, A = Action> {
     pub run: String,
-    pub found: Found,
-    pub plan: Plan,
+    pub found: F,
+    pub plan: Plan<A>,
     /// Actions done by the earlier attempt(s), with their outcome.
     pub done: Vec<(String, String)>,
 }
 
-/// An open journal file.
-pub struct Journal {
+/// An open journal file of runs that found `F` and planned steps `A`.
+pub struct Journal<F = Found, A = Action> {
     path: PathBuf,
     file: Mutex<File>,
+    kind: PhantomData<fn() -> (F, A)>,
 }
 
 impl Journal {
-    /// The journal of `account` under `dir` (created if needed).
+    /// The clean-up journal of `account` under `dir` (created if needed).
     pub fn open(dir: &Path, account: &str) -> Result<Journal, CleanupError> {
+        Journal::open_as(dir, "cleanup", account)
+    }
+}
+
+impl<F: Serialize + DeserializeOwned + Clone, A: Serialize + DeserializeOwned + Clone>
+    Journal<F, A>
+{
+    /// The journal of `kind` runs (`cleanup`, `prepare`) of `account` under `dir` (created if
+    /// needed).
+    pub fn open_as(dir: &Path, kind: &str, account: &str) -> Result<Journal<F, A>, CleanupError> {
         let err = |path: &Path, source| CleanupError::Journal {
             path: path.to_path_buf(),
             source,
         };
         std::fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
-        let path = dir.join(format!("cleanup-{account}.jsonl"));
+        let path = dir.join(format!("{kind}-{account}.jsonl"));
         let mut file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -85,6 +103,7 @@ impl Journal {
         Ok(Journal {
             path,
             file: Mutex::new(file),
+            kind: PhantomData,
         })
     }
 
@@ -93,7 +112,7 @@ impl Journal {
     }
 
     /// Every readable record, oldest first.
-    pub fn records(&self) -> Result<Vec<Record>, CleanupError> {
+    pub fn records(&self) -> Result<Vec<Record<F, A>>, CleanupError> {
         let f = File::open(&self.path).map_err(|source| CleanupError::Journal {
             path: self.path.clone(),
             source,
@@ -101,7 +120,7 @@ impl Journal {
         let mut out = Vec::new();
         for line in BufReader::new(f).lines() {
             let Ok(line) = line else { break };
-            match serde_json::from_str::<Record>(&line) {
+            match serde_json::from_str::<Record<F, A>>(&line) {
                 Ok(r) => out.push(r),
                 Err(e) => {
                     tracing::warn!(path = %self.path.display(), error = %e, "skipping an unreadable journal line")
@@ -112,7 +131,7 @@ impl Journal {
     }
 
     /// The latest run if it did not finish.
-    pub fn unfinished(&self) -> Result<Option<Resume>, CleanupError> {
+    pub fn unfinished(&self) -> Result<Option<Resume<F, A>>, CleanupError> {
         let records = self.records()?;
         let Some(start) = records
             .iter()
@@ -151,7 +170,11 @@ impl Journal {
     }
 
     /// Append one record and fsync it before returning.
-    pub fn append(&self, record: &Record) -> Result<(), CleanupError> {
+    pub fn append(&self, record: &Record<F, A>) -> Result<(), CleanupError> {
+        self.write(record)
+    }
+
+    fn write<T: Serialize>(&self, record: &T) -> Result<(), CleanupError> {
         let mut line = serde_json::to_vec(record).map_err(|e| CleanupError::Journal {
             path: self.path.clone(),
             source: std::io::Error::other(e),
@@ -167,6 +190,23 @@ impl Journal {
                 path: self.path.clone(),
                 source,
             })
+    }
+}
+
+/// Where an execution records each finished step: the journal of any kind of run (the step
+/// records name no survey and no plan, so one executor serves every kind).
+pub trait StepLog: Sync {
+    /// Append a `Done` or `Failed` record, fsynced.
+    fn append_step(&self, record: &Record<(), ()>) -> Result<(), CleanupError>;
+}
+
+impl<F, A> StepLog for Journal<F, A>
+where
+    F: Serialize + DeserializeOwned + Clone,
+    A: Serialize + DeserializeOwned + Clone,
+{
+    fn append_step(&self, record: &Record<(), ()>) -> Result<(), CleanupError> {
+        self.write(record)
     }
 }
 

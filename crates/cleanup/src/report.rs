@@ -12,11 +12,27 @@ use crate::ErrorClass;
 pub enum Outcome {
     Changed,
     AlreadyGone,
+    /// (Set-up) what the step makes exists already, and is right: kept as it is.
+    Kept,
     /// Done by an earlier, interrupted run (from the journal).
     DoneEarlier,
     Failed,
     /// Not attempted because something it depends on failed.
     Blocked,
+}
+
+impl Outcome {
+    /// The name the journal and JSON reports use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Changed => "changed",
+            Outcome::AlreadyGone => "already_gone",
+            Outcome::Kept => "kept",
+            Outcome::DoneEarlier => "done_earlier",
+            Outcome::Failed => "failed",
+            Outcome::Blocked => "blocked",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

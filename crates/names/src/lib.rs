@@ -5,9 +5,11 @@
 //! prefix). Changing one here changes it everywhere.
 //!
 //! - the crate root: the workshop's resources (stack, role, keys, topic, rule, alarm, …);
-//! - [`sandbox`]: the identities and accounts the offline sandbox seeds.
+//! - [`sandbox`]: the identities and accounts the offline sandbox seeds;
+//! - [`starting`]: the state the monitoring chapter starts from, as data.
 
 pub mod sandbox;
+pub mod starting;
 
 /// The CloudFormation stack of the workshop's template.
 pub const STACK: &str = "KMSWorkshop-Stack";

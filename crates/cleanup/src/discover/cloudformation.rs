@@ -25,7 +25,7 @@ pub struct StackResource {
 }
 
 /// The stack does not exist: "not found", or CloudFormation's ValidationError saying so.
-pub(crate) fn is_missing_stack(e: &AwsFailure) -> bool {
+pub fn is_missing_stack(e: &AwsFailure) -> bool {
     e.is_not_found() || (e.code == "ValidationError" && e.message.contains("does not exist"))
 }
 

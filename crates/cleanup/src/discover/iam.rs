@@ -94,7 +94,7 @@ async fn role(
 }
 
 /// The ARNs of the managed policies attached to `role`.
-pub(crate) async fn attached_policy_arns(
+pub async fn attached_policy_arns(
     iam: &aws_sdk_iam::Client,
     pace: &Pace,
     role: &str,

@@ -18,12 +18,13 @@ use crate::{AwsFailure, Pace};
 /// paginator. The last word says how the service chains its pages: `next_token` (NextToken),
 /// `marker` (IAM: Marker, while IsTruncated) or `next_marker` (KMS: NextMarker, while
 /// Truncated); `next_token, one_page` for a service without paginators (EventBridge), whose
-/// pages are requested one by one.
+/// pages are requested one by one. Exported: the set-up of an account lists the same way.
+#[macro_export]
 macro_rules! pages {
     ($pace:expr, $api:literal, $request:expr, next_token, one_page) => {
         $pace.pages(
             $api,
-            |t| kms_workshop_pace::one_page($request.set_next_token(t).send()),
+            |t| $crate::pace::one_page($request.set_next_token(t).send()),
             |p| p.next_token(),
         )
     };
@@ -69,8 +70,10 @@ pub use kms::KeyFound;
 pub use s3::BucketFound;
 pub use sns::TopicFound;
 
-pub(crate) use cloudformation::{is_missing_stack, stack_resources};
-pub(crate) use iam::{attached_policy_arns, inline_policy_names};
+pub use cloudformation::is_missing_stack;
+pub(crate) use cloudformation::stack_resources;
+pub use iam::attached_policy_arns;
+pub(crate) use iam::inline_policy_names;
 
 /// What discovery found in one account.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -32,31 +32,47 @@ fn is_conflict(e: &AwsFailure) -> bool {
 
 impl Executor {
     /// One action, with conflict retries; "not found" is success.
-    pub(super) async fn perform(&self, action: &Action) -> ActionOutcome {
+    pub(crate) async fn perform(&self, action: &Action) -> ActionOutcome {
+        match self
+            .on_conflict_retry(action, || self.perform_once(action))
+            .await
+        {
+            Err(e) if e.is_not_found() => Ok((Outcome::AlreadyGone, String::new())),
+            other => other,
+        }
+    }
+
+    /// `attempt` until it succeeds or fails other than on a dependency conflict (those are
+    /// retried with backoff, each retry shown in the live view as one of `step`'s).
+    pub async fn on_conflict_retry<S, T, F, Fut>(
+        &self,
+        step: &S,
+        attempt: F,
+    ) -> Result<T, AwsFailure>
+    where
+        S: crate::plan::Step,
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, AwsFailure>>,
+    {
         let retry = Retry {
             max_attempts: self.inner.opts.conflict_attempts,
             retry_if: is_conflict,
         };
-        let result = self
-            .inner
+        self.inner
             .pace
             .retrying(
                 retry,
                 (Duration::from_secs(1), Duration::from_secs(30)),
                 |e, _| {
                     self.emit(Event::Retrying {
-                        branch: action.branch(),
-                        action: action.describe(),
+                        branch: step.branch(),
+                        action: step.describe(),
                         reason: format!("{}: {}", e.code, e.message),
                     })
                 },
-                || self.perform_once(action),
+                attempt,
             )
-            .await;
-        match result {
-            Err(e) if e.is_not_found() => Ok((Outcome::AlreadyGone, String::new())),
-            other => other,
-        }
+            .await
     }
 
     async fn perform_once(&self, action: &Action) -> ActionOutcome {

@@ -28,7 +28,7 @@ mod schedule;
 mod stack;
 
 /// How one action ended: its outcome and a note, or the failure.
-type ActionOutcome = Result<(Outcome, String), AwsFailure>;
+pub type ActionOutcome = Result<(Outcome, String), AwsFailure>;
 
 /// Tuning of a run.
 #[derive(Debug, Clone)]
@@ -112,7 +112,17 @@ impl Executor {
         &self.inner.clients
     }
 
-    fn emit(&self, e: Event) {
+    /// The pacing every call of the run goes through.
+    pub fn pace(&self) -> &Pace {
+        &self.inner.pace
+    }
+
+    /// The run's tuning (waits, conflict attempts).
+    pub fn options(&self) -> &ExecOptions {
+        &self.inner.opts
+    }
+
+    pub(crate) fn emit(&self, e: Event) {
         if let Some(tx) = &self.inner.events {
             let _ = tx.send(e);
         }
@@ -170,7 +180,14 @@ impl Executor {
                 })?;
             }
         }
-        report.actions = self.execute(&plan, journal, &run_id, &done).await?;
+        report.actions = self
+            .execute(
+                &plan,
+                journal.map(|j| j as &dyn crate::journal::StepLog),
+                &run_id,
+                &done,
+            )
+            .await?;
         for a in report.actions.clone() {
             if let Some(c) = &a.class {
                 if c == ErrorClass::AccessDenied.as_str() || c == ErrorClass::Credentials.as_str() {
@@ -208,7 +225,12 @@ impl Executor {
     }
 
     /// Poll `check` until it says done, within the wait timeout (both on the pace's clock).
-    async fn wait_until<F, Fut>(&self, op: &str, what: &str, mut check: F) -> Result<(), AwsFailure>
+    pub async fn wait_until<F, Fut>(
+        &self,
+        op: &str,
+        what: &str,
+        mut check: F,
+    ) -> Result<(), AwsFailure>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<bool, AwsFailure>>,

@@ -7,14 +7,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use tokio::task::JoinSet;
 
 use super::{ActionOutcome, Event, Executor};
-use crate::journal::{Journal, Record};
-use crate::plan::Plan;
+use crate::journal::{Record, StepLog};
+use crate::plan::{Plan, Step};
 use crate::report::{ActionResult, Outcome};
 use crate::CleanupError;
 
 /// Where the execution of a plan stands.
-struct Progress<'p> {
-    plan: &'p Plan,
+struct Progress<'p, A> {
+    plan: &'p Plan<A>,
     results: BTreeMap<String, ActionResult>,
     /// Done, now or in an earlier run: their dependents may start.
     finished: BTreeSet<String>,
@@ -24,9 +24,9 @@ struct Progress<'p> {
     started: BTreeSet<String>,
 }
 
-impl<'p> Progress<'p> {
+impl<'p, A: Step> Progress<'p, A> {
     /// Nothing started yet, except the actions `done` in an earlier run.
-    fn resumed(plan: &'p Plan, done: &[(String, String)]) -> Self {
+    fn resumed(plan: &'p Plan<A>, done: &[(String, String)]) -> Self {
         let mut p = Progress {
             plan,
             results: BTreeMap::new(),
@@ -82,10 +82,10 @@ impl<'p> Progress<'p> {
 
 impl Executor {
     /// Execute `plan`; actions in `done` (from a journal) are not repeated.
-    pub async fn execute(
+    pub async fn execute<A: Step>(
         &self,
-        plan: &Plan,
-        journal: Option<&Journal>,
+        plan: &Plan<A>,
+        journal: Option<&dyn StepLog>,
         run_id: &str,
         done: &[(String, String)],
     ) -> Result<Vec<ActionResult>, CleanupError> {
@@ -105,7 +105,11 @@ impl Executor {
     }
 
     /// Block what depends on a failure; start what is ready.
-    fn start_ready(&self, p: &mut Progress<'_>, tasks: &mut JoinSet<(String, ActionOutcome)>) {
+    fn start_ready<A: Step>(
+        &self,
+        p: &mut Progress<'_, A>,
+        tasks: &mut JoinSet<(String, ActionOutcome)>,
+    ) {
         let plan = p.plan;
         let mut progressed = true;
         while progressed {
@@ -143,7 +147,7 @@ impl Executor {
                         action: action.describe(),
                     });
                     tasks.spawn(async move {
-                        let r = me.perform(&action).await;
+                        let r = action.perform(me).await;
                         (id, r)
                     });
                 }
@@ -152,10 +156,10 @@ impl Executor {
     }
 
     /// Journal and record how action `id` ended.
-    fn finish(
+    fn finish<A: Step>(
         &self,
-        p: &mut Progress<'_>,
-        journal: Option<&Journal>,
+        p: &mut Progress<'_, A>,
+        journal: Option<&dyn StepLog>,
         run_id: &str,
         id: String,
         result: ActionOutcome,
@@ -183,17 +187,12 @@ impl Executor {
             Record::Done {
                 run: run_id.to_string(),
                 action: id.clone(),
-                outcome: if outcome == Outcome::Changed {
-                    "changed"
-                } else {
-                    "already_gone"
-                }
-                .into(),
+                outcome: outcome.as_str().into(),
                 detail: detail.clone(),
             }
         };
         if let Some(j) = journal {
-            j.append(&record)?;
+            j.append_step(&record)?;
         }
         self.emit(Event::Finished {
             branch: node.action.branch(),

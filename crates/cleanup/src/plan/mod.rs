@@ -6,11 +6,52 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::discover::Found;
+use crate::exec::{ActionOutcome, Executor};
 
 mod build;
+
+/// What a plan's node can hold: the clean-up's [`Action`]s, or another crate's steps run by the
+/// same [`Executor`] (the set-up of an account): identified for the journal, named for a person,
+/// grouped into branches for the live view, and carried out once per call of [`Step::perform`].
+pub trait Step:
+    Clone + std::fmt::Debug + Serialize + DeserializeOwned + Send + Sync + 'static
+{
+    /// What [`Plan::render_tree`] calls a plan of these steps.
+    const PLAN_TITLE: &'static str;
+    /// A stable identifier (journal key).
+    fn id(&self) -> String;
+    /// The API the step calls (rate limits and reports).
+    fn api(&self) -> &'static str;
+    /// What a person reads.
+    fn describe(&self) -> String;
+    /// The branch it belongs to (one line each in the live view).
+    fn branch(&self) -> &'static str;
+    /// Carry the step out (with whatever retries it needs).
+    fn perform(self, ex: Executor) -> impl std::future::Future<Output = ActionOutcome> + Send;
+}
+
+impl Step for Action {
+    const PLAN_TITLE: &'static str = "clean-up plan";
+    fn id(&self) -> String {
+        Action::id(self)
+    }
+    fn api(&self) -> &'static str {
+        Action::api(self)
+    }
+    fn describe(&self) -> String {
+        Action::describe(self)
+    }
+    fn branch(&self) -> &'static str {
+        Action::branch(self)
+    }
+    async fn perform(self, ex: Executor) -> ActionOutcome {
+        ex.perform(&self).await
+    }
+}
 
 /// One change to make. Each is idempotent: "not found" means already done.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -280,17 +321,28 @@ impl Action {
 
 /// A node of the plan: an action and the ids of the actions that must be done first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Node {
+#[serde(bound(deserialize = "A: DeserializeOwned"))]
+pub struct Node<A = Action> {
     pub id: String,
-    pub action: Action,
+    pub action: A,
     pub after: Vec<String>,
 }
 
-/// The whole teardown of one account.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Plan {
+/// The whole teardown (or, of other steps, set-up) of one account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(bound(deserialize = "A: DeserializeOwned"))]
+pub struct Plan<A = Action> {
     pub account: String,
-    pub nodes: Vec<Node>,
+    pub nodes: Vec<Node<A>>,
+}
+
+impl<A> Default for Plan<A> {
+    fn default() -> Self {
+        Plan {
+            account: String::new(),
+            nodes: Vec::new(),
+        }
+    }
 }
 
 impl Plan {
@@ -298,12 +350,27 @@ impl Plan {
     pub fn build(found: &Found, window_days: i32) -> Plan {
         build::Planner::new(found, window_days).build()
     }
+}
+
+impl<A: Step> Plan<A> {
+    /// Add `action` after the actions `after` (ids), unless the plan holds it already; its id.
+    pub fn push(&mut self, action: A, after: Vec<String>) -> String {
+        let id = action.id();
+        if self.node(&id).is_none() {
+            self.nodes.push(Node {
+                id: id.clone(),
+                action,
+                after,
+            });
+        }
+        id
+    }
 
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
     }
 
-    pub fn node(&self, id: &str) -> Option<&Node> {
+    pub fn node(&self, id: &str) -> Option<&Node<A>> {
         self.nodes.iter().find(|n| n.id == id)
     }
 
@@ -344,7 +411,7 @@ impl Plan {
 
     /// A tree view: one block per branch, each action with what it waits for.
     pub fn render_tree(&self) -> String {
-        let mut by_branch: BTreeMap<&str, Vec<&Node>> = BTreeMap::new();
+        let mut by_branch: BTreeMap<&str, Vec<&Node<A>>> = BTreeMap::new();
         let order = self.topological_order();
         for id in &order {
             if let Some(n) = self.node(id) {
@@ -352,7 +419,8 @@ impl Plan {
             }
         }
         let mut s = format!(
-            "clean-up plan for account {} ({} actions)\n",
+            "{} for account {} ({} actions)\n",
+            A::PLAN_TITLE,
             self.account,
             self.nodes.len()
         );

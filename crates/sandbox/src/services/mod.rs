@@ -12,6 +12,7 @@ pub mod iam;
 pub mod kms;
 pub mod s3;
 pub mod sns;
+pub mod ssm;
 pub mod sts;
 
 use http::HeaderMap;
@@ -344,6 +345,11 @@ pub const REGISTRY: &[Entry] = &[
     },
     Entry {
         service: &events::Events,
+        seed: None,
+        tick: None,
+    },
+    Entry {
+        service: &ssm::Ssm,
         seed: None,
         tick: None,
     },

@@ -55,6 +55,7 @@ const MODELS: &[(&str, &str)] = &[
     ("kms", include_str!("../../models/kms.json")),
     ("sns", include_str!("../../models/sns.json")),
     ("sts", include_str!("../../models/sts.json")),
+    ("ssm", include_str!("../../models/ssm.json")),
 ];
 
 /// `prefix.name`, or `name` at the top.

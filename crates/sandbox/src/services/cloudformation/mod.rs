@@ -37,7 +37,7 @@ pub use state::{
 
 /// The KMS workshop's template: the bucket `kmsworkshop-<account>`, the role
 /// `KMSWorkshop-InstanceInitRole` and its instance profile.
-pub const WORKSHOP_TEMPLATE: &str = include_str!("workshop-template.yaml");
+pub const WORKSHOP_TEMPLATE: &str = kms_workshop_names::starting::TEMPLATE;
 /// The stack name the workshop tells learners to use.
 pub const WORKSHOP_STACK: &str = kms_workshop_names::STACK;
 

@@ -26,7 +26,7 @@ mod tests;
 use super::{About, Call, Service};
 use crate::protocol::{AwsError, Input, Protocol, Value};
 use ops::associations as assoc;
-use ops::{attributes, describe, dry_run, instances, tags, volumes};
+use ops::{attributes, describe, dry_run, instance_types, instances, tags, volumes};
 
 pub use lifecycle::settle_due;
 
@@ -83,6 +83,7 @@ impl Service for Ec2 {
             "DescribeIamInstanceProfileAssociations" => read(cx, input, assoc::describe),
             "DescribeInstanceAttribute" => read(cx, input, attributes::describe),
             "DescribeVolumes" => read(cx, input, volumes::describe_volumes),
+            "DescribeInstanceTypes" => read(cx, input, instance_types::describe_instance_types),
             "DescribeTags" => read(cx, input, tags::describe_tags),
             "RunInstances" => instances::run_instances(cx, input),
             "TerminateInstances" => write(cx, input, instances::terminate_instances),

@@ -24,16 +24,7 @@ fn aws_policy_arn(name: &str) -> String {
 
 /// A document as the console's visual editor writes it.
 fn customer_policy_doc(actions: &[&str]) -> String {
-    let action = if actions.len() == 1 {
-        json!(actions[0])
-    } else {
-        json!(actions)
-    };
-    let doc = json!({
-        "Version": "2012-10-17",
-        "Statement": [{ "Sid": "VisualEditor0", "Effect": "Allow", "Action": action, "Resource": "*" }]
-    });
-    serde_json::to_string_pretty(&doc).unwrap_or_else(|_| doc.to_string())
+    kms_workshop_names::starting::policy_document(actions)
 }
 
 /// A customer-managed policy whose versions (one per document) came an hour apart.
@@ -52,39 +43,11 @@ fn policy(account: &str, name: &str, created: OffsetDateTime, docs: &[String]) -
 }
 
 /// The learner's policies for the import, rotation and encryption chapters.
-fn learner_policies(account: &str, created: OffsetDateTime) -> [ManagedPolicy; 3] {
-    let import = policy(
-        account,
-        "KMS-Workshop-ImportMaterialPermissions",
-        created,
-        &[customer_policy_doc(&["kms:ImportKeyMaterial"])],
-    );
-    let rotation = policy(
-        account,
-        "KMSWorkshop-RotationDisableOps",
-        created,
-        &[customer_policy_doc(&[
-            "kms:DisableKey",
-            "kms:EnableKey",
-            "kms:ScheduleKeyDeletion",
-            "kms:UpdateAlias",
-            "kms:DeleteImportedKeyMaterial",
-        ])],
-    );
-    let additional = policy(
-        account,
-        "KMSWorkshop-AdditionalPermissions",
-        created,
-        &[customer_policy_doc(&[
-            "kms:Encrypt",
-            "kms:Decrypt",
-            "kms:GenerateDataKey",
-            "kms:GenerateDataKeyWithoutPlaintext",
-            "kms:TagResource",
-            "kms:UntagResource",
-        ])],
-    );
-    [import, rotation, additional]
+fn learner_policies(account: &str, created: OffsetDateTime) -> Vec<ManagedPolicy> {
+    kms_workshop_names::starting::POLICIES
+        .iter()
+        .map(|p| policy(account, p.name, created, &[p.document()]))
+        .collect()
 }
 
 /// Production policies whose names start like the workshop's; the first is attached to the

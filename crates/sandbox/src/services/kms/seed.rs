@@ -8,6 +8,8 @@ use super::state::{alias_arn, default_policy, Alias, Key, KeyManager, KeyOrigin,
 use crate::protocol::AwsError;
 use crate::util::b64;
 use crate::Sandbox;
+use kms_workshop_names::starting::{KeyRole, KEY_ROLE_TAG, MATERIAL_DAYS, PENDING_WINDOW_DAYS};
+use kms_workshop_names::{TAG_KEY, TAG_VALUE};
 
 /// The workshop's keys: K1 pending deletion, K2 (`alias/FirstCMK`), K3 with imported material
 /// (`alias/ImportedCMK`), the AWS managed EBS key, and another project's key.
@@ -38,23 +40,30 @@ pub fn seed_workshop(
     };
     let day = Duration::days(1);
     let (aws_kms, customer) = (KeyOrigin::AwsKms, KeyManager::Customer);
-    let mut k1 = new_key(aws_kms, customer, "KMS Workshop first CMK", now - day * 3);
-    k1.deletion_date = Some(now + day * 6);
-    k1.pending_window_days = Some(7);
-    let k2 = new_key(aws_kms, customer, "KMS Workshop CMK", now - day * 3);
-    let mut k3 = new_key(
-        KeyOrigin::External,
-        customer,
-        "KMS Workshop CMK with imported key material",
-        now - day * 2,
-    );
+    // The keys of the starting state (kms_workshop_names::starting), tagged as prepare tags them.
+    let workshop_key = |role: KeyRole, created| {
+        let spec = role.spec();
+        let origin = if spec.external {
+            KeyOrigin::External
+        } else {
+            aws_kms
+        };
+        let mut k = new_key(origin, customer, spec.description, created);
+        k.tags.insert(TAG_KEY.into(), TAG_VALUE.into());
+        k.tags.insert(KEY_ROLE_TAG.into(), role.as_str().into());
+        k
+    };
+    let mut k1 = workshop_key(KeyRole::Pending, now - day * 3);
+    k1.deletion_date = Some(now + Duration::days(i64::from(PENDING_WINDOW_DAYS - 1)));
+    k1.pending_window_days = Some(i64::from(PENDING_WINDOW_DAYS));
+    let k2 = workshop_key(KeyRole::First, now - day * 3);
+    let mut k3 = workshop_key(KeyRole::Imported, now - day * 2);
     let material = crypto::random_bytes(32);
     k3.materials = vec![b64(&material)];
     k3.imported_fingerprint = Some(crypto::fingerprint(&material));
-    k3.valid_to = Some(now + day * 20);
+    k3.valid_to = Some(now + Duration::days(i64::from(MATERIAL_DAYS)));
     k3.material_imported_at = Some(now - day * 2);
     k3.expiration_model = Some("KEY_MATERIAL_EXPIRES".into());
-    k3.tags.insert("project".into(), "kmsworkshop".into());
     let ebs = new_key(
         aws_kms,
         KeyManager::Aws,

@@ -8,9 +8,11 @@ use super::state::{Bucket, ObjectVersion, S3State};
 use crate::protocol::AwsError;
 use crate::Sandbox;
 
-/// Name and text of the workshop's sample file.
-pub const SAMPLE_FILE: &str = "SampleFile-KMS.txt";
-pub const SAMPLE_TEXT: &str = "This is a sample file for the AWS KMS workshop.\nIt will be encrypted and decrypted with AWS KMS.\n";
+pub use kms_workshop_names::starting::SAMPLE_TEXT;
+use kms_workshop_names::starting::{SampleEncryption, SAMPLE_FILES};
+
+/// Name of the workshop's (first) sample file.
+pub const SAMPLE_FILE: &str = SAMPLE_FILES[0].key;
 
 /// A plain-text object as the learner uploaded it, its bytes kept as `blob`.
 fn text_object(
@@ -31,14 +33,21 @@ fn text_object(
 /// (`kmsworkshop-archive-…`) that no clean-up may touch.
 pub fn seed_workshop(sb: &Sandbox, account: &str, region: &str) -> Result<(), AwsError> {
     let now = sb.clock.now();
-    let first_cmk =
-        kms::shared::resolve(sb, account, region, kms_workshop_names::FIRST_ALIAS, None)
-            .map(|k| k.arn);
     let day = time::Duration::days(1);
     let stack_bucket = format!("kmsworkshop-{account}");
     let archive = format!("kmsworkshop-archive-{account}");
-    let sample = SAMPLE_TEXT.as_bytes();
-    let sample = (sb.keep_blob(sample)?, sample);
+    let mut samples = Vec::new();
+    for f in SAMPLE_FILES {
+        let blob = sb.keep_blob(f.text.as_bytes())?;
+        let (sse, kms) = match f.encryption {
+            SampleEncryption::S3 => ("AES256", None),
+            SampleEncryption::Kms(alias) => (
+                "aws:kms",
+                kms::shared::resolve(sb, account, region, alias, None).map(|k| k.arn),
+            ),
+        };
+        samples.push((f.key, blob, f.text.as_bytes(), sse, kms));
+    }
     let text = &b"Archived records: not part of the workshop. Do not delete.\n"[..];
     let text = (sb.keep_blob(text)?, text);
     sb.write::<S3State, _>(account, region, |st| {
@@ -47,21 +56,17 @@ pub fn seed_workshop(sb: &Sandbox, account: &str, region: &str) -> Result<(), Aw
         let b = st.buckets.get_mut(&stack_bucket).ok_or_else(|| {
             AwsError::internal("the workshop stack's bucket is missing from the seed")
         })?;
-        let sample = (sample.0.name.as_str(), sample.1);
-        b.objects.insert(
-            SAMPLE_FILE.into(),
-            vec![text_object(sample, "AES256", None, now - day * 3)],
-        );
-        // The copy uploaded with SSE-KMS under alias/FirstCMK (section II).
-        b.objects.insert(
-            "SampleFile-KMS-encrypted.txt".into(),
-            vec![text_object(
-                sample,
-                "aws:kms",
-                first_cmk.clone(),
-                now - day * 3,
-            )],
-        );
+        for (key, blob, data, sse, kms) in &samples {
+            b.objects.insert(
+                key.to_string(),
+                vec![text_object(
+                    (&blob.name, data),
+                    sse,
+                    kms.clone(),
+                    now - day * 3,
+                )],
+            );
+        }
         let mut a = Bucket::new(&archive, now - day * 40);
         a.objects.insert(
             "records/2025-archive.txt".into(),

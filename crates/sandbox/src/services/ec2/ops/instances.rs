@@ -229,6 +229,17 @@ pub(crate) fn run_instances(cx: &mut Call<'_>, input: &Input) -> Result<Value, A
     let assoc_delay = association_delay(cx);
     let (ids, reservation_id, instances) = sb.write::<Ec2State, _>(&account, &region, |st| {
         st.settle(now);
+        // A repeated ClientToken answers with the launch it made, launching nothing (EC2's
+        // idempotency: a retry after a lost answer or a crash makes no second instance).
+        if let Some(earlier) = l.client_token.as_deref().and_then(|t| launched_with(st, t)) {
+            let instances = earlier
+                .1
+                .iter()
+                .filter_map(|id| st.instances.get(id))
+                .map(|i| instance_value(st, i, &region))
+                .collect();
+            return Ok((Vec::new(), earlier.0, instances));
+        }
         let live = st.instances.values().filter(|i| !i.state.ending()).count();
         let room = INSTANCE_LIMIT.saturating_sub(live);
         if l.min > room {
@@ -265,6 +276,20 @@ pub(crate) fn run_instances(cx: &mut Call<'_>, input: &Input) -> Result<Value, A
         note_instance(cx, id);
     }
     Ok(reservation(reservation_id, account, instances))
+}
+
+/// The reservation and instances an earlier RunInstances with `token` made.
+fn launched_with(st: &Ec2State, token: &str) -> Option<(String, Vec<String>)> {
+    let ids: Vec<&crate::services::ec2::state::Instance> = st
+        .instances
+        .values()
+        .filter(|i| i.client_token.as_deref() == Some(token))
+        .collect();
+    let first = ids.first()?;
+    Some((
+        first.reservation_id.clone(),
+        ids.iter().map(|i| i.id.clone()).collect(),
+    ))
 }
 
 /// The instances named in the request, all of which must exist, without repeats.

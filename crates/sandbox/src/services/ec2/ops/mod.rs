@@ -6,6 +6,7 @@ pub(crate) mod associations;
 pub(crate) mod attributes;
 pub(crate) mod describe;
 pub(crate) mod filters;
+pub(crate) mod instance_types;
 pub(crate) mod instances;
 pub(crate) mod tags;
 pub(crate) mod volumes;

@@ -1,0 +1,165 @@
+//! The set-up against an in-process sandbox with an empty account: it makes the whole starting
+//! state, a second run changes nothing, a run stopped half-way and resumed makes each part once,
+//! and what exists and is wrong stops a run before it changes anything.
+
+use kms_workshop_cleanup::{Clients, ExecOptions, Executor, Outcome, Pace, Report};
+use kms_workshop_prepare::{open_journal, run, Options, PrepareError};
+use kms_workshop_sandbox::{seed, Config};
+use kms_workshop_testkit as testkit;
+
+async fn empty() -> testkit::Env {
+    testkit::start(Config {
+        seed: seed::Seed::Empty,
+        ..Config::default()
+    })
+    .await
+}
+
+fn executor(env: &testkit::Env) -> Executor {
+    let clients = Clients::new(&env.cfg, seed::ACCOUNT, &[seed::REGION.to_string()], true);
+    Executor::new(
+        clients,
+        Pace::new(8, 1000.0, 1000.0),
+        ExecOptions::default(),
+        None,
+    )
+}
+
+fn count(report: &Report, o: Outcome) -> usize {
+    report.count(o)
+}
+
+#[tokio::test]
+async fn an_empty_account_is_prepared_and_a_second_run_changes_nothing() {
+    let env = empty().await;
+    let ex = executor(&env);
+    let (plan, report, after) = run(&ex, &env.cfg, &Options::default(), None, false)
+        .await
+        .expect("prepare");
+    assert_eq!(plan.nodes.len(), 16, "{}", plan.render_tree());
+    assert!(
+        report.is_clean(),
+        "{}",
+        kms_workshop_prepare::report::render_text(&report)
+    );
+    assert_eq!(count(&report, Outcome::Changed), 16);
+    // What the account holds now: every part, with what the chapter needs of it.
+    let kms = aws_sdk_kms::Client::new(&env.cfg);
+    let imported = kms
+        .describe_key()
+        .key_id("alias/ImportedCMK")
+        .send()
+        .await
+        .expect("alias/ImportedCMK")
+        .key_metadata
+        .expect("metadata");
+    assert_eq!(imported.origin().map(|o| o.as_str()), Some("EXTERNAL"));
+    assert_eq!(imported.key_state().map(|s| s.as_str()), Some("Enabled"));
+    assert_eq!(
+        imported.expiration_model().map(|m| m.as_str()),
+        Some("KEY_MATERIAL_EXPIRES")
+    );
+    assert!(after.resources().len() >= 12, "{:?}", after.resources());
+
+    let (plan2, report2, _) = run(&ex, &env.cfg, &Options::default(), None, false)
+        .await
+        .expect("prepare again");
+    assert!(plan2.is_empty(), "{}", plan2.render_tree());
+    assert_eq!(count(&report2, Outcome::Changed), 0);
+    assert!(report2.is_clean());
+    env.running.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_run_stopped_half_way_resumes_and_makes_each_part_once() {
+    let env = empty().await;
+    let ex = executor(&env);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = open_journal(dir.path(), seed::ACCOUNT).expect("journal");
+    // A run that stops after its first few steps: its journal has the plan and those steps.
+    let opts = Options::default();
+    let survey = kms_workshop_prepare::survey::survey(&ex, &env.cfg, &opts)
+        .await
+        .expect("survey");
+    let plan = kms_workshop_prepare::plan::build(&survey, "r1");
+    journal
+        .append(&kms_workshop_cleanup::journal::Record::Plan {
+            run: "r1".into(),
+            at: "t".into(),
+            found: Box::new(survey),
+            plan: plan.clone(),
+        })
+        .expect("journal the plan");
+    let first: Vec<_> = plan
+        .nodes
+        .iter()
+        .filter(|n| n.after.is_empty())
+        .take(3)
+        .cloned()
+        .collect();
+    let partial = kms_workshop_cleanup::Plan {
+        account: plan.account.clone(),
+        nodes: first.clone(),
+    };
+    ex.execute(&partial, Some(&journal), "r1", &[])
+        .await
+        .expect("first steps");
+    let (_, report, _) = run(&ex, &env.cfg, &opts, Some(&journal), false)
+        .await
+        .expect("resume");
+    assert!(report.resumed);
+    assert_eq!(count(&report, Outcome::DoneEarlier), first.len());
+    assert_eq!(
+        count(&report, Outcome::Changed),
+        plan.nodes.len() - first.len()
+    );
+    assert!(
+        report.is_clean(),
+        "{}",
+        kms_workshop_prepare::report::render_text(&report)
+    );
+    let keys = aws_sdk_kms::Client::new(&env.cfg)
+        .list_keys()
+        .send()
+        .await
+        .expect("keys");
+    // Three workshop keys and the EBS default key the volume's creation made, nothing twice.
+    assert!(keys.keys().len() <= 4, "{:?}", keys.keys());
+    env.running.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_imported_alias_on_a_key_without_imported_material_stops_before_any_change() {
+    let env = empty().await;
+    let kms = aws_sdk_kms::Client::new(&env.cfg);
+    let key = kms.create_key().send().await.expect("key");
+    let id = key
+        .key_metadata()
+        .map(|m| m.key_id().to_string())
+        .expect("id");
+    kms.create_alias()
+        .alias_name("alias/ImportedCMK")
+        .target_key_id(&id)
+        .send()
+        .await
+        .expect("alias");
+    let ex = executor(&env);
+    let err = run(&ex, &env.cfg, &Options::default(), None, false)
+        .await
+        .expect_err("a wrong alias stops the run");
+    let text = err.to_string();
+    assert!(matches!(err, PrepareError::Wrong { .. }), "{text}");
+    assert!(
+        text.contains("alias/ImportedCMK")
+            && text.contains("AWS_KMS")
+            && text.contains("nothing was changed"),
+        "{text}"
+    );
+    let stacks = aws_sdk_cloudformation::Client::new(&env.cfg)
+        .list_stacks()
+        .send()
+        .await
+        .expect("stacks");
+    assert!(stacks.stack_summaries().is_empty(), "nothing was made");
+    env.running.shutdown().await;
+}
