@@ -22,6 +22,7 @@ mod iam_cli;
 mod iam_differential;
 mod inventory_trust;
 mod pipeline;
+mod prepare_cli;
 mod realism;
 mod robustness;
 mod run_cli;

@@ -423,3 +423,37 @@ fn assert_workshop_gone(endpoint: &str, added: &Added, keys: &(String, String)) 
 mod resilience;
 mod targets;
 mod workshop;
+
+/// The `done` records of a journal file.
+pub(crate) fn done_records(journal: &Path) -> Vec<Value> {
+    let Ok(text) = std::fs::read_to_string(journal) else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|r| r["type"] == "done")
+        .collect()
+}
+
+/// Successful calls of `event_name` the learner made (the clean-up's identity here), from the
+/// sandbox's CloudTrail event history; the seed's own history is someone else's.
+pub(crate) fn successful_events(endpoint: &str, event_name: &str) -> Vec<Value> {
+    let v = aws_json(
+        endpoint,
+        &[
+            "cloudtrail",
+            "lookup-events",
+            "--lookup-attributes",
+            &format!("AttributeKey=EventName,AttributeValue={event_name}"),
+        ],
+    );
+    v["Events"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|e| serde_json::from_str::<Value>(e["CloudTrailEvent"].as_str()?).ok())
+        .filter(|r| r.get("errorCode").is_none())
+        .filter(|r| r["userIdentity"]["accessKeyId"] == LEARNER_ACCESS_KEY)
+        .collect()
+}

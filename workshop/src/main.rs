@@ -1,7 +1,10 @@
 //! `kms-workshop`: runs the monitoring chapter of the AWS KMS workshop against a real account
 //! or against the built-in offline sandbox, and hosts that sandbox for the `aws` CLI and SDKs.
 
-mod cleanup_cmd;
+// The account commands' futures nest the SDK's deeply (discovery, then the executor).
+#![recursion_limit = "256"]
+
+mod account_cmd;
 mod mail;
 mod run;
 mod sandbox_access;
@@ -61,7 +64,11 @@ enum Command {
         state: Option<std::path::PathBuf>,
     },
     /// Remove everything the workshop created, in dependency order, safely and resumably.
-    Cleanup(cleanup_cmd::CleanupArgs),
+    Cleanup(account_cmd::cleanup::CleanupArgs),
+    /// Set an account up as the monitoring chapter starts (the stack, the instance, the keys,
+    /// the policies, the volume, the sample files), or reset it (--fresh), safely and
+    /// resumably; for a class of accounts with --accounts.
+    Prepare(account_cmd::prepare::PrepareArgs),
 }
 
 /// Ends a command with `message` on stderr and exit status `code` (2 usage or configuration,
@@ -108,7 +115,8 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Sandbox { command } => sandbox_cmd::run(command).await,
-            Command::Cleanup(args) => cleanup_cmd::run(args).await,
+            Command::Cleanup(args) => account_cmd::cleanup::run(args).await,
+            Command::Prepare(args) => account_cmd::prepare::run(args).await,
             Command::Run(args) => run::run(args).await,
             Command::Status { state, json } => run::status(state, json),
             Command::Reset {

@@ -536,6 +536,18 @@ impl Target {
         }
     }
 
+    /// The flags that make `kms-workshop prepare` reach this same target (region, endpoint,
+    /// account), as a person would type them after the command.
+    pub fn prepare_flags(&self) -> String {
+        let mut f = format!(" --region {}", self.region);
+        match (&self.kind, &self.endpoint) {
+            (TargetKind::Aws, _) => f.push_str(&format!(" --account-id {}", self.account)),
+            (_, Some(url)) if self.hosted.is_none() => f.push_str(&format!(" --endpoint {url}")),
+            _ => f.push_str(" --sandbox"),
+        }
+        f
+    }
+
     /// The hosted sandbox, when there is one.
     pub fn sandbox(&self) -> Option<&std::sync::Arc<Sandbox>> {
         self.hosted.as_ref().map(|r| &r.sandbox)

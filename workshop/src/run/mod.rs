@@ -293,8 +293,10 @@ async fn require_key(target: &Target, progress: &Progress) -> Result<Option<Stri
     };
     let msg = if e.is_not_found() {
         format!(
-            "{KEY_ALIAS} does not exist in account {} in {}: the monitoring chapter starts from the key with imported material that sections I–III create (the sandbox's workshop seed has it)",
-            target.account, target.region
+            "{KEY_ALIAS} does not exist in account {} in {}: the monitoring chapter starts from the key with imported material that sections I–III create (the sandbox's workshop seed has it); make that starting state with: kms-workshop prepare{}",
+            target.account,
+            target.region,
+            target.prepare_flags()
         )
     } else {
         format!("cannot look up {KEY_ALIAS}: {e}")

@@ -1,7 +1,13 @@
-//! `kms-workshop cleanup`: find what the workshop created in an account, show the teardown
-//! plan, and carry it out in dependency order with a live view, a journal to resume from, and
-//! a final report. Exit codes: 0 clean, 1 something failed or remains, 2 usage or
-//! configuration, 3 credentials or access.
+//! The commands that change a whole account: `kms-workshop cleanup` (take the workshop's
+//! resources down) and `kms-workshop prepare` (set the chapter's starting state up). They share
+//! how an account is reached and confirmed, the instructors' `--accounts` file, the live view
+//! and the exit codes: 0 done, 1 something failed or remains, 2 usage or configuration, 3
+//! credentials or access.
+//!
+//! - this module: the shared flags, reaching the target, the confirmation, one account's run;
+//! - `cleanup`, `prepare`: each command's own flags and its [`Job`];
+//! - `accounts`: many accounts at once (`--accounts FILE`);
+//! - `live`: the live view.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -9,82 +15,72 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use aws_config::SdkConfig;
 use clap::{Args, ValueEnum};
-use kms_workshop_cleanup::{
-    CleanupError, Clients, ErrorClass, Event, ExecOptions, Executor, Inventory, Journal, Pace,
-    Plan, Report,
-};
+use kms_workshop_cleanup::{ErrorClass, Event, Report};
 use kms_workshop_sandbox::http::admin_api::AdminClient;
 use tokio::sync::mpsc::UnboundedSender;
 
 mod accounts;
+pub mod cleanup;
 mod live;
+pub mod prepare;
 
 use accounts::run_accounts;
 use live::live_view;
 
+/// How a command reaches, confirms and paces the account(s) it changes.
 #[derive(Args, Debug, Clone)]
-pub struct CleanupArgs {
+pub struct TargetFlags {
     /// Print the plan and change nothing.
     #[arg(long)]
-    dry_run: bool,
+    pub dry_run: bool,
     /// Do not ask; against AWS this needs --account-id too.
     #[arg(long)]
-    yes: bool,
-    /// The account to clean; must match the credentials' account.
+    pub yes: bool,
+    /// The account to change; must match the credentials' account.
     #[arg(long, value_name = "ID", value_parser = parse_account)]
-    account_id: Option<String>,
-    /// Region to clean (repeat for several; the first also serves IAM and S3).
+    pub account_id: Option<String>,
+    /// Region (repeat for several; the first also serves IAM and S3).
     #[arg(long = "region", value_name = "R")]
-    regions: Vec<String>,
+    pub regions: Vec<String>,
     /// Named profile of the shared AWS config.
     #[arg(long, value_name = "P")]
-    profile: Option<String>,
-    /// Clean an in-process sandbox (state under --sandbox-state, else the user's data dir).
+    pub profile: Option<String>,
+    /// Use an in-process sandbox (state under --sandbox-state, else the user's data dir).
     #[arg(long, conflicts_with = "endpoint")]
-    sandbox: bool,
+    pub sandbox: bool,
     /// State directory of the in-process sandbox started by --sandbox.
     #[arg(long, value_name = "DIR", requires = "sandbox")]
-    sandbox_state: Option<PathBuf>,
+    pub sandbox_state: Option<PathBuf>,
     /// An AWS-compatible endpoint (e.g. a running `kms-workshop sandbox serve`); the standard
     /// credential chain still applies.
     #[arg(long, value_name = "URL")]
-    endpoint: Option<String>,
-    /// Key deletion waiting period in days (7 to 30).
-    #[arg(long, value_name = "DAYS", default_value_t = 7, value_parser = parse_window)]
-    key_window: i32,
+    pub endpoint: Option<String>,
     #[arg(long, value_enum, default_value_t = OutputArg::Text)]
-    output: OutputArg,
+    pub output: OutputArg,
     /// Keep a journal here so an interrupted run resumes where it stopped.
     #[arg(long, value_name = "DIR")]
-    journal: Option<PathBuf>,
-    /// Inventory of resources a guided run recorded (JSON; default: the guided run's progress
-    /// file in the user's data directory, when there is one).
-    #[arg(long, value_name = "FILE")]
-    inventory: Option<PathBuf>,
-    /// If the stack still fails to delete after the fixes, delete it retaining what failed.
-    #[arg(long)]
-    retain_failed: bool,
+    pub journal: Option<PathBuf>,
     /// Most AWS calls in flight at once.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
-    max_in_flight: u16,
-    /// Instructors: clean every account listed in this TOML file (`[[account]]` tables with
-    /// `id`, `role_arn`, optional `regions` and `external_id`), assuming each role.
+    pub max_in_flight: u16,
+    /// Instructors: every account listed in this TOML file (`[[account]]` tables with `id`,
+    /// `role_arn`, optional `regions` and `external_id`), assuming each role.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["account_id", "sandbox"])]
-    accounts: Option<PathBuf>,
+    pub accounts: Option<PathBuf>,
     /// With --accounts and --yes: the number of accounts the file must list (what a person
     /// would have typed to confirm).
     #[arg(long, value_name = "N", requires = "accounts")]
-    expect_accounts: Option<usize>,
-    /// Accounts cleaned at the same time with --accounts.
+    pub expect_accounts: Option<usize>,
+    /// Accounts worked on at the same time with --accounts.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
-    parallel_accounts: u16,
+    pub parallel_accounts: u16,
     /// Speed up waits and backoffs by this factor (for sandboxes with fast lifecycles).
     #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = parse_scale, hide = true)]
-    time_scale: f64,
+    pub time_scale: f64,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-enum OutputArg {
+pub enum OutputArg {
     Text,
     Json,
 }
@@ -95,15 +91,6 @@ fn exit(code: u8) -> anyhow::Error {
         code,
         message: String::new(),
     })
-}
-
-fn parse_window(s: &str) -> Result<i32, String> {
-    match s.parse::<i32>() {
-        Ok(n) if (7..=30).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "'{s}' is not a key deletion window: give a number of days from 7 to 30"
-        )),
-    }
 }
 
 pub(super) fn parse_account(s: &str) -> Result<String, String> {
@@ -139,15 +126,67 @@ fn class_code(class: Option<ErrorClass>) -> u8 {
     }
 }
 
-pub async fn run(args: CleanupArgs) -> Result<()> {
+/// One account's run, as the command prints it.
+pub(crate) struct Done {
+    /// The plan as a tree (shown on a dry run).
+    pub plan_text: String,
+    /// The report as text.
+    pub text: String,
+    /// The plan and report as JSON.
+    pub json: serde_json::Value,
+    pub report: Report,
+    /// Clean-up: nothing left; set-up: the starting state complete.
+    pub ok: bool,
+}
+
+/// Why one account's run did not happen: the message, and the exit code it means (2 usage or
+/// configuration, 3 credentials or access, 1 anything else).
+pub(crate) type NotDone = (String, u8);
+
+/// A command error as a [`NotDone`], keeping the exit code it carries.
+fn not_done(e: anyhow::Error) -> NotDone {
+    match e.downcast_ref::<crate::ExitWith>() {
+        Some(x) => (x.message.clone(), x.code),
+        None => (format!("{e:#}"), 1),
+    }
+}
+
+/// What a command does to one account.
+pub(crate) trait Job: Send + Sync + 'static {
+    /// What is confirmed: "delete the workshop's resources in it".
+    const VERB: &'static str;
+    /// The summary table's column of what needed nothing ("gone", "there").
+    const ALREADY: &'static str;
+    /// The status of an account the job finished ("clean", "ready").
+    const DONE: &'static str;
+    /// The role session name in each account of `--accounts`.
+    const SESSION: &'static str;
+    fn flags(&self) -> &TargetFlags;
+    /// What a person should know before confirming a change of `account` (costs), if anything.
+    fn before_confirm(&self, _accounts: usize) -> Option<String> {
+        None
+    }
+    /// Run on one account; progress goes to `tx` under `label`.
+    fn account(
+        &self,
+        target: Account<'_>,
+        tx: UnboundedSender<(String, Event)>,
+        label: String,
+    ) -> impl std::future::Future<Output = std::result::Result<Done, NotDone>> + Send;
+}
+
+/// Reach the target the flags name, then run `job` on one account or on every account of
+/// `--accounts`.
+pub(crate) async fn run_job<J: Job>(job: J) -> Result<()> {
+    let flags = job.flags().clone();
     let target_args = crate::target::TargetArgs {
-        profile: args.profile.clone(),
-        region: args.regions.first().cloned(),
-        sandbox: args.sandbox,
-        sandbox_state: args.sandbox_state.clone(),
-        endpoint: args.endpoint.clone(),
+        profile: flags.profile.clone(),
+        region: flags.regions.first().cloned(),
+        sandbox: flags.sandbox,
+        sandbox_state: flags.sandbox_state.clone(),
+        endpoint: flags.endpoint.clone(),
     };
-    for r in &args.regions {
+    for r in &flags.regions {
         crate::target::check_region(r).map_err(|e| fail(2, e))?;
     }
     // The in-process sandbox lives as long as this command.
@@ -155,7 +194,7 @@ pub async fn run(args: CleanupArgs) -> Result<()> {
         .await
         .map_err(|e| fail(e.exit_code(), e))?;
     let (config, endpoint, hosted) = (loaded.config, loaded.endpoint, loaded.hosted);
-    // Only a kms-workshop sandbox is cleaned without the account being confirmed: any other
+    // Only a kms-workshop sandbox is changed without the account being confirmed: any other
     // endpoint may stand in front of real credentials. Saying so is not enough: it must prove
     // it holds the admin token this user has for it.
     let target = Target {
@@ -179,9 +218,9 @@ pub async fn run(args: CleanupArgs) -> Result<()> {
             "no region: give --region R (or set AWS_REGION / a profile's region)",
         ));
     };
-    let result = match &args.accounts {
-        Some(file) => run_accounts(&args, &config, target, &home, file).await,
-        None => run_single(&args, &config, target, &home).await,
+    let result = match &flags.accounts {
+        Some(file) => run_accounts(job, &config, target, &home, file).await,
+        None => run_single(&job, &config, target, &home).await,
     };
     if let Some(h) = hosted {
         h.shutdown().await;
@@ -221,18 +260,14 @@ async fn whose(config: &SdkConfig) -> Result<String> {
     Ok(who.account().unwrap_or_default().to_string())
 }
 
-async fn run_single(
-    args: &CleanupArgs,
-    config: &SdkConfig,
-    target: Target,
-    home: &str,
-) -> Result<()> {
-    let mut regions = args.regions.clone();
+async fn run_single<J: Job>(job: &J, config: &SdkConfig, target: Target, home: &str) -> Result<()> {
+    let flags = job.flags();
+    let mut regions = flags.regions.clone();
     if regions.is_empty() {
         regions.push(home.to_string());
     }
     let account = whose(config).await?;
-    if let Some(want) = &args.account_id {
+    if let Some(want) = &flags.account_id {
         if want != &account {
             return Err(fail(
                 2,
@@ -240,10 +275,13 @@ async fn run_single(
             ));
         }
     }
-    if !target.sandbox && !args.dry_run {
+    if !target.sandbox && !flags.dry_run {
         eprintln!("AWS account {account}, region(s) {}", regions.join(", "));
-        if args.yes {
-            if args.account_id.is_none() {
+        if let Some(note) = job.before_confirm(1) {
+            eprintln!("{note}");
+        }
+        if flags.yes {
+            if flags.account_id.is_none() {
                 return Err(fail(
                     2,
                     format!("--yes against AWS needs --account-id {account} as well"),
@@ -251,44 +289,42 @@ async fn run_single(
             }
         } else {
             confirm(
-                "Type the account id to delete the workshop's resources in it: ",
+                &format!("Type the account id to {} it: ", J::VERB),
                 &account,
             )?;
         }
     }
-    let inventory = load_inventory(args)?.for_account(&account, &regions)?;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let view =
-        (!args.dry_run).then(|| tokio::spawn(live_view(rx, std::io::stderr().is_terminal())));
-    let target = Account {
+        (!flags.dry_run).then(|| tokio::spawn(live_view(rx, std::io::stderr().is_terminal())));
+    let acct = Account {
         config,
         id: &account,
         regions: &regions,
         path_style: path_style(config, target.not_aws),
     };
-    let result = clean_account(args, target, &inventory, (tx, String::new())).await;
+    let result = job.account(acct, tx, String::new()).await;
     if let Some(v) = view {
         let _ = v.await;
     }
-    let (plan, report) = result.map_err(|e| fail(class_code(e.class()), e))?;
-    if args.output == OutputArg::Json {
-        let v = serde_json::json!({ "plan": plan, "report": report, "clean": report.is_clean() });
+    let done = result.map_err(|(m, code)| fail(code, m))?;
+    if flags.output == OutputArg::Json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&v).context("rendering the report")?
+            serde_json::to_string_pretty(&done.json).context("rendering the report")?
         );
     } else {
-        if args.dry_run {
-            print!("{}", plan.render_tree());
+        if flags.dry_run {
+            print!("{}", done.plan_text);
             println!();
         }
-        print!("{}", report.render_text());
+        print!("{}", done.text);
     }
     let _ = std::io::stdout().flush();
-    if args.dry_run || report.is_clean() {
+    if flags.dry_run || done.ok {
         return Ok(());
     }
-    Err(exit(if report.access_problem { 3 } else { 1 }))
+    Err(exit(if done.report.access_problem { 3 } else { 1 }))
 }
 
 fn confirm(prompt: &str, expected: &str) -> Result<()> {
@@ -310,86 +346,33 @@ fn confirm(prompt: &str, expected: &str) -> Result<()> {
     Ok(())
 }
 
-/// The inventory asked for (`--inventory`), else the guided run's (its progress file), else
-/// none.
-struct Recorded {
-    inventory: Inventory,
-    /// Asked for by `--inventory`: a refusal is an error, not a warning.
-    explicit: bool,
-}
-
-fn load_inventory(args: &CleanupArgs) -> Result<Recorded> {
-    if let Some(p) = &args.inventory {
-        let inventory = Inventory::load(p).map_err(|e| fail(2, e))?;
-        return Ok(Recorded {
-            inventory,
-            explicit: true,
-        });
-    }
-    let path = crate::run::state::default_path();
-    let inventory = match path.as_deref().map(Inventory::load) {
-        Some(Ok(i)) => i,
-        Some(Err(e)) => {
-            // Not asked for: the names, tags and stack still find the workshop's.
-            eprintln!("warning: ignoring the guided run's inventory: {e}");
-            Inventory::default()
-        }
-        None => Inventory::default(),
-    };
-    Ok(Recorded {
-        inventory,
-        explicit: false,
-    })
-}
-
-impl Recorded {
-    /// What of it a clean-up of `account` in `regions` may trust (see `teardown::trusted`).
-    /// An inventory of another account is an error when it was asked for, else left out.
-    fn for_account(&self, account: &str, regions: &[String]) -> Result<Inventory> {
-        match crate::teardown::trusted(&self.inventory, account, regions) {
-            Ok(i) => Ok(i),
-            Err(e) if self.explicit => Err(fail(2, e)),
-            Err(e) => {
-                eprintln!("warning: {e}");
-                Ok(Inventory::default())
-            }
-        }
-    }
-}
-
-/// One account to clean: the configuration that reaches it, its id, its regions, and whether
+/// One account to change: the configuration that reaches it, its id, its regions, and whether
 /// S3 is addressed path-style.
 #[derive(Clone, Copy)]
-struct Account<'a> {
-    config: &'a SdkConfig,
-    id: &'a str,
-    regions: &'a [String],
-    path_style: bool,
+pub(crate) struct Account<'a> {
+    pub config: &'a SdkConfig,
+    pub id: &'a str,
+    pub regions: &'a [String],
+    pub path_style: bool,
 }
 
-/// Discover, plan and (unless dry-run) clean one account; progress goes to `tx` under `label`.
-async fn clean_account(
-    args: &CleanupArgs,
+/// The executor for one account, its progress forwarded to `tx` under `label` until the
+/// returned task ends (when the executor is dropped).
+fn executor_for(
+    flags: &TargetFlags,
     target: Account<'_>,
-    inventory: &Inventory,
-    (tx, label): (UnboundedSender<(String, Event)>, String),
-) -> Result<(Plan, Report), CleanupError> {
-    let Account {
-        config,
-        id: account,
-        regions,
-        path_style,
-    } = target;
-    let journal = match &args.journal {
-        Some(dir) => Some(Journal::open(dir, account)?),
-        None => None,
-    };
-    let clients = Clients::new(config, account, regions, path_style);
-    let pace = Pace::new(usize::from(args.max_in_flight), 10.0, args.time_scale);
-    let opts = ExecOptions {
-        retain_failed: args.retain_failed,
-        ..ExecOptions::default()
-    };
+    opts: kms_workshop_cleanup::ExecOptions,
+    tx: UnboundedSender<(String, Event)>,
+    label: String,
+) -> (kms_workshop_cleanup::Executor, tokio::task::JoinHandle<()>) {
+    let clients = kms_workshop_cleanup::Clients::new(
+        target.config,
+        target.id,
+        target.regions,
+        target.path_style,
+    );
+    let pace =
+        kms_workshop_cleanup::Pace::new(usize::from(flags.max_in_flight), 10.0, flags.time_scale);
     let (etx, mut erx) = tokio::sync::mpsc::unbounded_channel();
     let forward = tokio::spawn(async move {
         while let Some(e) = erx.recv().await {
@@ -398,11 +381,8 @@ async fn clean_account(
             }
         }
     });
-    let executor = Executor::new(clients, pace, opts, Some(etx));
-    let result = executor
-        .run(inventory, journal.as_ref(), args.key_window, args.dry_run)
-        .await;
-    drop(executor);
-    let _ = forward.await;
-    result
+    (
+        kms_workshop_cleanup::Executor::new(clients, pace, opts, Some(etx)),
+        forward,
+    )
 }

@@ -1,18 +1,18 @@
-//! `kms-workshop cleanup --accounts FILE`: an instructor's clean-up of many learner accounts,
-//! each reached through a role it trusts, several at a time, with one summary at the end.
+//! `--accounts FILE`: an instructor's clean-up or set-up of many learner accounts, each reached
+//! through a role it trusts, several at a time, with one summary at the end.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use aws_config::SdkConfig;
-use kms_workshop_cleanup::{aws::caller_account, ErrorClass, Outcome, Plan, Report};
+use kms_workshop_cleanup::{aws::caller_account, Outcome};
 use serde::Deserialize;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::{
-    clean_account, confirm, exit, fail, live_view, load_inventory, parse_account, path_style,
-    whose, Account, CleanupArgs, OutputArg, Recorded, Target,
+    confirm, exit, fail, live_view, parse_account, path_style, whose, Account, Done, Job,
+    OutputArg, Target, TargetFlags,
 };
 
 /// The instructors' file: which accounts to clean and how to get into each.
@@ -74,62 +74,50 @@ fn load_accounts(file: &std::path::Path) -> Result<AccountsFile> {
 struct AccountRun {
     entry: AccountEntry,
     regions: Vec<String>,
-    result: std::result::Result<(Plan, Report), String>,
+    result: std::result::Result<Done, String>,
     access_problem: bool,
 }
 
-/// Clean every account `file` lists (several at a time), then report each and a summary.
-pub(super) async fn run_accounts(
-    args: &CleanupArgs,
+/// Run `job` on every account `file` lists (several at a time), then report each and a
+/// summary.
+pub(super) async fn run_accounts<J: Job>(
+    job: J,
     config: &SdkConfig,
     target: Target,
     home: &str,
     file: &std::path::Path,
 ) -> Result<()> {
+    let args = job.flags().clone();
     let listed = load_accounts(file)?;
     // The instructor's own identity must work before anything else.
     let me = whose(config).await?;
     if !target.sandbox && !args.dry_run {
-        confirm_accounts(args, &me, &listed)?;
+        if let Some(note) = job.before_confirm(listed.accounts.len()) {
+            eprintln!("{note}");
+        }
+        confirm_accounts::<J>(&args, &me, &listed)?;
     }
-    // Applied to each account only as far as it is that account's (Recorded::for_account).
-    let inventory = Arc::new(load_inventory(args)?);
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let view =
         (!args.dry_run).then(|| tokio::spawn(live_view(rx, std::io::stderr().is_terminal())));
     let limit = Arc::new(tokio::sync::Semaphore::new(usize::from(
         args.parallel_accounts,
     )));
-    let shared_args = Arc::new(args.clone());
+    let job = Arc::new(job);
     let mut tasks = tokio::task::JoinSet::new();
     for entry in listed.accounts.iter().cloned() {
-        let regions = regions_of(&entry, &listed, args, home);
-        let (limit, tx, inventory, args, config) = (
-            limit.clone(),
-            tx.clone(),
-            inventory.clone(),
-            shared_args.clone(),
-            config.clone(),
-        );
+        let regions = regions_of(&entry, &listed, &args, home);
+        let (limit, tx, job, config) = (limit.clone(), tx.clone(), job.clone(), config.clone());
         tasks.spawn(async move {
             let _permit = limit.acquire().await;
-            run_one(
-                &args,
-                &config,
-                target.not_aws,
-                entry,
-                regions,
-                &inventory,
-                tx,
-            )
-            .await
+            run_one(&*job, &config, target.not_aws, entry, regions, tx).await
         });
     }
     let mut runs: Vec<AccountRun> = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         match joined {
             Ok(r) => runs.push(r),
-            Err(e) => tracing::error!(error = %e, "an account's clean-up did not complete"),
+            Err(e) => tracing::error!(error = %e, "an account's run did not complete"),
         }
     }
     drop(tx);
@@ -137,15 +125,19 @@ pub(super) async fn run_accounts(
         let _ = v.await;
     }
     runs.sort_by(|a, b| a.entry.id.cmp(&b.entry.id));
-    print_runs(args, &runs)?;
+    print_runs::<J>(&args, &runs)?;
     outcome(&runs, args.dry_run)
 }
 
 /// Against AWS: name every account, and have their number typed (or `--yes`).
-fn confirm_accounts(args: &CleanupArgs, me: &str, listed: &AccountsFile) -> Result<()> {
+fn confirm_accounts<J: Job>(args: &TargetFlags, me: &str, listed: &AccountsFile) -> Result<()> {
     let n = listed.accounts.len();
     let ids: Vec<&str> = listed.accounts.iter().map(|a| a.id.as_str()).collect();
-    eprintln!("as account {me}, clean {n} account(s): {}", ids.join(", "));
+    eprintln!(
+        "as account {me}, {} {n} account(s): {}",
+        J::VERB,
+        ids.join(", ")
+    );
     if args.yes {
         return match args.expect_accounts {
             Some(expected) if expected == n => Ok(()),
@@ -166,7 +158,7 @@ fn confirm_accounts(args: &CleanupArgs, me: &str, listed: &AccountsFile) -> Resu
         };
     }
     confirm(
-        &format!("Type the number of accounts ({n}) to delete the workshop's resources in them: "),
+        &format!("Type the number of accounts ({n}) to {} them: ", J::VERB),
         &n.to_string(),
     )
 }
@@ -175,7 +167,7 @@ fn confirm_accounts(args: &CleanupArgs, me: &str, listed: &AccountsFile) -> Resu
 fn regions_of(
     entry: &AccountEntry,
     listed: &AccountsFile,
-    args: &CleanupArgs,
+    args: &TargetFlags,
     home: &str,
 ) -> Vec<String> {
     [&entry.regions, &listed.regions, &args.regions]
@@ -185,18 +177,17 @@ fn regions_of(
         .unwrap_or_else(|| vec![home.to_string()])
 }
 
-/// Assume the account's role, check it opens the account listed, and clean it.
-async fn run_one(
-    args: &CleanupArgs,
+/// Assume the account's role, check it opens the account listed, and run `job` on it.
+async fn run_one<J: Job>(
+    job: &J,
     config: &SdkConfig,
     not_aws: bool,
     entry: AccountEntry,
     regions: Vec<String>,
-    recorded: &Recorded,
     tx: UnboundedSender<(String, kms_workshop_cleanup::Event)>,
 ) -> AccountRun {
     let mut assume = aws_config::sts::AssumeRoleProvider::builder(&entry.role_arn)
-        .session_name("kms-workshop-cleanup")
+        .session_name(J::SESSION)
         .configure(config);
     if let Some(x) = &entry.external_id {
         assume = assume.external_id(x);
@@ -208,39 +199,31 @@ async fn run_one(
             aws_credential_types::provider::SharedCredentialsProvider::new(provider),
         )
         .build();
-    let access = |c: Option<ErrorClass>| {
-        matches!(c, Some(ErrorClass::Credentials | ErrorClass::AccessDenied))
-    };
     let result = match caller_account(&assumed).await {
         Err(e) => Err((
             format!("cannot assume {}: {e}", entry.role_arn),
-            access(Some(e.class)),
+            super::class_code(Some(e.class)),
         )),
         Ok(got) if got != entry.id => Err((
             format!(
                 "{} opens account {got}, not {}: not touched",
                 entry.role_arn, entry.id
             ),
-            false,
+            1,
         )),
-        Ok(_) => match recorded.for_account(&entry.id, &regions) {
-            Err(e) => Err((e.to_string(), false)),
-            Ok(inventory) => {
-                let target = Account {
-                    config: &assumed,
-                    id: &entry.id,
-                    regions: &regions,
-                    path_style: path_style(&assumed, not_aws),
-                };
-                clean_account(args, target, &inventory, (tx, entry.id.clone()))
-                    .await
-                    .map_err(|e| (e.to_string(), access(e.class())))
-            }
-        },
+        Ok(_) => {
+            let target = Account {
+                config: &assumed,
+                id: &entry.id,
+                regions: &regions,
+                path_style: path_style(&assumed, not_aws),
+            };
+            job.account(target, tx, entry.id.clone()).await
+        }
     };
     let access_problem = match &result {
-        Ok((_, r)) => r.access_problem,
-        Err((_, a)) => *a,
+        Ok(d) => d.report.access_problem,
+        Err((_, code)) => *code == 3,
     };
     AccountRun {
         entry,
@@ -251,19 +234,21 @@ async fn run_one(
 }
 
 fn is_clean(r: &AccountRun) -> bool {
-    matches!(&r.result, Ok((_, rep)) if rep.is_clean())
+    matches!(&r.result, Ok(d) if d.ok)
 }
 
 /// Each account's plan (dry run) and report, then the summary table; or all of it as JSON.
-fn print_runs(args: &CleanupArgs, runs: &[AccountRun]) -> Result<()> {
+fn print_runs<J: Job>(args: &TargetFlags, runs: &[AccountRun]) -> Result<()> {
     if args.output == OutputArg::Json {
         let accounts: Vec<serde_json::Value> = runs
             .iter()
             .map(|r| match &r.result {
-                Ok((plan, report)) => serde_json::json!({
-                    "account": r.entry.id, "regions": r.regions, "plan": plan, "report": report,
-                    "clean": report.is_clean(),
-                }),
+                Ok(d) => {
+                    let mut v = d.json.clone();
+                    v["account"] = serde_json::json!(r.entry.id);
+                    v["regions"] = serde_json::json!(r.regions);
+                    v
+                }
                 Err(e) => serde_json::json!({
                     "account": r.entry.id, "regions": r.regions, "error": e, "clean": false,
                 }),
@@ -279,17 +264,17 @@ fn print_runs(args: &CleanupArgs, runs: &[AccountRun]) -> Result<()> {
         for r in runs {
             println!("══ account {} ══", r.entry.id);
             match &r.result {
-                Ok((plan, report)) => {
+                Ok(d) => {
                     if args.dry_run {
-                        print!("{}", plan.render_tree());
+                        print!("{}", d.plan_text);
                     }
-                    print!("{}", report.render_text());
+                    print!("{}", d.text);
                 }
                 Err(e) => println!("error: {e}"),
             }
             println!();
         }
-        print!("{}", summary_table(runs, args.dry_run));
+        print!("{}", summary_table::<J>(runs, args.dry_run));
     }
     let _ = std::io::stdout().flush();
     Ok(())
@@ -310,18 +295,27 @@ fn outcome(runs: &[AccountRun], dry_run: bool) -> Result<()> {
     }
 }
 
-fn summary_table(runs: &[AccountRun], dry_run: bool) -> String {
+fn summary_table<J: Job>(runs: &[AccountRun], dry_run: bool) -> String {
     let mut s = format!(
         "{:<14} {:<22} {:>5} {:>7} {:>5} {:>7} {:>6} {:>4}  {}\n",
-        "account", "regions", "found", "changed", "gone", "skipped", "failed", "left", "status"
+        "account",
+        "regions",
+        "found",
+        "changed",
+        J::ALREADY,
+        "skipped",
+        "failed",
+        "left",
+        "status"
     );
     for r in runs {
         match &r.result {
-            Ok((_, rep)) => {
+            Ok(d) => {
+                let rep = &d.report;
                 let status = if dry_run {
                     "planned"
-                } else if rep.is_clean() {
-                    "clean"
+                } else if d.ok {
+                    J::DONE
                 } else if rep.access_problem {
                     "access denied"
                 } else {
@@ -333,7 +327,9 @@ fn summary_table(runs: &[AccountRun], dry_run: bool) -> String {
                     r.regions.join(","),
                     rep.found.len(),
                     rep.count(Outcome::Changed),
-                    rep.count(Outcome::AlreadyGone) + rep.count(Outcome::DoneEarlier),
+                    rep.count(Outcome::AlreadyGone)
+                        + rep.count(Outcome::Kept)
+                        + rep.count(Outcome::DoneEarlier),
                     rep.skipped.len() + rep.count(Outcome::Blocked),
                     rep.count(Outcome::Failed) + rep.errors.len(),
                     rep.remaining.len(),

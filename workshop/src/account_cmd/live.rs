@@ -1,4 +1,4 @@
-//! The clean-up's live view: what each branch of the plan is doing, as it happens.
+//! The live view of a clean-up or set-up: what each branch of the plan is doing, as it happens.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -90,6 +90,7 @@ fn outcome_word(o: Outcome) -> &'static str {
     match o {
         Outcome::Changed => "done",
         Outcome::AlreadyGone => "already gone",
+        Outcome::Kept => "there already",
         Outcome::DoneEarlier => "done earlier",
         Outcome::Failed => "FAILED",
         Outcome::Blocked => "blocked",
