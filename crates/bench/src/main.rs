@@ -27,6 +27,7 @@ mod cleanup;
 mod generate;
 mod lookup;
 mod patterns;
+mod prepare;
 mod report;
 mod startup;
 
@@ -94,6 +95,15 @@ struct Cli {
     /// Skip (f), the classroom clean-up.
     #[arg(long)]
     skip_cleanup: bool,
+    /// Skip (g), the classroom set-up.
+    #[arg(long)]
+    skip_prepare: bool,
+    /// Classroom sizes for (g), comma-separated (1 is the single-account reference).
+    #[arg(long, value_delimiter = ',', default_values_t = [1usize, 20], value_name = "N,N")]
+    prepare_accounts: Vec<usize>,
+    /// Accounts prepared at once in (g) (`prepare --parallel-accounts`).
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    prepare_parallel: usize,
     /// Start-ups per server for (d); the median is reported.
     #[arg(long, default_value_t = 5, value_name = "N")]
     startup_runs: usize,
@@ -370,6 +380,22 @@ async fn bench(mut cli: Cli) -> Result<()> {
         eprintln!("(f) classroom clean-up …");
         cleanups = self::cleanups(&cli).await?;
     }
+    let mut prepares = Vec::new();
+    if !cli.skip_prepare {
+        eprintln!("(g) classroom set-up …");
+        let bin = cli
+            .workshop_bin
+            .clone()
+            .unwrap_or_else(|| plan.target_dir.join("release/kms-workshop"));
+        for &n in &cli.prepare_accounts {
+            let r = prepare::measure(n, cli.prepare_parallel, cli.time_scale, &bin).await?;
+            eprintln!(
+                "  {n:>3} accounts: {:.1} s wall, {} ready",
+                r.wall_seconds, r.ready
+            );
+            prepares.push(r);
+        }
+    }
 
     if !cells.is_empty() {
         generate::print(&cells, plan.stop, moto_ver.as_deref());
@@ -386,6 +412,9 @@ async fn bench(mut cli: Cli) -> Result<()> {
     if !cleanups.is_empty() {
         report::print_cleanups(&cleanups, cli.time_scale, cli.cleanup_parallel);
     }
+    if !prepares.is_empty() {
+        prepare::print(&prepares, cli.time_scale);
+    }
     let results = report::Results {
         cpus: plan.cpus,
         stop: plan.stop,
@@ -398,6 +427,7 @@ async fn bench(mut cli: Cli) -> Result<()> {
         time_scale: cli.time_scale,
         parallel: cli.cleanup_parallel,
         cleanups: &cleanups,
+        prepares: &prepares,
     };
     report::write(&results, &plan.output)?;
     println!("\nresults: {}", plan.output.display());

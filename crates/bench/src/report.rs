@@ -119,6 +119,7 @@ pub struct Results<'a> {
     pub time_scale: f64,
     pub parallel: usize,
     pub cleanups: &'a [CleanupRun],
+    pub prepares: &'a [crate::prepare::PrepareRun],
 }
 
 /// Write `r` as pretty JSON to `output`.
@@ -131,6 +132,7 @@ pub fn write(r: &Results<'_>, output: &Path) -> Result<()> {
         startups,
         matching,
         cleanups,
+        prepares,
         ..
     } = *r;
     let results = json!({
@@ -157,6 +159,13 @@ pub fn write(r: &Results<'_>, output: &Path) -> Result<()> {
             "runs": cleanups,
             "ratios": cleanups.iter().filter_map(|c| {
                 let single = cleanups.iter().find(|x| x.accounts == 1)?.wall_seconds;
+                Some(json!({"accounts": c.accounts, "wall_over_single_account": c.wall_seconds / single}))
+            }).collect::<Vec<_>>(),
+        },
+        "prepare": {
+            "runs": prepares,
+            "ratios": prepares.iter().filter_map(|c| {
+                let single = prepares.iter().find(|x| x.accounts == 1)?.wall_seconds;
                 Some(json!({"accounts": c.accounts, "wall_over_single_account": c.wall_seconds / single}))
             }).collect::<Vec<_>>(),
         },
