@@ -327,3 +327,28 @@ fn fresh_resets_an_account_the_chapter_was_done_in() {
         "iam get-role --role-name KMSWorkshop-InstanceInitRole-prod",
     )));
 }
+
+#[test]
+fn a_bucket_of_the_stacks_name_owned_by_another_account_stops_prepare() {
+    let sb = SandboxProc::start(&["--seed", "empty", "--learners", "2"]);
+    let data = tempfile::tempdir().expect("tempdir");
+    // Learner 2 takes the name learner 1's stack would give its bucket (S3 names are global).
+    let out = aws_as(&sb.endpoint, Who::Learner(2))
+        .args(["s3", "mb", &format!("s3://kmsworkshop-{ACCOUNT}")])
+        .output()
+        .expect("s3 mb");
+    assert!(out.status.success(), "{}", output_text(&out));
+    let out = prepare(&sb.endpoint, data.path(), &[])
+        .output()
+        .expect("prepare");
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains(&format!("bucket kmsworkshop-{ACCOUNT}"))
+            && err.contains("does not own")
+            && err.contains("nothing was changed"),
+        "{err}"
+    );
+    let stacks = run_json(aws(&sb.endpoint).args(["cloudformation", "list-stacks"]));
+    assert_eq!(stacks["StackSummaries"], Value::Array(vec![]));
+}

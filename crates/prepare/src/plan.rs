@@ -28,11 +28,13 @@ pub enum Setup {
     AttachRolePolicy {
         policy_arn: String,
     },
-    /// CreateKey (tagged with its role) and, for a role with an alias, CreateAlias; the
+    /// CreateKey (tagged with its role and run) and, for a role with an alias, CreateAlias; the
     /// pending role's key is scheduled for deletion instead.
     CreateKey {
         region: String,
         role: String,
+        #[serde(default)]
+        run: String,
     },
     /// GetParametersForImport, wrap fresh material, ImportKeyMaterial with an expiry.
     ImportMaterial {
@@ -70,7 +72,7 @@ impl Step for Setup {
             Setup::AttachRolePolicy { policy_arn } => {
                 format!("iam/role/{}/attach/{policy_arn}", names::ROLE)
             }
-            Setup::CreateKey { region, role } => format!("kms/{region}/key/{role}"),
+            Setup::CreateKey { region, role, .. } => format!("kms/{region}/key/{role}"),
             Setup::ImportMaterial { region, .. } => format!("kms/{region}/key/imported/material"),
             Setup::RunInstance { region, .. } => format!("ec2/{region}/instance"),
             Setup::CreateVolume { region, .. } => format!("ec2/{region}/volume"),
@@ -208,6 +210,7 @@ pub fn build(survey: &Survey, run_id: &str) -> Plan<Setup> {
                 Setup::CreateKey {
                     region: region.clone(),
                     role,
+                    run: run_id.to_string(),
                 },
                 vec![],
             )

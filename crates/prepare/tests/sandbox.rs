@@ -163,3 +163,107 @@ async fn an_imported_alias_on_a_key_without_imported_material_stops_before_any_c
     assert!(stacks.stack_summaries().is_empty(), "nothing was made");
     env.running.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_foreign_key_tagged_like_the_workshops_is_never_adopted() {
+    let env = empty().await;
+    let kms = aws_sdk_kms::Client::new(&env.cfg);
+    let tag = |k: &str, v: &str| {
+        aws_sdk_kms::types::Tag::builder()
+            .tag_key(k)
+            .tag_value(v)
+            .build()
+            .expect("tag")
+    };
+    // Someone else's key, tagged as a set-up tags the key it has not named yet.
+    let foreign = kms
+        .create_key()
+        .description("someone else's key")
+        .tags(tag("project", "kmsworkshop"))
+        .tags(tag("kmsworkshop-key", "first"))
+        .tags(tag("kmsworkshop-run", "not-this-run"))
+        .send()
+        .await
+        .expect("key")
+        .key_metadata
+        .expect("metadata")
+        .key_id;
+    let ex = executor(&env);
+    let (_, report, _) = run(&ex, &env.cfg, &Options::default(), None, false)
+        .await
+        .expect("prepare");
+    assert!(report.is_clean());
+    let first = kms
+        .describe_key()
+        .key_id("alias/FirstCMK")
+        .send()
+        .await
+        .expect("alias/FirstCMK")
+        .key_metadata
+        .expect("metadata");
+    assert_ne!(first.key_id, foreign, "the foreign key was adopted");
+    let theirs = kms
+        .describe_key()
+        .key_id(&foreign)
+        .send()
+        .await
+        .expect("their key")
+        .key_metadata
+        .expect("metadata");
+    assert_eq!(theirs.key_state().map(|s| s.as_str()), Some("Enabled"));
+    env.running.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_policy_of_a_workshop_name_with_another_document_stops_before_any_change() {
+    let env = empty().await;
+    let iam = aws_sdk_iam::Client::new(&env.cfg);
+    iam.create_policy()
+        .policy_name("KMSWorkshop-AdditionalPermissions")
+        .policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}"#,
+        )
+        .send()
+        .await
+        .expect("policy");
+    let ex = executor(&env);
+    let err = run(&ex, &env.cfg, &Options::default(), None, false)
+        .await
+        .expect_err("a policy with another document stops the run");
+    let text = err.to_string();
+    assert!(
+        text.contains("KMSWorkshop-AdditionalPermissions") && text.contains("kms:*"),
+        "{text}"
+    );
+    let keys = aws_sdk_kms::Client::new(&env.cfg)
+        .list_keys()
+        .send()
+        .await
+        .expect("keys");
+    assert!(keys.keys().is_empty(), "nothing was made");
+    env.running.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_role_of_the_templates_name_outside_the_stack_stops_before_any_change() {
+    let env = empty().await;
+    aws_sdk_iam::Client::new(&env.cfg)
+        .create_role()
+        .role_name("KMSWorkshop-InstanceInitRole")
+        .assume_role_policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        )
+        .send()
+        .await
+        .expect("role");
+    let ex = executor(&env);
+    let err = run(&ex, &env.cfg, &Options::default(), None, false)
+        .await
+        .expect_err("a role outside the stack stops the run");
+    assert!(
+        err.to_string()
+            .contains("role KMSWorkshop-InstanceInitRole"),
+        "{err}"
+    );
+    env.running.shutdown().await;
+}

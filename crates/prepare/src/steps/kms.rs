@@ -18,7 +18,7 @@ use kms_workshop_cleanup::{names, AwsFailure, Executor};
 use kms_workshop_names::starting::{KeyRole, KEY_ROLE_TAG, PENDING_WINDOW_DAYS};
 
 use super::{kept, made, stuck};
-use crate::survey::keys::{alias_targets, tagged};
+use crate::survey::keys::{alias_targets, tagged, RUN_TAG};
 
 fn tag(k: &str, v: &str) -> Result<Tag, AwsFailure> {
     Tag::builder()
@@ -44,9 +44,14 @@ pub(super) async fn key_arn(
         .ok_or_else(|| stuck("DescribeKey", "NoKey", format!("{alias} names no key")))
 }
 
-/// Make the key of `role` (or find the one an interrupted run made), then alias it or
-/// schedule its deletion.
-pub(super) async fn create_key(ex: &Executor, rc: &Regional, role: &str) -> ActionOutcome {
+/// Make the key of `role` (or find the one an interrupted attempt of run `run` made), then
+/// alias it or schedule its deletion, and take the run's tag off a named key.
+pub(super) async fn create_key(
+    ex: &Executor,
+    rc: &Regional,
+    role: &str,
+    run: &str,
+) -> ActionOutcome {
     let role = KeyRole::parse(role)
         .ok_or_else(|| stuck("CreateKey", "UnknownKeyRole", format!("no key role {role}")))?;
     let spec = role.spec();
@@ -63,13 +68,18 @@ pub(super) async fn create_key(ex: &Executor, rc: &Regional, role: &str) -> Acti
             .map(|s| s.as_str().to_string())
             .unwrap_or_default()
     };
-    if role == KeyRole::Pending && mine.iter().any(|m| state(m) == "PendingDeletion") {
+    if role == KeyRole::Pending && mine.iter().any(|(m, _)| state(m) == "PendingDeletion") {
         return kept("a key pending deletion exists");
     }
-    // A key an interrupted run made: usable, not pending deletion, not named yet.
+    // A key an interrupted attempt of this run made: usable, not named yet.
     let orphan = mine
         .iter()
-        .find(|m| !state(m).starts_with("Pending") || state(m) == "PendingImport");
+        .filter(|(m, r)| {
+            r.as_deref() == Some(run)
+                && (!state(m).starts_with("Pending") || state(m) == "PendingImport")
+        })
+        .map(|(m, _)| m)
+        .next();
     let key_id = match orphan {
         Some(m) => m.key_id().to_string(),
         None => {
@@ -81,6 +91,7 @@ pub(super) async fn create_key(ex: &Executor, rc: &Regional, role: &str) -> Acti
             let tags = vec![
                 tag(names::TAG_KEY, names::TAG_VALUE)?,
                 tag(KEY_ROLE_TAG, role.as_str())?,
+                tag(RUN_TAG, run)?,
             ];
             let out = pace
                 .send("CreateKey", || {
@@ -96,6 +107,17 @@ pub(super) async fn create_key(ex: &Executor, rc: &Regional, role: &str) -> Acti
                 .ok_or_else(|| stuck("CreateKey", "NoKey", "CreateKey answered no key"))?
         }
     };
+    // The run's tag comes off once the key no longer needs it to be found: after the alias
+    // names it, and before a deletion is scheduled (a key pending deletion takes no tag changes).
+    let untag = || async {
+        pace.send("UntagResource", || {
+            kms.untag_resource()
+                .key_id(&key_id)
+                .tag_keys(RUN_TAG)
+                .send()
+        })
+        .await
+    };
     match spec.alias {
         Some(alias) => {
             pace.send("CreateAlias", || {
@@ -105,9 +127,11 @@ pub(super) async fn create_key(ex: &Executor, rc: &Regional, role: &str) -> Acti
                     .send()
             })
             .await?;
+            untag().await?;
             made(format!("{key_id} as {alias}"))
         }
         None => {
+            untag().await?;
             pace.send("ScheduleKeyDeletion", || {
                 kms.schedule_key_deletion()
                     .key_id(&key_id)

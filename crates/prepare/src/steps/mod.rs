@@ -58,7 +58,9 @@ pub async fn perform(ex: &Executor, step: &Setup) -> ActionOutcome {
             (Setup::CreatePolicy { name }, _) => account::create_policy(ex, name).await,
             (Setup::AttachRolePolicy { policy_arn }, _) => account::attach(ex, policy_arn).await,
             (Setup::PutSample { key, .. }, Some(rc)) => account::put_sample(ex, rc, key).await,
-            (Setup::CreateKey { role, .. }, Some(rc)) => kms::create_key(ex, rc, role).await,
+            (Setup::CreateKey { role, run, .. }, Some(rc)) => {
+                kms::create_key(ex, rc, role, run).await
+            }
             (Setup::ImportMaterial { days, .. }, Some(rc)) => {
                 kms::import_material(ex, rc, *days).await
             }

@@ -8,6 +8,11 @@ use kms_workshop_cleanup::{pages, Executor, Pace, ResourceKind};
 use kms_workshop_names::starting::{KeyRole, KEYS, KEY_ROLE_TAG};
 
 use super::{wrong, Part, Survey};
+
+/// The tag naming the set-up run that made a key, until the key has its alias: a run resumed
+/// after a kill between the two adopts only a key of its own run, never one someone else
+/// tagged like the workshop's.
+pub(crate) const RUN_TAG: &str = "kmsworkshop-run";
 use crate::PrepareError;
 
 /// Every alias of the region with the key it points at.
@@ -23,12 +28,13 @@ pub(crate) async fn alias_targets(
         .collect())
 }
 
-/// The customer managed keys of the region tagged with `role` (made by a set-up for it).
+/// The customer managed keys of the region tagged with `role` (made by a set-up for it), each
+/// with the run that made it when it still says so (its [`RUN_TAG`]).
 pub(crate) async fn tagged(
     kms: &aws_sdk_kms::Client,
     pace: &Pace,
     role: KeyRole,
-) -> Result<Vec<KeyMetadata>, kms_workshop_cleanup::AwsFailure> {
+) -> Result<Vec<(KeyMetadata, Option<String>)>, kms_workshop_cleanup::AwsFailure> {
     let ids: Vec<String> = pages!(pace, "ListKeys", kms.list_keys(), next_marker)
         .await?
         .iter()
@@ -56,12 +62,16 @@ pub(crate) async fn tagged(
             next_marker
         )
         .await?;
+        let tags: Vec<_> = tags.iter().flat_map(|p| p.tags()).collect();
         let mine = tags
             .iter()
-            .flat_map(|p| p.tags())
             .any(|t| t.tag_key() == KEY_ROLE_TAG && t.tag_value() == role.as_str());
+        let run = tags
+            .iter()
+            .find(|t| t.tag_key() == RUN_TAG)
+            .map(|t| t.tag_value().to_string());
         if mine {
-            out.push(meta);
+            out.push((meta, run));
         }
     }
     Ok(out)
@@ -147,7 +157,7 @@ pub(super) async fn keys(ex: &Executor, s: &mut Survey) -> Result<(), PrepareErr
     }
     if s.pending_key {
         let pending = tagged(kms, pace, KeyRole::Pending).await?;
-        if let Some(m) = pending.iter().find(|m| state(m) == "PendingDeletion") {
+        if let Some((m, _)) = pending.iter().find(|(m, _)| state(m) == "PendingDeletion") {
             s.add(
                 Part::Key {
                     role: KeyRole::Pending.as_str().into(),
