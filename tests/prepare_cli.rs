@@ -352,3 +352,37 @@ fn a_bucket_of_the_stacks_name_owned_by_another_account_stops_prepare() {
     let stacks = run_json(aws(&sb.endpoint).args(["cloudformation", "list-stacks"]));
     assert_eq!(stacks["StackSummaries"], Value::Array(vec![]));
 }
+
+#[test]
+fn the_guided_run_on_an_empty_account_names_the_prepare_command_that_fixes_it() {
+    let sb = SandboxProc::start(&["--seed", "empty"]);
+    let data = tempfile::tempdir().expect("tempdir");
+    let guided = || {
+        let mut c = learner_command(&sb.endpoint);
+        c.env("XDG_DATA_HOME", data.path())
+            .args(["run", "--endpoint", &sb.endpoint, "--non-interactive"])
+            .args(["--email", "learner@example.com", "--keep"]);
+        c
+    };
+    let out = guided().output().expect("guided run");
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    let err = stderr_of(&out);
+    let shown = err
+        .split("make that starting state with: ")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .unwrap_or_else(|| panic!("no prepare command in: {err}"))
+        .to_string();
+    assert!(
+        shown.starts_with("kms-workshop prepare ") && shown.contains(&sb.endpoint),
+        "{shown}"
+    );
+    // The learner runs the command exactly as shown, then the chapter.
+    let words: Vec<&str> = shown.split_whitespace().skip(1).collect();
+    let mut prepare = learner_command(&sb.endpoint);
+    prepare.env("XDG_DATA_HOME", data.path()).args(&words);
+    let out = prepare.output().expect("prepare as shown");
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    let out = guided().output().expect("guided run");
+    assert!(out.status.success(), "{}", output_text(&out));
+}
