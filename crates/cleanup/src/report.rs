@@ -79,7 +79,8 @@ impl Report {
         self.failed().next().is_none() && self.remaining.is_empty() && self.errors.is_empty()
     }
 
-    pub(crate) fn note_class(&mut self, class: ErrorClass) {
+    /// Note a failure's class (credentials and access set `access_problem`).
+    pub fn note_class(&mut self, class: ErrorClass) {
         if matches!(class, ErrorClass::AccessDenied | ErrorClass::Credentials) {
             self.access_problem = true;
         }

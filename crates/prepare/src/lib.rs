@@ -85,17 +85,23 @@ pub fn open_journal(dir: &std::path::Path, account: &str) -> Result<PrepareJourn
     Journal::open_as(dir, "prepare", account)
 }
 
-/// Survey, plan and (unless `dry_run`) execute, resuming an interrupted run from the journal
-/// when there is one; then survey again: what is still missing is the report's `remaining`.
+/// Survey, plan and (unless `dry_run`) execute; then survey again: what is still missing is
+/// the report's `remaining`, and the survey after the run (`None` when it failed) is what the
+/// account holds.
+///
+/// A run the journal shows unfinished is resumed as the same run: its id is kept (so a key it
+/// made but had not named yet is found by its run tag, and its launches reuse their client
+/// tokens), while the plan is made afresh from a new survey (every step looks before it makes,
+/// and the account or the options may have changed since).
 pub async fn run(
     ex: &Executor,
     sdk: &aws_config::SdkConfig,
     opts: &Options,
     journal: Option<&PrepareJournal>,
     dry_run: bool,
-) -> Result<(Plan<Setup>, Report, Survey), PrepareError> {
+) -> Result<(Plan<Setup>, Report, Option<Survey>), PrepareError> {
     let clients = ex.clients();
-    let resume = match (journal, dry_run) {
+    let resumed = match (journal, dry_run) {
         (Some(j), false) => j.unfinished()?,
         _ => None,
     };
@@ -103,25 +109,24 @@ pub async fn run(
         account: clients.account.clone(),
         regions: vec![clients.home.clone()],
         dry_run,
+        resumed: resumed.is_some(),
         ..Report::default()
     };
-    let (run_id, survey, plan, done) = match resume {
-        Some(r) => {
-            report.resumed = true;
-            (r.run, r.found, r.plan, r.done)
-        }
-        None => {
-            let run_id = uuid::Uuid::new_v4().to_string();
-            let survey = survey::survey(ex, sdk, opts).await?;
-            let plan = plan::build(&survey, &run_id);
-            (run_id, survey, plan, Vec::new())
+    let run_id = resumed
+        .map(|r| r.run)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let survey = match survey::survey(ex, sdk, opts).await {
+        Ok(s) => s,
+        Err(e) => {
+            return Err(e);
         }
     };
+    let plan = plan::build(&survey, &run_id);
     report.found = survey.present.iter().map(|p| p.what.clone()).collect();
     if dry_run {
-        return Ok((plan, report, survey));
+        return Ok((plan, report, Some(survey)));
     }
-    if let Some(j) = journal.filter(|_| !report.resumed) {
+    if let Some(j) = journal {
         j.append(&Record::Plan {
             run: run_id.clone(),
             at: time::OffsetDateTime::now_utc()
@@ -136,9 +141,17 @@ pub async fn run(
             &plan,
             journal.map(|j| j as &dyn kms_workshop_cleanup::journal::StepLog),
             &run_id,
-            &done,
+            &[],
         )
         .await?;
+    let denied = report
+        .actions
+        .iter()
+        .filter_map(|a| a.class.as_deref())
+        .any(|c| c == ErrorClass::AccessDenied.as_str() || c == ErrorClass::Credentials.as_str());
+    if denied {
+        report.note_class(ErrorClass::AccessDenied);
+    }
     if let Some(j) = journal {
         let clean = report.failed().next().is_none();
         j.append(&Record::Finished {
@@ -153,11 +166,14 @@ pub async fn run(
                 .iter()
                 .map(|n| kms_workshop_cleanup::plan::Step::describe(&n.action))
                 .collect();
-            after
+            Some(after)
         }
         Err(e) => {
+            if let Some(c) = e.class() {
+                report.note_class(c);
+            }
             report.errors.push(format!("final check: {e}"));
-            survey
+            None
         }
     };
     Ok((plan, report, after))

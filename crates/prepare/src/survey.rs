@@ -158,6 +158,8 @@ async fn stack(ex: &Executor, s: &mut Survey) -> Result<(), PrepareError> {
         .map(|x| x.as_str().to_string());
     match status.as_deref() {
         None | Some("DELETE_COMPLETE") => return stack_parts_absent(ex, s).await,
+        // Being made (an interrupted set-up's): the stack step waits for it.
+        Some("CREATE_IN_PROGRESS") => return Ok(()),
         Some("CREATE_COMPLETE" | "UPDATE_COMPLETE" | "UPDATE_ROLLBACK_COMPLETE") => {}
         Some(other) => {
             return Err(wrong(
@@ -231,19 +233,36 @@ async fn stack_parts_absent(ex: &Executor, s: &Survey) -> Result<(), PrepareErro
         }
         Err(e) => return Err(e.into()),
     }
+    let outside = |what: String| {
+        wrong(
+            what,
+            format!(
+                "it exists without the stack {} that makes it; delete it (kms-workshop cleanup), or run prepare --fresh",
+                names::STACK
+            ),
+        )
+    };
     let role = ex
         .pace()
         .send("GetRole", || c.iam.get_role().role_name(names::ROLE).send())
         .await;
     match role {
+        Err(e) if e.is_not_found() => {}
+        Ok(_) => return Err(outside(format!("role {}", names::ROLE))),
+        Err(e) => return Err(e.into()),
+    }
+    let profile = ex
+        .pace()
+        .send("GetInstanceProfile", || {
+            c.iam
+                .get_instance_profile()
+                .instance_profile_name(names::PROFILE)
+                .send()
+        })
+        .await;
+    match profile {
         Err(e) if e.is_not_found() => Ok(()),
-        Ok(_) => Err(wrong(
-            format!("role {}", names::ROLE),
-            format!(
-                "it exists without the stack {} that makes it; delete it (kms-workshop cleanup), or run prepare --fresh",
-                names::STACK
-            ),
-        )),
+        Ok(_) => Err(outside(format!("instance profile {}", names::PROFILE))),
         Err(e) => Err(e.into()),
     }
 }

@@ -42,6 +42,9 @@ async fn keys(cfg: &SdkConfig) -> Value {
             .iter()
             .map(|t| (t.tag_key().to_string(), t.tag_value().to_string()))
             .collect();
+        // The run that made a key pending deletion stays on it (an id, like the key's own).
+        let mut tags = tags;
+        tags.remove("kmsworkshop-run");
         if tags.get(names::TAG_KEY).map(String::as_str) != Some(names::TAG_VALUE) {
             continue;
         }

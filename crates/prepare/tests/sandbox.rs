@@ -59,6 +59,7 @@ async fn an_empty_account_is_prepared_and_a_second_run_changes_nothing() {
         imported.expiration_model().map(|m| m.as_str()),
         Some("KEY_MATERIAL_EXPIRES")
     );
+    let after = after.expect("the survey after the run");
     assert!(after.resources().len() >= 12, "{:?}", after.resources());
 
     let (plan2, report2, _) = run(&ex, &env.cfg, &Options::default(), None, false)
@@ -107,11 +108,13 @@ async fn a_run_stopped_half_way_resumes_and_makes_each_part_once() {
     let (_, report, _) = run(&ex, &env.cfg, &opts, Some(&journal), false)
         .await
         .expect("resume");
+    // The same run, planned afresh: what the first steps made is found in place.
     assert!(report.resumed);
-    assert_eq!(count(&report, Outcome::DoneEarlier), first.len());
     assert_eq!(
         count(&report, Outcome::Changed),
-        plan.nodes.len() - first.len()
+        plan.nodes.len() - first.len(),
+        "{}",
+        kms_workshop_prepare::report::render_text(&report)
     );
     assert!(
         report.is_clean(),
@@ -265,5 +268,86 @@ async fn a_role_of_the_templates_name_outside_the_stack_stops_before_any_change(
             .contains("role KMSWorkshop-InstanceInitRole"),
         "{err}"
     );
+    env.running.shutdown().await;
+}
+
+fn name_tag(
+    kind: aws_sdk_ec2::types::ResourceType,
+    name: &str,
+) -> aws_sdk_ec2::types::TagSpecification {
+    aws_sdk_ec2::types::TagSpecification::builder()
+        .resource_type(kind)
+        .tags(
+            aws_sdk_ec2::types::Tag::builder()
+                .key("Name")
+                .value(name)
+                .build(),
+        )
+        .build()
+}
+
+#[tokio::test]
+async fn a_foreign_volume_tagged_like_the_workshops_is_never_attached() {
+    let env = empty().await;
+    let ec2 = aws_sdk_ec2::Client::new(&env.cfg);
+    let foreign = ec2
+        .create_volume()
+        .availability_zone("us-east-1a")
+        .size(8)
+        .tag_specifications(name_tag(
+            aws_sdk_ec2::types::ResourceType::Volume,
+            "WorkshopEBS",
+        ))
+        .send()
+        .await
+        .expect("volume")
+        .volume_id
+        .expect("id");
+    let ex = executor(&env);
+    let (_, report, _) = run(&ex, &env.cfg, &Options::default(), None, false)
+        .await
+        .expect("prepare");
+    assert!(
+        report.is_clean(),
+        "{}",
+        kms_workshop_prepare::report::render_text(&report)
+    );
+    let theirs = ec2
+        .describe_volumes()
+        .volume_ids(&foreign)
+        .send()
+        .await
+        .expect("their volume");
+    let v = theirs.volumes().first().expect("still there");
+    assert!(
+        v.attachments().is_empty(),
+        "the foreign volume was attached: {v:?}"
+    );
+    env.running.shutdown().await;
+}
+
+#[tokio::test]
+async fn two_instances_tagged_as_the_workshops_stop_before_any_change() {
+    let env = empty().await;
+    let ec2 = aws_sdk_ec2::Client::new(&env.cfg);
+    for _ in 0..2 {
+        ec2.run_instances()
+            .image_id("ami-0c02fb55956c7d316")
+            .instance_type(aws_sdk_ec2::types::InstanceType::T2Micro)
+            .min_count(1)
+            .max_count(1)
+            .tag_specifications(name_tag(
+                aws_sdk_ec2::types::ResourceType::Instance,
+                "KMSWorkshop-Instance",
+            ))
+            .send()
+            .await
+            .expect("instance");
+    }
+    let ex = executor(&env);
+    let err = run(&ex, &env.cfg, &Options::default(), None, false)
+        .await
+        .expect_err("two workshop instances stop the run");
+    assert!(err.to_string().contains("2 instances are tagged"), "{err}");
     env.running.shutdown().await;
 }

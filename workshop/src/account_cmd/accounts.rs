@@ -75,7 +75,8 @@ struct AccountRun {
     entry: AccountEntry,
     regions: Vec<String>,
     result: std::result::Result<Done, String>,
-    access_problem: bool,
+    /// The exit code this account's failure means (3 access, 2 configuration, else 1).
+    code: u8,
 }
 
 /// Run `job` on every account `file` lists (several at a time), then report each and a
@@ -114,10 +115,14 @@ pub(super) async fn run_accounts<J: Job>(
         });
     }
     let mut runs: Vec<AccountRun> = Vec::new();
+    let mut lost = 0;
     while let Some(joined) = tasks.join_next().await {
         match joined {
             Ok(r) => runs.push(r),
-            Err(e) => tracing::error!(error = %e, "an account's run did not complete"),
+            Err(e) => {
+                lost += 1;
+                tracing::error!(error = %e, "an account's run did not complete");
+            }
         }
     }
     drop(tx);
@@ -126,6 +131,12 @@ pub(super) async fn run_accounts<J: Job>(
     }
     runs.sort_by(|a, b| a.entry.id.cmp(&b.entry.id));
     print_runs::<J>(&args, &runs)?;
+    if lost > 0 {
+        return Err(fail(
+            1,
+            format!("{lost} account(s) stopped without a report (see the log above)"),
+        ));
+    }
     outcome(&runs, args.dry_run)
 }
 
@@ -221,15 +232,16 @@ async fn run_one<J: Job>(
             job.account(target, tx, entry.id.clone()).await
         }
     };
-    let access_problem = match &result {
-        Ok(d) => d.report.access_problem,
-        Err((_, code)) => *code == 3,
+    let code = match &result {
+        Ok(d) if d.report.access_problem => 3,
+        Ok(_) => 1,
+        Err((_, code)) => *code,
     };
     AccountRun {
         entry,
         regions,
         result: result.map_err(|(m, _)| m),
-        access_problem,
+        code,
     }
 }
 
@@ -280,10 +292,12 @@ fn print_runs<J: Job>(args: &TargetFlags, runs: &[AccountRun]) -> Result<()> {
     Ok(())
 }
 
-/// Exit 3 for any access problem, 0 when every account is clean (or planned), else 1.
+/// Exit 3 for any access problem, 2 for an account not as the job needs it, 0 when every
+/// account is done (or planned), else 1.
 fn outcome(runs: &[AccountRun], dry_run: bool) -> Result<()> {
-    if runs.iter().any(|r| r.access_problem) {
-        return Err(exit(3));
+    let failed = runs.iter().filter(|r| !is_clean(r) || r.result.is_err());
+    if let Some(code) = failed.map(|r| r.code).filter(|c| *c == 3 || *c == 2).max() {
+        return Err(exit(code));
     }
     if dry_run && runs.iter().all(|r| r.result.is_ok()) {
         return Ok(());

@@ -47,6 +47,15 @@ pub struct PrepareArgs {
 }
 
 pub async fn run(args: PrepareArgs) -> Result<()> {
+    if args.target.regions.len() > 1 {
+        return Err(super::fail(
+            2,
+            format!(
+                "prepare sets the chapter up in one region: give one --region, not {}",
+                args.target.regions.join(", ")
+            ),
+        ));
+    }
     if let Some(t) = &args.instance_type {
         if !t.contains('.') || t.len() > 32 {
             return Err(super::fail(
@@ -143,9 +152,9 @@ impl Job for PrepareJob {
             };
         }
         let (plan, report, survey) = self.set_up(target, tx, label).await?;
-        if !flags.dry_run {
-            // The work is done either way; without the record the workshop's names, tags and
-            // stack still tell the clean-up what is the workshop's.
+        // Recorded from the survey after the run; without it (or without the record) the
+        // workshop's names, tags and stack still tell the clean-up what is the workshop's.
+        if let Some(survey) = survey.filter(|_| !flags.dry_run) {
             if let Err(e) = self.record(target.id, &survey) {
                 eprintln!("warning: could not record what was made: {e:#}");
             }
@@ -177,7 +186,7 @@ impl PrepareJob {
         target: Account<'_>,
         tx: UnboundedSender<(String, Event)>,
         label: String,
-    ) -> Result<(Plan<Setup>, Report, Survey), NotDone> {
+    ) -> Result<(Plan<Setup>, Report, Option<Survey>), NotDone> {
         let flags = &self.args.target;
         let journal = match &flags.journal {
             Some(dir) => Some(

@@ -171,32 +171,38 @@ pub(super) async fn create_volume(
     }) {
         return kept("attached already");
     }
-    // One an interrupted run made in the instance's zone, else a new one.
-    let volume_id = match volumes
-        .iter()
-        .find(|v| v.availability_zone() == Some(az.as_str()) && v.attachments().is_empty())
-        .and_then(|v| v.volume_id())
-    {
-        Some(id) => id.to_string(),
-        None => {
-            let out = ex
-                .pace()
-                .send("CreateVolume", || {
-                    rc.ec2
-                        .create_volume()
-                        .availability_zone(&az)
-                        .size(VOLUME_SIZE_GIB)
-                        .volume_type(VolumeType::from(VOLUME_TYPE))
-                        .encrypted(true)
-                        .kms_key_id(names::IMPORTED_ALIAS)
-                        .client_token(client_token)
-                        .tag_specifications(name_tag(ResourceType::Volume, names::VOLUME_NAME_TAG))
-                        .send()
-                })
-                .await?;
-            out.volume_id().unwrap_or_default().to_string()
+    // Volumes are never adopted by their tag (one tagged like the workshop's may be anyone's):
+    // CreateVolume's client token makes a repeated call answer with the volume this run made.
+    let out = ex
+        .pace()
+        .send("CreateVolume", || {
+            rc.ec2
+                .create_volume()
+                .availability_zone(&az)
+                .size(VOLUME_SIZE_GIB)
+                .volume_type(VolumeType::from(VOLUME_TYPE))
+                .encrypted(true)
+                .kms_key_id(names::IMPORTED_ALIAS)
+                .client_token(client_token)
+                .tag_specifications(name_tag(ResourceType::Volume, names::VOLUME_NAME_TAG))
+                .send()
+        })
+        .await?;
+    let volume_id = out.volume_id().unwrap_or_default().to_string();
+    // The instance must run before anything is attached to it (a resumed run may find it
+    // still pending).
+    ex.wait_until("AttachVolume", "the instance to run", || async {
+        match instance_state(ex, rc, &instance_id).await?.as_str() {
+            "running" => Ok(true),
+            "pending" => Ok(false),
+            other => Err(stuck(
+                "AttachVolume",
+                "IncorrectInstanceState",
+                format!("instance {instance_id} is {other}, not running"),
+            )),
         }
-    };
+    })
+    .await?;
     ex.wait_until("CreateVolume", "the volume to be available", || async {
         match volume_state(ex, rc, &volume_id).await?.0.as_str() {
             "available" => Ok(true),

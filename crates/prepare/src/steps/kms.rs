@@ -44,8 +44,83 @@ pub(super) async fn key_arn(
         .ok_or_else(|| stuck("DescribeKey", "NoKey", format!("{alias} names no key")))
 }
 
-/// Make the key of `role` (or find the one an interrupted attempt of run `run` made), then
-/// alias it or schedule its deletion, and take the run's tag off a named key.
+/// A key of `role` this run made before (an interrupted attempt, or a CreateKey whose answer
+/// was lost): usable and not named yet.
+async fn made_by_run(
+    kms: &aws_sdk_kms::Client,
+    ex: &Executor,
+    role: KeyRole,
+    run: &str,
+) -> Result<Option<String>, AwsFailure> {
+    let state = |m: &aws_sdk_kms::types::KeyMetadata| {
+        m.key_state()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default()
+    };
+    Ok(tagged(kms, ex.pace(), role)
+        .await?
+        .into_iter()
+        .find(|(m, r)| {
+            r.as_deref() == Some(run)
+                && (!state(m).starts_with("Pending") || state(m) == "PendingImport")
+        })
+        .map(|(m, _)| m.key_id().to_string()))
+}
+
+/// Only a refused request is sure to have made nothing: CreateKey is tried again on throttling
+/// alone (a lost answer or a 5xx may hide a key that was made: [`made_by_run`] looks for it).
+fn throttled(e: &AwsFailure) -> bool {
+    e.class == kms_workshop_cleanup::ErrorClass::Throttling
+}
+
+/// CreateKey for `role`, tagged with the workshop's tag, the role and the run.
+async fn new_key(
+    kms: &aws_sdk_kms::Client,
+    ex: &Executor,
+    role: KeyRole,
+    run: &str,
+) -> Result<String, AwsFailure> {
+    let spec = role.spec();
+    let origin = if spec.external {
+        OriginType::External
+    } else {
+        OriginType::AwsKms
+    };
+    let tags = vec![
+        tag(names::TAG_KEY, names::TAG_VALUE)?,
+        tag(KEY_ROLE_TAG, role.as_str())?,
+        tag(RUN_TAG, run)?,
+    ];
+    let retry = kms_workshop_cleanup::pace::Retry {
+        max_attempts: 8,
+        retry_if: throttled,
+    };
+    let created = ex
+        .pace()
+        .call_with("CreateKey", retry, || async {
+            kms.create_key()
+                .description(spec.description)
+                .origin(origin.clone())
+                .set_tags(Some(tags.clone()))
+                .send()
+                .await
+                .map_err(|e| AwsFailure::from_sdk("CreateKey", e))
+        })
+        .await;
+    match created {
+        Ok(out) => out
+            .key_metadata()
+            .map(|m| m.key_id().to_string())
+            .ok_or_else(|| stuck("CreateKey", "NoKey", "CreateKey answered no key")),
+        Err(e) => match made_by_run(kms, ex, role, run).await {
+            Ok(Some(id)) => Ok(id),
+            _ => Err(e),
+        },
+    }
+}
+
+/// Make the key of `role` (or find the one an earlier attempt of run `run` made), then alias
+/// it, or schedule its deletion.
 pub(super) async fn create_key(
     ex: &Executor,
     rc: &Regional,
@@ -62,61 +137,18 @@ pub(super) async fn create_key(
             return kept(format!("{alias} exists"));
         }
     }
-    let mine = tagged(kms, pace, role).await?;
-    let state = |m: &aws_sdk_kms::types::KeyMetadata| {
-        m.key_state()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default()
-    };
-    if role == KeyRole::Pending && mine.iter().any(|(m, _)| state(m) == "PendingDeletion") {
-        return kept("a key pending deletion exists");
-    }
-    // A key an interrupted attempt of this run made: usable, not named yet.
-    let orphan = mine
-        .iter()
-        .filter(|(m, r)| {
-            r.as_deref() == Some(run)
-                && (!state(m).starts_with("Pending") || state(m) == "PendingImport")
-        })
-        .map(|(m, _)| m)
-        .next();
-    let key_id = match orphan {
-        Some(m) => m.key_id().to_string(),
-        None => {
-            let origin = if spec.external {
-                OriginType::External
-            } else {
-                OriginType::AwsKms
-            };
-            let tags = vec![
-                tag(names::TAG_KEY, names::TAG_VALUE)?,
-                tag(KEY_ROLE_TAG, role.as_str())?,
-                tag(RUN_TAG, run)?,
-            ];
-            let out = pace
-                .send("CreateKey", || {
-                    kms.create_key()
-                        .description(spec.description)
-                        .origin(origin.clone())
-                        .set_tags(Some(tags.clone()))
-                        .send()
-                })
-                .await?;
-            out.key_metadata()
-                .map(|m| m.key_id().to_string())
-                .ok_or_else(|| stuck("CreateKey", "NoKey", "CreateKey answered no key"))?
+    if role == KeyRole::Pending {
+        let pending = tagged(kms, pace, role).await?;
+        if pending
+            .iter()
+            .any(|(m, _)| m.key_state().map(|s| s.as_str()) == Some("PendingDeletion"))
+        {
+            return kept("a key pending deletion exists");
         }
-    };
-    // The run's tag comes off once the key no longer needs it to be found: after the alias
-    // names it, and before a deletion is scheduled (a key pending deletion takes no tag changes).
-    let untag = || async {
-        pace.send("UntagResource", || {
-            kms.untag_resource()
-                .key_id(&key_id)
-                .tag_keys(RUN_TAG)
-                .send()
-        })
-        .await
+    }
+    let key_id = match made_by_run(kms, ex, role, run).await? {
+        Some(id) => id,
+        None => new_key(kms, ex, role, run).await?,
     };
     match spec.alias {
         Some(alias) => {
@@ -127,11 +159,19 @@ pub(super) async fn create_key(
                     .send()
             })
             .await?;
-            untag().await?;
+            // Named now: the alias finds it, the run's tag has done its work.
+            pace.send("UntagResource", || {
+                kms.untag_resource()
+                    .key_id(&key_id)
+                    .tag_keys(RUN_TAG)
+                    .send()
+            })
+            .await?;
             made(format!("{key_id} as {alias}"))
         }
         None => {
-            untag().await?;
+            // The run's tag stays (a key pending deletion takes no tag changes, and until the
+            // deletion is scheduled the tag is what finds the key again).
             pace.send("ScheduleKeyDeletion", || {
                 kms.schedule_key_deletion()
                     .key_id(&key_id)

@@ -10,13 +10,52 @@ use kms_workshop_names::starting::{attached_by_hand, POLICIES};
 use super::{wrong, Part, Survey};
 use crate::PrepareError;
 
-/// The actions a policy document allows on every resource (IAM hands documents out
-/// URL-encoded).
-pub(crate) fn allowed_actions(encoded: &str) -> Option<BTreeSet<String>> {
+/// A policy document as IAM hands it out (URL-encoded), parsed.
+fn decoded(encoded: &str) -> Option<serde_json::Value> {
     let text = percent_encoding::percent_decode_str(encoded)
         .decode_utf8()
         .ok()?;
-    let doc: serde_json::Value = serde_json::from_str(&text).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// What a document says, whatever its layout: its statements without their ids, each list
+/// of actions or resources as a sorted list (a single value is a list of one), sorted.
+pub(crate) fn normalized(doc: &serde_json::Value) -> Option<Vec<serde_json::Value>> {
+    let statements = match &doc["Statement"] {
+        serde_json::Value::Array(a) => a.clone(),
+        one @ serde_json::Value::Object(_) => vec![one.clone()],
+        _ => return None,
+    };
+    let mut out: Vec<serde_json::Value> = statements
+        .into_iter()
+        .map(|mut st| {
+            if let Some(m) = st.as_object_mut() {
+                m.remove("Sid");
+                for k in ["Action", "NotAction", "Resource", "NotResource"] {
+                    if let Some(v) = m.get_mut(k) {
+                        let mut list: Vec<String> = match v {
+                            serde_json::Value::String(x) => vec![x.clone()],
+                            serde_json::Value::Array(a) => a
+                                .iter()
+                                .filter_map(|x| x.as_str().map(str::to_string))
+                                .collect(),
+                            _ => continue,
+                        };
+                        list.sort();
+                        *v = serde_json::json!(list);
+                    }
+                }
+            }
+            st
+        })
+        .collect();
+    out.sort_by_key(|v| v.to_string());
+    Some(out)
+}
+
+/// The actions a policy document allows (for saying how a document differs).
+pub(crate) fn allowed_actions(encoded: &str) -> Option<BTreeSet<String>> {
+    let doc = decoded(encoded)?;
     let statements = match &doc["Statement"] {
         serde_json::Value::Array(a) => a.clone(),
         one @ serde_json::Value::Object(_) => vec![one.clone()],
@@ -71,13 +110,16 @@ pub(super) async fn policies(ex: &Executor, s: &mut Survey) -> Result<(), Prepar
             .policy_version()
             .and_then(|v| v.document())
             .unwrap_or_default();
-        let want: BTreeSet<String> = p.actions.iter().map(|a| a.to_string()).collect();
-        let have = allowed_actions(encoded).unwrap_or_default();
-        if have != want {
+        let want = serde_json::from_str::<serde_json::Value>(&p.document())
+            .ok()
+            .and_then(|d| normalized(&d));
+        let have = decoded(encoded).and_then(|d| normalized(&d));
+        if have.is_none() || have != want {
+            let have = allowed_actions(encoded).unwrap_or_default();
             return Err(wrong(
                 format!("policy {}", p.name),
                 format!(
-                    "it exists and allows [{}], not the workshop's [{}]; delete it or set its default version to the workshop's document",
+                    "it exists with another document (it allows [{}]; the workshop's allows [{}] on every resource); delete it or set its default version to the workshop's document",
                     have.into_iter().collect::<Vec<_>>().join(", "),
                     p.actions.join(", ")
                 ),
@@ -123,5 +165,19 @@ mod tests {
         assert_eq!(got.len(), POLICIES[1].actions.len());
         assert!(got.contains("kms:ScheduleKeyDeletion"));
         assert_eq!(allowed_actions("not json"), None);
+    }
+
+    #[test]
+    fn documents_that_say_the_same_compare_equal_and_others_do_not() {
+        let ours: serde_json::Value = serde_json::from_str(&POLICIES[0].document()).expect("JSON");
+        let same = serde_json::json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": ["kms:ImportKeyMaterial"], "Resource": "*"}});
+        assert_eq!(normalized(&ours), normalized(&same));
+        for other in [
+            serde_json::json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "kms:ImportKeyMaterial", "Resource": "arn:aws:kms:*:*:key/x"}}),
+            serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:ImportKeyMaterial", "Resource": "*"}, {"Effect": "Deny", "Action": "*", "Resource": "*"}]}),
+            serde_json::json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "kms:ImportKeyMaterial", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "true"}}}}),
+        ] {
+            assert_ne!(normalized(&ours), normalized(&other), "{other}");
+        }
     }
 }

@@ -88,6 +88,17 @@ pub(super) async fn instance(ex: &Executor, s: &mut Survey) -> Result<(), Prepar
     };
     let ec2 = &rc.ec2;
     let instances = workshop_instances(ec2, ex).await?;
+    if instances.len() > 1 {
+        let ids: Vec<&str> = instances.iter().filter_map(|i| i.instance_id()).collect();
+        return Err(wrong(
+            format!("instances {}", ids.join(", ")),
+            format!(
+                "{} instances are tagged {}; the chapter has one: terminate the others",
+                ids.len(),
+                names::INSTANCE_NAME_TAG
+            ),
+        ));
+    }
     let Some(inst) = instances.first() else {
         return Ok(());
     };
@@ -106,26 +117,41 @@ pub(super) async fn instance(ex: &Executor, s: &mut Survey) -> Result<(), Prepar
     }
     let arn = format!("arn:aws:ec2:{}:{}:instance/{id}", s.region, s.account);
     s.add(Part::Instance, what, Some((arn, ResourceKind::Ec2Instance)));
+    // The imported key, when the survey found it: the volume must be encrypted under it.
+    let imported = s.present.iter().find_map(|p| match (&p.part, &p.resource) {
+        (Part::Key { role }, Some((arn, ResourceKind::KmsKey)))
+            if role == kms_workshop_names::starting::KeyRole::Imported.as_str() =>
+        {
+            Some(arn.clone())
+        }
+        _ => None,
+    });
     for v in workshop_volumes(ec2, ex).await? {
         let vid = v.volume_id().unwrap_or_default().to_string();
         let attached = v
             .attachments()
             .iter()
             .any(|a| a.instance_id() == Some(id.as_str()));
-        if !v.encrypted().unwrap_or(false) {
+        if !attached {
+            // Not the chapter's volume (that one is attached to the instance): left alone.
+            continue;
+        }
+        let under = v.kms_key_id().unwrap_or_default();
+        if !v.encrypted().unwrap_or(false) || imported.as_deref().is_some_and(|k| k != under) {
             return Err(wrong(
                 format!("volume {vid} ({})", names::VOLUME_NAME_TAG),
-                "it is not encrypted; the chapter's volume is encrypted with alias/ImportedCMK",
+                format!(
+                    "it is attached to {id} but not encrypted with {}; detach it (kms-workshop cleanup)",
+                    names::IMPORTED_ALIAS
+                ),
             ));
         }
-        if attached {
-            let arn = format!("arn:aws:ec2:{}:{}:volume/{vid}", s.region, s.account);
-            s.add(
-                Part::Volume,
-                format!("volume {vid} ({}) attached to {id}", names::VOLUME_NAME_TAG),
-                Some((arn, ResourceKind::Ec2Volume)),
-            );
-        }
+        let arn = format!("arn:aws:ec2:{}:{}:volume/{vid}", s.region, s.account);
+        s.add(
+            Part::Volume,
+            format!("volume {vid} ({}) attached to {id}", names::VOLUME_NAME_TAG),
+            Some((arn, ResourceKind::Ec2Volume)),
+        );
     }
     Ok(())
 }
@@ -164,7 +190,9 @@ pub(super) async fn smallest_free_tier(
         "DescribeInstanceTypes",
         rc.ec2
             .describe_instance_types()
-            .filters(filter("free-tier-eligible", &["true"])),
+            .filters(filter("free-tier-eligible", &["true"]))
+            // The AMI parameter names an x86_64 image.
+            .filters(filter("processor-info.supported-architecture", &["x86_64"])),
         next_token
     )
     .await?;

@@ -4,7 +4,7 @@
 
 use aws_sdk_kms::types::KeyMetadata;
 
-use kms_workshop_cleanup::{pages, Executor, Pace, ResourceKind};
+use kms_workshop_cleanup::{pages, ErrorClass, Executor, Pace, ResourceKind};
 use kms_workshop_names::starting::{KeyRole, KEYS, KEY_ROLE_TAG};
 
 use super::{wrong, Part, Survey};
@@ -43,25 +43,31 @@ pub(crate) async fn tagged(
         .collect();
     let mut out = Vec::new();
     for id in ids {
+        // A key whose policy keeps this caller out is someone else's: passed over.
         let meta = match pace
             .send("DescribeKey", || kms.describe_key().key_id(&id).send())
             .await
         {
             Ok(o) => o.key_metadata,
-            Err(e) if e.is_not_found() => None,
+            Err(e) if e.is_not_found() || e.class == ErrorClass::AccessDenied => None,
             Err(e) => return Err(e),
         };
         let Some(meta) = meta.filter(|m| m.key_manager().map(|x| x.as_str()) == Some("CUSTOMER"))
         else {
             continue;
         };
-        let tags = pages!(
+        let tags = match pages!(
             pace,
             "ListResourceTags",
             kms.list_resource_tags().key_id(&id),
             next_marker
         )
-        .await?;
+        .await
+        {
+            Ok(t) => t,
+            Err(e) if e.is_not_found() || e.class == ErrorClass::AccessDenied => continue,
+            Err(e) => return Err(e),
+        };
         let tags: Vec<_> = tags.iter().flat_map(|p| p.tags()).collect();
         let mine = tags
             .iter()
@@ -101,6 +107,10 @@ fn unfit(role: KeyRole, m: &KeyMetadata) -> Option<String> {
     }
     if st == "Disabled" {
         return Some(format!("it points at {id}, which is disabled; enable it"));
+    }
+    // Only the imported key's material is the set-up's to import.
+    if role != KeyRole::Imported && st != "Enabled" {
+        return Some(format!("it points at {id}, which is {st}, not Enabled"));
     }
     let origin = m.origin().map(|x| x.as_str()).unwrap_or_default();
     if role == KeyRole::Imported && origin != "EXTERNAL" {

@@ -109,6 +109,7 @@ fn workshop_ebs(
             state: AttachmentState::Attached,
             until: None,
         }),
+        client_token: None,
     }
 }
 

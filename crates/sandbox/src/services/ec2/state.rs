@@ -248,6 +248,10 @@ pub struct Volume {
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
     pub attachment: Option<Attachment>,
+    /// The CreateVolume ClientToken that made it: the same token again answers with this
+    /// volume instead of making another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
 }
 
 impl Volume {

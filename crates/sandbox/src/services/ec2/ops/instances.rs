@@ -204,6 +204,7 @@ pub(crate) fn new_instance(
             state: AttachmentState::Attached,
             until: None,
         }),
+        client_token: None,
     };
     st.volumes.insert(root.id.clone(), root);
     st.instances.insert(id.clone(), inst);

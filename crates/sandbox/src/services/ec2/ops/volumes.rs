@@ -113,6 +113,7 @@ struct NewVolume {
     encrypted: bool,
     kms_key: Option<String>,
     tags: BTreeMap<String, String>,
+    client_token: Option<String>,
 }
 
 fn volume_params(input: &Input, region: &str) -> Result<NewVolume, AwsError> {
@@ -169,6 +170,7 @@ fn volume_params(input: &Input, region: &str) -> Result<NewVolume, AwsError> {
         encrypted,
         kms_key,
         tags,
+        client_token: opt_str(input, "ClientToken")?,
     })
 }
 
@@ -177,6 +179,18 @@ pub(crate) fn create_volume(cx: &mut Call<'_>, input: &Input) -> Result<Value, A
     let (account, region, now) = (cx.account().to_string(), cx.region.clone(), cx.now);
     let p = volume_params(input, &region)?;
     dry_run(input)?;
+    // A repeated ClientToken answers with the volume it made (EC2's idempotency).
+    if let Some(token) = &p.client_token {
+        let earlier = sb.read::<Ec2State, _>(&account, &region, |st| {
+            st.volumes
+                .values()
+                .find(|v| v.client_token.as_ref() == Some(token))
+                .map(volume_value)
+        });
+        if let Some(v) = earlier {
+            return Ok(v);
+        }
+    }
     // EC2 checks the key asynchronously: a key that cannot be used fails the creation later.
     let (kms_key_id, creation_fails) = match (&p.kms_key, p.encrypted) {
         (Some(k), _) => match resolve_kms_key(sb, &account, &region, k, now) {
@@ -202,6 +216,7 @@ pub(crate) fn create_volume(cx: &mut Call<'_>, input: &Input) -> Result<Value, A
         creation_fails,
         tags: p.tags,
         attachment: None,
+        client_token: p.client_token.clone(),
     };
     let out = volume_value(&v);
     let id = v.id.clone();
