@@ -4,12 +4,11 @@
 //! changes nothing; a prepare killed with SIGKILL resumes from its journal and makes each part
 //! once; what exists and is wrong stops it with nothing changed; `--fresh` resets an account.
 
-use crate::cleanup_cli::{done_records, successful_events};
+use crate::cleanup_cli::{kill_after_done, successful_events};
 use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::Value;
@@ -201,25 +200,13 @@ fn a_prepare_killed_mid_run_resumes_from_its_journal_and_makes_each_part_once() 
     let journal_arg = journal_dir.to_str().expect("utf-8").to_string();
     let mut kills = 0;
     for at in [1usize, 5, 10] {
-        let mut child = prepare(&sb.endpoint, data.path(), &["--journal", &journal_arg])
+        let child = prepare(&sb.endpoint, data.path(), &["--journal", &journal_arg])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start prepare");
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            if let Some(status) = child.try_wait().expect("poll prepare") {
-                assert!(status.success(), "{status}");
-                break;
-            }
-            if done_records(&journal).len() >= at {
-                child.kill().expect("SIGKILL");
-                child.wait().expect("reap");
-                kills += 1;
-                break;
-            }
-            assert!(Instant::now() < deadline, "prepare made no progress");
-            std::thread::sleep(Duration::from_millis(5));
+        if kill_after_done(child, &journal, at, &[0]) {
+            kills += 1;
         }
     }
     assert!(kills >= 1, "no run was interrupted");

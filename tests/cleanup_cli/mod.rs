@@ -457,3 +457,28 @@ pub(crate) fn successful_events(endpoint: &str, event_name: &str) -> Vec<Value> 
         .filter(|r| r["userIdentity"]["accessKeyId"] == LEARNER_ACCESS_KEY)
         .collect()
 }
+
+/// Wait for `child` (a run journalling into `journal`) to finish (its status must be one of
+/// `ok`), or kill it with SIGKILL once the journal has `at` finished actions; whether it was
+/// killed.
+pub(crate) fn kill_after_done(
+    mut child: std::process::Child,
+    journal: &Path,
+    at: usize,
+    ok: &[i32],
+) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(status) = child.try_wait().expect("poll the run") {
+            assert!(status.code().is_some_and(|c| ok.contains(&c)), "{status}");
+            return false;
+        }
+        if done_records(journal).len() >= at {
+            child.kill().expect("SIGKILL");
+            child.wait().expect("reap");
+            return true;
+        }
+        assert!(Instant::now() < deadline, "the run made no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}

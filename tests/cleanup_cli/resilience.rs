@@ -35,7 +35,7 @@ fn killed_runs_resume_from_the_journal_without_repeating_work() {
     let journal = dir.path().join(format!("cleanup-{ACCOUNT}.jsonl"));
     let mut kills = 0;
     for at in [1usize, 6, 12] {
-        let mut child = cleanup_command(
+        let child = cleanup_command(
             &sb.endpoint,
             &["--yes", "--journal", &journal_dir, "--time-scale", "10"],
         )
@@ -43,20 +43,8 @@ fn killed_runs_resume_from_the_journal_without_repeating_work() {
         .stderr(Stdio::null())
         .spawn()
         .expect("start cleanup");
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            if let Some(status) = child.try_wait().expect("poll cleanup") {
-                assert!(status.success() || status.code() == Some(1), "{status}");
-                break;
-            }
-            if done_records(&journal).len() >= at {
-                child.kill().expect("SIGKILL");
-                child.wait().expect("reap");
-                kills += 1;
-                break;
-            }
-            assert!(Instant::now() < deadline, "cleanup made no progress");
-            std::thread::sleep(Duration::from_millis(5));
+        if kill_after_done(child, &journal, at, &[0, 1]) {
+            kills += 1;
         }
     }
     assert!(kills >= 1, "no run was interrupted");

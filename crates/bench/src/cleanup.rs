@@ -62,6 +62,22 @@ async fn one_account(
     ))
 }
 
+/// A classroom sandbox of `learners` accounts seeded with `seed`, in memory, with the realistic
+/// latency profile divided by `time_scale` and CloudTrail events visible at once.
+pub fn classroom(seed: Seed, learners: usize, time_scale: f64) -> Result<Arc<Sandbox>> {
+    Sandbox::open(Config {
+        state_dir: None,
+        seed,
+        learners: learners as u32,
+        latency: LatencyProfile::Realistic,
+        time_scale,
+        cloudtrail_delay: time::Duration::ZERO,
+        lookup_rate_limit: false,
+        ..Config::default()
+    })
+    .context("opening a classroom sandbox")
+}
+
 pub async fn measure(accounts: usize, parallel: usize, time_scale: f64) -> Result<CleanupRun> {
     if accounts == 0 || accounts > seed::MAX_LEARNERS as usize {
         bail!(
@@ -70,17 +86,7 @@ pub async fn measure(accounts: usize, parallel: usize, time_scale: f64) -> Resul
         );
     }
     let seeding = Instant::now();
-    let sb = Sandbox::open(Config {
-        state_dir: None,
-        seed: Seed::Workshop,
-        learners: accounts as u32,
-        latency: LatencyProfile::Realistic,
-        time_scale,
-        cloudtrail_delay: time::Duration::ZERO,
-        lookup_rate_limit: false,
-        ..Config::default()
-    })
-    .context("opening a classroom sandbox")?;
+    let sb = classroom(Seed::Workshop, accounts, time_scale)?;
     let seed_seconds = seeding.elapsed().as_secs_f64();
     let running = kms_workshop_testkit::serve(&sb).await;
     let endpoint = running.endpoint();

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use kms_workshop_sandbox::{seed, Config, LatencyProfile, Sandbox, Seed};
+use kms_workshop_sandbox::{seed, Seed};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -46,17 +46,8 @@ pub async fn measure(
             seed::MAX_LEARNERS
         );
     }
-    let sb = Sandbox::open(Config {
-        state_dir: None,
-        seed: Seed::Empty,
-        learners: accounts.max(2) as u32,
-        latency: LatencyProfile::Realistic,
-        time_scale,
-        cloudtrail_delay: time::Duration::ZERO,
-        lookup_rate_limit: false,
-        ..Config::default()
-    })
-    .context("opening a classroom sandbox")?;
+    // Two learners at least: classroom mode (the instructor and the roles) starts at two.
+    let sb = crate::cleanup::classroom(Seed::Empty, accounts.max(2), time_scale)?;
     let instructor = sb
         .credential(seed::INSTRUCTOR_ACCESS_KEY)
         .context("the classroom sandbox has no instructor")?;

@@ -26,7 +26,7 @@ pub mod report;
 pub mod steps;
 pub mod survey;
 
-use kms_workshop_cleanup::journal::Record;
+use kms_workshop_cleanup::exec::Journalled;
 use kms_workshop_cleanup::{AwsFailure, CleanupError, ErrorClass, Executor, Journal, Plan, Report};
 
 pub use plan::Setup;
@@ -126,39 +126,14 @@ pub async fn run(
     if dry_run {
         return Ok((plan, report, Some(survey)));
     }
-    if let Some(j) = journal {
-        j.append(&Record::Plan {
-            run: run_id.clone(),
-            at: time::OffsetDateTime::now_utc()
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default(),
-            found: Box::new(survey.clone()),
-            plan: plan.clone(),
-        })?;
-    }
-    report.actions = ex
-        .execute(
-            &plan,
-            journal.map(|j| j as &dyn kms_workshop_cleanup::journal::StepLog),
-            &run_id,
-            &[],
-        )
-        .await?;
-    let denied = report
-        .actions
-        .iter()
-        .filter_map(|a| a.class.as_deref())
-        .any(|c| c == ErrorClass::AccessDenied.as_str() || c == ErrorClass::Credentials.as_str());
-    if denied {
-        report.note_class(ErrorClass::AccessDenied);
-    }
-    if let Some(j) = journal {
-        let clean = report.failed().next().is_none();
-        j.append(&Record::Finished {
-            run: run_id.clone(),
-            clean,
-        })?;
-    }
+    // Every attempt journals its own plan (a resumed one plans afresh), under the run's id.
+    let journalled = Journalled {
+        journal,
+        run: &run_id,
+        found: &survey,
+        start: true,
+    };
+    ex.execute_run(journalled, &plan, &[], &mut report).await?;
     let after = match survey::survey(ex, sdk, opts).await {
         Ok(after) => {
             report.remaining = plan::build(&after, &run_id)

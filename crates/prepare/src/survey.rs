@@ -125,15 +125,18 @@ pub async fn survey(
     Ok(s)
 }
 
-/// The stack: complete (kept), missing (made), or anything else (stopped). Without the stack,
-/// what it would create must not exist either: CloudFormation would fail on it.
-async fn stack(ex: &Executor, s: &mut Survey) -> Result<(), PrepareError> {
-    let rc = ex.clients().region(&s.region).ok_or_else(|| {
-        wrong(
-            format!("region {}", s.region),
-            "no clients for it (a bug: the home region always has them)",
-        )
-    })?;
+/// The workshop's stack as DescribeStacks shows it (none once deleted).
+pub(crate) struct StackSeen {
+    pub id: String,
+    pub status: String,
+    pub reason: String,
+}
+
+/// The workshop's stack in `rc`'s region, unless there is none or it is deleted.
+pub(crate) async fn stack_seen(
+    ex: &Executor,
+    rc: &kms_workshop_cleanup::aws::Regional,
+) -> Result<Option<StackSeen>, kms_workshop_cleanup::AwsFailure> {
     let described = ex
         .pace()
         .send("DescribeStacks", || {
@@ -143,21 +146,37 @@ async fn stack(ex: &Executor, s: &mut Survey) -> Result<(), PrepareError> {
                 .send()
         })
         .await;
-    let stack = match described {
-        Ok(o) => o
-            .stacks()
-            .iter()
-            .find(|st| st.stack_name() == Some(names::STACK))
-            .cloned(),
-        Err(e) if is_missing_stack(&e) => None,
-        Err(e) => return Err(e.into()),
+    let out = match described {
+        Ok(o) => o,
+        Err(e) if is_missing_stack(&e) => return Ok(None),
+        Err(e) => return Err(e),
     };
-    let status = stack
-        .as_ref()
-        .and_then(|st| st.stack_status())
-        .map(|x| x.as_str().to_string());
-    match status.as_deref() {
-        None | Some("DELETE_COMPLETE") => return stack_parts_absent(ex, s).await,
+    Ok(out
+        .stacks()
+        .iter()
+        .find(|st| st.stack_name() == Some(names::STACK))
+        .and_then(|st| {
+            let status = st.stack_status()?.as_str().to_string();
+            (status != "DELETE_COMPLETE").then(|| StackSeen {
+                id: st.stack_id().unwrap_or(names::STACK).to_string(),
+                status,
+                reason: st.stack_status_reason().unwrap_or_default().to_string(),
+            })
+        }))
+}
+
+/// The stack: complete (kept), missing (made), or anything else (stopped). Without the stack,
+/// what it would create must not exist either: CloudFormation would fail on it.
+async fn stack(ex: &Executor, s: &mut Survey) -> Result<(), PrepareError> {
+    let rc = ex.clients().region(&s.region).ok_or_else(|| {
+        wrong(
+            format!("region {}", s.region),
+            "no clients for it (a bug: the home region always has them)",
+        )
+    })?;
+    let stack = stack_seen(ex, rc).await?;
+    match stack.as_ref().map(|st| st.status.as_str()) {
+        None => return stack_parts_absent(ex, s).await,
         // Being made (an interrupted set-up's): the stack step waits for it.
         Some("CREATE_IN_PROGRESS") => return Ok(()),
         Some("CREATE_COMPLETE" | "UPDATE_COMPLETE" | "UPDATE_ROLLBACK_COMPLETE") => {}
@@ -171,7 +190,7 @@ async fn stack(ex: &Executor, s: &mut Survey) -> Result<(), PrepareError> {
         }
     }
     let arn = stack
-        .and_then(|st| st.stack_id)
+        .map(|st| st.id)
         .unwrap_or_else(|| names::STACK.to_string());
     s.add(
         Part::Stack,

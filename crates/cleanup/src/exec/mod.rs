@@ -17,7 +17,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::aws::{Clients, Regional};
 use crate::discover::{discover, Found};
 use crate::inventory::Inventory;
-use crate::journal::{Journal, Record};
+use crate::journal::Journal;
 use crate::plan::{Action, Plan};
 use crate::report::{Outcome, Report};
 use crate::{AwsFailure, CleanupError, ErrorClass, Pace};
@@ -26,6 +26,8 @@ mod actions;
 mod regional;
 mod schedule;
 mod stack;
+
+pub use schedule::Journalled;
 
 /// How one action ended: its outcome and a note, or the failure.
 pub type ActionOutcome = Result<(Outcome, String), AwsFailure>;
@@ -168,40 +170,14 @@ impl Executor {
         if dry_run {
             return Ok((plan, report));
         }
-        if let Some(j) = journal {
-            if !report.resumed {
-                j.append(&Record::Plan {
-                    run: run_id.clone(),
-                    at: time::OffsetDateTime::now_utc()
-                        .format(&time::format_description::well_known::Rfc3339)
-                        .unwrap_or_default(),
-                    found: Box::new(found.clone()),
-                    plan: plan.clone(),
-                })?;
-            }
-        }
-        report.actions = self
-            .execute(
-                &plan,
-                journal.map(|j| j as &dyn crate::journal::StepLog),
-                &run_id,
-                &done,
-            )
+        let journalled = Journalled {
+            journal,
+            run: &run_id,
+            found: &found,
+            start: !report.resumed,
+        };
+        self.execute_run(journalled, &plan, &done, &mut report)
             .await?;
-        for a in report.actions.clone() {
-            if let Some(c) = &a.class {
-                if c == ErrorClass::AccessDenied.as_str() || c == ErrorClass::Credentials.as_str() {
-                    report.note_class(ErrorClass::AccessDenied);
-                }
-            }
-        }
-        if let Some(j) = journal {
-            let clean = report.failed().next().is_none();
-            j.append(&Record::Finished {
-                run: run_id.clone(),
-                clean,
-            })?;
-        }
         match discover(clients, pace, inventory).await {
             Ok(after) => report.remaining = remaining(&after),
             Err(e) => {

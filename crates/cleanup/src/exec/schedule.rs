@@ -7,7 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use tokio::task::JoinSet;
 
 use super::{ActionOutcome, Event, Executor};
-use crate::journal::{Record, StepLog};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::journal::{Journal, Record, StepLog};
 use crate::plan::{Plan, Step};
 use crate::report::{ActionResult, Outcome};
 use crate::CleanupError;
@@ -80,7 +83,64 @@ impl<'p, A: Step> Progress<'p, A> {
     }
 }
 
+/// The journal of one run, and what to write in it.
+pub struct Journalled<'a, F, A> {
+    pub journal: Option<&'a Journal<F, A>>,
+    pub run: &'a str,
+    /// What the run found (journalled with its plan).
+    pub found: &'a F,
+    /// Whether the run starts here (its plan is journalled) rather than resuming.
+    pub start: bool,
+}
+
 impl Executor {
+    /// One run of `plan`, journalled: its start (what it found and the plan, unless it
+    /// resumes), every finished action, its end; access failures are noted in `report`, whose
+    /// `actions` it fills.
+    pub async fn execute_run<F, A>(
+        &self,
+        j: Journalled<'_, F, A>,
+        plan: &Plan<A>,
+        done: &[(String, String)],
+        report: &mut crate::report::Report,
+    ) -> Result<(), CleanupError>
+    where
+        F: Serialize + DeserializeOwned + Clone,
+        A: Step,
+    {
+        if let Some(journal) = j.journal.filter(|_| j.start) {
+            journal.append(&Record::Plan {
+                run: j.run.to_string(),
+                at: time::OffsetDateTime::now_utc()
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default(),
+                found: Box::new(j.found.clone()),
+                plan: plan.clone(),
+            })?;
+        }
+        let log = j.journal.map(|l| l as &dyn StepLog);
+        report.actions = self.execute(plan, log, j.run, done).await?;
+        let denied = report
+            .actions
+            .iter()
+            .filter_map(|a| a.class.as_deref())
+            .any(|c| {
+                c == crate::ErrorClass::AccessDenied.as_str()
+                    || c == crate::ErrorClass::Credentials.as_str()
+            });
+        if denied {
+            report.note_class(crate::ErrorClass::AccessDenied);
+        }
+        if let Some(journal) = j.journal {
+            let clean = report.failed().next().is_none();
+            journal.append(&Record::Finished {
+                run: j.run.to_string(),
+                clean,
+            })?;
+        }
+        Ok(())
+    }
+
     /// Execute `plan`; actions in `done` (from a journal) are not repeated.
     pub async fn execute<A: Step>(
         &self,

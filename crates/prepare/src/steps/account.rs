@@ -6,44 +6,20 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 
 use kms_workshop_cleanup::aws::Regional;
-use kms_workshop_cleanup::discover::{attached_policy_arns, is_missing_stack};
+use kms_workshop_cleanup::discover::attached_policy_arns;
 use kms_workshop_cleanup::exec::ActionOutcome;
 use kms_workshop_cleanup::{names, AwsFailure, Executor};
 use kms_workshop_names::starting::{SampleEncryption, POLICIES, SAMPLE_FILES, TEMPLATE};
 
 use super::{kept, made, stuck};
+use crate::survey::stack_seen;
 
-/// The stack's status, or `None` when there is none.
+/// The stack's status and its reason, or `None` when there is none.
 async fn stack_status(
     ex: &Executor,
     rc: &Regional,
 ) -> Result<Option<(String, String)>, AwsFailure> {
-    let described = ex
-        .pace()
-        .send("DescribeStacks", || {
-            rc.cloudformation
-                .describe_stacks()
-                .stack_name(names::STACK)
-                .send()
-        })
-        .await;
-    match described {
-        Ok(o) => Ok(o
-            .stacks()
-            .iter()
-            .find(|s| s.stack_name() == Some(names::STACK))
-            .and_then(|s| {
-                let status = s.stack_status()?.as_str().to_string();
-                (status != "DELETE_COMPLETE").then(|| {
-                    (
-                        status,
-                        s.stack_status_reason().unwrap_or_default().to_string(),
-                    )
-                })
-            })),
-        Err(e) if is_missing_stack(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+    Ok(stack_seen(ex, rc).await?.map(|s| (s.status, s.reason)))
 }
 
 /// Create the stack unless it is there, then wait until it is complete.
