@@ -373,3 +373,74 @@ fn the_guided_run_on_an_empty_account_names_the_prepare_command_that_fixes_it() 
     let out = guided().output().expect("guided run");
     assert!(out.status.success(), "{}", output_text(&out));
 }
+
+#[test]
+fn an_endpoint_that_does_not_prove_it_is_a_sandbox_is_confirmed_with_the_cost_shown() {
+    use rexpect::process::wait::WaitStatus;
+    use rexpect::session::spawn_command;
+
+    let sb = SandboxProc::start(&["--seed", "empty"]);
+    let data = tempfile::tempdir().expect("tempdir");
+    // The learner's keys without the sandbox's admin token: nothing proves this is not AWS.
+    let unproven = |args: &[&str]| {
+        let mut c = prepare(&sb.endpoint, data.path(), args);
+        c.env_remove("KMS_WORKSHOP_SANDBOX_TOKEN");
+        c
+    };
+    let no_stacks = || {
+        let stacks = run_json(aws(&sb.endpoint).args(["cloudformation", "list-stacks"]));
+        assert_eq!(
+            stacks["StackSummaries"],
+            Value::Array(vec![]),
+            "nothing was made"
+        );
+    };
+    // No terminal: refused, after saying what a day of the starting state costs.
+    let out = unproven(&[])
+        .stdin(Stdio::null())
+        .output()
+        .expect("prepare");
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("costs about $")
+            && err.contains("a day per account")
+            && err.contains("no terminal to confirm on"),
+        "{err}"
+    );
+    // --yes alone is not enough: the account id must be given too.
+    let out = unproven(&["--yes"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("prepare");
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    assert!(
+        stderr_of(&out).contains("--account-id"),
+        "{}",
+        output_text(&out)
+    );
+    no_stacks();
+    // At a terminal: a wrong account id changes nothing.
+    let mut p = spawn_command(unproven(&[]), Some(120_000)).expect("spawn under a pty");
+    let mut seen = p.exp_string("Type the account id").expect("the prompt");
+    p.send_line("000000000000").expect("answer");
+    seen += &p.exp_eof().expect("exits");
+    let status = p.process.wait().expect("wait");
+    assert!(
+        matches!(status, WaitStatus::Exited(_, 2)),
+        "{status:?}\n{seen}"
+    );
+    assert!(seen.contains("does not match"), "{seen}");
+    no_stacks();
+    // The right one sets the account up.
+    let mut p = spawn_command(unproven(&[]), Some(120_000)).expect("spawn under a pty");
+    p.exp_string("Type the account id").expect("the prompt");
+    p.send_line(ACCOUNT).expect("answer");
+    let seen = p.exp_eof().expect("exits");
+    let status = p.process.wait().expect("wait");
+    assert!(
+        matches!(status, WaitStatus::Exited(_, 0)),
+        "{status:?}\n{seen}"
+    );
+    assert!(seen.contains("ready: the account holds"), "{seen}");
+}

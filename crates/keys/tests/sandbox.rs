@@ -109,7 +109,12 @@ async fn inventory_finds_the_three_workshop_keys() {
     assert_eq!(k2[0].origin, "AWS_KMS");
     assert_eq!(k2[0].valid_to, None);
 
-    let k3 = KeyFilter::tag("project", "kmsworkshop").select(&inv);
+    // Every workshop key carries the workshop's tag; the role tag tells them apart.
+    assert_eq!(
+        KeyFilter::tag("project", "kmsworkshop").select(&inv).len(),
+        3
+    );
+    let k3 = KeyFilter::tag("kmsworkshop-key", "imported").select(&inv);
     assert_eq!(k3.len(), 1);
     assert_eq!(k3[0].aliases, vec![IMPORTED_ALIAS.to_string()]);
     assert_eq!(k3[0].origin, "EXTERNAL");

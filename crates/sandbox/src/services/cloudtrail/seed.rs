@@ -15,6 +15,7 @@ use crate::protocol::AwsError;
 use crate::services::kms::shared;
 use crate::services::TrailResource;
 use crate::Sandbox;
+use kms_workshop_names::starting::{KeyRole, KEY_ROLE_TAG};
 use kms_workshop_names::{FIRST_ALIAS, IMPORTED_ALIAS};
 
 const LEARNER_IP: &str = "203.0.113.24";
@@ -164,10 +165,8 @@ fn first_keys_and_instance(
     let (k2, k2_arn) = &keys.k2;
     let alias_arn = format!("arn:aws:kms:{region}:{account}:alias/FirstCMK");
     vec![
-        Past::kms(t, Who::Learner, "CreateKey", &keys.k1.1)
-            .params(create("KMS Workshop first CMK", "AWS_KMS")),
-        Past::kms(t + minutes(4), Who::Learner, "CreateKey", k2_arn)
-            .params(create("KMS Workshop CMK", "AWS_KMS")),
+        Past::kms(t, Who::Learner, "CreateKey", &keys.k1.1).params(create(KeyRole::Pending)),
+        Past::kms(t + minutes(4), Who::Learner, "CreateKey", k2_arn).params(create(KeyRole::First)),
         Past::new(t + minutes(5), Who::Learner, KMS, "CreateAlias")
             .params(json!({"aliasName": "alias/FirstCMK", "targetKeyId": k2}))
             .on(key_resource(&alias_arn))
@@ -188,14 +187,20 @@ fn first_keys_and_instance(
     ]
 }
 
-/// CreateKey's request parameters.
-fn create(description: &str, origin: &str) -> J {
+/// CreateKey's request parameters for the key of `role`, as the starting state defines it
+/// (description, origin, the workshop's and the role's tags).
+fn create(role: KeyRole) -> J {
+    let spec = role.spec();
     json!({
-        "description": description,
+        "description": spec.description,
         "keySpec": "SYMMETRIC_DEFAULT",
         "keyUsage": "ENCRYPT_DECRYPT",
-        "origin": origin,
+        "origin": if spec.external { "EXTERNAL" } else { "AWS_KMS" },
         "bypassPolicyLockoutSafetyCheck": false,
+        "tags": [
+            {"tagKey": kms_workshop_names::TAG_KEY, "tagValue": kms_workshop_names::TAG_VALUE},
+            {"tagKey": KEY_ROLE_TAG, "tagValue": role.as_str()},
+        ],
     })
 }
 
@@ -248,12 +253,9 @@ fn importing(keys: &Keys, account: &str, now: OffsetDateTime) -> Vec<Past> {
     .collect();
     let (k3, arn) = &keys.k3;
     let valid_to = crate::util::iso8601_secs(now + Duration::days(20));
-    let tags = json!([{"tagKey": "project", "tagValue": "kmsworkshop"}]);
     out.extend([
-        Past::kms(t + minutes(10), Who::Instance, "CreateKey", arn).params(create(
-            "KMS Workshop CMK with imported key material",
-            "EXTERNAL",
-        )),
+        Past::kms(t + minutes(10), Who::Instance, "CreateKey", arn)
+            .params(create(KeyRole::Imported)),
         Past::kms(
             t + minutes(11),
             Who::Instance,
@@ -273,8 +275,6 @@ fn importing(keys: &Keys, account: &str, now: OffsetDateTime) -> Vec<Past> {
         })),
         Past::kms(t + minutes(15), Who::Instance, "CreateAlias", arn)
             .params(json!({"aliasName": "alias/ImportedCMK", "targetKeyId": k3})),
-        Past::kms(t + minutes(16), Who::Instance, "TagResource", arn)
-            .params(json!({"keyId": k3, "tags": tags})),
     ]);
     out
 }

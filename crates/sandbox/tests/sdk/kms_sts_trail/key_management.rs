@@ -308,10 +308,26 @@ async fn tags() {
     let kms = env.kms();
     let s = seeded(&kms).await;
     let tag = |k: &str, v: &str| Tag::builder().tag_key(k).tag_value(v).build().unwrap();
+    let pairs = |t: &aws_sdk_kms::operation::list_resource_tags::ListResourceTagsOutput| {
+        let mut got: Vec<(String, String)> = t
+            .tags()
+            .iter()
+            .map(|t| (t.tag_key().to_string(), t.tag_value().to_string()))
+            .collect();
+        got.sort();
+        got
+    };
+    let owned = |p: &[(&str, &str)]| -> Vec<(String, String)> {
+        p.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    // The starting state's tags: the workshop's and the key's role.
     let t = kms.list_resource_tags().key_id(&s.k3).send().await.unwrap();
-    assert_eq!(t.tags().len(), 1);
-    assert_eq!(t.tags()[0].tag_key(), "project");
-    assert_eq!(t.tags()[0].tag_value(), "kmsworkshop");
+    assert_eq!(
+        pairs(&t),
+        owned(&[("kmsworkshop-key", "imported"), ("project", "kmsworkshop")])
+    );
     assert!(!t.truncated());
 
     kms.tag_resource()
@@ -328,18 +344,14 @@ async fn tags() {
         .await
         .unwrap();
     let t = kms.list_resource_tags().key_id(&s.k2).send().await.unwrap();
-    let mut got: Vec<(String, String)> = t
-        .tags()
-        .iter()
-        .map(|t| (t.tag_key().to_string(), t.tag_value().to_string()))
-        .collect();
-    got.sort();
     assert_eq!(
-        got,
-        [
-            ("env".to_string(), "lab".to_string()),
-            ("team".to_string(), "b".to_string())
-        ]
+        pairs(&t),
+        owned(&[
+            ("env", "lab"),
+            ("kmsworkshop-key", "first"),
+            ("project", "kmsworkshop"),
+            ("team", "b")
+        ])
     );
     kms.untag_resource()
         .key_id(&s.k2)
@@ -349,8 +361,14 @@ async fn tags() {
         .await
         .unwrap();
     let t = kms.list_resource_tags().key_id(&s.k2).send().await.unwrap();
-    assert_eq!(t.tags().len(), 1);
-    assert_eq!(t.tags()[0].tag_key(), "env");
+    assert_eq!(
+        pairs(&t),
+        owned(&[
+            ("env", "lab"),
+            ("kmsworkshop-key", "first"),
+            ("project", "kmsworkshop")
+        ])
+    );
 
     let refused = [
         (s.k2.as_str(), tag("aws:x", "y"), "TagException"),
