@@ -1,6 +1,7 @@
 //! Classroom mode through the binary and the aws CLI: `sandbox serve --learners N`, each
 //! learner's exports from `sandbox env --learner K`, the instructor's role into every account,
-//! `sandbox reset --learner K`, and clear refusals of bad learner numbers.
+//! `sandbox reset --learner K`, each learner's one-time console link (`sandbox env --console`),
+//! and clear refusals of bad learner numbers.
 
 use crate::common;
 
@@ -218,4 +219,74 @@ fn the_admin_token_comes_from_a_file_or_the_state_dir_and_a_wrong_one_is_refused
     // No token at all: the learners' keys are not handed out.
     let out = learners(&[]);
     assert!(!out.status.success(), "{}", output_text(&out));
+}
+
+/// The status line's code of a plain `GET url` (no redirects followed).
+fn get_status(url: &str) -> u16 {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let (host, path) = rest.split_at(rest.find('/').expect("a path"));
+    let mut s = std::net::TcpStream::connect(host).expect("connects");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("sent");
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).expect("an answer");
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {answer}"))
+}
+
+#[test]
+fn each_learner_gets_a_one_time_console_link_of_their_own() {
+    let sb = SandboxProc::start(&["--learners", "2"]);
+    let ep = &sb.endpoint;
+    let out = Command::new(bin())
+        .args([
+            "sandbox",
+            "env",
+            "--endpoint",
+            ep,
+            "--console",
+            "--learner",
+            "2",
+        ])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let url = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(
+        url.starts_with(&format!("{ep}/console/signin?token=")),
+        "{url}"
+    );
+    let note = stderr_of(&out);
+    assert!(
+        note.contains("learner 2")
+            && note.contains(&kms_workshop_names::sandbox::learner(2).account),
+        "{note}"
+    );
+    assert_eq!(get_status(&url), 303, "the link signs in");
+    assert_eq!(get_status(&url), 403, "once");
+    let out = Command::new(bin())
+        .args([
+            "sandbox",
+            "env",
+            "--endpoint",
+            ep,
+            "--console",
+            "--identity",
+            "instance",
+        ])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(
+        stderr_of(&out).contains("signs in learners"),
+        "{}",
+        stderr_of(&out)
+    );
 }

@@ -33,6 +33,10 @@ pub enum SandboxCommand {
         learner: u32,
         #[arg(long, default_value = seed::REGION)]
         region: String,
+        /// Instead of the environment, print a one-time link that signs the learner in to the
+        /// sandbox's web console (it works once, for five minutes).
+        #[arg(long)]
+        console: bool,
     },
     /// Re-seed one learner's account, or every one (`--all`): everything in it (keys, roles,
     /// instances, topics, event history, messages) is replaced by the starting state.
@@ -137,7 +141,15 @@ pub async fn run(cmd: SandboxCommand) -> Result<()> {
             identity,
             learner,
             region,
+            console: false,
         } => env(&reach, identity, learner, &region).await,
+        SandboxCommand::Env {
+            reach,
+            identity,
+            learner,
+            console: true,
+            ..
+        } => console_link(&reach, identity, learner).await,
         SandboxCommand::Reset {
             learner: Some(learner),
             reach,
@@ -249,7 +261,9 @@ async fn serve(config: Config, addr: SocketAddr) -> Result<()> {
     let state = config.state_dir.clone();
     let seed_name = config.seed.name();
     let sandbox = Sandbox::open(config).context("cannot open the sandbox state")?;
-    let running = kms_workshop_sandbox::serve(sandbox.clone(), addr).await?;
+    let running =
+        kms_workshop_sandbox::serve_with(sandbox.clone(), addr, kms_workshop_console::routes())
+            .await?;
     let endpoint = running.endpoint();
     // This user's other commands find the token by the endpoint they are given: a sandbox on
     // every interface is reached as 127.0.0.1 from here.
@@ -304,6 +318,10 @@ async fn serve(config: Config, addr: SocketAddr) -> Result<()> {
     println!("  use it from another shell:");
     println!("    eval \"$(kms-workshop sandbox env --endpoint {endpoint})\"");
     println!("    aws kms generate-data-key --key-id alias/ImportedCMK --key-spec AES_256 --encryption-context project=workshop");
+    println!(
+        "  web console: {endpoint}/console/ (sign in with the link `kms-workshop sandbox env \
+         --endpoint {endpoint} --console` prints)"
+    );
     println!("  stop with Ctrl-C");
     use std::io::Write;
     let _ = std::io::stdout().flush();
@@ -374,6 +392,25 @@ async fn env(reach: &Reach, identity: IdentityArg, learner: u32, region: &str) -
     for line in sandbox_access::env_lines(endpoint, &keys, region) {
         println!("{line}");
     }
+    Ok(())
+}
+
+/// `sandbox env --console`: a one-time sign-in link to the web console for learner `k`.
+async fn console_link(reach: &Reach, identity: IdentityArg, k: u32) -> Result<()> {
+    if identity != IdentityArg::Learner {
+        bail!(
+            "the web console signs in learners: leave out --identity, or give --identity learner"
+        );
+    }
+    let v = admin(reach.client()?.console_link(Some(k)).await)?;
+    println!("{}", v.url);
+    eprintln!(
+        "open it in a browser to sign in as learner {} (account {}); it works once, for {} \
+         minutes",
+        v.learner,
+        v.account,
+        v.expires_in_seconds / 60
+    );
     Ok(())
 }
 

@@ -400,18 +400,15 @@ async fn serve_hosted(sb: std::sync::Arc<Sandbox>) -> Result<Running, TargetErro
         .and_then(|p| std::fs::read_to_string(p).ok())
         .and_then(|t| t.trim().parse().ok());
     let loopback = |port: u16| std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let serve = |sb, port| {
+        kms_workshop_sandbox::serve_with(sb, loopback(port), kms_workshop_console::routes())
+    };
     let running = match last {
-        Some(port) if port != 0 => {
-            match kms_workshop_sandbox::serve(sb.clone(), loopback(port)).await {
-                Ok(r) => r,
-                Err(_) => kms_workshop_sandbox::serve(sb, loopback(0))
-                    .await
-                    .map_err(start_error)?,
-            }
-        }
-        _ => kms_workshop_sandbox::serve(sb, loopback(0))
-            .await
-            .map_err(start_error)?,
+        Some(port) if port != 0 => match serve(sb.clone(), port).await {
+            Ok(r) => r,
+            Err(_) => serve(sb, 0).await.map_err(start_error)?,
+        },
+        _ => serve(sb, 0).await.map_err(start_error)?,
     };
     if let Some(p) = memo {
         let _ = crate::util::write_private(&p, running.addr.port().to_string().as_bytes());

@@ -34,6 +34,7 @@ pub fn admin_credential(token: &str) -> crate::identity::Credential {
             user_id: String::new(),
         },
         expires_ms: None,
+        console_since: None,
     }
 }
 

@@ -31,6 +31,10 @@ pub struct Credential {
     /// When temporary credentials (STS AssumeRole) stop working, in sandbox-clock milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_ms: Option<i64>,
+    /// For a console session's credential ([`crate::console_signin`]): when the session began
+    /// (ISO 8601). CloudTrail marks such calls as AWS marks console calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub console_since: Option<String>,
 }
 
 // Hand-written so secrets never reach a log line.
@@ -50,6 +54,8 @@ pub struct Caller {
     pub access_key_id: String,
     pub account: String,
     pub principal: Principal,
+    /// When the console session this call comes from began; `None` for keys used directly.
+    pub console_since: Option<String>,
 }
 
 impl Caller {
@@ -93,14 +99,25 @@ impl Caller {
     /// The record's `userIdentity` block.
     pub fn user_identity(&self) -> J {
         match &self.principal {
-            Principal::IamUser { name, user_id } => json!({
-                "type": "IAMUser",
-                "principalId": user_id,
-                "arn": self.arn(),
-                "accountId": self.account,
-                "accessKeyId": self.access_key_id,
-                "userName": name,
-            }),
+            Principal::IamUser { name, user_id } => {
+                let mut v = json!({
+                    "type": "IAMUser",
+                    "principalId": user_id,
+                    "arn": self.arn(),
+                    "accountId": self.account,
+                    "accessKeyId": self.access_key_id,
+                    "userName": name,
+                });
+                // A console session signs with temporary keys, which CloudTrail describes.
+                if let Some(since) = &self.console_since {
+                    v["sessionContext"] = json!({
+                        "sessionIssuer": {},
+                        "webIdFederationData": {},
+                        "attributes": { "creationDate": since, "mfaAuthenticated": "false" },
+                    });
+                }
+                v
+            }
             Principal::AssumedRole {
                 role_name,
                 role_id,
@@ -140,6 +157,7 @@ impl From<&Credential> for Caller {
             access_key_id: c.access_key_id.clone(),
             account: c.account.clone(),
             principal: c.principal.clone(),
+            console_since: c.console_since.clone(),
         }
     }
 }
@@ -192,6 +210,7 @@ pub fn learner_credential(account: &str, seed: &str) -> Credential {
             user_id: LEARNER_USER_ID.into(),
         },
         expires_ms: None,
+        console_since: None,
     }
 }
 
@@ -214,6 +233,7 @@ pub fn instance_credential(account: &str, created: &str, seed: &str) -> Credenti
             created: created.into(),
         },
         expires_ms: None,
+        console_since: None,
     }
 }
 
@@ -229,6 +249,7 @@ pub fn instructor_credential(seed: &str) -> Credential {
             user_id: "AIDAWORKSHOPINSTRUCT1".into(),
         },
         expires_ms: None,
+        console_since: None,
     }
 }
 

@@ -17,6 +17,7 @@ pub mod blobs;
 pub mod clock;
 pub mod common;
 pub mod config;
+pub mod console_signin;
 pub mod http;
 pub mod identity;
 pub mod pipeline;
@@ -36,7 +37,7 @@ use std::sync::{Arc, Weak};
 use parking_lot::Mutex;
 use time::Duration;
 
-pub use crate::http::{serve, Running};
+pub use crate::http::{serve, serve_with, Running};
 pub use config::{Config, LatencyProfile};
 pub use seed::Seed;
 
@@ -80,6 +81,8 @@ pub struct Sandbox {
     admin_token: String,
     /// S3 object bytes, apart from the state that names them.
     pub blobs: blobs::Blobs,
+    /// Console sign-in links handed out and not yet used ([`console_signin`]).
+    signins: console_signin::SignIns,
     me: Weak<Sandbox>,
 }
 
@@ -173,6 +176,7 @@ impl Sandbox {
             pending_events: Mutex::new(Vec::new()),
             admin_token,
             blobs,
+            signins: Default::default(),
             me: me.clone(),
         });
         if moved {

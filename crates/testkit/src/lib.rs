@@ -130,10 +130,18 @@ pub async fn control(endpoint: &str, method: &str, path: &str) -> (u16, String) 
 /// # Panics
 /// When the sandbox cannot be served: a test cannot go on without it.
 pub async fn serve(sb: &Arc<Sandbox>) -> Running {
-    let running =
-        kms_workshop_sandbox::serve(sb.clone(), "127.0.0.1:0".parse().expect("loopback address"))
-            .await
-            .expect("sandbox serves");
+    serve_with(sb, axum::Router::new()).await
+}
+
+/// [`serve`], with `pages` beside the control API (the web console's routes).
+///
+/// # Panics
+/// When the sandbox cannot be served: a test cannot go on without it.
+pub async fn serve_with(sb: &Arc<Sandbox>, pages: axum::Router<Arc<Sandbox>>) -> Running {
+    let addr = "127.0.0.1:0".parse().expect("loopback address");
+    let running = kms_workshop_sandbox::serve_with(sb.clone(), addr, pages)
+        .await
+        .expect("sandbox serves");
     let mut served = SERVED.lock().unwrap_or_else(|e| e.into_inner());
     served.retain(|(_, sb)| sb.strong_count() > 0);
     served.push((running.endpoint(), Arc::downgrade(sb)));

@@ -324,6 +324,7 @@ mod tests {
                 user_id: "AIDA".into(),
             },
             expires_ms: None,
+            console_since: None,
         }
     }
 

@@ -20,9 +20,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::admin_api::{
-    path, AdvanceQuery, ClockView, CredentialView, CredentialsView, ErrorBody, FaultQuery,
-    FaultRates, Health, InstructorView, LearnerView, LearnersView, OutboxQuery, OutboxView,
-    ResetAllView, ResetQuery, ResetView, ENDPOINTS,
+    path, AdvanceQuery, ClockView, ConsoleLinkQuery, ConsoleLinkView, CredentialView,
+    CredentialsView, ErrorBody, FaultQuery, FaultRates, Health, InstructorView, LearnerView,
+    LearnersView, OutboxQuery, OutboxView, ResetAllView, ResetQuery, ResetView, ENDPOINTS,
 };
 use super::faults;
 use crate::access;
@@ -212,6 +212,7 @@ pub fn routes() -> Router<Arc<Sandbox>> {
             path::FAULTS,
             get(show_faults).post(set_faults).delete(clear_faults),
         )
+        .route(path::CONSOLE_LINK, post(console_link))
         .route("/_sandbox", any(unknown))
         .route("/_sandbox/{*rest}", any(unknown))
         // A known path with another method is as unknown as an unknown path.
@@ -478,4 +479,65 @@ async fn set_faults(_admin: AdminOnly, State(sb): Sb, q: RawQuery) -> Answer<Fau
 
 async fn clear_faults(_admin: AdminOnly, State(sb): Sb) -> Json<FaultRates> {
     Json(faults::clear(&sb))
+}
+
+/// A one-time console sign-in link. The admin token's holder names any learner (`learner=K`,
+/// default 1); a learner's own signed request gets that learner's link only.
+async fn console_link(who: Control, State(sb): Sb, q: RawQuery) -> Answer<ConsoleLinkView> {
+    let q: ConsoleLinkQuery = query(q)?;
+    let asked = match q.learner.as_deref() {
+        None => None,
+        Some(k) => Some(k.parse::<u32>().ok().filter(|k| *k >= 1).ok_or_else(|| {
+            Refusal::bad_request(format!("learner must be a number from 1, not '{k}'"))
+        })?),
+    };
+    let learners = sb.learners();
+    let found = match who {
+        Control::Admin => {
+            let k = asked.unwrap_or(1);
+            learners.iter().find(|(n, _)| *n == k).ok_or_else(|| {
+                Refusal::status(
+                    StatusCode::NOT_FOUND,
+                    format!(
+                        "no learner {k}: this sandbox has learners 1 to {}",
+                        learners.len()
+                    ),
+                )
+            })?
+        }
+        Control::Signed(caller) => {
+            let is_learner = matches!(&caller.principal,
+                crate::identity::Principal::IamUser { name, .. }
+                    if name == kms_workshop_names::sandbox::LEARNER_USER);
+            match learners.iter().find(|(_, a)| *a == caller.account) {
+                Some(own) if is_learner && asked.is_none_or(|k| k == own.0) => own,
+                _ => {
+                    return Err(Refusal::status(
+                        StatusCode::FORBIDDEN,
+                        format!(
+                            "{} may ask for its own learner's console link only (another \
+                             learner's needs the admin token)",
+                            caller.arn()
+                        ),
+                    ))
+                }
+            }
+        }
+    };
+    let who = crate::console_signin::Who {
+        number: found.0,
+        account: found.1.clone(),
+    };
+    let (url, lifetime) = sb.console_link(who).ok_or_else(|| {
+        Refusal::status(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the sandbox is not serving yet",
+        )
+    })?;
+    Ok(Json(ConsoleLinkView {
+        url,
+        learner: found.0,
+        account: found.1.clone(),
+        expires_in_seconds: lifetime.as_secs(),
+    }))
 }

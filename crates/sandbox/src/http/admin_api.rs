@@ -24,10 +24,11 @@ pub mod path {
     pub const RULES: &str = "/_sandbox/rules";
     pub const SNS_SIGNING_KEY: &str = "/_sandbox/sns/signing-key.pem";
     pub const FAULTS: &str = "/_sandbox/faults";
+    pub const CONSOLE_LINK: &str = "/_sandbox/console/link";
 }
 
 /// Every endpoint, as the 404 of an unknown control path lists them.
-pub const ENDPOINTS: [&str; 12] = [
+pub const ENDPOINTS: [&str; 13] = [
     "GET /_sandbox/health",
     "GET /_sandbox/clock",
     "POST /_sandbox/clock/advance?seconds=N",
@@ -40,6 +41,7 @@ pub const ENDPOINTS: [&str; 12] = [
     "GET /_sandbox/sns/signing-key.pem",
     "POST /_sandbox/faults?throttle=P&error5xx=P",
     "DELETE /_sandbox/faults",
+    "POST /_sandbox/console/link?learner=K",
 ];
 
 /// `GET /_sandbox/health[?challenge=C]`.
@@ -173,6 +175,23 @@ pub struct FaultQuery {
 pub struct FaultRates {
     pub throttle: f64,
     pub error5xx: f64,
+}
+
+/// `POST /_sandbox/console/link?learner=K`: a one-time sign-in link to the console. The admin
+/// token's holder may ask for any learner's; a learner's signed request gets their own.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ConsoleLinkQuery {
+    pub learner: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConsoleLinkView {
+    /// Open it in a browser; it works once.
+    pub url: String,
+    /// The learner it signs in, and their account.
+    pub learner: u32,
+    pub account: String,
+    pub expires_in_seconds: u64,
 }
 
 /// What a refused control call answers.
@@ -369,6 +388,16 @@ impl AdminClient {
         let req = self.http.get(self.url(path::OUTBOX)).query(&query);
         let view: OutboxView = self.send(req, path::OUTBOX, "reading its outbox").await?;
         Ok(view.messages)
+    }
+
+    /// A one-time console sign-in link for learner `k` (`None`: the signing learner's own, or
+    /// with the admin token learner 1's).
+    pub async fn console_link(&self, k: Option<u32>) -> Result<ConsoleLinkView, AdminError> {
+        let query: Vec<(&str, String)> =
+            k.map(|k| ("learner", k.to_string())).into_iter().collect();
+        let req = self.http.post(self.url(path::CONSOLE_LINK)).query(&query);
+        self.send(req, path::CONSOLE_LINK, "a console sign-in link")
+            .await
     }
 
     fn url(&self, path: &str) -> String {

@@ -38,6 +38,17 @@ impl Running {
 
 /// Listen on `addr` and serve `sandbox` until [`Running::shutdown`].
 pub async fn serve(sandbox: Arc<Sandbox>, addr: SocketAddr) -> Result<Running, SandboxError> {
+    serve_with(sandbox, addr, axum::Router::new()).await
+}
+
+/// [`serve`], with `pages` served beside the control API (the web console, which lives in a
+/// crate of its own above this one, is mounted so). They pass the same `Host` and `Origin`
+/// checks as every other request.
+pub async fn serve_with(
+    sandbox: Arc<Sandbox>,
+    addr: SocketAddr,
+    pages: axum::Router<Arc<Sandbox>>,
+) -> Result<Running, SandboxError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| SandboxError::Bind {
@@ -50,6 +61,7 @@ pub async fn serve(sandbox: Arc<Sandbox>, addr: SocketAddr) -> Result<Running, S
     })?;
     sandbox.set_endpoint(format!("http://{addr}"));
     let app = super::admin::routes()
+        .merge(pages)
         .fallback(super::aws::handle)
         .layer(axum::middleware::from_fn_with_state(
             sandbox.clone(),

@@ -15,7 +15,7 @@ pub mod listen;
 mod rest;
 mod wire;
 
-pub use listen::{serve, Running};
+pub use listen::{serve, serve_with, Running};
 
 /// Largest body accepted for the JSON/query/CBOR services (AWS's own limits are far lower for
 /// every operation the workshop uses); S3 uploads get more room.

@@ -272,7 +272,7 @@ fn input_for(svc: &dyn Service, model: &Model, shape: &str, v: &J) -> Input {
 #[test]
 fn a_failed_write_changes_nothing() {
     let sb = crate::Sandbox::open(crate::Config::default()).expect("sandbox");
-    let cred = crate::identity::learner_credential(crate::seed::ACCOUNT, "seed");
+    let cred = crate::identity::learner_credential(kms_workshop_names::sandbox::ACCOUNT, "seed");
     let caller = crate::identity::Caller::from(&cred);
     let mut broken = Vec::new();
     // Calls the services themselves refused (past the model's checks), and calls that

@@ -55,7 +55,7 @@ impl<'a> Call<'a> {
         Call {
             sandbox,
             caller: caller.clone(),
-            region: crate::seed::REGION.into(),
+            region: kms_workshop_names::sandbox::REGION.into(),
             request_id: "direct".into(),
             now: sandbox.clock.now(),
             protocol,

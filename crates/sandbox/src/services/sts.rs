@@ -159,6 +159,7 @@ fn assume_role(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError> {
             created,
         },
         expires_ms: Some((expires.unix_timestamp_nanos() / 1_000_000) as i64),
+        console_since: None,
     })?;
     cx.resources.push(TrailResource {
         arn: role.arn.clone(),

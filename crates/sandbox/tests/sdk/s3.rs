@@ -48,6 +48,7 @@ async fn start() -> Env {
             user_id: "AIDAOTHERACCOUNTUSER1".into(),
         },
         expires_ms: None,
+        console_since: None,
     })
     .unwrap();
     let running = common::serve(&sb).await;

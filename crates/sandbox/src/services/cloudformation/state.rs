@@ -199,6 +199,7 @@ impl Stack {
             access_key_id: self.caller_key.clone(),
             account: account.to_string(),
             principal: self.caller_principal.clone(),
+            console_since: None,
         }
     }
 

@@ -102,6 +102,7 @@ fn role_session(account: &str, role: &str, session: &str) -> Caller {
             session_name: session.to_string(),
             created: String::new(),
         },
+        console_since: None,
     }
 }
 

@@ -9,6 +9,9 @@ use crate::protocol::{AwsError, Input, Value};
 use crate::services::{Call, Service, TrailResource};
 use crate::util::iso8601_secs;
 
+/// The `userAgent` CloudTrail records for calls made from the AWS Management Console.
+pub const CONSOLE_USER_AGENT: &str = "AWS Internal";
+
 /// Everything a CloudTrail record says, but its time.
 pub(crate) struct RecordParts<'a> {
     pub caller: &'a Caller,
@@ -41,7 +44,12 @@ impl RecordParts<'_> {
         r.insert("eventName".into(), json!(self.op));
         r.insert("awsRegion".into(), json!(self.region));
         r.insert("sourceIPAddress".into(), json!(self.source_ip));
-        r.insert("userAgent".into(), json!(self.user_agent));
+        // Calls a console page makes are recorded with AWS's agent for its own consoles.
+        let agent = match self.caller.console_since {
+            Some(_) => CONSOLE_USER_AGENT,
+            None => self.user_agent,
+        };
+        r.insert("userAgent".into(), json!(agent));
         if let Some((code, message)) = self.error {
             r.insert("errorCode".into(), json!(code));
             r.insert("errorMessage".into(), json!(message));
@@ -63,6 +71,9 @@ impl RecordParts<'_> {
         r.insert("managementEvent".into(), json!(true));
         r.insert("recipientAccountId".into(), json!(account));
         r.insert("eventCategory".into(), json!("Management"));
+        if self.caller.console_since.is_some() {
+            r.insert("sessionCredentialFromConsole".into(), json!("true"));
+        }
         J::Object(r)
     }
 

@@ -58,6 +58,7 @@ pub(crate) fn create_access_key(cx: &mut Call<'_>, input: &Input) -> Result<Valu
             user_id: user.id.clone(),
         },
         expires_ms: None,
+        console_since: None,
     })?;
     cx.resources.push(user_resource(&user.arn));
     cx.resources.push(access_key_resource(&key_id));

@@ -1,0 +1,61 @@
+//! The sandbox's web console: the screens of the AWS console that the KMS workshop's monitoring
+//! chapter is written for, served by `kms-workshop sandbox serve` on the sandbox's own port
+//! under `/console/` (mounted with [`kms_workshop_sandbox::serve_with`]).
+//!
+//! The rules it keeps:
+//! - **Sign-in by one-time link** ([`signin`]): the control API hands out a link carrying a
+//!   token; the console trades it for a session cookie (HttpOnly, SameSite=Strict, path
+//!   `/console`) and redirects, so the token does not stay in the address bar or history.
+//! - **Every AWS read and write goes through the sandbox's own AWS API** ([`aws`]), signed with
+//!   the session's temporary keys of the learner's IAM user, so what a learner does here is
+//!   recorded in CloudTrail as a console call and seen by the guided run's verification, and a
+//!   session can reach nothing its keys could not. Only the inbox, which is not an AWS API,
+//!   reads the sandbox directly, and only the signed-in learner's account.
+//! - **Every form that changes something carries the session's CSRF token** ([`session`]), and
+//!   every page is sent with headers that keep it out of frames, caches and other origins.
+//! - **Plain HTML**: compile-time-checked templates (askama, `templates/`), one stylesheet, no
+//!   script and no build step.
+//!
+//! Pages: [`pages::event_history`] (CloudTrail Event history) and [`pages::inbox`] (the
+//! learner's email).
+
+pub mod aws;
+pub mod pages;
+pub mod session;
+pub mod signin;
+mod web;
+
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use kms_workshop_sandbox::Sandbox;
+
+pub use session::Sessions;
+
+/// The console's routes, to mount beside the sandbox's control API.
+pub fn routes() -> Router<Arc<Sandbox>> {
+    let sessions = Arc::new(Sessions::default());
+    Router::new()
+        .route(
+            kms_workshop_sandbox::console_signin::SIGNIN_PATH,
+            get(signin::sign_in),
+        )
+        .route("/console/signout", post(signin::sign_out))
+        .route("/console", get(pages::home))
+        .route("/console/", get(pages::home))
+        .route("/console/console.css", get(web::stylesheet))
+        .route(
+            "/console/cloudtrail/events",
+            get(pages::event_history::list),
+        )
+        .route(
+            "/console/cloudtrail/events/{id}",
+            get(pages::event_history::record),
+        )
+        .route("/console/inbox", get(pages::inbox::list))
+        .route("/console/inbox/{seq}", get(pages::inbox::message))
+        .route("/console/{*rest}", get(pages::not_found))
+        .layer(axum::middleware::map_response(web::headers))
+        .layer(Extension(sessions))
+}

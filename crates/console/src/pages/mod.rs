@@ -1,0 +1,80 @@
+//! The console's pages, one module per console screen, and what every page shows around its
+//! content ([`Chrome`]: who is signed in, the navigation, the sign-out form).
+
+pub mod event_history;
+pub mod inbox;
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use crate::session::SignedIn;
+use crate::web::page;
+
+/// What the layout (`templates/base.html`) shows on every signed-in page.
+pub struct Chrome {
+    pub learner: u32,
+    pub account: String,
+    pub user: String,
+    pub region: &'static str,
+    /// The session's CSRF token, for the sign-out form and the page's own forms.
+    pub csrf: String,
+    /// Which navigation entry is this page's.
+    pub section: &'static str,
+}
+
+impl Chrome {
+    pub fn of(s: &SignedIn, section: &'static str) -> Self {
+        Chrome {
+            learner: s.session.who.number,
+            account: s.session.who.account.clone(),
+            user: kms_workshop_names::sandbox::LEARNER_USER.to_string(),
+            region: crate::aws::REGION,
+            csrf: s.session.csrf.clone(),
+            section,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Home {
+    chrome: Chrome,
+}
+
+/// `GET /console/`: where each screen of the chapter is.
+pub async fn home(s: SignedIn) -> Response {
+    page(
+        StatusCode::OK,
+        &Home {
+            chrome: Chrome::of(&s, "home"),
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "not_found.html")]
+struct NotFound {
+    chrome: Chrome,
+    what: String,
+}
+
+/// A page that is not there (or not this learner's to see: the two look the same).
+pub fn missing(s: &SignedIn, section: &'static str, what: String) -> Response {
+    page(
+        StatusCode::NOT_FOUND,
+        &NotFound {
+            chrome: Chrome::of(s, section),
+            what,
+        },
+    )
+}
+
+/// `GET /console/…` that names no page.
+pub async fn not_found(s: SignedIn, uri: axum::http::Uri) -> Response {
+    missing(
+        &s,
+        "home",
+        format!("There is no console page {}.", uri.path()),
+    )
+}

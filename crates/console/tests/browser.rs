@@ -1,0 +1,296 @@
+//! The console in a real browser (headless Chromium through chromedriver): signing in with a
+//! one-time link, CloudTrail Event history as the workshop has the learner use it, the inbox
+//! with a working "Confirm subscription" link, and one learner's session against another's
+//! pages. Every page visited is saved as a screenshot in `target/console-screenshots/`.
+
+mod common;
+
+use aws_sdk_kms::types::DataKeySpec;
+use fantoccini::Locator;
+use kms_workshop_sandbox::seed;
+
+use common::{link, sandbox, Browser};
+
+/// The learner's `aws kms generate-data-key` of the chapter's first step, as the SDK sends it.
+async fn generate_data_key(endpoint: &str) {
+    let cfg = kms_workshop_testkit::learner_config(endpoint).await;
+    aws_sdk_kms::Client::new(&cfg)
+        .generate_data_key()
+        .key_id("alias/ImportedCMK")
+        .key_spec(DataKeySpec::Aes256)
+        .encryption_context("project", "workshop")
+        .send()
+        .await
+        .expect("GenerateDataKey as the learner");
+}
+
+/// The chapter's topic `snsworkshop` with an email subscription, made by learner 1 (the SNS
+/// client and the topic's ARN).
+async fn subscribe_email(endpoint: &str, address: &str) -> (aws_sdk_sns::Client, String) {
+    let cfg = kms_workshop_testkit::learner_config(endpoint).await;
+    let sns = aws_sdk_sns::Client::new(&cfg);
+    let topic = sns
+        .create_topic()
+        .name("snsworkshop")
+        .send()
+        .await
+        .expect("CreateTopic")
+        .topic_arn
+        .expect("a topic ARN");
+    sns.subscribe()
+        .topic_arn(&topic)
+        .protocol("email")
+        .endpoint(address)
+        .send()
+        .await
+        .expect("Subscribe");
+    (sns, topic)
+}
+
+async fn text(b: &Browser, css: &str) -> String {
+    b.client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css} on the page: {e}"))
+        .text()
+        .await
+        .expect("its text")
+}
+
+/// Click what `at` finds and wait until the browser has left the page (the old page's root
+/// element goes stale), so that what is read next is the new page.
+async fn click_through(b: &Browser, at: Locator<'_>) {
+    let old = b.client.find(Locator::Css("html")).await.expect("a page");
+    b.client
+        .find(at)
+        .await
+        .unwrap_or_else(|e| panic!("nothing to click at {at:?}: {e}"))
+        .click()
+        .await
+        .expect("clicked");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while old.tag_name().await.is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the click on {at:?} went nowhere"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Look up events by attribute and value with the page's form, as a learner does.
+async fn look_up(b: &Browser, attribute: &str, value: &str) {
+    let select = b
+        .client
+        .find(Locator::Id("attribute"))
+        .await
+        .expect("the selector");
+    select
+        .select_by_value(attribute)
+        .await
+        .expect("the attribute");
+    let input = b
+        .client
+        .find(Locator::Id("value"))
+        .await
+        .expect("the value box");
+    input.clear().await.expect("cleared");
+    input.send_keys(value).await.expect("typed");
+    click_through(b, Locator::Css("form.filters button")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_learner_signs_in_and_finds_their_generate_data_key_call_by_name_and_user() {
+    let (_sb, running) = sandbox(1).await;
+    let endpoint = running.endpoint();
+    generate_data_key(&endpoint).await;
+    let b = Browser::start().await;
+    let url = link(&endpoint, 1).await;
+    b.client.goto(&url).await.expect("the link opens");
+    let here = b.client.current_url().await.expect("a URL");
+    assert_eq!(
+        here.path(),
+        "/console/",
+        "signed in and sent to the console home"
+    );
+    assert!(
+        here.query().is_none(),
+        "the token left the address bar: {here}"
+    );
+    assert!(text(&b, "main").await.contains(seed::ACCOUNT));
+    b.screenshot("home").await;
+
+    click_through(&b, Locator::LinkText("CloudTrail")).await;
+    assert_eq!(text(&b, "h1").await, "Event history");
+    look_up(&b, "EventName", "GenerateDataKey").await;
+    let table = text(&b, "table.events tbody").await;
+    assert!(table.contains("GenerateDataKey"), "{table}");
+    assert!(table.contains(seed::LEARNER_USER), "{table}");
+    assert!(table.contains("kms.amazonaws.com"), "{table}");
+    b.screenshot("event-history-by-event-name").await;
+
+    look_up(&b, "Username", seed::LEARNER_USER).await;
+    let by_user = text(&b, "table.events tbody").await;
+    assert!(by_user.contains("GenerateDataKey"), "{by_user}");
+
+    look_up(&b, "EventName", "GenerateDataKey").await;
+    click_through(&b, Locator::LinkText("GenerateDataKey")).await;
+    let record = text(&b, "pre.json").await;
+    assert!(record.contains("\"encryptionContext\""), "{record}");
+    assert!(record.contains("\"project\": \"workshop\""), "{record}");
+    assert!(record.contains("\"keySpec\": \"AES_256\""), "{record}");
+    b.screenshot("event-record").await;
+
+    // A value the form cannot look up gets CloudTrail's own answer, not a blank page.
+    look_up_by_url(
+        &b,
+        &endpoint,
+        "attribute=EventName&value=GenerateDataKey&start=yesterday",
+    )
+    .await;
+    let problem = text(&b, ".error").await;
+    assert!(problem.contains("Start time"), "{problem}");
+    b.close().await;
+}
+
+async fn look_up_by_url(b: &Browser, endpoint: &str, query: &str) {
+    b.client
+        .goto(&format!("{endpoint}/console/cloudtrail/events?{query}"))
+        .await
+        .expect("the page opens");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_consoles_own_calls_are_recorded_as_console_calls_of_the_learner() {
+    let (_sb, running) = sandbox(1).await;
+    let endpoint = running.endpoint();
+    let b = Browser::start().await;
+    b.client
+        .goto(&link(&endpoint, 1).await)
+        .await
+        .expect("signed in");
+    look_up_by_url(&b, &endpoint, "attribute=EventName&value=GenerateDataKey").await;
+    b.close().await;
+    let cfg = kms_workshop_testkit::learner_config(&endpoint).await;
+    let out = aws_sdk_cloudtrail::Client::new(&cfg)
+        .lookup_events()
+        .lookup_attributes(
+            aws_sdk_cloudtrail::types::LookupAttribute::builder()
+                .attribute_key(aws_sdk_cloudtrail::types::LookupAttributeKey::EventName)
+                .attribute_value("LookupEvents")
+                .build()
+                .expect("an attribute"),
+        )
+        .send()
+        .await
+        .expect("LookupEvents");
+    let console: Vec<serde_json::Value> = out
+        .events()
+        .iter()
+        .filter_map(|e| e.cloud_trail_event())
+        .filter_map(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+        .filter(|r| r["sessionCredentialFromConsole"] == "true")
+        .collect();
+    let r = console
+        .first()
+        .expect("the console's LookupEvents is in the history");
+    assert_eq!(r["userAgent"], "AWS Internal");
+    assert_eq!(r["userIdentity"]["type"], "IAMUser");
+    assert_eq!(r["userIdentity"]["userName"], seed::LEARNER_USER);
+    assert!(r["userIdentity"]["accessKeyId"]
+        .as_str()
+        .is_some_and(|k| k.starts_with("ASIA")));
+    assert!(r["userIdentity"]["sessionContext"]["attributes"]["creationDate"].is_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_confirmation_email_in_the_inbox_confirms_the_subscription() {
+    let (_sb, running) = sandbox(1).await;
+    let endpoint = running.endpoint();
+    let (sns, topic) = subscribe_email(&endpoint, "learner@example.com").await;
+    let b = Browser::start().await;
+    b.client
+        .goto(&link(&endpoint, 1).await)
+        .await
+        .expect("signed in");
+    click_through(&b, Locator::LinkText("Inbox")).await;
+    let list = text(&b, "table.inbox tbody").await;
+    assert!(
+        list.contains("AWS Notification - Subscription Confirmation"),
+        "{list}"
+    );
+    b.screenshot("inbox").await;
+    click_through(
+        &b,
+        Locator::LinkText("AWS Notification - Subscription Confirmation"),
+    )
+    .await;
+    b.screenshot("inbox-confirmation").await;
+    click_through(&b, Locator::LinkText("Confirm subscription")).await;
+    b.close().await;
+    let subs = sns
+        .list_subscriptions_by_topic()
+        .topic_arn(&topic)
+        .send()
+        .await
+        .expect("ListSubscriptionsByTopic");
+    let arn = subs.subscriptions()[0]
+        .subscription_arn()
+        .unwrap_or_default();
+    assert!(arn.starts_with("arn:aws:sns:"), "confirmed: {arn}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_learners_session_cannot_read_anothers_events_or_mail() {
+    let (sb, running) = sandbox(2).await;
+    let endpoint = running.endpoint();
+    // Learner 1's GenerateDataKey and confirmation email.
+    generate_data_key(&endpoint).await;
+    subscribe_email(&endpoint, "a@example.com").await;
+    let cfg = kms_workshop_testkit::learner_config(&endpoint).await;
+    let seq = sb.outbox(0).last().expect("learner 1's email").seq;
+    let event_id = {
+        let ct = aws_sdk_cloudtrail::Client::new(&cfg);
+        let out = ct.lookup_events().send().await.expect("LookupEvents");
+        out.events()
+            .iter()
+            .find(|e| e.event_name() == Some("GenerateDataKey"))
+            .and_then(|e| e.event_id())
+            .expect("learner 1's event")
+            .to_string()
+    };
+    let b = Browser::start().await;
+    b.client
+        .goto(&link(&endpoint, 2).await)
+        .await
+        .expect("learner 2 signs in");
+    // Learner 2 has GenerateDataKey calls of their own (the seeded history): not learner 1's.
+    look_up_by_url(&b, &endpoint, "attribute=EventName&value=GenerateDataKey").await;
+    let source = b.client.source().await.expect("the page's HTML");
+    assert!(
+        source.contains("GenerateDataKey"),
+        "learner 2's own events are listed"
+    );
+    assert!(!source.contains(&event_id), "learner 1's event is not");
+    b.client
+        .goto(&format!("{endpoint}/console/cloudtrail/events/{event_id}"))
+        .await
+        .expect("opens");
+    assert!(text(&b, "main")
+        .await
+        .contains(&format!("There is no event {event_id}")));
+    b.screenshot("isolation-event").await;
+    b.client
+        .goto(&format!("{endpoint}/console/inbox/{seq}"))
+        .await
+        .expect("opens");
+    assert!(text(&b, "main")
+        .await
+        .contains(&format!("There is no message {seq}")));
+    b.client
+        .goto(&format!("{endpoint}/console/inbox"))
+        .await
+        .expect("opens");
+    assert!(text(&b, "main").await.contains("No messages yet"));
+    b.close().await;
+}

@@ -1,0 +1,156 @@
+//! What the console's tests share: a sandbox served with the console, sign-in links from its
+//! control API, and a headless Chromium driven through its WebDriver (chromedriver), with
+//! screenshots saved under `target/console-screenshots/`.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder};
+use kms_workshop_sandbox::{Config, Running, Sandbox, Seed};
+use serde_json::json;
+
+/// A sandbox (`learners` accounts, the workshop seed) served with the console.
+pub async fn sandbox(learners: u32) -> (Arc<Sandbox>, Running) {
+    let sb = Sandbox::open(Config {
+        seed: Seed::Workshop,
+        learners,
+        ..Config::default()
+    })
+    .expect("sandbox opens");
+    let running = kms_workshop_testkit::serve_with(&sb, kms_workshop_console::routes()).await;
+    (sb, running)
+}
+
+/// A one-time sign-in link for learner `k`, from the control API with the admin token.
+pub async fn link(endpoint: &str, k: u32) -> String {
+    let (status, body) = kms_workshop_testkit::control(
+        endpoint,
+        "POST",
+        &format!("/_sandbox/console/link?learner={k}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).expect("JSON answer");
+    v["url"].as_str().expect("a url").to_string()
+}
+
+/// A headless Chromium and the chromedriver that drives it; both stop when dropped.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn which(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    names.iter().find_map(|n| {
+        std::env::split_paths(&path)
+            .map(|d| d.join(n))
+            .find(|p| p.is_file())
+    })
+}
+
+impl Browser {
+    /// Start chromedriver and a headless Chromium with a fresh profile.
+    ///
+    /// # Panics
+    /// When chromedriver or Chromium is not installed: `./scripts/test` installs both (Debian's
+    /// `chromium` and `chromium-driver`).
+    pub async fn start() -> Browser {
+        let driver_bin = which(&["chromedriver"]).expect(
+            "chromedriver not found: run the tests with ./scripts/test, which installs Debian's \
+             chromium and chromium-driver",
+        );
+        let chromium = which(&["chromium", "chromium-browser", "google-chrome"])
+            .expect("chromium not found: ./scripts/test installs Debian's chromium");
+        let port = free_port();
+        let driver = Command::new(driver_bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let profile = tempfile::tempdir().expect("a profile directory");
+        // The flags keep Chromium off the network (this machine's is closed) and headless.
+        let args = [
+            "--headless=new".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-dev-shm-usage".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--window-size=1280,900".into(),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({ "binary": chromium, "args": args }),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = loop {
+            match ClientBuilder::rustls()
+                .expect("a TLS configuration")
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(c) => break c,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("chromedriver at {url} did not start a session: {e}"),
+            }
+        };
+        Browser {
+            client,
+            driver,
+            _profile: profile,
+        }
+    }
+
+    /// Save a screenshot of the page as `target/console-screenshots/NAME.png`.
+    pub async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("a screenshot");
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir).expect("the screenshot directory");
+        std::fs::write(dir.join(format!("{name}.png")), png).expect("the screenshot is written");
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}
+
+/// `target/console-screenshots` of this workspace (or of `CARGO_TARGET_DIR`).
+pub fn screenshot_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    target.join("console-screenshots")
+}

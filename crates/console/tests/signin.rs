@@ -1,0 +1,175 @@
+//! Sign-in, sessions and forms over plain HTTP, as an attacker would send them: a used or
+//! guessed link, a forged form without the session's CSRF token, a form from another origin,
+//! pages without a session, and who may ask the control API for a link.
+
+mod common;
+
+use common::{link, sandbox};
+use kms_workshop_sandbox::seed;
+use reqwest::redirect::Policy;
+use reqwest::StatusCode;
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .expect("a client")
+}
+
+/// Follow a sign-in link without following its redirect: (status, Set-Cookie, Location).
+async fn open(url: &str) -> (StatusCode, Option<String>, Option<String>) {
+    let r = http().get(url).send().await.expect("an answer");
+    let header = |n| {
+        r.headers()
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    (r.status(), header("set-cookie"), header("location"))
+}
+
+fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn a_link_signs_in_once_with_a_strict_http_only_cookie() {
+    let (_sb, running) = sandbox(1).await;
+    let url = link(&running.endpoint(), 1).await;
+    let (status, cookie, location) = open(&url).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location.as_deref(), Some("/console/"));
+    let cookie = cookie.expect("a session cookie");
+    for attr in ["HttpOnly", "SameSite=Strict", "Path=/console"] {
+        assert!(cookie.contains(attr), "{cookie} lacks {attr}");
+    }
+    let (again, second, _) = open(&url).await;
+    assert_eq!(again, StatusCode::FORBIDDEN, "a link works once");
+    assert!(second.is_none());
+    let guessed = format!(
+        "{}/console/signin?token={}",
+        running.endpoint(),
+        "0".repeat(64)
+    );
+    assert_eq!(open(&guessed).await.0, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn pages_without_a_session_send_the_browser_to_sign_in() {
+    let (_sb, running) = sandbox(1).await;
+    for path in [
+        "/console/",
+        "/console/cloudtrail/events",
+        "/console/inbox",
+        "/console/inbox/1",
+    ] {
+        let r = http()
+            .get(format!("{}{path}", running.endpoint()))
+            .header("cookie", "kmsw_console=not-a-session")
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(r.headers()["location"], "/console/signin", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_form_without_the_sessions_csrf_token_or_from_another_origin_changes_nothing() {
+    let (sb, running) = sandbox(1).await;
+    let endpoint = running.endpoint();
+    let (_, cookie, _) = open(&link(&endpoint, 1).await).await;
+    let cookie = cookie_pair(&cookie.expect("a session"));
+    let post = |body: &'static str, origin: Option<String>| {
+        let mut req = http()
+            .post(format!("{endpoint}/console/signout"))
+            .header("cookie", cookie.clone())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        req.send()
+    };
+    assert_eq!(
+        post("", None).await.expect("answer").status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post("csrf=0000", None).await.expect("answer").status(),
+        StatusCode::FORBIDDEN
+    );
+    let page = http()
+        .get(format!("{endpoint}/console/"))
+        .header("cookie", cookie.clone())
+        .send()
+        .await
+        .expect("the home page");
+    assert_eq!(page.status(), StatusCode::OK, "still signed in");
+    let html = page.text().await.expect("HTML");
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page's CSRF token")
+        .to_string();
+    let body: &'static str = Box::leak(format!("csrf={csrf}").into_boxed_str());
+    let forged = post(body, Some("http://evil.example".into()))
+        .await
+        .expect("answer");
+    assert_eq!(
+        forged.status(),
+        StatusCode::FORBIDDEN,
+        "another origin's form"
+    );
+    let keys_before = sb
+        .credentials()
+        .iter()
+        .filter(|c| c.console_since.is_some())
+        .count();
+    assert_eq!(keys_before, 1);
+    let ok = post(body, Some(endpoint.clone())).await.expect("answer");
+    assert_eq!(ok.status(), StatusCode::OK);
+    let keys_after = sb
+        .credentials()
+        .iter()
+        .filter(|c| c.console_since.is_some())
+        .count();
+    assert_eq!(keys_after, 0, "signing out forgets the session's keys");
+}
+
+#[tokio::test]
+async fn a_learner_may_ask_for_their_own_link_only() {
+    let (sb, running) = sandbox(2).await;
+    let endpoint = running.endpoint();
+    let own = sb
+        .credential(seed::LEARNER_ACCESS_KEY)
+        .expect("learner 1's keys");
+    let client = kms_workshop_sandbox::http::admin_api::AdminClient::new(&endpoint).signed_as(
+        aws_credential_types::Credentials::new(
+            own.access_key_id,
+            own.secret_access_key,
+            None,
+            None,
+            "test",
+        ),
+        seed::REGION,
+    );
+    let mine = client.console_link(None).await.expect("their own link");
+    assert_eq!(mine.learner, 1);
+    assert_eq!(mine.account, seed::ACCOUNT);
+    let other = client.console_link(Some(2)).await;
+    assert!(
+        matches!(
+            &other,
+            Err(kms_workshop_sandbox::http::admin_api::AdminError::Refused { status: 403, .. })
+        ),
+        "{other:?}"
+    );
+    let anonymous = http()
+        .post(format!("{endpoint}/_sandbox/console/link?learner=1"))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+}

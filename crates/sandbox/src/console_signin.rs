@@ -1,0 +1,127 @@
+//! Signing in to the sandbox's web console (the `kms-workshop-console` crate, served under
+//! `/console/` on the sandbox's own port): one-time sign-in links, and the temporary keys a
+//! console session signs its AWS calls with.
+//!
+//! A link carries a random token that is good once and for [`LINK_LIFETIME`]. The console
+//! trades it for a session cookie and redirects at once, so the token does not stay in the
+//! address bar or the browser's history. Tokens live in memory only: a restarted sandbox has
+//! none, and a new link is one command away (`kms-workshop sandbox env --console`). Links are
+//! handed out by the control API ([`crate::http::admin`]): to the admin token's holder for any
+//! learner, to a learner's own signed request for that learner only.
+//!
+//! A learner's console session signs with a temporary credential of the learner's IAM user
+//! (an `ASIA…` key with a session token, expiring [`SESSION_HOURS`] later on the sandbox clock)
+//! marked [`Credential::console_since`], so that CloudTrail records its calls as AWS records
+//! console calls (`sessionCredentialFromConsole`, the console's user agent) while the user name
+//! stays the learner's, which is what the guided run's verification looks for.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+use crate::identity::{learner_credential, Credential};
+use crate::protocol::AwsError;
+use crate::util::{iso8601_secs, random_id, random_secret, UPPER_ALNUM};
+use crate::Sandbox;
+
+/// How long a sign-in link works (real time: the link is for a person to click now).
+pub const LINK_LIFETIME: Duration = Duration::from_secs(300);
+/// How long a console session's keys work, on the sandbox clock (AWS's console sessions last
+/// up to 12 hours).
+pub const SESSION_HOURS: i64 = 12;
+/// The path a sign-in link opens.
+pub const SIGNIN_PATH: &str = "/console/signin";
+
+/// Who a sign-in link signs in: a learner, into their own account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Who {
+    pub number: u32,
+    pub account: String,
+}
+
+/// The sign-in tokens handed out and not yet used.
+#[derive(Default)]
+pub struct SignIns {
+    pending: Mutex<HashMap<String, (Who, Instant)>>,
+}
+
+impl SignIns {
+    /// A new one-time token for `who`.
+    fn issue(&self, who: Who) -> String {
+        let token = random_secret();
+        let mut pending = self.pending.lock();
+        // Links nobody used are dropped here rather than by a timer.
+        pending.retain(|_, (_, at)| at.elapsed() < LINK_LIFETIME);
+        pending.insert(token.clone(), (who, Instant::now()));
+        token
+    }
+
+    /// Who `token` signs in, once: a used, unknown or expired token signs in nobody.
+    fn redeem(&self, token: &str) -> Option<Who> {
+        let (who, at) = self.pending.lock().remove(token)?;
+        (at.elapsed() < LINK_LIFETIME).then_some(who)
+    }
+}
+
+impl Sandbox {
+    /// A one-time sign-in link to the console for `who`: the URL and how long it works.
+    /// `None` while the sandbox is not serving (a link needs its address).
+    pub fn console_link(&self, who: Who) -> Option<(String, Duration)> {
+        let endpoint = self.endpoint()?;
+        let token = self.signins.issue(who);
+        Some((
+            format!("{endpoint}{SIGNIN_PATH}?token={token}"),
+            LINK_LIFETIME,
+        ))
+    }
+
+    /// Who the sign-in token signs in (once).
+    pub fn redeem_console_token(&self, token: &str) -> Option<Who> {
+        self.signins.redeem(token)
+    }
+
+    /// New temporary keys for a console session of the learner of `account`.
+    pub fn console_credential(&self, account: &str) -> Result<Credential, AwsError> {
+        let now = self.clock.now();
+        let expires = now + time::Duration::hours(SESSION_HOURS);
+        let learner = learner_credential(account, "");
+        let cred = Credential {
+            access_key_id: format!("ASIA{}", random_id(UPPER_ALNUM, 16)),
+            secret_access_key: random_id(UPPER_ALNUM, 40),
+            session_token: Some(format!("IQoJb3JpZ2luX2Vj{}", random_secret())),
+            account: account.to_string(),
+            principal: learner.principal,
+            expires_ms: Some((expires.unix_timestamp_nanos() / 1_000_000) as i64),
+            console_since: Some(iso8601_secs(now)),
+        };
+        self.add_credential(cred.clone())?;
+        Ok(cred)
+    }
+
+    /// Forget a console session's keys (sign-out).
+    pub fn end_console_session(&self, access_key_id: &str) -> Result<(), AwsError> {
+        match self.credential(access_key_id) {
+            Some(c) if c.console_since.is_some() => self.remove_credential(access_key_id),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_signs_in_once() {
+        let s = SignIns::default();
+        let who = Who {
+            number: 1,
+            account: "111122223333".into(),
+        };
+        let t = s.issue(who.clone());
+        assert_eq!(s.redeem(&t), Some(who));
+        assert_eq!(s.redeem(&t), None);
+        assert_eq!(s.redeem("not-a-token"), None);
+    }
+}
