@@ -221,15 +221,24 @@ fn the_admin_token_comes_from_a_file_or_the_state_dir_and_a_wrong_one_is_refused
     assert!(!out.status.success(), "{}", output_text(&out));
 }
 
-/// The status line's code of a plain `GET url` (no redirects followed).
-fn get_status(url: &str) -> u16 {
+/// The status code of a plain request to `url` (no redirects followed); a form body is
+/// posted from the sandbox's own origin, as the link's page posts it.
+fn status_of(method: &str, url: &str, form: Option<&str>) -> u16 {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://").expect("an http URL");
     let (host, path) = rest.split_at(rest.find('/').expect("a path"));
     let mut s = std::net::TcpStream::connect(host).expect("connects");
+    let body = form.unwrap_or_default();
+    let form_headers = match form {
+        Some(_) => {
+            format!("Origin: http://{host}\r\nContent-Type: application/x-www-form-urlencoded\r\n")
+        }
+        None => String::new(),
+    };
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{form_headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
     )
     .expect("sent");
     let mut answer = String::new();
@@ -269,8 +278,20 @@ fn each_learner_gets_a_one_time_console_link_of_their_own() {
             && note.contains(&kms_workshop_names::sandbox::learner(2).account),
         "{note}"
     );
-    assert_eq!(get_status(&url), 303, "the link signs in");
-    assert_eq!(get_status(&url), 403, "once");
+    assert_eq!(status_of("GET", &url, None), 200, "the link's page");
+    assert_eq!(
+        status_of("GET", &url, None),
+        200,
+        "opening it uses nothing up"
+    );
+    let token = format!("token={}", url.split("token=").nth(1).expect("a token"));
+    let form = format!("{ep}/console/signin");
+    assert_eq!(
+        status_of("POST", &form, Some(&token)),
+        303,
+        "its form signs in"
+    );
+    assert_eq!(status_of("POST", &form, Some(&token)), 403, "once");
     let out = Command::new(bin())
         .args([
             "sandbox",

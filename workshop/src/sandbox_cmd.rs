@@ -28,9 +28,10 @@ pub enum SandboxCommand {
         /// (classroom mode) the instructor.
         #[arg(long, value_enum, default_value_t = IdentityArg::Learner)]
         identity: IdentityArg,
-        /// Which learner (classroom mode: `sandbox serve --learners N`).
-        #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
-        learner: u32,
+        /// Which learner (classroom mode: `sandbox serve --learners N`); default 1, or with
+        /// --console and a learner's own keys in the environment, that learner.
+        #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
+        learner: Option<u32>,
         #[arg(long, default_value = seed::REGION)]
         region: String,
         /// Instead of the environment, print a one-time link that signs the learner in to the
@@ -142,7 +143,7 @@ pub async fn run(cmd: SandboxCommand) -> Result<()> {
             learner,
             region,
             console: false,
-        } => env(&reach, identity, learner, &region).await,
+        } => env(&reach, identity, learner.unwrap_or(1), &region).await,
         SandboxCommand::Env {
             reach,
             identity,
@@ -396,13 +397,15 @@ async fn env(reach: &Reach, identity: IdentityArg, learner: u32, region: &str) -
 }
 
 /// `sandbox env --console`: a one-time sign-in link to the web console for learner `k`.
-async fn console_link(reach: &Reach, identity: IdentityArg, k: u32) -> Result<()> {
+async fn console_link(reach: &Reach, identity: IdentityArg, k: Option<u32>) -> Result<()> {
     if identity != IdentityArg::Learner {
         bail!(
             "the web console signs in learners: leave out --identity, or give --identity learner"
         );
     }
-    let v = admin(reach.client()?.console_link(Some(k)).await)?;
+    // Without --learner the sandbox decides: learner 1 for the admin token, the signing
+    // learner for a learner's own keys.
+    let v = admin(reach.client()?.console_link(k).await)?;
     println!("{}", v.url);
     eprintln!(
         "open it in a browser to sign in as learner {} (account {}); it works once, for {} \

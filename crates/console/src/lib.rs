@@ -4,8 +4,9 @@
 //!
 //! The rules it keeps:
 //! - **Sign-in by one-time link** ([`signin`]): the control API hands out a link carrying a
-//!   token; the console trades it for a session cookie (HttpOnly, SameSite=Strict, path
-//!   `/console`) and redirects, so the token does not stay in the address bar or history.
+//!   token; its page shows whom it signs in, and only that page's form (a same-origin POST)
+//!   trades the token for a session cookie (HttpOnly, SameSite=Strict, path `/console`), then
+//!   redirects. A prefetch cannot use a link up, and another site cannot sign a browser in.
 //! - **Every AWS read and write goes through the sandbox's own AWS API** ([`aws`]), signed with
 //!   the session's temporary keys of the learner's IAM user, so what a learner does here is
 //!   recorded in CloudTrail as a console call and seen by the guided run's verification, and a
@@ -13,6 +14,9 @@
 //!   reads the sandbox directly, and only the signed-in learner's account.
 //! - **Every form that changes something carries the session's CSRF token** ([`session`]), and
 //!   every page is sent with headers that keep it out of frames, caches and other origins.
+//!   Everything else the port serves (S3 objects among it) is a sandboxed document to a
+//!   browser (`http::guard::isolate_documents` in the sandbox), so no uploaded page can act as
+//!   the console's origin.
 //! - **Plain HTML**: compile-time-checked templates (askama, `templates/`), one stylesheet, no
 //!   script and no build step.
 //!
@@ -39,7 +43,7 @@ pub fn routes() -> Router<Arc<Sandbox>> {
     Router::new()
         .route(
             kms_workshop_sandbox::console_signin::SIGNIN_PATH,
-            get(signin::sign_in),
+            get(signin::sign_in_page).post(signin::sign_in),
         )
         .route("/console/signout", post(signin::sign_out))
         .route("/console", get(pages::home))

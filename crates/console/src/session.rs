@@ -20,9 +20,9 @@ use parking_lot::Mutex;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "kmsw_console";
-/// The most sessions kept at once; the oldest go first (a flood of sign-ins cannot grow memory
-/// without bound).
-const MAX_SESSIONS: usize = 4096;
+/// The most sessions one learner keeps at once (several browsers); a new one ends their oldest,
+/// so no one can grow memory, or sign other learners out, by signing in again and again.
+pub const SESSIONS_PER_LEARNER: usize = 5;
 
 /// One signed-in browser.
 #[derive(Clone)]
@@ -45,22 +45,31 @@ pub struct Sessions {
 }
 
 impl Sessions {
-    /// Start a session; answers the cookie value.
-    pub fn open(&self, who: Who, keys: Credential, sdk: aws_config::SdkConfig) -> String {
+    /// Start a session; answers the cookie value and the sessions it ended (the learner's
+    /// oldest, beyond [`SESSIONS_PER_LEARNER`]), whose keys the caller forgets.
+    pub fn open(
+        &self,
+        who: Who,
+        keys: Credential,
+        sdk: aws_config::SdkConfig,
+    ) -> (String, Vec<Session>) {
         let id = random_secret();
         let opened = self
             .opened
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut map = self.by_id.lock();
-        if map.len() >= MAX_SESSIONS {
-            if let Some(oldest) = map
-                .iter()
-                .min_by_key(|(_, s)| s.opened)
-                .map(|(k, _)| k.clone())
-            {
-                map.remove(&oldest);
-            }
-        }
+        let mut theirs: Vec<(String, u64)> = map
+            .iter()
+            .filter(|(_, s)| s.who == who)
+            .map(|(k, s)| (k.clone(), s.opened))
+            .collect();
+        theirs.sort_by_key(|(_, opened)| *opened);
+        let excess = (theirs.len() + 1).saturating_sub(SESSIONS_PER_LEARNER);
+        let ended = theirs
+            .into_iter()
+            .take(excess)
+            .filter_map(|(k, _)| map.remove(&k))
+            .collect();
         map.insert(
             id.clone(),
             Session {
@@ -71,7 +80,7 @@ impl Sessions {
                 opened,
             },
         );
-        id
+        (id, ended)
     }
 
     /// The session behind a cookie value.
@@ -127,6 +136,7 @@ impl FromRequestParts<Arc<Sandbox>> for SignedIn {
 
     async fn from_request_parts(parts: &mut Parts, sb: &Arc<Sandbox>) -> Result<Self, Response> {
         let signed_out = || Redirect::to("/console/signin").into_response();
+        let ended = || Redirect::to("/console/signin?ended=1").into_response();
         let Extension(sessions) = Extension::<Arc<Sessions>>::from_request_parts(parts, sb)
             .await
             .map_err(|e| e.into_response())?;
@@ -139,7 +149,7 @@ impl FromRequestParts<Arc<Sandbox>> for SignedIn {
             .is_some_and(|c| c.expires_ms.is_none_or(|e| now_ms < e));
         if !alive {
             sessions.close(&id);
-            return Err(signed_out());
+            return Err(ended());
         }
         Ok(SignedIn { id, session })
     }

@@ -39,7 +39,9 @@ pub fn csrf_refused() -> Response {
 }
 
 /// Headers on every console answer: no framing, no caching of pages that show an account, no
-/// referrer (a URL never leaks to another site), no scripts or styles from anywhere else.
+/// referrer to other sites (a URL never leaks; within the console browsers need it, or they
+/// send `Origin: null` on form posts, which the sandbox refuses), no scripts or styles from
+/// anywhere else.
 pub async fn headers(mut resp: Response) -> Response {
     let h = resp.headers_mut();
     let set = [
@@ -50,7 +52,7 @@ pub async fn headers(mut resp: Response) -> Response {
         ),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        (header::REFERRER_POLICY, "same-origin"),
     ];
     for (name, value) in set {
         h.insert(name, HeaderValue::from_static(value));

@@ -3,13 +3,16 @@
 //! with a working "Confirm subscription" link, and one learner's session against another's
 //! pages. Every page visited is saved as a screenshot in `target/console-screenshots/`.
 
+// A test reads as one scenario; the 120-line limit (clippy.toml) is for the code.
+#![allow(clippy::too_many_lines)]
+
 mod common;
 
 use aws_sdk_kms::types::DataKeySpec;
 use fantoccini::Locator;
 use kms_workshop_sandbox::seed;
 
-use common::{link, sandbox, Browser};
+use common::{link, sandbox, sign_in, Browser};
 
 /// The learner's `aws kms generate-data-key` of the chapter's first step, as the SDK sends it.
 async fn generate_data_key(endpoint: &str) {
@@ -101,12 +104,15 @@ async fn look_up(b: &Browser, attribute: &str, value: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_learner_signs_in_and_finds_their_generate_data_key_call_by_name_and_user() {
-    let (_sb, running) = sandbox(1).await;
+    let (sb, running) = sandbox(1).await;
     let endpoint = running.endpoint();
     generate_data_key(&endpoint).await;
     let b = Browser::start().await;
     let url = link(&endpoint, 1).await;
     b.client.goto(&url).await.expect("the link opens");
+    assert!(text(&b, "main").await.contains("learner 1"));
+    b.screenshot("sign-in").await;
+    click_through(&b, Locator::Id("sign-in")).await;
     let here = b.client.current_url().await.expect("a URL");
     assert_eq!(
         here.path(),
@@ -150,6 +156,19 @@ async fn a_learner_signs_in_and_finds_their_generate_data_key_call_by_name_and_u
     .await;
     let problem = text(&b, ".error").await;
     assert!(problem.contains("Start time"), "{problem}");
+
+    // Sign out is a form post: it must pass the sandbox's Origin check from a real browser.
+    click_through(&b, Locator::Css("form[action='/console/signout'] button")).await;
+    assert!(text(&b, "main").await.contains("You are signed out"));
+    assert!(
+        sb.credentials().iter().all(|c| c.console_since.is_none()),
+        "signing out forgot the session's keys"
+    );
+    b.client
+        .goto(&format!("{endpoint}/console/inbox"))
+        .await
+        .expect("opens");
+    assert_eq!(text(&b, "h1").await, "Sign in to the sandbox console");
     b.close().await;
 }
 
@@ -165,10 +184,7 @@ async fn the_consoles_own_calls_are_recorded_as_console_calls_of_the_learner() {
     let (_sb, running) = sandbox(1).await;
     let endpoint = running.endpoint();
     let b = Browser::start().await;
-    b.client
-        .goto(&link(&endpoint, 1).await)
-        .await
-        .expect("signed in");
+    sign_in(&b, &link(&endpoint, 1).await).await;
     look_up_by_url(&b, &endpoint, "attribute=EventName&value=GenerateDataKey").await;
     b.close().await;
     let cfg = kms_workshop_testkit::learner_config(&endpoint).await;
@@ -209,10 +225,7 @@ async fn the_confirmation_email_in_the_inbox_confirms_the_subscription() {
     let endpoint = running.endpoint();
     let (sns, topic) = subscribe_email(&endpoint, "learner@example.com").await;
     let b = Browser::start().await;
-    b.client
-        .goto(&link(&endpoint, 1).await)
-        .await
-        .expect("signed in");
+    sign_in(&b, &link(&endpoint, 1).await).await;
     click_through(&b, Locator::LinkText("Inbox")).await;
     let list = text(&b, "table.inbox tbody").await;
     assert!(
@@ -260,10 +273,7 @@ async fn one_learners_session_cannot_read_anothers_events_or_mail() {
             .to_string()
     };
     let b = Browser::start().await;
-    b.client
-        .goto(&link(&endpoint, 2).await)
-        .await
-        .expect("learner 2 signs in");
+    sign_in(&b, &link(&endpoint, 2).await).await;
     // Learner 2 has GenerateDataKey calls of their own (the seeded history): not learner 1's.
     look_up_by_url(&b, &endpoint, "attribute=EventName&value=GenerateDataKey").await;
     let source = b.client.source().await.expect("the page's HTML");
@@ -292,5 +302,61 @@ async fn one_learners_session_cannot_read_anothers_events_or_mail() {
         .await
         .expect("opens");
     assert!(text(&b, "main").await.contains("No messages yet"));
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_uploaded_to_s3_cannot_read_the_console_of_whoever_opens_it() {
+    let (_sb, running) = sandbox(2).await;
+    let endpoint = running.endpoint();
+    // Learner 2 uploads a page that reads the console with the visitor's cookie.
+    let attacker = kms_workshop_testkit::identity_config(
+        &endpoint,
+        &kms_workshop_sandbox::seed::learner(2).access_key_id,
+    )
+    .await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&attacker)
+            .force_path_style(true)
+            .build(),
+    );
+    let bucket = format!("kmsworkshop-{}", seed::learner(2).account);
+    let page = "<!DOCTYPE html><title>waiting</title><script>\
+        fetch('/console/inbox').then(r => r.text())\
+        .then(t => { document.title = 'stolen:' + t.length; })\
+        .catch(e => { document.title = 'blocked'; });</script>";
+    s3.put_object()
+        .bucket(&bucket)
+        .key("page.html")
+        .content_type("text/html")
+        .body(page.as_bytes().to_vec().into())
+        .send()
+        .await
+        .expect("PutObject");
+    let presigned = s3
+        .get_object()
+        .bucket(&bucket)
+        .key("page.html")
+        .presigned(
+            aws_sdk_s3::presigning::PresigningConfig::expires_in(std::time::Duration::from_secs(
+                600,
+            ))
+            .expect("a presigning configuration"),
+        )
+        .await
+        .expect("a presigned URL");
+    // Learner 1 is signed in to the console and opens the link they were sent.
+    let b = Browser::start().await;
+    sign_in(&b, &link(&endpoint, 1).await).await;
+    b.client
+        .goto(presigned.uri())
+        .await
+        .expect("the page opens");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let title = b.client.title().await.expect("a title");
+    assert!(
+        !title.starts_with("stolen"),
+        "the page read the console: {title}"
+    );
     b.close().await;
 }

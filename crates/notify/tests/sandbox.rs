@@ -2,6 +2,9 @@
 //! topic policy merge, the rule + target + policy delivering a GenerateDataKey notification to
 //! a confirmed email subscription, the trail check, and the pre-flight of the console's pattern.
 
+// A test reads as one scenario; the 120-line limit (clippy.toml) is for the code.
+#![allow(clippy::too_many_lines)]
+
 use kms_workshop_testkit as common;
 
 use kms_workshop_names::{DISPLAY_NAME, IMPORTED_ALIAS, TOPIC};

@@ -164,41 +164,7 @@ pub fn build(survey: &Survey, run_id: &str) -> Plan<Setup> {
             vec![],
         )
     });
-    let after = |ids: &[&Option<String>]| -> Vec<String> {
-        ids.iter().filter_map(|i| (*i).clone()).collect()
-    };
-    let mut policy_steps = Vec::new();
-    for p in POLICIES {
-        let step = need(Part::Policy {
-            name: p.name.into(),
-        })
-        .then(|| {
-            plan.push(
-                Setup::CreatePolicy {
-                    name: p.name.into(),
-                },
-                vec![],
-            )
-        });
-        policy_steps.push((
-            format!("arn:aws:iam::{}:policy/{}", survey.account, p.name),
-            step,
-        ));
-    }
-    for arn in attached_by_hand(&survey.account) {
-        if need(Part::Attached {
-            policy_arn: arn.clone(),
-        }) {
-            let policy = policy_steps
-                .iter()
-                .find(|(a, _)| a == &arn)
-                .and_then(|(_, s)| s.clone());
-            plan.push(
-                Setup::AttachRolePolicy { policy_arn: arn },
-                after(&[&stack, &policy]),
-            );
-        }
-    }
+    push_iam(&mut plan, survey, &stack);
     let mut key_steps = Vec::new();
     for spec in KEYS {
         if spec.role == KeyRole::Pending && !survey.pending_key {
@@ -271,6 +237,49 @@ pub fn build(survey: &Survey, run_id: &str) -> Plan<Setup> {
         }
     }
     plan
+}
+
+/// The ids among `ids` that are there (the steps a new one waits for).
+fn after(ids: &[&Option<String>]) -> Vec<String> {
+    ids.iter().filter_map(|i| (*i).clone()).collect()
+}
+
+/// The customer policies the survey did not find, and the attachments to the role (each after
+/// the stack that makes the role and the policy it attaches).
+fn push_iam(plan: &mut Plan<Setup>, survey: &Survey, stack: &Option<String>) {
+    let need = |part: Part| !survey.has(&part);
+    let mut policy_steps = Vec::new();
+    for p in POLICIES {
+        let step = need(Part::Policy {
+            name: p.name.into(),
+        })
+        .then(|| {
+            plan.push(
+                Setup::CreatePolicy {
+                    name: p.name.into(),
+                },
+                vec![],
+            )
+        });
+        policy_steps.push((
+            format!("arn:aws:iam::{}:policy/{}", survey.account, p.name),
+            step,
+        ));
+    }
+    for arn in attached_by_hand(&survey.account) {
+        if need(Part::Attached {
+            policy_arn: arn.clone(),
+        }) {
+            let policy = policy_steps
+                .iter()
+                .find(|(a, _)| a == &arn)
+                .and_then(|(_, s)| s.clone());
+            plan.push(
+                Setup::AttachRolePolicy { policy_arn: arn },
+                after(&[stack, &policy]),
+            );
+        }
+    }
 }
 
 #[cfg(test)]

@@ -27,6 +27,12 @@ use crate::Sandbox;
 
 /// How long a sign-in link works (real time: the link is for a person to click now).
 pub const LINK_LIFETIME: Duration = Duration::from_secs(300);
+/// The most unused links one learner has at once: asking for more drops their oldest, so no
+/// one can grow the sandbox's memory by asking again and again.
+pub const LINKS_PER_LEARNER: usize = 5;
+/// How long a signed request's signature is accepted (SigV4's window): a link request's
+/// signature is remembered that long, and a replay of it is refused.
+const SIGNATURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// How long a console session's keys work, on the sandbox clock (AWS's console sessions last
 /// up to 12 hours).
 pub const SESSION_HOURS: i64 = 12;
@@ -40,10 +46,11 @@ pub struct Who {
     pub account: String,
 }
 
-/// The sign-in tokens handed out and not yet used.
+/// The sign-in tokens handed out and not yet used, and the signatures of recent link requests.
 #[derive(Default)]
 pub struct SignIns {
     pending: Mutex<HashMap<String, (Who, Instant)>>,
+    signatures: Mutex<HashMap<String, Instant>>,
 }
 
 impl SignIns {
@@ -53,8 +60,32 @@ impl SignIns {
         let mut pending = self.pending.lock();
         // Links nobody used are dropped here rather than by a timer.
         pending.retain(|_, (_, at)| at.elapsed() < LINK_LIFETIME);
+        let mut theirs: Vec<(String, Instant)> = pending
+            .iter()
+            .filter(|(_, (w, _))| *w == who)
+            .map(|(t, (_, at))| (t.clone(), *at))
+            .collect();
+        theirs.sort_by_key(|(_, at)| *at);
+        let excess = (theirs.len() + 1).saturating_sub(LINKS_PER_LEARNER);
+        for (old, _) in theirs.into_iter().take(excess) {
+            pending.remove(&old);
+        }
         pending.insert(token.clone(), (who, Instant::now()));
         token
+    }
+
+    /// Who `token` would sign in, without using it up (the page that asks to confirm).
+    fn peek(&self, token: &str) -> Option<Who> {
+        let pending = self.pending.lock();
+        let (who, at) = pending.get(token)?;
+        (at.elapsed() < LINK_LIFETIME).then(|| who.clone())
+    }
+
+    /// Whether `signature` has not been seen in the last [`SIGNATURE_WINDOW`]; remembers it.
+    fn fresh_signature(&self, signature: &str) -> bool {
+        let mut seen = self.signatures.lock();
+        seen.retain(|_, at| at.elapsed() < SIGNATURE_WINDOW);
+        seen.insert(signature.to_string(), Instant::now()).is_none()
     }
 
     /// Who `token` signs in, once: a used, unknown or expired token signs in nobody.
@@ -79,6 +110,28 @@ impl Sandbox {
     /// Who the sign-in token signs in (once).
     pub fn redeem_console_token(&self, token: &str) -> Option<Who> {
         self.signins.redeem(token)
+    }
+
+    /// Who the sign-in token would sign in, leaving it unused.
+    pub fn peek_console_token(&self, token: &str) -> Option<Who> {
+        self.signins.peek(token)
+    }
+
+    /// Whether a link request's signature is new: a signed request that hands back a secret
+    /// must not be replayable by whoever saw it on the network.
+    pub(crate) fn fresh_link_signature(&self, signature: &str) -> bool {
+        self.signins.fresh_signature(signature)
+    }
+
+    /// Forget every console session's keys: sessions live in memory, so after a restart no
+    /// one can use them (called when a state is opened again).
+    pub(crate) fn forget_console_keys(&self) -> Result<(), AwsError> {
+        for c in self.credentials() {
+            if c.console_since.is_some() {
+                self.remove_credential(&c.access_key_id)?;
+            }
+        }
+        Ok(())
     }
 
     /// New temporary keys for a console session of the learner of `account`.
@@ -111,6 +164,29 @@ impl Sandbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_learner_holds_a_few_unused_links_at_most() {
+        let s = SignIns::default();
+        let who = Who {
+            number: 2,
+            account: "111122223334".into(),
+        };
+        let tokens: Vec<String> = (0..LINKS_PER_LEARNER + 2)
+            .map(|_| s.issue(who.clone()))
+            .collect();
+        assert_eq!(s.pending.lock().len(), LINKS_PER_LEARNER);
+        assert_eq!(s.peek(&tokens[0]), None, "the oldest went first");
+        assert_eq!(s.peek(tokens.last().expect("a token")), Some(who));
+    }
+
+    #[test]
+    fn a_signature_is_fresh_once() {
+        let s = SignIns::default();
+        assert!(s.fresh_signature("abc"));
+        assert!(!s.fresh_signature("abc"));
+        assert!(s.fresh_signature("abd"));
+    }
 
     #[test]
     fn a_token_signs_in_once() {

@@ -99,28 +99,7 @@ impl Sandbox {
             }
             None => (Store::memory(), None),
         };
-        let (mut world, events, fresh) = match loaded {
-            Some(store::Loaded {
-                world: Some(w),
-                events,
-            }) => {
-                let world: World =
-                    serde_json::from_value(w).map_err(|e| SandboxError::Incompatible {
-                        dir: config
-                            .state_dir
-                            .as_ref()
-                            .map(|d| d.display().to_string())
-                            .unwrap_or_default(),
-                        why: e.to_string(),
-                    })?;
-                (world, events, false)
-            }
-            Some(store::Loaded {
-                world: None,
-                events,
-            }) => (World::default(), events, true),
-            None => (World::default(), Vec::new(), true),
-        };
+        let (mut world, events, fresh) = Self::loaded_world(&config, loaded)?;
         let offset = Duration::milliseconds(world.clock_offset_ms);
         Clock::check_offset(offset).map_err(|why| SandboxError::Incompatible {
             dir: config
@@ -206,32 +185,74 @@ impl Sandbox {
             let snapshot = serde_json::to_value(&*sandbox.world.lock()).unwrap_or_default();
             sandbox.store.snapshot(snapshot)?;
         } else {
-            // A state keeps the account it was made with.
-            let first = sandbox.learners().first().map(|(_, a)| a.clone());
-            if let (Some(asked), Some(have)) = (&sandbox.config.account_id, &first) {
-                if asked != have {
-                    return Err(SandboxError::Config(format!(
-                        "this state's account is {have}, not --account-id {asked}: use another --state-dir for another account"
-                    )));
-                }
-            }
-            // A state made with fewer learners than asked for now: seed the ones it lacks.
-            let have = sandbox.learners().len() as u32;
-            let want = sandbox.config.learners.min(seed::MAX_LEARNERS);
-            if want > have {
-                let seed: Seed = sandbox.seed_name().parse().unwrap_or(Seed::Workshop);
-                tracing::info!(have, want, "seeding the learners this state lacks");
-                for k in have + 1..=want {
-                    seed::apply_learner(&sandbox, seed, k).map_err(|e| {
-                        SandboxError::Incompatible {
-                            dir: String::new(),
-                            why: e.to_string(),
-                        }
-                    })?;
-                }
-            }
+            sandbox.bring_up_to_date()?;
         }
         Ok(sandbox)
+    }
+
+    /// The world a state directory held (or a new one), its events, and whether it is new.
+    fn loaded_world(
+        config: &Config,
+        loaded: Option<store::Loaded>,
+    ) -> Result<(World, Vec<serde_json::Value>, bool), SandboxError> {
+        Ok(match loaded {
+            Some(store::Loaded {
+                world: Some(w),
+                events,
+            }) => {
+                let world: World =
+                    serde_json::from_value(w).map_err(|e| SandboxError::Incompatible {
+                        dir: config
+                            .state_dir
+                            .as_ref()
+                            .map(|d| d.display().to_string())
+                            .unwrap_or_default(),
+                        why: e.to_string(),
+                    })?;
+                (world, events, false)
+            }
+            Some(store::Loaded {
+                world: None,
+                events,
+            }) => (World::default(), events, true),
+            None => (World::default(), Vec::new(), true),
+        })
+    }
+
+    /// An existing state opened with today's flags: it keeps the account it was made with,
+    /// gains the learners it lacks, and forgets the console sessions' keys (sessions do not
+    /// outlive the process).
+    fn bring_up_to_date(&self) -> Result<(), SandboxError> {
+        let sandbox = self;
+        sandbox
+            .forget_console_keys()
+            .map_err(|e| SandboxError::Incompatible {
+                dir: String::new(),
+                why: e.to_string(),
+            })?;
+        // A state keeps the account it was made with.
+        let first = sandbox.learners().first().map(|(_, a)| a.clone());
+        if let (Some(asked), Some(have)) = (&sandbox.config.account_id, &first) {
+            if asked != have {
+                return Err(SandboxError::Config(format!(
+                    "this state's account is {have}, not --account-id {asked}: use another --state-dir for another account"
+                )));
+            }
+        }
+        // A state made with fewer learners than asked for now: seed the ones it lacks.
+        let have = sandbox.learners().len() as u32;
+        let want = sandbox.config.learners.min(seed::MAX_LEARNERS);
+        if want > have {
+            let seed: Seed = sandbox.seed_name().parse().unwrap_or(Seed::Workshop);
+            tracing::info!(have, want, "seeding the learners this state lacks");
+            for k in have + 1..=want {
+                seed::apply_learner(sandbox, seed, k).map_err(|e| SandboxError::Incompatible {
+                    dir: String::new(),
+                    why: e.to_string(),
+                })?;
+            }
+        }
+        Ok(())
     }
 
     pub fn service(&self, signing_name: &str) -> Option<&'static dyn services::Service> {
@@ -497,11 +518,21 @@ impl Sandbox {
 
     /// Every outbox message with a sequence number above `after`, oldest first.
     pub fn outbox(&self, after: u64) -> Vec<services::sns::OutboxMessage> {
+        self.outbox_where(after, None)
+    }
+
+    /// [`Sandbox::outbox`] of one account only (copied under the lock, not filtered after).
+    pub fn outbox_of(&self, account: &str) -> Vec<services::sns::OutboxMessage> {
+        self.outbox_where(0, Some(account))
+    }
+
+    fn outbox_where(&self, after: u64, account: Option<&str>) -> Vec<services::sns::OutboxMessage> {
         let w = self.world.lock();
         let mut out: Vec<_> = w
             .accounts
-            .values()
-            .flat_map(|a| a.regions.values())
+            .iter()
+            .filter(|(id, _)| account.is_none_or(|a| a == id.as_str()))
+            .flat_map(|(_, a)| a.regions.values())
             .flat_map(|r| r.outbox.messages.values())
             .filter(|m| m.seq > after)
             .cloned()

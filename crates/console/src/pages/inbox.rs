@@ -91,9 +91,9 @@ pub async fn message(
 
 /// The signed-in learner's account's emails, oldest first.
 fn own_emails(sb: &Sandbox, s: &SignedIn) -> Vec<OutboxMessage> {
-    let mut all = sb.outbox(0);
-    all.retain(|m| m.account == s.session.who.account && m.protocol.starts_with("email"));
-    all
+    let mut own = sb.outbox_of(&s.session.who.account);
+    own.retain(|m| m.protocol.starts_with("email"));
+    own
 }
 
 fn summary(m: &OutboxMessage) -> Summary {

@@ -39,6 +39,31 @@ pub async fn link(endpoint: &str, k: u32) -> String {
     v["url"].as_str().expect("a url").to_string()
 }
 
+/// Open a sign-in link and press its "Sign in" button, as a learner does; waits for the
+/// console home.
+pub async fn sign_in(b: &Browser, url: &str) {
+    b.client.goto(url).await.expect("the link opens");
+    b.client
+        .find(fantoccini::Locator::Id("sign-in"))
+        .await
+        .expect("the Sign in button")
+        .click()
+        .await
+        .expect("clicked");
+    b.client
+        .wait()
+        .for_url(&url::Url::parse(&format!("{}/console/", origin(url))).expect("a URL"))
+        .await
+        .expect("the console home opens");
+}
+
+/// `http://host:port` of a URL.
+pub fn origin(url: &str) -> String {
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let host = rest.split('/').next().unwrap_or(rest);
+    format!("http://{host}")
+}
+
 /// A headless Chromium and the chromedriver that drives it; both stop when dropped.
 pub struct Browser {
     pub client: Client,

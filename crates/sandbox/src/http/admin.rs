@@ -481,10 +481,35 @@ async fn clear_faults(_admin: AdminOnly, State(sb): Sb) -> Json<FaultRates> {
     Json(faults::clear(&sb))
 }
 
+/// The `Signature=` of a SigV4 `Authorization` header.
+fn signature_of(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .split(',')
+        .find_map(|part| part.trim().strip_prefix("Signature="))
+}
+
 /// A one-time console sign-in link. The admin token's holder names any learner (`learner=K`,
 /// default 1); a learner's own signed request gets that learner's link only.
-async fn console_link(who: Control, State(sb): Sb, q: RawQuery) -> Answer<ConsoleLinkView> {
+async fn console_link(
+    who: Control,
+    State(sb): Sb,
+    headers: axum::http::HeaderMap,
+    q: RawQuery,
+) -> Answer<ConsoleLinkView> {
     let q: ConsoleLinkQuery = query(q)?;
+    // The answer is a secret: a signed request seen on the network must not get another.
+    if let Some(signature) = signature_of(&headers) {
+        if !sb.fresh_link_signature(signature) {
+            return Err(Refusal::status(
+                StatusCode::FORBIDDEN,
+                "this signed request was used already: sign a new one (a link request cannot be \
+                 replayed)",
+            ));
+        }
+    }
     let asked = match q.learner.as_deref() {
         None => None,
         Some(k) => Some(k.parse::<u32>().ok().filter(|k| *k >= 1).ok_or_else(|| {

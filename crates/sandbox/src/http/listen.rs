@@ -63,6 +63,7 @@ pub async fn serve_with(
     let app = super::admin::routes()
         .merge(pages)
         .fallback(super::aws::handle)
+        .layer(axum::middleware::from_fn(super::guard::isolate_documents))
         .layer(axum::middleware::from_fn_with_state(
             sandbox.clone(),
             super::guard::host_and_origin,
