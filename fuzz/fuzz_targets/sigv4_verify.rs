@@ -23,6 +23,7 @@ fn credential() -> Credential {
             user_id: "AIDAWORKSHOPLEARNER01".into(),
         },
         expires_ms: None,
+        console_since: None,
     }
 }
 

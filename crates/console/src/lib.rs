@@ -20,8 +20,9 @@
 //! - **Plain HTML**: compile-time-checked templates (askama, `templates/`), one stylesheet, no
 //!   script and no build step.
 //!
-//! Pages: [`pages::event_history`] (CloudTrail Event history) and [`pages::inbox`] (the
-//! learner's email).
+//! Pages: [`pages::event_history`] (CloudTrail Event history), [`pages::sns`] (SNS Topics and
+//! Subscriptions), [`pages::rules`] (CloudWatch Events rules and the "Events by Service"
+//! builder) and [`pages::inbox`] (the learner's email).
 
 pub mod aws;
 pub mod pages;
@@ -57,6 +58,22 @@ pub fn routes() -> Router<Arc<Sandbox>> {
             "/console/cloudtrail/events/{id}",
             get(pages::event_history::record),
         )
+        .route(
+            "/console/sns/topics",
+            get(pages::sns::topics).post(pages::sns::create_topic),
+        )
+        .route("/console/sns/topics/{arn}", get(pages::sns::topic))
+        .route(
+            "/console/sns/topics/{arn}/subscriptions",
+            post(pages::sns::subscribe),
+        )
+        .route("/console/sns/subscriptions", get(pages::sns::subscriptions))
+        .route(
+            "/console/events/rules",
+            get(pages::rules::list).post(pages::rules::create),
+        )
+        .route("/console/events/rules/new", get(pages::rules::new))
+        .route("/console/events/rules/{name}", get(pages::rules::show))
         .route("/console/inbox", get(pages::inbox::list))
         .route("/console/inbox/{seq}", get(pages::inbox::message))
         .route("/console/{*rest}", get(pages::not_found))

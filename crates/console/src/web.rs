@@ -27,6 +27,16 @@ pub fn page(status: StatusCode, t: &impl Template) -> Response {
     }
 }
 
+/// The status of a page that shows `problem`: 400 when there is one (a lookup or form the
+/// service refused), else 200.
+pub fn status_for<T>(problem: &Option<T>) -> StatusCode {
+    if problem.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    }
+}
+
 /// Why a form was refused: it did not carry the session's CSRF token.
 pub fn csrf_refused() -> Response {
     (

@@ -219,18 +219,58 @@ async fn the_consoles_own_calls_are_recorded_as_console_calls_of_the_learner() {
     assert!(r["userIdentity"]["sessionContext"]["attributes"]["creationDate"].is_string());
 }
 
+/// Type `value` into the field with id `id` (emptied first).
+async fn fill(b: &Browser, id: &str, value: &str) {
+    let field = b
+        .client
+        .find(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("no field #{id}: {e}"));
+    field.clear().await.expect("cleared");
+    field.send_keys(value).await.expect("typed");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_confirmation_email_in_the_inbox_confirms_the_subscription() {
+async fn the_topic_and_email_subscription_are_made_in_the_console_and_confirmed_from_the_inbox() {
     let (_sb, running) = sandbox(1).await;
     let endpoint = running.endpoint();
-    let (sns, topic) = subscribe_email(&endpoint, "learner@example.com").await;
     let b = Browser::start().await;
     sign_in(&b, &link(&endpoint, 1).await).await;
+    click_through(&b, Locator::LinkText("SNS")).await;
+    assert_eq!(text(&b, "h1").await, "Topics");
+    // SNS's own check of the display name, as its console shows it.
+    fill(&b, "name", "snsworkshop").await;
+    b.client
+        .execute(
+            "document.getElementById('display_name').removeAttribute('maxlength')",
+            vec![],
+        )
+        .await
+        .expect("the form's own limit lifted");
+    fill(&b, "display_name", &"x".repeat(101)).await;
+    click_through(&b, Locator::Css("form.stacked button")).await;
+    let problem = text(&b, ".error").await;
+    assert!(problem.contains("DisplayName"), "{problem}");
+    fill(&b, "display_name", "KMS workshop").await;
+    b.screenshot("sns-create-topic").await;
+    click_through(&b, Locator::Css("form.stacked button")).await;
+    assert_eq!(text(&b, "h1").await, "snsworkshop");
+    assert!(text(&b, "dl.details").await.contains("KMS workshop"));
+    fill(&b, "endpoint", "learner@example.com").await;
+    click_through(&b, Locator::Css("form.stacked button")).await;
+    let subs = text(&b, "table.subscriptions tbody").await;
+    assert!(subs.contains("Pending confirmation"), "{subs}");
+    b.screenshot("sns-topic-pending").await;
+
     click_through(&b, Locator::LinkText("Inbox")).await;
     let list = text(&b, "table.inbox tbody").await;
     assert!(
         list.contains("AWS Notification - Subscription Confirmation"),
         "{list}"
+    );
+    assert!(
+        list.contains("KMS workshop"),
+        "the display name is the sender: {list}"
     );
     b.screenshot("inbox").await;
     click_through(
@@ -240,17 +280,17 @@ async fn the_confirmation_email_in_the_inbox_confirms_the_subscription() {
     .await;
     b.screenshot("inbox-confirmation").await;
     click_through(&b, Locator::LinkText("Confirm subscription")).await;
-    b.close().await;
-    let subs = sns
-        .list_subscriptions_by_topic()
-        .topic_arn(&topic)
-        .send()
+    b.client
+        .goto(&format!("{endpoint}/console/sns/subscriptions"))
         .await
-        .expect("ListSubscriptionsByTopic");
-    let arn = subs.subscriptions()[0]
-        .subscription_arn()
-        .unwrap_or_default();
-    assert!(arn.starts_with("arn:aws:sns:"), "confirmed: {arn}");
+        .expect("opens");
+    let subs = text(&b, "table.subscriptions tbody").await;
+    assert!(
+        subs.contains("Confirmed") && subs.contains("snsworkshop"),
+        "{subs}"
+    );
+    b.screenshot("sns-subscriptions").await;
+    b.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -358,5 +398,112 @@ async fn a_page_uploaded_to_s3_cannot_read_the_console_of_whoever_opens_it() {
         !title.starts_with("stolen"),
         "the page read the console: {title}"
     );
+    b.close().await;
+}
+
+/// A logging trail into the workshop's bucket, as the chapter's account has (CloudTrail hands
+/// EventBridge only what a trail logs in the sandbox, as the workshop's set-up assumes).
+async fn logging_trail(endpoint: &str) {
+    let cfg = kms_workshop_testkit::learner_config(endpoint).await;
+    let ct = aws_sdk_cloudtrail::Client::new(&cfg);
+    ct.create_trail()
+        .name("workshop-trail")
+        .s3_bucket_name(format!("kmsworkshop-{}", seed::ACCOUNT))
+        .send()
+        .await
+        .expect("CreateTrail");
+    ct.start_logging()
+        .name("workshop-trail")
+        .send()
+        .await
+        .expect("StartLogging");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rule_is_built_by_service_and_its_sns_target_mails_the_learner() {
+    let (sb, running) = sandbox(1).await;
+    let endpoint = running.endpoint();
+    logging_trail(&endpoint).await;
+    let (sns, topic) = subscribe_email(&endpoint, "learner@example.com").await;
+    let token = sb
+        .outbox(0)
+        .last()
+        .and_then(|m| m.document["Token"].as_str().map(str::to_string))
+        .expect("the confirmation's token");
+    sns.confirm_subscription()
+        .topic_arn(&topic)
+        .token(token)
+        .send()
+        .await
+        .expect("ConfirmSubscription");
+    let b = Browser::start().await;
+    sign_in(&b, &link(&endpoint, 1).await).await;
+    click_through(&b, Locator::LinkText("CloudWatch Events")).await;
+    click_through(&b, Locator::LinkText("Create rule")).await;
+    // The workshop text's trap: Service Name CloudTrail.
+    let service = b
+        .client
+        .find(Locator::Id("service"))
+        .await
+        .expect("Service Name");
+    service
+        .select_by_value("cloudtrail")
+        .await
+        .expect("CloudTrail");
+    fill(&b, "operations", "GenerateDataKey").await;
+    click_through(&b, Locator::Id("show-pattern")).await;
+    assert!(text(&b, "#pattern").await.contains("aws.cloudtrail"));
+    assert!(text(&b, "#sample-result").await.contains("does not match"));
+    assert!(text(&b, "main").await.contains("never matches"));
+    b.screenshot("rule-builder-cloudtrail").await;
+    let service = b
+        .client
+        .find(Locator::Id("service"))
+        .await
+        .expect("Service Name");
+    service.select_by_value("kms").await.expect("KMS");
+    click_through(&b, Locator::Id("show-pattern")).await;
+    assert!(text(&b, "#sample-result")
+        .await
+        .contains("matches a GenerateDataKey"));
+    assert!(text(&b, "main")
+        .await
+        .contains("read-only management events"));
+    let target = b
+        .client
+        .find(Locator::Id("topic"))
+        .await
+        .expect("the target");
+    target.select_by_value(&topic).await.expect("the topic");
+    fill(&b, "name", "kmsworkshop-rule").await;
+    let state = b.client.find(Locator::Id("state")).await.expect("State");
+    state
+        .select_by_value("ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS")
+        .await
+        .expect("the state");
+    b.screenshot("rule-builder-kms").await;
+    click_through(&b, Locator::Id("create-rule")).await;
+    assert_eq!(text(&b, "h1").await, "kmsworkshop-rule");
+    let details = text(&b, "dl.details").await;
+    assert!(details.contains(&topic), "{details}");
+    b.screenshot("rule").await;
+
+    // The chapter's test: a GenerateDataKey reaches the inbox.
+    generate_data_key(&endpoint).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !sb
+        .outbox_of(seed::ACCOUNT)
+        .iter()
+        .any(|m| m.kind == "Notification")
+    {
+        assert!(std::time::Instant::now() < deadline, "no notification came");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    b.client
+        .goto(&format!("{endpoint}/console/inbox"))
+        .await
+        .expect("opens");
+    let inbox = text(&b, "table.inbox tbody").await;
+    assert!(inbox.contains("AWS Notification Message"), "{inbox}");
     b.close().await;
 }

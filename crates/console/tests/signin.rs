@@ -155,6 +155,30 @@ async fn a_form_without_the_sessions_csrf_token_or_from_another_origin_changes_n
         StatusCode::FORBIDDEN,
         "another origin's form"
     );
+    // Every changing form checks the token, not only sign-out.
+    let create = http()
+        .post(format!("{endpoint}/console/sns/topics"))
+        .header("cookie", cookie.clone())
+        .header("origin", endpoint.clone())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("name=forged")
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(create.status(), StatusCode::FORBIDDEN);
+    let cfg = kms_workshop_testkit::learner_config(&endpoint).await;
+    let topics = aws_sdk_sns::Client::new(&cfg)
+        .list_topics()
+        .send()
+        .await
+        .expect("ListTopics");
+    assert!(
+        topics
+            .topics()
+            .iter()
+            .all(|t| !t.topic_arn().unwrap_or_default().ends_with(":forged")),
+        "no topic was made"
+    );
     let keys_before = sb
         .credentials()
         .iter()

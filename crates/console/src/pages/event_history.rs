@@ -95,11 +95,7 @@ pub async fn list(s: SignedIn, RawQuery(q): RawQuery) -> Response {
         Ok((rows, token)) => (rows, token.map(|t| next_query(&filter, &t)), None),
         Err(problem) => (Vec::new(), None, Some(problem)),
     };
-    let status = if problem.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = crate::web::status_for(&problem);
     page(
         status,
         &List {

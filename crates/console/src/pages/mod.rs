@@ -3,6 +3,8 @@
 
 pub mod event_history;
 pub mod inbox;
+pub mod rules;
+pub mod sns;
 
 use askama::Template;
 use axum::http::StatusCode;
