@@ -22,7 +22,9 @@
 //!
 //! Pages: [`pages::event_history`] (CloudTrail Event history), [`pages::sns`] (SNS Topics and
 //! Subscriptions), [`pages::rules`] (CloudWatch Events rules and the "Events by Service"
-//! builder) and [`pages::inbox`] (the learner's email).
+//! builder), [`pages::metrics`] (the AWS/KMS metrics and the expiry chart), [`pages::alarms`]
+//! (the KMS guide's alarm, its state and history, and the sandbox clock) and [`pages::inbox`]
+//! (the learner's email).
 
 pub mod aws;
 pub mod pages;
@@ -74,6 +76,21 @@ pub fn routes() -> Router<Arc<Sandbox>> {
         )
         .route("/console/events/rules/new", get(pages::rules::new))
         .route("/console/events/rules/{name}", get(pages::rules::show))
+        .route("/console/cloudwatch/metrics", get(pages::metrics::list))
+        .route(
+            "/console/cloudwatch/metrics/graph",
+            get(pages::metrics::graph),
+        )
+        .route(
+            "/console/cloudwatch/alarms",
+            get(pages::alarms::list).post(pages::alarms::create),
+        )
+        .route("/console/cloudwatch/alarms/new", get(pages::alarms::new))
+        .route(
+            "/console/cloudwatch/alarms/{name}",
+            get(pages::alarms::show),
+        )
+        .route("/console/clock", post(pages::alarms::advance_clock))
         .route("/console/inbox", get(pages::inbox::list))
         .route("/console/inbox/{seq}", get(pages::inbox::message))
         .route("/console/{*rest}", get(pages::not_found))

@@ -12,7 +12,9 @@ use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
-use kms_workshop_sandbox::console_signin::Who;
+use std::time::Duration;
+
+use kms_workshop_sandbox::console_signin::{Who, SESSION_HOURS};
 use kms_workshop_sandbox::identity::Credential;
 use kms_workshop_sandbox::util::{constant_time_eq, random_secret};
 use kms_workshop_sandbox::Sandbox;
@@ -35,6 +37,8 @@ pub struct Session {
     /// The SDK configuration for the sandbox, built once at sign-in.
     pub sdk: aws_config::SdkConfig,
     opened: u64,
+    /// When it began, in real time: it lasts [`SESSION_HOURS`].
+    started: std::time::Instant,
 }
 
 /// Every signed-in session, by the cookie's value.
@@ -78,6 +82,7 @@ impl Sessions {
                 csrf: random_secret(),
                 sdk,
                 opened,
+                started: std::time::Instant::now(),
             },
         );
         (id, ended)
@@ -142,13 +147,15 @@ impl FromRequestParts<Arc<Sandbox>> for SignedIn {
             .map_err(|e| e.into_response())?;
         let id = cookie_value(&parts.headers).ok_or_else(signed_out)?;
         let session = sessions.get(&id).ok_or_else(signed_out)?;
-        // Keys that expired (or that the sandbox forgot, e.g. a reset) end the session.
-        let now_ms = (sb.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
-        let alive = sb
-            .credential(&session.keys.access_key_id)
-            .is_some_and(|c| c.expires_ms.is_none_or(|e| now_ms < e));
-        if !alive {
+        // A session ends after SESSION_HOURS of real time, or when the sandbox forgot its keys
+        // (a reset of the learner's account).
+        let within = session.started.elapsed() < Duration::from_secs(SESSION_HOURS * 3600);
+        let known = sb.credential(&session.keys.access_key_id).is_some();
+        if !(within && known) {
             sessions.close(&id);
+            if let Err(e) = sb.end_console_session(&session.keys.access_key_id) {
+                tracing::warn!(error = %e.message, "could not forget a console session's keys");
+            }
             return Err(ended());
         }
         Ok(SignedIn { id, session })

@@ -48,8 +48,8 @@ pub async fn sign_in_page(State(sb): State<Arc<Sandbox>>, RawQuery(q): RawQuery)
     let mut fields = query_fields(q.as_deref());
     let Some(token) = fields.remove("token") else {
         let problem = fields.contains_key("ended").then(|| {
-            "Your session has ended: its keys expired (the sandbox clock moved past them) or \
-             your account was reset. Sign in again with a new link."
+            "Your session has ended: it lasts 12 hours, and a reset of your account ends it. \
+             Sign in again with a new link."
                 .to_string()
         });
         return page(StatusCode::OK, &SignedOut { problem });

@@ -50,6 +50,24 @@ async fn subscribe_email(endpoint: &str, address: &str) -> (aws_sdk_sns::Client,
     (sns, topic)
 }
 
+/// [`subscribe_email`] to learner@example.com, confirmed with the token of the email it sent;
+/// the topic's ARN.
+async fn confirmed_email_topic(sb: &kms_workshop_sandbox::Sandbox, endpoint: &str) -> String {
+    let (sns, topic) = subscribe_email(endpoint, "learner@example.com").await;
+    let token = sb
+        .outbox(0)
+        .last()
+        .and_then(|m| m.document["Token"].as_str().map(str::to_string))
+        .expect("the confirmation's token");
+    sns.confirm_subscription()
+        .topic_arn(&topic)
+        .token(token)
+        .send()
+        .await
+        .expect("ConfirmSubscription");
+    topic
+}
+
 async fn text(b: &Browser, css: &str) -> String {
     b.client
         .find(Locator::Css(css))
@@ -424,18 +442,7 @@ async fn the_rule_is_built_by_service_and_its_sns_target_mails_the_learner() {
     let (sb, running) = sandbox(1).await;
     let endpoint = running.endpoint();
     logging_trail(&endpoint).await;
-    let (sns, topic) = subscribe_email(&endpoint, "learner@example.com").await;
-    let token = sb
-        .outbox(0)
-        .last()
-        .and_then(|m| m.document["Token"].as_str().map(str::to_string))
-        .expect("the confirmation's token");
-    sns.confirm_subscription()
-        .topic_arn(&topic)
-        .token(token)
-        .send()
-        .await
-        .expect("ConfirmSubscription");
+    let topic = confirmed_email_topic(&sb, &endpoint).await;
     let b = Browser::start().await;
     sign_in(&b, &link(&endpoint, 1).await).await;
     click_through(&b, Locator::LinkText("CloudWatch Events")).await;
@@ -505,5 +512,76 @@ async fn the_rule_is_built_by_service_and_its_sns_target_mails_the_learner() {
         .expect("opens");
     let inbox = text(&b, "table.inbox tbody").await;
     assert!(inbox.contains("AWS Notification Message"), "{inbox}");
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_expiry_metric_is_charted_and_its_alarm_mails_the_learner_when_the_clock_moves() {
+    let (sb, running) = sandbox(1).await;
+    let endpoint = running.endpoint();
+    let topic = confirmed_email_topic(&sb, &endpoint).await;
+    let cfg = kms_workshop_testkit::learner_config(&endpoint).await;
+    let key_id = aws_sdk_kms::Client::new(&cfg)
+        .describe_key()
+        .key_id("alias/ImportedCMK")
+        .send()
+        .await
+        .expect("DescribeKey")
+        .key_metadata
+        .expect("metadata")
+        .key_id;
+    let b = Browser::start().await;
+    sign_in(&b, &link(&endpoint, 1).await).await;
+    click_through(&b, Locator::LinkText("Metrics")).await;
+    let table = text(&b, "table.metrics tbody").await;
+    assert!(table.contains(&key_id), "{table}");
+    click_through(&b, Locator::LinkText("SecondsUntilKeyMaterialExpiration")).await;
+    let latest = text(&b, "#latest").await;
+    assert!(
+        latest.starts_with("19.") || latest.starts_with("20.0"),
+        "{latest}"
+    );
+    b.client
+        .find(Locator::Css("svg#chart polyline"))
+        .await
+        .expect("the chart's line");
+    b.screenshot("metric-chart").await;
+
+    click_through(&b, Locator::LinkText("Create alarm")).await;
+    let topics = b
+        .client
+        .find(Locator::Id("topic"))
+        .await
+        .expect("the topic list");
+    topics.select_by_value(&topic).await.expect("the topic");
+    b.screenshot("alarm-create").await;
+    click_through(&b, Locator::Id("create-alarm")).await;
+    assert_eq!(text(&b, "h1").await, "KMSWorkshop-ImportedCMK-expiry");
+    let state = text(&b, "#state").await;
+    assert_ne!(state, "ALARM", "20 days left is above the 10-day threshold");
+
+    click_through(&b, Locator::LinkText("Alarms")).await;
+    fill(&b, "days", "11").await;
+    click_through(&b, Locator::Id("advance")).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let alarms = text(&b, "table.alarms tbody").await;
+        if alarms.contains("ALARM") && !alarms.contains("INSUFFICIENT") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the alarm did not fire: {alarms}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        b.client.refresh().await.expect("reloaded");
+    }
+    b.screenshot("alarms-in-alarm").await;
+    b.client
+        .goto(&format!("{endpoint}/console/inbox"))
+        .await
+        .expect("opens");
+    let inbox = text(&b, "table.inbox tbody").await;
+    assert!(inbox.contains("ALARM"), "the alarm's email: {inbox}");
     b.close().await;
 }

@@ -10,8 +10,10 @@
 //! learner, to a learner's own signed request for that learner only.
 //!
 //! A learner's console session signs with a temporary credential of the learner's IAM user
-//! (an `ASIA…` key with a session token, expiring [`SESSION_HOURS`] later on the sandbox clock)
-//! marked [`Credential::console_since`], so that CloudTrail records its calls as AWS records
+//! (an `ASIA…` key with a session token) marked [`Credential::console_since`]. It ends with the
+//! session: [`SESSION_HOURS`] of real time, kept by the console, not the sandbox clock, which
+//! learners move forward by days to see the expiry alarm and which would otherwise sign them
+//! out; so that CloudTrail records its calls as AWS records
 //! console calls (`sessionCredentialFromConsole`, the console's user agent) while the user name
 //! stays the learner's, which is what the guided run's verification looks for.
 
@@ -33,9 +35,8 @@ pub const LINKS_PER_LEARNER: usize = 5;
 /// How long a signed request's signature is accepted (SigV4's window): a link request's
 /// signature is remembered that long, and a replay of it is refused.
 const SIGNATURE_WINDOW: Duration = Duration::from_secs(15 * 60);
-/// How long a console session's keys work, on the sandbox clock (AWS's console sessions last
-/// up to 12 hours).
-pub const SESSION_HOURS: i64 = 12;
+/// How long a console session lasts, in real time (AWS's console sessions last up to 12 hours).
+pub const SESSION_HOURS: u64 = 12;
 /// The path a sign-in link opens.
 pub const SIGNIN_PATH: &str = "/console/signin";
 
@@ -137,7 +138,6 @@ impl Sandbox {
     /// New temporary keys for a console session of the learner of `account`.
     pub fn console_credential(&self, account: &str) -> Result<Credential, AwsError> {
         let now = self.clock.now();
-        let expires = now + time::Duration::hours(SESSION_HOURS);
         let learner = learner_credential(account, "");
         let cred = Credential {
             access_key_id: format!("ASIA{}", random_id(UPPER_ALNUM, 16)),
@@ -145,7 +145,8 @@ impl Sandbox {
             session_token: Some(format!("IQoJb3JpZ2luX2Vj{}", random_secret())),
             account: account.to_string(),
             principal: learner.principal,
-            expires_ms: Some((expires.unix_timestamp_nanos() / 1_000_000) as i64),
+            // The console ends the session (and forgets these keys) after SESSION_HOURS.
+            expires_ms: None,
             console_since: Some(iso8601_secs(now)),
         };
         self.add_credential(cred.clone())?;

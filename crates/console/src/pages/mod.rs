@@ -1,8 +1,10 @@
 //! The console's pages, one module per console screen, and what every page shows around its
 //! content ([`Chrome`]: who is signed in, the navigation, the sign-out form).
 
+pub mod alarms;
 pub mod event_history;
 pub mod inbox;
+pub mod metrics;
 pub mod rules;
 pub mod sns;
 

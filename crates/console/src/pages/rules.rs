@@ -231,7 +231,7 @@ async fn builder_page(s: &SignedIn, builder: Builder, problem: Option<String>) -
             }
         }
     };
-    let topics = topic_arns(s).await;
+    let topics = super::sns::topic_arns(s).await;
     page(
         crate::web::status_for(&problem),
         &NewRule {
@@ -247,22 +247,6 @@ async fn builder_page(s: &SignedIn, builder: Builder, problem: Option<String>) -
             all_events_state: ALL_MANAGEMENT_EVENTS,
         },
     )
-}
-
-/// The account's topic ARNs (the target list); none when they cannot be listed.
-async fn topic_arns(s: &SignedIn) -> Vec<String> {
-    let sns = aws_sdk_sns::Client::new(&s.session.sdk);
-    let mut out = Vec::new();
-    let mut pages = sns.list_topics().into_paginator().send();
-    while let Some(Ok(page)) = pages.next().await {
-        out.extend(
-            page.topics()
-                .iter()
-                .filter_map(|t| t.topic_arn())
-                .map(str::to_string),
-        );
-    }
-    out
 }
 
 /// `POST /console/events/rules`: PutRule with the builder's pattern, the topic policy that lets

@@ -300,3 +300,20 @@ fn row(sub: &aws_sdk_sns::types::Subscription) -> SubscriptionRow {
 pub fn encode(arn: &str) -> String {
     form_urlencoded::byte_serialize(arn.as_bytes()).collect()
 }
+
+/// The account's topic ARNs (a rule's or an alarm's target list); none when they cannot be
+/// listed.
+pub async fn topic_arns(s: &SignedIn) -> Vec<String> {
+    let sns = aws_sdk_sns::Client::new(&s.session.sdk);
+    let mut out = Vec::new();
+    let mut pages = sns.list_topics().into_paginator().send();
+    while let Some(Ok(page)) = pages.next().await {
+        out.extend(
+            page.topics()
+                .iter()
+                .filter_map(|t| t.topic_arn())
+                .map(str::to_string),
+        );
+    }
+    out
+}
