@@ -293,3 +293,42 @@ async fn a_signed_link_request_seen_on_the_network_cannot_be_replayed() {
     assert_eq!(replay.status(), StatusCode::FORBIDDEN);
     assert!(replay.text().await.expect("body").contains("replayed"));
 }
+
+#[tokio::test]
+async fn in_a_classroom_no_learner_moves_the_shared_clock() {
+    let (sb, running) = sandbox(2).await;
+    let endpoint = running.endpoint();
+    let (_, cookie, _) = open(&link(&endpoint, 2).await).await;
+    let cookie = cookie_pair(&cookie.expect("a session"));
+    let html = http()
+        .get(format!("{endpoint}/console/cloudwatch/alarms"))
+        .header("cookie", cookie.clone())
+        .send()
+        .await
+        .expect("the alarms page")
+        .text()
+        .await
+        .expect("HTML");
+    assert!(html.contains("the instructor moves it"), "{html}");
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the sign-out form's CSRF token")
+        .to_string();
+    let before = sb.clock.now();
+    let forged = http()
+        .post(format!("{endpoint}/console/clock"))
+        .header("cookie", cookie)
+        .header("origin", endpoint.clone())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={csrf}&days=30"))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(
+        sb.clock.now() - before < time::Duration::days(1),
+        "the clock did not move"
+    );
+}

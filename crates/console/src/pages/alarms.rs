@@ -62,9 +62,10 @@ fn cloudwatch(s: &SignedIn) -> aws_sdk_cloudwatch::Client {
 }
 
 /// Whether the signed-in learner may move the clock: it is the whole sandbox's, so only when
-/// the sandbox is theirs alone.
+/// the sandbox is theirs alone (by the learners its state has, not only by today's flag: a
+/// classroom state served again without `--learners` is still a classroom).
 fn clock_allowed(sb: &Sandbox) -> bool {
-    sb.config.learners <= 1
+    sb.config.learners <= 1 && sb.learners().len() <= 1
 }
 
 /// `GET /console/cloudwatch/alarms`.
@@ -198,20 +199,22 @@ pub async fn advance_clock(s: SignedIn, State(sb): State<Arc<Sandbox>>, body: By
         return csrf_refused();
     }
     if !clock_allowed(&sb) {
-        return missing(
+        return super::refused(
             &s,
             "alarms",
             "In a classroom the clock is everyone's: the instructor moves it (kms-workshop sandbox \
              clock advance)."
                 .into(),
+            StatusCode::FORBIDDEN,
         );
     }
     let days = f.get("days").and_then(|d| d.trim().parse::<f64>().ok());
     let Some(days) = days.filter(|d| d.is_finite() && *d > 0.0 && *d <= 365.0) else {
-        return missing(
+        return super::refused(
             &s,
             "alarms",
             "Days must be a number above 0 and at most 365.".into(),
+            StatusCode::BAD_REQUEST,
         );
     };
     let by = time::Duration::seconds_f64(days * 86_400.0);

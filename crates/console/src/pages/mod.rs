@@ -65,8 +65,13 @@ struct NotFound {
 
 /// A page that is not there (or not this learner's to see: the two look the same).
 pub fn missing(s: &SignedIn, section: &'static str, what: String) -> Response {
+    refused(s, section, what, StatusCode::NOT_FOUND)
+}
+
+/// A page that says why a request was refused, with `status`.
+pub fn refused(s: &SignedIn, section: &'static str, what: String, status: StatusCode) -> Response {
     page(
-        StatusCode::NOT_FOUND,
+        status,
         &NotFound {
             chrome: Chrome::of(s, section),
             what,

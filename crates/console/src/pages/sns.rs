@@ -296,9 +296,10 @@ fn row(sub: &aws_sdk_sns::types::Subscription) -> SubscriptionRow {
     }
 }
 
-/// An ARN as one path segment.
-pub fn encode(arn: &str) -> String {
-    form_urlencoded::byte_serialize(arn.as_bytes()).collect()
+/// A name or ARN as one path segment (percent-encoded: a space is `%20`, which a path decodes
+/// back, unlike the `+` of form encoding).
+pub fn encode(name: &str) -> String {
+    percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 /// The account's topic ARNs (a rule's or an alarm's target list); none when they cannot be
@@ -316,4 +317,13 @@ pub async fn topic_arns(s: &SignedIn) -> Vec<String> {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_name_with_spaces_or_colons_is_one_path_segment() {
+        assert_eq!(super::encode("My alarm"), "My%20alarm");
+        assert!(!super::encode("arn:aws:sns:us-east-1:1:t").contains([':', '/', '+']));
+    }
 }
