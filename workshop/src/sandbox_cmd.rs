@@ -34,8 +34,9 @@ pub enum SandboxCommand {
         learner: Option<u32>,
         #[arg(long, default_value = seed::REGION)]
         region: String,
-        /// Instead of the environment, print a one-time link that signs the learner in to the
-        /// sandbox's web console (it works once, for five minutes).
+        /// Instead of the environment, print a one-time link that signs the learner (or, with
+        /// --identity instructor, the instructor: the class view) in to the sandbox's web
+        /// console (it works once, for five minutes).
         #[arg(long)]
         console: bool,
     },
@@ -309,6 +310,10 @@ async fn serve(config: Config, addr: SocketAddr) -> Result<()> {
             "    learner K: eval \"$(kms-workshop sandbox env --endpoint {endpoint} --learner K)\""
         );
         println!("    instructor: eval \"$(kms-workshop sandbox env --endpoint {endpoint} --identity instructor)\", then assume arn:aws:iam::<account>:role/{}", seed::CLASSROOM_ROLE);
+        println!(
+            "    class view: kms-workshop sandbox env --endpoint {endpoint} --console --identity \
+             instructor (a sign-in link)"
+        );
     } else {
         let account = learners
             .first()
@@ -396,21 +401,30 @@ async fn env(reach: &Reach, identity: IdentityArg, learner: u32, region: &str) -
     Ok(())
 }
 
-/// `sandbox env --console`: a one-time sign-in link to the web console for learner `k`.
+/// `sandbox env --console`: a one-time sign-in link to the web console for learner `k`, or
+/// (`--identity instructor`, admin token only) for the instructor's class view.
 async fn console_link(reach: &Reach, identity: IdentityArg, k: Option<u32>) -> Result<()> {
-    if identity != IdentityArg::Learner {
-        bail!(
-            "the web console signs in learners: leave out --identity, or give --identity learner"
-        );
-    }
-    // Without --learner the sandbox decides: learner 1 for the admin token, the signing
-    // learner for a learner's own keys.
-    let v = admin(reach.client()?.console_link(k).await)?;
+    let client = reach.client()?;
+    let v = match identity {
+        IdentityArg::Instance => bail!(
+            "the web console signs in people, not the instance: give --identity learner (the \
+             default) or --identity instructor"
+        ),
+        IdentityArg::Instructor if k.is_some() => {
+            bail!("--learner names a learner: leave it out with --identity instructor")
+        }
+        IdentityArg::Instructor => admin(client.instructor_console_link().await)?,
+        // Without --learner the sandbox decides: learner 1 for the admin token, the signing
+        // learner for a learner's own keys.
+        IdentityArg::Learner => admin(client.console_link(k).await)?,
+    };
     println!("{}", v.url);
+    let whom = match v.learner {
+        0 => "the instructor".to_string(),
+        n => format!("learner {n}"),
+    };
     eprintln!(
-        "open it in a browser to sign in as learner {} (account {}); it works once, for {} \
-         minutes",
-        v.learner,
+        "open it in a browser to sign in as {whom} (account {}); it works once, for {} minutes",
         v.account,
         v.expires_in_seconds / 60
     );

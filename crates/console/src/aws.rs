@@ -28,3 +28,26 @@ pub async fn sdk_config(endpoint: &str, keys: &Credential) -> SdkConfig {
 
 /// A failed call as a page shows it: AWS's code and message, and the request id.
 pub use kms_workshop_aws_errors::AwsFailure as Failure;
+
+/// A failed call as one line for a page: AWS's code and message (`op` names the call when the
+/// request did not reach the service).
+pub fn failed<E>(
+    op: &str,
+    e: aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> String
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let f = Failure::from_sdk(op, e);
+    format!("{}: {}", f.code, f.message)
+}
+
+/// A time as the pages show it (ISO 8601, UTC, to the second); empty when there is none.
+pub fn date(t: Option<&aws_smithy_types::DateTime>) -> String {
+    t.and_then(|t| {
+        aws_smithy_types::DateTime::from_secs(t.secs())
+            .fmt(aws_smithy_types::date_time::Format::DateTime)
+            .ok()
+    })
+    .unwrap_or_default()
+}

@@ -23,8 +23,11 @@
 //! Pages: [`pages::event_history`] (CloudTrail Event history), [`pages::sns`] (SNS Topics and
 //! Subscriptions), [`pages::rules`] (CloudWatch Events rules and the "Events by Service"
 //! builder), [`pages::metrics`] (the AWS/KMS metrics and the expiry chart), [`pages::alarms`]
-//! (the KMS guide's alarm, its state and history, and the sandbox clock) and [`pages::inbox`]
-//! (the learner's email).
+//! (the KMS guide's alarm, its state and history, and the sandbox clock), [`pages::inbox`]
+//! (the learner's email), and the clean-up's screens in the workshop's order: [`pages::kms`]
+//! (schedule key deletion), [`pages::ec2`] (remove the instance's IAM role; terminate),
+//! [`pages::iam`] (detach the role's policies), [`pages::s3`] (empty the stack's bucket) and
+//! [`pages::cloudformation`] (delete the stack).
 
 pub mod aws;
 pub mod pages;
@@ -91,6 +94,42 @@ pub fn routes() -> Router<Arc<Sandbox>> {
             get(pages::alarms::show),
         )
         .route("/console/clock", post(pages::alarms::advance_clock))
+        .route("/console/kms/keys", get(pages::kms::list))
+        .route("/console/kms/keys/{id}", get(pages::kms::show))
+        .route(
+            "/console/kms/keys/{id}/deletion",
+            post(pages::kms::schedule_deletion),
+        )
+        .route("/console/ec2/instances", get(pages::ec2::list))
+        .route("/console/ec2/instances/{id}", get(pages::ec2::show))
+        .route(
+            "/console/ec2/instances/{id}/iam-role",
+            post(pages::ec2::modify_role),
+        )
+        .route(
+            "/console/ec2/instances/{id}/terminate",
+            post(pages::ec2::terminate),
+        )
+        .route("/console/iam/roles", get(pages::iam::list))
+        .route("/console/iam/roles/{name}", get(pages::iam::show))
+        .route("/console/iam/roles/{name}/detach", post(pages::iam::detach))
+        .route("/console/s3/buckets", get(pages::s3::list))
+        .route("/console/s3/buckets/{name}", get(pages::s3::show))
+        .route("/console/s3/buckets/{name}/empty", post(pages::s3::empty))
+        .route(
+            "/console/cloudformation/stacks",
+            get(pages::cloudformation::list),
+        )
+        .route(
+            "/console/cloudformation/stacks/{id}",
+            get(pages::cloudformation::show),
+        )
+        .route(
+            "/console/cloudformation/stacks/{id}/delete",
+            post(pages::cloudformation::delete),
+        )
+        .route("/console/class", get(pages::class::view))
+        .route("/console/class/reset", post(pages::class::reset))
         .route("/console/inbox", get(pages::inbox::list))
         .route("/console/inbox/{seq}", get(pages::inbox::message))
         .route("/console/{*rest}", get(pages::not_found))

@@ -78,7 +78,7 @@ pub async fn sign_in(
     let Some(who) = sb.redeem_console_token(&token) else {
         return refused(USED);
     };
-    let keys = match sb.console_credential(&who.account) {
+    let keys = match sb.console_credential(&who) {
         Ok(k) => k,
         Err(e) => {
             return refused(&format!(

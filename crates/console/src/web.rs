@@ -96,3 +96,11 @@ pub fn query_fields(q: Option<&str>) -> HashMap<String, String> {
 pub fn form_fields(body: &[u8]) -> HashMap<String, String> {
     form_urlencoded::parse(body).into_owned().collect()
 }
+
+/// A submitted form's fields; `None` when it lacks the session's CSRF token (answer it with
+/// [`csrf_refused`]).
+pub fn checked_form(s: &crate::session::SignedIn, body: &[u8]) -> Option<HashMap<String, String>> {
+    let fields = form_fields(body);
+    s.csrf_ok(fields.get("csrf").map(String::as_str))
+        .then_some(fields)
+}

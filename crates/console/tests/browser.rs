@@ -12,7 +12,7 @@ use aws_sdk_kms::types::DataKeySpec;
 use fantoccini::Locator;
 use kms_workshop_sandbox::seed;
 
-use common::{link, sandbox, sign_in, Browser};
+use common::{click_through, fill, link, sandbox, sign_in, text, Browser};
 
 /// The learner's `aws kms generate-data-key` of the chapter's first step, as the SDK sends it.
 async fn generate_data_key(endpoint: &str) {
@@ -66,37 +66,6 @@ async fn confirmed_email_topic(sb: &kms_workshop_sandbox::Sandbox, endpoint: &st
         .await
         .expect("ConfirmSubscription");
     topic
-}
-
-async fn text(b: &Browser, css: &str) -> String {
-    b.client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no {css} on the page: {e}"))
-        .text()
-        .await
-        .expect("its text")
-}
-
-/// Click what `at` finds and wait until the browser has left the page (the old page's root
-/// element goes stale), so that what is read next is the new page.
-async fn click_through(b: &Browser, at: Locator<'_>) {
-    let old = b.client.find(Locator::Css("html")).await.expect("a page");
-    b.client
-        .find(at)
-        .await
-        .unwrap_or_else(|e| panic!("nothing to click at {at:?}: {e}"))
-        .click()
-        .await
-        .expect("clicked");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    while old.tag_name().await.is_ok() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the click on {at:?} went nowhere"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
 }
 
 /// Look up events by attribute and value with the page's form, as a learner does.
@@ -235,17 +204,6 @@ async fn the_consoles_own_calls_are_recorded_as_console_calls_of_the_learner() {
         .as_str()
         .is_some_and(|k| k.starts_with("ASIA")));
     assert!(r["userIdentity"]["sessionContext"]["attributes"]["creationDate"].is_string());
-}
-
-/// Type `value` into the field with id `id` (emptied first).
-async fn fill(b: &Browser, id: &str, value: &str) {
-    let field = b
-        .client
-        .find(Locator::Id(id))
-        .await
-        .unwrap_or_else(|e| panic!("no field #{id}: {e}"));
-    field.clear().await.expect("cleared");
-    field.send_keys(value).await.expect("typed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -223,6 +223,14 @@ async fn a_learner_may_ask_for_their_own_link_only() {
         ),
         "{other:?}"
     );
+    let instructor = client.instructor_console_link().await;
+    assert!(
+        matches!(
+            &instructor,
+            Err(kms_workshop_sandbox::http::admin_api::AdminError::Refused { status: 403, .. })
+        ),
+        "a learner's keys get no instructor link: {instructor:?}"
+    );
     let anonymous = http()
         .post(format!("{endpoint}/_sandbox/console/link?learner=1"))
         .send()

@@ -22,10 +22,11 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-use crate::identity::{learner_credential, Credential};
+use crate::identity::{instructor_credential, learner_credential, Credential};
 use crate::protocol::AwsError;
 use crate::util::{iso8601_secs, random_id, random_secret, UPPER_ALNUM};
 use crate::Sandbox;
+use kms_workshop_names::sandbox::INSTRUCTOR_ACCOUNT;
 
 /// How long a sign-in link works (real time: the link is for a person to click now).
 pub const LINK_LIFETIME: Duration = Duration::from_secs(300);
@@ -40,11 +41,26 @@ pub const SESSION_HOURS: u64 = 12;
 /// The path a sign-in link opens.
 pub const SIGNIN_PATH: &str = "/console/signin";
 
-/// Who a sign-in link signs in: a learner, into their own account.
+/// Who a sign-in link signs in: a learner, into their own account, or (number 0) the
+/// instructor, into the instructor's account and the class view.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Who {
     pub number: u32,
     pub account: String,
+}
+
+impl Who {
+    /// The classroom's instructor.
+    pub fn instructor() -> Who {
+        Who {
+            number: 0,
+            account: INSTRUCTOR_ACCOUNT.to_string(),
+        }
+    }
+
+    pub fn is_instructor(&self) -> bool {
+        *self == Who::instructor()
+    }
 }
 
 /// The sign-in tokens handed out and not yet used, and the signatures of recent link requests.
@@ -135,16 +151,22 @@ impl Sandbox {
         Ok(())
     }
 
-    /// New temporary keys for a console session of the learner of `account`.
-    pub fn console_credential(&self, account: &str) -> Result<Credential, AwsError> {
+    /// New temporary keys for a console session of `who`: the learner's IAM user in their
+    /// account, or the instructor's in theirs.
+    pub fn console_credential(&self, who: &Who) -> Result<Credential, AwsError> {
         let now = self.clock.now();
-        let learner = learner_credential(account, "");
+        let account = who.account.as_str();
+        let user = if who.is_instructor() {
+            instructor_credential("")
+        } else {
+            learner_credential(account, "")
+        };
         let cred = Credential {
             access_key_id: format!("ASIA{}", random_id(UPPER_ALNUM, 16)),
             secret_access_key: random_id(UPPER_ALNUM, 40),
             session_token: Some(format!("IQoJb3JpZ2luX2Vj{}", random_secret())),
             account: account.to_string(),
-            principal: learner.principal,
+            principal: user.principal,
             // The console ends the session (and forgets these keys) after SESSION_HOURS.
             expires_ms: None,
             console_since: Some(iso8601_secs(now)),

@@ -21,6 +21,7 @@ pub mod console_signin;
 pub mod http;
 pub mod identity;
 pub mod pipeline;
+pub mod progress;
 pub mod protocol;
 pub mod realism;
 pub mod seed;
@@ -341,16 +342,23 @@ impl Sandbox {
         w.learners.iter().map(|(k, a)| (*k, a.clone())).collect()
     }
 
+    /// Record learner `number`'s account, seeded now (the start of [`progress`]'s count).
     pub(crate) fn add_learner(&self, number: u32, account: &str) -> Result<(), AwsError> {
+        // Whole seconds, as CloudTrail stamps events: a call in the same second counts.
+        let since = self.clock.now().unix_timestamp() * 1000;
         let mut w = self.world.lock();
+        let key = number.to_string();
         self.persist(
             &mut w,
-            &["learners", &number.to_string()],
+            &["learners", &key],
             serde_json::Value::String(account.to_string()),
             |w| {
                 w.learners.insert(number, account.to_string());
             },
-        )
+        )?;
+        self.persist(&mut w, &["learner_since", &key], since.into(), |w| {
+            w.learner_since.insert(number, since);
+        })
     }
 
     /// Empty learner `number`'s account (every service's state, its credentials, its CloudTrail

@@ -31,6 +31,10 @@ pub struct World {
     /// The random seed the seeded identities' secrets are derived from
     /// ([`crate::identity`]); empty in states made before secrets were random.
     pub secret_seed: String,
+    /// Learner number → when (sandbox clock, Unix ms) their account was last seeded: what
+    /// happened after it is the learner's doing ([`crate::progress`]); states from before it
+    /// have none, and count the whole history.
+    pub learner_since: BTreeMap<u32, i64>,
 }
 
 impl World {

@@ -56,7 +56,8 @@ pub async fn list(s: SignedIn, State(sb): State<Arc<Sandbox>>) -> Response {
     page(
         StatusCode::OK,
         &List {
-            chrome: Chrome::of(&s, "inbox"),
+            // New mail shows without a reload by hand (and without a script).
+            chrome: Chrome::refreshing(&s, "inbox", 15),
             messages,
         },
     )

@@ -2,10 +2,16 @@
 //! content ([`Chrome`]: who is signed in, the navigation, the sign-out form).
 
 pub mod alarms;
+pub mod class;
+pub mod cloudformation;
+pub mod ec2;
 pub mod event_history;
+pub mod iam;
 pub mod inbox;
+pub mod kms;
 pub mod metrics;
 pub mod rules;
+pub mod s3;
 pub mod sns;
 
 use askama::Template;
@@ -25,17 +31,37 @@ pub struct Chrome {
     pub csrf: String,
     /// Which navigation entry is this page's.
     pub section: &'static str,
+    /// The classroom's instructor (the class view is in the navigation).
+    pub instructor: bool,
+    /// Seconds after which the page reloads itself (a view that follows others' work), if any.
+    pub refresh: Option<u32>,
 }
 
 impl Chrome {
     pub fn of(s: &SignedIn, section: &'static str) -> Self {
+        let instructor = s.session.who.is_instructor();
+        let user = if instructor {
+            kms_workshop_names::sandbox::INSTRUCTOR_USER
+        } else {
+            kms_workshop_names::sandbox::LEARNER_USER
+        };
         Chrome {
             learner: s.session.who.number,
             account: s.session.who.account.clone(),
-            user: kms_workshop_names::sandbox::LEARNER_USER.to_string(),
+            user: user.to_string(),
+            instructor,
+            refresh: None,
             region: crate::aws::REGION,
             csrf: s.session.csrf.clone(),
             section,
+        }
+    }
+
+    /// The same, reloading itself every `seconds`.
+    pub fn refreshing(s: &SignedIn, section: &'static str, seconds: u32) -> Self {
+        Chrome {
+            refresh: Some(seconds),
+            ..Chrome::of(s, section)
         }
     }
 }

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::Chrome;
-use crate::aws::Failure;
+use crate::aws::failed;
 use crate::session::SignedIn;
 use crate::web::{csrf_refused, form_fields, page, query_fields};
 
@@ -78,17 +78,6 @@ struct Subscriptions {
 
 fn client(s: &SignedIn) -> aws_sdk_sns::Client {
     aws_sdk_sns::Client::new(&s.session.sdk)
-}
-
-fn failed<E>(
-    op: &str,
-    e: aws_sdk_sns::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
-) -> String
-where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
-{
-    let f = Failure::from_sdk(op, e);
-    format!("{}: {}", f.code, f.message)
 }
 
 fn topic_name(arn: &str) -> String {

@@ -179,3 +179,50 @@ pub fn screenshot_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
     target.join("console-screenshots")
 }
+
+/// The text of the first element `css` finds.
+pub async fn text(b: &Browser, css: &str) -> String {
+    b.client
+        .find(fantoccini::Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css} on the page: {e}"))
+        .text()
+        .await
+        .expect("its text")
+}
+
+/// Click what `at` finds and wait until the browser has left the page (the old page's root
+/// element goes stale), so that what is read next is the new page.
+pub async fn click_through(b: &Browser, at: fantoccini::Locator<'_>) {
+    let old = b
+        .client
+        .find(fantoccini::Locator::Css("html"))
+        .await
+        .expect("a page");
+    b.client
+        .find(at)
+        .await
+        .unwrap_or_else(|e| panic!("nothing to click at {at:?}: {e}"))
+        .click()
+        .await
+        .expect("clicked");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while old.tag_name().await.is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the click on {at:?} went nowhere"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Type `value` into the field with id `id` (emptied first).
+pub async fn fill(b: &Browser, id: &str, value: &str) {
+    let field = b
+        .client
+        .find(fantoccini::Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("no field #{id}: {e}"));
+    field.clear().await.expect("cleared");
+    field.send_keys(value).await.expect("typed");
+}

@@ -510,7 +510,66 @@ async fn console_link(
             ));
         }
     }
-    let asked = match q.learner.as_deref() {
+    let who = match q.instructor.as_deref() {
+        None | Some("false" | "0") => learner_signing_in(who, &sb, q.learner.as_deref())?,
+        Some("true" | "1") => instructor_signing_in(&who, &sb, q.learner.is_some())?,
+        Some(other) => {
+            return Err(Refusal::bad_request(format!(
+                "instructor must be true or false, not '{other}'"
+            )))
+        }
+    };
+    let (url, lifetime) = sb.console_link(who.clone()).ok_or_else(|| {
+        Refusal::status(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the sandbox is not serving yet",
+        )
+    })?;
+    Ok(Json(ConsoleLinkView {
+        url,
+        learner: who.number,
+        account: who.account,
+        expires_in_seconds: lifetime.as_secs(),
+    }))
+}
+
+/// The instructor, for the admin token's holder in a classroom (the class view is theirs).
+fn instructor_signing_in(
+    who: &Control,
+    sb: &Sandbox,
+    learner_too: bool,
+) -> Result<crate::console_signin::Who, Refusal> {
+    if learner_too {
+        return Err(Refusal::bad_request(
+            "instructor and learner name two people: ask for one link at a time",
+        ));
+    }
+    if !matches!(who, Control::Admin) {
+        return Err(Refusal::status(
+            StatusCode::FORBIDDEN,
+            "the instructor's console link needs the admin token",
+        ));
+    }
+    if sb
+        .credential(kms_workshop_names::sandbox::INSTRUCTOR_ACCESS_KEY)
+        .is_none()
+    {
+        return Err(Refusal::status(
+            StatusCode::NOT_FOUND,
+            "this sandbox is not a classroom: there is no instructor (serve it with --learners N)",
+        ));
+    }
+    Ok(crate::console_signin::Who::instructor())
+}
+
+/// The learner a link is for: any (default 1) for the admin token, a learner's own for their
+/// signed request.
+fn learner_signing_in(
+    who: Control,
+    sb: &Sandbox,
+    asked: Option<&str>,
+) -> Result<crate::console_signin::Who, Refusal> {
+    let asked = match asked {
         None => None,
         Some(k) => Some(k.parse::<u32>().ok().filter(|k| *k >= 1).ok_or_else(|| {
             Refusal::bad_request(format!("learner must be a number from 1, not '{k}'"))
@@ -549,20 +608,8 @@ async fn console_link(
             }
         }
     };
-    let who = crate::console_signin::Who {
+    Ok(crate::console_signin::Who {
         number: found.0,
         account: found.1.clone(),
-    };
-    let (url, lifetime) = sb.console_link(who).ok_or_else(|| {
-        Refusal::status(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the sandbox is not serving yet",
-        )
-    })?;
-    Ok(Json(ConsoleLinkView {
-        url,
-        learner: found.0,
-        account: found.1.clone(),
-        expires_in_seconds: lifetime.as_secs(),
-    }))
+    })
 }

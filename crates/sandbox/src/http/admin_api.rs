@@ -182,13 +182,15 @@ pub struct FaultRates {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ConsoleLinkQuery {
     pub learner: Option<String>,
+    /// `true`: the instructor's link (admin token only, classroom only).
+    pub instructor: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ConsoleLinkView {
     /// Open it in a browser; it works once.
     pub url: String,
-    /// The learner it signs in, and their account.
+    /// The learner it signs in (0: the instructor), and their account.
     pub learner: u32,
     pub account: String,
     pub expires_in_seconds: u64,
@@ -395,6 +397,15 @@ impl AdminClient {
     pub async fn console_link(&self, k: Option<u32>) -> Result<ConsoleLinkView, AdminError> {
         let query: Vec<(&str, String)> =
             k.map(|k| ("learner", k.to_string())).into_iter().collect();
+        self.link(&query).await
+    }
+
+    /// A one-time sign-in link to the instructor's console (the class view).
+    pub async fn instructor_console_link(&self) -> Result<ConsoleLinkView, AdminError> {
+        self.link(&[("instructor", "true".to_string())]).await
+    }
+
+    async fn link(&self, query: &[(&str, String)]) -> Result<ConsoleLinkView, AdminError> {
         let req = self.http.post(self.url(path::CONSOLE_LINK)).query(&query);
         self.send(req, path::CONSOLE_LINK, "a console sign-in link")
             .await

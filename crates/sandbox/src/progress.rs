@@ -1,0 +1,277 @@
+//! Where each learner is in the monitoring chapter, read from their account as it is: the
+//! instructor's class view (the console's `/console/class`) shows one row per learner and one
+//! cell per step.
+//!
+//! A step is *done*, *in progress* or *not started*, judged by what the chapter asks for, not
+//! by what a learner clicked: a GenerateDataKey call in the history; a lookup of it by event
+//! name; the topic with a confirmed email subscription; a rule targeting the topic that has
+//! delivered a notification; an alarm on the key material's expiry that notifies the topic;
+//! the clean-up (the workshop's keys pending deletion, the instance terminated, the stack
+//! gone). Only what happened since the account was last seeded counts: the history of the
+//! workshop's earlier sections, which the seed writes, is not the learner's doing. Each cell's
+//! time is the learner's latest call of that step's kind.
+
+use serde::Serialize;
+use serde_json::Value as J;
+
+use crate::services::cloudformation::CfnState;
+use crate::services::cloudtrail::events::{attribute_index, Query};
+use crate::services::cloudwatch::CloudWatchState;
+use crate::services::ec2::{Ec2State, InstanceState};
+use crate::services::events::EventsState;
+use crate::services::kms::KmsState;
+use crate::services::sns::SnsState;
+use crate::Sandbox;
+use kms_workshop_names as names;
+
+/// How far a learner is with one step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    NotStarted,
+    InProgress,
+    Done,
+}
+
+impl Status {
+    /// As the class view words it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::NotStarted => "not started",
+            Status::InProgress => "in progress",
+            Status::Done => "done",
+        }
+    }
+
+    fn of(started: bool, done: bool) -> Status {
+        match (started, done) {
+            (_, true) => Status::Done,
+            (true, false) => Status::InProgress,
+            _ => Status::NotStarted,
+        }
+    }
+}
+
+/// One step's cell.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cell {
+    pub status: Status,
+    /// The learner's latest call of this step's kind (sandbox clock, Unix ms).
+    pub last_ms: Option<i64>,
+}
+
+/// The chapter's steps, in order: (id, title, the calls that are this step's actions).
+pub const STEPS: [(&str, &str, &[&str]); 6] = [
+    ("data-key", "Generate a data key", &["GenerateDataKey"]),
+    (
+        "event-history",
+        "Find it in Event history",
+        &["LookupEvents"],
+    ),
+    (
+        "topic",
+        "Topic and email subscription",
+        &["CreateTopic", "Subscribe", "ConfirmSubscription"],
+    ),
+    (
+        "rule",
+        "Rule notifies the topic",
+        &["PutRule", "PutTargets"],
+    ),
+    ("alarm", "Expiry alarm", &["PutMetricAlarm"]),
+    (
+        "cleanup",
+        "Clean-up",
+        &[
+            "ScheduleKeyDeletion",
+            "DisassociateIamInstanceProfile",
+            "DetachRolePolicy",
+            "TerminateInstances",
+            "DeleteStack",
+        ],
+    ),
+];
+
+/// One learner's row.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub number: u32,
+    pub account: String,
+    /// One per [`STEPS`] entry, in order.
+    pub cells: Vec<Cell>,
+    /// The latest of the cells' times.
+    pub last_ms: Option<i64>,
+}
+
+/// The calls of one kind in the learner's history since `since`, newest first (at most
+/// `max`): each one's time (Unix ms) and record.
+fn calls(sb: &Sandbox, account: &str, name: &str, since: i64, max: usize) -> Vec<(i64, J)> {
+    let Some(attribute) = attribute_index("EventName") else {
+        return Vec::new();
+    };
+    let q = Query {
+        attribute: Some((attribute, name.to_string())),
+        start_ms: since,
+        end_ms: i64::MAX,
+        now_ms: i64::MAX,
+        max,
+        before: None,
+    };
+    let (found, _) = sb.events.lookup(account, names::sandbox::REGION, &q);
+    found
+        .iter()
+        .filter_map(|e| Some((e.time_ms, serde_json::from_str::<J>(&e.record).ok()?)))
+        .collect()
+}
+
+/// The latest call among `kinds` since `since`.
+fn latest(sb: &Sandbox, account: &str, kinds: &[&str], since: i64) -> Option<i64> {
+    kinds
+        .iter()
+        .filter_map(|n| calls(sb, account, n, since, 1).first().map(|(ms, _)| *ms))
+        .max()
+}
+
+/// Whether one of the learner's LookupEvents calls looked up by event name.
+fn looked_up_by_name(sb: &Sandbox, account: &str, since: i64) -> bool {
+    calls(sb, account, "LookupEvents", since, 200)
+        .iter()
+        .any(|(_, r)| {
+            r["requestParameters"]["lookupAttributes"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x["attributeKey"] == "EventName"))
+        })
+}
+
+impl Sandbox {
+    /// When learner `number`'s account was last seeded (0 for states from before this was
+    /// recorded: their whole history counts).
+    fn learner_since(&self, number: u32) -> i64 {
+        self.world
+            .lock()
+            .learner_since
+            .get(&number)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Every learner's row, in learner order.
+    pub fn class_progress(&self) -> Vec<Row> {
+        self.learners()
+            .into_iter()
+            .map(|(number, account)| self.learner_progress(number, &account))
+            .collect()
+    }
+
+    /// Learner `number`'s row (their account is `account`).
+    pub fn learner_progress(&self, number: u32, account: &str) -> Row {
+        let since = self.learner_since(number);
+        let done = self.steps_done(account, since);
+        let cells: Vec<Cell> = STEPS
+            .iter()
+            .zip(done)
+            .map(|((_, _, kinds), (started, done))| {
+                let last_ms = latest(self, account, kinds, since);
+                Cell {
+                    status: Status::of(started || last_ms.is_some(), done),
+                    last_ms,
+                }
+            })
+            .collect();
+        Row {
+            number,
+            account: account.to_string(),
+            last_ms: cells.iter().filter_map(|c| c.last_ms).max(),
+            cells,
+        }
+    }
+
+    /// For each step, (started, done) from the account's state.
+    fn steps_done(&self, account: &str, since: i64) -> [(bool, bool); 6] {
+        let region = names::sandbox::REGION;
+        let data_key = latest(self, account, &["GenerateDataKey"], since).is_some();
+        let lookup = looked_up_by_name(self, account, since);
+        let topic_arn = self.read::<SnsState, _>(account, region, |st| {
+            st.topics
+                .values()
+                .find(|t| t.name == names::TOPIC)
+                .map(|t| t.arn.clone())
+        });
+        let confirmed = topic_arn.as_ref().is_some_and(|arn| {
+            self.read::<SnsState, _>(account, region, |st| {
+                st.subscriptions
+                    .values()
+                    .any(|s| &s.topic_arn == arn && s.protocol == "email" && s.confirmed)
+            })
+        });
+        let targets_topic = |arns: &[String]| topic_arn.as_ref().is_some_and(|t| arns.contains(t));
+        let rule = self.read::<EventsState, _>(account, region, |st| {
+            st.rules.values().any(|r| {
+                let arns: Vec<String> = r.targets.iter().map(|t| t.arn.clone()).collect();
+                targets_topic(&arns)
+            })
+        });
+        let notified = topic_arn.as_ref().is_some_and(|arn| {
+            self.outbox_of(account).iter().any(|m| {
+                m.kind == "Notification"
+                    && m.document["TopicArn"].as_str() == Some(arn)
+                    && m.body.contains("AWS API Call via CloudTrail")
+            })
+        });
+        let (alarm, alarm_notifies) = self.read::<CloudWatchState, _>(account, region, |st| {
+            let on_expiry: Vec<_> = st
+                .alarms
+                .values()
+                .filter(|a| a.metric_name == names::KEY_METRIC)
+                .collect();
+            (
+                !on_expiry.is_empty(),
+                on_expiry.iter().any(|a| targets_topic(&a.alarm_actions)),
+            )
+        });
+        let cleaned = self.cleaned(account);
+        let cleanup_started = cleaned.iter().any(|c| *c);
+        [
+            (data_key, data_key),
+            (lookup, lookup),
+            (topic_arn.is_some(), confirmed),
+            (rule, rule && notified),
+            (alarm, alarm_notifies),
+            (cleanup_started, cleaned.iter().all(|c| *c)),
+        ]
+    }
+
+    /// The clean-up's parts: the aliased keys pending deletion, the instance terminated, the
+    /// stack gone.
+    fn cleaned(&self, account: &str) -> [bool; 3] {
+        let region = names::sandbox::REGION;
+        let keys = self.read::<KmsState, _>(account, region, |st| {
+            let aliased: Vec<_> = [names::FIRST_ALIAS, names::IMPORTED_ALIAS]
+                .iter()
+                .filter_map(|a| st.aliases.get(*a))
+                .filter_map(|a| st.keys.get(&a.target))
+                .collect();
+            !aliased.is_empty() && aliased.iter().all(|k| k.deletion_date.is_some())
+        });
+        let instance = self.read::<Ec2State, _>(account, region, |st| {
+            let ours: Vec<_> = st
+                .instances
+                .values()
+                .filter(|i| {
+                    i.tags.get("Name").map(String::as_str) == Some(names::INSTANCE_NAME_TAG)
+                        || i.id == names::sandbox::INSTANCE_ID
+                })
+                .collect();
+            ours.iter().all(|i| {
+                matches!(
+                    i.state,
+                    InstanceState::ShuttingDown | InstanceState::Terminated
+                )
+            })
+        });
+        let stack = self.read::<CfnState, _>(account, region, |st| {
+            !st.stacks.iter().any(|s| s.name == names::STACK && s.live())
+        });
+        [keys, instance, stack]
+    }
+}
