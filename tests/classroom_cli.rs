@@ -306,7 +306,27 @@ fn each_learner_gets_a_one_time_console_link_of_their_own() {
         .expect("run");
     assert!(!out.status.success());
     assert!(
-        stderr_of(&out).contains("signs in learners"),
+        stderr_of(&out).contains("not the instance"),
+        "{}",
+        stderr_of(&out)
+    );
+    // The instructor's link (the class view), for the admin token's holder.
+    let out = Command::new(bin())
+        .args([
+            "sandbox",
+            "env",
+            "--endpoint",
+            ep,
+            "--console",
+            "--identity",
+            "instructor",
+        ])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("/console/signin?token="));
+    assert!(
+        stderr_of(&out).contains("the instructor"),
         "{}",
         stderr_of(&out)
     );

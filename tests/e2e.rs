@@ -29,6 +29,7 @@ mod prepare_cli;
 mod realism;
 mod robustness;
 mod run_cli;
+mod run_console;
 mod run_diy;
 mod run_pty;
 mod s3_cli;

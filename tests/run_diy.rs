@@ -16,9 +16,9 @@ use rexpect::session::{spawn_command, PtySession};
 
 /// The learner at their terminal: the runner's session, everything it printed so far, and
 /// the settings it gave for the AWS CLI.
-struct Learner {
-    p: PtySession,
-    seen: String,
+pub(crate) struct Learner {
+    pub(crate) p: PtySession,
+    pub(crate) seen: String,
     exports: Vec<String>,
     data: PathBuf,
     elsewhere: tempfile::TempDir,
@@ -27,7 +27,7 @@ struct Learner {
 const DOWN: &str = "\x1b[B";
 
 impl Learner {
-    fn start(data: &Path, extra: &[&str]) -> Learner {
+    pub(crate) fn start(data: &Path, extra: &[&str]) -> Learner {
         let mut c = common::run_in_sandbox(data);
         c.args(["--cloudtrail-timeout", "30s"]).args(extra);
         let p = spawn_command(c, Some(60_000)).expect("spawn under a pty");
@@ -40,8 +40,17 @@ impl Learner {
         }
     }
 
+    /// Start the runner and answer its email prompt; at step 1's menu next.
+    pub(crate) fn begin(data: &Path, extra: &[&str]) -> Learner {
+        let mut l = Learner::start(data, extra);
+        l.expect("Email address");
+        l.send("learner@example.com\r");
+        l.expect("Step 1/6");
+        l
+    }
+
     /// Read up to `s`; what came before it.
-    fn expect(&mut self, s: &str) -> String {
+    pub(crate) fn expect(&mut self, s: &str) -> String {
         match self.p.exp_string(s) {
             Ok(before) => {
                 self.seen += &before;
@@ -53,7 +62,7 @@ impl Learner {
     }
 
     /// Read up to the first of `options`; which one came, and what came before it.
-    fn expect_one(&mut self, options: &[&str]) -> (usize, String) {
+    pub(crate) fn expect_one(&mut self, options: &[&str]) -> (usize, String) {
         let wanted = options
             .iter()
             .map(|s| ReadUntil::String(s.to_string()))
@@ -72,7 +81,7 @@ impl Learner {
         }
     }
 
-    fn tail(&self) -> String {
+    pub(crate) fn tail(&self) -> String {
         let start = self.seen.len().saturating_sub(6000);
         let start = (start..self.seen.len())
             .find(|i| self.seen.is_char_boundary(*i))
@@ -80,14 +89,14 @@ impl Learner {
         self.seen[start..].to_string()
     }
 
-    fn send(&mut self, s: &str) {
+    pub(crate) fn send(&mut self, s: &str) {
         self.p.send(s).expect("send");
         self.p.flush().expect("flush");
     }
 
     /// At the step's menu (its heading read already), choose "I'll do it myself"; the
     /// commands the step showed.
-    fn do_it_myself(&mut self) -> Vec<String> {
+    pub(crate) fn do_it_myself(&mut self) -> Vec<String> {
         let intro = self.expect("What now?");
         self.send(DOWN);
         self.send("\r");
@@ -115,7 +124,7 @@ impl Learner {
 
     /// Run one shown command in "another terminal": `sh` with the printed settings, from
     /// another directory, the AWS CLI and kms-workshop on the PATH.
-    fn run(&self, command: &str) -> String {
+    pub(crate) fn run(&self, command: &str) -> String {
         assert!(
             !self.exports.is_empty(),
             "the runner printed no settings for the AWS CLI:\n{}",
@@ -153,7 +162,7 @@ impl Learner {
     }
 
     /// Answer "Done? Verify now" and expect the step to verify (the next heading, or the end).
-    fn verified(&mut self, next: &str) {
+    pub(crate) fn verified(&mut self, next: &str) {
         self.send("\r");
         let (i, _) = self.expect_one(&[next, "Not done yet", "could not run"]);
         assert_eq!(i, 0, "the step did not verify:\n{}", self.tail());
@@ -161,7 +170,7 @@ impl Learner {
 }
 
 /// The `$ …` lines of a step's introduction.
-fn commands(intro: &str) -> Vec<String> {
+pub(crate) fn commands(intro: &str) -> Vec<String> {
     intro
         .lines()
         .filter_map(|l| l.trim().strip_prefix("$ "))
@@ -184,12 +193,9 @@ fn regex_lite(re: &str) -> Regex {
 #[test]
 fn every_step_done_by_hand_with_the_commands_shown_verifies() {
     let data = tempfile::tempdir().expect("tempdir");
-    let mut l = Learner::start(data.path(), &[]);
-    l.expect("Email address");
-    l.send("learner@example.com\r");
+    let mut l = Learner::begin(data.path(), &[]);
 
     // 1. The data key.
-    l.expect("Step 1/6");
     let cmds = l.do_it_myself();
     assert_filled(&cmds);
     assert!(
@@ -286,10 +292,7 @@ fn every_step_done_by_hand_with_the_commands_shown_verifies() {
 #[test]
 fn step_one_by_hand_then_step_two_for_me_finds_the_learners_call() {
     let data = tempfile::tempdir().expect("tempdir");
-    let mut l = Learner::start(data.path(), &["--keep"]);
-    l.expect("Email address");
-    l.send("learner@example.com\r");
-    l.expect("Step 1/6");
+    let mut l = Learner::begin(data.path(), &["--keep"]);
     l.do_step();
     l.verified("Step 2/6");
     l.expect("What now?");

@@ -20,7 +20,8 @@
 //! - **Plain HTML**: compile-time-checked templates (askama, `templates/`), one stylesheet, no
 //!   script and no build step.
 //!
-//! Pages: [`pages::event_history`] (CloudTrail Event history), [`pages::sns`] (SNS Topics and
+//! Pages: [`pages::event_history`] (CloudTrail Event history), [`pages::trails`] (CloudTrail
+//! Trails: a logging trail, which the rule needs), [`pages::sns`] (SNS Topics and
 //! Subscriptions), [`pages::rules`] (CloudWatch Events rules and the "Events by Service"
 //! builder), [`pages::metrics`] (the AWS/KMS metrics and the expiry chart), [`pages::alarms`]
 //! (the KMS guide's alarm, its state and history, and the sandbox clock), [`pages::inbox`]
@@ -62,6 +63,10 @@ pub fn routes() -> Router<Arc<Sandbox>> {
         .route(
             "/console/cloudtrail/events/{id}",
             get(pages::event_history::record),
+        )
+        .route(
+            "/console/cloudtrail/trails",
+            get(pages::trails::list).post(pages::trails::create),
         )
         .route(
             "/console/sns/topics",

@@ -13,6 +13,7 @@ use fantoccini::Locator;
 use kms_workshop_sandbox::seed;
 
 use common::{click_through, fill, link, sandbox, sign_in, text, Browser};
+use kms_workshop_testkit::console::look_up;
 
 /// The learner's `aws kms generate-data-key` of the chapter's first step, as the SDK sends it.
 async fn generate_data_key(endpoint: &str) {
@@ -66,27 +67,6 @@ async fn confirmed_email_topic(sb: &kms_workshop_sandbox::Sandbox, endpoint: &st
         .await
         .expect("ConfirmSubscription");
     topic
-}
-
-/// Look up events by attribute and value with the page's form, as a learner does.
-async fn look_up(b: &Browser, attribute: &str, value: &str) {
-    let select = b
-        .client
-        .find(Locator::Id("attribute"))
-        .await
-        .expect("the selector");
-    select
-        .select_by_value(attribute)
-        .await
-        .expect("the attribute");
-    let input = b
-        .client
-        .find(Locator::Id("value"))
-        .await
-        .expect("the value box");
-    input.clear().await.expect("cleared");
-    input.send_keys(value).await.expect("typed");
-    click_through(b, Locator::Css("form.filters button")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -68,6 +68,17 @@ async fn the_instructor_sees_each_learners_steps_and_resets_one() {
         .await
         .expect("Subscribe");
 
+    // Learner 3 only tried: a refused call does not do the step.
+    let three =
+        kms_workshop_testkit::identity_config(&endpoint, &seed::learner(3).access_key_id).await;
+    let refused = aws_sdk_kms::Client::new(&three)
+        .generate_data_key()
+        .key_id("alias/NoSuchKey")
+        .key_spec(DataKeySpec::Aes256)
+        .send()
+        .await;
+    assert!(refused.is_err());
+
     let b = Browser::start().await;
     sign_in(&b, &instructor_link(&endpoint).await).await;
     assert!(text(&b, "header .who")
@@ -122,6 +133,12 @@ async fn the_instructor_sees_each_learners_steps_and_resets_one() {
         .topics()
         .iter()
         .all(|t| !t.topic_arn().unwrap_or_default().ends_with(":snsworkshop")));
+    // The classroom's clock is the instructor's to move, here too.
+    click_through(&b, Locator::LinkText("Alarms")).await;
+    b.client
+        .find(Locator::Id("advance"))
+        .await
+        .expect("the instructor's clock control");
     b.close().await;
 
     // A learner sees no class view, and cannot reset anyone (not even with their own token).
@@ -135,6 +152,45 @@ async fn the_instructor_sees_each_learners_steps_and_resets_one() {
         .expect("opens");
     assert!(text(&b, "main").await.contains("There is no console page"));
     b.close().await;
+}
+
+#[tokio::test]
+async fn a_learners_session_resets_no_one() {
+    let (sb, running) = sandbox(2).await;
+    let endpoint = running.endpoint();
+    let url = link(&endpoint, 1).await;
+    let origin = common::origin(&url);
+    let (_, set_cookie, _) = common::open(&url).await;
+    let cookie = set_cookie
+        .as_deref()
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_string();
+    let http = common::http();
+    let two = seed::learner(2).account;
+    let before = sb.events.len(&two, seed::REGION);
+    let reset = http
+        .post(format!("{origin}/console/class/reset"))
+        .header("origin", &origin)
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("learner=2&confirm=yes")
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(reset.status(), 404);
+    let view = http
+        .get(format!("{origin}/console/class"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(view.status(), 404);
+    assert_eq!(
+        sb.events.len(&two, seed::REGION),
+        before,
+        "learner 2's account was not reset"
+    );
 }
 
 #[tokio::test]

@@ -11,75 +11,14 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use fantoccini::Locator;
 use kms_workshop_names as names;
 use kms_workshop_sandbox::seed;
 
 use common::{click_through, fill, link, sandbox, sign_in, text, Browser};
-
-/// Reload until `css`'s text is one of `want` (the stack's deletion runs on the sandbox's
-/// clock); the text it ended with.
-async fn reload_until(b: &Browser, css: &str, want: &[&str]) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let now = text(b, css).await;
-        if want.contains(&now.as_str()) {
-            return now;
-        }
-        assert!(Instant::now() < deadline, "{css} stayed {now}");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        b.client.refresh().await.expect("reloaded");
-    }
-}
-
-/// Tick the checkbox `id`.
-async fn tick(b: &Browser, id: &str) {
-    b.client
-        .find(Locator::Id(id))
-        .await
-        .unwrap_or_else(|e| panic!("no checkbox #{id}: {e}"))
-        .click()
-        .await
-        .expect("ticked");
-}
-
-/// On the keys page, open the customer managed key whose row contains `cell`.
-async fn open_key(b: &Browser, cell: &str) {
-    click_through(b, Locator::LinkText("KMS")).await;
-    let row = format!("//table[@id='customer-keys']//tr[td[contains(., '{cell}')]]//a");
-    click_through(b, Locator::XPath(&row)).await;
-}
-
-/// On a key's page, schedule its deletion after 7 days, confirmed.
-async fn schedule_deletion(b: &Browser) {
-    fill(b, "days", "7").await;
-    tick(b, "confirm").await;
-    click_through(b, Locator::Id("schedule-deletion")).await;
-}
-
-/// Open the role's page and detach the policy named `policy`.
-async fn detach(b: &Browser, policy: &str) {
-    click_through(b, Locator::LinkText("IAM")).await;
-    click_through(b, Locator::LinkText(names::ROLE)).await;
-    let button = format!("button[data-policy='{policy}']");
-    click_through(b, Locator::Css(&button)).await;
-    let attached = text(b, "#attached-policies tbody").await;
-    assert!(
-        !attached.contains(policy),
-        "{policy} is still attached: {attached}"
-    );
-}
-
-/// Open the stack's page, confirm and press Delete; the status the deletion ends with.
-async fn delete_stack(b: &Browser) -> String {
-    click_through(b, Locator::LinkText("CloudFormation")).await;
-    click_through(b, Locator::LinkText(names::STACK)).await;
-    tick(b, "confirm-delete").await;
-    click_through(b, Locator::Id("delete-stack")).await;
-    reload_until(b, "#stack-status", &["DELETE_FAILED", "DELETE_COMPLETE"]).await
-}
+use kms_workshop_testkit::console::{
+    delete_stack, detach, open_instance, open_key, remove_role, schedule_deletion, terminate,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_chapters_clean_up_is_done_by_hand_in_the_workshops_order() {
@@ -114,15 +53,7 @@ async fn the_chapters_clean_up_is_done_by_hand_in_the_workshops_order() {
     assert!(text(&b, "#instance-profile")
         .await
         .ends_with(names::PROFILE));
-    b.client
-        .find(Locator::Id("profile"))
-        .await
-        .expect("the IAM role list")
-        .select_by_value("")
-        .await
-        .expect("No IAM role");
-    click_through(&b, Locator::Id("update-role")).await;
-    assert_eq!(text(&b, "#instance-profile").await, "–");
+    remove_role(&b).await;
 
     // 3. The customer policies come off the role, as the workshop says.
     for policy in names::CUSTOMER_POLICIES {
@@ -131,10 +62,8 @@ async fn the_chapters_clean_up_is_done_by_hand_in_the_workshops_order() {
     b.screenshot("iam-role").await;
 
     // 4. The instance goes.
-    click_through(&b, Locator::LinkText("EC2")).await;
-    click_through(&b, Locator::LinkText(seed::INSTANCE_ID)).await;
-    tick(&b, "confirm-terminate").await;
-    click_through(&b, Locator::Id("terminate-instance")).await;
+    open_instance(&b, seed::INSTANCE_ID).await;
+    terminate(&b).await;
     let state = text(&b, "#instance-state").await;
     assert!(state == "shutting-down" || state == "terminated", "{state}");
 
@@ -153,8 +82,35 @@ async fn the_chapters_clean_up_is_done_by_hand_in_the_workshops_order() {
 
     // What the workshop leaves out, done in the console too; then the stack goes.
     detach(&b, "AWSKeyManagementServicePowerUser").await;
-    click_through(&b, Locator::LinkText("S3")).await;
+    // A bucket that has had versioning: its samples are "null" versions, and a new object has
+    // two versions; Empty removes every one of them.
+    let cfg = kms_workshop_testkit::learner_config(&endpoint).await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&cfg)
+            .force_path_style(true)
+            .build(),
+    );
     let bucket = names::bucket(seed::ACCOUNT);
+    s3.put_bucket_versioning()
+        .bucket(&bucket)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("versioning on");
+    for body in ["one", "two"] {
+        s3.put_object()
+            .bucket(&bucket)
+            .key("notes.txt")
+            .body(body.as_bytes().to_vec().into())
+            .send()
+            .await
+            .expect("PutObject");
+    }
+    click_through(&b, Locator::LinkText("S3")).await;
     click_through(&b, Locator::LinkText(&bucket)).await;
     assert!(!text(&b, "#objects tbody").await.is_empty(), "the samples");
     fill(&b, "confirmation", "delete").await;
@@ -163,6 +119,16 @@ async fn the_chapters_clean_up_is_done_by_hand_in_the_workshops_order() {
     fill(&b, "confirmation", "permanently delete").await;
     click_through(&b, Locator::Id("empty-bucket")).await;
     assert_eq!(text(&b, "#objects caption").await, "Objects (0)");
+    let left = s3
+        .list_object_versions()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("ListObjectVersions");
+    assert!(
+        left.versions().is_empty() && left.delete_markers().is_empty(),
+        "{left:?}"
+    );
     b.screenshot("s3-bucket-emptied").await;
     assert_eq!(delete_stack(&b).await, "DELETE_COMPLETE");
     b.screenshot("cloudformation-deleted").await;

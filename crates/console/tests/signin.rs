@@ -7,39 +7,9 @@
 
 mod common;
 
-use common::{link, sandbox};
+use common::{http, link, open, sandbox};
 use kms_workshop_sandbox::seed;
-use reqwest::redirect::Policy;
 use reqwest::StatusCode;
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .expect("a client")
-}
-
-/// Sign in with a link as its page's form does (a same-origin POST of the token), without
-/// following the redirect: (status, Set-Cookie, Location).
-async fn open(url: &str) -> (StatusCode, Option<String>, Option<String>) {
-    let token = url.split("token=").nth(1).expect("a token in the link");
-    let origin = common::origin(url);
-    let r = http()
-        .post(format!("{origin}/console/signin"))
-        .header("origin", &origin)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("token={token}"))
-        .send()
-        .await
-        .expect("an answer");
-    let header = |n| {
-        r.headers()
-            .get(n)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    (r.status(), header("set-cookie"), header("location"))
-}
 
 fn cookie_pair(set_cookie: &str) -> String {
     set_cookie.split(';').next().unwrap_or_default().to_string()

@@ -253,7 +253,12 @@ impl Sandbox {
                 })?;
             }
         }
-        Ok(())
+        sandbox
+            .date_undated_learners()
+            .map_err(|e| SandboxError::Incompatible {
+                dir: String::new(),
+                why: e.to_string(),
+            })
     }
 
     pub fn service(&self, signing_name: &str) -> Option<&'static dyn services::Service> {
@@ -532,6 +537,22 @@ impl Sandbox {
     /// [`Sandbox::outbox`] of one account only (copied under the lock, not filtered after).
     pub fn outbox_of(&self, account: &str) -> Vec<services::sns::OutboxMessage> {
         self.outbox_where(0, Some(account))
+    }
+
+    /// Whether one of `account`'s messages satisfies `pred` (looked at under the lock, none
+    /// copied).
+    pub fn outbox_any(
+        &self,
+        account: &str,
+        pred: impl Fn(&services::sns::OutboxMessage) -> bool,
+    ) -> bool {
+        let w = self.world.lock();
+        w.accounts.get(account).is_some_and(|a| {
+            a.regions
+                .values()
+                .flat_map(|r| r.outbox.messages.values())
+                .any(pred)
+        })
     }
 
     fn outbox_where(&self, after: u64, account: Option<&str>) -> Vec<services::sns::OutboxMessage> {

@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::Value as J;
 
 use crate::services::cloudformation::CfnState;
-use crate::services::cloudtrail::events::{attribute_index, Query};
+use crate::services::cloudtrail::events::{attribute_index, Query, StoredEvent};
 use crate::services::cloudwatch::CloudWatchState;
 use crate::services::ec2::{Ec2State, InstanceState};
 use crate::services::events::EventsState;
@@ -23,6 +23,7 @@ use crate::services::kms::KmsState;
 use crate::services::sns::SnsState;
 use crate::Sandbox;
 use kms_workshop_names as names;
+use kms_workshop_names::starting::{KeyRole, KEY_ROLE_TAG};
 
 /// How far a learner is with one step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -103,9 +104,18 @@ pub struct Row {
     pub last_ms: Option<i64>,
 }
 
-/// The calls of one kind in the learner's history since `since`, newest first (at most
-/// `max`): each one's time (Unix ms) and record.
-fn calls(sb: &Sandbox, account: &str, name: &str, since: i64, max: usize) -> Vec<(i64, J)> {
+/// Whether a recorded call is the learner's own and succeeded: made as their IAM user (from
+/// a terminal or the console) or as the workshop instance, not as the instructor (who works in
+/// a learner's account through the classroom role) or anyone else; and answered without an
+/// error (a refused GenerateDataKey does not do the step).
+fn learners_success(e: &StoredEvent) -> bool {
+    let own = &*e.username == names::sandbox::LEARNER_USER || e.username.starts_with("i-");
+    own && !e.record.contains("\"errorCode\":")
+}
+
+/// The learner's successful calls of one kind since `since`, newest first (at most `max`
+/// looked at).
+fn calls(sb: &Sandbox, account: &str, name: &str, since: i64, max: usize) -> Vec<StoredEvent> {
     let Some(attribute) = attribute_index("EventName") else {
         return Vec::new();
     };
@@ -118,29 +128,49 @@ fn calls(sb: &Sandbox, account: &str, name: &str, since: i64, max: usize) -> Vec
         before: None,
     };
     let (found, _) = sb.events.lookup(account, names::sandbox::REGION, &q);
-    found
-        .iter()
-        .filter_map(|e| Some((e.time_ms, serde_json::from_str::<J>(&e.record).ok()?)))
-        .collect()
+    found.into_iter().filter(learners_success).collect()
 }
+
+/// How many of a kind's newest calls are looked at for the latest of the learner's.
+const LOOK_BACK: usize = 50;
 
 /// The latest call among `kinds` since `since`.
 fn latest(sb: &Sandbox, account: &str, kinds: &[&str], since: i64) -> Option<i64> {
     kinds
         .iter()
-        .filter_map(|n| calls(sb, account, n, since, 1).first().map(|(ms, _)| *ms))
+        .filter_map(|n| {
+            calls(sb, account, n, since, LOOK_BACK)
+                .first()
+                .map(|e| e.time_ms)
+        })
         .max()
 }
 
-/// Whether one of the learner's LookupEvents calls looked up by event name.
+/// How many of the learner's LookupEvents calls are looked through for one by event name.
+const LOOKUPS_LOOKED_AT: usize = 1000;
+
+/// Whether one of the learner's LookupEvents calls looked up by event name (the record is read
+/// only when its text names the attribute).
 fn looked_up_by_name(sb: &Sandbox, account: &str, since: i64) -> bool {
-    calls(sb, account, "LookupEvents", since, 200)
+    calls(sb, account, "LookupEvents", since, LOOKUPS_LOOKED_AT)
         .iter()
-        .any(|(_, r)| {
+        .filter(|e| e.record.contains("EventName"))
+        .filter_map(|e| serde_json::from_str::<J>(&e.record).ok())
+        .any(|r| {
             r["requestParameters"]["lookupAttributes"]
                 .as_array()
                 .is_some_and(|a| a.iter().any(|x| x["attributeKey"] == "EventName"))
         })
+}
+
+/// Whether an SNS message is an EventBridge rule's delivery of a CloudTrail API call event
+/// (its message is the event itself, not a text that merely mentions it).
+fn rule_delivery(m: &crate::services::sns::OutboxMessage) -> bool {
+    m.kind == "Notification"
+        && m.document["Message"]
+            .as_str()
+            .and_then(|text| serde_json::from_str::<J>(text).ok())
+            .is_some_and(|event| event["detail-type"] == "AWS API Call via CloudTrail")
 }
 
 impl Sandbox {
@@ -212,10 +242,8 @@ impl Sandbox {
             })
         });
         let notified = topic_arn.as_ref().is_some_and(|arn| {
-            self.outbox_of(account).iter().any(|m| {
-                m.kind == "Notification"
-                    && m.document["TopicArn"].as_str() == Some(arn)
-                    && m.body.contains("AWS API Call via CloudTrail")
+            self.outbox_any(account, |m| {
+                m.document["TopicArn"].as_str() == Some(arn) && rule_delivery(m)
             })
         });
         let (alarm, alarm_notifies) = self.read::<CloudWatchState, _>(account, region, |st| {
@@ -241,17 +269,23 @@ impl Sandbox {
         ]
     }
 
-    /// The clean-up's parts: the aliased keys pending deletion, the instance terminated, the
-    /// stack gone.
+    /// The clean-up's parts: the workshop's first and imported keys pending deletion, its
+    /// instance terminated, its stack deleted; each only once there was one (an account
+    /// seeded empty has nothing to clean up).
     fn cleaned(&self, account: &str) -> [bool; 3] {
         let region = names::sandbox::REGION;
         let keys = self.read::<KmsState, _>(account, region, |st| {
-            let aliased: Vec<_> = [names::FIRST_ALIAS, names::IMPORTED_ALIAS]
-                .iter()
-                .filter_map(|a| st.aliases.get(*a))
-                .filter_map(|a| st.keys.get(&a.target))
+            let roles = [KeyRole::First.as_str(), KeyRole::Imported.as_str()];
+            let ours: Vec<_> = st
+                .keys
+                .values()
+                .filter(|k| {
+                    k.tags
+                        .get(KEY_ROLE_TAG)
+                        .is_some_and(|r| roles.contains(&r.as_str()))
+                })
                 .collect();
-            !aliased.is_empty() && aliased.iter().all(|k| k.deletion_date.is_some())
+            !ours.is_empty() && ours.iter().all(|k| k.deletion_date.is_some())
         });
         let instance = self.read::<Ec2State, _>(account, region, |st| {
             let ours: Vec<_> = st
@@ -262,16 +296,48 @@ impl Sandbox {
                         || i.id == names::sandbox::INSTANCE_ID
                 })
                 .collect();
-            ours.iter().all(|i| {
-                matches!(
-                    i.state,
-                    InstanceState::ShuttingDown | InstanceState::Terminated
-                )
-            })
+            !ours.is_empty()
+                && ours.iter().all(|i| {
+                    matches!(
+                        i.state,
+                        InstanceState::ShuttingDown | InstanceState::Terminated
+                    )
+                })
         });
         let stack = self.read::<CfnState, _>(account, region, |st| {
-            !st.stacks.iter().any(|s| s.name == names::STACK && s.live())
+            let ours: Vec<_> = st
+                .stacks
+                .iter()
+                .filter(|s| s.name == names::STACK)
+                .collect();
+            !ours.is_empty() && ours.iter().all(|s| !s.live())
         });
         [keys, instance, stack]
+    }
+
+    /// Date the learners of a state made before [`crate::world::World::learner_since`] was
+    /// recorded from now: what their history holds already is not counted as their work.
+    pub(crate) fn date_undated_learners(&self) -> Result<(), crate::protocol::AwsError> {
+        let undated: Vec<u32> = {
+            let w = self.world.lock();
+            w.learners
+                .keys()
+                .filter(|k| !w.learner_since.contains_key(k))
+                .copied()
+                .collect()
+        };
+        let since = self.clock.now().unix_timestamp() * 1000;
+        for k in undated {
+            let mut w = self.world.lock();
+            self.persist(
+                &mut w,
+                &["learner_since", &k.to_string()],
+                since.into(),
+                |w| {
+                    w.learner_since.insert(k, since);
+                },
+            )?;
+        }
+        Ok(())
     }
 }

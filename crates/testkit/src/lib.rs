@@ -5,6 +5,8 @@
 //! one reader of XML answers the tests use. Tests talk to the sandbox through the real SDKs over
 //! HTTP, never to AWS.
 
+pub mod browser;
+pub mod console;
 pub mod xml;
 
 use std::sync::Arc;

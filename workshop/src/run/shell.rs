@@ -1,6 +1,6 @@
 //! What a learner needs to do a step themselves, in another terminal: for the sandbox this
 //! runner hosts, the exact lines that point the AWS CLI at it (also kept in a file they can
-//! source again), and where their inbox is. Against AWS or a sandbox served elsewhere the
+//! source again), where their inbox is, and a sign-in link to its web console. Against AWS or a sandbox served elsewhere the
 //! learner's terminal already reaches the account.
 
 use std::path::PathBuf;
@@ -61,6 +61,30 @@ pub async fn show_settings(cx: &mut Ctx) {
     }
     cx.ui.say(format!(
         "Your inbox: kms-workshop sandbox inbox --endpoint {endpoint}"
+    ));
+    show_console_link(cx);
+}
+
+/// The hosted sandbox's web console, where the chapter's steps can be done as the workshop
+/// words them: a one-time sign-in link for the learner, and how to get another.
+fn show_console_link(cx: &Ctx) {
+    let Some(sb) = cx.target.sandbox() else {
+        return;
+    };
+    let who = kms_workshop_sandbox::console_signin::Who {
+        number: 1,
+        account: cx.target.account.clone(),
+    };
+    let Some((url, lifetime)) = sb.console_link(who) else {
+        return;
+    };
+    cx.ui.say(format!(
+        "Or do the steps in the web console, as the workshop describes them: {url}"
+    ));
+    cx.ui.say(format!(
+        "(the link signs you in once, within {} minutes; another: . the settings file, then \
+         kms-workshop sandbox env --console)",
+        lifetime.as_secs() / 60
     ));
 }
 

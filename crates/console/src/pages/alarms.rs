@@ -2,7 +2,7 @@
 //! `SecondsUntilKeyMaterialExpiration` (Minimum over 1 minute, ≤ 864,000 seconds — 10 days —
 //! for 1 period, notifying an SNS topic), made from the metric's page with those values filled
 //! in; the alarm's state, reason and history. And the sandbox **clock**, which a learner moves
-//! to see the alarm fire (in a classroom only the instructor moves it, from the terminal).
+//! to see the alarm fire (in a classroom only the instructor moves it).
 
 use askama::Template;
 use axum::body::Bytes;
@@ -61,11 +61,12 @@ fn cloudwatch(s: &SignedIn) -> aws_sdk_cloudwatch::Client {
     aws_sdk_cloudwatch::Client::new(&s.session.sdk)
 }
 
-/// Whether the signed-in learner may move the clock: it is the whole sandbox's, so only when
-/// the sandbox is theirs alone (by the learners its state has, not only by today's flag: a
-/// classroom state served again without `--learners` is still a classroom).
-fn clock_allowed(sb: &Sandbox) -> bool {
-    sb.config.learners <= 1 && sb.learners().len() <= 1
+/// Whether the signed-in person may move the clock: it is the whole sandbox's, so the
+/// classroom's instructor, or a learner whose sandbox is theirs alone (by the learners its
+/// state has, not only by today's flag: a classroom state served again without `--learners`
+/// is still a classroom).
+fn clock_allowed(sb: &Sandbox, s: &SignedIn) -> bool {
+    s.session.who.is_instructor() || (sb.config.learners <= 1 && sb.learners().len() <= 1)
 }
 
 /// `GET /console/cloudwatch/alarms`.
@@ -104,7 +105,7 @@ pub async fn list(s: SignedIn, State(sb): State<Arc<Sandbox>>) -> Response {
             alarms,
             problem,
             now: kms_workshop_sandbox::util::iso8601_secs(sb.clock.now()),
-            clock_allowed: clock_allowed(&sb),
+            clock_allowed: clock_allowed(&sb, &s),
         },
     )
 }
@@ -198,12 +199,12 @@ pub async fn advance_clock(s: SignedIn, State(sb): State<Arc<Sandbox>>, body: By
     if !s.csrf_ok(f.get("csrf").map(String::as_str)) {
         return csrf_refused();
     }
-    if !clock_allowed(&sb) {
+    if !clock_allowed(&sb, &s) {
         return super::refused(
             &s,
             "alarms",
-            "In a classroom the clock is everyone's: the instructor moves it (kms-workshop sandbox \
-             clock advance)."
+            "In a classroom the clock is everyone's: the instructor moves it (here, signed in as \
+             the instructor, or kms-workshop sandbox clock advance)."
                 .into(),
             StatusCode::FORBIDDEN,
         );

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use kms_workshop_sandbox::progress::{Status, STEPS};
@@ -20,7 +20,7 @@ use kms_workshop_sandbox::Sandbox;
 
 use super::{missing, refused, Chrome};
 use crate::session::SignedIn;
-use crate::web::{checked_form, csrf_refused, page};
+use crate::web::{checked_form, csrf_refused, page, query_fields};
 
 /// How often the view reloads itself, in seconds.
 const REFRESH_SECONDS: u32 = 10;
@@ -63,12 +63,21 @@ fn not_for_learners(s: &SignedIn) -> Option<Response> {
         .then(|| missing(s, "home", "There is no console page /console/class.".into()))
 }
 
-/// `GET /console/class`.
-pub async fn view(s: SignedIn, State(sb): State<Arc<Sandbox>>) -> Response {
+/// `GET /console/class[?unconfirmed=K]` (K: a reset asked for without its confirmation).
+pub async fn view(s: SignedIn, State(sb): State<Arc<Sandbox>>, RawQuery(q): RawQuery) -> Response {
     if let Some(refusal) = not_for_learners(&s) {
         return refusal;
     }
-    class_page(&s, sb, None).await
+    let notice = query_fields(q.as_deref())
+        .get("unconfirmed")
+        .and_then(|k| k.parse::<u32>().ok())
+        .map(|k| {
+            format!(
+                "Confirm the reset of learner {k} (tick the box on their row): everything in \
+                 their account is replaced by the starting state."
+            )
+        });
+    class_page(&s, sb, notice).await
 }
 
 async fn class_page(s: &SignedIn, sb: Arc<Sandbox>, notice: Option<String>) -> Response {
@@ -107,7 +116,7 @@ async fn class_page(s: &SignedIn, sb: Arc<Sandbox>, notice: Option<String>) -> R
     page(
         StatusCode::OK,
         &Class {
-            chrome: Chrome::refreshing(s, "class", REFRESH_SECONDS),
+            chrome: Chrome::refreshing(s, "class", REFRESH_SECONDS, "/console/class"),
             steps: STEPS.iter().map(|(_, title, _)| *title).collect(),
             rows,
             notice,
@@ -130,11 +139,8 @@ pub async fn reset(s: SignedIn, State(sb): State<Arc<Sandbox>>, body: Bytes) -> 
         return refused(&s, "class", why, StatusCode::BAD_REQUEST);
     };
     if f.get("confirm").map(String::as_str) != Some("yes") {
-        let why = format!(
-            "Confirm the reset of learner {number} (tick the box on their row): everything in \
-             their account is replaced by the starting state."
-        );
-        return class_page(&s, sb, Some(why)).await;
+        // Back to the view's own address (its reload must not repeat a POST's address).
+        return Redirect::to(&format!("/console/class?unconfirmed={number}")).into_response();
     }
     let sb2 = sb.clone();
     match tokio::task::spawn_blocking(move || sb2.reset_learner(number)).await {

@@ -17,6 +17,8 @@ use crate::web::{checked_form, csrf_refused, page, status_for};
 /// One instance as the list and its page show it.
 pub struct InstanceRow {
     pub id: String,
+    /// The id as one path segment.
+    pub segment: String,
     pub name: String,
     pub state: String,
     pub instance_type: String,
@@ -32,6 +34,7 @@ impl InstanceRow {
     fn of(i: &Instance) -> Self {
         InstanceRow {
             id: i.instance_id().unwrap_or_default().to_string(),
+            segment: super::sns::encode(i.instance_id().unwrap_or_default()),
             name: i
                 .tags()
                 .iter()
@@ -184,7 +187,13 @@ async fn modify(ec2: &aws_sdk_ec2::Client, id: &str, profile: &str) -> Result<()
     let association = current
         .iam_instance_profile_associations()
         .iter()
-        .filter(|a| a.state().map(|s| s.as_str()) == Some("associated"))
+        // One still being made counts: Replace and Disassociate take it, Associate refuses.
+        .filter(|a| {
+            matches!(
+                a.state().map(|s| s.as_str()),
+                Some("associated" | "associating")
+            )
+        })
         .find_map(|a| a.association_id())
         .map(str::to_string);
     let spec = || {

@@ -57,7 +57,7 @@ pub async fn list(s: SignedIn, State(sb): State<Arc<Sandbox>>) -> Response {
         StatusCode::OK,
         &List {
             // New mail shows without a reload by hand (and without a script).
-            chrome: Chrome::refreshing(&s, "inbox", 15),
+            chrome: Chrome::refreshing(&s, "inbox", 15, "/console/inbox"),
             messages,
         },
     )

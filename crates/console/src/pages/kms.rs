@@ -20,6 +20,8 @@ const WAITING_DAYS: std::ops::RangeInclusive<i32> = 7..=30;
 /// One key as the tables and its page show it.
 pub struct KeyRow {
     pub id: String,
+    /// The id as one path segment.
+    pub segment: String,
     pub arn: String,
     pub aliases: Vec<String>,
     pub description: String,
@@ -55,6 +57,7 @@ impl KeyRow {
                 .map(|e| e.as_str())
                 .unwrap_or_default()
                 .into(),
+            segment: super::sns::encode(&id),
             id,
         }
     }

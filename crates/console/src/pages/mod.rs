@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod rules;
 pub mod s3;
 pub mod sns;
+pub mod trails;
 
 use askama::Template;
 use axum::http::StatusCode;
@@ -33,8 +34,9 @@ pub struct Chrome {
     pub section: &'static str,
     /// The classroom's instructor (the class view is in the navigation).
     pub instructor: bool,
-    /// Seconds after which the page reloads itself (a view that follows others' work), if any.
-    pub refresh: Option<u32>,
+    /// After how many seconds the page loads which address again (a view that follows others'
+    /// work), if it does.
+    pub refresh: Option<(u32, &'static str)>,
 }
 
 impl Chrome {
@@ -57,10 +59,15 @@ impl Chrome {
         }
     }
 
-    /// The same, reloading itself every `seconds`.
-    pub fn refreshing(s: &SignedIn, section: &'static str, seconds: u32) -> Self {
+    /// The same, loading `path` (the page's own, without a query) every `seconds`.
+    pub fn refreshing(
+        s: &SignedIn,
+        section: &'static str,
+        seconds: u32,
+        path: &'static str,
+    ) -> Self {
         Chrome {
-            refresh: Some(seconds),
+            refresh: Some((seconds, path)),
             ..Chrome::of(s, section)
         }
     }

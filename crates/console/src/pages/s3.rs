@@ -20,6 +20,7 @@ const CONFIRMATION: &str = "permanently delete";
 /// One bucket in the list.
 pub struct BucketRow {
     pub name: String,
+    pub segment: String,
     pub created: String,
 }
 
@@ -49,7 +50,8 @@ struct Bucket {
     confirmation: &'static str,
 }
 
-fn client(s: &SignedIn) -> aws_sdk_s3::Client {
+/// An S3 client signed as the session, path-style (the sandbox serves one address).
+pub fn client(s: &SignedIn) -> aws_sdk_s3::Client {
     let conf = aws_sdk_s3::config::Builder::from(&s.session.sdk)
         .force_path_style(true)
         .build();
@@ -64,6 +66,7 @@ pub async fn list(s: SignedIn) -> Response {
                 .iter()
                 .map(|b| BucketRow {
                     name: b.name().unwrap_or_default().to_string(),
+                    segment: super::sns::encode(b.name().unwrap_or_default()),
                     created: date(b.creation_date()),
                 })
                 .collect(),
@@ -136,9 +139,16 @@ pub async fn empty(s: SignedIn, Path(name): Path<String>, body: Bytes) -> Respon
     }
 }
 
-/// Each round lists what is left from the start: what it deleted is gone from the next.
+/// At most this many rounds (of up to 1,000 deletions each) per Empty.
+const MAX_ROUNDS: usize = 1000;
+
+/// Each round lists what is left from the start: what it deleted is gone from the next. Every
+/// version is deleted by its id, the "null" version too (a delete without an id would only add
+/// a delete marker on a bucket that ever had versioning); a round that finds exactly what the
+/// last one deleted stops with an error rather than going round for ever.
 async fn empty_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<(), String> {
-    loop {
+    let mut last: Vec<(String, Option<String>)> = Vec::new();
+    for _ in 0..MAX_ROUNDS {
         let page = s3
             .list_object_versions()
             .bucket(bucket)
@@ -150,19 +160,29 @@ async fn empty_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<(), Strin
             .delete_markers()
             .iter()
             .map(|m| (m.key(), m.version_id()));
-        let objects: Vec<ObjectIdentifier> = versions
+        let listed: Vec<(String, Option<String>)> = versions
             .chain(markers)
+            .filter_map(|(key, version)| Some((key?.to_string(), version.map(str::to_string))))
+            .collect();
+        if listed.is_empty() {
+            return Ok(());
+        }
+        if listed == last {
+            return Err(format!(
+                "S3 still lists the {} versions it was asked to delete; the bucket is not empty",
+                listed.len()
+            ));
+        }
+        let objects: Vec<ObjectIdentifier> = listed
+            .iter()
             .filter_map(|(key, version)| {
                 ObjectIdentifier::builder()
-                    .key(key?)
-                    .set_version_id(version.filter(|v| *v != "null").map(str::to_string))
+                    .key(key)
+                    .set_version_id(version.clone())
                     .build()
                     .ok()
             })
             .collect();
-        if objects.is_empty() {
-            return Ok(());
-        }
         let delete = Delete::builder()
             .set_objects(Some(objects))
             .quiet(true)
@@ -183,5 +203,9 @@ async fn empty_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<(), Strin
                 e.key().unwrap_or_default()
             ));
         }
+        last = listed;
     }
+    Err(format!(
+        "the bucket still holds objects after {MAX_ROUNDS} rounds of 1,000 deletions: press Empty again"
+    ))
 }
