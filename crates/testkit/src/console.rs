@@ -99,6 +99,7 @@ pub async fn logging_trail(b: &Browser) {
     click_through(b, Locator::Id("create-trail-button")).await;
     let trails = text(b, "#trails tbody").await;
     assert!(trails.contains("Logging"), "{trails}");
+    b.screenshot("cloudtrail-trails").await;
 }
 
 /// CloudWatch Events: the rule `name` from the "Events by Service" builder (KMS,
@@ -146,6 +147,7 @@ pub async fn schedule_deletion(b: &Browser) {
 pub async fn open_instance(b: &Browser, id: &str) {
     click_through(b, Locator::LinkText("EC2")).await;
     click_through(b, Locator::LinkText(id)).await;
+    b.screenshot("ec2-instance").await;
 }
 
 /// On an instance's page: Modify IAM role → No IAM role.
@@ -164,6 +166,7 @@ pub async fn terminate(b: &Browser) {
 /// IAM: detach the policy named `policy` from the workshop's role.
 pub async fn detach(b: &Browser, policy: &str) {
     click_through(b, Locator::LinkText("IAM")).await;
+    b.screenshot("iam-roles").await;
     click_through(b, Locator::LinkText(names::ROLE)).await;
     let button = format!("button[data-policy='{policy}']");
     click_through(b, Locator::Css(&button)).await;
@@ -177,6 +180,7 @@ pub async fn detach(b: &Browser, policy: &str) {
 /// S3: empty `bucket`, confirmed as S3's console asks.
 pub async fn empty_bucket(b: &Browser, bucket: &str) {
     click_through(b, Locator::LinkText("S3")).await;
+    b.screenshot("s3-buckets").await;
     click_through(b, Locator::LinkText(bucket)).await;
     fill(b, "confirmation", "permanently delete").await;
     click_through(b, Locator::Id("empty-bucket")).await;
@@ -186,6 +190,7 @@ pub async fn empty_bucket(b: &Browser, bucket: &str) {
 /// CloudFormation: delete the workshop's stack, confirmed; the status the deletion ends with.
 pub async fn delete_stack(b: &Browser) -> String {
     click_through(b, Locator::LinkText("CloudFormation")).await;
+    b.screenshot("cloudformation-stacks").await;
     click_through(b, Locator::LinkText(names::STACK)).await;
     tick(b, "confirm-delete").await;
     click_through(b, Locator::Id("delete-stack")).await;
