@@ -609,8 +609,15 @@ impl Sandbox {
             None => S::default(),
         };
         let out = f(&mut draft)?;
-        let value = serde_json::to_value(&draft).map_err(|e| AwsError::internal(e.to_string()))?;
-        let compact = self.put(&["accounts", account, "regions", region, S::NAME], value)?;
+        // In memory there is no log: serialising the whole state per change would cost the
+        // state's size on every call for nothing.
+        let compact = if self.store.persistent() {
+            let value =
+                serde_json::to_value(&draft).map_err(|e| AwsError::internal(e.to_string()))?;
+            self.put(&["accounts", account, "regions", region, S::NAME], value)?
+        } else {
+            false
+        };
         *S::of_mut(w.region_mut(account, region)) = draft;
         self.after_put(&w, compact);
         Ok(out)

@@ -378,6 +378,11 @@ impl Store {
         self.files.as_ref().map(|f| f.lock().dir.clone())
     }
 
+    /// Whether changes are written anywhere (a state directory), so worth serialising.
+    pub fn persistent(&self) -> bool {
+        self.files.is_some()
+    }
+
     /// Record a whole object at `path` in the world's JSON form. Returns whether the log has
     /// grown enough that the caller should [`Store::snapshot`].
     pub fn put(&self, path: &[&str], value: J) -> Result<bool, StoreError> {

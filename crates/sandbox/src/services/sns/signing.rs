@@ -13,6 +13,14 @@ fn signing_key() -> Option<&'static rsa::RsaPrivateKey> {
         .as_ref()
 }
 
+/// The signer over [`signing_key`], built once (building it copies the key).
+fn signer() -> Option<&'static rsa::pkcs1v15::SigningKey<sha1::Sha1>> {
+    static SIGNER: OnceLock<Option<rsa::pkcs1v15::SigningKey<sha1::Sha1>>> = OnceLock::new();
+    SIGNER
+        .get_or_init(|| signing_key().map(|k| rsa::pkcs1v15::SigningKey::new(k.clone())))
+        .as_ref()
+}
+
 /// The PEM of the public key notifications are signed with.
 pub fn signing_public_pem() -> Option<String> {
     use rsa::pkcs8::{EncodePublicKey, LineEnding};
@@ -54,11 +62,8 @@ pub(crate) fn sign(doc: &Map<String, J>) -> String {
         }
     }
     use rsa::signature::{SignatureEncoding, Signer};
-    match signing_key() {
-        Some(key) => {
-            let signer = rsa::pkcs1v15::SigningKey::<sha1::Sha1>::new(key.clone());
-            crate::util::b64(&signer.sign(canonical.as_bytes()).to_bytes())
-        }
+    match signer() {
+        Some(signer) => crate::util::b64(&signer.sign(canonical.as_bytes()).to_bytes()),
         None => String::new(),
     }
 }
