@@ -292,18 +292,7 @@ fn each_learner_gets_a_one_time_console_link_of_their_own() {
         "its form signs in"
     );
     assert_eq!(status_of("POST", &form, Some(&token)), 403, "once");
-    let out = Command::new(bin())
-        .args([
-            "sandbox",
-            "env",
-            "--endpoint",
-            ep,
-            "--console",
-            "--identity",
-            "instance",
-        ])
-        .output()
-        .expect("run");
+    let out = sandbox_cmd(ep, &["env", "--console", "--identity", "instance"]);
     assert!(!out.status.success());
     assert!(
         stderr_of(&out).contains("not the instance"),
@@ -311,18 +300,7 @@ fn each_learner_gets_a_one_time_console_link_of_their_own() {
         stderr_of(&out)
     );
     // The instructor's link (the class view), for the admin token's holder.
-    let out = Command::new(bin())
-        .args([
-            "sandbox",
-            "env",
-            "--endpoint",
-            ep,
-            "--console",
-            "--identity",
-            "instructor",
-        ])
-        .output()
-        .expect("run");
+    let out = sandbox_cmd(ep, &["env", "--console", "--identity", "instructor"]);
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("/console/signin?token="));
     assert!(

@@ -196,16 +196,18 @@ impl Sandbox {
     /// Learner `number`'s row (their account is `account`).
     pub fn learner_progress(&self, number: u32, account: &str) -> Row {
         let since = self.learner_since(number);
-        let done = self.steps_done(account, since);
-        let cells: Vec<Cell> = STEPS
+        let lasts: Vec<Option<i64>> = STEPS
             .iter()
+            .map(|(_, _, kinds)| latest(self, account, kinds, since))
+            .collect();
+        // The data key step is its call: the first step's latest call is its judgement.
+        let done = self.steps_done(account, since, lasts[0].is_some());
+        let cells: Vec<Cell> = lasts
+            .into_iter()
             .zip(done)
-            .map(|((_, _, kinds), (started, done))| {
-                let last_ms = latest(self, account, kinds, since);
-                Cell {
-                    status: Status::of(started || last_ms.is_some(), done),
-                    last_ms,
-                }
+            .map(|(last_ms, (started, done))| Cell {
+                status: Status::of(started || last_ms.is_some(), done),
+                last_ms,
             })
             .collect();
         Row {
@@ -216,10 +218,10 @@ impl Sandbox {
         }
     }
 
-    /// For each step, (started, done) from the account's state.
-    fn steps_done(&self, account: &str, since: i64) -> [(bool, bool); 6] {
+    /// For each step, (started, done) from the account's state; `data_key`: whether the
+    /// learner made the chapter's call (the first step's latest call, already looked up).
+    fn steps_done(&self, account: &str, since: i64, data_key: bool) -> [(bool, bool); 6] {
         let region = names::sandbox::REGION;
-        let data_key = latest(self, account, &["GenerateDataKey"], since).is_some();
         let lookup = looked_up_by_name(self, account, since);
         let topic_arn = self.read::<SnsState, _>(account, region, |st| {
             st.topics
