@@ -84,6 +84,12 @@ pub struct Sandbox {
     pub blobs: blobs::Blobs,
     /// Console sign-in links handed out and not yet used ([`console_signin`]).
     signins: console_signin::SignIns,
+    /// One gate per account whose seeding waits for its first use, so two first requests
+    /// seed it once ([`seed::lazy`]).
+    seed_gates: seed::lazy::Gates,
+    /// Whether any account waits for its first use (every request asks; most sandboxes have
+    /// none waiting, and need not take the world's lock to know).
+    seeds_waiting: std::sync::atomic::AtomicBool,
     me: Weak<Sandbox>,
 }
 
@@ -144,6 +150,7 @@ impl Sandbox {
             .flat_map(|r| r.outbox.messages.values().map(|m| m.seq))
             .max()
             .unwrap_or(0);
+        let seeds_waiting = !world.unseeded.is_empty();
         let sandbox = Arc::new_cyclic(|me| Sandbox {
             clock,
             events: event_store,
@@ -157,6 +164,8 @@ impl Sandbox {
             admin_token,
             blobs,
             signins: Default::default(),
+            seed_gates: Default::default(),
+            seeds_waiting: seeds_waiting.into(),
             me: me.clone(),
         });
         if moved {
@@ -361,7 +370,14 @@ impl Sandbox {
                 w.learners.insert(number, account.to_string());
             },
         )?;
-        self.persist(&mut w, &["learner_since", &key], since.into(), |w| {
+        self.count_progress_from(&mut w, number, since)
+    }
+
+    /// Count learner `number`'s progress from `since` (sandbox clock, Unix ms): the account
+    /// was seeded then.
+    fn count_progress_from(&self, w: &mut World, number: u32, since: i64) -> Result<(), AwsError> {
+        let key = number.to_string();
+        self.persist(w, &["learner_since", &key], since.into(), |w| {
             w.learner_since.insert(number, since);
         })
     }

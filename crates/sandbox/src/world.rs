@@ -35,6 +35,9 @@ pub struct World {
     /// happened after it is the learner's doing ([`crate::progress`]); states from before it
     /// have none, and count the whole history.
     pub learner_since: BTreeMap<u32, i64>,
+    /// A classroom's accounts whose workshop state waits for their first use
+    /// ([`crate::seed::lazy`]), each with when (sandbox clock, Unix ms) it began to wait.
+    pub unseeded: BTreeMap<String, i64>,
 }
 
 impl World {

@@ -31,6 +31,8 @@ struct Meta {
     region: String,
     user_agent: String,
     source_ip: String,
+    /// The seed's own call ([`crate::services::Call::seeding`]), not a client's.
+    seeding: Option<Seeding>,
 }
 
 impl Meta {
@@ -50,6 +52,39 @@ pub(super) async fn handle(
     if let Some(answer) = follow_sns_link(&sb, &parts, &request_id).await {
         return answer;
     }
+    serve(sb, parts, body, peer.ip().to_string(), None).await
+}
+
+/// Who makes the seed's in-process calls, and when (each call a little after the last, in the
+/// seed's past).
+#[derive(Clone)]
+pub(crate) struct Seeding {
+    pub caller: Caller,
+    pub clock: Arc<crate::seed::plan::SeedClock>,
+}
+
+/// An AWS request the seed makes in-process ([`crate::seed::plan`]): the path of a client's
+/// request, as `seeding.caller` (its signature is not checked: the seed is the sandbox itself),
+/// at the seed's time, with no injected faults and nothing recorded.
+pub(crate) async fn in_process(
+    sb: Arc<Sandbox>,
+    req: http::Request<Bytes>,
+    seeding: Seeding,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let source_ip = "127.0.0.1".to_string();
+    serve(sb, parts, body.into(), source_ip, Some(seeding)).await
+}
+
+/// Authenticate, decode, dispatch and encode one AWS request.
+async fn serve(
+    sb: Arc<Sandbox>,
+    parts: Parts,
+    body: axum::body::Body,
+    source_ip: String,
+    seeding: Option<Seeding>,
+) -> Response {
+    let request_id = crate::util::uuid();
     let guess = guess_protocol(&parts.headers, parts.uri.path());
     // Which service: the credential scope says; without it, answer in the guessed protocol.
     // The signature is in the Authorization header, or (a presigned S3 URL) in the query.
@@ -90,9 +125,10 @@ pub(super) async fn handle(
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string(),
-        source_ip: peer.ip().to_string(),
+        source_ip,
         service,
         request_id,
+        seeding,
     };
     let limit = if meta.protocol == Protocol::RestXml {
         MAX_S3_BODY
@@ -112,21 +148,32 @@ pub(super) async fn handle(
         );
         return answer;
     };
-    let caller = match authenticate(
-        &sb,
-        &parts,
-        &body,
-        (&auth, query_auth.as_ref()),
-        meta.protocol,
-    ) {
+    let signed = match &meta.seeding {
+        Some(seeding) => Ok(seeding.caller.clone()),
+        None => authenticate(
+            &sb,
+            &parts,
+            &body,
+            (&auth, query_auth.as_ref()),
+            meta.protocol,
+        ),
+    };
+    let caller = match signed {
         Ok(c) => c,
         Err(e) => return meta.refuse(&e),
     };
+    if meta.seeding.is_none() {
+        if let Err(e) = sb.ensure_seeded(&caller.account).await {
+            return meta.refuse(&e);
+        }
+    }
     if let Err(e) = content_type_ok(meta.protocol, &parts.method, &parts.headers) {
         return meta.refuse(&e);
     }
-    if let Some(e) = faults::draw(&sb, meta.service.signing_name()) {
-        return meta.refuse(&e);
+    if meta.seeding.is_none() {
+        if let Some(e) = faults::draw(&sb, meta.service.signing_name()) {
+            return meta.refuse(&e);
+        }
     }
     if meta.protocol == Protocol::RestXml {
         dispatch_rest(sb, &parts, &body, caller, meta).await
@@ -298,29 +345,35 @@ async fn dispatch(sb: Arc<Sandbox>, decoded: Decoded, caller: Caller, meta: Meta
         meta.service,
     );
     let (source_ip, user_agent) = (meta.source_ip.clone(), meta.user_agent.clone());
+    let seeding = meta.seeding.clone();
     let result = tokio::task::spawn_blocking(move || {
         let mut cx = Call {
             sandbox: &sb,
             caller,
             region,
             request_id,
-            now: sb.clock.now(),
+            now: seeding
+                .as_ref()
+                .map_or_else(|| sb.clock.now(), |s| s.clock.next()),
             protocol,
             resources: Vec::new(),
             response_elements: None,
+            seeding: seeding.is_some(),
         };
         // AWS's front end refuses what the model does not allow before the service sees it.
         let out = crate::validate::check(service, &decoded.operation, &decoded.input)
             .and_then(|()| service.call(&mut cx, &decoded.operation, &decoded.input));
-        recorder::record(
-            &cx,
-            service,
-            &decoded.operation,
-            &decoded.input,
-            &out,
-            &source_ip,
-            &user_agent,
-        );
+        if !cx.seeding {
+            recorder::record(
+                &cx,
+                service,
+                &decoded.operation,
+                &decoded.input,
+                &out,
+                &source_ip,
+                &user_agent,
+            );
+        }
         out.map(|v| (v, service.xmlns()))
     })
     .await;
@@ -355,18 +408,13 @@ async fn dispatch_rest(
     };
     let (request_id, region, service) =
         (meta.request_id.clone(), meta.region.clone(), meta.service);
-    let (source_ip, user_agent) = (meta.source_ip.clone(), meta.user_agent.clone());
+    let origin = super::rest::Origin {
+        source_ip: meta.source_ip.clone(),
+        user_agent: meta.user_agent.clone(),
+        seed_clock: meta.seeding.as_ref().map(|s| s.clock.clone()),
+    };
     let result = tokio::task::spawn_blocking(move || {
-        super::rest::serve(
-            &sb,
-            service,
-            caller,
-            region,
-            &request_id,
-            &req,
-            &source_ip,
-            &user_agent,
-        )
+        super::rest::serve(&sb, service, caller, region, &request_id, &req, &origin)
     })
     .await;
     respond(result.unwrap_or_else(|join| handler_failed(&meta, &join)))

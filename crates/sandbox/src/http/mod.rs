@@ -15,6 +15,7 @@ pub mod listen;
 mod rest;
 mod wire;
 
+pub(crate) use aws::{in_process, Seeding};
 pub use listen::{serve, serve_with, Running};
 
 /// Largest body accepted for the JSON/query/CBOR services (AWS's own limits are far lower for

@@ -9,9 +9,16 @@ use crate::protocol::{AwsError, Encoded, Input, Protocol, Value};
 use crate::services::{cloudtrail, Call, Service};
 use crate::Sandbox;
 
+/// Where a REST request comes from, for its CloudTrail record; or the seed's clock when the
+/// seed makes it ([`Call::seeding`]: nothing recorded).
+pub(super) struct Origin {
+    pub source_ip: String,
+    pub user_agent: String,
+    pub seed_clock: Option<std::sync::Arc<crate::seed::plan::SeedClock>>,
+}
+
 /// Serve one REST request (S3), on the blocking pool: route, call, record management events in
 /// CloudTrail, encode errors, add S3's request-id headers.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn serve(
     sb: &Sandbox,
     service: &dyn Service,
@@ -19,8 +26,7 @@ pub(super) fn serve(
     region: String,
     request_id: &str,
     req: &RestRequest,
-    source_ip: &str,
-    user_agent: &str,
+    origin: &Origin,
 ) -> Encoded {
     let protocol = Protocol::RestXml;
     let Some(op) = service.rest_operation(req) else {
@@ -36,19 +42,24 @@ pub(super) fn serve(
         caller,
         region,
         request_id: request_id.to_string(),
-        now: sb.clock.now(),
+        now: origin
+            .seed_clock
+            .as_ref()
+            .map_or_else(|| sb.clock.now(), |c| c.next()),
         protocol,
         resources: Vec::new(),
         response_elements: Some(J::Null),
+        seeding: origin.seed_clock.is_some(),
     };
     let out = service.call_rest(&mut cx, op, req);
-    if service.management_event(op) {
+    if service.management_event(op) && !cx.seeding {
         let input = Input::Json(service.rest_request_parameters(op, req));
         let result = match &out {
             Ok(_) => Ok(Value::Null),
             Err(e) => Err(e.clone()),
         };
-        cloudtrail::recorder::record(&cx, service, op, &input, &result, source_ip, user_agent);
+        let (ip, agent) = (&origin.source_ip, &origin.user_agent);
+        cloudtrail::recorder::record(&cx, service, op, &input, &result, ip, agent);
     }
     let mut enc = match out {
         Ok(enc) => enc,

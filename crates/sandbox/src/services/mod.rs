@@ -46,6 +46,11 @@ pub struct Call<'a> {
     /// Overrides the generic `responseElements` (filled in by the handler when AWS logs
     /// something other than the camel-cased output).
     pub response_elements: Option<J>,
+    /// A call of the sandbox's own seed ([`crate::seed`] runs `kms-workshop prepare`'s plan
+    /// in-process): it happens in the seed's past, its lifecycles complete at once whatever
+    /// the latency profile (the learner's stack finished days ago), and CloudTrail does not
+    /// record it (the seed's history tells the earlier sections as the learner did them).
+    pub seeding: bool,
 }
 
 impl<'a> Call<'a> {
@@ -61,11 +66,22 @@ impl<'a> Call<'a> {
             protocol,
             resources: Vec::new(),
             response_elements: None,
+            seeding: false,
         }
     }
 
     pub fn account(&self) -> &str {
         &self.caller.account
+    }
+
+    /// How long a transition that takes `lo_secs`–`hi_secs` on AWS takes for this call:
+    /// [`crate::Config::lifecycle_delay`], or none at all for the seed's calls.
+    pub fn lifecycle_delay(&self, lo_secs: f64, hi_secs: f64) -> time::Duration {
+        if self.seeding {
+            time::Duration::ZERO
+        } else {
+            self.sandbox.config.lifecycle_delay(lo_secs, hi_secs)
+        }
     }
 
     pub fn unknown(&self, op: &str) -> AwsError {
@@ -271,9 +287,9 @@ pub struct Entry {
     pub tick: Option<Tick>,
 }
 
-/// Every service the sandbox serves: the only place a service is registered. The order is
-/// the seed's (keys, then the stack, then what the learner did by hand to its role, the
-/// instance, the bucket's uploads, the topics, and last the history of all of it).
+/// Every service the sandbox serves: the only place a service is registered, with what each
+/// adds to the workshop seed around the state the seed's plan makes (AWS managed resources and
+/// other teams' lookalikes: `crate::seed`).
 pub const REGISTRY: &[Entry] = &[
     Entry {
         service: &kms::Kms,
@@ -285,15 +301,7 @@ pub const REGISTRY: &[Entry] = &[
     },
     Entry {
         service: &cloudformation::CloudFormation,
-        // The stack was created four days before the chapter starts.
-        seed: Some(|sb, at| {
-            cloudformation::seed_workshop(
-                sb,
-                at.account,
-                at.region,
-                at.now - time::Duration::days(4),
-            )
-        }),
+        seed: None,
         tick: Some(Tick {
             order: 3,
             run: cloudformation::settle_due,
@@ -324,7 +332,8 @@ pub const REGISTRY: &[Entry] = &[
     },
     Entry {
         service: &cloudtrail::CloudTrail,
-        seed: Some(|sb, at| cloudtrail::history::seed_workshop(sb, at.account, at.region, at.now)),
+        // The history tells what the plan made: `seed::apply_learner` writes it after the plan.
+        seed: None,
         tick: Some(Tick {
             order: 4,
             run: cloudtrail::background::generate_due,

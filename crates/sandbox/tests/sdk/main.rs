@@ -8,6 +8,7 @@
 mod common;
 
 mod classroom;
+mod classroom_seeding;
 mod clock_bounds;
 mod cloudformation;
 mod cloudwatch;

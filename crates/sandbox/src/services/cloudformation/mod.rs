@@ -5,19 +5,18 @@
 //! a role with policies attached by hand), `RetainResources`, and termination protection.
 //!
 //! The workshop's stack (`KMSWorkshop-Stack`, from [`WORKSHOP_TEMPLATE`]) is created by the
-//! `workshop` seed through the same code path.
+//! `workshop` seed's plan (`crate::seed::plan`) through CreateStack, as `prepare` creates it.
 //!
 //! Layout: `state` (stacks, their resources and events), `ops` (one function per operation),
 //! [`template`] (parsing, checks, conditions, intrinsic functions), `params`, `lifecycle`
 //! (the work on the sandbox clock), [`provision`] (one module per resource type), `views`,
-//! `errors`, `seed`.
+//! `errors`.
 
 mod errors;
 mod lifecycle;
 mod ops;
 mod params;
 pub mod provision;
-mod seed;
 mod state;
 pub mod template;
 mod views;
@@ -29,7 +28,6 @@ use super::{About, Call, Service};
 use crate::protocol::{AwsError, Input, Protocol, Value};
 
 pub use lifecycle::settle_due;
-pub use seed::{seed_workshop, stack_resource};
 pub use state::{
     CfnState, OpKind, Pending, ResourceStatus, Stack, StackEvent, StackParam, StackResource,
     StackStatus,
@@ -59,7 +57,7 @@ impl Service for CloudFormation {
     fn call(&self, cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError> {
         use ops::{resources, stacks, templates};
         let (account, region) = (cx.account().to_string(), cx.region.clone());
-        lifecycle::settle_in(cx.sandbox, &account, &region, cx.now);
+        lifecycle::settle_in(cx.sandbox, &account, &region, cx.now, !cx.seeding);
         let out = match op {
             "CreateStack" => stacks::create_stack(cx, input),
             "DescribeStacks" => stacks::describe_stacks(cx, input),
@@ -75,7 +73,7 @@ impl Service for CloudFormation {
             _ => return Err(cx.unknown(op)),
         }?;
         // Work due now (the instant latency profile) is done before the caller looks again.
-        lifecycle::settle_in(cx.sandbox, &account, &region, cx.now);
+        lifecycle::settle_in(cx.sandbox, &account, &region, cx.now, !cx.seeding);
         Ok(out)
     }
 }

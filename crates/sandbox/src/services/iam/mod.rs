@@ -33,7 +33,7 @@ use super::{camel_case_keys, About, Call, Service};
 use crate::protocol::{AwsError, Input, Protocol, Value};
 
 pub use self::managed::aws_managed_policies;
-pub use self::seed::{seed_classroom_role, seed_workshop};
+pub use self::seed::{seed_classroom_role, seed_instance_role, seed_workshop};
 pub use self::state::{
     AccessKey, IamState, InstanceProfile, KeyStatus, ManagedPolicy, PolicyVersion, Role, User,
     HOME_REGION,

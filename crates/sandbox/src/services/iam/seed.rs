@@ -1,6 +1,6 @@
-//! What IAM contributes to the workshop seed (DESIGN.md section 2): the learner's user, access
-//! key and customer policies, the policies attached by hand to the workshop stack's role,
-//! production lookalikes no clean-up may touch, and classroom mode's instructor role.
+//! What IAM contributes to the workshop seed (DESIGN.md section 2) around what the seed's plan
+//! makes: the learner's user and access key, production lookalikes no clean-up may touch, the
+//! stack role's documented id, and classroom mode's instructor role.
 
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
@@ -40,14 +40,6 @@ fn policy(account: &str, name: &str, created: OffsetDateTime, docs: &[String]) -
         .collect();
     let arn = iam_arn(account, "policy", "/", name);
     ManagedPolicy::new(name, new_id("ANPA"), arn, created, versions)
-}
-
-/// The learner's policies for the import, rotation and encryption chapters.
-fn learner_policies(account: &str, created: OffsetDateTime) -> Vec<ManagedPolicy> {
-    kms_workshop_names::starting::POLICIES
-        .iter()
-        .map(|p| policy(account, p.name, created, &[p.document()]))
-        .collect()
 }
 
 /// Production policies whose names start like the workshop's; the first is attached to the
@@ -107,42 +99,38 @@ fn learner(account: &str, created: OffsetDateTime) -> (User, AccessKey) {
     (user, key)
 }
 
-/// The policies and user a learner has in IAM at the start of the monitoring chapter, the
-/// policies they attached by hand to the workshop stack's role (which, with its instance
-/// profile, the stack created: `cloudformation::seed_workshop` runs first), plus lookalikes that
-/// no clean-up may touch.
+/// What IAM holds around the prepared state (the seed's plan makes the stack's role, the
+/// learner's policies and their attachments: `crate::seed::plan`): the learner's user and
+/// access key, and production lookalikes that no clean-up may touch.
 pub fn seed_workshop(sb: &Sandbox, account: &str) -> Result<(), AwsError> {
     let now = sb.clock.now();
     let day = Duration::days(1);
-    // The instance's role session (seed::instance_credential) signs with this role's id.
-    let role_id = crate::identity::INSTANCE_ROLE_ID.to_string();
-    let policies = learner_policies(account, now - day * 2);
     let lookalikes = lookalike_policies(account, now - day * 40);
     let prod_role = lookalike_role(account, &lookalikes[0].arn, now - day * 40);
     let (learner, learner_key) = learner(account, now - day * 10);
-    // The role and its instance profile come from the workshop stack (created before this
-    // seed); the learner then attached these by hand.
-    let mut by_hand = vec![aws_policy_arn("AWSKeyManagementServicePowerUser")];
-    by_hand.extend(policies.iter().map(|p| p.arn.clone()));
-
     sb.write::<IamState, _>(account, HOME_REGION, |st| {
-        for p in policies.into_iter().chain(lookalikes) {
+        for p in lookalikes {
             st.policies.insert(p.name.to_lowercase(), p);
         }
-        let instance_role = st
-            .roles
-            .get_mut(&INSTANCE_ROLE.to_lowercase())
-            .ok_or_else(|| {
-                AwsError::internal("the workshop stack's role is missing from the seed")
-            })?;
-        // The instance's role-session credential (seed::instance_credential) names this id.
-        instance_role.id = role_id;
-        instance_role.attached.extend(by_hand);
-        instance_role.last_used = Some(now - Duration::minutes(20));
-        instance_role.last_used_region = Some(HOME_REGION.to_string());
         st.roles.insert(prod_role.name.to_lowercase(), prod_role);
         st.users.insert(learner.name.to_lowercase(), learner);
         st.access_keys.insert(learner_key.id.clone(), learner_key);
+        Ok(())
+    })
+}
+
+/// After the seed's plan: the stack's role gets the id the instance's role-session credential
+/// (`seed::instance_credential`) names, and was last used by the instance minutes ago.
+pub fn seed_instance_role(sb: &Sandbox, account: &str) -> Result<(), AwsError> {
+    let now = sb.clock.now();
+    sb.write::<IamState, _>(account, HOME_REGION, |st| {
+        let role = st
+            .roles
+            .get_mut(&INSTANCE_ROLE.to_lowercase())
+            .ok_or_else(|| AwsError::internal("the seed's plan made no workshop role"))?;
+        role.id = crate::identity::INSTANCE_ROLE_ID.to_string();
+        role.last_used = Some(now - Duration::minutes(20));
+        role.last_used_region = Some(HOME_REGION.to_string());
         Ok(())
     })
 }

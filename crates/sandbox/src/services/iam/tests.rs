@@ -236,6 +236,7 @@ fn hostile_inputs_get_answers_not_panics() {
                 protocol: Protocol::AwsQuery,
                 resources: Vec::new(),
                 response_elements: None,
+                seeding: false,
             };
             if let Err(e) = Iam.call(&mut cx, op, &input) {
                 assert!((400..500).contains(&e.status), "{op} {v:?}: {e}");

@@ -15,12 +15,19 @@ use crate::Sandbox;
 pub fn settle_due(sb: &Sandbox) {
     let now = sb.clock.now();
     for (account, region) in sb.account_regions() {
-        settle_in(sb, &account, &region, now);
+        settle_in(sb, &account, &region, now, true);
     }
 }
 
-/// Do the work due at `now` of the stacks of one account and region.
-pub(super) fn settle_in(sb: &Sandbox, account: &str, region: &str, now: OffsetDateTime) {
+/// Do the work due at `now` of the stacks of one account and region; `record`: whether the
+/// calls CloudFormation makes go to CloudTrail (not for the seed's own calls).
+pub(super) fn settle_in(
+    sb: &Sandbox,
+    account: &str,
+    region: &str,
+    now: OffsetDateTime,
+    record: bool,
+) {
     let due: Vec<String> = sb.read::<CfnState, _>(account, region, |st| {
         st.stacks
             .iter()
@@ -29,7 +36,7 @@ pub(super) fn settle_in(sb: &Sandbox, account: &str, region: &str, now: OffsetDa
             .collect()
     });
     for id in due {
-        if let Err(e) = settle_stack(sb, account, region, &id, now, true) {
+        if let Err(e) = settle_stack(sb, account, region, &id, now, record) {
             tracing::error!(error = %e, stack = %id, "cannot settle a stack");
         }
     }

@@ -98,7 +98,7 @@ pub fn create_stack(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError>
         "arn:aws:cloudformation:{region}:{account}:stack/{name}/{}",
         crate::util::uuid()
     );
-    let delay = cx.sandbox.config.lifecycle_delay(20.0, 60.0);
+    let delay = cx.lifecycle_delay(20.0, 60.0);
     let mut stack = Stack {
         id: id.clone(),
         name: name.clone(),
@@ -229,7 +229,7 @@ pub fn delete_stack(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError>
     let retain = input.str_list("RetainResources")?;
     let token = input.str("ClientRequestToken")?;
     let (account, region, now) = (cx.account().to_string(), cx.region.clone(), cx.now);
-    let delay = cx.sandbox.config.lifecycle_delay(10.0, 30.0);
+    let delay = cx.lifecycle_delay(10.0, 30.0);
     let config = &cx.sandbox.config;
     let lag = config.scaled(config.realism.stack_status_lag);
     cx.sandbox.write::<CfnState, _>(&account, &region, |st| {

@@ -113,6 +113,7 @@ impl Env<'_> {
             protocol,
             resources: Vec::new(),
             response_elements: None,
+            seeding: false,
         }
     }
 

@@ -124,7 +124,7 @@ fn requested_profile(cx: &Call<'_>, input: &Input) -> Result<(String, String), A
 
 /// How long associating and disassociating take.
 pub(crate) fn association_delay(cx: &Call<'_>) -> Duration {
-    cx.sandbox.config.lifecycle_delay(2.0, 5.0)
+    cx.lifecycle_delay(2.0, 5.0)
 }
 
 /// An association's answer, noting the instance.

@@ -225,9 +225,10 @@ pub(crate) fn run_instances(cx: &mut Call<'_>, input: &Input) -> Result<Value, A
     dry_run(input)?;
     let sb = cx.sandbox;
     let (account, region, now) = (cx.account().to_string(), cx.region.clone(), cx.now);
-    let launch = sb.config.lifecycle_delay(10.0, 25.0);
-    let checks = sb.config.lifecycle_delay(120.0, 240.0).as_seconds_f64();
+    let launch = cx.lifecycle_delay(10.0, 25.0);
+    let checks = cx.lifecycle_delay(120.0, 240.0).as_seconds_f64();
     let assoc_delay = association_delay(cx);
+    let seeding = cx.seeding;
     let (ids, reservation_id, instances) = sb.write::<Ec2State, _>(&account, &region, |st| {
         st.settle(now);
         // A repeated ClientToken answers with the launch it made, launching nothing (EC2's
@@ -261,6 +262,11 @@ pub(crate) fn run_instances(cx: &mut Call<'_>, input: &Input) -> Result<Value, A
                 until,
                 checks,
             );
+            let id = if seeding && l.profile.is_some() {
+                super::super::seed::documented_id(st, id)
+            } else {
+                id
+            };
             if let Some(p) = &l.profile {
                 new_association(st, &id, p, now, until + assoc_delay);
             }
@@ -376,7 +382,7 @@ fn prepare(
     let ids = named_instances(st, input, cx.now)?;
     check(st, &ids)?;
     dry_run(input)?;
-    let until = cx.now + cx.sandbox.config.lifecycle_delay(delay.0, delay.1);
+    let until = cx.now + cx.lifecycle_delay(delay.0, delay.1);
     Ok((ids, until))
 }
 

@@ -200,7 +200,7 @@ pub(crate) fn create_volume(cx: &mut Call<'_>, input: &Input) -> Result<Value, A
         (None, true) => (Some(default_ebs_key(sb, &account, &region, now)?), false),
         (None, false) => (None, false),
     };
-    let delay = sb.config.lifecycle_delay(2.0, 8.0);
+    let delay = cx.lifecycle_delay(2.0, 8.0);
     let v = Volume {
         id: new_id("vol"),
         size: p.size,
@@ -317,7 +317,7 @@ pub(crate) fn attach_volume(
     }
     attach_refusal(st, &vol, &instance_id, &i.availability_zone, &device)?;
     dry_run(input)?;
-    let delay = cx.sandbox.config.lifecycle_delay(2.0, 6.0);
+    let delay = cx.lifecycle_delay(2.0, 6.0);
     let a = Attachment {
         instance_id: instance_id.clone(),
         device,
@@ -377,7 +377,7 @@ pub(crate) fn detach_volume(
         ));
     }
     dry_run(input)?;
-    let delay = cx.sandbox.config.lifecycle_delay(2.0, 6.0);
+    let delay = cx.lifecycle_delay(2.0, 6.0);
     if let Some(att) = st.volumes.get_mut(&vol).and_then(|v| v.attachment.as_mut()) {
         if att.state != AttachmentState::Detaching {
             att.state = AttachmentState::Detaching;

@@ -1,8 +1,14 @@
 //! Starting states. `workshop` reproduces a learner's account at the start of the KMS
-//! workshop's monitoring chapter (docs/ARCHITECTURE.md, "The starting state"); `empty` has the identities only.
+//! workshop's monitoring chapter (docs/ARCHITECTURE.md, "The starting state"): what
+//! `kms-workshop prepare` makes, made by its own plan run in-process ([`plan`], through the
+//! SDK and [`client`]), with the sandbox's extras around it; `empty` has the identities only.
 //!
 //! The identities, accounts and names are defined once in `kms_workshop_names::sandbox` and
 //! re-exported here.
+
+mod client;
+pub mod lazy;
+pub mod plan;
 
 use std::str::FromStr;
 
@@ -75,6 +81,25 @@ pub fn rekey(sb: &Sandbox) -> Result<(), AwsError> {
     Ok(())
 }
 
+/// The workshop's starting state in `account`: the other teams' lookalikes and AWS's own
+/// resources first (so the plan meets them, as on AWS), then what `kms-workshop prepare` makes
+/// ([`plan`]), then the documented ids and the earlier sections' CloudTrail history.
+fn workshop(sb: &Sandbox, account: &str, now: time::OffsetDateTime) -> Result<(), AwsError> {
+    let at = crate::services::SeedAt {
+        account,
+        region: REGION,
+        now,
+    };
+    for entry in crate::services::REGISTRY {
+        if let Some(seed) = entry.seed {
+            seed(sb, &at)?;
+        }
+    }
+    plan::prepare_account(sb, account, REGION)?;
+    crate::services::iam::seed_instance_role(sb, account)?;
+    crate::services::cloudtrail::history::seed_workshop(sb, account, REGION, now)
+}
+
 /// Seed learner `number`'s account (a fresh one, or one [`Sandbox::reset_learner`] emptied).
 pub fn apply_learner(sb: &Sandbox, seed: Seed, number: u32) -> Result<(), AwsError> {
     let now = sb.clock.now();
@@ -96,17 +121,11 @@ pub fn apply_learner(sb: &Sandbox, seed: Seed, number: u32) -> Result<(), AwsErr
         &crate::util::iso8601_secs(now - Duration::hours(2)),
         &secrets,
     ))?;
-    if seed == Seed::Workshop {
-        let at = crate::services::SeedAt {
-            account: &account,
-            region: REGION,
-            now,
-        };
-        for entry in crate::services::REGISTRY {
-            if let Some(seed) = entry.seed {
-                seed(sb, &at)?;
-            }
-        }
+    // A classroom's accounts are seeded on their first use ([`lazy`]).
+    match seed {
+        Seed::Workshop if sb.config.learners > 1 => sb.defer_seed(&account)?,
+        Seed::Workshop => workshop(sb, &account, now)?,
+        Seed::Empty => {}
     }
     if sb.config.learners > 1 {
         if sb.credential(INSTRUCTOR_ACCESS_KEY).is_none() {
