@@ -86,7 +86,7 @@ pub struct Sandbox {
     signins: console_signin::SignIns,
     /// One gate per account whose seeding waits for its first use, so two first requests
     /// seed it once ([`seed::lazy`]).
-    seed_gates: seed::lazy::Gates,
+    lazy: seed::lazy::Lazy,
     /// Whether any account waits for its first use (every request asks; most sandboxes have
     /// none waiting, and need not take the world's lock to know).
     seeds_waiting: std::sync::atomic::AtomicBool,
@@ -164,7 +164,7 @@ impl Sandbox {
             admin_token,
             blobs,
             signins: Default::default(),
-            seed_gates: Default::default(),
+            lazy: Default::default(),
             seeds_waiting: seeds_waiting.into(),
             me: me.clone(),
         });
@@ -256,9 +256,12 @@ impl Sandbox {
             let seed: Seed = sandbox.seed_name().parse().unwrap_or(Seed::Workshop);
             tracing::info!(have, want, "seeding the learners this state lacks");
             for k in have + 1..=want {
-                seed::apply_learner(sandbox, seed, k).map_err(|e| SandboxError::Incompatible {
-                    dir: String::new(),
-                    why: e.to_string(),
+                let lazy = sandbox.config.learners > 1;
+                seed::apply_learner(sandbox, seed, k, lazy).map_err(|e| {
+                    SandboxError::Incompatible {
+                        dir: String::new(),
+                        why: e.to_string(),
+                    }
                 })?;
             }
         }
@@ -383,7 +386,8 @@ impl Sandbox {
     }
 
     /// Empty learner `number`'s account (every service's state, its credentials, its CloudTrail
-    /// history, its messages) and seed it again as the sandbox was seeded.
+    /// history, its messages) and seed it again as the sandbox was seeded (the workshop's
+    /// state on the account's next request: [`seed::lazy`]).
     pub fn reset_learner(&self, number: u32) -> Result<String, AwsError> {
         let Some(account) = self
             .learners()
@@ -411,21 +415,35 @@ impl Sandbox {
                     w.credentials.remove(&k);
                 })?;
             }
+        }
+        let seed: Seed = self.seed_name().parse().unwrap_or(Seed::Workshop);
+        if seed == Seed::Workshop {
+            // Requests in the account wait from now on, rather than see it half-emptied.
+            self.defer_seed(&account)?;
+        }
+        self.wipe_account(&account)?;
+        seed::apply_learner(self, seed, number, true)?;
+        Ok(account)
+    }
+
+    /// Empty `account`: every service's state, its CloudTrail history, its messages (its
+    /// credentials stay).
+    pub(crate) fn wipe_account(&self, account: &str) -> Result<(), AwsError> {
+        {
+            let mut w = self.world.lock();
             self.persist(
                 &mut w,
-                &["accounts", &account],
+                &["accounts", account],
                 serde_json::Value::Null,
                 |w| {
-                    w.accounts.remove(&account);
+                    w.accounts.remove(account);
                 },
             )?;
         }
         self.pending_events.lock().retain(|p| p.account != account);
-        self.events.clear_account(&account);
+        self.events.clear_account(account);
         self.persist_event(&serde_json::json!({ "reset": account }));
-        let seed: Seed = self.seed_name().parse().unwrap_or(Seed::Workshop);
-        seed::apply_learner(self, seed, number)?;
-        Ok(account)
+        Ok(())
     }
 
     /// Put every learner's account back at its starting state: the whole state's reset (the

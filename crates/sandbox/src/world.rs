@@ -35,9 +35,11 @@ pub struct World {
     /// happened after it is the learner's doing ([`crate::progress`]); states from before it
     /// have none, and count the whole history.
     pub learner_since: BTreeMap<u32, i64>,
-    /// A classroom's accounts whose workshop state waits for their first use
-    /// ([`crate::seed::lazy`]), each with when (sandbox clock, Unix ms) it began to wait.
-    pub unseeded: BTreeMap<String, i64>,
+    /// Accounts whose workshop state waits for their first use ([`crate::seed::lazy`]), each
+    /// with the mark it was given (a reset gives a new one).
+    pub unseeded: BTreeMap<String, u64>,
+    /// The last mark given.
+    pub seed_marks: u64,
 }
 
 impl World {

@@ -354,7 +354,7 @@ async fn dispatch(sb: Arc<Sandbox>, decoded: Decoded, caller: Caller, meta: Meta
             request_id,
             now: seeding
                 .as_ref()
-                .map_or_else(|| sb.clock.now(), |s| s.clock.next()),
+                .map_or_else(|| sb.clock.now(), |s| s.clock.next(&decoded.operation)),
             protocol,
             resources: Vec::new(),
             response_elements: None,

@@ -45,7 +45,7 @@ pub(super) fn serve(
         now: origin
             .seed_clock
             .as_ref()
-            .map_or_else(|| sb.clock.now(), |c| c.next()),
+            .map_or_else(|| sb.clock.now(), |c| c.next(op)),
         protocol,
         resources: Vec::new(),
         response_elements: Some(J::Null),

@@ -52,8 +52,10 @@ impl FromStr for Seed {
 /// and in classroom mode the instructor.
 pub fn apply(sb: &Sandbox, seed: Seed) -> Result<(), AwsError> {
     let n = sb.config.learners.clamp(1, MAX_LEARNERS);
+    // A classroom's accounts are seeded on their first use ([`lazy`]).
+    let lazy = n > 1;
     for k in 1..=n {
-        apply_learner(sb, seed, k)?;
+        apply_learner(sb, seed, k, lazy)?;
     }
     sb.set_seed_name(seed.name())
 }
@@ -100,8 +102,17 @@ fn workshop(sb: &Sandbox, account: &str, now: time::OffsetDateTime) -> Result<()
     crate::services::cloudtrail::history::seed_workshop(sb, account, REGION, now)
 }
 
-/// Seed learner `number`'s account (a fresh one, or one [`Sandbox::reset_learner`] emptied).
-pub fn apply_learner(sb: &Sandbox, seed: Seed, number: u32) -> Result<(), AwsError> {
+/// In a classroom, the role the instructor assumes into `account`.
+fn classroom_role(sb: &Sandbox, account: &str) -> Result<(), AwsError> {
+    if sb.config.learners > 1 {
+        crate::services::iam::seed_classroom_role(sb, account, INSTRUCTOR_ACCOUNT)?;
+    }
+    Ok(())
+}
+
+/// Seed learner `number`'s account (a fresh one, or one [`Sandbox::reset_learner`] emptied);
+/// `lazy`: the workshop's state on the account's first request ([`lazy`]).
+pub fn apply_learner(sb: &Sandbox, seed: Seed, number: u32, lazy: bool) -> Result<(), AwsError> {
     let now = sb.clock.now();
     // A learner keeps the account the state gave them (a reset seeds it again); a new state's
     // learner 1 gets `--account-id`'s.
@@ -121,17 +132,14 @@ pub fn apply_learner(sb: &Sandbox, seed: Seed, number: u32) -> Result<(), AwsErr
         &crate::util::iso8601_secs(now - Duration::hours(2)),
         &secrets,
     ))?;
-    // A classroom's accounts are seeded on their first use ([`lazy`]).
     match seed {
-        Seed::Workshop if sb.config.learners > 1 => sb.defer_seed(&account)?,
+        Seed::Workshop if lazy => sb.defer_seed(&account)?,
         Seed::Workshop => workshop(sb, &account, now)?,
         Seed::Empty => {}
     }
-    if sb.config.learners > 1 {
-        if sb.credential(INSTRUCTOR_ACCESS_KEY).is_none() {
-            sb.add_credential(instructor_credential(&secrets))?;
-        }
-        crate::services::iam::seed_classroom_role(sb, &account, INSTRUCTOR_ACCOUNT)?;
+    if sb.config.learners > 1 && sb.credential(INSTRUCTOR_ACCESS_KEY).is_none() {
+        sb.add_credential(instructor_credential(&secrets))?;
     }
+    classroom_role(sb, &account)?;
     sb.add_learner(number, &account)
 }

@@ -4,8 +4,8 @@
 //! the same by construction.
 //!
 //! The plan's calls are the seed's ([`crate::services::Call::seeding`]): made as the learner,
-//! in the seed's past (from four days before the sandbox's clock, a few seconds apart, as the
-//! seed's history tells it), with lifecycles that complete at once and nothing recorded in
+//! in the seed's past (on the days the seed's history tells: the stack four days before the
+//! sandbox's clock, the keys three, the import two, the volume one), with lifecycles that complete at once and nothing recorded in
 //! CloudTrail. The plan runs on a thread of its own with its own runtime, so a sandbox opened
 //! from synchronous code or from inside another runtime seeds the same way.
 
@@ -35,25 +35,52 @@ pub const SEED_AGE: Duration = Duration::days(4);
 /// Time between two of the seed's calls.
 const STEP: Duration = Duration::seconds(10);
 
-/// The seed's clock: each call a [`STEP`] after the one before.
+/// How many days before the chapter the earlier sections made what `op` makes, as the seed's
+/// history tells it (`services/cloudtrail/seed.rs`): the stack first, then the keys, policies
+/// and instance, the import, and last the volume and K1's deletion.
+fn days_before(op: &str) -> Option<i64> {
+    match op {
+        "CreateStack" => Some(4),
+        "CreatePolicy" | "AttachRolePolicy" | "CreateKey" | "CreateAlias" | "RunInstances" => {
+            Some(3)
+        }
+        "GetParametersForImport" | "ImportKeyMaterial" => Some(2),
+        "CreateVolume" | "AttachVolume" | "ScheduleKeyDeletion" => Some(1),
+        _ => None,
+    }
+}
+
+/// The seed's clock. A call that makes something is dated on the day of the earlier sections
+/// it belongs to (the plan runs independent steps at once, so K1's deletion may come before
+/// K2's creation: each keeps its own day); any other call (a look, a wait) a [`STEP`] after the
+/// latest so far, so it sees everything made before it.
 #[derive(Debug)]
 pub struct SeedClock {
-    next: Mutex<OffsetDateTime>,
+    chapter: OffsetDateTime,
+    /// (the latest time given, calls so far)
+    state: Mutex<(OffsetDateTime, i32)>,
 }
 
 impl SeedClock {
-    pub fn starting(at: OffsetDateTime) -> Self {
+    /// The clock of a seed for a chapter that starts at `chapter`.
+    pub fn for_chapter(chapter: OffsetDateTime) -> Self {
         SeedClock {
-            next: Mutex::new(at),
+            chapter,
+            state: Mutex::new((chapter - SEED_AGE, 0)),
         }
     }
 
-    /// The time of the next call.
-    pub fn next(&self) -> OffsetDateTime {
-        let mut t = self.next.lock();
-        let now = *t;
-        *t = now + STEP;
-        now
+    /// The time of the next call, of operation `op`.
+    pub fn next(&self, op: &str) -> OffsetDateTime {
+        let mut state = self.state.lock();
+        let (latest, calls) = &mut *state;
+        *calls += 1;
+        let t = match days_before(op) {
+            Some(days) => self.chapter - Duration::days(days) + STEP * *calls,
+            None => *latest + STEP,
+        };
+        *latest = (*latest).max(t);
+        t
     }
 }
 
@@ -66,7 +93,7 @@ pub fn prepare_account(sb: &Sandbox, account: &str, region: &str) -> Result<(), 
     let credential = learner_credential(account, &sb.secret_seed());
     let seeding = Seeding {
         caller: Caller::from(&credential),
-        clock: Arc::new(SeedClock::starting(sb.clock.now() - SEED_AGE)),
+        clock: Arc::new(SeedClock::for_chapter(sb.clock.now())),
     };
     let transport = InProcess { sandbox, seeding };
     let sdk = SdkConfig::builder()

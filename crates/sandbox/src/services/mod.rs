@@ -332,7 +332,7 @@ pub const REGISTRY: &[Entry] = &[
     },
     Entry {
         service: &cloudtrail::CloudTrail,
-        // The history tells what the plan made: `seed::apply_learner` writes it after the plan.
+        // The history tells what the plan made: `seed::workshop` writes it after the plan.
         seed: None,
         tick: Some(Tick {
             order: 4,

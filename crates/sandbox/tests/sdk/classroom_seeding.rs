@@ -99,3 +99,204 @@ where
     }
     out
 }
+
+/// A classroom of `n` learners in memory with `realism`.
+fn classroom(n: u32, realism: kms_workshop_sandbox::realism::Realism) -> Config {
+    Config {
+        learners: n,
+        realism,
+        ..Config::default()
+    }
+}
+
+/// Days from `t` to the sandbox's clock (negative: `t` is in the future).
+fn days_ago(sb: &Sandbox, t: &aws_smithy_types::DateTime) -> f64 {
+    (sb.clock.now().unix_timestamp() - t.secs()) as f64 / 86_400.0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_request_given_up_or_a_reset_half_way_never_seeds_twice() {
+    let sb = Sandbox::open(classroom(2, Default::default())).expect("sandbox");
+    let running = serve(&sb).await;
+    let ep = format!("http://{}", running.addr);
+    let two = classroom_learner(&ep, 2).await;
+    // A first request the client gives up on at once (a timeout, a refreshed page), then a
+    // reset while the seeding may still run, then requests: one account, seeded once, from its
+    // reset.
+    let impatient = aws_sdk_kms::Client::from_conf(
+        aws_sdk_kms::config::Builder::from(&two)
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .operation_timeout(std::time::Duration::from_millis(20))
+                    .build(),
+            )
+            .build(),
+    );
+    let _ = impatient.list_keys().send().await;
+    sb.reset_learner(2).expect("reset");
+    let _ = impatient.list_keys().send().await;
+    let calls = (0..4).map(|_| {
+        let kms = aws_sdk_kms::Client::new(&two);
+        async move { kms.list_keys().send().await }
+    });
+    for keys in futures_join_all(calls).await {
+        let keys = keys.expect("ListKeys");
+        assert_eq!(keys.keys().len(), 5, "seeded once: {:?}", keys.keys());
+    }
+    let aliases = aws_sdk_kms::Client::new(&two)
+        .list_aliases()
+        .send()
+        .await
+        .expect("ListAliases");
+    let names: Vec<&str> = aliases
+        .aliases()
+        .iter()
+        .filter_map(|a| a.alias_name())
+        .collect();
+    assert_eq!(
+        names.iter().filter(|n| **n == IMPORTED_ALIAS).count(),
+        1,
+        "{names:?}"
+    );
+    let instances = aws_sdk_ec2::Client::new(&two)
+        .describe_instances()
+        .send()
+        .await
+        .expect("DescribeInstances");
+    let count: usize = instances
+        .reservations()
+        .iter()
+        .map(|r| r.instances().len())
+        .sum();
+    assert_eq!(count, 2, "the workshop's instance and the lookalike");
+    running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_learner_cannot_take_the_buckets_an_account_is_seeded_with() {
+    let sb = Sandbox::open(classroom(2, Default::default())).expect("sandbox");
+    let running = serve(&sb).await;
+    let ep = format!("http://{}", running.addr);
+    let a2 = seed::learner(2).account;
+    let one = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&classroom_learner(&ep, 1).await)
+            .force_path_style(true)
+            .build(),
+    );
+    for name in [
+        kms_workshop_names::bucket(&a2),
+        format!("kmsworkshop-archive-{a2}"),
+    ] {
+        let err = one
+            .create_bucket()
+            .bucket(&name)
+            .send()
+            .await
+            .expect_err("another learner's seed's bucket");
+        assert_eq!(
+            err.into_service_error().meta().code(),
+            Some("BucketAlreadyExists"),
+            "{name}"
+        );
+    }
+    // Learner 2's account is seeded whole.
+    let stacks = aws_sdk_cloudformation::Client::new(&classroom_learner(&ep, 2).await)
+        .describe_stacks()
+        .stack_name(kms_workshop_names::STACK)
+        .send()
+        .await
+        .expect("DescribeStacks");
+    assert_eq!(
+        stacks.stacks()[0].stack_status().map(|s| s.as_str()),
+        Some("CREATE_COMPLETE")
+    );
+    running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_seed_keeps_its_days_whatever_happened_in_the_account_before() {
+    // Other principals call every account meanwhile (AWS's background activity).
+    let realism = kms_workshop_sandbox::realism::Realism {
+        background_every: Some(time::Duration::milliseconds(50)),
+        ..Default::default()
+    };
+    let sb = Sandbox::open(classroom(2, realism)).expect("sandbox");
+    let running = serve(&sb).await;
+    let ep = format!("http://{}", running.addr);
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let two = classroom_learner(&ep, 2).await;
+    let kms = aws_sdk_kms::Client::new(&two);
+    let imported = kms
+        .describe_key()
+        .key_id(IMPORTED_ALIAS)
+        .send()
+        .await
+        .expect("alias/ImportedCMK")
+        .key_metadata
+        .expect("metadata");
+    // The days the earlier sections' history tells: keys three days ago, material for 20
+    // days, K1's deletion (scheduled a day ago, a 7-day window) in six.
+    let created = days_ago(&sb, imported.creation_date().expect("CreationDate"));
+    assert!((2.9..3.1).contains(&created), "created {created} days ago");
+    let valid_to = -days_ago(&sb, imported.valid_to().expect("ValidTo"));
+    assert!(
+        (19.9..20.1).contains(&valid_to),
+        "valid for {valid_to} days"
+    );
+    let keys = kms.list_keys().send().await.expect("ListKeys");
+    let mut deletions = Vec::new();
+    for k in keys.keys() {
+        let meta = kms
+            .describe_key()
+            .key_id(k.key_id().expect("KeyId"))
+            .send()
+            .await
+            .expect("DescribeKey")
+            .key_metadata
+            .expect("metadata");
+        if let Some(d) = meta.deletion_date() {
+            deletions.push(-days_ago(&sb, d));
+        }
+    }
+    assert!(
+        matches!(deletions.as_slice(), [d] if (5.9..6.1).contains(d)),
+        "{deletions:?}"
+    );
+    let stack = aws_sdk_cloudformation::Client::new(&two)
+        .describe_stacks()
+        .stack_name(kms_workshop_names::STACK)
+        .send()
+        .await
+        .expect("DescribeStacks");
+    let stack_age = days_ago(
+        &sb,
+        stack.stacks()[0].creation_time().expect("CreationTime"),
+    );
+    assert!(
+        (3.9..4.1).contains(&stack_age),
+        "stack {stack_age} days old"
+    );
+    // The history of the earlier sections kept its days: the first CreateKey three days ago,
+    // although the background's calls came first.
+    let trail = aws_sdk_cloudtrail::Client::new(&two);
+    let creates = trail
+        .lookup_events()
+        .lookup_attributes(
+            aws_sdk_cloudtrail::types::LookupAttribute::builder()
+                .attribute_key(aws_sdk_cloudtrail::types::LookupAttributeKey::EventName)
+                .attribute_value("CreateKey")
+                .build()
+                .expect("attribute"),
+        )
+        .send()
+        .await
+        .expect("LookupEvents");
+    let oldest = creates
+        .events()
+        .iter()
+        .filter_map(|e| e.event_time())
+        .map(|t| days_ago(&sb, t))
+        .fold(0.0, f64::max);
+    assert!(oldest > 2.9, "the first CreateKey {oldest} days ago");
+    running.shutdown().await;
+}

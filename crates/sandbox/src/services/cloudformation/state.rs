@@ -90,6 +90,10 @@ pub struct Pending {
     pub kind: OpKind,
     #[serde(with = "time::serde::rfc3339")]
     pub due: OffsetDateTime,
+    /// Work of the sandbox's seed (`Call::seeding`): done at its own time and not recorded,
+    /// even when the server's tick gets to it first.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_seed: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

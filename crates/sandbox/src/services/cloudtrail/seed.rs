@@ -264,7 +264,7 @@ fn importing(keys: &Keys, account: &str, now: OffsetDateTime) -> Vec<Past> {
         )
         .params(json!({
             "keyId": k3,
-            "wrappingAlgorithm": "RSAES_OAEP_SHA_1",
+            "wrappingAlgorithm": "RSAES_OAEP_SHA_256",
             "wrappingKeySpec": "RSA_2048",
         }))
         .read_only(),

@@ -24,10 +24,15 @@ fn text_object((blob, data): (&str, &[u8]), at: OffsetDateTime) -> ObjectVersion
     }
 }
 
+/// The name of the lookalike bucket in `account`.
+pub(crate) fn archive_bucket(account: &str) -> String {
+    format!("kmsworkshop-archive-{account}")
+}
+
 /// The lookalike bucket `kmsworkshop-archive-…` with another team's records.
 pub fn seed_workshop(sb: &Sandbox, account: &str, region: &str) -> Result<(), AwsError> {
     let created = sb.clock.now() - time::Duration::days(40);
-    let archive = format!("kmsworkshop-archive-{account}");
+    let archive = archive_bucket(account);
     let text = &b"Archived records: not part of the workshop. Do not delete.\n"[..];
     let blob = sb.keep_blob(text)?;
     sb.write::<S3State, _>(account, region, |st| {

@@ -198,5 +198,6 @@ fn after_failure(s: &mut Stack, now: OffsetDateTime, failed: &str) {
     s.pending = Some(Pending {
         kind: OpKind::Rollback,
         due: now,
+        by_seed: false,
     });
 }

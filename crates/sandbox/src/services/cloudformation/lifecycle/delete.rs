@@ -15,6 +15,7 @@ pub(super) fn run(env: &Env<'_>, s: &mut Stack, kind: OpKind) {
         s.pending = Some(Pending {
             kind,
             due: now + Duration::seconds(1),
+            by_seed: false,
         });
         return;
     }

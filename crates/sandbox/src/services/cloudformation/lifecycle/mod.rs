@@ -60,22 +60,23 @@ pub(super) fn settle_stack(
             };
             match &s.pending {
                 Some(p) if p.due <= now => {
-                    let kind = p.kind;
+                    let claim = (p.kind, p.by_seed.then_some(p.due));
                     s.pending = None;
-                    Ok(Some((kind, s.clone())))
+                    Ok(Some((claim, s.clone())))
                 }
                 _ => Ok(None),
             }
         })?;
-        let Some((kind, mut stack)) = claimed else {
+        let Some(((kind, seed_time), mut stack)) = claimed else {
             return Ok(());
         };
+        // The seed's stack is done at the seed's time, unrecorded, whoever gets to it.
         let env = Env {
             sb,
             caller: stack.caller(account),
             region: region.to_string(),
-            now,
-            record,
+            now: seed_time.unwrap_or(now),
+            record: record && seed_time.is_none(),
             stack_name: stack.name.clone(),
             stack_id: stack.id.clone(),
             stack_tags: stack.tags.clone(),

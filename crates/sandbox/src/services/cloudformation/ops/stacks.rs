@@ -121,6 +121,7 @@ pub fn create_stack(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError>
         pending: Some(Pending {
             kind: OpKind::Create,
             due: now + delay,
+            by_seed: cx.seeding,
         }),
         retain: Vec::new(),
         token,
@@ -264,6 +265,7 @@ pub fn delete_stack(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError>
         s.pending = Some(Pending {
             kind: OpKind::Delete,
             due: now + delay,
+            by_seed: false,
         });
         Ok(())
     })?;
