@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use super::state::{CloudWatchState, Sample};
 use crate::Sandbox;
 
-/// Add `value` to `namespace`/`name` with one dimension, at `at`.
+/// Count `value` in the minute of `at` of `namespace`/`name` with one dimension.
 pub(crate) fn service_metric(
     sb: &Sandbox,
     (account, region): (&str, &str),
@@ -28,7 +28,7 @@ pub(crate) fn service_metric(
     };
     let dims = vec![(dimension.0.to_string(), dimension.1.to_string())];
     let result = sb.write::<CloudWatchState, _>(account, region, |st| {
-        st.add_points(namespace, name.to_string(), dims, vec![sample], at);
+        st.add_to_minute(namespace, name.to_string(), dims, sample);
         Ok(())
     });
     if let Err(e) = result {

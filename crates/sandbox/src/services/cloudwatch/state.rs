@@ -38,6 +38,31 @@ impl CloudWatchState {
         }
     }
 
+    /// The series of `namespace`/`metric_name` with `dimensions`, created if new.
+    fn series_mut(
+        &mut self,
+        namespace: &str,
+        metric_name: String,
+        dimensions: Dims,
+    ) -> &mut Series {
+        let pos = self.series.iter().position(|s| {
+            s.namespace == namespace && s.metric_name == metric_name && s.dimensions == dimensions
+        });
+        let p = match pos {
+            Some(p) => p,
+            None => {
+                self.series.push(Series {
+                    namespace: namespace.to_string(),
+                    metric_name,
+                    dimensions,
+                    points: Vec::new(),
+                });
+                self.series.len() - 1
+            }
+        };
+        &mut self.series[p]
+    }
+
     /// Add datapoints to a custom metric (created if new), keeping 15 days before `now` and at
     /// most [`MAX_POINTS_PER_SERIES`].
     pub(super) fn add_points(
@@ -48,30 +73,58 @@ impl CloudWatchState {
         points: Vec<Sample>,
         now: OffsetDateTime,
     ) {
-        let pos = self.series.iter().position(|s| {
-            s.namespace == namespace && s.metric_name == metric_name && s.dimensions == dimensions
-        });
-        let s = match pos {
-            Some(p) => &mut self.series[p],
-            None => {
-                self.series.push(Series {
-                    namespace: namespace.to_string(),
-                    metric_name,
-                    dimensions,
-                    points: Vec::new(),
-                });
-                let last = self.series.len() - 1;
-                &mut self.series[last]
-            }
-        };
+        let s = self.series_mut(namespace, metric_name, dimensions);
         s.points.extend(points);
         s.points.sort_by_key(|p| p.t);
-        let cutoff = now - Duration::days(15);
-        s.points.retain(|p| p.t >= cutoff);
-        if s.points.len() > MAX_POINTS_PER_SERIES {
-            let drop = s.points.len() - MAX_POINTS_PER_SERIES;
-            s.points.drain(..drop);
+        s.prune(now);
+    }
+
+    /// Count `sample` (one delivery's value) in its minute of a service metric: AWS services
+    /// publish their metrics once a minute as a statistic set, so a series holds one point per
+    /// minute however many deliveries it counts (and a delivery costs the same on the
+    /// thousandth as on the first).
+    pub(super) fn add_to_minute(
+        &mut self,
+        namespace: &str,
+        metric_name: String,
+        dimensions: Dims,
+        sample: Sample,
+    ) {
+        let secs = sample.t.unix_timestamp();
+        let minute =
+            OffsetDateTime::from_unix_timestamp(secs - secs.rem_euclid(60)).unwrap_or(sample.t);
+        let s = self.series_mut(namespace, metric_name, dimensions);
+        match s.points.binary_search_by_key(&minute, |p| p.t) {
+            Ok(i) => {
+                let p = &mut s.points[i];
+                p.count += sample.count;
+                p.sum += sample.sum;
+                p.min = p.min.min(sample.min);
+                p.max = p.max.max(sample.max);
+            }
+            Err(i) => s.points.insert(
+                i,
+                Sample {
+                    t: minute,
+                    ..sample
+                },
+            ),
         }
+        s.prune(minute);
+    }
+}
+
+impl Series {
+    /// Keep 15 days before `now` and at most [`MAX_POINTS_PER_SERIES`] (points are in time
+    /// order: the oldest go first).
+    fn prune(&mut self, now: OffsetDateTime) {
+        let cutoff = now - Duration::days(15);
+        let old = self.points.partition_point(|p| p.t < cutoff);
+        let over = self
+            .points
+            .len()
+            .saturating_sub(old + MAX_POINTS_PER_SERIES);
+        self.points.drain(..old + over);
     }
 }
 

@@ -281,11 +281,13 @@ pub(crate) fn get_metric_statistics(cx: &Call<'_>, input: &Input) -> Result<Valu
         )));
     }
     let (segs, series) = metric_view(cx.sandbox, cx.account(), &cx.region, cx.now);
-    let all: Vec<Sample> = samples(&series, &segs, &m, start, end, cx.now)
+    // AWS rounds the start down (to the minute for periods of a minute or more): a service
+    // metric's point of 12:32:00 counts in a query from 12:32:34.
+    let origin = floor_to(start, period);
+    let all: Vec<Sample> = samples(&series, &segs, &m, origin, end, cx.now)
         .into_iter()
         .filter(|s| unit.is_none() || s.unit == unit)
         .collect();
-    let origin = floor_to(start, period);
     let mut points = Vec::new();
     for (t, group) in buckets(&all, origin, period) {
         let mut v = Value::obj().with("Timestamp", t);
@@ -385,11 +387,12 @@ pub(crate) fn get_metric_data(cx: &Call<'_>, input: &Input) -> Result<Value, Aws
         if !return_data {
             continue;
         }
-        let all: Vec<Sample> = samples(&series, &segs, &m, start, end, cx.now)
+        let origin = floor_to(start, period);
+        let all: Vec<Sample> = samples(&series, &segs, &m, origin, end, cx.now)
             .into_iter()
             .filter(|s| unit.is_none() || s.unit == unit)
             .collect();
-        let mut pts: Vec<(OffsetDateTime, f64)> = buckets(&all, floor_to(start, period), period)
+        let mut pts: Vec<(OffsetDateTime, f64)> = buckets(&all, origin, period)
             .into_iter()
             .filter_map(|(t, g)| statistic(&g, &stat).map(|v| (t, v)))
             .collect();
