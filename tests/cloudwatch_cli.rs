@@ -261,10 +261,13 @@ fn kms_expiry_alarm_with_the_cli() {
 
     // Deleting the material stops the metric; TreatMissingData decides.
     run_json(aws(ep).args(["kms", "delete-imported-key-material", "--key-id", &key_id]));
+    let deleted = sandbox_now(ep);
     advance(ep, 60);
     assert_eq!(state(ep, "ImportedCMK-expiry"), "INSUFFICIENT_DATA");
     assert_eq!(state(ep, "ImportedCMK-expiry-notbreaching"), "OK");
     assert_eq!(state(ep, "ImportedCMK-expiry-breaching"), "ALARM");
+    // From the first whole minute after the deletion (CloudWatch rounds a start down to the
+    // minute, so a start within the deletion's minute would show that minute's point).
     let end = sandbox_now(ep);
     let recent = run_json(aws(ep).args([
         "cloudwatch",
@@ -272,9 +275,9 @@ fn kms_expiry_alarm_with_the_cli() {
         "--metric-data-queries",
         &queries,
         "--start-time",
-        &(end - 50).to_string(),
+        &((deleted / 60 + 1) * 60).to_string(),
         "--end-time",
-        &end.to_string(),
+        &(end + 60).to_string(),
     ]));
     assert!(
         recent["MetricDataResults"][0]["Values"]
