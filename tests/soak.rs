@@ -2,12 +2,19 @@
 //! of KMS, CloudTrail `LookupEvents`, SNS and EventBridge calls while the sandbox clock moves
 //! forward, for `KMS_WORKSHOP_SOAK_SECS` seconds (default 5; 60 for the real soak).
 //!
+//! The account holds the workshop's whole pipeline, with its state on disk: a trail that logs
+//! (so CloudTrail events reach EventBridge), a rule for GenerateDataKey in the state read-only
+//! events need, a topic whose policy lets EventBridge publish, and a confirmed email
+//! subscription.
+//!
 //! Checks: no error except the ones the mix asks for (a `DescribeKey` of a key that does not
 //! exist must fail with `NotFoundException`, every time); no lost CloudTrail event (every call,
 //! failed ones included, is one event in the account's history: the count of events recorded
-//! during the run equals the count of calls made); memory flat: resident size grows by no more
-//! than the event history itself needs (see [`RSS_BYTES_PER_EVENT`]) plus a fixed allowance.
-//! Prints the figures.
+//! during the run equals the count of calls made, and `LookupEvents` pages through exactly one
+//! GenerateDataKey event per GenerateDataKey call); no lost or doubled delivery (the inbox gets
+//! exactly one rule notification per GenerateDataKey call and one message per Publish); memory
+//! flat: resident size grows by no more than the history and the inbox need (see
+//! [`RSS_BYTES_PER_EVENT`]) plus a fixed allowance. Prints the figures.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 // A test reads as one scenario; the 120-line limit (clippy.toml) is for the code.
 #![allow(clippy::too_many_lines)]
@@ -17,7 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
-use aws_sdk_eventbridge::types::{PutEventsRequestEntry, Target};
+use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::DataKeySpec;
 use kms_workshop_sandbox::{seed, Config, Sandbox, Seed};
@@ -73,6 +80,8 @@ struct Clients {
 struct Tally {
     calls: AtomicU64,
     expected_errors: AtomicU64,
+    data_keys: AtomicU64,
+    publishes: AtomicU64,
 }
 
 /// One call of the mix; `Err` is an unexpected outcome, described.
@@ -195,14 +204,132 @@ async fn one_call(
         }),
     };
     tally.calls.fetch_add(1, Ordering::Relaxed);
+    if r.is_ok() {
+        match i % 8 {
+            0 => tally.data_keys.fetch_add(1, Ordering::Relaxed),
+            3 => tally.publishes.fetch_add(1, Ordering::Relaxed),
+            _ => 0,
+        };
+    }
     r
+}
+
+/// The inbox's notifications from `topic_arn`: (rule deliveries of a CloudTrail API call,
+/// other messages).
+fn delivered(sb: &Sandbox, topic_arn: &str) -> (u64, u64) {
+    let (mut rule, mut other) = (0, 0);
+    for m in sb.outbox_of(seed::ACCOUNT) {
+        if m.kind != "Notification" || m.document["TopicArn"].as_str() != Some(topic_arn) {
+            continue;
+        }
+        let event = m.document["Message"]
+            .as_str()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok());
+        match event {
+            Some(e) if e["detail-type"] == "AWS API Call via CloudTrail" => rule += 1,
+            _ => other += 1,
+        }
+    }
+    (rule, other)
+}
+
+/// Wait until the inbox holds `want` (rule, other) notifications (deliveries are asynchronous),
+/// or 60 s have passed; what it holds then.
+async fn settled(sb: &Sandbox, topic_arn: &str, want: (u64, u64)) -> (u64, u64) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let now = delivered(sb, topic_arn);
+        if now == want || Instant::now() > deadline {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// GenerateDataKey events `LookupEvents` returns, every page.
+async fn looked_up_data_keys(c: &Clients) -> u64 {
+    let mut pages = c
+        .trail
+        .lookup_events()
+        .lookup_attributes(
+            LookupAttribute::builder()
+                .attribute_key(LookupAttributeKey::EventName)
+                .attribute_value("GenerateDataKey")
+                .build()
+                .expect("attribute key and value are set"),
+        )
+        .into_paginator()
+        .send();
+    let mut n = 0;
+    while let Some(page) = pages.next().await {
+        n += page.expect("LookupEvents page").events().len() as u64;
+    }
+    n
+}
+
+/// The workshop's pipeline in the account: a logging trail, the topic allowing EventBridge
+/// with a confirmed email subscription, the GenerateDataKey rule targeting it.
+async fn pipeline(sb: &Sandbox, endpoint: &str, c: &Clients) -> String {
+    let conf = kms_workshop_testkit::learner_config(endpoint).await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&conf)
+            .force_path_style(true)
+            .build(),
+    );
+    let setup = kms_workshop_notify::TrailSetup {
+        trail_name: "soak-trail".into(),
+        bucket: format!("soak-trail-{}", seed::ACCOUNT),
+        account_id: seed::ACCOUNT.into(),
+        region: seed::REGION.into(),
+        partition: "aws".into(),
+    };
+    kms_workshop_notify::ensure_management_trail(&s3, &c.trail, &setup)
+        .await
+        .expect("a logging trail");
+    let topic_arn = c
+        .sns
+        .create_topic()
+        .name("soak-topic")
+        .send()
+        .await
+        .expect("CreateTopic")
+        .topic_arn()
+        .expect("TopicArn")
+        .to_string();
+    kms_workshop_notify::subscribe_email(&c.sns, &topic_arn, "soak@example.com")
+        .await
+        .expect("Subscribe");
+    let token = sb
+        .outbox_of(seed::ACCOUNT)
+        .iter()
+        .rev()
+        .find(|m| m.kind == "SubscriptionConfirmation")
+        .and_then(|m| m.document["Token"].as_str().map(str::to_string))
+        .expect("the confirmation's token");
+    kms_workshop_notify::confirm_subscription(&c.sns, &topic_arn, &token)
+        .await
+        .expect("ConfirmSubscription");
+    kms_workshop_notify::allow_eventbridge_publish(&c.sns, &topic_arn)
+        .await
+        .expect("the topic policy");
+    kms_workshop_notify::put_rule(
+        &c.events,
+        &kms_workshop_notify::RuleSpec::workshop("soak-kms"),
+    )
+    .await
+    .expect("PutRule");
+    kms_workshop_notify::put_sns_target(&c.events, "soak-kms", "1", &topic_arn)
+        .await
+        .expect("PutTargets");
+    topic_arn
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn soak_mixed_clients_lose_nothing_and_hold_memory_flat() {
     let duration = soak_duration();
+    let dir = tempfile::tempdir().expect("a state directory");
     let sb = Sandbox::open(Config {
-        state_dir: None,
+        state_dir: Some(dir.path().to_path_buf()),
         seed: Seed::Empty,
         cloudtrail_delay: time::Duration::ZERO,
         lookup_rate_limit: false,
@@ -219,8 +346,6 @@ async fn soak_mixed_clients_lose_nothing_and_hold_memory_flat() {
         sns: aws_sdk_sns::Client::new(&conf),
         events: aws_sdk_eventbridge::Client::new(&conf),
     };
-
-    // The workshop's pipeline, so EventBridge matches and SNS delivers under load too.
     let key_id = clients
         .kms
         .create_key()
@@ -232,38 +357,7 @@ async fn soak_mixed_clients_lose_nothing_and_hold_memory_flat() {
         .expect("KeyMetadata")
         .key_id()
         .to_string();
-    let topic_arn = clients
-        .sns
-        .create_topic()
-        .name("soak-topic")
-        .send()
-        .await
-        .expect("CreateTopic")
-        .topic_arn()
-        .expect("TopicArn")
-        .to_string();
-    clients
-        .events
-        .put_rule()
-        .name("soak-kms")
-        .event_pattern(r#"{"source":["aws.kms"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventName":["GenerateDataKey"]}}"#)
-        .send()
-        .await
-        .expect("PutRule");
-    clients
-        .events
-        .put_targets()
-        .rule("soak-kms")
-        .targets(
-            Target::builder()
-                .id("1")
-                .arn(&topic_arn)
-                .build()
-                .expect("target"),
-        )
-        .send()
-        .await
-        .expect("PutTargets");
+    let topic_arn = pipeline(&sb, &running.endpoint(), &clients).await;
 
     // Warm-up: connection pools, thread pools and allocator arenas reach their working size
     // before the "before" measurement.
@@ -274,6 +368,14 @@ async fn soak_mixed_clients_lose_nothing_and_hold_memory_flat() {
             .expect("warm-up call");
     }
 
+    let warm_keys = warm.data_keys.load(Ordering::Relaxed);
+    let warm_publishes = warm.publishes.load(Ordering::Relaxed);
+    let before = settled(&sb, &topic_arn, (warm_keys, warm_publishes)).await;
+    assert_eq!(
+        before,
+        (warm_keys, warm_publishes),
+        "the warm-up's deliveries (rule, publish)"
+    );
     let events_before = sb.events.len(seed::ACCOUNT, seed::REGION);
     let rss_before = rss_bytes();
     let clock_before = sb.clock.now();
@@ -326,6 +428,13 @@ async fn soak_mixed_clients_lose_nothing_and_hold_memory_flat() {
     let calls = tally.calls.load(Ordering::Relaxed);
     let expected_errors = tally.expected_errors.load(Ordering::Relaxed);
     let recorded = sb.events.len(seed::ACCOUNT, seed::REGION) - events_before;
+    let (data_keys, publishes) = (
+        tally.data_keys.load(Ordering::Relaxed),
+        tally.publishes.load(Ordering::Relaxed),
+    );
+    let want = (before.0 + data_keys, before.1 + publishes);
+    let after = settled(&sb, &topic_arn, want).await;
+    let looked_up = looked_up_data_keys(&clients).await;
     let rss_after = rss_bytes();
     let growth = rss_after.saturating_sub(rss_before);
     let bound = recorded as u64 * RSS_BYTES_PER_EVENT + RSS_SLACK_BYTES;
@@ -338,6 +447,11 @@ async fn soak_mixed_clients_lose_nothing_and_hold_memory_flat() {
     println!(
         "soak: CloudTrail events recorded during the run: {recorded} (calls made: {calls}); clock advanced {ticks} times, {} min",
         clock_moved.whole_minutes()
+    );
+    println!(
+        "soak: deliveries: {} rule notifications for {data_keys} GenerateDataKey calls, {} messages for {publishes} publishes; LookupEvents pages through {looked_up} GenerateDataKey events ({warm_keys} of the warm-up)",
+        after.0 - before.0,
+        after.1 - before.1
     );
     println!(
         "soak: RSS {:.1} MB -> {:.1} MB (+{:.1} MB, {:.0} B per recorded event); bound +{:.1} MB ({} B per event + {} MB)",
@@ -364,6 +478,15 @@ async fn soak_mixed_clients_lose_nothing_and_hold_memory_flat() {
     assert_eq!(
         recorded as u64, calls,
         "every call is one CloudTrail event: {calls} calls, {recorded} events"
+    );
+    assert_eq!(
+        after, want,
+        "every GenerateDataKey is one rule notification and every Publish one message: (rule, publish) delivered {after:?}, expected {want:?}"
+    );
+    assert_eq!(
+        looked_up,
+        warm_keys + data_keys,
+        "LookupEvents returns one GenerateDataKey event per call (warm-up and run)"
     );
     assert!(
         growth <= bound,

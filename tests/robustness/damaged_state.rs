@@ -9,7 +9,7 @@ fn used_state_dir(root: &Path) -> std::path::PathBuf {
     run_json(aws(&sb.endpoint).args(["kms", "create-key", "--description", "one"]));
     run_json(aws(&sb.endpoint).args(["kms", "create-key", "--description", "two"]));
     stop_gracefully(&mut sb);
-    for f in ["sandbox.json", "state.json", "state.log", "events.log"] {
+    for f in ["sandbox.json", "state.json", "state.log", "events.bin"] {
         assert!(
             state.join(f).is_file(),
             "{f} should exist in a used state directory"
@@ -52,14 +52,14 @@ fn damaged_log_lines_are_refused_with_file_and_line() {
 
     // The same for the CloudTrail history.
     std::fs::write(&log, &raw).unwrap();
-    let events = state.join("events.log");
+    let events = state.join("events.bin");
     let events_raw = std::fs::read(&events).unwrap();
     let mut ev = events_raw.clone();
     ev[12] ^= 0x20;
     std::fs::write(&events, &ev).unwrap();
     let before = snapshot_dir(&state);
     let out = serve_expecting_refusal(&state_args(&state));
-    assert_refused(&out, &["events.log"]);
+    assert_refused(&out, &["events.bin", "frame 1 "]);
     assert_eq!(snapshot_dir(&state), before);
 
     // Garbage in the marker file.

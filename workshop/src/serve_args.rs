@@ -96,9 +96,9 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = parse_time_scale)]
     pub time_scale: f64,
     /// Classroom mode: seed N learners, each with an account, keys and CloudTrail history
-    /// of their own (1 to 500; each account is seeded on its first request); an instructor
+    /// of their own (1 to 2000; each account is seeded on its first request); an instructor
     /// identity can assume a role in every one.
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=500))]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=i64::from(kms_workshop_names::sandbox::MAX_LEARNERS)))]
     pub learners: u32,
     /// Start with an empty CloudTrail event history instead of the calls of the workshop's
     /// earlier sections (only calls made to this sandbox show up).

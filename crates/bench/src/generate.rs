@@ -212,7 +212,13 @@ pub async fn run(
     stop: Stop,
     moto_bin: Option<&Path>,
 ) -> Result<(Vec<Cell>, Option<String>)> {
-    let sb = Sandbox::open(sandbox_config()).context("opening a sandbox")?;
+    // State persisted as `--state-dir` persists it: every call's history frame is written.
+    let state = tempfile::tempdir().context("a state directory")?;
+    let sb = Sandbox::open(kms_workshop_sandbox::Config {
+        state_dir: Some(state.path().join("state")),
+        ..sandbox_config()
+    })
+    .context("opening a sandbox")?;
     let running = kms_workshop_testkit::serve(&sb).await;
     let sandbox_cells = measure_target("sandbox", &running.endpoint(), concurrency, stop).await?;
     running.shutdown().await;

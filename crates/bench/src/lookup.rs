@@ -4,14 +4,13 @@
 //! resident memory after loading. Each history size runs in a fresh child process
 //! ([`in_child`]), so its memory figure is its own.
 
-use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use kms_workshop_names::IMPORTED_ALIAS;
-use kms_workshop_sandbox::services::cloudtrail::events::NewEvent;
 use kms_workshop_sandbox::services::cloudtrail::events::{attribute_index, Query};
+use kms_workshop_sandbox::services::cloudtrail::events::{NewEvent, Record};
 use kms_workshop_sandbox::{seed, Sandbox};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -105,7 +104,7 @@ fn users() -> Vec<User> {
     u
 }
 
-/// A CloudTrail record like the sandbox's recorder writes (about 1 KB).
+/// A CloudTrail record like the sandbox's recorder builds (about 1.2 KB as JSON text).
 #[allow(clippy::too_many_arguments)]
 fn record(
     rng: &mut XorShift,
@@ -116,7 +115,7 @@ fn record(
     key_arn: &str,
     time_ms: i64,
     event_id: &str,
-) -> String {
+) -> serde_json::Value {
     let account = seed::ACCOUNT;
     let identity = if user.role {
         json!({
@@ -181,12 +180,12 @@ fn record(
     if kms {
         r["resources"] = json!([{"accountId": account, "type": "AWS::KMS::Key", "ARN": key_arn}]);
     }
-    r.to_string()
+    r
 }
 
-/// Append `n` synthetic events spread evenly over the last 89 days; returns (matching
-/// GenerateDataKey events, mean record size).
-fn load(sb: &Sandbox, n: usize) -> (usize, usize) {
+/// Append `n` synthetic events spread evenly over the last 89 days (written to the sandbox's
+/// state directory when `persist`); returns (matching GenerateDataKey events, mean record size).
+pub fn load(sb: &Sandbox, n: usize, persist: bool) -> (usize, usize) {
     let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
     let users = users();
     let keys: Vec<String> = (0..4)
@@ -222,7 +221,11 @@ fn load(sb: &Sandbox, n: usize) -> (usize, usize) {
         let key = &keys[(rng.next() % keys.len() as u64) as usize];
         let event_id = rng.uuid();
         let rec = record(&mut rng, name, source, read_only, user, key, t, &event_id);
-        bytes += rec.len();
+        // Measured on every 64th record: writing each one out only to count it would double
+        // the loading time.
+        if i % 64 == 0 {
+            bytes += rec.to_string().len();
+        }
         matching += usize::from(name == "GenerateDataKey");
         let resources = if source == "kms.amazonaws.com" {
             vec![("AWS::KMS::Key".to_string(), key.clone())]
@@ -238,10 +241,16 @@ fn load(sb: &Sandbox, n: usize) -> (usize, usize) {
             read_only,
             resources,
         };
-        sb.events
-            .append(seed::ACCOUNT, seed::REGION, new, || (t, t), |_| rec, |_| {});
+        sb.events.append(
+            seed::ACCOUNT,
+            seed::REGION,
+            new,
+            || (t, t),
+            |_| Record::Json(rec),
+            |frame| !persist || sb.persist_event(frame),
+        );
     }
-    (matching, bytes / n.max(1))
+    (matching, bytes / n.div_ceil(64).max(1))
 }
 
 /// The timings of the LookupEvents page through the SDK, over HTTP: the first page `runs`
@@ -323,7 +332,7 @@ pub async fn worker(events: usize, runs: usize) -> Result<LookupResult> {
     let sb = Sandbox::open(sandbox_config()).context("opening a sandbox")?;
     let rss_idle = rss_kb().unwrap_or(0);
     let started = Instant::now();
-    let (matching, mean_record_bytes) = load(&sb, events);
+    let (matching, mean_record_bytes) = load(&sb, events, false);
     let load_seconds = started.elapsed().as_secs_f64();
     let rss_after = rss_kb().unwrap_or(0);
 
@@ -350,27 +359,11 @@ pub async fn worker(events: usize, runs: usize) -> Result<LookupResult> {
 
 /// Run one history size in a child process (its own heap, so VmRSS is its own).
 fn in_child(events: usize, runs: usize) -> Result<LookupResult> {
-    let exe = std::env::current_exe().context("finding this program")?;
-    let out = Command::new(exe)
-        .args([
-            "lookup-worker",
-            "--events",
-            &events.to_string(),
-            "--runs",
-            &runs.to_string(),
-        ])
-        .stderr(Stdio::inherit())
-        .output()
-        .context("running the LookupEvents worker")?;
-    if !out.status.success() {
-        bail!(
-            "the LookupEvents worker for {events} events failed ({})",
-            out.status
-        );
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let line = text.lines().last().context("the worker printed nothing")?;
-    serde_json::from_str(line).context("the worker's result")
+    let (events, runs) = (events.to_string(), runs.to_string());
+    crate::worker(
+        &["lookup-worker", "--events", &events, "--runs", &runs],
+        "the LookupEvents worker",
+    )
 }
 
 /// Each history size of `events`, each in a child process.

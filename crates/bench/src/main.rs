@@ -19,6 +19,9 @@
 //!     matcher ([`patterns`]).
 //! (f) Clean-up of 1, 10 and 50 classroom accounts under the realistic latency profile,
 //!     time-scaled, against the single-account critical path ([`cleanup`]).
+//! (g) Set-up (`prepare --accounts`) of 1 and 20 empty classroom accounts ([`prepare`]).
+//! (h) Restart on a persisted history of 1,000,000 events: time to the first answer and
+//!     resident memory, against the memory the same history took before ([`restart`]).
 //!
 //! Prints a table and writes everything to `target/bench/results.json`.
 
@@ -29,6 +32,7 @@ mod lookup;
 mod patterns;
 mod prepare;
 mod report;
+mod restart;
 mod startup;
 
 use std::path::{Path, PathBuf};
@@ -104,6 +108,12 @@ struct Cli {
     /// Accounts prepared at once in (g) (`prepare --parallel-accounts`).
     #[arg(long, default_value_t = 20, value_name = "N")]
     prepare_parallel: usize,
+    /// History sizes for (h), the restart on a persisted history, comma-separated.
+    #[arg(long, value_delimiter = ',', default_values_t = [1_000_000usize], value_name = "N,N")]
+    restart_events: Vec<usize>,
+    /// Skip (h), the restart on a persisted history.
+    #[arg(long)]
+    skip_restart: bool,
     /// Start-ups per server for (d); the median is reported.
     #[arg(long, default_value_t = 5, value_name = "N")]
     startup_runs: usize,
@@ -136,6 +146,14 @@ enum Worker {
         events: usize,
         #[arg(long)]
         runs: usize,
+    },
+    /// Write a synthetic history into a state directory; prints what it took as JSON.
+    #[command(hide = true)]
+    HistoryWriter {
+        #[arg(long)]
+        events: usize,
+        #[arg(long)]
+        state_dir: PathBuf,
     },
 }
 
@@ -184,6 +202,27 @@ pub(crate) fn rss_kb() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// Run this program as the hidden worker `args` in a child process (its own heap, so its
+/// VmRSS is its own) and read the JSON result it prints last.
+pub(crate) fn worker<T: serde::de::DeserializeOwned>(args: &[&str], what: &str) -> Result<T> {
+    use anyhow::Context;
+    let exe = std::env::current_exe().context("finding this program")?;
+    let out = std::process::Command::new(exe)
+        .args(args)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .with_context(|| format!("running {what}"))?;
+    if !out.status.success() {
+        bail!("{what} failed ({}): {}", out.status, args.join(" "));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .last()
+        .with_context(|| format!("{what} printed nothing"))?;
+    serde_json::from_str(line).with_context(|| format!("{what}'s result"))
+}
+
 pub(crate) fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
@@ -223,6 +262,7 @@ fn plan(cli: &mut Cli) -> Result<Plan> {
         cli.runs = 3;
         cli.startup_runs = 3;
         cli.cleanup_accounts = vec![1, 10];
+        cli.restart_events = vec![100_000];
     }
     let output = cli
         .output
@@ -349,7 +389,7 @@ async fn cleanups(cli: &Cli) -> Result<Vec<cleanup::CleanupRun>> {
 async fn bench(mut cli: Cli) -> Result<()> {
     let plan = plan(&mut cli)?;
     println!(
-        "kms-workshop-bench: {} CPUs, {} build; sandbox in-process (memory state, CloudTrail recording on)",
+        "kms-workshop-bench: {} CPUs, {} build; sandbox in-process (state on disk, SigV4 verified, CloudTrail recording on)",
         plan.cpus,
         if cfg!(debug_assertions) { "DEBUG (numbers are not meaningful)" } else { "release" }
     );
@@ -396,6 +436,15 @@ async fn bench(mut cli: Cli) -> Result<()> {
             prepares.push(r);
         }
     }
+    let mut restarts = Vec::new();
+    if !cli.skip_restart {
+        eprintln!("(h) restart on a persisted history …");
+        let bin = cli
+            .workshop_bin
+            .clone()
+            .unwrap_or_else(|| plan.target_dir.join("release/kms-workshop"));
+        restarts = restart::run(&cli.restart_events, cli.startup_runs, &bin)?;
+    }
 
     if !cells.is_empty() {
         generate::print(&cells, plan.stop, moto_ver.as_deref());
@@ -415,6 +464,13 @@ async fn bench(mut cli: Cli) -> Result<()> {
     if !prepares.is_empty() {
         prepare::print(&prepares, cli.time_scale);
     }
+    if !restarts.is_empty() {
+        let moto = startups
+            .iter()
+            .find(|s| s.target == "moto")
+            .map(|s| s.median_ms);
+        restart::print(&restarts, cli.startup_runs, moto);
+    }
     let results = report::Results {
         cpus: plan.cpus,
         stop: plan.stop,
@@ -428,6 +484,7 @@ async fn bench(mut cli: Cli) -> Result<()> {
         parallel: cli.cleanup_parallel,
         cleanups: &cleanups,
         prepares: &prepares,
+        restarts: &restarts,
     };
     report::write(&results, &plan.output)?;
     println!("\nresults: {}", plan.output.display());
@@ -442,6 +499,11 @@ fn main() -> Result<()> {
     match cli.worker {
         Some(Worker::LookupWorker { events, runs }) => {
             let r = rt.block_on(lookup::worker(events, runs))?;
+            println!("{}", serde_json::to_string(&r)?);
+            Ok(())
+        }
+        Some(Worker::HistoryWriter { events, state_dir }) => {
+            let r = restart::writer(events, &state_dir)?;
             println!("{}", serde_json::to_string(&r)?);
             Ok(())
         }

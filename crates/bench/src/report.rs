@@ -120,6 +120,7 @@ pub struct Results<'a> {
     pub parallel: usize,
     pub cleanups: &'a [CleanupRun],
     pub prepares: &'a [crate::prepare::PrepareRun],
+    pub restarts: &'a [crate::restart::RestartResult],
 }
 
 /// Write `r` as pretty JSON to `output`.
@@ -133,8 +134,13 @@ pub fn write(r: &Results<'_>, output: &Path) -> Result<()> {
         matching,
         cleanups,
         prepares,
+        restarts,
         ..
     } = *r;
+    let moto_startup = startups
+        .iter()
+        .find(|s| s.target == "moto")
+        .map(|s| s.median_ms);
     let results = json!({
         "machine": {"cpus": cpus, "os": std::env::consts::OS, "arch": std::env::consts::ARCH},
         "build": if cfg!(debug_assertions) { "debug" } else { "release" },
@@ -168,6 +174,14 @@ pub fn write(r: &Results<'_>, output: &Path) -> Result<()> {
                 let single = prepares.iter().find(|x| x.accounts == 1)?.wall_seconds;
                 Some(json!({"accounts": c.accounts, "wall_over_single_account": c.wall_seconds / single}))
             }).collect::<Vec<_>>(),
+        },
+        "restart": {
+            "runs": restarts,
+            "ratios": restarts.iter().map(|r| json!({
+                "events": r.written.events,
+                "rss_after_over_before": r.restart_rss_mb / r.written.rss_loaded_mb,
+                "restart_over_moto_empty_startup": moto_startup.map(|m| r.restart_ms_median / m),
+            })).collect::<Vec<_>>(),
         },
     });
     if let Some(dir) = output.parent() {

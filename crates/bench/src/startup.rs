@@ -61,7 +61,7 @@ impl Drop for Killed {
 }
 
 /// One start: spawn `program args…` (with `{port}` in args replaced), poll until it answers.
-fn once(program: &Path, args: &[&str]) -> Result<(f64, f64)> {
+pub fn once(program: &Path, args: &[&str]) -> Result<(f64, f64)> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();

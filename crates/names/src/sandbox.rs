@@ -31,7 +31,7 @@ pub const INSTRUCTOR_ACCESS_KEY: &str = "AKIAWORKSHOPINSTRUCT";
 /// Organizations gives it in member accounts).
 pub const CLASSROOM_ROLE: &str = "OrganizationAccountAccessRole";
 /// The most learners one sandbox seeds.
-pub const MAX_LEARNERS: u32 = 500;
+pub const MAX_LEARNERS: u32 = 2000;
 
 /// One learner's account and access key ids.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -64,12 +64,21 @@ pub enum SandboxError {
     },
 }
 
+/// The CloudTrail history as the state directory holds it.
+#[derive(Default)]
+struct History {
+    /// Binary frames ([`store::history`]).
+    frames: Vec<u8>,
+    /// A version-1 directory's JSON lines.
+    legacy: Option<Vec<serde_json::Value>>,
+}
+
 /// The sandbox: state, clock, CloudTrail history and persistence, shared by all requests.
 pub struct Sandbox {
     pub config: Config,
     pub clock: Clock,
     pub events: EventStore,
-    pub(crate) lookup_limiter: services::cloudtrail::events::RateLimiter,
+    pub(crate) lookup_limiter: services::cloudtrail::limiter::RateLimiter,
     world: Mutex<World>,
     store: Store,
     /// The URL clients reach this sandbox at (for links in SNS messages), once serving.
@@ -140,9 +149,7 @@ impl Sandbox {
         }
         blobs.retain(&world.blob_names());
         let event_store = EventStore::default();
-        for e in events {
-            event_store.load_line(e);
-        }
+        Self::load_history(&store, &event_store, &config, events)?;
         let last_seq = world
             .accounts
             .values()
@@ -169,8 +176,7 @@ impl Sandbox {
             me: me.clone(),
         });
         if moved {
-            let snapshot = serde_json::to_value(&*sandbox.world.lock()).unwrap_or_default();
-            sandbox.store.snapshot(snapshot)?;
+            sandbox.store.snapshot(&*sandbox.world.lock())?;
         }
         if new_secret_seed && !fresh {
             // The old secrets were published constants: replace them, or anyone could sign as
@@ -192,8 +198,7 @@ impl Sandbox {
                 dir: String::new(),
                 why: e.to_string(),
             })?;
-            let snapshot = serde_json::to_value(&*sandbox.world.lock()).unwrap_or_default();
-            sandbox.store.snapshot(snapshot)?;
+            sandbox.store.snapshot(&*sandbox.world.lock())?;
         } else {
             sandbox.bring_up_to_date()?;
         }
@@ -204,29 +209,57 @@ impl Sandbox {
     fn loaded_world(
         config: &Config,
         loaded: Option<store::Loaded>,
-    ) -> Result<(World, Vec<serde_json::Value>, bool), SandboxError> {
-        Ok(match loaded {
-            Some(store::Loaded {
-                world: Some(w),
-                events,
-            }) => {
-                let world: World =
-                    serde_json::from_value(w).map_err(|e| SandboxError::Incompatible {
-                        dir: config
-                            .state_dir
-                            .as_ref()
-                            .map(|d| d.display().to_string())
-                            .unwrap_or_default(),
-                        why: e.to_string(),
-                    })?;
-                (world, events, false)
+    ) -> Result<(World, History, bool), SandboxError> {
+        let Some(loaded) = loaded else {
+            return Ok((World::default(), History::default(), true));
+        };
+        let history = History {
+            frames: loaded.events,
+            legacy: loaded.legacy_events,
+        };
+        let Some(w) = loaded.world else {
+            return Ok((World::default(), history, true));
+        };
+        let world: World = serde_json::from_value(w).map_err(|e| SandboxError::Incompatible {
+            dir: config
+                .state_dir
+                .as_ref()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default(),
+            why: e.to_string(),
+        })?;
+        Ok((world, history, false))
+    }
+
+    /// Load the persisted CloudTrail history into `events` (a version-1 directory's JSON lines
+    /// are then written anew in the binary form), and persist from now on.
+    fn load_history(
+        store: &Store,
+        events: &EventStore,
+        config: &Config,
+        history: History,
+    ) -> Result<(), SandboxError> {
+        match history.legacy {
+            Some(lines) => {
+                for line in lines {
+                    events.load_json_line(line);
+                }
+                store.migrate_history(&events.export())?;
             }
-            Some(store::Loaded {
-                world: None,
-                events,
-            }) => (World::default(), events, true),
-            None => (World::default(), Vec::new(), true),
-        })
+            None => events
+                .replay(store::history::frames(&history.frames))
+                .map_err(|(frame, why)| store::StoreError::Corrupt {
+                    path: config
+                        .state_dir
+                        .clone()
+                        .unwrap_or_default()
+                        .join(store::history::FILE),
+                    line: None,
+                    why: format!("frame {frame}: {why}"),
+                })?,
+        }
+        events.set_persisting(store.persistent());
+        Ok(())
     }
 
     /// An existing state opened with today's flags: it keeps the account it was made with,
@@ -441,8 +474,8 @@ impl Sandbox {
             )?;
         }
         self.pending_events.lock().retain(|p| p.account != account);
-        self.events.clear_account(account);
-        self.persist_event(&serde_json::json!({ "reset": account }));
+        self.events
+            .clear_account(account, |frame| self.persist_event(frame));
         Ok(())
     }
 
@@ -674,13 +707,8 @@ impl Sandbox {
         self.blobs.retain(&w.blob_names());
         // The log already holds everything: a snapshot that cannot be written costs only the
         // log's length.
-        match serde_json::to_value(w) {
-            Ok(snapshot) => {
-                if let Err(e) = self.store.snapshot(snapshot) {
-                    tracing::error!(error = %e, "cannot write sandbox snapshot");
-                }
-            }
-            Err(e) => tracing::error!(error = %e, "cannot serialise sandbox snapshot"),
+        if let Err(e) = self.store.snapshot(w) {
+            tracing::error!(error = %e, "cannot write sandbox snapshot");
         }
     }
 
@@ -700,10 +728,15 @@ impl Sandbox {
         Ok(())
     }
 
-    /// Append a CloudTrail history record to disk.
-    pub(crate) fn persist_event(&self, line: &serde_json::Value) {
-        if let Err(e) = self.store.append_event(line) {
-            tracing::error!(error = %e, "cannot persist a CloudTrail event");
+    /// Append a CloudTrail history frame (as [`EventStore::append`] hands it over) to disk;
+    /// whether it was written. Public for tools that load a history in bulk (the benchmark).
+    pub fn persist_event(&self, payload: &[u8]) -> bool {
+        match self.store.append_event(payload) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot persist a CloudTrail event");
+                false
+            }
         }
     }
 

@@ -99,10 +99,10 @@ async fn assume_role_and_create_access_key_records_hold_no_secret() {
         }
     }
     assert_eq!(seen.len(), 2, "both calls' records are there: {seen:?}");
-    // Nor in the events log on disk.
-    let log = std::fs::read_to_string(dir.path().join("events.log")).expect("events.log");
+    // Nor in the history on disk.
+    let log = std::fs::read(dir.path().join("events.bin")).expect("events.bin");
     for s in &secrets {
-        assert!(!log.contains(s.as_str()), "events.log holds a secret");
+        assert!(!contains(&log, s), "events.bin holds a secret");
     }
     drop(running);
 }
@@ -186,34 +186,65 @@ async fn records_written_before_are_served_without_their_secrets_and_contexts_st
     );
     running.shutdown().await;
     drop(sb);
-    // A line an older build wrote, with a secret in it.
-    let (store, loaded) = kms_workshop_sandbox::store::Store::open(dir.path()).expect("store");
-    let mut line = loaded
-        .events
-        .iter()
-        .rev()
-        .find(|l| l["n"] == "GenerateDataKey")
-        .cloned()
-        .expect("the data key's event");
-    let rec = line["rec"].as_str().expect("record").replace(
-        r#""responseElements":null"#,
-        r#""responseElements":{"credentials":{"accessKeyId":"ASIAOLD","secretAccessKey":"OLD-SECRET","sessionToken":"OLD-TOKEN"}}"#,
-    );
-    assert!(
-        rec.contains("OLD-SECRET"),
-        "the record has no null responseElements: {rec}"
-    );
-    line["rec"] = serde_json::json!(rec);
-    line["id"] = serde_json::json!("00000000-0000-4000-8000-000000000001");
-    store.append_event(&line).expect("append");
-    drop(store);
-    let sb = open();
-    let running = serve(&sb).await;
-    let cfg = common::learner_config(&running.endpoint()).await;
-    let all = records(&cfg, "GenerateDataKey").await.join("\n");
-    assert!(all.contains("ASIAOLD"), "the old record is served: {all}");
-    assert!(
-        !all.contains("OLD-SECRET") && !all.contains("OLD-TOKEN"),
-        "{all}"
-    );
+    // A history an older build wrote (JSON lines, state format 1), with a secret in a record;
+    // the binary one beside it is what a migration cut short would leave, and goes.
+    let mut rec: serde_json::Value = serde_json::from_str(
+        gdk.iter()
+            .find(|r| r.contains("a-label"))
+            .expect("the data key's record"),
+    )
+    .expect("JSON");
+    rec["responseElements"] = serde_json::json!({"credentials": {"accessKeyId": "ASIAOLD",
+        "secretAccessKey": "OLD-SECRET", "sessionToken": "OLD-TOKEN"}});
+    rec["eventID"] = serde_json::json!("old-event-1");
+    let time_ms = time::OffsetDateTime::parse(
+        rec["eventTime"].as_str().expect("time"),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .expect("eventTime")
+    .unix_timestamp()
+        * 1000;
+    let line = serde_json::json!({"a": seed::ACCOUNT, "r": seed::REGION, "t": time_ms, "v": time_ms,
+        "id": "old-event-1", "n": "GenerateDataKey", "s": "kms.amazonaws.com",
+        "u": seed::LEARNER_USER, "k": "AKIAOLD", "ro": true, "res": [], "rec": rec.to_string()});
+    let json = line.to_string();
+    let framed = format!("{:08x} {json}\n", crc32fast::hash(json.as_bytes()));
+    std::fs::write(dir.path().join("events.log"), framed).expect("events.log");
+    std::fs::write(
+        dir.path().join("sandbox.json"),
+        r#"{"format":"kms-workshop-sandbox","version":1}"#,
+    )
+    .expect("marker");
+    for restart in 0..2 {
+        let sb = open();
+        let running = serve(&sb).await;
+        let cfg = common::learner_config(&running.endpoint()).await;
+        let found = records(&cfg, "GenerateDataKey").await;
+        assert_eq!(
+            found.len(),
+            1,
+            "restart {restart}: only the old history is left: {found:?}"
+        );
+        let all = &found[0];
+        assert!(all.contains("ASIAOLD"), "the old record is served: {all}");
+        assert!(all.contains(r#""plaintext":"a-label""#), "{all}");
+        assert!(
+            !all.contains("OLD-SECRET") && !all.contains("OLD-TOKEN"),
+            "{all}"
+        );
+        running.shutdown().await;
+        drop(sb);
+        // Written anew (without the secret) on the first open, read back on the second.
+        assert!(!dir.path().join("events.log").exists(), "restart {restart}");
+        let bin = std::fs::read(dir.path().join("events.bin")).expect("events.bin");
+        assert!(contains(&bin, "ASIAOLD") && !contains(&bin, "OLD-SECRET"));
+        let marker = std::fs::read_to_string(dir.path().join("sandbox.json")).unwrap();
+        assert!(marker.contains("\"version\": 2"), "{marker}");
+    }
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
 }

@@ -13,6 +13,7 @@ use parking_lot::Mutex;
 use serde_json::{json, Value as J};
 use time::{Duration, OffsetDateTime};
 
+use super::events::Record;
 use super::recorder::RecordParts;
 use crate::identity::{Caller, Principal};
 use crate::services::kms::shared;
@@ -186,23 +187,17 @@ fn one_call(sb: &Sandbox, account: &str, region: &str, at: OffsetDateTime, n: i6
         resources: &resources,
     };
     let ms = (at.unix_timestamp_nanos() / 1_000_000) as i64;
-    let mut rendered = None;
-    sb.events.append(
+    let rendered = sb.events.append(
         account,
         region,
         parts.new_event(),
         || (ms, ms),
-        |t| {
-            let record = parts.render(t);
-            let text = record.to_string();
-            rendered = Some(record);
-            text
-        },
-        |line| sb.persist_event(line),
+        |t| Record::Json(parts.render(t)),
+        |frame| sb.persist_event(frame),
     );
     // Others' calls reach EventBridge like anyone's while a trail logs: the workshop's rule
     // matches the application's GenerateDataKey too, as it would on AWS.
-    if let Some(record) = rendered {
+    if let Record::Json(record) = rendered {
         let source = record["eventSource"].as_str().unwrap_or_default();
         if super::logging_in(sb, account, region, read_only, source) {
             let due = ms + sb.config.eventbridge_delivery_delay().whole_milliseconds() as i64;

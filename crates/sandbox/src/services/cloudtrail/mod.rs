@@ -3,7 +3,7 @@
 //! kept in [`events`]) and trails (`CreateTrail`, `StartLogging`, …), which decide whether
 //! events reach EventBridge.
 //!
-//! Layout: `state` (the trails), `ops` (one function per operation), `views` (wire shapes),
+//! Layout: `state` (the trails), [`limiter`] (LookupEvents' rate limit), `ops` (one function per operation), `views` (wire shapes),
 //! `errors`, [`seed`] (the history of the workshop's earlier sections), [`background`] (other
 //! principals' calls, when the sandbox is as busy as a real account), [`organization`] (the
 //! trail a member of an organization sees but cannot read).
@@ -11,6 +11,7 @@
 pub mod background;
 mod errors;
 pub mod events;
+pub mod limiter;
 mod ops;
 pub mod organization;
 pub mod recorder;

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Map, Value as J};
 
-use super::events::NewEvent;
+use super::events::{NewEvent, Record};
 use crate::identity::Caller;
 use crate::protocol::{AwsError, Input, Value};
 use crate::services::{Call, Service, TrailResource};
@@ -192,7 +192,6 @@ pub fn record(
     };
     let account = cx.account().to_string();
     let delay_ms = sb.config.cloudtrail_delivery_delay().whole_milliseconds() as i64;
-    let mut rendered: Option<J> = None;
     let parts = RecordParts {
         caller: &cx.caller,
         region: &cx.region,
@@ -211,12 +210,7 @@ pub fn record(
         read_only,
         resources: &cx.resources,
     };
-    let render = |time_ms: i64| {
-        let record = parts.render(time_ms);
-        let text = record.to_string();
-        rendered = Some(record);
-        text
-    };
+
     let stamp = || {
         let t = sb.clock.now();
         let ms = (t.unix_timestamp_nanos() / 1_000_000) as i64;
@@ -225,13 +219,17 @@ pub fn record(
         (ms, ms + delay_ms)
     };
     let new = parts.new_event();
-    sb.events
-        .append(&account, &cx.region, new, stamp, render, |line| {
-            sb.persist_event(line)
-        });
+    let rendered = sb.events.append(
+        &account,
+        &cx.region,
+        new,
+        stamp,
+        |time_ms| Record::Json(parts.render(time_ms)),
+        |frame| sb.persist_event(frame),
+    );
 
     // CloudTrail hands management events to EventBridge only while a trail is logging.
-    if let Some(record) = rendered {
+    if let Record::Json(record) = rendered {
         if super::logging_in(sb, &account, &cx.region, read_only, service.event_source()) {
             let now_ms = (sb.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
             let handed_over = sb.config.eventbridge_delivery_delay().whole_milliseconds() as i64;

@@ -9,6 +9,7 @@ use kms_workshop_names::sandbox::INSTANCE_ROLE;
 use serde_json::{json, Value as J};
 use time::{Duration, OffsetDateTime};
 
+use super::events::Record;
 use super::recorder::RecordParts;
 use crate::identity::{instance_credential, learner_credential, Caller};
 use crate::protocol::AwsError;
@@ -338,7 +339,7 @@ fn append(sb: &Sandbox, region: &str, caller: &Caller, p: Past) {
         region,
         parts.new_event(),
         || (ms, ms),
-        |t| parts.render(t).to_string(),
-        |line| sb.persist_event(line),
+        |t| Record::Json(parts.render(t)),
+        |frame| sb.persist_event(frame),
     );
 }

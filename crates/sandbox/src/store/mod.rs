@@ -3,10 +3,11 @@
 //! A state directory holds a marker (`sandbox.json`, so a foreign or newer directory is refused
 //! rather than overwritten), a snapshot (`state.json`, replaced atomically: temp file, fsync,
 //! rename), a write-ahead log (`state.log`) of whole-object writes made since the snapshot, and the
-//! CloudTrail history (`events.log`, append-only). Every log line is `<crc32> <json>`; a write is
-//! handed to the kernel before the request that made it is answered, so `kill -9` loses nothing
-//! acknowledged. A torn last line (power loss mid-write) is dropped; damage anywhere else is an
-//! error that names the file and line, never a silent wipe.
+//! CloudTrail history ([`history`]: `events.bin`, append-only binary frames). Every `state.log`
+//! line is `<crc32> <json>`; a write is handed to the kernel before the request that made it is
+//! answered, so `kill -9` loses nothing acknowledged. A torn last line or frame (power loss
+//! mid-write) is dropped; damage anywhere else is an error that names the file and line, never a
+//! silent wipe.
 
 use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{BufRead, BufReader, Write};
@@ -18,11 +19,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as J;
 
 pub const FORMAT: &str = "kms-workshop-sandbox";
-pub const VERSION: u32 = 1;
+/// 2: the CloudTrail history is binary (`events.bin`); a version-1 directory's JSON-lines
+/// history (`events.log`) is written anew on open ([`Store::migrate_history`]).
+pub const VERSION: u32 = 2;
 const MARKER: &str = "sandbox.json";
 const SNAPSHOT: &str = "state.json";
 const LOG: &str = "state.log";
-pub const EVENTS: &str = "events.log";
 /// Past this many bytes of log, the next write folds the log into a new snapshot.
 const COMPACT_AT: u64 = 32 * 1024 * 1024;
 
@@ -48,6 +50,8 @@ pub enum StoreError {
     InUse(PathBuf),
 }
 
+pub mod history;
+
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
     move |error| StoreError::Io {
         path: path.to_path_buf(),
@@ -67,6 +71,13 @@ struct Snapshot {
     world: J,
 }
 
+/// A snapshot as written: the world borrowed, in the same form [`Snapshot`] reads.
+#[derive(Serialize)]
+struct SnapshotRef<'a, W> {
+    seq: u64,
+    world: &'a W,
+}
+
 #[derive(Serialize, Deserialize)]
 struct LogRecord {
     seq: u64,
@@ -80,8 +91,11 @@ struct LogRecord {
 pub struct Loaded {
     /// The world as JSON (snapshot with the log replayed), `None` for a new directory.
     pub world: Option<J>,
-    /// Every CloudTrail history line, oldest first.
-    pub events: Vec<J>,
+    /// The CloudTrail history: whole binary frames ([`history::frames`]), oldest first.
+    pub events: Vec<u8>,
+    /// A version-1 directory's history, JSON lines oldest first, to load and then write anew
+    /// with [`Store::migrate_history`]; `None` when the directory has none.
+    pub legacy_events: Option<Vec<J>>,
 }
 
 struct Files {
@@ -167,11 +181,21 @@ fn parse_frame(line: &[u8]) -> Result<J, String> {
 }
 
 fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StoreError> {
+    write_atomic_with(dir, name, |f| f.write_all(bytes))
+}
+
+/// Replace `dir/name` atomically with what `write` writes (temp file, fsync, rename).
+fn write_atomic_with(
+    dir: &Path,
+    name: &str,
+    write: impl FnOnce(&mut std::io::BufWriter<File>) -> std::io::Result<()>,
+) -> Result<(), StoreError> {
     let path = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp"));
     {
-        let mut f = private_file(&tmp)?;
-        f.write_all(bytes).map_err(io(&tmp))?;
+        let mut f = std::io::BufWriter::new(private_file(&tmp)?);
+        write(&mut f).map_err(io(&tmp))?;
+        let f = f.into_inner().map_err(|e| io(&tmp)(e.into_error()))?;
         f.sync_all().map_err(io(&tmp))?;
     }
     fs::rename(&tmp, &path).map_err(io(&path))?;
@@ -213,7 +237,14 @@ fn private_file(path: &Path) -> Result<File, StoreError> {
 /// an older build created them open to others.
 fn make_private(dir: &Path) -> Result<(), StoreError> {
     fs::set_permissions(dir, Permissions::from_mode(0o700)).map_err(io(dir))?;
-    for name in [MARKER, SNAPSHOT, LOG, EVENTS, crate::access::TOKEN_FILE] {
+    for name in [
+        MARKER,
+        SNAPSHOT,
+        LOG,
+        history::FILE,
+        history::LEGACY_FILE,
+        crate::access::TOKEN_FILE,
+    ] {
         let path = dir.join(name);
         if path.exists() {
             fs::set_permissions(&path, Permissions::from_mode(0o600)).map_err(io(&path))?;
@@ -237,6 +268,7 @@ impl Store {
             .create(dir)
             .map_err(io(dir))?;
         let marker_path = dir.join(MARKER);
+        let mut older = false;
         if marker_path.exists() {
             let raw = fs::read(&marker_path).map_err(io(&marker_path))?;
             let m: Marker = serde_json::from_slice(&raw).map_err(|e| StoreError::Corrupt {
@@ -253,21 +285,13 @@ impl Store {
                     found: m.version,
                 });
             }
+            older = m.version < VERSION;
         } else {
             let non_empty = fs::read_dir(dir).map_err(io(dir))?.next().is_some();
             if non_empty {
                 return Err(StoreError::Foreign(dir.to_path_buf()));
             }
-            let m = serde_json::to_vec_pretty(&Marker {
-                format: FORMAT.into(),
-                version: VERSION,
-            })
-            .map_err(|e| StoreError::Corrupt {
-                path: marker_path.clone(),
-                line: None,
-                why: e.to_string(),
-            })?;
-            write_atomic(dir, MARKER, &m)?;
+            write_marker(dir)?;
         }
 
         make_private(dir)?;
@@ -278,6 +302,11 @@ impl Store {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => return Err(StoreError::InUse(dir.to_path_buf())),
             Err(fs::TryLockError::Error(e)) => return Err(io(&marker_path)(e)),
+        }
+        // An older directory without a history to migrate is this version's from now on (an
+        // older build would not see the history written from now on).
+        if older && !history::legacy_exists(dir) {
+            write_marker(dir)?;
         }
 
         let snap_path = dir.join(SNAPSHOT);
@@ -313,8 +342,21 @@ impl Store {
                 rec.v,
             );
         }
-        let events_path = dir.join(EVENTS);
-        let events = read_framed(&events_path)?;
+        let events_path = dir.join(history::FILE);
+        // A version-1 history is loaded from its JSON lines (and written anew by the sandbox),
+        // whatever a migration cut short left in `events.bin`.
+        let legacy_events = if history::legacy_exists(dir) {
+            let legacy = dir.join(history::LEGACY_FILE);
+            let lines = read_framed(&legacy)?;
+            drop_torn_tail(&legacy)?;
+            Some(lines)
+        } else {
+            None
+        };
+        let events = match legacy_events {
+            Some(_) => Vec::new(),
+            None => history::read(&events_path)?,
+        };
         // Re-write the logs without any torn tail before appending to them.
         let log_len = fs::metadata(&log_path).map(|m| m.len()).unwrap_or(0);
         let files = Files {
@@ -328,34 +370,72 @@ impl Store {
         let store = Store {
             files: Some(Mutex::new(files)),
         };
-        store.drop_torn_tail(&log_path)?;
-        store.drop_torn_tail(&events_path)?;
-        Ok((store, Loaded { world, events }))
+        drop_torn_tail(&log_path)?;
+        Ok((
+            store,
+            Loaded {
+                world,
+                events,
+                legacy_events,
+            },
+        ))
     }
 
-    /// Truncate a file to its last complete line so appends never follow a torn record.
-    fn drop_torn_tail(&self, path: &Path) -> Result<(), StoreError> {
-        let raw = match fs::read(path) {
-            Ok(r) => r,
-            Err(_) => return Ok(()),
-        };
-        if raw.is_empty() || raw.last() == Some(&b'\n') {
+    /// Write the whole CloudTrail history anew as `frames` (a version-1 directory's, once
+    /// loaded): the new file replaces any other atomically, then the old history goes and the
+    /// marker says version 2 (a crash before that only repeats the migration).
+    pub fn migrate_history(&self, frames: &[Vec<u8>]) -> Result<(), StoreError> {
+        let Some(files) = &self.files else {
             return Ok(());
-        }
-        let keep = raw
-            .iter()
-            .rposition(|b| *b == b'\n')
-            .map(|p| p + 1)
-            .unwrap_or(0);
-        let f = OpenOptions::new()
-            .write(true)
-            .open(path)
-            .map_err(io(path))?;
-        f.set_len(keep as u64).map_err(io(path))?;
-        f.sync_all().map_err(io(path))?;
-        Ok(())
+        };
+        let mut f = files.lock();
+        let bytes: Vec<u8> = frames.iter().flat_map(|p| history::frame(p)).collect();
+        write_atomic(&f.dir, history::FILE, &bytes)?;
+        let path = f.dir.join(history::FILE);
+        f.events = open_append(&path)?;
+        history::remove_legacy(&f.dir)?;
+        write_marker(&f.dir)
     }
+}
 
+fn write_marker(dir: &Path) -> Result<(), StoreError> {
+    let marker_path = dir.join(MARKER);
+    let m = serde_json::to_vec_pretty(&Marker {
+        format: FORMAT.into(),
+        version: VERSION,
+    })
+    .map_err(|e| StoreError::Corrupt {
+        path: marker_path,
+        line: None,
+        why: e.to_string(),
+    })?;
+    write_atomic(dir, MARKER, &m)
+}
+
+/// Truncate a file to its last complete line so appends never follow a torn record.
+fn drop_torn_tail(path: &Path) -> Result<(), StoreError> {
+    let raw = match fs::read(path) {
+        Ok(r) => r,
+        Err(_) => return Ok(()),
+    };
+    if raw.is_empty() || raw.last() == Some(&b'\n') {
+        return Ok(());
+    }
+    let keep = raw
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map(|p| p + 1)
+        .unwrap_or(0);
+    let f = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(io(path))?;
+    f.set_len(keep as u64).map_err(io(path))?;
+    f.sync_all().map_err(io(path))?;
+    Ok(())
+}
+
+impl Store {
     /// The state directory's admin token ([`crate::access`]), made at random on first use;
     /// `None` for a state in memory.
     pub fn admin_token(&self) -> Result<Option<String>, StoreError> {
@@ -408,34 +488,30 @@ impl Store {
         Ok(f.log_len > COMPACT_AT)
     }
 
-    /// Append one CloudTrail history record.
-    pub fn append_event(&self, event: &J) -> Result<(), StoreError> {
+    /// Append one CloudTrail history frame's payload (one write, so a crash tears at most
+    /// this one).
+    pub fn append_event(&self, payload: &[u8]) -> Result<(), StoreError> {
         let Some(files) = &self.files else {
             return Ok(());
         };
         let mut f = files.lock();
-        let json = serde_json::to_vec(event).map_err(|e| StoreError::Corrupt {
-            path: f.dir.join(EVENTS),
-            line: None,
-            why: e.to_string(),
-        })?;
-        let path = f.dir.join(EVENTS);
-        f.events.write_all(&frame(&json)).map_err(io(&path))
+        let path = f.dir.join(history::FILE);
+        f.events
+            .write_all(&history::frame(payload))
+            .map_err(io(&path))
     }
 
-    /// Fold the log into a new snapshot of `world`.
-    pub fn snapshot(&self, world: J) -> Result<(), StoreError> {
+    /// Fold the log into a new snapshot of `world`, serialised straight into the file (a
+    /// state of many megabytes is never held twice in memory).
+    pub fn snapshot(&self, world: &impl Serialize) -> Result<(), StoreError> {
         let Some(files) = &self.files else {
             return Ok(());
         };
         let mut f = files.lock();
-        let snap = Snapshot { seq: f.seq, world };
-        let bytes = serde_json::to_vec(&snap).map_err(|e| StoreError::Corrupt {
-            path: f.dir.join(SNAPSHOT),
-            line: None,
-            why: e.to_string(),
+        let snap = SnapshotRef { seq: f.seq, world };
+        write_atomic_with(&f.dir, SNAPSHOT, |out| {
+            serde_json::to_writer(out, &snap).map_err(std::io::Error::from)
         })?;
-        write_atomic(&f.dir, SNAPSHOT, &bytes)?;
         let log_path = f.dir.join(LOG);
         f.log.set_len(0).map_err(io(&log_path))?;
         f.log.sync_all().map_err(io(&log_path))?;
@@ -488,12 +564,15 @@ mod tests {
         assert!(loaded.world.is_none());
         s.put(&["accounts", "1", "kms"], json!({"k": 1})).unwrap();
         s.put(&["accounts", "1", "kms"], json!({"k": 2})).unwrap();
-        s.append_event(&json!({"e": 1})).unwrap();
+        s.append_event(b"e1").unwrap();
         drop(s);
         let (s, loaded) = Store::open(dir.path()).unwrap();
         assert_eq!(loaded.world.unwrap()["accounts"]["1"]["kms"]["k"], 2);
-        assert_eq!(loaded.events.len(), 1);
-        s.snapshot(json!({"accounts": {"1": {"kms": {"k": 3}}}}))
+        assert_eq!(
+            history::frames(&loaded.events).collect::<Vec<_>>(),
+            vec![b"e1"]
+        );
+        s.snapshot(&json!({"accounts": {"1": {"kms": {"k": 3}}}}))
             .unwrap();
         s.put(&["accounts", "2"], json!({"x": true})).unwrap();
         drop(s);

@@ -1,0 +1,444 @@
+//! CloudTrail event history: every recorded management event, per account and region, with
+//! an index per lookup attribute so `LookupEvents` stays fast over millions of events.
+//!
+//! Events are appended in event-time order (the recorder stamps them under the store's lock
+//! from the monotonic sandbox clock), so a time range is a binary search and "newest first" is
+//! a walk backwards; an attribute filter walks that attribute's posting list instead.
+//!
+//! An event is kept as 56 bytes ([`partition::Compact`]): its time, IDs and the numbers of its
+//! record's body and attribute set in the history's [`dict`]ionary, where every distinct value
+//! is kept once; the record's JSON is put back together when a lookup returns it
+//! ([`record`]). On disk the history is the same numbers ([`codec`]), so a restart reads them
+//! back instead of parsing JSON.
+
+pub mod codec;
+pub mod dict;
+pub mod partition;
+pub mod record;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use serde_json::Value as J;
+
+use dict::{Attrs, Dict, Id};
+use partition::{Compact, Partition};
+use record::Own;
+
+/// The eight lookup attributes, in AWS's spelling.
+pub const ATTRIBUTES: [&str; 8] = [
+    "EventId",
+    "EventName",
+    "ReadOnly",
+    "Username",
+    "ResourceType",
+    "ResourceName",
+    "EventSource",
+    "AccessKeyId",
+];
+
+pub fn attribute_index(name: &str) -> Option<u8> {
+    ATTRIBUTES.iter().position(|a| *a == name).map(|i| i as u8)
+}
+
+/// An event as a lookup returns it, its record rendered.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub time_ms: i64,
+    pub visible_ms: i64,
+    pub event_id: Box<str>,
+    pub event_name: Arc<str>,
+    pub event_source: Arc<str>,
+    pub username: Arc<str>,
+    pub access_key_id: Arc<str>,
+    pub read_only: bool,
+    /// (resource type, resource name)
+    pub resources: Vec<(Arc<str>, Arc<str>)>,
+    /// The full CloudTrail record, as the JSON string `LookupEvents` returns.
+    pub record: String,
+}
+
+/// What the recorder hands over (before the store stamps the time).
+pub struct NewEvent {
+    pub event_id: String,
+    pub event_name: String,
+    pub event_source: String,
+    pub username: String,
+    pub access_key_id: String,
+    pub read_only: bool,
+    pub resources: Vec<(String, String)>,
+}
+
+/// A query over one partition.
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub attribute: Option<(u8, String)>,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub now_ms: i64,
+    pub max: usize,
+    /// Exclusive upper bound (a position) from a previous page.
+    pub before: Option<u32>,
+}
+
+#[derive(Default)]
+struct Inner {
+    dict: Dict,
+    /// By (account, region), both dictionary strings.
+    partitions: HashMap<(Id, Id), Partition>,
+}
+
+/// A record as the caller has it: a JSON object as the recorder builds it, or text (a history
+/// loaded from elsewhere).
+pub enum Record {
+    Json(J),
+    Text(String),
+}
+
+#[derive(Default)]
+pub struct EventStore {
+    inner: RwLock<Inner>,
+    /// Whether appends hand their frame to `persist` (a state directory is open).
+    persisting: AtomicBool,
+}
+
+impl EventStore {
+    /// From now on, appends and resets hand the bytes to write to their `persist` closure;
+    /// what the store holds now is on disk already (replayed, or written anew by [`Self::export`]).
+    pub fn set_persisting(&self, on: bool) {
+        let mut inner = self.inner.write();
+        inner.dict.mark_persisted();
+        self.persisting.store(on, Ordering::Relaxed);
+    }
+
+    /// Append an event; `stamp` is called under the store's lock to get the event time and
+    /// the time it becomes visible, and `render` builds the record with it. `persist` gets the
+    /// bytes to write (when persisting) and says whether they were written. Returns the record.
+    pub fn append(
+        &self,
+        account: &str,
+        region: &str,
+        new: NewEvent,
+        stamp: impl FnOnce() -> (i64, i64),
+        render: impl FnOnce(i64) -> Record,
+        persist: impl FnOnce(&[u8]) -> bool,
+    ) -> Record {
+        let mut guard = self.inner.write();
+        let inner = &mut *guard;
+        let key = (inner.dict.string(account), inner.dict.string(region));
+        let (time_ms, visible_ms) = stamp();
+        let last = inner.partitions.get(&key).and_then(|p| p.events.last());
+        let time_ms = time_ms.max(last.map_or(i64::MIN, |e| e.time_ms));
+        let rendered = render(time_ms);
+        let own = Own {
+            time_ms,
+            event_id: record::uuid_bytes(&new.event_id),
+            request_id: None,
+        };
+        let (body, request_id) = match &rendered {
+            Record::Json(J::Object(m)) => record::body_of(&mut inner.dict, m, &own),
+            Record::Json(other) => record::body_of_text(&mut inner.dict, &other.to_string(), &own),
+            Record::Text(t) => record::body_of_text(&mut inner.dict, t, &own),
+        };
+        let d = &mut inner.dict;
+        let attrs = Attrs {
+            name: d.string(&new.event_name),
+            source: d.string(&new.event_source),
+            username: d.string(&new.username),
+            access_key_id: d.string(&new.access_key_id),
+            read_only: new.read_only,
+            resources: new
+                .resources
+                .iter()
+                .map(|(t, n)| (d.string(t), d.string(n)))
+                .collect(),
+        };
+        let mut event_id = own.event_id.unwrap_or_default();
+        if own.event_id.is_none() {
+            event_id[..4].copy_from_slice(&d.string(&new.event_id).to_le_bytes());
+        }
+        let event = Compact {
+            time_ms,
+            event_id,
+            request_id: request_id.unwrap_or_default(),
+            // CloudTrail's delay is minutes; anything past 49 days is as good as never.
+            visible_after: u32::try_from(visible_ms.saturating_sub(time_ms).max(0))
+                .unwrap_or(u32::MAX),
+            body,
+            attrs: d.attrs.intern(&attrs, Clone::clone),
+            odd_id: own.event_id.is_none(),
+        };
+        // Written under the lock, so the file keeps the in-memory order.
+        self.write(
+            inner,
+            codec::Entry::Event {
+                account: key.0,
+                region: key.1,
+                event,
+            },
+            persist,
+        );
+        let attrs = &inner.dict.attrs[event.attrs];
+        inner.partitions.entry(key).or_default().push(event, attrs);
+        rendered
+    }
+
+    /// Hand `entry`, after the dictionary values it is the first to use, to `persist`.
+    fn write(
+        &self,
+        inner: &mut Inner,
+        entry: codec::Entry<'_>,
+        persist: impl FnOnce(&[u8]) -> bool,
+    ) {
+        if !self.persisting.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut entries = codec::definitions(&inner.dict, false);
+        entries.push(entry);
+        // Values whose write failed go again with the next one.
+        if persist(&codec::encode(&entries)) {
+            inner.dict.mark_persisted();
+        }
+    }
+
+    /// Re-load one line of a history written as JSON lines by an earlier version (at
+    /// start-up, before the history is written anew). Malformed lines are skipped with a
+    /// warning: the framing checksum already vouched for them.
+    pub fn load_json_line(&self, line: J) {
+        // A classroom learner's account was reset: its history before this line is gone.
+        if let Some(account) = line.get("reset").and_then(J::as_str) {
+            self.clear_account(account, |_| true);
+            return;
+        }
+        let s = |k: &str| line.get(k).and_then(J::as_str).unwrap_or("").to_string();
+        let (Some(t), Some(v)) = (
+            line.get("t").and_then(J::as_i64),
+            line.get("v").and_then(J::as_i64),
+        ) else {
+            tracing::warn!("skipping a CloudTrail history line without times");
+            return;
+        };
+        let resources: Vec<(String, String)> =
+            serde_json::from_value(line.get("res").cloned().unwrap_or(J::Null)).unwrap_or_default();
+        let new = NewEvent {
+            event_id: s("id"),
+            event_name: s("n"),
+            event_source: s("s"),
+            username: s("u"),
+            access_key_id: s("k"),
+            read_only: line.get("ro").and_then(J::as_bool).unwrap_or(false),
+            resources,
+        };
+        let text = super::recorder::scrubbed(s("rec"));
+        self.append(
+            &s("a"),
+            &s("r"),
+            new,
+            || (t, v),
+            |_| Record::Text(text),
+            |_| true,
+        );
+    }
+
+    /// Replay a binary history ([`codec`]), frame by frame, into this (empty) store. An error
+    /// names the frame (counted from 1) and what is wrong with it.
+    pub fn replay<'a>(
+        &self,
+        frames: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result<(), (usize, String)> {
+        let mut guard = self.inner.write();
+        let inner = &mut *guard;
+        for (i, frame) in frames.into_iter().enumerate() {
+            let entries = codec::decode(frame).map_err(|e| (i + 1, e))?;
+            for entry in entries {
+                inner.replay(entry).map_err(|e| (i + 1, e))?;
+            }
+        }
+        inner.dict.mark_persisted();
+        Ok(())
+    }
+
+    /// The whole history as frames to write anew: the dictionary, then the events.
+    pub fn export(&self) -> Vec<Vec<u8>> {
+        let inner = self.inner.read();
+        let definitions = codec::definitions(&inner.dict, true);
+        let mut frames: Vec<Vec<u8>> = definitions.chunks(1024).map(codec::encode).collect();
+        for (&(account, region), p) in &inner.partitions {
+            for chunk in p.events.chunks(4096) {
+                let entries: Vec<codec::Entry<'_>> = chunk
+                    .iter()
+                    .map(|&event| codec::Entry::Event {
+                        account,
+                        region,
+                        event,
+                    })
+                    .collect();
+                frames.push(codec::encode(&entries));
+            }
+        }
+        frames
+    }
+
+    /// Forget every event of `account`, in every region (and say so to `persist`).
+    pub fn clear_account(&self, account: &str, persist: impl FnOnce(&[u8]) -> bool) {
+        let mut guard = self.inner.write();
+        let inner = &mut *guard;
+        let id = inner.dict.string(account);
+        inner.partitions.retain(|(a, _), _| *a != id);
+        self.write(inner, codec::Entry::Reset(id), persist);
+    }
+
+    pub fn len(&self, account: &str, region: &str) -> usize {
+        let inner = self.inner.read();
+        inner
+            .partition(account, region)
+            .map_or(0, |p| p.events.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.inner
+            .read()
+            .partitions
+            .values()
+            .all(|p| p.events.is_empty())
+    }
+
+    /// Run a query: matching events newest first, and the bound for the next page if any.
+    pub fn lookup(
+        &self,
+        account: &str,
+        region: &str,
+        q: &Query,
+    ) -> (Vec<StoredEvent>, Option<u32>) {
+        let inner = self.inner.read();
+        let Some(p) = inner.partition(account, region) else {
+            return (Vec::new(), None);
+        };
+        let d = &inner.dict;
+        let by_id;
+        let list: &[u32] = match &q.attribute {
+            None => {
+                // No attribute: walk every position without materialising a list.
+                let upper = p.events.partition_point(|e| e.time_ms <= q.end_ms) as u32;
+                let upper = q.before.map_or(upper, |b| b.min(upper));
+                return walk(d, p, (0..upper).rev(), q);
+            }
+            Some((0, v)) => match record::uuid_bytes(v) {
+                Some(bytes) => {
+                    by_id = p.with_id(&bytes);
+                    &by_id
+                }
+                None => d
+                    .strings
+                    .get(v.as_str())
+                    .map_or(&[], |id| p.postings(0, id)),
+            },
+            Some((2, v)) => match v.as_str() {
+                "true" => p.read_only(true),
+                "false" => p.read_only(false),
+                _ => &[],
+            },
+            Some((k, v)) => d
+                .strings
+                .get(v.as_str())
+                .map_or(&[], |id| p.postings(*k, id)),
+        };
+        let upper = list.partition_point(|pos| p.events[*pos as usize].time_ms <= q.end_ms);
+        let upper = match q.before {
+            Some(b) => upper.min(list.partition_point(|pos| *pos < b)),
+            None => upper,
+        };
+        walk(d, p, list[..upper].iter().rev().copied(), q)
+    }
+}
+
+impl Inner {
+    fn partition(&self, account: &str, region: &str) -> Option<&Partition> {
+        let key = (
+            self.dict.strings.get(account)?,
+            self.dict.strings.get(region)?,
+        );
+        self.partitions.get(&key)
+    }
+
+    /// Apply one replayed entry, refusing one that names what was never defined.
+    fn replay(&mut self, entry: codec::Entry<'_>) -> Result<(), String> {
+        let strings = self.dict.strings.len() as Id;
+        match entry {
+            codec::Entry::Event {
+                account,
+                region,
+                event,
+            } => {
+                let valid = account < strings
+                    && region < strings
+                    && (event.body as usize) < self.dict.bodies.len()
+                    && event.odd_id().is_none_or(|id| id < strings);
+                let attrs = self.dict.attrs.get_item(event.attrs);
+                let (true, Some(attrs)) = (valid, attrs) else {
+                    return Err("an event names an undefined value".into());
+                };
+                self.partitions
+                    .entry((account, region))
+                    .or_default()
+                    .push(event, attrs);
+            }
+            codec::Entry::Reset(account) => self.partitions.retain(|(a, _), _| *a != account),
+            definition => codec::define(&mut self.dict, definition)?,
+        }
+        Ok(())
+    }
+}
+
+/// The event at `e`, its record rendered.
+fn materialize(d: &Dict, e: &Compact) -> StoredEvent {
+    let a = &d.attrs[e.attrs];
+    let s = |id: Id| d.strings[id].clone();
+    StoredEvent {
+        time_ms: e.time_ms,
+        visible_ms: e.visible_ms(),
+        event_id: match e.odd_id() {
+            Some(id) => Box::from(&*d.strings[id]),
+            None => record::uuid_text(&e.event_id).into(),
+        },
+        event_name: s(a.name),
+        event_source: s(a.source),
+        username: s(a.username),
+        access_key_id: s(a.access_key_id),
+        read_only: a.read_only,
+        resources: a.resources.iter().map(|(t, n)| (s(*t), s(*n))).collect(),
+        // Every number was checked when the event was appended or replayed.
+        record: record::render(d, e.body, &e.own()).unwrap_or_default(),
+    }
+}
+
+fn walk(
+    d: &Dict,
+    p: &Partition,
+    positions: impl Iterator<Item = u32>,
+    q: &Query,
+) -> (Vec<StoredEvent>, Option<u32>) {
+    let mut out = Vec::with_capacity(q.max.min(50));
+    let mut last = None;
+    for pos in positions {
+        let e = &p.events[pos as usize];
+        if e.time_ms < q.start_ms {
+            break;
+        }
+        if e.visible_ms() > q.now_ms {
+            continue;
+        }
+        if out.len() == q.max {
+            // One more exists: the next page starts below the last one returned.
+            return (out, last);
+        }
+        out.push(materialize(d, e));
+        last = Some(pos);
+    }
+    (out, None)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,240 @@
+//! A CloudTrail record as the history keeps it: its *body*, the list of its top-level members
+//! as (name, JSON text) pairs of dictionary numbers, with three holes for what every event has
+//! of its own (its time, event ID and request ID, kept as numbers in the event). Two calls by
+//! one caller with the same parameters share one body, so a record of 1.2 KB costs its event a
+//! few bytes; the JSON is put back together, byte for byte, when a lookup returns it.
+//!
+//! Written here rather than taken from a crate: this is a dictionary coder for one shape of
+//! document whose output must equal its input exactly (LookupEvents' `CloudTrailEvent` is the
+//! text the call recorded), which general compressors give only at the cost of decompressing
+//! blocks on every lookup.
+
+use serde_json::{Map, Value as J};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::dict::{Dict, Id};
+
+/// Body entries standing for the event's own values.
+pub const HOLE_TIME: Id = u32::MAX;
+pub const HOLE_EVENT_ID: Id = u32::MAX - 1;
+pub const HOLE_REQUEST_ID: Id = u32::MAX - 2;
+/// A body `[VERBATIM, text]`: a record kept as its whole text (one that is not a JSON object
+/// in the compact form this module writes).
+pub const VERBATIM: Id = u32::MAX - 3;
+
+/// The canonical (lower-case, hyphenated) UUID `s` as bytes; `None` for any other text.
+pub fn uuid_bytes(s: &str) -> Option<[u8; 16]> {
+    let u = Uuid::try_parse(s).ok()?;
+    let mut buf = Uuid::encode_buffer();
+    (u.hyphenated().encode_lower(&mut buf) == s).then(|| *u.as_bytes())
+}
+
+pub fn uuid_text(bytes: &[u8; 16]) -> String {
+    Uuid::from_bytes(*bytes).hyphenated().to_string()
+}
+
+fn event_time(time_ms: i64) -> String {
+    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(time_ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    crate::util::iso8601_secs(t)
+}
+
+/// What a body leaves to its event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Own {
+    pub time_ms: i64,
+    /// The event ID when it is a canonical UUID (otherwise the body holds it).
+    pub event_id: Option<[u8; 16]>,
+    pub request_id: Option<[u8; 16]>,
+}
+
+/// The body of `record` (an event at `own.time_ms` with `own.event_id`), and its request ID
+/// when the body leaves it to the event.
+pub fn body_of(dict: &mut Dict, record: &Map<String, J>, own: &Own) -> (Id, Option<[u8; 16]>) {
+    let mut body = Vec::with_capacity(record.len() * 2);
+    let mut request_id = None;
+    let mut time_text = None;
+    for (k, v) in record {
+        let hole = match (k.as_str(), v) {
+            ("eventTime", J::String(s)) => {
+                let expected = time_text.get_or_insert_with(|| event_time(own.time_ms));
+                (s == expected).then_some(HOLE_TIME)
+            }
+            ("eventID", J::String(s)) => own
+                .event_id
+                .filter(|b| uuid_bytes(s).as_ref() == Some(b))
+                .map(|_| HOLE_EVENT_ID),
+            ("requestID", J::String(s)) if request_id.is_none() => uuid_bytes(s).map(|b| {
+                request_id = Some(b);
+                HOLE_REQUEST_ID
+            }),
+            _ => None,
+        };
+        let key = serde_json::to_string(k).unwrap_or_default();
+        body.push(dict.string(&key));
+        body.push(match hole {
+            Some(h) => h,
+            None => dict.string(&v.to_string()),
+        });
+    }
+    (dict.bodies.intern(&body[..], |b| Box::from(b)), request_id)
+}
+
+/// The body of a record given as text, and its request ID: the object's members when writing
+/// them back gives the same text, the whole text otherwise.
+pub fn body_of_text(dict: &mut Dict, text: &str, own: &Own) -> (Id, Option<[u8; 16]>) {
+    if let Ok(J::Object(m)) = serde_json::from_str::<J>(text) {
+        let (body, request_id) = body_of(dict, &m, own);
+        let own = Own { request_id, ..*own };
+        if render(dict, body, &own).as_deref() == Some(text) {
+            return (body, request_id);
+        }
+    }
+    let verbatim = [VERBATIM, dict.string(text)];
+    (dict.bodies.intern(&verbatim[..], |b| Box::from(b)), None)
+}
+
+/// The record's text; `None` when the body names something the dictionary does not hold (a
+/// damaged history, refused when it is read).
+pub fn render(dict: &Dict, body: Id, own: &Own) -> Option<String> {
+    let body = dict.bodies.get_item(body)?;
+    if let [VERBATIM, text] = **body {
+        return dict.strings.get_item(text).map(|t| t.to_string());
+    }
+    let mut out = String::with_capacity(1280);
+    out.push('{');
+    for (i, pair) in body.chunks_exact(2).enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(dict.strings.get_item(pair[0])?);
+        out.push(':');
+        match pair[1] {
+            HOLE_TIME => {
+                out.push('"');
+                out.push_str(&event_time(own.time_ms));
+                out.push('"');
+            }
+            HOLE_EVENT_ID | HOLE_REQUEST_ID => {
+                let id = if pair[1] == HOLE_EVENT_ID {
+                    own.event_id
+                } else {
+                    own.request_id
+                };
+                out.push('"');
+                out.push_str(&uuid_text(&id?));
+                out.push('"');
+            }
+            v => out.push_str(dict.strings.get_item(v)?),
+        }
+    }
+    out.push('}');
+    Some(out)
+}
+
+/// Whether every number in body `body` names something the dictionary holds.
+pub fn valid_body(dict: &Dict, body: &[Id]) -> bool {
+    let n = dict.strings.len() as Id;
+    match body {
+        [VERBATIM, text] => *text < n,
+        _ => {
+            body.len().is_multiple_of(2)
+                && body.chunks_exact(2).all(|p| {
+                    p[0] < n
+                        && (p[1] < n || matches!(p[1], HOLE_TIME | HOLE_EVENT_ID | HOLE_REQUEST_ID))
+                })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn own(t: i64) -> Own {
+        Own {
+            time_ms: t,
+            event_id: uuid_bytes("0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b"),
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn bodies_are_shared_and_records_come_back_byte_for_byte() {
+        let mut dict = Dict::default();
+        let t = 1_764_000_000_000;
+        let rec = |req: &str| {
+            json!({"eventVersion": "1.11", "eventTime": event_time(t), "eventName": "GenerateDataKey",
+                   "requestParameters": {"keyId": "alias/ImportedCMK", "encryptionContext": {"project": "workshop \"q\" é"}},
+                   "requestID": req, "eventID": "0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b", "readOnly": true, "n": 1.5e300})
+        };
+        let a = rec("11111111-2222-4333-8444-555555555555");
+        let b = rec("66666666-7777-4888-8999-aaaaaaaaaaaa");
+        let (ba, ra) = body_of(&mut dict, a.as_object().unwrap(), &own(t));
+        let (bb, rb) = body_of(&mut dict, b.as_object().unwrap(), &own(t));
+        assert_eq!(
+            ba, bb,
+            "one body for two calls that differ only in their IDs"
+        );
+        let back = |r| {
+            render(
+                &dict,
+                ba,
+                &Own {
+                    request_id: r,
+                    ..own(t)
+                },
+            )
+            .unwrap()
+        };
+        assert_eq!(back(ra), a.to_string());
+        assert_eq!(back(rb), b.to_string());
+        // Another time leaves the time in the body.
+        let (bc, rc) = body_of(&mut dict, a.as_object().unwrap(), &own(t + 1000));
+        assert_ne!(bc, ba);
+        let o = Own {
+            request_id: rc,
+            ..own(t + 1000)
+        };
+        assert_eq!(render(&dict, bc, &o).unwrap(), a.to_string());
+    }
+
+    #[test]
+    fn text_that_does_not_write_back_the_same_is_kept_whole() {
+        let mut dict = Dict::default();
+        for text in [
+            "{\"a\": 1}",
+            "{\"a\":1.0}",
+            "[1,2]",
+            "not json",
+            "{\"a\":\"\\u00e9\"}",
+            "{\"a\":1,\"a\":2}",
+        ] {
+            let (body, r) = body_of_text(&mut dict, text, &own(0));
+            assert_eq!(
+                render(
+                    &dict,
+                    body,
+                    &Own {
+                        request_id: r,
+                        ..own(0)
+                    }
+                )
+                .unwrap(),
+                text
+            );
+        }
+        let compact = "{\"a\":1,\"eventID\":\"0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b\"}";
+        let (body, _) = body_of_text(&mut dict, compact, &own(0));
+        assert_eq!(dict.bodies[body][3], HOLE_EVENT_ID);
+    }
+
+    #[test]
+    fn only_canonical_uuids_are_holes() {
+        assert!(uuid_bytes("0F1E2D3C-4B5A-4978-8A6B-5C4D3E2F1A0B").is_none());
+        assert!(uuid_bytes("0f1e2d3c4b5a49788a6b5c4d3e2f1a0b").is_none());
+        assert!(uuid_bytes("x").is_none());
+    }
+}
