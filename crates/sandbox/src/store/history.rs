@@ -17,9 +17,10 @@ pub const FILE: &str = "events.bin";
 /// The JSON-lines history of state format 1.
 pub const LEGACY_FILE: &str = "events.log";
 const HEADER: usize = 8;
-/// More than any one write appends (a frame is an event, a reset, or a chunk of a history
-/// written anew).
-const MOST_WRITTEN: usize = 64 << 20;
+/// More than any one append writes (a frame is one event or reset with the dictionary values
+/// it is the first to use; a history written anew is written whole, never appended), so a
+/// bad frame further than this from the end is damage, not a torn write.
+const MOST_APPENDED: usize = 1 << 20;
 
 /// A payload framed for the file.
 pub fn frame(payload: &[u8]) -> Vec<u8> {
@@ -58,8 +59,11 @@ pub fn read(path: &Path) -> Result<Vec<u8>, StoreError> {
         let header = bytes.get(at..at + HEADER);
         let len = header.map(|h| u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize);
         let whole = len.and_then(|len| bytes.get(at + HEADER..at + HEADER + len));
+        // No frame is empty (each holds at least one entry): zeros a power loss left at the
+        // end are not a frame, though an empty payload's checksum is zero.
         let ok = whole.zip(header).is_some_and(|(payload, h)| {
-            crc32fast::hash(payload) == u32::from_le_bytes([h[4], h[5], h[6], h[7]])
+            !payload.is_empty()
+                && crc32fast::hash(payload) == u32::from_le_bytes([h[4], h[5], h[6], h[7]])
         });
         let end = at + HEADER + len.unwrap_or(0);
         if ok {
@@ -68,10 +72,8 @@ pub fn read(path: &Path) -> Result<Vec<u8>, StoreError> {
         }
         // Only the last write can be torn: a bad frame with bytes after it is damage, and so
         // is a length far past the end (no write is that long).
-        let torn = match whole {
-            Some(_) => end == bytes.len(),
-            None => bytes.len() - at < MOST_WRITTEN,
-        };
+        let torn = bytes.len() - at <= MOST_APPENDED
+            && (whole.is_none() || end == bytes.len() || bytes[at..].iter().all(|b| *b == 0));
         if !torn {
             return Err(StoreError::Corrupt {
                 path: path.to_path_buf(),
@@ -117,7 +119,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE);
         let mut f = File::create(&path).unwrap();
-        for p in [&b"one"[..], b"", b"three"] {
+        for p in [&b"one"[..], b"2", b"three"] {
             f.write_all(&frame(p)).unwrap();
         }
         f.write_all(&frame(b"torn")[..6]).unwrap();
@@ -125,8 +127,24 @@ mod tests {
         let bytes = read(&path).unwrap();
         assert_eq!(
             frames(&bytes).collect::<Vec<_>>(),
-            vec![&b"one"[..], b"", b"three"]
+            vec![&b"one"[..], b"2", b"three"]
         );
+        // Zeros after a power loss are a torn tail too.
+        let mut zeros = bytes.clone();
+        zeros.extend_from_slice(&[0; 16]);
+        fs::write(&path, &zeros).unwrap();
+        assert_eq!(read(&path).unwrap(), bytes);
+        // A length damaged mid-file, pointing past the end, is damage: nothing is cut.
+        let mut far = bytes.clone();
+        far.extend(std::iter::repeat_n(frame(&[7; 1000]), 2000).flatten());
+        far[3] = 0x7f;
+        fs::write(&path, &far).unwrap();
+        assert!(
+            read(&path).is_err(),
+            "megabytes after a bad frame are not a torn write"
+        );
+        assert_eq!(fs::read(&path).unwrap(), far);
+        fs::write(&path, &bytes).unwrap();
         assert_eq!(fs::metadata(&path).unwrap().len() as usize, bytes.len());
 
         let mut raw = bytes.clone();

@@ -496,9 +496,14 @@ impl Store {
         };
         let mut f = files.lock();
         let path = f.dir.join(history::FILE);
-        f.events
-            .write_all(&history::frame(payload))
-            .map_err(io(&path))
+        let before = f.events.metadata().map_err(io(&path))?.len();
+        let written = f.events.write_all(&history::frame(payload));
+        if written.is_err() {
+            // A frame cut short would stop every later one from being read: take it back
+            // (its dictionary values go again with the next write).
+            let _ = f.events.set_len(before);
+        }
+        written.map_err(io(&path))
     }
 
     /// Fold the log into a new snapshot of `world`, serialised straight into the file (a

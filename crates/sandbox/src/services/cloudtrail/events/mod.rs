@@ -109,7 +109,9 @@ impl EventStore {
     /// what the store holds now is on disk already (replayed, or written anew by [`Self::export`]).
     pub fn set_persisting(&self, on: bool) {
         let mut inner = self.inner.write();
-        inner.dict.mark_persisted();
+        if on && !self.persisting.load(Ordering::Relaxed) {
+            inner.dict.mark_persisted();
+        }
         self.persisting.store(on, Ordering::Relaxed);
     }
 
@@ -380,10 +382,12 @@ impl Inner {
                 let (true, Some(attrs)) = (valid, attrs) else {
                     return Err("an event names an undefined value".into());
                 };
-                self.partitions
-                    .entry((account, region))
-                    .or_default()
-                    .push(event, attrs);
+                let p = self.partitions.entry((account, region)).or_default();
+                // Lookups search by time: a history out of order would answer wrongly.
+                if p.events.last().is_some_and(|e| e.time_ms > event.time_ms) {
+                    return Err("an event is older than the one before it".into());
+                }
+                p.push(event, attrs);
             }
             codec::Entry::Reset(account) => self.partitions.retain(|(a, _), _| *a != account),
             definition => codec::define(&mut self.dict, definition)?,

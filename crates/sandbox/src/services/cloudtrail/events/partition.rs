@@ -29,7 +29,7 @@ pub struct Compact {
 
 impl Compact {
     pub fn visible_ms(&self) -> i64 {
-        self.time_ms + i64::from(self.visible_after)
+        self.time_ms.saturating_add(i64::from(self.visible_after))
     }
 
     /// The event ID's dictionary number, for an ID that is not a canonical UUID.

@@ -65,10 +65,13 @@ pub fn body_of(dict: &mut Dict, record: &Map<String, J>, own: &Own) -> (Id, Opti
                 .event_id
                 .filter(|b| uuid_bytes(s).as_ref() == Some(b))
                 .map(|_| HOLE_EVENT_ID),
-            ("requestID", J::String(s)) if request_id.is_none() => uuid_bytes(s).map(|b| {
-                request_id = Some(b);
-                HOLE_REQUEST_ID
-            }),
+            // The nil UUID stays in the body: all zeros is the event's "no request ID".
+            ("requestID", J::String(s)) if request_id.is_none() => {
+                uuid_bytes(s).filter(|b| *b != [0; 16]).map(|b| {
+                    request_id = Some(b);
+                    HOLE_REQUEST_ID
+                })
+            }
             _ => None,
         };
         let key = serde_json::to_string(k).unwrap_or_default();
@@ -229,6 +232,15 @@ mod tests {
         let compact = "{\"a\":1,\"eventID\":\"0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b\"}";
         let (body, _) = body_of_text(&mut dict, compact, &own(0));
         assert_eq!(dict.bodies[body][3], HOLE_EVENT_ID);
+    }
+
+    #[test]
+    fn a_nil_request_id_stays_in_the_body() {
+        let mut dict = Dict::default();
+        let text = "{\"requestID\":\"00000000-0000-0000-0000-000000000000\"}";
+        let (body, r) = body_of_text(&mut dict, text, &own(0));
+        assert!(r.is_none());
+        assert_eq!(render(&dict, body, &own(0)).unwrap(), text);
     }
 
     #[test]
