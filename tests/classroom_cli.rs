@@ -7,10 +7,11 @@ use crate::common;
 
 use std::collections::HashMap;
 use std::process::Command;
+use std::time::Duration;
 
 use common::*;
-use kms_workshop_names::sandbox::CLASSROOM_ROLE;
-use kms_workshop_names::{ROLE, TOPIC};
+use kms_workshop_names::sandbox::{CLASSROOM_ROLE, MAX_LEARNERS};
+use kms_workshop_names::{IMPORTED_ALIAS, ROLE, TOPIC};
 
 /// The variables `kms-workshop sandbox env …` exports.
 fn exports(endpoint: &str, args: &[&str]) -> HashMap<String, String> {
@@ -130,6 +131,21 @@ fn each_learner_has_an_account_and_the_instructor_reaches_all() {
     }
 }
 
+/// The largest classroom starts, and its last learner has an account of their own.
+#[test]
+fn the_largest_classroom_serves_its_last_learner() {
+    let sb = SandboxProc::start(&["--learners", &MAX_LEARNERS.to_string()]);
+    let ep = &sb.endpoint;
+    let last = exports(ep, &["--learner", &MAX_LEARNERS.to_string()]);
+    let who = run_json(aws_as(ep, &last).args(["sts", "get-caller-identity"]));
+    let account = who["Account"].as_str().expect("Account");
+    let expected = ACCOUNT.parse::<u64>().expect("account") + u64::from(MAX_LEARNERS) - 1;
+    assert_eq!(account, format!("{expected:012}"));
+    // The account is seeded on this first request: the workshop's key is there.
+    let aliases = run_json(aws_as(ep, &last).args(["kms", "list-aliases"]));
+    assert!(aliases.to_string().contains(IMPORTED_ALIAS), "{aliases}");
+}
+
 #[test]
 fn bad_learner_numbers_are_refused_clearly() {
     let sb = SandboxProc::start(&["--learners", "2"]);
@@ -151,11 +167,12 @@ fn bad_learner_numbers_are_refused_clearly() {
         "{}",
         stderr_of(&out)
     );
-    for bad in ["0", "501", "many"] {
-        let out = Command::new(bin())
-            .args(["sandbox", "serve", "--port", "0", "--learners", bad])
-            .output()
-            .expect("run");
+    let above = (MAX_LEARNERS + 1).to_string();
+    for bad in ["0", above.as_str(), "many"] {
+        let out = output_within(
+            Command::new(bin()).args(["sandbox", "serve", "--port", "0", "--learners", bad]),
+            Duration::from_secs(60),
+        );
         assert_eq!(out.status.code(), Some(2), "--learners {bad}");
         assert!(
             stderr_of(&out).contains("--learners"),
