@@ -324,29 +324,33 @@ fn decode(protocol: Protocol, parts: &Parts, body: &Bytes) -> Result<Decoded, Aw
     }
 }
 
-/// The answer when a handler's task failed (a panic is a bug: logged, and answered as AWS's
-/// internal error so the client can retry).
-fn handler_failed(meta: &Meta, join: &tokio::task::JoinError) -> Encoded {
-    tracing::error!(error = %join, "handler panicked");
-    meta.protocol.encode_err(
+/// The answer when a handler panicked (a bug: logged, and answered as AWS's internal error
+/// so the client can retry).
+fn handler_failed(protocol: Protocol, request_id: &str, why: &str) -> Encoded {
+    tracing::error!(error = %why, "handler panicked");
+    protocol.encode_err(
         &AwsError::internal("The sandbox failed while handling this request."),
-        &meta.request_id,
+        request_id,
     )
 }
 
-/// Call the service and record the call in CloudTrail, on the blocking pool (services hold
-/// the state lock and write the log).
+/// Call the service and record the call in CloudTrail: on the request's own task, or on the
+/// blocking pool for the few operations that take milliseconds of CPU or more
+/// ([`Service::heavy`]). Services hold the state lock only for the call itself and never
+/// across an await, so a call run here cannot hold up the runtime longer than it takes.
 async fn dispatch(sb: Arc<Sandbox>, decoded: Decoded, caller: Caller, meta: Meta) -> Response {
+    let Meta {
+        request_id,
+        service,
+        protocol,
+        region,
+        user_agent,
+        source_ip,
+        seeding,
+    } = meta;
     let operation = decoded.operation.clone();
-    let (protocol, request_id, region, service) = (
-        meta.protocol,
-        meta.request_id.clone(),
-        meta.region.clone(),
-        meta.service,
-    );
-    let (source_ip, user_agent) = (meta.source_ip.clone(), meta.user_agent.clone());
-    let seeding = meta.seeding.clone();
-    let result = tokio::task::spawn_blocking(move || {
+    let answer_id = request_id.clone();
+    let call = move || {
         let mut cx = Call {
             sandbox: &sb,
             caller,
@@ -374,16 +378,25 @@ async fn dispatch(sb: Arc<Sandbox>, decoded: Decoded, caller: Caller, meta: Meta
                 &user_agent,
             );
         }
-        out.map(|v| (v, service.xmlns()))
-    })
-    .await;
+        out
+    };
+    let result = if service.heavy(&operation) {
+        tokio::task::spawn_blocking(call)
+            .await
+            .map_err(|join| join.to_string())
+    } else {
+        // A panic is answered as one, as the blocking pool's join error is, instead of taking
+        // the connection down with it.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(call))
+            .map_err(|panic| crate::util::panic_message(&*panic))
+    };
     respond(match result {
-        Ok(Ok((value, xmlns))) => protocol.encode_ok(xmlns, &operation, &value, &meta.request_id),
+        Ok(Ok(value)) => protocol.encode_ok(service.xmlns(), &operation, &value, &answer_id),
         Ok(Err(e)) => {
             tracing::debug!(code = %e.code, message = %e.message, "request failed");
-            protocol.encode_err(&e, &meta.request_id)
+            protocol.encode_err(&e, &answer_id)
         }
-        Err(join) => handler_failed(&meta, &join),
+        Err(why) => handler_failed(protocol, &answer_id, &why),
     })
 }
 
@@ -417,5 +430,9 @@ async fn dispatch_rest(
         super::rest::serve(&sb, service, caller, region, &request_id, &req, &origin)
     })
     .await;
-    respond(result.unwrap_or_else(|join| handler_failed(&meta, &join)))
+    respond(
+        result.unwrap_or_else(|join| {
+            handler_failed(meta.protocol, &meta.request_id, &join.to_string())
+        }),
+    )
 }

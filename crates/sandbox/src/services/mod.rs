@@ -107,6 +107,10 @@ pub struct About {
     /// service-specific error AWS gives (CloudTrail's `InvalidMaxResultsException`) instead
     /// of the model's generic one.
     pub own_checks: &'static [&'static str],
+    /// Operations that spend milliseconds to seconds of CPU (RSA key pairs, RSA decryption):
+    /// they run on the blocking pool. Every other operation runs on the request's own task,
+    /// where it takes microseconds, less than a hop to another thread and back would cost.
+    pub heavy: &'static [&'static str],
 }
 
 impl About {
@@ -130,7 +134,13 @@ impl About {
                 _ => Dialect::Coral("ValidationException"),
             },
             own_checks: &[],
+            heavy: &[],
         }
+    }
+
+    /// The operations that run on the blocking pool ([`About::heavy`]).
+    pub const fn heavy(self, heavy: &'static [&'static str]) -> Self {
+        About { heavy, ..self }
     }
 
     /// How the service words a request its model refuses.
@@ -196,6 +206,10 @@ pub trait Service: Send + Sync + 'static {
         self.about().global
     }
     fn call(&self, cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError>;
+    /// Whether `op` runs on the blocking pool ([`About::heavy`]).
+    fn heavy(&self, op: &str) -> bool {
+        self.about().heavy.contains(&op)
+    }
     /// Whether CloudTrail marks the operation `readOnly`.
     fn read_only(&self, op: &str) -> bool {
         self.about().read_only.iter().any(|p| op.starts_with(p))

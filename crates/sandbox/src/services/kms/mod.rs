@@ -30,16 +30,19 @@ pub use state::{Alias, ImportParams, Key, KeyManager, KeyOrigin, KeyState, KmsSt
 pub struct Kms;
 
 /// What is fixed about the service (names, protocol, scope).
-const ABOUT: About = About::new("kms", "kms.amazonaws.com", Protocol::AwsJson11).read_only(&[
-    "Describe",
-    "Get",
-    "List",
-    "Encrypt",
-    "Decrypt",
-    "GenerateDataKey",
-    "GenerateRandom",
-    "ReEncrypt",
-]);
+const ABOUT: About = About::new("kms", "kms.amazonaws.com", Protocol::AwsJson11)
+    .read_only(&[
+        "Describe",
+        "Get",
+        "List",
+        "Encrypt",
+        "Decrypt",
+        "GenerateDataKey",
+        "GenerateRandom",
+        "ReEncrypt",
+    ])
+    // An RSA wrapping key pair takes up to seconds to make, and unwrapping with it milliseconds.
+    .heavy(&["GetParametersForImport", "ImportKeyMaterial"]);
 
 impl Service for Kms {
     fn about(&self) -> &'static About {

@@ -1,0 +1,330 @@
+//! The common signed request's SigV4 signature, computed without the general signer.
+//!
+//! Nearly every request the SDKs and the CLI send outside S3 has the same shape: a path of
+//! plain characters (`/`), no query string, each signed header once with a value that needs no
+//! trimming. For that shape the canonical request is the request's own bytes in a fixed order,
+//! so it is written straight into one buffer here; and the signing key, which depends only on
+//! the secret, the day, the region and the service, is derived once per thread and reused.
+//! `aws-sigv4`'s signer builds a header map, a canonical-request value and the header
+//! instructions for every request, which made up a quarter of the request path's time.
+//!
+//! Written by hand because the crate exposes the key derivation and the final HMAC but not
+//! the canonical request. The crate stays the authority: [`signature`] answers `None` for any
+//! request outside the shape (the caller then signs with the crate), and a signature that
+//! does not match here is checked again by the crate before the request is refused, so this
+//! path can make a request faster but never accept or refuse one the crate would not.
+
+use std::cell::RefCell;
+use std::time::SystemTime;
+
+use aws_sigv4::sign::v4::{calculate_signature, generate_signing_key};
+use hashbrown::HashMap;
+use http::HeaderMap;
+use sha2::{Digest, Sha256};
+
+use super::AuthHeader;
+
+/// Signing keys kept per thread before the map is emptied and started again (a classroom of
+/// 2000 learners each signing for a few services still fits).
+const KEYS_PER_THREAD: usize = 8192;
+
+/// What a signing key is derived from. `ScopeRef` hashes as this does: the same fields in the
+/// same order, each hashed as a `str`.
+#[derive(PartialEq, Eq, Hash)]
+struct Scope {
+    secret: Box<str>,
+    date: Box<str>,
+    region: Box<str>,
+    service: Box<str>,
+}
+
+/// A [`Scope`] borrowed from the request, to look one up without allocating.
+#[derive(Hash)]
+struct ScopeRef<'a> {
+    secret: &'a str,
+    date: &'a str,
+    region: &'a str,
+    service: &'a str,
+}
+
+impl hashbrown::Equivalent<Scope> for ScopeRef<'_> {
+    fn equivalent(&self, key: &Scope) -> bool {
+        *self.secret == *key.secret
+            && *self.date == *key.date
+            && *self.region == *key.region
+            && *self.service == *key.service
+    }
+}
+
+thread_local! {
+    static KEYS: RefCell<HashMap<Scope, [u8; 32]>> = RefCell::new(HashMap::new());
+}
+
+/// The signing key of `secret` for `auth`'s day, region and service.
+fn signing_key(secret: &str, auth: &AuthHeader, time: SystemTime) -> [u8; 32] {
+    let wanted = ScopeRef {
+        secret,
+        date: &auth.date,
+        region: &auth.region,
+        service: &auth.service,
+    };
+    KEYS.with_borrow_mut(|keys| {
+        if let Some(key) = keys.get(&wanted) {
+            return *key;
+        }
+        let mut key = [0u8; 32];
+        key.copy_from_slice(
+            generate_signing_key(secret, time, &auth.region, &auth.service).as_ref(),
+        );
+        if keys.len() >= KEYS_PER_THREAD {
+            keys.clear();
+        }
+        keys.insert(
+            Scope {
+                secret: secret.into(),
+                date: auth.date.as_str().into(),
+                region: auth.region.as_str().into(),
+                service: auth.service.as_str().into(),
+            },
+            key,
+        );
+        key
+    })
+}
+
+/// Characters a path may have for its canonical form to be itself: RFC 3986's unreserved
+/// characters and the separator.
+fn plain_path(path: &str) -> bool {
+    path == "/"
+        || (path.starts_with('/')
+            && path[1..].split('/').all(|seg| {
+                !seg.is_empty()
+                    && seg != "."
+                    && seg != ".."
+                    && seg
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+            }))
+}
+
+/// A header value that canonicalises to itself: printable ASCII, no space at either end and
+/// never two in a row.
+fn plain_value(v: &str) -> bool {
+    !v.starts_with(' ')
+        && !v.ends_with(' ')
+        && !v.contains("  ")
+        && v.bytes().all(|b| (b' '..=b'~').contains(&b))
+}
+
+/// The hex signature of a request of the common shape (module docs), or `None` when the
+/// request has another shape. `uri` is the path and query as received; `amz_date` the
+/// request's `X-Amz-Date`, already checked against the credential scope.
+pub(super) fn signature(
+    method: &str,
+    uri: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    auth: &AuthHeader,
+    (secret, amz_date, time): (&str, &str, SystemTime),
+) -> Option<String> {
+    if auth.service == "s3" || uri.contains('?') || !plain_path(uri) {
+        return None;
+    }
+    // The crate lists signed headers sorted and once each; a client's list in another order
+    // is left to it.
+    if auth.signed_headers.windows(2).any(|w| w[0] >= w[1]) {
+        return None;
+    }
+    let mut canonical = String::with_capacity(512);
+    canonical.push_str(method);
+    canonical.push('\n');
+    canonical.push_str(uri);
+    canonical.push_str("\n\n");
+    for name in &auth.signed_headers {
+        let mut values = headers.get_all(name.as_str()).iter();
+        let value = values.next()?.to_str().ok()?;
+        if values.next().is_some() || !plain_value(value) {
+            return None;
+        }
+        canonical.push_str(name);
+        canonical.push(':');
+        canonical.push_str(value);
+        canonical.push('\n');
+    }
+    canonical.push('\n');
+    for (i, name) in auth.signed_headers.iter().enumerate() {
+        if i > 0 {
+            canonical.push(';');
+        }
+        canonical.push_str(name);
+    }
+    canonical.push('\n');
+    canonical.push_str(&hex::encode(Sha256::digest(body)));
+
+    let string_to_sign = format!(
+        "AWS4-HMAC-SHA256\n{amz_date}\n{}/{}/{}/aws4_request\n{}",
+        auth.date,
+        auth.region,
+        auth.service,
+        hex::encode(Sha256::digest(canonical.as_bytes()))
+    );
+    let key = signing_key(secret, auth, time);
+    Some(calculate_signature(key, string_to_sign.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+
+    /// Sign as the SDKs do (the crate's signer, its default settings) and return the request's
+    /// headers, its parsed `Authorization` and its X-Amz-Date.
+    fn crate_signed(
+        method: &str,
+        path: &str,
+        extra: &[(&str, &str)],
+        body: &[u8],
+        token: Option<&str>,
+    ) -> (HeaderMap, AuthHeader, String) {
+        let identity = aws_credential_types::Credentials::new(
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            token.map(str::to_string),
+            None,
+            "t",
+        )
+        .into();
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region("eu-west-3")
+            .name("kms")
+            .time(SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()
+            .unwrap();
+        let mut req = http::Request::builder()
+            .method(method)
+            .uri(format!("http://127.0.0.1:4599{path}"))
+            .header("host", "127.0.0.1:4599");
+        for (k, v) in extra {
+            req = req.header(*k, *v);
+        }
+        let mut req = req.body(body.to_vec()).unwrap();
+        let signable = SignableRequest::new(
+            method,
+            format!("http://127.0.0.1:4599{path}"),
+            req.headers()
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.to_str().unwrap())),
+            SignableBody::Bytes(body),
+        )
+        .unwrap();
+        let (instr, _) = sign(signable, &params.into()).unwrap().into_parts();
+        instr.apply_to_request_http1x(&mut req);
+        let auth = super::super::parse_authorization(req.headers()).unwrap();
+        let date = req.headers()["x-amz-date"].to_str().unwrap().to_string();
+        (req.headers().clone(), auth, date)
+    }
+
+    /// Requests of the common shape get the crate's signature, byte for byte, from here.
+    #[test]
+    fn the_common_shape_is_signed_as_the_crate_signs_it() {
+        let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+        let json = [
+            ("content-type", "application/x-amz-json-1.1"),
+            ("x-amz-target", "TrentService.GenerateDataKey"),
+            ("user-agent", "aws-sdk-rust/1.3 os/linux lang/rust#1.95"),
+        ];
+        type Case<'a> = (
+            &'a str,
+            &'a str,
+            &'a [(&'a str, &'a str)],
+            &'a [u8],
+            Option<&'a str>,
+        );
+        let cases: [Case<'_>; 5] = [
+            (
+                "POST",
+                "/",
+                &json,
+                br#"{"KeyId":"alias/ImportedCMK"}"#,
+                None,
+            ),
+            ("POST", "/", &json, b"", Some("FwoGZXIvYXdzEJr//token+/=")),
+            ("GET", "/2015-03-31/functions", &[], b"", None),
+            (
+                "POST",
+                "/",
+                &[("content-type", "application/x-www-form-urlencoded")],
+                b"Action=GetCallerIdentity&Version=2011-06-15",
+                None,
+            ),
+            (
+                "PUT",
+                "/a-b_c.d~e/f",
+                &[("x-amz-meta", "one two")],
+                b"\x00\xff",
+                None,
+            ),
+        ];
+        for (method, path, extra, body, token) in cases {
+            let (headers, auth, date) = crate_signed(method, path, extra, body, token);
+            let time = super::super::parse_amz_date(&date).unwrap();
+            // Twice: the second takes the signing key from the thread's map.
+            for _ in 0..2 {
+                let sig = signature(method, path, &headers, body, &auth, (secret, &date, time));
+                assert_eq!(
+                    sig.as_deref(),
+                    Some(auth.signature.as_str()),
+                    "{method} {path}"
+                );
+            }
+            let other = signature(method, path, &headers, b"x", &auth, (secret, &date, time));
+            assert_ne!(other.as_deref(), Some(auth.signature.as_str()));
+        }
+    }
+
+    /// Other shapes are left to the crate.
+    #[test]
+    fn other_shapes_are_left_to_the_crate() {
+        let secret = "s";
+        let (headers, auth, date) = crate_signed("POST", "/", &[], b"", None);
+        let time = super::super::parse_amz_date(&date).unwrap();
+        let scope = (secret, date.as_str(), time);
+        assert!(signature("GET", "/?Action=X", &headers, b"", &auth, scope).is_none());
+        assert!(signature("GET", "/a%2Fb", &headers, b"", &auth, scope).is_none());
+        let s3 = AuthHeader {
+            service: "s3".into(),
+            ..auth.clone()
+        };
+        assert!(signature("POST", "/", &headers, b"", &s3, scope).is_none());
+        let mut reversed = auth.clone();
+        reversed.signed_headers.reverse();
+        assert!(signature("POST", "/", &headers, b"", &reversed, scope).is_none());
+        let mut twice = headers.clone();
+        twice.append("host", "again".parse().unwrap());
+        assert!(signature("POST", "/", &twice, b"", &auth, scope).is_none());
+        let mut spaced = headers.clone();
+        spaced.insert("host", "a  b".parse().unwrap());
+        assert!(signature("POST", "/", &spaced, b"", &auth, scope).is_none());
+        let mut missing = auth;
+        missing.signed_headers.push("zz-not-sent".into());
+        assert!(signature("POST", "/", &headers, b"", &missing, scope).is_none());
+    }
+
+    #[test]
+    fn only_plain_paths_and_values_take_this_path() {
+        assert!(plain_path("/"));
+        assert!(plain_path("/2015-03-31/functions"));
+        for p in [
+            "", "//", "/a/", "/a//b", "/./a", "/a/..", "/a%20b", "/a b", "/ü",
+        ] {
+            assert!(!plain_path(p), "{p}");
+        }
+        assert!(plain_value("application/x-amz-json-1.1"));
+        assert!(plain_value("aws-cli/2.15 Python/3.11 Linux"));
+        for v in [" a", "a ", "a  b", "a\tb"] {
+            assert!(!plain_value(v), "{v:?}");
+        }
+    }
+}
