@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use kms_workshop_names::IMPORTED_ALIAS;
 use kms_workshop_sandbox::services::cloudtrail::events::{attribute_index, Query};
-use kms_workshop_sandbox::services::cloudtrail::events::{NewEvent, Record};
+use kms_workshop_sandbox::services::cloudtrail::events::{record::Members, NewEvent, Record};
 use kms_workshop_sandbox::{seed, Sandbox};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -232,6 +232,10 @@ pub fn load(sb: &Sandbox, n: usize, persist: bool) -> (usize, usize) {
         } else {
             Vec::new()
         };
+        let members = match &rec {
+            serde_json::Value::Object(m) => Members::of_map(m),
+            _ => Members::default(),
+        };
         let new = NewEvent {
             event_id,
             event_name: name.to_string(),
@@ -245,8 +249,8 @@ pub fn load(sb: &Sandbox, n: usize, persist: bool) -> (usize, usize) {
             seed::ACCOUNT,
             seed::REGION,
             new,
-            || (t, t),
-            |_| Record::Json(rec),
+            (t, t),
+            |_| Record::Members(members.clone()),
             |frame| !persist || sb.persist_event(frame),
         );
     }

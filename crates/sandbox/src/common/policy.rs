@@ -8,6 +8,10 @@
 //! operator or key, `NotAction`, a policy that is not JSON) makes a statement not apply, so a
 //! policy the sandbox cannot read never grants access.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use serde_json::Value as J;
 
 use super::wildcard::{matches, POLICY};
@@ -51,9 +55,39 @@ impl Decision {
     }
 }
 
+/// Bytes of policy text whose parsed documents a thread keeps before it starts again (a
+/// key policy is a few hundred bytes; a policy may be up to 32 KB).
+const PARSED_BYTES: usize = 1 << 20;
+
+/// Parsed documents by their text, and the bytes of text they were parsed from.
+type Parsed = (HashMap<Box<str>, Rc<J>>, usize);
+
+thread_local! {
+    /// Policies as parsed documents, by their text: the same key policy is asked about on
+    /// every call that uses the key, and parsing it cost more than the rest of the call.
+    static PARSED: RefCell<Parsed> = RefCell::default();
+}
+
+/// `policy` as a JSON document; `None` when it is not JSON.
+fn parsed(policy: &str) -> Option<Rc<J>> {
+    PARSED.with_borrow_mut(|(docs, bytes)| {
+        if let Some(doc) = docs.get(policy) {
+            return Some(doc.clone());
+        }
+        let doc = Rc::new(serde_json::from_str::<J>(policy).ok()?);
+        if *bytes + policy.len() > PARSED_BYTES {
+            docs.clear();
+            *bytes = 0;
+        }
+        *bytes += policy.len();
+        docs.insert(policy.into(), doc.clone());
+        Some(doc)
+    })
+}
+
 /// Evaluate `policy` (a JSON document) for `request`.
 pub fn evaluate(policy: &str, request: &Request<'_>) -> Decision {
-    let Ok(doc) = serde_json::from_str::<J>(policy) else {
+    let Some(doc) = parsed(policy) else {
         return Decision::ImplicitDeny;
     };
     let statements: Vec<&J> = match doc.get("Statement") {

@@ -106,6 +106,9 @@ struct Files {
     log: File,
     log_len: u64,
     events: File,
+    /// The length of `events.bin` (this store is its only writer): where a failed append
+    /// is cut back to, known without asking the file system on every append.
+    events_len: u64,
     seq: u64,
 }
 
@@ -359,12 +362,15 @@ impl Store {
         };
         // Re-write the logs without any torn tail before appending to them.
         let log_len = fs::metadata(&log_path).map(|m| m.len()).unwrap_or(0);
+        let events_file = open_append(&events_path)?;
+        let events_len = events_file.metadata().map_err(io(&events_path))?.len();
         let files = Files {
             dir: dir.to_path_buf(),
             _lock: lock,
             log: open_append(&log_path)?,
             log_len,
-            events: open_append(&events_path)?,
+            events: events_file,
+            events_len,
             seq,
         };
         let store = Store {
@@ -393,6 +399,7 @@ impl Store {
         write_atomic(&f.dir, history::FILE, &bytes)?;
         let path = f.dir.join(history::FILE);
         f.events = open_append(&path)?;
+        f.events_len = bytes.len() as u64;
         history::remove_legacy(&f.dir)?;
         write_marker(&f.dir)
     }
@@ -495,15 +502,19 @@ impl Store {
             return Ok(());
         };
         let mut f = files.lock();
-        let path = f.dir.join(history::FILE);
-        let before = f.events.metadata().map_err(io(&path))?.len();
-        let written = f.events.write_all(&history::frame(payload));
-        if written.is_err() {
-            // A frame cut short would stop every later one from being read: take it back
-            // (its dictionary values go again with the next write).
-            let _ = f.events.set_len(before);
+        let frame = history::frame(payload);
+        match f.events.write_all(&frame) {
+            Ok(()) => {
+                f.events_len += frame.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                // A frame cut short would stop every later one from being read: take it back
+                // (its dictionary values go again with the next write).
+                let _ = f.events.set_len(f.events_len);
+                Err(io(&f.dir.join(history::FILE))(e))
+            }
         }
-        written.map_err(io(&path))
     }
 
     /// Fold the log into a new snapshot of `world`, serialised straight into the file (a

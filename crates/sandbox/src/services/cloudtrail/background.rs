@@ -187,21 +187,19 @@ fn one_call(sb: &Sandbox, account: &str, region: &str, at: OffsetDateTime, n: i6
         resources: &resources,
     };
     let ms = (at.unix_timestamp_nanos() / 1_000_000) as i64;
-    let rendered = sb.events.append(
+    let time_ms = sb.events.append(
         account,
         region,
         parts.new_event(),
-        || (ms, ms),
-        |t| Record::Json(parts.render(t)),
+        (ms, ms),
+        |t| Record::Members(parts.members(t)),
         |frame| sb.persist_event(frame),
     );
     // Others' calls reach EventBridge like anyone's while a trail logs: the workshop's rule
     // matches the application's GenerateDataKey too, as it would on AWS.
-    if let Record::Json(record) = rendered {
-        let source = record["eventSource"].as_str().unwrap_or_default();
-        if super::logging_in(sb, account, region, read_only, source) {
-            let due = ms + sb.config.eventbridge_delivery_delay().whole_milliseconds() as i64;
-            sb.schedule_cloudtrail_record(&record, (account, region), due, read_only);
-        }
+    if super::logging_in(sb, account, region, read_only, parts.event_source) {
+        let due = ms + sb.config.eventbridge_delivery_delay().whole_milliseconds() as i64;
+        let record = parts.render(time_ms);
+        sb.schedule_cloudtrail_record(&record, (account, region), due, read_only);
     }
 }

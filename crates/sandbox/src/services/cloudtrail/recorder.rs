@@ -3,6 +3,7 @@
 
 use serde_json::{json, Map, Value as J};
 
+use super::events::record::Members;
 use super::events::{NewEvent, Record};
 use crate::identity::Caller;
 use crate::protocol::{AwsError, Input, Value};
@@ -30,51 +31,94 @@ pub(crate) struct RecordParts<'a> {
     pub resources: &'a [TrailResource],
 }
 
+/// A member's value as [`RecordParts::write`] hands it over.
+enum Member<'a> {
+    Str(&'a str),
+    Bool(bool),
+    Json(&'a J),
+}
+
+impl Member<'_> {
+    fn to_json(&self) -> J {
+        match self {
+            Member::Str(s) => J::String((*s).to_string()),
+            Member::Bool(b) => J::Bool(*b),
+            Member::Json(j) => (*j).clone(),
+        }
+    }
+}
+
+impl serde::Serialize for Member<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Member::Str(v) => s.serialize_str(v),
+            Member::Bool(b) => s.serialize_bool(*b),
+            Member::Json(j) => j.serialize(s),
+        }
+    }
+}
+
 impl RecordParts<'_> {
-    /// The record as CloudTrail delivers it (DESIGN.md section 5), at `time_ms`.
+    /// The record as CloudTrail delivers it (DESIGN.md section 5), at `time_ms`, as JSON (what
+    /// EventBridge receives).
     pub(crate) fn render(&self, time_ms: i64) -> J {
+        let mut r = Map::new();
+        self.write(time_ms, |k, v| {
+            r.insert(k.to_string(), v.to_json());
+        });
+        J::Object(r)
+    }
+
+    /// The same record as the history keeps it: its members' JSON text.
+    pub(crate) fn members(&self, time_ms: i64) -> Members {
+        let mut m = Members::default();
+        self.write(time_ms, |k, v| m.push(k, &v));
+        m
+    }
+
+    /// Hand each member of the record at `time_ms` to `put`, in order: the one list of what
+    /// a record says, whichever form it is wanted in.
+    fn write(&self, time_ms: i64, mut put: impl FnMut(&'static str, Member<'_>)) {
         let time = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(time_ms) * 1_000_000)
             .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
         let account = &self.caller.account;
-        let mut r = Map::new();
-        r.insert("eventVersion".into(), json!("1.11"));
-        r.insert("userIdentity".into(), self.caller.user_identity());
-        r.insert("eventTime".into(), json!(iso8601_secs(time)));
-        r.insert("eventSource".into(), json!(self.event_source));
-        r.insert("eventName".into(), json!(self.op));
-        r.insert("awsRegion".into(), json!(self.region));
-        r.insert("sourceIPAddress".into(), json!(self.source_ip));
+        put("eventVersion", Member::Str("1.11"));
+        put("userIdentity", Member::Json(&self.caller.user_identity()));
+        put("eventTime", Member::Str(&iso8601_secs(time)));
+        put("eventSource", Member::Str(self.event_source));
+        put("eventName", Member::Str(self.op));
+        put("awsRegion", Member::Str(self.region));
+        put("sourceIPAddress", Member::Str(self.source_ip));
         // Calls a console page makes are recorded with AWS's agent for its own consoles.
         let agent = match self.caller.console_since {
             Some(_) => CONSOLE_USER_AGENT,
             None => self.user_agent,
         };
-        r.insert("userAgent".into(), json!(agent));
+        put("userAgent", Member::Str(agent));
         if let Some((code, message)) = self.error {
-            r.insert("errorCode".into(), json!(code));
-            r.insert("errorMessage".into(), json!(message));
+            put("errorCode", Member::Str(code));
+            put("errorMessage", Member::Str(message));
         }
-        r.insert("requestParameters".into(), self.request_parameters.clone());
-        r.insert("responseElements".into(), self.response.clone());
-        r.insert("requestID".into(), json!(self.request_id));
-        r.insert("eventID".into(), json!(self.event_id));
-        r.insert("readOnly".into(), json!(self.read_only));
+        put("requestParameters", Member::Json(&self.request_parameters));
+        put("responseElements", Member::Json(&self.response));
+        put("requestID", Member::Str(self.request_id));
+        put("eventID", Member::Str(self.event_id));
+        put("readOnly", Member::Bool(self.read_only));
         if !self.resources.is_empty() {
             let res: Vec<J> = self
                 .resources
                 .iter()
                 .map(|x| json!({"accountId": account, "type": x.resource_type, "ARN": x.arn}))
                 .collect();
-            r.insert("resources".into(), J::Array(res));
+            put("resources", Member::Json(&J::Array(res)));
         }
-        r.insert("eventType".into(), json!("AwsApiCall"));
-        r.insert("managementEvent".into(), json!(true));
-        r.insert("recipientAccountId".into(), json!(account));
-        r.insert("eventCategory".into(), json!("Management"));
+        put("eventType", Member::Str("AwsApiCall"));
+        put("managementEvent", Member::Bool(true));
+        put("recipientAccountId", Member::Str(account));
+        put("eventCategory", Member::Str("Management"));
         if self.caller.console_since.is_some() {
-            r.insert("sessionCredentialFromConsole".into(), json!("true"));
+            put("sessionCredentialFromConsole", Member::Str("true"));
         }
-        J::Object(r)
     }
 
     /// What the history indexes the record by.
@@ -211,7 +255,7 @@ pub fn record(
         resources: &cx.resources,
     };
 
-    let stamp = || {
+    let stamp = {
         let t = sb.clock.now();
         let ms = (t.unix_timestamp_nanos() / 1_000_000) as i64;
         // CloudTrail times events to the second (eventTime and LookupEvents' EventTime agree).
@@ -219,26 +263,79 @@ pub fn record(
         (ms, ms + delay_ms)
     };
     let new = parts.new_event();
-    let rendered = sb.events.append(
+    let time_ms = sb.events.append(
         &account,
         &cx.region,
         new,
         stamp,
-        |time_ms| Record::Json(parts.render(time_ms)),
+        |time_ms| Record::Members(parts.members(time_ms)),
         |frame| sb.persist_event(frame),
     );
 
     // CloudTrail hands management events to EventBridge only while a trail is logging.
-    if let Record::Json(record) = rendered {
-        if super::logging_in(sb, &account, &cx.region, read_only, service.event_source()) {
-            let now_ms = (sb.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
-            let handed_over = sb.config.eventbridge_delivery_delay().whole_milliseconds() as i64;
-            sb.schedule_cloudtrail_record(
-                &record,
-                (&account, &cx.region),
-                now_ms + handed_over,
-                read_only,
-            );
-        }
+    if super::logging_in(sb, &account, &cx.region, read_only, service.event_source()) {
+        let now_ms = (sb.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
+        let handed_over = sb.config.eventbridge_delivery_delay().whole_milliseconds() as i64;
+        sb.schedule_cloudtrail_record(
+            &parts.render(time_ms),
+            (&account, &cx.region),
+            now_ms + handed_over,
+            read_only,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::Principal;
+    use crate::services::cloudtrail::events::{dict::Dict, record};
+
+    /// What the history keeps, put back together, is the record EventBridge gets, byte for
+    /// byte: the two forms come from one list of members.
+    #[test]
+    fn the_history_keeps_the_record_eventbridge_gets() {
+        let caller = Caller {
+            access_key_id: "AKIAEXAMPLE".into(),
+            account: "111122223333".into(),
+            principal: Principal::IamUser {
+                name: "learner".into(),
+                user_id: "AIDAEXAMPLE".into(),
+            },
+            console_since: Some("2026-12-04T00:00:00Z".into()),
+        };
+        let resources = [TrailResource {
+            arn: "arn:aws:kms:us-east-1:111122223333:key/k".into(),
+            resource_type: "AWS::KMS::Key".into(),
+        }];
+        let event_id = "0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b";
+        let parts = RecordParts {
+            caller: &caller,
+            region: "us-east-1",
+            event_source: "kms.amazonaws.com",
+            op: "GenerateDataKey",
+            source_ip: "192.0.2.1",
+            user_agent: "agent \"quoted\" é",
+            error: Some(("AccessDeniedException", "not \\ allowed")),
+            request_parameters: json!({"keyId": "alias/ImportedCMK",
+                                       "encryptionContext": {"project": "workshop"}}),
+            response: J::Null,
+            request_id: "11111111-2222-4333-8444-555555555555",
+            event_id,
+            read_only: true,
+            resources: &resources,
+        };
+        let t = 1_764_000_000_000;
+        let mut dict = Dict::default();
+        let own = record::Own {
+            time_ms: t,
+            event_id: record::uuid_bytes(event_id),
+            request_id: None,
+        };
+        let (body, request_id) = record::body_of(&mut dict, &parts.members(t), &own);
+        assert!(request_id.is_some(), "the request ID is the event's own");
+        let own = record::Own { request_id, ..own };
+        let text = record::render(&dict, body, &own).expect("renders");
+        assert_eq!(text, parts.render(t).to_string());
     }
 }

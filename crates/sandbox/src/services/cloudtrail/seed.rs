@@ -338,8 +338,8 @@ fn append(sb: &Sandbox, region: &str, caller: &Caller, p: Past) {
         &caller.account,
         region,
         parts.new_event(),
-        || (ms, ms),
-        |t| Record::Json(parts.render(t)),
+        (ms, ms),
+        |t| Record::Members(parts.members(t)),
         |frame| sb.persist_event(frame),
     );
 }

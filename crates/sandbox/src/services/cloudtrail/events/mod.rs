@@ -1,8 +1,8 @@
 //! CloudTrail event history: every recorded management event, per account and region, with
 //! an index per lookup attribute so `LookupEvents` stays fast over millions of events.
 //!
-//! Events are appended in event-time order (the recorder stamps them under the store's lock
-//! from the monotonic sandbox clock), so a time range is a binary search and "newest first" is
+//! Events are kept in event-time order (an event stamped before the last one of its account
+//! and region takes that one's time), so a time range is a binary search and "newest first" is
 //! a walk backwards; an attribute filter walks that attribute's posting list instead.
 //!
 //! An event is kept as 56 bytes ([`partition::Compact`]): its time, IDs and the numbers of its
@@ -90,9 +90,10 @@ struct Inner {
     partitions: HashMap<(Id, Id), Partition>,
 }
 
-/// A record as the caller has it: a JSON object as the recorder builds it, or text (a history
-/// loaded from elsewhere).
+/// A record as the caller has it: its members as the recorder writes them, a JSON value, or
+/// text (a history loaded from elsewhere).
 pub enum Record {
+    Members(record::Members),
     Json(J),
     Text(String),
 }
@@ -115,32 +116,40 @@ impl EventStore {
         self.persisting.store(on, Ordering::Relaxed);
     }
 
-    /// Append an event; `stamp` is called under the store's lock to get the event time and
-    /// the time it becomes visible, and `render` builds the record with it. `persist` gets the
-    /// bytes to write (when persisting) and says whether they were written. Returns the record.
+    /// Append an event stamped `(time_ms, visible_ms)` (its time and when it becomes
+    /// visible), whose record `render` writes for a time. The record is written before the
+    /// store's lock is taken; an event stamped before the partition's last one takes that
+    /// one's time (the history stays in time order) and is written again for it. `persist`
+    /// gets the bytes to write (when persisting) and says whether they were written. Returns
+    /// the event's time.
     pub fn append(
         &self,
         account: &str,
         region: &str,
         new: NewEvent,
-        stamp: impl FnOnce() -> (i64, i64),
-        render: impl FnOnce(i64) -> Record,
+        (stamped_ms, visible_ms): (i64, i64),
+        render: impl Fn(i64) -> Record,
         persist: impl FnOnce(&[u8]) -> bool,
-    ) -> Record {
+    ) -> i64 {
+        let mut rendered = render(stamped_ms);
         let mut guard = self.inner.write();
         let inner = &mut *guard;
         let key = (inner.dict.string(account), inner.dict.string(region));
-        let (time_ms, visible_ms) = stamp();
         let last = inner.partitions.get(&key).and_then(|p| p.events.last());
-        let time_ms = time_ms.max(last.map_or(i64::MIN, |e| e.time_ms));
-        let rendered = render(time_ms);
+        let time_ms = stamped_ms.max(last.map_or(i64::MIN, |e| e.time_ms));
+        if time_ms != stamped_ms {
+            rendered = render(time_ms);
+        }
         let own = Own {
             time_ms,
             event_id: record::uuid_bytes(&new.event_id),
             request_id: None,
         };
         let (body, request_id) = match &rendered {
-            Record::Json(J::Object(m)) => record::body_of(&mut inner.dict, m, &own),
+            Record::Members(m) => record::body_of(&mut inner.dict, m, &own),
+            Record::Json(J::Object(m)) => {
+                record::body_of(&mut inner.dict, &record::Members::of_map(m), &own)
+            }
             Record::Json(other) => record::body_of_text(&mut inner.dict, &other.to_string(), &own),
             Record::Text(t) => record::body_of_text(&mut inner.dict, t, &own),
         };
@@ -184,7 +193,7 @@ impl EventStore {
         );
         let attrs = &inner.dict.attrs[event.attrs];
         inner.partitions.entry(key).or_default().push(event, attrs);
-        rendered
+        time_ms
     }
 
     /// Hand `entry`, after the dictionary values it is the first to use, to `persist`.
@@ -238,8 +247,8 @@ impl EventStore {
             &s("a"),
             &s("r"),
             new,
-            || (t, v),
-            |_| Record::Text(text),
+            (t, v),
+            |_| Record::Text(text.clone()),
             |_| true,
         );
     }

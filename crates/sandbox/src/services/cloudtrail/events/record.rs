@@ -9,6 +9,9 @@
 //! text the call recorded), which general compressors give only at the cost of decompressing
 //! blocks on every lookup.
 
+use std::ops::Range;
+
+use serde::Serialize;
 use serde_json::{Map, Value as J};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -49,24 +52,75 @@ pub struct Own {
     pub request_id: Option<[u8; 16]>,
 }
 
-/// The body of `record` (an event at `own.time_ms` with `own.event_id`), and its request ID
+/// A record's top-level members as JSON text, in order: each member's name (quoted) and value,
+/// spans of one buffer. The recorder writes a record straight into this form, so nothing is
+/// built only to be written out again.
+#[derive(Debug, Clone, Default)]
+pub struct Members {
+    text: Vec<u8>,
+    spans: Vec<(Range<usize>, Range<usize>)>,
+}
+
+impl Members {
+    /// Add member `name` with `value` written as JSON.
+    pub fn push(&mut self, name: &str, value: &(impl Serialize + ?Sized)) {
+        let key_start = self.text.len();
+        // Writing JSON into a Vec fails only for values serde_json cannot write (a map with
+        // keys that are not strings); such a member is written as null.
+        let _ = serde_json::to_writer(&mut self.text, name);
+        let value_start = self.text.len();
+        if serde_json::to_writer(&mut self.text, value).is_err() {
+            self.text.truncate(value_start);
+            self.text.extend_from_slice(b"null");
+        }
+        self.spans
+            .push((key_start..value_start, value_start..self.text.len()));
+    }
+
+    /// The members of a JSON object.
+    pub fn of_map(record: &Map<String, J>) -> Members {
+        let mut m = Members::default();
+        for (k, v) in record {
+            m.push(k, v);
+        }
+        m
+    }
+
+    /// (quoted name, value) texts, in order.
+    fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        // serde_json writes UTF-8 only.
+        let text = std::str::from_utf8(&self.text).unwrap_or_default();
+        self.spans
+            .iter()
+            .map(move |(k, v)| (&text[k.clone()], &text[v.clone()]))
+    }
+}
+
+/// The string a JSON text is when it is a string with nothing escaped in it.
+fn plain_string(json: &str) -> Option<&str> {
+    json.strip_prefix('"')?
+        .strip_suffix('"')
+        .filter(|s| !s.contains(['"', '\\']))
+}
+
+/// The body of a record (an event at `own.time_ms` with `own.event_id`), and its request ID
 /// when the body leaves it to the event.
-pub fn body_of(dict: &mut Dict, record: &Map<String, J>, own: &Own) -> (Id, Option<[u8; 16]>) {
-    let mut body = Vec::with_capacity(record.len() * 2);
+pub fn body_of(dict: &mut Dict, record: &Members, own: &Own) -> (Id, Option<[u8; 16]>) {
+    let mut body = Vec::with_capacity(record.spans.len() * 2);
     let mut request_id = None;
     let mut time_text = None;
-    for (k, v) in record {
-        let hole = match (k.as_str(), v) {
-            ("eventTime", J::String(s)) => {
+    for (k, v) in record.iter() {
+        let hole = match (k, plain_string(v)) {
+            ("\"eventTime\"", Some(s)) => {
                 let expected = time_text.get_or_insert_with(|| event_time(own.time_ms));
                 (s == expected).then_some(HOLE_TIME)
             }
-            ("eventID", J::String(s)) => own
+            ("\"eventID\"", Some(s)) => own
                 .event_id
                 .filter(|b| uuid_bytes(s).as_ref() == Some(b))
                 .map(|_| HOLE_EVENT_ID),
             // The nil UUID stays in the body: all zeros is the event's "no request ID".
-            ("requestID", J::String(s)) if request_id.is_none() => {
+            ("\"requestID\"", Some(s)) if request_id.is_none() => {
                 uuid_bytes(s).filter(|b| *b != [0; 16]).map(|b| {
                     request_id = Some(b);
                     HOLE_REQUEST_ID
@@ -74,11 +128,10 @@ pub fn body_of(dict: &mut Dict, record: &Map<String, J>, own: &Own) -> (Id, Opti
             }
             _ => None,
         };
-        let key = serde_json::to_string(k).unwrap_or_default();
-        body.push(dict.string(&key));
+        body.push(dict.string(k));
         body.push(match hole {
             Some(h) => h,
-            None => dict.string(&v.to_string()),
+            None => dict.string(v),
         });
     }
     (dict.bodies.intern(&body[..], |b| Box::from(b)), request_id)
@@ -88,7 +141,7 @@ pub fn body_of(dict: &mut Dict, record: &Map<String, J>, own: &Own) -> (Id, Opti
 /// them back gives the same text, the whole text otherwise.
 pub fn body_of_text(dict: &mut Dict, text: &str, own: &Own) -> (Id, Option<[u8; 16]>) {
     if let Ok(J::Object(m)) = serde_json::from_str::<J>(text) {
-        let (body, request_id) = body_of(dict, &m, own);
+        let (body, request_id) = body_of(dict, &Members::of_map(&m), own);
         let own = Own { request_id, ..*own };
         if render(dict, body, &own).as_deref() == Some(text) {
             return (body, request_id);
@@ -175,8 +228,9 @@ mod tests {
         };
         let a = rec("11111111-2222-4333-8444-555555555555");
         let b = rec("66666666-7777-4888-8999-aaaaaaaaaaaa");
-        let (ba, ra) = body_of(&mut dict, a.as_object().unwrap(), &own(t));
-        let (bb, rb) = body_of(&mut dict, b.as_object().unwrap(), &own(t));
+        let of = |j: &J| Members::of_map(j.as_object().unwrap());
+        let (ba, ra) = body_of(&mut dict, &of(&a), &own(t));
+        let (bb, rb) = body_of(&mut dict, &of(&b), &own(t));
         assert_eq!(
             ba, bb,
             "one body for two calls that differ only in their IDs"
@@ -195,7 +249,7 @@ mod tests {
         assert_eq!(back(ra), a.to_string());
         assert_eq!(back(rb), b.to_string());
         // Another time leaves the time in the body.
-        let (bc, rc) = body_of(&mut dict, a.as_object().unwrap(), &own(t + 1000));
+        let (bc, rc) = body_of(&mut dict, &of(&a), &own(t + 1000));
         assert_ne!(bc, ba);
         let o = Own {
             request_id: rc,

@@ -38,7 +38,7 @@ fn add(store: &EventStore, frames: &RefCell<Vec<Vec<u8>>>, account: &str, t: i64
         account,
         "r",
         new(t, name, "u", id(t)),
-        || (t, t),
+        (t, t),
         |t| Record::Json(record(t, name)),
         |bytes| {
             frames.borrow_mut().push(bytes.to_vec());
@@ -133,7 +133,7 @@ fn an_event_id_that_is_not_a_uuid_is_found_and_returned_as_it_was() {
         "1",
         "r",
         new(5, "X", "u", "my-id".into()),
-        || (5, 5),
+        (5, 5),
         |_| Record::Text("{\"a\": 1}".into()),
         |_| true,
     );
@@ -199,7 +199,7 @@ fn a_failed_write_sends_its_definitions_again() {
         "1",
         "r",
         new(1000, "A", "u", id(1000)),
-        || (1000, 1000),
+        (1000, 1000),
         |t| Record::Json(record(t, "A")),
         |_| false,
     );
@@ -207,7 +207,7 @@ fn a_failed_write_sends_its_definitions_again() {
         "1",
         "r",
         new(2000, "A", "u", id(2000)),
-        || (2000, 2000),
+        (2000, 2000),
         |t| Record::Json(record(t, "A")),
         |b| {
             kept.borrow_mut().push(b.to_vec());
