@@ -35,7 +35,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use time::Duration;
 
 pub use crate::http::{serve, serve_with, Running};
@@ -79,7 +79,9 @@ pub struct Sandbox {
     pub clock: Clock,
     pub events: EventStore,
     pub(crate) lookup_limiter: services::cloudtrail::limiter::RateLimiter,
-    world: Mutex<World>,
+    /// Every service's state. Read-only calls (most of a workshop's: GenerateDataKey,
+    /// Decrypt, Describe…) share it; a change has it alone.
+    world: RwLock<World>,
     store: Store,
     /// The URL clients reach this sandbox at (for links in SNS messages), once serving.
     endpoint: Mutex<Option<String>>,
@@ -162,7 +164,7 @@ impl Sandbox {
             clock,
             events: event_store,
             lookup_limiter: Default::default(),
-            world: Mutex::new(world),
+            world: RwLock::new(world),
             store,
             config,
             endpoint: Mutex::new(None),
@@ -176,7 +178,7 @@ impl Sandbox {
             me: me.clone(),
         });
         if moved {
-            sandbox.store.snapshot(&*sandbox.world.lock())?;
+            sandbox.store.snapshot(&*sandbox.world.read())?;
         }
         if new_secret_seed && !fresh {
             // The old secrets were published constants: replace them, or anyone could sign as
@@ -198,7 +200,7 @@ impl Sandbox {
                 dir: String::new(),
                 why: e.to_string(),
             })?;
-            sandbox.store.snapshot(&*sandbox.world.lock())?;
+            sandbox.store.snapshot(&*sandbox.world.read())?;
         } else {
             sandbox.bring_up_to_date()?;
         }
@@ -326,11 +328,11 @@ impl Sandbox {
 
     /// The seed the seeded identities' secrets are derived from ([`identity`]).
     pub(crate) fn secret_seed(&self) -> String {
-        self.world.lock().secret_seed.clone()
+        self.world.read().secret_seed.clone()
     }
 
     fn persist_secret_seed(&self) -> Result<(), AwsError> {
-        let mut w = self.world.lock();
+        let mut w = self.world.write();
         let seed = w.secret_seed.clone();
         self.persist(
             &mut w,
@@ -341,16 +343,16 @@ impl Sandbox {
     }
 
     pub fn credential(&self, access_key_id: &str) -> Option<Credential> {
-        self.world.lock().credentials.get(access_key_id).cloned()
+        self.world.read().credentials.get(access_key_id).cloned()
     }
 
     /// All known credentials (for `sandbox env` and the admin view).
     pub fn credentials(&self) -> Vec<Credential> {
-        self.world.lock().credentials.values().cloned().collect()
+        self.world.read().credentials.values().cloned().collect()
     }
 
     pub fn add_credential(&self, cred: Credential) -> Result<(), AwsError> {
-        let mut w = self.world.lock();
+        let mut w = self.world.write();
         let value = serde_json::to_value(&cred).map_err(|e| AwsError::internal(e.to_string()))?;
         let key = cred.access_key_id.clone();
         self.persist(&mut w, &["credentials", &key], value, |w| {
@@ -360,7 +362,7 @@ impl Sandbox {
 
     /// Forget an access key (IAM DeleteAccessKey).
     pub fn remove_credential(&self, access_key_id: &str) -> Result<(), AwsError> {
-        let mut w = self.world.lock();
+        let mut w = self.world.write();
         if w.credentials.contains_key(access_key_id) {
             self.persist(
                 &mut w,
@@ -388,7 +390,7 @@ impl Sandbox {
     /// Learner number → account as the state records it (empty for a state made before
     /// classroom mode, or not seeded yet).
     pub(crate) fn learners_recorded(&self) -> Vec<(u32, String)> {
-        let w = self.world.lock();
+        let w = self.world.read();
         w.learners.iter().map(|(k, a)| (*k, a.clone())).collect()
     }
 
@@ -396,7 +398,7 @@ impl Sandbox {
     pub(crate) fn add_learner(&self, number: u32, account: &str) -> Result<(), AwsError> {
         // Whole seconds, as CloudTrail stamps events: a call in the same second counts.
         let since = self.clock.now().unix_timestamp() * 1000;
-        let mut w = self.world.lock();
+        let mut w = self.world.write();
         let key = number.to_string();
         self.persist(
             &mut w,
@@ -436,7 +438,7 @@ impl Sandbox {
             ));
         };
         {
-            let mut w = self.world.lock();
+            let mut w = self.world.write();
             let keys: Vec<String> = w
                 .credentials
                 .values()
@@ -463,7 +465,7 @@ impl Sandbox {
     /// credentials stay).
     pub(crate) fn wipe_account(&self, account: &str) -> Result<(), AwsError> {
         {
-            let mut w = self.world.lock();
+            let mut w = self.world.write();
             self.persist(
                 &mut w,
                 &["accounts", account],
@@ -489,11 +491,11 @@ impl Sandbox {
     }
 
     pub fn seed_name(&self) -> String {
-        self.world.lock().seed.clone()
+        self.world.read().seed.clone()
     }
 
     pub fn set_seed_name(&self, seed: &str) -> Result<(), AwsError> {
-        let mut w = self.world.lock();
+        let mut w = self.world.write();
         self.persist(
             &mut w,
             &["seed"],
@@ -505,7 +507,7 @@ impl Sandbox {
     /// Move the sandbox clock forward (persisted).
     pub fn advance_clock(&self, by: Duration) -> Result<Duration, AwsError> {
         // The world's lock orders concurrent advances; the clock moves once the log has it.
-        let mut w = self.world.lock();
+        let mut w = self.world.write();
         let offset = self
             .clock
             .advanced(by)
@@ -544,7 +546,7 @@ impl Sandbox {
         region: &str,
         mut msg: services::sns::OutboxMessage,
     ) -> Result<String, AwsError> {
-        let mut w = self.world.lock();
+        let mut w = self.world.write();
         msg.seq = self.outbox_seq.fetch_add(1, Ordering::SeqCst) + 1;
         let key = format!("{:012}", msg.seq);
         let value = serde_json::to_value(&msg).map_err(|e| AwsError::internal(e.to_string()))?;
@@ -566,7 +568,7 @@ impl Sandbox {
 
     /// Note how an http delivery went.
     pub fn set_outbox_delivery(&self, account: &str, region: &str, key: &str, outcome: &str) {
-        let mut w = self.world.lock();
+        let mut w = self.world.write();
         // A changed copy goes to the log; memory takes the change once the log has it.
         let Some(mut msg) = w
             .region_mut(account, region)
@@ -613,7 +615,7 @@ impl Sandbox {
         account: &str,
         pred: impl Fn(&services::sns::OutboxMessage) -> bool,
     ) -> bool {
-        let w = self.world.lock();
+        let w = self.world.read();
         w.accounts.get(account).is_some_and(|a| {
             a.regions
                 .values()
@@ -623,7 +625,7 @@ impl Sandbox {
     }
 
     fn outbox_where(&self, after: u64, account: Option<&str>) -> Vec<services::sns::OutboxMessage> {
-        let w = self.world.lock();
+        let w = self.world.read();
         let mut out: Vec<_> = w
             .accounts
             .iter()
@@ -639,7 +641,7 @@ impl Sandbox {
 
     /// Every (account, region) that has state.
     pub fn account_regions(&self) -> Vec<(String, String)> {
-        let w = self.world.lock();
+        let w = self.world.read();
         w.accounts
             .iter()
             .flat_map(|(a, acc)| acc.regions.keys().map(move |r| (a.clone(), r.clone())))
@@ -653,7 +655,7 @@ impl Sandbox {
         region: &str,
         f: impl FnOnce(&S) -> R,
     ) -> R {
-        let w = self.world.lock();
+        let w = self.world.read();
         match w.region(account, region) {
             Some(r) => f(S::of(r)),
             None => f(&S::default()),
@@ -668,7 +670,7 @@ impl Sandbox {
         region: &str,
         f: impl FnOnce(&mut S) -> Result<R, AwsError>,
     ) -> Result<R, AwsError> {
-        let mut w = self.world.lock();
+        let mut w = self.world.write();
         // The call works on a draft: a call that fails changes nothing, and memory changes
         // only once the log holds the change.
         let mut draft = match w.region(account, region) {
@@ -753,7 +755,7 @@ impl Sandbox {
     /// equal states (what a failed request must leave behind).
     pub fn digest(&self) -> String {
         use sha2::Digest;
-        let w = self.world.lock();
+        let w = self.world.read();
         let bytes = serde_json::to_vec(&*w).unwrap_or_default();
         hex::encode(sha2::Sha256::digest(&bytes))
     }

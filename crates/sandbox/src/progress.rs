@@ -178,7 +178,7 @@ impl Sandbox {
     /// recorded: their whole history counts).
     fn learner_since(&self, number: u32) -> i64 {
         self.world
-            .lock()
+            .read()
             .learner_since
             .get(&number)
             .copied()
@@ -321,7 +321,7 @@ impl Sandbox {
     /// recorded from now: what their history holds already is not counted as their work.
     pub(crate) fn date_undated_learners(&self) -> Result<(), crate::protocol::AwsError> {
         let undated: Vec<u32> = {
-            let w = self.world.lock();
+            let w = self.world.read();
             w.learners
                 .keys()
                 .filter(|k| !w.learner_since.contains_key(k))
@@ -330,7 +330,7 @@ impl Sandbox {
         };
         let since = self.clock.now().unix_timestamp() * 1000;
         for k in undated {
-            let mut w = self.world.lock();
+            let mut w = self.world.write();
             self.persist(
                 &mut w,
                 &["learner_since", &k.to_string()],

@@ -60,7 +60,7 @@ impl Sandbox {
 
     /// Every rule with its delivery counters, per account and region (admin view).
     pub fn rules_view(&self) -> serde_json::Value {
-        let w = self.world.lock();
+        let w = self.world.read();
         let mut out = Vec::new();
         for (a, acc) in &w.accounts {
             for (r, reg) in &acc.regions {

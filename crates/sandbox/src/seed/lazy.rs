@@ -50,13 +50,13 @@ impl Sandbox {
     /// Whether `account`'s workshop state waits for its first use.
     pub fn waits_for_seed(&self, account: &str) -> bool {
         self.seeds_waiting.load(Ordering::Acquire)
-            && self.world.lock().unseeded.contains_key(account)
+            && self.world.read().unseeded.contains_key(account)
     }
 
     /// Mark `account` as waiting for its first use to be seeded (a new mark: a seeding in
     /// flight when it is made does not end the wait).
     pub(crate) fn defer_seed(&self, account: &str) -> Result<(), AwsError> {
-        let mut w = self.world.lock();
+        let mut w = self.world.write();
         let mark = w.seed_marks + 1;
         self.persist(&mut w, &["seed_marks"], mark.into(), |w| {
             w.seed_marks = mark
@@ -101,7 +101,7 @@ impl Sandbox {
     /// reset marked it again meanwhile) end the wait and count its learner's progress from
     /// now: the seed's history is not theirs.
     fn seed_waiting(&self, account: &str) -> Result<(), AwsError> {
-        let Some(mark) = self.world.lock().unseeded.get(account).copied() else {
+        let Some(mark) = self.world.read().unseeded.get(account).copied() else {
             return Ok(());
         };
         let started = std::time::Instant::now();
@@ -116,7 +116,7 @@ impl Sandbox {
             .find(|(_, a)| a == account)
             .map(|(k, _)| k);
         let since = self.clock.now().unix_timestamp() * 1000;
-        let mut w = self.world.lock();
+        let mut w = self.world.write();
         if w.unseeded.get(account) != Some(&mark) {
             // A reset came while this seeding ran: the account waits for the next one.
             return Ok(());
