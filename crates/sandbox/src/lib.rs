@@ -107,6 +107,7 @@ pub struct Sandbox {
 impl Sandbox {
     /// Open the state directory (or memory), seeding a new state.
     pub fn open(config: Config) -> Result<Arc<Sandbox>, SandboxError> {
+        services::sns::signing::prepare();
         if let Some(why) = config.check_account_id() {
             return Err(SandboxError::Config(why));
         }

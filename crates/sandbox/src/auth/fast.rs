@@ -23,6 +23,7 @@ use http::HeaderMap;
 use sha2::{Digest, Sha256};
 
 use super::AuthHeader;
+use crate::util::constant_time_eq;
 
 /// Signing keys kept per thread before the map is emptied and started again (a classroom of
 /// 2000 learners each signing for a few services still fits).
@@ -60,36 +61,67 @@ thread_local! {
     static KEYS: RefCell<HashMap<Scope, [u8; 32]>> = RefCell::new(HashMap::new());
 }
 
-/// The signing key of `secret` for `auth`'s day, region and service.
-fn signing_key(secret: &str, auth: &AuthHeader, time: SystemTime) -> [u8; 32] {
+/// The longest region or service name whose signing key is kept (AWS's are under 30
+/// characters; a longer one is derived for the request and not kept).
+const LONGEST_NAME: usize = 32;
+
+/// Whether `string_to_sign`, signed with the signing key of `secret` for `auth`'s day, region
+/// and service, gives `auth`'s signature. The key is taken from the thread's map, or derived
+/// and kept there only when the signature matches (a request that does not verify leaves
+/// nothing behind).
+fn sign_and_compare(
+    secret: &str,
+    auth: &AuthHeader,
+    time: SystemTime,
+    string_to_sign: &[u8],
+) -> bool {
     let wanted = ScopeRef {
         secret,
         date: &auth.date,
         region: &auth.region,
         service: &auth.service,
     };
-    KEYS.with_borrow_mut(|keys| {
-        if let Some(key) = keys.get(&wanted) {
-            return *key;
-        }
-        let mut key = [0u8; 32];
-        key.copy_from_slice(
-            generate_signing_key(secret, time, &auth.region, &auth.service).as_ref(),
-        );
-        if keys.len() >= KEYS_PER_THREAD {
-            keys.clear();
-        }
-        keys.insert(
-            Scope {
-                secret: secret.into(),
-                date: auth.date.as_str().into(),
-                region: auth.region.as_str().into(),
-                service: auth.service.as_str().into(),
-            },
-            key,
-        );
-        key
-    })
+    let matches = |key: &[u8]| {
+        let sig = calculate_signature(key, string_to_sign);
+        constant_time_eq(sig.as_bytes(), auth.signature.as_bytes())
+    };
+    if let Some(key) = KEYS.with_borrow(|keys| keys.get(&wanted).copied()) {
+        return matches(&key);
+    }
+    let mut key = [0u8; 32];
+    key.copy_from_slice(generate_signing_key(secret, time, &auth.region, &auth.service).as_ref());
+    if !matches(&key) {
+        return false;
+    }
+    if auth.region.len() <= LONGEST_NAME && auth.service.len() <= LONGEST_NAME {
+        KEYS.with_borrow_mut(|keys| {
+            if keys.len() >= KEYS_PER_THREAD {
+                keys.clear();
+            }
+            keys.insert(
+                Scope {
+                    secret: secret.into(),
+                    date: auth.date.as_str().into(),
+                    region: auth.region.as_str().into(),
+                    service: auth.service.as_str().into(),
+                },
+                key,
+            );
+        });
+    }
+    true
+}
+
+/// Whether `amz_date` is a plain `YYYYMMDDTHHMMSSZ` whose day is the credential scope's: the
+/// form the crate writes from the time it parses (a sign, or a scope date that is only a
+/// prefix of the day, is left to it).
+fn plain_date(amz_date: &str, scope_date: &str) -> bool {
+    let b = amz_date.as_bytes();
+    b.len() == 16
+        && b[8] == b'T'
+        && b[15] == b'Z'
+        && b[..8].iter().chain(&b[9..15]).all(u8::is_ascii_digit)
+        && scope_date.as_bytes() == &b[..8]
 }
 
 /// Characters a path may have for its canonical form to be itself: RFC 3986's unreserved
@@ -116,18 +148,22 @@ fn plain_value(v: &str) -> bool {
         && v.bytes().all(|b| (b' '..=b'~').contains(&b))
 }
 
-/// The hex signature of a request of the common shape (module docs), or `None` when the
-/// request has another shape. `uri` is the path and query as received; `amz_date` the
-/// request's `X-Amz-Date`, already checked against the credential scope.
-pub(super) fn signature(
+/// Whether a request of the common shape (module docs) carries `auth`'s signature; `None`
+/// when the request has another shape. `uri` is the path and query as received; `amz_date`
+/// the request's `X-Amz-Date`, `time` the time it was parsed to.
+pub(super) fn verifies(
     method: &str,
     uri: &str,
     headers: &HeaderMap,
     body: &[u8],
     auth: &AuthHeader,
     (secret, amz_date, time): (&str, &str, SystemTime),
-) -> Option<String> {
-    if auth.service == "s3" || uri.contains('?') || !plain_path(uri) {
+) -> Option<bool> {
+    if auth.service == "s3"
+        || uri.contains('?')
+        || !plain_path(uri)
+        || !plain_date(amz_date, &auth.date)
+    {
         return None;
     }
     // The crate lists signed headers sorted and once each; a client's list in another order
@@ -168,8 +204,12 @@ pub(super) fn signature(
         auth.service,
         hex::encode(Sha256::digest(canonical.as_bytes()))
     );
-    let key = signing_key(secret, auth, time);
-    Some(calculate_signature(key, string_to_sign.as_bytes()))
+    Some(sign_and_compare(
+        secret,
+        auth,
+        time,
+        string_to_sign.as_bytes(),
+    ))
 }
 
 #[cfg(test)]
@@ -272,15 +312,13 @@ mod tests {
             let time = super::super::parse_amz_date(&date).unwrap();
             // Twice: the second takes the signing key from the thread's map.
             for _ in 0..2 {
-                let sig = signature(method, path, &headers, body, &auth, (secret, &date, time));
-                assert_eq!(
-                    sig.as_deref(),
-                    Some(auth.signature.as_str()),
-                    "{method} {path}"
-                );
+                let ok = verifies(method, path, &headers, body, &auth, (secret, &date, time));
+                assert_eq!(ok, Some(true), "{method} {path}");
             }
-            let other = signature(method, path, &headers, b"x", &auth, (secret, &date, time));
-            assert_ne!(other.as_deref(), Some(auth.signature.as_str()));
+            let other = verifies(method, path, &headers, b"x", &auth, (secret, &date, time));
+            assert_eq!(other, Some(false));
+            let wrong = verifies(method, path, &headers, body, &auth, ("x", &date, time));
+            assert_eq!(wrong, Some(false));
         }
     }
 
@@ -291,25 +329,37 @@ mod tests {
         let (headers, auth, date) = crate_signed("POST", "/", &[], b"", None);
         let time = super::super::parse_amz_date(&date).unwrap();
         let scope = (secret, date.as_str(), time);
-        assert!(signature("GET", "/?Action=X", &headers, b"", &auth, scope).is_none());
-        assert!(signature("GET", "/a%2Fb", &headers, b"", &auth, scope).is_none());
+        assert!(verifies("GET", "/?Action=X", &headers, b"", &auth, scope).is_none());
+        assert!(verifies("GET", "/a%2Fb", &headers, b"", &auth, scope).is_none());
         let s3 = AuthHeader {
             service: "s3".into(),
             ..auth.clone()
         };
-        assert!(signature("POST", "/", &headers, b"", &s3, scope).is_none());
+        assert!(verifies("POST", "/", &headers, b"", &s3, scope).is_none());
         let mut reversed = auth.clone();
         reversed.signed_headers.reverse();
-        assert!(signature("POST", "/", &headers, b"", &reversed, scope).is_none());
+        assert!(verifies("POST", "/", &headers, b"", &reversed, scope).is_none());
         let mut twice = headers.clone();
         twice.append("host", "again".parse().unwrap());
-        assert!(signature("POST", "/", &twice, b"", &auth, scope).is_none());
+        assert!(verifies("POST", "/", &twice, b"", &auth, scope).is_none());
         let mut spaced = headers.clone();
         spaced.insert("host", "a  b".parse().unwrap());
-        assert!(signature("POST", "/", &spaced, b"", &auth, scope).is_none());
-        let mut missing = auth;
+        assert!(verifies("POST", "/", &spaced, b"", &auth, scope).is_none());
+        let mut missing = auth.clone();
         missing.signed_headers.push("zz-not-sent".into());
-        assert!(signature("POST", "/", &headers, b"", &missing, scope).is_none());
+        assert!(verifies("POST", "/", &headers, b"", &missing, scope).is_none());
+        // A scope date that is only a prefix of the day, or a signed year, is the crate's to
+        // refuse.
+        for (amz, day) in [
+            (date.clone(), date[..4].to_string()),
+            (format!("+{date}"), format!("+{}", &date[..7])),
+        ] {
+            let odd = AuthHeader {
+                date: day,
+                ..auth.clone()
+            };
+            assert!(verifies("POST", "/", &headers, b"", &odd, (secret, &amz, time)).is_none());
+        }
     }
 
     #[test]

@@ -334,10 +334,11 @@ fn handler_failed(protocol: Protocol, request_id: &str, why: &str) -> Encoded {
     )
 }
 
-/// Call the service and record the call in CloudTrail: on the request's own task, or on the
-/// blocking pool for the few operations that take milliseconds of CPU or more
-/// ([`Service::heavy`]). Services hold the state lock only for the call itself and never
-/// across an await, so a call run here cannot hold up the runtime longer than it takes.
+/// Call the service and record the call in CloudTrail: a read-only call (most of a
+/// workshop's: GenerateDataKey, Decrypt, Describe…, LookupEvents) on the request's own task,
+/// where it takes microseconds, less than a hop to another thread and back; a call that
+/// changes state, or that takes milliseconds of CPU ([`Service::heavy`]), on the blocking pool.
+/// Services hold the state lock only for the call itself and never across an await.
 async fn dispatch(sb: Arc<Sandbox>, decoded: Decoded, caller: Caller, meta: Meta) -> Response {
     let Meta {
         request_id,
@@ -380,7 +381,9 @@ async fn dispatch(sb: Arc<Sandbox>, decoded: Decoded, caller: Caller, meta: Meta
         }
         out
     };
-    let result = if service.heavy(&operation) {
+    // Only calls that read run here: a change may fold the log into a snapshot of the whole
+    // state (and fsync it) under the state's lock, which must not stop the runtime's threads.
+    let result = if service.heavy(&operation) || !service.read_only(&operation) {
         tokio::task::spawn_blocking(call)
             .await
             .map_err(|join| join.to_string())

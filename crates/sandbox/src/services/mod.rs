@@ -107,9 +107,10 @@ pub struct About {
     /// service-specific error AWS gives (CloudTrail's `InvalidMaxResultsException`) instead
     /// of the model's generic one.
     pub own_checks: &'static [&'static str],
-    /// Operations that spend milliseconds to seconds of CPU (RSA key pairs, RSA decryption):
-    /// they run on the blocking pool. Every other operation runs on the request's own task,
-    /// where it takes microseconds, less than a hop to another thread and back would cost.
+    /// Read-only operations that still spend milliseconds to seconds of CPU (RSA key pairs,
+    /// RSA decryption): they run on the blocking pool, as every operation that changes state
+    /// does. Other read-only operations run on the request's own task, where they take
+    /// microseconds, less than a hop to another thread and back would cost.
     pub heavy: &'static [&'static str],
 }
 

@@ -511,7 +511,12 @@ impl Store {
             Err(e) => {
                 // A frame cut short would stop every later one from being read: take it back
                 // (its dictionary values go again with the next write).
-                let _ = f.events.set_len(f.events_len);
+                if f.events.set_len(f.events_len).is_err() {
+                    // Not cut back: the file's length is what it is, and later frames follow it.
+                    if let Ok(m) = f.events.metadata() {
+                        f.events_len = m.len();
+                    }
+                }
                 Err(io(&f.dir.join(history::FILE))(e))
             }
         }

@@ -21,6 +21,14 @@ fn signer() -> Option<&'static rsa::pkcs1v15::SigningKey<sha1::Sha1>> {
         .as_ref()
 }
 
+/// Make the signing key on a thread of its own, so the first message signed (often from a
+/// request's own task) does not wait the tenth of a second an RSA key pair takes.
+pub fn prepare() {
+    std::thread::spawn(|| {
+        let _ = signer();
+    });
+}
+
 /// The PEM of the public key notifications are signed with.
 pub fn signing_public_pem() -> Option<String> {
     use rsa::pkcs8::{EncodePublicKey, LineEnding};
