@@ -41,8 +41,10 @@ const ABOUT: About = About::new("kms", "kms.amazonaws.com", Protocol::AwsJson11)
         "GenerateRandom",
         "ReEncrypt",
     ])
-    // An RSA wrapping key pair takes up to seconds to make, and unwrapping with it milliseconds.
-    .heavy(&["GetParametersForImport", "ImportKeyMaterial"]);
+    // A read-only call by CloudTrail's reckoning that makes an RSA wrapping key pair: up to
+    // seconds. (ImportKeyMaterial, which unwraps with it, changes state: it goes to the
+    // blocking pool as every change does.)
+    .heavy(&["GetParametersForImport"]);
 
 impl Service for Kms {
     fn about(&self) -> &'static About {
