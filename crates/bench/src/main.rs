@@ -22,10 +22,14 @@
 //! (g) Set-up (`prepare --accounts`) of 1 and 20 empty classroom accounts ([`prepare`]).
 //! (h) Restart on a persisted history of 1,000,000 events: time to the first answer and
 //!     resident memory, against the memory the same history took before ([`restart`]).
+//! (i) A classroom of 2,000 learners: start-up and memory, and one learner's GenerateDataKey
+//!     latency while 50 others run the guided run, against the same learner alone
+//!     ([`classroom`]).
 //!
 //! Prints a table and writes everything to `target/bench/results.json`.
 
 mod ceiling;
+mod classroom;
 mod cleanup;
 mod generate;
 mod lookup;
@@ -38,7 +42,7 @@ mod startup;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use aws_config::timeout::TimeoutConfig;
 use aws_config::SdkConfig;
 use clap::{Parser, Subcommand};
@@ -114,6 +118,18 @@ struct Cli {
     /// Skip (h), the restart on a persisted history.
     #[arg(long)]
     skip_restart: bool,
+    /// Skip (i), the classroom at scale.
+    #[arg(long)]
+    skip_classroom: bool,
+    /// Learners of the classroom sandbox in (i).
+    #[arg(long, default_value_t = 2000, value_name = "N")]
+    classroom_learners: u32,
+    /// Learners running the guided run at once in (i).
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    classroom_runners: usize,
+    /// Seconds (i) measures its learner alone, before the runs start.
+    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
+    classroom_alone_seconds: f64,
     /// Start-ups per server for (d); the median is reported.
     #[arg(long, default_value_t = 5, value_name = "N")]
     startup_runs: usize,
@@ -263,6 +279,7 @@ fn plan(cli: &mut Cli) -> Result<Plan> {
         cli.startup_runs = 3;
         cli.cleanup_accounts = vec![1, 10];
         cli.restart_events = vec![100_000];
+        cli.classroom_alone_seconds = 2.0;
     }
     let output = cli
         .output
@@ -386,8 +403,25 @@ async fn cleanups(cli: &Cli) -> Result<Vec<cleanup::CleanupRun>> {
     Ok(cleanups)
 }
 
+/// (i): the classroom at scale.
+async fn classroom(cli: &Cli, bin: &Path) -> Result<classroom::ClassroomRun> {
+    eprintln!(
+        "(i) a classroom of {} with {} guided runs at once …",
+        cli.classroom_learners, cli.classroom_runners
+    );
+    let alone = Duration::try_from_secs_f64(cli.classroom_alone_seconds)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .context("--classroom-alone-seconds must be a positive number")?;
+    classroom::measure(cli.classroom_learners, cli.classroom_runners, alone, bin).await
+}
+
 async fn bench(mut cli: Cli) -> Result<()> {
     let plan = plan(&mut cli)?;
+    let release_bin = cli
+        .workshop_bin
+        .clone()
+        .unwrap_or_else(|| plan.target_dir.join("release/kms-workshop"));
     println!(
         "kms-workshop-bench: {} CPUs, {} build; sandbox in-process (state on disk, SigV4 verified, CloudTrail recording on)",
         plan.cpus,
@@ -423,12 +457,8 @@ async fn bench(mut cli: Cli) -> Result<()> {
     let mut prepares = Vec::new();
     if !cli.skip_prepare {
         eprintln!("(g) classroom set-up …");
-        let bin = cli
-            .workshop_bin
-            .clone()
-            .unwrap_or_else(|| plan.target_dir.join("release/kms-workshop"));
         for &n in &cli.prepare_accounts {
-            let r = prepare::measure(n, cli.prepare_parallel, cli.time_scale, &bin).await?;
+            let r = prepare::measure(n, cli.prepare_parallel, cli.time_scale, &release_bin).await?;
             eprintln!(
                 "  {n:>3} accounts: {:.1} s wall, {} ready",
                 r.wall_seconds, r.ready
@@ -439,11 +469,11 @@ async fn bench(mut cli: Cli) -> Result<()> {
     let mut restarts = Vec::new();
     if !cli.skip_restart {
         eprintln!("(h) restart on a persisted history …");
-        let bin = cli
-            .workshop_bin
-            .clone()
-            .unwrap_or_else(|| plan.target_dir.join("release/kms-workshop"));
-        restarts = restart::run(&cli.restart_events, cli.startup_runs, &bin)?;
+        restarts = restart::run(&cli.restart_events, cli.startup_runs, &release_bin)?;
+    }
+    let mut classrooms = Vec::new();
+    if !cli.skip_classroom {
+        classrooms.push(classroom(&cli, &release_bin).await?);
     }
 
     if !cells.is_empty() {
@@ -471,6 +501,9 @@ async fn bench(mut cli: Cli) -> Result<()> {
             .map(|s| s.median_ms);
         restart::print(&restarts, cli.startup_runs, moto);
     }
+    for r in &classrooms {
+        classroom::print(r);
+    }
     let results = report::Results {
         cpus: plan.cpus,
         stop: plan.stop,
@@ -485,6 +518,7 @@ async fn bench(mut cli: Cli) -> Result<()> {
         cleanups: &cleanups,
         prepares: &prepares,
         restarts: &restarts,
+        classrooms: &classrooms,
     };
     report::write(&results, &plan.output)?;
     println!("\nresults: {}", plan.output.display());

@@ -1,5 +1,5 @@
 //! The tables of (d) start-up, (e) the pattern engine and (f) the classroom clean-up, and the
-//! results file with every measurement.
+//! results file with every measurement (each other part prints its own table).
 
 use std::path::Path;
 
@@ -121,6 +121,7 @@ pub struct Results<'a> {
     pub cleanups: &'a [CleanupRun],
     pub prepares: &'a [crate::prepare::PrepareRun],
     pub restarts: &'a [crate::restart::RestartResult],
+    pub classrooms: &'a [crate::classroom::ClassroomRun],
 }
 
 /// Write `r` as pretty JSON to `output`.
@@ -135,6 +136,7 @@ pub fn write(r: &Results<'_>, output: &Path) -> Result<()> {
         cleanups,
         prepares,
         restarts,
+        classrooms,
         ..
     } = *r;
     let moto_startup = startups
@@ -181,6 +183,14 @@ pub fn write(r: &Results<'_>, output: &Path) -> Result<()> {
                 "events": r.written.events,
                 "rss_after_over_before": r.restart_rss_mb / r.written.rss_loaded_mb,
                 "restart_over_moto_empty_startup": moto_startup.map(|m| r.restart_ms_median / m),
+            })).collect::<Vec<_>>(),
+        },
+        "classroom": {
+            "runs": classrooms,
+            "ratios": classrooms.iter().map(|c| json!({
+                "learners": c.learners,
+                "p50_during_runs_over_alone": c.busy.p50_ms / c.alone.p50_ms,
+                "p99_during_runs_over_alone": c.busy.p99_ms / c.alone.p99_ms,
             })).collect::<Vec<_>>(),
         },
     });

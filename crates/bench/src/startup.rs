@@ -23,7 +23,7 @@ pub struct Startup {
     pub idle_rss_mb: f64,
 }
 
-fn answered(port: u16) -> bool {
+pub(crate) fn answered(port: u16) -> bool {
     let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
         return false;
     };
@@ -44,14 +44,16 @@ fn answered(port: u16) -> bool {
     buf.starts_with(b"HTTP/1.")
 }
 
-fn rss_mb(pid: u32) -> Option<f64> {
+/// A memory figure of process `pid` from /proc (`key`: "VmRSS:", "VmHWM:"), in MB.
+pub(crate) fn proc_status_mb(pid: u32, key: &str) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
 }
 
-struct Killed(Child);
+/// A child process killed (and reaped) when dropped.
+pub(crate) struct Killed(pub Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
@@ -85,7 +87,7 @@ pub fn once(program: &Path, args: &[&str]) -> Result<(f64, f64)> {
             let ms = started.elapsed().as_secs_f64() * 1000.0;
             // Let start-up work that follows the first answer (if any) settle before the idle figure.
             std::thread::sleep(Duration::from_millis(500));
-            let rss = rss_mb(child.0.id()).unwrap_or(f64::NAN);
+            let rss = proc_status_mb(child.0.id(), "VmRSS:").unwrap_or(f64::NAN);
             return Ok((ms, rss));
         }
         if let Ok(Some(status)) = child.0.try_wait() {

@@ -2,7 +2,6 @@
 //! principal appears in STS answers and CloudTrail records.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value as J};
 
 /// A principal that can sign requests.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -96,57 +95,117 @@ impl Caller {
         }
     }
 
-    /// The record's `userIdentity` block.
-    pub fn user_identity(&self) -> J {
-        match &self.principal {
-            Principal::IamUser { name, user_id } => {
-                let mut v = json!({
-                    "type": "IAMUser",
-                    "principalId": user_id,
-                    "arn": self.arn(),
-                    "accountId": self.account,
-                    "accessKeyId": self.access_key_id,
-                    "userName": name,
-                });
+    /// The record's `userIdentity` block, written straight from the caller (a record is
+    /// written on every call: nothing is built only to be serialised).
+    pub fn user_identity(&self) -> UserIdentity<'_> {
+        let (kind, principal_id, user_name, session_context) = match &self.principal {
+            Principal::IamUser { name, user_id } => (
+                "IAMUser",
+                std::borrow::Cow::Borrowed(user_id.as_str()),
+                Some(name.as_str()),
                 // A console session signs with temporary keys, which CloudTrail describes.
-                if let Some(since) = &self.console_since {
-                    v["sessionContext"] = json!({
-                        "sessionIssuer": {},
-                        "webIdFederationData": {},
-                        "attributes": { "creationDate": since, "mfaAuthenticated": "false" },
-                    });
-                }
-                v
-            }
+                self.console_since.as_deref().map(|since| SessionContext {
+                    session_issuer: Issuer::default(),
+                    web_id_federation_data: Some(Empty {}),
+                    attributes: Attributes::at(since),
+                    ec2_role_delivery: None,
+                }),
+            ),
             Principal::AssumedRole {
                 role_name,
                 role_id,
                 session_name,
                 created,
-            } => {
-                let mut v = json!({
-                    "type": "AssumedRole",
-                    "principalId": format!("{role_id}:{session_name}"),
-                    "arn": self.arn(),
-                    "accountId": self.account,
-                    "accessKeyId": self.access_key_id,
-                    "sessionContext": {
-                        "sessionIssuer": {
-                            "type": "Role",
-                            "principalId": role_id,
-                            "arn": format!("arn:aws:iam::{}:role/{role_name}", self.account),
-                            "accountId": self.account,
-                            "userName": role_name,
-                        },
-                        "attributes": { "creationDate": created, "mfaAuthenticated": "false" },
+            } => (
+                "AssumedRole",
+                std::borrow::Cow::Owned(format!("{role_id}:{session_name}")),
+                None,
+                Some(SessionContext {
+                    session_issuer: Issuer {
+                        kind: Some("Role"),
+                        principal_id: Some(role_id),
+                        arn: Some(format!("arn:aws:iam::{}:role/{role_name}", self.account)),
+                        account_id: Some(&self.account),
+                        user_name: Some(role_name),
                     },
-                });
-                // Credentials delivered by the EC2 instance metadata service say so.
-                if session_name.starts_with("i-") {
-                    v["sessionContext"]["ec2RoleDelivery"] = json!("2.0");
-                }
-                v
-            }
+                    web_id_federation_data: None,
+                    attributes: Attributes::at(created),
+                    // Credentials delivered by the EC2 instance metadata service say so.
+                    ec2_role_delivery: session_name.starts_with("i-").then_some("2.0"),
+                }),
+            ),
+        };
+        UserIdentity {
+            kind,
+            principal_id,
+            arn: self.arn(),
+            account_id: &self.account,
+            access_key_id: &self.access_key_id,
+            user_name,
+            session_context,
+        }
+    }
+}
+
+/// A CloudTrail record's `userIdentity` (members in CloudTrail's order).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserIdentity<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    principal_id: std::borrow::Cow<'a, str>,
+    arn: String,
+    account_id: &'a str,
+    access_key_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_context: Option<SessionContext<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionContext<'a> {
+    session_issuer: Issuer<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    web_id_federation_data: Option<Empty>,
+    attributes: Attributes<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ec2_role_delivery: Option<&'static str>,
+}
+
+/// The role a session was issued by; empty (`{}`) for a console user's own session.
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Issuer<'a> {
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    principal_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_name: Option<&'a str>,
+}
+
+/// `{}`.
+#[derive(Debug, Serialize)]
+struct Empty {}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Attributes<'a> {
+    creation_date: &'a str,
+    mfa_authenticated: &'static str,
+}
+
+impl<'a> Attributes<'a> {
+    fn at(creation_date: &'a str) -> Self {
+        Attributes {
+            creation_date,
+            mfa_authenticated: "false",
         }
     }
 }
@@ -281,6 +340,57 @@ mod tests {
         assert_ne!(
             instructor_credential(&a).secret_access_key,
             la.secret_access_key
+        );
+    }
+
+    /// The three shapes of `userIdentity`, as CloudTrail writes them, member for member.
+    #[test]
+    fn user_identity_is_written_in_cloudtrails_shape_and_order() {
+        let user = Caller {
+            access_key_id: "AKIAEXAMPLE".into(),
+            account: "111122223333".into(),
+            principal: Principal::IamUser {
+                name: "learner".into(),
+                user_id: "AIDAEXAMPLE".into(),
+            },
+            console_since: None,
+        };
+        let text = |c: &Caller| serde_json::to_string(&c.user_identity()).unwrap();
+        assert_eq!(
+            text(&user),
+            r#"{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::111122223333:user/learner","accountId":"111122223333","accessKeyId":"AKIAEXAMPLE","userName":"learner"}"#
+        );
+        let console = Caller {
+            console_since: Some("2026-01-01T00:00:00Z".into()),
+            ..user.clone()
+        };
+        assert_eq!(
+            text(&console),
+            r#"{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::111122223333:user/learner","accountId":"111122223333","accessKeyId":"AKIAEXAMPLE","userName":"learner","sessionContext":{"sessionIssuer":{},"webIdFederationData":{},"attributes":{"creationDate":"2026-01-01T00:00:00Z","mfaAuthenticated":"false"}}}"#
+        );
+        let role = |session: &str| Caller {
+            access_key_id: "ASIAEXAMPLE".into(),
+            account: "111122223333".into(),
+            principal: Principal::AssumedRole {
+                role_name: "R".into(),
+                role_id: "AROAEXAMPLE".into(),
+                session_name: session.into(),
+                created: "2026-01-02T00:00:00Z".into(),
+            },
+            console_since: None,
+        };
+        let issued = r#""sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROAEXAMPLE","arn":"arn:aws:iam::111122223333:role/R","accountId":"111122223333","userName":"R"},"attributes":{"creationDate":"2026-01-02T00:00:00Z","mfaAuthenticated":"false"}"#;
+        assert_eq!(
+            text(&role("s")),
+            format!(
+                r#"{{"type":"AssumedRole","principalId":"AROAEXAMPLE:s","arn":"arn:aws:sts::111122223333:assumed-role/R/s","accountId":"111122223333","accessKeyId":"ASIAEXAMPLE",{issued}}}}}"#
+            )
+        );
+        assert_eq!(
+            text(&role("i-0abc")),
+            format!(
+                r#"{{"type":"AssumedRole","principalId":"AROAEXAMPLE:i-0abc","arn":"arn:aws:sts::111122223333:assumed-role/R/i-0abc","accountId":"111122223333","accessKeyId":"ASIAEXAMPLE",{issued},"ec2RoleDelivery":"2.0"}}}}"#
+            )
         );
     }
 }

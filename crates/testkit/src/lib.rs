@@ -165,3 +165,14 @@ pub async fn start(config: Config) -> Env {
 pub async fn workshop() -> Env {
     start(Config::default()).await
 }
+
+/// The variables a `kms-workshop sandbox env` script exports (`export NAME='value'` lines;
+/// `unset` lines name nothing).
+pub fn parse_exports(script: &str) -> std::collections::HashMap<String, String> {
+    script
+        .lines()
+        .filter_map(|l| l.strip_prefix("export "))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.trim_matches('\'').to_string()))
+        .collect()
+}

@@ -100,6 +100,15 @@ impl Admin {
             .find(|m| m.recipient == recipient && wanted(m)))
     }
 
+    /// Whether this run may move the sandbox's clock: in process, or with the admin token. A
+    /// classroom's learner may not (the clock is the whole class's), and waits as on AWS.
+    pub fn moves_clock(&self) -> bool {
+        match self {
+            Admin::InProcess(_) => true,
+            Admin::Remote(client) => client.has_token(),
+        }
+    }
+
     /// Move the sandbox clock forward and let what is due happen (alarm evaluation, expiry).
     pub async fn advance(&self, seconds: f64) -> Result<()> {
         match self {

@@ -5,7 +5,7 @@ use serde_json::{json, Map, Value as J};
 
 use super::events::record::Members;
 use super::events::{NewEvent, Record};
-use crate::identity::Caller;
+use crate::identity::{Caller, UserIdentity};
 use crate::protocol::{AwsError, Input, Value};
 use crate::services::{Call, Service, TrailResource};
 use crate::util::iso8601_secs;
@@ -36,6 +36,7 @@ enum Member<'a> {
     Str(&'a str),
     Bool(bool),
     Json(&'a J),
+    Identity(&'a UserIdentity<'a>),
 }
 
 impl Member<'_> {
@@ -44,6 +45,7 @@ impl Member<'_> {
             Member::Str(s) => J::String((*s).to_string()),
             Member::Bool(b) => J::Bool(*b),
             Member::Json(j) => (*j).clone(),
+            Member::Identity(u) => serde_json::to_value(u).unwrap_or(J::Null),
         }
     }
 }
@@ -54,6 +56,7 @@ impl serde::Serialize for Member<'_> {
             Member::Str(v) => s.serialize_str(v),
             Member::Bool(b) => s.serialize_bool(*b),
             Member::Json(j) => j.serialize(s),
+            Member::Identity(u) => u.serialize(s),
         }
     }
 }
@@ -71,7 +74,7 @@ impl RecordParts<'_> {
 
     /// The same record as the history keeps it: its members' JSON text.
     pub(crate) fn members(&self, time_ms: i64) -> Members {
-        let mut m = Members::default();
+        let mut m = Members::for_a_record();
         self.write(time_ms, |k, v| m.push(k, &v));
         m
     }
@@ -83,7 +86,10 @@ impl RecordParts<'_> {
             .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
         let account = &self.caller.account;
         put("eventVersion", Member::Str("1.11"));
-        put("userIdentity", Member::Json(&self.caller.user_identity()));
+        put(
+            "userIdentity",
+            Member::Identity(&self.caller.user_identity()),
+        );
         put("eventTime", Member::Str(&iso8601_secs(time)));
         put("eventSource", Member::Str(self.event_source));
         put("eventName", Member::Str(self.op));

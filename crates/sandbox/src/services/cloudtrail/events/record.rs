@@ -62,6 +62,15 @@ pub struct Members {
 }
 
 impl Members {
+    /// Room for a typical record (a workshop call's is 1–2 KB in about 20 members), so
+    /// writing one does not grow its buffer step by step.
+    pub fn for_a_record() -> Members {
+        Members {
+            text: Vec::with_capacity(2048),
+            spans: Vec::with_capacity(24),
+        }
+    }
+
     /// Add member `name` with `value` written as JSON.
     pub fn push(&mut self, name: &str, value: &(impl Serialize + ?Sized)) {
         let key_start = self.text.len();
