@@ -119,31 +119,25 @@ fn guided_run(
     k: u32,
 ) -> Result<tokio::process::Child> {
     std::fs::create_dir_all(home)?;
-    tokio::process::Command::new(bin)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_DATA_HOME", home)
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_REGION", seed::REGION)
-        .env("AWS_ACCESS_KEY_ID", &env["AWS_ACCESS_KEY_ID"])
-        .env("AWS_SECRET_ACCESS_KEY", &env["AWS_SECRET_ACCESS_KEY"])
-        .args([
-            "run",
-            "--endpoint",
-            endpoint,
-            "--non-interactive",
-            "--email",
-        ])
-        .arg(format!("learner{k}@example.com"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .with_context(|| format!("starting {}", bin.display()))
+    crate::child::workshop(
+        bin,
+        home,
+        (&env["AWS_ACCESS_KEY_ID"], &env["AWS_SECRET_ACCESS_KEY"]),
+    )
+    .args([
+        "run",
+        "--endpoint",
+        endpoint,
+        "--non-interactive",
+        "--email",
+    ])
+    .arg(format!("learner{k}@example.com"))
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .kill_on_drop(true)
+    .spawn()
+    .with_context(|| format!("starting {}", bin.display()))
 }
 
 pub async fn measure(

@@ -29,6 +29,7 @@
 //! Prints a table and writes everything to `target/bench/results.json`.
 
 mod ceiling;
+mod child;
 mod classroom;
 mod cleanup;
 mod generate;

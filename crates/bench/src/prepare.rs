@@ -57,33 +57,27 @@ pub async fn measure(
     let file = dir.path().join("accounts.toml");
     std::fs::write(&file, accounts_file(accounts)).context("writing the accounts file")?;
     let started = Instant::now();
-    let out = tokio::process::Command::new(bin)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", dir.path())
-        .env("XDG_DATA_HOME", dir.path())
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_REGION", seed::REGION)
-        .env("AWS_ACCESS_KEY_ID", &instructor.access_key_id)
-        .env("AWS_SECRET_ACCESS_KEY", &instructor.secret_access_key)
-        .args([
-            "prepare",
-            "--endpoint",
-            &endpoint,
-            "--yes",
-            "--output",
-            "json",
-        ])
-        .arg("--accounts")
-        .arg(&file)
-        .args(["--expect-accounts", &accounts.to_string()])
-        .args(["--parallel-accounts", &parallel.to_string()])
-        .args(["--time-scale", &time_scale.to_string()])
-        .output()
-        .await
-        .with_context(|| format!("running {}", bin.display()))?;
+    let out = crate::child::workshop(
+        bin,
+        dir.path(),
+        (&instructor.access_key_id, &instructor.secret_access_key),
+    )
+    .args([
+        "prepare",
+        "--endpoint",
+        &endpoint,
+        "--yes",
+        "--output",
+        "json",
+    ])
+    .arg("--accounts")
+    .arg(&file)
+    .args(["--expect-accounts", &accounts.to_string()])
+    .args(["--parallel-accounts", &parallel.to_string()])
+    .args(["--time-scale", &time_scale.to_string()])
+    .output()
+    .await
+    .with_context(|| format!("running {}", bin.display()))?;
     let wall_seconds = started.elapsed().as_secs_f64();
     running.shutdown().await;
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).with_context(|| {

@@ -1,0 +1,30 @@
+//! A `kms-workshop` command as one person at a clean machine runs it: a private home and data
+//! directory, no AWS configuration or credentials files, no instance metadata, the sandbox's
+//! region and the access key it is given. Every benchmark that runs the binary as a child starts
+//! it here, so no figure depends on what the benchmarking machine's own environment holds.
+
+use std::path::Path;
+
+use kms_workshop_sandbox::seed;
+
+/// `bin` with nothing of this process's environment but `PATH`, at home in `home`, signing
+/// with `(access_key_id, secret_access_key)`.
+pub fn workshop(
+    bin: &Path,
+    home: &Path,
+    (access_key_id, secret_access_key): (&str, &str),
+) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(bin);
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", seed::REGION)
+        .env("AWS_ACCESS_KEY_ID", access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", secret_access_key);
+    command
+}
