@@ -376,7 +376,7 @@ async fn soak_mixed_clients_lose_nothing_and_hold_memory_flat() {
         (warm_keys, warm_publishes),
         "the warm-up's deliveries (rule, publish)"
     );
-    let events_before = sb.events.len(seed::ACCOUNT, seed::REGION);
+    let events_before = sb.events().len(seed::ACCOUNT, seed::REGION);
     let rss_before = rss_bytes();
     let clock_before = sb.clock.now();
     let stop = Arc::new(AtomicBool::new(false));
@@ -427,7 +427,7 @@ async fn soak_mixed_clients_lose_nothing_and_hold_memory_flat() {
 
     let calls = tally.calls.load(Ordering::Relaxed);
     let expected_errors = tally.expected_errors.load(Ordering::Relaxed);
-    let recorded = sb.events.len(seed::ACCOUNT, seed::REGION) - events_before;
+    let recorded = sb.events().len(seed::ACCOUNT, seed::REGION) - events_before;
     let (data_keys, publishes) = (
         tally.data_keys.load(Ordering::Relaxed),
         tally.publishes.load(Ordering::Relaxed),

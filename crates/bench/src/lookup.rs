@@ -245,7 +245,7 @@ pub fn load(sb: &Sandbox, n: usize, persist: bool) -> (usize, usize) {
             read_only,
             resources,
         };
-        sb.events.append(
+        sb.events().append(
             seed::ACCOUNT,
             seed::REGION,
             new,
@@ -323,7 +323,7 @@ fn in_process_timings(sb: &Sandbox, runs: usize) -> Result<Vec<f64>> {
             before: None,
         };
         let t = Instant::now();
-        let found = sb.events.lookup(seed::ACCOUNT, seed::REGION, &q);
+        let found = sb.events().lookup(seed::ACCOUNT, seed::REGION, &q);
         in_process_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         std::hint::black_box(found);
     }

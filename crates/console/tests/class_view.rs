@@ -168,7 +168,7 @@ async fn a_learners_session_resets_no_one() {
         .to_string();
     let http = common::http();
     let two = seed::learner(2).account;
-    let before = sb.events.len(&two, seed::REGION);
+    let before = sb.events().len(&two, seed::REGION);
     let reset = http
         .post(format!("{origin}/console/class/reset"))
         .header("origin", &origin)
@@ -187,7 +187,7 @@ async fn a_learners_session_resets_no_one() {
         .expect("an answer");
     assert_eq!(view.status(), 404);
     assert_eq!(
-        sb.events.len(&two, seed::REGION),
+        sb.events().len(&two, seed::REGION),
         before,
         "learner 2's account was not reset"
     );

@@ -20,6 +20,7 @@ pub mod config;
 pub mod console_signin;
 pub mod http;
 pub mod identity;
+mod outbox;
 pub mod pipeline;
 pub mod progress;
 pub mod protocol;
@@ -32,7 +33,7 @@ pub mod validate;
 pub mod world;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Weak};
 
 use parking_lot::{Mutex, RwLock};
@@ -77,7 +78,11 @@ struct History {
 pub struct Sandbox {
     pub config: Config,
     pub clock: Clock,
-    pub events: EventStore,
+    /// The CloudTrail event history, without the records still waiting to join it: read it
+    /// through [`Sandbox::events`].
+    history: EventStore,
+    /// Read-only calls' records, taken down before their answers and written after them.
+    unrecorded: services::cloudtrail::unrecorded::Unrecorded,
     pub(crate) lookup_limiter: services::cloudtrail::limiter::RateLimiter,
     /// Every service's state. Read-only calls (most of a workshop's: GenerateDataKey,
     /// Decrypt, Describe…) share it; a change has it alone.
@@ -163,7 +168,8 @@ impl Sandbox {
         let seeds_waiting = !world.unseeded.is_empty();
         let sandbox = Arc::new_cyclic(|me| Sandbox {
             clock,
-            events: event_store,
+            history: event_store,
+            unrecorded: Default::default(),
             lookup_limiter: Default::default(),
             world: RwLock::new(world),
             store,
@@ -476,9 +482,11 @@ impl Sandbox {
                 },
             )?;
         }
+        // The account's waiting records join the history (and hand over their events) first,
+        // so that both are emptied of them.
+        let history = self.events();
         self.pending_events.lock().retain(|p| p.account != account);
-        self.events
-            .clear_account(account, |frame| self.persist_event(frame));
+        history.clear_account(account, |frame| self.persist_event(frame));
         Ok(())
     }
 
@@ -539,107 +547,6 @@ impl Sandbox {
         *self.endpoint.lock() = Some(url);
     }
 
-    /// Add a message to the outbox of `account`/`region`, persisting just that entry; returns
-    /// its key.
-    pub fn append_outbox(
-        &self,
-        account: &str,
-        region: &str,
-        mut msg: services::sns::OutboxMessage,
-    ) -> Result<String, AwsError> {
-        let mut w = self.world.write();
-        msg.seq = self.outbox_seq.fetch_add(1, Ordering::SeqCst) + 1;
-        let key = format!("{:012}", msg.seq);
-        let value = serde_json::to_value(&msg).map_err(|e| AwsError::internal(e.to_string()))?;
-        self.persist(
-            &mut w,
-            &[
-                "accounts", account, "regions", region, "outbox", "messages", &key,
-            ],
-            value,
-            |w| {
-                w.region_mut(account, region)
-                    .outbox
-                    .messages
-                    .insert(key.clone(), msg);
-            },
-        )?;
-        Ok(key)
-    }
-
-    /// Note how an http delivery went.
-    pub fn set_outbox_delivery(&self, account: &str, region: &str, key: &str, outcome: &str) {
-        let mut w = self.world.write();
-        // A changed copy goes to the log; memory takes the change once the log has it.
-        let Some(mut msg) = w
-            .region_mut(account, region)
-            .outbox
-            .messages
-            .get(key)
-            .cloned()
-        else {
-            return;
-        };
-        msg.delivery = Some(outcome.to_string());
-        let value = serde_json::to_value(&msg).unwrap_or_default();
-        if let Err(e) = self.persist(
-            &mut w,
-            &[
-                "accounts", account, "regions", region, "outbox", "messages", key,
-            ],
-            value,
-            |w| {
-                w.region_mut(account, region)
-                    .outbox
-                    .messages
-                    .insert(key.to_string(), msg);
-            },
-        ) {
-            tracing::error!(error = %e, "cannot persist a delivery outcome");
-        }
-    }
-
-    /// Every outbox message with a sequence number above `after`, oldest first.
-    pub fn outbox(&self, after: u64) -> Vec<services::sns::OutboxMessage> {
-        self.outbox_where(after, None)
-    }
-
-    /// [`Sandbox::outbox`] of one account only (copied under the lock, not filtered after).
-    pub fn outbox_of(&self, account: &str) -> Vec<services::sns::OutboxMessage> {
-        self.outbox_where(0, Some(account))
-    }
-
-    /// Whether one of `account`'s messages satisfies `pred` (looked at under the lock, none
-    /// copied).
-    pub fn outbox_any(
-        &self,
-        account: &str,
-        pred: impl Fn(&services::sns::OutboxMessage) -> bool,
-    ) -> bool {
-        let w = self.world.read();
-        w.accounts.get(account).is_some_and(|a| {
-            a.regions
-                .values()
-                .flat_map(|r| r.outbox.messages.values())
-                .any(pred)
-        })
-    }
-
-    fn outbox_where(&self, after: u64, account: Option<&str>) -> Vec<services::sns::OutboxMessage> {
-        let w = self.world.read();
-        let mut out: Vec<_> = w
-            .accounts
-            .iter()
-            .filter(|(id, _)| account.is_none_or(|a| a == id.as_str()))
-            .flat_map(|(_, a)| a.regions.values())
-            .flat_map(|r| r.outbox.messages.values())
-            .filter(|m| m.seq > after)
-            .cloned()
-            .collect();
-        out.sort_by_key(|m| m.seq);
-        out
-    }
-
     /// Every (account, region) that has state.
     pub fn account_regions(&self) -> Vec<(String, String)> {
         let w = self.world.read();
@@ -647,6 +554,34 @@ impl Sandbox {
             .iter()
             .flat_map(|(a, acc)| acc.regions.keys().map(move |r| (a.clone(), r.clone())))
             .collect()
+    }
+
+    /// The regions `account` has state in: its own, not every account's (a classroom has
+    /// thousands, and calls ask this of their own account).
+    pub fn regions_of(&self, account: &str) -> Vec<String> {
+        let w = self.world.read();
+        w.accounts
+            .get(account)
+            .map_or_else(Vec::new, |acc| acc.regions.keys().cloned().collect())
+    }
+
+    /// Whether `f` holds of a service's state in any of `account`'s regions, read at once.
+    pub fn any_region_of<S: RegionalState>(
+        &self,
+        account: &str,
+        mut f: impl FnMut(&S) -> bool,
+    ) -> bool {
+        let w = self.world.read();
+        w.accounts
+            .get(account)
+            .is_some_and(|acc| acc.regions.values().any(|reg| f(S::of(reg))))
+    }
+
+    /// The CloudTrail event history, with every call answered so far in it (the records
+    /// still waiting are written first).
+    pub fn events(&self) -> &EventStore {
+        services::cloudtrail::unrecorded::settle(self);
+        &self.history
     }
 
     /// Read a service's state in one account and region.
@@ -745,6 +680,7 @@ impl Sandbox {
 
     /// Flush written state to the disk.
     pub fn sync(&self) {
+        services::cloudtrail::unrecorded::settle(self);
         self.store.sync();
     }
 
@@ -756,6 +692,7 @@ impl Sandbox {
     /// equal states (what a failed request must leave behind).
     pub fn digest(&self) -> String {
         use sha2::Digest;
+        services::cloudtrail::unrecorded::settle(self);
         let w = self.world.read();
         let bytes = serde_json::to_vec(&*w).unwrap_or_default();
         hex::encode(sha2::Sha256::digest(&bytes))
@@ -765,6 +702,8 @@ impl Sandbox {
 impl Sandbox {
     /// Apply what the passing of sandbox time does (imported material expiring).
     pub fn tick(&self) {
+        // Records wait for the task that answered their call; this writes any it left.
+        services::cloudtrail::unrecorded::settle(self);
         for tick in services::ticks() {
             (tick.run)(self);
         }

@@ -127,7 +127,7 @@ fn calls(sb: &Sandbox, account: &str, name: &str, since: i64, max: usize) -> Vec
         max,
         before: None,
     };
-    let (found, _) = sb.events.lookup(account, names::sandbox::REGION, &q);
+    let (found, _) = sb.events().lookup(account, names::sandbox::REGION, &q);
     found.into_iter().filter(learners_success).collect()
 }
 

@@ -19,7 +19,8 @@ use crate::auth::presigned::QueryAuth;
 use crate::auth::{self, AuthError, AuthHeader as Authorization};
 use crate::identity::Caller;
 use crate::protocol::{self, AwsError, Decoded, Encoded, Protocol};
-use crate::services::{cloudtrail::recorder, Call, Service};
+use crate::services::cloudtrail::{recorder, unrecorded};
+use crate::services::{Call, Service};
 use crate::Sandbox;
 
 /// What every service call needs to know about the request besides its input.
@@ -336,8 +337,9 @@ fn handler_failed(protocol: Protocol, request_id: &str, why: &str) -> Encoded {
 
 /// Call the service and record the call in CloudTrail: a read-only call (most of a
 /// workshop's: GenerateDataKey, Decrypt, Describe…, LookupEvents) on the request's own task,
-/// where it takes microseconds, less than a hop to another thread and back; a call that
-/// changes state, or that takes milliseconds of CPU ([`Service::heavy`]), on the blocking pool.
+/// where it takes microseconds, less than a hop to another thread and back, its record
+/// written once the answer is out; a call that changes state, or that takes milliseconds of
+/// CPU ([`Service::heavy`]), on the blocking pool, recorded before it is answered.
 /// Services hold the state lock only for the call itself and never across an await.
 async fn dispatch(sb: Arc<Sandbox>, decoded: Decoded, caller: Caller, meta: Meta) -> Response {
     let Meta {
@@ -351,6 +353,11 @@ async fn dispatch(sb: Arc<Sandbox>, decoded: Decoded, caller: Caller, meta: Meta
     } = meta;
     let operation = decoded.operation.clone();
     let answer_id = request_id.clone();
+    // Only calls that read run here: a change may fold the log into a snapshot of the whole
+    // state (and fsync it) under the state's lock, which must not stop the runtime's threads.
+    let inline = !service.heavy(&operation) && service.read_only(&operation);
+    // An inline call's record is written once the answer is out (see `unrecorded`).
+    let settler = (inline && seeding.is_none()).then(|| sb.clone());
     let call = move || {
         let mut cx = Call {
             sandbox: &sb,
@@ -365,25 +372,28 @@ async fn dispatch(sb: Arc<Sandbox>, decoded: Decoded, caller: Caller, meta: Meta
             response_elements: None,
             seeding: seeding.is_some(),
         };
+        if !inline {
+            // A change comes after the calls answered before it, their records' effects
+            // included (a notification of a call before DeleteRule is still sent).
+            unrecorded::settle(&sb);
+        }
         // AWS's front end refuses what the model does not allow before the service sees it.
         let out = crate::validate::check(service, &decoded.operation, &decoded.input)
             .and_then(|()| service.call(&mut cx, &decoded.operation, &decoded.input));
-        if !cx.seeding {
-            recorder::record(
-                &cx,
-                service,
-                &decoded.operation,
-                &decoded.input,
-                &out,
-                &source_ip,
-                &user_agent,
-            );
-        }
-        out
+        let (op, input) = (&decoded.operation, &decoded.input);
+        let settle = match (cx.seeding, inline) {
+            (true, _) => false,
+            (false, true) => {
+                recorder::defer(&cx, service, op, input, &out, &source_ip, &user_agent)
+            }
+            (false, false) => {
+                recorder::record(&cx, service, op, input, &out, &source_ip, &user_agent);
+                false
+            }
+        };
+        (out, settle)
     };
-    // Only calls that read run here: a change may fold the log into a snapshot of the whole
-    // state (and fsync it) under the state's lock, which must not stop the runtime's threads.
-    let result = if service.heavy(&operation) || !service.read_only(&operation) {
+    let result = if !inline {
         tokio::task::spawn_blocking(call)
             .await
             .map_err(|join| join.to_string())
@@ -393,14 +403,20 @@ async fn dispatch(sb: Arc<Sandbox>, decoded: Decoded, caller: Caller, meta: Meta
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(call))
             .map_err(|panic| crate::util::panic_message(&*panic))
     };
-    respond(match result {
+    let settle = matches!(result, Ok((_, true)));
+    let answer = respond(match result.map(|(out, _)| out) {
         Ok(Ok(value)) => protocol.encode_ok(service.xmlns(), &operation, &value, &answer_id),
         Ok(Err(e)) => {
             tracing::debug!(code = %e.code, message = %e.message, "request failed");
             protocol.encode_err(&e, &answer_id)
         }
         Err(why) => handler_failed(protocol, &answer_id, &why),
-    })
+    });
+    if let Some(sb) = settler.filter(|_| settle) {
+        // Spawned, so it runs once this connection's task has written the answer and waits.
+        tokio::spawn(async move { unrecorded::settle_soon(&sb) });
+    }
+    answer
 }
 
 /// REST services (S3) route by method and path and answer with complete HTTP answers (bytes,

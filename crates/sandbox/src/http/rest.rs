@@ -37,6 +37,8 @@ pub(super) fn serve(
         );
         return protocol.encode_err(&e, request_id);
     };
+    // As every change: after the calls answered before it, their records included.
+    crate::services::cloudtrail::unrecorded::settle(sb);
     let mut cx = Call {
         sandbox: sb,
         caller,

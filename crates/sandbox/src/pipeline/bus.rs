@@ -60,6 +60,8 @@ impl Sandbox {
 
     /// Every rule with its delivery counters, per account and region (admin view).
     pub fn rules_view(&self) -> serde_json::Value {
+        // Counters include the calls answered already, whose records may still wait.
+        crate::services::cloudtrail::unrecorded::settle(self);
         let w = self.world.read();
         let mut out = Vec::new();
         for (a, acc) in &w.accounts {

@@ -286,7 +286,7 @@ async fn resetting_one_learner_leaves_the_others() {
             .send()
             .await
             .expect("GetCallerIdentity");
-        history_len = sb.events.len(&a2, seed::REGION) - 1;
+        history_len = sb.events().len(&a2, seed::REGION) - 1;
         assert!(history_len > 0, "the seed's history");
         for k in [1, 2] {
             let cfg = classroom_learner(&ep, k).await;
@@ -298,10 +298,10 @@ async fn resetting_one_learner_leaves_the_others() {
                 .expect("CreateTopic");
         }
         let keys_before = key_ids(&classroom_learner(&ep, 2).await).await;
-        assert_eq!(sb.events.len(&a2, seed::REGION), history_len + 3);
+        assert_eq!(sb.events().len(&a2, seed::REGION), history_len + 3);
         assert_eq!(sb.reset_learner(2).expect("reset"), a2);
         assert_eq!(
-            sb.events.len(&a2, seed::REGION),
+            sb.events().len(&a2, seed::REGION),
             0,
             "seeded on its next request"
         );
@@ -321,7 +321,7 @@ async fn resetting_one_learner_leaves_the_others() {
         assert_eq!(keys_after.len(), keys_before.len());
         assert_ne!(keys_after, keys_before, "the seed makes new keys");
         // The reset's own ListTopics/ListKeys just now are the only new events.
-        assert_eq!(sb.events.len(&a2, seed::REGION), history_len + 2);
+        assert_eq!(sb.events().len(&a2, seed::REGION), history_len + 2);
         // Learner 1 keeps their topic.
         let one = classroom_learner(&ep, 1).await;
         let topics = aws_sdk_sns::Client::new(&one)
@@ -336,6 +336,6 @@ async fn resetting_one_learner_leaves_the_others() {
     }
     // After a restart the reset holds (history included).
     let sb = Sandbox::open(cfg).expect("reopen");
-    assert_eq!(sb.events.len(&a2, seed::REGION), history_len + 2);
+    assert_eq!(sb.events().len(&a2, seed::REGION), history_len + 2);
     assert_eq!(sb.learners().len(), 2);
 }

@@ -20,7 +20,7 @@ async fn a_learners_account_is_seeded_by_their_first_request_once() {
     let sb = Sandbox::open(cfg.clone()).expect("sandbox");
     for a in &accounts {
         assert!(sb.waits_for_seed(a), "{a} waits for its first request");
-        assert_eq!(sb.events.len(a, seed::REGION), 0, "no history yet");
+        assert_eq!(sb.events().len(a, seed::REGION), 0, "no history yet");
     }
     let running = serve(&sb).await;
     let ep = format!("http://{}", running.addr);
@@ -51,7 +51,10 @@ async fn a_learners_account_is_seeded_by_their_first_request_once() {
         .await
         .expect("alias/FirstCMK");
     assert!(!sb.waits_for_seed(&accounts[1]));
-    assert!(sb.events.len(&accounts[1], seed::REGION) > 0, "the history");
+    assert!(
+        sb.events().len(&accounts[1], seed::REGION) > 0,
+        "the history"
+    );
     assert!(sb.waits_for_seed(&accounts[0]) && sb.waits_for_seed(&accounts[2]));
     // The learner's progress counts from the seeding: the seed's history is not theirs.
     let progress = sb.learner_progress(2, &accounts[1]);
@@ -81,7 +84,7 @@ async fn a_learners_account_is_seeded_by_their_first_request_once() {
     // A reset account waits again, with nothing left of before.
     sb.reset_learner(2).expect("reset");
     assert!(sb.waits_for_seed(&accounts[1]));
-    assert_eq!(sb.events.len(&accounts[1], seed::REGION), 0);
+    assert_eq!(sb.events().len(&accounts[1], seed::REGION), 0);
     running.shutdown().await;
 }
 

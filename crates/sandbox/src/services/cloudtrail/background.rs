@@ -84,7 +84,7 @@ pub fn generate_due(sb: &Sandbox) {
     for (_, account) in sb.learners() {
         // An account waiting for its seed gets its history from the seed first (history is
         // kept in time order: later calls would date the seed's as now).
-        if sb.waits_for_seed(&account) || sb.events.len(&account, region) >= MOST_IN_HISTORY {
+        if sb.waits_for_seed(&account) || sb.events().len(&account, region) >= MOST_IN_HISTORY {
             continue;
         }
         for i in 0..due {
@@ -187,7 +187,7 @@ fn one_call(sb: &Sandbox, account: &str, region: &str, at: OffsetDateTime, n: i6
         resources: &resources,
     };
     let ms = (at.unix_timestamp_nanos() / 1_000_000) as i64;
-    let time_ms = sb.events.append(
+    let time_ms = sb.events().append(
         account,
         region,
         parts.new_event(),

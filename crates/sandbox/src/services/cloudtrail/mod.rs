@@ -18,6 +18,7 @@ pub mod recorder;
 pub mod seed;
 pub(crate) mod shared;
 mod state;
+pub(crate) mod unrecorded;
 mod views;
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! Turns every authenticated API call into a CloudTrail management-event record (DESIGN.md
-//! section 5) and appends it to the event history, before the call is answered.
+//! section 5) and appends it to the event history: a call that changes state before it is
+//! answered; a read-only call's record is taken down before the answer and written just after
+//! it ([`super::unrecorded`]), where the next reader of the history cannot miss it.
 
 use serde_json::{json, Map, Value as J};
 
@@ -216,6 +218,29 @@ fn response_elements(v: &Value) -> J {
     }
 }
 
+/// A call's record as it waits to join the history ([`super::unrecorded`]): what the call
+/// said and did, owned, stamped with the call's time.
+pub(crate) struct Deferred {
+    caller: Caller,
+    region: String,
+    event_source: &'static str,
+    op: String,
+    read_only: bool,
+    source_ip: String,
+    user_agent: String,
+    /// (errorCode, errorMessage) of a failed call.
+    error: Option<(String, String)>,
+    request_parameters: J,
+    response: J,
+    request_id: String,
+    resources: Vec<TrailResource>,
+    /// (eventTime, the time LookupEvents first shows it), in ms.
+    stamp: (i64, i64),
+    /// When EventBridge gets it, if a trail logs it at the time of the call.
+    handed_over_ms: Option<i64>,
+}
+
+/// Record a call in CloudTrail: its record has joined the history when this returns.
 pub fn record(
     cx: &Call<'_>,
     service: &dyn Service,
@@ -225,9 +250,26 @@ pub fn record(
     source_ip: &str,
     user_agent: &str,
 ) {
+    let _ = defer(cx, service, op, input, result, source_ip, user_agent);
+    super::unrecorded::settle(cx.sandbox);
+}
+
+/// Take down a call's record, to join the history at the next settling: the caller settles
+/// it once the call is answered, and whatever reads the history settles it first
+/// ([`crate::Sandbox::events`]), so nothing asked after the answer can miss it. Whether the
+/// caller must start a settling ([`super::unrecorded::wait`]).
+#[must_use]
+pub fn defer(
+    cx: &Call<'_>,
+    service: &dyn Service,
+    op: &str,
+    input: &Input,
+    result: &Result<Value, AwsError>,
+    source_ip: &str,
+    user_agent: &str,
+) -> bool {
     let sb = cx.sandbox;
     let read_only = service.read_only(op);
-    let event_id = crate::util::uuid();
     let request_parameters = match without_secrets(service.request_parameters(op, input)) {
         J::Object(m) if m.is_empty() => J::Null,
         other => other,
@@ -240,53 +282,76 @@ pub fn record(
         ),
         _ => J::Null,
     };
-    let account = cx.account().to_string();
     let delay_ms = sb.config.cloudtrail_delivery_delay().whole_milliseconds() as i64;
-    let parts = RecordParts {
-        caller: &cx.caller,
-        region: &cx.region,
-        event_source: service.event_source(),
-        op,
-        source_ip,
-        user_agent,
-        error: result
-            .as_ref()
-            .err()
-            .map(|e| (e.code.as_str(), e.message.as_str())),
-        request_parameters,
-        response,
-        request_id: &cx.request_id,
-        event_id: &event_id,
-        read_only,
-        resources: &cx.resources,
-    };
-
-    let stamp = {
-        let t = sb.clock.now();
-        let ms = (t.unix_timestamp_nanos() / 1_000_000) as i64;
-        // CloudTrail times events to the second (eventTime and LookupEvents' EventTime agree).
-        let ms = ms - ms.rem_euclid(1000);
-        (ms, ms + delay_ms)
-    };
-    let new = parts.new_event();
-    let time_ms = sb.events.append(
-        &account,
+    let now_ms = (sb.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
+    // CloudTrail times events to the second (eventTime and LookupEvents' EventTime agree).
+    let time_ms = now_ms - now_ms.rem_euclid(1000);
+    // CloudTrail hands management events to EventBridge only while a trail is logging.
+    let logging = super::logging_in(
+        sb,
+        cx.account(),
         &cx.region,
-        new,
-        stamp,
+        read_only,
+        service.event_source(),
+    );
+    let handed_over = sb.config.eventbridge_delivery_delay().whole_milliseconds() as i64;
+    super::unrecorded::wait(
+        sb,
+        Deferred {
+            caller: cx.caller.clone(),
+            region: cx.region.clone(),
+            event_source: service.event_source(),
+            op: op.to_string(),
+            read_only,
+            source_ip: source_ip.to_string(),
+            user_agent: user_agent.to_string(),
+            error: result
+                .as_ref()
+                .err()
+                .map(|e| (e.code.clone(), e.message.clone())),
+            request_parameters,
+            response,
+            request_id: cx.request_id.clone(),
+            resources: cx.resources.clone(),
+            stamp: (time_ms, time_ms + delay_ms),
+            handed_over_ms: logging.then_some(now_ms + handed_over),
+        },
+    )
+}
+
+/// Write a waiting record into the history, and hand it to EventBridge if a trail logged it.
+pub(crate) fn write(sb: &crate::Sandbox, d: Deferred) {
+    let event_id = crate::util::uuid();
+    let account = d.caller.account.as_str();
+    let parts = RecordParts {
+        caller: &d.caller,
+        region: &d.region,
+        event_source: d.event_source,
+        op: &d.op,
+        source_ip: &d.source_ip,
+        user_agent: &d.user_agent,
+        error: d.error.as_ref().map(|(c, m)| (c.as_str(), m.as_str())),
+        request_parameters: d.request_parameters,
+        response: d.response,
+        request_id: &d.request_id,
+        event_id: &event_id,
+        read_only: d.read_only,
+        resources: &d.resources,
+    };
+    let time_ms = sb.history.append(
+        account,
+        &d.region,
+        parts.new_event(),
+        d.stamp,
         |time_ms| Record::Members(parts.members(time_ms)),
         |frame| sb.persist_event(frame),
     );
-
-    // CloudTrail hands management events to EventBridge only while a trail is logging.
-    if super::logging_in(sb, &account, &cx.region, read_only, service.event_source()) {
-        let now_ms = (sb.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
-        let handed_over = sb.config.eventbridge_delivery_delay().whole_milliseconds() as i64;
+    if let Some(due_ms) = d.handed_over_ms {
         sb.schedule_cloudtrail_record(
             &parts.render(time_ms),
-            (&account, &cx.region),
-            now_ms + handed_over,
-            read_only,
+            (account, &d.region),
+            due_ms,
+            d.read_only,
         );
     }
 }

@@ -334,7 +334,7 @@ fn append(sb: &Sandbox, region: &str, caller: &Caller, p: Past) {
     };
     let ms = (p.at.unix_timestamp_nanos() / 1_000_000) as i64;
     let ms = ms - ms.rem_euclid(1000);
-    sb.events.append(
+    sb.events().append(
         &caller.account,
         region,
         parts.new_event(),

@@ -20,13 +20,7 @@ pub(crate) fn last_log_file(
     bucket: &str,
     now: OffsetDateTime,
 ) -> Option<(String, Vec<u8>)> {
-    let regions: Vec<String> = sb
-        .account_regions()
-        .into_iter()
-        .filter(|(a, _)| a == account)
-        .map(|(_, r)| r)
-        .collect();
-    for region in regions {
+    for region in sb.regions_of(account) {
         let due = sb.read::<TrailState, _>(account, &region, |st| {
             st.last_deliveries.get(bucket).copied()
         });

@@ -54,6 +54,9 @@ impl Service for CloudWatch {
     }
     fn call(&self, cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError> {
         use ops::{alarms, history, metrics, tags};
+        // EventBridge's and SNS's metrics count the deliveries of calls answered already,
+        // whose records may still wait to be written.
+        crate::services::cloudtrail::unrecorded::settle(cx.sandbox);
         match op {
             "ListMetrics" => metrics::list_metrics(cx, input),
             "GetMetricData" => metrics::get_metric_data(cx, input),

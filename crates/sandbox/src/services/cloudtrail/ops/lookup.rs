@@ -142,7 +142,7 @@ pub fn lookup_events(cx: &mut Call<'_>, input: &Input) -> Result<Value, AwsError
         max,
         before,
     };
-    let (found, next) = sb.events.lookup(cx.account(), &cx.region, &q);
+    let (found, next) = sb.events().lookup(cx.account(), &cx.region, &q);
     let events = found.iter().map(|e| views::event(e, now)).collect();
     Ok(Value::obj()
         .with("Events", Value::List(events))

@@ -30,19 +30,13 @@ pub fn logging_in(
             .iter()
             .any(|s| s.logs(read_only, source));
     organization
-        || sb
-            .account_regions()
-            .into_iter()
-            .filter(|(a, _)| a == account)
-            .any(|(_, home)| {
-                sb.read::<TrailState, _>(account, &home, |st| {
-                    st.trails.values().any(|t| {
-                        t.logging
-                            && (t.home_region == region || t.multi_region)
-                            && t.selectors().iter().any(|s| s.logs(read_only, source))
-                    })
-                })
+        || sb.any_region_of::<TrailState>(account, |st| {
+            st.trails.values().any(|t| {
+                t.logging
+                    && (t.home_region == region || t.multi_region)
+                    && t.selectors().iter().any(|s| s.logs(read_only, source))
             })
+        })
 }
 
 /// Why CloudTrail refuses `name` as a trail name (`None`: it is valid), in CloudTrail's words.
@@ -209,10 +203,7 @@ fn visible_trails(
     let (sb, account) = (cx.sandbox, cx.account());
     let named = |t: &Trail| names.is_empty() || names.iter().any(|n| n == &t.name || n == &t.arn);
     let mut out = Vec::new();
-    for (a, home) in sb.account_regions() {
-        if a != account {
-            continue;
-        }
+    for home in sb.regions_of(account) {
         let here = home == cx.region;
         sb.read::<TrailState, _>(account, &home, |st| {
             for t in st.trails.values() {

@@ -60,11 +60,8 @@ pub(crate) fn list_buckets(cx: &mut Call<'_>) -> Result<Encoded, AwsError> {
     let sb = cx.sandbox;
     let account = cx.account().to_string();
     let mut all: Vec<(String, OffsetDateTime, String)> = Vec::new();
-    for (a, r) in sb.account_regions() {
-        if a != account {
-            continue;
-        }
-        sb.read::<S3State, _>(&a, &r, |st| {
+    for r in sb.regions_of(&account) {
+        sb.read::<S3State, _>(&account, &r, |st| {
             for b in st.buckets.values() {
                 all.push((b.name.clone(), b.created, r.clone()));
             }

@@ -1,0 +1,174 @@
+//! Records taken down but not yet in the history, and the one order they join it in.
+//!
+//! A read-only call (GenerateDataKey, Decrypt, Describe…) is answered on the request's own
+//! task; writing its record (rendering it, appending it to the history and its file, handing
+//! it to EventBridge) is a third of that call's work, and nothing in the answer depends on it.
+//! So the record waits here, taken down before the answer goes out, and is written just after
+//! it. Whatever reads or changes the history settles first ([`crate::Sandbox::events`]), so a
+//! `LookupEvents`, the console's history, a reset or a restart never sees the history without
+//! a call that was already answered.
+
+use parking_lot::Mutex;
+
+use super::recorder::{self, Deferred};
+use crate::Sandbox;
+
+/// The waiting records, oldest first, and the lock that keeps them in that order while they
+/// are written (one settling at a time: two at once could write a later call first).
+#[derive(Default)]
+pub(crate) struct Unrecorded {
+    waiting: Mutex<Vec<Deferred>>,
+    writing: Mutex<()>,
+}
+
+/// Take down a record to be written at the next settling. Whether it is the first waiting:
+/// only then need the caller start a settling, as one started for an earlier record that
+/// still waits writes this one too.
+pub(crate) fn wait(sb: &Sandbox, d: Deferred) -> bool {
+    let mut waiting = sb.unrecorded.waiting.lock();
+    waiting.push(d);
+    waiting.len() == 1
+}
+
+/// Write every waiting record, in the order the calls were made; when this returns, each
+/// record taken down before it was called is in the history.
+pub(crate) fn settle(sb: &Sandbox) {
+    let writing = sb.unrecorded.writing.lock();
+    write_waiting(sb);
+    drop(writing);
+    // A record taken down after the last look, by a task whose try failed while this held
+    // the lock, is this one's to write.
+    settle_soon(sb);
+}
+
+/// Write the waiting records unless another task is writing them already (it writes these
+/// too: it looks again once it is done). For the task that answered a call, which must not
+/// wait on another's writing.
+pub fn settle_soon(sb: &Sandbox) {
+    loop {
+        let Some(writing) = sb.unrecorded.writing.try_lock() else {
+            return;
+        };
+        write_waiting(sb);
+        drop(writing);
+        // A record taken down while this task held the lock, by a task whose own try failed,
+        // is this task's to write.
+        if sb.unrecorded.waiting.lock().is_empty() {
+            return;
+        }
+    }
+}
+
+fn write_waiting(sb: &Sandbox) {
+    loop {
+        let batch = std::mem::take(&mut *sb.unrecorded.waiting.lock());
+        if batch.is_empty() {
+            return;
+        }
+        for d in batch {
+            // A record that cannot be written (a bug) is logged and lost alone, not with the
+            // other calls' records after it.
+            let written =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| recorder::write(sb, d)));
+            if let Err(panic) = written {
+                let why = crate::util::panic_message(&*panic);
+                tracing::error!(error = %why, "a CloudTrail record could not be written");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::identity::{Caller, Principal};
+    use crate::protocol::{Input, Value};
+    use crate::services::cloudtrail::events::Query;
+    use crate::services::Call;
+
+    fn learner() -> Caller {
+        Caller {
+            access_key_id: "AKIAUNRECORDED".into(),
+            account: "111122223333".into(),
+            principal: Principal::IamUser {
+                name: "learner".into(),
+                user_id: "AIDAUNRECORDED".into(),
+            },
+            console_since: None,
+        }
+    }
+
+    /// Take down `op`'s record as the request task does, without writing it.
+    fn take_down(sb: &Sandbox, op: &str) {
+        let kms = sb.service("kms").expect("kms");
+        let cx = Call::direct(sb, &learner(), kms.about().protocol);
+        let input = Input::Json(json!({"KeyId": "alias/ImportedCMK"}));
+        let _ = recorder::defer(&cx, kms, op, &input, &Ok(Value::Null), "127.0.0.1", "t");
+    }
+
+    fn newest(sb: &Sandbox, n: usize) -> Vec<String> {
+        let q = Query {
+            attribute: None,
+            start_ms: 0,
+            end_ms: i64::MAX,
+            now_ms: i64::MAX,
+            max: n,
+            before: None,
+        };
+        let (found, _) = sb.events().lookup("111122223333", "us-east-1", &q);
+        found.iter().map(|e| e.event_name.to_string()).collect()
+    }
+
+    #[test]
+    fn a_reader_of_the_history_finds_every_call_taken_down_in_order() {
+        let sb = Sandbox::open(crate::Config::default()).expect("sandbox");
+        let before = sb.history.len("111122223333", "us-east-1");
+        take_down(&sb, "GenerateDataKey");
+        take_down(&sb, "Decrypt");
+        assert_eq!(
+            sb.history.len("111122223333", "us-east-1"),
+            before,
+            "taken down, not yet written"
+        );
+        // A call recorded at once writes the waiting ones first: the order is the calls'.
+        let kms = sb.service("kms").expect("kms");
+        let cx = Call::direct(&sb, &learner(), kms.about().protocol);
+        let input = Input::Json(json!({}));
+        recorder::record(&cx, kms, "ListKeys", &input, &Ok(Value::Null), "::1", "t");
+        assert_eq!(newest(&sb, 3), ["ListKeys", "Decrypt", "GenerateDataKey"]);
+        take_down(&sb, "Encrypt");
+        assert_eq!(newest(&sb, 1), ["Encrypt"], "reading settles first");
+    }
+
+    /// Tasks that take records down and try to write them at once leave none waiting: a task
+    /// whose try fails leaves its record to the writer, which looks again before it stops.
+    #[test]
+    fn racing_writers_leave_no_record_waiting() {
+        let sb = Sandbox::open(crate::Config::default()).expect("sandbox");
+        let before = sb.history.len("111122223333", "us-east-1");
+        let (threads, each) = (8, 250);
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let sb = Arc::clone(&sb);
+                std::thread::spawn(move || {
+                    for _ in 0..each {
+                        take_down(&sb, "GenerateDataKey");
+                        settle_soon(&sb);
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().expect("a worker");
+        }
+        assert!(sb.unrecorded.waiting.lock().is_empty());
+        assert_eq!(
+            sb.history.len("111122223333", "us-east-1"),
+            before + threads * each
+        );
+    }
+}
