@@ -471,6 +471,9 @@ impl Sandbox {
     /// Empty `account`: every service's state, its CloudTrail history, its messages (its
     /// credentials stay).
     pub(crate) fn wipe_account(&self, account: &str) -> Result<(), AwsError> {
+        // The waiting records join the history, and hand over their events, while the
+        // account's rules still route them (one may notify a topic in another account).
+        let history = self.events();
         {
             let mut w = self.world.write();
             self.persist(
@@ -482,9 +485,6 @@ impl Sandbox {
                 },
             )?;
         }
-        // The account's waiting records join the history (and hand over their events) first,
-        // so that both are emptied of them.
-        let history = self.events();
         self.pending_events.lock().retain(|p| p.account != account);
         history.clear_account(account, |frame| self.persist_event(frame));
         Ok(())
@@ -515,6 +515,9 @@ impl Sandbox {
 
     /// Move the sandbox clock forward (persisted).
     pub fn advance_clock(&self, by: Duration) -> Result<Duration, AwsError> {
+        // The calls answered before the clock moves are routed at their own time (a rule not
+        // yet live then does not notify them).
+        services::cloudtrail::unrecorded::settle(self);
         // The world's lock orders concurrent advances; the clock moves once the log has it.
         let mut w = self.world.write();
         let offset = self

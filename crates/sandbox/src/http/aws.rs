@@ -372,9 +372,11 @@ async fn dispatch(sb: Arc<Sandbox>, decoded: Decoded, caller: Caller, meta: Meta
             response_elements: None,
             seeding: seeding.is_some(),
         };
-        if !inline {
+        if !inline && !cx.seeding {
             // A change comes after the calls answered before it, their records' effects
-            // included (a notification of a call before DeleteRule is still sent).
+            // included (a notification of a call before DeleteRule is still sent). Not a
+            // seed's call: it runs on a runtime of its own, dropped when the seed is done, with
+            // any delivery another account's record would start on it.
             unrecorded::settle(&sb);
         }
         // AWS's front end refuses what the model does not allow before the service sees it.
@@ -413,7 +415,8 @@ async fn dispatch(sb: Arc<Sandbox>, decoded: Decoded, caller: Caller, meta: Meta
         Err(why) => handler_failed(protocol, &answer_id, &why),
     });
     if let Some(sb) = settler.filter(|_| settle) {
-        // Spawned, so it runs once this connection's task has written the answer and waits.
+        // Spawned, not run here: this task goes on to write the answer; the writer runs on
+        // whichever worker is free (at most one writer for every record waiting).
         tokio::spawn(async move { unrecorded::settle_soon(&sb) });
     }
     answer

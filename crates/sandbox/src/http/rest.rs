@@ -37,8 +37,6 @@ pub(super) fn serve(
         );
         return protocol.encode_err(&e, request_id);
     };
-    // As every change: after the calls answered before it, their records included.
-    crate::services::cloudtrail::unrecorded::settle(sb);
     let mut cx = Call {
         sandbox: sb,
         caller,
@@ -53,6 +51,11 @@ pub(super) fn serve(
         response_elements: Some(J::Null),
         seeding: origin.seed_clock.is_some(),
     };
+    if !cx.seeding {
+        // As every change: after the calls answered before it, their records included (not a
+        // seed's call: see `aws::dispatch`).
+        crate::services::cloudtrail::unrecorded::settle(sb);
+    }
     let out = service.call_rest(&mut cx, op, req);
     if service.management_event(op) && !cx.seeding {
         let input = Input::Json(service.rest_request_parameters(op, req));

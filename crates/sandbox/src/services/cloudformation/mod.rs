@@ -57,6 +57,11 @@ impl Service for CloudFormation {
     fn call(&self, cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError> {
         use ops::{resources, stacks, templates};
         let (account, region) = (cx.account().to_string(), cx.region.clone());
+        if !cx.seeding {
+            // A due stack deletion changes the world even in a Describe: it comes after the
+            // calls answered before it, their records' deliveries included.
+            crate::services::cloudtrail::unrecorded::settle(cx.sandbox);
+        }
         lifecycle::settle_in(cx.sandbox, &account, &region, cx.now, !cx.seeding);
         let out = match op {
             "CreateStack" => stacks::create_stack(cx, input),

@@ -5,8 +5,11 @@
 //! it to EventBridge) is a third of that call's work, and nothing in the answer depends on it.
 //! So the record waits here, taken down before the answer goes out, and is written just after
 //! it. Whatever reads or changes the history settles first ([`crate::Sandbox::events`]), so a
-//! `LookupEvents`, the console's history, a reset or a restart never sees the history without
-//! a call that was already answered.
+//! `LookupEvents`, the console's history, a reset or an orderly restart never sees the history
+//! without a call that was already answered. (A process killed outright in the microseconds
+//! between an answer and its record's write loses that record, where before the record was on
+//! disk first; the sandbox's history is a teaching aid, not an audit log, and the answer's
+//! speed is worth that window.)
 
 use parking_lot::Mutex;
 
