@@ -97,6 +97,14 @@ impl<T: Hash + Eq> Interner<T> {
     pub fn mark_persisted(&mut self) {
         self.persisted = self.items.len();
     }
+
+    /// Bytes allocated for the values (`own`: what one value holds beyond its own size) and
+    /// the table of their numbers.
+    pub fn heap_bytes(&self, own: impl Fn(&T) -> usize) -> usize {
+        self.items.capacity() * std::mem::size_of::<T>()
+            + self.items.iter().map(own).sum::<usize>()
+            + self.table.capacity() * (std::mem::size_of::<Id>() + 1)
+    }
 }
 
 impl<T> std::ops::Index<Id> for Interner<T> {
@@ -139,6 +147,18 @@ impl Dict {
             .iter()
             .chain(a.resources.iter().flat_map(|(t, r)| [t, r]))
             .all(|id| *id < n)
+    }
+
+    /// Bytes the dictionary's values and tables have allocated.
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        // An `Arc<str>`'s allocation is its two counts and the text.
+        self.strings
+            .heap_bytes(|s| 2 * size_of::<usize>() + s.len())
+            + self.bodies.heap_bytes(|b| b.len() * size_of::<Id>())
+            + self
+                .attrs
+                .heap_bytes(|a| a.resources.len() * size_of::<(Id, Id)>())
     }
 
     pub fn mark_persisted(&mut self) {

@@ -308,6 +308,19 @@ impl EventStore {
             .map_or(0, |p| p.events.len())
     }
 
+    /// How many events the history holds in all, and the bytes it has allocated for them
+    /// (events, indexes and dictionary, by their capacities): its memory without the
+    /// allocator's bookkeeping, which a test can bound where a process's resident size is too
+    /// coarse a measure.
+    pub fn footprint(&self) -> (usize, usize) {
+        let inner = self.inner.read();
+        let events = inner.partitions.values().map(|p| p.events.len()).sum();
+        let slots =
+            inner.partitions.capacity() * (std::mem::size_of::<((Id, Id), Partition)>() + 1);
+        let partitions: usize = inner.partitions.values().map(Partition::heap_bytes).sum();
+        (events, inner.dict.heap_bytes() + slots + partitions)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.inner
             .read()

@@ -120,6 +120,22 @@ impl Partition {
         found
     }
 
+    /// Bytes its vectors and tables have allocated (by their capacities; the allocator's own
+    /// bookkeeping not counted).
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let lists: usize = self
+            .postings
+            .values()
+            .map(|v| v.capacity() * size_of::<u32>())
+            .sum();
+        // A hash table's slot is its entry and one control byte.
+        self.events.capacity() * size_of::<Compact>()
+            + self.postings.capacity() * (size_of::<((u8, Id), Vec<u32>)>() + 1)
+            + lists
+            + self.ids.capacity() * (size_of::<u32>() + 1)
+    }
+
     /// Positions of the events with ReadOnly `read_only`.
     pub fn read_only(&self, read_only: bool) -> &[u32] {
         self.postings(2, READ_ONLY[usize::from(read_only)])

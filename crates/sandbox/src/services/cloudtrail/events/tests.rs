@@ -267,3 +267,27 @@ fn appends_after_a_history_written_anew_replay_with_it() {
     let records = |v: &[StoredEvent]| v.iter().map(|e| e.record.clone()).collect::<Vec<_>>();
     assert_eq!(records(&a), records(&b));
 }
+
+/// The footprint counts what the history allocates: at least an event's 56 bytes each, and no
+/// more per event than its bound once the same kinds of calls repeat (their records' values
+/// kept once), whatever the number of events.
+#[test]
+fn the_footprint_is_the_events_and_their_distinct_values() {
+    let (store, frames) = (EventStore::default(), RefCell::new(Vec::new()));
+    let mut per_event = Vec::new();
+    for t in 1..=20_000 {
+        let name = ["GenerateDataKey", "Decrypt", "Publish"][t as usize % 3];
+        add(&store, &frames, "111122223333", t, name);
+        if t % 5_000 == 0 {
+            let (events, bytes) = store.footprint();
+            assert_eq!(events, t as usize);
+            per_event.push(bytes / events);
+        }
+    }
+    for b in &per_event {
+        assert!(
+            (56..=300).contains(b),
+            "{b} bytes per event ({per_event:?})"
+        );
+    }
+}
