@@ -306,12 +306,6 @@ impl Store {
             Err(fs::TryLockError::WouldBlock) => return Err(StoreError::InUse(dir.to_path_buf())),
             Err(fs::TryLockError::Error(e)) => return Err(io(&marker_path)(e)),
         }
-        // An older directory without a history to migrate is this version's from now on (an
-        // older build would not see the history written from now on).
-        if older && !history::legacy_exists(dir) {
-            write_marker(dir)?;
-        }
-
         let snap_path = dir.join(SNAPSHOT);
         let (mut world, mut seq) = match fs::read(&snap_path) {
             Ok(raw) => {
@@ -377,6 +371,12 @@ impl Store {
             files: Some(Mutex::new(files)),
         };
         drop_torn_tail(&log_path)?;
+        // An older directory without a history to migrate is this version's from now on (an
+        // older build would not see the history written from now on): only once it has been
+        // read, so that a directory this build refuses stays the older build's to open.
+        if older && !history::legacy_exists(dir) {
+            write_marker(dir)?;
+        }
         Ok((
             store,
             Loaded {
@@ -577,6 +577,27 @@ fn apply(root: &mut J, path: &[String], value: J) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A directory of an older version that this build cannot read is refused as it is: its
+    /// marker still names the older version, so the build that wrote it still opens it.
+    #[test]
+    fn a_refused_older_directory_keeps_its_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let older = json!({"format": FORMAT, "version": VERSION - 1}).to_string();
+        fs::write(dir.path().join(MARKER), &older).unwrap();
+        fs::write(dir.path().join(SNAPSHOT), b"{not json").unwrap();
+        assert!(matches!(
+            Store::open(dir.path()),
+            Err(StoreError::Corrupt { .. })
+        ));
+        assert_eq!(fs::read_to_string(dir.path().join(MARKER)).unwrap(), older);
+        // Once it can be read, it is this version's.
+        fs::remove_file(dir.path().join(SNAPSHOT)).unwrap();
+        drop(Store::open(dir.path()).unwrap());
+        let m: Marker =
+            serde_json::from_slice(&fs::read(dir.path().join(MARKER)).unwrap()).unwrap();
+        assert_eq!(m.version, VERSION);
+    }
 
     #[test]
     fn put_reopen_snapshot_and_torn_tail() {
