@@ -20,20 +20,7 @@ impl Sandbox {
         let mut w = self.world.write();
         msg.seq = self.outbox_seq.fetch_add(1, Ordering::SeqCst) + 1;
         let key = format!("{:012}", msg.seq);
-        let value = serde_json::to_value(&msg).map_err(|e| AwsError::internal(e.to_string()))?;
-        self.persist(
-            &mut w,
-            &[
-                "accounts", account, "regions", region, "outbox", "messages", &key,
-            ],
-            value,
-            |w| {
-                w.region_mut(account, region)
-                    .outbox
-                    .messages
-                    .insert(key.clone(), msg);
-            },
-        )?;
+        self.put_outbox_message(&mut w, (account, region), &key, msg)?;
         Ok(key)
     }
 
@@ -51,22 +38,30 @@ impl Sandbox {
             return;
         };
         msg.delivery = Some(outcome.to_string());
-        let value = serde_json::to_value(&msg).unwrap_or_default();
-        if let Err(e) = self.persist(
-            &mut w,
-            &[
-                "accounts", account, "regions", region, "outbox", "messages", key,
-            ],
-            value,
-            |w| {
-                w.region_mut(account, region)
-                    .outbox
-                    .messages
-                    .insert(key.to_string(), msg);
-            },
-        ) {
+        if let Err(e) = self.put_outbox_message(&mut w, (account, region), key, msg) {
             tracing::error!(error = %e, "cannot persist a delivery outcome");
         }
+    }
+
+    /// Write `msg` at `key` of the outbox of `account`/`region`: that one entry to the log,
+    /// then to memory (a new message and a changed one alike).
+    fn put_outbox_message(
+        &self,
+        w: &mut crate::world::World,
+        (account, region): (&str, &str),
+        key: &str,
+        msg: services::sns::OutboxMessage,
+    ) -> Result<(), AwsError> {
+        let value = serde_json::to_value(&msg).map_err(|e| AwsError::internal(e.to_string()))?;
+        let path = [
+            "accounts", account, "regions", region, "outbox", "messages", key,
+        ];
+        self.persist(w, &path, value, |w| {
+            w.region_mut(account, region)
+                .outbox
+                .messages
+                .insert(key.to_string(), msg);
+        })
     }
 
     /// Every outbox message with a sequence number above `after`, oldest first.
