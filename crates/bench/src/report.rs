@@ -181,7 +181,8 @@ pub fn write(r: &Results<'_>, output: &Path) -> Result<()> {
             "runs": restarts,
             "ratios": restarts.iter().map(|r| json!({
                 "events": r.written.events,
-                "rss_after_over_before": r.restart_rss_mb / r.written.rss_loaded_mb,
+                "rss_after_over_before": r.rss_ratio(),
+                "history_anon_after_over_before": r.history_ratio(),
                 "restart_over_moto_empty_startup": moto_startup.map(|m| r.restart_ms_median / m),
             })).collect::<Vec<_>>(),
         },

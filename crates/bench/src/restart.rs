@@ -3,6 +3,12 @@
 //! them), then the release `kms-workshop sandbox serve --state-dir` started on it: time to its
 //! first answered request and its resident memory then, against the writer's resident memory
 //! with the same history (what the history cost before the restart).
+//!
+//! The two are different programs (this one writes, `kms-workshop` restarts), so their whole
+//! resident sizes differ by more than the history: each maps its own program file, and the
+//! server runs its HTTP stack. The history's own cost is therefore also compared as each
+//! process's anonymous memory above its own baseline: the writer's before it wrote, and the
+//! server's restarted on a state with no events.
 
 use std::path::Path;
 use std::time::Instant;
@@ -11,16 +17,24 @@ use anyhow::{Context, Result};
 use kms_workshop_sandbox::{Config, Sandbox};
 use serde::{Deserialize, Serialize};
 
-use crate::{median, rss_kb, sandbox_config};
+use crate::startup::Resident;
+use crate::{median, sandbox_config};
 
 /// What the writer child reports.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Written {
     pub events: usize,
     pub write_seconds: f64,
-    /// VmRSS of the writer with the sandbox open and empty, then with the history loaded.
-    pub rss_empty_mb: f64,
-    pub rss_loaded_mb: f64,
+    /// The writer's memory with the sandbox open and empty, then with the history loaded.
+    pub empty: Resident,
+    pub loaded: Resident,
+}
+
+impl Written {
+    /// The history's anonymous memory in the writer, in MB.
+    pub fn history_anon_mb(&self) -> f64 {
+        self.loaded.anon_mb - self.empty.anon_mb
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -30,8 +44,27 @@ pub struct RestartResult {
     pub history_mb: f64,
     pub restart_ms: Vec<f64>,
     pub restart_ms_median: f64,
-    /// VmRSS of the restarted server half a second after its first answer (median).
-    pub restart_rss_mb: f64,
+    /// The restarted server's memory half a second after its first answer (medians).
+    pub after: Resident,
+    /// The same, restarted on a state with no events: the server's own baseline.
+    pub baseline: Resident,
+}
+
+impl RestartResult {
+    /// The history's anonymous memory in the restarted server, in MB.
+    pub fn history_anon_mb(&self) -> f64 {
+        self.after.anon_mb - self.baseline.anon_mb
+    }
+
+    /// Resident memory after the restart over the writer's with the same history.
+    pub fn rss_ratio(&self) -> f64 {
+        self.after.rss_mb / self.written.loaded.rss_mb
+    }
+
+    /// The history's own memory after the restart over before it.
+    pub fn history_ratio(&self) -> f64 {
+        self.history_anon_mb() / self.written.history_anon_mb()
+    }
 }
 
 /// The writer: `events` synthetic events into a sandbox persisted in `dir`.
@@ -41,7 +74,7 @@ pub fn writer(events: usize, dir: &Path) -> Result<Written> {
         ..sandbox_config()
     })
     .context("opening a sandbox on the state directory")?;
-    let rss_empty = rss_kb().unwrap_or(0);
+    let empty = Resident::own();
     let started = Instant::now();
     crate::lookup::load(&sb, events, true);
     sb.sync();
@@ -49,8 +82,8 @@ pub fn writer(events: usize, dir: &Path) -> Result<Written> {
     Ok(Written {
         events,
         write_seconds,
-        rss_empty_mb: rss_empty as f64 / 1024.0,
-        rss_loaded_mb: rss_kb().unwrap_or(0) as f64 / 1024.0,
+        empty,
+        loaded: Resident::own(),
     })
 }
 
@@ -62,8 +95,39 @@ fn write_in_child(events: usize, dir: &Path) -> Result<Written> {
     )
 }
 
-/// Each history size: write it, then restart the server on it `runs` times.
+/// The server restarted `runs` times on `state`: the median time to its first answer and the
+/// median of its memory then.
+fn restarts(state: &Path, runs: usize, workshop_bin: &Path) -> Result<(Vec<f64>, Resident)> {
+    let state_arg = state.display().to_string();
+    let args = [
+        "sandbox",
+        "serve",
+        "--state-dir",
+        &state_arg,
+        "--port",
+        "{port}",
+    ];
+    let (mut ms, mut rss, mut anon) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs.max(1) {
+        let (t, r) = crate::startup::once(workshop_bin, &args)?;
+        ms.push(t);
+        rss.push(r.rss_mb);
+        anon.push(r.anon_mb);
+    }
+    let resident = Resident {
+        rss_mb: median(&rss),
+        anon_mb: median(&anon),
+    };
+    Ok((ms, resident))
+}
+
+/// Each history size: write it, then restart the server on it `runs` times (and on a state
+/// with no events, for the server's baseline).
 pub fn run(sizes: &[usize], runs: usize, workshop_bin: &Path) -> Result<Vec<RestartResult>> {
+    let empty = tempfile::tempdir().context("a temporary state directory")?;
+    let empty_state = empty.path().join("state");
+    write_in_child(0, &empty_state)?;
+    let (_, baseline) = restarts(&empty_state, runs, workshop_bin)?;
     let mut out = Vec::new();
     for &n in sizes {
         let dir = tempfile::tempdir().context("a temporary state directory")?;
@@ -72,31 +136,23 @@ pub fn run(sizes: &[usize], runs: usize, workshop_bin: &Path) -> Result<Vec<Rest
         let history_mb = std::fs::metadata(state.join("events.bin"))
             .map(|m| m.len() as f64 / 1_048_576.0)
             .unwrap_or(f64::NAN);
-        let state_arg = state.display().to_string();
-        let args = [
-            "sandbox",
-            "serve",
-            "--state-dir",
-            &state_arg,
-            "--port",
-            "{port}",
-        ];
-        let (mut ms, mut rss) = (Vec::new(), Vec::new());
-        for _ in 0..runs.max(1) {
-            let (t, r) = crate::startup::once(workshop_bin, &args)?;
-            ms.push(t);
-            rss.push(r);
-        }
+        let (ms, after) = restarts(&state, runs, workshop_bin)?;
         let r = RestartResult {
             written,
             history_mb,
             restart_ms_median: median(&ms),
             restart_ms: ms,
-            restart_rss_mb: median(&rss),
+            after,
+            baseline,
         };
         eprintln!(
-            "  {n:>9} events: {:.0} MB on disk, restart {:.0} ms to the first answer, RSS {:.0} MB (writer {:.0} MB)",
-            r.history_mb, r.restart_ms_median, r.restart_rss_mb, r.written.rss_loaded_mb
+            "  {n:>9} events: {:.0} MB on disk, restart {:.0} ms to the first answer, RSS {:.0} MB (writer {:.0} MB), history {:.0} MB anonymous (writer {:.0} MB)",
+            r.history_mb,
+            r.restart_ms_median,
+            r.after.rss_mb,
+            r.written.loaded.rss_mb,
+            r.history_anon_mb(),
+            r.written.history_anon_mb()
         );
         out.push(r);
     }
@@ -109,18 +165,29 @@ pub fn print(results: &[RestartResult], runs: usize, moto_ms: Option<f64>) {
         "\n(h) Restart on a persisted history: process start to first answered request, median of {runs}"
     );
     println!(
-        "{:>10} {:>9} {:>11} {:>12} {:>14} {:>12}",
-        "events", "disk MB", "restart ms", "RSS after MB", "RSS before MB", "after/before"
+        "{:>10} {:>8} {:>10} {:>10} {:>10} {:>8} {:>12} {:>13} {:>8}",
+        "events",
+        "disk MB",
+        "restart ms",
+        "RSS after",
+        "RSS before",
+        "ratio",
+        "history after",
+        "history before",
+        "ratio"
     );
     for r in results {
         println!(
-            "{:>10} {:>9.0} {:>11.0} {:>12.0} {:>14.0} {:>12.2}",
+            "{:>10} {:>8.0} {:>10.0} {:>10.0} {:>10.0} {:>8.2} {:>12.0} {:>13.0} {:>8.2}",
             r.written.events,
             r.history_mb,
             r.restart_ms_median,
-            r.restart_rss_mb,
-            r.written.rss_loaded_mb,
-            r.restart_rss_mb / r.written.rss_loaded_mb
+            r.after.rss_mb,
+            r.written.loaded.rss_mb,
+            r.rss_ratio(),
+            r.history_anon_mb(),
+            r.written.history_anon_mb(),
+            r.history_ratio()
         );
     }
     if let Some(moto) = moto_ms {
@@ -132,5 +199,9 @@ pub fn print(results: &[RestartResult], runs: usize, moto_ms: Option<f64>) {
             );
         }
     }
-    println!("(RSS before: the writer process holding the same history in memory)");
+    println!("(MB. RSS before: the writer process holding the same history in memory. History: anonymous");
+    println!(
+        " memory above each process's own baseline, the writer's before it wrote and the server's"
+    );
+    println!(" restarted on a state with no events; the whole RSS also counts each program's file pages.)");
 }

@@ -62,8 +62,44 @@ impl Drop for Killed {
     }
 }
 
-/// One start: spawn `program args…` (with `{port}` in args replaced), poll until it answers.
-pub fn once(program: &Path, args: &[&str]) -> Result<(f64, f64)> {
+/// What a process holds in memory, in MB: all resident pages, and the anonymous part of them
+/// (its heap and stacks; the rest is the program file's pages, which differ between programs).
+#[derive(Debug, Clone, Copy, Default, Serialize, serde::Deserialize)]
+pub struct Resident {
+    pub rss_mb: f64,
+    pub anon_mb: f64,
+}
+
+impl Resident {
+    /// Process `pid`'s figures (NaN where /proc does not have them).
+    pub fn of(pid: u32) -> Resident {
+        Self::from_status(&format!("/proc/{pid}/status"))
+    }
+
+    /// This process's figures.
+    pub fn own() -> Resident {
+        Self::from_status("/proc/self/status")
+    }
+
+    fn from_status(path: &str) -> Resident {
+        let status = std::fs::read_to_string(path).unwrap_or_default();
+        let mb = |key: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+                .map_or(f64::NAN, |kb| kb / 1024.0)
+        };
+        Resident {
+            rss_mb: mb("VmRSS:"),
+            anon_mb: mb("RssAnon:"),
+        }
+    }
+}
+
+/// One start: spawn `program args…` (with `{port}` in args replaced), poll until it answers;
+/// the milliseconds that took, and what the process holds half a second later.
+pub fn once(program: &Path, args: &[&str]) -> Result<(f64, Resident)> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
@@ -87,8 +123,7 @@ pub fn once(program: &Path, args: &[&str]) -> Result<(f64, f64)> {
             let ms = started.elapsed().as_secs_f64() * 1000.0;
             // Let start-up work that follows the first answer (if any) settle before the idle figure.
             std::thread::sleep(Duration::from_millis(500));
-            let rss = proc_status_mb(child.0.id(), "VmRSS:").unwrap_or(f64::NAN);
-            return Ok((ms, rss));
+            return Ok((ms, Resident::of(child.0.id())));
         }
         if let Ok(Some(status)) = child.0.try_wait() {
             bail!("{} exited at start-up ({status})", program.display());
@@ -106,9 +141,9 @@ pub fn measure(target: &str, program: &Path, args: &[&str], runs: usize) -> Resu
     let mut runs_ms = Vec::new();
     let mut rss = Vec::new();
     for _ in 0..runs {
-        let (ms, mb) = once(program, args)?;
+        let (ms, resident) = once(program, args)?;
         runs_ms.push(ms);
-        rss.push(mb);
+        rss.push(resident.rss_mb);
     }
     Ok(Startup {
         target: target.to_string(),

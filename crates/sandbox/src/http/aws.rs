@@ -49,8 +49,7 @@ pub(super) async fn handle(
     req: Request,
 ) -> Response {
     let (parts, body) = req.into_parts();
-    let request_id = crate::util::uuid();
-    if let Some(answer) = follow_sns_link(&sb, &parts, &request_id).await {
+    if let Some(answer) = follow_sns_link(&sb, &parts).await {
         return answer;
     }
     serve(sb, parts, body, peer.ip().to_string(), None).await
@@ -187,7 +186,7 @@ async fn serve(
 }
 
 /// Links in SNS emails (confirm, unsubscribe) are followed without signing, as a browser does.
-async fn follow_sns_link(sb: &Arc<Sandbox>, parts: &Parts, request_id: &str) -> Option<Response> {
+async fn follow_sns_link(sb: &Arc<Sandbox>, parts: &Parts) -> Option<Response> {
     if parts.method != Method::GET || parts.headers.contains_key(http::header::AUTHORIZATION) {
         return None;
     }
@@ -201,6 +200,7 @@ async fn follow_sns_link(sb: &Arc<Sandbox>, parts: &Parts, request_id: &str) -> 
     let sb2 = sb.clone();
     let result =
         tokio::task::spawn_blocking(move || crate::services::sns::follow_link(&sb2, &params)).await;
+    let request_id = &crate::util::uuid();
     let xmlns = "http://sns.amazonaws.com/doc/2010-03-31/";
     Some(respond(match result {
         Ok(Ok((op, v))) => Protocol::AwsQuery.encode_ok(xmlns, &op, &v, request_id),

@@ -1,7 +1,9 @@
 //! The first thing every request meets: its `Host` and `Origin` are checked
 //! ([`crate::access::check_host_and_origin`]) before the control API or any service sees it.
-//! And the last thing every answer outside the web console gets: headers that keep a browser
-//! from running it as a page of the sandbox's origin ([`isolate_documents`]).
+//! And the last thing every answer gets: the sandbox's `Date`, and, outside the web console,
+//! headers that keep a browser from running it as a page of the sandbox's origin
+//! ([`isolate_documents`]). One layer does both ([`front`]): each layer of the router costs
+//! every request a boxed future and a clone of the service behind it.
 
 use std::sync::Arc;
 
@@ -12,13 +14,24 @@ use axum::response::{IntoResponse, Response};
 
 use crate::Sandbox;
 
-/// Turn away requests that name the sandbox by a host it does not answer to, or that a web page
-/// of another origin sent.
-pub(super) async fn host_and_origin(
-    State(sb): State<Arc<Sandbox>>,
-    req: Request,
-    next: Next,
-) -> Response {
+/// The layer in front of every route: [`turned_away`], then the route, then
+/// [`isolate_documents`] and [`server_date`] on its answer.
+pub(super) async fn front(State(sb): State<Arc<Sandbox>>, req: Request, next: Next) -> Response {
+    let console = is_console(req.uri().path());
+    let mut resp = match turned_away(&sb, &req) {
+        Some(refusal) => refusal,
+        None => next.run(req).await,
+    };
+    if !console {
+        isolate_documents(&mut resp);
+    }
+    server_date(&sb, &mut resp);
+    resp
+}
+
+/// The refusal of a request that names the sandbox by a host it does not answer to, or that a
+/// web page of another origin sent.
+fn turned_away(sb: &Sandbox, req: &Request) -> Option<Response> {
     // A request target in absolute form names its host too: it must be the one checked.
     let host = req.headers().get(axum::http::header::HOST);
     let checked = match (req.uri().authority(), host) {
@@ -27,45 +40,51 @@ pub(super) async fn host_and_origin(
         )),
         _ => crate::access::check_host_and_origin(req.headers(), &sb.config.allowed_hosts),
     };
-    match checked {
-        Ok(()) => next.run(req).await,
-        Err(turned) => {
-            tracing::warn!(why = %turned.0, "request turned away");
-            (
-                StatusCode::FORBIDDEN,
-                [(
-                    axum::http::header::CONTENT_TYPE,
-                    "text/plain; charset=utf-8",
-                )],
-                format!("{}\n", turned.0),
-            )
-                .into_response()
-        }
-    }
+    let turned = checked.err()?;
+    tracing::warn!(why = %turned.0, "request turned away");
+    Some(
+        (
+            StatusCode::FORBIDDEN,
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; charset=utf-8",
+            )],
+            format!("{}\n", turned.0),
+        )
+            .into_response(),
+    )
 }
 
-/// Mark every answer outside `/console` as a sandboxed document that is never sniffed.
+fn is_console(path: &str) -> bool {
+    path == "/console" || path.starts_with("/console/")
+}
+
+/// Mark an answer outside `/console` as a sandboxed document that is never sniffed.
 ///
 /// The console shares the sandbox's origin with the AWS API and S3, where anyone with keys can
 /// put a document of their choosing (an object uploaded as `text/html`, opened through a
 /// presigned link). Without this, such a page would run as the console's own origin and could
 /// read a learner's console pages with their cookie. `Content-Security-Policy: sandbox` gives
 /// it an opaque origin instead: no cookies, no reading same-origin answers, and its form posts
-/// carry `Origin: null`, which [`host_and_origin`] refuses.
-pub(super) async fn isolate_documents(req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    let console = path == "/console" || path.starts_with("/console/");
-    let mut resp = next.run(req).await;
-    if !console {
-        let h = resp.headers_mut();
-        h.insert(
-            axum::http::header::CONTENT_SECURITY_POLICY,
-            axum::http::HeaderValue::from_static("sandbox"),
-        );
-        h.insert(
-            axum::http::header::X_CONTENT_TYPE_OPTIONS,
-            axum::http::HeaderValue::from_static("nosniff"),
-        );
+/// carry `Origin: null`, which [`turned_away`] refuses.
+fn isolate_documents(resp: &mut Response) {
+    let h = resp.headers_mut();
+    h.insert(
+        axum::http::header::CONTENT_SECURITY_POLICY,
+        axum::http::HeaderValue::from_static("sandbox"),
+    );
+    h.insert(
+        axum::http::header::X_CONTENT_TYPE_OPTIONS,
+        axum::http::HeaderValue::from_static("nosniff"),
+    );
+}
+
+/// Every answer's `Date` is the sandbox's time (`Clock::wire_now`), as AWS's answers carry
+/// AWS's: what clients measure their clock's skew by (hyper would put this machine's).
+fn server_date(sb: &Sandbox, resp: &mut Response) {
+    let now = sb.clock.wire_now();
+    let text = httpdate::fmt_http_date(std::time::SystemTime::from(now));
+    if let Ok(v) = axum::http::HeaderValue::from_str(&text) {
+        resp.headers_mut().insert(axum::http::header::DATE, v);
     }
-    resp
 }

@@ -63,14 +63,9 @@ pub async fn serve_with(
     let app = super::admin::routes()
         .merge(pages)
         .fallback(super::aws::handle)
-        .layer(axum::middleware::from_fn(super::guard::isolate_documents))
         .layer(axum::middleware::from_fn_with_state(
             sandbox.clone(),
-            super::guard::host_and_origin,
-        ))
-        .layer(axum::middleware::map_response_with_state(
-            sandbox.clone(),
-            server_date,
+            super::guard::front,
         ))
         .with_state(sandbox.clone());
     let (tx, rx) = oneshot::channel::<()>();
@@ -104,18 +99,4 @@ pub async fn serve_with(
         shutdown: Some(tx),
         join,
     })
-}
-
-/// Every answer's `Date` is the sandbox's time (`Clock::wire_now`), as AWS's answers carry
-/// AWS's: what clients measure their clock's skew by (hyper would put this machine's).
-async fn server_date(
-    axum::extract::State(sb): axum::extract::State<Arc<Sandbox>>,
-    mut res: axum::response::Response,
-) -> axum::response::Response {
-    let now = sb.clock.wire_now();
-    let text = httpdate::fmt_http_date(std::time::SystemTime::from(now));
-    if let Ok(v) = axum::http::HeaderValue::from_str(&text) {
-        res.headers_mut().insert(axum::http::header::DATE, v);
-    }
-    res
 }

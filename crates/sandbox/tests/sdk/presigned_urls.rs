@@ -126,3 +126,65 @@ async fn requests_signed_too_early_or_too_late_are_refused_in_aws_words() {
         Some("RequestTimeTooSkewed")
     );
 }
+
+/// A page anyone with keys can put in S3 and open by its link shares the console's origin: it
+/// must come as a sandboxed document (an opaque origin: no console cookie, no reading the
+/// console's pages), never sniffed. The refusal of a request naming another host is marked
+/// too, and every answer is dated by the sandbox's clock, which here runs ten minutes behind.
+#[tokio::test]
+async fn an_uploaded_page_is_a_sandboxed_document_and_every_answer_has_the_sandboxs_date() {
+    let env = kms_workshop_testkit::start(kms_workshop_sandbox::Config {
+        clock_behind: time::Duration::minutes(10),
+        ..Default::default()
+    })
+    .await;
+    let s3 = s3(&env).await;
+    s3.create_bucket()
+        .bucket("pages")
+        .send()
+        .await
+        .expect("bucket");
+    s3.put_object()
+        .bucket("pages")
+        .key("steal.html")
+        .content_type("text/html")
+        .body(
+            b"<script>fetch('/console/').then(r => r.text())</script>"
+                .to_vec()
+                .into(),
+        )
+        .send()
+        .await
+        .expect("put");
+    let url = s3
+        .get_object()
+        .bucket("pages")
+        .key("steal.html")
+        .presigned(PresigningConfig::expires_in(Duration::from_secs(60)).expect("config"))
+        .await
+        .expect("presigned")
+        .uri()
+        .to_string();
+    let page = reqwest::get(&url).await.expect("answer");
+    assert_eq!(page.status(), 200);
+    let foreign = reqwest::Client::new()
+        .get(env.running.endpoint())
+        .header("Host", "attacker.example")
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(foreign.status(), 403);
+    for answer in [&page, &foreign] {
+        let h = answer.headers();
+        assert_eq!(h["content-security-policy"], "sandbox", "{h:?}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{h:?}");
+        let date = httpdate::parse_http_date(h["date"].to_str().expect("text")).expect("date");
+        let behind = std::time::SystemTime::now()
+            .duration_since(date)
+            .expect("the sandbox's date is behind this machine's");
+        assert!(
+            (590..=610).contains(&behind.as_secs()),
+            "Date is the sandbox's time, ten minutes behind: {behind:?}"
+        );
+    }
+}
