@@ -1,6 +1,11 @@
 //! (a) `GenerateDataKey` through aws-sdk-kms at several concurrencies against one target (the
 //! in-process sandbox, `moto_server`, or the fixed-answer [`crate::ceiling`]): requests per
 //! second, p50 and p99 latency; and the sandbox against each peer.
+//!
+//! The targets take turns: each cell's time is cut into rounds, and every round runs each
+//! concurrency on each target in turn, so whatever else the machine does over the run (two
+//! shared cores move a 3 s figure by a third) falls on both sides of a ratio alike. A cell's
+//! figures pool its rounds: all their requests, all their latencies.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -35,24 +40,51 @@ pub enum Stop {
     Count(u64),
 }
 
-async fn run_cell(
-    target: &str,
-    client: &aws_sdk_kms::Client,
-    key_id: &str,
-    concurrency: usize,
-    stop: Stop,
-) -> Cell {
+/// What one round of one cell measured.
+#[derive(Default)]
+struct Part {
+    latencies: Vec<f64>,
+    errors: u64,
+    first_error: Option<String>,
+    seconds: f64,
+}
+
+impl Part {
+    /// Add `other`, a later round of the same cell.
+    fn pool(&mut self, other: Part) {
+        self.latencies.extend(other.latencies);
+        self.errors += other.errors;
+        self.first_error = self.first_error.take().or(other.first_error);
+        self.seconds += other.seconds;
+    }
+
+    fn cell(mut self, target: &str, concurrency: usize) -> Cell {
+        self.latencies.sort_by(f64::total_cmp);
+        let requests = self.latencies.len() as u64;
+        Cell {
+            target: target.to_string(),
+            concurrency,
+            requests,
+            errors: self.errors,
+            seconds: self.seconds,
+            requests_per_second: requests as f64 / self.seconds,
+            p50_ms: percentile(&self.latencies, 50.0),
+            p99_ms: percentile(&self.latencies, 99.0),
+            first_error: self.first_error,
+        }
+    }
+}
+
+async fn run_cell(target: &Target, concurrency: usize, stop: Stop) -> Part {
     let issued = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
-        let client = client.clone();
-        let key_id = key_id.to_string();
+        let client = target.client.clone();
+        let key_id = target.key_id.clone();
         let issued = issued.clone();
         tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut errors = 0u64;
-            let mut first_error = None;
+            let mut part = Part::default();
             loop {
                 let go = match stop {
                     Stop::After(d) => started.elapsed() < d,
@@ -70,43 +102,30 @@ async fn run_cell(
                     .await;
                 let ms = t.elapsed().as_secs_f64() * 1000.0;
                 match r {
-                    Ok(_) => latencies.push(ms),
+                    Ok(_) => part.latencies.push(ms),
                     Err(e) => {
-                        errors += 1;
-                        if first_error.is_none() {
-                            first_error =
+                        part.errors += 1;
+                        if part.first_error.is_none() {
+                            part.first_error =
                                 Some(format!("{}", aws_sdk_kms::error::DisplayErrorContext(&e)));
                         }
                     }
                 }
             }
-            (latencies, errors, first_error)
+            part
         }));
     }
-    let mut latencies = Vec::new();
-    let mut errors = 0;
-    let mut first_error = None;
+    let mut all = Part::default();
     for t in tasks {
-        if let Ok((l, e, f)) = t.await {
-            latencies.extend(l);
-            errors += e;
-            first_error = first_error.or(f);
+        if let Ok(part) = t.await {
+            all.pool(Part {
+                seconds: 0.0,
+                ..part
+            });
         }
     }
-    let seconds = started.elapsed().as_secs_f64();
-    latencies.sort_by(f64::total_cmp);
-    let requests = latencies.len() as u64;
-    Cell {
-        target: target.to_string(),
-        concurrency,
-        requests,
-        errors,
-        seconds,
-        requests_per_second: requests as f64 / seconds,
-        p50_ms: percentile(&latencies, 50.0),
-        p99_ms: percentile(&latencies, 99.0),
-        first_error,
-    }
+    all.seconds = started.elapsed().as_secs_f64();
+    all
 }
 
 /// `moto_server` on a free loopback port; killed on drop.
@@ -162,54 +181,46 @@ fn moto_version(moto_server: &Path) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-async fn measure_target(
-    target: &str,
-    endpoint: &str,
-    concurrency: &[usize],
-    stop: Stop,
-) -> Result<Vec<Cell>> {
-    let client = aws_sdk_kms::Client::new(&sdk_config(endpoint).await);
-    let key = client
-        .create_key()
-        .description("kms-workshop-bench")
-        .send()
-        .await
-        .with_context(|| format!("CreateKey on {target}"))?;
-    let key_id = key
-        .key_metadata()
-        .map(|m| m.key_id().to_string())
-        .context("CreateKey answered no KeyMetadata")?;
-    // Warm-up: connections, caches, the first-request costs of both sides.
-    run_cell(
-        target,
-        &client,
-        &key_id,
-        concurrency.iter().copied().max().unwrap_or(1),
-        Stop::Count(50),
-    )
-    .await;
-    let mut cells = Vec::new();
-    for &c in concurrency {
-        let cell = run_cell(target, &client, &key_id, c, stop).await;
-        eprintln!(
-            "  {target:<8} concurrency {c:>3}: {:>7} requests, {:>9.0} req/s, p50 {:.2} ms, p99 {:.2} ms{}",
-            cell.requests,
-            cell.requests_per_second,
-            cell.p50_ms,
-            cell.p99_ms,
-            if cell.errors > 0 { format!(", {} errors", cell.errors) } else { String::new() }
-        );
-        cells.push(cell);
+/// A target ready to measure: a client for it and a key of its own.
+struct Target {
+    name: &'static str,
+    client: aws_sdk_kms::Client,
+    key_id: String,
+}
+
+impl Target {
+    /// A key on `endpoint`, and a warm-up (connections, caches, the first-request costs of
+    /// both sides) at the highest concurrency.
+    async fn ready(name: &'static str, endpoint: &str, concurrency: &[usize]) -> Result<Target> {
+        let client = aws_sdk_kms::Client::new(&sdk_config(endpoint).await);
+        let key = client
+            .create_key()
+            .description("kms-workshop-bench")
+            .send()
+            .await
+            .with_context(|| format!("CreateKey on {name}"))?;
+        let key_id = key
+            .key_metadata()
+            .map(|m| m.key_id().to_string())
+            .context("CreateKey answered no KeyMetadata")?;
+        let target = Target {
+            name,
+            client,
+            key_id,
+        };
+        let most = concurrency.iter().copied().max().unwrap_or(1);
+        run_cell(&target, most, Stop::Count(50)).await;
+        Ok(target)
     }
-    Ok(cells)
 }
 
 /// Measure the sandbox, `moto_server` (when `moto_bin` is given) and the ceiling at each
-/// concurrency; the cells side by side (each concurrency's sandbox row next to its peers'),
-/// and moto's version.
+/// concurrency, taking turns over `rounds` rounds; the cells side by side (each concurrency's
+/// sandbox row next to its peers'), and moto's version.
 pub async fn run(
     concurrency: &[usize],
     stop: Stop,
+    rounds: usize,
     moto_bin: Option<&Path>,
 ) -> Result<(Vec<Cell>, Option<String>)> {
     // State persisted as `--state-dir` persists it: every call's history frame is written.
@@ -220,37 +231,60 @@ pub async fn run(
     })
     .context("opening a sandbox")?;
     let running = kms_workshop_testkit::serve(&sb).await;
-    let sandbox_cells = measure_target("sandbox", &running.endpoint(), concurrency, stop).await?;
-    running.shutdown().await;
-    let mut moto_ver = None;
-    let moto_cells = match moto_bin {
-        Some(bin) => {
-            moto_ver = moto_version(bin);
-            let moto = Moto::start(bin)?;
-            let cells = measure_target("moto", &moto.endpoint, concurrency, stop).await?;
-            drop(moto);
-            cells
-        }
-        None => Vec::new(),
+    let mut targets = vec![Target::ready("sandbox", &running.endpoint(), concurrency).await?];
+    let (moto, moto_ver) = match moto_bin {
+        Some(bin) => (Some(Moto::start(bin)?), moto_version(bin)),
+        None => (None, None),
     };
-    let ceiling = crate::ceiling::start().await?;
-    let ceiling_cells = measure_target("ceiling", &ceiling.endpoint, concurrency, stop).await?;
-    drop(ceiling);
-    let mut cells = Vec::new();
-    for &c in concurrency {
-        cells.extend(sandbox_cells.iter().filter(|x| x.concurrency == c).cloned());
-        cells.extend(moto_cells.iter().filter(|x| x.concurrency == c).cloned());
-        cells.extend(ceiling_cells.iter().filter(|x| x.concurrency == c).cloned());
+    if let Some(moto) = &moto {
+        targets.push(Target::ready("moto", &moto.endpoint, concurrency).await?);
     }
+    let ceiling = crate::ceiling::start().await?;
+    targets.push(Target::ready("ceiling", &ceiling.endpoint, concurrency).await?);
+
+    let rounds = rounds.max(1);
+    let each = match stop {
+        Stop::After(d) => Stop::After(d / rounds as u32),
+        Stop::Count(n) => Stop::Count(n.div_ceil(rounds as u64)),
+    };
+    let mut parts: Vec<Part> = (0..concurrency.len() * targets.len())
+        .map(|_| Part::default())
+        .collect();
+    for _ in 0..rounds {
+        for (i, &c) in concurrency.iter().enumerate() {
+            for (j, target) in targets.iter().enumerate() {
+                let part = run_cell(target, c, each).await;
+                parts[i * targets.len() + j].pool(part);
+            }
+        }
+    }
+    let mut cells = Vec::new();
+    for (k, part) in parts.into_iter().enumerate() {
+        let (c, target) = (concurrency[k / targets.len()], &targets[k % targets.len()]);
+        let cell = part.cell(target.name, c);
+        eprintln!(
+            "  {:<8} concurrency {c:>3}: {:>7} requests, {:>9.0} req/s, p50 {:.2} ms, p99 {:.2} ms{}",
+            target.name,
+            cell.requests,
+            cell.requests_per_second,
+            cell.p50_ms,
+            cell.p99_ms,
+            if cell.errors > 0 { format!(", {} errors", cell.errors) } else { String::new() }
+        );
+        cells.push(cell);
+    }
+    drop((moto, ceiling));
+    running.shutdown().await;
     Ok((cells, moto_ver))
 }
 
 /// The table of (a), the sandbox against each peer, and moto's version.
-pub fn print(cells: &[Cell], stop: Stop, moto_ver: Option<&str>) {
+pub fn print(cells: &[Cell], stop: Stop, rounds: usize, moto_ver: Option<&str>) {
     let how = match stop {
         Stop::After(d) => format!("{:.1} s per cell", d.as_secs_f64()),
         Stop::Count(n) => format!("{n} requests per cell"),
     };
+    let how = format!("{how}, in {rounds} rounds taking turns");
     println!("\n(a) GenerateDataKey (AES_256) through aws-sdk-kms, {how}");
     println!(
         "{:<10} {:>11} {:>10} {:>10} {:>9} {:>9} {:>7}",

@@ -70,6 +70,10 @@ struct Cli {
     /// Send this many GenerateDataKey requests per cell instead of running for --seconds.
     #[arg(long, value_name = "N")]
     requests: Option<u64>,
+    /// Rounds each GenerateDataKey cell is cut into: every round runs each concurrency on each
+    /// target in turn, so the machine's own ups and downs fall on both sides of a ratio.
+    #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1000))]
+    rounds: u64,
     /// Concurrency levels (requests in flight) for GenerateDataKey, comma-separated.
     #[arg(long, value_delimiter = ',', default_values_t = [1usize, 16], value_name = "N,N")]
     concurrency: Vec<usize>,
@@ -433,7 +437,8 @@ async fn bench(mut cli: Cli) -> Result<()> {
     if !cli.skip_generate {
         eprintln!("(a) GenerateDataKey …");
         let moto = plan.use_moto.then_some(plan.moto_bin.as_path());
-        (cells, moto_ver) = generate::run(&cli.concurrency, plan.stop, moto).await?;
+        (cells, moto_ver) =
+            generate::run(&cli.concurrency, plan.stop, cli.rounds as usize, moto).await?;
     }
     let mut lookups = Vec::new();
     if !cli.skip_lookup {
@@ -478,7 +483,7 @@ async fn bench(mut cli: Cli) -> Result<()> {
     }
 
     if !cells.is_empty() {
-        generate::print(&cells, plan.stop, moto_ver.as_deref());
+        generate::print(&cells, plan.stop, cli.rounds as usize, moto_ver.as_deref());
     }
     if !lookups.is_empty() {
         lookup::print(&lookups, cli.runs);
@@ -508,6 +513,7 @@ async fn bench(mut cli: Cli) -> Result<()> {
     let results = report::Results {
         cpus: plan.cpus,
         stop: plan.stop,
+        rounds: cli.rounds,
         moto_ver,
         cells: &cells,
         runs: cli.runs,

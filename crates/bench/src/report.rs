@@ -110,6 +110,8 @@ pub fn print_cleanups(cleanups: &[CleanupRun], time_scale: f64, parallel: usize)
 pub struct Results<'a> {
     pub cpus: usize,
     pub stop: Stop,
+    /// The rounds each GenerateDataKey cell was cut into.
+    pub rounds: u64,
     pub moto_ver: Option<String>,
     pub cells: &'a [Cell],
     pub runs: usize,
@@ -129,6 +131,7 @@ pub fn write(r: &Results<'_>, output: &Path) -> Result<()> {
     let Results {
         cpus,
         stop,
+        rounds,
         cells,
         lookups,
         startups,
@@ -147,6 +150,7 @@ pub fn write(r: &Results<'_>, output: &Path) -> Result<()> {
         "machine": {"cpus": cpus, "os": std::env::consts::OS, "arch": std::env::consts::ARCH},
         "build": if cfg!(debug_assertions) { "debug" } else { "release" },
         "generate_data_key": {
+            "rounds": rounds,
             "stop": match stop { Stop::After(d) => json!({"seconds": d.as_secs_f64()}), Stop::Count(n) => json!({"requests": n}) },
             "moto_version": r.moto_ver,
             "cells": cells,
