@@ -174,4 +174,74 @@ mod tests {
             before + threads * each
         );
     }
+    /// An account emptied while its calls' records wait keeps none of them: they join the
+    /// history before it is emptied, not after.
+    #[test]
+    fn an_emptied_account_keeps_no_record_that_waited() {
+        let sb = Sandbox::open(crate::Config::default()).expect("sandbox");
+        take_down(&sb, "GenerateDataKey");
+        take_down(&sb, "Decrypt");
+        sb.wipe_account("111122223333").expect("wiped");
+        assert!(sb.unrecorded.waiting.lock().is_empty());
+        assert_eq!(newest(&sb, 10), Vec::<String>::new());
+    }
+
+    /// The rule's counter of `name` in the admin view (which settles first).
+    fn matched(sb: &Sandbox, name: &str) -> u64 {
+        let view = sb.rules_view();
+        let rule = view["rules"].as_array().into_iter().flatten();
+        rule.filter(|r| r["name"] == name)
+            .find_map(|r| r["MatchedEvents"].as_u64())
+            .expect("the rule")
+    }
+
+    /// A call answered before the clock moves is routed at its own time: a rule that was not
+    /// live yet then does not receive it, however far the clock moves before its record is
+    /// written.
+    #[test]
+    fn a_call_answered_before_the_clock_moves_is_routed_at_its_own_time() {
+        let sb = Sandbox::open(crate::Config {
+            realism: crate::realism::Realism {
+                rule_propagation: time::Duration::seconds(60),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .expect("sandbox");
+        // The account's own trail logs every management event (the organization's, seen
+        // from a member, logs only writes).
+        let trail = crate::services::cloudtrail::state::Trail {
+            name: "workshop".into(),
+            arn: "arn:aws:cloudtrail:us-east-1:111122223333:trail/workshop".into(),
+            event_selectors: None,
+            organization: false,
+            ..crate::services::cloudtrail::organization::trail()
+        };
+        sb.write::<crate::services::cloudtrail::state::TrailState, _>(
+            "111122223333",
+            "us-east-1",
+            |st| {
+                st.trails.insert(trail.name.clone(), trail);
+                Ok(())
+            },
+        )
+        .expect("a logging trail");
+        let events = sb.service("events").expect("events");
+        let mut cx = Call::direct(&sb, &learner(), events.about().protocol);
+        let rule = json!({
+            "Name": "every-kms-call",
+            "EventPattern": r#"{"source": ["aws.kms"]}"#,
+            "State": "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
+        });
+        events
+            .call(&mut cx, "PutRule", &Input::Json(rule))
+            .expect("a rule, live within a minute");
+        take_down(&sb, "GenerateDataKey");
+        sb.advance_clock(time::Duration::minutes(2))
+            .expect("the clock moves");
+        assert_eq!(matched(&sb, "every-kms-call"), 0, "the rule was not live");
+        // Live now: the same call made now is routed to it.
+        take_down(&sb, "GenerateDataKey");
+        assert_eq!(matched(&sb, "every-kms-call"), 1);
+    }
 }
