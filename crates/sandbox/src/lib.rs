@@ -276,13 +276,8 @@ impl Sandbox {
     /// outlive the process).
     fn bring_up_to_date(&self) -> Result<(), SandboxError> {
         let sandbox = self;
-        sandbox
-            .forget_console_keys()
-            .map_err(|e| SandboxError::Incompatible {
-                dir: String::new(),
-                why: e.to_string(),
-            })?;
-        // A state keeps the account it was made with.
+        // A state keeps the account it was made with. Asked before anything is written: a
+        // refused state is left as it was.
         let first = sandbox.learners().first().map(|(_, a)| a.clone());
         if let (Some(asked), Some(have)) = (&sandbox.config.account_id, &first) {
             if asked != have {
@@ -291,6 +286,12 @@ impl Sandbox {
                 )));
             }
         }
+        sandbox
+            .forget_console_keys()
+            .map_err(|e| SandboxError::Incompatible {
+                dir: String::new(),
+                why: e.to_string(),
+            })?;
         // A state made with fewer learners than asked for now: seed the ones it lacks.
         let have = sandbox.learners().len() as u32;
         let want = sandbox.config.learners.min(seed::MAX_LEARNERS);

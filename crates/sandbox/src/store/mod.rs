@@ -110,6 +110,21 @@ struct Files {
     /// is cut back to, known without asking the file system on every append.
     events_len: u64,
     seq: u64,
+    /// An older version's directory, not yet written to: its marker comes to name this
+    /// version when this store first writes (an older build would not see what this one
+    /// writes), not when it is read, so a directory refused once read stays the older build's.
+    unclaimed: bool,
+}
+
+impl Files {
+    /// Make the marker this version's before the first write.
+    fn claim(&mut self) -> Result<(), StoreError> {
+        if self.unclaimed {
+            write_marker(&self.dir)?;
+            self.unclaimed = false;
+        }
+        Ok(())
+    }
 }
 
 /// The persistence handle; `None` directory means memory only.
@@ -366,17 +381,12 @@ impl Store {
             events: events_file,
             events_len,
             seq,
+            unclaimed: older && !history::legacy_exists(dir),
         };
         let store = Store {
             files: Some(Mutex::new(files)),
         };
         drop_torn_tail(&log_path)?;
-        // An older directory without a history to migrate is this version's from now on (an
-        // older build would not see the history written from now on): only once it has been
-        // read, so that a directory this build refuses stays the older build's to open.
-        if older && !history::legacy_exists(dir) {
-            write_marker(dir)?;
-        }
         Ok((
             store,
             Loaded {
@@ -401,7 +411,9 @@ impl Store {
         f.events = open_append(&path)?;
         f.events_len = bytes.len() as u64;
         history::remove_legacy(&f.dir)?;
-        write_marker(&f.dir)
+        write_marker(&f.dir)?;
+        f.unclaimed = false;
+        Ok(())
     }
 }
 
@@ -477,6 +489,7 @@ impl Store {
             return Ok(false);
         };
         let mut f = files.lock();
+        f.claim()?;
         f.seq += 1;
         let rec = LogRecord {
             seq: f.seq,
@@ -502,6 +515,7 @@ impl Store {
             return Ok(());
         };
         let mut f = files.lock();
+        f.claim()?;
         let frame = history::frame(payload);
         match f.events.write_all(&frame) {
             Ok(()) => {
@@ -529,6 +543,7 @@ impl Store {
             return Ok(());
         };
         let mut f = files.lock();
+        f.claim()?;
         let snap = SnapshotRef { seq: f.seq, world };
         write_atomic_with(&f.dir, SNAPSHOT, |out| {
             serde_json::to_writer(out, &snap).map_err(std::io::Error::from)
@@ -591,9 +606,12 @@ mod tests {
             Err(StoreError::Corrupt { .. })
         ));
         assert_eq!(fs::read_to_string(dir.path().join(MARKER)).unwrap(), older);
-        // Once it can be read, it is this version's.
+        // Read, it stays the older version's until this build writes to it (what opens the
+        // store may still refuse what it holds).
         fs::remove_file(dir.path().join(SNAPSHOT)).unwrap();
-        drop(Store::open(dir.path()).unwrap());
+        let (store, _) = Store::open(dir.path()).unwrap();
+        assert_eq!(fs::read_to_string(dir.path().join(MARKER)).unwrap(), older);
+        store.put(&["accounts"], json!({})).unwrap();
         let m: Marker =
             serde_json::from_slice(&fs::read(dir.path().join(MARKER)).unwrap()).unwrap();
         assert_eq!(m.version, VERSION);

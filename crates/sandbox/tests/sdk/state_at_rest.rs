@@ -104,3 +104,67 @@ async fn a_call_that_fails_changes_nothing() {
     assert_eq!(count(aws_sdk_sns::Client::new(&cfg)).await, 50, "on disk");
     running.shutdown().await;
 }
+
+/// The marker of `dir` with its version set to `version`, as the build of that version wrote it.
+fn mark(dir: &std::path::Path, version: u64) -> String {
+    let path = dir.join("sandbox.json");
+    let mut marker: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("marker")).expect("marker JSON");
+    marker["version"] = version.into();
+    let text = marker.to_string();
+    std::fs::write(&path, &text).expect("marker written");
+    text
+}
+
+/// A state directory of an older version that this build opens and then refuses (its state
+/// does not fit, or it belongs to another account than asked) is left as the older build
+/// wrote it: its marker still names that version, so that build still opens it. Only what
+/// this build writes makes it this version's.
+#[test]
+fn an_older_state_refused_after_it_was_read_keeps_its_version() {
+    let parent = tempfile::tempdir().expect("tempdir");
+    let dir = parent.path().join("state");
+    let config = || Config {
+        state_dir: Some(dir.clone()),
+        ..Config::default()
+    };
+    drop(Sandbox::open(config()).expect("a new state"));
+
+    // Another account than the state's.
+    let older = mark(&dir, 1);
+    let refused = Sandbox::open(Config {
+        account_id: Some("123456789012".into()),
+        ..config()
+    });
+    assert!(refused.is_err(), "another account is refused");
+    let marker = std::fs::read_to_string(dir.join("sandbox.json")).expect("marker");
+    assert_eq!(marker, older, "refused for its account");
+
+    // A state this build cannot read as its own.
+    let state = dir.join("state.json");
+    let good = std::fs::read(&state).expect("snapshot");
+    let mut snapshot: serde_json::Value = serde_json::from_slice(&good).expect("snapshot JSON");
+    let world = snapshot["world"].clone();
+    snapshot["world"]["accounts"] = 5.into();
+    std::fs::write(&state, snapshot.to_string()).expect("snapshot written");
+    std::fs::write(dir.join("state.log"), b"").expect("log emptied");
+    let refused = Sandbox::open(config());
+    assert!(refused.is_err(), "a state that does not fit is refused");
+    let marker = std::fs::read_to_string(dir.join("sandbox.json")).expect("marker");
+    assert_eq!(marker, older, "refused for its state");
+
+    // Readable again, it opens, and becomes this version's once this build writes.
+    snapshot["world"] = world;
+    std::fs::write(&state, snapshot.to_string()).expect("snapshot written");
+    let sb = Sandbox::open(config()).expect("the older state opens");
+    sb.advance_clock(time::Duration::minutes(1))
+        .expect("a write");
+    let marker: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("sandbox.json")).expect("marker"))
+            .expect("marker JSON");
+    assert_eq!(
+        marker["version"],
+        kms_workshop_sandbox::store::VERSION,
+        "{marker}"
+    );
+}
