@@ -67,7 +67,8 @@ struct Cli {
     /// Seconds each GenerateDataKey cell (one target at one concurrency) runs, after a warm-up.
     #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
     seconds: f64,
-    /// Send this many GenerateDataKey requests per cell instead of running for --seconds.
+    /// Send this many GenerateDataKey requests per cell instead of running for --seconds (each
+    /// round its share, rounded up).
     #[arg(long, value_name = "N")]
     requests: Option<u64>,
     /// Rounds each GenerateDataKey cell is cut into: every round runs each concurrency on each

@@ -66,8 +66,17 @@ impl Drop for Killed {
 /// (its heap and stacks; the rest is the program file's pages, which differ between programs).
 #[derive(Debug, Clone, Copy, Default, Serialize, serde::Deserialize)]
 pub struct Resident {
+    #[serde(deserialize_with = "null_as_nan")]
     pub rss_mb: f64,
+    #[serde(deserialize_with = "null_as_nan")]
     pub anon_mb: f64,
+}
+
+/// A figure /proc did not have is NaN, which JSON writes as `null` (a worker's result comes
+/// back as JSON): read back as NaN, not refused.
+fn null_as_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let v: Option<f64> = serde::Deserialize::deserialize(d)?;
+    Ok(v.unwrap_or(f64::NAN))
 }
 
 impl Resident {

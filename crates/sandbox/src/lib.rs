@@ -133,6 +133,9 @@ impl Sandbox {
                 .unwrap_or_default(),
             why: format!("clock_offset_ms: {why}; move the directory aside to start fresh"),
         })?;
+        if !fresh {
+            Self::check_account(&config, &world)?;
+        }
         let clock = Clock::behind_by(offset, config.clock_behind);
         // The seed of the seeded identities' secrets; a state from before they were random
         // gets one now (its existing keys stay as they were).
@@ -271,21 +274,25 @@ impl Sandbox {
         Ok(())
     }
 
+    /// A state keeps the account it was made with: asked as soon as the state is read, before
+    /// anything is written to it (a version-1 history is migrated, an older directory marked
+    /// this version's), so a refused state is the build's that wrote it, as it was.
+    fn check_account(config: &Config, world: &World) -> Result<(), SandboxError> {
+        // States made before classroom mode (and before --account-id) had the workshop's.
+        let have = world.learners.values().next().map_or(seed::ACCOUNT, |a| a);
+        match &config.account_id {
+            Some(asked) if asked != have => Err(SandboxError::Config(format!(
+                "this state's account is {have}, not --account-id {asked}: use another --state-dir for another account"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// An existing state opened with today's flags: it keeps the account it was made with,
     /// gains the learners it lacks, and forgets the console sessions' keys (sessions do not
     /// outlive the process).
     fn bring_up_to_date(&self) -> Result<(), SandboxError> {
         let sandbox = self;
-        // A state keeps the account it was made with. Asked before anything is written: a
-        // refused state is left as it was.
-        let first = sandbox.learners().first().map(|(_, a)| a.clone());
-        if let (Some(asked), Some(have)) = (&sandbox.config.account_id, &first) {
-            if asked != have {
-                return Err(SandboxError::Config(format!(
-                    "this state's account is {have}, not --account-id {asked}: use another --state-dir for another account"
-                )));
-            }
-        }
         sandbox
             .forget_console_keys()
             .map_err(|e| SandboxError::Incompatible {

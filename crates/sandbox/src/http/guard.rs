@@ -15,14 +15,16 @@ use axum::response::{IntoResponse, Response};
 use crate::Sandbox;
 
 /// The layer in front of every route: [`turned_away`], then the route, then
-/// [`isolate_documents`] and [`server_date`] on its answer.
+/// [`isolate_documents`] (outside the console, and on every refusal) and [`server_date`] on
+/// its answer.
 pub(super) async fn front(State(sb): State<Arc<Sandbox>>, req: Request, next: Next) -> Response {
     let console = is_console(req.uri().path());
-    let mut resp = match turned_away(&sb, &req) {
-        Some(refusal) => refusal,
-        None => next.run(req).await,
+    // A refusal is isolated wherever it was asked for: it echoes the Host and Origin sent.
+    let (mut resp, isolate) = match turned_away(&sb, &req) {
+        Some(refusal) => (refusal, true),
+        None => (next.run(req).await, !console),
     };
-    if !console {
+    if isolate {
         isolate_documents(&mut resp);
     }
     server_date(&sb, &mut resp);

@@ -100,9 +100,9 @@ pub struct Loaded {
 
 struct Files {
     dir: PathBuf,
-    /// The marker, locked exclusively while this store is open (the kernel drops the lock when
-    /// the process ends, even on `kill -9`).
-    _lock: File,
+    /// The directory and the marker, locked exclusively while this store is open (the kernel
+    /// drops the locks when the process ends, even on `kill -9`).
+    _lock: (File, File),
     log: File,
     log_len: u64,
     events: File,
@@ -314,13 +314,11 @@ impl Store {
 
         make_private(dir)?;
 
-        // Two sandboxes appending to one log would silently drop each other's writes.
-        let lock = File::open(&marker_path).map_err(io(&marker_path))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => return Err(StoreError::InUse(dir.to_path_buf())),
-            Err(fs::TryLockError::Error(e)) => return Err(io(&marker_path)(e)),
-        }
+        // Two sandboxes appending to one log would silently drop each other's writes. The
+        // directory itself is locked, as it is never replaced (the marker is, by a rename,
+        // when it comes to name this version: a lock on it alone would go with the old file);
+        // the marker too, which is what builds before this one lock.
+        let lock = (lock_exclusively(dir)?, lock_exclusively(&marker_path)?);
         let snap_path = dir.join(SNAPSHOT);
         let (mut world, mut seq) = match fs::read(&snap_path) {
             Ok(raw) => {
@@ -398,8 +396,8 @@ impl Store {
     }
 
     /// Write the whole CloudTrail history anew as `frames` (a version-1 directory's, once
-    /// loaded): the new file replaces any other atomically, then the old history goes and the
-    /// marker says version 2 (a crash before that only repeats the migration).
+    /// loaded): the new file replaces any other atomically, then the marker says version 2,
+    /// then the old history goes (a crash before that only repeats the migration).
     pub fn migrate_history(&self, frames: &[Vec<u8>]) -> Result<(), StoreError> {
         let Some(files) = &self.files else {
             return Ok(());
@@ -410,10 +408,26 @@ impl Store {
         let path = f.dir.join(history::FILE);
         f.events = open_append(&path)?;
         f.events_len = bytes.len() as u64;
-        history::remove_legacy(&f.dir)?;
+        // The marker first: a crash before the old history goes only repeats the migration,
+        // where the other order would leave the older build a directory without its history.
         write_marker(&f.dir)?;
         f.unclaimed = false;
-        Ok(())
+        history::remove_legacy(&f.dir)
+    }
+}
+
+/// `path` (a file or a directory) opened and locked for this process alone, or `InUse`.
+fn lock_exclusively(path: &Path) -> Result<File, StoreError> {
+    let file = File::open(path).map_err(io(path))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => Err(StoreError::InUse(
+            path.parent()
+                .filter(|_| path.is_file())
+                .unwrap_or(path)
+                .to_path_buf(),
+        )),
+        Err(fs::TryLockError::Error(e)) => Err(io(path)(e)),
     }
 }
 
@@ -652,6 +666,20 @@ mod tests {
     fn one_store_per_directory() {
         let dir = tempfile::tempdir().unwrap();
         let (first, _) = Store::open(dir.path()).unwrap();
+        assert!(matches!(Store::open(dir.path()), Err(StoreError::InUse(_))));
+        drop(first);
+        Store::open(dir.path()).unwrap();
+    }
+
+    /// A store that makes an older directory this version's replaces its marker: the
+    /// directory stays locked all the same.
+    #[test]
+    fn a_directory_stays_locked_when_its_marker_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let older = json!({"format": FORMAT, "version": VERSION - 1}).to_string();
+        fs::write(dir.path().join(MARKER), older).unwrap();
+        let (first, _) = Store::open(dir.path()).unwrap();
+        first.put(&["accounts"], json!({})).unwrap();
         assert!(matches!(Store::open(dir.path()), Err(StoreError::InUse(_))));
         drop(first);
         Store::open(dir.path()).unwrap();

@@ -130,8 +130,11 @@ fn an_older_state_refused_after_it_was_read_keeps_its_version() {
     };
     drop(Sandbox::open(config()).expect("a new state"));
 
-    // Another account than the state's.
+    // Another account than the state's. Version 1 kept its history as JSON lines in
+    // `events.log` (here an empty one), which this build migrates once it accepts the state.
     let older = mark(&dir, 1);
+    let legacy = dir.join("events.log");
+    std::fs::write(&legacy, b"").expect("a version-1 history");
     let refused = Sandbox::open(Config {
         account_id: Some("123456789012".into()),
         ..config()
@@ -139,6 +142,7 @@ fn an_older_state_refused_after_it_was_read_keeps_its_version() {
     assert!(refused.is_err(), "another account is refused");
     let marker = std::fs::read_to_string(dir.join("sandbox.json")).expect("marker");
     assert_eq!(marker, older, "refused for its account");
+    assert!(legacy.exists(), "its history is as it was");
 
     // A state this build cannot read as its own.
     let state = dir.join("state.json");
@@ -152,13 +156,13 @@ fn an_older_state_refused_after_it_was_read_keeps_its_version() {
     assert!(refused.is_err(), "a state that does not fit is refused");
     let marker = std::fs::read_to_string(dir.join("sandbox.json")).expect("marker");
     assert_eq!(marker, older, "refused for its state");
+    assert!(legacy.exists(), "its history is as it was");
 
-    // Readable again, it opens, and becomes this version's once this build writes.
+    // Readable again, it opens, and becomes this version's as its history is migrated.
     snapshot["world"] = world;
     std::fs::write(&state, snapshot.to_string()).expect("snapshot written");
-    let sb = Sandbox::open(config()).expect("the older state opens");
-    sb.advance_clock(time::Duration::minutes(1))
-        .expect("a write");
+    drop(Sandbox::open(config()).expect("the older state opens"));
+    assert!(!legacy.exists(), "its history is migrated");
     let marker: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("sandbox.json")).expect("marker"))
             .expect("marker JSON");
