@@ -117,11 +117,9 @@ async fn run_cell(target: &Target, concurrency: usize, stop: Stop) -> Part {
     }
     let mut all = Part::default();
     for t in tasks {
+        // A task's part has no time of its own: the cell's is its wall time, below.
         if let Ok(part) = t.await {
-            all.pool(Part {
-                seconds: 0.0,
-                ..part
-            });
+            all.pool(part);
         }
     }
     all.seconds = started.elapsed().as_secs_f64();

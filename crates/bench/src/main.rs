@@ -220,8 +220,7 @@ pub(crate) fn sandbox_config() -> Config {
 /// Resident memory of this process, from /proc/self/status (kB).
 pub(crate) fn rss_kb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    startup::status_mb(&status, "VmRSS:").map(|mb| (mb * 1024.0) as u64)
 }
 
 /// Run this program as the hidden worker `args` in a child process (its own heap, so its

@@ -47,6 +47,11 @@ pub(crate) fn answered(port: u16) -> bool {
 /// A memory figure of process `pid` from /proc (`key`: "VmRSS:", "VmHWM:"), in MB.
 pub(crate) fn proc_status_mb(pid: u32, key: &str) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status_mb(&status, key)
+}
+
+/// A memory figure (`key`: "VmRSS:", "VmHWM:", "RssAnon:") of a /proc `status` text, in MB.
+pub(crate) fn status_mb(status: &str, key: &str) -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with(key))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
@@ -92,13 +97,7 @@ impl Resident {
 
     fn from_status(path: &str) -> Resident {
         let status = std::fs::read_to_string(path).unwrap_or_default();
-        let mb = |key: &str| {
-            status
-                .lines()
-                .find(|l| l.starts_with(key))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-                .map_or(f64::NAN, |kb| kb / 1024.0)
-        };
+        let mb = |key: &str| status_mb(&status, key).unwrap_or(f64::NAN);
         Resident {
             rss_mb: mb("VmRSS:"),
             anon_mb: mb("RssAnon:"),

@@ -278,8 +278,8 @@ impl Sandbox {
     /// anything is written to it (a version-1 history is migrated, an older directory marked
     /// this version's), so a refused state is the build's that wrote it, as it was.
     fn check_account(config: &Config, world: &World) -> Result<(), SandboxError> {
-        // States made before classroom mode (and before --account-id) had the workshop's.
-        let have = world.learners.values().next().map_or(seed::ACCOUNT, |a| a);
+        let learners = world.learners();
+        let have = learners.first().map_or("", |(_, a)| a.as_str());
         match &config.account_id {
             Some(asked) if asked != have => Err(SandboxError::Config(format!(
                 "this state's account is {have}, not --account-id {asked}: use another --state-dir for another account"
@@ -394,12 +394,7 @@ impl Sandbox {
     /// Learner number → account, in order (learner 1 alone for states made before classroom
     /// mode existed).
     pub fn learners(&self) -> Vec<(u32, String)> {
-        let recorded = self.learners_recorded();
-        // States made before classroom mode (and before --account-id) had the workshop's.
-        if recorded.is_empty() {
-            return vec![(1, seed::ACCOUNT.to_string())];
-        }
-        recorded
+        self.world.read().learners()
     }
 
     /// Learner number → account as the state records it (empty for a state made before

@@ -43,6 +43,16 @@ pub struct World {
 }
 
 impl World {
+    /// Learner number → account, in order (learner 1 alone for states made before classroom
+    /// mode existed).
+    pub fn learners(&self) -> Vec<(u32, String)> {
+        // States made before classroom mode (and before --account-id) had the workshop's.
+        if self.learners.is_empty() {
+            return vec![(1, crate::seed::ACCOUNT.to_string())];
+        }
+        self.learners.iter().map(|(k, a)| (*k, a.clone())).collect()
+    }
+
     /// Every blob ([`crate::blobs`]) the state names.
     pub fn blob_names(&self) -> std::collections::HashSet<String> {
         self.accounts

@@ -318,7 +318,10 @@ impl Store {
         // directory itself is locked, as it is never replaced (the marker is, by a rename,
         // when it comes to name this version: a lock on it alone would go with the old file);
         // the marker too, which is what builds before this one lock.
-        let lock = (lock_exclusively(dir)?, lock_exclusively(&marker_path)?);
+        let lock = (
+            lock_exclusively(dir, dir)?,
+            lock_exclusively(&marker_path, dir)?,
+        );
         let snap_path = dir.join(SNAPSHOT);
         let (mut world, mut seq) = match fs::read(&snap_path) {
             Ok(raw) => {
@@ -379,7 +382,7 @@ impl Store {
             events: events_file,
             events_len,
             seq,
-            unclaimed: older && !history::legacy_exists(dir),
+            unclaimed: older,
         };
         let store = Store {
             files: Some(Mutex::new(files)),
@@ -410,23 +413,18 @@ impl Store {
         f.events_len = bytes.len() as u64;
         // The marker first: a crash before the old history goes only repeats the migration,
         // where the other order would leave the older build a directory without its history.
-        write_marker(&f.dir)?;
-        f.unclaimed = false;
+        f.claim()?;
         history::remove_legacy(&f.dir)
     }
 }
 
-/// `path` (a file or a directory) opened and locked for this process alone, or `InUse`.
-fn lock_exclusively(path: &Path) -> Result<File, StoreError> {
+/// `path` (the state directory `dir` or a file in it) opened and locked for this process
+/// alone, or `InUse`.
+fn lock_exclusively(path: &Path, dir: &Path) -> Result<File, StoreError> {
     let file = File::open(path).map_err(io(path))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
-        Err(fs::TryLockError::WouldBlock) => Err(StoreError::InUse(
-            path.parent()
-                .filter(|_| path.is_file())
-                .unwrap_or(path)
-                .to_path_buf(),
-        )),
+        Err(fs::TryLockError::WouldBlock) => Err(StoreError::InUse(dir.to_path_buf())),
         Err(fs::TryLockError::Error(e)) => Err(io(path)(e)),
     }
 }
