@@ -168,7 +168,12 @@ pub(super) fn verifies(
     }
     // The crate lists signed headers sorted and once each; a client's list in another order
     // is left to it.
-    if auth.signed_headers.windows(2).any(|w| w[0] >= w[1]) {
+    let names = auth.signed_headers.iter();
+    if names
+        .clone()
+        .zip(names.clone().skip(1))
+        .any(|(a, b)| a >= b)
+    {
         return None;
     }
     let mut canonical = String::with_capacity(512);
@@ -176,8 +181,8 @@ pub(super) fn verifies(
     canonical.push('\n');
     canonical.push_str(uri);
     canonical.push_str("\n\n");
-    for name in &auth.signed_headers {
-        let mut values = headers.get_all(name.as_str()).iter();
+    for name in names {
+        let mut values = headers.get_all(name).iter();
         let value = values.next()?.to_str().ok()?;
         if values.next().is_some() || !plain_value(value) {
             return None;
@@ -188,12 +193,7 @@ pub(super) fn verifies(
         canonical.push('\n');
     }
     canonical.push('\n');
-    for (i, name) in auth.signed_headers.iter().enumerate() {
-        if i > 0 {
-            canonical.push(';');
-        }
-        canonical.push_str(name);
-    }
+    canonical.push_str(auth.signed_headers.as_str());
     canonical.push('\n');
     canonical.push_str(&hex::encode(Sha256::digest(body)));
 
@@ -337,7 +337,8 @@ mod tests {
         };
         assert!(verifies("POST", "/", &headers, b"", &s3, scope).is_none());
         let mut reversed = auth.clone();
-        reversed.signed_headers.reverse();
+        let names: Vec<&str> = auth.signed_headers.iter().collect();
+        reversed.signed_headers = super::super::SignedHeaders::of(names.into_iter().rev());
         assert!(verifies("POST", "/", &headers, b"", &reversed, scope).is_none());
         let mut twice = headers.clone();
         twice.append("host", "again".parse().unwrap());
@@ -346,7 +347,8 @@ mod tests {
         spaced.insert("host", "a  b".parse().unwrap());
         assert!(verifies("POST", "/", &spaced, b"", &auth, scope).is_none());
         let mut missing = auth.clone();
-        missing.signed_headers.push("zz-not-sent".into());
+        missing.signed_headers =
+            super::super::SignedHeaders::of(auth.signed_headers.iter().chain(["zz-not-sent"]));
         assert!(verifies("POST", "/", &headers, b"", &missing, scope).is_none());
         // A scope date that is only a prefix of the day, or a signed year, is the crate's to
         // refuse.

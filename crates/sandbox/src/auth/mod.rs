@@ -26,8 +26,47 @@ pub struct AuthHeader {
     pub date: String,
     pub region: String,
     pub service: String,
-    pub signed_headers: Vec<String>,
+    pub signed_headers: SignedHeaders,
     pub signature: String,
+}
+
+/// The `SignedHeaders` list, each name trimmed and lowercased, kept as one `;`-separated
+/// string: one allocation per request where a list of names took one per header, and the
+/// form the canonical request writes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SignedHeaders(String);
+
+impl SignedHeaders {
+    /// From the header's `SignedHeaders=` value (empty names dropped).
+    pub fn parse(list: &str) -> SignedHeaders {
+        SignedHeaders::of(list.split(';'))
+    }
+
+    /// From a list of names.
+    pub fn of<'a>(names: impl IntoIterator<Item = &'a str>) -> SignedHeaders {
+        let mut joined = String::new();
+        for name in names.into_iter().map(str::trim).filter(|n| !n.is_empty()) {
+            if !joined.is_empty() {
+                joined.push(';');
+            }
+            joined.extend(name.chars().map(|c| c.to_ascii_lowercase()));
+        }
+        SignedHeaders(joined)
+    }
+
+    /// The names, in the order signed.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + Clone {
+        self.0.split(';').filter(|n| !n.is_empty())
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.iter().any(|n| n == name)
+    }
+
+    /// The names joined by `;`, as the canonical request lists them.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -101,12 +140,9 @@ pub fn parse_authorization_value(raw: &str) -> Result<AuthHeader, AuthError> {
             "Credential should be scoped to a valid region and service: '{cred}' is not ACCESS_KEY/DATE/REGION/SERVICE/aws4_request"
         )));
     }
-    let signed_headers: Vec<String> = signed
-        .ok_or_else(|| AuthError::Malformed("missing SignedHeaders".into()))?
-        .split(';')
-        .map(|h| h.trim().to_ascii_lowercase())
-        .filter(|h| !h.is_empty())
-        .collect();
+    let signed_headers = SignedHeaders::parse(
+        signed.ok_or_else(|| AuthError::Malformed("missing SignedHeaders".into()))?,
+    );
     let signature = sig
         .ok_or_else(|| AuthError::Malformed("missing Signature".into()))?
         .to_string();
@@ -125,7 +161,7 @@ pub fn parse_authorization_value(raw: &str) -> Result<AuthHeader, AuthError> {
 /// every `x-amz-*` header sent must be signed (the SDKs and the CLI sign them all).
 fn all_amz_headers_signed(headers: &HeaderMap, auth: &AuthHeader) -> Result<(), AuthError> {
     for name in headers.keys().map(|k| k.as_str()) {
-        if name.starts_with("x-amz-") && !auth.signed_headers.iter().any(|h| h == name) {
+        if name.starts_with("x-amz-") && !auth.signed_headers.contains(name) {
             return Err(AuthError::Malformed(format!(
                 "the {name} header must be signed (every x-amz-* header sent must be)"
             )));
@@ -188,7 +224,7 @@ pub fn verify(
         ));
     }
     check_skew(amz_date, time, SystemTime::now())?;
-    if !auth.signed_headers.iter().any(|h| h == "host") || headers.get("host").is_none() {
+    if !auth.signed_headers.contains("host") || headers.get("host").is_none() {
         return Err(AuthError::Malformed(
             "the host header must be signed".into(),
         ));
@@ -201,10 +237,10 @@ pub fn verify(
     // Another shape, or not a match here: the crate's signer below has the last word.
 
     let mut signed: Vec<(&str, &str)> = Vec::new();
-    for name in &auth.signed_headers {
-        for v in headers.get_all(name.as_str()) {
+    for name in auth.signed_headers.iter() {
+        for v in headers.get_all(name) {
             let v = v.to_str().map_err(|_| AuthError::Mismatch)?;
-            signed.push((name.as_str(), v));
+            signed.push((name, v));
         }
     }
     let is_s3 = auth.service == "s3";
@@ -408,14 +444,11 @@ mod tests {
     #[test]
     fn an_unsigned_target_cannot_turn_a_request_into_another_operation() {
         let (mut h, a) = signed_request(b"{}", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
-        assert!(a.signed_headers.iter().any(|s| s == "x-amz-target"));
+        assert!(a.signed_headers.contains("x-amz-target"));
         let unsigned = AuthHeader {
-            signed_headers: a
-                .signed_headers
-                .iter()
-                .filter(|s| *s != "x-amz-target")
-                .cloned()
-                .collect(),
+            signed_headers: SignedHeaders::of(
+                a.signed_headers.iter().filter(|s| *s != "x-amz-target"),
+            ),
             ..a.clone()
         };
         h.insert(
@@ -433,7 +466,7 @@ mod tests {
     #[test]
     fn unsigned_payload_is_refused_outside_s3() {
         let (h, a) = signed_request_with(b"{}", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", true);
-        assert!(a.signed_headers.iter().any(|s| s == "x-amz-content-sha256"));
+        assert!(a.signed_headers.contains("x-amz-content-sha256"));
         assert!(verify("POST", "/", &h, b"{\"KeyId\":\"other\"}", &a, &cred()).is_err());
     }
 

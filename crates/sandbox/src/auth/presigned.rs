@@ -124,9 +124,9 @@ pub fn verify(
         format!("{path}?{}", rest.join("&"))
     };
     let mut signed: Vec<(&str, &str)> = Vec::new();
-    for name in &auth.signed_headers {
-        for v in headers.get_all(name.as_str()) {
-            signed.push((name.as_str(), v.to_str().map_err(|_| AuthError::Mismatch)?));
+    for name in auth.signed_headers.iter() {
+        for v in headers.get_all(name) {
+            signed.push((name, v.to_str().map_err(|_| AuthError::Mismatch)?));
         }
     }
     let mut settings = SigningSettings::default();

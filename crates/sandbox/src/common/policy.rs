@@ -1,17 +1,22 @@
 //! The one evaluator of resource policies in the sandbox: SNS topic policies (may EventBridge
-//! publish?) and IAM role trust policies (may this caller assume the role?).
+//! publish?), IAM role trust policies (may this caller assume the role?) and KMS key policies
+//! (does a statement deny this caller?).
 //!
 //! A request is allowed when some statement with `Effect: Allow` applies to it and none with
 //! `Effect: Deny` does (an explicit deny wins whatever the order). A statement applies when its
 //! `Principal`, `Action`, `Resource` and every `Condition` match. Only the parts of the policy
-//! language these two policies use are understood; anything else (an unknown condition
-//! operator or key, `NotAction`, a policy that is not JSON) makes a statement not apply, so a
-//! policy the sandbox cannot read never grants access.
+//! language these policies use are understood; anything else (an unknown condition operator
+//! or key, `NotAction`, a policy that is not JSON) makes a statement not apply, so a policy the
+//! sandbox cannot read never grants access.
+//!
+//! A policy is read once per thread into [`Compiled`] statements (its patterns lowercased,
+//! its one-or-many elements made lists): the same key policy is asked about on every call that
+//! uses the key, and reading its JSON again each time cost more than the rest of the call.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
+use hashbrown::HashMap;
 use serde_json::Value as J;
 
 use super::wildcard::{matches, POLICY};
@@ -55,26 +60,77 @@ impl Decision {
     }
 }
 
-/// Bytes of policy text whose parsed documents a thread keeps before it starts again (a
+/// A policy's statements as evaluation needs them.
+#[derive(Debug, Default)]
+struct Compiled {
+    statements: Vec<Statement>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Effect {
+    Allow,
+    Deny,
+    /// Neither: the statement decides nothing.
+    Other,
+}
+
+#[derive(Debug)]
+enum Principal {
+    /// `"*"`, or `"AWS"` naming `"*"`.
+    Everyone,
+    /// The identities (`AWS`) and services (`Service`) named.
+    Named {
+        aws: Vec<String>,
+        service: Vec<String>,
+    },
+    /// Missing, or a form that names no one.
+    Nobody,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Operator {
+    Equals,
+    Like,
+    /// An operator the sandbox does not know: every key under it fails.
+    Unknown,
+}
+
+#[derive(Debug)]
+struct Statement {
+    effect: Effect,
+    principal: Principal,
+    /// `Action` patterns, lowercased (actions match case-insensitively).
+    actions: Vec<String>,
+    resources: Vec<String>,
+    /// `None` when `Condition` is there but not an object: the statement never applies.
+    conditions: Option<Vec<(Operator, Vec<Condition>)>>,
+}
+
+#[derive(Debug)]
+struct Condition {
+    key: String,
+    /// `None` when the operator's value is not an object of keys: it never holds.
+    wants: Option<Vec<String>>,
+}
+
+/// Bytes of policy text whose compiled statements a thread keeps before it starts again (a
 /// key policy is a few hundred bytes; a policy may be up to 32 KB).
 const PARSED_BYTES: usize = 1 << 20;
 
-/// Parsed documents by their text, and the bytes of text they were parsed from.
-type Parsed = (HashMap<Box<str>, Rc<J>>, usize);
+/// Compiled policies by their text, and the bytes of text they were read from.
+type Parsed = (HashMap<Box<str>, Rc<Compiled>>, usize);
 
 thread_local! {
-    /// Policies as parsed documents, by their text: the same key policy is asked about on
-    /// every call that uses the key, and parsing it cost more than the rest of the call.
     static PARSED: RefCell<Parsed> = RefCell::default();
 }
 
-/// `policy` as a JSON document; `None` when it is not JSON.
-fn parsed(policy: &str) -> Option<Rc<J>> {
+/// `policy` compiled; `None` when it is not JSON.
+fn compiled(policy: &str) -> Option<Rc<Compiled>> {
     PARSED.with_borrow_mut(|(docs, bytes)| {
         if let Some(doc) = docs.get(policy) {
             return Some(doc.clone());
         }
-        let doc = Rc::new(serde_json::from_str::<J>(policy).ok()?);
+        let doc = Rc::new(compile(&serde_json::from_str::<J>(policy).ok()?));
         if *bytes + policy.len() > PARSED_BYTES {
             docs.clear();
             *bytes = 0;
@@ -85,22 +141,100 @@ fn parsed(policy: &str) -> Option<Rc<J>> {
     })
 }
 
+fn compile(doc: &J) -> Compiled {
+    let statements = match doc.get("Statement") {
+        Some(J::Array(a)) => a.iter().filter_map(statement).collect(),
+        Some(s @ J::Object(_)) => statement(s).into_iter().collect(),
+        _ => Vec::new(),
+    };
+    Compiled { statements }
+}
+
+/// One statement; `None` for one that is not an object (it applies to nothing).
+fn statement(st: &J) -> Option<Statement> {
+    let st = st.as_object()?;
+    let effect = match st.get("Effect").and_then(J::as_str) {
+        Some("Allow") => Effect::Allow,
+        Some("Deny") => Effect::Deny,
+        _ => Effect::Other,
+    };
+    let principal = match st.get("Principal") {
+        Some(J::String(s)) if s == "*" => Principal::Everyone,
+        Some(J::Object(p)) => {
+            let aws = strings(p.get("AWS"));
+            if aws.iter().any(|p| p == "*") {
+                Principal::Everyone
+            } else {
+                Principal::Named {
+                    aws,
+                    service: strings(p.get("Service")),
+                }
+            }
+        }
+        _ => Principal::Nobody,
+    };
+    let conditions = match st.get("Condition") {
+        None => Some(Vec::new()),
+        Some(J::Object(ops)) => Some(
+            ops.iter()
+                .map(|(op, keys)| (operator(op), conditions(keys)))
+                .collect(),
+        ),
+        Some(_) => None,
+    };
+    Some(Statement {
+        effect,
+        principal,
+        actions: strings(st.get("Action"))
+            .iter()
+            .map(|a| a.to_ascii_lowercase())
+            .collect(),
+        resources: strings(st.get("Resource")),
+        conditions,
+    })
+}
+
+fn operator(op: &str) -> Operator {
+    match op {
+        "StringEquals" | "ArnEquals" => Operator::Equals,
+        "StringLike" | "ArnLike" => Operator::Like,
+        _ => Operator::Unknown,
+    }
+}
+
+/// An operator's keys; a value that is not an object of keys is one condition that fails.
+fn conditions(keys: &J) -> Vec<Condition> {
+    match keys {
+        J::Object(keys) => keys
+            .iter()
+            .map(|(key, wants)| Condition {
+                key: key.clone(),
+                wants: Some(strings(Some(wants))),
+            })
+            .collect(),
+        _ => vec![Condition {
+            key: String::new(),
+            wants: None,
+        }],
+    }
+}
+
 /// Evaluate `policy` (a JSON document) for `request`.
 pub fn evaluate(policy: &str, request: &Request<'_>) -> Decision {
-    let Some(doc) = parsed(policy) else {
+    let Some(doc) = compiled(policy) else {
         return Decision::ImplicitDeny;
     };
-    let statements: Vec<&J> = match doc.get("Statement") {
-        Some(J::Array(a)) => a.iter().collect(),
-        Some(s @ J::Object(_)) => vec![s],
-        _ => return Decision::ImplicitDeny,
-    };
+    let action = request.action.to_ascii_lowercase();
     let mut decision = Decision::ImplicitDeny;
-    for st in statements.into_iter().filter(|st| applies(st, request)) {
-        match st.get("Effect").and_then(J::as_str) {
-            Some("Deny") => return Decision::ExplicitDeny,
-            Some("Allow") => decision = Decision::Allow,
-            _ => {}
+    for st in doc
+        .statements
+        .iter()
+        .filter(|st| applies(st, &action, request))
+    {
+        match st.effect {
+            Effect::Deny => return Decision::ExplicitDeny,
+            Effect::Allow => decision = Decision::Allow,
+            Effect::Other => {}
         }
     }
     decision
@@ -111,65 +245,54 @@ pub fn allows(policy: &str, request: &Request<'_>) -> bool {
     evaluate(policy, request).is_allowed()
 }
 
-fn applies(st: &J, request: &Request<'_>) -> bool {
-    principal_matches(st.get("Principal"), request.caller)
-        && strings(st.get("Action")).iter().any(|a| {
-            matches(
-                POLICY,
-                &a.to_ascii_lowercase(),
-                &request.action.to_ascii_lowercase(),
-            )
-        })
-        && request.resource.is_none_or(|resource| {
-            strings(st.get("Resource"))
-                .iter()
-                .any(|r| matches(POLICY, r, resource))
-        })
-        && conditions_hold(st.get("Condition"), request.context)
+/// `action` is the request's, lowercased.
+fn applies(st: &Statement, action: &str, request: &Request<'_>) -> bool {
+    principal_matches(&st.principal, request.caller)
+        && st.actions.iter().any(|a| matches(POLICY, a, action))
+        && request
+            .resource
+            .is_none_or(|resource| st.resources.iter().any(|r| matches(POLICY, r, resource)))
+        && st
+            .conditions
+            .as_ref()
+            .is_some_and(|ops| conditions_hold(ops, request.context))
 }
 
 /// `"*"` names everyone. Otherwise a service is named in `Principal.Service`; an identity in
 /// `Principal.AWS` by its ARN, its account id or its account's root ARN. `"AWS": "*"` names
 /// every caller.
-fn principal_matches(principal: Option<&J>, caller: Caller<'_>) -> bool {
-    let named = match principal {
-        Some(J::String(s)) => return s == "*",
-        Some(J::Object(p)) => p,
-        _ => return false,
+fn principal_matches(principal: &Principal, caller: Caller<'_>) -> bool {
+    let (aws, service) = match principal {
+        Principal::Everyone => return true,
+        Principal::Nobody => return false,
+        Principal::Named { aws, service } => (aws, service),
     };
-    let aws = strings(named.get("AWS"));
-    if aws.iter().any(|p| p == "*") {
-        return true;
-    }
     match caller {
-        Caller::Service(service) => strings(named.get("Service")).iter().any(|s| s == service),
-        Caller::Identity { account, arn } => {
-            let root = format!("arn:aws:iam::{account}:root");
-            aws.iter().any(|p| p == account || *p == root || p == arn)
-        }
+        Caller::Service(s) => service.iter().any(|n| n == s),
+        Caller::Identity { account, arn } => aws.iter().any(|p| {
+            p == account
+                || p == arn
+                || p.strip_prefix("arn:aws:iam::")
+                    .and_then(|r| r.strip_suffix(":root"))
+                    == Some(account)
+        }),
     }
 }
 
 /// Every operator's every key must hold; a key holds when any of its values matches.
-fn conditions_hold(condition: Option<&J>, context: &[(&str, Option<&str>)]) -> bool {
-    let ops = match condition {
-        None => return true,
-        Some(J::Object(ops)) => ops,
-        Some(_) => return false,
-    };
+fn conditions_hold(ops: &[(Operator, Vec<Condition>)], context: &[(&str, Option<&str>)]) -> bool {
     ops.iter().all(|(op, keys)| {
-        let J::Object(keys) = keys else { return false };
-        keys.iter().all(|(key, wants)| {
+        keys.iter().all(|c| {
+            let Some(wants) = &c.wants else { return false };
             let have = context
                 .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                .find(|(k, _)| k.eq_ignore_ascii_case(&c.key))
                 .and_then(|(_, v)| *v);
             let Some(have) = have else { return false };
-            let wants = strings(Some(wants));
-            match op.as_str() {
-                "StringEquals" | "ArnEquals" => wants.iter().any(|w| w == have),
-                "StringLike" | "ArnLike" => wants.iter().any(|w| matches(POLICY, w, have)),
-                _ => false,
+            match op {
+                Operator::Equals => wants.iter().any(|w| w == have),
+                Operator::Like => wants.iter().any(|w| matches(POLICY, w, have)),
+                Operator::Unknown => false,
             }
         })
     })
@@ -277,5 +400,38 @@ mod tests {
         let ext = r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"x1"}}}}"#;
         assert!(allows(ext, &req(&[("sts:ExternalId", Some("x1"))])));
         assert!(!allows(ext, &req(without)));
+    }
+
+    /// One policy's statements are read once, then asked about by different callers: each
+    /// gets its own answer. Forms outside the language the sandbox reads apply to no one.
+    #[test]
+    fn a_policy_read_once_answers_each_caller_alone() {
+        let policy = r#"{"Statement":[7,{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"KMS:Decrypt","Resource":"*"},{"Effect":"Allow","Principal":{"AWS":["111122223333","444455556666"]},"Action":"kms:*","Resource":"*","Condition":{"NumericEquals":{}}}]}"#;
+        let ask = |account: &'static str, action: &'static str| Request {
+            caller: Caller::Identity {
+                account,
+                arn: "arn:aws:iam::000000000000:user/u",
+            },
+            action,
+            resource: Some("arn:aws:kms:us-east-1:111122223333:key/k"),
+            context: &[],
+        };
+        for (account, action, decision) in [
+            ("111122223333", "kms:decrypt", Decision::ExplicitDeny),
+            ("444455556666", "kms:Decrypt", Decision::Allow),
+            ("111122223333", "kms:Encrypt", Decision::Allow),
+            ("777788889999", "kms:Encrypt", Decision::ImplicitDeny),
+        ] {
+            assert_eq!(
+                evaluate(policy, &ask(account, action)),
+                decision,
+                "{account} {action}"
+            );
+        }
+        let never = r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*","Condition":"StringEquals"}}"#;
+        assert_eq!(
+            evaluate(never, &ask("111122223333", "kms:Encrypt")),
+            Decision::ImplicitDeny
+        );
     }
 }

@@ -217,7 +217,7 @@ pub trait Service: Send + Sync + 'static {
     }
     /// `requestParameters` as AWS logs them; the default is the input with camel-cased names.
     fn request_parameters(&self, _op: &str, input: &Input) -> J {
-        camel_case_keys(&input.to_json(), &[])
+        camel_case_keys(input.to_json(), &[])
     }
     /// REST services (S3): the operation a request names, from method, path and query
     /// (`None`: not served).
@@ -255,23 +255,25 @@ pub trait Service: Send + Sync + 'static {
 
 /// Lower-case the first letter of every object key, dropping members named in `redact`
 /// (secrets CloudTrail never logs).
-pub fn camel_case_keys(v: &J, redact: &[&str]) -> J {
+pub fn camel_case_keys(v: J, redact: &[&str]) -> J {
     match v {
         J::Object(m) => J::Object(
-            m.iter()
+            m.into_iter()
                 .filter(|(k, _)| !redact.contains(&k.as_str()))
-                .map(|(k, v)| {
-                    let mut c = k.chars();
-                    let key = match c.next() {
-                        Some(f) => f.to_lowercase().chain(c).collect(),
-                        None => String::new(),
-                    };
-                    (key, camel_case_keys(v, redact))
-                })
+                .map(|(k, v)| (camel_case(k), camel_case_keys(v, redact)))
                 .collect(),
         ),
-        J::Array(a) => J::Array(a.iter().map(|v| camel_case_keys(v, redact)).collect()),
-        other => other.clone(),
+        J::Array(a) => J::Array(a.into_iter().map(|v| camel_case_keys(v, redact)).collect()),
+        other => other,
+    }
+}
+
+/// `name` with its first letter lowercased (kept as it is when it already starts so).
+fn camel_case(name: String) -> String {
+    let mut c = name.chars();
+    match c.next() {
+        Some(f) if !f.to_lowercase().eq([f]) => f.to_lowercase().chain(c).collect(),
+        _ => name,
     }
 }
 

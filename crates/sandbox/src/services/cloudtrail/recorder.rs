@@ -213,7 +213,7 @@ fn response_elements(v: &Value) -> J {
     }
     match strip(v) {
         Some(J::Object(m)) if m.is_empty() => J::Null,
-        Some(j) => crate::services::camel_case_keys(&j, &[]),
+        Some(j) => crate::services::camel_case_keys(j, &[]),
         None => J::Null,
     }
 }

@@ -21,7 +21,10 @@ use crate::Sandbox;
 #[derive(Default)]
 pub(crate) struct Unrecorded {
     waiting: Mutex<Vec<Deferred>>,
-    writing: Mutex<()>,
+    /// Held by the one writer; it holds the list the writer swaps with `waiting` and empties,
+    /// so the two lists keep their room instead of `waiting` growing from nothing after each
+    /// writing.
+    writing: Mutex<Vec<Deferred>>,
 }
 
 /// Take down a record to be written at the next settling. Whether it is the first waiting:
@@ -36,8 +39,8 @@ pub(crate) fn wait(sb: &Sandbox, d: Deferred) -> bool {
 /// Write every waiting record, in the order the calls were made; when this returns, each
 /// record taken down before it was called is in the history.
 pub(crate) fn settle(sb: &Sandbox) {
-    let writing = sb.unrecorded.writing.lock();
-    write_waiting(sb);
+    let mut writing = sb.unrecorded.writing.lock();
+    write_waiting(sb, &mut writing);
     drop(writing);
     // A record taken down after the last look, by a task whose try failed while this held
     // the lock, is this one's to write.
@@ -49,10 +52,10 @@ pub(crate) fn settle(sb: &Sandbox) {
 /// wait on another's writing.
 pub fn settle_soon(sb: &Sandbox) {
     loop {
-        let Some(writing) = sb.unrecorded.writing.try_lock() else {
+        let Some(mut writing) = sb.unrecorded.writing.try_lock() else {
             return;
         };
-        write_waiting(sb);
+        write_waiting(sb, &mut writing);
         drop(writing);
         // A record taken down while this task held the lock, by a task whose own try failed,
         // is this task's to write.
@@ -62,13 +65,20 @@ pub fn settle_soon(sb: &Sandbox) {
     }
 }
 
-fn write_waiting(sb: &Sandbox) {
+/// Records' room the writer's list keeps between writings (a burst of calls can leave it
+/// thousands long).
+const KEPT_ROOM: usize = 256;
+
+/// Write the waiting records, taking them in turns through `batch` (empty, the writer's).
+fn write_waiting(sb: &Sandbox, batch: &mut Vec<Deferred>) {
     loop {
-        let batch = std::mem::take(&mut *sb.unrecorded.waiting.lock());
+        std::mem::swap(&mut *sb.unrecorded.waiting.lock(), batch);
         if batch.is_empty() {
+            // A burst's room is not kept for good.
+            batch.shrink_to(KEPT_ROOM);
             return;
         }
-        for d in batch {
+        for d in batch.drain(..) {
             // A record that cannot be written (a bug) is logged and lost alone, not with the
             // other calls' records after it.
             let written =

@@ -61,8 +61,8 @@ impl Service for Iam {
     }
     fn request_parameters(&self, _op: &str, input: &Input) -> J {
         match input.to_json() {
-            J::Object(m) => camel_case_keys(&trail::unflatten(&m), &[]),
-            other => camel_case_keys(&other, &[]),
+            J::Object(m) => camel_case_keys(trail::unflatten(&m), &[]),
+            other => camel_case_keys(other, &[]),
         }
     }
     fn call(&self, cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError> {

@@ -52,8 +52,20 @@ impl Service for Kms {
     }
     fn request_parameters(&self, _op: &str, input: &Input) -> J {
         let raw = input.to_json();
+        // An encryption context is a map of the caller's own keys: CloudTrail logs it verbatim.
+        let contexts: Vec<(&str, J)> = [
+            ("EncryptionContext", "encryptionContext"),
+            ("SourceEncryptionContext", "sourceEncryptionContext"),
+            (
+                "DestinationEncryptionContext",
+                "destinationEncryptionContext",
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(member, logged)| Some((logged, raw.get(member)?.clone())))
+        .collect();
         let mut out = camel_case_keys(
-            &raw,
+            raw,
             &[
                 "Plaintext",
                 "CiphertextBlob",
@@ -61,17 +73,9 @@ impl Service for Kms {
                 "ImportToken",
             ],
         );
-        // An encryption context is a map of the caller's own keys: CloudTrail logs it verbatim.
-        for (member, logged) in [
-            ("EncryptionContext", "encryptionContext"),
-            ("SourceEncryptionContext", "sourceEncryptionContext"),
-            (
-                "DestinationEncryptionContext",
-                "destinationEncryptionContext",
-            ),
-        ] {
-            if let (Some(v), J::Object(m)) = (raw.get(member), &mut out) {
-                m.insert(logged.to_string(), v.clone());
+        if let J::Object(m) = &mut out {
+            for (logged, v) in contexts {
+                m.insert(logged.to_string(), v);
             }
         }
         out

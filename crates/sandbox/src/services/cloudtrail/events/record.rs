@@ -58,16 +58,38 @@ pub struct Own {
 #[derive(Debug, Clone, Default)]
 pub struct Members {
     text: Vec<u8>,
-    spans: Vec<(Range<usize>, Range<usize>)>,
+    spans: Vec<Span>,
+}
+
+/// A member's (quoted name, value) in the text.
+type Span = (Range<usize>, Range<usize>);
+
+/// The largest text buffer a thread keeps for its next record (a record with a large request
+/// is written in a buffer of its own, let go with it).
+const KEPT_TEXT: usize = 16 * 1024;
+
+thread_local! {
+    /// The buffers of the last record this thread wrote, for its next one: a record's 2 KB
+    /// buffer is beyond the allocator's per-thread cache, so each came from its shared arena,
+    /// where the writers on several threads waited on its lock.
+    static SPARE: std::cell::Cell<Option<(Vec<u8>, Vec<Span>)>> = const { std::cell::Cell::new(None) };
 }
 
 impl Members {
     /// Room for a typical record (a workshop call's is 1–2 KB in about 20 members), so
-    /// writing one does not grow its buffer step by step.
+    /// writing one does not grow its buffer step by step: the thread's last record's buffers
+    /// when it has them.
     pub fn for_a_record() -> Members {
-        Members {
-            text: Vec::with_capacity(2048),
-            spans: Vec::with_capacity(24),
+        match SPARE.try_with(std::cell::Cell::take).ok().flatten() {
+            Some((mut text, mut spans)) => {
+                text.clear();
+                spans.clear();
+                Members { text, spans }
+            }
+            None => Members {
+                text: Vec::with_capacity(2048),
+                spans: Vec::with_capacity(24),
+            },
         }
     }
 
@@ -102,6 +124,21 @@ impl Members {
         self.spans
             .iter()
             .map(move |(k, v)| (&text[k.clone()], &text[v.clone()]))
+    }
+}
+
+impl Drop for Members {
+    /// A record's buffers go back to the thread for its next record (see [`SPARE`]).
+    fn drop(&mut self) {
+        if self.text.capacity() < 2048 || self.text.capacity() > KEPT_TEXT {
+            return;
+        }
+        let kept = (
+            std::mem::take(&mut self.text),
+            std::mem::take(&mut self.spans),
+        );
+        // A thread that is ending keeps nothing.
+        let _ = SPARE.try_with(|spare| spare.set(Some(kept)));
     }
 }
 
@@ -311,5 +348,19 @@ mod tests {
         assert!(uuid_bytes("0F1E2D3C-4B5A-4978-8A6B-5C4D3E2F1A0B").is_none());
         assert!(uuid_bytes("0f1e2d3c4b5a49788a6b5c4d3e2f1a0b").is_none());
         assert!(uuid_bytes("x").is_none());
+    }
+
+    /// A record written in the buffers of the thread's last one holds only its own members.
+    #[test]
+    fn a_record_in_reused_buffers_is_its_own() {
+        let mut first = Members::for_a_record();
+        first.push("eventName", "GenerateDataKey");
+        first.push("readOnly", &true);
+        drop(first);
+        let mut second = Members::for_a_record();
+        assert!(second.text.capacity() >= 2048, "the last record's buffer");
+        second.push("eventName", "Decrypt");
+        let members: Vec<(&str, &str)> = second.iter().collect();
+        assert_eq!(members, [("\"eventName\"", "\"Decrypt\"")]);
     }
 }
