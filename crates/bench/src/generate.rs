@@ -32,6 +32,15 @@ pub struct Cell {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub first_error: Option<String>,
+    /// Each round's own figures, in the order run.
+    pub rounds: Vec<Round>,
+}
+
+/// One round of a cell: its throughput and median latency.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Round {
+    pub requests_per_second: f64,
+    pub p50_ms: f64,
 }
 
 #[derive(Clone, Copy)]
@@ -47,11 +56,18 @@ struct Part {
     errors: u64,
     first_error: Option<String>,
     seconds: f64,
+    rounds: Vec<Round>,
 }
 
 impl Part {
     /// Add `other`, a later round of the same cell.
     fn pool(&mut self, other: Part) {
+        let mut sorted = other.latencies.clone();
+        sorted.sort_by(f64::total_cmp);
+        self.rounds.push(Round {
+            requests_per_second: sorted.len() as f64 / other.seconds,
+            p50_ms: percentile(&sorted, 50.0),
+        });
         self.latencies.extend(other.latencies);
         self.errors += other.errors;
         self.first_error = self.first_error.take().or(other.first_error);
@@ -71,6 +87,7 @@ impl Part {
             p50_ms: percentile(&self.latencies, 50.0),
             p99_ms: percentile(&self.latencies, 99.0),
             first_error: self.first_error,
+            rounds: self.rounds,
         }
     }
 }
@@ -328,6 +345,16 @@ pub fn print(cells: &[Cell], stop: Stop, rounds: usize, moto_ver: Option<&str>) 
             r["p50_latency_sandbox_over_peer"].as_f64().unwrap_or(f64::NAN),
             r["p99_latency_sandbox_over_peer"].as_f64().unwrap_or(f64::NAN),
         );
+        let spread = |k: &str| {
+            let f = |q: &str| r["per_round"][k][q].as_f64().unwrap_or(f64::NAN);
+            format!("x{:.2} (x{:.2}-x{:.2})", f("median"), f("min"), f("max"))
+        };
+        println!(
+            "  round by round ({} pairs): throughput {}, p50 latency {}",
+            r["per_round"]["pairs"],
+            spread("throughput"),
+            spread("p50_latency")
+        );
     }
     if let Some(v) = moto_ver {
         println!("(moto {v}, moto_server on 127.0.0.1)");
@@ -348,8 +375,30 @@ pub fn ratios(cells: &[Cell], peer: &str) -> Vec<serde_json::Value> {
                 "throughput_sandbox_over_peer": s.requests_per_second / m.requests_per_second,
                 "p50_latency_sandbox_over_peer": s.p50_ms / m.p50_ms,
                 "p99_latency_sandbox_over_peer": s.p99_ms / m.p99_ms,
+                "per_round": per_round(s, m),
             }));
         }
     }
     out
+}
+
+/// The sandbox's rounds against `peer`'s, each against the peer's round of the same turn (run
+/// seconds after it): a slow stretch of the machine falls on one or two pairs, where in the
+/// pooled figures it moves the whole ratio. Median and range of the pairs' ratios.
+fn per_round(sandbox: &Cell, peer: &Cell) -> serde_json::Value {
+    let pairs: Vec<(&Round, &Round)> = sandbox.rounds.iter().zip(&peer.rounds).collect();
+    let spread = |ratio: &dyn Fn(&Round, &Round) -> f64| {
+        let r: Vec<f64> = pairs.iter().map(|(s, p)| ratio(s, p)).collect();
+        let (min, max) = r
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+                (lo.min(x), hi.max(x))
+            });
+        json!({"median": crate::median(&r), "min": min, "max": max})
+    };
+    json!({
+        "pairs": pairs.len(),
+        "throughput": spread(&|s, p| s.requests_per_second / p.requests_per_second),
+        "p50_latency": spread(&|s, p| s.p50_ms / p.p50_ms),
+    })
 }

@@ -65,7 +65,7 @@ use generate::Stop;
 )]
 struct Cli {
     /// Seconds each GenerateDataKey cell (one target at one concurrency) runs, after a warm-up.
-    #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
+    #[arg(long, default_value_t = 6.0, value_name = "SECONDS")]
     seconds: f64,
     /// Send this many GenerateDataKey requests per cell instead of running for --seconds (each
     /// round its share, rounded up).
@@ -73,7 +73,7 @@ struct Cli {
     requests: Option<u64>,
     /// Rounds each GenerateDataKey cell is cut into: every round runs each concurrency on each
     /// target in turn, so the machine's own ups and downs fall on both sides of a ratio.
-    #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1000))]
+    #[arg(long, default_value_t = 6, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1000))]
     rounds: u64,
     /// Concurrency levels (requests in flight) for GenerateDataKey, comma-separated.
     #[arg(long, value_delimiter = ',', default_values_t = [1usize, 16], value_name = "N,N")]
@@ -279,6 +279,7 @@ fn plan(cli: &mut Cli) -> Result<Plan> {
     let root = workspace_root();
     if cli.quick {
         cli.seconds = 1.0;
+        cli.rounds = 2;
         cli.events = vec![10_000, 100_000];
         cli.runs = 3;
         cli.startup_runs = 3;
