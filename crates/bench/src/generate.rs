@@ -60,14 +60,19 @@ struct Part {
 }
 
 impl Part {
-    /// Add `other`, a later round of the same cell.
-    fn pool(&mut self, other: Part) {
+    /// Add `other`, a later round of the same cell, keeping its own figures.
+    fn pool_round(&mut self, other: Part) {
         let mut sorted = other.latencies.clone();
         sorted.sort_by(f64::total_cmp);
         self.rounds.push(Round {
             requests_per_second: sorted.len() as f64 / other.seconds,
             p50_ms: percentile(&sorted, 50.0),
         });
+        self.pool(other);
+    }
+
+    /// Add `other`: another task's requests of the same round, or a later round.
+    fn pool(&mut self, other: Part) {
         self.latencies.extend(other.latencies);
         self.errors += other.errors;
         self.first_error = self.first_error.take().or(other.first_error);
@@ -285,7 +290,7 @@ pub async fn run(
                         .context("syncing the sandbox")?;
                     part.seconds += t.elapsed().as_secs_f64();
                 }
-                parts[i * targets.len() + j].pool(part);
+                parts[i * targets.len() + j].pool_round(part);
             }
         }
     }
@@ -388,7 +393,12 @@ pub fn ratios(cells: &[Cell], peer: &str) -> Vec<serde_json::Value> {
 fn per_round(sandbox: &Cell, peer: &Cell) -> serde_json::Value {
     let pairs: Vec<(&Round, &Round)> = sandbox.rounds.iter().zip(&peer.rounds).collect();
     let spread = |ratio: &dyn Fn(&Round, &Round) -> f64| {
-        let r: Vec<f64> = pairs.iter().map(|(s, p)| ratio(s, p)).collect();
+        // A round without an answer on one side has no ratio to count.
+        let r: Vec<f64> = pairs
+            .iter()
+            .map(|(s, p)| ratio(s, p))
+            .filter(|x| x.is_finite())
+            .collect();
         let (min, max) = r
             .iter()
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {

@@ -72,12 +72,16 @@ const KEPT_ROOM: usize = 256;
 /// Write the waiting records, taking them in turns through `batch` (empty, the writer's).
 fn write_waiting(sb: &Sandbox, batch: &mut Vec<Deferred>) {
     loop {
-        std::mem::swap(&mut *sb.unrecorded.waiting.lock(), batch);
+        let mut waiting = sb.unrecorded.waiting.lock();
+        std::mem::swap(&mut *waiting, batch);
         if batch.is_empty() {
-            // A burst's room is not kept for good.
+            // A burst's room is not kept for good, in either list (the one that held it is
+            // `waiting` now).
+            waiting.shrink_to(KEPT_ROOM);
             batch.shrink_to(KEPT_ROOM);
             return;
         }
+        drop(waiting);
         for d in batch.drain(..) {
             // A record that cannot be written (a bug) is logged and lost alone, not with the
             // other calls' records after it.
