@@ -103,15 +103,12 @@ struct Statement {
     actions: Vec<String>,
     resources: Vec<String>,
     /// `None` when `Condition` is there but not an object: the statement never applies.
-    conditions: Option<Vec<(Operator, Vec<Condition>)>>,
+    conditions: Option<Vec<(Operator, Keys)>>,
 }
 
-#[derive(Debug)]
-struct Condition {
-    key: String,
-    /// `None` when the operator's value is not an object of keys: it never holds.
-    wants: Option<Vec<String>>,
-}
+/// An operator's keys and the values each may have; `None` when the operator's value is not
+/// an object of keys (it never holds).
+type Keys = Option<Vec<(String, Vec<String>)>>;
 
 /// Bytes of policy text whose compiled statements a thread keeps before it starts again (a
 /// key policy is a few hundred bytes; a policy may be up to 32 KB).
@@ -202,21 +199,14 @@ fn operator(op: &str) -> Operator {
     }
 }
 
-/// An operator's keys; a value that is not an object of keys is one condition that fails.
-fn conditions(keys: &J) -> Vec<Condition> {
-    match keys {
-        J::Object(keys) => keys
-            .iter()
-            .map(|(key, wants)| Condition {
-                key: key.clone(),
-                wants: Some(strings(Some(wants))),
-            })
+/// An operator's keys and their values.
+fn conditions(keys: &J) -> Keys {
+    let keys = keys.as_object()?;
+    Some(
+        keys.iter()
+            .map(|(key, wants)| (key.clone(), strings(Some(wants))))
             .collect(),
-        _ => vec![Condition {
-            key: String::new(),
-            wants: None,
-        }],
-    }
+    )
 }
 
 /// Evaluate `policy` (a JSON document) for `request`.
@@ -280,13 +270,13 @@ fn principal_matches(principal: &Principal, caller: Caller<'_>) -> bool {
 }
 
 /// Every operator's every key must hold; a key holds when any of its values matches.
-fn conditions_hold(ops: &[(Operator, Vec<Condition>)], context: &[(&str, Option<&str>)]) -> bool {
+fn conditions_hold(ops: &[(Operator, Keys)], context: &[(&str, Option<&str>)]) -> bool {
     ops.iter().all(|(op, keys)| {
-        keys.iter().all(|c| {
-            let Some(wants) = &c.wants else { return false };
+        let Some(keys) = keys else { return false };
+        keys.iter().all(|(key, wants)| {
             let have = context
                 .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(&c.key))
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
                 .and_then(|(_, v)| *v);
             let Some(have) = have else { return false };
             match op {

@@ -268,11 +268,11 @@ pub fn camel_case_keys(v: J, redact: &[&str]) -> J {
     }
 }
 
-/// `name` with its first letter lowercased (kept as it is when it already starts so).
+/// `name` with its first letter lowercased ([`lower_first`]), kept as it is (not copied) when
+/// it already starts so.
 fn camel_case(name: String) -> String {
-    let mut c = name.chars();
-    match c.next() {
-        Some(f) if !f.to_lowercase().eq([f]) => f.to_lowercase().chain(c).collect(),
+    match name.chars().next() {
+        Some(f) if !f.to_lowercase().eq([f]) => crate::protocol::error::lower_first(&name),
         _ => name,
     }
 }

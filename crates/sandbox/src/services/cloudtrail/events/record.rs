@@ -64,6 +64,9 @@ pub struct Members {
 /// A member's (quoted name, value) in the text.
 type Span = (Range<usize>, Range<usize>);
 
+/// A new record's text room: a workshop call's record is 1–2 KB.
+const TEXT_ROOM: usize = 2048;
+
 /// The largest text buffer a thread keeps for its next record (a record with a large request
 /// is written in a buffer of its own, let go with it).
 const KEPT_TEXT: usize = 16 * 1024;
@@ -87,7 +90,7 @@ impl Members {
                 Members { text, spans }
             }
             None => Members {
-                text: Vec::with_capacity(2048),
+                text: Vec::with_capacity(TEXT_ROOM),
                 spans: Vec::with_capacity(24),
             },
         }
@@ -130,7 +133,7 @@ impl Members {
 impl Drop for Members {
     /// A record's buffers go back to the thread for its next record (see [`SPARE`]).
     fn drop(&mut self) {
-        if self.text.capacity() < 2048 || self.text.capacity() > KEPT_TEXT {
+        if !(TEXT_ROOM..=KEPT_TEXT).contains(&self.text.capacity()) {
             return;
         }
         let kept = (
@@ -358,7 +361,10 @@ mod tests {
         first.push("readOnly", &true);
         drop(first);
         let mut second = Members::for_a_record();
-        assert!(second.text.capacity() >= 2048, "the last record's buffer");
+        assert!(
+            second.text.capacity() >= TEXT_ROOM,
+            "the last record's buffer"
+        );
         second.push("eventName", "Decrypt");
         let members: Vec<(&str, &str)> = second.iter().collect();
         assert_eq!(members, [("\"eventName\"", "\"Decrypt\"")]);

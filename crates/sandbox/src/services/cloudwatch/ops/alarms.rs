@@ -29,21 +29,13 @@ const COMPARISONS: [&str; 7] = [
 ];
 const TREAT_MISSING: [&str; 4] = ["breaching", "notBreaching", "ignore", "missing"];
 
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
 /// The actions in `member`: at most 5 ARNs.
 fn check_actions(member: &str, actions: &[String]) -> Result<(), AwsError> {
     if actions.len() > 5 {
         return Err(validation(format!(
             "1 validation error detected: Value '[{}]' at '{}' failed to satisfy constraint: Member must have length less than or equal to 5",
             actions.join(", "),
-            lower_first(member)
+            crate::protocol::error::lower_first(member)
         )));
     }
     for a in actions {
