@@ -10,7 +10,9 @@ use anyhow::{bail, Context, Result};
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use kms_workshop_names::IMPORTED_ALIAS;
 use kms_workshop_sandbox::services::cloudtrail::events::{attribute_index, Query};
-use kms_workshop_sandbox::services::cloudtrail::events::{record::Members, NewEvent, Record};
+use kms_workshop_sandbox::services::cloudtrail::events::{
+    record::Members, NewEvent, Record, Written,
+};
 use kms_workshop_sandbox::{seed, Sandbox};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -252,6 +254,7 @@ pub fn load(sb: &Sandbox, n: usize, persist: bool) -> (usize, usize) {
             (t, t),
             |_| Record::Members(members.clone()),
             |frame| !persist || sb.persist_event(frame),
+            Written::Now,
         );
     }
     (matching, bytes / n.div_ceil(64).max(1))

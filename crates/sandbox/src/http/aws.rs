@@ -416,8 +416,14 @@ async fn dispatch(sb: Arc<Sandbox>, decoded: Decoded, caller: Caller, meta: Meta
     });
     if let Some(sb) = settler.filter(|_| settle) {
         // Spawned, not run here: this task goes on to write the answer; the writer runs on
-        // whichever worker is free (at most one writer for every record waiting).
-        tokio::spawn(async move { unrecorded::settle_soon(&sb) });
+        // whichever worker is free (at most one writer for every record waiting). It lets
+        // the tasks already runnable go first: under load their calls' records join the
+        // batch, written to the history and its file at once (about six at 16 in flight,
+        // where writing at once wrote one or two).
+        tokio::spawn(async move {
+            tokio::task::yield_now().await;
+            unrecorded::settle_soon(&sb)
+        });
     }
     answer
 }

@@ -17,9 +17,10 @@ pub const FILE: &str = "events.bin";
 /// The JSON-lines history of state format 1.
 pub const LEGACY_FILE: &str = "events.log";
 const HEADER: usize = 8;
-/// More than any one append writes (a frame is one event or reset with the dictionary values
-/// it is the first to use; a history written anew is written whole, never appended), so a
-/// bad frame further than this from the end is damage, not a torn write.
+/// More than any one append writes (a frame is an event, or a batch of at most 256 events
+/// and 256 KB of new text, and maybe a reset, with the dictionary values they are the first
+/// to use; a history written anew is written whole, never appended), so a bad frame further
+/// than this from the end is damage, not a torn write.
 const MOST_APPENDED: usize = 1 << 20;
 
 /// A payload framed for the file.

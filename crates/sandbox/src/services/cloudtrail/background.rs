@@ -13,7 +13,7 @@ use parking_lot::Mutex;
 use serde_json::{json, Value as J};
 use time::{Duration, OffsetDateTime};
 
-use super::events::Record;
+use super::events::{Record, Written};
 use super::recorder::RecordParts;
 use crate::identity::{Caller, Principal};
 use crate::services::kms::shared;
@@ -194,6 +194,7 @@ fn one_call(sb: &Sandbox, account: &str, region: &str, at: OffsetDateTime, n: i6
         (ms, ms),
         |t| Record::Members(parts.members(t)),
         |frame| sb.persist_event(frame),
+        Written::Now,
     );
     // Others' calls reach EventBridge like anyone's while a trail logs: the workshop's rule
     // matches the application's GenerateDataKey too, as it would on AWS.

@@ -6,7 +6,7 @@
 use serde_json::{json, Map, Value as J};
 
 use super::events::record::Members;
-use super::events::{NewEvent, Record};
+use super::events::{NewEvent, Record, Written};
 use crate::identity::{Caller, UserIdentity};
 use crate::protocol::{AwsError, Input, Value};
 use crate::services::{Call, Service, TrailResource};
@@ -320,6 +320,8 @@ pub fn defer(
 }
 
 /// Write a waiting record into the history, and hand it to EventBridge if a trail logged it.
+/// Its frame is written to disk with the next write: the writer of the waiting records ends
+/// each batch with [`crate::services::cloudtrail::events::EventStore::flush`].
 pub(crate) fn write(sb: &crate::Sandbox, d: Deferred) {
     let event_id = crate::util::uuid();
     let account = d.caller.account.as_str();
@@ -345,6 +347,7 @@ pub(crate) fn write(sb: &crate::Sandbox, d: Deferred) {
         d.stamp,
         |time_ms| Record::Members(parts.members(time_ms)),
         |frame| sb.persist_event(frame),
+        Written::WithNext,
     );
     if let Some(due_ms) = d.handed_over_ms {
         sb.schedule_cloudtrail_record(

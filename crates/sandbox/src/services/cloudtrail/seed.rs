@@ -9,7 +9,7 @@ use kms_workshop_names::sandbox::INSTANCE_ROLE;
 use serde_json::{json, Value as J};
 use time::{Duration, OffsetDateTime};
 
-use super::events::Record;
+use super::events::{Record, Written};
 use super::recorder::RecordParts;
 use crate::identity::{instance_credential, learner_credential, Caller};
 use crate::protocol::AwsError;
@@ -341,5 +341,6 @@ fn append(sb: &Sandbox, region: &str, caller: &Caller, p: Past) {
         (ms, ms),
         |t| Record::Members(parts.members(t)),
         |frame| sb.persist_event(frame),
+        Written::Now,
     );
 }

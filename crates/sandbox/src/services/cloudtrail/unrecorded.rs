@@ -92,6 +92,8 @@ fn write_waiting(sb: &Sandbox, batch: &mut Vec<Deferred>) {
                 tracing::error!(error = %why, "a CloudTrail record could not be written");
             }
         }
+        // The batch's frames go to disk in one write, before anyone can see the writing done.
+        sb.history.flush(|frame| sb.persist_event(frame));
     }
 }
 
@@ -188,6 +190,42 @@ mod tests {
             before + threads * each
         );
     }
+    /// A settled batch is on disk when the settling is done, the batch's records in one
+    /// write (one frame), not one write each.
+    #[test]
+    fn a_settled_batch_is_on_disk_in_one_frame() {
+        use crate::services::cloudtrail::events::codec;
+        use crate::store::history;
+        let dir = tempfile::tempdir().expect("a directory");
+        let sb = Sandbox::open(crate::Config {
+            state_dir: Some(dir.path().into()),
+            ..Default::default()
+        })
+        .expect("sandbox");
+        let file = dir.path().join(history::FILE);
+        let frames = || {
+            let bytes = history::read(&file).expect("the history file");
+            let events: Vec<usize> = history::frames(&bytes)
+                .map(|f| {
+                    let entries = codec::decode(f).expect("a frame");
+                    let is_event = |e: &codec::Entry<'_>| matches!(e, codec::Entry::Event { .. });
+                    entries.iter().filter(|e| is_event(e)).count()
+                })
+                .collect();
+            events
+        };
+        settle(&sb);
+        let before = frames();
+        for op in ["GenerateDataKey", "Decrypt", "Encrypt"] {
+            take_down(&sb, op);
+        }
+        assert_eq!(frames(), before, "taken down, not yet written");
+        settle_soon(&sb);
+        let after = frames();
+        assert_eq!(after[..before.len()], before[..]);
+        assert_eq!(after[before.len()..], [3], "one frame of three events");
+    }
+
     /// An account emptied while its calls' records wait keeps none of them: they join the
     /// history before it is emptied, not after.
     #[test]

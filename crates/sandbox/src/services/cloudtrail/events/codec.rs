@@ -1,6 +1,6 @@
 //! The history on disk: a log of binary frames, each one write, each a list of [`Entry`]s —
-//! the dictionary values first used by the event (defined before they are named), then the
-//! event itself, or an account's reset. Encoded with postcard; the store frames and checksums
+//! the dictionary values first used by what follows (defined before they are named), then
+//! the events (one, or a writer's batch), then perhaps an account's reset. Encoded with postcard; the store frames and checksums
 //! each write ([`crate::store`]).
 //!
 //! Replaying the log defines every value at the number it had when written, so the events on

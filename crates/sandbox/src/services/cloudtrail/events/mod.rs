@@ -88,7 +88,28 @@ struct Inner {
     dict: Dict,
     /// By (account, region), both dictionary strings.
     partitions: HashMap<(Id, Id), Partition>,
+    /// Events appended [`Written::WithNext`], in memory and not yet on disk:
+    /// (account, region, event). They are written, after the dictionary values they use and
+    /// before anything else, by the next write (a flush, an append, a reset).
+    held: Vec<(Id, Id, Compact)>,
+    /// The text of the dictionary strings the held events were the first to use.
+    held_text: usize,
 }
+
+/// When an appended event's frame is written to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// Before the append returns.
+    Now,
+    /// With the next write (a flush, an append written now, a reset), or once [`MOST_HELD`]
+    /// events or text are held: a writer of many events at a time writes them in one frame,
+    /// not one write(2) each.
+    WithNext,
+}
+
+/// Events, and bytes of new text, a held append keeps before it writes them itself: a frame
+/// stays far below the torn-write bound of [`crate::store`] however long a burst's batch is.
+const MOST_HELD: (usize, usize) = (256, 256 * 1024);
 
 /// A record as the caller has it: its members as the recorder writes them, a JSON value, or
 /// text (a history loaded from elsewhere).
@@ -113,15 +134,27 @@ impl EventStore {
         if on && !self.persisting.load(Ordering::Relaxed) {
             inner.dict.mark_persisted();
         }
+        inner.held.clear();
+        inner.held_text = 0;
         self.persisting.store(on, Ordering::Relaxed);
+    }
+
+    /// Write the held events, if any ([`Written::WithNext`]).
+    pub fn flush(&self, persist: impl FnOnce(&[u8]) -> bool) {
+        let mut guard = self.inner.write();
+        if !guard.held.is_empty() {
+            self.write(&mut guard, None, persist);
+        }
     }
 
     /// Append an event stamped `(time_ms, visible_ms)` (its time and when it becomes
     /// visible), whose record `render` writes for a time. The record is written before the
     /// store's lock is taken; an event stamped before the partition's last one takes that
     /// one's time (the history stays in time order) and is written again for it. `persist`
-    /// gets the bytes to write (when persisting) and says whether they were written. Returns
-    /// the event's time.
+    /// gets the bytes to write (when persisting, and when `written` says) and says whether
+    /// they were written. In memory the event is there when this returns. Returns the
+    /// event's time.
+    #[allow(clippy::too_many_arguments)]
     pub fn append(
         &self,
         account: &str,
@@ -130,10 +163,12 @@ impl EventStore {
         (stamped_ms, visible_ms): (i64, i64),
         render: impl Fn(i64) -> Record,
         persist: impl FnOnce(&[u8]) -> bool,
+        written: Written,
     ) -> i64 {
         let mut rendered = render(stamped_ms);
         let mut guard = self.inner.write();
         let inner = &mut *guard;
+        let strings_before = inner.dict.strings.len();
         let key = (inner.dict.string(account), inner.dict.string(region));
         let last = inner.partitions.get(&key).and_then(|p| p.events.last());
         let time_ms = stamped_ms.max(last.map_or(i64::MIN, |e| e.time_ms));
@@ -182,36 +217,55 @@ impl EventStore {
             odd_id: own.event_id.is_none(),
         };
         // Written under the lock, so the file keeps the in-memory order.
-        self.write(
-            inner,
-            codec::Entry::Event {
-                account: key.0,
-                region: key.1,
-                event,
-            },
-            persist,
-        );
+        if self.persisting.load(Ordering::Relaxed) {
+            inner.held.push((key.0, key.1, event));
+            let strings = inner.dict.strings.all();
+            inner.held_text += strings[strings_before..]
+                .iter()
+                .map(|s| s.len())
+                .sum::<usize>();
+            if written == Written::Now
+                || inner.held.len() >= MOST_HELD.0
+                || inner.held_text >= MOST_HELD.1
+            {
+                self.write(inner, None, persist);
+            }
+        }
         let attrs = &inner.dict.attrs[event.attrs];
         inner.partitions.entry(key).or_default().push(event, attrs);
         time_ms
     }
 
-    /// Hand `entry`, after the dictionary values it is the first to use, to `persist`.
+    /// Hand the held events and then `entry`, after the dictionary values they are the
+    /// first to use, to `persist` as one frame.
     fn write(
         &self,
         inner: &mut Inner,
-        entry: codec::Entry<'_>,
+        entry: Option<codec::Entry<'_>>,
         persist: impl FnOnce(&[u8]) -> bool,
     ) {
         if !self.persisting.load(Ordering::Relaxed) {
             return;
         }
         let mut entries = codec::definitions(&inner.dict, false);
-        entries.push(entry);
-        // Values whose write failed go again with the next one.
+        entries.extend(
+            inner
+                .held
+                .iter()
+                .map(|&(account, region, event)| codec::Entry::Event {
+                    account,
+                    region,
+                    event,
+                }),
+        );
+        entries.extend(entry);
+        // Values whose write failed go again with the next one; the events are in memory
+        // and not on disk, as a single event's failed write leaves it.
         if persist(&codec::encode(&entries)) {
             inner.dict.mark_persisted();
         }
+        inner.held.clear();
+        inner.held_text = 0;
     }
 
     /// Re-load one line of a history written as JSON lines by an earlier version (at
@@ -250,6 +304,7 @@ impl EventStore {
             (t, v),
             |_| Record::Text(text.clone()),
             |_| true,
+            Written::Now,
         );
     }
 
@@ -298,7 +353,7 @@ impl EventStore {
         let inner = &mut *guard;
         let id = inner.dict.string(account);
         inner.partitions.retain(|(a, _), _| *a != id);
-        self.write(inner, codec::Entry::Reset(id), persist);
+        self.write(inner, Some(codec::Entry::Reset(id)), persist);
     }
 
     pub fn len(&self, account: &str, region: &str) -> usize {

@@ -44,6 +44,7 @@ fn add(store: &EventStore, frames: &RefCell<Vec<Vec<u8>>>, account: &str, t: i64
             frames.borrow_mut().push(bytes.to_vec());
             true
         },
+        Written::Now,
     );
 }
 
@@ -136,6 +137,7 @@ fn an_event_id_that_is_not_a_uuid_is_found_and_returned_as_it_was() {
         (5, 5),
         |_| Record::Text("{\"a\": 1}".into()),
         |_| true,
+        Written::Now,
     );
     let (found, _) = s.lookup("1", "r", &q(Some((0, "my-id")), 50, None));
     assert_eq!(found.len(), 1);
@@ -190,6 +192,83 @@ fn the_written_frames_replay_to_the_same_history_and_resets_hold() {
     );
 }
 
+fn add_held(store: &EventStore, frames: &RefCell<Vec<Vec<u8>>>, account: &str, t: i64) {
+    store.append(
+        account,
+        "r",
+        new(t, "Decrypt", "u", id(t)),
+        (t, t),
+        |t| Record::Json(record(t, "Decrypt")),
+        |bytes| {
+            frames.borrow_mut().push(bytes.to_vec());
+            true
+        },
+        Written::WithNext,
+    );
+}
+
+/// Held events are in memory at once and on disk with the next write, in one frame, in the
+/// order they were appended and before the write that takes them (a reset stays after the
+/// events it removes); a burst is written at the bound, not held whole.
+#[test]
+fn held_events_are_written_together_in_their_order() {
+    let s = EventStore::default();
+    s.set_persisting(true);
+    let frames = RefCell::default();
+    for t in 1..=3 {
+        add_held(&s, &frames, "1", t * 1000);
+    }
+    add_held(&s, &frames, "2", 4000);
+    assert_eq!(s.len("1", "r"), 3, "in memory at once");
+    assert!(frames.borrow().is_empty(), "not on disk yet");
+    s.clear_account("2", |b| {
+        frames.borrow_mut().push(b.to_vec());
+        true
+    });
+    assert_eq!(
+        frames.borrow().len(),
+        1,
+        "the held events and the reset, one frame"
+    );
+    add_held(&s, &frames, "1", 5000);
+    add_held(&s, &frames, "2", 6000);
+    s.flush(|b| {
+        frames.borrow_mut().push(b.to_vec());
+        true
+    });
+    s.flush(|_| panic!("nothing is held"));
+    assert_eq!(frames.borrow().len(), 2);
+    // A frame that cannot be written loses its events from the disk only; what they first
+    // used goes again.
+    add_held(&s, &frames, "3", 7000);
+    s.flush(|_| false);
+    add_held(&s, &frames, "3", 8000);
+    s.flush(|b| {
+        frames.borrow_mut().push(b.to_vec());
+        true
+    });
+    let replayed = EventStore::default();
+    replayed
+        .replay(frames.borrow().iter().map(Vec::as_slice))
+        .unwrap();
+    for (account, expected) in [
+        ("1", vec![5000, 3000, 2000, 1000]),
+        ("2", vec![6000]),
+        ("3", vec![8000]),
+    ] {
+        assert_eq!(
+            times(&replayed.lookup(account, "r", &q(None, 50, None)).0),
+            expected
+        );
+    }
+    assert_eq!(s.len("3", "r"), 2, "both are in memory");
+    let before = frames.borrow().len();
+    for t in 0..(MOST_HELD.0 as i64 + 10) {
+        add_held(&s, &frames, "4", 10_000 + t);
+    }
+    assert_eq!(frames.borrow().len(), before + 1, "written at the bound");
+}
+
 #[test]
 fn a_failed_write_sends_its_definitions_again() {
     let s = EventStore::default();
@@ -202,6 +281,7 @@ fn a_failed_write_sends_its_definitions_again() {
         (1000, 1000),
         |t| Record::Json(record(t, "A")),
         |_| false,
+        Written::Now,
     );
     s.append(
         "1",
@@ -213,6 +293,7 @@ fn a_failed_write_sends_its_definitions_again() {
             kept.borrow_mut().push(b.to_vec());
             true
         },
+        Written::Now,
     );
     let replayed = EventStore::default();
     replayed
