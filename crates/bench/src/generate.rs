@@ -246,7 +246,8 @@ pub async fn run(
     rounds: usize,
     moto_bin: Option<&Path>,
 ) -> Result<(Vec<Cell>, Option<String>)> {
-    // State persisted as `--state-dir` persists it: every call's history frame is written.
+    // State persisted as `--state-dir` persists it: every call's record reaches the history
+    // file (read-only calls' in the frame of their writer's batch).
     let state = tempfile::tempdir().context("a state directory")?;
     let sb = Sandbox::open(kms_workshop_sandbox::Config {
         state_dir: Some(state.path().join("state")),

@@ -17,10 +17,11 @@ pub const FILE: &str = "events.bin";
 /// The JSON-lines history of state format 1.
 pub const LEGACY_FILE: &str = "events.log";
 const HEADER: usize = 8;
-/// More than any one append writes (a frame is an event, or a batch of at most 256 events
-/// and 256 KB of new text, and maybe a reset, with the dictionary values they are the first
-/// to use; a history written anew is written whole, never appended), so a bad frame further
-/// than this from the end is damage, not a torn write.
+/// More than one append writes, but for a record about as large itself (a frame is an event
+/// or a reset, or a batch of at most 256 events whose new text passes 256 KB only by the last
+/// one's, with the dictionary values they are the first to use; a history written anew is
+/// written whole, never appended), so a bad frame further than this from the end is damage,
+/// not a torn write.
 const MOST_APPENDED: usize = 1 << 20;
 
 /// A payload framed for the file.

@@ -319,10 +319,20 @@ pub fn defer(
     )
 }
 
-/// Write a waiting record into the history, and hand it to EventBridge if a trail logged it.
-/// Its frame is written to disk with the next write: the writer of the waiting records ends
-/// each batch with [`crate::services::cloudtrail::events::EventStore::flush`].
-pub(crate) fn write(sb: &crate::Sandbox, d: Deferred) {
+/// A written record as EventBridge gets it, if a trail logged the call.
+pub(crate) struct HandOver {
+    record: J,
+    account: String,
+    region: String,
+    due_ms: i64,
+    read_only: bool,
+}
+
+/// Write a waiting record into the history; what EventBridge is to get of it. Its frame is
+/// written to disk with the next write: the writer of the waiting records ends each batch
+/// with [`crate::services::cloudtrail::events::EventStore::flush`], then hands the batch's
+/// records over ([`hand_over`]), so what a record causes is never on disk before it.
+pub(crate) fn write(sb: &crate::Sandbox, d: Deferred) -> Option<HandOver> {
     let event_id = crate::util::uuid();
     let account = d.caller.account.as_str();
     let parts = RecordParts {
@@ -349,14 +359,19 @@ pub(crate) fn write(sb: &crate::Sandbox, d: Deferred) {
         |frame| sb.persist_event(frame),
         Written::WithNext,
     );
-    if let Some(due_ms) = d.handed_over_ms {
-        sb.schedule_cloudtrail_record(
-            &parts.render(time_ms),
-            (account, &d.region),
-            due_ms,
-            d.read_only,
-        );
-    }
+    let record = parts.render(time_ms);
+    d.handed_over_ms.map(|due_ms| HandOver {
+        record,
+        account: d.caller.account,
+        region: d.region,
+        due_ms,
+        read_only: d.read_only,
+    })
+}
+
+/// Hand a written record to EventBridge (routed now if its time has come).
+pub(crate) fn hand_over(sb: &crate::Sandbox, h: HandOver) {
+    sb.schedule_cloudtrail_record(&h.record, (&h.account, &h.region), h.due_ms, h.read_only);
 }
 
 #[cfg(test)]

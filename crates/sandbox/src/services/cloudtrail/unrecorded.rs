@@ -7,9 +7,10 @@
 //! it. Whatever reads or changes the history settles first ([`crate::Sandbox::events`]), so a
 //! `LookupEvents`, the console's history, a reset or an orderly restart never sees the history
 //! without a call that was already answered. (A process killed outright in the microseconds
-//! between an answer and its record's write loses that record, where before the record was on
-//! disk first; the sandbox's history is a teaching aid, not an audit log, and the answer's
-//! speed is worth that window.)
+//! between an answer and its record's write loses that record, and the others of its batch,
+//! where before the record was on disk first; the sandbox's history is a teaching aid, not an
+//! audit log, and the answer's speed is worth that window. What a record causes, a rule's
+//! counter or a message, goes to disk after the record.)
 
 use parking_lot::Mutex;
 
@@ -82,18 +83,30 @@ fn write_waiting(sb: &Sandbox, batch: &mut Vec<Deferred>) {
             return;
         }
         drop(waiting);
-        for d in batch.drain(..) {
-            // A record that cannot be written (a bug) is logged and lost alone, not with the
-            // other calls' records after it.
-            let written =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| recorder::write(sb, d)));
-            if let Err(panic) = written {
-                let why = crate::util::panic_message(&*panic);
-                tracing::error!(error = %why, "a CloudTrail record could not be written");
-            }
-        }
-        // The batch's frames go to disk in one write, before anyone can see the writing done.
+        let handed: Vec<_> = batch
+            .drain(..)
+            .filter_map(|d| alone(|| recorder::write(sb, d)).flatten())
+            .collect();
+        // The batch's events go to disk (in one frame, unless another write took some first)
+        // before anyone can see the writing done, and before what they cause: a rule's
+        // counter, a message.
         sb.history.flush(|frame| sb.persist_event(frame));
+        for h in handed {
+            alone(|| recorder::hand_over(sb, h));
+        }
+    }
+}
+
+/// `f`, a part of one record's writing: one that fails (a bug) is logged and lost alone, not
+/// with the other calls' records after it.
+fn alone<T>(f: impl FnOnce() -> T) -> Option<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(done) => Some(done),
+        Err(panic) => {
+            let why = crate::util::panic_message(&*panic);
+            tracing::error!(error = %why, "a CloudTrail record could not be written");
+            None
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-//! The history on disk: a log of binary frames, each one write, each a list of [`Entry`]s —
+//! The history on disk: a log of binary frames, each one write, each a list of [`Entry`]s:
 //! the dictionary values first used by what follows (defined before they are named), then
 //! the events (one, or a writer's batch), then perhaps an account's reset. Encoded with postcard; the store frames and checksums
 //! each write ([`crate::store`]).

@@ -90,9 +90,10 @@ struct Inner {
     partitions: HashMap<(Id, Id), Partition>,
     /// Events appended [`Written::WithNext`], in memory and not yet on disk:
     /// (account, region, event). They are written, after the dictionary values they use and
-    /// before anything else, by the next write (a flush, an append, a reset).
+    /// before anything else, by the next write (a flush, an append written now, a reset).
     held: Vec<(Id, Id, Compact)>,
-    /// The text of the dictionary strings the held events were the first to use.
+    /// The text of the dictionary strings not on disk yet: those the held events were the
+    /// first to use, and any a failed write left.
     held_text: usize,
 }
 
@@ -107,8 +108,10 @@ pub enum Written {
     WithNext,
 }
 
-/// Events, and bytes of new text, a held append keeps before it writes them itself: a frame
-/// stays far below the torn-write bound of [`crate::store`] however long a burst's batch is.
+/// Events, and bytes of new text, past which a held append writes them itself, so a burst's
+/// batch is not one huge frame: a frame holds at most this many events, and more text only
+/// by its last event's own (a frame of one event was as large before held appends).
+/// The torn-write bound of [`crate::store::history`] is four times this text.
 const MOST_HELD: (usize, usize) = (256, 256 * 1024);
 
 /// A record as the caller has it: its members as the recorder writes them, a JSON value, or
@@ -134,13 +137,19 @@ impl EventStore {
         if on && !self.persisting.load(Ordering::Relaxed) {
             inner.dict.mark_persisted();
         }
-        inner.held.clear();
-        inner.held_text = 0;
+        if !on {
+            // Nothing is written from now on.
+            inner.held.clear();
+            inner.held_text = 0;
+        }
         self.persisting.store(on, Ordering::Relaxed);
     }
 
     /// Write the held events, if any ([`Written::WithNext`]).
     pub fn flush(&self, persist: impl FnOnce(&[u8]) -> bool) {
+        if !self.persisting.load(Ordering::Relaxed) {
+            return;
+        }
         let mut guard = self.inner.write();
         if !guard.held.is_empty() {
             self.write(&mut guard, None, persist);
@@ -261,11 +270,15 @@ impl EventStore {
         entries.extend(entry);
         // Values whose write failed go again with the next one; the events are in memory
         // and not on disk, as a single event's failed write leaves it.
+        inner.held_text = 0;
         if persist(&codec::encode(&entries)) {
             inner.dict.mark_persisted();
+        } else {
+            // They go again with the next write, and count towards its bound.
+            let left = inner.dict.strings.unpersisted().iter().map(|s| s.len());
+            inner.held_text = left.sum();
         }
         inner.held.clear();
-        inner.held_text = 0;
     }
 
     /// Re-load one line of a history written as JSON lines by an earlier version (at

@@ -40,12 +40,17 @@ fn add(store: &EventStore, frames: &RefCell<Vec<Vec<u8>>>, account: &str, t: i64
         new(t, name, "u", id(t)),
         (t, t),
         |t| Record::Json(record(t, name)),
-        |bytes| {
-            frames.borrow_mut().push(bytes.to_vec());
-            true
-        },
+        kept(frames),
         Written::Now,
     );
+}
+
+/// A `persist` that keeps what it is given in `frames`.
+fn kept(frames: &RefCell<Vec<Vec<u8>>>) -> impl Fn(&[u8]) -> bool + '_ {
+    move |bytes| {
+        frames.borrow_mut().push(bytes.to_vec());
+        true
+    }
 }
 
 fn q(attr: Option<(u8, &str)>, max: usize, before: Option<u32>) -> Query {
@@ -152,10 +157,7 @@ fn the_written_frames_replay_to_the_same_history_and_resets_hold() {
     let frames = RefCell::default();
     ten(&s, &frames);
     add(&s, &frames, "2", 50_000, "Encrypt");
-    s.clear_account("2", |b| {
-        frames.borrow_mut().push(b.to_vec());
-        true
-    });
+    s.clear_account("2", kept(&frames));
     add(&s, &frames, "2", 60_000, "ListKeys");
     let replayed = EventStore::default();
     let written = frames.borrow();
@@ -199,10 +201,7 @@ fn add_held(store: &EventStore, frames: &RefCell<Vec<Vec<u8>>>, account: &str, t
         new(t, "Decrypt", "u", id(t)),
         (t, t),
         |t| Record::Json(record(t, "Decrypt")),
-        |bytes| {
-            frames.borrow_mut().push(bytes.to_vec());
-            true
-        },
+        kept(frames),
         Written::WithNext,
     );
 }
@@ -221,10 +220,7 @@ fn held_events_are_written_together_in_their_order() {
     add_held(&s, &frames, "2", 4000);
     assert_eq!(s.len("1", "r"), 3, "in memory at once");
     assert!(frames.borrow().is_empty(), "not on disk yet");
-    s.clear_account("2", |b| {
-        frames.borrow_mut().push(b.to_vec());
-        true
-    });
+    s.clear_account("2", kept(&frames));
     assert_eq!(
         frames.borrow().len(),
         1,
@@ -232,10 +228,7 @@ fn held_events_are_written_together_in_their_order() {
     );
     add_held(&s, &frames, "1", 5000);
     add_held(&s, &frames, "2", 6000);
-    s.flush(|b| {
-        frames.borrow_mut().push(b.to_vec());
-        true
-    });
+    s.flush(kept(&frames));
     s.flush(|_| panic!("nothing is held"));
     assert_eq!(frames.borrow().len(), 2);
     // A frame that cannot be written loses its events from the disk only; what they first
@@ -243,10 +236,7 @@ fn held_events_are_written_together_in_their_order() {
     add_held(&s, &frames, "3", 7000);
     s.flush(|_| false);
     add_held(&s, &frames, "3", 8000);
-    s.flush(|b| {
-        frames.borrow_mut().push(b.to_vec());
-        true
-    });
+    s.flush(kept(&frames));
     let replayed = EventStore::default();
     replayed
         .replay(frames.borrow().iter().map(Vec::as_slice))
@@ -267,6 +257,32 @@ fn held_events_are_written_together_in_their_order() {
         add_held(&s, &frames, "4", 10_000 + t);
     }
     assert_eq!(frames.borrow().len(), before + 1, "written at the bound");
+    // An append written at once takes the held events with it.
+    add(&s, &frames, "4", 20_000, "Encrypt");
+    assert_eq!(frames.borrow().len(), before + 2);
+    s.flush(|_| panic!("nothing is held"));
+    // New text counts too: events naming long new values are written before 256 of them
+    // (each name is two new strings: the attribute, and the record's member as JSON).
+    let long = |t: i64| "x".repeat(MOST_HELD.1 / 6) + &t.to_string();
+    for t in 0..4 {
+        s.append(
+            "5",
+            "r",
+            new(30_000 + t, &long(t), "u", id(30_000 + t)),
+            (30_000 + t, 30_000 + t),
+            |at| Record::Json(record(at, &long(t))),
+            kept(&frames),
+            Written::WithNext,
+        );
+    }
+    assert_eq!(frames.borrow().len(), before + 3, "written at the third");
+    s.flush(kept(&frames));
+    let replayed = EventStore::default();
+    replayed
+        .replay(frames.borrow().iter().map(Vec::as_slice))
+        .unwrap();
+    assert_eq!(replayed.len("4", "r"), MOST_HELD.0 + 11);
+    assert_eq!(replayed.len("5", "r"), 4);
 }
 
 #[test]
