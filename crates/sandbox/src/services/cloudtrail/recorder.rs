@@ -359,8 +359,9 @@ pub(crate) fn write(sb: &crate::Sandbox, d: Deferred) -> Option<HandOver> {
         |frame| sb.persist_event(frame),
         Written::WithNext,
     );
+    let due_ms = d.handed_over_ms?;
     let record = parts.render(time_ms);
-    d.handed_over_ms.map(|due_ms| HandOver {
+    Some(HandOver {
         record,
         account: d.caller.account,
         region: d.region,
