@@ -3,7 +3,7 @@
 //! answered; a read-only call's record is taken down before the answer and written just after
 //! it ([`super::unrecorded`]), where the next reader of the history cannot miss it.
 
-use serde_json::{json, Map, Value as J};
+use serde_json::{Map, Value as J};
 
 use super::events::record::Members;
 use super::events::{NewEvent, Record, Written};
@@ -39,6 +39,19 @@ enum Member<'a> {
     Bool(bool),
     Json(&'a J),
     Identity(&'a UserIdentity<'a>),
+    /// The call's resources, in the account.
+    Resources(&'a [TrailResource], &'a str),
+}
+
+/// A resource as a record lists it.
+#[derive(serde::Serialize)]
+struct Resource<'a> {
+    #[serde(rename = "accountId")]
+    account_id: &'a str,
+    #[serde(rename = "type")]
+    resource_type: &'a str,
+    #[serde(rename = "ARN")]
+    arn: &'a str,
 }
 
 impl Member<'_> {
@@ -48,6 +61,7 @@ impl Member<'_> {
             Member::Bool(b) => J::Bool(*b),
             Member::Json(j) => (*j).clone(),
             Member::Identity(u) => serde_json::to_value(u).unwrap_or(J::Null),
+            Member::Resources(..) => serde_json::to_value(self).unwrap_or(J::Null),
         }
     }
 }
@@ -59,6 +73,13 @@ impl serde::Serialize for Member<'_> {
             Member::Bool(b) => s.serialize_bool(*b),
             Member::Json(j) => j.serialize(s),
             Member::Identity(u) => u.serialize(s),
+            Member::Resources(resources, account) => {
+                s.collect_seq(resources.iter().map(|x| Resource {
+                    account_id: account,
+                    resource_type: &x.resource_type,
+                    arn: &x.arn,
+                }))
+            }
         }
     }
 }
@@ -113,12 +134,7 @@ impl RecordParts<'_> {
         put("eventID", Member::Str(self.event_id));
         put("readOnly", Member::Bool(self.read_only));
         if !self.resources.is_empty() {
-            let res: Vec<J> = self
-                .resources
-                .iter()
-                .map(|x| json!({"accountId": account, "type": x.resource_type, "ARN": x.arn}))
-                .collect();
-            put("resources", Member::Json(&J::Array(res)));
+            put("resources", Member::Resources(self.resources, account));
         }
         put("eventType", Member::Str("AwsApiCall"));
         put("managementEvent", Member::Bool(true));
@@ -377,6 +393,8 @@ pub(crate) fn hand_over(sb: &crate::Sandbox, h: HandOver) {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
     use crate::identity::Principal;
     use crate::services::cloudtrail::events::{dict::Dict, record};
@@ -427,5 +445,10 @@ mod tests {
         let own = record::Own { request_id, ..own };
         let text = record::render(&dict, body, &own).expect("renders");
         assert_eq!(text, parts.render(t).to_string());
+        let listed = r#""resources":[{"accountId":"111122223333","type":"AWS::KMS::Key","ARN":"arn:aws:kms:us-east-1:111122223333:key/k"}]"#;
+        assert!(
+            text.contains(listed),
+            "resources as CloudTrail lists them: {text}"
+        );
     }
 }
