@@ -112,8 +112,14 @@ pub fn random_id(alphabet: &[u8], len: usize) -> String {
 
 pub const UPPER_ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
+/// `f`'s result, or what it said if it panicked: a bug in one call or one record is answered
+/// or logged alone, instead of taking down the task that runs it and whatever else it carries.
+pub fn caught<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| panic_message(&*p))
+}
+
 /// What a caught panic said (its `&str` or `String` payload), for the log.
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_string())

@@ -402,8 +402,7 @@ async fn dispatch(sb: Arc<Sandbox>, decoded: Decoded, caller: Caller, meta: Meta
     } else {
         // A panic is answered as one, as the blocking pool's join error is, instead of taking
         // the connection down with it.
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(call))
-            .map_err(|panic| crate::util::panic_message(&*panic))
+        crate::util::caught(call)
     };
     let settle = matches!(result, Ok((_, true)));
     let answer = respond(match result.map(|(out, _)| out) {

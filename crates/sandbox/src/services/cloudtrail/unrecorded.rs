@@ -100,14 +100,9 @@ fn write_waiting(sb: &Sandbox, batch: &mut Vec<Deferred>) {
 /// `f`, a part of one record's writing: one that fails (a bug) is logged and lost alone, not
 /// with the other calls' records after it.
 fn alone<T>(f: impl FnOnce() -> T) -> Option<T> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-        Ok(done) => Some(done),
-        Err(panic) => {
-            let why = crate::util::panic_message(&*panic);
-            tracing::error!(error = %why, "a CloudTrail record could not be written");
-            None
-        }
-    }
+    crate::util::caught(f)
+        .map_err(|why| tracing::error!(error = %why, "a CloudTrail record could not be written"))
+        .ok()
 }
 
 #[cfg(test)]
