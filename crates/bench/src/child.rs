@@ -1,9 +1,13 @@
 //! A `kms-workshop` command as one person at a clean machine runs it: a private home and data
 //! directory, no AWS configuration or credentials files, no instance metadata, the sandbox's
 //! region and the access key it is given. Every benchmark that runs the binary as a child starts
-//! it here, so no figure depends on what the benchmarking machine's own environment holds.
+//! it here, so no figure depends on what the benchmarking machine's own environment holds; and
+//! the keys a learner of a served sandbox is handed, as `sandbox env` hands them out.
 
+use std::collections::HashMap;
 use std::path::Path;
+
+use anyhow::{bail, Context, Result};
 
 use kms_workshop_sandbox::seed;
 
@@ -27,4 +31,30 @@ pub fn workshop(
         .env("AWS_ACCESS_KEY_ID", access_key_id)
         .env("AWS_SECRET_ACCESS_KEY", secret_access_key);
     command
+}
+
+/// What `kms-workshop sandbox env --learner K` exports for the sandbox serving `state` at
+/// `endpoint` (its admin token read from the state directory, as an instructor's shell does).
+pub fn sandbox_env(
+    bin: &Path,
+    state: &Path,
+    endpoint: &str,
+    k: u32,
+) -> Result<HashMap<String, String>> {
+    let out = std::process::Command::new(bin)
+        .args(["sandbox", "env", "--endpoint", endpoint, "--learner"])
+        .arg(k.to_string())
+        .arg("--state-dir")
+        .arg(state)
+        .output()
+        .context("running kms-workshop sandbox env")?;
+    if !out.status.success() {
+        bail!(
+            "sandbox env --learner {k}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(kms_workshop_testkit::parse_exports(
+        &String::from_utf8_lossy(&out.stdout),
+    ))
 }

@@ -10,7 +10,6 @@
 //! Every process (server, runners, this one) shares the machine's cores, as they would on an
 //! instructor's laptop serving its class.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -55,31 +54,6 @@ pub struct ClassroomRun {
     pub peak_rss_after_runs_mb: f64,
 }
 
-/// What `kms-workshop sandbox env --learner K` exports.
-fn learner_env(
-    bin: &Path,
-    state: &Path,
-    endpoint: &str,
-    k: u32,
-) -> Result<HashMap<String, String>> {
-    let out = std::process::Command::new(bin)
-        .args(["sandbox", "env", "--endpoint", endpoint, "--learner"])
-        .arg(k.to_string())
-        .arg("--state-dir")
-        .arg(state)
-        .output()
-        .context("running kms-workshop sandbox env")?;
-    if !out.status.success() {
-        bail!(
-            "sandbox env --learner {k}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(kms_workshop_testkit::parse_exports(
-        &String::from_utf8_lossy(&out.stdout),
-    ))
-}
-
 fn latency(mut ms: Vec<f64>, errors: usize) -> Latency {
     ms.sort_by(f64::total_cmp);
     Latency {
@@ -114,7 +88,7 @@ async fn probe(client: &aws_sdk_kms::Client, until: impl Fn() -> bool) -> Latenc
 fn guided_run(
     bin: &Path,
     endpoint: &str,
-    env: &HashMap<String, String>,
+    env: &std::collections::HashMap<String, String>,
     home: &Path,
     k: u32,
 ) -> Result<tokio::process::Child> {
@@ -184,7 +158,7 @@ pub async fn measure(
     let idle_rss_mb = proc_status_mb(pid, "VmRSS:").unwrap_or(f64::NAN);
 
     // The measured learner is the last of the class (its account is seeded on first use).
-    let me = learner_env(bin, &state, &endpoint, learners)?;
+    let me = crate::child::sandbox_env(bin, &state, &endpoint, learners)?;
     let config = kms_workshop_testkit::credentials_config(
         &endpoint,
         &me["AWS_ACCESS_KEY_ID"],
@@ -199,7 +173,7 @@ pub async fn measure(
     let alone = probe(&client, || quiet.elapsed() > alone_for).await;
 
     let envs = (1..=runners as u32)
-        .map(|k| learner_env(bin, &state, &endpoint, k).map(|e| (k, e)))
+        .map(|k| crate::child::sandbox_env(bin, &state, &endpoint, k).map(|e| (k, e)))
         .collect::<Result<Vec<_>>>()?;
     let runs_began = Instant::now();
     let mut children = Vec::new();

@@ -148,6 +148,24 @@ async fn run_cell(target: &Target, concurrency: usize, stop: Stop) -> Part {
     all
 }
 
+/// `n` GenerateDataKey calls of `key_id` through `client`, `concurrency` in flight, for their
+/// effect on the server (no figures): how many failed, and the first failure.
+pub(crate) async fn send(
+    client: &aws_sdk_kms::Client,
+    key_id: &str,
+    concurrency: usize,
+    n: u64,
+) -> (u64, Option<String>) {
+    let target = Target {
+        name: "served",
+        client: client.clone(),
+        key_id: key_id.to_string(),
+        sandbox: None,
+    };
+    let part = run_cell(&target, concurrency, Stop::Count(n)).await;
+    (part.errors, part.first_error)
+}
+
 /// `moto_server` on a free loopback port; killed on drop.
 struct Moto {
     child: Child,

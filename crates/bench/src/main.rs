@@ -21,7 +21,8 @@
 //!     time-scaled, against the single-account critical path ([`cleanup`]).
 //! (g) Set-up (`prepare --accounts`) of 1 and 20 empty classroom accounts ([`prepare`]).
 //! (h) Restart on a persisted history of 1,000,000 events: time to the first answer and
-//!     resident memory, against the memory the same history took before ([`restart`]).
+//!     resident memory, against the memory the same history took before; and like for like,
+//!     the served sandbox given 1,000,000 calls, then restarted on its state ([`restart`]).
 //! (i) A classroom of 2,000 learners: start-up and memory, and one learner's GenerateDataKey
 //!     latency while 50 others run the guided run, against the same learner alone
 //!     ([`classroom`]).
@@ -121,6 +122,10 @@ struct Cli {
     /// History sizes for (h), the restart on a persisted history, comma-separated.
     #[arg(long, value_delimiter = ',', default_values_t = [1_000_000usize], value_name = "N,N")]
     restart_events: Vec<usize>,
+    /// GenerateDataKey calls the served sandbox of (h) makes its own history from, before it is
+    /// restarted on it (the same program before and after); 0 leaves that part out.
+    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    restart_calls: u64,
     /// Skip (h), the restart on a persisted history.
     #[arg(long)]
     skip_restart: bool,
@@ -285,6 +290,7 @@ fn plan(cli: &mut Cli) -> Result<Plan> {
         cli.startup_runs = 3;
         cli.cleanup_accounts = vec![1, 10];
         cli.restart_events = vec![100_000];
+        cli.restart_calls = 20_000;
         cli.classroom_alone_seconds = 2.0;
     }
     let output = cli
@@ -473,10 +479,14 @@ async fn bench(mut cli: Cli) -> Result<()> {
             prepares.push(r);
         }
     }
-    let mut restarts = Vec::new();
+    let (mut restarts, mut served) = (Vec::new(), None);
     if !cli.skip_restart {
         eprintln!("(h) restart on a persisted history …");
         restarts = restart::run(&cli.restart_events, cli.startup_runs, &release_bin)?;
+        if cli.restart_calls > 0 {
+            served =
+                Some(restart::served(cli.restart_calls, 16, cli.startup_runs, &release_bin).await?);
+        }
     }
     let mut classrooms = Vec::new();
     if !cli.skip_classroom {
@@ -501,12 +511,12 @@ async fn bench(mut cli: Cli) -> Result<()> {
     if !prepares.is_empty() {
         prepare::print(&prepares, cli.time_scale);
     }
-    if !restarts.is_empty() {
+    if !restarts.is_empty() || served.is_some() {
         let moto = startups
             .iter()
             .find(|s| s.target == "moto")
             .map(|s| s.median_ms);
-        restart::print(&restarts, cli.startup_runs, moto);
+        restart::print(&restarts, served.as_ref(), cli.startup_runs, moto);
     }
     for r in &classrooms {
         classroom::print(r);
@@ -526,6 +536,7 @@ async fn bench(mut cli: Cli) -> Result<()> {
         cleanups: &cleanups,
         prepares: &prepares,
         restarts: &restarts,
+        served: served.as_ref(),
         classrooms: &classrooms,
     };
     report::write(&results, &plan.output)?;

@@ -123,6 +123,7 @@ pub struct Results<'a> {
     pub cleanups: &'a [CleanupRun],
     pub prepares: &'a [crate::prepare::PrepareRun],
     pub restarts: &'a [crate::restart::RestartResult],
+    pub served: Option<&'a crate::restart::ServedRestart>,
     pub classrooms: &'a [crate::classroom::ClassroomRun],
 }
 
@@ -139,6 +140,7 @@ pub fn write(r: &Results<'_>, output: &Path) -> Result<()> {
         cleanups,
         prepares,
         restarts,
+        served,
         classrooms,
         ..
     } = *r;
@@ -189,6 +191,12 @@ pub fn write(r: &Results<'_>, output: &Path) -> Result<()> {
                 "history_anon_after_over_before": r.history_ratio(),
                 "restart_over_moto_empty_startup": moto_startup.map(|m| r.restart_ms_median / m),
             })).collect::<Vec<_>>(),
+            "served": served,
+            "served_ratios": served.map(|s| json!({
+                "calls": s.calls,
+                "rss_after_over_before": s.rss_ratio(),
+                "anon_after_over_before": s.anon_ratio(),
+            })),
         },
         "classroom": {
             "runs": classrooms,

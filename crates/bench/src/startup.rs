@@ -108,6 +108,15 @@ impl Resident {
 /// One start: spawn `program args…` (with `{port}` in args replaced), poll until it answers;
 /// the milliseconds that took, and what the process holds half a second later.
 pub fn once(program: &Path, args: &[&str]) -> Result<(f64, Resident)> {
+    let (child, _, ms) = start(program, args)?;
+    // Let start-up work that follows the first answer (if any) settle before the idle figure.
+    std::thread::sleep(Duration::from_millis(500));
+    Ok((ms, Resident::of(child.0.id())))
+}
+
+/// Spawn `program args…` (with `{port}` in args replaced by a free loopback port) and poll
+/// until it answers: the running process, its port, and the milliseconds to its first answer.
+pub fn start(program: &Path, args: &[&str]) -> Result<(Killed, u16, f64)> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
@@ -128,10 +137,7 @@ pub fn once(program: &Path, args: &[&str]) -> Result<(f64, Resident)> {
     let deadline = started + Duration::from_secs(120);
     loop {
         if answered(port) {
-            let ms = started.elapsed().as_secs_f64() * 1000.0;
-            // Let start-up work that follows the first answer (if any) settle before the idle figure.
-            std::thread::sleep(Duration::from_millis(500));
-            return Ok((ms, Resident::of(child.0.id())));
+            return Ok((child, port, started.elapsed().as_secs_f64() * 1000.0));
         }
         if let Ok(Some(status)) = child.0.try_wait() {
             bail!("{} exited at start-up ({status})", program.display());
