@@ -33,6 +33,41 @@ pub fn workshop(
     command
 }
 
+/// Where `kms-workshop` takes an admin token from before the state directory's file
+/// (`sandbox_access::TOKEN_ENV` there): a benchmark's children get none from its environment.
+const TOKEN_ENV: &str = "KMS_WORKSHOP_SANDBOX_TOKEN";
+
+/// `command` at home in `home` (its data directory too, where a served sandbox publishes its
+/// admin token), with no admin token from this process's environment.
+pub fn at_home(command: &mut std::process::Command, home: &Path) {
+    command
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home)
+        .env_remove(TOKEN_ENV);
+}
+
+/// An aws-sdk-kms client signing as learner `k` of the sandbox serving `state` at `endpoint`.
+pub async fn learner_client(
+    bin: &Path,
+    state: &Path,
+    endpoint: &str,
+    k: u32,
+) -> Result<aws_sdk_kms::Client> {
+    let keys = sandbox_env(bin, state, endpoint, k)?;
+    let key = |name: &str| {
+        keys.get(name)
+            .with_context(|| format!("`kms-workshop sandbox env --learner {k}` printed no {name}"))
+    };
+    let config = kms_workshop_testkit::credentials_config(
+        endpoint,
+        key("AWS_ACCESS_KEY_ID")?,
+        key("AWS_SECRET_ACCESS_KEY")?,
+        None,
+    )
+    .await;
+    Ok(aws_sdk_kms::Client::new(&config))
+}
+
 /// What `kms-workshop sandbox env --learner K` exports for the sandbox serving `state` at
 /// `endpoint` (its admin token read from the state directory, as an instructor's shell does).
 pub fn sandbox_env(
@@ -42,6 +77,7 @@ pub fn sandbox_env(
     k: u32,
 ) -> Result<HashMap<String, String>> {
     let out = std::process::Command::new(bin)
+        .env_remove(TOKEN_ENV)
         .args(["sandbox", "env", "--endpoint", endpoint, "--learner"])
         .arg(k.to_string())
         .arg("--state-dir")

@@ -158,15 +158,7 @@ pub async fn measure(
     let idle_rss_mb = proc_status_mb(pid, "VmRSS:").unwrap_or(f64::NAN);
 
     // The measured learner is the last of the class (its account is seeded on first use).
-    let me = crate::child::sandbox_env(bin, &state, &endpoint, learners)?;
-    let config = kms_workshop_testkit::credentials_config(
-        &endpoint,
-        &me["AWS_ACCESS_KEY_ID"],
-        &me["AWS_SECRET_ACCESS_KEY"],
-        None,
-    )
-    .await;
-    let client = aws_sdk_kms::Client::new(&config);
+    let client = crate::child::learner_client(bin, &state, &endpoint, learners).await?;
     let warm = Instant::now();
     probe(&client, || warm.elapsed() > Duration::from_millis(500)).await;
     let quiet = Instant::now();

@@ -21,8 +21,9 @@
 //!     time-scaled, against the single-account critical path ([`cleanup`]).
 //! (g) Set-up (`prepare --accounts`) of 1 and 20 empty classroom accounts ([`prepare`]).
 //! (h) Restart on a persisted history of 1,000,000 events: time to the first answer and
-//!     resident memory, against the memory the same history took before; and like for like,
-//!     the served sandbox given 1,000,000 calls, then restarted on its state ([`restart`]).
+//!     resident memory, against the memory the same history took before ([`restart`]); and
+//!     like for like, the served sandbox given 1,000,000 calls, then restarted on its state
+//!     ([`served`]).
 //! (i) A classroom of 2,000 learners: start-up and memory, and one learner's GenerateDataKey
 //!     latency while 50 others run the guided run, against the same learner alone
 //!     ([`classroom`]).
@@ -39,6 +40,7 @@ mod patterns;
 mod prepare;
 mod report;
 mod restart;
+mod served;
 mod startup;
 
 use std::path::{Path, PathBuf};
@@ -123,9 +125,10 @@ struct Cli {
     #[arg(long, value_delimiter = ',', default_values_t = [1_000_000usize], value_name = "N,N")]
     restart_events: Vec<usize>,
     /// GenerateDataKey calls the served sandbox of (h) makes its own history from, before it is
-    /// restarted on it (the same program before and after); 0 leaves that part out.
-    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
-    restart_calls: u64,
+    /// restarted on it (the same program before and after); 0 leaves that part out
+    /// [default: 1000000, with --quick 20000].
+    #[arg(long, value_name = "N")]
+    restart_calls: Option<u64>,
     /// Skip (h), the restart on a persisted history.
     #[arg(long)]
     skip_restart: bool,
@@ -290,7 +293,7 @@ fn plan(cli: &mut Cli) -> Result<Plan> {
         cli.startup_runs = 3;
         cli.cleanup_accounts = vec![1, 10];
         cli.restart_events = vec![100_000];
-        cli.restart_calls = 20_000;
+        cli.restart_calls = cli.restart_calls.or(Some(20_000));
         cli.classroom_alone_seconds = 2.0;
     }
     let output = cli
@@ -483,9 +486,9 @@ async fn bench(mut cli: Cli) -> Result<()> {
     if !cli.skip_restart {
         eprintln!("(h) restart on a persisted history …");
         restarts = restart::run(&cli.restart_events, cli.startup_runs, &release_bin)?;
-        if cli.restart_calls > 0 {
-            served =
-                Some(restart::served(cli.restart_calls, 16, cli.startup_runs, &release_bin).await?);
+        let calls = cli.restart_calls.unwrap_or(1_000_000);
+        if calls > 0 {
+            served = Some(served::measure(calls, cli.startup_runs, &release_bin).await?);
         }
     }
     let mut classrooms = Vec::new();

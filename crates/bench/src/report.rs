@@ -123,7 +123,7 @@ pub struct Results<'a> {
     pub cleanups: &'a [CleanupRun],
     pub prepares: &'a [crate::prepare::PrepareRun],
     pub restarts: &'a [crate::restart::RestartResult],
-    pub served: Option<&'a crate::restart::ServedRestart>,
+    pub served: Option<&'a crate::served::ServedRestart>,
     pub classrooms: &'a [crate::classroom::ClassroomRun],
 }
 

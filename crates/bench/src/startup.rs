@@ -105,18 +105,28 @@ impl Resident {
     }
 }
 
-/// One start: spawn `program args…` (with `{port}` in args replaced), poll until it answers;
-/// the milliseconds that took, and what the process holds half a second later.
-pub fn once(program: &Path, args: &[&str]) -> Result<(f64, Resident)> {
-    let (child, _, ms) = start(program, args)?;
+/// One start: spawn `program args…` (with `{port}` in args replaced; `prepare` sets up the
+/// rest of the command), poll until it answers; the milliseconds that took, and what the
+/// process holds half a second later.
+pub fn once(
+    program: &Path,
+    args: &[&str],
+    prepare: impl FnOnce(&mut Command),
+) -> Result<(f64, Resident)> {
+    let (child, _, ms) = start(program, args, prepare)?;
     // Let start-up work that follows the first answer (if any) settle before the idle figure.
     std::thread::sleep(Duration::from_millis(500));
     Ok((ms, Resident::of(child.0.id())))
 }
 
-/// Spawn `program args…` (with `{port}` in args replaced by a free loopback port) and poll
+/// Spawn `program args…` (with `{port}` in args replaced by a free loopback port; `prepare`
+/// sets up the rest of the command: its environment, where its standard error goes) and poll
 /// until it answers: the running process, its port, and the milliseconds to its first answer.
-pub fn start(program: &Path, args: &[&str]) -> Result<(Killed, u16, f64)> {
+pub fn start(
+    program: &Path,
+    args: &[&str],
+    prepare: impl FnOnce(&mut Command),
+) -> Result<(Killed, u16, f64)> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
@@ -124,13 +134,16 @@ pub fn start(program: &Path, args: &[&str]) -> Result<(Killed, u16, f64)> {
         .iter()
         .map(|a| a.replace("{port}", &port.to_string()))
         .collect();
+    let mut command = Command::new(program);
+    command
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    prepare(&mut command);
     let started = Instant::now();
     let mut child = Killed(
-        Command::new(program)
-            .args(&args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+        command
             .spawn()
             .with_context(|| format!("starting {}", program.display()))?,
     );
@@ -151,11 +164,11 @@ pub fn start(program: &Path, args: &[&str]) -> Result<(Killed, u16, f64)> {
 
 pub fn measure(target: &str, program: &Path, args: &[&str], runs: usize) -> Result<Startup> {
     // One unmeasured start warms the page cache (binary, Python modules) for both sides alike.
-    once(program, args)?;
+    once(program, args, |_| {})?;
     let mut runs_ms = Vec::new();
     let mut rss = Vec::new();
     for _ in 0..runs {
-        let (ms, resident) = once(program, args)?;
+        let (ms, resident) = once(program, args, |_| {})?;
         runs_ms.push(ms);
         rss.push(resident.rss_mb);
     }
