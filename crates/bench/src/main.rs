@@ -43,13 +43,15 @@ mod restart;
 mod served;
 mod startup;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use aws_config::timeout::TimeoutConfig;
 use aws_config::SdkConfig;
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use kms_workshop_sandbox::{Config, Seed};
 
 use generate::Stop;
@@ -99,8 +101,9 @@ struct Cli {
     /// Skip (b), the LookupEvents measurements.
     #[arg(long)]
     skip_lookup: bool,
-    /// A shorter run (about a minute): 1 s cells, 10,000 and 100,000 events, 3 start-ups,
-    /// clean-up of 1 and 10 accounts. Explicit options still apply on top.
+    /// A shorter run (about two and a half minutes): 1 s cells in 2 rounds, 10,000 and 100,000
+    /// events, 3 runs and 3 start-ups, clean-up of 1 and 10 accounts, a restart on 100,000
+    /// events and after 20,000 calls. An option given on the command line keeps its value.
     #[arg(long)]
     quick: bool,
     /// Skip (d), the start-up comparison.
@@ -125,10 +128,9 @@ struct Cli {
     #[arg(long, value_delimiter = ',', default_values_t = [1_000_000usize], value_name = "N,N")]
     restart_events: Vec<usize>,
     /// GenerateDataKey calls the served sandbox of (h) makes its own history from, before it is
-    /// restarted on it (the same program before and after); 0 leaves that part out
-    /// [default: 1000000, with --quick 20000].
-    #[arg(long, value_name = "N")]
-    restart_calls: Option<u64>,
+    /// restarted on it (the same program before and after); 0 leaves that part out.
+    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    restart_calls: u64,
     /// Skip (h), the restart on a persisted history.
     #[arg(long)]
     skip_restart: bool,
@@ -282,19 +284,29 @@ struct Plan {
     target_dir: PathBuf,
 }
 
-/// Apply `--quick` and check the options.
-fn plan(cli: &mut Cli) -> Result<Plan> {
+/// Apply `--quick` to the options not `given` on the command line, and check the options.
+fn plan(cli: &mut Cli, given: &HashSet<String>) -> Result<Plan> {
     let root = workspace_root();
     if cli.quick {
-        cli.seconds = 1.0;
-        cli.rounds = 2;
-        cli.events = vec![10_000, 100_000];
-        cli.runs = 3;
-        cli.startup_runs = 3;
-        cli.cleanup_accounts = vec![1, 10];
-        cli.restart_events = vec![100_000];
-        cli.restart_calls = cli.restart_calls.or(Some(20_000));
-        cli.classroom_alone_seconds = 2.0;
+        // Each field's clap id is its name.
+        macro_rules! quick {
+            ($($field:ident = $value:expr),* $(,)?) => {
+                $(if !given.contains(stringify!($field)) {
+                    cli.$field = $value;
+                })*
+            };
+        }
+        quick!(
+            seconds = 1.0,
+            rounds = 2,
+            events = vec![10_000, 100_000],
+            runs = 3,
+            startup_runs = 3,
+            cleanup_accounts = vec![1, 10],
+            restart_events = vec![100_000],
+            restart_calls = 20_000,
+            classroom_alone_seconds = 2.0,
+        );
     }
     let output = cli
         .output
@@ -431,8 +443,8 @@ async fn classroom(cli: &Cli, bin: &Path) -> Result<classroom::ClassroomRun> {
     classroom::measure(cli.classroom_learners, cli.classroom_runners, alone, bin).await
 }
 
-async fn bench(mut cli: Cli) -> Result<()> {
-    let plan = plan(&mut cli)?;
+async fn bench(mut cli: Cli, given: HashSet<String>) -> Result<()> {
+    let plan = plan(&mut cli, &given)?;
     let release_bin = cli
         .workshop_bin
         .clone()
@@ -486,9 +498,9 @@ async fn bench(mut cli: Cli) -> Result<()> {
     if !cli.skip_restart {
         eprintln!("(h) restart on a persisted history …");
         restarts = restart::run(&cli.restart_events, cli.startup_runs, &release_bin)?;
-        let calls = cli.restart_calls.unwrap_or(1_000_000);
-        if calls > 0 {
-            served = Some(served::measure(calls, cli.startup_runs, &release_bin).await?);
+        if cli.restart_calls > 0 {
+            served =
+                Some(served::measure(cli.restart_calls, cli.startup_runs, &release_bin).await?);
         }
     }
     let mut classrooms = Vec::new();
@@ -548,7 +560,14 @@ async fn bench(mut cli: Cli) -> Result<()> {
 }
 
 fn main() -> Result<()> {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    // What the command line set itself, which `--quick` leaves as it is.
+    let given: HashSet<String> = matches
+        .ids()
+        .filter(|id| matches.value_source(id.as_str()) == Some(ValueSource::CommandLine))
+        .map(|id| id.to_string())
+        .collect();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -563,6 +582,6 @@ fn main() -> Result<()> {
             println!("{}", serde_json::to_string(&r)?);
             Ok(())
         }
-        None => rt.block_on(bench(cli)),
+        None => rt.block_on(bench(cli, given)),
     }
 }

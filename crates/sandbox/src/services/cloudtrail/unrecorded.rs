@@ -246,6 +246,23 @@ mod tests {
         assert_eq!(newest(&sb, 10), Vec::<String>::new());
     }
 
+    /// The seed's calls (`prepare`'s plan, made in process) leave the records waiting to the
+    /// writer, its changes too: they run on a runtime of their own, dropped when the seed is
+    /// done, and a delivery a record started there would be dropped with it.
+    #[test]
+    fn the_seeds_calls_leave_the_waiting_records_to_the_writer() {
+        let sb = Sandbox::open(crate::Config::default()).expect("sandbox");
+        take_down(&sb, "GenerateDataKey");
+        crate::seed::plan::prepare_account(&sb, "444455556666", "us-east-1")
+            .expect("the plan made in a second account");
+        assert_eq!(
+            sb.unrecorded.waiting.lock().len(),
+            1,
+            "the seed's calls wrote no record that waited"
+        );
+        assert_eq!(newest(&sb, 1), ["GenerateDataKey"], "the writer's, still");
+    }
+
     /// The account's own trail, logging every management event (the organization's, seen
     /// from a member, logs only writes).
     fn logging_trail(sb: &Sandbox) {
