@@ -581,3 +581,96 @@ fn main() -> Result<()> {
         None => rt.block_on(bench(cli, matches)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The options as `args` give them, after [`plan`].
+    fn planned(args: &[&str]) -> Cli {
+        let matches = Cli::command()
+            .try_get_matches_from(args)
+            .expect("the options parse");
+        let mut cli = Cli::from_arg_matches(&matches).expect("the options read");
+        plan(&mut cli, &matches).expect("the options make a plan");
+        cli
+    }
+
+    /// What `--quick` sets, as (seconds, rounds, events, runs, start-ups, accounts, restart
+    /// events, restart calls, the learner alone's seconds).
+    type Shortened = (
+        f64,
+        u64,
+        Vec<usize>,
+        usize,
+        usize,
+        Vec<usize>,
+        Vec<usize>,
+        u64,
+        f64,
+    );
+
+    fn shortened(cli: &Cli) -> Shortened {
+        (
+            cli.seconds,
+            cli.rounds,
+            cli.events.clone(),
+            cli.runs,
+            cli.startup_runs,
+            cli.cleanup_accounts.clone(),
+            cli.restart_events.clone(),
+            cli.restart_calls,
+            cli.classroom_alone_seconds,
+        )
+    }
+
+    #[test]
+    fn quick_shortens_every_option_the_command_line_left_alone() {
+        let cli = planned(&["kms-workshop-bench", "--no-moto", "--quick"]);
+        assert_eq!(
+            shortened(&cli),
+            (
+                1.0,
+                2,
+                vec![10_000, 100_000],
+                3,
+                3,
+                vec![1, 10],
+                vec![100_000],
+                20_000,
+                2.0
+            )
+        );
+    }
+
+    #[test]
+    fn quick_keeps_every_option_given_on_the_command_line() {
+        let cli = planned(&[
+            "kms-workshop-bench",
+            "--no-moto",
+            "--quick",
+            "--seconds=5",
+            "--rounds=4",
+            "--events=50,60",
+            "--runs=7",
+            "--startup-runs=2",
+            "--cleanup-accounts=3",
+            "--restart-events=200",
+            "--restart-calls=0",
+            "--classroom-alone-seconds=9",
+        ]);
+        assert_eq!(
+            shortened(&cli),
+            (5.0, 4, vec![50, 60], 7, 2, vec![3], vec![200], 0, 9.0)
+        );
+    }
+
+    #[test]
+    fn without_quick_the_defaults_stand() {
+        let cli = planned(&["kms-workshop-bench", "--no-moto"]);
+        assert_eq!(
+            (cli.seconds, cli.rounds, cli.restart_calls),
+            (6.0, 6, 1_000_000)
+        );
+    }
+}
