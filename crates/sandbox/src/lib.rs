@@ -358,7 +358,18 @@ impl Sandbox {
     }
 
     pub fn credential(&self, access_key_id: &str) -> Option<Credential> {
-        self.world.read().credentials.get(access_key_id).cloned()
+        self.with_credential(access_key_id, Credential::clone)
+    }
+
+    /// `f` of the credential behind `access_key_id`, read in place (every request's signature
+    /// is checked against one: a copy of its strings each time is not needed). The world's
+    /// lock is held for reading while `f` runs.
+    pub fn with_credential<R>(
+        &self,
+        access_key_id: &str,
+        f: impl FnOnce(&Credential) -> R,
+    ) -> Option<R> {
+        self.world.read().credentials.get(access_key_id).map(f)
     }
 
     /// All known credentials (for `sandbox env` and the admin view).

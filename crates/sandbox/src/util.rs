@@ -56,8 +56,12 @@ pub fn iso8601(t: OffsetDateTime) -> String {
 
 /// `2026-11-28T17:00:00Z`, the form CloudTrail records use.
 pub fn iso8601_secs(t: OffsetDateTime) -> String {
+    use std::fmt::Write as _;
     let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
+    // Sized once: `format!` would grow the string twice on the way (every record has one).
+    let mut out = String::with_capacity(20);
+    let _ = write!(
+        out,
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
         t.year(),
         u8::from(t.month()),
@@ -65,7 +69,8 @@ pub fn iso8601_secs(t: OffsetDateTime) -> String {
         t.hour(),
         t.minute(),
         t.second()
-    )
+    );
+    out
 }
 
 /// A random (version 4) UUID, hyphenated: request IDs, event IDs, message IDs.

@@ -9,7 +9,8 @@
 //! instructions for every request, which made up a quarter of the request path's time.
 //!
 //! Written by hand because the crate exposes the key derivation and the final HMAC but not
-//! the canonical request. The crate stays the authority: [`signature`] answers `None` for any
+//! the canonical request (the final HMAC is computed here with `hmac`, as the crate computes
+//! it, into a buffer on the stack). The crate stays the authority: [`signature`] answers `None` for any
 //! request outside the shape (the caller then signs with the crate), and a signature that
 //! does not match here is checked again by the crate before the request is refused, so this
 //! path can make a request faster but never accept or refuse one the crate would not.
@@ -17,8 +18,9 @@
 use std::cell::RefCell;
 use std::time::SystemTime;
 
-use aws_sigv4::sign::v4::{calculate_signature, generate_signing_key};
+use aws_sigv4::sign::v4::generate_signing_key;
 use hashbrown::HashMap;
+use hmac::{Hmac, Mac};
 use http::HeaderMap;
 use sha2::{Digest, Sha256};
 
@@ -82,8 +84,14 @@ fn sign_and_compare(
         service: &auth.service,
     };
     let matches = |key: &[u8]| {
-        let sig = calculate_signature(key, string_to_sign);
-        constant_time_eq(sig.as_bytes(), auth.signature.as_bytes())
+        // The crate's `calculate_signature`, into a buffer on the stack instead of a string.
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+            return false;
+        };
+        mac.update(string_to_sign);
+        let mut sig = [0u8; 64];
+        hex::encode_to_slice(mac.finalize().into_bytes(), &mut sig).is_ok()
+            && constant_time_eq(&sig, auth.signature.as_bytes())
     };
     if let Some(key) = KEYS.with_borrow(|keys| keys.get(&wanted).copied()) {
         return matches(&key);
@@ -176,7 +184,7 @@ pub(super) fn verifies(
     {
         return None;
     }
-    let mut canonical = String::with_capacity(512);
+    let mut canonical = String::with_capacity(1024);
     canonical.push_str(method);
     canonical.push('\n');
     canonical.push_str(uri);
@@ -195,21 +203,38 @@ pub(super) fn verifies(
     canonical.push('\n');
     canonical.push_str(auth.signed_headers.as_str());
     canonical.push('\n');
-    canonical.push_str(&hex::encode(Sha256::digest(body)));
+    canonical.push_str(hex_of(&Sha256::digest(body), &mut [0u8; 64])?);
+    let digest = Sha256::digest(canonical.as_bytes());
 
-    let string_to_sign = format!(
-        "AWS4-HMAC-SHA256\n{amz_date}\n{}/{}/{}/aws4_request\n{}",
-        auth.date,
-        auth.region,
-        auth.service,
-        hex::encode(Sha256::digest(canonical.as_bytes()))
-    );
+    // The string to sign, in the same buffer (the canonical request is only hashed).
+    let string_to_sign = &mut canonical;
+    string_to_sign.clear();
+    for part in [
+        "AWS4-HMAC-SHA256\n",
+        amz_date,
+        "\n",
+        &auth.date,
+        "/",
+        &auth.region,
+        "/",
+        &auth.service,
+        "/aws4_request\n",
+    ] {
+        string_to_sign.push_str(part);
+    }
+    string_to_sign.push_str(hex_of(&digest, &mut [0u8; 64])?);
     Some(sign_and_compare(
         secret,
         auth,
         time,
         string_to_sign.as_bytes(),
     ))
+}
+
+/// A SHA-256 digest in lower-case hex, written into `buf`.
+fn hex_of<'b>(digest: &[u8], buf: &'b mut [u8; 64]) -> Option<&'b str> {
+    hex::encode_to_slice(digest, buf).ok()?;
+    std::str::from_utf8(buf).ok()
 }
 
 #[cfg(test)]

@@ -39,12 +39,17 @@ pub struct SignedHeaders(String);
 impl SignedHeaders {
     /// From the header's `SignedHeaders=` value (empty names dropped).
     pub fn parse(list: &str) -> SignedHeaders {
-        SignedHeaders::of(list.split(';'))
+        SignedHeaders::joined(list.split(';'), list.len())
     }
 
     /// From a list of names.
     pub fn of<'a>(names: impl IntoIterator<Item = &'a str>) -> SignedHeaders {
-        let mut joined = String::new();
+        SignedHeaders::joined(names, 0)
+    }
+
+    /// From a list of names, with room for `room` bytes from the start.
+    fn joined<'a>(names: impl IntoIterator<Item = &'a str>, room: usize) -> SignedHeaders {
+        let mut joined = String::with_capacity(room);
         for name in names.into_iter().map(str::trim).filter(|n| !n.is_empty()) {
             if !joined.is_empty() {
                 joined.push(';');

@@ -32,10 +32,41 @@ pub fn matches(syntax: Syntax, pattern: &str, value: &str) -> bool {
     if pattern == "*" {
         return true;
     }
-    if !pattern.contains(['*', '?']) && (!syntax.escapes || !pattern.contains('\\')) {
-        return pattern == value;
+    let escaped = syntax.escapes && pattern.contains('\\');
+    if !escaped && !pattern.contains('?') {
+        return match pattern.contains('*') {
+            false => pattern == value,
+            true => matches_stars(pattern, value),
+        };
     }
     matches_cut(syntax, pattern, value)
+}
+
+/// [`matches`] for a pattern whose only metacharacter is `*` (`kms:*`, `arn:…:key/*`: most
+/// of a policy's patterns), on the strings themselves: no copy of either is made. The same
+/// greedy leftmost search as [`matches_cut`]; byte positions instead of characters, which
+/// finds the same matches since both are valid UTF-8.
+fn matches_stars(pattern: &str, value: &str) -> bool {
+    let (Some((first, rest)), Some((_, last))) =
+        (pattern.split_once('*'), pattern.rsplit_once('*'))
+    else {
+        return pattern == value;
+    };
+    if first.len() + last.len() > value.len() || !value.starts_with(first) || !value.ends_with(last)
+    {
+        return false;
+    }
+    // Between the first star and the last: each piece found leftmost, in order, within the
+    // part of the value the first and last pieces leave.
+    let middle = &rest[..rest.len() - last.len()];
+    let mut room = &value[first.len()..value.len() - last.len()];
+    for piece in middle.split('*').filter(|p| !p.is_empty()) {
+        match room.find(piece) {
+            Some(at) => room = &room[at + piece.len()..],
+            None => return false,
+        }
+    }
+    true
 }
 
 /// [`matches`] by cutting the pattern at its stars (every pattern; `matches` answers the
@@ -124,8 +155,46 @@ mod tests {
     #[test]
     fn the_common_patterns_answer_as_the_cut_pattern_does() {
         for syntax in [POLICY, EC2_FILTER] {
-            for pattern in ["*", "", "arn:aws:kms:us-east-1:1:key/k", "a", "ab"] {
-                for value in ["", "a", "ab", "arn:aws:kms:us-east-1:1:key/k", "*", "é"] {
+            let patterns = [
+                "*",
+                "",
+                "arn:aws:kms:us-east-1:1:key/k",
+                "a",
+                "ab",
+                "a*",
+                "*a",
+                "a*b",
+                "*a*",
+                "a**b",
+                "ab*ba",
+                "é*",
+                "*é*",
+                "kms:*",
+                "arn:*:key/*",
+                "**",
+                "*b*a*",
+                "a*a",
+            ];
+            let values = [
+                "",
+                "a",
+                "ab",
+                "arn:aws:kms:us-east-1:1:key/k",
+                "*",
+                "é",
+                "aba",
+                "abba",
+                "abab",
+                "aé",
+                "éa",
+                "ba",
+                "aa",
+                "kms:GenerateDataKey",
+                "bxa",
+                "abxba",
+            ];
+            for pattern in patterns {
+                for value in values {
                     assert_eq!(
                         matches(syntax, pattern, value),
                         matches_cut(syntax, pattern, value),

@@ -69,10 +69,12 @@ impl AwsError {
 /// `s` with its first letter lower-cased (Coral's member names in paths).
 pub(crate) fn lower_first(s: &str) -> String {
     let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => String::new(),
+    let mut out = String::with_capacity(s.len());
+    if let Some(f) = c.next() {
+        out.extend(f.to_lowercase());
+        out.push_str(c.as_str());
     }
+    out
 }
 
 impl fmt::Display for AwsError {

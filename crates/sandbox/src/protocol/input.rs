@@ -350,7 +350,16 @@ impl Input {
         }
     }
 
-    /// The JSON view of the whole input (what CloudTrail logs as request parameters).
+    /// The JSON view of the whole input (what CloudTrail logs as request parameters):
+    /// a JSON input itself, borrowed; a form's parameters, made into one.
+    pub fn json_view(&self) -> std::borrow::Cow<'_, J> {
+        match self {
+            Input::Json(v) => std::borrow::Cow::Borrowed(v),
+            form => std::borrow::Cow::Owned(form.to_json()),
+        }
+    }
+
+    /// The JSON view of the whole input, owned.
     pub fn to_json(&self) -> J {
         match self {
             Input::Json(v) => v.clone(),

@@ -47,7 +47,14 @@ pub fn parse_body(body: &Bytes) -> Result<serde_json::Value, AwsError> {
 pub fn encode_ok(v: &Value, content_type: &'static str) -> Encoded {
     let body = match v {
         Value::Null => b"{}".to_vec(),
-        v => serde_json::to_vec(&AsJson(v)).unwrap_or_else(|_| b"{}".to_vec()),
+        v => {
+            // Room for a typical answer from the start, rather than growing to it.
+            let mut out = Vec::with_capacity(512);
+            match serde_json::to_writer(&mut out, &AsJson(v)) {
+                Ok(()) => out,
+                Err(_) => b"{}".to_vec(),
+            }
+        }
     };
     Encoded::new(200, content_type, body)
 }

@@ -217,7 +217,7 @@ pub trait Service: Send + Sync + 'static {
     }
     /// `requestParameters` as AWS logs them; the default is the input with camel-cased names.
     fn request_parameters(&self, _op: &str, input: &Input) -> J {
-        camel_case_keys(input.to_json(), &[])
+        camel_case_keys(&input.json_view(), &[], &[])
     }
     /// REST services (S3): the operation a request names, from method, path and query
     /// (`None`: not served).
@@ -253,27 +253,35 @@ pub trait Service: Send + Sync + 'static {
     }
 }
 
-/// Lower-case the first letter of every object key, dropping members named in `redact`
-/// (secrets CloudTrail never logs).
-pub fn camel_case_keys(v: J, redact: &[&str]) -> J {
+/// `v` with the first letter of every object key lower-cased, without the members named in
+/// `redact` (secrets CloudTrail never logs), and with the top-level members named in
+/// `verbatim` copied as they are (maps of the caller's own keys, such as an encryption
+/// context). Built from a borrowed value: the input is read once, not copied and then rebuilt.
+pub fn camel_case_keys(v: &J, redact: &[&str], verbatim: &[&str]) -> J {
     match v {
         J::Object(m) => J::Object(
-            m.into_iter()
+            m.iter()
                 .filter(|(k, _)| !redact.contains(&k.as_str()))
-                .map(|(k, v)| (camel_case(k), camel_case_keys(v, redact)))
+                .map(|(k, v)| {
+                    let v = if verbatim.contains(&k.as_str()) {
+                        v.clone()
+                    } else {
+                        camel_case_keys(v, redact, &[])
+                    };
+                    (camel_case(k), v)
+                })
                 .collect(),
         ),
-        J::Array(a) => J::Array(a.into_iter().map(|v| camel_case_keys(v, redact)).collect()),
-        other => other,
+        J::Array(a) => J::Array(a.iter().map(|v| camel_case_keys(v, redact, &[])).collect()),
+        other => other.clone(),
     }
 }
 
-/// `name` with its first letter lowercased ([`lower_first`]), kept as it is (not copied) when
-/// it already starts so.
-fn camel_case(name: String) -> String {
+/// `name` with its first letter lowercased ([`lower_first`]).
+fn camel_case(name: &str) -> String {
     match name.chars().next() {
-        Some(f) if !f.to_lowercase().eq([f]) => crate::protocol::error::lower_first(&name),
-        _ => name,
+        Some(f) if !f.to_lowercase().eq([f]) => crate::protocol::error::lower_first(name),
+        _ => name.to_string(),
     }
 }
 

@@ -178,23 +178,20 @@ const SECRETS: &[&str] = &[
 /// well have a key named `plaintext`): logged as they are.
 const USER_MAPS: &[&str] = &["encryptionContext", "tags"];
 
-/// `j` without any member [`SECRETS`] names, at any depth (names compared camel-cased).
-fn without_secrets(j: J) -> J {
+/// Leave out of `j` every member [`SECRETS`] names, at any depth (names compared
+/// camel-cased), in place.
+fn strip_secrets(j: &mut J) {
     match j {
-        J::Object(m) => J::Object(
-            m.into_iter()
-                .filter(|(k, _)| !SECRETS.iter().any(|s| s.eq_ignore_ascii_case(k)))
-                .map(|(k, v)| {
-                    if USER_MAPS.iter().any(|u| u.eq_ignore_ascii_case(&k)) {
-                        (k, v)
-                    } else {
-                        (k, without_secrets(v))
-                    }
-                })
-                .collect(),
-        ),
-        J::Array(a) => J::Array(a.into_iter().map(without_secrets).collect()),
-        other => other,
+        J::Object(m) => {
+            m.retain(|k, _| !SECRETS.iter().any(|s| s.eq_ignore_ascii_case(k)));
+            for (k, v) in m.iter_mut() {
+                if !USER_MAPS.iter().any(|u| u.eq_ignore_ascii_case(k)) {
+                    strip_secrets(v);
+                }
+            }
+        }
+        J::Array(a) => a.iter_mut().for_each(strip_secrets),
+        _ => {}
     }
 }
 
@@ -205,7 +202,10 @@ pub fn scrubbed(record: String) -> String {
         return record;
     }
     match serde_json::from_str::<J>(&record) {
-        Ok(j) => without_secrets(j).to_string(),
+        Ok(mut j) => {
+            strip_secrets(&mut j);
+            j.to_string()
+        }
         Err(_) => record,
     }
 }
@@ -229,7 +229,7 @@ fn response_elements(v: &Value) -> J {
     }
     match strip(v) {
         Some(J::Object(m)) if m.is_empty() => J::Null,
-        Some(j) => crate::services::camel_case_keys(j, &[]),
+        Some(j) => crate::services::camel_case_keys(&j, &[], &[]),
         None => J::Null,
     }
 }
@@ -266,36 +266,82 @@ pub fn record(
     source_ip: &str,
     user_agent: &str,
 ) {
-    let _ = defer(cx, service, op, input, result, source_ip, user_agent);
+    let made = Made {
+        caller: cx.caller.clone(),
+        region: cx.region.clone(),
+        request_id: cx.request_id.clone(),
+        resources: cx.resources.clone(),
+        response_elements: cx.response_elements.clone(),
+        op: op.to_string(),
+        source_ip: source_ip.to_string(),
+        user_agent: user_agent.to_string(),
+    };
+    let _ = take_down(cx.sandbox, service, input, result, made);
     super::unrecorded::settle(cx.sandbox);
 }
 
 /// Take down a call's record, to join the history at the next settling: the caller settles
 /// it once the call is answered, and whatever reads the history settles it first
 /// ([`crate::Sandbox::events`]), so nothing asked after the answer can miss it. Whether the
-/// caller must start a settling ([`super::unrecorded::wait`]).
+/// caller must start a settling ([`super::unrecorded::wait`]). The call is done: the record
+/// keeps what it owned (its caller, region, request ID, resources) instead of copies.
 #[must_use]
 pub fn defer(
-    cx: &Call<'_>,
+    cx: Call<'_>,
     service: &dyn Service,
-    op: &str,
+    op: String,
     input: &Input,
     result: &Result<Value, AwsError>,
-    source_ip: &str,
-    user_agent: &str,
+    source_ip: String,
+    user_agent: String,
 ) -> bool {
-    let sb = cx.sandbox;
-    let read_only = service.read_only(op);
-    let request_parameters = match without_secrets(service.request_parameters(op, input)) {
-        J::Object(m) if m.is_empty() => J::Null,
-        other => other,
+    let made = Made {
+        caller: cx.caller,
+        region: cx.region,
+        request_id: cx.request_id,
+        resources: cx.resources,
+        response_elements: cx.response_elements,
+        op,
+        source_ip,
+        user_agent,
     };
+    take_down(cx.sandbox, service, input, result, made)
+}
+
+/// What a record keeps of the call that made it and of its request, owned.
+struct Made {
+    caller: Caller,
+    region: String,
+    request_id: String,
+    resources: Vec<TrailResource>,
+    response_elements: Option<J>,
+    op: String,
+    source_ip: String,
+    user_agent: String,
+}
+
+/// [`defer`]'s work, whoever owns the call's parts.
+fn take_down(
+    sb: &crate::Sandbox,
+    service: &dyn Service,
+    input: &Input,
+    result: &Result<Value, AwsError>,
+    made: Made,
+) -> bool {
+    let read_only = service.read_only(&made.op);
+    let mut request_parameters = service.request_parameters(&made.op, input);
+    strip_secrets(&mut request_parameters);
+    if matches!(&request_parameters, J::Object(m) if m.is_empty()) {
+        request_parameters = J::Null;
+    }
     let response = match (result, read_only) {
-        (Ok(v), false) => without_secrets(
-            cx.response_elements
-                .clone()
-                .unwrap_or_else(|| response_elements(v)),
-        ),
+        (Ok(v), false) => {
+            let mut r = made
+                .response_elements
+                .unwrap_or_else(|| response_elements(v));
+            strip_secrets(&mut r);
+            r
+        }
         _ => J::Null,
     };
     let delay_ms = sb.config.cloudtrail_delivery_delay().whole_milliseconds() as i64;
@@ -305,8 +351,8 @@ pub fn defer(
     // CloudTrail hands management events to EventBridge only while a trail is logging.
     let logging = super::logging_in(
         sb,
-        cx.account(),
-        &cx.region,
+        &made.caller.account,
+        &made.region,
         read_only,
         service.event_source(),
     );
@@ -314,21 +360,21 @@ pub fn defer(
     super::unrecorded::wait(
         sb,
         Deferred {
-            caller: cx.caller.clone(),
-            region: cx.region.clone(),
+            caller: made.caller,
+            region: made.region,
             event_source: service.event_source(),
-            op: op.to_string(),
+            op: made.op,
             read_only,
-            source_ip: source_ip.to_string(),
-            user_agent: user_agent.to_string(),
+            source_ip: made.source_ip,
+            user_agent: made.user_agent,
             error: result
                 .as_ref()
                 .err()
                 .map(|e| (e.code.clone(), e.message.clone())),
             request_parameters,
             response,
-            request_id: cx.request_id.clone(),
-            resources: cx.resources.clone(),
+            request_id: made.request_id,
+            resources: made.resources,
             stamp: (time_ms, time_ms + delay_ms),
             handed_over_ms: logging.then_some(now_ms + handed_over),
         },

@@ -1,16 +1,17 @@
 //! Records taken down but not yet in the history, and the one order they join it in.
 //!
-//! A read-only call (GenerateDataKey, Decrypt, Describe…) is answered on the request's own
-//! task; writing its record (rendering it, appending it to the history and its file, handing
-//! it to EventBridge) is a third of that call's work, and nothing in the answer depends on it.
-//! So the record waits here, taken down before the answer goes out, and is written just after
-//! it. Whatever reads or changes the history settles first ([`crate::Sandbox::events`]), so a
-//! `LookupEvents`, the console's history, a reset or an orderly restart never sees the history
-//! without a call that was already answered. (A process killed outright in the microseconds
-//! between an answer and its record's write loses that record, and the others of its batch,
-//! where before the record was on disk first; the sandbox's history is a teaching aid, not an
-//! audit log, and the answer's speed is worth that window. What a record causes, a rule's
-//! counter or a message, goes to disk after the record.)
+//! A read-only call (GenerateDataKey, Decrypt, Describe…) is answered on the request's own task;
+//! writing its record (rendering it, appending it to the history and its file, handing it to
+//! EventBridge) is a third of that call's work, and nothing in the answer depends on it. So the
+//! record waits here, taken down before the answer goes out, and is written a millisecond after
+//! it, with the records of the calls answered meanwhile (one writer for the batch: `http::aws`'s
+//! `WRITE_AFTER`). Whatever reads or changes the history settles first
+//! ([`crate::Sandbox::events`]), so a `LookupEvents`, the console's history, a reset or an orderly
+//! restart never sees the history without a call that was already answered. (A process killed
+//! outright in the millisecond or two between an answer and its record's write loses that record,
+//! and the others of its batch, where before the record was on disk first; the sandbox's history
+//! is a teaching aid, not an audit log, and the answer's speed is worth that window. What a record
+//! causes, a rule's counter or a message, goes to disk after the record.)
 
 use parking_lot::Mutex;
 
@@ -134,7 +135,8 @@ mod tests {
         let kms = sb.service("kms").expect("kms");
         let cx = Call::direct(sb, &learner(), kms.about().protocol);
         let input = Input::Json(json!({"KeyId": "alias/ImportedCMK"}));
-        let _ = recorder::defer(&cx, kms, op, &input, &Ok(Value::Null), "127.0.0.1", "t");
+        let (ip, agent) = ("127.0.0.1".to_string(), "t".to_string());
+        let _ = recorder::defer(cx, kms, op.to_string(), &input, &Ok(Value::Null), ip, agent);
     }
 
     fn newest(sb: &Sandbox, n: usize) -> Vec<String> {

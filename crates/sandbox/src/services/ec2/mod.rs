@@ -69,7 +69,7 @@ impl Service for Ec2 {
     }
     /// As AWS logs it: user data may hold secrets, so the member stays and its value does not.
     fn request_parameters(&self, _op: &str, input: &Input) -> serde_json::Value {
-        let mut out = super::camel_case_keys(input.to_json(), &[]);
+        let mut out = super::camel_case_keys(&input.json_view(), &[], &[]);
         if let Some(v) = out.get_mut("userData") {
             *v = serde_json::Value::String("<sensitiveDataRemoved>".into());
         }

@@ -60,9 +60,9 @@ impl Service for Iam {
         &ABOUT
     }
     fn request_parameters(&self, _op: &str, input: &Input) -> J {
-        match input.to_json() {
-            J::Object(m) => camel_case_keys(trail::unflatten(&m), &[]),
-            other => camel_case_keys(other, &[]),
+        match &*input.json_view() {
+            J::Object(m) => camel_case_keys(&trail::unflatten(m), &[], &[]),
+            other => camel_case_keys(other, &[], &[]),
         }
     }
     fn call(&self, cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError> {

@@ -51,34 +51,22 @@ impl Service for Kms {
         &ABOUT
     }
     fn request_parameters(&self, _op: &str, input: &Input) -> J {
-        let raw = input.to_json();
-        // An encryption context is a map of the caller's own keys: CloudTrail logs it verbatim.
-        let contexts: Vec<(&str, J)> = [
-            ("EncryptionContext", "encryptionContext"),
-            ("SourceEncryptionContext", "sourceEncryptionContext"),
-            (
-                "DestinationEncryptionContext",
-                "destinationEncryptionContext",
-            ),
-        ]
-        .into_iter()
-        .filter_map(|(member, logged)| Some((logged, raw.get(member)?.clone())))
-        .collect();
-        let mut out = camel_case_keys(
-            raw,
+        camel_case_keys(
+            &input.json_view(),
             &[
                 "Plaintext",
                 "CiphertextBlob",
                 "EncryptedKeyMaterial",
                 "ImportToken",
             ],
-        );
-        if let J::Object(m) = &mut out {
-            for (logged, v) in contexts {
-                m.insert(logged.to_string(), v);
-            }
-        }
-        out
+            // An encryption context is a map of the caller's own keys: CloudTrail logs it
+            // verbatim.
+            &[
+                "EncryptionContext",
+                "SourceEncryptionContext",
+                "DestinationEncryptionContext",
+            ],
+        )
     }
     fn call(&self, cx: &mut Call<'_>, op: &str, input: &Input) -> Result<Value, AwsError> {
         use ops::{aliases, crypto_ops, import, keys, policy, tags};

@@ -150,7 +150,7 @@ pub(super) fn policy_decision(
 /// sandbox's callers are the account's own, whom the default key policy lets IAM decide.)
 pub(super) fn permitted(cx: &Call<'_>, k: &Key, op: &str) -> Result<(), AwsError> {
     let arn = cx.caller.arn();
-    let action = format!("kms:{op}");
+    let action = ["kms:", op].concat();
     if policy_decision(cx, &k.policy, &action, Some(&k.arn), &arn) == Decision::ExplicitDeny {
         return Err(AwsError::new(
             400,
