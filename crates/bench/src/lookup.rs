@@ -230,7 +230,7 @@ pub fn load(sb: &Sandbox, n: usize, persist: bool) -> (usize, usize) {
         }
         matching += usize::from(name == "GenerateDataKey");
         let resources = if source == "kms.amazonaws.com" {
-            vec![("AWS::KMS::Key".to_string(), key.clone())]
+            vec![("AWS::KMS::Key".into(), key.as_str().into())]
         } else {
             Vec::new()
         };
@@ -239,11 +239,11 @@ pub fn load(sb: &Sandbox, n: usize, persist: bool) -> (usize, usize) {
             _ => Members::default(),
         };
         let new = NewEvent {
-            event_id,
-            event_name: name.to_string(),
-            event_source: source.to_string(),
-            username: user.name.clone(),
-            access_key_id: user.access_key.clone(),
+            event_id: event_id.into(),
+            event_name: name.into(),
+            event_source: source.into(),
+            username: user.name.as_str().into(),
+            access_key_id: user.access_key.as_str().into(),
             read_only,
             resources,
         };

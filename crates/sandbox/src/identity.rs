@@ -88,10 +88,10 @@ impl Caller {
 
     /// The name CloudTrail's event history shows and filters on as "User name": the IAM user's
     /// name, or a role session's name (for the workshop's instance role, the instance id).
-    pub fn username(&self) -> String {
+    pub fn username(&self) -> &str {
         match &self.principal {
-            Principal::IamUser { name, .. } => name.clone(),
-            Principal::AssumedRole { session_name, .. } => session_name.clone(),
+            Principal::IamUser { name, .. } => name,
+            Principal::AssumedRole { session_name, .. } => session_name,
         }
     }
 

@@ -327,7 +327,7 @@ async fn credentials(_admin: AdminOnly, State(sb): Sb) -> Json<CredentialsView> 
                 session_token: c.session_token.clone(),
                 account: c.account.clone(),
                 arn: caller.arn(),
-                username: caller.username(),
+                username: caller.username().to_string(),
             }
         })
         .collect();

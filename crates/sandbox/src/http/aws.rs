@@ -365,7 +365,7 @@ async fn dispatch(sb: Arc<Sandbox>, decoded: Decoded, caller: Caller, meta: Meta
     // state (and fsync it) under the state's lock, which must not stop the runtime's threads.
     let inline = !service.heavy(&operation) && service.read_only(&operation);
     // An inline call's record is written once the answer is out (see `unrecorded`).
-    let settler = (inline && seeding.is_none()).then(|| sb.clone());
+    let settler = (inline && seeding.is_none()).then(|| Arc::downgrade(&sb));
     let call = move || {
         let mut cx = Call {
             sandbox: &sb,
@@ -426,9 +426,13 @@ async fn dispatch(sb: Arc<Sandbox>, decoded: Decoded, caller: Caller, meta: Meta
         // at sixteen, instead of a writer woken beside nearly every call, whose work then ran
         // between the client's turns on the same two CPUs (×1.6 the ceiling's median latency
         // at one in flight, ×1.45 with the wait; docs/BENCHMARKS.md).
+        // It holds the sandbox weakly: one shut down meanwhile (its shutdown wrote every
+        // waiting record) and let go is not kept open by a writer that has nothing to do.
         tokio::spawn(async move {
             tokio::time::sleep(WRITE_AFTER).await;
-            unrecorded::settle_soon(&sb)
+            if let Some(sb) = sb.upgrade() {
+                unrecorded::settle_soon(&sb);
+            }
         });
     }
     answer

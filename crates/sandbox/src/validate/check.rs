@@ -50,7 +50,7 @@ pub fn violations(
         style,
         out: Vec::new(),
     };
-    w.structure(shape, input, ("", ""), skip);
+    w.structure(shape, input, &At::Top, skip);
     w.out
 }
 
@@ -60,8 +60,24 @@ struct Walker<'a> {
     out: Vec<Violation>,
 }
 
-/// Where a value is: AWS's path to it, and its name in the request.
-type At<'a> = (&'a str, &'a str);
+/// Where a value is, as the steps that lead to it. Its path and its name in the request are
+/// spelled only when a violation there is reported ([`Walker::spell`]): a valid input, as
+/// nearly every one is, spells none.
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Top,
+    /// A member of the structure at `parent`.
+    Member {
+        parent: &'a At<'a>,
+        name: &'a str,
+        r: &'a Ref,
+    },
+    /// The item at `index` (from 0) of the list at `parent`.
+    Item {
+        parent: &'a At<'a>,
+        index: usize,
+    },
+}
 
 /// A number as AWS prints a bound (`128`, not `128.0`).
 fn bound(n: f64) -> String {
@@ -95,13 +111,37 @@ fn blob_len(b64: &str) -> usize {
 }
 
 impl Walker<'_> {
-    fn push(&mut self, (path, wire): At<'_>, value: Shown, constraint: String) {
+    fn push(&mut self, at: &At<'_>, value: Shown, constraint: String) {
+        let (path, wire) = self.spell(at);
         self.out.push(Violation {
-            path: path.to_string(),
-            wire: wire.to_string(),
+            path,
+            wire,
             value,
             constraint,
         });
+    }
+
+    /// AWS's path to `at`, and its name in the request.
+    fn spell(&self, at: &At<'_>) -> (String, String) {
+        match at {
+            At::Top => (String::new(), String::new()),
+            At::Member { parent, name, r } => {
+                let (path, wire) = self.spell(parent);
+                (
+                    join(&path, &lower_first(name)),
+                    join(&wire, &self.wire_name(name, r)),
+                )
+            }
+            At::Item { parent, index } => {
+                let (path, wire) = self.spell(parent);
+                let n = index + 1;
+                let wire = match self.style {
+                    Some(FormStyle::Query) => format!("{wire}.member.{n}"),
+                    _ => format!("{wire}.{n}"),
+                };
+                (format!("{path}.{n}.member"), wire)
+            }
+        }
     }
 
     /// A member's name in the request (the model's name for JSON requests).
@@ -112,16 +152,19 @@ impl Walker<'_> {
         }
     }
 
-    fn structure(&mut self, shape: &str, v: &J, (path, wire): At<'_>, skip: &[&str]) {
+    fn structure(&mut self, shape: &str, v: &J, at: &At<'_>, skip: &[&str]) {
         let (Some(s), J::Object(m)) = (self.model.shape(shape), v) else {
             return;
         };
         let present = |name: &str| m.get(name).is_some_and(|v| !v.is_null());
         for (name, r) in &s.members {
             if s.required.contains(name) && !present(name) && !skip.contains(&name.as_str()) {
-                let p = join(path, &lower_first(name));
-                let w = join(wire, &self.wire_name(name, r));
-                self.push((&p, &w), Shown::Null, "Member must not be null".into());
+                let at = At::Member {
+                    parent: at,
+                    name,
+                    r,
+                };
+                self.push(&at, Shown::Null, "Member must not be null".into());
             }
         }
         for (name, r) in &s.members {
@@ -129,30 +172,28 @@ impl Walker<'_> {
                 continue;
             }
             if let Some(child) = m.get(name).filter(|v| !v.is_null()) {
-                let p = join(path, &lower_first(name));
-                let w = join(wire, &self.wire_name(name, r));
-                self.member(&r.shape, child, (&p, &w));
+                let at = At::Member {
+                    parent: at,
+                    name,
+                    r,
+                };
+                self.member(&r.shape, child, &at);
             }
         }
     }
 
-    fn member(&mut self, shape: &str, v: &J, at: At<'_>) {
+    fn member(&mut self, shape: &str, v: &J, at: &At<'_>) {
         let Some(s) = self.model.shape(shape) else {
             return;
         };
-        let (path, wire) = at;
         match (s.kind.as_str(), v) {
             ("structure", _) => self.structure(shape, v, at, &[]),
             ("list", J::Array(items)) => {
                 self.length(s, items.len(), at, || Shown::Text(shown(v)));
                 if let Some(member) = &s.member {
-                    for (i, item) in items.iter().enumerate() {
-                        let p = format!("{path}.{}.member", i + 1);
-                        let w = match self.style {
-                            Some(FormStyle::Query) => format!("{wire}.member.{}", i + 1),
-                            _ => format!("{wire}.{}", i + 1),
-                        };
-                        self.member(&member.shape, item, (&p, &w));
+                    for (index, item) in items.iter().enumerate() {
+                        let at = At::Item { parent: at, index };
+                        self.member(&member.shape, item, &at);
                     }
                 }
             }
@@ -180,7 +221,7 @@ impl Walker<'_> {
     /// A map's keys and values against their shapes. AWS reports a map once for its keys and
     /// once for its values, at the map's path, with every constraint broken in one bracket
     /// (and the map printed once, however many entries break them).
-    fn map_entries(&mut self, s: &Shape, m: &serde_json::Map<String, J>, at: At<'_>) {
+    fn map_entries(&mut self, s: &Shape, m: &serde_json::Map<String, J>, at: &At<'_>) {
         let (Some(key), Some(value)) = (&s.key, &s.value) else {
             return;
         };
@@ -213,7 +254,7 @@ impl Walker<'_> {
         w.out
     }
 
-    fn string(&mut self, s: &Shape, text: &str, at: At<'_>) {
+    fn string(&mut self, s: &Shape, text: &str, at: &At<'_>) {
         let value = || {
             if s.sensitive {
                 Shown::Hidden
@@ -246,16 +287,16 @@ impl Walker<'_> {
         }
     }
 
-    fn length(&mut self, s: &Shape, n: usize, at: At<'_>, value: impl Fn() -> Shown) {
+    fn length(&mut self, s: &Shape, n: usize, at: &At<'_>, value: impl Fn() -> Shown) {
         self.bounds(s, n as f64, "length", at, value);
     }
 
-    fn range(&mut self, s: &Shape, x: f64, at: At<'_>, text: &str) {
+    fn range(&mut self, s: &Shape, x: f64, at: &At<'_>, text: &str) {
         self.bounds(s, x, "value", at, || Shown::Text(text.to_string()));
     }
 
     /// `x` (a `what`: length or value) against the shape's min and max.
-    fn bounds(&mut self, s: &Shape, x: f64, what: &str, at: At<'_>, value: impl Fn() -> Shown) {
+    fn bounds(&mut self, s: &Shape, x: f64, what: &str, at: &At<'_>, value: impl Fn() -> Shown) {
         if let Some(min) = s.min.filter(|m| x < *m) {
             let c = format!(
                 "Member must have {what} greater than or equal to {}",

@@ -172,3 +172,42 @@ fn an_older_state_refused_after_it_was_read_keeps_its_version() {
         "{marker}"
     );
 }
+
+/// A read-only call's record is written by the server itself after the answer (with the
+/// records of the calls answered meanwhile): with nobody reading the history, the history
+/// file still grows to hold it, so a process stopped later, however it stops, keeps it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answered_calls_record_reaches_the_disk_unasked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sb = Sandbox::open(Config {
+        state_dir: Some(dir.path().to_path_buf()),
+        ..Config::default()
+    })
+    .expect("sandbox");
+    let running = serve(&sb).await;
+    let cfg = learner_config(&format!("http://{}", running.addr)).await;
+    let kms = aws_sdk_kms::Client::new(&cfg);
+    let key = kms.create_key().send().await.expect("a key");
+    let key_id = key.key_metadata().expect("its metadata").key_id();
+    // CreateKey changes state: its record was written before its answer.
+    let file = dir.path().join("events.bin");
+    let size = || std::fs::metadata(&file).map_or(0, |m| m.len());
+    let before = size();
+    assert!(before > 0, "the history file holds CreateKey's record");
+    kms.generate_data_key()
+        .key_id(key_id)
+        .key_spec(aws_sdk_kms::types::DataKeySpec::Aes256)
+        .send()
+        .await
+        .expect("a data key");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while size() == before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "GenerateDataKey's record never reached {}",
+            file.display()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    running.shutdown().await;
+}

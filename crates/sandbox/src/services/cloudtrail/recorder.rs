@@ -146,18 +146,18 @@ impl RecordParts<'_> {
     }
 
     /// What the history indexes the record by.
-    pub(crate) fn new_event(&self) -> NewEvent {
+    pub(crate) fn new_event(&self) -> NewEvent<'_> {
         NewEvent {
-            event_id: self.event_id.to_string(),
-            event_name: self.op.to_string(),
-            event_source: self.event_source.to_string(),
-            username: self.caller.username(),
-            access_key_id: self.caller.access_key_id.clone(),
+            event_id: self.event_id.into(),
+            event_name: self.op.into(),
+            event_source: self.event_source.into(),
+            username: self.caller.username().into(),
+            access_key_id: self.caller.access_key_id.as_str().into(),
             read_only: self.read_only,
             resources: self
                 .resources
                 .iter()
-                .map(|r| (r.resource_type.clone(), r.arn.clone()))
+                .map(|r| (r.resource_type.as_str().into(), r.arn.as_str().into()))
                 .collect(),
         }
     }

@@ -16,6 +16,7 @@ pub mod dict;
 pub mod partition;
 pub mod record;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -60,15 +61,17 @@ pub struct StoredEvent {
     pub record: String,
 }
 
-/// What the recorder hands over (before the store stamps the time).
-pub struct NewEvent {
-    pub event_id: String,
-    pub event_name: String,
-    pub event_source: String,
-    pub username: String,
-    pub access_key_id: String,
+/// What the recorder hands over (before the store stamps the time). Borrowed where the
+/// caller has the strings (the recorder's record, written once a call is answered): the store
+/// only looks them up in its dictionary.
+pub struct NewEvent<'a> {
+    pub event_id: Cow<'a, str>,
+    pub event_name: Cow<'a, str>,
+    pub event_source: Cow<'a, str>,
+    pub username: Cow<'a, str>,
+    pub access_key_id: Cow<'a, str>,
     pub read_only: bool,
-    pub resources: Vec<(String, String)>,
+    pub resources: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }
 
 /// A query over one partition.
@@ -168,7 +171,7 @@ impl EventStore {
         &self,
         account: &str,
         region: &str,
-        new: NewEvent,
+        new: NewEvent<'_>,
         (stamped_ms, visible_ms): (i64, i64),
         render: impl Fn(i64) -> Record,
         persist: impl FnOnce(&[u8]) -> bool,
@@ -301,13 +304,16 @@ impl EventStore {
         let resources: Vec<(String, String)> =
             serde_json::from_value(line.get("res").cloned().unwrap_or(J::Null)).unwrap_or_default();
         let new = NewEvent {
-            event_id: s("id"),
-            event_name: s("n"),
-            event_source: s("s"),
-            username: s("u"),
-            access_key_id: s("k"),
+            event_id: s("id").into(),
+            event_name: s("n").into(),
+            event_source: s("s").into(),
+            username: s("u").into(),
+            access_key_id: s("k").into(),
             read_only: line.get("ro").and_then(J::as_bool).unwrap_or(false),
-            resources,
+            resources: resources
+                .into_iter()
+                .map(|(t, n)| (t.into(), n.into()))
+                .collect(),
         };
         let text = super::recorder::scrubbed(s("rec"));
         self.append(

@@ -6,9 +6,9 @@ use serde_json::json;
 
 use super::*;
 
-fn new(t: i64, name: &str, user: &str, id: String) -> NewEvent {
+fn new<'a>(t: i64, name: &'a str, user: &'a str, id: String) -> NewEvent<'a> {
     NewEvent {
-        event_id: id,
+        event_id: id.into(),
         event_name: name.into(),
         event_source: "kms.amazonaws.com".into(),
         username: user.into(),
