@@ -390,12 +390,12 @@ async fn dispatch(sb: Arc<Sandbox>, decoded: Decoded, caller: Caller, meta: Meta
         // AWS's front end refuses what the model does not allow before the service sees it.
         let out = crate::validate::check(service, &decoded.operation, &decoded.input)
             .and_then(|()| service.call(&mut cx, &decoded.operation, &decoded.input));
-        let (op, input) = (decoded.operation, &decoded.input);
+        let (op, input) = (decoded.operation, decoded.input);
         let settle = match (cx.seeding, inline) {
             (true, _) => false,
             (false, true) => recorder::defer(cx, service, op, input, &out, source_ip, user_agent),
             (false, false) => {
-                recorder::record(&cx, service, &op, input, &out, &source_ip, &user_agent);
+                recorder::record(&cx, service, &op, &input, &out, &source_ip, &user_agent);
                 false
             }
         };

@@ -21,7 +21,7 @@ pub(super) struct Origin {
 /// CloudTrail, encode errors, add S3's request-id headers.
 pub(super) fn serve(
     sb: &Sandbox,
-    service: &dyn Service,
+    service: &'static dyn Service,
     caller: Caller,
     region: String,
     request_id: &str,

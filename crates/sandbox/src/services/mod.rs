@@ -29,7 +29,8 @@ use crate::Sandbox;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrailResource {
     pub arn: String,
-    pub resource_type: String,
+    /// `AWS::KMS::Key`…: a name of the service's own nearly always (no copy made per call).
+    pub resource_type: std::borrow::Cow<'static, str>,
 }
 
 /// Everything a service handler needs about the request in flight, and what it reports back

@@ -76,7 +76,7 @@ impl serde::Serialize for Member<'_> {
             Member::Resources(resources, account) => {
                 s.collect_seq(resources.iter().map(|x| Resource {
                     account_id: account,
-                    resource_type: &x.resource_type,
+                    resource_type: &x.resource_type[..],
                     arn: &x.arn,
                 }))
             }
@@ -157,7 +157,7 @@ impl RecordParts<'_> {
             resources: self
                 .resources
                 .iter()
-                .map(|r| (r.resource_type.as_str().into(), r.arn.as_str().into()))
+                .map(|r| (r.resource_type[..].into(), r.arn.as_str().into()))
                 .collect(),
         }
     }
@@ -239,14 +239,16 @@ fn response_elements(v: &Value) -> J {
 pub(crate) struct Deferred {
     caller: Caller,
     region: String,
-    event_source: &'static str,
+    service: &'static dyn Service,
     op: String,
     read_only: bool,
     source_ip: String,
     user_agent: String,
     /// (errorCode, errorMessage) of a failed call.
     error: Option<(String, String)>,
-    request_parameters: J,
+    /// The call's input: its `requestParameters` are made from it by the writer, after the
+    /// answer.
+    input: Input,
     response: J,
     request_id: String,
     resources: Vec<TrailResource>,
@@ -259,7 +261,7 @@ pub(crate) struct Deferred {
 /// Record a call in CloudTrail: its record has joined the history when this returns.
 pub fn record(
     cx: &Call<'_>,
-    service: &dyn Service,
+    service: &'static dyn Service,
     op: &str,
     input: &Input,
     result: &Result<Value, AwsError>,
@@ -276,7 +278,7 @@ pub fn record(
         source_ip: source_ip.to_string(),
         user_agent: user_agent.to_string(),
     };
-    let _ = take_down(cx.sandbox, service, input, result, made);
+    let _ = take_down(cx.sandbox, service, input.clone(), result, made);
     super::unrecorded::settle(cx.sandbox);
 }
 
@@ -288,9 +290,9 @@ pub fn record(
 #[must_use]
 pub fn defer(
     cx: Call<'_>,
-    service: &dyn Service,
+    service: &'static dyn Service,
     op: String,
-    input: &Input,
+    input: Input,
     result: &Result<Value, AwsError>,
     source_ip: String,
     user_agent: String,
@@ -323,17 +325,12 @@ struct Made {
 /// [`defer`]'s work, whoever owns the call's parts.
 fn take_down(
     sb: &crate::Sandbox,
-    service: &dyn Service,
-    input: &Input,
+    service: &'static dyn Service,
+    input: Input,
     result: &Result<Value, AwsError>,
     made: Made,
 ) -> bool {
     let read_only = service.read_only(&made.op);
-    let mut request_parameters = service.request_parameters(&made.op, input);
-    strip_secrets(&mut request_parameters);
-    if matches!(&request_parameters, J::Object(m) if m.is_empty()) {
-        request_parameters = J::Null;
-    }
     let response = match (result, read_only) {
         (Ok(v), false) => {
             let mut r = made
@@ -362,7 +359,7 @@ fn take_down(
         Deferred {
             caller: made.caller,
             region: made.region,
-            event_source: service.event_source(),
+            service,
             op: made.op,
             read_only,
             source_ip: made.source_ip,
@@ -371,7 +368,7 @@ fn take_down(
                 .as_ref()
                 .err()
                 .map(|e| (e.code.clone(), e.message.clone())),
-            request_parameters,
+            input,
             response,
             request_id: made.request_id,
             resources: made.resources,
@@ -397,15 +394,20 @@ pub(crate) struct HandOver {
 pub(crate) fn write(sb: &crate::Sandbox, d: Deferred) -> Option<HandOver> {
     let event_id = crate::util::uuid();
     let account = d.caller.account.as_str();
+    let mut request_parameters = d.service.request_parameters(&d.op, &d.input);
+    strip_secrets(&mut request_parameters);
+    if matches!(&request_parameters, J::Object(m) if m.is_empty()) {
+        request_parameters = J::Null;
+    }
     let parts = RecordParts {
         caller: &d.caller,
         region: &d.region,
-        event_source: d.event_source,
+        event_source: d.service.event_source(),
         op: &d.op,
         source_ip: &d.source_ip,
         user_agent: &d.user_agent,
         error: d.error.as_ref().map(|(c, m)| (c.as_str(), m.as_str())),
-        request_parameters: d.request_parameters,
+        request_parameters,
         response: d.response,
         request_id: &d.request_id,
         event_id: &event_id,

@@ -136,7 +136,7 @@ mod tests {
         let cx = Call::direct(sb, &learner(), kms.about().protocol);
         let input = Input::Json(json!({"KeyId": "alias/ImportedCMK"}));
         let (ip, agent) = ("127.0.0.1".to_string(), "t".to_string());
-        let _ = recorder::defer(cx, kms, op.to_string(), &input, &Ok(Value::Null), ip, agent);
+        let _ = recorder::defer(cx, kms, op.to_string(), input, &Ok(Value::Null), ip, agent);
     }
 
     fn newest(sb: &Sandbox, n: usize) -> Vec<String> {

@@ -7,7 +7,7 @@ use serde_json::{Map, Value as J};
 
 use crate::services::TrailResource;
 
-fn resource(arn: &str, resource_type: &str) -> TrailResource {
+fn resource(arn: &str, resource_type: &'static str) -> TrailResource {
     TrailResource {
         arn: arn.to_string(),
         resource_type: resource_type.into(),
