@@ -36,6 +36,23 @@ pub struct Credential {
     pub console_since: Option<String>,
 }
 
+/// What a signature is checked against: an access key and its secret, borrowed (from a
+/// credential, or from a copy of its secret taken out of the world's lock).
+#[derive(Clone, Copy)]
+pub struct AccessKey<'a> {
+    pub access_key_id: &'a str,
+    pub secret_access_key: &'a str,
+}
+
+impl Credential {
+    pub fn access_key(&self) -> AccessKey<'_> {
+        AccessKey {
+            access_key_id: &self.access_key_id,
+            secret_access_key: &self.secret_access_key,
+        }
+    }
+}
+
 // Hand-written so secrets never reach a log line.
 impl std::fmt::Debug for Credential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

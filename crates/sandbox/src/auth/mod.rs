@@ -16,7 +16,7 @@ use aws_sigv4::http_request::{
 use aws_sigv4::sign::v4;
 use http::HeaderMap;
 
-use crate::identity::Credential;
+use crate::identity::AccessKey;
 use crate::util::constant_time_eq;
 
 /// The parts of `Authorization: AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`.
@@ -215,7 +215,7 @@ pub fn verify(
     headers: &HeaderMap,
     body: &[u8],
     auth: &AuthHeader,
-    cred: &Credential,
+    cred: AccessKey<'_>,
 ) -> Result<(), AuthError> {
     let amz_date = headers
         .get("x-amz-date")
@@ -235,7 +235,7 @@ pub fn verify(
         ));
     }
     all_amz_headers_signed(headers, auth)?;
-    let scope = (cred.secret_access_key.as_str(), amz_date, time);
+    let scope = (cred.secret_access_key, amz_date, time);
     if fast::verifies(method, uri, headers, body, auth, scope) == Some(true) {
         return Ok(());
     }
@@ -274,15 +274,15 @@ pub fn verify(
         settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
     }
     // The session token, when signed, is already among `signed`.
-    let identity = signer(&cred.access_key_id, &cred.secret_access_key, None);
+    let identity = signer(cred.access_key_id, cred.secret_access_key, None);
     let request = SignableRequest::new(method, uri, signed.into_iter(), body)
         .map_err(|e| AuthError::Malformed(e.to_string()))?;
     compare(&identity, auth, time, settings, request)?;
     match content_sha {
         Some(h) if is_s3 && chunks::SIGNED_STREAMING.contains(&h) => {
             let scope = chunks::Scope {
-                access_key_id: &cred.access_key_id,
-                secret: &cred.secret_access_key,
+                access_key_id: cred.access_key_id,
+                secret: cred.secret_access_key,
                 time,
                 region: &auth.region,
                 service: &auth.service,
@@ -358,7 +358,7 @@ mod tests {
         let near = parse_amz_date("20261202T124400Z").unwrap();
         assert!(check_skew("20261202T124400Z", near, now).is_ok());
     }
-    use crate::identity::Principal;
+    use crate::identity::{Credential, Principal};
 
     fn cred() -> Credential {
         Credential {
@@ -432,14 +432,14 @@ mod tests {
     fn verifies_good_and_rejects_bad() {
         let (h, a) = signed_request(b"{}", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
         assert_eq!(a.service, "kms");
-        verify("POST", "/", &h, b"{}", &a, &cred()).unwrap();
+        verify("POST", "/", &h, b"{}", &a, cred().access_key()).unwrap();
         assert_eq!(
-            verify("POST", "/", &h, b"{ }", &a, &cred()),
+            verify("POST", "/", &h, b"{ }", &a, cred().access_key()),
             Err(AuthError::Mismatch)
         );
         let (h, a) = signed_request(b"{}", "wrong");
         assert_eq!(
-            verify("POST", "/", &h, b"{}", &a, &cred()),
+            verify("POST", "/", &h, b"{}", &a, cred().access_key()),
             Err(AuthError::Mismatch)
         );
     }
@@ -461,7 +461,7 @@ mod tests {
             "TrentService.ScheduleKeyDeletion".parse().unwrap(),
         );
         assert!(matches!(
-            verify("POST", "/", &h, b"{}", &unsigned, &cred()),
+            verify("POST", "/", &h, b"{}", &unsigned, cred().access_key()),
             Err(AuthError::Malformed(m)) if m.contains("x-amz-target")
         ));
     }
@@ -472,7 +472,15 @@ mod tests {
     fn unsigned_payload_is_refused_outside_s3() {
         let (h, a) = signed_request_with(b"{}", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", true);
         assert!(a.signed_headers.contains("x-amz-content-sha256"));
-        assert!(verify("POST", "/", &h, b"{\"KeyId\":\"other\"}", &a, &cred()).is_err());
+        assert!(verify(
+            "POST",
+            "/",
+            &h,
+            b"{\"KeyId\":\"other\"}",
+            &a,
+            cred().access_key()
+        )
+        .is_err());
     }
 
     /// S3: the body must hash to the `x-amz-content-sha256` the client signed.

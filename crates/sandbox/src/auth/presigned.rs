@@ -12,7 +12,7 @@ use aws_sigv4::http_request::{
 use http::HeaderMap;
 
 use super::{parse_amz_date, parse_authorization_value, AuthError, AuthHeader};
-use crate::identity::Credential;
+use crate::identity::AccessKey;
 
 /// What the query adds to the usual parts of a signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,7 +91,7 @@ pub fn verify(
     headers: &HeaderMap,
     auth: &AuthHeader,
     q: &QueryAuth,
-    cred: &Credential,
+    cred: AccessKey<'_>,
 ) -> Result<(), AuthError> {
     let time = parse_amz_date(&q.amz_date)
         .ok_or_else(|| AuthError::Malformed(format!("bad X-Amz-Date {}", q.amz_date)))?;
@@ -137,8 +137,8 @@ pub fn verify(
     settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
     settings.session_token_mode = SessionTokenMode::Include;
     let identity = super::signer(
-        &cred.access_key_id,
-        &cred.secret_access_key,
+        cred.access_key_id,
+        cred.secret_access_key,
         q.security_token.clone(),
     );
     let request = SignableRequest::new(

@@ -174,7 +174,14 @@ fn signed_with_token(
         .map(|p| p.as_str())
         .unwrap_or("/");
     let cred = access::admin_credential(sb.admin_token());
-    crate::auth::verify(parts.method.as_str(), uri, &parts.headers, &[], auth, &cred)
+    crate::auth::verify(
+        parts.method.as_str(),
+        uri,
+        &parts.headers,
+        &[],
+        auth,
+        cred.access_key(),
+    )
 }
 
 /// A control call only the admin token may make.

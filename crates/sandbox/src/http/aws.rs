@@ -259,13 +259,20 @@ pub(super) fn signed_caller(
             ..Caller::from(&base)
         });
     }
-    let (caller, expires_ms) = sb
-        .with_credential(&auth.access_key_id, |cred| {
-            verified_caller(parts, body, auth, query, cred)
+    // Under the world's lock only what the check needs is copied out (the caller, the secret,
+    // the session token): the check itself, which hashes a whole S3 body, runs without it.
+    let (caller, held) = sb
+        .with_credential(&auth.access_key_id, |c| {
+            let held = Held {
+                secret: c.secret_access_key.clone(),
+                session_token: c.session_token.clone(),
+                expires_ms: c.expires_ms,
+            };
+            (Caller::from(c), held)
         })
-        .ok_or(Unsigned::UnknownKey)??;
-    // The world's lock is held only while the signature is checked.
-    if let Some(expires) = expires_ms {
+        .ok_or(Unsigned::UnknownKey)?;
+    check_signature(parts, body, auth, query, &held)?;
+    if let Some(expires) = held.expires_ms {
         let now_ms = (sb.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
         if now_ms >= expires {
             return Err(Unsigned::Expired);
@@ -274,15 +281,26 @@ pub(super) fn signed_caller(
     Ok(caller)
 }
 
-/// The caller `cred` names, if the request carries its signature and session token; and
-/// when the credential expires, if it does.
-fn verified_caller(
+/// What checking a request's signature needs of its credential.
+struct Held {
+    secret: String,
+    session_token: Option<String>,
+    expires_ms: Option<i64>,
+}
+
+/// Whether the request carries the signature of `auth`'s access key under `held`'s secret,
+/// and the credential's session token if it has one.
+fn check_signature(
     parts: &Parts,
     body: &Bytes,
     auth: &Authorization,
     query: Option<&QueryAuth>,
-    cred: &crate::identity::Credential,
-) -> Result<(Caller, Option<i64>), Unsigned> {
+    held: &Held,
+) -> Result<(), Unsigned> {
+    let key = crate::identity::AccessKey {
+        access_key_id: &auth.access_key_id,
+        secret_access_key: &held.secret,
+    };
     let uri = parts
         .uri
         .path_and_query()
@@ -296,12 +314,12 @@ fn verified_caller(
             &parts.headers,
             auth,
             q,
-            cred,
+            key,
         ),
-        None => auth::verify(parts.method.as_str(), uri, &parts.headers, body, auth, cred),
+        None => auth::verify(parts.method.as_str(), uri, &parts.headers, body, auth, key),
     }
     .map_err(Unsigned::Bad)?;
-    if let Some(token) = &cred.session_token {
+    if let Some(token) = &held.session_token {
         let sent = match query {
             Some(q) => q.security_token.as_deref(),
             None => parts
@@ -313,7 +331,7 @@ fn verified_caller(
             return Err(Unsigned::UnknownKey);
         }
     }
-    Ok((Caller::from(cred), cred.expires_ms))
+    Ok(())
 }
 
 /// The operation and input of an RPC-style request (every protocol but REST-XML).

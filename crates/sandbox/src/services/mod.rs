@@ -257,22 +257,31 @@ pub trait Service: Send + Sync + 'static {
 /// `v` with the first letter of every object key lower-cased, without the members named in
 /// `redact` (secrets CloudTrail never logs), and with the top-level members named in
 /// `verbatim` copied as they are (maps of the caller's own keys, such as an encryption
-/// context). Built from a borrowed value: the input is read once, not copied and then rebuilt.
+/// context): such a member's value is the one logged under its camel-cased name, whatever
+/// other member the input spells that way. Built from a borrowed value: the input is read
+/// once, not copied and then rebuilt.
 pub fn camel_case_keys(v: &J, redact: &[&str], verbatim: &[&str]) -> J {
     match v {
-        J::Object(m) => J::Object(
-            m.iter()
+        J::Object(m) => {
+            let mut out: serde_json::Map<String, J> = m
+                .iter()
                 .filter(|(k, _)| !redact.contains(&k.as_str()))
                 .map(|(k, v)| {
-                    let v = if verbatim.contains(&k.as_str()) {
-                        v.clone()
-                    } else {
-                        camel_case_keys(v, redact, &[])
+                    let v = match verbatim.contains(&k.as_str()) {
+                        // Its value is put in below, where no other member can displace it.
+                        true => J::Null,
+                        false => camel_case_keys(v, redact, &[]),
                     };
                     (camel_case(k), v)
                 })
-                .collect(),
-        ),
+                .collect();
+            for name in verbatim {
+                if let Some(v) = m.get(*name) {
+                    out.insert(camel_case(name), v.clone());
+                }
+            }
+            J::Object(out)
+        }
         J::Array(a) => J::Array(a.iter().map(|v| camel_case_keys(v, redact, &[])).collect()),
         other => other.clone(),
     }

@@ -173,9 +173,11 @@ fn an_older_state_refused_after_it_was_read_keeps_its_version() {
     );
 }
 
-/// A read-only call's record is written by the server itself after the answer (with the
-/// records of the calls answered meanwhile): with nobody reading the history, the history
-/// file still grows to hold it, so a process stopped later, however it stops, keeps it.
+/// A read-only call's record is written by the server itself after the answer: with nobody
+/// reading the history, the history file still grows to hold it, so a process stopped later,
+/// however it stops, keeps it. (Its writer, a millisecond after the answer, or the server's
+/// one-second tick, which writes whatever still waits: this holds for either, and does not
+/// tell them apart.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answered_calls_record_reaches_the_disk_unasked() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -1,4 +1,5 @@
-//! Unit tests of KMS's state: the persisted form of keys and the derived key state.
+//! Unit tests of KMS: the persisted form of keys, the derived key state, and what CloudTrail
+//! logs of a call's input.
 
 use time::{Duration, OffsetDateTime};
 
@@ -56,4 +57,46 @@ fn key_state_follows_the_facts() {
     ext.valid_to = Some(now + Duration::hours(1));
     assert_eq!(ext.state(now), KeyState::Enabled);
     assert_eq!(ext.state(now + Duration::hours(1)), KeyState::PendingImport);
+}
+
+/// The encryption context a call used is the one its record logs, with the caller's own keys
+/// as they were sent, however the input also spells the member: a second member that only
+/// camel-cases to the same name neither displaces it nor moves it.
+#[test]
+fn the_context_used_is_the_context_logged() {
+    use crate::protocol::Input;
+    use crate::services::Service;
+    let used = serde_json::json!({"Purpose": "payroll"});
+    let spoof = serde_json::json!({"Purpose": "fake"});
+    for (first, second) in [
+        ("EncryptionContext", "encryptionContext"),
+        ("encryptionContext", "EncryptionContext"),
+    ] {
+        let mut input = serde_json::Map::new();
+        input.insert("KeyId".into(), "alias/ImportedCMK".into());
+        for name in [first, second] {
+            let v = if name == "EncryptionContext" {
+                &used
+            } else {
+                &spoof
+            };
+            input.insert(name.into(), v.clone());
+        }
+        input.insert("Plaintext".into(), "c2VjcmV0".into());
+        let logged = super::Kms.request_parameters("Encrypt", &Input::Json(input.into()));
+        assert_eq!(
+            logged,
+            serde_json::json!({"keyId": "alias/ImportedCMK", "encryptionContext": used}),
+            "{first} before {second}"
+        );
+        let names: Vec<&String> = logged
+            .as_object()
+            .map(|m| m.keys().collect())
+            .unwrap_or_default();
+        assert_eq!(
+            names,
+            ["keyId", "encryptionContext"],
+            "in the input's order"
+        );
+    }
 }
