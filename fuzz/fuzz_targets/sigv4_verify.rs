@@ -54,6 +54,13 @@ fuzz_target!(|data: &[u8]| {
     let body = rest;
     let _ = auth::body_matches_declared_hash(&headers, body);
     if let Ok(parsed) = auth::parse_authorization(&headers) {
-        let _ = auth::verify(method, uri, &headers, body, &parsed, &credential());
+        let _ = auth::verify(
+            method,
+            uri,
+            &headers,
+            body,
+            &parsed,
+            credential().access_key(),
+        );
     }
 });
