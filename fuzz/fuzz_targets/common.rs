@@ -23,7 +23,7 @@ fn names(input: &Input) -> Vec<String> {
         .into_iter()
         .map(String::from)
         .collect();
-    collect(&input.to_json(), &mut out, 0);
+    collect(&input.json_view(), &mut out, 0);
     out.into_iter().take(12).collect()
 }
 
@@ -53,7 +53,7 @@ pub fn exercise(input: &Input) {
 
 fn walk(input: &Input, names: &[String], depth: usize) {
     let _ = input.as_str();
-    let _ = input.to_json();
+    let _ = input.json_view();
     // Two levels (a member's members) reach every accessor on every shape; deeper walks
     // multiply the cost per input without reaching new decoder code.
     if depth >= 2 {

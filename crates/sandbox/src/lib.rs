@@ -362,8 +362,8 @@ impl Sandbox {
     }
 
     /// `f` of the credential behind `access_key_id`, read in place (every request's signature
-    /// is checked against one: a copy of its strings each time is not needed). The world's
-    /// lock is held for reading while `f` runs.
+    /// is checked against one: `f` copies out only what it needs). The world's lock is held
+    /// for reading while `f` runs, so `f` should be quick.
     pub fn with_credential<R>(
         &self,
         access_key_id: &str,

@@ -8,10 +8,10 @@
 //! `aws-sigv4`'s signer builds a header map, a canonical-request value and the header
 //! instructions for every request, which made up a quarter of the request path's time.
 //!
-//! Written by hand because the crate exposes the key derivation and the final HMAC but not
-//! the canonical request (the final HMAC is computed here with `hmac`, as the crate computes
-//! it, into a buffer on the stack). The crate stays the authority: [`signature`] answers `None` for any
-//! request outside the shape (the caller then signs with the crate), and a signature that
+//! Written by hand because the crate exposes the key derivation and the final HMAC but not the
+//! canonical request (the final HMAC is computed here with `hmac`, as the crate computes it,
+//! into a buffer on the stack). The crate stays the authority: [`signature`] answers `None` for
+//! any request outside the shape (the caller then signs with the crate), and a signature that
 //! does not match here is checked again by the crate before the request is refused, so this
 //! path can make a request faster but never accept or refuse one the crate would not.
 

@@ -355,14 +355,6 @@ impl Input {
     pub fn json_view(&self) -> std::borrow::Cow<'_, J> {
         match self {
             Input::Json(v) => std::borrow::Cow::Borrowed(v),
-            form => std::borrow::Cow::Owned(form.to_json()),
-        }
-    }
-
-    /// The JSON view of the whole input, owned.
-    pub fn to_json(&self) -> J {
-        match self {
-            Input::Json(v) => v.clone(),
             Input::Form { params, path, .. } => {
                 let mut obj = serde_json::Map::new();
                 let prefix = if path.is_empty() {
@@ -378,7 +370,7 @@ impl Input {
                         obj.insert(rest.to_string(), J::String(v.clone()));
                     }
                 }
-                J::Object(obj)
+                std::borrow::Cow::Owned(J::Object(obj))
             }
         }
     }

@@ -288,7 +288,7 @@ pub fn camel_case_keys(v: &J, redact: &[&str], verbatim: &[&str]) -> J {
 }
 
 /// `name` with its first letter lowercased ([`lower_first`]).
-fn camel_case(name: &str) -> String {
+pub(crate) fn camel_case(name: &str) -> String {
     match name.chars().next() {
         Some(f) if !f.to_lowercase().eq([f]) => crate::protocol::error::lower_first(name),
         _ => name.to_string(),

@@ -181,12 +181,11 @@ fn an_older_state_refused_after_it_was_read_keeps_its_version() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answered_calls_record_reaches_the_disk_unasked() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let sb = Sandbox::open(Config {
+    let (_sb, running) = common::start_sandbox(Config {
         state_dir: Some(dir.path().to_path_buf()),
         ..Config::default()
     })
-    .expect("sandbox");
-    let running = serve(&sb).await;
+    .await;
     let cfg = learner_config(&format!("http://{}", running.addr)).await;
     let kms = aws_sdk_kms::Client::new(&cfg);
     let key = kms.create_key().send().await.expect("a key");

@@ -10,7 +10,7 @@ use super::events::record::Members;
 use super::events::{NewEvent, Record, Written};
 use crate::identity::{Caller, UserIdentity};
 use crate::protocol::{AwsError, Input, Value};
-use crate::services::{Call, Service, TrailResource};
+use crate::services::{camel_case, Call, Service, TrailResource};
 use crate::util::iso8601_secs;
 
 /// The `userAgent` CloudTrail records for calls made from the AWS Management Console.
@@ -212,14 +212,15 @@ pub fn scrubbed(record: String) -> String {
 }
 
 /// The output as CloudTrail logs it in `responseElements`: camel-cased, without binary members
-/// (plaintext keys, ciphertexts, public keys and tokens are never logged).
+/// (plaintext keys, ciphertexts, public keys and tokens are never logged). Its keys are
+/// camel-cased as it is built: every object in it is a structure's or a map's.
 fn response_elements(v: &Value) -> J {
     fn strip(v: &Value) -> Option<J> {
         match v {
             Value::Blob(_) => None,
             Value::Struct(f) | Value::Map(f) => Some(J::Object(
                 f.iter()
-                    .filter_map(|(k, v)| strip(v).map(|j| (k.clone(), j)))
+                    .filter_map(|(k, v)| strip(v).map(|j| (camel_case(k), j)))
                     .collect(),
             )),
             Value::List(l) | Value::NamedList(_, l) | Value::FlatList(l) => {
@@ -230,7 +231,7 @@ fn response_elements(v: &Value) -> J {
     }
     match strip(v) {
         Some(J::Object(m)) if m.is_empty() => J::Null,
-        Some(j) => crate::services::camel_case_keys(&j, &[], &[]),
+        Some(j) => j,
         None => J::Null,
     }
 }

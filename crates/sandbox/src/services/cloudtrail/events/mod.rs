@@ -301,7 +301,7 @@ impl EventStore {
             tracing::warn!("skipping a CloudTrail history line without times");
             return;
         };
-        let resources: Vec<(String, String)> =
+        let resources: Vec<(Cow<'_, str>, Cow<'_, str>)> =
             serde_json::from_value(line.get("res").cloned().unwrap_or(J::Null)).unwrap_or_default();
         let new = NewEvent {
             event_id: s("id").into(),
@@ -310,10 +310,7 @@ impl EventStore {
             username: s("u").into(),
             access_key_id: s("k").into(),
             read_only: line.get("ro").and_then(J::as_bool).unwrap_or(false),
-            resources: resources
-                .into_iter()
-                .map(|(t, n)| (t.into(), n.into()))
-                .collect(),
+            resources,
         };
         let text = super::recorder::scrubbed(s("rec"));
         self.append(
