@@ -77,9 +77,13 @@ pub fn iso8601_secs(t: OffsetDateTime) -> String {
 pub fn uuid() -> String {
     // From the thread's CSPRNG: `Uuid::new_v4` asks the kernel for its 16 bytes on every call,
     // a system call each, and every request makes several (its ID, its record's event ID).
+    // Encoded into a buffer of the known length rather than through `Display`'s formatter.
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
     uuid::Builder::from_random_bytes(rand::random())
         .into_uuid()
-        .to_string()
+        .hyphenated()
+        .encode_lower(&mut text)
+        .to_owned()
 }
 
 /// Whether `a` and `b` are equal, in time that does not depend on where they differ (secrets and

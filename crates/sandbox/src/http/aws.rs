@@ -52,7 +52,19 @@ pub(super) async fn handle(
     if let Some(answer) = follow_sns_link(&sb, &parts).await {
         return answer;
     }
-    serve(sb, parts, body, peer.ip().to_string(), None).await
+    serve(sb, parts, body, source_ip(peer.ip()), None).await
+}
+
+/// The caller's address as CloudTrail's `sourceIPAddress` writes it. The sandbox listens on
+/// 127.0.0.1 unless told otherwise, so nearly every caller is that one: its text is copied,
+/// not formatted (`Ipv4Addr`'s `Display` was a fiftieth of a request's handling).
+fn source_ip(ip: std::net::IpAddr) -> String {
+    const LOOPBACK: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+    if ip == LOOPBACK {
+        "127.0.0.1".to_owned()
+    } else {
+        ip.to_string()
+    }
 }
 
 /// Who makes the seed's in-process calls, and when (each call a little after the last, in the
@@ -438,16 +450,16 @@ async fn dispatch(sb: Arc<Sandbox>, decoded: Decoded, caller: Caller, meta: Meta
         Err(why) => handler_failed(protocol, &answer_id, &why),
     });
     if let Some(sb) = settler.filter(|_| settle) {
-        // Spawned, not run here: this task goes on to write the answer. The writer waits
-        // [`WRITE_AFTER`] first, so the calls answered meanwhile join its batch: one writing
-        // (one frame, one write(2)) for every few calls at one request in flight and dozens
-        // at sixteen, instead of a writer woken beside nearly every call, whose work then ran
-        // between the client's turns on the same two CPUs (×1.6 the ceiling's median latency
-        // at one in flight, ×1.45 with the wait; docs/BENCHMARKS.md).
-        // It holds the sandbox weakly: one shut down meanwhile (its shutdown wrote every
-        // waiting record) and let go is not kept open by a writer that has nothing to do.
+        // The waiting records are due (`unrecorded::wait`). Spawned, not run here: this task
+        // goes on to write its answer; the writer runs once it has, on this same thread (a
+        // task spawned from a worker waits in its next-task slot, and no other worker is
+        // woken for it). No timer: a writer that slept a millisecond first woke the runtime's
+        // other worker when its timer fired, and the requests after it then bounced between
+        // the two threads (×1.42 the ceiling's median latency at one request in flight,
+        // ×1.33 without the timer; docs/BENCHMARKS.md).
+        // It holds the sandbox weakly: one shut down and let go before it runs (its shutdown
+        // wrote every waiting record) is not kept open by a writer with nothing to do.
         tokio::spawn(async move {
-            tokio::time::sleep(WRITE_AFTER).await;
             if let Some(sb) = sb.upgrade() {
                 unrecorded::settle_soon(&sb);
             }
@@ -455,11 +467,6 @@ async fn dispatch(sb: Arc<Sandbox>, decoded: Decoded, caller: Caller, meta: Meta
     }
     answer
 }
-
-/// How long a read-only call's record waits for others to join its writing. A reader of the
-/// history never waits for it (it settles first); a delivery the record causes comes this much
-/// later, well inside CloudTrail's own delay on AWS.
-const WRITE_AFTER: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// REST services (S3) route by method and path and answer with complete HTTP answers (bytes,
 /// headers, empty bodies).

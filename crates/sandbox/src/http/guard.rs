@@ -84,9 +84,26 @@ fn isolate_documents(resp: &mut Response) {
 /// Every answer's `Date` is the sandbox's time (`Clock::wire_now`), as AWS's answers carry
 /// AWS's: what clients measure their clock's skew by (hyper would put this machine's).
 fn server_date(sb: &Sandbox, resp: &mut Response) {
+    // The text changes once a second: each worker thread keeps the last second's (the value
+    // is a shared buffer, cloned without copying), as hyper does for its own `Date`. Keyed by
+    // the second itself, so a moved sandbox clock or two sandboxes on one thread are told
+    // apart.
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(i64, axum::http::HeaderValue)>> =
+            const { std::cell::RefCell::new(None) };
+    }
     let now = sb.clock.wire_now();
-    let text = httpdate::fmt_http_date(std::time::SystemTime::from(now));
-    if let Ok(v) = axum::http::HeaderValue::from_str(&text) {
+    let second = now.unix_timestamp();
+    let value = LAST.with_borrow_mut(|last| match last {
+        Some((s, v)) if *s == second => Some(v.clone()),
+        _ => {
+            let text = httpdate::fmt_http_date(std::time::SystemTime::from(now));
+            let v = axum::http::HeaderValue::from_str(&text).ok()?;
+            *last = Some((second, v.clone()));
+            Some(v)
+        }
+    });
+    if let Some(v) = value {
         resp.headers_mut().insert(axum::http::header::DATE, v);
     }
 }

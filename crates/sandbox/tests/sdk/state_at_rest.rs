@@ -174,10 +174,9 @@ fn an_older_state_refused_after_it_was_read_keeps_its_version() {
 }
 
 /// A read-only call's record is written by the server itself after the answer: with nobody
-/// reading the history, the history file still grows to hold it, so a process stopped later,
-/// however it stops, keeps it. (Its writer, a millisecond after the answer, or the server's
-/// one-second tick, which writes whatever still waits: this holds for either, and does not
-/// tell them apart.)
+/// reading the history and no call after it, the history file still grows to hold it (the
+/// server's one-second tick writes whatever waits), so a process stopped later, however it
+/// stops, keeps it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answered_calls_record_reaches_the_disk_unasked() {
     let dir = tempfile::tempdir().expect("tempdir");

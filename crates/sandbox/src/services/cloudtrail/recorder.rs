@@ -1,8 +1,8 @@
 //! Turns every authenticated API call into a CloudTrail management-event record (DESIGN.md
 //! section 5) and appends it to the event history: a call that changes state before it is
-//! answered; a read-only call's record is taken down before the answer and written a
-//! millisecond after it, with the others taken down meanwhile ([`super::unrecorded`]), where
-//! the next reader of the history cannot miss it.
+//! answered; a read-only call's record is taken down before the answer and written after it,
+//! in a batch with the others taken down meanwhile ([`super::unrecorded`]), where the next
+//! reader of the history cannot miss it.
 
 use serde_json::{Map, Value as J};
 

@@ -1,17 +1,25 @@
 //! Records taken down but not yet in the history, and the one order they join it in.
 //!
+//! Records taken down but not yet in the history, and the one order they join it in.
+//!
 //! A read-only call (GenerateDataKey, Decrypt, Describe…) is answered on the request's own task;
 //! writing its record (rendering it, appending it to the history and its file, handing it to
 //! EventBridge) is a third of that call's work, and nothing in the answer depends on it. So the
-//! record waits here, taken down before the answer goes out, and is written a millisecond after
-//! it, with the records of the calls answered meanwhile (one writer for the batch: `http::aws`'s
-//! `WRITE_AFTER`). Whatever reads or changes the history settles first
-//! ([`crate::Sandbox::events`]), so a `LookupEvents`, the console's history, a reset or an orderly
-//! restart never sees the history without a call that was already answered. (A process killed
-//! outright in the millisecond or two between an answer and its record's write loses that record,
-//! and the others of its batch, where before the record was on disk first; the sandbox's history
-//! is a teaching aid, not an audit log, and the answer's speed is worth that window. What a record
-//! causes, a rule's counter or a message, goes to disk after the record.)
+//! record waits here, taken down before the answer goes out, and is written with the records of
+//! the calls answered after it, in one batch: by the first read-only call answered
+//! [`WRITE_AFTER`] or more after the oldest waiting record was taken down (its task spawns the
+//! writer once its own answer is out; see [`wait`]), or by the sandbox's tick within a second
+//! when no such call comes. Whatever reads or changes the history settles first
+//! ([`crate::Sandbox::events`], the outbox, EventBridge, every change), so a `LookupEvents`, the
+//! console's history, a learner's inbox, a reset or an orderly restart never sees the history
+//! without a call that was already answered. (A process killed outright between an answer and
+//! its record's write loses that record and the others of its batch: a millisecond's worth while
+//! calls keep coming, up to the tick's second when they stop, where before the record was on
+//! disk first; the sandbox's history is a teaching aid, not an audit log, and the answer's speed
+//! is worth that window. What a record causes, a rule's counter or a message, goes to disk after
+//! the record; a message to an HTTP endpoint goes out as late as its record is written.)
+
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
@@ -22,20 +30,46 @@ use crate::Sandbox;
 /// are written (one settling at a time: two at once could write a later call first).
 #[derive(Default)]
 pub(crate) struct Unrecorded {
-    waiting: Mutex<Vec<Deferred>>,
+    waiting: Mutex<Waiting>,
     /// Held by the one writer; it holds the list the writer swaps with `waiting` and empties,
     /// so the two lists keep their room instead of `waiting` growing from nothing after each
     /// writing.
     writing: Mutex<Vec<Deferred>>,
 }
 
-/// Take down a record to be written at the next settling. Whether it is the first waiting:
-/// only then need the caller start a settling, as one started for an earlier record that
-/// still waits writes this one too.
+/// The records waiting, and since when the oldest of them has waited unclaimed.
+#[derive(Default)]
+pub(crate) struct Waiting {
+    list: Vec<Deferred>,
+    /// When the oldest record no writer has been started for was taken down; `None` once one
+    /// has (it writes the whole list) or the list was taken.
+    since: Option<Instant>,
+}
+
+/// How long taken-down records wait for others to join their batch before a call's task
+/// starts their writer: one writing (one frame, one write(2)) for every few calls at one
+/// request in flight and dozens at sixteen.
+pub(crate) const WRITE_AFTER: Duration = Duration::from_millis(1);
+
+/// Take down a record to be written at the next settling. Whether the caller should start a
+/// settling now: the records have waited [`WRITE_AFTER`] and no writer has been started for
+/// them. Asked of the calls as they come, not of a timer: a timer firing woke the runtime's
+/// other thread, and the calls after it then bounced between the two (docs/BENCHMARKS.md).
+/// When the calls stop, the records wait for the tick, or for whoever reads first.
 pub(crate) fn wait(sb: &Sandbox, d: Deferred) -> bool {
     let mut waiting = sb.unrecorded.waiting.lock();
-    waiting.push(d);
-    waiting.len() == 1
+    waiting.list.push(d);
+    match waiting.since {
+        None => {
+            waiting.since = Some(Instant::now());
+            false
+        }
+        Some(since) if since.elapsed() >= WRITE_AFTER => {
+            waiting.since = None;
+            true
+        }
+        Some(_) => false,
+    }
 }
 
 /// Write every waiting record, in the order the calls were made; when this returns, each
@@ -61,7 +95,7 @@ pub fn settle_soon(sb: &Sandbox) {
         drop(writing);
         // A record taken down while this task held the lock, by a task whose own try failed,
         // is this task's to write.
-        if sb.unrecorded.waiting.lock().is_empty() {
+        if sb.unrecorded.waiting.lock().list.is_empty() {
             return;
         }
     }
@@ -75,11 +109,12 @@ const KEPT_ROOM: usize = 256;
 fn write_waiting(sb: &Sandbox, batch: &mut Vec<Deferred>) {
     loop {
         let mut waiting = sb.unrecorded.waiting.lock();
-        std::mem::swap(&mut *waiting, batch);
+        std::mem::swap(&mut waiting.list, batch);
+        waiting.since = None;
         if batch.is_empty() {
             // A burst's room is not kept for good, in either list (the one that held it is
             // `waiting` now).
-            waiting.shrink_to(KEPT_ROOM);
+            waiting.list.shrink_to(KEPT_ROOM);
             batch.shrink_to(KEPT_ROOM);
             return;
         }
@@ -130,13 +165,42 @@ mod tests {
         }
     }
 
-    /// Take down `op`'s record as the request task does, without writing it.
-    fn take_down(sb: &Sandbox, op: &str) {
+    /// Take down `op`'s record as the request task does, without writing it; whether the
+    /// task should start a writer.
+    fn take_down(sb: &Sandbox, op: &str) -> bool {
         let kms = sb.service("kms").expect("kms");
         let cx = Call::direct(sb, &learner(), kms.about().protocol);
         let input = Input::Json(json!({"KeyId": "alias/ImportedCMK"}));
         let (ip, agent) = ("127.0.0.1".to_string(), "t".to_string());
-        let _ = recorder::defer(cx, kms, op.to_string(), input, &Ok(Value::Null), ip, agent);
+        recorder::defer(cx, kms, op.to_string(), input, &Ok(Value::Null), ip, agent)
+    }
+
+    /// A call starts the writer only once records have waited [`WRITE_AFTER`], and only one
+    /// call does for them; after a writing the wait starts again from the next record.
+    #[test]
+    fn the_first_call_after_the_wait_starts_the_one_writer() {
+        let sb = Sandbox::open(crate::Config::default()).expect("sandbox");
+        let pause = || std::thread::sleep(WRITE_AFTER + Duration::from_millis(1));
+        assert!(!take_down(&sb, "GenerateDataKey"), "the first record waits");
+        pause();
+        assert!(
+            take_down(&sb, "Encrypt"),
+            "due: this call starts the writer"
+        );
+        assert!(!take_down(&sb, "Decrypt"), "one writer is started for them");
+        pause();
+        assert!(
+            take_down(&sb, "Encrypt"),
+            "the records after it wait no longer"
+        );
+        settle_soon(&sb);
+        assert!(sb.unrecorded.waiting.lock().list.is_empty());
+        assert!(
+            !take_down(&sb, "GenerateDataKey"),
+            "after a writing, the wait starts again"
+        );
+        pause();
+        assert!(take_down(&sb, "Decrypt"));
     }
 
     fn newest(sb: &Sandbox, n: usize) -> Vec<String> {
@@ -194,7 +258,7 @@ mod tests {
         for w in workers {
             w.join().expect("a worker");
         }
-        assert!(sb.unrecorded.waiting.lock().is_empty());
+        assert!(sb.unrecorded.waiting.lock().list.is_empty());
         assert_eq!(
             sb.history.len("111122223333", "us-east-1"),
             before + threads * each
@@ -244,7 +308,7 @@ mod tests {
         take_down(&sb, "GenerateDataKey");
         take_down(&sb, "Decrypt");
         sb.wipe_account("111122223333").expect("wiped");
-        assert!(sb.unrecorded.waiting.lock().is_empty());
+        assert!(sb.unrecorded.waiting.lock().list.is_empty());
         assert_eq!(newest(&sb, 10), Vec::<String>::new());
     }
 
@@ -258,7 +322,7 @@ mod tests {
         crate::seed::plan::prepare_account(&sb, "444455556666", "us-east-1")
             .expect("the plan made in a second account");
         assert_eq!(
-            sb.unrecorded.waiting.lock().len(),
+            sb.unrecorded.waiting.lock().list.len(),
             1,
             "the seed's calls wrote no record that waited"
         );
