@@ -230,6 +230,13 @@ pub fn evaluate(policy: &str, request: &Request<'_>) -> Decision {
     decision
 }
 
+/// Whether `policy` has a statement that denies (to anyone, anything): without one it never
+/// answers [`Decision::ExplicitDeny`], so a caller that refuses only on that need not build a
+/// request to ask it.
+pub fn may_deny(policy: &str) -> bool {
+    compiled(policy).is_some_and(|doc| doc.statements.iter().any(|st| st.effect == Effect::Deny))
+}
+
 /// Whether `policy` allows `request`.
 pub fn allows(policy: &str, request: &Request<'_>) -> bool {
     evaluate(policy, request).is_allowed()
@@ -327,6 +334,9 @@ mod tests {
         }
         let only_allow = format!(r#"{{"Statement":{allow}}}"#);
         assert_eq!(evaluate(&only_allow, &req), Decision::Allow);
+        assert!(!may_deny(&only_allow) && !may_deny("{}") && !may_deny("not json"));
+        assert!(may_deny(&format!(r#"{{"Statement":[{allow},{deny}]}}"#)));
+        assert!(may_deny(&format!(r#"{{"Statement":{deny}}}"#)));
         assert_eq!(evaluate("{}", &req), Decision::ImplicitDeny);
         assert_eq!(evaluate("not json", &req), Decision::ImplicitDeny);
     }

@@ -106,7 +106,7 @@ fn encode(status: u16, v: &C) -> Encoded {
     let mut buf = Vec::new();
     // Writing into a Vec cannot fail.
     let _ = ciborium::ser::into_writer(v, &mut buf);
-    Encoded::new(status, "application/cbor", buf).with_header("smithy-protocol", "rpc-v2-cbor")
+    Encoded::new(status, "application/cbor", buf).with_header(super::SMITHY_PROTOCOL, "rpc-v2-cbor")
 }
 
 pub fn encode_ok(v: &Value) -> Encoded {
@@ -122,7 +122,7 @@ pub fn encode_err(err: &AwsError) -> Encoded {
         (C::Text("__type".into()), C::Text(err.code.clone())),
         (C::Text("message".into()), C::Text(err.message.clone())),
     ]);
-    encode(err.status, &v).with_header("x-amzn-query-error", &super::json::query_error_header(err))
+    encode(err.status, &v).with_header(super::QUERY_ERROR, &super::json::query_error_header(err))
 }
 
 /// A non-finite double's name in AWS's JSON protocols.

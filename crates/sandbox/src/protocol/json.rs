@@ -125,9 +125,9 @@ fn last_of_each(fields: &[(String, Value)]) -> Vec<(&str, &Value)> {
 pub fn encode_err(err: &AwsError, content_type: &'static str, query_compatible: bool) -> Encoded {
     let body = serde_json::json!({ "__type": err.code, "message": err.message });
     let mut enc = Encoded::new(err.status, content_type, body.to_string())
-        .with_header("x-amzn-ErrorType", &err.code);
+        .with_header(super::ERROR_TYPE, &err.code);
     if query_compatible {
-        enc = enc.with_header("x-amzn-query-error", &query_error_header(err));
+        enc = enc.with_header(super::QUERY_ERROR, &query_error_header(err));
     }
     enc
 }

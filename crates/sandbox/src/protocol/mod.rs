@@ -18,7 +18,7 @@ pub use input::Input;
 pub use value::Value;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
 /// The wire protocols the sandbox speaks (see docs/ARCHITECTURE.md, "A request's path").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +37,15 @@ pub enum Protocol {
     /// REST with XML bodies (S3, path-style).
     RestXml,
 }
+
+/// `x-amzn-RequestId`, on every answer (HTTP/1 names are sent lowercase).
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+/// `x-amzn-ErrorType`, the error code of a JSON protocol's error.
+pub const ERROR_TYPE: HeaderName = HeaderName::from_static("x-amzn-errortype");
+/// `x-amzn-query-error`, an awsQueryCompatible service's query error code.
+pub const QUERY_ERROR: HeaderName = HeaderName::from_static("x-amzn-query-error");
+/// `smithy-protocol`, naming the RPC v2 CBOR protocol of its answers.
+pub const SMITHY_PROTOCOL: HeaderName = HeaderName::from_static("smithy-protocol");
 
 /// A fully encoded HTTP answer.
 #[derive(Debug)]
@@ -60,7 +69,9 @@ impl Encoded {
         }
     }
 
-    pub fn with_header(mut self, name: &'static str, value: &str) -> Self {
+    /// `name` is a constant ([`REQUEST_ID`]…): spelled out as a string, each answer parsed it
+    /// again.
+    pub fn with_header(mut self, name: HeaderName, value: &str) -> Self {
         if let Ok(v) = HeaderValue::from_str(value) {
             self.headers.insert(name, v);
         }
@@ -92,7 +103,7 @@ impl Protocol {
             Protocol::RpcV2Cbor => cbor::encode_ok(value),
             Protocol::RestXml => restxml::encode_ok(operation, value),
         };
-        enc.with_header("x-amzn-RequestId", request_id)
+        enc.with_header(REQUEST_ID, request_id)
     }
 
     /// Encode an error in the shape this protocol's clients parse.
@@ -107,7 +118,7 @@ impl Protocol {
             Protocol::RpcV2Cbor => cbor::encode_err(err),
             Protocol::RestXml => restxml::encode_err(err, request_id),
         };
-        enc.with_header("x-amzn-RequestId", request_id)
+        enc.with_header(REQUEST_ID, request_id)
     }
 
     /// The code an unknown operation gets in this protocol.

@@ -558,6 +558,54 @@ async fn key_policies() {
     env.running.shutdown().await;
 }
 
+/// A key policy that denies an action refuses it to the caller it names, with AWS's error;
+/// what it does not deny still works, and a policy without the denial lets it through again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_explicit_deny_in_a_key_policy_refuses_the_call() {
+    let env = start().await;
+    let kms = env.kms();
+    let key = kms.create_key().send().await.unwrap();
+    let key_id = key.key_metadata().unwrap().key_id().to_string();
+    let root = serde_json::json!({"Sid": "Root", "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{}:root", seed::ACCOUNT)},
+        "Action": "kms:*", "Resource": "*"});
+    let deny = serde_json::json!({"Sid": "NoDataKeys", "Effect": "Deny", "Principal": "*",
+        "Action": "kms:GenerateDataKey*", "Resource": "*"});
+    let put = |statements: serde_json::Value| {
+        let policy = serde_json::json!({"Version": "2012-10-17", "Statement": statements});
+        kms.put_key_policy()
+            .key_id(&key_id)
+            .policy_name("default")
+            .policy(policy.to_string())
+            .send()
+    };
+    let data_key = || {
+        kms.generate_data_key()
+            .key_id(&key_id)
+            .key_spec(aws_sdk_kms::types::DataKeySpec::Aes256)
+            .send()
+    };
+    put(serde_json::json!([root, deny])).await.unwrap();
+    let refused = data_key().await.expect_err("denied");
+    let refused = refused.into_service_error();
+    assert_eq!(refused.meta().code(), Some("AccessDeniedException"));
+    let message = refused.meta().message().unwrap_or_default();
+    assert!(
+        message.contains("kms:GenerateDataKey") && message.contains("explicit deny"),
+        "{message}"
+    );
+    let sealed = kms
+        .encrypt()
+        .key_id(&key_id)
+        .plaintext(aws_sdk_kms::primitives::Blob::new(b"not denied".to_vec()))
+        .send()
+        .await;
+    assert!(sealed.is_ok(), "Encrypt is not denied: {sealed:?}");
+    put(serde_json::json!([root])).await.unwrap();
+    assert!(data_key().await.is_ok(), "the denial is gone");
+    env.running.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_keys_paging() {
     let env = start().await;
