@@ -719,10 +719,15 @@ impl Sandbox {
 impl Sandbox {
     /// Apply what the passing of sandbox time does (imported material expiring).
     pub fn tick(&self) {
-        // Records wait for the task that answered their call; this writes any it left.
+        // Read-only calls' records wait for a later call to start their writer; when the
+        // calls stop, this writes them.
         services::cloudtrail::unrecorded::settle(self);
+        // One service's tick failing (a bug) is logged and does not stop the others, nor the
+        // ticks to come: the serving loop calls this every second for as long as it serves.
         for tick in services::ticks() {
-            (tick.run)(self);
+            if let Err(why) = util::caught(|| (tick.run)(self)) {
+                tracing::error!(error = %why, "a service's tick failed");
+            }
         }
         self.deliver_due_events();
     }

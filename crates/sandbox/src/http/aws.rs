@@ -376,7 +376,8 @@ fn handler_failed(protocol: Protocol, request_id: &str, why: &str) -> Encoded {
 /// Call the service and record the call in CloudTrail: a read-only call (most of a
 /// workshop's: GenerateDataKey, Decrypt, Describe…, LookupEvents) on the request's own task,
 /// where it takes microseconds, less than a hop to another thread and back, its record
-/// written once the answer is out; a call that changes state, or that takes milliseconds of
+/// written after the answer, in a batch (`cloudtrail::unrecorded`); a call that changes state,
+/// or that takes milliseconds of
 /// CPU ([`Service::heavy`]), on the blocking pool, recorded before it is answered.
 /// Services hold the state lock only for the call itself and never across an await.
 async fn dispatch(sb: Arc<Sandbox>, decoded: Decoded, caller: Caller, meta: Meta) -> Response {
@@ -394,7 +395,8 @@ async fn dispatch(sb: Arc<Sandbox>, decoded: Decoded, caller: Caller, meta: Meta
     // Only calls that read run here: a change may fold the log into a snapshot of the whole
     // state (and fsync it) under the state's lock, which must not stop the runtime's threads.
     let inline = !service.heavy(&operation) && service.read_only(&operation);
-    // An inline call's record is written once the answer is out (see `unrecorded`).
+    // An inline call's record is written after the answer, in a batch whose writer a call
+    // starts once the batch is due (see `unrecorded`).
     let settler = (inline && seeding.is_none()).then(|| Arc::downgrade(&sb));
     let call = move || {
         let mut cx = Call {

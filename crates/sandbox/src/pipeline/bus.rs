@@ -52,6 +52,7 @@ impl Sandbox {
                 &pending.region,
                 &pending.event,
                 Some(pending.read_only),
+                at_ms(pending.due_ms),
             );
         } else {
             self.pending_events.lock().push(pending);
@@ -84,19 +85,21 @@ impl Sandbox {
 
     /// Offer an event to the rules of the default bus. `read_only_cloudtrail` is `Some(true)`
     /// for a read-only CloudTrail management event, which only rules in
-    /// `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS` receive.
+    /// `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS` receive. `arrived` is when the bus got
+    /// it: the rules live then (propagated) act on it, however late it is routed (a read-only
+    /// call's record is written after its answer, up to a second later when calls stop).
     pub fn route_event(
         &self,
         account: &str,
         region: &str,
         event: &J,
         read_only_cloudtrail: Option<bool>,
+        arrived: time::OffsetDateTime,
     ) {
         let rules: Vec<Rule> =
             self.read::<EventsState, _>(account, region, |st| st.rules.values().cloned().collect());
-        let now = self.clock.now();
         for rule in rules {
-            let receives = rule.state.receives(read_only_cloudtrail) && rule.is_live(now);
+            let receives = rule.state.receives(read_only_cloudtrail) && rule.is_live(arrived);
             let Some(pattern_text) = rule.event_pattern.as_deref().filter(|_| receives) else {
                 continue;
             };
@@ -202,7 +205,19 @@ impl Sandbox {
             due
         };
         for p in due {
-            self.route_event(&p.account, &p.region, &p.event, Some(p.read_only));
+            self.route_event(
+                &p.account,
+                &p.region,
+                &p.event,
+                Some(p.read_only),
+                at_ms(p.due_ms),
+            );
         }
     }
+}
+
+/// A time in sandbox-clock milliseconds as a date.
+fn at_ms(ms: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }

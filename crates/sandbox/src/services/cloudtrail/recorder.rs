@@ -284,10 +284,11 @@ pub fn record(
     super::unrecorded::settle(cx.sandbox);
 }
 
-/// Take down a call's record, to join the history at the next settling: the caller settles
-/// it once the call is answered, and whatever reads the history settles it first
-/// ([`crate::Sandbox::events`]), so nothing asked after the answer can miss it. Whether the
-/// caller must start a settling ([`super::unrecorded::wait`]). The call is done: the record
+/// Take down a call's record, to join the history at the next settling: a later call's
+/// writer or the sandbox's tick writes it after the answer, and whatever reads the history
+/// settles it first ([`crate::Sandbox::events`]), so nothing asked after the answer can miss
+/// it. Whether the caller should start a settling now: the waiting records are due
+/// ([`super::unrecorded::wait`]). The call is done: the record
 /// keeps what it owned (its caller, region, request ID, resources) instead of copies.
 #[must_use]
 pub fn defer(

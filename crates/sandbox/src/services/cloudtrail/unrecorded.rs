@@ -1,7 +1,5 @@
 //! Records taken down but not yet in the history, and the one order they join it in.
 //!
-//! Records taken down but not yet in the history, and the one order they join it in.
-//!
 //! A read-only call (GenerateDataKey, Decrypt, Describe…) is answered on the request's own task;
 //! writing its record (rendering it, appending it to the history and its file, handing it to
 //! EventBridge) is a third of that call's work, and nothing in the answer depends on it. So the
@@ -38,12 +36,46 @@ pub(crate) struct Unrecorded {
 }
 
 /// The records waiting, and since when the oldest of them has waited unclaimed.
-#[derive(Default)]
-pub(crate) struct Waiting {
-    list: Vec<Deferred>,
+pub(crate) struct Waiting<T = Deferred> {
+    list: Vec<T>,
     /// When the oldest record no writer has been started for was taken down; `None` once one
     /// has (it writes the whole list) or the list was taken.
     since: Option<Instant>,
+}
+
+impl<T> Default for Waiting<T> {
+    fn default() -> Self {
+        Waiting {
+            list: Vec::new(),
+            since: None,
+        }
+    }
+}
+
+impl<T> Waiting<T> {
+    /// Add a record taken down at `now`; whether a writer should be started for the list:
+    /// the records have waited [`WRITE_AFTER`] since the oldest one no writer was started for.
+    fn add(&mut self, record: T, now: Instant) -> bool {
+        self.list.push(record);
+        match self.since {
+            None => {
+                self.since = Some(now);
+                false
+            }
+            Some(since) if now.saturating_duration_since(since) >= WRITE_AFTER => {
+                self.since = None;
+                true
+            }
+            Some(_) => false,
+        }
+    }
+
+    /// Hand every record to a writer (its empty `batch` takes the list), and start the wait
+    /// again from the next record.
+    fn take_into(&mut self, batch: &mut Vec<T>) {
+        std::mem::swap(&mut self.list, batch);
+        self.since = None;
+    }
 }
 
 /// How long taken-down records wait for others to join their batch before a call's task
@@ -57,19 +89,7 @@ pub(crate) const WRITE_AFTER: Duration = Duration::from_millis(1);
 /// other thread, and the calls after it then bounced between the two (docs/BENCHMARKS.md).
 /// When the calls stop, the records wait for the tick, or for whoever reads first.
 pub(crate) fn wait(sb: &Sandbox, d: Deferred) -> bool {
-    let mut waiting = sb.unrecorded.waiting.lock();
-    waiting.list.push(d);
-    match waiting.since {
-        None => {
-            waiting.since = Some(Instant::now());
-            false
-        }
-        Some(since) if since.elapsed() >= WRITE_AFTER => {
-            waiting.since = None;
-            true
-        }
-        Some(_) => false,
-    }
+    sb.unrecorded.waiting.lock().add(d, Instant::now())
 }
 
 /// Write every waiting record, in the order the calls were made; when this returns, each
@@ -109,8 +129,7 @@ const KEPT_ROOM: usize = 256;
 fn write_waiting(sb: &Sandbox, batch: &mut Vec<Deferred>) {
     loop {
         let mut waiting = sb.unrecorded.waiting.lock();
-        std::mem::swap(&mut waiting.list, batch);
-        waiting.since = None;
+        waiting.take_into(batch);
         if batch.is_empty() {
             // A burst's room is not kept for good, in either list (the one that held it is
             // `waiting` now).
@@ -176,31 +195,32 @@ mod tests {
     }
 
     /// A call starts the writer only once records have waited [`WRITE_AFTER`], and only one
-    /// call does for them; after a writing the wait starts again from the next record.
+    /// call does for them; the records after it, or after a writing took the list, wait again
+    /// from their own first.
     #[test]
     fn the_first_call_after_the_wait_starts_the_one_writer() {
-        let sb = Sandbox::open(crate::Config::default()).expect("sandbox");
-        let pause = || std::thread::sleep(WRITE_AFTER + Duration::from_millis(1));
-        assert!(!take_down(&sb, "GenerateDataKey"), "the first record waits");
-        pause();
+        let t0 = Instant::now();
+        let at = |us: u64| t0 + Duration::from_micros(us);
+        let mut w = Waiting::default();
+        assert!(!w.add(1, at(0)), "the first record waits");
+        assert!(!w.add(2, at(500)), "half the wait");
+        assert!(w.add(3, at(1_000)), "due: this call starts the writer");
+        assert!(!w.add(4, at(1_200)), "one writer is started for them");
+        assert!(!w.add(5, at(2_100)), "the wait started again at 4");
+        assert!(w.add(6, at(2_200)));
+        let mut batch = Vec::new();
+        w.take_into(&mut batch);
+        assert_eq!(batch, [1, 2, 3, 4, 5, 6]);
+        assert!(w.list.is_empty());
         assert!(
-            take_down(&sb, "Encrypt"),
-            "due: this call starts the writer"
+            !w.add(7, at(10_000)),
+            "after a writing, the wait starts from the next record"
         );
-        assert!(!take_down(&sb, "Decrypt"), "one writer is started for them");
-        pause();
-        assert!(
-            take_down(&sb, "Encrypt"),
-            "the records after it wait no longer"
-        );
-        settle_soon(&sb);
-        assert!(sb.unrecorded.waiting.lock().list.is_empty());
-        assert!(
-            !take_down(&sb, "GenerateDataKey"),
-            "after a writing, the wait starts again"
-        );
-        pause();
-        assert!(take_down(&sb, "Decrypt"));
+        assert!(!w.add(8, at(10_900)));
+        assert!(w.add(9, at(11_000)));
+        // A clock read out of order (another thread's earlier instant) is no wait at all.
+        assert!(!w.add(10, at(11_500)));
+        assert!(!w.add(11, at(11_000)));
     }
 
     fn newest(sb: &Sandbox, n: usize) -> Vec<String> {
@@ -359,11 +379,9 @@ mod tests {
             .expect("the rule")
     }
 
-    /// A call answered before the clock moves is routed at its own time: a rule that was not
-    /// live yet then does not receive it, however far the clock moves before its record is
-    /// written.
-    #[test]
-    fn a_call_answered_before_the_clock_moves_is_routed_at_its_own_time() {
+    /// A sandbox whose trail logs every call, with rule `every-kms-call` (every KMS call)
+    /// just put: rules propagate in a minute.
+    fn with_a_rule_live_in_a_minute() -> Arc<Sandbox> {
         let sb = Sandbox::open(crate::Config {
             realism: crate::realism::Realism {
                 rule_propagation: time::Duration::seconds(60),
@@ -383,6 +401,15 @@ mod tests {
         events
             .call(&mut cx, "PutRule", &Input::Json(rule))
             .expect("a rule, live within a minute");
+        sb
+    }
+
+    /// A call answered before the clock moves is routed at its own time: a rule that was not
+    /// live yet then does not receive it, however far the clock moves before its record is
+    /// written.
+    #[test]
+    fn a_call_answered_before_the_clock_moves_is_routed_at_its_own_time() {
+        let sb = with_a_rule_live_in_a_minute();
         take_down(&sb, "GenerateDataKey");
         sb.advance_clock(time::Duration::minutes(2))
             .expect("the clock moves");
@@ -390,6 +417,28 @@ mod tests {
         // Live now: the same call made now is routed to it.
         take_down(&sb, "GenerateDataKey");
         assert_eq!(matched(&sb, "every-kms-call"), 1);
+    }
+
+    /// A record written late (by a later call's writer or the tick, while the sandbox's time
+    /// went on) is routed at its call's time too: a rule that went live meanwhile does not
+    /// receive the call made before it was.
+    #[test]
+    fn a_record_written_after_its_rule_went_live_is_routed_at_its_calls_time() {
+        let sb = with_a_rule_live_in_a_minute();
+        take_down(&sb, "GenerateDataKey");
+        // Two minutes pass (the clock moved as time moves it, nothing settled), then the
+        // record is written.
+        sb.clock
+            .set_offset(sb.clock.offset() + time::Duration::minutes(2));
+        settle(&sb);
+        assert_eq!(matched(&sb, "every-kms-call"), 0, "the rule was not live");
+        take_down(&sb, "GenerateDataKey");
+        settle(&sb);
+        assert_eq!(
+            matched(&sb, "every-kms-call"),
+            1,
+            "live for a call made now"
+        );
     }
 
     /// `op` on the awsQuery service `service` (CloudFormation, CloudWatch) with `params`, as

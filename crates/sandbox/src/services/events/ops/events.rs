@@ -78,7 +78,8 @@ pub(crate) fn put_events(cx: &Call<'_>, input: &Input) -> Result<Value, AwsError
         }
     }
     for ev in &accepted {
-        cx.sandbox.route_event(cx.account(), &cx.region, ev, None);
+        cx.sandbox
+            .route_event(cx.account(), &cx.region, ev, None, cx.now);
     }
     Ok(Value::obj()
         .with("FailedEntryCount", failed)
