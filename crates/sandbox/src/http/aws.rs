@@ -97,8 +97,9 @@ async fn serve(
     seeding: Option<Seeding>,
 ) -> Response {
     let request_id = crate::util::uuid();
-    let guess = guess_protocol(&parts.headers, parts.uri.path());
-    // Which service: the credential scope says; without it, answer in the guessed protocol.
+    // Which service: the credential scope says; without it, answer in the guessed protocol
+    // (guessed only then: a signed request's service names its protocol).
+    let guess = || guess_protocol(&parts.headers, parts.uri.path());
     // The signature is in the Authorization header, or (a presigned S3 URL) in the query.
     let signed = match auth::presigned::parse(parts.uri.query()) {
         Some(found) => found.and_then(|(a, q)| match a.service.as_str() {
@@ -111,7 +112,10 @@ async fn serve(
     };
     let (auth, query_auth) = match signed {
         Ok(found) => found,
-        Err(e) => return respond(guess.encode_err(&auth_error(guess, &e, false), &request_id)),
+        Err(e) => {
+            let guess = guess();
+            return respond(guess.encode_err(&auth_error(guess, &e, false), &request_id));
+        }
     };
     let Some(service) = sb.service(&auth.service) else {
         let err = AwsError::new(
@@ -122,7 +126,7 @@ async fn serve(
                 auth.service
             ),
         );
-        return respond(guess.encode_err(&err, &request_id));
+        return respond(guess().encode_err(&err, &request_id));
     };
     let meta = Meta {
         protocol: service.protocol(&parts.headers, parts.uri.path()),
