@@ -1,8 +1,6 @@
 //! Requests signed by hand with SigV4, for the tests that send what the SDKs and the CLI would
 //! not (malformed bodies, raw protocol answers).
 
-use std::time::SystemTime;
-
 use super::{keys, Who, REGION};
 
 /// Sign a POST of `headers` + `body` to `path` for `service` as the learner; returns the headers
@@ -14,45 +12,13 @@ pub fn sign(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Vec<(String, String)> {
-    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-    use aws_sigv4::sign::v4;
     let learner = keys(endpoint, Who::Learner(1));
-    let identity = aws_credential_types::Credentials::new(
-        learner.access_key_id,
-        learner.secret_access_key,
-        None,
-        None,
-        "test",
+    kms_workshop_testkit::sigv4::signed_post(
+        endpoint,
+        (&learner.access_key_id, &learner.secret_access_key),
+        (service, REGION),
+        path,
+        headers,
+        body,
     )
-    .into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(REGION)
-        .name(service)
-        .time(SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()
-        .expect("signing parameters");
-    let host = endpoint.trim_start_matches("http://").to_string();
-    let url = format!("{endpoint}{path}");
-    let mut all: Vec<(String, String)> = vec![("host".into(), host)];
-    all.extend(headers.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let signable = SignableRequest::new(
-        "POST",
-        &url,
-        all.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        SignableBody::Bytes(body),
-    )
-    .expect("a signable request");
-    let (instructions, _) = sign(signable, &params.into()).expect("signed").into_parts();
-    let mut out: Vec<(String, String)> = headers
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    out.extend(
-        instructions
-            .headers()
-            .map(|(k, v)| (k.to_string(), v.to_string())),
-    );
-    out
 }

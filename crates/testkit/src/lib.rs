@@ -1,12 +1,13 @@
 //! Test support shared by the workspace's tests (the domain crates' `keys`, `trail`, `notify`,
 //! `alarms`, the sandbox's SDK tests, the end-to-end tests) and the bench tool: serve an
 //! in-process sandbox on a free loopback port and build an SDK configuration for the seeded
-//! learner that reaches it, without retries so every failure is seen as sent; and [`xml`], the
-//! one reader of XML answers the tests use. Tests talk to the sandbox through the real SDKs over
+//! learner that reaches it, without retries so every failure is seen as sent; [`sigv4`], requests
+//! signed by hand; and [`xml`], the one reader of XML answers the tests use. Tests talk to the sandbox through the real SDKs over
 //! HTTP, never to AWS.
 
 pub mod browser;
 pub mod console;
+pub mod sigv4;
 pub mod xml;
 
 use std::sync::Arc;

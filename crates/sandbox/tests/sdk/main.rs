@@ -15,6 +15,7 @@ mod cloudwatch;
 mod control_api_locked;
 mod cross_account_delivery;
 mod ec2;
+mod encryption_context_logged;
 mod iam;
 mod kms_sts_trail;
 mod no_secrets_in_cloudtrail;

@@ -5,35 +5,9 @@
 
 use crate::common;
 
-use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
-use common::{classroom_learner, serve};
+use common::{classroom_learner, records, serve};
 use kms_workshop_sandbox::{seed, Config, Sandbox};
-
-/// The `CloudTrailEvent` documents of `event_name` in us-east-1 (where STS and IAM log).
-async fn records(cfg: &SdkConfig, event_name: &str) -> Vec<String> {
-    let ct = aws_sdk_cloudtrail::Client::from_conf(
-        aws_sdk_cloudtrail::config::Builder::from(cfg)
-            .region(aws_sdk_cloudtrail::config::Region::new("us-east-1"))
-            .build(),
-    );
-    let out = ct
-        .lookup_events()
-        .lookup_attributes(
-            LookupAttribute::builder()
-                .attribute_key(LookupAttributeKey::EventName)
-                .attribute_value(event_name)
-                .build()
-                .expect("attribute"),
-        )
-        .send()
-        .await
-        .expect("LookupEvents");
-    out.events()
-        .iter()
-        .filter_map(|e| e.cloud_trail_event().map(str::to_string))
-        .collect()
-}
 
 #[tokio::test]
 async fn assume_role_and_create_access_key_records_hold_no_secret() {

@@ -9,6 +9,8 @@ pub use kms_workshop_testkit::{
 
 use std::sync::Arc;
 
+use aws_config::SdkConfig;
+use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use kms_workshop_sandbox::{Config, Running, Sandbox};
 
 /// The code of a failed SDK call's service error; panics when the call succeeded.
@@ -55,4 +57,30 @@ pub async fn start_sandbox(cfg: Config) -> (Arc<Sandbox>, Running) {
     let sb = Sandbox::open(cfg).expect("open the sandbox");
     let running = serve(&sb).await;
     (sb, running)
+}
+
+/// The `CloudTrailEvent` documents of `event_name` in us-east-1 (where STS and IAM log),
+/// newest first.
+pub async fn records(cfg: &SdkConfig, event_name: &str) -> Vec<String> {
+    let ct = aws_sdk_cloudtrail::Client::from_conf(
+        aws_sdk_cloudtrail::config::Builder::from(cfg)
+            .region(aws_sdk_cloudtrail::config::Region::new("us-east-1"))
+            .build(),
+    );
+    let out = ct
+        .lookup_events()
+        .lookup_attributes(
+            LookupAttribute::builder()
+                .attribute_key(LookupAttributeKey::EventName)
+                .attribute_value(event_name)
+                .build()
+                .expect("attribute"),
+        )
+        .send()
+        .await
+        .expect("LookupEvents");
+    out.events()
+        .iter()
+        .filter_map(|e| e.cloud_trail_event().map(str::to_string))
+        .collect()
 }
