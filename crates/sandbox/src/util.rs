@@ -25,6 +25,12 @@ pub fn from_epoch_secs(secs: f64) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()
 }
 
+/// A time kept as epoch milliseconds (the event history's, the bus's) as a date; `None` past
+/// the dates `time` holds.
+pub fn from_epoch_ms(ms: i64) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
+}
+
 /// Accepts RFC 3339 / ISO-8601 (`2026-11-28T17:00:00Z`, with or without fraction) or epoch seconds.
 pub fn parse_time(s: &str) -> Option<OffsetDateTime> {
     let s = s.trim();

@@ -52,7 +52,7 @@ impl Sandbox {
                 &pending.region,
                 &pending.event,
                 Some(pending.read_only),
-                at_ms(pending.due_ms),
+                arrival(pending.due_ms),
             );
         } else {
             self.pending_events.lock().push(pending);
@@ -210,14 +210,13 @@ impl Sandbox {
                 &p.region,
                 &p.event,
                 Some(p.read_only),
-                at_ms(p.due_ms),
+                arrival(p.due_ms),
             );
         }
     }
 }
 
-/// A time in sandbox-clock milliseconds as a date.
-fn at_ms(ms: i64) -> time::OffsetDateTime {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+/// When the bus got an event due at `due_ms` (sandbox-clock milliseconds).
+fn arrival(due_ms: i64) -> time::OffsetDateTime {
+    crate::util::from_epoch_ms(due_ms).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }

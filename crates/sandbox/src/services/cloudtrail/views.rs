@@ -109,8 +109,7 @@ pub fn event(e: &StoredEvent, now: OffsetDateTime) -> Value {
         .with("AccessKeyId", &*e.access_key_id)
         .with(
             "EventTime",
-            OffsetDateTime::from_unix_timestamp_nanos(i128::from(e.time_ms) * 1_000_000)
-                .unwrap_or(now),
+            crate::util::from_epoch_ms(e.time_ms).unwrap_or(now),
         )
         .with("EventSource", &*e.event_source)
         .with("Username", &*e.username)

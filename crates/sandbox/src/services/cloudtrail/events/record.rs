@@ -38,8 +38,7 @@ pub fn uuid_text(bytes: &[u8; 16]) -> String {
 }
 
 fn event_time(time_ms: i64) -> String {
-    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(time_ms) * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let t = crate::util::from_epoch_ms(time_ms).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     crate::util::iso8601_secs(t)
 }
 
