@@ -722,13 +722,7 @@ impl Sandbox {
         // Read-only calls' records wait for a later call to start their writer; when the
         // calls stop, this writes them.
         services::cloudtrail::unrecorded::settle(self);
-        // One service's tick failing (a bug) is logged and does not stop the others, nor the
-        // ticks to come: the serving loop calls this every second for as long as it serves.
-        for tick in services::ticks() {
-            if let Err(why) = util::caught(|| (tick.run)(self)) {
-                tracing::error!(error = %why, "a service's tick failed");
-            }
-        }
+        services::run_ticks(self, &services::ticks());
         self.deliver_due_events();
     }
 }

@@ -148,12 +148,46 @@ fn plain_path(path: &str) -> bool {
 }
 
 /// A header value that canonicalises to itself: printable ASCII, no space at either end and
-/// never two in a row.
-fn plain_value(v: &str) -> bool {
-    !v.starts_with(' ')
-        && !v.ends_with(' ')
-        && !v.contains("  ")
-        && v.bytes().all(|b| (b' '..=b'~').contains(&b))
+/// never two in a row (one pass over its bytes).
+fn plain_value(v: &[u8]) -> bool {
+    let (Some(&first), Some(&last)) = (v.first(), v.last()) else {
+        return true;
+    };
+    first != b' '
+        && last != b' '
+        && v.iter().all(|b| (b' '..=b'~').contains(b))
+        && !v.windows(2).any(|w| w == b"  ")
+}
+
+/// The most signed headers this path takes (the SDKs and the CLI sign under a dozen); a
+/// request signing more is left to the crate.
+const MOST_SIGNED: usize = 24;
+
+/// The values of the signed headers `names` (sorted, each once), in their order, found in one
+/// pass over the request's headers rather than looked up name by name; `None` when the request
+/// is not of the common shape: a signed header missing or sent twice, a value that is not
+/// plain, an `x-amz-*` header sent but not signed (the caller refuses that one), or more than
+/// [`MOST_SIGNED`] names.
+fn signed_values<'h>(names: &[&str], headers: &'h HeaderMap) -> Option<[&'h [u8]; MOST_SIGNED]> {
+    let mut values: [Option<&[u8]>; MOST_SIGNED] = [None; MOST_SIGNED];
+    if names.len() > MOST_SIGNED {
+        return None;
+    }
+    for (name, value) in headers {
+        match names.binary_search(&name.as_str()) {
+            Ok(i) if values[i].is_none() && plain_value(value.as_bytes()) => {
+                values[i] = Some(value.as_bytes());
+            }
+            Ok(_) => return None,
+            Err(_) if name.as_str().starts_with("x-amz-") => return None,
+            Err(_) => {}
+        }
+    }
+    let mut found: [&[u8]; MOST_SIGNED] = [&[]; MOST_SIGNED];
+    for (slot, value) in found.iter_mut().zip(&values[..names.len()]) {
+        *slot = (*value)?;
+    }
+    Some(found)
 }
 
 /// Whether a request of the common shape (module docs) carries `auth`'s signature; `None`
@@ -167,44 +201,36 @@ pub(super) fn verifies(
     auth: &AuthHeader,
     (secret, amz_date, time): (&str, &str, SystemTime),
 ) -> Option<bool> {
-    if auth.service == "s3"
-        || uri.contains('?')
-        || !plain_path(uri)
-        || !plain_date(amz_date, &auth.date)
-    {
+    if auth.service == "s3" || !plain_path(uri) || !plain_date(amz_date, &auth.date) {
         return None;
     }
     // The crate lists signed headers sorted and once each; a client's list in another order
     // is left to it.
-    let names = auth.signed_headers.iter();
-    if names
-        .clone()
-        .zip(names.clone().skip(1))
-        .any(|(a, b)| a >= b)
-    {
-        return None;
-    }
-    let mut canonical = String::with_capacity(1024);
-    canonical.push_str(method);
-    canonical.push('\n');
-    canonical.push_str(uri);
-    canonical.push_str("\n\n");
-    for name in names {
-        let mut values = headers.get_all(name).iter();
-        let value = values.next()?.to_str().ok()?;
-        if values.next().is_some() || !plain_value(value) {
+    let mut names: [&str; MOST_SIGNED] = [""; MOST_SIGNED];
+    let mut count = 0;
+    for name in auth.signed_headers.iter() {
+        if count == MOST_SIGNED || (count > 0 && names[count - 1] >= name) {
             return None;
         }
-        canonical.push_str(name);
-        canonical.push(':');
-        canonical.push_str(value);
-        canonical.push('\n');
+        names[count] = name;
+        count += 1;
     }
-    canonical.push('\n');
-    canonical.push_str(auth.signed_headers.as_str());
-    canonical.push('\n');
-    canonical.push_str(hex_of(&Sha256::digest(body), &mut [0u8; 64])?);
-    let digest = Sha256::digest(canonical.as_bytes());
+    let names = &names[..count];
+    let values = signed_values(names, headers)?;
+    let mut canonical = Vec::with_capacity(1024);
+    for part in [method.as_bytes(), b"\n", uri.as_bytes(), b"\n\n"] {
+        canonical.extend_from_slice(part);
+    }
+    for (name, value) in names.iter().zip(values) {
+        for part in [name.as_bytes(), b":", value, b"\n"] {
+            canonical.extend_from_slice(part);
+        }
+    }
+    canonical.push(b'\n');
+    canonical.extend_from_slice(auth.signed_headers.as_str().as_bytes());
+    canonical.push(b'\n');
+    canonical.extend_from_slice(hex_of(&Sha256::digest(body), &mut [0u8; 64])?.as_bytes());
+    let digest = Sha256::digest(&canonical);
 
     // The string to sign, in the same buffer (the canonical request is only hashed).
     let string_to_sign = &mut canonical;
@@ -220,15 +246,10 @@ pub(super) fn verifies(
         &auth.service,
         "/aws4_request\n",
     ] {
-        string_to_sign.push_str(part);
+        string_to_sign.extend_from_slice(part.as_bytes());
     }
-    string_to_sign.push_str(hex_of(&digest, &mut [0u8; 64])?);
-    Some(sign_and_compare(
-        secret,
-        auth,
-        time,
-        string_to_sign.as_bytes(),
-    ))
+    string_to_sign.extend_from_slice(hex_of(&digest, &mut [0u8; 64])?.as_bytes());
+    Some(sign_and_compare(secret, auth, time, string_to_sign))
 }
 
 /// A SHA-256 digest in lower-case hex, written into `buf`.
@@ -371,6 +392,26 @@ mod tests {
         let mut spaced = headers.clone();
         spaced.insert("host", "a  b".parse().unwrap());
         assert!(verifies("POST", "/", &spaced, b"", &auth, scope).is_none());
+        // An x-amz-* header sent but not signed is for the caller to refuse.
+        let mut unsigned = headers.clone();
+        unsigned.insert("x-amz-meta-extra", "1".parse().unwrap());
+        assert!(verifies("POST", "/", &unsigned, b"", &auth, scope).is_none());
+        // More signed names than this path keeps.
+        let mut many = auth.clone();
+        let extra: Vec<String> = (0..MOST_SIGNED).map(|i| format!("zz-{i:02}")).collect();
+        many.signed_headers = super::super::SignedHeaders::of(
+            auth.signed_headers
+                .iter()
+                .chain(extra.iter().map(String::as_str)),
+        );
+        let mut sent = headers.clone();
+        for name in &extra {
+            sent.insert(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                "v".parse().unwrap(),
+            );
+        }
+        assert!(verifies("POST", "/", &sent, b"", &many, scope).is_none());
         let mut missing = auth.clone();
         missing.signed_headers =
             super::super::SignedHeaders::of(auth.signed_headers.iter().chain(["zz-not-sent"]));
@@ -398,10 +439,11 @@ mod tests {
         ] {
             assert!(!plain_path(p), "{p}");
         }
-        assert!(plain_value("application/x-amz-json-1.1"));
-        assert!(plain_value("aws-cli/2.15 Python/3.11 Linux"));
-        for v in [" a", "a ", "a  b", "a\tb"] {
-            assert!(!plain_value(v), "{v:?}");
+        assert!(plain_value(b"application/x-amz-json-1.1"));
+        assert!(plain_value(b"aws-cli/2.15 Python/3.11 Linux"));
+        assert!(plain_value(b"a b c"));
+        for v in [" a", "a ", "a  b", "a\tb", "ü"] {
+            assert!(!plain_value(v.as_bytes()), "{v:?}");
         }
     }
 }

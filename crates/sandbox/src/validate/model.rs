@@ -20,7 +20,10 @@ pub struct Model {
     pub all_operations: Vec<String>,
     /// The operations kept, with their input shape (`None`: no input).
     pub operations: BTreeMap<String, Option<String>>,
-    pub shapes: HashMap<String, Shape>,
+    /// Keyed by the model's own names, never by a request's (a request's members are looked
+    /// up in the request), so hashed with hashbrown's fast hasher rather than SipHash, which
+    /// resists keys chosen to collide at a cost every request paid in validation.
+    pub shapes: HashMap<String, Shape, hashbrown::DefaultHashBuilder>,
     /// Each distinct pattern, compiled (`None`: not expressible in Rust's regex syntax, not
     /// checked).
     #[serde(skip)]
