@@ -396,6 +396,20 @@ mod tests {
         let mut unsigned = headers.clone();
         unsigned.insert("x-amz-meta-extra", "1".parse().unwrap());
         assert!(verifies("POST", "/", &unsigned, b"", &auth, scope).is_none());
+        // As many signed names as this path keeps, and one more.
+        for (extras, expected) in [(MOST_SIGNED - 2, Some(true)), (MOST_SIGNED - 1, None)] {
+            let names: Vec<String> = (0..extras).map(|i| format!("a-{i:02}")).collect();
+            let extra: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "v")).collect();
+            let (h, a, d) = crate_signed("POST", "/", &extra, b"", None);
+            assert_eq!(
+                a.signed_headers.iter().count(),
+                extras + 2,
+                "host, x-amz-date and the extras"
+            );
+            let t = super::super::parse_amz_date(&d).unwrap();
+            let key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+            assert_eq!(verifies("POST", "/", &h, b"", &a, (key, &d, t)), expected);
+        }
         // More signed names than this path keeps.
         let mut many = auth.clone();
         let extra: Vec<String> = (0..MOST_SIGNED).map(|i| format!("zz-{i:02}")).collect();
