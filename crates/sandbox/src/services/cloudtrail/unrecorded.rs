@@ -11,8 +11,8 @@
 //! ([`crate::Sandbox::events`], the outbox, EventBridge, every change), so a `LookupEvents`, the
 //! console's history, a learner's inbox, a reset or an orderly restart never sees the history
 //! without a call that was already answered. (A process killed outright between an answer and
-//! its record's write loses that record and the others of its batch: five milliseconds' worth
-//! while calls keep coming, up to the tick's second when they stop, where before the record was on
+//! its record's write loses that record and the others of its batch: five milliseconds' worth or
+//! more while calls keep coming, up to the tick's second when they stop, where before the record was on
 //! disk first; the sandbox's history is a teaching aid, not an audit log, and the answer's speed
 //! is worth that window. What a record causes, a rule's counter or a message, goes to disk after
 //! the record; a message to an HTTP endpoint goes out as late as its record is written.)
@@ -81,10 +81,10 @@ impl<T> Waiting<T> {
 /// How long taken-down records wait for others to join their batch before a call's task
 /// starts their writer: one writing (one frame, one write(2)) for every few dozen calls at one
 /// request in flight and a hundred or so at sixteen. The writer runs on the thread that has
-/// just answered, so the calls right after it are slower (their answers are read on the
-/// other core): five milliseconds instead of one put that on one call in thirty-five rather
-/// than one in seven (×1.26–×1.28 the ceiling's median at one request in flight instead of
-/// ×1.29–×1.30; docs/BENCHMARKS.md).
+/// just answered, and the answers right after it are read on the other core (presumably why
+/// those calls are slower): five milliseconds instead of one leaves that to about one call in
+/// thirty-five rather than one in seven (×1.26–×1.28 the ceiling's median at one request in
+/// flight instead of ×1.29–×1.30; docs/BENCHMARKS.md).
 pub(crate) const WRITE_AFTER: Duration = Duration::from_millis(5);
 
 /// Take down a record to be written at the next settling. Whether the caller should start a
