@@ -12,9 +12,9 @@
 //! console's history, a learner's inbox, a reset or an orderly restart never sees the history
 //! without a call that was already answered. (A process killed outright between an answer and
 //! its record's write loses that record and the others of its batch: five milliseconds' worth or
-//! more while calls keep coming, up to the tick's second when they stop, where before the record was on
-//! disk first; the sandbox's history is a teaching aid, not an audit log, and the answer's speed
-//! is worth that window. What a record causes, a rule's counter or a message, goes to disk after
+//! more while calls keep coming, up to the tick's second when they stop, where before the record
+//! was on disk first; the sandbox's history is a teaching aid, not an audit log, and the
+//! answer's speed is worth that window. What a record causes, a rule's counter or a message, goes to disk after
 //! the record; a message to an HTTP endpoint goes out as late as its record is written.)
 
 use std::time::{Duration, Instant};
