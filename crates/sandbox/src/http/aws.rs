@@ -462,7 +462,7 @@ async fn dispatch(sb: Arc<Sandbox>, decoded: Decoded, caller: Caller, meta: Meta
         // woken for it). No timer: a writer that slept a millisecond first woke the runtime's
         // other worker when its timer fired, and the requests after it then bounced between
         // the two threads (×1.39–×1.43 the ceiling's median latency at one request in
-        // flight with the timer, ×1.29–×1.36 without; docs/BENCHMARKS.md).
+        // flight with the timer, ×1.29–×1.36 without; docs/BENCHMARKS-HISTORY.md, c8f5fd8).
         // It holds the sandbox weakly: one shut down and let go before it runs (its shutdown
         // wrote every waiting record) is not kept open by a writer with nothing to do.
         tokio::spawn(async move {

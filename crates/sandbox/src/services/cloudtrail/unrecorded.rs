@@ -14,8 +14,9 @@
 //! its record's write loses that record and the others of its batch: five milliseconds' worth or
 //! more while calls keep coming, up to the tick's second when they stop, where before the record
 //! was on disk first; the sandbox's history is a teaching aid, not an audit log, and the
-//! answer's speed is worth that window. What a record causes, a rule's counter or a message, goes to disk after
-//! the record; a message to an HTTP endpoint goes out as late as its record is written.)
+//! answer's speed is worth that window. What a record causes, a rule's counter or a message,
+//! goes to disk after the record; a message to an HTTP endpoint goes out as late as its record
+//! is written.)
 
 use std::time::{Duration, Instant};
 
@@ -90,7 +91,8 @@ pub(crate) const WRITE_AFTER: Duration = Duration::from_millis(5);
 /// Take down a record to be written at the next settling. Whether the caller should start a
 /// settling now: the records have waited [`WRITE_AFTER`] and no writer has been started for
 /// them. Asked of the calls as they come, not of a timer: a timer firing woke the runtime's
-/// other thread, and the calls after it then bounced between the two (docs/BENCHMARKS.md).
+/// other thread, and the calls after it then bounced between the two (c8f5fd8's run in
+/// docs/BENCHMARKS-HISTORY.md).
 /// When the calls stop, the records wait for the tick, or for whoever reads first.
 pub(crate) fn wait(sb: &Sandbox, d: Deferred) -> bool {
     sb.unrecorded.waiting.lock().add(d, Instant::now())
