@@ -31,6 +31,17 @@ pub fn from_epoch_ms(ms: i64) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
 }
 
+/// [`from_epoch_ms`] held to the dates `time` holds: a time past them (only a corrupt or
+/// hand-made state has one; the clock stays within a century of now) reads as the last or the
+/// first such date, on the side it was, rather than as 1970 in the middle of a sorted history.
+pub fn at_epoch_ms(ms: i64) -> OffsetDateTime {
+    from_epoch_ms(ms).unwrap_or(if ms < 0 {
+        time::PrimitiveDateTime::MIN.assume_utc()
+    } else {
+        time::PrimitiveDateTime::MAX.assume_utc()
+    })
+}
+
 /// Accepts RFC 3339 / ISO-8601 (`2026-11-28T17:00:00Z`, with or without fraction) or epoch seconds.
 pub fn parse_time(s: &str) -> Option<OffsetDateTime> {
     let s = s.trim();
@@ -160,5 +171,17 @@ mod tests {
             from_epoch_secs(1_795_000_000.123).unwrap().millisecond(),
             123
         );
+    }
+
+    #[test]
+    fn epoch_milliseconds_past_the_dates_time_holds_stay_on_their_side() {
+        let t = parse_time("2026-11-28T17:00:00Z").unwrap();
+        let ms = i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap();
+        assert_eq!(at_epoch_ms(ms), t);
+        assert_eq!(at_epoch_ms(0), OffsetDateTime::UNIX_EPOCH);
+        assert!(from_epoch_ms(i64::MAX).is_none());
+        assert_eq!(iso8601_secs(at_epoch_ms(i64::MAX)), "9999-12-31T23:59:59Z");
+        assert_eq!(at_epoch_ms(i64::MIN).year(), -9999);
+        assert!(at_epoch_ms(i64::MIN) < at_epoch_ms(0));
     }
 }

@@ -218,5 +218,5 @@ impl Sandbox {
 
 /// When the bus got an event due at `due_ms` (sandbox-clock milliseconds).
 fn arrival(due_ms: i64) -> time::OffsetDateTime {
-    crate::util::from_epoch_ms(due_ms).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+    crate::util::at_epoch_ms(due_ms)
 }

@@ -106,7 +106,7 @@ impl RecordParts<'_> {
     /// Hand each member of the record at `time_ms` to `put`, in order: the one list of what
     /// a record says, whichever form it is wanted in.
     fn write(&self, time_ms: i64, mut put: impl FnMut(&'static str, Member<'_>)) {
-        let time = crate::util::from_epoch_ms(time_ms).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        let time = crate::util::at_epoch_ms(time_ms);
         let account = &self.caller.account;
         put("eventVersion", Member::Str("1.11"));
         put(

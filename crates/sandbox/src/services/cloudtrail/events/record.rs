@@ -13,7 +13,6 @@ use std::ops::Range;
 
 use serde::Serialize;
 use serde_json::{Map, Value as J};
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::dict::{Dict, Id};
@@ -38,7 +37,7 @@ pub fn uuid_text(bytes: &[u8; 16]) -> String {
 }
 
 fn event_time(time_ms: i64) -> String {
-    let t = crate::util::from_epoch_ms(time_ms).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let t = crate::util::at_epoch_ms(time_ms);
     crate::util::iso8601_secs(t)
 }
 
