@@ -7,6 +7,8 @@ use rand::RngCore;
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
 use rsa::{Oaep, RsaPrivateKey};
 use sha2::{Digest, Sha256};
+use std::sync::{Mutex, PoisonError};
+use std::thread::JoinHandle;
 use zeroize::Zeroizing;
 
 /// Ciphertext blobs start with this, then the key id, so `Decrypt` can find the key.
@@ -102,8 +104,68 @@ pub fn fingerprint(material: &[u8]) -> String {
     hex::encode(Sha256::digest(material))
 }
 
-/// A new RSA wrapping key pair: (PKCS#8 DER private key, X.509 SubjectPublicKeyInfo DER).
-pub fn wrapping_key(bits: usize) -> Result<(Zeroizing<Vec<u8>>, Vec<u8>), String> {
+/// A wrapping key pair: (PKCS#8 DER private key, X.509 SubjectPublicKeyInfo DER).
+pub type WrappingKey = (Zeroizing<Vec<u8>>, Vec<u8>);
+
+/// The size of the key pair [`make_wrapping_key_ahead`] makes: the workshop's (RSA_2048).
+const AHEAD_BITS: usize = 2048;
+
+/// One RSA-2048 wrapping key pair being made ahead of the call that will want it. A new
+/// workshop account's seed imports the workshop's key material through the sandbox's own
+/// `GetParametersForImport`, and that call's fresh key pair (a prime search of a tenth of a
+/// second or more) was most of a sandbox's start-up, begun only after the seed's other work.
+/// The next RSA-2048 request takes it: still a new key pair, handed to one call only, just made
+/// earlier. One at most and never refilled, so nothing is spent on spares nobody takes.
+struct Ahead(Mutex<Option<JoinHandle<Result<WrappingKey, String>>>>);
+
+impl Ahead {
+    const fn new() -> Self {
+        Ahead(Mutex::new(None))
+    }
+
+    /// Start making one on a thread of its own, unless one is being made and not yet taken.
+    fn start(&self) {
+        let mut slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.is_none() {
+            *slot = std::thread::Builder::new()
+                .name("wrapping-key".into())
+                .spawn(|| new_wrapping_key(AHEAD_BITS))
+                .ok();
+        }
+    }
+
+    /// The one made ahead, waiting for it to be finished; `None` when none was started since
+    /// the last was taken (or its making failed: the caller makes one itself).
+    fn take(&self) -> Option<WrappingKey> {
+        let handle = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()?;
+        handle.join().ok()?.ok()
+    }
+}
+
+static AHEAD: Ahead = Ahead::new();
+
+/// Start making an RSA-2048 wrapping key pair ahead; [`wrapping_key`] hands it to the next
+/// call that wants one.
+pub fn make_wrapping_key_ahead() {
+    AHEAD.start();
+}
+
+/// A new RSA wrapping key pair of `bits` for one `GetParametersForImport`: the one made ahead
+/// when there is one of that size, else one made now.
+pub fn wrapping_key(bits: usize) -> Result<WrappingKey, String> {
+    if bits == AHEAD_BITS {
+        if let Some(key) = AHEAD.take() {
+            return Ok(key);
+        }
+    }
+    new_wrapping_key(bits)
+}
+
+fn new_wrapping_key(bits: usize) -> Result<WrappingKey, String> {
     let key = RsaPrivateKey::new(&mut rand::thread_rng(), bits).map_err(|e| e.to_string())?;
     let private = key.to_pkcs8_der().map_err(|e| e.to_string())?;
     let public = key
@@ -169,5 +231,28 @@ mod tests {
             &material
         );
         assert!(unwrap(&private, "RSAES_OAEP_SHA_1", &wrapped).is_none());
+    }
+
+    /// A key pair made ahead goes to one call only; the next start makes another.
+    #[test]
+    fn a_wrapping_key_made_ahead_is_handed_out_once() {
+        let ahead = Ahead::new();
+        assert!(ahead.take().is_none());
+        ahead.start();
+        ahead.start();
+        let (private, public) = ahead.take().expect("the key pair made ahead");
+        assert!(ahead.take().is_none());
+        let public_key = rsa::RsaPublicKey::from_public_key_der(&public).unwrap();
+        let wrapped = public_key
+            .encrypt(
+                &mut rand::thread_rng(),
+                Oaep::new::<sha2::Sha256>(),
+                &[9u8; 32],
+            )
+            .unwrap();
+        assert!(unwrap(&private, "RSAES_OAEP_SHA_256", &wrapped).is_some());
+        ahead.start();
+        let (_, again) = ahead.take().expect("a second key pair made ahead");
+        assert_ne!(public, again);
     }
 }
