@@ -87,7 +87,8 @@ pub fn rekey(sb: &Sandbox) -> Result<(), AwsError> {
 /// resources first (so the plan meets them, as on AWS), then what `kms-workshop prepare` makes
 /// ([`plan`]), then the documented ids and the earlier sections' CloudTrail history.
 fn workshop(sb: &Sandbox, account: &str, now: time::OffsetDateTime) -> Result<(), AwsError> {
-    // The plan imports the workshop's key material: its wrapping key pair is made meanwhile.
+    // The plan imports the workshop's key material: a wrapping key pair for it (or for another
+    // seed's import) is made meanwhile.
     crate::services::kms::crypto::make_wrapping_key_ahead();
     let at = crate::services::SeedAt {
         account,

@@ -1,5 +1,7 @@
 //! KMS cryptography, done for real: AES-256-GCM ciphertext blobs whose authenticated data binds
-//! the key and the encryption context, and RSA-OAEP unwrapping of imported key material.
+//! the key and the encryption context, RSA wrapping key pairs and RSA-OAEP unwrapping of
+//! imported key material. Holds one piece of process-wide state: the wrapping key pair a
+//! workshop seed has started making ahead, on a thread of its own ([`make_wrapping_key_ahead`]).
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -107,15 +109,17 @@ pub fn fingerprint(material: &[u8]) -> String {
 /// A wrapping key pair: (PKCS#8 DER private key, X.509 SubjectPublicKeyInfo DER).
 pub type WrappingKey = (Zeroizing<Vec<u8>>, Vec<u8>);
 
-/// The size of the key pair [`make_wrapping_key_ahead`] makes: the workshop's (RSA_2048).
+/// The size of the key pair [`make_wrapping_key_ahead`] makes: the workshop's, as the seed's
+/// plan asks for it (`WrappingKeySpec::Rsa2048` in `crates/prepare/src/steps/kms.rs`).
 const AHEAD_BITS: usize = 2048;
 
-/// One RSA-2048 wrapping key pair being made ahead of the call that will want it. A new
-/// workshop account's seed imports the workshop's key material through the sandbox's own
-/// `GetParametersForImport`, and that call's fresh key pair (a prime search of a tenth of a
-/// second or more) was most of a sandbox's start-up, begun only after the seed's other work.
-/// The next RSA-2048 request takes it: still a new key pair, handed to one call only, just made
-/// earlier. One at most and never refilled, so nothing is spent on spares nobody takes.
+/// One RSA-2048 wrapping key pair being made ahead for a seed. A new workshop account's seed
+/// imports the workshop's key material through the sandbox's own `GetParametersForImport`,
+/// and that call's fresh key pair (a prime search of a tenth of a second or more) was most of
+/// a sandbox's start-up, begun only after the seed's other work. Only a seed's call takes it
+/// (a learner's pair is always made for their call, so its timing says nothing of other
+/// accounts); each pair goes to one call. At most one waits: each workshop seed starts one
+/// when none does, and one a failed seed left waits for the next seed's import.
 struct Ahead(Mutex<Option<JoinHandle<Result<WrappingKey, String>>>>);
 
 impl Ahead {
@@ -123,46 +127,70 @@ impl Ahead {
         Ahead(Mutex::new(None))
     }
 
-    /// Start making one on a thread of its own, unless one is being made and not yet taken.
-    fn start(&self) {
+    /// Start making one on a thread of its own, unless one is being made and not yet taken;
+    /// whether this call started it.
+    fn start(&self) -> bool {
         let mut slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if slot.is_none() {
-            *slot = std::thread::Builder::new()
-                .name("wrapping-key".into())
-                .spawn(|| new_wrapping_key(AHEAD_BITS))
-                .ok();
+        if slot.is_some() {
+            return false;
         }
+        *slot = std::thread::Builder::new()
+            .name("wrapping-key".into())
+            .spawn(|| new_wrapping_key(AHEAD_BITS))
+            .ok();
+        slot.is_some()
     }
 
     /// The one made ahead, waiting for it to be finished; `None` when none was started since
-    /// the last was taken (or its making failed: the caller makes one itself).
+    /// the last was taken, or its making failed (the caller makes one itself).
     fn take(&self) -> Option<WrappingKey> {
         let handle = self
             .0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take()?;
-        handle.join().ok()?.ok()
+        match handle.join() {
+            Ok(Ok(key)) => Some(key),
+            Ok(Err(why)) => {
+                tracing::warn!("the wrapping key pair made ahead failed: {why}");
+                None
+            }
+            Err(_) => {
+                tracing::warn!("the thread making a wrapping key pair ahead panicked");
+                None
+            }
+        }
+    }
+
+    /// The pair for one `GetParametersForImport` of `bits`: for a seed's RSA-2048 request the
+    /// one made ahead, if any; else `make(bits)`.
+    fn key_for(
+        &self,
+        bits: usize,
+        seeding: bool,
+        make: impl FnOnce(usize) -> Result<WrappingKey, String>,
+    ) -> Result<WrappingKey, String> {
+        if seeding && bits == AHEAD_BITS {
+            if let Some(key) = self.take() {
+                return Ok(key);
+            }
+        }
+        make(bits)
     }
 }
 
 static AHEAD: Ahead = Ahead::new();
 
-/// Start making an RSA-2048 wrapping key pair ahead; [`wrapping_key`] hands it to the next
-/// call that wants one.
+/// Start making an RSA-2048 wrapping key pair for a seed's import ([`wrapping_key`] hands it
+/// to the next seed's call that wants one).
 pub fn make_wrapping_key_ahead() {
     AHEAD.start();
 }
 
-/// A new RSA wrapping key pair of `bits` for one `GetParametersForImport`: the one made ahead
-/// when there is one of that size, else one made now.
-pub fn wrapping_key(bits: usize) -> Result<WrappingKey, String> {
-    if bits == AHEAD_BITS {
-        if let Some(key) = AHEAD.take() {
-            return Ok(key);
-        }
-    }
-    new_wrapping_key(bits)
+/// A new RSA wrapping key pair of `bits` for one `GetParametersForImport`; for a seed's call
+/// (`seeding`) the one made ahead when there is one of that size.
+pub fn wrapping_key(bits: usize, seeding: bool) -> Result<WrappingKey, String> {
+    AHEAD.key_for(bits, seeding, new_wrapping_key)
 }
 
 fn new_wrapping_key(bits: usize) -> Result<WrappingKey, String> {
@@ -214,7 +242,7 @@ mod tests {
 
     #[test]
     fn rsa_oaep_unwrap() {
-        let (private, public) = wrapping_key(2048).unwrap();
+        let (private, public) = new_wrapping_key(2048).unwrap();
         let public = rsa::RsaPublicKey::from_public_key_der(&public).unwrap();
         let material = [7u8; 32];
         let wrapped = public
@@ -233,16 +261,33 @@ mod tests {
         assert!(unwrap(&private, "RSAES_OAEP_SHA_1", &wrapped).is_none());
     }
 
-    /// A key pair made ahead goes to one call only; the next start makes another.
+    /// What `make` returns in the tests below: a pair no RSA key could be, telling "made now"
+    /// from "made ahead".
+    fn made_now(bits: usize) -> Result<WrappingKey, String> {
+        Ok((
+            Zeroizing::new(Vec::new()),
+            format!("made now: {bits}").into_bytes(),
+        ))
+    }
+
+    /// A key pair made ahead goes to one seed's RSA-2048 call only: not to a learner's call,
+    /// not to another size, not twice; the next start makes another.
     #[test]
-    fn a_wrapping_key_made_ahead_is_handed_out_once() {
+    fn a_wrapping_key_made_ahead_goes_to_one_seed_call_of_its_size() {
         let ahead = Ahead::new();
         assert!(ahead.take().is_none());
-        ahead.start();
-        ahead.start();
-        let (private, public) = ahead.take().expect("the key pair made ahead");
-        assert!(ahead.take().is_none());
+        assert!(ahead.start());
+        assert!(!ahead.start(), "one at most is made ahead");
+        let now = |r: Result<WrappingKey, String>| String::from_utf8(r.unwrap().1).unwrap();
+        assert_eq!(now(ahead.key_for(2048, false, made_now)), "made now: 2048");
+        assert_eq!(now(ahead.key_for(3072, true, made_now)), "made now: 3072");
+        assert_eq!(now(ahead.key_for(4096, true, made_now)), "made now: 4096");
+        let (private, public) = ahead.key_for(2048, true, made_now).unwrap();
         let public_key = rsa::RsaPublicKey::from_public_key_der(&public).unwrap();
+        assert_eq!(
+            rsa::traits::PublicKeyParts::size(&public_key) * 8,
+            AHEAD_BITS
+        );
         let wrapped = public_key
             .encrypt(
                 &mut rand::thread_rng(),
@@ -251,8 +296,10 @@ mod tests {
             )
             .unwrap();
         assert!(unwrap(&private, "RSAES_OAEP_SHA_256", &wrapped).is_some());
-        ahead.start();
-        let (_, again) = ahead.take().expect("a second key pair made ahead");
+        assert_eq!(now(ahead.key_for(2048, true, made_now)), "made now: 2048");
+        assert!(ahead.start());
+        let (_, again) = ahead.key_for(2048, true, made_now).unwrap();
+        assert!(rsa::RsaPublicKey::from_public_key_der(&again).is_ok());
         assert_ne!(public, again);
     }
 }

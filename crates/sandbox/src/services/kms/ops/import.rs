@@ -61,7 +61,7 @@ pub fn get_parameters_for_import(cx: &mut Call<'_>, input: &Input) -> Result<Val
         check_importable(k)?;
         Ok((k.id.clone(), k.arn.clone()))
     })?;
-    let (private, public) = crypto::wrapping_key(bits).map_err(AwsError::internal)?;
+    let (private, public) = crypto::wrapping_key(bits, cx.seeding).map_err(AwsError::internal)?;
     let mut token = b"KWSIMPORT".to_vec();
     token.extend_from_slice(&crypto::random_bytes(48));
     let now = cx.now;
