@@ -6,10 +6,10 @@
 //! CloudTrail history ([`history`]: `events.bin`, append-only binary frames). Every `state.log`
 //! line is `<crc32> <json>`; a write is handed to the kernel before the request that made it is
 //! answered, so `kill -9` loses nothing acknowledged (but a read-only call's CloudTrail record,
-//! written in a batch after its answer, five milliseconds or more later while calls keep
-//! coming and up to a second when they stop: [`crate::services::cloudtrail::unrecorded`]). A torn last
-//! line or frame (power loss mid-write; a frame may hold a batch of events) is dropped; damage anywhere else is an error that names the file and line, never a
-//! silent wipe.
+//! written in a batch after its answer, five milliseconds or more later while calls keep coming and
+//! up to a second when they stop: [`crate::services::cloudtrail::unrecorded`]). A torn last line or
+//! frame (power loss mid-write; a frame may hold a batch of events) is dropped; damage anywhere
+//! else is an error that names the file and line, never a silent wipe.
 
 use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{BufRead, BufReader, Write};
