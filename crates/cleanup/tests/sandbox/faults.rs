@@ -78,6 +78,12 @@ async fn injected_faults_speak_each_protocol_and_spare_the_admin_api() {
     let (status, body) = admin(&endpoint, "POST", "/_sandbox/faults?throttle=2").await;
     assert_eq!(status, 400, "a fraction above 1 is refused: {body}");
     assert!(body.contains("throttle"), "{body}");
+    for count in ["0", "-1", "two", "1.5"] {
+        let path = format!("/_sandbox/faults?error5xx=1&count={count}");
+        let (status, body) = admin(&endpoint, "POST", &path).await;
+        assert_eq!(status, 400, "count={count} is refused: {body}");
+        assert!(body.contains("count must be a whole number"), "{body}");
+    }
 
     let (status, _) = admin(&endpoint, "DELETE", "/_sandbox/faults").await;
     assert_eq!(status, 200);
@@ -91,7 +97,10 @@ async fn injected_faults_speak_each_protocol_and_spare_the_admin_api() {
 
 /// The pre-flight "whose account is this?" rides out injected 5xx like every call of a run
 /// (the client here makes one attempt per call, so every retry is the clean-up's own), and
-/// reports an endpoint nobody listens on as a network failure.
+/// reports an endpoint nobody listens on as a network failure. The faults are counted, not
+/// drawn: the sandbox fails exactly the calls asked for, so the test cannot pass or fail by
+/// luck. (That the retries end after `max_attempts` is the pace crate's own test: here its
+/// backoff would take some twenty seconds to reach the bound.)
 #[tokio::test]
 async fn caller_account_retries_service_errors_but_not_an_unreachable_endpoint() {
     let testkit::Env {
@@ -99,15 +108,15 @@ async fn caller_account_retries_service_errors_but_not_an_unreachable_endpoint()
     } = testkit::start(Config::default()).await;
     let endpoint = running.endpoint();
 
-    let (status, _) = admin(&endpoint, "POST", "/_sandbox/faults?error5xx=0.3").await;
-    assert_eq!(status, 200);
-    for i in 0..20 {
-        let account = kms_workshop_cleanup::aws::caller_account(&c)
-            .await
-            .unwrap_or_else(|e| panic!("call {i}: {e}"));
-        assert_eq!(account, seed::ACCOUNT);
-    }
-    admin(&endpoint, "DELETE", "/_sandbox/faults").await;
+    let (status, body) = admin(&endpoint, "POST", "/_sandbox/faults?error5xx=1&count=3").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""remaining":3"#), "{body}");
+    let account = kms_workshop_cleanup::aws::caller_account(&c)
+        .await
+        .expect("three refused attempts, then the fourth answers");
+    assert_eq!(account, seed::ACCOUNT);
+    let (_, rates) = admin(&endpoint, "GET", "/_sandbox/faults").await;
+    assert!(!rates.contains("remaining"), "the count is spent: {rates}");
     running.shutdown().await;
 
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -479,9 +479,14 @@ async fn show_faults(_admin: AdminOnly, State(sb): Sb) -> Json<FaultRates> {
 
 async fn set_faults(_admin: AdminOnly, State(sb): Sb, q: RawQuery) -> Answer<FaultRates> {
     let q: FaultQuery = query(q)?;
-    faults::set(&sb, q.throttle.as_deref(), q.error5xx.as_deref())
-        .map(Json)
-        .map_err(Refusal::bad_request)
+    faults::set(
+        &sb,
+        q.throttle.as_deref(),
+        q.error5xx.as_deref(),
+        q.count.as_deref(),
+    )
+    .map(Json)
+    .map_err(Refusal::bad_request)
 }
 
 async fn clear_faults(_admin: AdminOnly, State(sb): Sb) -> Json<FaultRates> {

@@ -39,7 +39,7 @@ pub const ENDPOINTS: [&str; 13] = [
     "POST /_sandbox/reset",
     "GET /_sandbox/rules",
     "GET /_sandbox/sns/signing-key.pem",
-    "POST /_sandbox/faults?throttle=P&error5xx=P",
+    "POST /_sandbox/faults?throttle=P&error5xx=P&count=N",
     "DELETE /_sandbox/faults",
     "POST /_sandbox/console/link?learner=K",
 ];
@@ -163,11 +163,13 @@ pub struct ResetAllView {
     pub learners: Vec<ResetView>,
 }
 
-/// `POST /_sandbox/faults?throttle=P&error5xx=P`: the fractions of AWS calls refused.
+/// `POST /_sandbox/faults?throttle=P&error5xx=P&count=N`: the fractions of AWS calls refused,
+/// for the next `count` calls only when it is given.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FaultQuery {
     pub throttle: Option<String>,
     pub error5xx: Option<String>,
+    pub count: Option<String>,
 }
 
 /// The fault rates in force.
@@ -175,6 +177,11 @@ pub struct FaultQuery {
 pub struct FaultRates {
     pub throttle: f64,
     pub error5xx: f64,
+    /// How many more AWS calls the rates apply to (they clear themselves after the last); none:
+    /// until `DELETE /_sandbox/faults`. `error5xx=1&count=3` fails exactly the next three calls,
+    /// which a test of retries can count on where a fraction only makes failure likely.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining: Option<u64>,
 }
 
 /// `POST /_sandbox/console/link?learner=K`: a one-time sign-in link to the console. The admin

@@ -2,6 +2,9 @@
 //! `DELETE /_sandbox/faults`): a fraction of AWS calls is refused before the service sees them,
 //! the way each service's protocol reports throttling and internal failures, so clients'
 //! retries are exercised without any state change behind the refusal. Admin calls are exempt.
+//! `&count=N` limits the rates to the next N AWS calls, so `error5xx=1&count=N` fails exactly N
+//! calls in a row: a retry test can then assert what a bounded retry does, where a fraction
+//! only makes a failure likely.
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -32,13 +35,24 @@ pub fn view(sb: &Arc<Sandbox>) -> Rates {
     rates(sb)
 }
 
-/// Change the rates named (fractions 0–1 as the request gave them); the others stay.
+/// Change the rates named (fractions 0–1 as the request gave them); the others stay. `count`
+/// (a whole number from 1) limits them to the next that many AWS calls; without it they hold
+/// until cleared.
 pub fn set(
     sb: &Arc<Sandbox>,
     throttle: Option<&str>,
     error5xx: Option<&str>,
+    count: Option<&str>,
 ) -> Result<Rates, String> {
     let mut r = rates(sb);
+    r.remaining = count
+        .map(|v| {
+            v.parse::<u64>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| format!("count must be a whole number of calls from 1, not '{v}'"))
+        })
+        .transpose()?;
     for (name, given, slot) in [
         ("throttle", throttle, &mut r.throttle),
         ("error5xx", error5xx, &mut r.error5xx),
@@ -67,9 +81,29 @@ pub fn clear(sb: &Arc<Sandbox>) -> Rates {
     Rates::default()
 }
 
+/// The rates for one AWS call, counted against `remaining` when the rates have one (the last
+/// counted call clears them), under the one lock so concurrent calls spend the count exactly.
+fn rates_for_a_call(sb: &Arc<Sandbox>) -> Rates {
+    let Ok(mut t) = table().lock() else {
+        return Rates::default();
+    };
+    let k = key(sb);
+    let Some(r) = t.get_mut(&k) else {
+        return Rates::default();
+    };
+    let now = *r;
+    if let Some(n) = r.remaining.as_mut() {
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            t.remove(&k);
+        }
+    }
+    now
+}
+
 /// The injected failure for this call of `service` (the SigV4 signing name), if any.
 pub fn draw(sb: &Arc<Sandbox>, service: &str) -> Option<AwsError> {
-    let r = rates(sb);
+    let r = rates_for_a_call(sb);
     if r.throttle <= 0.0 && r.error5xx <= 0.0 {
         return None;
     }
@@ -95,5 +129,36 @@ pub fn draw(sb: &Arc<Sandbox>, service: &str) -> Option<AwsError> {
         })
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Calls drawn at once from several threads spend a count exactly: `error5xx=1&count=N`
+    /// fails N calls, never one more or less, and then clears itself.
+    #[test]
+    fn a_count_fails_exactly_that_many_calls_however_they_race() {
+        let sb = Sandbox::open(crate::Config::default()).expect("sandbox");
+        let set_to = set(&sb, None, Some("1"), Some("50")).expect("rates");
+        assert_eq!(set_to.remaining, Some(50));
+        let failed: usize = std::thread::scope(|s| {
+            let calls: Vec<_> = (0..4)
+                .map(|_| s.spawn(|| (0..30).filter(|_| draw(&sb, "kms").is_some()).count()))
+                .collect();
+            calls.into_iter().map(|c| c.join().expect("thread")).sum()
+        });
+        assert_eq!(failed, 50);
+        assert_eq!(view(&sb), Rates::default(), "the spent count cleared the rates");
+
+        set(&sb, Some("0.5"), None, None).expect("rates");
+        assert_eq!(view(&sb).remaining, None, "without a count the rates hold");
+        for bad in ["0", "-3", "x", "2.5", ""] {
+            let err = set(&sb, None, Some("1"), Some(bad)).expect_err(bad);
+            assert!(err.starts_with("count must be a whole number"), "{err}");
+        }
+        assert_eq!(view(&sb).throttle, 0.5, "a refused change changes nothing");
+        clear(&sb);
     }
 }
