@@ -150,7 +150,11 @@ mod tests {
             calls.into_iter().map(|c| c.join().expect("thread")).sum()
         });
         assert_eq!(failed, 50);
-        assert_eq!(view(&sb), Rates::default(), "the spent count cleared the rates");
+        assert_eq!(
+            view(&sb),
+            Rates::default(),
+            "the spent count cleared the rates"
+        );
 
         set(&sb, Some("0.5"), None, None).expect("rates");
         assert_eq!(view(&sb).remaining, None, "without a count the rates hold");
