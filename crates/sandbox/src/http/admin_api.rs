@@ -28,7 +28,7 @@ pub mod path {
 }
 
 /// Every endpoint, as the 404 of an unknown control path lists them.
-pub const ENDPOINTS: [&str; 13] = [
+pub const ENDPOINTS: [&str; 14] = [
     "GET /_sandbox/health",
     "GET /_sandbox/clock",
     "POST /_sandbox/clock/advance?seconds=N",
@@ -39,6 +39,7 @@ pub const ENDPOINTS: [&str; 13] = [
     "POST /_sandbox/reset",
     "GET /_sandbox/rules",
     "GET /_sandbox/sns/signing-key.pem",
+    "GET /_sandbox/faults",
     "POST /_sandbox/faults?throttle=P&error5xx=P&count=N",
     "DELETE /_sandbox/faults",
     "POST /_sandbox/console/link?learner=K",
@@ -178,7 +179,7 @@ pub struct FaultRates {
     pub throttle: f64,
     pub error5xx: f64,
     /// How many more AWS calls the rates apply to (they clear themselves after the last); none:
-    /// until `DELETE /_sandbox/faults`. `error5xx=1&count=3` fails exactly the next three calls,
+    /// until `DELETE /_sandbox/faults`. A later change without a count keeps this one. `error5xx=1&count=3` fails exactly the next three calls,
     /// which a test of retries can count on where a fraction only makes failure likely.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remaining: Option<u64>,

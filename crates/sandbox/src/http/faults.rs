@@ -35,24 +35,27 @@ pub fn view(sb: &Arc<Sandbox>) -> Rates {
     rates(sb)
 }
 
-/// Change the rates named (fractions 0–1 as the request gave them); the others stay. `count`
-/// (a whole number from 1) limits them to the next that many AWS calls; without it they hold
-/// until cleared.
+/// Change what is named (rates as fractions 0–1, as the request gave them); the rest stays, a
+/// count still being spent among it. `count` (a whole number from 1) limits the rates to the
+/// next that many AWS calls; rates set without one ever hold until cleared. Read and written
+/// under the table's one lock, so a call spending the last of a count cannot be undone by it.
 pub fn set(
     sb: &Arc<Sandbox>,
     throttle: Option<&str>,
     error5xx: Option<&str>,
     count: Option<&str>,
 ) -> Result<Rates, String> {
-    let mut r = rates(sb);
-    r.remaining = count
-        .map(|v| {
-            v.parse::<u64>()
-                .ok()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| format!("count must be a whole number of calls from 1, not '{v}'"))
-        })
-        .transpose()?;
+    let mut t = table()
+        .lock()
+        .map_err(|_| "the fault switch is unavailable".to_string())?;
+    let mut r = t.get(&key(sb)).copied().unwrap_or_default();
+    if let Some(v) = count {
+        let n =
+            v.parse::<u64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                format!("count must be a whole number of calls from 1, not '{v}'")
+            })?;
+        r.remaining = Some(n);
+    }
     for (name, given, slot) in [
         ("throttle", throttle, &mut r.throttle),
         ("error5xx", error5xx, &mut r.error5xx),
@@ -68,9 +71,7 @@ pub fn set(
     if r.throttle + r.error5xx > 1.0 {
         return Err("throttle + error5xx must not exceed 1".into());
     }
-    if let Ok(mut t) = table().lock() {
-        t.insert(key(sb), r);
-    }
+    t.insert(key(sb), r);
     Ok(r)
 }
 
@@ -157,12 +158,27 @@ mod tests {
         );
 
         set(&sb, Some("0.5"), None, None).expect("rates");
-        assert_eq!(view(&sb).remaining, None, "without a count the rates hold");
+        assert_eq!(view(&sb).remaining, None, "rates set without a count hold");
+        set(&sb, None, None, Some("4")).expect("rates");
+        set(&sb, None, Some("0.25"), None).expect("rates");
+        assert_eq!(
+            view(&sb),
+            Rates {
+                throttle: 0.5,
+                error5xx: 0.25,
+                remaining: Some(4)
+            },
+            "a change without a count keeps the count being spent"
+        );
         for bad in ["0", "-3", "x", "2.5", ""] {
             let err = set(&sb, None, Some("1"), Some(bad)).expect_err(bad);
             assert!(err.starts_with("count must be a whole number"), "{err}");
         }
-        assert_eq!(view(&sb).throttle, 0.5, "a refused change changes nothing");
+        assert_eq!(
+            view(&sb).remaining,
+            Some(4),
+            "a refused change changes nothing"
+        );
         clear(&sb);
     }
 }
