@@ -43,7 +43,8 @@ disk_preflight() {
         return 0
     fi
     if [ "$(stat -c %d "$target")" = "$(stat -c %d "$tmp")" ]; then
-        disk_require "$target" "$DISK_NEED_MB" "the target directory ($1) and TMPDIR ($2)" || short=1
+        disk_require "$target" "$DISK_NEED_MB" "the target directory ($1) and TMPDIR ($2)" ||
+            short=1
     else
         disk_require "$target" "$DISK_NEED_TARGET_MB" "the target directory ($1)" || short=1
         disk_require "$tmp" "$DISK_NEED_TMP_MB" "TMPDIR ($2)" || short=1

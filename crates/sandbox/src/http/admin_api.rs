@@ -179,8 +179,9 @@ pub struct FaultRates {
     pub throttle: f64,
     pub error5xx: f64,
     /// How many more AWS calls the rates apply to (they clear themselves after the last); none:
-    /// until `DELETE /_sandbox/faults`. A later change without a count keeps this one. `error5xx=1&count=3` fails exactly the next three calls,
-    /// which a test of retries can count on where a fraction only makes failure likely.
+    /// until `DELETE /_sandbox/faults`. A later change without a count keeps this one.
+    /// `error5xx=1&count=3` fails exactly the next three calls, which a test of retries can
+    /// count on where a fraction only makes failure likely.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remaining: Option<u64>,
 }
